@@ -1,0 +1,13 @@
+//! Normalised CPython code objects and their tables.
+//!
+//! [`Code`] is a version-independent view of a marshalled code object
+//! (2.3–3.15): it derives `co_varnames`, `co_cellvars`, `co_freevars` and
+//! `co_nlocals` from 3.11+'s `localsplusnames`/`localspluskinds` exactly as
+//! CPython does. The table modules decode line numbers (`co_lnotab` ≤3.9, the
+//! 3.10 `co_linetable`, the 3.11+ location table) and the 3.11+ exception
+//! table into plain rows.
+#![deny(missing_docs)]
+
+pub mod exceptions;
+pub mod lines;
+pub mod varint;

@@ -1,0 +1,299 @@
+//! Parsing the .pyc header that precedes the marshal data.
+
+use crate::{MagicInfo, PythonVersion};
+
+/// How a .pyc says whether it is still valid for its source (PEP 552).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Invalidation {
+    /// Compared with the source's modification time and, from 3.3, its size.
+    Timestamp {
+        /// Source modification time, seconds since the epoch (truncated to 32 bits).
+        mtime: u32,
+        /// Source size in bytes modulo 2^32 (absent before 3.3).
+        source_size: Option<u32>,
+    },
+    /// A SipHash of the source, checked on import (`--invalidation-mode checked-hash`).
+    CheckedHash {
+        /// The 8 hash bytes as stored.
+        hash: [u8; 8],
+    },
+    /// A SipHash of the source, never checked on import.
+    UncheckedHash {
+        /// The 8 hash bytes as stored.
+        hash: [u8; 8],
+    },
+}
+
+/// A parsed .pyc header.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct PycHeader {
+    /// The magic number and the version it maps to.
+    pub magic: MagicInfo,
+    /// The PEP 552 flags word (3.7+).
+    pub flags: Option<u32>,
+    /// How the pyc is validated against its source.
+    pub invalidation: Invalidation,
+    /// Header length in bytes: 8 (≤3.2), 12 (3.3–3.6) or 16 (3.7+).
+    pub len: usize,
+}
+
+impl PycHeader {
+    /// The CPython minor version that wrote the file.
+    #[must_use]
+    pub fn version(&self) -> PythonVersion {
+        self.magic.version
+    }
+}
+
+/// Why a header could not be read.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum HeaderError {
+    /// The input ends inside the header.
+    #[error(
+        "truncated .pyc header: {len} bytes, but a {version} header needs {needed} (at offset {len:#x})"
+    )]
+    Truncated {
+        /// Bytes available.
+        len: usize,
+        /// Bytes a header of this version needs.
+        needed: usize,
+        /// The version named by the magic, if it was readable.
+        version: String,
+    },
+    /// The input is too short to hold even a magic number.
+    #[error("not a .pyc file: {len} bytes, too short for a magic number (at offset {len:#x})")]
+    TooShort {
+        /// Bytes available.
+        len: usize,
+    },
+    /// The first four bytes are zero or the data starts directly with marshal
+    /// data: the header was stripped or blanked (PyInstaller extractions do this).
+    #[error(
+        "the .pyc header is missing or zeroed (the data at offset 0x0 {what}); pass --python-version X.Y to read it as headerless marshal data"
+    )]
+    Stripped {
+        /// What the first bytes look like.
+        what: &'static str,
+    },
+    /// Bytes 2–3 are not `\r\n`.
+    #[error("not a .pyc file: bad magic {bytes:02x?} (bytes 2-3 should be 0d 0a) (at offset 0x0)")]
+    BadMagic {
+        /// The first four bytes.
+        bytes: [u8; 4],
+    },
+    /// A well-formed magic that no CPython release used.
+    #[error(
+        "unknown magic number {magic} ({bytes:02x?}); no CPython release wrote it (at offset 0x0)"
+    )]
+    UnknownMagic {
+        /// The magic number.
+        magic: u16,
+        /// The first four bytes.
+        bytes: [u8; 4],
+    },
+    /// PEP 552 flags with bits CPython does not define.
+    #[error("invalid .pyc flags {flags:#x}: only bits 0 and 1 are defined (at offset 0x4)")]
+    BadFlags {
+        /// The flags word.
+        flags: u32,
+    },
+}
+
+/// Header layout of a version: (has flags word, has source size).
+fn layout(v: PythonVersion) -> (bool, bool) {
+    (v >= PythonVersion::PY37, v >= PythonVersion::PY33)
+}
+
+/// The header length a file written by `v` has.
+#[must_use]
+pub fn header_len(v: PythonVersion) -> usize {
+    match layout(v) {
+        (true, _) => 16,
+        (false, true) => 12,
+        (false, false) => 8,
+    }
+}
+
+fn u32_at(data: &[u8], at: usize) -> u32 {
+    let mut b = [0u8; 4];
+    b.copy_from_slice(&data[at..at + 4]);
+    u32::from_le_bytes(b)
+}
+
+/// Parses the header at the start of `data`.
+///
+/// # Errors
+/// Returns a [`HeaderError`] naming the offset when the header is short,
+/// stripped, or carries an unknown magic.
+pub fn parse_header(data: &[u8]) -> Result<PycHeader, HeaderError> {
+    if data.len() < 4 {
+        if data
+            .first()
+            .is_some_and(|&b| matches!(b & 0x7f, b'c' | b'\0'))
+        {
+            return Err(HeaderError::Stripped {
+                what: "is not a magic number",
+            });
+        }
+        return Err(HeaderError::TooShort { len: data.len() });
+    }
+    let bytes = [data[0], data[1], data[2], data[3]];
+    if bytes == [0; 4] {
+        return Err(HeaderError::Stripped {
+            what: "is four zero bytes",
+        });
+    }
+    if bytes[2..] != *b"\r\n" {
+        // A code object marshal type code ('c', 0x63, with or without FLAG_REF)
+        // at offset 0 means the header was cut off.
+        if bytes[0] & 0x7f == b'c' {
+            return Err(HeaderError::Stripped {
+                what: "starts with a marshalled code object",
+            });
+        }
+        return Err(HeaderError::BadMagic { bytes });
+    }
+    let magic = u16::from_le_bytes([bytes[0], bytes[1]]);
+    let info = crate::magic::lookup(magic).ok_or(HeaderError::UnknownMagic { magic, bytes })?;
+    let v = info.version;
+    let needed = header_len(v);
+    if data.len() < needed {
+        return Err(HeaderError::Truncated {
+            len: data.len(),
+            needed,
+            version: v.to_string(),
+        });
+    }
+    let (has_flags, has_size) = layout(v);
+    let (flags, invalidation) = if has_flags {
+        let flags = u32_at(data, 4);
+        let mut hash = [0u8; 8];
+        hash.copy_from_slice(&data[8..16]);
+        // importlib rejects unknown bits; bit 1 (check_source) only matters
+        // for hash-based pycs.
+        let inv = if flags & !3 != 0 {
+            return Err(HeaderError::BadFlags { flags });
+        } else if flags & 1 == 0 {
+            Invalidation::Timestamp {
+                mtime: u32_at(data, 8),
+                source_size: Some(u32_at(data, 12)),
+            }
+        } else if flags & 2 != 0 {
+            Invalidation::CheckedHash { hash }
+        } else {
+            Invalidation::UncheckedHash { hash }
+        };
+        (Some(flags), inv)
+    } else {
+        let size = if has_size {
+            Some(u32_at(data, 8))
+        } else {
+            None
+        };
+        (
+            None,
+            Invalidation::Timestamp {
+                mtime: u32_at(data, 4),
+                source_size: size,
+            },
+        )
+    };
+    Ok(PycHeader {
+        magic: info,
+        flags,
+        invalidation,
+        len: needed,
+    })
+}
+
+/// Builds the header bytes a pyc of `magic` would carry.
+#[must_use]
+pub fn write_header(header: &PycHeader) -> Vec<u8> {
+    let mut out = Vec::with_capacity(header.len);
+    out.extend_from_slice(&header.magic.magic.to_le_bytes());
+    out.extend_from_slice(b"\r\n");
+    if let Some(flags) = header.flags {
+        out.extend_from_slice(&flags.to_le_bytes());
+    }
+    match header.invalidation {
+        Invalidation::Timestamp { mtime, source_size } => {
+            out.extend_from_slice(&mtime.to_le_bytes());
+            if let Some(size) = source_size {
+                out.extend_from_slice(&size.to_le_bytes());
+            }
+        }
+        Invalidation::CheckedHash { hash } | Invalidation::UncheckedHash { hash } => {
+            out.extend_from_slice(&hash);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_timestamp_312() {
+        let mut d = vec![0xcb, 0x0d, 0x0d, 0x0a, 0, 0, 0, 0];
+        d.extend_from_slice(&1_700_000_000u32.to_le_bytes());
+        d.extend_from_slice(&42u32.to_le_bytes());
+        let h = parse_header(&d).unwrap();
+        assert_eq!(h.version(), PythonVersion::PY312);
+        assert_eq!(h.len, 16);
+        assert_eq!(
+            h.invalidation,
+            Invalidation::Timestamp {
+                mtime: 1_700_000_000,
+                source_size: Some(42)
+            }
+        );
+        assert_eq!(write_header(&h), d);
+    }
+
+    #[test]
+    fn parses_27_and_hash() {
+        let d = [0x03, 0xf3, 0x0d, 0x0a, 1, 2, 3, 4];
+        let h = parse_header(&d).unwrap();
+        assert_eq!(h.version(), PythonVersion::PY27);
+        assert_eq!(h.len, 8);
+        let d = [0xa7, 0x0d, 0x0d, 0x0a, 3, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8];
+        let h = parse_header(&d).unwrap();
+        assert_eq!(
+            h.invalidation,
+            Invalidation::CheckedHash {
+                hash: [1, 2, 3, 4, 5, 6, 7, 8]
+            }
+        );
+    }
+
+    #[test]
+    fn errors() {
+        assert!(matches!(
+            parse_header(&[0; 16]),
+            Err(HeaderError::Stripped { .. })
+        ));
+        assert!(matches!(
+            parse_header(&[0xe3, 0, 0, 0]),
+            Err(HeaderError::Stripped { .. })
+        ));
+        assert!(matches!(
+            parse_header(b"PK\x03\x04"),
+            Err(HeaderError::BadMagic { .. })
+        ));
+        assert!(matches!(
+            parse_header(&[0xcb, 0x0d, 0x0d, 0x0a, 0]),
+            Err(HeaderError::Truncated { .. })
+        ));
+        assert!(matches!(
+            parse_header(&[0x01, 0x00, 0x0d, 0x0a]),
+            Err(HeaderError::UnknownMagic { .. })
+        ));
+        assert!(matches!(
+            parse_header(&[0x01]),
+            Err(HeaderError::TooShort { .. })
+        ));
+    }
+}
