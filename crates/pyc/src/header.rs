@@ -51,9 +51,7 @@ impl PycHeader {
 #[non_exhaustive]
 pub enum HeaderError {
     /// The input ends inside the header.
-    #[error(
-        "truncated .pyc header: {len} bytes, but a {version} header needs {needed} (at offset {len:#x})"
-    )]
+    #[error("truncated .pyc header: {len} bytes, but a {version} header needs {needed} (at offset {len:#x})")]
     Truncated {
         /// Bytes available.
         len: usize,
@@ -84,9 +82,7 @@ pub enum HeaderError {
         bytes: [u8; 4],
     },
     /// A well-formed magic that no CPython release used.
-    #[error(
-        "unknown magic number {magic} ({bytes:02x?}); no CPython release wrote it (at offset 0x0)"
-    )]
+    #[error("unknown magic number {magic} ({bytes:02x?}); no CPython release wrote it (at offset 0x0)")]
     UnknownMagic {
         /// The magic number.
         magic: u16,
@@ -129,29 +125,20 @@ fn u32_at(data: &[u8], at: usize) -> u32 {
 /// stripped, or carries an unknown magic.
 pub fn parse_header(data: &[u8]) -> Result<PycHeader, HeaderError> {
     if data.len() < 4 {
-        if data
-            .first()
-            .is_some_and(|&b| matches!(b & 0x7f, b'c' | b'\0'))
-        {
-            return Err(HeaderError::Stripped {
-                what: "is not a magic number",
-            });
+        if data.first().is_some_and(|&b| matches!(b & 0x7f, b'c' | b'\0')) {
+            return Err(HeaderError::Stripped { what: "is not a magic number" });
         }
         return Err(HeaderError::TooShort { len: data.len() });
     }
     let bytes = [data[0], data[1], data[2], data[3]];
     if bytes == [0; 4] {
-        return Err(HeaderError::Stripped {
-            what: "is four zero bytes",
-        });
+        return Err(HeaderError::Stripped { what: "is four zero bytes" });
     }
     if bytes[2..] != *b"\r\n" {
         // A code object marshal type code ('c', 0x63, with or without FLAG_REF)
         // at offset 0 means the header was cut off.
         if bytes[0] & 0x7f == b'c' {
-            return Err(HeaderError::Stripped {
-                what: "starts with a marshalled code object",
-            });
+            return Err(HeaderError::Stripped { what: "starts with a marshalled code object" });
         }
         return Err(HeaderError::BadMagic { bytes });
     }
@@ -160,11 +147,7 @@ pub fn parse_header(data: &[u8]) -> Result<PycHeader, HeaderError> {
     let v = info.version;
     let needed = header_len(v);
     if data.len() < needed {
-        return Err(HeaderError::Truncated {
-            len: data.len(),
-            needed,
-            version: v.to_string(),
-        });
+        return Err(HeaderError::Truncated { len: data.len(), needed, version: v.to_string() });
     }
     let (has_flags, has_size) = layout(v);
     let (flags, invalidation) = if has_flags {
@@ -176,10 +159,7 @@ pub fn parse_header(data: &[u8]) -> Result<PycHeader, HeaderError> {
         let inv = if flags & !3 != 0 {
             return Err(HeaderError::BadFlags { flags });
         } else if flags & 1 == 0 {
-            Invalidation::Timestamp {
-                mtime: u32_at(data, 8),
-                source_size: Some(u32_at(data, 12)),
-            }
+            Invalidation::Timestamp { mtime: u32_at(data, 8), source_size: Some(u32_at(data, 12)) }
         } else if flags & 2 != 0 {
             Invalidation::CheckedHash { hash }
         } else {
@@ -187,25 +167,10 @@ pub fn parse_header(data: &[u8]) -> Result<PycHeader, HeaderError> {
         };
         (Some(flags), inv)
     } else {
-        let size = if has_size {
-            Some(u32_at(data, 8))
-        } else {
-            None
-        };
-        (
-            None,
-            Invalidation::Timestamp {
-                mtime: u32_at(data, 4),
-                source_size: size,
-            },
-        )
+        let size = if has_size { Some(u32_at(data, 8)) } else { None };
+        (None, Invalidation::Timestamp { mtime: u32_at(data, 4), source_size: size })
     };
-    Ok(PycHeader {
-        magic: info,
-        flags,
-        invalidation,
-        len: needed,
-    })
+    Ok(PycHeader { magic: info, flags, invalidation, len: needed })
 }
 
 /// Builds the header bytes a pyc of `magic` would carry.
@@ -243,13 +208,7 @@ mod tests {
         let h = parse_header(&d).unwrap();
         assert_eq!(h.version(), PythonVersion::PY312);
         assert_eq!(h.len, 16);
-        assert_eq!(
-            h.invalidation,
-            Invalidation::Timestamp {
-                mtime: 1_700_000_000,
-                source_size: Some(42)
-            }
-        );
+        assert_eq!(h.invalidation, Invalidation::Timestamp { mtime: 1_700_000_000, source_size: Some(42) });
         assert_eq!(write_header(&h), d);
     }
 
@@ -261,39 +220,16 @@ mod tests {
         assert_eq!(h.len, 8);
         let d = [0xa7, 0x0d, 0x0d, 0x0a, 3, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8];
         let h = parse_header(&d).unwrap();
-        assert_eq!(
-            h.invalidation,
-            Invalidation::CheckedHash {
-                hash: [1, 2, 3, 4, 5, 6, 7, 8]
-            }
-        );
+        assert_eq!(h.invalidation, Invalidation::CheckedHash { hash: [1, 2, 3, 4, 5, 6, 7, 8] });
     }
 
     #[test]
     fn errors() {
-        assert!(matches!(
-            parse_header(&[0; 16]),
-            Err(HeaderError::Stripped { .. })
-        ));
-        assert!(matches!(
-            parse_header(&[0xe3, 0, 0, 0]),
-            Err(HeaderError::Stripped { .. })
-        ));
-        assert!(matches!(
-            parse_header(b"PK\x03\x04"),
-            Err(HeaderError::BadMagic { .. })
-        ));
-        assert!(matches!(
-            parse_header(&[0xcb, 0x0d, 0x0d, 0x0a, 0]),
-            Err(HeaderError::Truncated { .. })
-        ));
-        assert!(matches!(
-            parse_header(&[0x01, 0x00, 0x0d, 0x0a]),
-            Err(HeaderError::UnknownMagic { .. })
-        ));
-        assert!(matches!(
-            parse_header(&[0x01]),
-            Err(HeaderError::TooShort { .. })
-        ));
+        assert!(matches!(parse_header(&[0; 16]), Err(HeaderError::Stripped { .. })));
+        assert!(matches!(parse_header(&[0xe3, 0, 0, 0]), Err(HeaderError::Stripped { .. })));
+        assert!(matches!(parse_header(b"PK\x03\x04"), Err(HeaderError::BadMagic { .. })));
+        assert!(matches!(parse_header(&[0xcb, 0x0d, 0x0d, 0x0a, 0]), Err(HeaderError::Truncated { .. })));
+        assert!(matches!(parse_header(&[0x01, 0x00, 0x0d, 0x0a]), Err(HeaderError::UnknownMagic { .. })));
+        assert!(matches!(parse_header(&[0x01]), Err(HeaderError::TooShort { .. })));
     }
 }

@@ -33,47 +33,22 @@ pub fn lookup(magic: u16) -> Option<MagicInfo> {
     }
     // 3.x magics grow monotonically; an unlisted number between two entries
     // of one minor version belongs to it.
-    let below = table
-        .iter()
-        .filter(|e| e.magic < magic && e.magic >= 3000)
-        .max_by_key(|e| e.magic)?;
-    let above = table
-        .iter()
-        .filter(|e| e.magic > magic && e.magic >= 3000)
-        .min_by_key(|e| e.magic)?;
+    let below = table.iter().filter(|e| e.magic < magic && e.magic >= 3000).max_by_key(|e| e.magic)?;
+    let above = table.iter().filter(|e| e.magic > magic && e.magic >= 3000).min_by_key(|e| e.magic)?;
     if magic >= 3000 && below.version == above.version {
-        Some(MagicInfo {
-            magic,
-            version: below.version,
-            release: below.release,
-            is_final: false,
-        })
+        Some(MagicInfo { magic, version: below.version, release: below.release, is_final: false })
     } else {
         None
     }
 }
 
 fn info(e: &crate::magic_table::MagicEntry, table: &[crate::magic_table::MagicEntry]) -> MagicInfo {
-    let last = table
-        .iter()
-        .filter(|o| o.version == e.version)
-        .map(|o| o.magic)
-        .max()
-        .unwrap_or(e.magic);
-    MagicInfo {
-        magic: e.magic,
-        version: e.version,
-        release: e.release,
-        is_final: last == e.magic,
-    }
+    let last = table.iter().filter(|o| o.version == e.version).map(|o| o.magic).max().unwrap_or(e.magic);
+    MagicInfo { magic: e.magic, version: e.version, release: e.release, is_final: last == e.magic }
 }
 
 /// The magic number a final release of `version` writes.
 #[must_use]
 pub fn final_magic(version: PythonVersion) -> Option<u16> {
-    crate::magic_table::MAGICS
-        .iter()
-        .filter(|e| e.version == version)
-        .map(|e| e.magic)
-        .max()
+    crate::magic_table::MAGICS.iter().filter(|e| e.version == version).map(|e| e.magic).max()
 }

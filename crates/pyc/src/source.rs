@@ -35,12 +35,7 @@ pub enum Freshness {
 /// 3.10 and SipHash-1-3 from 3.11 (bpo-29410).
 #[must_use]
 pub fn source_hash(version: PythonVersion, magic: u16, source: &[u8]) -> [u8; 8] {
-    let key = u64::from(u32::from_le_bytes([
-        magic.to_le_bytes()[0],
-        magic.to_le_bytes()[1],
-        b'\r',
-        b'\n',
-    ]));
+    let key = u64::from(u32::from_le_bytes([magic.to_le_bytes()[0], magic.to_le_bytes()[1], b'\r', b'\n']));
     let h = if version >= PythonVersion::PY311 {
         let mut s = SipHasher13::new_with_keys(key, 0);
         s.write(source);
@@ -62,32 +57,22 @@ pub fn check_source(header: &PycHeader, source: &SourceInfo<'_>) -> Freshness {
             let src_mtime = (source.mtime & 0xffff_ffff) as u32;
             let src_size = (source.bytes.len() as u64 & 0xffff_ffff) as u32;
             if mtime != src_mtime {
-                return Freshness::Stale {
-                    reason: format!("mtime {mtime} != source mtime {src_mtime}"),
-                };
+                return Freshness::Stale { reason: format!("mtime {mtime} != source mtime {src_mtime}") };
             }
             match source_size {
-                Some(size) if size != src_size => Freshness::Stale {
-                    reason: format!("source size {size} != actual size {src_size}"),
-                },
-                Some(_) => Freshness::UpToDate {
-                    checked: "mtime and size".into(),
-                },
-                None => Freshness::UpToDate {
-                    checked: "mtime".into(),
-                },
+                Some(size) if size != src_size => {
+                    Freshness::Stale { reason: format!("source size {size} != actual size {src_size}") }
+                }
+                Some(_) => Freshness::UpToDate { checked: "mtime and size".into() },
+                None => Freshness::UpToDate { checked: "mtime".into() },
             }
         }
         Invalidation::CheckedHash { hash } | Invalidation::UncheckedHash { hash } => {
             let want = source_hash(header.version(), header.magic.magic, source.bytes);
             if want == hash {
-                Freshness::UpToDate {
-                    checked: "source hash".into(),
-                }
+                Freshness::UpToDate { checked: "source hash".into() }
             } else {
-                Freshness::Stale {
-                    reason: format!("source hash {} != stored {}", hex(&want), hex(&hash)),
-                }
+                Freshness::Stale { reason: format!("source hash {} != stored {}", hex(&want), hex(&hash)) }
             }
         }
     }

@@ -73,11 +73,7 @@ impl FromStr for PythonVersion {
         let major: u8 = parts.next().and_then(|p| p.parse().ok()).ok_or_else(err)?;
         let minor: u8 = parts.next().and_then(|p| p.parse().ok()).ok_or_else(err)?;
         let v = PythonVersion::new(major, minor);
-        if Self::ALL.contains(&v) {
-            Ok(v)
-        } else {
-            Err(err())
-        }
+        if Self::ALL.contains(&v) { Ok(v) } else { Err(err()) }
     }
 }
 
@@ -87,10 +83,7 @@ mod tests {
 
     #[test]
     fn parse_and_order() {
-        assert_eq!(
-            "3.12".parse::<PythonVersion>().unwrap(),
-            PythonVersion::PY312
-        );
+        assert_eq!("3.12".parse::<PythonVersion>().unwrap(), PythonVersion::PY312);
         assert_eq!("2.7".parse::<PythonVersion>().unwrap(), PythonVersion::PY27);
         assert!("3.99".parse::<PythonVersion>().is_err());
         assert!("x".parse::<PythonVersion>().is_err());

@@ -1,0 +1,670 @@
+//! The marshal reader.
+//!
+//! Follows CPython's `r_object` (Python/marshal.c) of each version: the same
+//! type codes, the same order of reference registration (containers, code
+//! objects and frozensets take their reference slot *before* their children),
+//! the same 2000-level nesting limit and long-digit checks. Every declared
+//! length is checked against the bytes that remain before anything is
+//! allocated, so memory stays proportional to the input.
+
+use crate::error::{ErrorKind, MarshalError};
+use crate::format::{CodeLayout, FLAG_REF, Format, any_version_knows};
+use crate::object::{CodeNode, Items, Marshal, Node, ObjId, StrEncoding, Value};
+
+/// CPython's `MAX_MARSHAL_STACK_DEPTH` on non-Windows builds.
+pub const MAX_DEPTH: usize = 2000;
+
+/// Reads one marshalled object from `data`.
+///
+/// `base` is the absolute offset of `data[0]` in its file (the header
+/// length for a .pyc), so errors name file offsets. Trailing bytes after the
+/// object are ignored, as `marshal.loads` does.
+///
+/// # Errors
+/// A [`MarshalError`] naming the offset of the first problem.
+pub fn read(data: &[u8], format: Format, base: usize) -> Result<Marshal<'_>, MarshalError> {
+    let mut r = Reader {
+        data,
+        pos: 0,
+        base,
+        format,
+        m: Marshal {
+            format,
+            nodes: Vec::new(),
+            items: Vec::new(),
+            codes: Vec::new(),
+            refs: Vec::new(),
+            interned: Vec::new(),
+            end: 0,
+        },
+        // Reference slots reserved by objects still being read.
+        pending: Vec::new(),
+        scratch: Vec::new(),
+    };
+    let root = r.object()?;
+    if r.m.node(root).value == Value::Null {
+        return Err(r.err_at(base, ErrorKind::NullObject { context: "object" }));
+    }
+    r.m.end = base + r.pos;
+    Ok(r.m)
+}
+
+struct Reader<'a> {
+    data: &'a [u8],
+    pos: usize,
+    base: usize,
+    format: Format,
+    m: Marshal<'a>,
+    pending: Vec<bool>,
+    scratch: Vec<ObjId>,
+}
+
+/// Sentinel in `refs` for a reserved slot.
+const RESERVED: ObjId = ObjId(u32::MAX);
+
+impl<'a> Reader<'a> {
+    fn err_at(&self, abs: usize, kind: ErrorKind) -> MarshalError {
+        MarshalError { kind, offset: abs }
+    }
+
+    fn err(&self, kind: ErrorKind) -> MarshalError {
+        self.err_at(self.base + self.pos, kind)
+    }
+
+    fn remaining(&self) -> usize {
+        self.data.len() - self.pos
+    }
+
+    fn take(&mut self, n: usize, what: &'static str) -> Result<&'a [u8], MarshalError> {
+        if self.remaining() < n {
+            return Err(self.err(ErrorKind::Eof { what, needed: n, available: self.remaining() }));
+        }
+        let s = &self.data[self.pos..self.pos + n];
+        self.pos += n;
+        Ok(s)
+    }
+
+    fn u8(&mut self, what: &'static str) -> Result<u8, MarshalError> {
+        Ok(self.take(1, what)?[0])
+    }
+
+    fn i32(&mut self, what: &'static str) -> Result<i32, MarshalError> {
+        let b = self.take(4, what)?;
+        Ok(i32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    }
+
+    fn i64(&mut self, what: &'static str) -> Result<i64, MarshalError> {
+        let b = self.take(8, what)?;
+        let mut a = [0u8; 8];
+        a.copy_from_slice(b);
+        Ok(i64::from_le_bytes(a))
+    }
+
+    fn f64(&mut self, what: &'static str) -> Result<f64, MarshalError> {
+        let b = self.take(8, what)?;
+        let mut a = [0u8; 8];
+        a.copy_from_slice(b);
+        Ok(f64::from_le_bytes(a))
+    }
+
+    /// A count that must fit in the remaining input at `min_size` bytes each.
+    fn count(&mut self, what: &'static str, min_size: usize) -> Result<usize, MarshalError> {
+        let at = self.base + self.pos;
+        let n = i64::from(self.i32(what)?);
+        self.check_len(at, what, n, min_size)
+    }
+
+    fn check_len(
+        &self,
+        at: usize,
+        what: &'static str,
+        n: i64,
+        min_size: usize,
+    ) -> Result<usize, MarshalError> {
+        if n < 0 {
+            return Err(self.err_at(at, ErrorKind::NegativeLength { what, len: n }));
+        }
+        let need = usize::try_from(n).unwrap_or(usize::MAX).saturating_mul(min_size);
+        if need > self.remaining() {
+            return Err(
+                self.err_at(at, ErrorKind::LengthExceedsInput { what, len: n, remaining: self.remaining() })
+            );
+        }
+        usize::try_from(n).map_err(|_| self.err_at(at, ErrorKind::NegativeLength { what, len: n }))
+    }
+
+    fn push(&mut self, value: Value<'a>, code: u8, offset: usize) -> ObjId {
+        let id = ObjId(self.m.nodes.len() as u32);
+        self.m.nodes.push(Node { value, code, offset: offset as u32 });
+        id
+    }
+
+    /// Reserves a reference slot if FLAG_REF is set; returns its index.
+    fn reserve(&mut self, flag: bool) -> Option<usize> {
+        flag.then(|| {
+            self.m.refs.push(RESERVED);
+            self.pending.push(true);
+            self.m.refs.len() - 1
+        })
+    }
+
+    fn fill(&mut self, slot: Option<usize>, id: ObjId) {
+        if let Some(i) = slot {
+            self.m.refs[i] = id;
+            self.pending[i] = false;
+        }
+    }
+
+    fn store_items(&mut self, ids: &[ObjId]) -> Items {
+        let start = self.m.items.len() as u32;
+        self.m.items.extend_from_slice(ids);
+        Items { start, len: ids.len() as u32 }
+    }
+
+    fn utf8(&mut self, n: usize) -> Result<&'a [u8], MarshalError> {
+        let at = self.base + self.pos;
+        let s = self.take(n, "string data")?;
+        if let Err(i) = check_utf8_surrogatepass(s) {
+            return Err(self.err_at(at + i, ErrorKind::BadUtf8 { at: i }));
+        }
+        Ok(s)
+    }
+
+    fn float_text(&mut self, what: &'static str) -> Result<(f64, &'a [u8]), MarshalError> {
+        let n = self.u8(what)? as usize;
+        let at = self.base + self.pos;
+        let t = self.take(n, what)?;
+        let parsed = std::str::from_utf8(t).ok().and_then(parse_py_float);
+        match parsed {
+            Some(v) => Ok((v, t)),
+            None => {
+                Err(self.err_at(at, ErrorKind::BadFloat { text: String::from_utf8_lossy(t).into_owned() }))
+            }
+        }
+    }
+
+    /// Reads the root object. Iterative, with an explicit stack of open
+    /// containers, so hostile nesting can never overflow the native stack.
+    fn object(&mut self) -> Result<ObjId, MarshalError> {
+        let mut stack: Vec<Frame> = Vec::new();
+        loop {
+            let abs = self.base + self.pos;
+            // CPython counts the object being read plus its open ancestors.
+            if stack.len() >= MAX_DEPTH {
+                return Err(self.err_at(abs, ErrorKind::TooDeep { limit: MAX_DEPTH }));
+            }
+            let mut done = match self.start(abs)? {
+                Started::Done(id) => Some((id, abs)),
+                Started::Open(frame) => {
+                    stack.push(frame);
+                    None
+                }
+            };
+            loop {
+                let Some(top) = stack.last_mut() else {
+                    // Only reachable with `done` set: an open frame is on the stack otherwise.
+                    return Ok(done.map_or(ObjId(0), |(id, _)| id));
+                };
+                let step = match done.take() {
+                    Some((child, at)) => self.accept(top, child, at)?,
+                    None => self.check_complete(top)?,
+                };
+                match step {
+                    Step::More => break,
+                    Step::Complete(id, at) => {
+                        stack.pop();
+                        done = Some((id, at));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Reads a type byte and either a whole scalar or a container's head.
+    fn start(&mut self, abs: usize) -> Result<Started, MarshalError> {
+        let code = self.u8("type code")?;
+        let f = self.format;
+        let flag = f.has_refs() && code & FLAG_REF != 0;
+        let ty = if f.has_refs() { code & !FLAG_REF } else { code };
+        if !f.knows_type(ty) {
+            let kind = if any_version_knows(ty) {
+                ErrorKind::TypeNotInVersion { code: ty, version: f.version }
+            } else {
+                ErrorKind::UnknownType { code: ty }
+            };
+            return Err(self.err_at(abs, kind));
+        }
+        let value = match ty {
+            b'0' => return Ok(Started::Done(self.push(Value::Null, code, abs))),
+            b'N' => Value::None,
+            b'F' => Value::False,
+            b'T' => Value::True,
+            b'S' => Value::StopIteration,
+            b'.' => Value::Ellipsis,
+            b'i' => Value::Int(i64::from(self.i32("int")?)),
+            b'I' => Value::Int(self.i64("int64")?),
+            b'l' => {
+                let at = self.base + self.pos;
+                let size = self.i32("long size")?;
+                let n = self.check_len(at, "long", i64::from(size).abs(), 2)?;
+                let digits = self.take(2 * n, "long digits")?;
+                for (i, d) in digits.chunks_exact(2).enumerate() {
+                    let d = u16::from_le_bytes([d[0], d[1]]);
+                    if d >= 1 << 15 {
+                        return Err(self.err_at(at + 4 + 2 * i, ErrorKind::LongDigitOutOfRange { digit: d }));
+                    }
+                    if d == 0 && i == n - 1 {
+                        return Err(self.err_at(at + 4 + 2 * i, ErrorKind::UnnormalizedLong));
+                    }
+                }
+                Value::Long { size, digits }
+            }
+            b'g' => Value::Float { value: self.f64("binary float")?, text: None },
+            b'f' => {
+                let (value, t) = self.float_text("text float")?;
+                Value::Float { value, text: Some(t) }
+            }
+            b'y' => {
+                let re = self.f64("binary complex")?;
+                let im = self.f64("binary complex")?;
+                Value::Complex { re, im, text: None }
+            }
+            b'x' => {
+                let (re, rt) = self.float_text("text complex")?;
+                let (im, it) = self.float_text("text complex")?;
+                Value::Complex { re, im, text: Some((rt, it)) }
+            }
+            b's' => {
+                let n = self.count("bytes length", 1)?;
+                Value::Bytes(self.take(n, "bytes data")?)
+            }
+            b't' if f.py2 => {
+                // Python 2 interned str: bytes, remembered for `R`.
+                let n = self.count("string length", 1)?;
+                let data = self.take(n, "string data")?;
+                let id = self.push(Value::Bytes(data), code, abs);
+                self.m.interned.push(id);
+                return Ok(Started::Done(id));
+            }
+            b'u' | b't' => {
+                let n = self.count("string length", 1)?;
+                Value::Str { data: self.utf8(n)?, encoding: StrEncoding::Utf8 }
+            }
+            b'a' | b'A' => {
+                let n = self.count("string length", 1)?;
+                Value::Str { data: self.take(n, "string data")?, encoding: StrEncoding::Latin1 }
+            }
+            b'z' | b'Z' => {
+                let n = self.u8("short string length")? as usize;
+                Value::Str { data: self.take(n, "string data")?, encoding: StrEncoding::Latin1 }
+            }
+            b'R' => {
+                let at = self.base + self.pos;
+                let i = self.i32("string reference")?;
+                let count = self.m.interned.len();
+                if i < 0 || i as usize >= count {
+                    return Err(self.err_at(at, ErrorKind::BadStringRef { index: i64::from(i), count }));
+                }
+                return Ok(Started::Done(self.push(Value::StringRef(i as u32), code, abs)));
+            }
+            b'r' => {
+                let at = self.base + self.pos;
+                let i = self.i32("reference")?;
+                let count = self.m.refs.len();
+                if i < 0 || i as usize >= count {
+                    return Err(self.err_at(at, ErrorKind::BadRef { index: i64::from(i), count }));
+                }
+                if self.pending[i as usize] {
+                    return Err(self.err_at(at, ErrorKind::IncompleteRef { index: i64::from(i) }));
+                }
+                return Ok(Started::Done(self.push(Value::Ref(i as u32), code, abs)));
+            }
+            _ => return self.open(code, ty, abs, flag).map(Started::Open),
+        };
+        // Scalars register their reference after they are read; containers,
+        // code objects and frozensets before their children (as CPython).
+        let id = self.push(value, code, abs);
+        if flag {
+            self.m.refs.push(id);
+            self.pending.push(false);
+        }
+        Ok(Started::Done(id))
+    }
+
+    /// Reads a container's head and opens its frame.
+    fn open(&mut self, code: u8, ty: u8, abs: usize, flag: bool) -> Result<Frame, MarshalError> {
+        let (kind, remaining) = match ty {
+            b')' => {
+                let n = self.u8("small tuple size")? as usize;
+                if n > self.remaining() {
+                    return Err(self.err(ErrorKind::LengthExceedsInput {
+                        what: "small tuple",
+                        len: n as i64,
+                        remaining: self.remaining(),
+                    }));
+                }
+                (Kind::Seq("tuple"), n)
+            }
+            b'(' => (Kind::Seq("tuple"), self.count("tuple size", 1)?),
+            b'[' => (Kind::Seq("list"), self.count("list size", 1)?),
+            b'<' | b'>' => (Kind::Seq("set"), self.count("set size", 1)?),
+            b'{' | b'}' => (Kind::Dict { want_value: false }, 0),
+            b':' => (Kind::Seq("slice"), 3),
+            _ => {
+                let layout = self.format.code_layout.ok_or_else(|| {
+                    self.err_at(abs, ErrorKind::UnsupportedCodeLayout { version: self.format.version })
+                })?;
+                (Kind::Code(Box::new(CodeBuilder::new(layout))), 0)
+            }
+        };
+        let id = self.push(Value::Null, code, abs);
+        let slot = self.reserve(flag);
+        let mut frame = Frame { id, ty, slot, mark: self.scratch.len(), remaining, kind };
+        if let Kind::Code(b) = &mut frame.kind {
+            // Integer fields before co_code.
+            b.argcount = self.i32("co_argcount")?;
+            if b.layout >= CodeLayout::Py38 {
+                b.posonlyargcount = self.i32("co_posonlyargcount")?;
+            }
+            if b.layout >= CodeLayout::Py30 {
+                b.kwonlyargcount = self.i32("co_kwonlyargcount")?;
+            }
+            if b.layout < CodeLayout::Py311 {
+                b.nlocals = self.i32("co_nlocals")?;
+            }
+            b.stacksize = self.i32("co_stacksize")?;
+            b.flags = self.i32("co_flags")?;
+            frame.remaining = b.fields().len();
+        }
+        Ok(frame)
+    }
+
+    /// Completes a frame that needs no (more) children.
+    fn check_complete(&mut self, f: &mut Frame) -> Result<Step, MarshalError> {
+        if f.remaining > 0 || matches!(f.kind, Kind::Dict { .. }) {
+            return Ok(Step::More);
+        }
+        self.finish(f)
+    }
+
+    /// Hands a finished child to its parent frame.
+    fn accept(&mut self, f: &mut Frame, child: ObjId, at: usize) -> Result<Step, MarshalError> {
+        let is_null = self.m.nodes[child.index()].value == Value::Null;
+        match &mut f.kind {
+            Kind::Dict { want_value } => {
+                if is_null {
+                    if *want_value {
+                        return Err(self.err_at(at, ErrorKind::NullObject { context: "dict value" }));
+                    }
+                    // The terminator is not part of the tree; CPython only
+                    // ever writes a plain '0', and only that round-trips.
+                    let term = self.m.nodes.pop().map_or(b'0', |n| n.code);
+                    if term != b'0' {
+                        return Err(self.err_at(at, ErrorKind::UnknownType { code: term }));
+                    }
+                    return self.finish(f);
+                }
+                *want_value = !*want_value;
+                self.scratch.push(child);
+                Ok(Step::More)
+            }
+            Kind::Seq(context) => {
+                if is_null {
+                    return Err(self.err_at(at, ErrorKind::NullObject { context }));
+                }
+                self.scratch.push(child);
+                f.remaining -= 1;
+                self.check_complete(f)
+            }
+            Kind::Code(b) => {
+                let fields = b.fields();
+                let name = fields[fields.len() - f.remaining];
+                if is_null {
+                    return Err(self.err_at(at, ErrorKind::NullObject { context: name }));
+                }
+                self.scratch.push(child);
+                f.remaining -= 1;
+                // co_firstlineno sits between co_name/co_qualname and the line table.
+                if fields.len() - f.remaining == b.firstlineno_after() {
+                    b.firstlineno = self.i32("co_firstlineno")?;
+                }
+                self.check_complete(f)
+            }
+        }
+    }
+
+    fn finish(&mut self, f: &mut Frame) -> Result<Step, MarshalError> {
+        let ids: Vec<ObjId> = self.scratch.drain(f.mark..).collect();
+        let value = match &f.kind {
+            Kind::Code(b) => {
+                let index = self.m.codes.len() as u32;
+                self.m.codes.push(b.build(&ids, f.id));
+                Value::Code(index)
+            }
+            Kind::Seq(_) if f.ty == b':' => Value::Slice([ids[0], ids[1], ids[2]]),
+            _ => {
+                let items = self.store_items(&ids);
+                match f.ty {
+                    b'(' | b')' => Value::Tuple(items),
+                    b'[' => Value::List(items),
+                    b'<' => Value::Set(items),
+                    b'>' => Value::FrozenSet(items),
+                    b'{' => Value::Dict(items),
+                    _ => Value::FrozenDict(items),
+                }
+            }
+        };
+        self.m.nodes[f.id.index()].value = value;
+        self.fill(f.slot, f.id);
+        let at = self.m.nodes[f.id.index()].offset as usize;
+        Ok(Step::Complete(f.id, at))
+    }
+}
+
+enum Started {
+    Done(ObjId),
+    Open(Frame),
+}
+
+enum Step {
+    More,
+    Complete(ObjId, usize),
+}
+
+/// An object whose children are being read.
+struct Frame {
+    id: ObjId,
+    ty: u8,
+    slot: Option<usize>,
+    /// Where this frame's children start in the scratch stack.
+    mark: usize,
+    /// Children still expected (not used by dicts, which end at NULL).
+    remaining: usize,
+    kind: Kind,
+}
+
+enum Kind {
+    Seq(&'static str),
+    Dict { want_value: bool },
+    Code(Box<CodeBuilder>),
+}
+
+/// A code object's integer fields, gathered while its object fields are read.
+struct CodeBuilder {
+    layout: CodeLayout,
+    argcount: i32,
+    posonlyargcount: i32,
+    kwonlyargcount: i32,
+    nlocals: i32,
+    stacksize: i32,
+    flags: i32,
+    firstlineno: i32,
+}
+
+const FIELDS_OLD: &[&str] = &[
+    "co_code",
+    "co_consts",
+    "co_names",
+    "co_varnames",
+    "co_freevars",
+    "co_cellvars",
+    "co_filename",
+    "co_name",
+    "co_lnotab",
+];
+const FIELDS_311: &[&str] = &[
+    "co_code",
+    "co_consts",
+    "co_names",
+    "co_localsplusnames",
+    "co_localspluskinds",
+    "co_filename",
+    "co_name",
+    "co_qualname",
+    "co_linetable",
+    "co_exceptiontable",
+];
+
+impl CodeBuilder {
+    fn new(layout: CodeLayout) -> Self {
+        CodeBuilder {
+            layout,
+            argcount: 0,
+            posonlyargcount: 0,
+            kwonlyargcount: 0,
+            nlocals: 0,
+            stacksize: 0,
+            flags: 0,
+            firstlineno: 0,
+        }
+    }
+
+    /// The object fields in stream order.
+    fn fields(&self) -> &'static [&'static str] {
+        if self.layout == CodeLayout::Py311 { FIELDS_311 } else { FIELDS_OLD }
+    }
+
+    /// How many object fields precede co_firstlineno (8 in every layout:
+    /// through co_name, or co_qualname in 3.11+).
+    fn firstlineno_after(&self) -> usize {
+        8
+    }
+
+    fn build(&self, f: &[ObjId], node: ObjId) -> CodeNode {
+        let new = self.layout == CodeLayout::Py311;
+        CodeNode {
+            layout: self.layout,
+            argcount: self.argcount,
+            posonlyargcount: self.posonlyargcount,
+            kwonlyargcount: self.kwonlyargcount,
+            nlocals: self.nlocals,
+            stacksize: self.stacksize,
+            flags: self.flags,
+            firstlineno: self.firstlineno,
+            code: f[0],
+            consts: f[1],
+            names: f[2],
+            varnames: f[3],
+            localspluskinds: new.then(|| f[4]),
+            freevars: (!new).then(|| f[4]),
+            cellvars: (!new).then(|| f[5]),
+            filename: if new { f[5] } else { f[6] },
+            name: if new { f[6] } else { f[7] },
+            qualname: new.then(|| f[7]),
+            linetable: f[8],
+            exceptiontable: new.then(|| f[9]),
+            node,
+        }
+    }
+}
+
+/// Validates UTF-8 as CPython's `surrogatepass` decoder does: standard UTF-8
+/// plus encoded surrogates (ED A0..BF xx). Returns the offset of the first
+/// invalid byte.
+fn check_utf8_surrogatepass(s: &[u8]) -> Result<(), usize> {
+    let mut rest = s;
+    let mut base = 0;
+    loop {
+        match std::str::from_utf8(rest) {
+            Ok(_) => return Ok(()),
+            Err(e) => {
+                let i = e.valid_up_to();
+                // Accept a 3-byte surrogate and continue after it.
+                if rest.len() >= i + 3
+                    && rest[i] == 0xED
+                    && (0xA0..=0xBF).contains(&rest[i + 1])
+                    && (0x80..=0xBF).contains(&rest[i + 2])
+                {
+                    base += i + 3;
+                    rest = &rest[i + 3..];
+                } else {
+                    return Err(base + i);
+                }
+            }
+        }
+    }
+}
+
+/// Parses a float literal as `PyOS_string_to_double` does for marshal text.
+fn parse_py_float(s: &str) -> Option<f64> {
+    let t = s.trim_matches(|c: char| c.is_ascii_whitespace());
+    if t.is_empty() {
+        return None;
+    }
+    // Rust accepts "inf", "infinity", "nan" case-insensitively with a sign,
+    // like CPython; it rejects underscores and hex, as marshal's reader does.
+    t.parse::<f64>().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bytescope_pyc::PythonVersion;
+
+    fn rd(data: &[u8], v: PythonVersion) -> Result<Marshal<'_>, MarshalError> {
+        read(data, Format::for_version(v), 0)
+    }
+
+    #[test]
+    fn scalars_and_refs() {
+        // A small tuple: an interned short str flagged for reference, and a reference to it.
+        let bytes = [b')', 2, b'Z' | 0x80, 1, b'a', b'r', 0, 0, 0, 0];
+        let m = rd(&bytes, PythonVersion::PY312).unwrap();
+        let items = m.tuple(m.root()).unwrap();
+        assert_eq!(items.len(), 2);
+        assert_eq!(m.text(items[1]).unwrap().as_ref(), b"a");
+        assert!(matches!(m.node(items[1]).value, Value::Ref(0)));
+    }
+
+    #[test]
+    fn errors_name_offsets() {
+        let e = rd(&[b'(', 0xff, 0xff, 0xff, 0x7f], PythonVersion::PY312).unwrap_err();
+        assert!(matches!(e.kind, ErrorKind::LengthExceedsInput { .. }), "{e}");
+        assert_eq!(e.offset, 1);
+        let e = rd(&[b'r', 0, 0, 0, 0], PythonVersion::PY312).unwrap_err();
+        assert!(matches!(e.kind, ErrorKind::BadRef { .. }));
+        let e = rd(b"Q", PythonVersion::PY312).unwrap_err();
+        assert!(matches!(e.kind, ErrorKind::UnknownType { code: b'Q' }));
+        let e = rd(b":", PythonVersion::PY312).unwrap_err();
+        assert!(matches!(e.kind, ErrorKind::TypeNotInVersion { .. }));
+        let e = rd(&[b'l', 1, 0, 0, 0, 0, 0], PythonVersion::PY312).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::UnnormalizedLong);
+        // A tuple that contains a reference to itself.
+        let e = rd(&[b'(' | 0x80, 1, 0, 0, 0, b'r', 0, 0, 0, 0], PythonVersion::PY312).unwrap_err();
+        assert!(matches!(e.kind, ErrorKind::IncompleteRef { .. }));
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_crash() {
+        let mut data = [b')', 1].repeat(100_000);
+        data.push(b'N');
+        let e = rd(&data, PythonVersion::PY312).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::TooDeep { limit: MAX_DEPTH });
+    }
+
+    #[test]
+    fn surrogates_pass() {
+        assert!(check_utf8_surrogatepass(b"a\xed\xa0\x80b").is_ok());
+        assert_eq!(check_utf8_surrogatepass(b"ab\xff"), Err(2));
+    }
+}
