@@ -8,6 +8,9 @@
 //! table into plain rows.
 #![deny(missing_docs)]
 
+mod code;
 pub mod exceptions;
 pub mod lines;
 pub mod varint;
+
+pub use code::{Code, CodeError, code_objects, kinds};

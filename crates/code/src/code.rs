@@ -1,0 +1,282 @@
+//! A version-independent view of one marshalled code object.
+
+use std::borrow::Cow;
+
+use bytescope_marshal::{CodeLayout, CodeNode, Marshal, ObjId, Value};
+use bytescope_pyc::PythonVersion;
+
+/// `localspluskinds` bits (`Include/internal/pycore_code.h`, 3.11+).
+pub mod kinds {
+    /// An argument (positional), 3.14+.
+    pub const ARG_POS: u8 = 0x02;
+    /// A keyword argument, 3.14+.
+    pub const ARG_KW: u8 = 0x04;
+    /// `*args`/`**kwargs`, 3.14+.
+    pub const ARG_VAR: u8 = 0x08;
+    /// A hidden local (inlined comprehension), 3.12+.
+    pub const HIDDEN: u8 = 0x10;
+    /// A fast local.
+    pub const LOCAL: u8 = 0x20;
+    /// A cell variable.
+    pub const CELL: u8 = 0x40;
+    /// A free variable.
+    pub const FREE: u8 = 0x80;
+}
+
+/// A code object whose fields do not have the types CPython requires.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("invalid code object: {field} {problem} (at offset {offset:#x})")]
+pub struct CodeError {
+    /// The field, e.g. `co_consts`.
+    pub field: &'static str,
+    /// What is wrong, e.g. `is not a tuple`.
+    pub problem: String,
+    /// Absolute offset of the field's object (or of the code object).
+    pub offset: usize,
+}
+
+/// A code object with its fields checked and its names decoded.
+///
+/// Names are decoded to `String` (Python 2 byte-string names and lone
+/// surrogates are converted lossily); everything else borrows from the
+/// marshal data.
+#[derive(Clone, Debug)]
+pub struct Code<'m, 'a> {
+    m: &'m Marshal<'a>,
+    raw: &'m CodeNode,
+    /// `co_code`.
+    pub code: &'a [u8],
+    /// `co_consts`.
+    pub consts: &'m [ObjId],
+    /// `co_names`.
+    pub names: Vec<String>,
+    /// `co_varnames`.
+    pub varnames: Vec<String>,
+    /// `co_cellvars`.
+    pub cellvars: Vec<String>,
+    /// `co_freevars`.
+    pub freevars: Vec<String>,
+    /// 3.11+: `co_localsplusnames` with their kinds; ≤3.10: varnames, then
+    /// cellvars, then freevars (kinds synthesised), which is how `dis`
+    /// indexes locals and cells in each version.
+    pub localsplus: Vec<(String, u8)>,
+    /// `co_filename`.
+    pub filename: String,
+    /// `co_name`.
+    pub name: String,
+    /// `co_qualname` (3.11+; `None` before).
+    pub qualname: Option<String>,
+    /// `co_lnotab` (≤3.9) or `co_linetable` (3.10+).
+    pub linetable: &'a [u8],
+    /// `co_exceptiontable` (3.11+; empty before).
+    pub exceptiontable: &'a [u8],
+}
+
+impl<'m, 'a> Code<'m, 'a> {
+    /// Checks and decodes the code object `raw` of `m`.
+    ///
+    /// # Errors
+    /// A [`CodeError`] naming the first field whose type CPython would reject.
+    pub fn new(m: &'m Marshal<'a>, raw: &'m CodeNode) -> Result<Self, CodeError> {
+        let off = |id: ObjId| m.node(m.resolve(id)).offset as usize;
+        let bad = |field, id: ObjId, problem: &str| CodeError { field, problem: problem.to_owned(), offset: off(id) };
+        let py2 = m.format().py2;
+        let bytes = |field, id: ObjId| -> Result<&'a [u8], CodeError> {
+            match m.get(id) {
+                Value::Bytes(b) => Ok(*b),
+                _ => Err(bad(field, id, "is not a bytes object")),
+            }
+        };
+        let string = |field, id: ObjId| -> Result<String, CodeError> {
+            let text = match m.get(id) {
+                Value::Str { .. } => m.name_lossy(id),
+                // Python 2 names are byte strings.
+                Value::Bytes(_) if py2 => m.name_lossy(id),
+                _ => None,
+            };
+            text.ok_or_else(|| bad(field, id, "is not a str"))
+        };
+        let names_of = |field, id: ObjId| -> Result<Vec<String>, CodeError> {
+            let items = match m.get(id) {
+                Value::Tuple(items) => m.items(*items),
+                _ => return Err(bad(field, id, "is not a tuple")),
+            };
+            items.iter().map(|&i| string(field, i)).collect()
+        };
+        let code = bytes("co_code", raw.code)?;
+        let consts = match m.get(raw.consts) {
+            Value::Tuple(items) => m.items(*items),
+            // Python 2 tolerates lists in co_consts only through code.__new__;
+            // marshal always writes a tuple.
+            _ => return Err(bad("co_consts", raw.consts, "is not a tuple")),
+        };
+        let names = names_of("co_names", raw.names)?;
+        let (varnames, cellvars, freevars, localsplus) = match raw.layout {
+            CodeLayout::Py311 => {
+                let all = names_of("co_localsplusnames", raw.varnames)?;
+                let kinds_id = raw.localspluskinds.unwrap_or(raw.varnames);
+                let kinds = bytes("co_localspluskinds", kinds_id)?;
+                if kinds.len() != all.len() {
+                    return Err(bad(
+                        "co_localspluskinds",
+                        kinds_id,
+                        &format!("has {} kinds for {} names", kinds.len(), all.len()),
+                    ));
+                }
+                let pick = |mask: u8| -> Vec<String> {
+                    all.iter().zip(kinds).filter(|(_, k)| *k & mask != 0).map(|(n, _)| n.clone()).collect()
+                };
+                let lp = all.iter().cloned().zip(kinds.iter().copied()).collect();
+                (pick(kinds::LOCAL), pick(kinds::CELL), pick(kinds::FREE), lp)
+            }
+            _ => {
+                let v = names_of("co_varnames", raw.varnames)?;
+                let f = names_of("co_freevars", raw.freevars.unwrap_or(raw.varnames))?;
+                let c = names_of("co_cellvars", raw.cellvars.unwrap_or(raw.varnames))?;
+                let lp = v
+                    .iter()
+                    .map(|n| (n.clone(), kinds::LOCAL))
+                    .chain(c.iter().map(|n| (n.clone(), kinds::CELL)))
+                    .chain(f.iter().map(|n| (n.clone(), kinds::FREE)))
+                    .collect();
+                (v, c, f, lp)
+            }
+        };
+        let filename = string("co_filename", raw.filename)?;
+        let name = string("co_name", raw.name)?;
+        let qualname = raw.qualname.map(|q| string("co_qualname", q)).transpose()?;
+        let linetable = bytes("co_linetable", raw.linetable)?;
+        let exceptiontable = raw.exceptiontable.map(|e| bytes("co_exceptiontable", e)).transpose()?.unwrap_or(&[]);
+        Ok(Code {
+            m,
+            raw,
+            code,
+            consts,
+            names,
+            varnames,
+            cellvars,
+            freevars,
+            localsplus,
+            filename,
+            name,
+            qualname,
+            linetable,
+            exceptiontable,
+        })
+    }
+
+    /// The marshal data this code object lives in.
+    #[must_use]
+    pub fn marshal(&self) -> &'m Marshal<'a> {
+        self.m
+    }
+
+    /// The raw fields.
+    #[must_use]
+    pub fn raw(&self) -> &'m CodeNode {
+        self.raw
+    }
+
+    /// The version the code object was read as.
+    #[must_use]
+    pub fn version(&self) -> PythonVersion {
+        self.m.version()
+    }
+
+    /// Absolute offset of the code object in the file.
+    #[must_use]
+    pub fn offset(&self) -> usize {
+        self.m.node(self.raw.node).offset as usize
+    }
+
+    /// `co_argcount`.
+    #[must_use]
+    pub fn argcount(&self) -> i32 {
+        self.raw.argcount
+    }
+
+    /// `co_posonlyargcount` (0 before 3.8).
+    #[must_use]
+    pub fn posonlyargcount(&self) -> i32 {
+        self.raw.posonlyargcount
+    }
+
+    /// `co_kwonlyargcount` (0 in Python 2).
+    #[must_use]
+    pub fn kwonlyargcount(&self) -> i32 {
+        self.raw.kwonlyargcount
+    }
+
+    /// `co_nlocals`: stored before 3.11, the number of fast locals from 3.11.
+    #[must_use]
+    pub fn nlocals(&self) -> i32 {
+        match self.raw.layout {
+            CodeLayout::Py311 => i32::try_from(self.varnames.len()).unwrap_or(i32::MAX),
+            _ => self.raw.nlocals,
+        }
+    }
+
+    /// `co_stacksize`.
+    #[must_use]
+    pub fn stacksize(&self) -> i32 {
+        self.raw.stacksize
+    }
+
+    /// `co_flags` as the unsigned bit set `dis` walks.
+    #[must_use]
+    pub fn flags(&self) -> u32 {
+        self.raw.flags as u32
+    }
+
+    /// `co_firstlineno`.
+    #[must_use]
+    pub fn firstlineno(&self) -> i32 {
+        self.raw.firstlineno
+    }
+
+    /// The code objects among `co_consts`, in order.
+    #[must_use]
+    pub fn nested(&self) -> Vec<&'m CodeNode> {
+        self.consts.iter().filter_map(|&c| self.m.code(c)).collect()
+    }
+
+    /// The local name `dis` shows for a LOCAL-kind operand: `co_varnames[i]`
+    /// before 3.11, `localsplusnames[i]` from 3.11.
+    #[must_use]
+    pub fn local_name(&self, i: usize) -> Option<&str> {
+        match self.raw.layout {
+            CodeLayout::Py311 => self.localsplus.get(i).map(|(n, _)| n.as_str()),
+            _ => self.varnames.get(i).map(String::as_str),
+        }
+    }
+
+    /// The name `dis` shows for a FREE-kind operand: `(co_cellvars +
+    /// co_freevars)[i]` before 3.11, `localsplusnames[i]` from 3.11.
+    #[must_use]
+    pub fn free_name(&self, i: usize) -> Option<&str> {
+        match self.raw.layout {
+            CodeLayout::Py311 => self.localsplus.get(i).map(|(n, _)| n.as_str()),
+            _ => self.cellvars.get(i).or_else(|| self.freevars.get(i - self.cellvars.len())).map(String::as_str),
+        }
+    }
+
+    /// The name as raw bytes of a name field (for callers that must not lose
+    /// bytes, e.g. JSON output of Python 2 names).
+    #[must_use]
+    pub fn raw_name(&self, id: ObjId) -> Option<Cow<'a, [u8]>> {
+        self.m.name_bytes(id)
+    }
+}
+
+/// Every code object of `m` in pre-order (the module, then each nested code
+/// object in `co_consts` order, recursively), checked.
+///
+/// `limit` bounds the walk (shared code objects are visited once per
+/// reference, as CPython does, and crafted data could otherwise make that
+/// exponential).
+///
+/// # Errors
+/// The first [`CodeError`].
+pub fn code_objects<'m, 'a>(m: &'m Marshal<'a>, limit: usize) -> Result<Vec<Code<'m, 'a>>, CodeError> {
+    m.code_preorder(limit).into_iter().map(|c| Code::new(m, c)).collect()
+}
