@@ -76,13 +76,13 @@ pub enum HeaderError {
         what: &'static str,
     },
     /// Bytes 2–3 are not `\r\n`.
-    #[error("not a .pyc file: bad magic {bytes:02x?} (bytes 2-3 should be 0d 0a) (at offset 0x0)")]
+    #[error("not a .pyc file: bad magic {} (bytes 2-3 should be 0d 0a) (at offset 0x0)", hex4(bytes))]
     BadMagic {
         /// The first four bytes.
         bytes: [u8; 4],
     },
     /// A well-formed magic that no CPython release used.
-    #[error("unknown magic number {magic} ({bytes:02x?}); no CPython release wrote it (at offset 0x0)")]
+    #[error("unknown magic number {magic} ({}): no CPython release wrote it (at offset 0x0)", hex4(bytes))]
     UnknownMagic {
         /// The magic number.
         magic: u16,
@@ -95,6 +95,10 @@ pub enum HeaderError {
         /// The flags word.
         flags: u32,
     },
+}
+
+fn hex4(b: &[u8; 4]) -> String {
+    format!("{:02x} {:02x} {:02x} {:02x}", b[0], b[1], b[2], b[3])
 }
 
 /// Header layout of a version: (has flags word, has source size).

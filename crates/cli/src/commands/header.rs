@@ -1,0 +1,147 @@
+//! `bytescope header`: what the .pyc header says.
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use bytescope_pyc::{Freshness, Invalidation, PycHeader, SourceInfo, check_source, hex, parse_header};
+
+use crate::output::{InputArgs, for_each_file};
+
+/// Show a .pyc's header: magic number and the CPython version that wrote it,
+/// PEP 552 flags, and the source's mtime and size or its hash.
+///
+/// With --source, also say whether the .pyc is up to date for that source, as
+/// the pyc's own CPython would decide: mtime and size for timestamp pycs, the
+/// SipHash of the source (2-4 up to 3.10, 1-3 from 3.11, keyed with the magic)
+/// for hash-based ones.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    #[command(flatten)]
+    input: InputArgs,
+
+    /// Print JSON (one object per file) instead of text.
+    #[arg(long)]
+    json: bool,
+
+    /// Check the .pyc against this source file (only with a single FILE).
+    #[arg(long, value_name = "FILE.py")]
+    source: Option<PathBuf>,
+}
+
+pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
+    let source = match &args.source {
+        Some(path) => {
+            anyhow::ensure!(args.input.files.len() == 1, "--source needs exactly one .pyc FILE");
+            let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+            let meta = std::fs::metadata(path)?;
+            let mtime =
+                meta.modified()?.duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+            Some((bytes, mtime))
+        }
+        None => None,
+    };
+    for_each_file(&args.input, |data, out| {
+        let header = parse_header(data).map_err(|e| e.to_string())?;
+        let fresh =
+            source.as_ref().map(|(bytes, mtime)| check_source(&header, &SourceInfo { bytes, mtime: *mtime }));
+        let text = if args.json { json(&header, fresh.as_ref()) } else { text(&header, fresh.as_ref()) };
+        out.write_all(text.as_bytes()).map_err(|e| e.to_string())
+    })
+}
+
+fn invalidation_name(inv: &Invalidation) -> &'static str {
+    match inv {
+        Invalidation::Timestamp { .. } => "timestamp",
+        Invalidation::CheckedHash { .. } => "checked-hash",
+        Invalidation::UncheckedHash { .. } => "unchecked-hash",
+    }
+}
+
+fn text(h: &PycHeader, fresh: Option<&Freshness>) -> String {
+    let mut s = String::new();
+    let m = h.magic.magic.to_le_bytes();
+    let _ = writeln!(s, "magic:        {} ({})", h.magic.magic, hex(&[m[0], m[1], b'\r', b'\n']));
+    let release = if h.magic.is_final { String::new() } else { format!(" (magic of {})", h.magic.release) };
+    let _ = writeln!(s, "version:      {}{release}", h.version());
+    let _ = writeln!(s, "header size:  {} bytes", h.len);
+    if let Some(flags) = h.flags {
+        let _ = writeln!(s, "flags:        {flags:#x} ({})", invalidation_name(&h.invalidation));
+    }
+    match h.invalidation {
+        Invalidation::Timestamp { mtime, source_size } => {
+            let _ = writeln!(s, "mtime:        {} ({mtime})", utc(mtime));
+            if let Some(size) = source_size {
+                let _ = writeln!(s, "source size:  {size}");
+            }
+        }
+        Invalidation::CheckedHash { hash } | Invalidation::UncheckedHash { hash } => {
+            let _ = writeln!(s, "source hash:  {}", hex(&hash));
+        }
+    }
+    match fresh {
+        Some(Freshness::UpToDate { checked }) => {
+            let _ = writeln!(s, "source:       up to date ({checked} match)");
+        }
+        Some(Freshness::Stale { reason }) => {
+            let _ = writeln!(s, "source:       stale ({reason})");
+        }
+        None => {}
+    }
+    s
+}
+
+fn json(h: &PycHeader, fresh: Option<&Freshness>) -> String {
+    let m = h.magic.magic.to_le_bytes();
+    let (mtime, size, hash) = match h.invalidation {
+        Invalidation::Timestamp { mtime, source_size } => (Some(mtime), source_size, None),
+        Invalidation::CheckedHash { hash } | Invalidation::UncheckedHash { hash } => {
+            (None, None, Some(hex(&hash)))
+        }
+    };
+    let v = serde_json::json!({
+        "magic": h.magic.magic,
+        "magic_bytes": hex(&[m[0], m[1], b'\r', b'\n']),
+        "version": h.version().to_string(),
+        "release": h.magic.release,
+        "final_magic": h.magic.is_final,
+        "header_size": h.len,
+        "flags": h.flags,
+        "invalidation": invalidation_name(&h.invalidation),
+        "mtime": mtime,
+        "mtime_utc": mtime.map(utc),
+        "source_size": size,
+        "source_hash": hash,
+        "source_check": fresh,
+    });
+    format!("{v}\n")
+}
+
+/// `YYYY-MM-DD HH:MM:SS UTC` for seconds since the epoch.
+fn utc(secs: u32) -> String {
+    let secs = i64::from(secs);
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Civil-from-days (proleptic Gregorian), era-based.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC", rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn utc_dates() {
+        assert_eq!(super::utc(0), "1970-01-01 00:00:00 UTC");
+        assert_eq!(super::utc(1_700_000_000), "2023-11-14 22:13:20 UTC");
+        assert_eq!(super::utc(951_782_400), "2000-02-29 00:00:00 UTC");
+    }
+}
