@@ -1,0 +1,3 @@
+//! Tables generated from the CPython interpreters (see `tools/`).
+
+pub(crate) mod printable;

@@ -1,0 +1,235 @@
+//! `repr()` of `str`/`unicode` and `bytes`/py2 `str`, per version.
+
+use bytescope_pyc::PythonVersion;
+
+use crate::generated::printable;
+
+/// Decodes marshal's string bytes leniently into code points.
+///
+/// Marshal stores `str` as UTF-8 with CPython's `surrogatepass` error
+/// handler, so lone surrogates U+D800–U+DFFF appear as their 3-byte
+/// encodings (`ED A0..BF xx`). Those decode to the surrogate itself (a pair of
+/// encoded surrogates stays two code points, as in CPython 3).
+///
+/// Any byte that does not begin a well-formed sequence (stray continuation
+/// bytes, truncated or overlong sequences, values above U+10FFFF, `C0`, `C1`,
+/// `F5`–`FF`) decodes to U+DC80–U+DCFF (`0xDC00 + byte`, Python's
+/// `surrogateescape` convention), one code point per bad byte, and decoding
+/// resumes at the next byte. Such strings are not loadable by CPython; this
+/// keeps every input printable without loss (their `repr` shows `\udcXX`).
+/// Never panics.
+#[must_use]
+pub fn decode_lenient(s: &[u8]) -> Vec<u32> {
+    let mut out = Vec::with_capacity(s.len());
+    let mut i = 0;
+    while i < s.len() {
+        let (cp, len) = decode_one(&s[i..]);
+        out.push(cp);
+        i += len;
+    }
+    out
+}
+
+/// Decodes one code point at the start of `s` (non-empty); returns it and the
+/// number of bytes consumed (at least 1).
+fn decode_one(s: &[u8]) -> (u32, usize) {
+    let b0 = s[0];
+    let bad = (0xDC00 + u32::from(b0), 1);
+    let cont = |k: usize| s.get(k).copied().filter(|b| b & 0xC0 == 0x80);
+    match b0 {
+        0x00..=0x7F => (u32::from(b0), 1),
+        0xC2..=0xDF => match cont(1) {
+            Some(b1) => ((u32::from(b0 & 0x1F) << 6) | u32::from(b1 & 0x3F), 2),
+            None => bad,
+        },
+        0xE0..=0xEF => {
+            let Some(b1) = cont(1) else { return bad };
+            if b0 == 0xE0 && b1 < 0xA0 {
+                return bad; // overlong
+            }
+            let Some(b2) = cont(2) else { return bad };
+            ((u32::from(b0 & 0x0F) << 12) | (u32::from(b1 & 0x3F) << 6) | u32::from(b2 & 0x3F), 3)
+        }
+        0xF0..=0xF4 => {
+            let Some(b1) = cont(1) else { return bad };
+            if (b0 == 0xF0 && b1 < 0x90) || (b0 == 0xF4 && b1 > 0x8F) {
+                return bad; // overlong or above U+10FFFF
+            }
+            let (Some(b2), Some(b3)) = (cont(2), cont(3)) else {
+                return bad;
+            };
+            (
+                (u32::from(b0 & 0x07) << 18)
+                    | (u32::from(b1 & 0x3F) << 12)
+                    | (u32::from(b2 & 0x3F) << 6)
+                    | u32::from(b3 & 0x3F),
+                4,
+            )
+        }
+        _ => bad,
+    }
+}
+
+/// Whether `str.isprintable()` is true for `cp` in CPython `v` (3.0 and
+/// later; earlier versions answer as 3.0, later ones as 3.15).
+///
+/// The tables come from each interpreter's Unicode database (see
+/// [`unicode_version`]); 3.0–3.5 are derived (documented in
+/// `generated/printable.rs`).
+#[must_use]
+pub fn is_printable(cp: u32, v: PythonVersion) -> bool {
+    let table = printable::table_for_minor(if v.major < 3 { 0 } else { v.minor });
+    // Number of boundaries <= cp; odd means inside a printable range.
+    table.partition_point(|&b| b <= cp) % 2 == 1
+}
+
+/// The Unicode database version whose `isprintable` CPython `v` uses for
+/// `repr(str)` (3.x; `None` for Python 2, whose `unicode` repr escapes every
+/// non-ASCII character).
+#[must_use]
+pub fn unicode_version(v: PythonVersion) -> Option<&'static str> {
+    (v.major >= 3).then(|| printable::unicode_version_for_minor(v.minor))
+}
+
+/// Writes CPython `v`'s `repr()` of a `str` (Python 3) or `unicode`
+/// (Python 2, `u'...'`) whose marshal bytes are `s`.
+///
+/// `s` is decoded with [`decode_lenient`] (surrogatepass UTF-8; invalid bytes
+/// become U+DC80–U+DCFF). See [`repr_str_chars`] for the rules.
+pub fn repr_str(out: &mut String, s: &[u8], v: PythonVersion) {
+    repr_str_chars(out, &decode_lenient(s), v);
+}
+
+/// Writes CPython `v`'s `repr()` of the string made of the code points
+/// `chars` (values above U+10FFFF are escaped like unprintable ones).
+///
+/// Python 3: quote `'` unless the text has `'` and no `"`; escapes `\\`, the
+/// quote, `\t \n \r`; `\xHH` below U+0020 and for U+007F; other ASCII
+/// literal; non-ASCII literal when [`is_printable`] in that version, else
+/// `\xHH` (up to U+00FF), `\uHHHH` (up to U+FFFF) or `\UHHHHHHHH`.
+///
+/// Python 2 (wide build, as our 2.7): `u` prefix, same quoting, and every
+/// character from U+007F up escaped (`\xHH`, `\uHHHH`, `\UHHHHHHHH`;
+/// surrogates stay separate `\udXXX`).
+pub fn repr_str_chars(out: &mut String, chars: &[u32], v: PythonVersion) {
+    let py2 = v.major < 3;
+    let quote = choose_quote(chars.iter().copied());
+    if py2 {
+        out.push('u');
+    }
+    out.push(quote);
+    for &c in chars {
+        match c {
+            0x5C => out.push_str("\\\\"),
+            0x09 => out.push_str("\\t"),
+            0x0A => out.push_str("\\n"),
+            0x0D => out.push_str("\\r"),
+            _ if c == quote as u32 => {
+                out.push('\\');
+                out.push(quote);
+            }
+            0x00..=0x1F | 0x7F => push_hex(out, 'x', c, 2),
+            0x20..=0x7E => out.push(char::from(c as u8)),
+            _ => {
+                let literal = !py2 && is_printable(c, v);
+                match char::from_u32(c) {
+                    Some(ch) if literal => out.push(ch),
+                    _ if c <= 0xFF => push_hex(out, 'x', c, 2),
+                    _ if c <= 0xFFFF => push_hex(out, 'u', c, 4),
+                    _ => push_hex(out, 'U', c, 8),
+                }
+            }
+        }
+    }
+    out.push(quote);
+}
+
+/// Writes CPython `v`'s `repr()` of a Python 3 `bytes` (`b'...'`) or a
+/// Python 2 `str` (`'...'`, no prefix).
+///
+/// Quote `'` unless the data has `'` and no `"`; escapes `\\`, the quote,
+/// `\t \n \r`, and `\xhh` (lowercase) below 0x20 and from 0x7F up.
+pub fn repr_bytes(out: &mut String, b: &[u8], v: PythonVersion) {
+    let quote = choose_quote(b.iter().map(|&x| u32::from(x)));
+    if v.major >= 3 {
+        out.push('b');
+    }
+    out.push(quote);
+    for &c in b {
+        match c {
+            b'\\' => out.push_str("\\\\"),
+            b'\t' => out.push_str("\\t"),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            _ if u32::from(c) == quote as u32 => {
+                out.push('\\');
+                out.push(quote);
+            }
+            0x20..=0x7E => out.push(char::from(c)),
+            _ => push_hex(out, 'x', u32::from(c), 2),
+        }
+    }
+    out.push(quote);
+}
+
+fn choose_quote(chars: impl Iterator<Item = u32>) -> char {
+    let (mut single, mut double) = (false, false);
+    for c in chars {
+        single |= c == u32::from(b'\'');
+        double |= c == u32::from(b'"');
+    }
+    if single && !double { '"' } else { '\'' }
+}
+
+fn push_hex(out: &mut String, kind: char, value: u32, width: usize) {
+    use std::fmt::Write;
+    out.push('\\');
+    out.push(kind);
+    // Writing to a String cannot fail.
+    let _ = write!(out, "{value:0width$x}");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn r(s: &str, v: PythonVersion) -> String {
+        let mut out = String::new();
+        repr_str(&mut out, s.as_bytes(), v);
+        out
+    }
+
+    #[test]
+    fn quotes_and_escapes() {
+        let v = PythonVersion::PY312;
+        assert_eq!(r("a'b", v), "\"a'b\"");
+        assert_eq!(r("a'\"b", v), "'a\\'\"b'");
+        assert_eq!(r("\t\n\r\\\x00\x7f", v), "'\\t\\n\\r\\\\\\x00\\x7f'");
+        assert_eq!(r("\u{e9}\u{a0}\u{ad}", v), "'\u{e9}\\xa0\\xad'");
+        assert_eq!(r("\u{1FAE8}", PythonVersion::PY311), "'\\U0001fae8'");
+        assert_eq!(r("\u{1FAE8}", PythonVersion::PY312), "'\u{1FAE8}'");
+        assert_eq!(r("\u{e9}\u{1234}\u{1F600}", PythonVersion::PY27), "u'\\xe9\\u1234\\U0001f600'");
+    }
+
+    #[test]
+    fn lenient_decoding() {
+        assert_eq!(decode_lenient(b"\xed\xa0\x80\xed\xb0\x80"), vec![0xD800, 0xDC00]);
+        assert_eq!(decode_lenient(b"a\xff\xc3"), vec![0x61, 0xDCFF, 0xDCC3]);
+        assert_eq!(decode_lenient(b"\xe0\x80\x80"), vec![0xDCE0, 0xDC80, 0xDC80]);
+        assert_eq!(decode_lenient(b"\xf4\x90\x80\x80")[0], 0xDCF4);
+        assert_eq!(decode_lenient("\u{10FFFF}".as_bytes()), vec![0x10FFFF]);
+        let mut out = String::new();
+        repr_str(&mut out, b"\xed\xa0\x80\xff", PythonVersion::PY313);
+        assert_eq!(out, "'\\ud800\\udcff'");
+    }
+
+    #[test]
+    fn bytes() {
+        let mut out = String::new();
+        repr_bytes(&mut out, b"\x00'\x80\xff\"", PythonVersion::PY36);
+        assert_eq!(out, "b'\\x00\\'\\x80\\xff\"'");
+        out.clear();
+        repr_bytes(&mut out, b"it's", PythonVersion::PY27);
+        assert_eq!(out, "\"it's\"");
+    }
+}
