@@ -1,0 +1,284 @@
+//! `repr()` of whole marshal objects: containers, code objects, singletons.
+
+use bytescope_marshal::{CodeNode, Marshal, ObjId, Value, long_to_i64};
+use bytescope_pyc::PythonVersion;
+
+use crate::{Hashable, IntReprError, frozenset_order, repr_bytes, repr_complex, repr_float, repr_int, repr_long};
+
+/// Why a constant could not be shown.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReprError {
+    /// An int too large for `str()` in that version (CPython raises
+    /// `ValueError`).
+    #[error(transparent)]
+    Int(#[from] IntReprError),
+    /// The repr would exceed the output budget (only crafted data, where
+    /// shared references make the text exponential in the input size).
+    #[error("repr longer than {limit} bytes")]
+    TooLarge {
+        /// The budget.
+        limit: usize,
+    },
+    /// Nested deeper than CPython's repr recursion allows.
+    #[error("maximum recursion depth exceeded while getting the repr of an object")]
+    TooDeep,
+}
+
+/// Options for [`repr_object`].
+#[derive(Clone, Copy, Debug)]
+pub struct ReprOptions {
+    /// Stop with [`ReprError::TooLarge`] past this many bytes.
+    pub max_len: usize,
+}
+
+impl Default for ReprOptions {
+    fn default() -> Self {
+        ReprOptions { max_len: 1 << 24 }
+    }
+}
+
+/// Nesting CPython's `repr` gets through before `RecursionError` (its
+/// default recursion limit; marshal allows 2000 levels).
+const MAX_REPR_DEPTH: usize = 990;
+
+/// Appends CPython's `repr()` of the object `id` of `m`, as the version `m`
+/// was read as shows it.
+///
+/// Code objects print as `<code object NAME at 0xOFFSET, file "F", line N>`
+/// where CPython prints a memory address; bytescope prints the object's
+/// offset in the file instead. Frozensets list their elements in the order
+/// that version iterates them under `PYTHONHASHSEED=0`; where CPython's order
+/// depends on addresses (sets holding `None` before 3.12, `Ellipsis`, NaN
+/// from 3.10) the marshal order is used.
+///
+/// # Errors
+/// [`ReprError`] when CPython itself would fail or the output would be
+/// unreasonably large; `out` then holds a partial text.
+pub fn repr_object(out: &mut String, m: &Marshal<'_>, id: ObjId, opts: ReprOptions) -> Result<(), ReprError> {
+    Repr { m, v: m.version(), limit: out.len().saturating_add(opts.max_len), max: opts.max_len }.obj(out, id, 0)
+}
+
+/// `repr()` of the code object `code` (see [`repr_object`] for the address).
+#[must_use]
+pub fn repr_code(m: &Marshal<'_>, code: &CodeNode) -> String {
+    let mut out = String::new();
+    write_code(&mut out, m, code);
+    out
+}
+
+struct Repr<'m, 'a> {
+    m: &'m Marshal<'a>,
+    v: PythonVersion,
+    limit: usize,
+    max: usize,
+}
+
+impl Repr<'_, '_> {
+    fn check(&self, out: &str) -> Result<(), ReprError> {
+        if out.len() > self.limit { Err(ReprError::TooLarge { limit: self.max }) } else { Ok(()) }
+    }
+
+    fn seq(&self, out: &mut String, ids: &[ObjId], depth: usize) -> Result<(), ReprError> {
+        for (i, &id) in ids.iter().enumerate() {
+            if i > 0 {
+                out.push_str(", ");
+            }
+            self.obj(out, id, depth + 1)?;
+            self.check(out)?;
+        }
+        Ok(())
+    }
+
+    fn obj(&self, out: &mut String, id: ObjId, depth: usize) -> Result<(), ReprError> {
+        if depth > MAX_REPR_DEPTH {
+            return Err(ReprError::TooDeep);
+        }
+        let py2 = self.v.major < 3;
+        match self.m.get(id) {
+            Value::Null => out.push_str("<NULL>"),
+            Value::None => out.push_str("None"),
+            Value::True => out.push_str("True"),
+            Value::False => out.push_str("False"),
+            Value::Ellipsis => out.push_str("Ellipsis"),
+            Value::StopIteration => {
+                out.push_str(if py2 { "<type 'exceptions.StopIteration'>" } else { "<class 'StopIteration'>" });
+            }
+            Value::Int(i) => repr_int(out, *i),
+            Value::Long { size, digits } => {
+                let ds: Vec<u16> = digits.chunks_exact(2).map(|d| u16::from_le_bytes([d[0], d[1]])).collect();
+                repr_long(out, *size < 0, &ds, self.v)?;
+            }
+            Value::Float { value, .. } => repr_float(out, *value, self.v),
+            Value::Complex { re, im, .. } => repr_complex(out, *re, *im, self.v),
+            Value::Str { data, encoding } => {
+                let utf8 = bytescope_marshal::str_utf8(data, *encoding);
+                crate::repr_str(out, &utf8, self.v);
+            }
+            Value::Bytes(b) => repr_bytes(out, b, self.v),
+            Value::Tuple(items) => {
+                let ids = self.m.items(*items);
+                out.push('(');
+                self.seq(out, ids, depth)?;
+                if ids.len() == 1 {
+                    out.push(',');
+                }
+                out.push(')');
+            }
+            Value::List(items) => {
+                out.push('[');
+                self.seq(out, self.m.items(*items), depth)?;
+                out.push(']');
+            }
+            Value::Dict(items) | Value::FrozenDict(items) => {
+                let frozen = matches!(self.m.get(id), Value::FrozenDict(_));
+                let ids = self.m.items(*items);
+                if frozen {
+                    if ids.is_empty() {
+                        out.push_str("frozendict()");
+                        return Ok(());
+                    }
+                    out.push_str("frozendict(");
+                }
+                out.push('{');
+                for (i, pair) in ids.chunks_exact(2).enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    self.obj(out, pair[0], depth + 1)?;
+                    out.push_str(": ");
+                    self.obj(out, pair[1], depth + 1)?;
+                    self.check(out)?;
+                }
+                out.push('}');
+                if frozen {
+                    out.push(')');
+                }
+            }
+            Value::Set(items) | Value::FrozenSet(items) => {
+                let frozen = matches!(self.m.get(id), Value::FrozenSet(_));
+                let name = if frozen { "frozenset" } else { "set" };
+                let ids = self.ordered(self.m.items(*items));
+                if ids.is_empty() {
+                    out.push_str(name);
+                    out.push_str(if py2 { "([])" } else { "()" });
+                    return Ok(());
+                }
+                if frozen || py2 {
+                    out.push_str(name);
+                    out.push_str(if py2 { "([" } else { "({" });
+                } else {
+                    out.push('{');
+                }
+                self.seq(out, &ids, depth)?;
+                if frozen || py2 {
+                    out.push_str(if py2 { "])" } else { "})" });
+                } else {
+                    out.push('}');
+                }
+            }
+            Value::Slice(parts) => {
+                out.push_str("slice(");
+                self.seq(out, parts, depth)?;
+                out.push(')');
+            }
+            Value::Code(i) => {
+                if let Some(c) = self.m.codes().get(*i as usize) {
+                    write_code(out, self.m, c);
+                }
+            }
+            // `get` resolves references.
+            Value::Ref(_) | Value::StringRef(_) => out.push_str("<ref>"),
+        }
+        Ok(())
+    }
+
+    /// Set elements in that version's iteration order (stream order when
+    /// not emulable), duplicates removed as CPython's set would.
+    fn ordered(&self, ids: &[ObjId]) -> Vec<ObjId> {
+        let keys: Option<Vec<Hashable<'_>>> = ids.iter().map(|&i| self.hashable(i, 0)).collect();
+        match keys.and_then(|k| frozenset_order(&k, self.v)) {
+            Some(order) => order.into_iter().filter_map(|i| ids.get(i).copied()).collect(),
+            None => ids.to_vec(),
+        }
+    }
+
+    fn hashable(&self, id: ObjId, depth: usize) -> Option<Hashable<'_>> {
+        if depth > MAX_REPR_DEPTH {
+            return None;
+        }
+        Some(match self.m.get(id) {
+            Value::None => Hashable::None,
+            Value::True => Hashable::Bool(true),
+            Value::False => Hashable::Bool(false),
+            Value::Ellipsis => Hashable::Ellipsis,
+            Value::Int(i) => Hashable::Int(*i),
+            Value::Long { size, digits } => match long_to_i64(*size, digits) {
+                Some(i) => Hashable::Int(i),
+                None => {
+                    let ds: Vec<u16> = digits.chunks_exact(2).map(|d| u16::from_le_bytes([d[0], d[1]])).collect();
+                    Hashable::Long(crate::long_from_digits(*size < 0, &ds))
+                }
+            },
+            Value::Float { value, .. } => Hashable::Float(*value),
+            Value::Complex { re, im, .. } => Hashable::Complex(*re, *im),
+            Value::Str { data, encoding } => match bytescope_marshal::str_utf8(data, *encoding) {
+                std::borrow::Cow::Borrowed(b) => Hashable::Str(b),
+                // Latin-1 stored non-ASCII text: rare enough to give up on order.
+                std::borrow::Cow::Owned(_) => return None,
+            },
+            Value::Bytes(b) => Hashable::Bytes(b),
+            Value::Tuple(items) => Hashable::Tuple(
+                self.m.items(*items).iter().map(|&i| self.hashable(i, depth + 1)).collect::<Option<_>>()?,
+            ),
+            Value::FrozenSet(items) => Hashable::FrozenSet(
+                self.m.items(*items).iter().map(|&i| self.hashable(i, depth + 1)).collect::<Option<_>>()?,
+            ),
+            _ => return None,
+        })
+    }
+}
+
+fn write_code(out: &mut String, m: &Marshal<'_>, c: &CodeNode) {
+    use std::fmt::Write;
+    let py2 = m.version().major < 3;
+    let offset = m.node(c.node).offset;
+    let lineno = if c.firstlineno != 0 { c.firstlineno } else { -1 };
+    let name = m.name_lossy(c.name);
+    let file = match m.get(c.filename) {
+        Value::Str { .. } => m.name_lossy(c.filename),
+        Value::Bytes(_) if py2 => m.name_lossy(c.filename),
+        _ => None,
+    };
+    if py2 {
+        // 2.7: "%.100s" / "%.300s" of C strings (which also stop at NUL).
+        let trunc = |s: String, n: usize| -> String {
+            let s = s.split('\0').next().unwrap_or_default().to_owned();
+            truncate_bytes(&s, n)
+        };
+        let name = trunc(name.unwrap_or_else(|| "?".into()), 100);
+        let file = trunc(file.unwrap_or_else(|| "???".into()), 300);
+        let _ = write!(out, "<code object {name} at {offset:#x}, file \"{file}\", line {lineno}>");
+    } else {
+        let name = name.unwrap_or_default();
+        match file {
+            Some(f) => {
+                let _ = write!(out, "<code object {name} at {offset:#x}, file \"{f}\", line {lineno}>");
+            }
+            None => {
+                let _ = write!(out, "<code object {name} at {offset:#x}, file ???, line {lineno}>");
+            }
+        }
+    }
+}
+
+fn truncate_bytes(s: &str, n: usize) -> String {
+    if s.len() <= n {
+        return s.to_owned();
+    }
+    let mut end = n;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    s[..end].to_owned()
+}
