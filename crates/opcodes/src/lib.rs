@@ -12,24 +12,54 @@ use bytescope_pyc::PythonVersion;
 mod generated;
 
 /// Facts about one opcode number in one version.
+///
+/// Every field describes what that version's `dis` does with the byte, so a
+/// decoder and printer can use the entry directly: argument presence, inline
+/// caches and argument kind are already resolved through the deoptimized base
+/// opcode (`dis._deoptop`), as `dis` resolves them from 3.11 on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct OpInfo {
-    /// `opcode.opname[op]`, e.g. `"LOAD_CONST"`, or `"<N>"` for unused numbers
-    /// (exactly as that version's `dis` prints them).
+    /// The name `dis` prints for this byte, e.g. `"LOAD_CONST"`, or `"<N>"` for
+    /// unused numbers. In 3.11-3.13 this is `dis._all_opname[op]`, which also
+    /// names the specialized opcodes that `opcode.opname` leaves as `<N>`.
     pub name: &'static str,
     /// Whether this number is a real opcode of this version (including
-    /// specialized/instrumented ones).
+    /// specialized/instrumented ones); `false` exactly when `kind` is
+    /// [`OpKind::Unused`].
     pub defined: bool,
-    /// Whether it takes an argument (`op >= HAVE_ARGUMENT` before 3.12; membership
-    /// in `opcode.hasarg` from 3.12).
+    /// What sort of opcode this is.
+    pub kind: OpKind,
+    /// Whether `dis` reads an argument for this byte: `op >= HAVE_ARGUMENT`
+    /// up to 3.10, `deopt >= HAVE_ARGUMENT` in 3.11, `deopt in opcode.hasarg`
+    /// from 3.12 (2.7: a 2-byte argument follows; 3.6+: the instruction's
+    /// second byte is the argument).
     pub has_arg: bool,
-    /// Argument kind flags (`dis.hasconst` … membership), see [`ArgFlags`].
+    /// Argument kind flags: the `opcode.has*` lists that [`OpInfo::deopt`]
+    /// belongs to (specialized opcodes are only listed under their base).
     pub flags: ArgFlags,
-    /// Inline cache entries (code units) following the instruction (3.11+).
+    /// Inline cache entries (code units) that `dis` skips after this byte
+    /// (3.11+; the base opcode's count for specialized ones).
     pub cache_entries: u8,
-    /// For specialized/instrumented opcodes, the base opcode (`dis.deoptmap`/
-    /// `_PyOpcode_Deopt`); otherwise the opcode itself.
+    /// For specialized opcodes the base opcode (`dis._deoptop`, from
+    /// `dis.deoptmap`); otherwise the opcode itself. Instrumented opcodes
+    /// (3.12+) map to themselves, as they do in `dis`.
     pub deopt: u8,
+}
+
+/// What sort of opcode a byte is in one version.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum OpKind {
+    /// No opcode has this number; `dis` prints `<N>`.
+    Unused,
+    /// A real opcode (`opcode.opmap`), as the compiler emits it. This includes
+    /// `CACHE`, `RESERVED`, `ENTER_EXECUTOR` and similar internal opcodes.
+    Base,
+    /// A specialized (quickened) form of a base opcode (3.11+, from
+    /// `opcode._specializations`); never written to a .pyc.
+    Specialized,
+    /// An `INSTRUMENTED_*` opcode used by `sys.monitoring` (3.12+); never
+    /// written to a .pyc.
+    Instrumented,
 }
 
 /// Bit set of the `dis.has*` lists an opcode belongs to.
@@ -55,7 +85,7 @@ impl ArgFlags {
     pub const NARGS: u16 = 1 << 7;
     /// `hasexc` (3.12+)
     pub const EXC: u16 = 1 << 8;
-    /// `hasjump` (3.13+; union of jrel/jabs before)
+    /// `hasjump` (3.13+; before that, use `JREL | JABS`)
     pub const JUMP: u16 = 1 << 9;
 
     /// Whether all bits of `mask` are set.
@@ -79,10 +109,16 @@ pub struct CacheField {
 pub struct OpcodeTable {
     /// The version these tables were extracted from.
     pub version: PythonVersion,
+    /// Where the data came from, e.g. `"extracted from the opcode and dis
+    /// modules of CPython 3.12.1"` (3.0-3.5 are transcribed from source).
+    pub source: &'static str,
     /// `opcode.HAVE_ARGUMENT`.
     pub have_argument: u8,
     /// `opcode.EXTENDED_ARG` (`dis.EXTENDED_ARG`).
     pub extended_arg: u8,
+    /// `opcode.MIN_INSTRUMENTED_OPCODE` (3.12+): opcodes from here up are
+    /// instrumented forms.
+    pub min_instrumented: Option<u8>,
     /// Indexed by opcode byte; all 256 entries present.
     pub ops: [OpInfo; 256],
     /// `opcode.cmp_op`.
@@ -95,15 +131,20 @@ pub struct OpcodeTable {
     pub intrinsic2: &'static [&'static str],
     /// `opcode._special_method_names` (3.14+).
     pub special_method_names: &'static [&'static str],
-    /// `opcode._common_constants` (3.14+) as `dis` shows them: a type or
-    /// builtin function by its `__name__`, anything else by its repr.
+    /// `opcode._common_constants` (3.14+) as `dis` shows them in the
+    /// `LOAD_COMMON_CONSTANT` argrepr: a type by its `__name__`, anything else
+    /// (builtin functions included) by its repr, e.g. `"AssertionError"`,
+    /// `"<built-in function all>"`, `"None"`, `"''"`.
     pub common_constants: &'static [&'static str],
     /// `(opname, fields)` from `opcode._cache_format` (3.11+), in the order
     /// `dis` walks them.
     pub cache_format: &'static [(&'static str, &'static [CacheField])],
-    /// `dis.COMPILER_FLAG_NAMES` as `(bit, name)`, ascending bit (3.x).
+    /// `dis.COMPILER_FLAG_NAMES` as `(bit, name)`, ascending bit. 2.7, 3.0
+    /// and 3.1 have no such table (no `code_info`); for them this holds the
+    /// `inspect.CO_*` names, which are the names 3.2's `dis` uses.
     pub compiler_flag_names: &'static [(u32, &'static str)],
-    /// `dis.MAKE_FUNCTION_FLAGS` (3.8+; `FUNCTION_ATTR_FLAGS` in 3.13+).
+    /// `dis.MAKE_FUNCTION_FLAGS` (3.8-3.12; `FUNCTION_ATTR_FLAGS` in 3.13+);
+    /// empty before 3.8.
     pub function_flags: &'static [&'static str],
 }
 
@@ -117,24 +158,33 @@ impl OpcodeTable {
     /// The opcode number of a name, if this version has it.
     #[must_use]
     pub fn opcode(&self, name: &str) -> Option<u8> {
-        self.ops
-            .iter()
-            .position(|o| o.defined && o.name == name)
-            .and_then(|i| u8::try_from(i).ok())
+        self.ops.iter().position(|o| o.defined && o.name == name).and_then(|i| u8::try_from(i).ok())
+    }
+
+    /// The name of a binary operator argument (`BINARY_OP`, 3.11+), e.g. `"+="`.
+    #[must_use]
+    pub fn binary_op(&self, arg: u32) -> Option<&'static str> {
+        self.binary_ops.get(arg as usize).copied()
     }
 
     /// The cache fields `dis` prints for `opname` (3.11+).
     #[must_use]
     pub fn cache_fields(&self, opname: &str) -> &'static [CacheField] {
-        self.cache_format
-            .iter()
-            .find(|(n, _)| *n == opname)
-            .map_or(&[], |(_, f)| f)
+        self.cache_format.iter().find(|(n, _)| *n == opname).map_or(&[], |(_, f)| f)
     }
 }
 
-/// The table for `version`, if bytescope has one.
+/// The table for `version`, if bytescope has one (2.7 and 3.0-3.15).
 #[must_use]
 pub fn table(version: PythonVersion) -> Option<&'static OpcodeTable> {
     generated::table(version)
 }
+
+/// Every table bytescope has, oldest version first.
+#[must_use]
+pub fn tables() -> &'static [&'static OpcodeTable] {
+    &generated::ALL
+}
+
+#[cfg(test)]
+mod tests;
