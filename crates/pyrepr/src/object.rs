@@ -3,7 +3,9 @@
 use bytescope_marshal::{CodeNode, Marshal, ObjId, Value, long_to_i64};
 use bytescope_pyc::PythonVersion;
 
-use crate::{Hashable, IntReprError, frozenset_order, repr_bytes, repr_complex, repr_float, repr_int, repr_long};
+use crate::{
+    Hashable, IntReprError, frozenset_order, repr_bytes, repr_complex, repr_float, repr_int, repr_long,
+};
 
 /// Why a constant could not be shown.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -56,7 +58,8 @@ const MAX_REPR_DEPTH: usize = 990;
 /// [`ReprError`] when CPython itself would fail or the output would be
 /// unreasonably large; `out` then holds a partial text.
 pub fn repr_object(out: &mut String, m: &Marshal<'_>, id: ObjId, opts: ReprOptions) -> Result<(), ReprError> {
-    Repr { m, v: m.version(), limit: out.len().saturating_add(opts.max_len), max: opts.max_len }.obj(out, id, 0)
+    Repr { m, v: m.version(), limit: out.len().saturating_add(opts.max_len), max: opts.max_len }
+        .obj(out, id, 0)
 }
 
 /// `repr()` of the code object `code` (see [`repr_object`] for the address).
@@ -102,7 +105,11 @@ impl Repr<'_, '_> {
             Value::False => out.push_str("False"),
             Value::Ellipsis => out.push_str("Ellipsis"),
             Value::StopIteration => {
-                out.push_str(if py2 { "<type 'exceptions.StopIteration'>" } else { "<class 'StopIteration'>" });
+                out.push_str(if py2 {
+                    "<type 'exceptions.StopIteration'>"
+                } else {
+                    "<class 'StopIteration'>"
+                });
             }
             Value::Int(i) => repr_int(out, *i),
             Value::Long { size, digits } => {
@@ -216,7 +223,8 @@ impl Repr<'_, '_> {
             Value::Long { size, digits } => match long_to_i64(*size, digits) {
                 Some(i) => Hashable::Int(i),
                 None => {
-                    let ds: Vec<u16> = digits.chunks_exact(2).map(|d| u16::from_le_bytes([d[0], d[1]])).collect();
+                    let ds: Vec<u16> =
+                        digits.chunks_exact(2).map(|d| u16::from_le_bytes([d[0], d[1]])).collect();
                     Hashable::Long(crate::long_from_digits(*size < 0, &ds))
                 }
             },

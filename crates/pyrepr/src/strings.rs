@@ -233,3 +233,22 @@ mod tests {
         assert_eq!(out, "\"it's\"");
     }
 }
+
+#[cfg(test)]
+mod table_tests {
+    use super::*;
+
+    #[test]
+    fn tables_are_inversion_lists() {
+        for minor in 0..=15u8 {
+            let t = printable::table_for_minor(minor);
+            assert!(t.len() % 2 == 0 && t.windows(2).all(|w| w[0] < w[1]), "3.{minor}");
+            let v = PythonVersion::new(3, minor);
+            assert!(is_printable(u32::from(b' '), v) && is_printable(u32::from(b'~'), v));
+            assert!(!is_printable(0x7F, v) && !is_printable(0xA0, v) && !is_printable(0xD800, v));
+            assert!(is_printable(0xE9, v) && !is_printable(0x110000, v));
+        }
+        assert_eq!(unicode_version(PythonVersion::PY312), Some("15.0.0"));
+        assert_eq!(unicode_version(PythonVersion::PY27), None);
+    }
+}
