@@ -1,0 +1,7 @@
+# bytescope-snippet: min=3.9
+def parenthesized(a, b):
+    with (
+        open(a) as fa,
+        open(b),
+    ):
+        return fa.read()
