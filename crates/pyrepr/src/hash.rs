@@ -51,6 +51,10 @@ const HASH_INF: i64 = 314_159;
 #[must_use]
 pub fn hash(value: &Hashable<'_>, v: PythonVersion) -> Option<i64> {
     Some(match value {
+        Hashable::Int(i) if v >= PythonVersion::PY32 => {
+            let m = (i.unsigned_abs() % MODULUS) as i64;
+            fix_minus_one(if *i < 0 { -m } else { m })
+        }
         Hashable::Int(i) => hash_int(&BigInt::from(*i), v),
         Hashable::Long(n) => hash_int(n, v),
         Hashable::Bool(b) => i64::from(*b),

@@ -18,6 +18,33 @@
 //! | `float`, `complex` | [`repr_float`], [`repr_complex`] |
 //! | hashes | [`hash`] over [`Hashable`], [`hash_int`], [`hash_float`], [`hash_str_chars`], [`hash_bytes`], [`hash_tuple`], [`hash_frozenset`] |
 //! | frozenset order | [`set_order`], [`set_order_by`], [`frozenset_order`] |
+//!
+//! # Verification
+//!
+//! `tests/data/<X.Y>.json` holds vectors dumped from real CPython 2.7 and
+//! 3.6–3.15 by `tools/gen_repr_vectors.py` (reprs, hashes, frozenset orders,
+//! int-limit errors); `tests/vectors.rs` checks every one of them. 3.0–3.5
+//! have no interpreter here: their behaviour is transcribed from CPython's
+//! sources and is unverified.
+//!
+//! # Assumptions and limits
+//!
+//! * A 64-bit build (`Py_hash_t` of 64 bits, 30-bit long digits) and, for
+//!   2.7 and 3.0–3.2, a wide (UCS-4) unicode build. `Py_HASH_CUTOFF` is 0
+//!   (no small-string hash special case) in every version.
+//! * Not emulable, reported as `None` by [`hash`]: `None` before 3.12,
+//!   `Ellipsis`, NaN floats (and complex numbers with a NaN part) from 3.10 —
+//!   their hashes come from object addresses. Code objects are not hashable
+//!   here at all.
+//! * The `isprintable` tables of 3.0–3.5 (Unicode 5.1–8.0) are derived (see
+//!   `tools/gen_unicode.py`): exact for characters assigned later, but blind
+//!   to general-category changes of older characters.
+//! * Set order for 3.0–3.5 follows the transcribed `setobject.c` logic
+//!   (3.5 assumed equal to 3.6); the frozenset hash's dispersion step is
+//!   assumed from 3.5 on (present in 3.6, absent in 2.7).
+//! * Deeply nested tuples/frozensets recurse once per level (marshal limits
+//!   nesting anyway); `repr` of a huge int without a digit limit (2.7, 3.6)
+//!   is quadratic in its length.
 #![deny(missing_docs)]
 
 mod float;
