@@ -305,8 +305,9 @@ pub fn hash_tuple(item_hashes: &[i64], v: PythonVersion) -> i64 {
 ///
 /// Every version xors `(h ^ (h << 16) ^ 89869747) * 3644798167` over the
 /// elements into `1927868237 * (len + 1)`, then `* 69069 + 907133923`
-/// (`-1` → `590923713`). From 3.5 (verified from 3.6 on; 2.7 has not) a
-/// dispersion step `h ^= (h >> 11) ^ (h >> 25)` precedes the last multiply.
+/// (`-1` → `590923713`). From 3.6 (bpo-26163; verified on 3.6, absent in
+/// 2.7 and in 3.4's source) a dispersion step `h ^= (h >> 11) ^ (h >> 25)`
+/// precedes the last multiply.
 #[must_use]
 pub fn hash_frozenset(element_hashes: &[i64], v: PythonVersion) -> i64 {
     let mut h: u64 = (element_hashes.len() as u64 + 1).wrapping_mul(1_927_868_237);
@@ -314,7 +315,7 @@ pub fn hash_frozenset(element_hashes: &[i64], v: PythonVersion) -> i64 {
         let e = e as u64;
         h ^= (e ^ (e << 16) ^ 89_869_747).wrapping_mul(3_644_798_167);
     }
-    if v >= PythonVersion::PY35 {
+    if v >= PythonVersion::PY36 {
         h ^= (h >> 11) ^ (h >> 25);
     }
     h = h.wrapping_mul(69_069).wrapping_add(907_133_923);

@@ -40,8 +40,8 @@
 //!   `tools/gen_unicode.py`): exact for characters assigned later, but blind
 //!   to general-category changes of older characters.
 //! * Set order for 3.0–3.5 follows the transcribed `setobject.c` logic
-//!   (3.5 assumed equal to 3.6); the frozenset hash's dispersion step is
-//!   assumed from 3.5 on (present in 3.6, absent in 2.7).
+//!   (3.4 read from its source; 3.5 assumed equal to 3.6); the frozenset
+//!   hash's dispersion step (bpo-26163) is taken as new in 3.6.
 //! * Deeply nested tuples/frozensets recurse once per level (marshal limits
 //!   nesting anyway); `repr` of a huge int without a digit limit (2.7, 3.6)
 //!   is quadratic in its length.
