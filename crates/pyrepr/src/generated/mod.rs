@@ -1,3 +1,4 @@
 //! Tables generated from the CPython interpreters (see `tools/`).
 
+#[rustfmt::skip]
 pub(crate) mod printable;
