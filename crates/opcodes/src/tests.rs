@@ -326,6 +326,11 @@ fn transcribed_3x() {
     assert_eq!(num(V::PY35, "BUILD_MAP_UNPACK_WITH_CALL"), 151);
     assert!(t(V::PY35).op(154).flags.has(ArgFlags::JREL));
     assert!(t(V::PY35).op(num(V::PY35, "CALL_FUNCTION_VAR_KW")).flags.has(ArgFlags::NARGS));
+    // dis annotates calls ("1 positional, 0 keyword pair") from 3.3 to 3.5 only.
+    for (v, nargs) in [(V::PY27, false), (V::PY31, false), (V::PY32, false), (V::PY33, true), (V::PY35, true)]
+    {
+        assert_eq!(t(v).op(131).flags.has(ArgFlags::NARGS), nargs, "{v}");
+    }
     for v in [V::PY30, V::PY31, V::PY32, V::PY33, V::PY34, V::PY35] {
         assert!(t(v).source.starts_with("transcribed"), "{v}");
         assert_eq!(num(v, "LOAD_CONST"), 100);
