@@ -1,1 +1,187 @@
-//! placeholder
+//! Disassembly of CPython bytecode, exactly as each version's `dis` shows it.
+//!
+//! A [`Disassembler`] holds one version's opcode table and [`Rules`]; it
+//! decodes instructions (variable-length bytecode up to 3.5, wordcode from
+//! 3.6, EXTENDED_ARG folding and inline caches by each version's rules),
+//! resolves their arguments as that version's `dis` does, and prints
+//! `dis.dis()` and `dis.code_info()` text byte for byte. Decoding never
+//! prints and printing never decodes bytes: both go through [`Instruction`].
+//!
+//! ```no_run
+//! # fn demo(data: &[u8]) -> Result<(), Box<dyn std::error::Error>> {
+//! let pyc = bytescope_marshal::load_pyc(data, None)?;
+//! let dis = bytescope_dis::Disassembler::new(pyc.version())?;
+//! let mut text = String::new();
+//! dis.dis(&pyc.marshal, bytescope_dis::DisOptions::default(), &mut text)?;
+//! # Ok(()) }
+//! ```
+#![deny(missing_docs)]
+
+mod info;
+mod instr;
+mod listing;
+mod rules;
+mod special;
+mod text;
+
+use bytescope_code::{Code, CodeError, code_objects};
+use bytescope_marshal::Marshal;
+use bytescope_opcodes::OpcodeTable;
+use bytescope_pyc::PythonVersion;
+use bytescope_pyrepr::{ReprError, ReprOptions, repr_code};
+
+pub use info::pretty_flags;
+pub use instr::{ArgVal, Instruction};
+pub use rules::{Layout, Rules};
+pub use text::DisOptions;
+
+use listing::Prepared;
+use special::Special;
+
+/// Why a disassembly could not be produced (in full).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DisError {
+    /// No opcode table for this version.
+    #[error("disassembly of Python {version} bytecode is not supported (bytescope knows 2.7 and 3.0-3.15)")]
+    NoTable {
+        /// The version.
+        version: PythonVersion,
+    },
+    /// A display option the file's version does not have.
+    #[error("{option} needs Python {since} or later, but this file is Python {version}")]
+    Option {
+        /// The option, e.g. `--show-positions`.
+        option: &'static str,
+        /// First version that has it.
+        since: &'static str,
+        /// The file's version.
+        version: PythonVersion,
+    },
+    /// A malformed code object.
+    #[error(transparent)]
+    Code(#[from] CodeError),
+    /// A constant CPython itself could not show (`dis` raises there).
+    #[error("{error} (in a constant of the code object at offset {code_offset:#x})")]
+    Repr {
+        /// What went wrong.
+        error: ReprError,
+        /// The code object's offset.
+        code_offset: usize,
+    },
+}
+
+/// Most code objects a single file may expand to when shared references
+/// repeat them (keeps crafted inputs linear; real files never share).
+fn visit_limit(m: &Marshal<'_>) -> usize {
+    m.codes().len().saturating_mul(4).saturating_add(16)
+}
+
+/// Disassembles code objects of one CPython version.
+#[derive(Debug)]
+pub struct Disassembler {
+    table: &'static OpcodeTable,
+    rules: Rules,
+    special: Special,
+    repr: ReprOptions,
+}
+
+impl Disassembler {
+    /// A disassembler for `version`.
+    ///
+    /// # Errors
+    /// [`DisError::NoTable`] for versions without an opcode table.
+    pub fn new(version: PythonVersion) -> Result<Self, DisError> {
+        let table = bytescope_opcodes::table(version).ok_or(DisError::NoTable { version })?;
+        Ok(Disassembler {
+            table,
+            rules: Rules::for_version(version),
+            special: Special::new(table),
+            repr: ReprOptions::default(),
+        })
+    }
+
+    /// The version's rules.
+    #[must_use]
+    pub fn rules(&self) -> &Rules {
+        &self.rules
+    }
+
+    /// The version's opcode table.
+    #[must_use]
+    pub fn table(&self) -> &'static OpcodeTable {
+        self.table
+    }
+
+    /// Checks that `opts` exist in this version.
+    ///
+    /// # Errors
+    /// [`DisError::Option`] naming the first option the version lacks.
+    pub fn check_options(&self, opts: DisOptions) -> Result<(), DisError> {
+        let version = self.rules.version;
+        let checks = [
+            (opts.show_caches, self.rules.has_show_caches, "--show-caches", "3.11"),
+            (opts.show_offsets, self.rules.has_show_offsets, "--show-offsets", "3.13"),
+            (opts.show_positions, self.rules.has_show_positions, "--show-positions", "3.14"),
+        ];
+        for (asked, has, option, since) in checks {
+            if asked && !has {
+                return Err(DisError::Option { option, since, version });
+            }
+        }
+        Ok(())
+    }
+
+    fn prepare<'c, 'm, 'a>(&'c self, code: &'c Code<'m, 'a>) -> Prepared<'c, 'm, 'a> {
+        Prepared::new(code, self.table, &self.rules, &self.special, self.repr)
+    }
+
+    /// Writes what `dis.dis(code)` prints for the root code object of `m`:
+    /// its listing and, from 3.7, each nested code object's (pre-order, each
+    /// preceded by a blank line and `Disassembly of <code object …>:`).
+    ///
+    /// # Errors
+    /// A malformed code object, or a constant CPython could not repr; `out`
+    /// then holds the text CPython would have printed before failing.
+    pub fn dis(&self, m: &Marshal<'_>, opts: DisOptions, out: &mut String) -> Result<(), DisError> {
+        self.check_options(opts)?;
+        let limit = if self.rules.recurse { visit_limit(m) } else { 1 };
+        for (i, node) in m.code_preorder(limit).into_iter().enumerate() {
+            let code = Code::new(m, node)?;
+            if i > 0 {
+                out.push('\n');
+                out.push_str("Disassembly of ");
+                out.push_str(&repr_code(m, node));
+                out.push_str(":\n");
+            }
+            self.prepare(&code)
+                .write_text(out, opts)
+                .map_err(|error| DisError::Repr { error, code_offset: code.offset() })?;
+        }
+        Ok(())
+    }
+
+    /// Writes `dis.code_info(co)` followed by a blank line for every code
+    /// object of `m` in pre-order.
+    ///
+    /// # Errors
+    /// As [`Disassembler::dis`].
+    pub fn code_info(&self, m: &Marshal<'_>, out: &mut String) -> Result<(), DisError> {
+        for code in code_objects(m, visit_limit(m))? {
+            info::code_info(out, &code, self.table, &self.rules, self.repr)
+                .map_err(|error| DisError::Repr { error, code_offset: code.offset() })?;
+            out.push_str("\n\n");
+        }
+        Ok(())
+    }
+
+    /// The instructions of one code object (`dis.get_instructions`).
+    ///
+    /// # Errors
+    /// A constant CPython could not repr.
+    pub fn instructions(&self, code: &Code<'_, '_>) -> Result<Vec<Instruction>, DisError> {
+        self.prepare(code)
+            .instructions()
+            .map_err(|error| DisError::Repr { error, code_offset: code.offset() })
+    }
+}
