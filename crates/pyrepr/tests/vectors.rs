@@ -256,7 +256,9 @@ fn cpython_vectors() {
         let tallies = run_version(name);
         let (mut pass, mut total, mut skipped) = (0, 0, 0);
         let mut details = Vec::new();
+        let mut parts = Vec::new();
         for (what, tally) in &tallies {
+            parts.push(format!("{what} {}/{}", tally.pass, tally.pass + tally.fail));
             pass += tally.pass;
             total += tally.pass + tally.fail;
             skipped += tally.skipped;
@@ -269,7 +271,10 @@ fn cpython_vectors() {
             }
         }
         failures += total - pass;
-        report.push_str(&format!("{name}: {pass}/{total} pass, {skipped} not emulable\n"));
+        report.push_str(&format!(
+            "{name}: {pass}/{total} pass, {skipped} not emulable ({})\n",
+            parts.join(", ")
+        ));
         for d in details {
             report.push_str(&d);
             report.push('\n');
