@@ -2,9 +2,16 @@
 //!
 //! One [`OpcodeTable`] per minor version drives both instruction decoding and
 //! printing (as one operator list drives wasmparser and wasmprinter). The
-//! tables in `generated/` are written by `tools/gen_opcodes.py` from the real
-//! interpreters' `opcode`/`dis` modules (3.0–3.5 from CPython's `Lib/opcode.py`
-//! at those tags); do not edit them by hand.
+//! tables in `generated/` are written by `tools/gen_opcodes.py` from
+//! `tools/data/opcodes/X.Y.json`, which is extracted from the real
+//! interpreters' `opcode`/`dis` modules (2.7, 3.6–3.15) or transcribed by hand
+//! (3.0–3.5, no interpreter available; see each table's [`OpcodeTable::source`]
+//! and the JSON's `transcription_notes`). Do not edit them by hand.
+//!
+//! Every [`OpInfo`] states what that version's `dis` does with the byte, so
+//! `table.op(byte)` is all a decoder needs: the printed name, whether an
+//! argument follows, the argument kind and the inline caches, already resolved
+//! through the deoptimized base for 3.11+ specialized opcodes.
 #![deny(missing_docs)]
 
 use bytescope_pyc::PythonVersion;
