@@ -25,6 +25,8 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    Dis(commands::dis::Args),
+    Info(commands::info::Args),
     Header(commands::header::Args),
     Rewrite(commands::rewrite::Args),
 }
@@ -32,6 +34,8 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Dis(a) => commands::dis::run(&a),
+        Command::Info(a) => commands::info::run(&a),
         Command::Header(a) => commands::header::run(&a),
         Command::Rewrite(a) => commands::rewrite::run(&a),
     };

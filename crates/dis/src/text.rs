@@ -66,9 +66,12 @@ impl Prepared<'_, '_, '_> {
             items.push(format!("{:<20}", self.opname(ins.opcode)));
             if let Some(arg) = ins.arg {
                 items.push(format!("{arg:>5}"));
-                // Old dis prints "(...)" only for the kinds it knows; jabs
-                // and plain arguments print nothing.
-                if !ins.argrepr.is_empty() {
+                // Old dis prints "(...)" for the kinds it knows, even when
+                // the text is empty (`from . import x`: "()"); jabs and plain
+                // arguments print nothing.
+                use bytescope_opcodes::ArgFlags as F;
+                let described = F::CONST | F::NAME | F::JREL | F::LOCAL | F::COMPARE | F::FREE;
+                if self.dec.table.op(ins.deopt).flags.0 & described != 0 {
                     items.push(format!("({})", ins.argrepr));
                 }
             }

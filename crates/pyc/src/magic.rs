@@ -27,14 +27,14 @@ pub struct MagicInfo {
 /// magics) map to that version; anything else is unknown.
 #[must_use]
 pub fn lookup(magic: u16) -> Option<MagicInfo> {
-    let table = crate::magic_table::MAGICS;
-    if let Some(e) = table.iter().find(|e| e.magic == magic) {
-        return Some(info(e, table));
+    use crate::magic_table::{MAGICS, UNICODE_MAGICS};
+    if let Some(e) = MAGICS.iter().chain(UNICODE_MAGICS).find(|e| e.magic == magic) {
+        return Some(info(e));
     }
     // 3.x magics grow monotonically; an unlisted number between two entries
     // of one minor version belongs to it.
-    let below = table.iter().filter(|e| e.magic < magic && e.magic >= 3000).max_by_key(|e| e.magic)?;
-    let above = table.iter().filter(|e| e.magic > magic && e.magic >= 3000).min_by_key(|e| e.magic)?;
+    let below = MAGICS.iter().filter(|e| e.magic < magic && e.magic >= 3000).max_by_key(|e| e.magic)?;
+    let above = MAGICS.iter().filter(|e| e.magic > magic && e.magic >= 3000).min_by_key(|e| e.magic)?;
     if magic >= 3000 && below.version == above.version {
         Some(MagicInfo { magic, version: below.version, release: below.release, is_final: false })
     } else {
@@ -42,15 +42,16 @@ pub fn lookup(magic: u16) -> Option<MagicInfo> {
     }
 }
 
-fn info(e: &crate::magic_table::MagicEntry, table: &[crate::magic_table::MagicEntry]) -> MagicInfo {
-    let last = table.iter().filter(|o| o.version == e.version).map(|o| o.magic).max().unwrap_or(e.magic);
-    MagicInfo { magic: e.magic, version: e.version, release: e.release, is_final: last == e.magic }
+fn info(e: &crate::magic_table::MagicEntry) -> MagicInfo {
+    let is_final = crate::magic_table::FINAL_MAGICS.iter().any(|f| f.magic == e.magic);
+    MagicInfo { magic: e.magic, version: e.version, release: e.release, is_final }
 }
 
 /// The magic number a final release of `version` writes.
 #[must_use]
 pub fn final_magic(version: PythonVersion) -> Option<u16> {
-    crate::magic_table::MAGICS.iter().filter(|e| e.version == version).map(|e| e.magic).max()
+    // The last one listed: 3.5 has two (3350, then 3351 from 3.5.2/3.5.3).
+    crate::magic_table::FINAL_MAGICS.iter().rev().find(|e| e.version == version).map(|e| e.magic)
 }
 
 #[cfg(test)]
@@ -161,5 +162,20 @@ mod tests {
             assert_eq!(e.magic, base.magic + 1);
         }
         assert_eq!(UNICODE_MAGICS.last().map(|e| e.magic), Some(62212));
+    }
+}
+
+#[cfg(test)]
+mod final_tests {
+    use super::*;
+
+    #[test]
+    fn finals_follow_cpython_not_the_largest_number() {
+        assert!(lookup(62011).unwrap().is_final);
+        assert!(!lookup(62021).unwrap().is_final);
+        assert!(lookup(3350).unwrap().is_final);
+        assert!(lookup(3351).unwrap().is_final);
+        assert_eq!(final_magic(PythonVersion::PY35), Some(3351));
+        assert_eq!(lookup(62212).unwrap().version, PythonVersion::PY27);
     }
 }

@@ -1,0 +1,34 @@
+//! `bytescope info`: `dis.code_info()` of every code object.
+
+use std::io::Write as _;
+use std::process::ExitCode;
+
+use bytescope_dis::Disassembler;
+use bytescope_marshal::load_pyc;
+
+use crate::output::{InputArgs, for_each_file};
+
+/// Print `dis.code_info()` of every code object in the file, as the file's
+/// CPython version prints it: the module first, then each nested code object
+/// in co_consts order, recursively; each followed by one blank line.
+///
+/// Name, filename, argument counts (positional-only from 3.8), number of
+/// locals, stack size, flags by name, and the constants, names, variable
+/// names, free and cell variables. Constants are shown with that version's
+/// repr(): its string escapes, float formatting and frozenset order.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    #[command(flatten)]
+    input: InputArgs,
+}
+
+pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
+    for_each_file(&args.input, |data, out| {
+        let pyc = load_pyc(data, args.input.python_version).map_err(|e| e.to_string())?;
+        let dis = Disassembler::new(pyc.version()).map_err(|e| e.to_string())?;
+        let mut text = String::new();
+        let result = dis.code_info(&pyc.marshal, &mut text);
+        out.write_all(text.as_bytes()).map_err(|e| e.to_string())?;
+        result.map_err(|e| e.to_string())
+    })
+}
