@@ -27,7 +27,10 @@ struct Cli {
 enum Command {
     Dis(commands::dis::Args),
     Info(commands::info::Args),
+    Inspect(commands::inspect::Args),
+    Table(commands::table::Args),
     Header(commands::header::Args),
+    Scan(commands::scan::Args),
     Rewrite(commands::rewrite::Args),
 }
 
@@ -36,7 +39,10 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Dis(a) => commands::dis::run(&a),
         Command::Info(a) => commands::info::run(&a),
+        Command::Inspect(a) => commands::inspect::run(&a),
+        Command::Table(a) => commands::table::run(&a),
         Command::Header(a) => commands::header::run(&a),
+        Command::Scan(a) => commands::scan::run(&a),
         Command::Rewrite(a) => commands::rewrite::run(&a),
     };
     match result {

@@ -28,7 +28,7 @@ pub struct InputArgs {
 /// `==> PATH <==` when there are several) and one error line per failure.
 pub fn for_each_file(
     args: &InputArgs,
-    mut render: impl FnMut(&[u8], &mut Vec<u8>) -> Result<(), String>,
+    render: impl Fn(&[u8], &mut Vec<u8>) -> Result<(), String> + Sync,
 ) -> anyhow::Result<ExitCode> {
     let many = args.files.len() > 1;
     let stdout = std::io::stdout();

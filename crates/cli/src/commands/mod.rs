@@ -3,4 +3,7 @@
 pub mod dis;
 pub mod header;
 pub mod info;
+pub mod inspect;
 pub mod rewrite;
+pub mod scan;
+pub mod table;
