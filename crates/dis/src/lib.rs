@@ -20,9 +20,11 @@
 mod info;
 mod instr;
 mod listing;
+mod pyjson;
 mod rules;
 mod special;
 mod text;
+mod views;
 
 use bytescope_code::{Code, CodeError, code_objects};
 use bytescope_marshal::Marshal;
@@ -34,6 +36,7 @@ pub use info::pretty_flags;
 pub use instr::{ArgVal, Instruction};
 pub use rules::{Layout, Rules};
 pub use text::DisOptions;
+pub use views::TableKind;
 
 use listing::Prepared;
 use special::Special;
@@ -132,8 +135,8 @@ impl Disassembler {
         Ok(())
     }
 
-    fn prepare<'c, 'm, 'a>(&'c self, code: &'c Code<'m, 'a>) -> Prepared<'c, 'm, 'a> {
-        Prepared::new(code, self.table, &self.rules, &self.special, self.repr)
+    fn prepare<'c, 'm, 'a>(&'c self, code: &'c Code<'m, 'a>, for_dis: bool) -> Prepared<'c, 'm, 'a> {
+        Prepared::new(code, self.table, &self.rules, &self.special, self.repr, for_dis)
     }
 
     /// Writes what `dis.dis(code)` prints for the root code object of `m`:
@@ -154,7 +157,7 @@ impl Disassembler {
                 out.push_str(&repr_code(m, node));
                 out.push_str(":\n");
             }
-            self.prepare(&code)
+            self.prepare(&code, true)
                 .write_text(out, opts)
                 .map_err(|error| DisError::Repr { error, code_offset: code.offset() })?;
         }
@@ -175,12 +178,14 @@ impl Disassembler {
         Ok(())
     }
 
-    /// The instructions of one code object (`dis.get_instructions`).
+    /// The instructions of one code object, as `dis.get_instructions` gives
+    /// them (from 3.11 its labels and jump targets ignore the exception
+    /// table, unlike `dis.dis`).
     ///
     /// # Errors
     /// A constant CPython could not repr.
     pub fn instructions(&self, code: &Code<'_, '_>) -> Result<Vec<Instruction>, DisError> {
-        self.prepare(code)
+        self.prepare(code, false)
             .instructions()
             .map_err(|error| DisError::Repr { error, code_offset: code.offset() })
     }

@@ -28,13 +28,16 @@ pub struct Prepared<'c, 'm, 'a> {
 }
 
 impl<'c, 'm, 'a> Prepared<'c, 'm, 'a> {
-    /// Decodes `code` with `table`/`rules`.
+    /// Decodes `code` with `table`/`rules`. `dis.dis` labels exception-table
+    /// offsets too (`labels_from_exceptions`); `dis.get_instructions` only
+    /// jump targets.
     pub(crate) fn new(
         code: &'c Code<'m, 'a>,
         table: &'static OpcodeTable,
         rules: &'c Rules,
         special: &'c Special,
         repr: ReprOptions,
+        labels_from_exceptions: bool,
     ) -> Self {
         let v = rules.version;
         let (locals, frees) = if v >= PythonVersion::PY311 {
@@ -58,11 +61,13 @@ impl<'c, 'm, 'a> Prepared<'c, 'm, 'a> {
         let mut labels = BTreeMap::new();
         if rules.layout == Layout::Py313 {
             let mut all = targets.clone();
-            for e in &exceptions {
-                all.extend([e.start as i64, e.end as i64, e.target as i64]);
+            if labels_from_exceptions {
+                for e in &exceptions {
+                    all.extend([e.start as i64, e.end as i64, e.target as i64]);
+                }
             }
             labels = all.into_iter().enumerate().map(|(i, off)| (off, i as u32 + 1)).collect();
-        } else if rules.exc_targets_are_labels {
+        } else if rules.exc_targets_are_labels && labels_from_exceptions {
             targets.extend(exceptions.iter().filter(|e| e.start < e.end).map(|e| e.target as i64));
         }
         let ls = linestarts(v, code_len, code.firstlineno(), code.linetable);

@@ -33,6 +33,17 @@ pub struct Args {
     /// dis(show_positions=True).
     #[arg(long, short = 'P')]
     show_positions: bool,
+
+    /// Print JSON instead: an array with one line per code object (pre-order)
+    /// `{"name", "qualname", "filename", "firstlineno", "offset",
+    /// "instructions"}`, each instruction with exactly the fields of that
+    /// version's dis.Instruction (`opname, opcode, arg, argval, argrepr,
+    /// offset, starts_line, is_jump_target`, plus `positions` from 3.11; 3.13+:
+    /// `start_offset, line_number, label, cache_info`). argval is JSON when
+    /// JSON can hold it (None, bool, 64-bit int, finite float, str), else
+    /// `{"repr": "..."}`; operands out of range are `{"invalid": "..."}`.
+    #[arg(long, conflicts_with_all = ["show_caches", "show_offsets", "show_positions"])]
+    json: bool,
 }
 
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
@@ -45,7 +56,11 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         let pyc = load_pyc(data, args.input.python_version).map_err(|e| e.to_string())?;
         let dis = Disassembler::new(pyc.version()).map_err(|e| e.to_string())?;
         let mut text = String::new();
-        let result = dis.dis(&pyc.marshal, opts, &mut text);
+        let result = if args.json {
+            dis.instructions_json(&pyc.marshal, &mut text)
+        } else {
+            dis.dis(&pyc.marshal, opts, &mut text)
+        };
         out.write_all(text.as_bytes()).map_err(|e| e.to_string())?;
         result.map_err(|e| e.to_string())
     })

@@ -20,6 +20,17 @@ use crate::output::{InputArgs, for_each_file};
 pub struct Args {
     #[command(flatten)]
     input: InputArgs,
+
+    /// Print every co_* attribute of every code object as JSON instead: an
+    /// array with one object per line (pre-order) with the keys the version
+    /// has, in this order: co_argcount, co_posonlyargcount (3.8+),
+    /// co_kwonlyargcount (3.0+), co_nlocals, co_stacksize, co_flags, co_code
+    /// (hex), co_consts ([{"type", "repr"}]), co_names, co_varnames,
+    /// co_freevars, co_cellvars, co_filename, co_name, co_qualname (3.11+),
+    /// co_firstlineno, co_lnotab (hex, up to 3.9) or co_linetable (hex, 3.10+),
+    /// co_exceptiontable (hex, 3.11+).
+    #[arg(long)]
+    json: bool,
 }
 
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
@@ -27,7 +38,11 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         let pyc = load_pyc(data, args.input.python_version).map_err(|e| e.to_string())?;
         let dis = Disassembler::new(pyc.version()).map_err(|e| e.to_string())?;
         let mut text = String::new();
-        let result = dis.code_info(&pyc.marshal, &mut text);
+        let result = if args.json {
+            dis.attrs_json(&pyc.marshal, &mut text)
+        } else {
+            dis.code_info(&pyc.marshal, &mut text)
+        };
         out.write_all(text.as_bytes()).map_err(|e| e.to_string())?;
         result.map_err(|e| e.to_string())
     })
