@@ -287,6 +287,7 @@ def handmade_location(v, rng):
         ("col-ge-128", 5, [E(10, 1), 200, 5, E(13, 1), 2]),
         ("col-ge-128-b", 5, [E(12, 2), 0xF8, 0x81, E(13, 1), 2, E(11, 1), 0x90, 0x90]),
         ("short-bit7", 5, [E(1, 1), 0x85, E(9, 1), 0xFF, E(13, 1), 2]),
+        ("short-bit7-even", 5, [E(2, 1), 0x95, E(0, 2), 0xF0, E(4, 1), 0x8F]),
         ("truncated-short", 5, [E(13, 1), 2, E(3, 1)]),
         ("truncated-one-line", 5, [E(11, 1), 7]),
         ("truncated-long", 5, [E(14, 1), 2, 3, 4]),
