@@ -13,6 +13,12 @@ use crate::output::{InputArgs, for_each_file};
 /// Show a .pyc's header: magic number and the CPython version that wrote it,
 /// PEP 552 flags, and the source's mtime and size or its hash.
 ///
+/// --json prints one object per file: python ("X.Y"), magic, magic_hex,
+/// header_size (8, 12 or 16), flags (null before 3.7), hash_based,
+/// check_source, mtime, source_size, source_hash (hex), then release (the
+/// CPython release that introduced the magic), final_magic, invalidation
+/// (timestamp, checked-hash, unchecked-hash), mtime_utc and source_check.
+///
 /// With --source, also say whether the .pyc is up to date for that source, as
 /// the pyc's own CPython would decide: mtime and size for timestamp pycs, the
 /// SipHash of the source (2-4 up to 3.10, 1-3 from 3.11, keyed with the magic)
@@ -95,25 +101,26 @@ fn text(h: &PycHeader, fresh: Option<&Freshness>) -> String {
 
 fn json(h: &PycHeader, fresh: Option<&Freshness>) -> String {
     let m = h.magic.magic.to_le_bytes();
-    let (mtime, size, hash) = match h.invalidation {
-        Invalidation::Timestamp { mtime, source_size } => (Some(mtime), source_size, None),
-        Invalidation::CheckedHash { hash } | Invalidation::UncheckedHash { hash } => {
-            (None, None, Some(hex(&hash)))
-        }
+    let (hash_based, check_source, mtime, size, hash) = match h.invalidation {
+        Invalidation::Timestamp { mtime, source_size } => (false, None, Some(mtime), source_size, None),
+        Invalidation::CheckedHash { hash } => (true, Some(true), None, None, Some(hex(&hash))),
+        Invalidation::UncheckedHash { hash } => (true, Some(false), None, None, Some(hex(&hash))),
     };
     let v = serde_json::json!({
+        "python": h.version().to_string(),
         "magic": h.magic.magic,
-        "magic_bytes": hex(&[m[0], m[1], b'\r', b'\n']),
-        "version": h.version().to_string(),
-        "release": h.magic.release,
-        "final_magic": h.magic.is_final,
+        "magic_hex": hex(&[m[0], m[1], b'\r', b'\n']),
         "header_size": h.len,
         "flags": h.flags,
-        "invalidation": invalidation_name(&h.invalidation),
+        "hash_based": hash_based,
+        "check_source": check_source,
         "mtime": mtime,
-        "mtime_utc": mtime.map(utc),
         "source_size": size,
         "source_hash": hash,
+        "release": h.magic.release,
+        "final_magic": h.magic.is_final,
+        "invalidation": invalidation_name(&h.invalidation),
+        "mtime_utc": mtime.map(utc),
         "source_check": fresh,
     });
     format!("{v}\n")
