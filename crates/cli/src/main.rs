@@ -2,6 +2,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod commands;
+mod interpreters;
 mod output;
 
 use std::process::ExitCode;

@@ -10,7 +10,7 @@ use bytescope_pyc::PythonVersion;
 #[derive(clap::Args, Debug, Clone)]
 pub struct InputArgs {
     /// Files to read (.pyc, or raw marshal data with --python-version).
-    #[arg(required = true, value_name = "FILE")]
+    #[arg(value_name = "FILE")]
     pub files: Vec<PathBuf>,
 
     /// Read input that has no valid .pyc header (stripped or zeroed, as
@@ -30,6 +30,7 @@ pub fn for_each_file(
     args: &InputArgs,
     render: impl Fn(&[u8], &mut Vec<u8>) -> Result<(), String> + Sync,
 ) -> anyhow::Result<ExitCode> {
+    anyhow::ensure!(!args.files.is_empty(), "no input files (see --help)");
     let many = args.files.len() > 1;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();

@@ -3,9 +3,11 @@
 use std::io::Write as _;
 use std::process::ExitCode;
 
+use anyhow::Context as _;
 use bytescope_dis::{DisOptions, Disassembler};
-use bytescope_marshal::load_pyc;
+use bytescope_marshal::{load_marshal, load_pyc};
 
+use crate::interpreters;
 use crate::output::{InputArgs, for_each_file};
 
 /// Disassemble .pyc files exactly as `dis.dis()` of the CPython version that
@@ -44,6 +46,18 @@ pub struct Args {
     /// `{"repr": "..."}`; operands out of range are `{"invalid": "..."}`.
     #[arg(long, conflicts_with_all = ["show_caches", "show_offsets", "show_positions"])]
     json: bool,
+
+    /// Disassemble this source string instead of files, compiled as
+    /// dis.dis("...") does (as an expression if it is one, else as
+    /// statements; file name "<dis>"), by an installed CPython (see --python).
+    #[arg(short = 'c', long = "code", value_name = "CODE")]
+    code: Option<String>,
+
+    /// For source input (FILE.py or -c): the CPython that compiles it, as X.Y
+    /// (found on PATH as pythonX.Y or in pyenv) or a path to an interpreter.
+    /// Default: the newest one found.
+    #[arg(long, value_name = "X.Y|PATH")]
+    python: Option<String>,
 }
 
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
@@ -52,6 +66,11 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         show_offsets: args.show_offsets,
         show_positions: args.show_positions,
     };
+    let is_source = |p: &std::path::Path| p.extension().is_some_and(|e| e == "py" || e == "pyw");
+    if args.code.is_some() || (!args.input.files.is_empty() && args.input.files.iter().all(|f| is_source(f)))
+    {
+        return run_source(args, opts);
+    }
     for_each_file(&args.input, |data, out| {
         let pyc = load_pyc(data, args.input.python_version).map_err(|e| e.to_string())?;
         let dis = Disassembler::new(pyc.version()).map_err(|e| e.to_string())?;
@@ -64,4 +83,45 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         out.write_all(text.as_bytes()).map_err(|e| e.to_string())?;
         result.map_err(|e| e.to_string())
     })
+}
+
+/// `dis FILE.py` / `dis -c CODE`: compile with a real CPython, then
+/// disassemble the result in-process.
+fn run_source(args: &Args, opts: DisOptions) -> anyhow::Result<ExitCode> {
+    let interp = interpreters::choose(args.python.as_deref())?;
+    let mut sources: Vec<(String, Vec<u8>, bool)> = Vec::new();
+    if let Some(code) = &args.code {
+        sources.push(("<dis>".to_owned(), code.clone().into_bytes(), true));
+    }
+    for f in &args.input.files {
+        let data = std::fs::read(f).with_context(|| format!("cannot read {}", f.display()))?;
+        sources.push((f.display().to_string(), data, false));
+    }
+    let many = sources.len() > 1;
+    let mut failed = false;
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    for (name, src, dis_string) in &sources {
+        if many {
+            writeln!(out, "==> {name} <==")?;
+        }
+        let result = interpreters::compile(&interp, src, name, *dis_string).and_then(|marshal| {
+            let pyc = load_marshal(&marshal, interp.version)?;
+            let dis = Disassembler::new(interp.version)?;
+            let mut text = String::new();
+            let r = if args.json {
+                dis.instructions_json(&pyc.marshal, &mut text)
+            } else {
+                dis.dis(&pyc.marshal, opts, &mut text)
+            };
+            out.write_all(text.as_bytes())?;
+            r.map_err(anyhow::Error::from)
+        });
+        if let Err(e) = result {
+            out.flush()?;
+            eprintln!("bytescope: {name}: {e:#}");
+            failed = true;
+        }
+    }
+    Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }
