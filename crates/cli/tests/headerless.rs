@@ -1,0 +1,55 @@
+//! Headerless marshal data and stripped/zeroed headers (PyInstaller leaves
+//! pycs this way): a clear error by default, a full listing with
+//! `--python-version`.
+
+use std::process::Command;
+
+fn bytescope() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_bytescope"))
+}
+
+fn fixture(rel: &str) -> Vec<u8> {
+    std::fs::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures").join(rel))
+        .unwrap()
+}
+
+#[test]
+fn stripped_and_zeroed_headers() {
+    let dir = std::env::temp_dir().join(format!("bytescope-headerless-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let pyc = fixture("3.12/args.pyc");
+    let stripped = dir.join("stripped.pyc");
+    std::fs::write(&stripped, &pyc[16..]).unwrap();
+    let mut zeroed_bytes = vec![0u8; 16];
+    zeroed_bytes.extend_from_slice(&pyc[16..]);
+    let zeroed = dir.join("zeroed.pyc");
+    std::fs::write(&zeroed, &zeroed_bytes).unwrap();
+    let good = bytescope()
+        .arg("dis")
+        .arg(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/3.12/args.pyc"))
+        .output()
+        .unwrap();
+    assert!(good.status.success());
+
+    for path in [&stripped, &zeroed] {
+        let out = bytescope().arg("dis").arg(path).output().unwrap();
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("header is missing or zeroed") && err.contains("--python-version"), "{err}");
+        assert_eq!(err.lines().count(), 1, "one error line: {err}");
+
+        let out = bytescope().args(["dis", "--python-version", "3.12"]).arg(path).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        // Same listing; only the code objects' file offsets (printed where
+        // CPython prints addresses) move with the header.
+        let norm = |b: &[u8]| {
+            let s = String::from_utf8_lossy(b).into_owned();
+            s.split(" at 0x")
+                .map(|p| p.trim_start_matches(|c: char| c.is_ascii_hexdigit()))
+                .collect::<Vec<_>>()
+                .join(" at 0x")
+        };
+        assert!(norm(&out.stdout) == norm(&good.stdout), "{} lists as the original", path.display());
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
