@@ -42,9 +42,18 @@ pub enum Hashable<'a> {
 const MODULUS: u64 = (1 << 61) - 1;
 const HASH_INF: i64 = 314_159;
 
-/// `hash(value)` in CPython `v` under `PYTHONHASHSEED=0`, or `None` when it
-/// depends on an object address (so cannot be reproduced): `None` before
-/// 3.12, `Ellipsis` always, a NaN float (or complex with a NaN part) from
+/// `hash(value)` in CPython `v` under `PYTHONHASHSEED=0`.
+///
+/// `None` (before 3.12) and `Ellipsis` hash by address. Their addresses are
+/// statics of the interpreter image: ASLR moves the image by whole pages, so
+/// the low 12 bits — which decide the slot of these objects in any set of up
+/// to 256 slots — are fixed for a given build. Those hashes use the
+/// addresses of the reference builds ([`reference_address`]); the high bits,
+/// which ASLR randomises (and which only matter for long probe chains), are
+/// taken as zero.
+///
+/// Returns `None` when the hash cannot be reproduced: a version without a
+/// reference build (3.0–3.5) for `None`/`Ellipsis`, a NaN float (or complex with a NaN part) from
 /// 3.10, and any container holding one of those.
 ///
 /// Versions before 2.7 are treated as 2.7, versions after 3.15 as 3.15.
@@ -77,7 +86,8 @@ pub fn hash(value: &Hashable<'_>, v: PythonVersion) -> Option<i64> {
             hash_frozenset(&kept, v)
         }
         Hashable::None if v >= PythonVersion::PY312 => 0xFCA8_6420,
-        Hashable::None | Hashable::Ellipsis => return None,
+        Hashable::None => pointer_hash(reference_address(v)?.none),
+        Hashable::Ellipsis => pointer_hash(reference_address(v)?.ellipsis),
     })
 }
 
@@ -411,7 +421,7 @@ mod tests {
         assert_eq!(hash(&Hashable::Float(f64::NAN), v), None);
         assert_eq!(hash(&Hashable::Float(f64::NAN), PythonVersion::PY39), Some(0));
         assert_eq!(hash(&Hashable::None, v), Some(4_238_894_112));
-        assert_eq!(hash(&Hashable::None, PythonVersion::PY311), None);
+        assert_eq!(hash(&Hashable::None, PythonVersion::PY311), Some(0xbe0_u64.rotate_right(4) as i64));
         assert_eq!(hash(&Hashable::Tuple(vec![]), v), Some(5_740_354_900_026_072_187));
         assert_eq!(hash(&Hashable::Str(b""), v), Some(0));
         // 2.7
@@ -439,4 +449,43 @@ mod tests {
         assert!(!py_eq(&Hashable::Str(b"a"), &Hashable::Bytes(b"a"), v));
         assert!(py_eq(&Hashable::Str(b"a"), &Hashable::Bytes(b"a"), PythonVersion::PY27));
     }
+}
+
+/// Where the reference build of a version keeps `None` and `Ellipsis`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ReferenceAddresses {
+    /// `id(None)` (its page offset for PIE builds).
+    pub none: u64,
+    /// `id(Ellipsis)` (its page offset for PIE builds).
+    pub ellipsis: u64,
+}
+
+/// The addresses used for `None`/`Ellipsis` hashes, measured on the reference
+/// interpreters (pyenv builds of 2.7 and 3.6–3.13: PIE, so only the page
+/// offset is fixed and kept; Debian's 3.14 and 3.15: non-PIE, fully fixed).
+/// Other builds of the same version may differ, and so may CPython's own
+/// output for sets holding these objects.
+#[must_use]
+pub fn reference_address(v: PythonVersion) -> Option<ReferenceAddresses> {
+    let (none, ellipsis) = match (v.major, v.minor) {
+        (2, _) => (0xde0, 0xd10),
+        (3, 6) => (0x110, 0x0d0),
+        (3, 7) => (0x6f0, 0x6b0),
+        (3, 8) => (0x220, 0x420),
+        (3, 9) => (0x420, 0x460),
+        (3, 10) => (0xc80, 0xca0),
+        (3, 11) => (0xbe0, 0xe60),
+        (3, 12) => (0, 0x320),
+        (3, 13) => (0, 0xc80),
+        (3, 14) => (0, 0xb5_2b90),
+        (3, 15) => (0, 0xbe_8e10),
+        _ => return None,
+    };
+    Some(ReferenceAddresses { none, ellipsis })
+}
+
+/// `_Py_HashPointer`: the address rotated right by 4 bits, -1 → -2.
+fn pointer_hash(addr: u64) -> i64 {
+    let h = addr.rotate_right(4) as i64;
+    if h == -1 { -2 } else { h }
 }

@@ -58,7 +58,8 @@ mod strings;
 pub use bytescope_pyc::PythonVersion;
 pub use float::{repr_complex, repr_float};
 pub use hash::{
-    Hashable, hash, hash_bytes, hash_float, hash_frozenset, hash_int, hash_str_chars, hash_tuple, py_eq,
+    Hashable, ReferenceAddresses, hash, hash_bytes, hash_float, hash_frozenset, hash_int, hash_str_chars,
+    hash_tuple, py_eq, reference_address,
 };
 pub use int::{
     INT_MAX_STR_DIGITS, IntReprError, has_int_digit_limit, long_from_digits, repr_bigint, repr_int, repr_long,
