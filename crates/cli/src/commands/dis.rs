@@ -10,8 +10,11 @@ use bytescope_marshal::{load_marshal, load_pyc};
 use crate::interpreters;
 use crate::output::{InputArgs, for_each_file};
 
-/// Disassemble .pyc files exactly as `dis.dis()` of the CPython version that
-/// wrote them does (2.7, 3.0-3.15), without that Python installed.
+/// Disassemble exactly as dis.dis() of the file's own CPython version does
+///
+/// Works for .pyc files of CPython 2.7 and 3.0-3.15, without that Python
+/// installed, and for source (FILE.py or -c CODE) compiled by an installed
+/// CPython.
 ///
 /// The text is byte-identical to CPython's output for the module code object,
 /// including whether nested code objects are listed (from 3.7), line numbers,

@@ -10,8 +10,10 @@ use bytescope_pyc::{Freshness, Invalidation, PycHeader, SourceInfo, check_source
 
 use crate::output::{InputArgs, for_each_file};
 
-/// Show a .pyc's header: magic number and the CPython version that wrote it,
-/// PEP 552 flags, and the source's mtime and size or its hash.
+/// Show a .pyc header: magic, CPython version, flags, mtime/size or hash
+///
+/// The magic number and the CPython version that wrote the file, PEP 552
+/// flags, and the source's mtime and size or its hash.
 ///
 /// --json prints one object per file: python ("X.Y"), magic, magic_hex,
 /// header_size (8, 12 or 16), flags (null before 3.7), hash_based,

@@ -8,9 +8,10 @@ use bytescope_marshal::load_pyc;
 
 use crate::output::{InputArgs, for_each_file};
 
-/// Print `dis.code_info()` of every code object in the file, as the file's
-/// CPython version prints it: the module first, then each nested code object
-/// in co_consts order, recursively; each followed by one blank line.
+/// Print dis.code_info() of every code object, as the file's CPython does
+///
+/// The module first, then each nested code object in co_consts order,
+/// recursively; each followed by one blank line.
 ///
 /// Name, filename, argument counts (positional-only from 3.8), number of
 /// locals, stack size, flags by name, and the constants, names, variable

@@ -7,8 +7,10 @@ use anyhow::Context;
 use bytescope_marshal::{load_pyc, write};
 use bytescope_pyc::{PythonVersion, write_header};
 
-/// Read a .pyc (header and marshal data) into bytescope's object model and
-/// write it back out. The output is byte-identical to the input for every
+/// Read a .pyc and write it back (byte-identical: proof nothing is lost)
+///
+/// Reads the header and marshal data into bytescope's object model and
+/// writes them back out. The output is byte-identical to the input for every
 /// .pyc CPython writes, which proves the reader loses nothing; a difference
 /// means the input holds something CPython would not write (e.g. trailing
 /// bytes, which are dropped).

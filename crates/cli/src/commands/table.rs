@@ -8,8 +8,10 @@ use bytescope_marshal::load_pyc;
 
 use crate::output::{InputArgs, for_each_file};
 
-/// Print a code-object table of every code object (pre-order) as a JSON
-/// array, one line per code object, exactly as the file's CPython computes it:
+/// Print line, position or exception tables as JSON
+///
+/// One JSON array, one line per code object (pre-order), exactly as the
+/// file's CPython computes the table:
 ///
 ///   lines       co_lines() as [start, end, line|null]            (3.10+)
 ///   positions   co_positions() as [line, end_line, col, end_col]  (3.11+)
