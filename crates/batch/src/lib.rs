@@ -1,1 +1,514 @@
-//! placeholder
+//! Batch input for bytescope: files, directories and zip archives, processed
+//! in parallel with results delivered in a deterministic order.
+//!
+//! [`run`] expands each input path into *items* — one per .pyc:
+//!
+//! - a **directory** is walked recursively; its `.pyc` and `.pyo` files are
+//!   items, in path order (entries sorted by name at every level; symbolic
+//!   links to directories are not followed);
+//! - a **zip archive** (`.zip`, `.whl`, `.egg`, zipapps, executables with an
+//!   appended zip such as PyInstaller builds — whatever the extension, a file
+//!   whose end holds a zip end-of-central-directory record and that does not
+//!   start with a .pyc magic number) contributes its `.pyc`/`.pyo` members in
+//!   central-directory order;
+//! - any other **file** is one item (read as a .pyc or marshal data by the
+//!   caller's work function).
+//!
+//! Items are read and handed to the work function on a rayon pool (each
+//! worker thread gets an 8 MiB stack); the results come back to the caller's
+//! sink on the calling thread strictly in input order. At most
+//! [`Options::window`] items are in flight or waiting to be delivered, so
+//! memory stays bounded however many files there are.
+//!
+//! Archive members are untrusted: a member whose declared size exceeds
+//! [`Limits::max_member_size`] is not decompressed, and decompression stops
+//! at that limit whatever the header claims. Errors are per item
+//! ([`InputError`]); the run goes on unless the sink says stop.
+//!
+//! This is the one bytescope library that touches files and threads.
+#![deny(missing_docs)]
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::fs::File;
+use std::io::{self, Cursor, Read, Seek, SeekFrom};
+use std::ops::ControlFlow;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+
+use zip::ZipArchive;
+
+/// Stack size of worker threads: marshal data nests up to CPython's depth
+/// limit and decoding recurses.
+pub const WORKER_STACK: usize = 8 << 20;
+
+/// Size limits for untrusted input.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest archive member decompressed, in bytes (declared and actual).
+    pub max_member_size: u64,
+    /// Largest file read from disk (a .pyc or a whole archive), in bytes.
+    pub max_file_size: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { max_member_size: 64 << 20, max_file_size: 4 << 30 }
+    }
+}
+
+/// How [`run`] works.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Options {
+    /// Worker threads; 0 means one per core (rayon's default, which honours
+    /// `RAYON_NUM_THREADS`).
+    pub jobs: usize,
+    /// Items in flight or awaiting delivery at most; 0 means four per worker
+    /// (at least 16).
+    pub window: usize,
+    /// Size limits.
+    pub limits: Limits,
+}
+
+/// Where one item comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Source {
+    /// The file: the input itself, a file found in an input directory, or
+    /// the archive holding the member.
+    pub path: PathBuf,
+    /// The member name inside the archive.
+    pub member: Option<String>,
+    /// Found by expanding a directory or an archive (callers frame output
+    /// per item when this is set or when there are several inputs).
+    pub expanded: bool,
+}
+
+impl fmt::Display for Source {
+    /// `PATH` or `ARCHIVE:MEMBER`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.member {
+            Some(m) => write!(f, "{}:{m}", self.path.display()),
+            None => write!(f, "{}", self.path.display()),
+        }
+    }
+}
+
+/// Why an item could not be read (the work function's own failures are
+/// part of its result).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum InputError {
+    /// The file could not be read.
+    #[error("cannot read file: {0}")]
+    Read(#[source] io::Error),
+    /// A directory could not be walked.
+    #[error("cannot read directory: {0}")]
+    Walk(String),
+    /// A file larger than [`Limits::max_file_size`].
+    #[error("file too large: {size} bytes (limit {limit})")]
+    FileTooLarge {
+        /// Its size.
+        size: u64,
+        /// The limit.
+        limit: u64,
+    },
+    /// The archive (or a member of it) is malformed or uses a feature that
+    /// is not supported (encryption, compression other than deflate).
+    #[error("bad zip archive: {0}")]
+    Zip(String),
+    /// A member that declares more than [`Limits::max_member_size`] bytes.
+    #[error("archive member too large: declares {declared} bytes (limit {limit})")]
+    MemberTooLarge {
+        /// The declared uncompressed size.
+        declared: u64,
+        /// The limit.
+        limit: u64,
+    },
+    /// A member that decompresses to more or fewer bytes than it declares.
+    #[error("archive member size mismatch: declares {declared} bytes, holds {actual}{}", if *.actual_is_lower_bound { " or more" } else { "" })]
+    MemberSizeMismatch {
+        /// The declared uncompressed size.
+        declared: u64,
+        /// Bytes found (a lower bound when decompression was cut off).
+        actual: u64,
+        /// Decompression stopped at the limit.
+        actual_is_lower_bound: bool,
+    },
+    /// The work function panicked (a bug); the run goes on.
+    #[error("internal error: {0}")]
+    Panic(String),
+}
+
+/// Why a run could not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BatchError {
+    /// The thread pool could not be created.
+    #[error("cannot start worker threads: {0}")]
+    ThreadPool(#[from] rayon::ThreadPoolBuildError),
+}
+
+/// Runs `work` over every item of `inputs` in parallel and hands each
+/// result to `sink`, on the calling thread, in input order.
+///
+/// `sink` returns [`ControlFlow::Break`] to stop: no further items are
+/// delivered, queued work is skipped and `run` returns once running work has
+/// finished.
+///
+/// # Errors
+/// [`BatchError::ThreadPool`] if the worker threads cannot be started.
+pub fn run<T, W, S>(inputs: &[PathBuf], opts: &Options, work: W, mut sink: S) -> Result<(), BatchError>
+where
+    T: Send,
+    W: Fn(&Source, &[u8]) -> T + Sync,
+    S: FnMut(Source, Result<T, InputError>) -> ControlFlow<()>,
+{
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(opts.jobs)
+        .stack_size(WORKER_STACK)
+        .thread_name(|i| format!("bytescope-worker-{i}"))
+        .build()?;
+    let window = if opts.window > 0 { opts.window } else { (pool.current_num_threads() * 4).max(16) };
+    let limits = opts.limits;
+    let cancel = AtomicBool::new(false);
+    let (tx, rx) = mpsc::channel::<(usize, Source, Result<T, InputError>)>();
+    let mut items = Items::new(inputs, limits);
+    let work = &work;
+    let cancel_ref = &cancel;
+    pool.in_place_scope(|scope| {
+        let mut submitted = 0usize;
+        let mut delivered = 0usize;
+        let mut exhausted = false;
+        let mut waiting: BTreeMap<usize, (Source, Result<T, InputError>)> = BTreeMap::new();
+        loop {
+            while !exhausted && submitted < delivered + window {
+                let Some(item) = items.next() else {
+                    exhausted = true;
+                    break;
+                };
+                let seq = submitted;
+                submitted += 1;
+                match item {
+                    Item::Failed(source, e) => {
+                        waiting.insert(seq, (source, Err(e)));
+                    }
+                    Item::Read(source, reader) => {
+                        let tx = tx.clone();
+                        scope.spawn(move |_| {
+                            if cancel_ref.load(Ordering::Relaxed) {
+                                return;
+                            }
+                            let result = catch_unwind(AssertUnwindSafe(|| {
+                                reader.read(&limits).map(|data| work(&source, &data))
+                            }))
+                            .unwrap_or_else(|p| Err(InputError::Panic(panic_message(&*p))));
+                            // The receiver outlives the scope; a send only
+                            // fails if the run stopped.
+                            let _ = tx.send((seq, source, result));
+                        });
+                    }
+                }
+            }
+            // Deliver what is ready, in order.
+            let mut stop = false;
+            while let Some((source, result)) = waiting.remove(&delivered) {
+                delivered += 1;
+                if sink(source, result).is_break() {
+                    stop = true;
+                    break;
+                }
+            }
+            if stop {
+                cancel_ref.store(true, Ordering::Relaxed);
+                return;
+            }
+            if delivered == submitted && exhausted {
+                return;
+            }
+            if delivered == submitted {
+                continue;
+            }
+            // Something is in flight; every spawned job sends exactly once
+            // (panics are caught), so this cannot wait forever.
+            match rx.recv() {
+                Ok((seq, source, result)) => {
+                    waiting.insert(seq, (source, result));
+                }
+                Err(_) => return,
+            }
+        }
+    });
+    Ok(())
+}
+
+fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = p.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = p.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "panic".to_owned()
+    }
+}
+
+/// How a worker gets an item's bytes.
+enum Reader {
+    File(PathBuf),
+    Member(ZipArchive<Cursor<Arc<[u8]>>>, usize),
+}
+
+impl Reader {
+    fn read(self, limits: &Limits) -> Result<Vec<u8>, InputError> {
+        match self {
+            Reader::File(path) => read_file(&path, limits),
+            Reader::Member(mut archive, index) => {
+                let entry = archive.by_index(index).map_err(|e| InputError::Zip(e.to_string()))?;
+                let declared = entry.size();
+                if declared > limits.max_member_size {
+                    return Err(InputError::MemberTooLarge { declared, limit: limits.max_member_size });
+                }
+                let cap = usize::try_from(declared).unwrap_or(0);
+                let mut data = Vec::with_capacity(cap);
+                // One byte more than allowed tells an over-long member apart.
+                entry
+                    .take(limits.max_member_size.saturating_add(1))
+                    .read_to_end(&mut data)
+                    .map_err(|e| InputError::Zip(e.to_string()))?;
+                let actual = data.len() as u64;
+                if actual != declared {
+                    return Err(InputError::MemberSizeMismatch {
+                        declared,
+                        actual,
+                        actual_is_lower_bound: actual > limits.max_member_size,
+                    });
+                }
+                Ok(data)
+            }
+        }
+    }
+}
+
+fn read_file(path: &Path, limits: &Limits) -> Result<Vec<u8>, InputError> {
+    let mut f = File::open(path).map_err(InputError::Read)?;
+    let size = f.metadata().map_err(InputError::Read)?.len();
+    if size > limits.max_file_size {
+        return Err(InputError::FileTooLarge { size, limit: limits.max_file_size });
+    }
+    let mut data = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+    (&mut f).take(limits.max_file_size.saturating_add(1)).read_to_end(&mut data).map_err(InputError::Read)?;
+    if data.len() as u64 > limits.max_file_size {
+        return Err(InputError::FileTooLarge { size: data.len() as u64, limit: limits.max_file_size });
+    }
+    Ok(data)
+}
+
+/// One expanded item.
+enum Item {
+    Read(Source, Reader),
+    Failed(Source, InputError),
+}
+
+/// The items of all inputs, produced lazily and in order.
+struct Items<'i> {
+    inputs: std::slice::Iter<'i, PathBuf>,
+    limits: Limits,
+    current: Option<Expansion>,
+}
+
+enum Expansion {
+    Walk(walkdir::IntoIter),
+    Archive { path: PathBuf, archive: ZipArchive<Cursor<Arc<[u8]>>>, next: usize },
+}
+
+impl<'i> Items<'i> {
+    fn new(inputs: &'i [PathBuf], limits: Limits) -> Self {
+        Items { inputs: inputs.iter(), limits, current: None }
+    }
+
+    /// The first item of `path`, setting up the expansion of a directory or
+    /// archive.
+    fn start(&mut self, path: &Path) -> Option<Item> {
+        let single = |reader| {
+            Some(Item::Read(Source { path: path.to_owned(), member: None, expanded: false }, reader))
+        };
+        let failed =
+            |e| Some(Item::Failed(Source { path: path.to_owned(), member: None, expanded: false }, e));
+        let meta = match std::fs::metadata(path) {
+            Ok(m) => m,
+            Err(e) => return failed(InputError::Read(e)),
+        };
+        if meta.is_dir() {
+            let walk = walkdir::WalkDir::new(path).sort_by_file_name().follow_links(false).into_iter();
+            self.current = Some(Expansion::Walk(walk));
+            return None;
+        }
+        match sniff(path) {
+            Ok(Kind::Archive) => {}
+            Ok(Kind::Other) => return single(Reader::File(path.to_owned())),
+            Err(e) => return failed(InputError::Read(e)),
+        }
+        let data: Arc<[u8]> = match read_file(path, &self.limits) {
+            Ok(d) => d.into(),
+            Err(e) => return failed(e),
+        };
+        match ZipArchive::new(Cursor::new(data)) {
+            Ok(archive) => {
+                self.current = Some(Expansion::Archive { path: path.to_owned(), archive, next: 0 });
+                None
+            }
+            Err(e) => failed(InputError::Zip(e.to_string())),
+        }
+    }
+
+    /// The next item of the current directory or archive.
+    fn step(&mut self) -> Option<Item> {
+        let limits = self.limits;
+        match self.current.as_mut()? {
+            Expansion::Walk(walk) => loop {
+                match walk.next() {
+                    None => {
+                        self.current = None;
+                        return None;
+                    }
+                    Some(Err(e)) => {
+                        let path = e.path().map(Path::to_path_buf).unwrap_or_default();
+                        let msg = match e.io_error() {
+                            Some(io) => io.to_string(),
+                            None => e.to_string(),
+                        };
+                        let source = Source { path, member: None, expanded: true };
+                        return Some(Item::Failed(source, InputError::Walk(msg)));
+                    }
+                    Some(Ok(entry)) => {
+                        if entry.file_type().is_dir() || !is_pyc_name(&entry.file_name().to_string_lossy()) {
+                            continue;
+                        }
+                        let path = entry.into_path();
+                        let source = Source { path: path.clone(), member: None, expanded: true };
+                        return Some(Item::Read(source, Reader::File(path)));
+                    }
+                }
+            },
+            Expansion::Archive { path, archive, next } => loop {
+                if *next >= archive.len() {
+                    self.current = None;
+                    return None;
+                }
+                let index = *next;
+                *next += 1;
+                let (name, is_dir, declared) = match archive.by_index_data(index) {
+                    Ok(entry) => {
+                        let name = match entry.name() {
+                            Ok(n) => n.into_owned(),
+                            Err(_) => String::from_utf8_lossy(entry.name_raw()).into_owned(),
+                        };
+                        (name, entry.is_dir(), entry.size())
+                    }
+                    Err(e) => {
+                        let source = Source { path: path.clone(), member: None, expanded: true };
+                        return Some(Item::Failed(source, InputError::Zip(e.to_string())));
+                    }
+                };
+                if is_dir || !is_pyc_name(&name) {
+                    continue;
+                }
+                let source = Source { path: path.clone(), member: Some(name), expanded: true };
+                if declared > limits.max_member_size {
+                    let e = InputError::MemberTooLarge { declared, limit: limits.max_member_size };
+                    return Some(Item::Failed(source, e));
+                }
+                return Some(Item::Read(source, Reader::Member(archive.clone(), index)));
+            },
+        }
+    }
+}
+
+impl Iterator for Items<'_> {
+    type Item = Item;
+
+    fn next(&mut self) -> Option<Item> {
+        loop {
+            if self.current.is_some() {
+                if let Some(item) = self.step() {
+                    return Some(item);
+                }
+                continue;
+            }
+            let path = self.inputs.next()?;
+            if let Some(item) = self.start(path) {
+                return Some(item);
+            }
+        }
+    }
+}
+
+/// Whether a file name is a compiled Python file (`.pyc`, `.pyo`).
+#[must_use]
+pub fn is_pyc_name(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    lower.ends_with(".pyc") || lower.ends_with(".pyo")
+}
+
+enum Kind {
+    Archive,
+    Other,
+}
+
+/// Longest tail that can hold an end-of-central-directory record: the
+/// 22-byte record plus a comment of up to 65535 bytes.
+const EOCD_SEARCH: u64 = 22 + 65_535;
+
+/// An archive is a file that does not start with a .pyc magic number and
+/// whose tail holds a zip end-of-central-directory record (`PK\x05\x06`)
+/// whose comment reaches no further than the end of the file.
+fn sniff(path: &Path) -> io::Result<Kind> {
+    let mut f = File::open(path)?;
+    let len = f.metadata()?.len();
+    let mut head = [0u8; 4];
+    let n = read_up_to(&mut f, &mut head)?;
+    if n == 4
+        && head[2..4] == *b"\r\n"
+        && bytescope_pyc::lookup_magic(u16::from_le_bytes([head[0], head[1]])).is_some()
+    {
+        return Ok(Kind::Other);
+    }
+    if len < 22 {
+        return Ok(Kind::Other);
+    }
+    let start = len.saturating_sub(EOCD_SEARCH);
+    f.seek(SeekFrom::Start(start))?;
+    let mut tail = Vec::with_capacity(usize::try_from(len - start).unwrap_or(0));
+    f.take(EOCD_SEARCH).read_to_end(&mut tail)?;
+    Ok(if has_eocd(&tail) { Kind::Archive } else { Kind::Other })
+}
+
+fn read_up_to(f: &mut File, buf: &mut [u8]) -> io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match f.read(&mut buf[n..])? {
+            0 => break,
+            k => n += k,
+        }
+    }
+    Ok(n)
+}
+
+/// Whether `tail` (the end of a file) holds a plausible end-of-central-
+/// directory record.
+fn has_eocd(tail: &[u8]) -> bool {
+    if tail.len() < 22 {
+        return false;
+    }
+    (0..=tail.len() - 22).rev().any(|i| {
+        tail[i..i + 4] == *b"PK\x05\x06" && {
+            let comment = usize::from(u16::from_le_bytes([tail[i + 20], tail[i + 21]]));
+            i + 22 + comment <= tail.len()
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests;
