@@ -207,10 +207,13 @@ impl Decoder<'_, '_, '_> {
         let flags = self.table.op(raw.deop).flags;
         let unit = if self.rules.jump_in_units { 2 } else { 1 };
         if flags.has(ArgFlags::JREL) {
-            let signed = if self.is_backward(raw.deop) { -arg } else { arg };
-            let mut t = i64::from(raw.offset) + i64::from(raw.size) + signed.saturating_mul(unit);
+            let signed = if self.is_backward(raw.deop) { arg.saturating_neg() } else { arg };
+            // Saturating: an EXTENDED_ARG chain can make `arg` as large as
+            // i64::MAX (Python's ints would not overflow; crafted data only).
+            let mut t =
+                (i64::from(raw.offset) + i64::from(raw.size)).saturating_add(signed.saturating_mul(unit));
             if self.rules.jump_skips_caches {
-                t += 2 * i64::from(raw.caches);
+                t = t.saturating_add(2 * i64::from(raw.caches));
             }
             Some(t)
         } else if flags.has(ArgFlags::JABS) {
