@@ -79,7 +79,11 @@ impl<'m, 'a> Code<'m, 'a> {
     /// A [`CodeError`] naming the first field whose type CPython would reject.
     pub fn new(m: &'m Marshal<'a>, raw: &'m CodeNode) -> Result<Self, CodeError> {
         let off = |id: ObjId| m.node(m.resolve(id)).offset as usize;
-        let bad = |field, id: ObjId, problem: &str| CodeError { field, problem: problem.to_owned(), offset: off(id) };
+        let bad = |field, id: ObjId, problem: &str| CodeError {
+            field,
+            problem: problem.to_owned(),
+            offset: off(id),
+        };
         let py2 = m.format().py2;
         let bytes = |field, id: ObjId| -> Result<&'a [u8], CodeError> {
             match m.get(id) {
@@ -104,6 +108,11 @@ impl<'m, 'a> Code<'m, 'a> {
             items.iter().map(|&i| string(field, i)).collect()
         };
         let code = bytes("co_code", raw.code)?;
+        // 3.11+ `_PyCode_Validate` rejects co_code that is not whole code
+        // units ("code: co_code is malformed"), so marshal.loads fails.
+        if raw.layout == CodeLayout::Py311 && code.len() % 2 != 0 {
+            return Err(bad("co_code", raw.code, &format!("has odd length {}", code.len())));
+        }
         let consts = match m.get(raw.consts) {
             Value::Tuple(items) => m.items(*items),
             // Python 2 tolerates lists in co_consts only through code.__new__;
@@ -146,7 +155,8 @@ impl<'m, 'a> Code<'m, 'a> {
         let name = string("co_name", raw.name)?;
         let qualname = raw.qualname.map(|q| string("co_qualname", q)).transpose()?;
         let linetable = bytes("co_linetable", raw.linetable)?;
-        let exceptiontable = raw.exceptiontable.map(|e| bytes("co_exceptiontable", e)).transpose()?.unwrap_or(&[]);
+        let exceptiontable =
+            raw.exceptiontable.map(|e| bytes("co_exceptiontable", e)).transpose()?.unwrap_or(&[]);
         Ok(Code {
             m,
             raw,
@@ -256,7 +266,11 @@ impl<'m, 'a> Code<'m, 'a> {
     pub fn free_name(&self, i: usize) -> Option<&str> {
         match self.raw.layout {
             CodeLayout::Py311 => self.localsplus.get(i).map(|(n, _)| n.as_str()),
-            _ => self.cellvars.get(i).or_else(|| self.freevars.get(i - self.cellvars.len())).map(String::as_str),
+            _ => self
+                .cellvars
+                .get(i)
+                .or_else(|| self.freevars.get(i - self.cellvars.len()))
+                .map(String::as_str),
         }
     }
 
