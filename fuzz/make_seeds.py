@@ -1,0 +1,95 @@
+#!/usr/bin/env python3
+"""Rebuild fuzz/seeds/<target>/ from a small subset of tests/fixtures/*/*.pyc.
+
+Usage: fuzz/make_seeds.py
+
+Each seed is laid out as its target expects (see fuzz/src/lib.rs):
+
+  header, pyc   the .pyc file as is
+  marshal       version byte (index into PythonVersion::ALL), marshal data
+  dis           version byte (index into DIS_VERSIONS), options byte, marshal data
+  tables        version byte, co_firstlineno (i32 LE), len(co_code) (u16 LE), table
+
+The tables seeds need each code object's line and exception tables, which the
+CPython that wrote the fixture extracts (tools/oracle/common.py finds the
+interpreters); versions without an interpreter get no tables seeds.
+"""
+import json
+import shutil
+import struct
+import subprocess
+import sys
+from pathlib import Path
+
+FUZZ = Path(__file__).resolve().parent
+REPO = FUZZ.parent
+sys.path.insert(0, str(REPO / "tools" / "oracle"))
+import common  # noqa: E402
+
+# PythonVersion::ALL order.
+ALL = ["1.5", "1.6"] + ["2.%d" % i for i in range(8)] + ["3.%d" % i for i in range(16)]
+DIS = ["2.7"] + ["3.%d" % i for i in range(16)]
+PICKS = ["constants", "closures", "exceptions", "slices", "py2_literals", "py2_exceptions"]
+
+DUMP = r"""
+import marshal, sys, json, binascii
+hx = lambda b: binascii.hexlify(bytes(b)).decode('ascii')
+data = open(sys.argv[1], 'rb').read()
+hl = 8 if sys.version_info < (3, 3) else 12 if sys.version_info < (3, 7) else 16
+out = []
+def walk(co):
+    lt = getattr(co, 'co_linetable', None)
+    if lt is None or sys.version_info < (3, 10):
+        lt = co.co_lnotab
+    et = getattr(co, 'co_exceptiontable', b'')
+    out.append([co.co_firstlineno, len(co.co_code), hx(lt), hx(et)])
+    for c in co.co_consts:
+        if hasattr(c, 'co_code'):
+            walk(c)
+walk(marshal.loads(data[hl:]))
+print(json.dumps(out))
+"""
+
+
+def header_len(version):
+    major, minor = (int(x) for x in version.split("."))
+    return 8 if (major, minor) < (3, 3) else 12 if (major, minor) < (3, 7) else 16
+
+
+def main():
+    seeds = FUZZ / "seeds"
+    if seeds.exists():
+        shutil.rmtree(seeds)
+    for t in ("header", "marshal", "tables", "dis", "pyc"):
+        (seeds / t).mkdir(parents=True)
+    interps = {"%d.%d" % i.version: i.path for i in common.discover()}
+    for vdir in sorted((REPO / "tests" / "fixtures").iterdir()):
+        if not vdir.is_dir():
+            continue
+        v = vdir.name
+        for name in PICKS:
+            f = vdir / (name + ".pyc")
+            if not f.exists():
+                continue
+            data = f.read_bytes()
+            tag = "%s-%s" % (v, name)
+            body = data[header_len(v):]
+            (seeds / "header" / tag).write_bytes(data[:32])
+            (seeds / "pyc" / tag).write_bytes(data)
+            (seeds / "marshal" / tag).write_bytes(bytes([ALL.index(v)]) + body)
+            vt = tuple(int(x) for x in v.split("."))
+            opts = 7 if vt >= (3, 14) else 3 if vt >= (3, 13) else 1 if vt >= (3, 11) else 0
+            (seeds / "dis" / tag).write_bytes(bytes([DIS.index(v), opts]) + body)
+            if v in interps:
+                out = subprocess.run([interps[v], "-c", DUMP, str(f)], capture_output=True, check=True)
+                for i, (first, code_len, lt, et) in enumerate(json.loads(out.stdout)[:3]):
+                    head = bytes([ALL.index(v)]) + struct.pack("<iH", first, min(code_len, 0xFFFE))
+                    (seeds / "tables" / ("%s-%d-lines" % (tag, i))).write_bytes(head + bytes.fromhex(lt))
+                    if et:
+                        (seeds / "tables" / ("%s-%d-exc" % (tag, i))).write_bytes(head + bytes.fromhex(et))
+    for t in sorted(seeds.iterdir()):
+        print("%s: %d seeds" % (t.name, len(list(t.iterdir()))))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Runs fuzz targets one after another, each for SECONDS (default 600), on one
+# core, with the seeds in fuzz/seeds/<target>/ and a working corpus in
+# fuzz/corpus/<target>/ (gitignored). Fork mode with -ignore_crashes keeps a
+# run going after a finding; crashing inputs land in fuzz/artifacts/<target>/.
+# Logs: fuzz/logs/<target>.log.
+#
+#   fuzz/run.sh [SECONDS] [TARGET...]      e.g. fuzz/run.sh 600 marshal dis
+set -euo pipefail
+cd "$(dirname "$0")"
+secs=${1:-600}
+shift || true
+targets=("$@")
+[ ${#targets[@]} -gt 0 ] || targets=(header marshal tables dis pyc)
+mkdir -p logs
+for t in "${targets[@]}"; do
+    mkdir -p "corpus/$t" "artifacts/$t"
+    cargo +nightly fuzz run -O -a -s none "$t" "corpus/$t" "seeds/$t" -- \
+        -max_total_time="$secs" -rss_limit_mb=1024 -timeout=5 -fork=1 \
+        -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 \
+        -artifact_prefix="artifacts/$t/" -print_final_stats=1 >"logs/$t.log" 2>&1 || true
+    echo "$t: $(grep -c 'CRASH\|crash-\|leak-\|timeout-\|oom-' "logs/$t.log" || true) finding line(s); log in fuzz/logs/$t.log"
+done

@@ -1,0 +1,363 @@
+//! The bodies of bytescope's fuzz targets, shared by cargo-fuzz
+//! (`fuzz/fuzz_targets/*.rs`) and the plain `cargo test` smoke tests
+//! (`crates/cli/tests/hostile.rs` includes this file with `#[path]`), so each
+//! body exists once.
+//!
+//! Every target takes arbitrary bytes and must return normally: no panic
+//! (debug builds also trap integer overflow), no stack overflow, no hang.
+//! Where a property is cheap to state, the target asserts it too: the marshal
+//! writer reproduces exactly the bytes the reader consumed, decoded tables and
+//! arenas stay within their documented size bounds, and output stays within
+//! a fixed multiple of the input.
+//!
+//! Input layouts (the first bytes select what the rest means):
+//!
+//! | target | layout |
+//! |---|---|
+//! | [`header`] | a .pyc file (only its header matters) |
+//! | [`marshal`] | `version` byte, marshal data |
+//! | [`tables`] | `version` byte, `co_firstlineno` (i32 LE), `len(co_code)` (u16 LE, `0xffff` = huge), table bytes |
+//! | [`dis`] | `version` byte, options byte (bit 0 caches, 1 offsets, 2 positions), headerless marshal data |
+//! | [`pyc`] | a whole .pyc file |
+//!
+//! The `version` byte indexes [`VERSIONS`] (marshal, tables) or
+//! [`DIS_VERSIONS`] (dis) modulo their length.
+
+// This file is also compiled as a module of an integration test (`#[path]`),
+// which does not use every helper.
+#![allow(dead_code)]
+
+use bytescope_code::exceptions::parse_exception_table;
+use bytescope_code::lines::{co_lines, co_positions, findlinestarts, linestarts};
+use bytescope_code::{Code, code_objects};
+use bytescope_dis::{DisOptions, Disassembler};
+use bytescope_marshal::{Format, Marshal, load_pyc, read, write};
+use bytescope_pyc::{PythonVersion, parse_header, write_header};
+
+/// Every version the marshal layer knows, as the `version` byte selects them.
+pub const VERSIONS: &[PythonVersion] = PythonVersion::ALL;
+
+/// The versions with an opcode table (2.7, 3.0–3.15).
+pub const DIS_VERSIONS: &[PythonVersion] = &[
+    PythonVersion::PY27,
+    PythonVersion::PY30,
+    PythonVersion::PY31,
+    PythonVersion::PY32,
+    PythonVersion::PY33,
+    PythonVersion::PY34,
+    PythonVersion::PY35,
+    PythonVersion::PY36,
+    PythonVersion::PY37,
+    PythonVersion::PY38,
+    PythonVersion::PY39,
+    PythonVersion::PY310,
+    PythonVersion::PY311,
+    PythonVersion::PY312,
+    PythonVersion::PY313,
+    PythonVersion::PY314,
+    PythonVersion::PY315,
+];
+
+/// Output (dis text, code_info text, instruction lists) may be at most this
+/// many bytes per input byte, plus [`OUTPUT_SLACK`].
+pub const OUTPUT_PER_INPUT_BYTE: usize = 256;
+
+/// Fixed allowance on top of [`OUTPUT_PER_INPUT_BYTE`].
+pub const OUTPUT_SLACK: usize = 1 << 20;
+
+/// How many code objects a walk may visit: the same bound the disassembler
+/// uses (shared references may repeat code objects).
+fn visit_limit(m: &Marshal<'_>) -> usize {
+    m.codes().len().saturating_mul(4).saturating_add(16)
+}
+
+fn check_output(what: &str, produced: usize, input: usize) {
+    let bound = input.saturating_mul(OUTPUT_PER_INPUT_BYTE).saturating_add(OUTPUT_SLACK);
+    assert!(produced <= bound, "{what}: {produced} bytes of output from {input} bytes of input");
+}
+
+/// `header`: [`parse_header`] on a whole file. A header that parses must
+/// fit in the input and be written back byte for byte by [`write_header`].
+pub fn header(data: &[u8]) {
+    if let Ok(h) = parse_header(data) {
+        assert!(h.len <= data.len(), "header of {} bytes in {} bytes of input", h.len, data.len());
+        assert_eq!(write_header(&h), &data[..h.len], "header round trip");
+    }
+}
+
+/// `marshal`: [`read`] in the version the first byte selects, then the
+/// round-trip property: [`write`] of what was read reproduces exactly the
+/// bytes the reader consumed. The arena holds at most one node per consumed
+/// byte.
+pub fn marshal(data: &[u8]) {
+    let Some((&sel, rest)) = data.split_first() else { return };
+    let v = VERSIONS[usize::from(sel) % VERSIONS.len()];
+    let Ok(m) = read(rest, Format::for_version(v), 0) else { return };
+    let end = m.end_offset();
+    assert!(end <= rest.len(), "end offset {end} past {} bytes", rest.len());
+    assert!(m.nodes().len() <= end, "{} nodes from {end} bytes", m.nodes().len());
+    let out = write(&m);
+    assert!(out == rest[..end], "{v}: round trip differs ({} bytes read, {} written)", end, out.len());
+}
+
+/// Runs every line/position/exception table decoder of `v` over `table` and
+/// checks their documented output bounds.
+fn run_tables(v: PythonVersion, code_len: usize, first: i32, table: &[u8]) {
+    let n = table.len();
+    let lines = co_lines(v, code_len, first, table);
+    assert!(lines.len() <= n + 1, "{v}: {} co_lines ranges from {n} bytes", lines.len());
+    let starts = findlinestarts(v, code_len, first, table);
+    assert!(starts.len() <= n + 1, "{v}: {} line starts from {n} bytes", starts.len());
+    let ls = linestarts(v, code_len, first, table);
+    assert!(ls.len() <= starts.len());
+    let positions = co_positions(v, code_len, first, table);
+    assert!(positions.len() <= 8 * n, "{v}: {} positions from {n} bytes", positions.len());
+    if let Ok(entries) = parse_exception_table(table) {
+        assert!(entries.len() <= n / 4, "{} exception entries from {n} bytes", entries.len());
+    }
+}
+
+/// `tables`: the lnotab (≤3.9), 3.10 line table, 3.11+ location table and
+/// exception table decoders of the selected version over arbitrary bytes.
+pub fn tables(data: &[u8]) {
+    if data.len() < 7 {
+        return;
+    }
+    let v = VERSIONS[usize::from(data[0]) % VERSIONS.len()];
+    let first = i32::from_le_bytes([data[1], data[2], data[3], data[4]]);
+    let code_len = match u16::from_le_bytes([data[5], data[6]]) {
+        0xffff => usize::MAX,
+        n => usize::from(n),
+    };
+    run_tables(v, code_len, first, &data[7..]);
+}
+
+/// Everything the disassembler offers for the code objects of `m`: `dis`
+/// text (with `opts`), `code_info` text, and the instruction list and tables
+/// of every code object. `input` is the input size for the output bound.
+fn run_dis(m: &Marshal<'_>, opts: DisOptions, input: usize) {
+    let Ok(d) = Disassembler::new(m.version()) else { return };
+    let mut text = String::new();
+    let _ = d.dis(m, opts, &mut text);
+    check_output("dis", text.len(), input);
+    let mut info = String::new();
+    let _ = d.code_info(m, &mut info);
+    check_output("code_info", info.len(), input);
+    let limit = visit_limit(m);
+    let codes: Vec<Code<'_, '_>> = match code_objects(m, limit) {
+        Ok(c) => c,
+        // Still look at the code objects before the bad one.
+        Err(_) => m.code_preorder(limit).into_iter().map_while(|c| Code::new(m, c).ok()).collect(),
+    };
+    assert!(codes.len() <= limit);
+    let mut produced = 0usize;
+    for code in &codes {
+        let v = code.version();
+        run_tables(v, code.code.len(), code.firstlineno(), code.linetable);
+        let _ = parse_exception_table(code.exceptiontable);
+        if let Ok(ins) = d.instructions(code) {
+            assert!(
+                ins.len() <= code.code.len(),
+                "{} instructions from {} bytes",
+                ins.len(),
+                code.code.len()
+            );
+            produced = produced.saturating_add(ins.iter().map(|i| i.argrepr.len() + 64).sum::<usize>());
+        }
+    }
+    check_output("instructions", produced, input);
+}
+
+/// `dis`: headerless marshal data read as the selected version (the
+/// `--python-version` path of [`load_pyc`]), then [`run_dis`] with the
+/// options the second byte selects.
+pub fn dis(data: &[u8]) {
+    if data.len() < 2 {
+        return;
+    }
+    let v = DIS_VERSIONS[usize::from(data[0]) % DIS_VERSIONS.len()];
+    let opts = DisOptions {
+        show_caches: data[1] & 1 != 0,
+        show_offsets: data[1] & 2 != 0,
+        show_positions: data[1] & 4 != 0,
+    };
+    let rest = &data[2..];
+    if let Ok(pyc) = load_pyc(rest, Some(v)) {
+        run_dis(&pyc.marshal, opts, rest.len());
+    }
+}
+
+/// `pyc`: a whole file as the CLI reads it: header, marshal data (whose
+/// round trip must reproduce the file up to the end of the object), then
+/// everything [`run_dis`] does.
+pub fn pyc(data: &[u8]) {
+    header(data);
+    let Ok(pyc) = load_pyc(data, None) else { return };
+    let end = pyc.marshal.end_offset();
+    assert!(pyc.marshal_offset <= end && end <= data.len());
+    assert_eq!(pyc.trailing.len(), data.len() - end);
+    if let Some(h) = &pyc.header {
+        let mut out = write_header(h);
+        out.extend(write(&pyc.marshal));
+        assert!(out == data[..end], "pyc round trip differs");
+    }
+    run_dis(&pyc.marshal, DisOptions::default(), data.len());
+}
+
+/// Deterministic inputs for the smoke tests: pseudo-random bytes and
+/// mutations of real .pyc files at their structural boundaries.
+pub mod smoke {
+    use bytescope_marshal::{Value, load_pyc};
+
+    /// xorshift64*: deterministic and dependency-free.
+    pub struct Rng(pub u64);
+
+    impl Rng {
+        /// The next 64 pseudo-random bits.
+        pub fn next(&mut self) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+        }
+
+        /// A number in `0..n` (`n > 0`).
+        pub fn below(&mut self, n: usize) -> usize {
+            (self.next() % n.max(1) as u64) as usize
+        }
+
+        /// `len` bytes, biased towards the bytes that matter to marshal and
+        /// the tables (type codes, FLAG_REF, continuation bits, extremes).
+        pub fn bytes(&mut self, len: usize) -> Vec<u8> {
+            const SPECIAL: &[u8] = b"\x00\x01\x40\x7f\x80\xc0\xe3\xff()[]{}<>rRcsuazZ)lNTF0";
+            (0..len)
+                .map(
+                    |_| {
+                        if self.below(3) == 0 {
+                            SPECIAL[self.below(SPECIAL.len())]
+                        } else {
+                            self.next() as u8
+                        }
+                    },
+                )
+                .collect()
+        }
+    }
+
+    /// Byte offsets where a truncation cuts `pyc` at a structural boundary:
+    /// inside the header, at and just after each object's type byte, inside
+    /// its 4-byte length or int field, and inside each code object's integer
+    /// fields.
+    #[must_use]
+    pub fn boundaries(pyc: &[u8]) -> Vec<usize> {
+        let mut cuts: Vec<usize> = (0..pyc.len().min(17)).collect();
+        if let Ok(p) = load_pyc(pyc, None) {
+            for node in p.marshal.nodes() {
+                let o = node.offset as usize;
+                cuts.extend([o, o + 1, o + 3, o + 5]);
+                if let Value::Code(_) = node.value {
+                    cuts.extend((0..7).map(|k| o + 1 + 4 * k + 2));
+                }
+            }
+            cuts.push(p.marshal.end_offset().saturating_sub(1));
+        }
+        cuts.retain(|&c| c < pyc.len());
+        cuts.sort_unstable();
+        cuts.dedup();
+        cuts
+    }
+
+    /// Offsets of each object whose type byte is followed by a length or
+    /// index field, with the field's width (4, or 1 for `)`, `z`, `Z`).
+    #[must_use]
+    pub fn length_fields(pyc: &[u8]) -> Vec<(usize, usize)> {
+        let Ok(p) = load_pyc(pyc, None) else { return Vec::new() };
+        p.marshal
+            .nodes()
+            .iter()
+            .filter_map(|n| {
+                let w = match n.type_code() {
+                    b's' | b't' | b'u' | b'a' | b'A' | b'(' | b'[' | b'<' | b'>' | b'l' | b'r' | b'R' => 4,
+                    b')' | b'z' | b'Z' => 1,
+                    _ => return None,
+                };
+                Some((n.offset as usize + 1, w))
+            })
+            .collect()
+    }
+
+    /// `count` mutants of the valid .pyc `pyc`: truncations at every
+    /// structural boundary (strided when there are more than `count / 2`),
+    /// length fields set to huge, negative and off-by-one values, random
+    /// bit flips, type-byte swaps and random splices.
+    #[must_use]
+    pub fn mutants(pyc: &[u8], rng: &mut Rng, count: usize) -> Vec<Vec<u8>> {
+        let mut out = Vec::with_capacity(count);
+        let cuts = boundaries(pyc);
+        let step = (cuts.len() / (count / 2).max(1)).max(1);
+        for &c in cuts.iter().step_by(step) {
+            out.push(pyc[..c].to_vec());
+        }
+        let fields = length_fields(pyc);
+        let smashes: [&[u8]; 6] = [
+            b"\xff\xff\xff\x7f",
+            b"\xff\xff\xff\xff",
+            b"\x00\x00\x00\x80",
+            b"\xfe\xff\xff\xff",
+            b"\xff",
+            b"\x00",
+        ];
+        while out.len() < count {
+            let mut m = pyc.to_vec();
+            if m.is_empty() {
+                let n = rng.below(64);
+                out.push(rng.bytes(n));
+                continue;
+            }
+            match rng.below(6) {
+                0 | 1 if !fields.is_empty() => {
+                    let (at, w) = fields[rng.below(fields.len())];
+                    let s = smashes[rng.below(smashes.len())];
+                    for (i, b) in s.iter().take(w).enumerate() {
+                        if let Some(x) = m.get_mut(at + i) {
+                            *x = *b;
+                        }
+                    }
+                    if w == 4 && rng.below(2) == 0 {
+                        // Off by one: one more element than present.
+                        if let Some(x) = m.get_mut(at) {
+                            *x = x.wrapping_add(1);
+                        }
+                    }
+                }
+                2 => {
+                    for _ in 0..1 + rng.below(4) {
+                        let i = rng.below(m.len());
+                        m[i] ^= 1 << rng.below(8);
+                    }
+                }
+                3 => {
+                    let i = rng.below(m.len());
+                    const CODES: &[u8] = b"()[]{}<>rRcsuazZ)lNTF0:}x?\x80\xe3";
+                    m[i] = CODES[rng.below(CODES.len())];
+                }
+                4 => {
+                    let i = rng.below(m.len());
+                    let n = 1 + rng.below(16);
+                    let junk = rng.bytes(n);
+                    let end = (i + junk.len()).min(m.len());
+                    m.splice(i..end, junk);
+                }
+                _ => {
+                    // A truncation plus a flip just before the cut.
+                    let c = rng.below(m.len());
+                    m.truncate(c.max(1));
+                    let i = rng.below(m.len());
+                    m[i] ^= 1 << rng.below(8);
+                }
+            }
+            out.push(m);
+        }
+        out
+    }
+}
