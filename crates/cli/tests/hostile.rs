@@ -1,0 +1,149 @@
+//! Smoke runs of the fuzz targets in plain `cargo test` (no nightly): each
+//! target body from `fuzz/src/lib.rs` (included, not copied) gets a few
+//! hundred deterministic inputs — mutants of real .pyc fixtures truncated at
+//! every structural boundary, with length fields set to huge and negative
+//! values, bit flips and splices — plus pseudo-random bytes. Nothing may
+//! panic; the bodies also assert their round-trip and size properties.
+
+#[path = "../../../fuzz/src/lib.rs"]
+#[allow(clippy::all, clippy::pedantic)]
+mod fuzz_targets;
+
+use std::path::Path;
+
+use fuzz_targets::smoke::{Rng, mutants};
+use fuzz_targets::{DIS_VERSIONS, VERSIONS};
+
+/// Small fixtures across the marshal dialects and dis layouts: 2.7, 3.6
+/// (wordcode), 3.8, 3.10, 3.11 (new code layout), 3.12, 3.13, 3.14 (slices)
+/// and 3.15.
+const FIXTURES: &[&str] = &[
+    "2.7/py2_literals.pyc",
+    "3.6/closures.pyc",
+    "3.8/comprehensions.pyc",
+    "3.10/exceptions.pyc",
+    "3.11/exceptions.pyc",
+    "3.12/constants.pyc",
+    "3.13/closures.pyc",
+    "3.14/slices.pyc",
+    "3.15/closures.pyc",
+];
+
+fn fixtures() -> Vec<Vec<u8>> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures");
+    FIXTURES.iter().map(|f| std::fs::read(root.join(f)).unwrap_or_else(|e| panic!("{f}: {e}"))).collect()
+}
+
+fn header_len(pyc: &[u8]) -> usize {
+    bytescope_pyc::parse_header(pyc).map_or(0, |h| h.len)
+}
+
+/// The index of `pyc`'s version in `list`, as a selector byte.
+fn selector(pyc: &[u8], list: &[bytescope_pyc::PythonVersion]) -> u8 {
+    let v = bytescope_pyc::parse_header(pyc).map(|h| h.version()).ok();
+    list.iter().position(|x| Some(*x) == v).unwrap_or(0) as u8
+}
+
+/// Mutants of every fixture (`per_fixture` each) plus `random` random inputs.
+fn inputs(seed: u64, per_fixture: usize, random: usize) -> Vec<(Vec<u8>, Vec<u8>)> {
+    let mut rng = Rng(seed);
+    let mut out = Vec::new();
+    for pyc in fixtures() {
+        for m in mutants(&pyc, &mut rng, per_fixture) {
+            out.push((pyc.clone(), m));
+        }
+    }
+    for _ in 0..random {
+        let n = rng.below(300);
+        let r = rng.bytes(n);
+        out.push((Vec::new(), r));
+    }
+    out
+}
+
+#[test]
+fn header_smoke() {
+    let mut n = 0;
+    for (_, m) in inputs(1, 100, 300) {
+        fuzz_targets::header(&m);
+        n += 1;
+    }
+    for pyc in fixtures() {
+        fuzz_targets::header(&pyc);
+    }
+    assert!(n >= 300);
+}
+
+#[test]
+fn marshal_smoke() {
+    let mut rng = Rng(2);
+    for (orig, m) in inputs(2, 100, 200) {
+        // Mutated marshal data in its own version, and now and then in
+        // another one.
+        let sel = if orig.is_empty() || rng.below(4) == 0 {
+            rng.below(VERSIONS.len()) as u8
+        } else {
+            selector(&orig, VERSIONS)
+        };
+        let body = m.get(header_len(&orig).min(m.len())..).unwrap_or(&[]);
+        fuzz_targets::marshal(&[&[sel][..], body].concat());
+    }
+    // Unmutated fixtures must round-trip.
+    for pyc in fixtures() {
+        let body = &pyc[header_len(&pyc)..];
+        fuzz_targets::marshal(&[&[selector(&pyc, VERSIONS)][..], body].concat());
+    }
+}
+
+#[test]
+fn marshal_deep_nesting() {
+    for body in [
+        b")\x01".repeat(1_000_000),
+        b"[\x01\x00\x00\x00".repeat(200_000),
+        b"\xdb\x01\x00\x00\x00".repeat(100_000),
+    ] {
+        for sel in 0..VERSIONS.len() as u8 {
+            fuzz_targets::marshal(&[&[sel][..], &body[..], b"N"].concat());
+        }
+    }
+}
+
+#[test]
+fn tables_smoke() {
+    let mut rng = Rng(3);
+    let firsts = [0i32, 1, -1, 1000, i32::MAX, i32::MIN];
+    for _ in 0..2000 {
+        let mut d = vec![rng.below(VERSIONS.len()) as u8];
+        d.extend_from_slice(&firsts[rng.below(firsts.len())].to_le_bytes());
+        let code_len = [0u16, 2, 100, 0xfffe, 0xffff][rng.below(5)];
+        d.extend_from_slice(&code_len.to_le_bytes());
+        let n = [rng.below(16), rng.below(200), 1000 + rng.below(2000)][rng.below(3)];
+        d.extend(rng.bytes(n));
+        fuzz_targets::tables(&d);
+    }
+}
+
+#[test]
+fn dis_smoke() {
+    let mut rng = Rng(4);
+    for (orig, m) in inputs(4, 100, 100) {
+        let sel = if orig.is_empty() || rng.below(5) == 0 {
+            rng.below(DIS_VERSIONS.len()) as u8
+        } else {
+            selector(&orig, DIS_VERSIONS)
+        };
+        let opts = rng.below(8) as u8;
+        let body = m.get(header_len(&orig).min(m.len())..).unwrap_or(&[]);
+        fuzz_targets::dis(&[&[sel, opts][..], body].concat());
+    }
+}
+
+#[test]
+fn pyc_smoke() {
+    for (_, m) in inputs(5, 100, 100) {
+        fuzz_targets::pyc(&m);
+    }
+    for pyc in fixtures() {
+        fuzz_targets::pyc(&pyc);
+    }
+}
