@@ -87,16 +87,18 @@ EXPECT_OK = {
 # NAME.out for them.
 KNOWN_BUGS = {
     "exception_table_huge_offsets",
+    "amplified_const_repr",
 }
 
 # Replaces a code object's field with bytes that the interpreter builds with
 # code.replace(); runs inside the interpreter (3.8+).
 REPLACE = r"""
 import sys, marshal, struct, importlib.util
+import dis
 src, field = sys.argv[1], sys.argv[2]
 c = compile(src, 'm.py', 'exec')
 value = eval(sys.argv[3])
-c = c.replace(**{field: value})
+c = c.replace(**{field: value}) if field else value
 head = importlib.util.MAGIC_NUMBER + struct.pack('<III', 0, %d, len(src))
 sys.stdout.buffer.write(head + marshal.dumps(c))
 """ % FIXED_MTIME
@@ -316,6 +318,14 @@ def build(interps):
     a11, s11, n11 = code_field(p311, "3.11")
     cases["odd_length_co_code_3.11"] = (
         p311[:a11] + bytes([p311[a11]]) + struct.pack("<i", n11 - 1) + p311[s11 : s11 + n11 - 1] + p311[s11 + n11 :]
+    )
+    # Output amplification: one 2000-element tuple constant loaded by 8000
+    # LOAD_CONSTs: 42 KB of input, ~90 MB of `dis` text (CPython's dis would
+    # print it too; bytescope promises output linear in the input).
+    cases["amplified_const_repr"] = replaced(
+        interps, "3.12", "x = 1\n", "",
+        "c.replace(co_consts=c.co_consts + (tuple(range(2000)),), co_linetable=b'', co_code=c.co_code[:2]"
+        " + bytes([dis.opmap['LOAD_CONST'], len(c.co_consts), dis.opmap['POP_TOP'], 0] * 8000) + c.co_code[2:])",
     )
     cases["trunc_co_code_3.15"] = p315[: code_field(p315, "3.15")[1] + 1]
     cases["trunc_tuple_3.10"] = p310[: find_str(p310, "MARKER_B")[0]]
