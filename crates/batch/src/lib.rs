@@ -149,6 +149,9 @@ pub enum BatchError {
     /// The thread pool could not be created.
     #[error("cannot start worker threads: {0}")]
     ThreadPool(#[from] rayon::ThreadPoolBuildError),
+    /// The worker thread for a single item could not be started.
+    #[error("cannot start a worker thread: {0}")]
+    Thread(#[source] io::Error),
 }
 
 /// Runs `work` over every item of `inputs` in parallel and hands each
@@ -166,6 +169,27 @@ where
     W: Fn(&Source, &[u8]) -> T + Sync,
     S: FnMut(Source, Result<T, InputError>) -> ControlFlow<()>,
 {
+    let mut items = Items::new(inputs, opts.limits);
+    let first = items.next();
+    let second = items.next();
+    if second.is_none() {
+        // One item (the common `bytescope dis FILE`): no pool, one thread
+        // with the same stack a worker would have.
+        if let Some(item) = first {
+            let (source, result) = std::thread::scope(|s| {
+                std::thread::Builder::new()
+                    .stack_size(WORKER_STACK)
+                    .name("bytescope-worker".to_owned())
+                    .spawn_scoped(s, || process(item, &opts.limits, &work))
+                    .map(|h| h.join())
+            })
+            .map_err(BatchError::Thread)?
+            .map_err(|p| BatchError::Thread(io::Error::other(panic_message(&*p))))?;
+            let _ = sink(source, result);
+        }
+        return Ok(());
+    }
+    let mut items = first.into_iter().chain(second).chain(items);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(opts.jobs)
         .stack_size(WORKER_STACK)
@@ -175,7 +199,6 @@ where
     let limits = opts.limits;
     let cancel = AtomicBool::new(false);
     let (tx, rx) = mpsc::channel::<(usize, Source, Result<T, InputError>)>();
-    let mut items = Items::new(inputs, limits);
     let work = &work;
     let cancel_ref = &cancel;
     pool.in_place_scope(|scope| {
@@ -195,16 +218,13 @@ where
                     Item::Failed(source, e) => {
                         waiting.insert(seq, (source, Err(e)));
                     }
-                    Item::Read(source, reader) => {
+                    item @ Item::Read(..) => {
                         let tx = tx.clone();
                         scope.spawn(move |_| {
                             if cancel_ref.load(Ordering::Relaxed) {
                                 return;
                             }
-                            let result = catch_unwind(AssertUnwindSafe(|| {
-                                reader.read(&limits).map(|data| work(&source, &data))
-                            }))
-                            .unwrap_or_else(|p| Err(InputError::Panic(panic_message(&*p))));
+                            let (source, result) = process(item, &limits, work);
                             // The receiver outlives the scope; a send only
                             // fails if the run stopped.
                             let _ = tx.send((seq, source, result));
@@ -242,6 +262,22 @@ where
         }
     });
     Ok(())
+}
+
+/// Reads an item and runs `work` on it; a panic becomes an error.
+fn process<T, W>(item: Item, limits: &Limits, work: &W) -> (Source, Result<T, InputError>)
+where
+    W: Fn(&Source, &[u8]) -> T,
+{
+    match item {
+        Item::Failed(source, e) => (source, Err(e)),
+        Item::Read(source, reader) => {
+            let result =
+                catch_unwind(AssertUnwindSafe(|| reader.read(limits).map(|data| work(&source, &data))))
+                    .unwrap_or_else(|p| Err(InputError::Panic(panic_message(&*p))));
+            (source, result)
+        }
+    }
 }
 
 fn panic_message(p: &(dyn std::any::Any + Send)) -> String {

@@ -229,3 +229,33 @@ fn pycs_are_not_mistaken_for_archives() {
     assert_eq!(got.len(), 1);
     assert!(got[0].1.is_ok());
 }
+
+#[test]
+fn a_single_item_runs_on_its_own_thread() {
+    let t = TempDir::new();
+    let p = t.0.join("one.pyc");
+    write(&p, &pyc("one"));
+    let got = collect(std::slice::from_ref(&p), &Options::default());
+    assert_eq!(got, [(p.display().to_string(), Ok("one".to_owned()))]);
+    let missing = t.0.join("missing.pyc");
+    let got = collect(std::slice::from_ref(&missing), &Options::default());
+    assert_eq!(got.len(), 1);
+    assert!(got[0].1.is_err());
+    // A worker-sized stack: deep recursion in the work function is fine.
+    fn depth(n: u32) -> u32 {
+        let pad = [n as u8; 512];
+        if n == 0 { u32::from(pad[0]) } else { depth(n - 1) + u32::from(pad[(n % 512) as usize] & 1) }
+    }
+    let mut out = Vec::new();
+    run(
+        std::slice::from_ref(&p),
+        &Options::default(),
+        |_, _| depth(10_000),
+        |_, r| {
+            out.push(r.map_err(|e| e.to_string()));
+            ControlFlow::Continue(())
+        },
+    )
+    .expect("run");
+    assert!(out[0].is_ok());
+}
