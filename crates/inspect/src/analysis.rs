@@ -137,6 +137,10 @@ impl Names {
         }
     }
 
+    pub(crate) fn first(&self) -> Option<&str> {
+        self.list.first().map(String::as_str)
+    }
+
     pub(crate) fn into_vec(self) -> Vec<String> {
         self.list
     }

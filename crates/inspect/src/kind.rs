@@ -150,7 +150,17 @@ pub(crate) struct Usage {
 }
 
 /// The kind of a code object from its name, flags and its parent's use of it.
-pub(crate) fn kind_of(name: &str, flags: u32, is_root: bool, usage: &Usage, py314: bool) -> Kind {
+///
+/// `stores_module_first`: the code object's first name store is `__module__`,
+/// as every class body's is (`__module__ = __name__`).
+pub(crate) fn kind_of(
+    name: &str,
+    flags: u32,
+    is_root: bool,
+    usage: &Usage,
+    py314: bool,
+    stores_module_first: bool,
+) -> Kind {
     if is_root && flags & self::flags::OPTIMIZED == 0 {
         return Kind::Module;
     }
@@ -179,9 +189,10 @@ pub(crate) fn kind_of(name: &str, flags: u32, is_root: bool, usage: &Usage, py31
         Kind::Coroutine
     } else if flags & self::flags::GENERATOR != 0 {
         Kind::Generator
-    } else if flags & self::flags::OPTIMIZED == 0 {
-        // Only module and class bodies (and exec/eval code) lack fast
-        // locals; a nested one whose creation was not recognised is a class.
+    } else if flags & self::flags::OPTIMIZED == 0 && stores_module_first {
+        // A class body whose creation was not recognised. (Python 2
+        // functions containing `exec` lack fast locals too, so the flag
+        // alone does not tell.)
         Kind::Class
     } else {
         Kind::Function

@@ -409,7 +409,14 @@ impl Inspector {
                     .run(&instructions);
 
             let usage = parent.and_then(|p| sides[p].usages.get(&m.resolve(id)).cloned()).unwrap_or_default();
-            let kind = kind_of(&code.name, code.flags(), is_root, &usage, version >= PythonVersion::PY314);
+            let kind = kind_of(
+                &code.name,
+                code.flags(),
+                is_root,
+                &usage,
+                version >= PythonVersion::PY314,
+                analysis.stores.first() == Some("__module__"),
+            );
             let scope_parent = parent.and_then(|p| {
                 if reports[p].kind.is_typeparams_scope() { reports[p].parent } else { Some(p) }
             });
