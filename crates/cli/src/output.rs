@@ -1,15 +1,22 @@
-//! Running a command over several inputs: framing, errors, exit status.
+//! Running a command over several inputs: expansion of directories and
+//! archives, parallel work, framing, errors, exit status.
 
-use std::io::Write;
+use std::io::{self, Write};
+use std::ops::ControlFlow;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use bytescope_batch::{Options, Source};
 use bytescope_pyc::PythonVersion;
 
 /// Options every file-reading command shares.
 #[derive(clap::Args, Debug, Clone)]
 pub struct InputArgs {
-    /// Files to read (.pyc, or raw marshal data with --python-version).
+    /// Inputs: .pyc files (or raw marshal data with --python-version),
+    /// directories (every .pyc/.pyo below, in path order) and zip archives
+    /// (.zip, .whl, .egg, zipapps, executables with an appended zip;
+    /// recognised by content), whose .pyc/.pyo members are read in archive
+    /// order.
     #[arg(value_name = "FILE")]
     pub files: Vec<PathBuf>,
 
@@ -19,41 +26,102 @@ pub struct InputArgs {
     #[arg(long, value_name = "X.Y")]
     pub python_version: Option<PythonVersion>,
 
-    /// Stop at the first file that fails.
+    /// Stop at the first file that fails (in output order).
     #[arg(long)]
     pub fail_fast: bool,
+
+    /// Worker threads [default: one per core]. Output order does not
+    /// depend on it.
+    #[arg(short = 'j', long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub jobs: Option<u16>,
 }
 
-/// Runs `render` over every input in order, printing each result (framed by
-/// `==> PATH <==` when there are several) and one error line per failure.
+impl InputArgs {
+    /// The batch options these arguments ask for.
+    pub fn batch_options(&self) -> Options {
+        Options { jobs: self.jobs.map_or(0, usize::from), ..Options::default() }
+    }
+
+    /// Whether each item's output gets a `==> PATH <==` line: with several
+    /// inputs, or when an input is a directory or archive.
+    pub fn framed(&self, source: &Source) -> bool {
+        self.files.len() > 1 || source.expanded
+    }
+}
+
+/// Runs `render` over every item of the inputs (in parallel), printing each
+/// result in input order (framed by `==> PATH <==`, or `==> ARCHIVE:MEMBER
+/// <==`, when there are several) and one line `bytescope: PATH: error` on
+/// stderr per failure. Exit status 1 if any item failed.
 pub fn for_each_file(
     args: &InputArgs,
     render: impl Fn(&[u8], &mut Vec<u8>) -> Result<(), String> + Sync,
 ) -> anyhow::Result<ExitCode> {
     anyhow::ensure!(!args.files.is_empty(), "no input files (see --help)");
-    let many = args.files.len() > 1;
-    let stdout = std::io::stdout();
+    let stdout = io::stdout();
     let mut out = stdout.lock();
     let mut failed = false;
-    for path in &args.files {
-        let mut buf = Vec::new();
-        let result = match std::fs::read(path) {
-            Ok(data) => render(&data, &mut buf),
-            Err(e) => Err(format!("cannot read file: {e}")),
-        };
-        if many {
-            writeln!(out, "==> {} <==", path.display())?;
-        }
-        out.write_all(&buf)?;
-        if let Err(msg) = result {
-            out.flush()?;
-            eprintln!("bytescope: {}: {msg}", path.display());
-            failed = true;
-            if args.fail_fast {
-                break;
+    let mut write_error: Option<io::Error> = None;
+    bytescope_batch::run(
+        &args.files,
+        &args.batch_options(),
+        |_, data| {
+            let mut buf = Vec::new();
+            let result = render(data, &mut buf);
+            (buf, result)
+        },
+        |source, result| {
+            let (buf, result) = match result {
+                Ok(done) => done,
+                Err(e) => (Vec::new(), Err(e.to_string())),
+            };
+            let written = (|| {
+                if args.framed(&source) {
+                    writeln!(out, "==> {source} <==")?;
+                }
+                out.write_all(&buf)?;
+                if let Err(msg) = &result {
+                    out.flush()?;
+                    report_error(&source, msg);
+                }
+                Ok(())
+            })();
+            if let Err(e) = written {
+                write_error = Some(e);
+                return ControlFlow::Break(());
             }
-        }
+            if result.is_err() {
+                failed = true;
+                if args.fail_fast {
+                    return ControlFlow::Break(());
+                }
+            }
+            ControlFlow::Continue(())
+        },
+    )?;
+    finish(&mut out, write_error, failed)
+}
+
+/// `bytescope: PATH[:MEMBER]: message` on stderr.
+pub fn report_error(source: &Source, msg: &str) {
+    eprintln!("bytescope: {source}: {msg}");
+}
+
+/// Flushes stdout and turns the run's outcome into an exit status. A closed
+/// pipe (`| head`) ends the output quietly.
+pub fn finish(
+    out: &mut impl Write,
+    write_error: Option<io::Error>,
+    failed: bool,
+) -> anyhow::Result<ExitCode> {
+    let flushed = match write_error {
+        Some(e) => Err(e),
+        None => out.flush(),
+    };
+    match flushed {
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {}
+        Err(e) => return Err(anyhow::Error::new(e).context("cannot write output")),
+        Ok(()) => {}
     }
-    out.flush()?;
     Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }
