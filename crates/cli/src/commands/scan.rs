@@ -1,15 +1,459 @@
-//! `bytescope scan` (in progress).
+//! `bytescope scan`: JSON Lines over many pycs, for triage and statistics.
 
+use std::collections::{BTreeMap, HashMap};
+use std::io::{self, IsTerminal as _, Write as _};
+use std::ops::ControlFlow;
 use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
-/// (in progress)
+use bytescope_batch::Source;
+use bytescope_inspect::{CodeReport, Inspector, Query, Report};
+use bytescope_marshal::load_pyc;
+use bytescope_pyc::{Invalidation, PycHeader, PythonVersion, hex, parse_header};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde_json::{Map, Value, json};
+
+use crate::output::{InputArgs, finish, report_error};
+
+/// Fields of `file` records, in output order.
+const FILE_FIELDS: &[&str] =
+    &["type", "path", "member", "version", "magic", "header", "code_objects", "error"];
+
+/// Fields of `code` records, in output order.
+const CODE_FIELDS: &[&str] = &[
+    "type",
+    "path",
+    "member",
+    "index",
+    "parent",
+    "name",
+    "qualname",
+    "firstlineno",
+    "kind",
+    "method",
+    "flags",
+    "argcount",
+    "posonlyargcount",
+    "kwonlyargcount",
+    "arguments",
+    "locals",
+    "cellvars",
+    "freevars",
+    "globals",
+    "attributes",
+    "imports",
+    "references",
+    "stores",
+    "opcodes",
+    "nested",
+    "constants",
+    "stacksize",
+    "code_size",
+    "instructions",
+    "matches",
+];
+
+/// Fields printed without --select.
+const DEFAULT_FIELDS: &[&str] = &[
+    "type",
+    "path",
+    "member",
+    "version",
+    "magic",
+    "header",
+    "code_objects",
+    "error",
+    "qualname",
+    "firstlineno",
+    "kind",
+    "flags",
+    "argcount",
+    "posonlyargcount",
+    "kwonlyargcount",
+    "globals",
+    "attributes",
+    "imports",
+    "references",
+    "opcodes",
+    "nested",
+    "code_size",
+    "matches",
+];
+
+/// Scan files, directories and archives; print JSON Lines per file and code object
+///
+/// One JSON object per line on stdout, in input order (directories in path
+/// order, archives in member order), whatever -j:
+///
+///   {"type":"file","path":"a/b.pyc","member":null,"version":"3.12","magic":3531,
+///    "header":{...},"code_objects":14,"error":null}
+///   {"type":"code","path":"a/b.pyc","member":null,"qualname":"f","firstlineno":3,
+///    "kind":"function","flags":["OPTIMIZED","NEWLOCALS"],"argcount":1,...}
+///
+/// A file record comes first, then one record per code object (pre-order:
+/// module, then nested code objects in co_consts order). For archive members
+/// "path" is the archive and "member" the name inside it.
+///
+/// File fields: type, path, member, version ("3.12"; null if unknown), magic
+/// (the header's magic number; null without header), header ({"size",
+/// "flags", "invalidation" (timestamp, checked-hash, unchecked-hash),
+/// "mtime", "source_size", "source_hash"} or null), code_objects (count),
+/// error (the message, or null).
+///
+/// Code fields: type, path, member, index (pre-order position), parent
+/// (index or null), name (co_name), qualname, firstlineno, kind (module,
+/// class, function, lambda, generator, coroutine, async_generator, listcomp,
+/// setcomp, dictcomp, genexpr, annotate, type_params, type_alias,
+/// typevar_bound, typeparam_default), method (a def directly in a class
+/// body), flags (names), argcount, posonlyargcount, kwonlyargcount, arguments
+/// ({positional_only, positional, varargs, keyword_only, varkeywords}),
+/// locals, cellvars, freevars, globals (LOAD_GLOBAL/LOAD_NAME), attributes
+/// (LOAD_ATTR/LOAD_METHOD/STORE_ATTR/...), imports, references (dotted names
+/// loaded, e.g. os.path.join), stores, opcodes ({"OPNAME": count}), nested
+/// (number of nested code objects), constants, stacksize, code_size (bytes),
+/// instructions (count), matches (the --find queries it matched). See
+/// `bytescope inspect --help` for how each is computed.
+///
+/// Default fields: type, path, member, version, magic, header, code_objects,
+/// error; qualname, firstlineno, kind, flags, argcount, posonlyargcount,
+/// kwonlyargcount, globals, attributes, imports, references, opcodes,
+/// nested, code_size (and matches with --find).
+///
+/// A summary goes to stderr at the end (files, code objects, versions, errors),
+/// and a progress line while scanning when stderr is a terminal. A file that
+/// cannot be read gets a file record with "error" and a line `bytescope:
+/// PATH: message` on stderr; the exit status is then 1.
 #[derive(clap::Args, Debug)]
+#[command(verbatim_doc_comment)]
 pub struct Args {
-    /// Inputs.
-    #[arg(required = true)]
-    files: Vec<std::path::PathBuf>,
+    #[command(flatten)]
+    input: InputArgs,
+
+    /// Print only these fields (comma-separated; "all" for every field).
+    /// "type" is always printed; a record kind none of whose fields are
+    /// selected (besides type, path and member) is left out, so
+    /// `--select path,qualname,kind` prints code records only.
+    #[arg(long, value_name = "FIELD,...", value_delimiter = ',')]
+    select: Vec<String>,
+
+    /// Print only code objects that use NAME or OPNAME (repeatable; any
+    /// match counts), and the file records of files with such code objects
+    /// or errors. An opcode name (EXEC_STMT, IMPORT_STAR) matches code
+    /// objects with that instruction. A dotted name (os.system,
+    /// marshal.loads, subprocess.Popen) matches an import (`import os.path`,
+    /// `from os import system`) or a dotted reference: a global followed by
+    /// attribute loads (`os.system(...)`, also `os.path.join` for os.path),
+    /// import aliases resolved (`sp.call` after `import subprocess as sp`
+    /// is subprocess.call; `system` after `from os import system` is
+    /// os.system). A bare name (exec, eval, compile, __import__, ctypes,
+    /// subprocess) matches a global read, an attribute of that name, or the
+    /// first component of an import or reference. Not seen: names built at
+    /// run time (getattr(os, "sys" + "tem")).
+    #[arg(long, value_name = "NAME|OPNAME")]
+    find: Vec<String>,
 }
 
-pub fn run(_args: &Args) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("not implemented yet")
+/// Which fields to print.
+struct Select {
+    fields: Vec<&'static str>,
+    files: bool,
+    codes: bool,
+}
+
+impl Select {
+    fn new(asked: &[String], finding: bool) -> anyhow::Result<Self> {
+        let all: Vec<&'static str> = FILE_FIELDS.iter().chain(CODE_FIELDS).copied().collect();
+        let mut fields: Vec<&'static str> = if asked.is_empty() {
+            DEFAULT_FIELDS.iter().copied().filter(|f| finding || *f != "matches").collect()
+        } else if asked.iter().any(|a| a == "all") {
+            all.clone()
+        } else {
+            let mut v = vec!["type"];
+            for a in asked {
+                let a = a.trim();
+                match all.iter().find(|f| **f == a) {
+                    Some(f) => v.push(f),
+                    None => anyhow::bail!(
+                        "unknown field {a:?} for --select (file fields: {}; code fields: {})",
+                        FILE_FIELDS.join(", "),
+                        CODE_FIELDS.join(", ")
+                    ),
+                }
+            }
+            v
+        };
+        fields.dedup();
+        let common = ["type", "path", "member"];
+        let own = |list: &[&str]| fields.iter().any(|f| list.contains(f) && !common.contains(f));
+        let (mut files, mut codes) = (own(FILE_FIELDS), own(CODE_FIELDS));
+        if !files && !codes {
+            (files, codes) = (true, true);
+        }
+        Ok(Select { fields, files, codes })
+    }
+
+    fn has(&self, f: &str) -> bool {
+        self.fields.contains(&f)
+    }
+}
+
+/// One record, built field by field in the schema's order.
+struct Record<'s> {
+    select: &'s Select,
+    map: Map<String, Value>,
+}
+
+impl<'s> Record<'s> {
+    fn new(select: &'s Select, kind: &str, source: &Source) -> Self {
+        let mut r = Record { select, map: Map::new() };
+        r.map.insert("type".to_owned(), json!(kind));
+        r.put("path", || json!(source.path.to_string_lossy()));
+        r.put("member", || json!(source.member));
+        r
+    }
+
+    /// Adds `field` if selected; `value` is only computed then.
+    fn put(&mut self, field: &str, value: impl FnOnce() -> Value) {
+        if self.select.has(field) {
+            self.map.insert(field.to_owned(), value());
+        }
+    }
+
+    fn write(self, out: &mut Vec<u8>) {
+        // Serializing a map of JSON values cannot fail.
+        let _ = serde_json::to_writer(&mut *out, &self.map);
+        out.push(b'\n');
+    }
+}
+
+/// What one file gives: its lines and what the summary needs.
+struct Scanned {
+    lines: Vec<u8>,
+    version: Option<PythonVersion>,
+    code_objects: usize,
+    matched: usize,
+    error: Option<String>,
+}
+
+/// One inspector per version, shared by the workers.
+#[derive(Default)]
+struct Inspectors(Mutex<HashMap<PythonVersion, Arc<Inspector>>>);
+
+impl Inspectors {
+    fn get(&self, v: PythonVersion) -> Result<Arc<Inspector>, String> {
+        let mut map = self.0.lock().map_err(|_| "internal error: poisoned lock".to_owned())?;
+        if let Some(i) = map.get(&v) {
+            return Ok(Arc::clone(i));
+        }
+        let i = Arc::new(Inspector::new(v).map_err(|e| e.to_string())?);
+        map.insert(v, Arc::clone(&i));
+        Ok(i)
+    }
+}
+
+fn header_json(h: &PycHeader) -> Value {
+    let (invalidation, mtime, size, hash) = match h.invalidation {
+        Invalidation::Timestamp { mtime, source_size } => ("timestamp", Some(mtime), source_size, None),
+        Invalidation::CheckedHash { hash } => ("checked-hash", None, None, Some(hex(&hash))),
+        Invalidation::UncheckedHash { hash } => ("unchecked-hash", None, None, Some(hex(&hash))),
+    };
+    json!({
+        "size": h.len,
+        "flags": h.flags,
+        "invalidation": invalidation,
+        "mtime": mtime,
+        "source_size": size,
+        "source_hash": hash,
+    })
+}
+
+fn code_record(select: &Select, source: &Source, c: &CodeReport, matches: &[&str], out: &mut Vec<u8>) {
+    let mut r = Record::new(select, "code", source);
+    r.put("index", || json!(c.index));
+    r.put("parent", || json!(c.parent));
+    r.put("name", || json!(c.name));
+    r.put("qualname", || json!(c.qualname));
+    r.put("firstlineno", || json!(c.firstlineno));
+    r.put("kind", || json!(c.kind.name()));
+    r.put("method", || json!(c.method));
+    r.put("flags", || json!(c.flag_names));
+    r.put("argcount", || json!(c.argcount));
+    r.put("posonlyargcount", || json!(c.posonlyargcount));
+    r.put("kwonlyargcount", || json!(c.kwonlyargcount));
+    r.put("arguments", || json!(c.arguments));
+    r.put("locals", || json!(c.locals));
+    r.put("cellvars", || json!(c.cellvars));
+    r.put("freevars", || json!(c.freevars));
+    r.put("globals", || json!(c.globals));
+    r.put("attributes", || json!(c.attributes));
+    r.put("imports", || json!(c.imports));
+    r.put("references", || json!(c.references));
+    r.put("stores", || json!(c.stores));
+    r.put("opcodes", || json!(c.opcodes));
+    r.put("nested", || json!(c.nested.len()));
+    r.put("constants", || json!(c.constants));
+    r.put("stacksize", || json!(c.stacksize));
+    r.put("code_size", || json!(c.code_size));
+    r.put("instructions", || json!(c.instructions));
+    r.put("matches", || json!(matches));
+    r.write(out);
+}
+
+struct Ctx<'a> {
+    select: &'a Select,
+    queries: &'a [(String, Query)],
+    python_version: Option<PythonVersion>,
+    inspectors: &'a Inspectors,
+}
+
+fn scan_one(ctx: &Ctx<'_>, source: &Source, data: &[u8]) -> Scanned {
+    let header = parse_header(data).ok();
+    let mut version = header.as_ref().map(PycHeader::version);
+    let result: Result<Report, String> = match load_pyc(data, ctx.python_version) {
+        Err(e) => Err(e.to_string()),
+        Ok(pyc) => {
+            version = Some(pyc.version());
+            ctx.inspectors.get(pyc.version()).and_then(|i| i.inspect(&pyc.marshal).map_err(|e| e.to_string()))
+        }
+    };
+    let (report, error) = match result {
+        Ok(r) => (Some(r), None),
+        Err(e) => (None, Some(e)),
+    };
+    let mut codes = Vec::new();
+    let mut matched = 0;
+    if let Some(report) = &report
+        && ctx.select.codes
+    {
+        for c in &report.code_objects {
+            let matches: Vec<&str> =
+                ctx.queries.iter().filter(|(_, q)| c.matches(q)).map(|(text, _)| text.as_str()).collect();
+            if !ctx.queries.is_empty() && matches.is_empty() {
+                continue;
+            }
+            matched += 1;
+            code_record(ctx.select, source, c, &matches, &mut codes);
+        }
+    }
+    let code_objects = report.as_ref().map_or(0, |r| r.code_objects.len());
+    let mut lines = Vec::new();
+    let show_file = ctx.select.files && (ctx.queries.is_empty() || matched > 0 || error.is_some());
+    if show_file {
+        let mut r = Record::new(ctx.select, "file", source);
+        r.put("version", || json!(version.map(|v| v.to_string())));
+        r.put("magic", || json!(header.as_ref().map(|h| h.magic.magic)));
+        r.put("header", || header.as_ref().map_or(Value::Null, header_json));
+        r.put("code_objects", || json!(code_objects));
+        r.put("error", || json!(error));
+        r.write(&mut lines);
+    }
+    lines.extend(codes);
+    Scanned { lines, version, code_objects, matched, error }
+}
+
+#[derive(Default)]
+struct Summary {
+    files: usize,
+    failed: usize,
+    code_objects: usize,
+    matched: usize,
+    matched_files: usize,
+    versions: BTreeMap<PythonVersion, usize>,
+}
+
+fn progress() -> ProgressBar {
+    if !io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let pb = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+    if let Ok(style) = ProgressStyle::with_template("{spinner} {pos} files {elapsed} {wide_msg}") {
+        pb.set_style(style);
+    }
+    pb.enable_steady_tick(Duration::from_millis(120));
+    pb
+}
+
+pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
+    anyhow::ensure!(!args.input.files.is_empty(), "no input files (see --help)");
+    let select = Select::new(&args.select, !args.find.is_empty())?;
+    let queries: Vec<(String, Query)> = args.find.iter().map(|f| (f.clone(), Query::parse(f))).collect();
+    let inspectors = Inspectors::default();
+    let ctx = Ctx {
+        select: &select,
+        queries: &queries,
+        python_version: args.input.python_version,
+        inspectors: &inspectors,
+    };
+    let started = Instant::now();
+    let pb = progress();
+    let stdout = io::stdout();
+    let mut out = stdout.lock();
+    let mut summary = Summary::default();
+    let mut write_error = None;
+    bytescope_batch::run(
+        &args.input.files,
+        &args.input.batch_options(),
+        |source, data| scan_one(&ctx, source, data),
+        |source, result| {
+            let scanned = result.unwrap_or_else(|e| {
+                // Not even read: still one file record.
+                let mut lines = Vec::new();
+                if select.files {
+                    let mut r = Record::new(&select, "file", &source);
+                    for f in ["version", "magic", "header"] {
+                        r.put(f, || Value::Null);
+                    }
+                    r.put("code_objects", || json!(0));
+                    r.put("error", || json!(e.to_string()));
+                    r.write(&mut lines);
+                }
+                Scanned { lines, version: None, code_objects: 0, matched: 0, error: Some(e.to_string()) }
+            });
+            summary.files += 1;
+            summary.code_objects += scanned.code_objects;
+            summary.matched += scanned.matched;
+            summary.matched_files += usize::from(scanned.matched > 0);
+            if let Some(v) = scanned.version {
+                *summary.versions.entry(v).or_insert(0) += 1;
+            }
+            pb.inc(1);
+            pb.set_message(source.to_string());
+            if let Err(e) = out.write_all(&scanned.lines) {
+                write_error = Some(e);
+                return ControlFlow::Break(());
+            }
+            if let Some(msg) = &scanned.error {
+                summary.failed += 1;
+                let _ = out.flush();
+                pb.suspend(|| report_error(&source, msg));
+                if args.input.fail_fast {
+                    return ControlFlow::Break(());
+                }
+            }
+            ControlFlow::Continue(())
+        },
+    )?;
+    pb.finish_and_clear();
+    let status = finish(&mut out, write_error, summary.failed > 0)?;
+    print_summary(&summary, !queries.is_empty(), started.elapsed());
+    Ok(status)
+}
+
+fn print_summary(s: &Summary, finding: bool, elapsed: Duration) {
+    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    eprintln!(
+        "bytescope scan: {}, {}, {} in {:.1} s",
+        plural(s.files, "file"),
+        plural(s.code_objects, "code object"),
+        plural(s.failed, "error"),
+        elapsed.as_secs_f64()
+    );
+    if !s.versions.is_empty() {
+        let v: Vec<String> = s.versions.iter().map(|(v, n)| format!("{v} ({n})")).collect();
+        eprintln!("  versions: {}", v.join(", "));
+    }
+    if finding {
+        eprintln!("  found: {} in {}", plural(s.matched, "code object"), plural(s.matched_files, "file"));
+    }
 }
