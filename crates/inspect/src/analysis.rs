@@ -122,16 +122,28 @@ impl OpClasses {
     }
 }
 
-/// An ordered set of names (first use first).
+/// An ordered set of names (first use first). Small sets (the usual case)
+/// are searched linearly; a hash set takes over when they grow.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Names {
     list: Vec<String>,
     seen: HashSet<String>,
 }
 
+/// Up to this many names, [`Names`] needs no hash set.
+const LINEAR: usize = 16;
+
 impl Names {
     pub(crate) fn add(&mut self, name: &str) {
-        if !self.seen.contains(name) {
+        if self.list.len() < LINEAR {
+            if self.list.iter().any(|n| n == name) {
+                return;
+            }
+            self.list.push(name.to_owned());
+            if self.list.len() == LINEAR {
+                self.seen = self.list.iter().cloned().collect();
+            }
+        } else if !self.seen.contains(name) {
             self.seen.insert(name.to_owned());
             self.list.push(name.to_owned());
         }
@@ -229,8 +241,9 @@ impl Walker<'_, '_, '_> {
         let mut import: Option<ImportCtx> = None;
         let mut build_class_pending = false;
 
+        let mut counts = [0usize; 256];
         for (i, x) in ins.iter().enumerate() {
-            *a.opcodes.entry(self.table.op(x.deopt).name).or_insert(0) += 1;
+            counts[usize::from(x.deopt)] += 1;
             let op = self.classes.of(x);
             let import_related = matches!(
                 op,
@@ -396,6 +409,11 @@ impl Walker<'_, '_, '_> {
         }
         end_chain(&mut a, &mut tos);
         flush_import(&mut a, &mut import);
+        for (op, &n) in counts.iter().enumerate() {
+            if n > 0 {
+                *a.opcodes.entry(self.table.op(op as u8).name).or_insert(0) += n;
+            }
+        }
         a
     }
 
