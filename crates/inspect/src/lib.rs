@@ -46,24 +46,24 @@
 //! | `firstlineno` | int | `co_firstlineno` |
 //! | `offset` | int | byte offset of the code object in the file |
 //! | `flags` | int | `co_flags` |
-//! | `flag_names` | [str] | names of the set flags (`dis.COMPILER_FLAG_NAMES` of the version; `0x…` for unnamed bits) |
+//! | `flag_names` | `[str]` | names of the set flags (`dis.COMPILER_FLAG_NAMES` of the version; `0x…` for unnamed bits) |
 //! | `argcount`, `posonlyargcount`, `kwonlyargcount` | int | as stored |
 //! | `arguments` | object | `{"positional_only": [str], "positional": [str], "varargs": str or null, "keyword_only": [str], "varkeywords": str or null}` |
-//! | `locals` | [str] | `co_varnames` after the arguments, hidden ones excluded |
-//! | `hidden_locals` | [str] | locals of inlined comprehensions (3.12+, `CO_FAST_HIDDEN`) |
-//! | `cellvars`, `freevars` | [str] | `co_cellvars`, `co_freevars` |
-//! | `globals` | [str] | names read by LOAD_GLOBAL, LOAD_NAME, LOAD_FROM_DICT_OR_GLOBALS |
-//! | `attributes` | [str] | names used by LOAD_ATTR, LOAD_METHOD, STORE_ATTR, DELETE_ATTR, LOAD_SUPER_ATTR |
-//! | `imports` | [str] | `import a.b` gives `a.b`, `from m import x` gives `m.x`, `from m import *` gives `m.*`; relative imports keep their dots (`.sibling`) |
-//! | `stores` | [str] | names written by STORE_NAME, STORE_GLOBAL, DELETE_NAME, DELETE_GLOBAL |
-//! | `references` | [str] | dotted names loaded: a global (or imported name) followed by attribute loads, e.g. `os.path.join`, with import aliases resolved (`sp.call` after `import subprocess as sp` is `subprocess.call`) |
-//! | `nested` | [int] | indices of the code objects in `co_consts` |
+//! | `locals` | `[str]` | `co_varnames` after the arguments, hidden ones excluded |
+//! | `hidden_locals` | `[str]` | locals of inlined comprehensions (3.12+, `CO_FAST_HIDDEN`) |
+//! | `cellvars`, `freevars` | `[str]` | `co_cellvars`, `co_freevars` |
+//! | `globals` | `[str]` | names read by LOAD_GLOBAL, LOAD_NAME, LOAD_FROM_DICT_OR_GLOBALS |
+//! | `attributes` | `[str]` | names used by LOAD_ATTR, LOAD_METHOD, STORE_ATTR, DELETE_ATTR, LOAD_SUPER_ATTR |
+//! | `imports` | `[str]` | `import a.b` gives `a.b`, `from m import x` gives `m.x`, `from m import *` gives `m.*`; relative imports keep their dots (`.sibling`) |
+//! | `stores` | `[str]` | names written by STORE_NAME, STORE_GLOBAL, DELETE_NAME, DELETE_GLOBAL |
+//! | `references` | `[str]` | dotted names loaded: a global (or imported name) followed by attribute loads, e.g. `os.path.join`, with import aliases resolved (`sp.call` after `import subprocess as sp` is `subprocess.call`) |
+//! | `nested` | `[int]` | indices of the code objects in `co_consts` |
 //! | `constants` | int | `len(co_consts)` |
 //! | `constants_total` | int | constants of this code object and all nested ones |
 //! | `stacksize` | int | `co_stacksize` |
 //! | `code_size` | int | `len(co_code)` in bytes |
 //! | `instructions` | int | number of instructions (inline caches not counted) |
-//! | `opcodes` | {str: int} | instruction count per opcode name, sorted by name |
+//! | `opcodes` | `{str: int}` | instruction count per opcode name, sorted by name |
 //!
 //! Name lists keep the order of first use and hold each name once.
 #![deny(missing_docs)]
