@@ -12,7 +12,8 @@
 //!   start with a .pyc magic number) contributes its `.pyc`/`.pyo` members in
 //!   central-directory order;
 //! - any other **file** is one item (read as a .pyc or marshal data by the
-//!   caller's work function).
+//!   caller's work function); so are pipes and devices (`/dev/stdin`), which
+//!   are read once and never taken for archives.
 //!
 //! Items are read and handed to the work function on a rayon pool (each
 //! worker thread gets an 8 MiB stack); the results come back to the caller's
@@ -380,6 +381,10 @@ impl<'i> Items<'i> {
             let walk = walkdir::WalkDir::new(path).sort_by_file_name().follow_links(false).into_iter();
             self.current = Some(Expansion::Walk(walk));
             return None;
+        }
+        if !meta.is_file() {
+            // A pipe or device (`/dev/stdin`): read once, as a plain file.
+            return single(Reader::File(path.to_owned()));
         }
         match sniff(path) {
             Ok(Kind::Archive) => {}
