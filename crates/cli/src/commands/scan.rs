@@ -12,7 +12,8 @@ use bytescope_inspect::{CodeReport, Inspector, Query, Report};
 use bytescope_marshal::load_pyc;
 use bytescope_pyc::{Invalidation, PycHeader, PythonVersion, hex, parse_header};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use serde_json::{Map, Value, json};
+use serde::Serialize;
+use serde_json::{Value, json};
 
 use crate::output::{InputArgs, finish, report_error};
 
@@ -198,32 +199,37 @@ impl Select {
     }
 }
 
-/// One record, built field by field in the schema's order.
-struct Record<'s> {
+/// One record, written field by field in the schema's order straight into
+/// the output (no intermediate JSON values).
+struct Record<'s, 'o> {
     select: &'s Select,
-    map: Map<String, Value>,
+    out: &'o mut Vec<u8>,
 }
 
-impl<'s> Record<'s> {
-    fn new(select: &'s Select, kind: &str, source: &Source) -> Self {
-        let mut r = Record { select, map: Map::new() };
-        r.map.insert("type".to_owned(), json!(kind));
-        r.put("path", || json!(source.path.to_string_lossy()));
-        r.put("member", || json!(source.member));
+impl<'s, 'o> Record<'s, 'o> {
+    fn new(select: &'s Select, kind: &str, source: &Source, out: &'o mut Vec<u8>) -> Self {
+        out.extend_from_slice(b"{\"type\":");
+        let _ = serde_json::to_writer(&mut *out, kind);
+        let mut r = Record { select, out };
+        r.put("path", &source.path.to_string_lossy());
+        r.put("member", &source.member);
         r
     }
 
-    /// Adds `field` if selected; `value` is only computed then.
-    fn put(&mut self, field: &str, value: impl FnOnce() -> Value) {
+    /// Adds `field` if selected.
+    fn put<T: Serialize + ?Sized>(&mut self, field: &str, value: &T) {
         if self.select.has(field) {
-            self.map.insert(field.to_owned(), value());
+            self.out.extend_from_slice(b",\"");
+            self.out.extend_from_slice(field.as_bytes());
+            self.out.extend_from_slice(b"\":");
+            // Serializing strings, numbers, lists and maps of them into a
+            // Vec cannot fail.
+            let _ = serde_json::to_writer(&mut *self.out, value);
         }
     }
 
-    fn write(self, out: &mut Vec<u8>) {
-        // Serializing a map of JSON values cannot fail.
-        let _ = serde_json::to_writer(&mut *out, &self.map);
-        out.push(b'\n');
+    fn finish(self) {
+        self.out.extend_from_slice(b"}\n");
     }
 }
 
@@ -269,35 +275,35 @@ fn header_json(h: &PycHeader) -> Value {
 }
 
 fn code_record(select: &Select, source: &Source, c: &CodeReport, matches: &[&str], out: &mut Vec<u8>) {
-    let mut r = Record::new(select, "code", source);
-    r.put("index", || json!(c.index));
-    r.put("parent", || json!(c.parent));
-    r.put("name", || json!(c.name));
-    r.put("qualname", || json!(c.qualname));
-    r.put("firstlineno", || json!(c.firstlineno));
-    r.put("kind", || json!(c.kind.name()));
-    r.put("method", || json!(c.method));
-    r.put("flags", || json!(c.flag_names));
-    r.put("argcount", || json!(c.argcount));
-    r.put("posonlyargcount", || json!(c.posonlyargcount));
-    r.put("kwonlyargcount", || json!(c.kwonlyargcount));
-    r.put("arguments", || json!(c.arguments));
-    r.put("locals", || json!(c.locals));
-    r.put("cellvars", || json!(c.cellvars));
-    r.put("freevars", || json!(c.freevars));
-    r.put("globals", || json!(c.globals));
-    r.put("attributes", || json!(c.attributes));
-    r.put("imports", || json!(c.imports));
-    r.put("references", || json!(c.references));
-    r.put("stores", || json!(c.stores));
-    r.put("opcodes", || json!(c.opcodes));
-    r.put("nested", || json!(c.nested.len()));
-    r.put("constants", || json!(c.constants));
-    r.put("stacksize", || json!(c.stacksize));
-    r.put("code_size", || json!(c.code_size));
-    r.put("instructions", || json!(c.instructions));
-    r.put("matches", || json!(matches));
-    r.write(out);
+    let mut r = Record::new(select, "code", source, out);
+    r.put("index", &c.index);
+    r.put("parent", &c.parent);
+    r.put("name", &c.name);
+    r.put("qualname", &c.qualname);
+    r.put("firstlineno", &c.firstlineno);
+    r.put("kind", c.kind.name());
+    r.put("method", &c.method);
+    r.put("flags", &c.flag_names);
+    r.put("argcount", &c.argcount);
+    r.put("posonlyargcount", &c.posonlyargcount);
+    r.put("kwonlyargcount", &c.kwonlyargcount);
+    r.put("arguments", &c.arguments);
+    r.put("locals", &c.locals);
+    r.put("cellvars", &c.cellvars);
+    r.put("freevars", &c.freevars);
+    r.put("globals", &c.globals);
+    r.put("attributes", &c.attributes);
+    r.put("imports", &c.imports);
+    r.put("references", &c.references);
+    r.put("stores", &c.stores);
+    r.put("opcodes", &c.opcodes);
+    r.put("nested", &c.nested.len());
+    r.put("constants", &c.constants);
+    r.put("stacksize", &c.stacksize);
+    r.put("code_size", &c.code_size);
+    r.put("instructions", &c.instructions);
+    r.put("matches", matches);
+    r.finish();
 }
 
 struct Ctx<'a> {
@@ -340,13 +346,13 @@ fn scan_one(ctx: &Ctx<'_>, source: &Source, data: &[u8]) -> Scanned {
     let mut lines = Vec::new();
     let show_file = ctx.select.files && (ctx.queries.is_empty() || matched > 0 || error.is_some());
     if show_file {
-        let mut r = Record::new(ctx.select, "file", source);
-        r.put("version", || json!(version.map(|v| v.to_string())));
-        r.put("magic", || json!(header.as_ref().map(|h| h.magic.magic)));
-        r.put("header", || header.as_ref().map_or(Value::Null, header_json));
-        r.put("code_objects", || json!(code_objects));
-        r.put("error", || json!(error));
-        r.write(&mut lines);
+        let mut r = Record::new(ctx.select, "file", source, &mut lines);
+        r.put("version", &version.map(|v| v.to_string()));
+        r.put("magic", &header.as_ref().map(|h| h.magic.magic));
+        r.put("header", &header.as_ref().map(header_json));
+        r.put("code_objects", &code_objects);
+        r.put("error", &error);
+        r.finish();
     }
     lines.extend(codes);
     Scanned { lines, version, code_objects, matched, error }
@@ -400,13 +406,13 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
                 // Not even read: still one file record.
                 let mut lines = Vec::new();
                 if select.files {
-                    let mut r = Record::new(&select, "file", &source);
+                    let mut r = Record::new(&select, "file", &source, &mut lines);
                     for f in ["version", "magic", "header"] {
-                        r.put(f, || Value::Null);
+                        r.put(f, &Value::Null);
                     }
-                    r.put("code_objects", || json!(0));
-                    r.put("error", || json!(e.to_string()));
-                    r.write(&mut lines);
+                    r.put("code_objects", &0);
+                    r.put("error", &e.to_string());
+                    r.finish();
                 }
                 Scanned { lines, version: None, code_objects: 0, matched: 0, error: Some(e.to_string()) }
             });
