@@ -89,6 +89,7 @@ KNOWN_BUGS = {
     "exception_table_huge_offsets",
     "amplified_const_repr",
     "frozenset_hash_collisions",
+    "shared_consts_amplification",
 }
 
 # Replaces a code object's field with bytes that the interpreter builds with
@@ -327,6 +328,14 @@ def build(interps):
         interps, "3.12", "x = 1\n", "",
         "c.replace(co_consts=c.co_consts + (tuple(range(2000)),), co_linetable=b'', co_code=c.co_code[:2]"
         " + bytes([dis.opmap['LOAD_CONST'], len(c.co_consts), dis.opmap['POP_TOP'], 0] * 8000) + c.co_code[2:])",
+    )
+    # Amplification through shared references: 500 function code objects
+    # whose co_consts is one 10000-element tuple (marshal writes it once and
+    # refers back to it): 50 KB of input, ~55 MB of code_info text.
+    cases["shared_consts_amplification"] = replaced(
+        interps, "3.12", "def f(): pass\n", "",
+        "c.replace(co_consts=c.co_consts + tuple(c.co_consts[0].replace(co_consts=T, co_name='f%d' % i)"
+        " for T in [(None,) * 10000] for i in range(500)))",
     )
     # Quadratic time: a frozenset of 5000 ints that all hash to 0
     # (multiples of 2**61 - 1); emulating CPython's set order probes

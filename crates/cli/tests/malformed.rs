@@ -26,8 +26,12 @@ const MEMORY_LIMIT_KB: u64 = 512 * 1024;
 
 /// Cases where bytescope is known to be wrong: each is checked by its own
 /// `#[ignore]`d test below, not by the corpus loop.
-const KNOWN_BUGS: &[&str] =
-    &["exception_table_huge_offsets", "amplified_const_repr", "frozenset_hash_collisions"];
+const KNOWN_BUGS: &[&str] = &[
+    "exception_table_huge_offsets",
+    "amplified_const_repr",
+    "frozenset_hash_collisions",
+    "shared_consts_amplification",
+];
 
 fn malformed_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/malformed")
@@ -276,4 +280,23 @@ fn frozenset_hash_collisions() {
     let r = run(&malformed_dir(), &["info", "frozenset_hash_collisions.pyc"]);
     assert_eq!(r.status, Some(0), "stderr: {}", r.stderr);
     assert!(r.elapsed < Duration::from_secs(5), "took {:?}", r.elapsed);
+}
+
+/// Known bug (crates/dis, crates/marshal): amplification through shared
+/// references. 500 code objects share one 10000-element co_consts tuple
+/// (written once, then referenced): 50 KB of input, ~55 MB of `info` text
+/// (8 s, 116 MB peak in a debug build); `dis` also walks the shared tuple
+/// once per code object (`Marshal::code_preorder` pushes every constant of
+/// every visited code object), 1.5 s.
+#[test]
+#[ignore = "known bug in crates/dis: shared references amplify output and work"]
+fn shared_consts_amplification() {
+    let dir = malformed_dir();
+    let input = std::fs::metadata(dir.join("shared_consts_amplification.pyc")).expect("file").len() as usize;
+    for cmd in ["dis", "info"] {
+        let r = run(&dir, &[cmd, "shared_consts_amplification.pyc"]);
+        let bound = 256 * input + (1 << 20);
+        assert!(r.stdout.len() <= bound, "{cmd}: {} bytes of output from {input}", r.stdout.len());
+        assert!(r.elapsed < Duration::from_secs(1), "{cmd}: took {:?}", r.elapsed);
+    }
 }
