@@ -1,6 +1,7 @@
 //! One code object prepared for disassembly: decoded instructions, labels,
 //! line starts, positions and exception entries.
 
+use std::cell::OnceCell;
 use std::collections::{BTreeMap, BTreeSet};
 
 use bytescope_code::Code;
@@ -23,7 +24,9 @@ pub struct Prepared<'c, 'm, 'a> {
     /// `L<n>` labels by offset (3.13+).
     pub(crate) labels: BTreeMap<i64, u32>,
     pub(crate) linestarts: LineStarts,
-    pub(crate) positions: Vec<Positions>,
+    /// `co_positions()` per code unit (3.11+), computed on first use: plain
+    /// `dis` text never needs it and it is ~6% of `bytescope dis`.
+    positions: OnceCell<Vec<Positions>>,
     pub(crate) exceptions: Vec<ExceptionEntry>,
 }
 
@@ -71,12 +74,20 @@ impl<'c, 'm, 'a> Prepared<'c, 'm, 'a> {
             targets.extend(exceptions.iter().filter(|e| e.start < e.end).map(|e| e.target as i64));
         }
         let ls = linestarts(v, code_len, code.firstlineno(), code.linetable);
-        let positions = if v >= PythonVersion::PY311 {
-            co_positions(v, code_len, code.firstlineno(), code.linetable)
-        } else {
-            Vec::new()
-        };
-        Prepared { dec, raws, targets, labels, linestarts: ls, positions, exceptions }
+        Prepared { dec, raws, targets, labels, linestarts: ls, positions: OnceCell::new(), exceptions }
+    }
+
+    /// `co_positions()` per code unit (empty before 3.11).
+    pub(crate) fn positions(&self) -> &[Positions] {
+        self.positions.get_or_init(|| {
+            let v = self.dec.rules.version;
+            let code = self.dec.code;
+            if v >= PythonVersion::PY311 {
+                co_positions(v, code.code.len(), code.firstlineno(), code.linetable)
+            } else {
+                Vec::new()
+            }
+        })
     }
 
     /// Positions of the code unit at byte `offset` (all `None` past the table).
@@ -84,12 +95,23 @@ impl<'c, 'm, 'a> Prepared<'c, 'm, 'a> {
         if self.dec.rules.version < PythonVersion::PY311 {
             return None;
         }
-        Some(self.positions.get(offset as usize / 2).copied().unwrap_or(Positions::NONE))
+        Some(self.positions().get(offset as usize / 2).copied().unwrap_or(Positions::NONE))
     }
 
     /// Resolves the `i`-th instruction. `line` carries 3.13's running
     /// `line_number` from one instruction to the next.
     pub(crate) fn instruction(&self, i: usize, line: &mut Option<i64>) -> Result<Instruction, ReprError> {
+        self.instruction_with(i, line, true)
+    }
+
+    /// As [`Prepared::instruction`]; without `positions` the instruction's
+    /// `positions` is `None` (text that does not show them skips the table).
+    pub(crate) fn instruction_with(
+        &self,
+        i: usize,
+        line: &mut Option<i64>,
+        positions: bool,
+    ) -> Result<Instruction, ReprError> {
         let raw = &self.raws[i];
         let (argval, argrepr, jump_target) = self.dec.resolve(raw, &self.labels)?;
         let starts_line = self.linestarts.get(raw.offset);
@@ -119,7 +141,7 @@ impl<'c, 'm, 'a> Prepared<'c, 'm, 'a> {
             line_number: *line,
             is_jump_target,
             label,
-            positions: self.positions_at(raw.offset),
+            positions: if positions { self.positions_at(raw.offset) } else { None },
         })
     }
 

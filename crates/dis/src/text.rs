@@ -49,47 +49,32 @@ impl Prepared<'_, '_, '_> {
         let py2 = self.dec.rules.layout == Layout::Py27;
         let mut line = None;
         for i in 0..self.raws.len() {
-            let ins = self.instruction(i, &mut line)?;
-            let mut items: Vec<String> = Vec::with_capacity(7);
-            match ins.starts_line {
-                Some(l) => {
-                    if ins.offset > 0 {
-                        out.push('\n');
-                    }
-                    items.push(format!("{:3}", l.unwrap_or(0)));
-                }
-                None => items.push("   ".into()),
+            let ins = self.instruction_with(i, &mut line, false)?;
+            if ins.starts_line.is_some() && ins.offset > 0 {
+                out.push('\n');
             }
-            items.push("   ".into());
-            items.push(if ins.is_jump_target { ">>" } else { "  " }.into());
-            items.push(format!("{:>4}", ins.offset));
-            items.push(format!("{:<20}", self.opname(ins.opcode)));
+            let mut items = OldItems { out: &mut *out, py2, soft: false };
+            match ins.starts_line {
+                Some(l) => items.item(|o| push_int(o, l.unwrap_or(0), 3)),
+                None => items.item(|o| o.push_str("   ")),
+            }
+            items.item(|o| o.push_str("   "));
+            items.item(|o| o.push_str(if ins.is_jump_target { ">>" } else { "  " }));
+            items.item(|o| push_int(o, i64::from(ins.offset), 4));
+            items.item(|o| push_left(o, self.opname(ins.opcode), OPNAME_WIDTH));
             if let Some(arg) = ins.arg {
-                items.push(format!("{arg:>5}"));
+                items.item(|o| push_int(o, arg, OPARG_WIDTH));
                 // Old dis prints "(...)" for the kinds it knows, even when
                 // the text is empty (`from . import x`: "()"); jabs and plain
                 // arguments print nothing.
                 use bytescope_opcodes::ArgFlags as F;
                 let described = F::CONST | F::NAME | F::JREL | F::LOCAL | F::COMPARE | F::FREE;
                 if self.dec.table.op(ins.deopt).flags.0 & described != 0 {
-                    items.push(format!("({})", ins.argrepr));
-                }
-            }
-            if py2 {
-                let mut soft = false;
-                for it in &items {
-                    if soft {
-                        out.push(' ');
-                    }
-                    out.push_str(it);
-                    // Python 2 print: soft space unless the item ends in
-                    // whitespace other than a space.
-                    soft = !it.ends_with(|c: char| c.is_ascii_whitespace() && c != ' ');
-                }
-            } else {
-                for it in &items {
-                    out.push_str(it);
-                    out.push(' ');
+                    items.item(|o| {
+                        o.push('(');
+                        o.push_str(&ins.argrepr);
+                        o.push(')');
+                    });
                 }
             }
             out.push('\n');
@@ -106,7 +91,7 @@ impl Prepared<'_, '_, '_> {
         let ow = if r.dynamic_widths && maxoffset >= 10000 { maxoffset.to_string().len() } else { 4 };
         let mut line = None;
         for i in 0..self.raws.len() {
-            let ins = self.instruction(i, &mut line)?;
+            let ins = self.instruction_with(i, &mut line, false)?;
             if lw > 0 && ins.starts_line.is_some() && ins.offset > 0 {
                 out.push('\n');
             }
@@ -169,7 +154,7 @@ impl Prepared<'_, '_, '_> {
         let r = self.dec.rules;
         let code_len = self.dec.code.code.len();
         let lw = if opts.show_positions {
-            positions_width(&self.positions)
+            positions_width(self.positions())
         } else {
             lineno_width(r.version, &self.linestarts, 0)
         };
@@ -178,7 +163,7 @@ impl Prepared<'_, '_, '_> {
         let f = Fmt313 { lw, ow, label_width, show_positions: opts.show_positions };
         let mut line = None;
         for i in 0..self.raws.len() {
-            let ins = self.instruction(i, &mut line)?;
+            let ins = self.instruction_with(i, &mut line, opts.show_positions)?;
             f.line(out, &ins, self.opname(ins.opcode));
             if opts.show_caches && ins.cache_entries > 0 {
                 self.caches_313(out, &f, &ins);
@@ -263,26 +248,33 @@ fn classic_line(
     ow: usize,
 ) {
     let start = out.len();
+    let mut b = LineBuf::new(out);
     if lw > 0 {
         match lineno {
-            Some(l) => {
-                let _ = write!(out, "{l:>lw$} ");
-            }
-            None => {
-                let _ = write!(out, "{:lw$} ", "");
-            }
+            Some(l) => b.int(l, lw),
+            None => b.spaces(lw),
         }
+        b.str(" ");
     }
-    out.push_str("   ");
-    out.push(' ');
-    out.push_str(if target { ">>" } else { "  " });
-    let _ = write!(out, " {offset:>ow$} {opname:<OPNAME_WIDTH$}");
+    // "   " (the unused `-->` column of `mark_as_current`), the jump-target
+    // marker, then the offset.
+    b.str(if target { "    >> " } else { "       " });
+    b.int(i64::from(offset), ow);
+    b.str(" ");
     if let Some(a) = arg {
-        let _ = write!(out, " {a:>OPARG_WIDTH$}");
+        b.left(opname, OPNAME_WIDTH);
+        b.str(" ");
+        b.int(a, OPARG_WIDTH);
         if !argrepr.is_empty() {
-            let _ = write!(out, " ({argrepr})");
+            b.str(" (");
+            b.str(argrepr);
+            b.str(")");
         }
+    } else {
+        // The padding would be stripped.
+        b.str(opname);
     }
+    b.finish();
     rstrip_from(out, start);
     out.push('\n');
 }
@@ -308,47 +300,54 @@ impl Fmt313 {
             out.push('\n');
         }
         let start = out.len();
+        let mut b = LineBuf::new(out);
         if lw > 0 {
             if self.show_positions {
                 let text = positions_text(ins.positions.unwrap_or(Positions::NONE));
-                let _ = write!(out, "{text:<lw$} ");
+                b.left(&text, lw);
             } else {
                 match ins.starts_line {
                     Some(_) => match ins.line_number {
-                        Some(l) => {
-                            let _ = write!(out, "{l:>lw$} ");
-                        }
-                        None => {
-                            let _ = write!(out, "{NO_LINENO:>lw$} ");
-                        }
+                        Some(l) => b.int(l, lw),
+                        None => b.right(NO_LINENO, lw),
                     },
-                    None => {
-                        let _ = write!(out, "{:lw$} ", "");
-                    }
+                    None => b.spaces(lw),
                 }
             }
+            b.str(" ");
         }
         match ins.label {
             Some(l) => {
-                let lbl = format!("L{l}:");
-                let _ = write!(out, "{lbl:>w$}", w = self.label_width);
+                // `f"L{l}:"` right-aligned.
+                b.spaces(self.label_width.saturating_sub(2 + decimal_len(u64::from(l))));
+                b.str("L");
+                b.int(i64::from(l), 0);
+                b.str(":");
             }
-            None => {
-                let _ = write!(out, "{:w$}", "", w = self.label_width);
-            }
+            None => b.spaces(self.label_width),
         }
         if self.ow > 0 {
-            let _ = write!(out, " {:>w$}  ", ins.offset, w = self.ow);
+            b.str(" ");
+            b.int(i64::from(ins.offset), self.ow);
+            b.str("  ");
         }
-        let _ = write!(out, "     {opname:<OPNAME_WIDTH$}");
+        b.str("     ");
         if let Some(a) = ins.arg {
+            b.left(opname, OPNAME_WIDTH);
             let excess = opname.len().saturating_sub(OPNAME_WIDTH);
             let w = OPARG_WIDTH.saturating_sub(excess);
-            let _ = write!(out, " {a:>w$}");
+            b.str(" ");
+            b.int(a, w);
             if !ins.argrepr.is_empty() {
-                let _ = write!(out, " ({})", ins.argrepr);
+                b.str(" (");
+                b.str(&ins.argrepr);
+                b.str(")");
             }
+        } else {
+            // The padding would be stripped.
+            b.str(opname);
         }
+        b.finish();
         rstrip_from(out, start);
         out.push('\n');
     }
@@ -362,4 +361,233 @@ fn positions_text(p: Positions) -> String {
     }
     let s = |x: Option<i32>| x.map_or_else(|| "?".to_owned(), |v| v.to_string());
     format!("{}:{}-{}:{}", s(p.line), s(p.col), s(p.end_line), s(p.end_col))
+}
+
+/// One item of a 2.7/3.0–3.3 listing line: 2.7's `print x,` puts a soft
+/// space before every item but the first unless the previous one ended in
+/// whitespace other than a space; 3.x's `print(x, end=' ')` puts a space
+/// after every item.
+struct OldItems<'o> {
+    out: &'o mut String,
+    py2: bool,
+    soft: bool,
+}
+
+impl OldItems<'_> {
+    fn item(&mut self, write: impl FnOnce(&mut String)) {
+        if self.py2 && self.soft {
+            self.out.push(' ');
+        }
+        let start = self.out.len();
+        write(self.out);
+        if self.py2 {
+            self.soft = !self.out[start..].ends_with(|c: char| c.is_ascii_whitespace() && c != ' ');
+        } else {
+            self.out.push(' ');
+        }
+    }
+}
+
+// Allocation-free equivalents of the `format!` paddings above: listings are
+// mostly padding and small integers, and `core::fmt` machinery was half of
+// `bytescope dis`'s time (see tools/bench.py).
+
+const SPACES: &str = "                                                                ";
+
+/// `n` spaces.
+fn push_spaces(out: &mut String, mut n: usize) {
+    while n > 0 {
+        let k = n.min(SPACES.len());
+        out.push_str(&SPACES[..k]);
+        n -= k;
+    }
+}
+
+/// `format!("{s:<width$}")`.
+fn push_left(out: &mut String, s: &str, width: usize) {
+    out.push_str(s);
+    push_spaces(out, width.saturating_sub(s.chars().count()));
+}
+
+/// Number of decimal digits of `v`.
+fn decimal_len(mut v: u64) -> usize {
+    let mut n = 1;
+    while v >= 10 {
+        v /= 10;
+        n += 1;
+    }
+    n
+}
+
+/// `format!("{v:>width$}")` for an integer: padding and digits built in
+/// one stack buffer, appended at once.
+fn push_int(out: &mut String, v: i64, width: usize) {
+    let mut buf = [b' '; 32];
+    let mut i = buf.len();
+    let mut u = v.unsigned_abs();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (u % 10) as u8;
+        u /= 10;
+        if u == 0 {
+            break;
+        }
+    }
+    if v < 0 {
+        i -= 1;
+        buf[i] = b'-';
+    }
+    let pad = width.saturating_sub(buf.len() - i);
+    if pad <= i {
+        i -= pad;
+    } else {
+        push_spaces(out, pad - i);
+        i = 0;
+    }
+    // ASCII only (no UTF-8 validation needed, and `unsafe` is forbidden).
+    out.extend(buf[i..].iter().map(|&b| char::from(b)));
+}
+
+/// Builds one listing line in a stack buffer and appends it to the output
+/// in one piece (a `push_str` per field was most of a line's cost). Only
+/// whole `&str`s and ASCII go into the buffer, so it is always UTF-8.
+struct LineBuf<'o> {
+    out: &'o mut String,
+    buf: [u8; LINE_BUF],
+    len: usize,
+}
+
+const LINE_BUF: usize = 160;
+
+impl<'o> LineBuf<'o> {
+    fn new(out: &'o mut String) -> Self {
+        LineBuf { out, buf: [b' '; LINE_BUF], len: 0 }
+    }
+
+    /// Appends what is buffered to the output (at the end of the line).
+    fn finish(self) {
+        if self.len > 0 {
+            self.out
+                .push_str(std::str::from_utf8(&self.buf[..self.len]).expect("whole str pieces and ASCII"));
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn flush(&mut self) {
+        if self.len > 0 {
+            self.out
+                .push_str(std::str::from_utf8(&self.buf[..self.len]).expect("whole str pieces and ASCII"));
+            // Unwritten bytes are spaces: `spaces` only skips over them.
+            self.buf[..self.len].fill(b' ');
+            self.len = 0;
+        }
+    }
+
+    /// Room for `n` more bytes (flushing first if needed); false if `n`
+    /// does not fit even in an empty buffer.
+    #[inline(always)]
+    fn room(&mut self, n: usize) -> bool {
+        if self.len + n > LINE_BUF {
+            self.flush();
+        }
+        n <= LINE_BUF
+    }
+
+    #[inline(always)]
+    fn str(&mut self, s: &str) {
+        if self.room(s.len()) {
+            self.buf[self.len..self.len + s.len()].copy_from_slice(s.as_bytes());
+            self.len += s.len();
+        } else {
+            self.out.push_str(s);
+        }
+    }
+
+    #[inline(always)]
+    fn spaces(&mut self, n: usize) {
+        if self.room(n) {
+            self.len += n;
+        } else {
+            push_spaces(self.out, n);
+        }
+    }
+
+    /// `format!("{s:<width$}")`.
+    #[inline(always)]
+    fn left(&mut self, s: &str, width: usize) {
+        self.str(s);
+        self.spaces(width.saturating_sub(if s.is_ascii() { s.len() } else { s.chars().count() }));
+    }
+
+    /// `format!("{s:>width$}")`.
+    #[inline(always)]
+    fn right(&mut self, s: &str, width: usize) {
+        self.spaces(width.saturating_sub(if s.is_ascii() { s.len() } else { s.chars().count() }));
+        self.str(s);
+    }
+
+    /// `format!("{v:>width$}")` for an integer.
+    #[inline(always)]
+    fn int(&mut self, v: i64, width: usize) {
+        let mut u = v.unsigned_abs();
+        let digits = decimal_len(u);
+        let len = digits + usize::from(v < 0);
+        self.spaces(width.saturating_sub(len));
+        if !self.room(len) {
+            return; // unreachable: len <= 20 < LINE_BUF
+        }
+        if v < 0 {
+            self.buf[self.len] = b'-';
+            self.len += 1;
+        }
+        let end = self.len + digits;
+        for slot in self.buf[self.len..end].iter_mut().rev() {
+            *slot = b'0' + (u % 10) as u8;
+            u /= 10;
+        }
+        self.len = end;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn padding_helpers_match_format() {
+        for v in [0i64, 5, -5, 9, 10, 99, 12345, 123_456, -1_000_000, i64::MAX, i64::MIN] {
+            for w in [0usize, 1, 3, 4, 5, 20, 25] {
+                let mut s = String::new();
+                push_int(&mut s, v, w);
+                assert_eq!(s, format!("{v:>w$}"), "{v} {w}");
+            }
+        }
+        for t in ["", "LOAD_CONST", "CALL_FUNCTION_EX_WITH_A_VERY_LONG_NAME", "é"] {
+            for w in [0usize, 4, 20, 70, 130] {
+                let mut s = String::new();
+                push_left(&mut s, t, w);
+                assert_eq!(s, format!("{t:<w$}"));
+            }
+        }
+        for v in [0i64, 7, -7, 12345, i64::MIN] {
+            for w in [0usize, 5, 30, 200] {
+                let mut s = String::from("x");
+                let mut b = LineBuf::new(&mut s);
+                b.spaces(150);
+                b.int(v, w);
+                b.left("é", 3);
+                b.right("ab", w);
+                b.str(&"z".repeat(200));
+                b.spaces(2);
+                b.str("y");
+                b.finish();
+                let want = format!("x{:150}{v:>w$}{:<3}{:>w$}{}  y", "", "é", "ab", "z".repeat(200));
+                assert_eq!(s, want);
+            }
+        }
+        for v in [0u64, 9, 10, 99, 100, u64::MAX] {
+            assert_eq!(decimal_len(v), v.to_string().len());
+        }
+    }
 }
