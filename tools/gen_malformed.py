@@ -90,6 +90,7 @@ KNOWN_BUGS = {
     "amplified_const_repr",
     "frozenset_hash_collisions",
     "shared_consts_amplification",
+    "positions_amplification_3.14",
 }
 
 # Replaces a code object's field with bytes that the interpreter builds with
@@ -336,6 +337,12 @@ def build(interps):
         interps, "3.12", "def f(): pass\n", "",
         "c.replace(co_consts=c.co_consts + tuple(c.co_consts[0].replace(co_consts=T, co_name='f%d' % i)"
         " for T in [(None,) * 10000] for i in range(500)))",
+    )
+    # Memory amplification: a 100 KB location table of 0xff bytes (each one
+    # entry of 8 code units without location). `dis --show-positions`
+    # expands co_positions() to one 32-byte row per code unit: 256x.
+    cases["positions_amplification_3.14"] = replaced(
+        interps, "3.14", "x = 1\n", "co_linetable", "b'\\xff' * 100000"
     )
     # Quadratic time: a frozenset of 5000 ints that all hash to 0
     # (multiples of 2**61 - 1); emulating CPython's set order probes
