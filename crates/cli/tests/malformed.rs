@@ -190,6 +190,21 @@ fn invalid_operands_are_marked() {
     }
 }
 
+/// The stripped and zeroed headers suggest `--python-version`, and following
+/// the advice shows the file.
+#[test]
+fn suggested_python_version_reads_headerless() {
+    let dir = malformed_dir();
+    for name in ["zero_header.pyc", "stripped_header.pyc"] {
+        let err = run(&dir, &["dis", name]);
+        assert!(err.stderr.contains("pass --python-version X.Y"), "{name}: {}", err.stderr);
+        let r = run(&dir, &["dis", "--python-version", "3.12", name]);
+        assert_eq!(r.status, Some(0), "{name}: {}", r.stderr);
+        let text = String::from_utf8_lossy(&r.stdout);
+        assert!(text.contains("LOAD_CONST               0 ('MARKER_A')"), "{name}: {text}");
+    }
+}
+
 /// A .pyc header followed by `body`, written to a fresh temporary directory.
 fn generated(name: &str, header_of: &str, body: &[u8]) -> PathBuf {
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures").join(header_of);
