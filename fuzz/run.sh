@@ -3,7 +3,9 @@
 # core, with the seeds in fuzz/seeds/<target>/ and a working corpus in
 # fuzz/corpus/<target>/ (gitignored). Fork mode with -ignore_crashes keeps a
 # run going after a finding; crashing inputs land in fuzz/artifacts/<target>/.
-# Logs: fuzz/logs/<target>.log.
+# Logs: fuzz/logs/<target>.log. Extra libFuzzer flags come from $FUZZ_ARGS,
+# e.g. FUZZ_ARGS="-dict=dicts/marshal.dict -use_value_profile=1"; $LOG_SUFFIX
+# names the log fuzz/logs/<target><suffix>.log.
 #
 #   fuzz/run.sh [SECONDS] [TARGET...]      e.g. fuzz/run.sh 600 marshal dis
 set -euo pipefail
@@ -18,6 +20,7 @@ for t in "${targets[@]}"; do
     cargo +nightly fuzz run -O -a -s none "$t" "corpus/$t" "seeds/$t" -- \
         -max_total_time="$secs" -rss_limit_mb=1024 -timeout=5 -fork=1 \
         -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 \
-        -artifact_prefix="artifacts/$t/" -print_final_stats=1 >"logs/$t.log" 2>&1 || true
-    echo "$t: $(grep -c 'CRASH\|crash-\|leak-\|timeout-\|oom-' "logs/$t.log" || true) finding line(s); log in fuzz/logs/$t.log"
+        -artifact_prefix="artifacts/$t/" -print_final_stats=1 ${FUZZ_ARGS:-} >"logs/$t${LOG_SUFFIX:-}.log" 2>&1 || true
+    log="logs/$t${LOG_SUFFIX:-}.log"
+    echo "$t: $(grep -c 'CRASH\|crash-\|leak-\|timeout-\|oom-' "$log" || true) finding line(s); log in fuzz/$log"
 done
