@@ -193,6 +193,21 @@ fn dis_smoke() {
     }
 }
 
+/// Every structural boundary of every fixture, not a sample: inside the
+/// header, at and after each object's type byte, inside each length field
+/// and each code object's integer fields.
+#[test]
+fn pyc_every_truncation() {
+    let mut n = 0;
+    for pyc in fixtures() {
+        for cut in fuzz_targets::smoke::boundaries(&pyc) {
+            fuzz_targets::pyc(&pyc[..cut]);
+            n += 1;
+        }
+    }
+    assert!(n > 1000, "{n} truncations");
+}
+
 #[test]
 fn pyc_smoke() {
     for (_, m) in inputs(5, 100, 100) {
