@@ -82,9 +82,9 @@ fn dis_view(opts: DisOptions) -> impl Fn(&Path, &[u8]) -> Result<String, String>
     move |_, data| {
         let pyc = load_pyc(data, None).map_err(|e| e.to_string())?;
         let d = Disassembler::new(pyc.version()).map_err(|e| e.to_string())?;
-        let mut s = String::new();
+        let mut s = Vec::new();
         d.dis(&pyc.marshal, opts, &mut s).map_err(|e| e.to_string())?;
-        Ok(s)
+        String::from_utf8(s).map_err(|e| e.to_string())
     }
 }
 

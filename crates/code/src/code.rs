@@ -35,11 +35,15 @@ pub struct CodeError {
     pub offset: usize,
 }
 
+/// A name as stored: borrowed from the marshal data when it is valid UTF-8
+/// (nearly always), else converted (Python 2 byte-string names that are not
+/// UTF-8 and lone surrogates are replaced).
+pub type Name<'a> = Cow<'a, str>;
+
 /// A code object with its fields checked and its names decoded.
 ///
-/// Names are decoded to `String` (Python 2 byte-string names and lone
-/// surrogates are converted lossily); everything else borrows from the
-/// marshal data.
+/// Everything borrows from the marshal data; only names that are not valid
+/// UTF-8 are copied.
 #[derive(Clone, Debug)]
 pub struct Code<'m, 'a> {
     m: &'m Marshal<'a>,
@@ -49,23 +53,23 @@ pub struct Code<'m, 'a> {
     /// `co_consts`.
     pub consts: &'m [ObjId],
     /// `co_names`.
-    pub names: Vec<String>,
+    pub names: Vec<Name<'a>>,
     /// `co_varnames`.
-    pub varnames: Vec<String>,
+    pub varnames: Vec<Name<'a>>,
     /// `co_cellvars`.
-    pub cellvars: Vec<String>,
+    pub cellvars: Vec<Name<'a>>,
     /// `co_freevars`.
-    pub freevars: Vec<String>,
+    pub freevars: Vec<Name<'a>>,
     /// 3.11+: `co_localsplusnames` with their kinds; ≤3.10: varnames, then
     /// cellvars, then freevars (kinds synthesised), which is how `dis`
     /// indexes locals and cells in each version.
-    pub localsplus: Vec<(String, u8)>,
+    pub localsplus: Vec<(Name<'a>, u8)>,
     /// `co_filename`.
-    pub filename: String,
+    pub filename: Name<'a>,
     /// `co_name`.
-    pub name: String,
+    pub name: Name<'a>,
     /// `co_qualname` (3.11+; `None` before).
-    pub qualname: Option<String>,
+    pub qualname: Option<Name<'a>>,
     /// `co_lnotab` (≤3.9) or `co_linetable` (3.10+).
     pub linetable: &'a [u8],
     /// `co_exceptiontable` (3.11+; empty before).
@@ -91,16 +95,16 @@ impl<'m, 'a> Code<'m, 'a> {
                 _ => Err(bad(field, id, "is not a bytes object")),
             }
         };
-        let string = |field, id: ObjId| -> Result<String, CodeError> {
+        let string = |field, id: ObjId| -> Result<Name<'a>, CodeError> {
             let text = match m.get(id) {
-                Value::Str { .. } => m.name_lossy(id),
+                Value::Str { .. } => m.name_str(id),
                 // Python 2 names are byte strings.
-                Value::Bytes(_) if py2 => m.name_lossy(id),
+                Value::Bytes(_) if py2 => m.name_str(id),
                 _ => None,
             };
             text.ok_or_else(|| bad(field, id, "is not a str"))
         };
-        let names_of = |field, id: ObjId| -> Result<Vec<String>, CodeError> {
+        let names_of = |field, id: ObjId| -> Result<Vec<Name<'a>>, CodeError> {
             let items = match m.get(id) {
                 Value::Tuple(items) => m.items(*items),
                 _ => return Err(bad(field, id, "is not a tuple")),
@@ -132,7 +136,7 @@ impl<'m, 'a> Code<'m, 'a> {
                         &format!("has {} kinds for {} names", kinds.len(), all.len()),
                     ));
                 }
-                let pick = |mask: u8| -> Vec<String> {
+                let pick = |mask: u8| -> Vec<Name<'a>> {
                     all.iter().zip(kinds).filter(|(_, k)| *k & mask != 0).map(|(n, _)| n.clone()).collect()
                 };
                 let lp = all.iter().cloned().zip(kinds.iter().copied()).collect();
@@ -255,8 +259,8 @@ impl<'m, 'a> Code<'m, 'a> {
     #[must_use]
     pub fn local_name(&self, i: usize) -> Option<&str> {
         match self.raw.layout {
-            CodeLayout::Py311 => self.localsplus.get(i).map(|(n, _)| n.as_str()),
-            _ => self.varnames.get(i).map(String::as_str),
+            CodeLayout::Py311 => self.localsplus.get(i).map(|(n, _)| n.as_ref()),
+            _ => self.varnames.get(i).map(AsRef::as_ref),
         }
     }
 
@@ -265,12 +269,10 @@ impl<'m, 'a> Code<'m, 'a> {
     #[must_use]
     pub fn free_name(&self, i: usize) -> Option<&str> {
         match self.raw.layout {
-            CodeLayout::Py311 => self.localsplus.get(i).map(|(n, _)| n.as_str()),
-            _ => self
-                .cellvars
-                .get(i)
-                .or_else(|| self.freevars.get(i - self.cellvars.len()))
-                .map(String::as_str),
+            CodeLayout::Py311 => self.localsplus.get(i).map(|(n, _)| n.as_ref()),
+            _ => {
+                self.cellvars.get(i).or_else(|| self.freevars.get(i - self.cellvars.len())).map(AsRef::as_ref)
+            }
         }
     }
 

@@ -71,7 +71,7 @@ fn core(c: &mut Criterion) {
     for (label, data) in &files {
         let pyc = load_pyc(data, None).expect("pyc");
         let dis = Disassembler::new(pyc.version()).expect("version");
-        let mut out = String::new();
+        let mut out = Vec::new();
         g.throughput(Throughput::Bytes(data.len() as u64));
         g.bench_function(BenchmarkId::from_parameter(label), |b| {
             b.iter(|| {
@@ -106,7 +106,7 @@ fn core(c: &mut Criterion) {
             b.iter(|| {
                 let pyc = load_pyc(black_box(data), None).expect("pyc");
                 let dis = Disassembler::new(pyc.version()).expect("version");
-                let mut out = String::new();
+                let mut out = Vec::new();
                 dis.dis(&pyc.marshal, DisOptions::default(), &mut out).expect("dis");
                 out.len()
             });

@@ -6,6 +6,8 @@ use bytescope_code::Code;
 use bytescope_code::lines::Positions;
 use bytescope_marshal::ObjId;
 use bytescope_opcodes::{ArgFlags, OpcodeTable};
+use std::io::Write as _;
+
 use bytescope_pyrepr::{ReprError, ReprOptions, repr_object};
 
 use crate::rules::{Backward, NullMarker, Rules};
@@ -86,9 +88,9 @@ pub(crate) struct Decoder<'c, 'm, 'a> {
     pub special: &'c Special,
     pub repr: ReprOptions,
     /// Names LOCAL-kind operands index: `co_varnames` ≤3.10, localsplus 3.11+.
-    pub locals: Vec<String>,
+    pub locals: Vec<&'c str>,
     /// Names FREE-kind operands index: cellvars + freevars ≤3.10, localsplus 3.11+.
-    pub frees: Vec<String>,
+    pub frees: Vec<&'c str>,
 }
 
 /// A decoded instruction before argument resolution.
@@ -103,6 +105,101 @@ pub(crate) struct Raw {
     pub caches: u8,
 }
 
+/// A resolved argument that borrows what it names. Printers write its text
+/// straight into their output; [`Instruction`]s are built from it for the
+/// structured views, so the resolution rules exist once.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Arg<'c> {
+    /// No argument.
+    None,
+    /// `argval = arg`, no text.
+    Plain,
+    /// `co_consts[i]`.
+    Const(usize),
+    /// `dis.UNKNOWN` (3.11 resolves only LOAD_CONST's constant).
+    Unknown,
+    /// A name with an optional ` + NULL`-style marker before or after it.
+    Name { name: &'c str, prefix: &'static str, suffix: &'static str },
+    /// A local or cell name.
+    Local(&'c str),
+    /// A jump to `target` (bytes) and how `dis` words it.
+    Jump { target: i64, text: JumpText },
+    /// Two local names (3.13+), each possibly out of range.
+    Pair(Result<&'c str, i64>, Result<&'c str, i64>),
+    /// A comparison operator (`argval` is the operator).
+    Compare { op: &'static str, boolean: bool },
+    /// Fixed text; `argval = arg`.
+    Text(&'static str),
+    /// MAKE_FUNCTION / SET_FUNCTION_ATTRIBUTE flag names; `argval = arg`.
+    FunctionFlags(i64),
+    /// FORMAT_VALUE.
+    FormatValue(u8, bool),
+    /// CONVERT_VALUE.
+    Converter(u8),
+    /// LOAD_COMMON_CONSTANT; `value` says whether argval is the object (3.15).
+    Common { text: &'static str, value: bool },
+    /// 3.4–3.5 CALL_FUNCTION-style counts.
+    Nargs(u8, u8),
+    /// An operand out of range: `<invalid {what} {index}>`.
+    Invalid { what: &'static str, index: i64 },
+}
+
+/// How a jump's argument is shown.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum JumpText {
+    /// No text (absolute jumps before 3.10).
+    Hidden,
+    /// `to 42`.
+    Offset,
+    /// `to L3` / `from L3` (3.13+); `None` when the target has no label.
+    Label(&'static str, Option<u32>),
+}
+
+/// Constant reprs of one code object, computed once each and kept in one
+/// reusable text arena (recycled across a file's code objects, so a listing
+/// allocates almost nothing per constant).
+#[derive(Debug, Default)]
+pub(crate) struct ReprCache {
+    arena: String,
+    /// `(start, end)` in `arena` by `co_consts` index.
+    ranges: Vec<Option<(u32, u32)>>,
+}
+
+impl ReprCache {
+    /// Forgets the previous code object's constants, keeping the memory.
+    pub fn reset(&mut self, consts: usize) {
+        self.arena.clear();
+        self.ranges.clear();
+        self.ranges.resize(consts, None);
+    }
+
+    /// The repr of constant `i`, computing it with `repr` the first time.
+    fn get(
+        &mut self,
+        i: usize,
+        consts: usize,
+        repr: impl FnOnce(&mut String) -> Result<(), ReprError>,
+    ) -> Result<&str, ReprError> {
+        if self.ranges.len() != consts {
+            self.reset(consts);
+        }
+        let (start, end) = match self.ranges[i] {
+            Some(r) => r,
+            None => {
+                let start = self.arena.len();
+                if let Err(e) = repr(&mut self.arena) {
+                    self.arena.truncate(start);
+                    return Err(e);
+                }
+                let r = (start as u32, self.arena.len() as u32);
+                self.ranges[i] = Some(r);
+                r
+            }
+        };
+        Ok(&self.arena[start as usize..end as usize])
+    }
+}
+
 /// Python's `seq[i]` index rules (negative counts from the end).
 pub(crate) fn py_index(len: usize, i: i64) -> Option<usize> {
     let len = i64::try_from(len).ok()?;
@@ -110,7 +207,9 @@ pub(crate) fn py_index(len: usize, i: i64) -> Option<usize> {
     if (0..len).contains(&j) { usize::try_from(j).ok() } else { None }
 }
 
-impl Decoder<'_, '_, '_> {
+const CONVERSIONS: [&str; 4] = ["", "str", "repr", "ascii"];
+
+impl<'c> Decoder<'c, '_, '_> {
     /// `_unpack_opargs` of the version.
     pub fn unpack(&self) -> Vec<Raw> {
         if self.rules.wordcode { self.unpack_wordcode() } else { self.unpack_bytecode() }
@@ -207,13 +306,10 @@ impl Decoder<'_, '_, '_> {
         let flags = self.table.op(raw.deop).flags;
         let unit = if self.rules.jump_in_units { 2 } else { 1 };
         if flags.has(ArgFlags::JREL) {
-            let signed = if self.is_backward(raw.deop) { arg.saturating_neg() } else { arg };
-            // Saturating: an EXTENDED_ARG chain can make `arg` as large as
-            // i64::MAX (Python's ints would not overflow; crafted data only).
-            let mut t =
-                (i64::from(raw.offset) + i64::from(raw.size)).saturating_add(signed.saturating_mul(unit));
+            let signed = if self.is_backward(raw.deop) { -arg } else { arg };
+            let mut t = i64::from(raw.offset) + i64::from(raw.size) + signed.saturating_mul(unit);
             if self.rules.jump_skips_caches {
-                t = t.saturating_add(2 * i64::from(raw.caches));
+                t += 2 * i64::from(raw.caches);
             }
             Some(t)
         } else if flags.has(ArgFlags::JABS) {
@@ -223,65 +319,56 @@ impl Decoder<'_, '_, '_> {
         }
     }
 
-    /// `_get_const_info`'s repr.
-    fn const_repr(&self, i: i64) -> Result<(ArgVal, String), ReprError> {
-        match py_index(self.code.consts.len(), i) {
-            Some(j) => {
-                let id = self.code.consts[j];
-                let mut s = String::new();
-                repr_object(&mut s, self.code.marshal(), id, self.repr)?;
-                Ok((ArgVal::Const(id), s))
-            }
-            None => Ok((ArgVal::Invalid, format!("<invalid const index {i}>"))),
-        }
-    }
-
-    fn name(list: &[String], i: i64, what: &str) -> (ArgVal, String) {
+    fn name_in<'l, S: AsRef<str>>(
+        list: &'l [S],
+        i: i64,
+        what: &'static str,
+    ) -> Result<&'l str, Arg<'static>> {
         match py_index(list.len(), i) {
-            Some(j) => (ArgVal::Name(list[j].clone()), list[j].clone()),
-            None => (ArgVal::Invalid, format!("<invalid {what} index {i}>")),
+            Some(j) => Ok(list[j].as_ref()),
+            None => Err(Arg::Invalid { what, index: i }),
         }
     }
 
-    fn local(&self, i: i64) -> (ArgVal, String) {
-        Self::name(&self.locals, i, "local")
+    /// `list[i]` of a borrowed name list, keeping the names' lifetime.
+    fn pick(list: &[&'c str], i: i64) -> Result<&'c str, i64> {
+        py_index(list.len(), i).map(|j| list[j]).ok_or(i)
     }
 
-    fn free(&self, i: i64) -> (ArgVal, String) {
-        Self::name(&self.frees, i, "free")
-    }
-
-    fn table_entry(list: &'static [&'static str], i: i64, what: &str) -> (ArgVal, String) {
+    fn entry(
+        list: &'static [&'static str],
+        i: i64,
+        what: &'static str,
+    ) -> Result<&'static str, Arg<'static>> {
         match py_index(list.len(), i) {
-            Some(j) => (ArgVal::Str(list[j]), list[j].to_owned()),
-            None => (ArgVal::Invalid, format!("<invalid {what} {i}>")),
+            Some(j) => Ok(list[j]),
+            None => Err(Arg::Invalid { what, index: i }),
         }
     }
 
-    /// Resolves `argval`/`argrepr` (`ArgResolver.get_argval_argrepr` and its
-    /// predecessors).
+    /// Resolves the argument of `raw` as that version's `dis` does
+    /// (`ArgResolver.get_argval_argrepr` and its predecessors), without
+    /// allocating.
     #[allow(clippy::too_many_lines)]
-    pub fn resolve(
-        &self,
-        raw: &Raw,
-        labels: &BTreeMap<i64, u32>,
-    ) -> Result<(ArgVal, String, Option<i64>), ReprError> {
-        let Some(arg) = raw.arg else { return Ok((ArgVal::None, String::new(), None)) };
+    pub fn resolve(&self, raw: &Raw, labels: &BTreeMap<i64, u32>) -> Arg<'c> {
+        let Some(arg) = raw.arg else { return Arg::None };
         let t = self.table;
         let r = self.rules;
         let s = self.special;
         let deop = raw.deop;
         let flags = t.op(deop).flags;
         let is = |o: Option<u8>| o == Some(deop);
-        let plain = (ArgVal::Int(arg), String::new());
-        let (val, text) = if flags.has(ArgFlags::CONST) {
+        let lift = |e: Arg<'static>| -> Arg<'c> { e };
+        if flags.has(ArgFlags::CONST) {
             if r.only_load_const_resolves && !is(s.LOAD_CONST) {
-                (ArgVal::Unknown, String::new())
-            } else {
-                self.const_repr(arg)?
+                return Arg::Unknown;
             }
-        } else if flags.has(ArgFlags::NAME) {
-            let names = &self.code.names;
+            return match py_index(self.code.consts.len(), arg) {
+                Some(j) => Arg::Const(j),
+                None => Arg::Invalid { what: "const index", index: arg },
+            };
+        }
+        if flags.has(ArgFlags::NAME) {
             let (shift, marker) = if r.null_marker.is_some() && is(s.LOAD_GLOBAL) {
                 (1, "NULL")
             } else if r.attr_null_bit && is(s.LOAD_ATTR) {
@@ -293,122 +380,217 @@ impl Decoder<'_, '_, '_> {
             } else {
                 (0, "")
             };
-            let (v, mut text) = Self::name(names, arg.div_euclid(1 << shift), "name");
-            if !text.is_empty() && !matches!(v, ArgVal::Invalid) {
+            let name = match Self::name_in(&self.code.names, arg.div_euclid(1 << shift), "name index") {
+                Ok(n) => n,
+                Err(e) => return lift(e),
+            };
+            let (mut prefix, mut suffix) = ("", "");
+            if !name.is_empty() {
                 if marker.is_empty() && shift == 2 {
                     // 3.15 IMPORT_NAME: lazy/eager bits.
                     if arg & 1 != 0 {
-                        text.push_str(" + lazy");
+                        suffix = " + lazy";
                     } else if arg & 2 != 0 {
-                        text.push_str(" + eager");
+                        suffix = " + eager";
                     }
                 } else if !marker.is_empty() && arg & 1 != 0 {
-                    text = match r.null_marker {
-                        Some(NullMarker::Prefix) => format!("{marker} + {text}"),
-                        _ => format!("{text} + {marker}"),
-                    };
+                    match (r.null_marker, marker) {
+                        (Some(NullMarker::Prefix), "NULL") => prefix = "NULL + ",
+                        (Some(NullMarker::Prefix), _) => prefix = "NULL|self + ",
+                        (_, "NULL") => suffix = " + NULL",
+                        _ => suffix = " + NULL|self",
+                    }
                 }
             }
-            (v, text)
-        } else if flags.has(ArgFlags::JREL) || flags.has(ArgFlags::JABS) {
+            return Arg::Name { name, prefix, suffix };
+        }
+        if flags.has(ArgFlags::JREL) || flags.has(ArgFlags::JABS) {
             let target = self.jump_target(raw).unwrap_or(arg);
-            if flags.has(ArgFlags::JABS) && !r.jabs_argrepr {
-                return Ok((ArgVal::Int(arg), String::new(), Some(target)));
-            }
-            let text = if r.layout == crate::rules::Layout::Py313 {
+            let text = if flags.has(ArgFlags::JABS) && !r.jabs_argrepr {
+                JumpText::Hidden
+            } else if r.layout == crate::rules::Layout::Py313 {
                 let prep = if r.from_ops.contains(&t.op(deop).name) { "from" } else { "to" };
-                match labels.get(&target) {
-                    Some(l) => format!("{prep} L{l}"),
-                    None => format!("{prep} <invalid target {target}>"),
-                }
+                JumpText::Label(prep, labels.get(&target).copied())
             } else {
-                format!("to {target}")
+                JumpText::Offset
             };
-            return Ok((ArgVal::Int(target), text, Some(target)));
-        } else if s.is_paired_local(deop) {
-            let (v1, t1) = self.local(arg >> 4);
-            let (v2, t2) = self.local(arg & 15);
-            let val = match (v1, v2) {
-                (ArgVal::Name(a), ArgVal::Name(b)) => ArgVal::Pair(a, b),
-                _ => ArgVal::Invalid,
-            };
-            (val, format!("{t1}, {t2}"))
-        } else if flags.has(ArgFlags::LOCAL) {
-            self.local(arg)
+            return Arg::Jump { target, text };
+        }
+        if s.is_paired_local(deop) {
+            return Arg::Pair(Self::pick(&self.locals, arg >> 4), Self::pick(&self.locals, arg & 15));
+        }
+        let result = if flags.has(ArgFlags::LOCAL) {
+            Self::pick(&self.locals, arg)
+                .map(Arg::Local)
+                .map_err(|index| Arg::Invalid { what: "local index", index })
         } else if flags.has(ArgFlags::FREE) {
-            self.free(arg)
+            Self::pick(&self.frees, arg)
+                .map(Arg::Local)
+                .map_err(|index| Arg::Invalid { what: "free index", index })
         } else if flags.has(ArgFlags::COMPARE) {
-            let (v, mut text) = Self::table_entry(t.cmp_op, arg >> r.compare_shift, "comparison");
-            if r.compare_bool_bit && arg & 16 != 0 {
-                text = format!("bool({text})");
-            }
-            (v, text)
+            Self::entry(t.cmp_op, arg >> r.compare_shift, "comparison")
+                .map(|op| Arg::Compare { op, boolean: r.compare_bool_bit && arg & 16 != 0 })
         } else if is(s.FORMAT_VALUE) {
-            const CONV: [&str; 4] = ["", "str", "repr", "ascii"];
-            let conv = (arg & 3) as u8;
-            let spec = arg & 4 != 0;
-            let mut text = CONV[conv as usize].to_owned();
-            if spec {
-                if !text.is_empty() {
-                    text.push_str(", ");
-                }
-                text.push_str("with format");
-            }
-            (ArgVal::FormatValue(conv, spec), text)
+            Ok(Arg::FormatValue((arg & 3) as u8, arg & 4 != 0))
         } else if is(s.CONVERT_VALUE) {
-            const CONV: [&str; 4] = ["", "str", "repr", "ascii"];
             match py_index(4, arg) {
-                Some(j) => (ArgVal::Converter(j as u8), CONV[j].to_owned()),
-                None => (ArgVal::Invalid, format!("<invalid conversion {arg}>")),
+                Some(j) => Ok(Arg::Converter(j as u8)),
+                None => Err(Arg::Invalid { what: "conversion", index: arg }),
             }
         } else if (is(s.MAKE_FUNCTION) || is(s.SET_FUNCTION_ATTRIBUTE)) && !t.function_flags.is_empty() {
-            let names: Vec<&str> = t
-                .function_flags
-                .iter()
-                .enumerate()
-                .filter(|(i, _)| arg & (1 << i) != 0)
-                .map(|(_, n)| *n)
-                .collect();
-            (ArgVal::Int(arg), names.join(", "))
+            Ok(Arg::FunctionFlags(arg))
         } else if is(s.BINARY_OP) {
-            let (_, text) = Self::table_entry(t.binary_ops, arg, "binary operator");
-            (ArgVal::Int(arg), text)
+            Self::entry(t.binary_ops, arg, "binary operator").map(Arg::Text)
         } else if is(s.CALL_INTRINSIC_1) {
-            let (_, text) = Self::table_entry(t.intrinsic1, arg, "intrinsic");
-            (ArgVal::Int(arg), text)
+            Self::entry(t.intrinsic1, arg, "intrinsic").map(Arg::Text)
         } else if is(s.CALL_INTRINSIC_2) {
-            let (_, text) = Self::table_entry(t.intrinsic2, arg, "intrinsic");
-            (ArgVal::Int(arg), text)
+            Self::entry(t.intrinsic2, arg, "intrinsic").map(Arg::Text)
         } else if is(s.LOAD_COMMON_CONSTANT) {
-            match py_index(t.common_constants.len(), arg) {
-                Some(j) => {
-                    let text = t.common_constants[j].to_owned();
-                    let val = if r.import_name_flags {
-                        ArgVal::Common(t.common_constants[j])
-                    } else {
-                        ArgVal::Int(arg)
-                    };
-                    (val, text)
-                }
-                None => (ArgVal::Invalid, format!("<invalid common constant {arg}>")),
-            }
+            Self::entry(t.common_constants, arg, "common constant")
+                .map(|text| Arg::Common { text, value: r.import_name_flags })
         } else if is(s.LOAD_SPECIAL) {
-            let (_, text) = Self::table_entry(t.special_method_names, arg, "special method");
-            (ArgVal::Int(arg), text)
+            Self::entry(t.special_method_names, arg, "special method").map(Arg::Text)
         } else if r.is_contains_argrepr && is(s.IS_OP) {
-            (ArgVal::Int(arg), if arg != 0 { "is not" } else { "is" }.to_owned())
+            Ok(Arg::Text(if arg != 0 { "is not" } else { "is" }))
         } else if r.is_contains_argrepr && is(s.CONTAINS_OP) {
-            (ArgVal::Int(arg), if arg != 0 { "not in" } else { "in" }.to_owned())
+            Ok(Arg::Text(if arg != 0 { "not in" } else { "in" }))
         } else if r.nargs_argrepr && flags.has(ArgFlags::NARGS) {
             let code = self.code.code;
             let at = raw.offset as usize;
-            let lo = code.get(at + 1).copied().unwrap_or(0);
-            let hi = code.get(at + 2).copied().unwrap_or(0);
-            (ArgVal::Int(arg), format!("{lo} positional, {hi} keyword pair"))
+            Ok(Arg::Nargs(code.get(at + 1).copied().unwrap_or(0), code.get(at + 2).copied().unwrap_or(0)))
         } else {
-            plain
+            Ok(Arg::Plain)
         };
-        Ok((val, text, None))
+        result.unwrap_or_else(lift)
+    }
+
+    /// Appends `argrepr` of `arg`. Constant reprs go through `cache` (one
+    /// slot per `co_consts` entry).
+    ///
+    /// # Errors
+    /// A constant CPython could not repr.
+    pub fn write_argrepr(
+        &self,
+        out: &mut Vec<u8>,
+        arg: &Arg<'_>,
+        cache: &mut ReprCache,
+    ) -> Result<(), ReprError> {
+        match *arg {
+            Arg::None | Arg::Plain | Arg::Unknown => {}
+            Arg::Const(i) => {
+                let text = cache.get(i, self.code.consts.len(), |s| {
+                    repr_object(s, self.code.marshal(), self.code.consts[i], self.repr)
+                })?;
+                out.extend_from_slice(text.as_bytes());
+            }
+            Arg::Name { name, prefix, suffix } => {
+                out.extend_from_slice(prefix.as_bytes());
+                out.extend_from_slice(name.as_bytes());
+                out.extend_from_slice(suffix.as_bytes());
+            }
+            Arg::Local(name) => out.extend_from_slice(name.as_bytes()),
+            Arg::Jump { target, text } => match text {
+                JumpText::Hidden => {}
+                JumpText::Offset => {
+                    let _ = write!(out, "to {target}");
+                }
+                JumpText::Label(prep, Some(l)) => {
+                    let _ = write!(out, "{prep} L{l}");
+                }
+                JumpText::Label(prep, None) => {
+                    let _ = write!(out, "{prep} <invalid target {target}>");
+                }
+            },
+            Arg::Pair(a, b) => {
+                for (k, x) in [a, b].into_iter().enumerate() {
+                    if k > 0 {
+                        out.extend_from_slice(b", ");
+                    }
+                    match x {
+                        Ok(n) => out.extend_from_slice(n.as_bytes()),
+                        Err(i) => {
+                            let _ = write!(out, "<invalid local index {i}>");
+                        }
+                    }
+                }
+            }
+            Arg::Compare { op, boolean } => {
+                if boolean {
+                    let _ = write!(out, "bool({op})");
+                } else {
+                    out.extend_from_slice(op.as_bytes());
+                }
+            }
+            Arg::Text(text) | Arg::Common { text, .. } => out.extend_from_slice(text.as_bytes()),
+            Arg::FunctionFlags(arg) => {
+                let mut first = true;
+                for (i, name) in self.table.function_flags.iter().enumerate() {
+                    if arg & (1 << i) != 0 {
+                        if !first {
+                            out.extend_from_slice(b", ");
+                        }
+                        first = false;
+                        out.extend_from_slice(name.as_bytes());
+                    }
+                }
+            }
+            Arg::FormatValue(conv, spec) => {
+                out.extend_from_slice(CONVERSIONS[usize::from(conv & 3)].as_bytes());
+                if spec {
+                    if conv & 3 != 0 {
+                        out.extend_from_slice(b", ");
+                    }
+                    out.extend_from_slice(b"with format");
+                }
+            }
+            Arg::Converter(c) => out.extend_from_slice(CONVERSIONS[usize::from(c & 3)].as_bytes()),
+            Arg::Nargs(lo, hi) => {
+                let _ = write!(out, "{lo} positional, {hi} keyword pair");
+            }
+            Arg::Invalid { what, index } => {
+                let _ = write!(out, "<invalid {what} {index}>");
+            }
+        }
+        Ok(())
+    }
+
+    /// `Instruction.argval` of `arg`.
+    pub fn argval(&self, arg: &Arg<'_>, raw: &Raw) -> ArgVal {
+        let plain = raw.arg.map_or(ArgVal::None, ArgVal::Int);
+        match *arg {
+            Arg::None => ArgVal::None,
+            Arg::Plain | Arg::Text(_) | Arg::FunctionFlags(_) | Arg::Nargs(..) => plain,
+            Arg::Const(i) => ArgVal::Const(self.code.consts[i]),
+            Arg::Unknown => ArgVal::Unknown,
+            Arg::Name { name, .. } | Arg::Local(name) => ArgVal::Name(name.to_owned()),
+            Arg::Jump { target, text } => {
+                if text == JumpText::Hidden {
+                    plain
+                } else {
+                    ArgVal::Int(target)
+                }
+            }
+            Arg::Pair(Ok(a), Ok(b)) => ArgVal::Pair(a.to_owned(), b.to_owned()),
+            Arg::Pair(..) | Arg::Invalid { .. } => ArgVal::Invalid,
+            Arg::Compare { op, .. } => ArgVal::Str(op),
+            Arg::FormatValue(conv, spec) => ArgVal::FormatValue(conv, spec),
+            Arg::Converter(c) => ArgVal::Converter(c),
+            Arg::Common { text, value } => {
+                if value {
+                    ArgVal::Common(text)
+                } else {
+                    plain
+                }
+            }
+        }
+    }
+
+    /// The jump target of a resolved argument.
+    pub fn arg_jump_target(arg: &Arg<'_>) -> Option<i64> {
+        match arg {
+            Arg::Jump { target, .. } => Some(*target),
+            _ => None,
+        }
     }
 }
 

@@ -11,7 +11,7 @@
 //! # fn demo(data: &[u8]) -> Result<(), Box<dyn std::error::Error>> {
 //! let pyc = bytescope_marshal::load_pyc(data, None)?;
 //! let dis = bytescope_dis::Disassembler::new(pyc.version())?;
-//! let mut text = String::new();
+//! let mut text = Vec::new();
 //! dis.dis(&pyc.marshal, bytescope_dis::DisOptions::default(), &mut text)?;
 //! # Ok(()) }
 //! ```
@@ -30,7 +30,7 @@ use bytescope_code::{Code, CodeError, code_objects};
 use bytescope_marshal::Marshal;
 use bytescope_opcodes::OpcodeTable;
 use bytescope_pyc::PythonVersion;
-use bytescope_pyrepr::{ReprError, ReprOptions, repr_code};
+use bytescope_pyrepr::{ReprError, ReprOptions, write_code_repr};
 
 pub use info::pretty_flags;
 pub use instr::{ArgVal, Instruction};
@@ -38,6 +38,7 @@ pub use rules::{Layout, Rules};
 pub use text::DisOptions;
 pub use views::TableKind;
 
+use instr::ReprCache;
 use listing::Prepared;
 use special::Special;
 
@@ -135,31 +136,42 @@ impl Disassembler {
         Ok(())
     }
 
-    fn prepare<'c, 'm, 'a>(&'c self, code: &'c Code<'m, 'a>, for_dis: bool) -> Prepared<'c, 'm, 'a> {
-        Prepared::new(code, self.table, &self.rules, &self.special, self.repr, for_dis)
+    fn prepare<'c, 'm, 'a>(
+        &'c self,
+        code: &'c Code<'m, 'a>,
+        for_dis: bool,
+        cache: ReprCache,
+    ) -> Prepared<'c, 'm, 'a> {
+        Prepared::new(code, self.table, &self.rules, &self.special, self.repr, for_dis, cache)
     }
 
-    /// Writes what `dis.dis(code)` prints for the root code object of `m`:
+    /// Writes what `dis.dis(code)` prints (UTF-8 bytes, as CPython writes
+    /// them with a UTF-8 stdout) for the root code object of `m`:
     /// its listing and, from 3.7, each nested code object's (pre-order, each
     /// preceded by a blank line and `Disassembly of <code object …>:`).
     ///
     /// # Errors
     /// A malformed code object, or a constant CPython could not repr; `out`
     /// then holds the text CPython would have printed before failing.
-    pub fn dis(&self, m: &Marshal<'_>, opts: DisOptions, out: &mut String) -> Result<(), DisError> {
+    pub fn dis(&self, m: &Marshal<'_>, opts: DisOptions, out: &mut Vec<u8>) -> Result<(), DisError> {
         self.check_options(opts)?;
         let limit = if self.rules.recurse { visit_limit(m) } else { 1 };
+        let mut cache = ReprCache::default();
+        let mut header = String::new();
         for (i, node) in m.code_preorder(limit).into_iter().enumerate() {
             let code = Code::new(m, node)?;
             if i > 0 {
-                out.push('\n');
-                out.push_str("Disassembly of ");
-                out.push_str(&repr_code(m, node));
-                out.push_str(":\n");
+                header.clear();
+                header.push_str("\nDisassembly of ");
+                write_code_repr(&mut header, m, node);
+                header.push_str(":\n");
+                out.extend_from_slice(header.as_bytes());
             }
-            self.prepare(&code, true)
+            let listing = self.prepare(&code, true, cache);
+            listing
                 .write_text(out, opts)
                 .map_err(|error| DisError::Repr { error, code_offset: code.offset() })?;
+            cache = listing.into_cache();
         }
         Ok(())
     }
@@ -185,7 +197,7 @@ impl Disassembler {
     /// # Errors
     /// A constant CPython could not repr.
     pub fn instructions(&self, code: &Code<'_, '_>) -> Result<Vec<Instruction>, DisError> {
-        self.prepare(code, false)
+        self.prepare(code, false, ReprCache::default())
             .instructions()
             .map_err(|error| DisError::Repr { error, code_offset: code.offset() })
     }

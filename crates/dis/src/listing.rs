@@ -2,7 +2,8 @@
 //! line starts, positions and exception entries.
 
 use std::cell::OnceCell;
-use std::collections::{BTreeMap, BTreeSet};
+use std::cell::RefCell;
+use std::collections::BTreeMap;
 
 use bytescope_code::Code;
 use bytescope_code::exceptions::{ExceptionEntry, parse_exception_table};
@@ -11,7 +12,7 @@ use bytescope_opcodes::OpcodeTable;
 use bytescope_pyc::PythonVersion;
 use bytescope_pyrepr::{ReprError, ReprOptions};
 
-use crate::instr::{Decoder, Instruction, Raw, jump_targets};
+use crate::instr::{Decoder, Instruction, Raw, ReprCache, jump_targets};
 use crate::rules::{Layout, Rules};
 use crate::special::Special;
 
@@ -19,10 +20,12 @@ use crate::special::Special;
 pub struct Prepared<'c, 'm, 'a> {
     pub(crate) dec: Decoder<'c, 'm, 'a>,
     pub(crate) raws: Vec<Raw>,
-    /// `>>` targets (≤3.12).
-    pub(crate) targets: BTreeSet<i64>,
     /// `L<n>` labels by offset (3.13+).
     pub(crate) labels: BTreeMap<i64, u32>,
+    /// Per byte offset: the label number (3.13+), or 1 for a `>>` target.
+    pub(crate) marks: Vec<u32>,
+    /// Constant reprs already computed.
+    pub(crate) reprs: RefCell<ReprCache>,
     pub(crate) linestarts: LineStarts,
     /// `co_positions()` per code unit (3.11+), computed on first use: plain
     /// `dis` text never needs it and it is ~6% of `bytescope dis`.
@@ -41,13 +44,18 @@ impl<'c, 'm, 'a> Prepared<'c, 'm, 'a> {
         special: &'c Special,
         repr: ReprOptions,
         labels_from_exceptions: bool,
+        mut cache: ReprCache,
     ) -> Self {
+        cache.reset(code.consts.len());
         let v = rules.version;
-        let (locals, frees) = if v >= PythonVersion::PY311 {
-            let lp: Vec<String> = code.localsplus.iter().map(|(n, _)| n.clone()).collect();
+        let (locals, frees): (Vec<&str>, Vec<&str>) = if v >= PythonVersion::PY311 {
+            let lp: Vec<&str> = code.localsplus.iter().map(|(n, _)| n.as_ref()).collect();
             (lp.clone(), lp)
         } else {
-            (code.varnames.clone(), code.cellvars.iter().chain(&code.freevars).cloned().collect())
+            (
+                code.varnames.iter().map(AsRef::as_ref).collect(),
+                code.cellvars.iter().chain(&code.freevars).map(AsRef::as_ref).collect(),
+            )
         };
         let dec = Decoder { code, table, rules, special, repr, locals, frees };
         let raws = dec.unpack();
@@ -74,7 +82,32 @@ impl<'c, 'm, 'a> Prepared<'c, 'm, 'a> {
             targets.extend(exceptions.iter().filter(|e| e.start < e.end).map(|e| e.target as i64));
         }
         let ls = linestarts(v, code_len, code.firstlineno(), code.linetable);
-        Prepared { dec, raws, targets, labels, linestarts: ls, positions: OnceCell::new(), exceptions }
+        // Per-offset marks for the per-instruction lookups: 0 none, else the
+        // label number (3.13+) or 1 for a `>>` target.
+        let mut marks = vec![0u32; code_len + 1];
+        if rules.layout == Layout::Py313 {
+            for (&off, &l) in &labels {
+                if let Some(m) = usize::try_from(off).ok().and_then(|o| marks.get_mut(o)) {
+                    *m = l;
+                }
+            }
+        } else {
+            for &off in &targets {
+                if let Some(m) = usize::try_from(off).ok().and_then(|o| marks.get_mut(o)) {
+                    *m = 1;
+                }
+            }
+        }
+        Prepared {
+            dec,
+            raws,
+            labels,
+            marks,
+            linestarts: ls,
+            positions: OnceCell::new(),
+            exceptions,
+            reprs: RefCell::new(cache),
+        }
     }
 
     /// `co_positions()` per code unit (empty before 3.11).
@@ -113,19 +146,17 @@ impl<'c, 'm, 'a> Prepared<'c, 'm, 'a> {
         positions: bool,
     ) -> Result<Instruction, ReprError> {
         let raw = &self.raws[i];
-        let (argval, argrepr, jump_target) = self.dec.resolve(raw, &self.labels)?;
+        let arg = self.dec.resolve(raw, &self.labels);
+        let mut text = Vec::new();
+        self.dec.write_argrepr(&mut text, &arg, &mut self.reprs.borrow_mut())?;
+        // Built from whole `&str`s and ASCII only.
+        let argrepr =
+            String::from_utf8(text).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
         let starts_line = self.linestarts.get(raw.offset);
         if let Some(l) = starts_line {
             *line = l;
         }
-        let (is_jump_target, label) = if self.dec.rules.layout == Layout::Py313 {
-            (
-                self.labels.contains_key(&i64::from(raw.offset)),
-                self.labels.get(&i64::from(raw.offset)).copied(),
-            )
-        } else {
-            (self.targets.contains(&i64::from(raw.offset)), None)
-        };
+        let mark = self.mark(raw.offset);
         Ok(Instruction {
             offset: raw.offset,
             start_offset: raw.start_offset,
@@ -133,16 +164,26 @@ impl<'c, 'm, 'a> Prepared<'c, 'm, 'a> {
             deopt: raw.deop,
             size: raw.size,
             arg: raw.arg,
-            argval,
+            argval: self.dec.argval(&arg, raw),
             argrepr,
-            jump_target,
+            jump_target: Decoder::arg_jump_target(&arg).or_else(|| self.dec.jump_target(raw)),
             cache_entries: raw.caches,
             starts_line,
             line_number: *line,
-            is_jump_target,
-            label,
+            is_jump_target: mark != 0,
+            label: (self.dec.rules.layout == Layout::Py313 && mark != 0).then_some(mark),
             positions: if positions { self.positions_at(raw.offset) } else { None },
         })
+    }
+
+    /// Gives the repr arena back for the next code object.
+    pub(crate) fn into_cache(self) -> ReprCache {
+        self.reprs.into_inner()
+    }
+
+    /// The label (3.13+) or `>>` mark (1) at `offset`, 0 if none.
+    pub(crate) fn mark(&self, offset: u32) -> u32 {
+        self.marks.get(offset as usize).copied().unwrap_or(0)
     }
 
     /// Every instruction, resolved.

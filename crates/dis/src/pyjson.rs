@@ -82,13 +82,13 @@ pub fn key(out: &mut String, first: &mut bool, k: &str) {
 }
 
 /// Appends a list of strings.
-pub fn strings(out: &mut String, items: &[String]) {
+pub fn strings<S: AsRef<str>>(out: &mut String, items: &[S]) {
     out.push('[');
     for (i, s) in items.iter().enumerate() {
         if i > 0 {
             out.push(',');
         }
-        string(out, s);
+        string(out, s.as_ref());
     }
     out.push(']');
 }

@@ -1,11 +1,11 @@
 //! `dis.dis()` text, byte for byte, in each version's layout.
 
-use std::fmt::Write;
+use std::io::Write;
 
 use bytescope_code::lines::{Positions, lineno_width, positions_width};
 use bytescope_pyrepr::ReprError;
 
-use crate::instr::Instruction;
+use crate::instr::{Arg, Raw};
 use crate::listing::Prepared;
 use crate::rules::Layout;
 
@@ -24,13 +24,42 @@ const OPNAME_WIDTH: usize = 20;
 const OPARG_WIDTH: usize = 5;
 const NO_LINENO: &str = "  --";
 
+/// Walks the line-start table alongside the instructions (both ascend by
+/// offset), instead of a lookup per instruction.
+struct StartsCursor<'l> {
+    starts: std::iter::Peekable<Box<dyn Iterator<Item = (u32, Option<i64>)> + 'l>>,
+}
+
+impl<'l> StartsCursor<'l> {
+    fn new(ls: &'l bytescope_code::lines::LineStarts) -> Self {
+        let it: Box<dyn Iterator<Item = (u32, Option<i64>)> + 'l> = Box::new(ls.iter());
+        StartsCursor { starts: it.peekable() }
+    }
+
+    /// `Some(line)` if a line starts at `offset`.
+    fn at(&mut self, offset: u32) -> Option<Option<i64>> {
+        while let Some(&(off, line)) = self.starts.peek() {
+            if off < offset {
+                self.starts.next();
+            } else {
+                if off == offset {
+                    self.starts.next();
+                    return Some(line);
+                }
+                return None;
+            }
+        }
+        None
+    }
+}
+
 impl Prepared<'_, '_, '_> {
     /// Writes `disassemble(co)` for this code object.
     ///
     /// # Errors
     /// Stops at the first constant CPython could not repr (the lines before
     /// it are already written, as CPython prints them before raising).
-    pub(crate) fn write_text(&self, out: &mut String, opts: DisOptions) -> Result<(), ReprError> {
+    pub(crate) fn write_text(&self, out: &mut Vec<u8>, opts: DisOptions) -> Result<(), ReprError> {
         match self.dec.rules.layout {
             Layout::Py27 | Layout::Py30 => self.write_old(out),
             Layout::Py34 | Layout::Py37 => self.write_classic(out, opts),
@@ -42,77 +71,118 @@ impl Prepared<'_, '_, '_> {
         self.dec.table.op(op).name
     }
 
+    /// Appends ` (argrepr)` unless the text is empty.
+    fn paren_argrepr(&self, out: &mut Vec<u8>, arg: &Arg<'_>) -> Result<(), ReprError> {
+        let mark = out.len();
+        out.extend_from_slice(b" (");
+        self.dec.write_argrepr(out, arg, &mut self.reprs.borrow_mut())?;
+        if out.len() == mark + 2 {
+            out.truncate(mark);
+        } else {
+            out.push(b')');
+        }
+        Ok(())
+    }
+
     /// 2.7 and 3.0–3.3: fields printed one by one, no rstrip. 2.7's `print
     /// x,` puts a soft space between items; 3.x's `print(x, end=' ')` puts a
     /// space after every item.
-    fn write_old(&self, out: &mut String) -> Result<(), ReprError> {
+    fn write_old(&self, out: &mut Vec<u8>) -> Result<(), ReprError> {
+        use bytescope_opcodes::ArgFlags as F;
         let py2 = self.dec.rules.layout == Layout::Py27;
-        let mut line = None;
-        for i in 0..self.raws.len() {
-            let ins = self.instruction_with(i, &mut line, false)?;
-            if ins.starts_line.is_some() && ins.offset > 0 {
-                out.push('\n');
+        let described = F::CONST | F::NAME | F::JREL | F::LOCAL | F::COMPARE | F::FREE;
+        let mut starts = StartsCursor::new(&self.linestarts);
+        for raw in &self.raws {
+            let before = out.len();
+            let starts_line = starts.at(raw.offset);
+            let arg = self.dec.resolve(raw, &self.labels);
+            if starts_line.is_some() && raw.offset > 0 {
+                out.push(b'\n');
             }
             let mut items = OldItems { out: &mut *out, py2, soft: false };
-            match ins.starts_line {
+            match starts_line {
                 Some(l) => items.item(|o| push_int(o, l.unwrap_or(0), 3)),
-                None => items.item(|o| o.push_str("   ")),
+                None => items.item(|o| o.extend_from_slice(b"   ")),
             }
-            items.item(|o| o.push_str("   "));
-            items.item(|o| o.push_str(if ins.is_jump_target { ">>" } else { "  " }));
-            items.item(|o| push_int(o, i64::from(ins.offset), 4));
-            items.item(|o| push_left(o, self.opname(ins.opcode), OPNAME_WIDTH));
-            if let Some(arg) = ins.arg {
-                items.item(|o| push_int(o, arg, OPARG_WIDTH));
+            items.item(|o| o.extend_from_slice(b"   "));
+            items.item(|o| o.extend_from_slice(if self.mark(raw.offset) != 0 { b">>" } else { b"  " }));
+            items.item(|o| push_int(o, i64::from(raw.offset), 4));
+            items.item(|o| push_left(o, self.opname(raw.op), OPNAME_WIDTH));
+            if let Some(a) = raw.arg {
+                items.item(|o| push_int(o, a, OPARG_WIDTH));
                 // Old dis prints "(...)" for the kinds it knows, even when
                 // the text is empty (`from . import x`: "()"); jabs and plain
                 // arguments print nothing.
-                use bytescope_opcodes::ArgFlags as F;
-                let described = F::CONST | F::NAME | F::JREL | F::LOCAL | F::COMPARE | F::FREE;
-                if self.dec.table.op(ins.deopt).flags.0 & described != 0 {
+                if self.dec.table.op(raw.deop).flags.0 & described != 0 {
+                    let mut result = Ok(());
                     items.item(|o| {
-                        o.push('(');
-                        o.push_str(&ins.argrepr);
-                        o.push(')');
+                        o.push(b'(');
+                        result = self.dec.write_argrepr(o, &arg, &mut self.reprs.borrow_mut());
+                        o.push(b')');
                     });
+                    if let Err(e) = result {
+                        out.truncate(before);
+                        return Err(e);
+                    }
                 }
             }
-            out.push('\n');
+            out.push(b'\n');
         }
         Ok(())
     }
 
     /// 3.4–3.12: `Instruction._disassemble` joined by spaces and rstripped.
-    fn write_classic(&self, out: &mut String, opts: DisOptions) -> Result<(), ReprError> {
+    fn write_classic(&self, out: &mut Vec<u8>, opts: DisOptions) -> Result<(), ReprError> {
         let r = self.dec.rules;
         let lw = if r.layout == Layout::Py34 { 3 } else { lineno_width(r.version, &self.linestarts, 0) };
         let code_len = self.dec.code.code.len();
         let maxoffset = code_len.saturating_sub(2);
         let ow = if r.dynamic_widths && maxoffset >= 10000 { maxoffset.to_string().len() } else { 4 };
-        let mut line = None;
-        for i in 0..self.raws.len() {
-            let ins = self.instruction_with(i, &mut line, false)?;
-            if lw > 0 && ins.starts_line.is_some() && ins.offset > 0 {
-                out.push('\n');
+        let mut starts = StartsCursor::new(&self.linestarts);
+        for raw in &self.raws {
+            let before = out.len();
+            let starts_line = starts.at(raw.offset);
+            let arg = self.dec.resolve(raw, &self.labels);
+            if lw > 0 && starts_line.is_some() && raw.offset > 0 {
+                out.push(b'\n');
             }
-            let lineno = ins.starts_line.map(|l| l.unwrap_or(0));
-            classic_line(
-                out,
-                lw,
-                lineno,
-                ins.is_jump_target,
-                ins.offset,
-                self.opname(ins.opcode),
-                ins.arg,
-                &ins.argrepr,
-                ow,
-            );
-            if opts.show_caches && ins.cache_entries > 0 {
-                self.classic_caches(out, &ins, lw, ow);
+            let start = out.len();
+            let mut b = LineBuf::new(out);
+            if lw > 0 {
+                match starts_line {
+                    Some(l) => b.int(l.unwrap_or(0), lw),
+                    None => b.spaces(lw),
+                }
+                b.str(" ");
+            }
+            // "   " (the unused `-->` column of `mark_as_current`), the
+            // jump-target marker, then the offset.
+            b.str(if self.mark(raw.offset) != 0 { "    >> " } else { "       " });
+            b.int(i64::from(raw.offset), ow);
+            b.str(" ");
+            let opname = self.opname(raw.op);
+            if let Some(a) = raw.arg {
+                b.left(opname, OPNAME_WIDTH);
+                b.str(" ");
+                b.int(a, OPARG_WIDTH);
+                b.finish();
+                if let Err(e) = self.paren_argrepr(out, &arg) {
+                    out.truncate(before);
+                    return Err(e);
+                }
+            } else {
+                // The padding would be stripped.
+                b.str(opname);
+                b.finish();
+            }
+            rstrip_from(out, start);
+            out.push(b'\n');
+            if opts.show_caches && raw.caches > 0 {
+                self.classic_caches(out, raw, lw, ow);
             }
         }
         if !self.exceptions.is_empty() {
-            out.push_str("ExceptionTable:\n");
+            out.extend_from_slice(b"ExceptionTable:\n");
             for e in &self.exceptions {
                 let lasti = if e.lasti { " lasti" } else { "" };
                 let _ = writeln!(
@@ -129,12 +199,12 @@ impl Prepared<'_, '_, '_> {
     }
 
     /// 3.11–3.12 CACHE lines.
-    fn classic_caches(&self, out: &mut String, ins: &Instruction, lw: usize, ow: usize) {
+    fn classic_caches(&self, out: &mut Vec<u8>, raw: &Raw, lw: usize, ow: usize) {
         let code = self.dec.code.code;
         let r = self.dec.rules;
-        let quickened = ins.opcode != ins.deopt;
-        let mut offset = ins.offset as usize;
-        for field in self.dec.table.cache_fields(self.opname(ins.deopt)) {
+        let quickened = raw.op != raw.deop;
+        let mut offset = raw.offset as usize;
+        for field in self.dec.table.cache_fields(self.opname(raw.deop)) {
             for k in 0..field.size {
                 offset += 2;
                 let text = if k == 0 && (!r.cache_names_only_quickened || quickened) {
@@ -150,7 +220,7 @@ impl Prepared<'_, '_, '_> {
     }
 
     /// 3.13+: `Formatter.print_instruction` and `print_exception_table`.
-    fn write_313(&self, out: &mut String, opts: DisOptions) -> Result<(), ReprError> {
+    fn write_313(&self, out: &mut Vec<u8>, opts: DisOptions) -> Result<(), ReprError> {
         let r = self.dec.rules;
         let code_len = self.dec.code.code.len();
         let lw = if opts.show_positions {
@@ -161,16 +231,40 @@ impl Prepared<'_, '_, '_> {
         let ow = if opts.show_offsets { code_len.saturating_sub(2).max(9999).to_string().len() } else { 0 };
         let label_width = 4 + self.labels.len().to_string().len();
         let f = Fmt313 { lw, ow, label_width, show_positions: opts.show_positions };
-        let mut line = None;
-        for i in 0..self.raws.len() {
-            let ins = self.instruction_with(i, &mut line, opts.show_positions)?;
-            f.line(out, &ins, self.opname(ins.opcode));
-            if opts.show_caches && ins.cache_entries > 0 {
-                self.caches_313(out, &f, &ins);
+        let mut starts = StartsCursor::new(&self.linestarts);
+        let mut line_number = None;
+        for raw in &self.raws {
+            let before = out.len();
+            let starts_line = starts.at(raw.offset);
+            if let Some(l) = starts_line {
+                line_number = l;
+            }
+            let arg = self.dec.resolve(raw, &self.labels);
+            let positions = if opts.show_positions {
+                self.positions_at(raw.offset).unwrap_or(Positions::NONE)
+            } else {
+                Positions::NONE
+            };
+            let mark = self.mark(raw.offset);
+            let line = Line313 {
+                offset: raw.offset,
+                starts_line: starts_line.is_some(),
+                line_number,
+                label: mark,
+                positions,
+                opname: self.opname(raw.op),
+                arg: raw.arg,
+            };
+            if let Err(e) = f.line(out, &line, |o| self.paren_argrepr(o, &arg)) {
+                out.truncate(before);
+                return Err(e);
+            }
+            if opts.show_caches && raw.caches > 0 {
+                self.caches_313(out, &f, raw, positions);
             }
         }
         if !self.exceptions.is_empty() {
-            out.push_str("ExceptionTable:\n");
+            out.extend_from_slice(b"ExceptionTable:\n");
             for e in &self.exceptions {
                 let lasti = if e.lasti { " lasti" } else { "" };
                 let l = |off: u64| self.labels.get(&(off as i64)).copied().unwrap_or(0);
@@ -187,11 +281,11 @@ impl Prepared<'_, '_, '_> {
         Ok(())
     }
 
-    fn caches_313(&self, out: &mut String, f: &Fmt313, ins: &Instruction) {
+    fn caches_313(&self, out: &mut Vec<u8>, f: &Fmt313, raw: &Raw, positions: Positions) {
         let code = self.dec.code.code;
-        let mut offset = ins.offset as usize;
-        let mut data_at = ins.offset as usize;
-        for field in self.dec.table.cache_fields(self.opname(ins.deopt)) {
+        let mut offset = raw.offset as usize;
+        let mut data_at = raw.offset as usize;
+        for field in self.dec.table.cache_fields(self.opname(raw.deop)) {
             let start = (data_at + 2).min(code.len());
             let end = (data_at + 2 + 2 * usize::from(field.size)).min(code.len());
             let value = le_uint(&code[start..end]);
@@ -200,25 +294,21 @@ impl Prepared<'_, '_, '_> {
             }
             for k in 0..field.size {
                 offset += 2;
-                let text = if k == 0 { format!("{}: {value}", field.name) } else { String::new() };
-                let cache = Instruction {
+                let line = Line313 {
                     offset: offset as u32,
-                    start_offset: offset as u32,
-                    opcode: 0,
-                    deopt: 0,
-                    size: 2,
-                    arg: Some(0),
-                    argval: crate::ArgVal::None,
-                    argrepr: text,
-                    jump_target: None,
-                    cache_entries: 0,
-                    starts_line: None,
+                    starts_line: false,
                     line_number: None,
-                    is_jump_target: false,
-                    label: None,
-                    positions: ins.positions,
+                    label: 0,
+                    positions,
+                    opname: "CACHE",
+                    arg: Some(0),
                 };
-                f.line(out, &cache, "CACHE");
+                let _ = f.line(out, &line, |o| {
+                    if k == 0 {
+                        let _ = write!(o, " ({}: {value})", field.name);
+                    }
+                    Ok(())
+                });
             }
         }
     }
@@ -237,7 +327,7 @@ fn le_uint(data: &[u8]) -> String {
 /// One `Instruction._disassemble` line (3.4–3.12).
 #[allow(clippy::too_many_arguments)]
 fn classic_line(
-    out: &mut String,
+    out: &mut Vec<u8>,
     lw: usize,
     lineno: Option<i64>,
     target: bool,
@@ -276,13 +366,16 @@ fn classic_line(
     }
     b.finish();
     rstrip_from(out, start);
-    out.push('\n');
+    out.push(b'\n');
 }
 
-/// Removes trailing whitespace written after `start` (Python's `rstrip()`).
-fn rstrip_from(out: &mut String, start: usize) {
-    let trimmed = out[start..].trim_end().len();
-    out.truncate(start + trimmed);
+/// Python's `rstrip()` of the line written after `start`. Only spaces can
+/// trail: argument text always ends in `)` and opnames are written unpadded
+/// when nothing follows them.
+fn rstrip_from(out: &mut Vec<u8>, start: usize) {
+    while out.len() > start && out.last() == Some(&b' ') {
+        out.pop();
+    }
 }
 
 struct Fmt313 {
@@ -292,39 +385,54 @@ struct Fmt313 {
     show_positions: bool,
 }
 
+/// What one 3.13+ listing line shows.
+struct Line313 {
+    offset: u32,
+    starts_line: bool,
+    line_number: Option<i64>,
+    /// Label number, 0 for none.
+    label: u32,
+    positions: Positions,
+    opname: &'static str,
+    arg: Option<i64>,
+}
+
 impl Fmt313 {
-    /// `Formatter.print_instruction_line`.
-    fn line(&self, out: &mut String, ins: &Instruction, opname: &str) {
+    /// `Formatter.print_instruction_line`; `argrepr` appends ` (text)`.
+    fn line(
+        &self,
+        out: &mut Vec<u8>,
+        ins: &Line313,
+        argrepr: impl FnOnce(&mut Vec<u8>) -> Result<(), ReprError>,
+    ) -> Result<(), ReprError> {
         let lw = self.lw;
-        if lw > 0 && ins.starts_line.is_some() && ins.offset > 0 {
-            out.push('\n');
+        if lw > 0 && ins.starts_line && ins.offset > 0 {
+            out.push(b'\n');
         }
         let start = out.len();
         let mut b = LineBuf::new(out);
         if lw > 0 {
             if self.show_positions {
-                let text = positions_text(ins.positions.unwrap_or(Positions::NONE));
+                let text = positions_text(ins.positions);
                 b.left(&text, lw);
-            } else {
-                match ins.starts_line {
-                    Some(_) => match ins.line_number {
-                        Some(l) => b.int(l, lw),
-                        None => b.right(NO_LINENO, lw),
-                    },
-                    None => b.spaces(lw),
+            } else if ins.starts_line {
+                match ins.line_number {
+                    Some(l) => b.int(l, lw),
+                    None => b.right(NO_LINENO, lw),
                 }
+            } else {
+                b.spaces(lw);
             }
             b.str(" ");
         }
-        match ins.label {
-            Some(l) => {
-                // `f"L{l}:"` right-aligned.
-                b.spaces(self.label_width.saturating_sub(2 + decimal_len(u64::from(l))));
-                b.str("L");
-                b.int(i64::from(l), 0);
-                b.str(":");
-            }
-            None => b.spaces(self.label_width),
+        if ins.label != 0 {
+            // `f"L{l}:"` right-aligned.
+            b.spaces(self.label_width.saturating_sub(2 + decimal_len(u64::from(ins.label))));
+            b.str("L");
+            b.int(i64::from(ins.label), 0);
+            b.str(":");
+        } else {
+            b.spaces(self.label_width);
         }
         if self.ow > 0 {
             b.str(" ");
@@ -332,24 +440,23 @@ impl Fmt313 {
             b.str("  ");
         }
         b.str("     ");
+        let opname = ins.opname;
         if let Some(a) = ins.arg {
             b.left(opname, OPNAME_WIDTH);
             let excess = opname.len().saturating_sub(OPNAME_WIDTH);
             let w = OPARG_WIDTH.saturating_sub(excess);
             b.str(" ");
             b.int(a, w);
-            if !ins.argrepr.is_empty() {
-                b.str(" (");
-                b.str(&ins.argrepr);
-                b.str(")");
-            }
+            b.finish();
+            argrepr(out)?;
         } else {
             // The padding would be stripped.
             b.str(opname);
+            b.finish();
         }
-        b.finish();
         rstrip_from(out, start);
-        out.push('\n');
+        out.push(b'\n');
+        Ok(())
     }
 }
 
@@ -368,22 +475,25 @@ fn positions_text(p: Positions) -> String {
 /// whitespace other than a space; 3.x's `print(x, end=' ')` puts a space
 /// after every item.
 struct OldItems<'o> {
-    out: &'o mut String,
+    out: &'o mut Vec<u8>,
     py2: bool,
     soft: bool,
 }
 
 impl OldItems<'_> {
-    fn item(&mut self, write: impl FnOnce(&mut String)) {
+    fn item(&mut self, write: impl FnOnce(&mut Vec<u8>)) {
         if self.py2 && self.soft {
-            self.out.push(' ');
+            self.out.push(b' ');
         }
         let start = self.out.len();
         write(self.out);
         if self.py2 {
-            self.soft = !self.out[start..].ends_with(|c: char| c.is_ascii_whitespace() && c != ' ');
+            // Python 2's print: no soft space after an item ending in
+            // whitespace other than a space.
+            let last = self.out.get(start..).and_then(<[u8]>::last).copied();
+            self.soft = !matches!(last, Some(b'\t' | b'\n' | b'\r' | b'\x0b' | b'\x0c'));
         } else {
-            self.out.push(' ');
+            self.out.push(b' ');
         }
     }
 }
@@ -395,17 +505,17 @@ impl OldItems<'_> {
 const SPACES: &str = "                                                                ";
 
 /// `n` spaces.
-fn push_spaces(out: &mut String, mut n: usize) {
+fn push_spaces(out: &mut Vec<u8>, mut n: usize) {
     while n > 0 {
         let k = n.min(SPACES.len());
-        out.push_str(&SPACES[..k]);
+        out.extend_from_slice(&SPACES.as_bytes()[..k]);
         n -= k;
     }
 }
 
 /// `format!("{s:<width$}")`.
-fn push_left(out: &mut String, s: &str, width: usize) {
-    out.push_str(s);
+fn push_left(out: &mut Vec<u8>, s: &str, width: usize) {
+    out.extend_from_slice(s.as_bytes());
     push_spaces(out, width.saturating_sub(s.chars().count()));
 }
 
@@ -421,7 +531,7 @@ fn decimal_len(mut v: u64) -> usize {
 
 /// `format!("{v:>width$}")` for an integer: padding and digits built in
 /// one stack buffer, appended at once.
-fn push_int(out: &mut String, v: i64, width: usize) {
+fn push_int(out: &mut Vec<u8>, v: i64, width: usize) {
     let mut buf = [b' '; 32];
     let mut i = buf.len();
     let mut u = v.unsigned_abs();
@@ -444,15 +554,14 @@ fn push_int(out: &mut String, v: i64, width: usize) {
         push_spaces(out, pad - i);
         i = 0;
     }
-    // ASCII only (no UTF-8 validation needed, and `unsafe` is forbidden).
-    out.extend(buf[i..].iter().map(|&b| char::from(b)));
+    out.extend_from_slice(&buf[i..]);
 }
 
 /// Builds one listing line in a stack buffer and appends it to the output
-/// in one piece (a `push_str` per field was most of a line's cost). Only
-/// whole `&str`s and ASCII go into the buffer, so it is always UTF-8.
+/// in one piece (an append per field was most of a line's cost). Only whole
+/// `&str`s and ASCII go into it, so the output stays UTF-8.
 struct LineBuf<'o> {
-    out: &'o mut String,
+    out: &'o mut Vec<u8>,
     buf: [u8; LINE_BUF],
     len: usize,
 }
@@ -460,24 +569,20 @@ struct LineBuf<'o> {
 const LINE_BUF: usize = 160;
 
 impl<'o> LineBuf<'o> {
-    fn new(out: &'o mut String) -> Self {
+    fn new(out: &'o mut Vec<u8>) -> Self {
         LineBuf { out, buf: [b' '; LINE_BUF], len: 0 }
     }
 
     /// Appends what is buffered to the output (at the end of the line).
     fn finish(self) {
-        if self.len > 0 {
-            self.out
-                .push_str(std::str::from_utf8(&self.buf[..self.len]).expect("whole str pieces and ASCII"));
-        }
+        self.out.extend_from_slice(&self.buf[..self.len]);
     }
 
     #[cold]
     #[inline(never)]
     fn flush(&mut self) {
         if self.len > 0 {
-            self.out
-                .push_str(std::str::from_utf8(&self.buf[..self.len]).expect("whole str pieces and ASCII"));
+            self.out.extend_from_slice(&self.buf[..self.len]);
             // Unwritten bytes are spaces: `spaces` only skips over them.
             self.buf[..self.len].fill(b' ');
             self.len = 0;
@@ -500,7 +605,7 @@ impl<'o> LineBuf<'o> {
             self.buf[self.len..self.len + s.len()].copy_from_slice(s.as_bytes());
             self.len += s.len();
         } else {
-            self.out.push_str(s);
+            self.out.extend_from_slice(s.as_bytes());
         }
     }
 
@@ -558,21 +663,21 @@ mod tests {
     fn padding_helpers_match_format() {
         for v in [0i64, 5, -5, 9, 10, 99, 12345, 123_456, -1_000_000, i64::MAX, i64::MIN] {
             for w in [0usize, 1, 3, 4, 5, 20, 25] {
-                let mut s = String::new();
+                let mut s = Vec::new();
                 push_int(&mut s, v, w);
-                assert_eq!(s, format!("{v:>w$}"), "{v} {w}");
+                assert_eq!(s, format!("{v:>w$}").into_bytes(), "{v} {w}");
             }
         }
         for t in ["", "LOAD_CONST", "CALL_FUNCTION_EX_WITH_A_VERY_LONG_NAME", "é"] {
             for w in [0usize, 4, 20, 70, 130] {
-                let mut s = String::new();
+                let mut s = Vec::new();
                 push_left(&mut s, t, w);
-                assert_eq!(s, format!("{t:<w$}"));
+                assert_eq!(s, format!("{t:<w$}").into_bytes());
             }
         }
         for v in [0i64, 7, -7, 12345, i64::MIN] {
             for w in [0usize, 5, 30, 200] {
-                let mut s = String::from("x");
+                let mut s = b"x".to_vec();
                 let mut b = LineBuf::new(&mut s);
                 b.spaces(150);
                 b.int(v, w);
@@ -583,7 +688,7 @@ mod tests {
                 b.str("y");
                 b.finish();
                 let want = format!("x{:150}{v:>w$}{:<3}{:>w$}{}  y", "", "é", "ab", "z".repeat(200));
-                assert_eq!(s, want);
+                assert_eq!(s, want.into_bytes());
             }
         }
         for v in [0u64, 9, 10, 99, 100, u64::MAX] {

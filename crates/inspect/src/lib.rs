@@ -423,13 +423,13 @@ impl Inspector {
             let scope = scope_parent.map(|s| ParentScope {
                 qualname: &reports[s].qualname,
                 kind: reports[s].kind,
-                declares_global: sides[s].global_stores.contains(&code.name),
+                declares_global: sides[s].global_stores.contains(code.name.as_ref()),
             });
             let derived = derive_qualname(&code.name, kind, scope);
             let (qualname, qualname_source) = if self.opts.derive_qualnames {
                 (derived, QualnameSource::Derived)
             } else if let Some(q) = &code.qualname {
-                (q.clone(), QualnameSource::CoQualname)
+                (q.to_string(), QualnameSource::CoQualname)
             } else if kind == Kind::Class && analysis.stored_qualname.is_some() {
                 (analysis.stored_qualname.clone().unwrap_or_default(), QualnameSource::ClassBody)
             } else if let (false, Some(q)) = (kind == Kind::Class, &usage.make_function_qualname) {
@@ -444,11 +444,11 @@ impl Inspector {
                 .localsplus
                 .iter()
                 .filter(|(_, k)| k & kinds::HIDDEN != 0)
-                .map(|(n, _)| n.as_str())
+                .map(|(n, _)| n.as_ref())
                 .collect();
             let rest = code.varnames.iter().skip(arguments.len());
             let (hidden_locals, locals): (Vec<String>, Vec<String>) =
-                rest.cloned().partition(|n| hidden.contains(n.as_str()));
+                rest.map(|n| n.to_string()).partition(|n| hidden.contains(n.as_str()));
 
             let index = reports.len();
             if let Some(p) = parent {
@@ -459,12 +459,12 @@ impl Inspector {
                 index,
                 parent,
                 depth,
-                name: code.name.clone(),
+                name: code.name.to_string(),
                 qualname,
                 qualname_source,
                 kind,
                 method,
-                filename: code.filename.clone(),
+                filename: code.filename.to_string(),
                 firstlineno: code.firstlineno(),
                 offset: code.offset(),
                 flags: code.flags(),
@@ -475,8 +475,8 @@ impl Inspector {
                 arguments,
                 locals,
                 hidden_locals,
-                cellvars: code.cellvars.clone(),
-                freevars: code.freevars.clone(),
+                cellvars: code.cellvars.iter().map(|n| n.to_string()).collect(),
+                freevars: code.freevars.iter().map(|n| n.to_string()).collect(),
                 globals: analysis.globals.into_vec(),
                 attributes: analysis.attributes.into_vec(),
                 imports: analysis.imports.into_vec(),
@@ -518,7 +518,7 @@ fn arguments(code: &Code<'_, '_>) -> Arguments {
     let mut take_flag = |flag: u32| {
         if code.flags() & flag != 0 && next < v.len() {
             next += 1;
-            Some(v[next - 1].clone())
+            Some(v[next - 1].to_string())
         } else {
             None
         }
@@ -526,10 +526,10 @@ fn arguments(code: &Code<'_, '_>) -> Arguments {
     let varargs = take_flag(flags::VARARGS);
     let varkeywords = take_flag(flags::VARKEYWORDS);
     Arguments {
-        positional_only: v[..posonly].to_vec(),
-        positional: v[posonly..argc].to_vec(),
+        positional_only: v[..posonly].iter().map(|n| n.to_string()).collect(),
+        positional: v[posonly..argc].iter().map(|n| n.to_string()).collect(),
         varargs,
-        keyword_only: v[argc..kwonly_end].to_vec(),
+        keyword_only: v[argc..kwonly_end].iter().map(|n| n.to_string()).collect(),
         varkeywords,
     }
 }

@@ -325,6 +325,20 @@ impl<'a> Marshal<'a> {
         }
     }
 
+    /// Like [`Marshal::name_bytes`], as text: borrowed from the input when it
+    /// is valid UTF-8 (nearly always), else converted with invalid sequences
+    /// (lone surrogates, Python 2 non-UTF-8 bytes) replaced.
+    #[must_use]
+    pub fn name_str(&self, id: ObjId) -> Option<Cow<'a, str>> {
+        match self.name_bytes(id)? {
+            Cow::Borrowed(b) => Some(match std::str::from_utf8(b) {
+                Ok(s) => Cow::Borrowed(s),
+                Err(_) => Cow::Owned(String::from_utf8_lossy(b).into_owned()),
+            }),
+            Cow::Owned(v) => Some(Cow::Owned(String::from_utf8_lossy(&v).into_owned())),
+        }
+    }
+
     /// Like [`Marshal::name_bytes`], as a `String` (invalid sequences replaced).
     #[must_use]
     pub fn name_lossy(&self, id: ObjId) -> Option<String> {

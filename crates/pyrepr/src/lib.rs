@@ -65,6 +65,6 @@ pub use int::{
     INT_MAX_STR_DIGITS, IntReprError, has_int_digit_limit, long_from_digits, repr_bigint, repr_int, repr_long,
 };
 pub use num_bigint::BigInt;
-pub use object::{ReprError, ReprOptions, repr_code, repr_object};
+pub use object::{ReprError, ReprOptions, repr_code, repr_object, write_code_repr};
 pub use set::{frozenset_order, set_order, set_order_by};
 pub use strings::{decode_lenient, is_printable, repr_bytes, repr_str, repr_str_chars, unicode_version};

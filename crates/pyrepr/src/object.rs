@@ -70,6 +70,11 @@ pub fn repr_code(m: &Marshal<'_>, code: &CodeNode) -> String {
     out
 }
 
+/// Appends `repr()` of the code object `code` (see [`repr_code`]).
+pub fn write_code_repr(out: &mut String, m: &Marshal<'_>, code: &CodeNode) {
+    write_code(out, m, code);
+}
+
 struct Repr<'m, 'a> {
     m: &'m Marshal<'a>,
     v: PythonVersion,
@@ -248,36 +253,61 @@ impl Repr<'_, '_> {
 }
 
 fn write_code(out: &mut String, m: &Marshal<'_>, c: &CodeNode) {
-    use std::fmt::Write;
     let py2 = m.version().major < 3;
     let offset = m.node(c.node).offset;
     let lineno = if c.firstlineno != 0 { c.firstlineno } else { -1 };
-    let name = m.name_lossy(c.name);
+    let name = m.name_str(c.name);
     let file = match m.get(c.filename) {
-        Value::Str { .. } => m.name_lossy(c.filename),
-        Value::Bytes(_) if py2 => m.name_lossy(c.filename),
+        Value::Str { .. } => m.name_str(c.filename),
+        Value::Bytes(_) if py2 => m.name_str(c.filename),
         _ => None,
     };
+    // Plain pushes, no `format!`: code-object reprs head every nested
+    // listing and fill LOAD_CONST lines.
+    out.push_str("<code object ");
     if py2 {
         // 2.7: "%.100s" / "%.300s" of C strings (which also stop at NUL).
-        let trunc = |s: String, n: usize| -> String {
-            let s = s.split('\0').next().unwrap_or_default().to_owned();
-            truncate_bytes(&s, n)
-        };
-        let name = trunc(name.unwrap_or_else(|| "?".into()), 100);
-        let file = trunc(file.unwrap_or_else(|| "???".into()), 300);
-        let _ = write!(out, "<code object {name} at {offset:#x}, file \"{file}\", line {lineno}>");
+        let trunc = |s: &str, n: usize| truncate_bytes(s.split('\0').next().unwrap_or_default(), n);
+        out.push_str(&trunc(name.as_deref().unwrap_or("?"), 100));
+        out.push_str(" at ");
+        push_hex(out, offset);
+        out.push_str(", file \"");
+        out.push_str(&trunc(file.as_deref().unwrap_or("???"), 300));
+        out.push('"');
     } else {
-        let name = name.unwrap_or_default();
+        out.push_str(name.as_deref().unwrap_or_default());
+        out.push_str(" at ");
+        push_hex(out, offset);
         match file {
             Some(f) => {
-                let _ = write!(out, "<code object {name} at {offset:#x}, file \"{f}\", line {lineno}>");
+                out.push_str(", file \"");
+                out.push_str(&f);
+                out.push('"');
             }
-            None => {
-                let _ = write!(out, "<code object {name} at {offset:#x}, file ???, line {lineno}>");
-            }
+            None => out.push_str(", file ???"),
         }
     }
+    out.push_str(", line ");
+    repr_int(out, i64::from(lineno));
+    out.push('>');
+}
+
+/// `0x` and lower-case hex digits.
+fn push_hex(out: &mut String, v: u32) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    out.push_str("0x");
+    let mut buf = [0u8; 8];
+    let mut i = buf.len();
+    let mut v = v;
+    loop {
+        i -= 1;
+        buf[i] = DIGITS[(v & 15) as usize];
+        v >>= 4;
+        if v == 0 {
+            break;
+        }
+    }
+    out.extend(buf[i..].iter().map(|&b| char::from(b)));
 }
 
 fn truncate_bytes(s: &str, n: usize) -> String {

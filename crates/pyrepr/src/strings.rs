@@ -97,8 +97,53 @@ pub fn unicode_version(v: PythonVersion) -> Option<&'static str> {
 /// `s` is decoded with [`decode_lenient`] (surrogatepass UTF-8; invalid bytes
 /// become U+DC80–U+DCFF). See [`repr_str_chars`] for the rules.
 pub fn repr_str(out: &mut String, s: &[u8], v: PythonVersion) {
-    repr_str_chars(out, &decode_lenient(s), v);
+    if s.is_ascii() {
+        repr_ascii(out, s, v);
+    } else {
+        repr_str_chars(out, &decode_lenient(s), v);
+    }
 }
+
+/// [`repr_str_chars`] for ASCII text (nearly every constant), without
+/// decoding to code points first. ASCII escapes do not depend on the
+/// Unicode database.
+fn repr_ascii(out: &mut String, s: &[u8], v: PythonVersion) {
+    let quote = choose_quote(s.iter().map(|&b| u32::from(b)));
+    if v.major < 3 {
+        out.push('u');
+    }
+    out.reserve(s.len() + 2);
+    out.push(quote);
+    let mut plain = 0;
+    for (i, &b) in s.iter().enumerate() {
+        let escaped: Option<&str> = match b {
+            b'\\' => Some("\\\\"),
+            b'\t' => Some("\\t"),
+            b'\n' => Some("\\n"),
+            b'\r' => Some("\\r"),
+            b'\'' if quote == '\'' => Some("\\'"),
+            b'"' if quote == '"' => Some("\\\""),
+            0..0x20 | 0x7f => Some(""),
+            _ => None,
+        };
+        if let Some(text) = escaped {
+            // Runs of plain bytes are copied at once; the slice is ASCII.
+            out.push_str(std::str::from_utf8(&s[plain..i]).unwrap_or_default());
+            if text.is_empty() {
+                out.push_str("\\x");
+                out.push(char::from(HEX[usize::from(b >> 4)]));
+                out.push(char::from(HEX[usize::from(b & 15)]));
+            } else {
+                out.push_str(text);
+            }
+            plain = i + 1;
+        }
+    }
+    out.push_str(std::str::from_utf8(&s[plain..]).unwrap_or_default());
+    out.push(quote);
+}
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
 
 /// Writes CPython `v`'s `repr()` of the string made of the code points
 /// `chars` (values above U+10FFFF are escaped like unprintable ones).

@@ -77,14 +77,15 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     for_each_file(&args.input, |data, out| {
         let pyc = load_pyc(data, args.input.python_version).map_err(|e| e.to_string())?;
         let dis = Disassembler::new(pyc.version()).map_err(|e| e.to_string())?;
-        let mut text = String::new();
-        let result = if args.json {
-            dis.instructions_json(&pyc.marshal, &mut text)
-        } else {
-            dis.dis(&pyc.marshal, opts, &mut text)
-        };
-        out.write_all(text.as_bytes()).map_err(|e| e.to_string())?;
-        result.map_err(|e| e.to_string())
+        if args.json {
+            let mut text = String::with_capacity(data.len().saturating_mul(16));
+            let result = dis.instructions_json(&pyc.marshal, &mut text);
+            out.write_all(text.as_bytes()).map_err(|e| e.to_string())?;
+            return result.map_err(|e| e.to_string());
+        }
+        // Listings run about 4-5 times the pyc size.
+        out.reserve(data.len().saturating_mul(5));
+        dis.dis(&pyc.marshal, opts, out).map_err(|e| e.to_string())
     })
 }
 
@@ -111,13 +112,16 @@ fn run_source(args: &Args, opts: DisOptions) -> anyhow::Result<ExitCode> {
         let result = interpreters::compile(&interp, src, name, *dis_string).and_then(|marshal| {
             let pyc = load_marshal(&marshal, interp.version)?;
             let dis = Disassembler::new(interp.version)?;
-            let mut text = String::new();
+            let mut text = Vec::new();
             let r = if args.json {
-                dis.instructions_json(&pyc.marshal, &mut text)
+                let mut json = String::new();
+                let r = dis.instructions_json(&pyc.marshal, &mut json);
+                text = json.into_bytes();
+                r
             } else {
                 dis.dis(&pyc.marshal, opts, &mut text)
             };
-            out.write_all(text.as_bytes())?;
+            out.write_all(&text)?;
             r.map_err(anyhow::Error::from)
         });
         if let Err(e) = result {
