@@ -306,10 +306,13 @@ impl<'c> Decoder<'c, '_, '_> {
         let flags = self.table.op(raw.deop).flags;
         let unit = if self.rules.jump_in_units { 2 } else { 1 };
         if flags.has(ArgFlags::JREL) {
-            let signed = if self.is_backward(raw.deop) { -arg } else { arg };
-            let mut t = i64::from(raw.offset) + i64::from(raw.size) + signed.saturating_mul(unit);
+            // Crafted EXTENDED_ARG chains saturate at the i64 limits; keep
+            // the arithmetic saturating too.
+            let signed = if self.is_backward(raw.deop) { arg.saturating_neg() } else { arg };
+            let mut t =
+                (i64::from(raw.offset) + i64::from(raw.size)).saturating_add(signed.saturating_mul(unit));
             if self.rules.jump_skips_caches {
-                t += 2 * i64::from(raw.caches);
+                t = t.saturating_add(2 * i64::from(raw.caches));
             }
             Some(t)
         } else if flags.has(ArgFlags::JABS) {
