@@ -80,6 +80,55 @@ pub enum ArgVal {
     Invalid,
 }
 
+/// One instruction for analyses: the opcode, its argument and what the
+/// argument refers to, without building printable text (no constant
+/// reprs, no copies of names). See [`crate::Disassembler::ops`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Op<'c> {
+    /// Byte offset of the opcode.
+    pub offset: u32,
+    /// The opcode byte.
+    pub opcode: u8,
+    /// The base opcode (differs only for specialized opcodes).
+    pub deopt: u8,
+    /// The argument with EXTENDED_ARG folded in.
+    pub arg: Option<i64>,
+    /// What the argument refers to.
+    pub value: OpValue<'c>,
+}
+
+/// What an [`Op`]'s argument refers to, resolved by the version's rules
+/// (`NULL` bits, lazy-import bits and the like already stripped).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum OpValue<'c> {
+    /// No argument, or one with no meaning beyond its number.
+    None,
+    /// A constant (`co_consts` entry).
+    Const(ObjId),
+    /// A global, attribute, import, local or cell name.
+    Name(&'c str),
+    /// Two local names (3.13+ paired-local opcodes).
+    Pair(&'c str, &'c str),
+    /// A jump target in bytes.
+    Jump(i64),
+    /// A fixed text: comparison or binary operator, intrinsic, special
+    /// method, common constant, `is`/`in` form.
+    Text(&'static str),
+    /// Something else (flags, conversions) or an operand out of range.
+    Other,
+}
+
+impl OpValue<'_> {
+    /// The fixed text, or `""`.
+    #[must_use]
+    pub fn text(&self) -> &'static str {
+        match self {
+            OpValue::Text(t) => t,
+            _ => "",
+        }
+    }
+}
+
 /// Everything needed to decode one code object's instructions.
 pub(crate) struct Decoder<'c, 'm, 'a> {
     pub code: &'c Code<'m, 'a>,
@@ -208,6 +257,44 @@ pub(crate) fn py_index(len: usize, i: i64) -> Option<usize> {
 }
 
 const CONVERSIONS: [&str; 4] = ["", "str", "repr", "ascii"];
+
+impl<'c, 'm, 'a> Decoder<'c, 'm, 'a> {
+    /// A decoder for `code`.
+    pub fn new(
+        code: &'c Code<'m, 'a>,
+        table: &'static OpcodeTable,
+        rules: &'c Rules,
+        special: &'c Special,
+        repr: ReprOptions,
+    ) -> Self {
+        let (locals, frees): (Vec<&str>, Vec<&str>) = if rules.version >= bytescope_pyc::PythonVersion::PY311
+        {
+            let lp: Vec<&str> = code.localsplus.iter().map(|(n, _)| n.as_ref()).collect();
+            (lp.clone(), lp)
+        } else {
+            (
+                code.varnames.iter().map(AsRef::as_ref).collect(),
+                code.cellvars.iter().chain(&code.freevars).map(AsRef::as_ref).collect(),
+            )
+        };
+        Decoder { code, table, rules, special, repr, locals, frees }
+    }
+
+    /// The analysis view of `raw`.
+    pub fn op(&self, raw: &Raw) -> Op<'c> {
+        let value = match self.resolve(raw, &BTreeMap::new()) {
+            Arg::Const(i) => OpValue::Const(self.code.consts[i]),
+            Arg::Name { name, .. } | Arg::Local(name) => OpValue::Name(name),
+            Arg::Pair(Ok(a), Ok(b)) => OpValue::Pair(a, b),
+            Arg::Jump { target, .. } => OpValue::Jump(target),
+            Arg::Compare { op, .. } => OpValue::Text(op),
+            Arg::Text(t) | Arg::Common { text: t, .. } => OpValue::Text(t),
+            Arg::None | Arg::Plain | Arg::Unknown => OpValue::None,
+            _ => OpValue::Other,
+        };
+        Op { offset: raw.offset, opcode: raw.op, deopt: raw.deop, arg: raw.arg, value }
+    }
+}
 
 impl<'c> Decoder<'c, '_, '_> {
     /// `_unpack_opargs` of the version.

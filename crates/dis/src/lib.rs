@@ -33,7 +33,7 @@ use bytescope_pyc::PythonVersion;
 use bytescope_pyrepr::{ReprError, ReprOptions, write_code_repr};
 
 pub use info::pretty_flags;
-pub use instr::{ArgVal, Instruction};
+pub use instr::{ArgVal, Instruction, Op, OpValue};
 pub use rules::{Layout, Rules};
 pub use text::DisOptions;
 pub use views::TableKind;
@@ -188,6 +188,16 @@ impl Disassembler {
             out.push_str("\n\n");
         }
         Ok(())
+    }
+
+    /// The instructions of one code object for analyses: opcodes, arguments
+    /// and what they refer to, without printable text. Much cheaper than
+    /// [`Disassembler::instructions`] (no constant reprs, positions or name
+    /// copies).
+    #[must_use]
+    pub fn ops<'c>(&'c self, code: &'c Code<'_, '_>) -> Vec<Op<'c>> {
+        let dec = instr::Decoder::new(code, self.table, &self.rules, &self.special, self.repr);
+        dec.unpack().iter().map(|raw| dec.op(raw)).collect()
     }
 
     /// The instructions of one code object, as `dis.get_instructions` gives

@@ -48,16 +48,7 @@ impl<'c, 'm, 'a> Prepared<'c, 'm, 'a> {
     ) -> Self {
         cache.reset(code.consts.len());
         let v = rules.version;
-        let (locals, frees): (Vec<&str>, Vec<&str>) = if v >= PythonVersion::PY311 {
-            let lp: Vec<&str> = code.localsplus.iter().map(|(n, _)| n.as_ref()).collect();
-            (lp.clone(), lp)
-        } else {
-            (
-                code.varnames.iter().map(AsRef::as_ref).collect(),
-                code.cellvars.iter().chain(&code.freevars).map(AsRef::as_ref).collect(),
-            )
-        };
-        let dec = Decoder { code, table, rules, special, repr, locals, frees };
+        let dec = Decoder::new(code, table, rules, special, repr);
         let raws = dec.unpack();
         let code_len = code.code.len();
         let exceptions = if v >= PythonVersion::PY311 {

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use bytescope_dis::{ArgVal, Instruction};
+use bytescope_dis::{Op as DisOp, OpValue};
 use bytescope_marshal::{Marshal, ObjId, Value};
 use bytescope_opcodes::OpcodeTable;
 
@@ -117,7 +117,7 @@ impl OpClasses {
         OpClasses { ops }
     }
 
-    fn of(&self, ins: &Instruction) -> Op {
+    fn of(&self, ins: &DisOp<'_>) -> Op {
         self.ops[usize::from(ins.deopt)]
     }
 }
@@ -206,9 +206,9 @@ pub(crate) type Bindings = HashMap<String, String>;
 
 const MAX_LOOKAHEAD: usize = 8;
 
-fn name_of(ins: &Instruction) -> Option<&str> {
-    match &ins.argval {
-        ArgVal::Name(n) => Some(n),
+fn name_of<'c>(ins: &DisOp<'c>) -> Option<&'c str> {
+    match ins.value {
+        OpValue::Name(n) => Some(n),
         _ => None,
     }
 }
@@ -234,7 +234,7 @@ pub(crate) struct Walker<'x, 'm, 'a> {
 
 impl Walker<'_, '_, '_> {
     #[allow(clippy::too_many_lines)]
-    pub(crate) fn run(&mut self, ins: &[Instruction]) -> Analysis {
+    pub(crate) fn run(&mut self, ins: &[DisOp<'_>]) -> Analysis {
         let mut a = Analysis::default();
         let mut local_bindings: Bindings = HashMap::new();
         let mut tos: Option<Chain> = None;
@@ -254,7 +254,7 @@ impl Walker<'_, '_, '_> {
                     | Op::StoreGlobal
                     | Op::StoreLocal
                     | Op::LoadAttr
-            ) || (op == Op::CallIntrinsic && x.argrepr == "INTRINSIC_IMPORT_STAR");
+            ) || (op == Op::CallIntrinsic && x.value.text() == "INTRINSIC_IMPORT_STAR");
             if !import_related {
                 flush_import(&mut a, &mut import);
             }
@@ -315,7 +315,7 @@ impl Walker<'_, '_, '_> {
                             && a.stored_qualname.is_none()
                             && let Some(p) = i.checked_sub(1).and_then(|j| ins.get(j))
                             && self.classes.of(p) == Op::LoadConst
-                            && let ArgVal::Const(id) = p.argval
+                            && let OpValue::Const(id) = p.value
                             && let Value::Str { .. } = self.m.get(id)
                         {
                             a.stored_qualname = self.m.name_lossy(id);
@@ -381,7 +381,7 @@ impl Walker<'_, '_, '_> {
                         ctx.froms.push(join(&ctx.module, "*"));
                     }
                 }
-                Op::CallIntrinsic if x.argrepr == "INTRINSIC_IMPORT_STAR" => {
+                Op::CallIntrinsic if x.value.text() == "INTRINSIC_IMPORT_STAR" => {
                     tos = None;
                     if let Some(ctx) = &mut import {
                         ctx.froms.push(join(&ctx.module, "*"));
@@ -389,7 +389,7 @@ impl Walker<'_, '_, '_> {
                 }
                 Op::LoadConst => {
                     end_chain(&mut a, &mut tos);
-                    if let ArgVal::Const(id) = x.argval
+                    if let OpValue::Const(id) = x.value
                         && self.m.code(id).is_some()
                     {
                         let mut usage = self.usage_at(ins, i);
@@ -419,20 +419,20 @@ impl Walker<'_, '_, '_> {
 
     /// The level and whether a fromlist was given, from the two constants
     /// pushed before IMPORT_NAME (`LOAD_CONST level; LOAD_CONST fromlist`).
-    fn import_args(&self, ins: &[Instruction], i: usize) -> (i64, bool) {
+    fn import_args(&self, ins: &[DisOp<'_>], i: usize) -> (i64, bool) {
         let prev = |k: usize| i.checked_sub(k).and_then(|j| ins.get(j));
         let level = match prev(2) {
-            Some(p) => match (self.classes.of(p), &p.argval) {
-                (Op::LoadConst, ArgVal::Const(id)) => self.m.int(*id).unwrap_or(0),
+            Some(p) => match (self.classes.of(p), &p.value) {
+                (Op::LoadConst, OpValue::Const(id)) => self.m.int(*id).unwrap_or(0),
                 (Op::LoadSmallInt, _) => p.arg.unwrap_or(0),
                 _ => 0,
             },
             None => 0,
         };
         let fromlist = match prev(1) {
-            Some(p) => match (self.classes.of(p), &p.argval) {
-                (Op::LoadConst, ArgVal::Const(id)) => !matches!(self.m.get(*id), Value::None),
-                (Op::LoadCommonConstant, _) => p.argrepr != "None",
+            Some(p) => match (self.classes.of(p), &p.value) {
+                (Op::LoadConst, OpValue::Const(id)) => !matches!(self.m.get(*id), Value::None),
+                (Op::LoadCommonConstant, _) => p.value.text() != "None",
                 _ => true,
             },
             None => false,
@@ -441,10 +441,10 @@ impl Walker<'_, '_, '_> {
     }
 
     /// How the code object loaded by `ins[i]` (a LOAD_CONST) is used.
-    fn usage_at(&self, ins: &[Instruction], i: usize) -> Usage {
+    fn usage_at(&self, ins: &[DisOp<'_>], i: usize) -> Usage {
         let mut usage = Usage::default();
         // The next instructions, EXTENDED_ARG prefixes skipped.
-        let next: Vec<(Op, &Instruction)> = ins[i + 1..]
+        let next: Vec<(Op, &DisOp<'_>)> = ins[i + 1..]
             .iter()
             .filter(|x| self.table.op(x.deopt).name != "EXTENDED_ARG")
             .take(MAX_LOOKAHEAD)
@@ -457,7 +457,7 @@ impl Walker<'_, '_, '_> {
         }
         // 3.3-3.10: LOAD_CONST code; LOAD_CONST 'qualname'; MAKE_FUNCTION/MAKE_CLOSURE.
         if ops.starts_with(&[Op::LoadConst, Op::MakeFunction])
-            && let ArgVal::Const(id) = next[0].1.argval
+            && let OpValue::Const(id) = next[0].1.value
             && let Value::Str { .. } = self.m.get(id)
         {
             usage.make_function_qualname = self.m.name_lossy(id);
@@ -467,7 +467,7 @@ impl Walker<'_, '_, '_> {
             match op {
                 Op::MakeFunction | Op::SetFunctionAttribute | Op::BuildTuple | Op::Transparent => {}
                 Op::CallIntrinsic => {
-                    usage.typing = match x.argrepr.as_str() {
+                    usage.typing = match x.value.text() {
                         "INTRINSIC_TYPEALIAS" => Some(Kind::TypeAlias),
                         "INTRINSIC_TYPEVAR_WITH_BOUND" | "INTRINSIC_TYPEVAR_WITH_CONSTRAINTS" => {
                             Some(Kind::TypevarBound)
