@@ -1,6 +1,6 @@
 //! Decoding instructions and resolving their arguments as `dis` does.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use bytescope_code::Code;
 use bytescope_code::lines::Positions;
@@ -685,6 +685,9 @@ impl<'c> Decoder<'c, '_, '_> {
 }
 
 /// Jump targets (`findlabels`) in first-seen order, deduplicated.
-pub(crate) fn jump_targets(dec: &Decoder<'_, '_, '_>, raws: &[Raw]) -> BTreeSet<i64> {
-    raws.iter().filter_map(|r| dec.jump_target(r)).collect()
+pub(crate) fn jump_targets(dec: &Decoder<'_, '_, '_>, raws: &[Raw]) -> Vec<i64> {
+    let mut t: Vec<i64> = raws.iter().filter_map(|r| dec.jump_target(r)).collect();
+    t.sort_unstable();
+    t.dedup();
+    t
 }

@@ -22,8 +22,10 @@ pub struct Prepared<'c, 'm, 'a> {
     pub(crate) raws: Vec<Raw>,
     /// `L<n>` labels by offset (3.13+).
     pub(crate) labels: BTreeMap<i64, u32>,
-    /// Per byte offset: the label number (3.13+), or 1 for a `>>` target.
+    /// Per instruction slot: the label number (3.13+), or 1 for a `>>` target.
     pub(crate) marks: Vec<u32>,
+    /// log2 of the slot size: 1 for wordcode, 0 for bytecode.
+    pub(crate) mark_shift: u32,
     /// Constant reprs already computed.
     pub(crate) reprs: RefCell<ReprCache>,
     pub(crate) linestarts: LineStarts,
@@ -62,31 +64,38 @@ impl<'c, 'm, 'a> Prepared<'c, 'm, 'a> {
         let mut targets = jump_targets(&dec, &raws);
         let mut labels = BTreeMap::new();
         if rules.layout == Layout::Py313 {
-            let mut all = targets.clone();
-            if labels_from_exceptions {
+            if labels_from_exceptions && !exceptions.is_empty() {
                 for e in &exceptions {
-                    all.extend([e.start as i64, e.end as i64, e.target as i64]);
+                    targets.extend([e.start as i64, e.end as i64, e.target as i64]);
                 }
+                targets.sort_unstable();
+                targets.dedup();
             }
-            labels = all.into_iter().enumerate().map(|(i, off)| (off, i as u32 + 1)).collect();
+            labels = targets.iter().enumerate().map(|(i, &off)| (off, i as u32 + 1)).collect();
         } else if rules.exc_targets_are_labels && labels_from_exceptions {
             targets.extend(exceptions.iter().filter(|e| e.start < e.end).map(|e| e.target as i64));
         }
         let ls = linestarts(v, code_len, code.firstlineno(), code.linetable);
-        // Per-offset marks for the per-instruction lookups: 0 none, else the
-        // label number (3.13+) or 1 for a `>>` target.
-        let mut marks = vec![0u32; code_len + 1];
+        // Per-instruction marks: 0 none, else the label number (3.13+) or 1
+        // for a `>>` target. Indexed by code unit for wordcode (instructions
+        // sit at even offsets; an odd target marks nothing, as in CPython).
+        let shift = u32::from(rules.wordcode);
+        let mut marks = vec![0u32; (code_len >> shift) + 1];
+        let mut set = |off: i64, value: u32| {
+            if let Ok(o) = usize::try_from(off)
+                && (shift == 0 || o % 2 == 0)
+                && let Some(m) = marks.get_mut(o >> shift)
+            {
+                *m = value;
+            }
+        };
         if rules.layout == Layout::Py313 {
             for (&off, &l) in &labels {
-                if let Some(m) = usize::try_from(off).ok().and_then(|o| marks.get_mut(o)) {
-                    *m = l;
-                }
+                set(off, l);
             }
         } else {
             for &off in &targets {
-                if let Some(m) = usize::try_from(off).ok().and_then(|o| marks.get_mut(o)) {
-                    *m = 1;
-                }
+                set(off, 1);
             }
         }
         Prepared {
@@ -94,6 +103,7 @@ impl<'c, 'm, 'a> Prepared<'c, 'm, 'a> {
             raws,
             labels,
             marks,
+            mark_shift: shift,
             linestarts: ls,
             positions: OnceCell::new(),
             exceptions,
@@ -174,7 +184,10 @@ impl<'c, 'm, 'a> Prepared<'c, 'm, 'a> {
 
     /// The label (3.13+) or `>>` mark (1) at `offset`, 0 if none.
     pub(crate) fn mark(&self, offset: u32) -> u32 {
-        self.marks.get(offset as usize).copied().unwrap_or(0)
+        if self.mark_shift == 1 && offset % 2 == 1 {
+            return 0;
+        }
+        self.marks.get((offset >> self.mark_shift) as usize).copied().unwrap_or(0)
     }
 
     /// Every instruction, resolved.

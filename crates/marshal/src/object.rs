@@ -330,6 +330,13 @@ impl<'a> Marshal<'a> {
     /// (lone surrogates, Python 2 non-UTF-8 bytes) replaced.
     #[must_use]
     pub fn name_str(&self, id: ObjId) -> Option<Cow<'a, str>> {
+        // Short ASCII names (`z`/`Z`, most names) need one check, not two.
+        if let Value::Str { data, encoding: StrEncoding::Latin1 } = self.get(id)
+            && let Ok(s) = std::str::from_utf8(data)
+            && s.is_ascii()
+        {
+            return Some(Cow::Borrowed(s));
+        }
         match self.name_bytes(id)? {
             Cow::Borrowed(b) => Some(match std::str::from_utf8(b) {
                 Ok(s) => Cow::Borrowed(s),
