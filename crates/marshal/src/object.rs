@@ -402,14 +402,38 @@ pub fn str_utf8(data: &[u8], encoding: StrEncoding) -> Cow<'_, [u8]> {
 /// The value of a marshal long if it fits in an i64.
 #[must_use]
 pub fn long_to_i64(size: i32, digits: &[u8]) -> Option<i64> {
+    // Five 15-bit digits (75 bits) cover every i64, e.g. 2**63 - 1.
     let n = size.unsigned_abs() as usize;
-    if n > 4 {
+    if n > 5 || digits.len() < 2 * n {
         return None;
     }
-    let mut v: i64 = 0;
+    let mut v: i128 = 0;
     for i in (0..n).rev() {
-        let d = i64::from(u16::from_le_bytes([digits[2 * i], digits[2 * i + 1]]));
-        v = (v << 15) | d;
+        v = (v << 15) | i128::from(u16::from_le_bytes([digits[2 * i], digits[2 * i + 1]]));
     }
-    Some(if size < 0 { -v } else { v })
+    i64::try_from(if size < 0 { -v } else { v }).ok()
+}
+
+#[cfg(test)]
+mod long_tests {
+    use super::long_to_i64;
+
+    fn digits(mut v: u128) -> Vec<u8> {
+        let mut out = Vec::new();
+        while v > 0 {
+            out.extend_from_slice(&((v & 0x7fff) as u16).to_le_bytes());
+            v >>= 15;
+        }
+        out
+    }
+
+    #[test]
+    fn fits_exactly_the_i64_range() {
+        let max = digits(i64::MAX as u128);
+        assert_eq!(long_to_i64((max.len() / 2) as i32, &max), Some(i64::MAX));
+        let min = digits(1u128 << 63);
+        assert_eq!(long_to_i64(-((min.len() / 2) as i32), &min), Some(i64::MIN));
+        assert_eq!(long_to_i64((min.len() / 2) as i32, &min), None);
+        assert_eq!(long_to_i64(0, &[]), Some(0));
+    }
 }
