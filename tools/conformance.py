@@ -421,7 +421,10 @@ def diff_lines(view, expected: bytes, actual: bytes):
     act = common.normalize_addresses(actual.decode("utf-8", "replace"))
     if view in common.JSON_VIEWS:
         try:
-            return json_rows(json.loads(exp)), json_rows(json.loads(act))
+            # The same reduction the comparison uses (canonical()).
+            exp_v = json.loads(canonical(view, expected).decode("utf-8", "replace"))
+            act_v = json.loads(canonical(view, actual).decode("utf-8", "replace"))
+            return json_rows(exp_v), json_rows(act_v)
         except ValueError:
             pass  # one side is not JSON: show both texts as they are
     return exp.splitlines(), act.splitlines()
