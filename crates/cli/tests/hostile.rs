@@ -217,3 +217,43 @@ fn pyc_smoke() {
         fuzz_targets::pyc(&pyc);
     }
 }
+
+/// A fuzz target body.
+type Target = fn(&[u8]);
+
+/// Replays every file in `fuzz/regressions/<dir>/<target>/` through its target.
+fn replay(dir: &str) -> usize {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/regressions").join(dir);
+    let targets: [(&str, Target); 5] = [
+        ("header", fuzz_targets::header),
+        ("marshal", fuzz_targets::marshal),
+        ("tables", fuzz_targets::tables),
+        ("dis", fuzz_targets::dis),
+        ("pyc", fuzz_targets::pyc),
+    ];
+    let mut n = 0;
+    for (name, target) in targets {
+        let Ok(entries) = std::fs::read_dir(root.join(name)) else { continue };
+        for entry in entries {
+            let path = entry.expect("entry").path();
+            target(&std::fs::read(&path).expect("regression input"));
+            n += 1;
+        }
+    }
+    n
+}
+
+/// Inputs the fuzzers found, once fixed (`fuzz/regressions/fixed/<target>/`).
+#[test]
+fn fuzz_regressions() {
+    let _ = replay("fixed");
+}
+
+/// Inputs the fuzzers found that still fail (`fuzz/regressions/known/`):
+/// `dis/exception-table-end-overflow-3.11` is the crates/dis `text.rs`
+/// overflow also reproduced by `tests/malformed/exception_table_huge_offsets.pyc`.
+#[test]
+#[ignore = "known bugs found by fuzzing, not fixed yet"]
+fn fuzz_known_failures() {
+    assert!(replay("known") > 0);
+}
