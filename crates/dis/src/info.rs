@@ -41,6 +41,7 @@ fn py_hex(v: i64) -> String {
 }
 
 /// Writes `dis.code_info(code)` (no trailing newline, as CPython returns it).
+/// Returns `true` when it stopped early because the output passed `limit`.
 ///
 /// # Errors
 /// A constant whose repr CPython could not produce.
@@ -50,7 +51,8 @@ pub(crate) fn code_info(
     table: &OpcodeTable,
     rules: &Rules,
     repr: ReprOptions,
-) -> Result<(), ReprError> {
+    limit: usize,
+) -> Result<bool, ReprError> {
     let _ = writeln!(out, "Name:              {}", code.name);
     let _ = writeln!(out, "Filename:          {}", code.filename);
     let _ = writeln!(out, "Argument count:    {}", code.argcount());
@@ -66,8 +68,14 @@ pub(crate) fn code_info(
     if !code.consts.is_empty() {
         out.push_str("\nConstants:");
         for (i, &c) in code.consts.iter().enumerate() {
+            let before = out.len();
             let _ = write!(out, "\n{i:4}: ");
             repr_object(out, code.marshal(), c, repr)?;
+            // Past the output budget: drop this line, the caller reports it.
+            if out.len() > limit {
+                out.truncate(before);
+                return Ok(true);
+            }
         }
     }
     for (title, list) in [
@@ -83,5 +91,5 @@ pub(crate) fn code_info(
             }
         }
     }
-    Ok(())
+    Ok(false)
 }

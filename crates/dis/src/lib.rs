@@ -65,6 +65,16 @@ pub enum DisError {
     /// A malformed code object.
     #[error(transparent)]
     Code(#[from] CodeError),
+    /// The output would grow past a budget proportional to the input: only
+    /// crafted files (one large constant loaded thousands of times, or shared
+    /// by many code objects) get there, and CPython would print it all.
+    #[error(
+        "output stopped at {limit} bytes (256 bytes per input byte + 1 MiB): the file repeats large constants"
+    )]
+    OutputLimit {
+        /// The budget in bytes.
+        limit: usize,
+    },
     /// A constant CPython itself could not show (`dis` raises there).
     #[error("{error} (in a constant of the code object at offset {code_offset:#x})")]
     Repr {
@@ -73,6 +83,12 @@ pub enum DisError {
         /// The code object's offset.
         code_offset: usize,
     },
+}
+
+/// The output budget for marshal data `m`: 256 bytes per input byte plus
+/// 1 MiB. Real listings run about 5 bytes per pyc byte.
+pub(crate) fn output_limit(m: &Marshal<'_>) -> usize {
+    m.end_offset().saturating_mul(256).saturating_add(1 << 20)
 }
 
 /// Most code objects a single file may expand to when shared references
@@ -158,6 +174,8 @@ impl Disassembler {
         let limit = if self.rules.recurse { visit_limit(m) } else { 1 };
         let mut cache = ReprCache::default();
         let mut header = String::new();
+        let start = out.len();
+        let limit_bytes = start.saturating_add(output_limit(m));
         for (i, node) in m.code_preorder(limit).into_iter().enumerate() {
             let code = Code::new(m, node)?;
             if i > 0 {
@@ -168,9 +186,10 @@ impl Disassembler {
                 out.extend_from_slice(header.as_bytes());
             }
             let listing = self.prepare(&code, true, cache);
-            listing
-                .write_text(out, opts)
-                .map_err(|error| DisError::Repr { error, code_offset: code.offset() })?;
+            listing.write_text(out, opts, limit_bytes).map_err(|stop| match stop {
+                text::Stop::Repr(error) => DisError::Repr { error, code_offset: code.offset() },
+                text::Stop::Limit => DisError::OutputLimit { limit: limit_bytes - start },
+            })?;
             cache = listing.into_cache();
         }
         Ok(())
@@ -182,10 +201,19 @@ impl Disassembler {
     /// # Errors
     /// As [`Disassembler::dis`].
     pub fn code_info(&self, m: &Marshal<'_>, out: &mut String) -> Result<(), DisError> {
+        let limit = out.len().saturating_add(output_limit(m));
         for code in code_objects(m, visit_limit(m))? {
-            info::code_info(out, &code, self.table, &self.rules, self.repr)
+            let before = out.len();
+            let stopped = info::code_info(out, &code, self.table, &self.rules, self.repr, limit)
                 .map_err(|error| DisError::Repr { error, code_offset: code.offset() })?;
             out.push_str("\n\n");
+            if stopped || out.len() > limit {
+                if out.len() > limit {
+                    // A line start: always a char boundary.
+                    out.truncate(before);
+                }
+                return Err(DisError::OutputLimit { limit: output_limit(m) });
+            }
         }
         Ok(())
     }

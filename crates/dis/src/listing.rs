@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use bytescope_code::Code;
 use bytescope_code::exceptions::{ExceptionEntry, parse_exception_table};
-use bytescope_code::lines::{LineStarts, Positions, co_positions, linestarts};
+use bytescope_code::lines::{LineStarts, PositionRange, Positions, linestarts, position_ranges};
 use bytescope_opcodes::OpcodeTable;
 use bytescope_pyc::PythonVersion;
 use bytescope_pyrepr::{ReprError, ReprOptions};
@@ -31,7 +31,7 @@ pub struct Prepared<'c, 'm, 'a> {
     pub(crate) linestarts: LineStarts,
     /// `co_positions()` per code unit (3.11+), computed on first use: plain
     /// `dis` text never needs it and it is ~6% of `bytescope dis`.
-    positions: OnceCell<Vec<Positions>>,
+    positions: OnceCell<Vec<PositionRange>>,
     pub(crate) exceptions: Vec<ExceptionEntry>,
 }
 
@@ -111,13 +111,15 @@ impl<'c, 'm, 'a> Prepared<'c, 'm, 'a> {
         }
     }
 
-    /// `co_positions()` per code unit (empty before 3.11).
-    pub(crate) fn positions(&self) -> &[Positions] {
+    /// `co_positions()` as ranges, one per location entry (empty before
+    /// 3.11): linear in the table, where one tuple per code unit could be
+    /// eight per table byte.
+    pub(crate) fn position_ranges(&self) -> &[PositionRange] {
         self.positions.get_or_init(|| {
             let v = self.dec.rules.version;
             let code = self.dec.code;
             if v >= PythonVersion::PY311 {
-                co_positions(v, code.code.len(), code.firstlineno(), code.linetable)
+                position_ranges(v, code.code.len(), code.firstlineno(), code.linetable)
             } else {
                 Vec::new()
             }
@@ -129,7 +131,9 @@ impl<'c, 'm, 'a> Prepared<'c, 'm, 'a> {
         if self.dec.rules.version < PythonVersion::PY311 {
             return None;
         }
-        Some(self.positions().get(offset as usize / 2).copied().unwrap_or(Positions::NONE))
+        let ranges = self.position_ranges();
+        let i = ranges.partition_point(|r| r.end <= offset);
+        Some(ranges.get(i).filter(|r| r.start <= offset).map_or(Positions::NONE, |r| r.positions))
     }
 
     /// Resolves the `i`-th instruction. `line` carries 3.13's running

@@ -59,11 +59,11 @@ impl Prepared<'_, '_, '_> {
     /// # Errors
     /// Stops at the first constant CPython could not repr (the lines before
     /// it are already written, as CPython prints them before raising).
-    pub(crate) fn write_text(&self, out: &mut Vec<u8>, opts: DisOptions) -> Result<(), ReprError> {
+    pub(crate) fn write_text(&self, out: &mut Vec<u8>, opts: DisOptions, limit: usize) -> Result<(), Stop> {
         match self.dec.rules.layout {
-            Layout::Py27 | Layout::Py30 => self.write_old(out),
-            Layout::Py34 | Layout::Py37 => self.write_classic(out, opts),
-            Layout::Py313 => self.write_313(out, opts),
+            Layout::Py27 | Layout::Py30 => self.write_old(out, limit),
+            Layout::Py34 | Layout::Py37 => self.write_classic(out, opts, limit),
+            Layout::Py313 => self.write_313(out, opts, limit),
         }
     }
 
@@ -87,7 +87,7 @@ impl Prepared<'_, '_, '_> {
     /// 2.7 and 3.0–3.3: fields printed one by one, no rstrip. 2.7's `print
     /// x,` puts a soft space between items; 3.x's `print(x, end=' ')` puts a
     /// space after every item.
-    fn write_old(&self, out: &mut Vec<u8>) -> Result<(), ReprError> {
+    fn write_old(&self, out: &mut Vec<u8>, limit: usize) -> Result<(), Stop> {
         use bytescope_opcodes::ArgFlags as F;
         let py2 = self.dec.rules.layout == Layout::Py27;
         let described = F::CONST | F::NAME | F::JREL | F::LOCAL | F::COMPARE | F::FREE;
@@ -122,17 +122,18 @@ impl Prepared<'_, '_, '_> {
                     });
                     if let Err(e) = result {
                         out.truncate(before);
-                        return Err(e);
+                        return Err(Stop::Repr(e));
                     }
                 }
             }
             out.push(b'\n');
+            check(out, before, limit)?;
         }
         Ok(())
     }
 
     /// 3.4–3.12: `Instruction._disassemble` joined by spaces and rstripped.
-    fn write_classic(&self, out: &mut Vec<u8>, opts: DisOptions) -> Result<(), ReprError> {
+    fn write_classic(&self, out: &mut Vec<u8>, opts: DisOptions, limit: usize) -> Result<(), Stop> {
         let r = self.dec.rules;
         let lw = if r.layout == Layout::Py34 { 3 } else { lineno_width(r.version, &self.linestarts, 0) };
         let code_len = self.dec.code.code.len();
@@ -168,7 +169,7 @@ impl Prepared<'_, '_, '_> {
                 b.finish();
                 if let Err(e) = self.paren_argrepr(out, &arg) {
                     out.truncate(before);
-                    return Err(e);
+                    return Err(Stop::Repr(e));
                 }
             } else {
                 // The padding would be stripped.
@@ -180,6 +181,7 @@ impl Prepared<'_, '_, '_> {
             if opts.show_caches && raw.caches > 0 {
                 self.classic_caches(out, raw, lw, ow);
             }
+            check(out, before, limit)?;
         }
         if !self.exceptions.is_empty() {
             out.extend_from_slice(b"ExceptionTable:\n");
@@ -189,7 +191,7 @@ impl Prepared<'_, '_, '_> {
                     out,
                     "  {} to {} -> {} [{}]{lasti}",
                     e.start,
-                    e.end as i64 - 2,
+                    i128::from(e.end) - 2,
                     e.target,
                     e.depth
                 );
@@ -220,11 +222,11 @@ impl Prepared<'_, '_, '_> {
     }
 
     /// 3.13+: `Formatter.print_instruction` and `print_exception_table`.
-    fn write_313(&self, out: &mut Vec<u8>, opts: DisOptions) -> Result<(), ReprError> {
+    fn write_313(&self, out: &mut Vec<u8>, opts: DisOptions, limit: usize) -> Result<(), Stop> {
         let r = self.dec.rules;
         let code_len = self.dec.code.code.len();
         let lw = if opts.show_positions {
-            positions_width(self.positions())
+            positions_width(self.position_ranges().iter().filter(|r| r.start < r.end).map(|r| &r.positions))
         } else {
             lineno_width(r.version, &self.linestarts, 0)
         };
@@ -257,11 +259,12 @@ impl Prepared<'_, '_, '_> {
             };
             if let Err(e) = f.line(out, &line, |o| self.paren_argrepr(o, &arg)) {
                 out.truncate(before);
-                return Err(e);
+                return Err(Stop::Repr(e));
             }
             if opts.show_caches && raw.caches > 0 {
                 self.caches_313(out, &f, raw, positions);
             }
+            check(out, before, limit)?;
         }
         if !self.exceptions.is_empty() {
             out.extend_from_slice(b"ExceptionTable:\n");
@@ -311,6 +314,26 @@ impl Prepared<'_, '_, '_> {
                 });
             }
         }
+    }
+}
+
+/// Why a listing stopped early.
+#[derive(Debug)]
+pub(crate) enum Stop {
+    /// A constant CPython could not repr.
+    Repr(ReprError),
+    /// The output budget is spent.
+    Limit,
+}
+
+/// Stops once the output passes `limit` bytes, dropping the line (from
+/// `line_start`) that crossed it.
+fn check(out: &mut Vec<u8>, line_start: usize, limit: usize) -> Result<(), Stop> {
+    if out.len() > limit {
+        out.truncate(line_start.min(limit));
+        Err(Stop::Limit)
+    } else {
+        Ok(())
     }
 }
 

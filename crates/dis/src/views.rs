@@ -9,7 +9,7 @@ use bytescope_pyrepr::{ReprOptions, repr_object, repr_str};
 
 use crate::instr::{ArgVal, Instruction};
 use crate::pyjson::{self as j, key};
-use crate::{DisError, Disassembler, visit_limit};
+use crate::{DisError, Disassembler, output_limit, visit_limit};
 
 /// A table of `bytescope table`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -96,7 +96,10 @@ impl Disassembler {
             });
         }
         let codes = code_objects(m, visit_limit(m))?;
-        let rows = codes.iter().map(|c| {
+        let limit = output_limit(m);
+        let mut total = 0usize;
+        let mut rows = Vec::with_capacity(codes.len());
+        for row in codes.iter().map(|c| {
             let mut s = String::from("[");
             let len = c.code.len();
             let first = c.firstlineno();
@@ -152,7 +155,13 @@ impl Disassembler {
             }
             s.push(']');
             s
-        });
+        }) {
+            total = total.saturating_add(row.len());
+            if total > limit {
+                return Err(DisError::OutputLimit { limit });
+            }
+            rows.push(row);
+        }
         lines_array(out, rows);
         Ok(())
     }
@@ -166,6 +175,7 @@ impl Disassembler {
     /// As [`Disassembler::dis`].
     pub fn instructions_json(&self, m: &Marshal<'_>, out: &mut String) -> Result<(), DisError> {
         let mut rows = Vec::new();
+        let (limit, mut total) = (output_limit(m), 0usize);
         for code in code_objects(m, visit_limit(m))? {
             let instrs = self.instructions(&code)?;
             let mut s = String::from("{");
@@ -186,6 +196,10 @@ impl Disassembler {
             key(&mut s, &mut first, "instructions");
             self.instruction_array(&mut s, &code, &instrs);
             s.push('}');
+            total = total.saturating_add(s.len());
+            if total > limit {
+                return Err(DisError::OutputLimit { limit });
+            }
             rows.push(s);
         }
         lines_array(out, rows);
@@ -326,6 +340,7 @@ impl Disassembler {
     pub fn attrs_json(&self, m: &Marshal<'_>, out: &mut String) -> Result<(), DisError> {
         let v = self.rules.version;
         let mut rows = Vec::new();
+        let (limit, mut total) = (output_limit(m), 0usize);
         for code in code_objects(m, visit_limit(m))? {
             let mut s = String::from("{");
             let mut first = true;
@@ -394,6 +409,10 @@ impl Disassembler {
                 j::hex(&mut s, code.exceptiontable);
             }
             s.push('}');
+            total = total.saturating_add(s.len());
+            if total > limit {
+                return Err(DisError::OutputLimit { limit });
+            }
             rows.push(s);
         }
         lines_array(out, rows);

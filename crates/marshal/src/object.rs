@@ -371,6 +371,9 @@ impl<'a> Marshal<'a> {
     #[must_use]
     pub fn code_preorder(&self, limit: usize) -> Vec<&CodeNode> {
         let mut out = Vec::new();
+        // The code objects among each co_consts tuple, found once per tuple:
+        // crafted files can share one huge tuple among many code objects.
+        let mut children: std::collections::HashMap<ObjId, Vec<ObjId>> = std::collections::HashMap::new();
         let mut stack = vec![self.root()];
         while let Some(id) = stack.pop() {
             if out.len() >= limit {
@@ -378,9 +381,11 @@ impl<'a> Marshal<'a> {
             }
             let Some(code) = self.code(id) else { continue };
             out.push(code);
-            if let Some(consts) = self.tuple(code.consts) {
-                stack.extend(consts.iter().rev().copied());
-            }
+            let tuple = self.resolve(code.consts);
+            let kids = children.entry(tuple).or_insert_with(|| {
+                self.tuple(tuple).unwrap_or(&[]).iter().copied().filter(|&c| self.code(c).is_some()).collect()
+            });
+            stack.extend(kids.iter().rev().copied());
         }
         out
     }

@@ -40,9 +40,12 @@ impl Default for ReprOptions {
     }
 }
 
-/// Nesting CPython's `repr` gets through before `RecursionError` (its
-/// default recursion limit; marshal allows 2000 levels).
-const MAX_REPR_DEPTH: usize = 990;
+/// Nesting of constants bytescope shows before giving up with
+/// [`ReprError::TooDeep`]. CPython's `repr` gets through about 990 levels
+/// (its recursion limit; marshal allows 2000); only crafted files nest
+/// constants this deep, and 200 levels keep the recursion within the 2 MiB
+/// stack a spawned thread gets, even in debug builds.
+const MAX_REPR_DEPTH: usize = 200;
 
 /// Appends CPython's `repr()` of the object `id` of `m`, as the version `m`
 /// was read as shows it.

@@ -120,6 +120,10 @@ pub fn set_order_by(
     let scheme = scheme(v);
     let mut table: Vec<Option<usize>> = vec![None; 8];
     let mut used = 0usize;
+    // Real sets probe a few slots per element; crafted ones whose hashes all
+    // collide probe past every earlier element (quadratic, in CPython too).
+    // Past this budget the marshal order is returned instead.
+    let mut budget = 64usize.saturating_mul(hashes.len()).saturating_add(4096);
     for (idx, &h) in hashes.iter().enumerate() {
         let mask = (table.len() - 1) as u64;
         let mut probe = Probe::new(scheme, h, mask);
@@ -128,6 +132,10 @@ pub fn set_order_by(
         // guards against any logic error without panicking.
         let mut slot = None;
         for _ in 0..(64 * table.len() + 64) {
+            if budget == 0 {
+                return (0..hashes.len()).collect();
+            }
+            budget -= 1;
             let s = probe.next_slot();
             match table.get(s).copied().flatten() {
                 None => {
