@@ -13,7 +13,9 @@ operand inside co_code.
 With --bless, also runs the debug CLI (`cargo build -p bytescope` first) as
 `bytescope dis NAME.pyc` inside tests/malformed/ and writes what it prints:
 NAME.err gets stderr (the one error line, or empty when the file is shown),
-NAME.out gets stdout for the files that are shown. Review the diff before
+NAME.out gets stdout for the files that are shown, and NAME.info.err what
+`bytescope info` prints where that differs from `dis` (output budgets are
+reached by one and not the other). Review the diff before
 committing: crates/cli/tests/malformed.rs compares against these files, and
 the cases this script lists as EXPECT_OK must exit 0 and print `<invalid`
 markers where the brief says.
@@ -80,18 +82,15 @@ EXPECT_OK = {
     "deep_functions",
     "ext_arg_jump_overflow_3.10",
     "exception_table_huge_offsets",
+    "shared_consts_amplification",
+    "positions_amplification_3.14",
+    "frozenset_hash_collisions",
 }
 
 # Cases where bytescope is known to be wrong (crates/cli/tests/malformed.rs
 # checks each in an #[ignore]d test): --bless leaves an empty NAME.err and no
-# NAME.out for them.
-KNOWN_BUGS = {
-    "exception_table_huge_offsets",
-    "amplified_const_repr",
-    "frozenset_hash_collisions",
-    "shared_consts_amplification",
-    "positions_amplification_3.14",
-}
+# NAME.out for them. (Empty now: the ones found so far are fixed.)
+KNOWN_BUGS = set()
 
 # Replaces a code object's field with bytes that the interpreter builds with
 # code.replace(); runs inside the interpreter (3.8+).
@@ -386,7 +385,14 @@ def main():
         (OUT / (name + ".err")).write_text(err)
         if r.returncode == 0:
             (OUT / (name + ".out")).write_bytes(r.stdout)
+        # `info` usually fails the same way; where it does not, NAME.info.err.
+        ri = subprocess.run([str(exe), "info", name + ".pyc"], cwd=OUT, capture_output=True, timeout=60)
+        info_err = ri.stderr.decode("utf-8", "replace")
+        if info_err != err:
+            (OUT / (name + ".info.err")).write_text(info_err)
         print("%-34s %s" % (name, err.strip() or "(exit 0, listing)"))
+        if info_err != err:
+            print("%-34s info: %s" % ("", info_err.strip() or "(exit 0)"))
 
 
 if __name__ == "__main__":
