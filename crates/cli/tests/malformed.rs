@@ -120,12 +120,11 @@ fn check_file(
             problems
                 .push(format!("{cmd} {file}: stderr\n  got:  {:?}\n  want: {:?}", r.stderr, expected_err));
         }
-        if cmd == "dis" {
-            if let Some(out) = expected_out {
-                if r.stdout != out {
-                    problems.push(format!("dis {file}: stdout differs from {name}.out"));
-                }
-            }
+        if cmd == "dis"
+            && let Some(out) = expected_out
+            && r.stdout != out
+        {
+            problems.push(format!("dis {file}: stdout differs from {name}.out"));
         }
         if r.elapsed > Duration::from_secs(5) {
             problems.push(format!("{cmd} {file}: took {:?}", r.elapsed));

@@ -235,11 +235,11 @@ pub fn findlinestarts(
             let mut out = Vec::new();
             let mut last: Option<i64> = None;
             for r in co_lines(v, code_len, firstlineno, table) {
-                if let Some(line) = r.line {
-                    if last != Some(line) {
-                        out.push((r.start, Some(line)));
-                        last = Some(line);
-                    }
+                if let Some(line) = r.line
+                    && last != Some(line)
+                {
+                    out.push((r.start, Some(line)));
+                    last = Some(line);
                 }
             }
             out
@@ -445,11 +445,11 @@ fn location_linestarts(v: PythonVersion, firstlineno: i32, table: &[u8]) -> Vec<
             if merge { (raw != -1).then_some(i64::from(raw)) } else { (raw >= 0).then_some(i64::from(raw)) };
         if every_range {
             out.push((start as u32, value));
-        } else if let Some(l) = value {
-            if last_yielded != Some(l) {
-                out.push((start as u32, Some(l)));
-                last_yielded = Some(l);
-            }
+        } else if let Some(l) = value
+            && last_yielded != Some(l)
+        {
+            out.push((start as u32, Some(l)));
+            last_yielded = Some(l);
         }
     }
     out
@@ -527,11 +527,12 @@ fn decimal_width(x: i64) -> usize {
 /// Appends a range, merging it into the previous one when contiguous with an
 /// equal line.
 fn push_merged(out: &mut Vec<LineRange>, start: u32, end: u32, line: Option<i64>) {
-    if let Some(prev) = out.last_mut() {
-        if prev.end == start && prev.line == line {
-            prev.end = end;
-            return;
-        }
+    if let Some(prev) = out.last_mut()
+        && prev.end == start
+        && prev.line == line
+    {
+        prev.end = end;
+        return;
     }
     out.push(LineRange { start, end, line });
 }
@@ -730,13 +731,13 @@ pub enum LineTableError {
 pub fn check_line_table(v: PythonVersion, table: &[u8]) -> Result<(), LineTableError> {
     match LineTableFormat::for_version(v) {
         LineTableFormat::Lnotab { .. } => {
-            if table.len() % 2 != 0 {
+            if !table.len().is_multiple_of(2) {
                 return Err(LineTableError::OddLength { len: table.len() });
             }
             Ok(())
         }
         LineTableFormat::Pep626 => {
-            if table.len() % 2 != 0 {
+            if !table.len().is_multiple_of(2) {
                 return Err(LineTableError::OddLength { len: table.len() });
             }
             let last_nonempty = table.chunks_exact(2).rposition(|p| p[0] != 0);

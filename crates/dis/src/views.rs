@@ -47,6 +47,32 @@ impl TableKind {
     }
 }
 
+/// The rows of a per-code-object JSON view, kept within the output budget.
+struct Rows {
+    rows: Vec<String>,
+    total: usize,
+    limit: usize,
+}
+
+impl Rows {
+    fn new(m: &Marshal<'_>) -> Self {
+        Rows { rows: Vec::new(), total: 0, limit: output_limit(m) }
+    }
+
+    fn push(&mut self, row: String) -> Result<(), DisError> {
+        self.total = self.total.saturating_add(row.len());
+        if self.total > self.limit {
+            return Err(DisError::OutputLimit { limit: self.limit });
+        }
+        self.rows.push(row);
+        Ok(())
+    }
+
+    fn write(self, out: &mut String) {
+        lines_array(out, self.rows);
+    }
+}
+
 /// Writes `[`, one line per item, `]` and a newline: the layout of every
 /// per-code-object JSON view.
 fn lines_array(out: &mut String, items: impl IntoIterator<Item = String>) {
@@ -96,9 +122,7 @@ impl Disassembler {
             });
         }
         let codes = code_objects(m, visit_limit(m))?;
-        let limit = output_limit(m);
-        let mut total = 0usize;
-        let mut rows = Vec::with_capacity(codes.len());
+        let mut rows = Rows::new(m);
         for row in codes.iter().map(|c| {
             let mut s = String::from("[");
             let len = c.code.len();
@@ -156,13 +180,9 @@ impl Disassembler {
             s.push(']');
             s
         }) {
-            total = total.saturating_add(row.len());
-            if total > limit {
-                return Err(DisError::OutputLimit { limit });
-            }
-            rows.push(row);
+            rows.push(row)?;
         }
-        lines_array(out, rows);
+        rows.write(out);
         Ok(())
     }
 
@@ -174,8 +194,7 @@ impl Disassembler {
     /// # Errors
     /// As [`Disassembler::dis`].
     pub fn instructions_json(&self, m: &Marshal<'_>, out: &mut String) -> Result<(), DisError> {
-        let mut rows = Vec::new();
-        let (limit, mut total) = (output_limit(m), 0usize);
+        let mut rows = Rows::new(m);
         for code in code_objects(m, visit_limit(m))? {
             let instrs = self.instructions(&code)?;
             let mut s = String::from("{");
@@ -196,13 +215,9 @@ impl Disassembler {
             key(&mut s, &mut first, "instructions");
             self.instruction_array(&mut s, &code, &instrs);
             s.push('}');
-            total = total.saturating_add(s.len());
-            if total > limit {
-                return Err(DisError::OutputLimit { limit });
-            }
-            rows.push(s);
+            rows.push(s)?;
         }
-        lines_array(out, rows);
+        rows.write(out);
         Ok(())
     }
 
@@ -339,8 +354,7 @@ impl Disassembler {
     /// A malformed code object.
     pub fn attrs_json(&self, m: &Marshal<'_>, out: &mut String) -> Result<(), DisError> {
         let v = self.rules.version;
-        let mut rows = Vec::new();
-        let (limit, mut total) = (output_limit(m), 0usize);
+        let mut rows = Rows::new(m);
         for code in code_objects(m, visit_limit(m))? {
             let mut s = String::from("{");
             let mut first = true;
@@ -409,13 +423,9 @@ impl Disassembler {
                 j::hex(&mut s, code.exceptiontable);
             }
             s.push('}');
-            total = total.saturating_add(s.len());
-            if total > limit {
-                return Err(DisError::OutputLimit { limit });
-            }
-            rows.push(s);
+            rows.push(s)?;
         }
-        lines_array(out, rows);
+        rows.write(out);
         Ok(())
     }
 }

@@ -287,7 +287,7 @@ mod table_tests {
     fn tables_are_inversion_lists() {
         for minor in 0..=15u8 {
             let t = printable::table_for_minor(minor);
-            assert!(t.len() % 2 == 0 && t.windows(2).all(|w| w[0] < w[1]), "3.{minor}");
+            assert!(t.len().is_multiple_of(2) && t.windows(2).all(|w| w[0] < w[1]), "3.{minor}");
             let v = PythonVersion::new(3, minor);
             assert!(is_printable(u32::from(b' '), v) && is_printable(u32::from(b'~'), v));
             assert!(!is_printable(0x7F, v) && !is_printable(0xA0, v) && !is_printable(0xD800, v));
