@@ -267,8 +267,7 @@ impl<'c, 'm, 'a> Decoder<'c, 'm, 'a> {
         special: &'c Special,
         repr: ReprOptions,
     ) -> Self {
-        let (locals, frees): (Vec<&str>, Vec<&str>) = if rules.version >= bytescope_pyc::PythonVersion::PY311
-        {
+        let (locals, frees): (Vec<&str>, Vec<&str>) = if rules.localsplus {
             let lp: Vec<&str> = code.localsplus.iter().map(|(n, _)| n.as_ref()).collect();
             (lp.clone(), lp)
         } else {

@@ -9,7 +9,6 @@ use bytescope_code::Code;
 use bytescope_code::exceptions::{ExceptionEntry, parse_exception_table};
 use bytescope_code::lines::{LineStarts, PositionRange, Positions, linestarts, position_ranges};
 use bytescope_opcodes::OpcodeTable;
-use bytescope_pyc::PythonVersion;
 use bytescope_pyrepr::{ReprError, ReprOptions};
 
 use crate::instr::{Decoder, Instruction, Raw, ReprCache, jump_targets};
@@ -53,7 +52,7 @@ impl<'c, 'm, 'a> Prepared<'c, 'm, 'a> {
         let dec = Decoder::new(code, table, rules, special, repr);
         let raws = dec.unpack();
         let code_len = code.code.len();
-        let exceptions = if v >= PythonVersion::PY311 {
+        let exceptions = if rules.localsplus {
             // Lenient like `dis._parse_exception_table` (a cut-off entry ends
             // the table); only varints beyond 64 bits fail, and then no
             // entries are shown.
@@ -118,7 +117,7 @@ impl<'c, 'm, 'a> Prepared<'c, 'm, 'a> {
         self.positions.get_or_init(|| {
             let v = self.dec.rules.version;
             let code = self.dec.code;
-            if v >= PythonVersion::PY311 {
+            if self.dec.rules.localsplus {
                 position_ranges(v, code.code.len(), code.firstlineno(), code.linetable)
             } else {
                 Vec::new()
@@ -128,7 +127,7 @@ impl<'c, 'm, 'a> Prepared<'c, 'm, 'a> {
 
     /// Positions of the code unit at byte `offset` (all `None` past the table).
     pub(crate) fn positions_at(&self, offset: u32) -> Option<Positions> {
-        if self.dec.rules.version < PythonVersion::PY311 {
+        if !self.dec.rules.localsplus {
             return None;
         }
         let ranges = self.position_ranges();

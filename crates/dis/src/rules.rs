@@ -104,6 +104,17 @@ pub struct Rules {
     pub code_info_posonly: bool,
     /// CALL_FUNCTION-style `hasnargs` ops describe their argument (3.4–3.5).
     pub nargs_argrepr: bool,
+    /// Local and cell operands index `localsplusnames`, and code objects
+    /// carry a location table and an exception table (3.11+).
+    pub localsplus: bool,
+    /// `dis.Instruction` has `positions` (3.11+).
+    pub instruction_positions: bool,
+    /// `dis.Instruction` has 3.13's fields (`start_offset`, boolean
+    /// `starts_line`, `line_number`, `label`, `cache_info`).
+    pub instruction_fields_313: bool,
+    /// The line table attribute's name: `co_lnotab` up to 3.9,
+    /// `co_linetable` from 3.10.
+    pub linetable_attr: &'static str,
 }
 
 impl Rules {
@@ -162,6 +173,10 @@ impl Rules {
             has_show_positions: v >= V::PY314,
             code_info_posonly: v >= V::PY38,
             nargs_argrepr: v >= V::PY34 && v < V::PY36,
+            localsplus: v >= V::PY311,
+            instruction_positions: v >= V::PY311,
+            instruction_fields_313: v >= V::PY313,
+            linetable_attr: if v >= V::PY310 { "co_linetable" } else { "co_lnotab" },
         }
     }
 }

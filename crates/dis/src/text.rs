@@ -147,37 +147,17 @@ impl Prepared<'_, '_, '_> {
             if lw > 0 && starts_line.is_some() && raw.offset > 0 {
                 out.push(b'\n');
             }
-            let start = out.len();
-            let mut b = LineBuf::new(out);
-            if lw > 0 {
-                match starts_line {
-                    Some(l) => b.int(l.unwrap_or(0), lw),
-                    None => b.spaces(lw),
-                }
-                b.str(" ");
+            let line = ClassicLine {
+                lineno: starts_line.map(|l| l.unwrap_or(0)),
+                target: self.mark(raw.offset) != 0,
+                offset: raw.offset,
+                opname: self.opname(raw.op),
+                arg: raw.arg,
+            };
+            if let Err(e) = line.write(out, lw, ow, |o| self.paren_argrepr(o, &arg)) {
+                out.truncate(before);
+                return Err(Stop::Repr(e));
             }
-            // "   " (the unused `-->` column of `mark_as_current`), the
-            // jump-target marker, then the offset.
-            b.str(if self.mark(raw.offset) != 0 { "    >> " } else { "       " });
-            b.int(i64::from(raw.offset), ow);
-            b.str(" ");
-            let opname = self.opname(raw.op);
-            if let Some(a) = raw.arg {
-                b.left(opname, OPNAME_WIDTH);
-                b.str(" ");
-                b.int(a, OPARG_WIDTH);
-                b.finish();
-                if let Err(e) = self.paren_argrepr(out, &arg) {
-                    out.truncate(before);
-                    return Err(Stop::Repr(e));
-                }
-            } else {
-                // The padding would be stripped.
-                b.str(opname);
-                b.finish();
-            }
-            rstrip_from(out, start);
-            out.push(b'\n');
             if opts.show_caches && raw.caches > 0 {
                 self.classic_caches(out, raw, lw, ow);
             }
@@ -216,7 +196,21 @@ impl Prepared<'_, '_, '_> {
                 } else {
                     String::new()
                 };
-                classic_line(out, lw, None, false, offset as u32, "CACHE", Some(0), &text, ow);
+                let line = ClassicLine {
+                    lineno: None,
+                    target: false,
+                    offset: offset as u32,
+                    opname: "CACHE",
+                    arg: Some(0),
+                };
+                let _ = line.write(out, lw, ow, |o| {
+                    if !text.is_empty() {
+                        o.extend_from_slice(b" (");
+                        o.extend_from_slice(text.as_bytes());
+                        o.push(b')');
+                    }
+                    Ok(())
+                });
             }
         }
     }
@@ -347,49 +341,53 @@ fn le_uint(data: &[u8]) -> String {
     v.to_string()
 }
 
-/// One `Instruction._disassemble` line (3.4–3.12).
-#[allow(clippy::too_many_arguments)]
-fn classic_line(
-    out: &mut Vec<u8>,
-    lw: usize,
+/// What one `Instruction._disassemble` line (3.4–3.12) shows.
+struct ClassicLine {
     lineno: Option<i64>,
     target: bool,
     offset: u32,
-    opname: &str,
+    opname: &'static str,
     arg: Option<i64>,
-    argrepr: &str,
-    ow: usize,
-) {
-    let start = out.len();
-    let mut b = LineBuf::new(out);
-    if lw > 0 {
-        match lineno {
-            Some(l) => b.int(l, lw),
-            None => b.spaces(lw),
+}
+
+impl ClassicLine {
+    /// Writes the line; `argrepr` appends ` (text)` when there is text.
+    fn write(
+        &self,
+        out: &mut Vec<u8>,
+        lw: usize,
+        ow: usize,
+        argrepr: impl FnOnce(&mut Vec<u8>) -> Result<(), ReprError>,
+    ) -> Result<(), ReprError> {
+        let start = out.len();
+        let mut b = LineBuf::new(out);
+        if lw > 0 {
+            match self.lineno {
+                Some(l) => b.int(l, lw),
+                None => b.spaces(lw),
+            }
+            b.str(" ");
         }
+        // "   " (the unused `-->` column of `mark_as_current`), the
+        // jump-target marker, then the offset.
+        b.str(if self.target { "    >> " } else { "       " });
+        b.int(i64::from(self.offset), ow);
         b.str(" ");
-    }
-    // "   " (the unused `-->` column of `mark_as_current`), the jump-target
-    // marker, then the offset.
-    b.str(if target { "    >> " } else { "       " });
-    b.int(i64::from(offset), ow);
-    b.str(" ");
-    if let Some(a) = arg {
-        b.left(opname, OPNAME_WIDTH);
-        b.str(" ");
-        b.int(a, OPARG_WIDTH);
-        if !argrepr.is_empty() {
-            b.str(" (");
-            b.str(argrepr);
-            b.str(")");
+        if let Some(a) = self.arg {
+            b.left(self.opname, OPNAME_WIDTH);
+            b.str(" ");
+            b.int(a, OPARG_WIDTH);
+            b.finish();
+            argrepr(out)?;
+        } else {
+            // The padding would be stripped.
+            b.str(self.opname);
+            b.finish();
         }
-    } else {
-        // The padding would be stripped.
-        b.str(opname);
+        rstrip_from(out, start);
+        out.push(b'\n');
+        Ok(())
     }
-    b.finish();
-    rstrip_from(out, start);
-    out.push(b'\n');
 }
 
 /// Python's `rstrip()` of the line written after `start`. Only spaces can

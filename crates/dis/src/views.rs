@@ -3,7 +3,7 @@
 
 use bytescope_code::lines::{Positions, co_lines, co_positions, findlinestarts};
 use bytescope_code::{Code, code_objects};
-use bytescope_marshal::{Marshal, ObjId, Value, long_to_i64};
+use bytescope_marshal::{CodeLayout, Marshal, ObjId, Value, long_to_i64};
 use bytescope_pyc::PythonVersion;
 use bytescope_pyrepr::{ReprOptions, repr_object, repr_str};
 
@@ -223,8 +223,7 @@ impl Disassembler {
 
     /// The JSON array of `instrs` (`get_instructions`), as CPython's fields.
     fn instruction_array(&self, s: &mut String, code: &Code<'_, '_>, instrs: &[Instruction]) {
-        let v = self.rules.version;
-        let new = v >= PythonVersion::PY313;
+        let new = self.rules.instruction_fields_313;
         s.push('[');
         for (i, ins) in instrs.iter().enumerate() {
             if i > 0 {
@@ -259,7 +258,7 @@ impl Disassembler {
                 key(s, &mut first, "is_jump_target");
                 j::boolean(s, ins.is_jump_target);
             }
-            if v >= PythonVersion::PY311 {
+            if self.rules.instruction_positions {
                 key(s, &mut first, "positions");
                 match ins.positions {
                     Some(p) => positions_json(s, p),
@@ -353,7 +352,6 @@ impl Disassembler {
     /// # Errors
     /// A malformed code object.
     pub fn attrs_json(&self, m: &Marshal<'_>, out: &mut String) -> Result<(), DisError> {
-        let v = self.rules.version;
         let mut rows = Rows::new(m);
         for code in code_objects(m, visit_limit(m))? {
             let mut s = String::from("{");
@@ -361,11 +359,12 @@ impl Disassembler {
             let raw = code.raw();
             key(&mut s, &mut first, "co_argcount");
             j::int(&mut s, i64::from(raw.argcount));
-            if v >= PythonVersion::PY38 {
+            // Which attributes exist follows the marshalled layout.
+            if raw.layout >= CodeLayout::Py38 {
                 key(&mut s, &mut first, "co_posonlyargcount");
                 j::int(&mut s, i64::from(raw.posonlyargcount));
             }
-            if v >= PythonVersion::PY30 {
+            if raw.layout >= CodeLayout::Py30 {
                 key(&mut s, &mut first, "co_kwonlyargcount");
                 j::int(&mut s, i64::from(raw.kwonlyargcount));
             }
@@ -416,9 +415,9 @@ impl Disassembler {
             }
             key(&mut s, &mut first, "co_firstlineno");
             j::int(&mut s, i64::from(raw.firstlineno));
-            key(&mut s, &mut first, if v >= PythonVersion::PY310 { "co_linetable" } else { "co_lnotab" });
+            key(&mut s, &mut first, self.rules.linetable_attr);
             j::hex(&mut s, code.linetable);
-            if v >= PythonVersion::PY311 {
+            if raw.exceptiontable.is_some() {
                 key(&mut s, &mut first, "co_exceptiontable");
                 j::hex(&mut s, code.exceptiontable);
             }
