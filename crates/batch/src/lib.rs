@@ -17,7 +17,8 @@
 //!
 //! Items are read and handed to the work function on a rayon pool (each
 //! worker thread gets an 8 MiB stack); the results come back to the caller's
-//! sink on the calling thread strictly in input order. At most
+//! sink on the calling thread strictly in input order. With one job, or a
+//! single item, the calling thread does everything itself. At most
 //! [`Options::window`] items are in flight or waiting to be delivered, so
 //! memory stays bounded however many files there are.
 //!
@@ -173,24 +174,21 @@ where
     let mut items = Items::new(inputs, opts.limits);
     let first = items.next();
     let second = items.next();
-    if second.is_none() {
-        // One item (the common `bytescope dis FILE`): no pool, one thread
-        // with the same stack a worker would have.
-        if let Some(item) = first {
-            let (source, result) = std::thread::scope(|s| {
-                std::thread::Builder::new()
-                    .stack_size(WORKER_STACK)
-                    .name("bytescope-worker".to_owned())
-                    .spawn_scoped(s, || process(item, &opts.limits, &work))
-                    .map(|h| h.join())
-            })
-            .map_err(BatchError::Thread)?
-            .map_err(|p| BatchError::Thread(io::Error::other(panic_message(&*p))))?;
-            let _ = sink(source, result);
+    let single = second.is_none();
+    let mut items = first.into_iter().chain(second).chain(items);
+    if opts.jobs == 1 || single {
+        // One job (or one item): no pool and no hand-over between threads;
+        // the calling thread does the work. Decoding is iterative and every
+        // recursion in it is depth-capped, so any thread's stack will do
+        // (the malformed corpus runs in 256 KiB).
+        for item in items {
+            let (source, result) = process(item, &opts.limits, &work);
+            if sink(source, result).is_break() {
+                break;
+            }
         }
         return Ok(());
     }
-    let mut items = first.into_iter().chain(second).chain(items);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(opts.jobs)
         .stack_size(WORKER_STACK)

@@ -381,6 +381,12 @@ impl LineStarts {
     }
 
     /// The `(offset, line)` pairs in offset order.
+    #[must_use]
+    pub fn as_slice(&self) -> &[(u32, Option<i64>)] {
+        &self.starts
+    }
+
+    /// The `(offset, line)` pairs in offset order.
     pub fn iter(&self) -> impl Iterator<Item = (u32, Option<i64>)> + '_ {
         self.starts.iter().copied()
     }

@@ -5,13 +5,13 @@ use std::collections::BTreeMap;
 use bytescope_code::Code;
 use bytescope_code::lines::Positions;
 use bytescope_marshal::ObjId;
-use bytescope_opcodes::{ArgFlags, OpcodeTable};
+use bytescope_opcodes::OpcodeTable;
 use std::io::Write as _;
 
 use bytescope_pyrepr::{ReprError, ReprOptions, repr_object};
 
-use crate::rules::{Backward, NullMarker, Rules};
-use crate::special::Special;
+use crate::plan::{ArgKind, JumpStyle, NameMarker, OpPlan};
+use crate::rules::{NullMarker, Rules};
 
 /// One decoded instruction, with its argument resolved as that version's
 /// `dis` resolves it.
@@ -134,7 +134,8 @@ pub(crate) struct Decoder<'c, 'm, 'a> {
     pub code: &'c Code<'m, 'a>,
     pub table: &'static OpcodeTable,
     pub rules: &'c Rules,
-    pub special: &'c Special,
+    /// What each opcode byte means (see [`crate::plan`]).
+    pub plans: &'c [OpPlan; 256],
     pub repr: ReprOptions,
     /// Names LOCAL-kind operands index: `co_varnames` ≤3.10, localsplus 3.11+.
     pub locals: Vec<&'c str>,
@@ -264,7 +265,7 @@ impl<'c, 'm, 'a> Decoder<'c, 'm, 'a> {
         code: &'c Code<'m, 'a>,
         table: &'static OpcodeTable,
         rules: &'c Rules,
-        special: &'c Special,
+        plans: &'c [OpPlan; 256],
         repr: ReprOptions,
     ) -> Self {
         let (locals, frees): (Vec<&str>, Vec<&str>) = if rules.localsplus {
@@ -276,7 +277,7 @@ impl<'c, 'm, 'a> Decoder<'c, 'm, 'a> {
                 code.cellvars.iter().chain(&code.freevars).map(AsRef::as_ref).collect(),
             )
         };
-        Decoder { code, table, rules, special, repr, locals, frees }
+        Decoder { code, table, rules, plans, repr, locals, frees }
     }
 
     /// The analysis view of `raw`.
@@ -303,29 +304,30 @@ impl<'c> Decoder<'c, '_, '_> {
 
     fn unpack_wordcode(&self) -> Vec<Raw> {
         let code = self.code.code;
-        let t = self.table;
+        let plans = self.plans;
         let r = self.rules;
-        let ext_op = t.extended_arg;
         let mut out = Vec::with_capacity(code.len() / 2);
         // Python ints are unbounded; i128 with saturation covers every
         // real file and keeps crafted EXTENDED_ARG chains finite.
         let mut ext: i128 = 0;
-        let mut caches = 0u8;
         let mut ext_count = 0u32;
+        let mut skip = 0u8;
         let mut i = 0usize;
-        while i + 1 < code.len() {
-            if caches > 0 {
-                caches -= 1;
-                i += 2;
+        for unit in code.chunks_exact(2) {
+            let offset = i as u32;
+            i += 2;
+            if skip > 0 {
+                // An inline cache unit: not an instruction, no EXTENDED_ARG
+                // effect.
+                skip -= 1;
                 continue;
             }
-            let op = code[i];
-            let deop = t.op(op).deopt;
-            let dinfo = t.op(deop);
-            caches = dinfo.cache_entries;
-            let arg = if dinfo.has_arg {
-                let a = i128::from(code[i + 1]) | ext;
-                ext = if deop == ext_op { a.saturating_mul(256) } else { 0 };
+            let (op, byte) = (unit[0], unit[1]);
+            let p = &plans[usize::from(op)];
+            skip = p.caches;
+            let arg = if p.has_arg {
+                let a = i128::from(byte) | ext;
+                ext = if p.is_ext { a.saturating_mul(256) } else { 0 };
                 // 3.11+: "the oparg is stored as a signed integer" — one
                 // subtraction of 2**32, exactly as dis does it.
                 if r.ext_wrap_i32 && ext >= 1 << 31 {
@@ -338,35 +340,30 @@ impl<'c> Decoder<'c, '_, '_> {
                 }
                 None
             };
-            let offset = i as u32;
-            let start = if deop == ext_op { offset } else { offset - 2 * ext_count };
-            if deop == ext_op {
-                ext_count += 1;
-            } else {
-                ext_count = 0;
-            }
-            out.push(Raw { offset, start_offset: start, op, deop, size: 2, arg, caches });
-            i += 2;
+            let start = if p.is_ext { offset } else { offset - 2 * ext_count };
+            ext_count = if p.is_ext { ext_count + 1 } else { 0 };
+            out.push(Raw { offset, start_offset: start, op, deop: p.deop, size: 2, arg, caches: p.caches });
         }
         out
     }
 
     fn unpack_bytecode(&self) -> Vec<Raw> {
         let code = self.code.code;
-        let t = self.table;
+        let plans = self.plans;
         let mut out = Vec::with_capacity(code.len() / 2);
         let mut ext: i64 = 0;
         let mut i = 0usize;
         while i < code.len() {
             let op = code[i];
             let offset = i as u32;
-            let (arg, size) = if op >= t.have_argument {
+            let p = &plans[usize::from(op)];
+            let (arg, size) = if p.has_arg {
                 // A truncated final argument reads as zero bytes (CPython
                 // would raise IndexError).
                 let lo = i64::from(code.get(i + 1).copied().unwrap_or(0));
                 let hi = i64::from(code.get(i + 2).copied().unwrap_or(0));
                 let a = lo.saturating_add(hi * 256).saturating_add(ext);
-                ext = if op == t.extended_arg { a.saturating_mul(65536) } else { 0 };
+                ext = if p.is_ext { a.saturating_mul(65536) } else { 0 };
                 (Some(a), 3u8)
             } else {
                 (None, 1u8)
@@ -377,46 +374,24 @@ impl<'c> Decoder<'c, '_, '_> {
         out
     }
 
-    fn is_backward(&self, deop: u8) -> bool {
-        let name = self.table.op(deop).name;
-        match self.rules.backward {
-            Backward::None => false,
-            Backward::NameContains => name.contains("JUMP_BACKWARD"),
-            Backward::Names(list) => list.contains(&name),
-        }
-    }
-
     /// The jump target of `raw` in bytes (`_get_jump_target` / `findlabels`).
     pub fn jump_target(&self, raw: &Raw) -> Option<i64> {
         let arg = raw.arg?;
-        let flags = self.table.op(raw.deop).flags;
+        let ArgKind::Jump { abs, backward, .. } = self.plans[usize::from(raw.op)].kind else {
+            return None;
+        };
         let unit = if self.rules.jump_in_units { 2 } else { 1 };
-        if flags.has(ArgFlags::JREL) {
-            // Crafted EXTENDED_ARG chains saturate at the i64 limits; keep
-            // the arithmetic saturating too.
-            let signed = if self.is_backward(raw.deop) { arg.saturating_neg() } else { arg };
-            let mut t =
-                (i64::from(raw.offset) + i64::from(raw.size)).saturating_add(signed.saturating_mul(unit));
-            if self.rules.jump_skips_caches {
-                t = t.saturating_add(2 * i64::from(raw.caches));
-            }
-            Some(t)
-        } else if flags.has(ArgFlags::JABS) {
-            Some(arg.saturating_mul(unit))
-        } else {
-            None
+        if abs {
+            return Some(arg.saturating_mul(unit));
         }
-    }
-
-    fn name_in<'l, S: AsRef<str>>(
-        list: &'l [S],
-        i: i64,
-        what: &'static str,
-    ) -> Result<&'l str, Arg<'static>> {
-        match py_index(list.len(), i) {
-            Some(j) => Ok(list[j].as_ref()),
-            None => Err(Arg::Invalid { what, index: i }),
+        // Crafted EXTENDED_ARG chains saturate at the i64 limits; keep the
+        // arithmetic saturating too.
+        let signed = if backward { arg.saturating_neg() } else { arg };
+        let mut t = (i64::from(raw.offset) + i64::from(raw.size)).saturating_add(signed.saturating_mul(unit));
+        if self.rules.jump_skips_caches {
+            t = t.saturating_add(2 * i64::from(raw.caches));
         }
+        Some(t)
     }
 
     /// `list[i]` of a borrowed name list, keeping the names' lifetime.
@@ -424,133 +399,95 @@ impl<'c> Decoder<'c, '_, '_> {
         py_index(list.len(), i).map(|j| list[j]).ok_or(i)
     }
 
-    fn entry(
-        list: &'static [&'static str],
-        i: i64,
-        what: &'static str,
-    ) -> Result<&'static str, Arg<'static>> {
+    fn entry(list: &'static [&'static str], i: i64, what: &'static str) -> Arg<'static> {
         match py_index(list.len(), i) {
-            Some(j) => Ok(list[j]),
-            None => Err(Arg::Invalid { what, index: i }),
+            Some(j) => Arg::Text(list[j]),
+            None => Arg::Invalid { what, index: i },
         }
     }
 
     /// Resolves the argument of `raw` as that version's `dis` does
     /// (`ArgResolver.get_argval_argrepr` and its predecessors), without
     /// allocating.
-    #[allow(clippy::too_many_lines)]
     pub fn resolve(&self, raw: &Raw, labels: &BTreeMap<i64, u32>) -> Arg<'c> {
         let Some(arg) = raw.arg else { return Arg::None };
-        let t = self.table;
         let r = self.rules;
-        let s = self.special;
-        let deop = raw.deop;
-        let flags = t.op(deop).flags;
-        let is = |o: Option<u8>| o == Some(deop);
-        let lift = |e: Arg<'static>| -> Arg<'c> { e };
-        if flags.has(ArgFlags::CONST) {
-            if r.only_load_const_resolves && !is(s.LOAD_CONST) {
-                return Arg::Unknown;
-            }
-            return match py_index(self.code.consts.len(), arg) {
+        match self.plans[usize::from(raw.op)].kind {
+            ArgKind::Plain => Arg::Plain,
+            ArgKind::Unknown => Arg::Unknown,
+            ArgKind::Const => match py_index(self.code.consts.len(), arg) {
                 Some(j) => Arg::Const(j),
                 None => Arg::Invalid { what: "const index", index: arg },
-            };
-        }
-        if flags.has(ArgFlags::NAME) {
-            let (shift, marker) = if r.null_marker.is_some() && is(s.LOAD_GLOBAL) {
-                (1, "NULL")
-            } else if r.attr_null_bit && is(s.LOAD_ATTR) {
-                (1, "NULL|self")
-            } else if is(s.LOAD_SUPER_ATTR) {
-                (2, "NULL|self")
-            } else if r.import_name_flags && is(s.IMPORT_NAME) {
-                (2, "")
-            } else {
-                (0, "")
-            };
-            let name = match Self::name_in(&self.code.names, arg.div_euclid(1 << shift), "name index") {
-                Ok(n) => n,
-                Err(e) => return lift(e),
-            };
-            let (mut prefix, mut suffix) = ("", "");
-            if !name.is_empty() {
-                if marker.is_empty() && shift == 2 {
-                    // 3.15 IMPORT_NAME: lazy/eager bits.
-                    if arg & 1 != 0 {
-                        suffix = " + lazy";
-                    } else if arg & 2 != 0 {
-                        suffix = " + eager";
-                    }
-                } else if !marker.is_empty() && arg & 1 != 0 {
-                    match (r.null_marker, marker) {
-                        (Some(NullMarker::Prefix), "NULL") => prefix = "NULL + ",
-                        (Some(NullMarker::Prefix), _) => prefix = "NULL|self + ",
-                        (_, "NULL") => suffix = " + NULL",
-                        _ => suffix = " + NULL|self",
+            },
+            ArgKind::Name { shift, marker } => {
+                let index = arg.div_euclid(1 << shift);
+                let Some(j) = py_index(self.code.names.len(), index) else {
+                    return Arg::Invalid { what: "name index", index };
+                };
+                let name: &'c str = self.code.names[j].as_ref();
+                let (mut prefix, mut suffix) = ("", "");
+                if !name.is_empty() {
+                    match marker {
+                        NameMarker::None => {}
+                        NameMarker::ImportFlags => {
+                            if arg & 1 != 0 {
+                                suffix = " + lazy";
+                            } else if arg & 2 != 0 {
+                                suffix = " + eager";
+                            }
+                        }
+                        NameMarker::Null(NullMarker::Prefix) if arg & 1 != 0 => prefix = "NULL + ",
+                        NameMarker::NullSelf(NullMarker::Prefix) if arg & 1 != 0 => prefix = "NULL|self + ",
+                        NameMarker::Null(_) if arg & 1 != 0 => suffix = " + NULL",
+                        NameMarker::NullSelf(_) if arg & 1 != 0 => suffix = " + NULL|self",
+                        NameMarker::Null(_) | NameMarker::NullSelf(_) => {}
                     }
                 }
+                Arg::Name { name, prefix, suffix }
             }
-            return Arg::Name { name, prefix, suffix };
-        }
-        if flags.has(ArgFlags::JREL) || flags.has(ArgFlags::JABS) {
-            let target = self.jump_target(raw).unwrap_or(arg);
-            let text = if flags.has(ArgFlags::JABS) && !r.jabs_argrepr {
-                JumpText::Hidden
-            } else if r.layout == crate::rules::Layout::Py313 {
-                let prep = if r.from_ops.contains(&t.op(deop).name) { "from" } else { "to" };
-                JumpText::Label(prep, labels.get(&target).copied())
-            } else {
-                JumpText::Offset
-            };
-            return Arg::Jump { target, text };
-        }
-        if s.is_paired_local(deop) {
-            return Arg::Pair(Self::pick(&self.locals, arg >> 4), Self::pick(&self.locals, arg & 15));
-        }
-        let result = if flags.has(ArgFlags::LOCAL) {
-            Self::pick(&self.locals, arg)
-                .map(Arg::Local)
-                .map_err(|index| Arg::Invalid { what: "local index", index })
-        } else if flags.has(ArgFlags::FREE) {
-            Self::pick(&self.frees, arg)
-                .map(Arg::Local)
-                .map_err(|index| Arg::Invalid { what: "free index", index })
-        } else if flags.has(ArgFlags::COMPARE) {
-            Self::entry(t.cmp_op, arg >> r.compare_shift, "comparison")
-                .map(|op| Arg::Compare { op, boolean: r.compare_bool_bit && arg & 16 != 0 })
-        } else if is(s.FORMAT_VALUE) {
-            Ok(Arg::FormatValue((arg & 3) as u8, arg & 4 != 0))
-        } else if is(s.CONVERT_VALUE) {
-            match py_index(4, arg) {
-                Some(j) => Ok(Arg::Converter(j as u8)),
-                None => Err(Arg::Invalid { what: "conversion", index: arg }),
+            ArgKind::Jump { text, .. } => {
+                let target = self.jump_target(raw).unwrap_or(arg);
+                let text = match text {
+                    JumpStyle::Hidden => JumpText::Hidden,
+                    JumpStyle::Offset => JumpText::Offset,
+                    JumpStyle::Label(prep) => JumpText::Label(prep, labels.get(&target).copied()),
+                };
+                Arg::Jump { target, text }
             }
-        } else if (is(s.MAKE_FUNCTION) || is(s.SET_FUNCTION_ATTRIBUTE)) && !t.function_flags.is_empty() {
-            Ok(Arg::FunctionFlags(arg))
-        } else if is(s.BINARY_OP) {
-            Self::entry(t.binary_ops, arg, "binary operator").map(Arg::Text)
-        } else if is(s.CALL_INTRINSIC_1) {
-            Self::entry(t.intrinsic1, arg, "intrinsic").map(Arg::Text)
-        } else if is(s.CALL_INTRINSIC_2) {
-            Self::entry(t.intrinsic2, arg, "intrinsic").map(Arg::Text)
-        } else if is(s.LOAD_COMMON_CONSTANT) {
-            Self::entry(t.common_constants, arg, "common constant")
-                .map(|text| Arg::Common { text, value: r.import_name_flags })
-        } else if is(s.LOAD_SPECIAL) {
-            Self::entry(t.special_method_names, arg, "special method").map(Arg::Text)
-        } else if r.is_contains_argrepr && is(s.IS_OP) {
-            Ok(Arg::Text(if arg != 0 { "is not" } else { "is" }))
-        } else if r.is_contains_argrepr && is(s.CONTAINS_OP) {
-            Ok(Arg::Text(if arg != 0 { "not in" } else { "in" }))
-        } else if r.nargs_argrepr && flags.has(ArgFlags::NARGS) {
-            let code = self.code.code;
-            let at = raw.offset as usize;
-            Ok(Arg::Nargs(code.get(at + 1).copied().unwrap_or(0), code.get(at + 2).copied().unwrap_or(0)))
-        } else {
-            Ok(Arg::Plain)
-        };
-        result.unwrap_or_else(lift)
+            ArgKind::Paired => {
+                Arg::Pair(Self::pick(&self.locals, arg >> 4), Self::pick(&self.locals, arg & 15))
+            }
+            ArgKind::Local => match Self::pick(&self.locals, arg) {
+                Ok(n) => Arg::Local(n),
+                Err(index) => Arg::Invalid { what: "local index", index },
+            },
+            ArgKind::Free => match Self::pick(&self.frees, arg) {
+                Ok(n) => Arg::Local(n),
+                Err(index) => Arg::Invalid { what: "free index", index },
+            },
+            ArgKind::Compare => match Self::entry(self.table.cmp_op, arg >> r.compare_shift, "comparison") {
+                Arg::Text(op) => Arg::Compare { op, boolean: r.compare_bool_bit && arg & 16 != 0 },
+                invalid => invalid,
+            },
+            ArgKind::FormatValue => Arg::FormatValue((arg & 3) as u8, arg & 4 != 0),
+            ArgKind::Converter => match py_index(4, arg) {
+                Some(j) => Arg::Converter(j as u8),
+                None => Arg::Invalid { what: "conversion", index: arg },
+            },
+            ArgKind::FunctionFlags => Arg::FunctionFlags(arg),
+            ArgKind::Table { list, what } => Self::entry(list, arg, what),
+            ArgKind::Common => match Self::entry(self.table.common_constants, arg, "common constant") {
+                Arg::Text(text) => Arg::Common { text, value: r.import_name_flags },
+                invalid => invalid,
+            },
+            ArgKind::IsOp => Arg::Text(if arg != 0 { "is not" } else { "is" }),
+            ArgKind::ContainsOp => Arg::Text(if arg != 0 { "not in" } else { "in" }),
+            ArgKind::Nargs => {
+                let code = self.code.code;
+                let at = raw.offset as usize;
+                Arg::Nargs(code.get(at + 1).copied().unwrap_or(0), code.get(at + 2).copied().unwrap_or(0))
+            }
+        }
     }
 
     /// Appends `argrepr` of `arg`. Constant reprs go through `cache` (one
@@ -573,15 +510,20 @@ impl<'c> Decoder<'c, '_, '_> {
                 out.extend_from_slice(text.as_bytes());
             }
             Arg::Name { name, prefix, suffix } => {
-                out.extend_from_slice(prefix.as_bytes());
+                if !prefix.is_empty() {
+                    out.extend_from_slice(prefix.as_bytes());
+                }
                 out.extend_from_slice(name.as_bytes());
-                out.extend_from_slice(suffix.as_bytes());
+                if !suffix.is_empty() {
+                    out.extend_from_slice(suffix.as_bytes());
+                }
             }
             Arg::Local(name) => out.extend_from_slice(name.as_bytes()),
             Arg::Jump { target, text } => match text {
                 JumpText::Hidden => {}
                 JumpText::Offset => {
-                    let _ = write!(out, "to {target}");
+                    out.extend_from_slice(b"to ");
+                    out.extend_from_slice(itoa::Buffer::new().format(target).as_bytes());
                 }
                 JumpText::Label(prep, Some(l)) => {
                     let _ = write!(out, "{prep} L{l}");

@@ -20,6 +20,7 @@
 mod info;
 mod instr;
 mod listing;
+mod plan;
 mod pyjson;
 mod rules;
 mod special;
@@ -40,7 +41,7 @@ pub use views::TableKind;
 
 use instr::ReprCache;
 use listing::Prepared;
-use special::Special;
+use plan::VersionData;
 
 /// Why a disassembly could not be produced (in full).
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -101,8 +102,8 @@ fn visit_limit(m: &Marshal<'_>) -> usize {
 #[derive(Debug)]
 pub struct Disassembler {
     table: &'static OpcodeTable,
-    rules: Rules,
-    special: Special,
+    /// Rules and opcode plans, shared by every disassembler of the version.
+    data: &'static VersionData,
     repr: ReprOptions,
 }
 
@@ -113,18 +114,13 @@ impl Disassembler {
     /// [`DisError::NoTable`] for versions without an opcode table.
     pub fn new(version: PythonVersion) -> Result<Self, DisError> {
         let table = bytescope_opcodes::table(version).ok_or(DisError::NoTable { version })?;
-        Ok(Disassembler {
-            table,
-            rules: Rules::for_version(version),
-            special: Special::new(table),
-            repr: ReprOptions::default(),
-        })
+        Ok(Disassembler { table, data: plan::version_data(table), repr: ReprOptions::default() })
     }
 
     /// The version's rules.
     #[must_use]
     pub fn rules(&self) -> &Rules {
-        &self.rules
+        &self.data.rules
     }
 
     /// The version's opcode table.
@@ -138,11 +134,11 @@ impl Disassembler {
     /// # Errors
     /// [`DisError::Option`] naming the first option the version lacks.
     pub fn check_options(&self, opts: DisOptions) -> Result<(), DisError> {
-        let version = self.rules.version;
+        let version = self.data.rules.version;
         let checks = [
-            (opts.show_caches, self.rules.has_show_caches, "--show-caches", "3.11"),
-            (opts.show_offsets, self.rules.has_show_offsets, "--show-offsets", "3.13"),
-            (opts.show_positions, self.rules.has_show_positions, "--show-positions", "3.14"),
+            (opts.show_caches, self.data.rules.has_show_caches, "--show-caches", "3.11"),
+            (opts.show_offsets, self.data.rules.has_show_offsets, "--show-offsets", "3.13"),
+            (opts.show_positions, self.data.rules.has_show_positions, "--show-positions", "3.14"),
         ];
         for (asked, has, option, since) in checks {
             if asked && !has {
@@ -158,7 +154,7 @@ impl Disassembler {
         for_dis: bool,
         cache: ReprCache,
     ) -> Prepared<'c, 'm, 'a> {
-        Prepared::new(code, self.table, &self.rules, &self.special, self.repr, for_dis, cache)
+        Prepared::new(code, self.table, &self.data.rules, &self.data.plans, self.repr, for_dis, cache)
     }
 
     /// Writes what `dis.dis(code)` prints (UTF-8 bytes, as CPython writes
@@ -171,7 +167,7 @@ impl Disassembler {
     /// then holds the text CPython would have printed before failing.
     pub fn dis(&self, m: &Marshal<'_>, opts: DisOptions, out: &mut Vec<u8>) -> Result<(), DisError> {
         self.check_options(opts)?;
-        let limit = if self.rules.recurse { visit_limit(m) } else { 1 };
+        let limit = if self.data.rules.recurse { visit_limit(m) } else { 1 };
         let mut cache = ReprCache::default();
         let mut header = String::new();
         let start = out.len();
@@ -204,7 +200,7 @@ impl Disassembler {
         let limit = out.len().saturating_add(output_limit(m));
         for code in code_objects(m, visit_limit(m))? {
             let before = out.len();
-            let stopped = info::code_info(out, &code, self.table, &self.rules, self.repr, limit)
+            let stopped = info::code_info(out, &code, self.table, &self.data.rules, self.repr, limit)
                 .map_err(|error| DisError::Repr { error, code_offset: code.offset() })?;
             out.push_str("\n\n");
             if stopped || out.len() > limit {
@@ -224,7 +220,7 @@ impl Disassembler {
     /// copies).
     #[must_use]
     pub fn ops<'c>(&'c self, code: &'c Code<'_, '_>) -> Vec<Op<'c>> {
-        let dec = instr::Decoder::new(code, self.table, &self.rules, &self.special, self.repr);
+        let dec = instr::Decoder::new(code, self.table, &self.data.rules, &self.data.plans, self.repr);
         dec.unpack().iter().map(|raw| dec.op(raw)).collect()
     }
 

@@ -12,8 +12,8 @@ use bytescope_opcodes::OpcodeTable;
 use bytescope_pyrepr::{ReprError, ReprOptions};
 
 use crate::instr::{Decoder, Instruction, Raw, ReprCache, jump_targets};
+use crate::plan::OpPlan;
 use crate::rules::{Layout, Rules};
-use crate::special::Special;
 
 /// A code object ready to be listed.
 pub struct Prepared<'c, 'm, 'a> {
@@ -42,14 +42,14 @@ impl<'c, 'm, 'a> Prepared<'c, 'm, 'a> {
         code: &'c Code<'m, 'a>,
         table: &'static OpcodeTable,
         rules: &'c Rules,
-        special: &'c Special,
+        plans: &'c [OpPlan; 256],
         repr: ReprOptions,
         labels_from_exceptions: bool,
         mut cache: ReprCache,
     ) -> Self {
         cache.reset(code.consts.len());
         let v = rules.version;
-        let dec = Decoder::new(code, table, rules, special, repr);
+        let dec = Decoder::new(code, table, rules, plans, repr);
         let raws = dec.unpack();
         let code_len = code.code.len();
         let exceptions = if rules.localsplus {

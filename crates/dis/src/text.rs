@@ -27,26 +27,24 @@ const NO_LINENO: &str = "  --";
 /// Walks the line-start table alongside the instructions (both ascend by
 /// offset), instead of a lookup per instruction.
 struct StartsCursor<'l> {
-    starts: std::iter::Peekable<Box<dyn Iterator<Item = (u32, Option<i64>)> + 'l>>,
+    starts: &'l [(u32, Option<i64>)],
 }
 
 impl<'l> StartsCursor<'l> {
     fn new(ls: &'l bytescope_code::lines::LineStarts) -> Self {
-        let it: Box<dyn Iterator<Item = (u32, Option<i64>)> + 'l> = Box::new(ls.iter());
-        StartsCursor { starts: it.peekable() }
+        StartsCursor { starts: ls.as_slice() }
     }
 
     /// `Some(line)` if a line starts at `offset`.
+    #[inline]
     fn at(&mut self, offset: u32) -> Option<Option<i64>> {
-        while let Some(&(off, line)) = self.starts.peek() {
-            if off < offset {
-                self.starts.next();
-            } else {
-                if off == offset {
-                    self.starts.next();
-                    return Some(line);
-                }
+        while let Some((&(off, line), rest)) = self.starts.split_first() {
+            if off > offset {
                 return None;
+            }
+            self.starts = rest;
+            if off == offset {
+                return Some(line);
             }
         }
         None
@@ -68,7 +66,7 @@ impl Prepared<'_, '_, '_> {
     }
 
     fn opname(&self, op: u8) -> &'static str {
-        self.dec.table.op(op).name
+        self.dec.plans[usize::from(op)].name
     }
 
     /// Appends ` (argrepr)` unless the text is empty.
@@ -352,6 +350,10 @@ struct ClassicLine {
 
 impl ClassicLine {
     /// Writes the line; `argrepr` appends ` (text)` when there is text.
+    ///
+    /// The fixed-width part is built in place: room for it is filled with
+    /// spaces at the end of `out` (so padding costs nothing), each field is
+    /// stored at its column, and the unused tail is cut off.
     fn write(
         &self,
         out: &mut Vec<u8>,
@@ -360,35 +362,95 @@ impl ClassicLine {
         argrepr: impl FnOnce(&mut Vec<u8>) -> Result<(), ReprError>,
     ) -> Result<(), ReprError> {
         let start = out.len();
-        let mut b = LineBuf::new(out);
+        // Widest case: every number 20 characters, the name unpadded.
+        let room = lw.max(20) + ow.max(20) + self.opname.len().max(OPNAME_WIDTH) + 40;
+        out.resize(start + room, b' ');
+        let b = &mut out[start..];
+        let mut pos = 0;
         if lw > 0 {
-            match self.lineno {
-                Some(l) => b.int(l, lw),
-                None => b.spaces(lw),
-            }
-            b.str(" ");
+            pos = match self.lineno {
+                Some(l) => put_int(b, pos, l, lw),
+                None => lw,
+            } + 1;
         }
         // "   " (the unused `-->` column of `mark_as_current`), the
         // jump-target marker, then the offset.
-        b.str(if self.target { "    >> " } else { "       " });
-        b.int(i64::from(self.offset), ow);
-        b.str(" ");
+        if self.target {
+            b[pos + 4..pos + 6].copy_from_slice(b">>");
+        }
+        pos = put_int(b, pos + 7, i64::from(self.offset), ow) + 1;
+        let name = self.opname.as_bytes();
+        b[pos..pos + name.len()].copy_from_slice(name);
         if let Some(a) = self.arg {
-            b.left(self.opname, OPNAME_WIDTH);
-            b.str(" ");
-            b.int(a, OPARG_WIDTH);
-            b.finish();
+            pos = put_int(b, pos + name.len().max(OPNAME_WIDTH) + 1, a, OPARG_WIDTH);
+            out.truncate(start + pos);
             argrepr(out)?;
         } else {
             // The padding would be stripped.
-            b.str(self.opname);
-            b.finish();
+            out.truncate(start + pos + name.len());
         }
         rstrip_from(out, start);
         out.push(b'\n');
         Ok(())
     }
 }
+
+/// Stores `format!("{v:>width$}")` at `pos` in `b` (which holds spaces
+/// there) and returns the position after it. `b` must have room for
+/// `width.max(20)` bytes at `pos`.
+#[inline]
+fn put_int(b: &mut [u8], pos: usize, v: i64, width: usize) -> usize {
+    let mut u = v.unsigned_abs();
+    // Digits go right to left from the field's end; only a number wider
+    // than its field needs its length first.
+    let end = if v >= 0 && width > 0 && width < POW10.len() && u < POW10[width] {
+        pos + width
+    } else {
+        pos + width.max(u.checked_ilog10().unwrap_or(0) as usize + 1 + usize::from(v < 0))
+    };
+    let mut i = end;
+    while u >= 100 {
+        let d = (u % 100) as usize * 2;
+        u /= 100;
+        i -= 2;
+        b[i..i + 2].copy_from_slice(&DIGIT_PAIRS[d..d + 2]);
+    }
+    if u >= 10 {
+        let d = u as usize * 2;
+        i -= 2;
+        b[i..i + 2].copy_from_slice(&DIGIT_PAIRS[d..d + 2]);
+    } else {
+        i -= 1;
+        b[i] = b'0' + u as u8;
+    }
+    if v < 0 {
+        b[i - 1] = b'-';
+    }
+    end
+}
+
+/// `10**n`.
+const POW10: [u64; 20] = {
+    let mut t = [1u64; 20];
+    let mut n = 1;
+    while n < 20 {
+        t[n] = t[n - 1] * 10;
+        n += 1;
+    }
+    t
+};
+
+/// "00" "01" … "99".
+const DIGIT_PAIRS: [u8; 200] = {
+    let mut t = [0u8; 200];
+    let mut n = 0;
+    while n < 100 {
+        t[2 * n] = b'0' + (n / 10) as u8;
+        t[2 * n + 1] = b'0' + (n % 10) as u8;
+        n += 1;
+    }
+    t
+};
 
 /// Python's `rstrip()` of the line written after `start`. Only spaces can
 /// trail: argument text always ends in `)` and opnames are written unpadded
@@ -679,6 +741,18 @@ impl<'o> LineBuf<'o> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn put_int_matches_format() {
+        for v in [0i64, 5, -5, 9, 10, 99, 12345, 123_456, -1_000_000, i64::MAX, i64::MIN] {
+            for w in [0usize, 1, 3, 4, 5, 20] {
+                let mut b = vec![b' '; 50];
+                let end = put_int(&mut b, 3, v, w);
+                let want = format!("   {v:>w$}");
+                assert_eq!(&b[..end], want.as_bytes(), "{v} {w}");
+            }
+        }
+    }
 
     #[test]
     fn padding_helpers_match_format() {

@@ -105,7 +105,7 @@ impl Disassembler {
     /// [`DisError::Option`] when the version has no such table; a malformed
     /// code object.
     pub fn table_json(&self, m: &Marshal<'_>, kind: TableKind, out: &mut String) -> Result<(), DisError> {
-        let v = self.rules.version;
+        let v = self.data.rules.version;
         if let Some(since) = kind.since().filter(|s| v < *s) {
             let _ = since;
             return Err(DisError::Option {
@@ -223,7 +223,7 @@ impl Disassembler {
 
     /// The JSON array of `instrs` (`get_instructions`), as CPython's fields.
     fn instruction_array(&self, s: &mut String, code: &Code<'_, '_>, instrs: &[Instruction]) {
-        let new = self.rules.instruction_fields_313;
+        let new = self.data.rules.instruction_fields_313;
         s.push('[');
         for (i, ins) in instrs.iter().enumerate() {
             if i > 0 {
@@ -258,7 +258,7 @@ impl Disassembler {
                 key(s, &mut first, "is_jump_target");
                 j::boolean(s, ins.is_jump_target);
             }
-            if self.rules.instruction_positions {
+            if self.data.rules.instruction_positions {
                 key(s, &mut first, "positions");
                 match ins.positions {
                     Some(p) => positions_json(s, p),
@@ -289,7 +289,7 @@ impl Disassembler {
             }
             let start = (at + 2).min(bytes.len());
             let end = (at + 2 + 2 * usize::from(f.size)).min(bytes.len());
-            if !self.rules.cache_info_same_offset {
+            if !self.data.rules.cache_info_same_offset {
                 at += 2 * usize::from(f.size);
             }
             s.push('[');
@@ -306,7 +306,7 @@ impl Disassembler {
     /// `argval` by the fixtures' rule: JSON-native values as themselves,
     /// anything else as `{"repr": repr(value)}`.
     fn argval_json(&self, s: &mut String, code: &Code<'_, '_>, val: &ArgVal, argrepr: &str) {
-        let v = self.rules.version;
+        let v = self.data.rules.version;
         match val {
             ArgVal::None => s.push_str("null"),
             ArgVal::Int(i) => j::int(s, *i),
@@ -415,7 +415,7 @@ impl Disassembler {
             }
             key(&mut s, &mut first, "co_firstlineno");
             j::int(&mut s, i64::from(raw.firstlineno));
-            key(&mut s, &mut first, self.rules.linetable_attr);
+            key(&mut s, &mut first, self.data.rules.linetable_attr);
             j::hex(&mut s, code.linetable);
             if raw.exceptiontable.is_some() {
                 key(&mut s, &mut first, "co_exceptiontable");

@@ -30,10 +30,13 @@ pub fn read(data: &[u8], format: Format, base: usize) -> Result<Marshal<'_>, Mar
         format,
         m: Marshal {
             format,
-            nodes: Vec::new(),
-            items: Vec::new(),
+            // Sized from the input (compiled modules hold about one object
+            // per 8 bytes) so that growing rarely copies; capped so that a
+            // large input cannot reserve more than it could fill.
+            nodes: Vec::with_capacity((data.len() / 8).min(1 << 20)),
+            items: Vec::with_capacity((data.len() / 8).min(1 << 20)),
             codes: Vec::new(),
-            refs: Vec::new(),
+            refs: Vec::with_capacity((data.len() / 16).min(1 << 20)),
             interned: Vec::new(),
             end: 0,
         },

@@ -62,8 +62,7 @@ pub fn has_int_digit_limit(v: PythonVersion) -> bool {
 /// Writes `repr()` of a small int (marshal `i`, or `I` in Python 2): plain
 /// decimal in every version (never over the digit limit).
 pub fn repr_int(out: &mut String, value: i64) {
-    use fmt::Write;
-    let _ = write!(out, "{value}");
+    out.push_str(itoa::Buffer::new().format(value));
 }
 
 /// Builds the value of a marshal `l` object: `digits` are 15-bit digits,
