@@ -311,20 +311,13 @@ impl<'c> Decoder<'c, '_, '_> {
         // real file and keeps crafted EXTENDED_ARG chains finite.
         let mut ext: i128 = 0;
         let mut ext_count = 0u32;
-        let mut skip = 0u8;
         let mut i = 0usize;
-        for unit in code.chunks_exact(2) {
-            let offset = i as u32;
-            i += 2;
-            if skip > 0 {
-                // An inline cache unit: not an instruction, no EXTENDED_ARG
-                // effect.
-                skip -= 1;
-                continue;
-            }
-            let (op, byte) = (unit[0], unit[1]);
+        while let Some(&[op, byte]) = code.get(i..i + 2) {
             let p = &plans[usize::from(op)];
-            skip = p.caches;
+            let offset = i as u32;
+            // The instruction, then its inline cache units (not
+            // instructions, no EXTENDED_ARG effect).
+            i += 2 + 2 * usize::from(p.caches);
             let arg = if p.has_arg {
                 let a = i128::from(byte) | ext;
                 ext = if p.is_ext { a.saturating_mul(256) } else { 0 };

@@ -80,6 +80,9 @@ pub(crate) enum JumpStyle {
 pub(crate) struct OpPlan {
     /// The name `dis` prints.
     pub name: &'static str,
+    /// The name padded with spaces to [`NAME_SLOT`] bytes (cut there if
+    /// longer), for fixed-size copies into listing lines.
+    pub padded: [u8; NAME_SLOT],
     /// The base opcode (`dis._deoptop`).
     pub deop: u8,
     /// Whether the byte carries an argument (wordcode: of the base opcode;
@@ -92,6 +95,9 @@ pub(crate) struct OpPlan {
     /// How the argument resolves (of the base opcode).
     pub kind: ArgKind,
 }
+
+/// Bytes of [`OpPlan::padded`].
+pub(crate) const NAME_SLOT: usize = 32;
 
 /// One version's rules and opcode plans.
 #[derive(Debug)]
@@ -130,8 +136,12 @@ fn plan(t: &OpcodeTable, r: &Rules, s: &Special, op: u8) -> OpPlan {
     } else {
         (op, op >= t.have_argument, 0)
     };
+    let mut padded = [b' '; NAME_SLOT];
+    let n = info.name.len().min(NAME_SLOT);
+    padded[..n].copy_from_slice(&info.name.as_bytes()[..n]);
     OpPlan {
         name: info.name,
+        padded,
         deop,
         has_arg,
         caches,

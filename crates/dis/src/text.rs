@@ -7,6 +7,7 @@ use bytescope_pyrepr::ReprError;
 
 use crate::instr::{Arg, Raw};
 use crate::listing::Prepared;
+use crate::plan::NAME_SLOT;
 use crate::rules::Layout;
 
 /// `dis` display options (each exists only from some version on).
@@ -152,7 +153,8 @@ impl Prepared<'_, '_, '_> {
                 opname: self.opname(raw.op),
                 arg: raw.arg,
             };
-            if let Err(e) = line.write(out, lw, ow, |o| self.paren_argrepr(o, &arg)) {
+            let padded = &self.dec.plans[usize::from(raw.op)].padded;
+            if let Err(e) = line.write(out, lw, ow, Some(padded), |o| self.paren_argrepr(o, &arg)) {
                 out.truncate(before);
                 return Err(Stop::Repr(e));
             }
@@ -201,7 +203,7 @@ impl Prepared<'_, '_, '_> {
                     opname: "CACHE",
                     arg: Some(0),
                 };
-                let _ = line.write(out, lw, ow, |o| {
+                let _ = line.write(out, lw, ow, None, |o| {
                     if !text.is_empty() {
                         o.extend_from_slice(b" (");
                         o.extend_from_slice(text.as_bytes());
@@ -348,8 +350,24 @@ struct ClassicLine {
     arg: Option<i64>,
 }
 
+/// Bytes a line's fixed-width part takes at most on the fast path.
+const FAST_LINE: usize = 64;
+
 impl ClassicLine {
+    /// Whether the line fits the fast path: every number within its column
+    /// and the name within [`OPNAME_WIDTH`] (true of nearly every line).
+    #[inline]
+    fn fits(&self, lw: usize, ow: usize) -> bool {
+        lw <= 10
+            && ow <= 10
+            && self.opname.len() <= OPNAME_WIDTH
+            && u64::from(self.offset) < POW10[ow]
+            && self.lineno.is_none_or(|l| lw > 0 && (0..POW10[lw] as i64).contains(&l))
+            && self.arg.is_none_or(|a| (0..100_000).contains(&a))
+    }
+
     /// Writes the line; `argrepr` appends ` (text)` when there is text.
+    /// `padded` is the opname padded to [`NAME_SLOT`] bytes, if known.
     ///
     /// The fixed-width part is built in place: room for it is filled with
     /// spaces at the end of `out` (so padding costs nothing), each field is
@@ -359,9 +377,42 @@ impl ClassicLine {
         out: &mut Vec<u8>,
         lw: usize,
         ow: usize,
+        padded: Option<&[u8; NAME_SLOT]>,
         argrepr: impl FnOnce(&mut Vec<u8>) -> Result<(), ReprError>,
     ) -> Result<(), ReprError> {
         let start = out.len();
+        if let Some(padded) = padded
+            && self.fits(lw, ow)
+        {
+            // Fixed-size copies only: the spaces, the padded name.
+            out.extend_from_slice(&[b' '; FAST_LINE]);
+            let b = &mut out[start..start + FAST_LINE];
+            let mut pos = 0;
+            if lw > 0 {
+                if let Some(l) = self.lineno {
+                    put_digits(b, lw, l.unsigned_abs());
+                }
+                pos = lw + 1;
+            }
+            if self.target {
+                b[pos + 4] = b'>';
+                b[pos + 5] = b'>';
+            }
+            pos += 7 + ow;
+            put_digits(b, pos, u64::from(self.offset));
+            pos += 1;
+            b[pos..pos + NAME_SLOT].copy_from_slice(padded);
+            if let Some(a) = self.arg {
+                pos += OPNAME_WIDTH + 1 + OPARG_WIDTH;
+                put_digits(b, pos, a.unsigned_abs());
+                out.truncate(start + pos);
+                argrepr(out)?;
+            } else {
+                out.truncate(start + pos + self.opname.len());
+            }
+            out.push(b'\n');
+            return Ok(());
+        }
         // Widest case: every number 20 characters, the name unpadded.
         let room = lw.max(20) + ow.max(20) + self.opname.len().max(OPNAME_WIDTH) + 40;
         out.resize(start + room, b' ');
@@ -427,6 +478,24 @@ fn put_int(b: &mut [u8], pos: usize, v: i64, width: usize) -> usize {
         b[i - 1] = b'-';
     }
     end
+}
+
+/// Stores the digits of `v` right-aligned to end at `end` in `b`.
+#[inline(always)]
+fn put_digits(b: &mut [u8], end: usize, mut v: u64) {
+    let mut i = end;
+    while v >= 100 {
+        let d = (v % 100) as usize * 2;
+        v /= 100;
+        i -= 2;
+        b[i..i + 2].copy_from_slice(&DIGIT_PAIRS[d..d + 2]);
+    }
+    if v >= 10 {
+        let d = v as usize * 2;
+        b[i - 2..i].copy_from_slice(&DIGIT_PAIRS[d..d + 2]);
+    } else {
+        b[i - 1] = b'0' + v as u8;
+    }
 }
 
 /// `10**n`.

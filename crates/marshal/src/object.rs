@@ -98,6 +98,10 @@ pub enum Value<'a> {
         data: &'a [u8],
         /// How to read them.
         encoding: StrEncoding,
+        /// The text, when `data` is exactly its UTF-8 (no lone surrogates;
+        /// ASCII for the Latin-1 type codes): checked once when read, so
+        /// names need no conversion at each use.
+        text: Option<&'a str>,
     },
     /// A `bytes` (Python 3) or `str` (Python 2) object.
     Bytes(&'a [u8]),
@@ -309,7 +313,7 @@ impl<'a> Marshal<'a> {
     #[must_use]
     pub fn text(&self, id: ObjId) -> Option<Cow<'a, [u8]>> {
         match self.get(id) {
-            Value::Str { data, encoding } => Some(str_utf8(data, *encoding)),
+            Value::Str { data, encoding, .. } => Some(str_utf8(data, *encoding)),
             _ => None,
         }
     }
@@ -319,7 +323,7 @@ impl<'a> Marshal<'a> {
     #[must_use]
     pub fn name_bytes(&self, id: ObjId) -> Option<Cow<'a, [u8]>> {
         match self.get(id) {
-            Value::Str { data, encoding } => Some(str_utf8(data, *encoding)),
+            Value::Str { data, encoding, .. } => Some(str_utf8(data, *encoding)),
             Value::Bytes(b) => Some(Cow::Borrowed(*b)),
             _ => None,
         }
@@ -330,11 +334,7 @@ impl<'a> Marshal<'a> {
     /// (lone surrogates, Python 2 non-UTF-8 bytes) replaced.
     #[must_use]
     pub fn name_str(&self, id: ObjId) -> Option<Cow<'a, str>> {
-        // Short ASCII names (`z`/`Z`, most names) need one check, not two.
-        if let Value::Str { data, encoding: StrEncoding::Latin1 } = self.get(id)
-            && let Ok(s) = std::str::from_utf8(data)
-            && s.is_ascii()
-        {
+        if let Value::Str { text: Some(s), .. } = self.get(id) {
             return Some(Cow::Borrowed(s));
         }
         match self.name_bytes(id)? {

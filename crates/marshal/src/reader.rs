@@ -164,13 +164,25 @@ impl<'a> Reader<'a> {
         Items { start, len: ids.len() as u32 }
     }
 
-    fn utf8(&mut self, n: usize) -> Result<&'a [u8], MarshalError> {
+    /// `n` bytes of UTF-8 (lone surrogates allowed, as CPython's
+    /// `surrogatepass`), and their text when they hold no surrogate.
+    fn utf8(&mut self, n: usize) -> Result<(&'a [u8], Option<&'a str>), MarshalError> {
         let at = self.base + self.pos;
         let s = self.take(n, "string data")?;
+        if let Ok(text) = std::str::from_utf8(s) {
+            return Ok((s, Some(text)));
+        }
         if let Err(i) = check_utf8_surrogatepass(s) {
             return Err(self.err_at(at + i, ErrorKind::BadUtf8 { at: i }));
         }
-        Ok(s)
+        Ok((s, None))
+    }
+
+    /// `n` bytes of an ASCII-typed string (read as Latin-1, unchecked, as
+    /// CPython does), and their text when they are ASCII.
+    fn latin1(&mut self, n: usize) -> Result<(&'a [u8], Option<&'a str>), MarshalError> {
+        let s = self.take(n, "string data")?;
+        Ok((s, if s.is_ascii() { std::str::from_utf8(s).ok() } else { None }))
     }
 
     fn float_text(&mut self, what: &'static str) -> Result<(f64, &'a [u8]), MarshalError> {
@@ -291,15 +303,18 @@ impl<'a> Reader<'a> {
             }
             b'u' | b't' => {
                 let n = self.count("string length", 1)?;
-                Value::Str { data: self.utf8(n)?, encoding: StrEncoding::Utf8 }
+                let (data, text) = self.utf8(n)?;
+                Value::Str { data, encoding: StrEncoding::Utf8, text }
             }
             b'a' | b'A' => {
                 let n = self.count("string length", 1)?;
-                Value::Str { data: self.take(n, "string data")?, encoding: StrEncoding::Latin1 }
+                let (data, text) = self.latin1(n)?;
+                Value::Str { data, encoding: StrEncoding::Latin1, text }
             }
             b'z' | b'Z' => {
                 let n = self.u8("short string length")? as usize;
-                Value::Str { data: self.take(n, "string data")?, encoding: StrEncoding::Latin1 }
+                let (data, text) = self.latin1(n)?;
+                Value::Str { data, encoding: StrEncoding::Latin1, text }
             }
             b'R' => {
                 let at = self.base + self.pos;

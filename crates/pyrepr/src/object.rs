@@ -126,7 +126,7 @@ impl Repr<'_, '_> {
             }
             Value::Float { value, .. } => repr_float(out, *value, self.v),
             Value::Complex { re, im, .. } => repr_complex(out, *re, *im, self.v),
-            Value::Str { data, encoding } => {
+            Value::Str { data, encoding, .. } => {
                 let utf8 = bytescope_marshal::str_utf8(data, *encoding);
                 crate::repr_str(out, &utf8, self.v);
             }
@@ -238,7 +238,7 @@ impl Repr<'_, '_> {
             },
             Value::Float { value, .. } => Hashable::Float(*value),
             Value::Complex { re, im, .. } => Hashable::Complex(*re, *im),
-            Value::Str { data, encoding } => match bytescope_marshal::str_utf8(data, *encoding) {
+            Value::Str { data, encoding, .. } => match bytescope_marshal::str_utf8(data, *encoding) {
                 std::borrow::Cow::Borrowed(b) => Hashable::Str(b),
                 // Latin-1 stored non-ASCII text: rare enough to give up on order.
                 std::borrow::Cow::Owned(_) => return None,
