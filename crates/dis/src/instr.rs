@@ -139,7 +139,8 @@ pub(crate) struct Decoder<'c, 'm, 'a> {
     pub repr: ReprOptions,
     /// Names LOCAL-kind operands index: `co_varnames` ≤3.10, localsplus 3.11+.
     pub locals: Vec<&'c str>,
-    /// Names FREE-kind operands index: cellvars + freevars ≤3.10, localsplus 3.11+.
+    /// Names FREE-kind operands index up to 3.10: cellvars + freevars (3.11+
+    /// they index localsplus, i.e. `locals`, and this is empty).
     pub frees: Vec<&'c str>,
 }
 
@@ -269,8 +270,9 @@ impl<'c, 'm, 'a> Decoder<'c, 'm, 'a> {
         repr: ReprOptions,
     ) -> Self {
         let (locals, frees): (Vec<&str>, Vec<&str>) = if rules.localsplus {
-            let lp: Vec<&str> = code.localsplus.iter().map(|(n, _)| n.as_ref()).collect();
-            (lp.clone(), lp)
+            // Both kinds index localsplus: `frees` stays empty and
+            // `free_names` hands out `locals`.
+            (code.localsplus.iter().map(|(n, _)| n.as_ref()).collect(), Vec::new())
         } else {
             (
                 code.varnames.iter().map(AsRef::as_ref).collect(),
@@ -307,9 +309,10 @@ impl<'c> Decoder<'c, '_, '_> {
         let plans = self.plans;
         let r = self.rules;
         let mut out = Vec::with_capacity(code.len() / 2);
-        // Python ints are unbounded; i128 with saturation covers every
-        // real file and keeps crafted EXTENDED_ARG chains finite.
-        let mut ext: i128 = 0;
+        // Python ints are unbounded; i64 with saturation covers every real
+        // file and keeps crafted EXTENDED_ARG chains finite (a saturated
+        // value stays saturated, as `i64::MAX | byte` is `i64::MAX`).
+        let mut ext: i64 = 0;
         let mut ext_count = 0u32;
         let mut i = 0usize;
         while let Some(&[op, byte]) = code.get(i..i + 2) {
@@ -319,14 +322,14 @@ impl<'c> Decoder<'c, '_, '_> {
             // instructions, no EXTENDED_ARG effect).
             i += 2 + 2 * usize::from(p.caches);
             let arg = if p.has_arg {
-                let a = i128::from(byte) | ext;
+                let a = i64::from(byte) | ext;
                 ext = if p.is_ext { a.saturating_mul(256) } else { 0 };
                 // 3.11+: "the oparg is stored as a signed integer" — one
                 // subtraction of 2**32, exactly as dis does it.
                 if r.ext_wrap_i32 && ext >= 1 << 31 {
                     ext -= 1 << 32;
                 }
-                Some(i64::try_from(a).unwrap_or(if a < 0 { i64::MIN } else { i64::MAX }))
+                Some(a)
             } else {
                 if r.ext_reset_argless {
                     ext = 0;
@@ -454,10 +457,12 @@ impl<'c> Decoder<'c, '_, '_> {
                 Ok(n) => Arg::Local(n),
                 Err(index) => Arg::Invalid { what: "local index", index },
             },
-            ArgKind::Free => match Self::pick(&self.frees, arg) {
-                Ok(n) => Arg::Local(n),
-                Err(index) => Arg::Invalid { what: "free index", index },
-            },
+            ArgKind::Free => {
+                match Self::pick(if self.rules.localsplus { &self.locals } else { &self.frees }, arg) {
+                    Ok(n) => Arg::Local(n),
+                    Err(index) => Arg::Invalid { what: "free index", index },
+                }
+            }
             ArgKind::Compare => match Self::entry(self.table.cmp_op, arg >> r.compare_shift, "comparison") {
                 Arg::Text(op) => Arg::Compare { op, boolean: r.compare_bool_bit && arg & 16 != 0 },
                 invalid => invalid,

@@ -452,16 +452,19 @@ impl<'a> Reader<'a> {
     }
 
     fn finish(&mut self, f: &mut Frame) -> Result<Step, MarshalError> {
-        let ids: Vec<ObjId> = self.scratch.drain(f.mark..).collect();
+        // The children sit at the top of the scratch stack; they are used
+        // in place and then popped (no vector per container).
+        let scratch = std::mem::take(&mut self.scratch);
+        let ids = &scratch[f.mark..];
         let value = match &f.kind {
             Kind::Code(b) => {
                 let index = self.m.codes.len() as u32;
-                self.m.codes.push(b.build(&ids, f.id));
+                self.m.codes.push(b.build(ids, f.id));
                 Value::Code(index)
             }
             Kind::Seq(_) if f.ty == b':' => Value::Slice([ids[0], ids[1], ids[2]]),
             _ => {
-                let items = self.store_items(&ids);
+                let items = self.store_items(ids);
                 match f.ty {
                     b'(' | b')' => Value::Tuple(items),
                     b'[' => Value::List(items),
@@ -472,6 +475,8 @@ impl<'a> Reader<'a> {
                 }
             }
         };
+        self.scratch = scratch;
+        self.scratch.truncate(f.mark);
         self.m.nodes[f.id.index()].value = value;
         self.fill(f.slot, f.id);
         let at = self.m.nodes[f.id.index()].offset as usize;

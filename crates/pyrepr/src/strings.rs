@@ -108,12 +108,26 @@ pub fn repr_str(out: &mut String, s: &[u8], v: PythonVersion) {
 /// decoding to code points first. ASCII escapes do not depend on the
 /// Unicode database.
 fn repr_ascii(out: &mut String, s: &[u8], v: PythonVersion) {
-    let quote = choose_quote(s.iter().map(|&b| u32::from(b)));
+    // One pass classifies every byte: quotes, and whether anything at all
+    // needs escaping (most constants need none and are copied whole).
+    let (mut single, mut double, mut special) = (false, false, false);
+    for &b in s {
+        single |= b == b'\'';
+        double |= b == b'"';
+        special |= b < 0x20 || b == 0x7f || b == b'\\';
+    }
+    let quote = if single && !double { '"' } else { '\'' };
     if v.major < 3 {
         out.push('u');
     }
     out.reserve(s.len() + 2);
     out.push(quote);
+    if !(special || single && double) {
+        // Only the other quote character can occur: nothing to escape.
+        out.push_str(std::str::from_utf8(s).unwrap_or_default());
+        out.push(quote);
+        return;
+    }
     let mut plain = 0;
     for (i, &b) in s.iter().enumerate() {
         let escaped: Option<&str> = match b {
