@@ -109,7 +109,12 @@ impl<'m, 'a> Code<'m, 'a> {
                 Value::Tuple(items) => m.items(*items),
                 _ => return Err(bad(field, id, "is not a tuple")),
             };
-            items.iter().map(|&i| string(field, i)).collect()
+            // A plain loop: this runs for every name of every code object.
+            let mut names = Vec::with_capacity(items.len());
+            for &i in items {
+                names.push(string(field, i)?);
+            }
+            Ok(names)
         };
         let code = bytes("co_code", raw.code)?;
         // 3.11+ `_PyCode_Validate` rejects co_code that is not whole code
@@ -136,11 +141,18 @@ impl<'m, 'a> Code<'m, 'a> {
                         &format!("has {} kinds for {} names", kinds.len(), all.len()),
                     ));
                 }
-                let pick = |mask: u8| -> Vec<Name<'a>> {
-                    all.iter().zip(kinds).filter(|(_, k)| *k & mask != 0).map(|(n, _)| n.clone()).collect()
-                };
-                let lp = all.iter().cloned().zip(kinds.iter().copied()).collect();
-                (pick(kinds::LOCAL), pick(kinds::CELL), pick(kinds::FREE), lp)
+                let (mut local, mut cell, mut free) = (Vec::new(), Vec::new(), Vec::new());
+                for (n, &k) in all.iter().zip(kinds) {
+                    for (mask, list) in
+                        [(kinds::LOCAL, &mut local), (kinds::CELL, &mut cell), (kinds::FREE, &mut free)]
+                    {
+                        if k & mask != 0 {
+                            list.push(n.clone());
+                        }
+                    }
+                }
+                let lp = all.into_iter().zip(kinds.iter().copied()).collect();
+                (local, cell, free, lp)
             }
             _ => {
                 let v = names_of("co_varnames", raw.varnames)?;

@@ -321,6 +321,20 @@ impl<'c> Decoder<'c, '_, '_> {
             // The instruction, then its inline cache units (not
             // instructions, no EXTENDED_ARG effect).
             i += 2 + 2 * usize::from(p.caches);
+            if ext == 0 && ext_count == 0 && !p.is_ext {
+                // No EXTENDED_ARG in effect (nearly every instruction).
+                let arg = if p.has_arg { Some(i64::from(byte)) } else { None };
+                out.push(Raw {
+                    offset,
+                    start_offset: offset,
+                    op,
+                    deop: p.deop,
+                    size: 2,
+                    arg,
+                    caches: p.caches,
+                });
+                continue;
+            }
             let arg = if p.has_arg {
                 let a = i64::from(byte) | ext;
                 ext = if p.is_ext { a.saturating_mul(256) } else { 0 };
@@ -623,10 +637,7 @@ impl<'c> Decoder<'c, '_, '_> {
     }
 }
 
-/// Jump targets (`findlabels`) in first-seen order, deduplicated.
+/// Jump targets (`findlabels`), in instruction order, possibly repeated.
 pub(crate) fn jump_targets(dec: &Decoder<'_, '_, '_>, raws: &[Raw]) -> Vec<i64> {
-    let mut t: Vec<i64> = raws.iter().filter_map(|r| dec.jump_target(r)).collect();
-    t.sort_unstable();
-    t.dedup();
-    t
+    raws.iter().filter_map(|r| dec.jump_target(r)).collect()
 }

@@ -63,13 +63,14 @@ impl<'c, 'm, 'a> Prepared<'c, 'm, 'a> {
         let mut targets = jump_targets(&dec, &raws);
         let mut labels = BTreeMap::new();
         if rules.layout == Layout::Py313 {
-            if labels_from_exceptions && !exceptions.is_empty() {
+            if labels_from_exceptions {
                 for e in &exceptions {
                     targets.extend([e.start as i64, e.end as i64, e.target as i64]);
                 }
-                targets.sort_unstable();
-                targets.dedup();
             }
+            // Labels are numbered in offset order.
+            targets.sort_unstable();
+            targets.dedup();
             labels = targets.iter().enumerate().map(|(i, &off)| (off, i as u32 + 1)).collect();
         } else if rules.exc_targets_are_labels && labels_from_exceptions {
             targets.extend(exceptions.iter().filter(|e| e.start < e.end).map(|e| e.target as i64));
