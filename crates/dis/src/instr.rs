@@ -513,24 +513,25 @@ impl<'c> Decoder<'c, '_, '_> {
         arg: &Arg<'_>,
         cache: &mut ReprCache,
     ) -> Result<(), ReprError> {
+        if let Some(text) = self.argrepr_text(arg, cache)? {
+            out.extend_from_slice(text.as_bytes());
+            return Ok(());
+        }
         match *arg {
-            Arg::None | Arg::Plain | Arg::Unknown => {}
-            Arg::Const(i) => {
-                let text = cache.get(i, self.code.consts.len(), |s| {
-                    repr_object(s, self.code.marshal(), self.code.consts[i], self.repr)
-                })?;
-                out.extend_from_slice(text.as_bytes());
-            }
+            // One borrowed string: handled above.
+            Arg::None
+            | Arg::Plain
+            | Arg::Unknown
+            | Arg::Const(_)
+            | Arg::Local(_)
+            | Arg::Text(_)
+            | Arg::Common { .. }
+            | Arg::Converter(_) => {}
             Arg::Name { name, prefix, suffix } => {
-                if !prefix.is_empty() {
-                    out.extend_from_slice(prefix.as_bytes());
-                }
+                out.extend_from_slice(prefix.as_bytes());
                 out.extend_from_slice(name.as_bytes());
-                if !suffix.is_empty() {
-                    out.extend_from_slice(suffix.as_bytes());
-                }
+                out.extend_from_slice(suffix.as_bytes());
             }
-            Arg::Local(name) => out.extend_from_slice(name.as_bytes()),
             Arg::Jump { target, text } => match text {
                 JumpText::Hidden => {}
                 JumpText::Offset => {
@@ -564,7 +565,6 @@ impl<'c> Decoder<'c, '_, '_> {
                     out.extend_from_slice(op.as_bytes());
                 }
             }
-            Arg::Text(text) | Arg::Common { text, .. } => out.extend_from_slice(text.as_bytes()),
             Arg::FunctionFlags(arg) => {
                 let mut first = true;
                 for (i, name) in self.table.function_flags.iter().enumerate() {
@@ -586,7 +586,6 @@ impl<'c> Decoder<'c, '_, '_> {
                     out.extend_from_slice(b"with format");
                 }
             }
-            Arg::Converter(c) => out.extend_from_slice(CONVERSIONS[usize::from(c & 3)].as_bytes()),
             Arg::Nargs(lo, hi) => {
                 let _ = write!(out, "{lo} positional, {hi} keyword pair");
             }
@@ -595,6 +594,31 @@ impl<'c> Decoder<'c, '_, '_> {
             }
         }
         Ok(())
+    }
+
+    /// `argrepr` of `arg` when it is one borrowed string (nearly always:
+    /// constants, plain names, locals, operators); `None` when it has to be
+    /// assembled ([`Decoder::write_argrepr`] does both).
+    ///
+    /// # Errors
+    /// A constant CPython could not repr.
+    #[inline]
+    pub fn argrepr_text<'s>(
+        &'s self,
+        arg: &Arg<'s>,
+        cache: &'s mut ReprCache,
+    ) -> Result<Option<&'s str>, ReprError> {
+        Ok(Some(match *arg {
+            Arg::None | Arg::Plain | Arg::Unknown | Arg::Jump { text: JumpText::Hidden, .. } => "",
+            Arg::Const(i) => cache.get(i, self.code.consts.len(), |s| {
+                repr_object(s, self.code.marshal(), self.code.consts[i], self.repr)
+            })?,
+            Arg::Name { name, prefix: "", suffix: "" } | Arg::Local(name) => name,
+            Arg::Compare { op, boolean: false } => op,
+            Arg::Text(text) | Arg::Common { text, .. } => text,
+            Arg::Converter(c) => CONVERSIONS[usize::from(c & 3)],
+            _ => return Ok(None),
+        }))
     }
 
     /// `Instruction.argval` of `arg`.

@@ -5,7 +5,7 @@ use std::io::Write;
 use bytescope_code::lines::{Positions, lineno_width, positions_width};
 use bytescope_pyrepr::ReprError;
 
-use crate::instr::{Arg, Raw};
+use crate::instr::{Arg, Raw, ReprCache};
 use crate::listing::Prepared;
 use crate::plan::NAME_SLOT;
 use crate::rules::Layout;
@@ -72,9 +72,19 @@ impl Prepared<'_, '_, '_> {
 
     /// Appends ` (argrepr)` unless the text is empty.
     fn paren_argrepr(&self, out: &mut Vec<u8>, arg: &Arg<'_>) -> Result<(), ReprError> {
+        self.paren_argrepr_with(out, arg, &mut self.reprs.borrow_mut())
+    }
+
+    /// [`Prepared::paren_argrepr`] with the repr cache already borrowed.
+    fn paren_argrepr_with(
+        &self,
+        out: &mut Vec<u8>,
+        arg: &Arg<'_>,
+        reprs: &mut ReprCache,
+    ) -> Result<(), ReprError> {
         let mark = out.len();
         out.extend_from_slice(b" (");
-        self.dec.write_argrepr(out, arg, &mut self.reprs.borrow_mut())?;
+        self.dec.write_argrepr(out, arg, reprs)?;
         if out.len() == mark + 2 {
             out.truncate(mark);
         } else {
@@ -139,6 +149,7 @@ impl Prepared<'_, '_, '_> {
         let maxoffset = code_len.saturating_sub(2);
         let ow = if r.dynamic_widths && maxoffset >= 10000 { maxoffset.to_string().len() } else { 4 };
         let mut starts = StartsCursor::new(&self.linestarts);
+        let reprs = &mut *self.reprs.borrow_mut();
         for raw in &self.raws {
             let before = out.len();
             let starts_line = starts.at(raw.offset);
@@ -154,7 +165,16 @@ impl Prepared<'_, '_, '_> {
                 arg: raw.arg,
             };
             let padded = &self.dec.plans[usize::from(raw.op)].padded;
-            if let Err(e) = line.write(out, lw, ow, Some(padded), |o| self.paren_argrepr(o, &arg)) {
+            let written = match self.dec.argrepr_text(&arg, reprs) {
+                // The common case in one go: argrepr is one borrowed string.
+                Ok(Some(text)) if line.fits(lw, ow) => {
+                    line.write_fast(out, lw, ow, padded, text);
+                    Ok(())
+                }
+                Ok(_) => line.write(out, lw, ow, Some(padded), |o| self.paren_argrepr_with(o, &arg, reprs)),
+                Err(e) => Err(e),
+            };
+            if let Err(e) = written {
                 out.truncate(before);
                 return Err(Stop::Repr(e));
             }
@@ -364,6 +384,49 @@ impl ClassicLine {
             && u64::from(self.offset) < POW10[ow]
             && self.lineno.is_none_or(|l| lw > 0 && (0..POW10[lw] as i64).contains(&l))
             && self.arg.is_none_or(|a| (0..100_000).contains(&a))
+    }
+
+    /// Writes a line that [`ClassicLine::fits`], whose argrepr is `text`
+    /// (shown as ` (text)` unless empty), with fixed-size copies only but
+    /// for the text.
+    #[inline]
+    fn write_fast(&self, out: &mut Vec<u8>, lw: usize, ow: usize, padded: &[u8; NAME_SLOT], text: &str) {
+        let start = out.len();
+        out.reserve(FAST_LINE + text.len() + 4);
+        out.extend_from_slice(&[b' '; FAST_LINE]);
+        let b = &mut out[start..start + FAST_LINE];
+        let mut pos = 0;
+        if lw > 0 {
+            if let Some(l) = self.lineno {
+                put_digits(b, lw, l.unsigned_abs());
+            }
+            pos = lw + 1;
+        }
+        if self.target {
+            b[pos + 4] = b'>';
+            b[pos + 5] = b'>';
+        }
+        pos += 7 + ow;
+        put_digits(b, pos, u64::from(self.offset));
+        pos += 1;
+        b[pos..pos + NAME_SLOT].copy_from_slice(padded);
+        if let Some(a) = self.arg {
+            pos += OPNAME_WIDTH + 1 + OPARG_WIDTH;
+            put_digits(b, pos, a.unsigned_abs());
+            if text.is_empty() {
+                b[pos] = b'\n';
+                out.truncate(start + pos + 1);
+            } else {
+                b[pos..pos + 2].copy_from_slice(b" (");
+                out.truncate(start + pos + 2);
+                out.extend_from_slice(text.as_bytes());
+                out.extend_from_slice(b")\n");
+            }
+        } else {
+            pos += self.opname.len();
+            b[pos] = b'\n';
+            out.truncate(start + pos + 1);
+        }
     }
 
     /// Writes the line; `argrepr` appends ` (text)` when there is text.
