@@ -33,7 +33,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::fs::File;
-use std::io::{self, Cursor, Read, Seek, SeekFrom};
+use std::io::{self, Cursor, Read};
 use std::ops::ControlFlow;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
@@ -292,6 +292,7 @@ fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
 /// How a worker gets an item's bytes.
 enum Reader {
     File(PathBuf),
+    Data(Vec<u8>),
     Member(ZipArchive<Cursor<Arc<[u8]>>>, usize),
 }
 
@@ -299,6 +300,7 @@ impl Reader {
     fn read(self, limits: &Limits) -> Result<Vec<u8>, InputError> {
         match self {
             Reader::File(path) => read_file(&path, limits),
+            Reader::Data(data) => Ok(data),
             Reader::Member(mut archive, index) => {
                 let entry = archive.by_index(index).map_err(|e| InputError::Zip(e.to_string()))?;
                 let declared = entry.size();
@@ -329,6 +331,12 @@ impl Reader {
 fn read_file(path: &Path, limits: &Limits) -> Result<Vec<u8>, InputError> {
     let mut f = File::open(path).map_err(InputError::Read)?;
     let size = f.metadata().map_err(InputError::Read)?.len();
+    read_open(&mut f, size, limits)
+}
+
+/// Reads the open file `f` of `size` bytes (as `stat` said; pipes and
+/// growing files may hold more or less), within the size limit.
+fn read_open(mut f: &mut File, size: u64, limits: &Limits) -> Result<Vec<u8>, InputError> {
     if size > limits.max_file_size {
         return Err(InputError::FileTooLarge { size, limit: limits.max_file_size });
     }
@@ -371,29 +379,38 @@ impl<'i> Items<'i> {
         };
         let failed =
             |e| Some(Item::Failed(Source { path: path.to_owned(), member: None, expanded: false }, e));
-        let meta = match std::fs::metadata(path) {
-            Ok(m) => m,
-            Err(e) => return failed(InputError::Read(e)),
+        let walk = |this: &mut Self| {
+            let walk = walkdir::WalkDir::new(path).sort_by_file_name().follow_links(false).into_iter();
+            this.current = Some(Expansion::Walk(walk));
+            None
+        };
+        // One open, one stat and one read per file: the bytes are read here
+        // (within the caller's window) and sniffed in memory.
+        let (mut file, meta) = match File::open(path).and_then(|f| f.metadata().map(|m| (f, m))) {
+            Ok(fm) => fm,
+            // A directory that cannot be opened still gets walked (and its
+            // entries report their errors).
+            Err(e) => match std::fs::metadata(path) {
+                Ok(m) if m.is_dir() => return walk(self),
+                _ => return failed(InputError::Read(e)),
+            },
         };
         if meta.is_dir() {
-            let walk = walkdir::WalkDir::new(path).sort_by_file_name().follow_links(false).into_iter();
-            self.current = Some(Expansion::Walk(walk));
-            return None;
+            return walk(self);
         }
         if !meta.is_file() {
             // A pipe or device (`/dev/stdin`): read once, as a plain file.
             return single(Reader::File(path.to_owned()));
         }
-        match sniff(path) {
-            Ok(Kind::Archive) => {}
-            Ok(Kind::Other) => return single(Reader::File(path.to_owned())),
-            Err(e) => return failed(InputError::Read(e)),
-        }
-        let data: Arc<[u8]> = match read_file(path, &self.limits) {
-            Ok(d) => d.into(),
+        let data = match read_open(&mut file, meta.len(), &self.limits) {
+            Ok(d) => d,
             Err(e) => return failed(e),
         };
-        match ZipArchive::new(Cursor::new(data)) {
+        drop(file);
+        if !is_archive(&data) {
+            return single(Reader::Data(data));
+        }
+        match ZipArchive::new(Cursor::new(Arc::from(data))) {
             Ok(archive) => {
                 self.current = Some(Expansion::Archive { path: path.to_owned(), archive, next: 0 });
                 None
@@ -491,48 +508,21 @@ pub fn is_pyc_name(name: &str) -> bool {
     lower.ends_with(".pyc") || lower.ends_with(".pyo")
 }
 
-enum Kind {
-    Archive,
-    Other,
-}
-
 /// Longest tail that can hold an end-of-central-directory record: the
 /// 22-byte record plus a comment of up to 65535 bytes.
-const EOCD_SEARCH: u64 = 22 + 65_535;
+const EOCD_SEARCH: usize = 22 + 65_535;
 
 /// An archive is a file that does not start with a .pyc magic number and
 /// whose tail holds a zip end-of-central-directory record (`PK\x05\x06`)
 /// whose comment reaches no further than the end of the file.
-fn sniff(path: &Path) -> io::Result<Kind> {
-    let mut f = File::open(path)?;
-    let len = f.metadata()?.len();
-    let mut head = [0u8; 4];
-    let n = read_up_to(&mut f, &mut head)?;
-    if n == 4
-        && head[2..4] == *b"\r\n"
-        && bytescope_pyc::lookup_magic(u16::from_le_bytes([head[0], head[1]])).is_some()
+fn is_archive(data: &[u8]) -> bool {
+    if let [a, b, b'\r', b'\n', ..] = *data
+        && bytescope_pyc::lookup_magic(u16::from_le_bytes([a, b])).is_some()
     {
-        return Ok(Kind::Other);
+        return false;
     }
-    if len < 22 {
-        return Ok(Kind::Other);
-    }
-    let start = len.saturating_sub(EOCD_SEARCH);
-    f.seek(SeekFrom::Start(start))?;
-    let mut tail = Vec::with_capacity(usize::try_from(len - start).unwrap_or(0));
-    f.take(EOCD_SEARCH).read_to_end(&mut tail)?;
-    Ok(if has_eocd(&tail) { Kind::Archive } else { Kind::Other })
-}
-
-fn read_up_to(f: &mut File, buf: &mut [u8]) -> io::Result<usize> {
-    let mut n = 0;
-    while n < buf.len() {
-        match f.read(&mut buf[n..])? {
-            0 => break,
-            k => n += k,
-        }
-    }
-    Ok(n)
+    let start = data.len().saturating_sub(EOCD_SEARCH);
+    data.len() >= 22 && has_eocd(&data[start..])
 }
 
 /// Whether `tail` (the end of a file) holds a plausible end-of-central-

@@ -59,7 +59,8 @@ pub fn for_each_file(
 ) -> anyhow::Result<ExitCode> {
     anyhow::ensure!(!args.files.is_empty(), "no input files (see --help)");
     let stdout = io::stdout();
-    let mut out = stdout.lock();
+    // Headers and listings go out in large writes, not a write per line.
+    let mut out = io::BufWriter::with_capacity(1 << 16, stdout.lock());
     let mut failed = false;
     let mut write_error: Option<io::Error> = None;
     bytescope_batch::run(
