@@ -517,6 +517,13 @@ impl<'c> Decoder<'c, '_, '_> {
             out.extend_from_slice(text.as_bytes());
             return Ok(());
         }
+        self.write_argrepr_rest(out, arg);
+        Ok(())
+    }
+
+    /// [`Decoder::write_argrepr`] of an `arg` that
+    /// [`Decoder::argrepr_text`] does not give as one string.
+    pub fn write_argrepr_rest(&self, out: &mut Vec<u8>, arg: &Arg<'_>) {
         match *arg {
             // One borrowed string: handled above.
             Arg::None
@@ -593,7 +600,6 @@ impl<'c> Decoder<'c, '_, '_> {
                 let _ = write!(out, "<invalid {what} {index}>");
             }
         }
-        Ok(())
     }
 
     /// `argrepr` of `arg` when it is one borrowed string (nearly always:

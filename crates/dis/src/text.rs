@@ -5,7 +5,7 @@ use std::io::Write;
 use bytescope_code::lines::{Positions, lineno_width, positions_width};
 use bytescope_pyrepr::ReprError;
 
-use crate::instr::{Arg, Raw, ReprCache};
+use crate::instr::{Arg, JumpText, Raw, ReprCache};
 use crate::listing::Prepared;
 use crate::plan::NAME_SLOT;
 use crate::rules::Layout;
@@ -165,10 +165,20 @@ impl Prepared<'_, '_, '_> {
                 arg: raw.arg,
             };
             let padded = &self.dec.plans[usize::from(raw.op)].padded;
+            let fits = line.fits(lw, ow);
             let written = match self.dec.argrepr_text(&arg, reprs) {
-                // The common case in one go: argrepr is one borrowed string.
-                Ok(Some(text)) if line.fits(lw, ow) => {
-                    line.write_fast(out, lw, ow, padded, text);
+                // The common cases in one go: the argrepr is one borrowed
+                // string, a marked name, or a jump offset.
+                Ok(Some(text)) if fits => {
+                    line.write_fast(out, lw, ow, padded, !text.is_empty(), |o| {
+                        o.extend_from_slice(text.as_bytes())
+                    });
+                    Ok(())
+                }
+                Ok(None)
+                    if fits && matches!(arg, Arg::Name { .. } | Arg::Jump { text: JumpText::Offset, .. }) =>
+                {
+                    line.write_fast(out, lw, ow, padded, true, |o| self.dec.write_argrepr_rest(o, &arg));
                     Ok(())
                 }
                 Ok(_) => line.write(out, lw, ow, Some(padded), |o| self.paren_argrepr_with(o, &arg, reprs)),
@@ -390,9 +400,17 @@ impl ClassicLine {
     /// (shown as ` (text)` unless empty), with fixed-size copies only but
     /// for the text.
     #[inline]
-    fn write_fast(&self, out: &mut Vec<u8>, lw: usize, ow: usize, padded: &[u8; NAME_SLOT], text: &str) {
+    fn write_fast(
+        &self,
+        out: &mut Vec<u8>,
+        lw: usize,
+        ow: usize,
+        padded: &[u8; NAME_SLOT],
+        has_text: bool,
+        text: impl FnOnce(&mut Vec<u8>),
+    ) {
         let start = out.len();
-        out.reserve(FAST_LINE + text.len() + 4);
+        out.reserve(FAST_LINE + 64);
         out.extend_from_slice(&[b' '; FAST_LINE]);
         let b = &mut out[start..start + FAST_LINE];
         let mut pos = 0;
@@ -413,14 +431,14 @@ impl ClassicLine {
         if let Some(a) = self.arg {
             pos += OPNAME_WIDTH + 1 + OPARG_WIDTH;
             put_digits(b, pos, a.unsigned_abs());
-            if text.is_empty() {
-                b[pos] = b'\n';
-                out.truncate(start + pos + 1);
-            } else {
+            if has_text {
                 b[pos..pos + 2].copy_from_slice(b" (");
                 out.truncate(start + pos + 2);
-                out.extend_from_slice(text.as_bytes());
+                text(out);
                 out.extend_from_slice(b")\n");
+            } else {
+                b[pos] = b'\n';
+                out.truncate(start + pos + 1);
             }
         } else {
             pos += self.opname.len();

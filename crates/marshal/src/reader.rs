@@ -45,7 +45,7 @@ pub fn read(data: &[u8], format: Format, base: usize) -> Result<Marshal<'_>, Mar
         scratch: Vec::new(),
     };
     let root = r.object()?;
-    if r.m.node(root).value == Value::Null {
+    if matches!(r.m.node(root).value, Value::Null) {
         return Err(r.err_at(base, ErrorKind::NullObject { context: "object" }));
     }
     r.m.end = base + r.pos;
@@ -407,7 +407,7 @@ impl<'a> Reader<'a> {
 
     /// Hands a finished child to its parent frame.
     fn accept(&mut self, f: &mut Frame, child: ObjId, at: usize) -> Result<Step, MarshalError> {
-        let is_null = self.m.nodes[child.index()].value == Value::Null;
+        let is_null = matches!(self.m.nodes[child.index()].value, Value::Null);
         match &mut f.kind {
             Kind::Dict { want_value } => {
                 if is_null {
