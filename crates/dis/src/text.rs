@@ -195,16 +195,19 @@ impl Prepared<'_, '_, '_> {
         }
         if !self.exceptions.is_empty() {
             out.extend_from_slice(b"ExceptionTable:\n");
+            // `  {start} to {end - 2} -> {target} [{depth}]{" lasti"}`,
+            // without `core::fmt` (one line per entry, many per file).
+            let mut num = itoa::Buffer::new();
             for e in &self.exceptions {
-                let lasti = if e.lasti { " lasti" } else { "" };
-                let _ = writeln!(
-                    out,
-                    "  {} to {} -> {} [{}]{lasti}",
-                    e.start,
-                    i128::from(e.end) - 2,
-                    e.target,
-                    e.depth
-                );
+                out.extend_from_slice(b"  ");
+                out.extend_from_slice(num.format(e.start).as_bytes());
+                out.extend_from_slice(b" to ");
+                out.extend_from_slice(num.format(i128::from(e.end) - 2).as_bytes());
+                out.extend_from_slice(b" -> ");
+                out.extend_from_slice(num.format(e.target).as_bytes());
+                out.extend_from_slice(b" [");
+                out.extend_from_slice(num.format(e.depth).as_bytes());
+                out.extend_from_slice(if e.lasti { b"] lasti\n" } else { b"]\n" });
             }
         }
         Ok(())
@@ -292,17 +295,19 @@ impl Prepared<'_, '_, '_> {
         }
         if !self.exceptions.is_empty() {
             out.extend_from_slice(b"ExceptionTable:\n");
+            // `  L{start} to L{end} -> L{target} [{depth}]{" lasti"}`.
+            let l = |off: u64| self.labels.get(&(off as i64)).copied().unwrap_or(0);
+            let mut num = itoa::Buffer::new();
             for e in &self.exceptions {
-                let lasti = if e.lasti { " lasti" } else { "" };
-                let l = |off: u64| self.labels.get(&(off as i64)).copied().unwrap_or(0);
-                let _ = writeln!(
-                    out,
-                    "  L{} to L{} -> L{} [{}]{lasti}",
-                    l(e.start),
-                    l(e.end),
-                    l(e.target),
-                    e.depth
-                );
+                out.extend_from_slice(b"  L");
+                out.extend_from_slice(num.format(l(e.start)).as_bytes());
+                out.extend_from_slice(b" to L");
+                out.extend_from_slice(num.format(l(e.end)).as_bytes());
+                out.extend_from_slice(b" -> L");
+                out.extend_from_slice(num.format(l(e.target)).as_bytes());
+                out.extend_from_slice(b" [");
+                out.extend_from_slice(num.format(e.depth).as_bytes());
+                out.extend_from_slice(if e.lasti { b"] lasti\n" } else { b"]\n" });
             }
         }
         Ok(())
