@@ -97,6 +97,8 @@ impl<'m, 'a> Code<'m, 'a> {
         };
         let string = |field, id: ObjId| -> Result<Name<'a>, CodeError> {
             let text = match m.get(id) {
+                // Checked text (nearly every name): no second lookup.
+                Value::Str { text: Some(s), .. } => return Ok(Cow::Borrowed(*s)),
                 Value::Str { .. } => m.name_str(id),
                 // Python 2 names are byte strings.
                 Value::Bytes(_) if py2 => m.name_str(id),

@@ -310,7 +310,8 @@ fn push_hex(out: &mut String, v: u32) {
             break;
         }
     }
-    out.extend(buf[i..].iter().map(|&b| char::from(b)));
+    // Hex digits are ASCII.
+    out.push_str(std::str::from_utf8(&buf[i..]).unwrap_or_default());
 }
 
 fn truncate_bytes(s: &str, n: usize) -> String {
