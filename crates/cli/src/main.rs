@@ -9,9 +9,6 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 /// Open CPython bytecode of every version: .pyc headers, marshal data and code
 /// objects from CPython 2.7 and 3.0-3.15, shown exactly as that version's own
 /// tools show them, with no Python installed.
