@@ -106,11 +106,14 @@ impl<'m, 'a> Code<'m, 'a> {
             };
             text.ok_or_else(|| bad(field, id, "is not a str"))
         };
+        let tuple = |field, id: ObjId| -> Result<&'m [ObjId], CodeError> {
+            match m.get(id) {
+                Value::Tuple(items) => Ok(m.items(*items)),
+                _ => Err(bad(field, id, "is not a tuple")),
+            }
+        };
         let names_of = |field, id: ObjId| -> Result<Vec<Name<'a>>, CodeError> {
-            let items = match m.get(id) {
-                Value::Tuple(items) => m.items(*items),
-                _ => return Err(bad(field, id, "is not a tuple")),
-            };
+            let items = tuple(field, id)?;
             // A plain loop: this runs for every name of every code object.
             let mut names = Vec::with_capacity(items.len());
             for &i in items {
@@ -133,18 +136,37 @@ impl<'m, 'a> Code<'m, 'a> {
         let names = names_of("co_names", raw.names)?;
         let (varnames, cellvars, freevars, localsplus) = match raw.layout {
             CodeLayout::Py311 => {
-                let all = names_of("co_localsplusnames", raw.varnames)?;
+                let field = "co_localsplusnames";
+                let items = tuple(field, raw.varnames)?;
                 let kinds_id = raw.localspluskinds.unwrap_or(raw.varnames);
-                let kinds = bytes("co_localspluskinds", kinds_id)?;
-                if kinds.len() != all.len() {
+                let kinds = match bytes("co_localspluskinds", kinds_id) {
+                    Ok(k) => k,
+                    Err(e) => {
+                        // The names' own errors come first, as before.
+                        for &id in items {
+                            string(field, id)?;
+                        }
+                        return Err(e);
+                    }
+                };
+                if kinds.len() != items.len() {
+                    // The names' own errors come first, as before.
+                    for &id in items {
+                        string(field, id)?;
+                    }
                     return Err(bad(
                         "co_localspluskinds",
                         kinds_id,
-                        &format!("has {} kinds for {} names", kinds.len(), all.len()),
+                        &format!("has {} kinds for {} names", kinds.len(), items.len()),
                     ));
                 }
-                let (mut local, mut cell, mut free) = (Vec::new(), Vec::new(), Vec::new());
-                for (n, &k) in all.iter().zip(kinds) {
+                // One pass, straight into the lists (this runs for every
+                // code object).
+                let mut lp = Vec::with_capacity(items.len());
+                let (mut local, mut cell, mut free) =
+                    (Vec::with_capacity(items.len()), Vec::new(), Vec::new());
+                for (&id, &k) in items.iter().zip(kinds) {
+                    let n = string(field, id)?;
                     for (mask, list) in
                         [(kinds::LOCAL, &mut local), (kinds::CELL, &mut cell), (kinds::FREE, &mut free)]
                     {
@@ -152,8 +174,8 @@ impl<'m, 'a> Code<'m, 'a> {
                             list.push(n.clone());
                         }
                     }
+                    lp.push((n, k));
                 }
-                let lp = all.into_iter().zip(kinds.iter().copied()).collect();
                 (local, cell, free, lp)
             }
             _ => {

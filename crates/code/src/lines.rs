@@ -380,6 +380,12 @@ impl LineStarts {
         self.get(offset).is_some()
     }
 
+    /// The pairs' vector, for reuse.
+    #[must_use]
+    pub fn into_vec(self) -> Vec<(u32, Option<i64>)> {
+        self.starts
+    }
+
     /// The `(offset, line)` pairs in offset order.
     #[must_use]
     pub fn as_slice(&self) -> &[(u32, Option<i64>)] {
@@ -407,21 +413,41 @@ impl LineStarts {
 /// `dict(dis.findlinestarts(co))` of version `v`.
 #[must_use]
 pub fn linestarts(v: PythonVersion, code_len: usize, firstlineno: i32, table: &[u8]) -> LineStarts {
+    linestarts_in(v, code_len, firstlineno, table, Vec::new())
+}
+
+/// [`linestarts`], reusing `buf`'s memory (take it back with
+/// [`LineStarts::into_vec`]): listings build one per code object.
+#[must_use]
+pub fn linestarts_in(
+    v: PythonVersion,
+    code_len: usize,
+    firstlineno: i32,
+    table: &[u8],
+    mut buf: Vec<(u32, Option<i64>)>,
+) -> LineStarts {
     if LineTableFormat::for_version(v) == LineTableFormat::Locations {
         // One pass over the 3.11+ table, the same as `findlinestarts` of
         // `co_lines` but without the intermediate vectors (this runs for
         // every code object `dis` prints). `linestarts_fused_matches` checks
         // the equivalence.
-        return LineStarts::from_pairs(location_linestarts(v, firstlineno, table));
+        buf.clear();
+        location_linestarts_into(v, firstlineno, table, &mut buf);
+        return LineStarts::from_pairs(buf);
     }
     LineStarts::from_pairs(findlinestarts(v, code_len, firstlineno, table))
 }
 
-/// `findlinestarts` for the 3.11+ location table in one pass.
-fn location_linestarts(v: PythonVersion, firstlineno: i32, table: &[u8]) -> Vec<(u32, Option<i64>)> {
+/// `findlinestarts` for the 3.11+ location table in one pass, into `out`.
+fn location_linestarts_into(
+    v: PythonVersion,
+    firstlineno: i32,
+    table: &[u8],
+    out: &mut Vec<(u32, Option<i64>)>,
+) {
     let merge = v >= PythonVersion::PY312;
     let every_range = v >= PythonVersion::PY313;
-    let mut out = Vec::with_capacity(table.len() / 2);
+    out.reserve(table.len() / 2);
     let mut end: u64 = 0;
     let mut line = firstlineno;
     let mut pos = 0usize;
@@ -458,7 +484,6 @@ fn location_linestarts(v: PythonVersion, firstlineno: i32, table: &[u8]) -> Vec<
             last_yielded = Some(l);
         }
     }
-    out
 }
 
 /// Width of the line-number column that version `v`'s `dis` uses for a code

@@ -251,6 +251,17 @@ impl ReprCache {
     }
 }
 
+/// Vectors a listing needs per code object, handed from one code object to
+/// the next so that a file's listing allocates them once.
+#[derive(Debug, Default)]
+pub(crate) struct Buffers {
+    pub reprs: ReprCache,
+    pub raws: Vec<Raw>,
+    pub targets: Vec<i64>,
+    pub marks: Vec<u32>,
+    pub starts: Vec<(u32, Option<i64>)>,
+}
+
 /// Python's `seq[i]` index rules (negative counts from the end).
 pub(crate) fn py_index(len: usize, i: i64) -> Option<usize> {
     let len = i64::try_from(len).ok()?;
@@ -301,14 +312,20 @@ impl<'c, 'm, 'a> Decoder<'c, 'm, 'a> {
 impl<'c> Decoder<'c, '_, '_> {
     /// `_unpack_opargs` of the version.
     pub fn unpack(&self) -> Vec<Raw> {
-        if self.rules.wordcode { self.unpack_wordcode() } else { self.unpack_bytecode() }
+        self.unpack_into(Vec::new())
     }
 
-    fn unpack_wordcode(&self) -> Vec<Raw> {
+    /// [`Decoder::unpack`] into `out`'s memory (cleared first).
+    pub fn unpack_into(&self, mut out: Vec<Raw>) -> Vec<Raw> {
+        out.clear();
+        out.reserve(self.code.code.len() / 2);
+        if self.rules.wordcode { self.unpack_wordcode(out) } else { self.unpack_bytecode(out) }
+    }
+
+    fn unpack_wordcode(&self, mut out: Vec<Raw>) -> Vec<Raw> {
         let code = self.code.code;
         let plans = self.plans;
         let r = self.rules;
-        let mut out = Vec::with_capacity(code.len() / 2);
         // Python ints are unbounded; i64 with saturation covers every real
         // file and keeps crafted EXTENDED_ARG chains finite (a saturated
         // value stays saturated, as `i64::MAX | byte` is `i64::MAX`).
@@ -357,10 +374,9 @@ impl<'c> Decoder<'c, '_, '_> {
         out
     }
 
-    fn unpack_bytecode(&self) -> Vec<Raw> {
+    fn unpack_bytecode(&self, mut out: Vec<Raw>) -> Vec<Raw> {
         let code = self.code.code;
         let plans = self.plans;
-        let mut out = Vec::with_capacity(code.len() / 2);
         let mut ext: i64 = 0;
         let mut i = 0usize;
         while i < code.len() {
@@ -667,7 +683,10 @@ impl<'c> Decoder<'c, '_, '_> {
     }
 }
 
-/// Jump targets (`findlabels`), in instruction order, possibly repeated.
-pub(crate) fn jump_targets(dec: &Decoder<'_, '_, '_>, raws: &[Raw]) -> Vec<i64> {
-    raws.iter().filter_map(|r| dec.jump_target(r)).collect()
+/// Jump targets (`findlabels`), in instruction order, possibly repeated,
+/// into `out`'s memory (cleared first).
+pub(crate) fn jump_targets(dec: &Decoder<'_, '_, '_>, raws: &[Raw], mut out: Vec<i64>) -> Vec<i64> {
+    out.clear();
+    out.extend(raws.iter().filter_map(|r| dec.jump_target(r)));
+    out
 }

@@ -39,7 +39,7 @@ pub use rules::{Layout, Rules};
 pub use text::DisOptions;
 pub use views::TableKind;
 
-use instr::ReprCache;
+use instr::Buffers;
 use listing::Prepared;
 use plan::VersionData;
 
@@ -152,9 +152,9 @@ impl Disassembler {
         &'c self,
         code: &'c Code<'m, 'a>,
         for_dis: bool,
-        cache: ReprCache,
+        bufs: Buffers,
     ) -> Prepared<'c, 'm, 'a> {
-        Prepared::new(code, self.table, &self.data.rules, &self.data.plans, self.repr, for_dis, cache)
+        Prepared::new(code, self.table, &self.data.rules, &self.data.plans, self.repr, for_dis, bufs)
     }
 
     /// Writes what `dis.dis(code)` prints (UTF-8 bytes, as CPython writes
@@ -168,7 +168,7 @@ impl Disassembler {
     pub fn dis(&self, m: &Marshal<'_>, opts: DisOptions, out: &mut Vec<u8>) -> Result<(), DisError> {
         self.check_options(opts)?;
         let limit = if self.data.rules.recurse { visit_limit(m) } else { 1 };
-        let mut cache = ReprCache::default();
+        let mut bufs = Buffers::default();
         let mut header = String::new();
         let start = out.len();
         let limit_bytes = start.saturating_add(output_limit(m));
@@ -181,12 +181,12 @@ impl Disassembler {
                 header.push_str(":\n");
                 out.extend_from_slice(header.as_bytes());
             }
-            let listing = self.prepare(&code, true, cache);
+            let listing = self.prepare(&code, true, bufs);
             listing.write_text(out, opts, limit_bytes).map_err(|stop| match stop {
                 text::Stop::Repr(error) => DisError::Repr { error, code_offset: code.offset() },
                 text::Stop::Limit => DisError::OutputLimit { limit: limit_bytes - start },
             })?;
-            cache = listing.into_cache();
+            bufs = listing.into_buffers();
         }
         Ok(())
     }
@@ -231,7 +231,7 @@ impl Disassembler {
     /// # Errors
     /// A constant CPython could not repr.
     pub fn instructions(&self, code: &Code<'_, '_>) -> Result<Vec<Instruction>, DisError> {
-        self.prepare(code, false, ReprCache::default())
+        self.prepare(code, false, Buffers::default())
             .instructions()
             .map_err(|error| DisError::Repr { error, code_offset: code.offset() })
     }

@@ -7,11 +7,11 @@ use std::collections::BTreeMap;
 
 use bytescope_code::Code;
 use bytescope_code::exceptions::{ExceptionEntry, parse_exception_table};
-use bytescope_code::lines::{LineStarts, PositionRange, Positions, linestarts, position_ranges};
+use bytescope_code::lines::{LineStarts, PositionRange, Positions, linestarts_in, position_ranges};
 use bytescope_opcodes::OpcodeTable;
 use bytescope_pyrepr::{ReprError, ReprOptions};
 
-use crate::instr::{Decoder, Instruction, Raw, ReprCache, jump_targets};
+use crate::instr::{Buffers, Decoder, Instruction, Raw, ReprCache, jump_targets};
 use crate::plan::OpPlan;
 use crate::rules::{Layout, Rules};
 
@@ -32,6 +32,8 @@ pub struct Prepared<'c, 'm, 'a> {
     /// `dis` text never needs it and it is ~6% of `bytescope dis`.
     positions: OnceCell<Vec<PositionRange>>,
     pub(crate) exceptions: Vec<ExceptionEntry>,
+    /// Jump targets (kept for reuse by the next code object).
+    targets: Vec<i64>,
 }
 
 impl<'c, 'm, 'a> Prepared<'c, 'm, 'a> {
@@ -45,12 +47,13 @@ impl<'c, 'm, 'a> Prepared<'c, 'm, 'a> {
         plans: &'c [OpPlan; 256],
         repr: ReprOptions,
         labels_from_exceptions: bool,
-        mut cache: ReprCache,
+        bufs: Buffers,
     ) -> Self {
+        let Buffers { reprs: mut cache, raws, targets, mut marks, starts } = bufs;
         cache.reset(code.consts.len());
         let v = rules.version;
         let dec = Decoder::new(code, table, rules, plans, repr);
-        let raws = dec.unpack();
+        let raws = dec.unpack_into(raws);
         let code_len = code.code.len();
         let exceptions = if rules.localsplus {
             // Lenient like `dis._parse_exception_table` (a cut-off entry ends
@@ -60,7 +63,7 @@ impl<'c, 'm, 'a> Prepared<'c, 'm, 'a> {
         } else {
             Vec::new()
         };
-        let mut targets = jump_targets(&dec, &raws);
+        let mut targets = jump_targets(&dec, &raws, targets);
         let mut labels = BTreeMap::new();
         if rules.layout == Layout::Py313 {
             if labels_from_exceptions {
@@ -75,12 +78,13 @@ impl<'c, 'm, 'a> Prepared<'c, 'm, 'a> {
         } else if rules.exc_targets_are_labels && labels_from_exceptions {
             targets.extend(exceptions.iter().filter(|e| e.start < e.end).map(|e| e.target as i64));
         }
-        let ls = linestarts(v, code_len, code.firstlineno(), code.linetable);
+        let ls = linestarts_in(v, code_len, code.firstlineno(), code.linetable, starts);
         // Per-instruction marks: 0 none, else the label number (3.13+) or 1
         // for a `>>` target. Indexed by code unit for wordcode (instructions
         // sit at even offsets; an odd target marks nothing, as in CPython).
         let shift = u32::from(rules.wordcode);
-        let mut marks = vec![0u32; (code_len >> shift) + 1];
+        marks.clear();
+        marks.resize((code_len >> shift) + 1, 0);
         let mut set = |off: i64, value: u32| {
             if let Ok(o) = usize::try_from(off)
                 && (shift == 0 || o % 2 == 0)
@@ -108,6 +112,7 @@ impl<'c, 'm, 'a> Prepared<'c, 'm, 'a> {
             positions: OnceCell::new(),
             exceptions,
             reprs: RefCell::new(cache),
+            targets,
         }
     }
 
@@ -181,9 +186,15 @@ impl<'c, 'm, 'a> Prepared<'c, 'm, 'a> {
         })
     }
 
-    /// Gives the repr arena back for the next code object.
-    pub(crate) fn into_cache(self) -> ReprCache {
-        self.reprs.into_inner()
+    /// Gives the buffers back for the next code object.
+    pub(crate) fn into_buffers(self) -> Buffers {
+        Buffers {
+            reprs: self.reprs.into_inner(),
+            raws: self.raws,
+            targets: self.targets,
+            marks: self.marks,
+            starts: self.linestarts.into_vec(),
+        }
     }
 
     /// The label (3.13+) or `>>` mark (1) at `offset`, 0 if none.
