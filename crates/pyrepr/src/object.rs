@@ -126,6 +126,7 @@ impl Repr<'_, '_> {
             }
             Value::Float { value, .. } => repr_float(out, *value, self.v),
             Value::Complex { re, im, .. } => repr_complex(out, *re, *im, self.v),
+            Value::Str { text: Some(text), .. } => crate::strings::repr_str_text(out, text, self.v),
             Value::Str { data, encoding, .. } => {
                 let utf8 = bytescope_marshal::str_utf8(data, *encoding);
                 crate::repr_str(out, &utf8, self.v);

@@ -97,17 +97,27 @@ pub fn unicode_version(v: PythonVersion) -> Option<&'static str> {
 /// `s` is decoded with [`decode_lenient`] (surrogatepass UTF-8; invalid bytes
 /// become U+DC80–U+DCFF). See [`repr_str_chars`] for the rules.
 pub fn repr_str(out: &mut String, s: &[u8], v: PythonVersion) {
+    match std::str::from_utf8(s) {
+        Ok(text) if text.is_ascii() => repr_ascii(out, text, v),
+        _ => repr_str_chars(out, &decode_lenient(s), v),
+    }
+}
+
+/// [`repr_str`] of text already known to be valid UTF-8 (the marshal
+/// reader checks each string once).
+pub fn repr_str_text(out: &mut String, s: &str, v: PythonVersion) {
     if s.is_ascii() {
         repr_ascii(out, s, v);
     } else {
-        repr_str_chars(out, &decode_lenient(s), v);
+        repr_str_chars(out, &decode_lenient(s.as_bytes()), v);
     }
 }
 
 /// [`repr_str_chars`] for ASCII text (nearly every constant), without
 /// decoding to code points first. ASCII escapes do not depend on the
 /// Unicode database.
-fn repr_ascii(out: &mut String, s: &[u8], v: PythonVersion) {
+fn repr_ascii(out: &mut String, text: &str, v: PythonVersion) {
+    let s = text.as_bytes();
     // One pass classifies every byte: quotes, and whether anything at all
     // needs escaping (most constants need none and are copied whole).
     let (mut single, mut double, mut special) = (false, false, false);
@@ -124,7 +134,7 @@ fn repr_ascii(out: &mut String, s: &[u8], v: PythonVersion) {
     out.push(quote);
     if !(special || single && double) {
         // Only the other quote character can occur: nothing to escape.
-        out.push_str(std::str::from_utf8(s).unwrap_or_default());
+        out.push_str(text);
         out.push(quote);
         return;
     }
@@ -140,20 +150,21 @@ fn repr_ascii(out: &mut String, s: &[u8], v: PythonVersion) {
             0..0x20 | 0x7f => Some(""),
             _ => None,
         };
-        if let Some(text) = escaped {
-            // Runs of plain bytes are copied at once; the slice is ASCII.
-            out.push_str(std::str::from_utf8(&s[plain..i]).unwrap_or_default());
-            if text.is_empty() {
+        if let Some(escape) = escaped {
+            // Runs of plain bytes are copied at once (ASCII: any index is
+            // a char boundary).
+            out.push_str(&text[plain..i]);
+            if escape.is_empty() {
                 out.push_str("\\x");
                 out.push(char::from(HEX[usize::from(b >> 4)]));
                 out.push(char::from(HEX[usize::from(b & 15)]));
             } else {
-                out.push_str(text);
+                out.push_str(escape);
             }
             plain = i + 1;
         }
     }
-    out.push_str(std::str::from_utf8(&s[plain..]).unwrap_or_default());
+    out.push_str(&text[plain..]);
     out.push(quote);
 }
 
