@@ -7,8 +7,8 @@ use bytescope_pyc::PythonVersion;
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{kind} (at offset {offset:#x})")]
 pub struct MarshalError {
-    /// What went wrong.
-    pub kind: ErrorKind,
+    /// What went wrong (boxed: keeps `Result`s small on the hot path).
+    pub kind: Box<ErrorKind>,
     /// Absolute byte offset of the problem.
     pub offset: usize,
 }

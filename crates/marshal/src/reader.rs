@@ -67,7 +67,7 @@ const RESERVED: ObjId = ObjId(u32::MAX);
 
 impl<'a> Reader<'a> {
     fn err_at(&self, abs: usize, kind: ErrorKind) -> MarshalError {
-        MarshalError { kind, offset: abs }
+        MarshalError { kind: Box::new(kind), offset: abs }
     }
 
     fn err(&self, kind: ErrorKind) -> MarshalError {
@@ -662,19 +662,19 @@ mod tests {
     #[test]
     fn errors_name_offsets() {
         let e = rd(&[b'(', 0xff, 0xff, 0xff, 0x7f], PythonVersion::PY312).unwrap_err();
-        assert!(matches!(e.kind, ErrorKind::LengthExceedsInput { .. }), "{e}");
+        assert!(matches!(*e.kind, ErrorKind::LengthExceedsInput { .. }), "{e}");
         assert_eq!(e.offset, 1);
         let e = rd(&[b'r', 0, 0, 0, 0], PythonVersion::PY312).unwrap_err();
-        assert!(matches!(e.kind, ErrorKind::BadRef { .. }));
+        assert!(matches!(*e.kind, ErrorKind::BadRef { .. }));
         let e = rd(b"Q", PythonVersion::PY312).unwrap_err();
-        assert!(matches!(e.kind, ErrorKind::UnknownType { code: b'Q' }));
+        assert!(matches!(*e.kind, ErrorKind::UnknownType { code: b'Q' }));
         let e = rd(b":", PythonVersion::PY312).unwrap_err();
-        assert!(matches!(e.kind, ErrorKind::TypeNotInVersion { .. }));
+        assert!(matches!(*e.kind, ErrorKind::TypeNotInVersion { .. }));
         let e = rd(&[b'l', 1, 0, 0, 0, 0, 0], PythonVersion::PY312).unwrap_err();
-        assert_eq!(e.kind, ErrorKind::UnnormalizedLong);
+        assert_eq!(*e.kind, ErrorKind::UnnormalizedLong);
         // A tuple that contains a reference to itself.
         let e = rd(&[b'(' | 0x80, 1, 0, 0, 0, b'r', 0, 0, 0, 0], PythonVersion::PY312).unwrap_err();
-        assert!(matches!(e.kind, ErrorKind::IncompleteRef { .. }));
+        assert!(matches!(*e.kind, ErrorKind::IncompleteRef { .. }));
     }
 
     #[test]
@@ -682,7 +682,7 @@ mod tests {
         let mut data = [b')', 1].repeat(100_000);
         data.push(b'N');
         let e = rd(&data, PythonVersion::PY312).unwrap_err();
-        assert_eq!(e.kind, ErrorKind::TooDeep { limit: MAX_DEPTH });
+        assert_eq!(*e.kind, ErrorKind::TooDeep { limit: MAX_DEPTH });
     }
 
     #[test]
