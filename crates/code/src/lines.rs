@@ -445,43 +445,46 @@ fn location_linestarts_into(
     table: &[u8],
     out: &mut Vec<(u32, Option<i64>)>,
 ) {
+    // Sentinels outside every i32 line stand for "none yet" (cheaper than
+    // `Option`s in this loop, which runs per location entry).
+    const NONE: i64 = i64::MIN;
     let merge = v >= PythonVersion::PY312;
     let every_range = v >= PythonVersion::PY313;
     out.reserve(table.len() / 2);
     let mut end: u64 = 0;
     let mut line = firstlineno;
     let mut pos = 0usize;
-    let mut last_raw: Option<i32> = None;
-    let mut last_yielded: Option<i64> = None;
-    while pos < table.len() {
-        let first = table[pos];
-        line = line.wrapping_add(location_line_delta(table, pos));
-        let raw = if first >> 3 == 0x1f { -1 } else { line };
+    let mut last_raw = NONE;
+    let mut last_yielded = NONE;
+    while let Some(&first) = table.get(pos) {
+        let code = (first >> 3) & 15;
+        // Short forms (codes 0-9) keep the line; one-line forms add 0-2.
+        if code >= LOC_ONE_LINE0 {
+            line = line.wrapping_add(location_line_delta(table, pos));
+        }
+        let raw = i64::from(if first >> 3 == 0x1f { -1 } else { line });
         let start = end;
         end += (u64::from(first & 7) + 1) * 2;
         if end > MAX_OFFSET {
             break;
         }
         pos += 1;
-        while pos < table.len() && table[pos] & 0x80 == 0 {
+        while table.get(pos).is_some_and(|&b| b & 0x80 == 0) {
             pos += 1;
         }
         // 3.12+ `co_lines` merges an entry into the previous range when
         // their raw lines are equal; no range starts there.
-        if merge && last_raw == Some(raw) {
+        if merge && last_raw == raw {
             continue;
         }
-        last_raw = Some(raw);
+        last_raw = raw;
         // 3.12+: only -1 means "no line"; 3.11: any negative line.
-        let value =
-            if merge { (raw != -1).then_some(i64::from(raw)) } else { (raw >= 0).then_some(i64::from(raw)) };
+        let has_line = if merge { raw != -1 } else { raw >= 0 };
         if every_range {
-            out.push((start as u32, value));
-        } else if let Some(l) = value
-            && last_yielded != Some(l)
-        {
-            out.push((start as u32, Some(l)));
-            last_yielded = Some(l);
+            out.push((start as u32, has_line.then_some(raw)));
+        } else if has_line && last_yielded != raw {
+            out.push((start as u32, Some(raw)));
+            last_yielded = raw;
         }
     }
 }
