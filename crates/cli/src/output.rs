@@ -5,6 +5,7 @@ use std::io::{self, Write};
 use std::ops::ControlFlow;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Mutex;
 
 use bytescope_batch::{Options, Source};
 use bytescope_pyc::PythonVersion;
@@ -63,11 +64,24 @@ pub fn for_each_file(
     let mut out = io::BufWriter::with_capacity(1 << 16, stdout.lock());
     let mut failed = false;
     let mut write_error: Option<io::Error> = None;
+    // Output buffers go back to a pool once written: a fresh multi-100 KB
+    // buffer per file would be returned to the OS and page-faulted in again
+    // for the next one.
+    let pool: Mutex<Vec<Vec<u8>>> = Mutex::new(Vec::new());
+    let take = || pool.lock().ok().and_then(|mut p| p.pop()).unwrap_or_default();
+    let give = |mut buf: Vec<u8>| {
+        buf.clear();
+        if let Ok(mut p) = pool.lock()
+            && p.len() < 64
+        {
+            p.push(buf);
+        }
+    };
     bytescope_batch::run(
         &args.files,
         &args.batch_options(),
         |_, data| {
-            let mut buf = Vec::new();
+            let mut buf = take();
             let result = render(data, &mut buf);
             (buf, result)
         },
@@ -87,6 +101,7 @@ pub fn for_each_file(
                 }
                 Ok(())
             })();
+            give(buf);
             if let Err(e) = written {
                 write_error = Some(e);
                 return ControlFlow::Break(());

@@ -30,13 +30,13 @@ pub fn read(data: &[u8], format: Format, base: usize) -> Result<Marshal<'_>, Mar
         format,
         m: Marshal {
             format,
-            // Sized from the input (compiled modules hold about one object
-            // per 8 bytes) so that growing rarely copies; capped so that a
-            // large input cannot reserve more than it could fill.
-            nodes: Vec::with_capacity((data.len() / 8).min(1 << 20)),
-            items: Vec::with_capacity((data.len() / 8).min(1 << 20)),
+            // Sized from the input so that growing rarely copies: compiled
+            // stdlib modules hold about one object per 25 bytes, one
+            // container item per 42 and one reference per 119.
+            nodes: Vec::with_capacity((data.len() / 16).min(1 << 20)),
+            items: Vec::with_capacity((data.len() / 32).min(1 << 20)),
             codes: Vec::new(),
-            refs: Vec::with_capacity((data.len() / 16).min(1 << 20)),
+            refs: Vec::with_capacity((data.len() / 64).min(1 << 18)),
             interned: Vec::new(),
             end: 0,
         },
