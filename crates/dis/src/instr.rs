@@ -325,21 +325,18 @@ impl<'c> Decoder<'c, '_, '_> {
     fn unpack_wordcode(&self, mut out: Vec<Raw>) -> Vec<Raw> {
         let code = self.code.code;
         let plans = self.plans;
-        let r = self.rules;
-        // Python ints are unbounded; i64 with saturation covers every real
-        // file and keeps crafted EXTENDED_ARG chains finite (a saturated
-        // value stays saturated, as `i64::MAX | byte` is `i64::MAX`).
-        let mut ext: i64 = 0;
-        let mut ext_count = 0u32;
         let mut i = 0usize;
-        while let Some(&[op, byte]) = code.get(i..i + 2) {
-            let p = &plans[usize::from(op)];
-            let offset = i as u32;
-            // The instruction, then its inline cache units (not
-            // instructions, no EXTENDED_ARG effect).
-            i += 2 + 2 * usize::from(p.caches);
-            if ext == 0 && ext_count == 0 && !p.is_ext {
-                // No EXTENDED_ARG in effect (nearly every instruction).
+        loop {
+            // Instructions with no EXTENDED_ARG in effect (nearly all), in a
+            // loop that carries no EXTENDED_ARG state.
+            while let Some(&[op, byte]) = code.get(i..i + 2) {
+                let p = &plans[usize::from(op)];
+                if p.is_ext {
+                    break;
+                }
+                let offset = i as u32;
+                // The instruction, then its inline cache units.
+                i += 2 + 2 * usize::from(p.caches);
                 let arg = if p.has_arg { Some(i64::from(byte)) } else { None };
                 out.push(Raw {
                     offset,
@@ -350,8 +347,34 @@ impl<'c> Decoder<'c, '_, '_> {
                     arg,
                     caches: p.caches,
                 });
-                continue;
             }
+            if i + 2 > code.len() {
+                return out;
+            }
+            i = self.unpack_extended(i, &mut out);
+        }
+    }
+
+    /// From the EXTENDED_ARG at `i`, decodes until no EXTENDED_ARG state is
+    /// left; returns where to go on.
+    #[cold]
+    fn unpack_extended(&self, mut i: usize, out: &mut Vec<Raw>) -> usize {
+        let code = self.code.code;
+        let r = self.rules;
+        // Python ints are unbounded; i64 with saturation covers every real
+        // file and keeps crafted EXTENDED_ARG chains finite (a saturated
+        // value stays saturated, as `i64::MAX | byte` is `i64::MAX`).
+        let mut ext: i64 = 0;
+        let mut ext_count = 0u32;
+        while let Some(&[op, byte]) = code.get(i..i + 2) {
+            let p = &self.plans[usize::from(op)];
+            if ext == 0 && ext_count == 0 && !p.is_ext {
+                break;
+            }
+            let offset = i as u32;
+            // The instruction, then its inline cache units (not
+            // instructions, no EXTENDED_ARG effect).
+            i += 2 + 2 * usize::from(p.caches);
             let arg = if p.has_arg {
                 let a = i64::from(byte) | ext;
                 ext = if p.is_ext { a.saturating_mul(256) } else { 0 };
@@ -371,7 +394,7 @@ impl<'c> Decoder<'c, '_, '_> {
             ext_count = if p.is_ext { ext_count + 1 } else { 0 };
             out.push(Raw { offset, start_offset: start, op, deop: p.deop, size: 2, arg, caches: p.caches });
         }
-        out
+        i
     }
 
     fn unpack_bytecode(&self, mut out: Vec<Raw>) -> Vec<Raw> {
