@@ -371,9 +371,12 @@ impl<'a> Marshal<'a> {
     #[must_use]
     pub fn code_preorder(&self, limit: usize) -> Vec<&CodeNode> {
         let mut out = Vec::new();
-        // The code objects among each co_consts tuple, found once per tuple:
-        // crafted files can share one huge tuple among many code objects.
-        let mut children: std::collections::HashMap<ObjId, Vec<ObjId>> = std::collections::HashMap::new();
+        // Each co_consts tuple is scanned for code objects the first time
+        // it is met (a bit per node marks it); only a tuple met again
+        // (crafted files share one huge tuple among many code objects) has
+        // its code objects remembered, so the walk stays linear.
+        let mut seen = vec![0u64; self.nodes.len().div_ceil(64)];
+        let mut again: std::collections::HashMap<ObjId, Vec<ObjId>> = std::collections::HashMap::new();
         let mut stack = vec![self.root()];
         while let Some(id) = stack.pop() {
             if out.len() >= limit {
@@ -382,10 +385,23 @@ impl<'a> Marshal<'a> {
             let Some(code) = self.code(id) else { continue };
             out.push(code);
             let tuple = self.resolve(code.consts);
-            let kids = children.entry(tuple).or_insert_with(|| {
-                self.tuple(tuple).unwrap_or(&[]).iter().copied().filter(|&c| self.code(c).is_some()).collect()
-            });
-            stack.extend(kids.iter().rev().copied());
+            let (word, bit) = (tuple.index() / 64, 1u64 << (tuple.index() % 64));
+            let first = seen.get(word).is_some_and(|w| w & bit == 0);
+            if first {
+                seen[word] |= bit;
+                let items = self.tuple(tuple).unwrap_or(&[]);
+                stack.extend(items.iter().rev().copied().filter(|&c| self.code(c).is_some()));
+            } else {
+                let kids = again.entry(tuple).or_insert_with(|| {
+                    self.tuple(tuple)
+                        .unwrap_or(&[])
+                        .iter()
+                        .copied()
+                        .filter(|&c| self.code(c).is_some())
+                        .collect()
+                });
+                stack.extend(kids.iter().rev().copied());
+            }
         }
         out
     }
