@@ -18,7 +18,7 @@
 //! Items are read and handed to the work function on a rayon pool (each
 //! worker thread gets an 8 MiB stack); the results come back to the caller's
 //! sink on the calling thread strictly in input order. With one job, or a
-//! single item, the calling thread does everything itself. At most
+//! single item, one worker thread (same stack) reads, works and delivers. At most
 //! [`Options::window`] items are in flight or waiting to be delivered, so
 //! memory stays bounded however many files there are.
 //!
@@ -157,7 +157,8 @@ pub enum BatchError {
 }
 
 /// Runs `work` over every item of `inputs` in parallel and hands each
-/// result to `sink`, on the calling thread, in input order.
+/// result to `sink` in input order (on the calling thread; with one job or
+/// a single item, on the one worker thread, which does everything).
 ///
 /// `sink` returns [`ControlFlow::Break`] to stop: no further items are
 /// delivered, queued work is skipped and `run` returns once running work has
@@ -169,7 +170,7 @@ pub fn run<T, W, S>(inputs: &[PathBuf], opts: &Options, work: W, mut sink: S) ->
 where
     T: Send,
     W: Fn(&Source, &[u8]) -> T + Sync,
-    S: FnMut(Source, Result<T, InputError>) -> ControlFlow<()>,
+    S: FnMut(Source, Result<T, InputError>) -> ControlFlow<()> + Send,
 {
     let mut items = Items::new(inputs, opts.limits);
     let first = items.next();
@@ -177,16 +178,28 @@ where
     let single = second.is_none();
     let mut items = first.into_iter().chain(second).chain(items);
     if opts.jobs == 1 || single {
-        // One job (or one item): no pool and no hand-over between threads;
-        // the calling thread does the work. Decoding is iterative and every
-        // recursion in it is depth-capped, so any thread's stack will do
-        // (the malformed corpus runs in 256 KiB).
-        for item in items {
-            let (source, result) = process(item, &opts.limits, &work);
-            if sink(source, result).is_break() {
-                break;
-            }
-        }
+        // One job (or one item): no pool and no hand-over between threads.
+        // One thread with a worker's stack reads, works and delivers, in
+        // order (a hand-over per item cost more than the work of small
+        // files).
+        let limits = opts.limits;
+        let work = &work;
+        std::thread::scope(|s| {
+            std::thread::Builder::new()
+                .stack_size(WORKER_STACK)
+                .name("bytescope-worker".to_owned())
+                .spawn_scoped(s, move || {
+                    for item in items {
+                        let (source, result) = process(item, &limits, work);
+                        if sink(source, result).is_break() {
+                            break;
+                        }
+                    }
+                })
+                .map(|h| h.join())
+        })
+        .map_err(BatchError::Thread)?
+        .map_err(|p| BatchError::Thread(io::Error::other(panic_message(&*p))))?;
         return Ok(());
     }
     let pool = rayon::ThreadPoolBuilder::new()

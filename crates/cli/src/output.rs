@@ -59,9 +59,9 @@ pub fn for_each_file(
     render: impl Fn(&[u8], &mut Vec<u8>) -> Result<(), String> + Sync,
 ) -> anyhow::Result<ExitCode> {
     anyhow::ensure!(!args.files.is_empty(), "no input files (see --help)");
-    let stdout = io::stdout();
-    // Headers and listings go out in large writes, not a write per line.
-    let mut out = io::BufWriter::with_capacity(1 << 16, stdout.lock());
+    // Headers and listings go out in large writes, not a write per line
+    // (from whichever thread delivers results).
+    let mut out = io::BufWriter::with_capacity(1 << 16, io::stdout());
     let mut failed = false;
     let mut write_error: Option<io::Error> = None;
     // Output buffers go back to a pool once written: a fresh multi-100 KB

@@ -393,8 +393,8 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     };
     let started = Instant::now();
     let pb = progress();
-    let stdout = io::stdout();
-    let mut out = stdout.lock();
+    // Written from whichever thread delivers results.
+    let mut out = io::BufWriter::with_capacity(1 << 16, io::stdout());
     let mut summary = Summary::default();
     let mut write_error = None;
     bytescope_batch::run(
