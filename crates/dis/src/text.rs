@@ -70,12 +70,8 @@ impl Prepared<'_, '_, '_> {
         self.dec.plans[usize::from(op)].name
     }
 
-    /// Appends ` (argrepr)` unless the text is empty.
-    fn paren_argrepr(&self, out: &mut Vec<u8>, arg: &Arg<'_>) -> Result<(), ReprError> {
-        self.paren_argrepr_with(out, arg, &mut self.reprs.borrow_mut())
-    }
-
-    /// [`Prepared::paren_argrepr`] with the repr cache already borrowed.
+    /// Appends ` (argrepr)` unless the text is empty (`reprs` is the repr
+    /// cache, borrowed once per listing).
     fn paren_argrepr_with(
         &self,
         out: &mut Vec<u8>,
@@ -262,6 +258,7 @@ impl Prepared<'_, '_, '_> {
         let f = Fmt313 { lw, ow, label_width, show_positions: opts.show_positions };
         let mut starts = StartsCursor::new(&self.linestarts);
         let mut line_number = None;
+        let reprs = &mut *self.reprs.borrow_mut();
         for raw in &self.raws {
             let before = out.len();
             let starts_line = starts.at(raw.offset);
@@ -284,7 +281,32 @@ impl Prepared<'_, '_, '_> {
                 opname: self.opname(raw.op),
                 arg: raw.arg,
             };
-            if let Err(e) = f.line(out, &line, |o| self.paren_argrepr(o, &arg)) {
+            let padded = &self.dec.plans[usize::from(raw.op)].padded;
+            let fits = f.fits(&line);
+            let written = match self.dec.argrepr_text(&arg, reprs) {
+                // The common cases in one go (see `write_classic`).
+                Ok(Some(text)) if fits => {
+                    f.line_fast(out, &line, padded, !text.is_empty(), |o| {
+                        o.extend_from_slice(text.as_bytes())
+                    });
+                    Ok(())
+                }
+                Ok(None)
+                    if fits
+                        && matches!(
+                            arg,
+                            Arg::Name { .. }
+                                | Arg::Pair(..)
+                                | Arg::Jump { text: JumpText::Offset | JumpText::Label(..), .. }
+                        ) =>
+                {
+                    f.line_fast(out, &line, padded, true, |o| self.dec.write_argrepr_rest(o, &arg));
+                    Ok(())
+                }
+                Ok(_) => f.line(out, &line, |o| self.paren_argrepr_with(o, &arg, reprs)),
+                Err(e) => Err(e),
+            };
+            if let Err(e) = written {
                 out.truncate(before);
                 return Err(Stop::Repr(e));
             }
@@ -635,7 +657,97 @@ struct Line313 {
     arg: Option<i64>,
 }
 
+/// Bytes a 3.13+ line's fixed-width part takes at most on the fast path.
+const FAST_LINE_313: usize = 96;
+
 impl Fmt313 {
+    /// Whether `ins` can take [`Fmt313::line_fast`]: line numbers, not
+    /// positions; every field within its column; the name within
+    /// [`OPNAME_WIDTH`] (true of nearly every line).
+    #[inline]
+    fn fits(&self, ins: &Line313) -> bool {
+        let (lw, ow, label_width) = (self.lw, self.ow, self.label_width);
+        !self.show_positions
+            && lw <= 10
+            && ow <= 10
+            && (3..=12).contains(&label_width)
+            && ins.opname.len() <= OPNAME_WIDTH
+            && (ow == 0 || u64::from(ins.offset) < POW10[ow])
+            && u64::from(ins.label) < POW10[label_width - 2]
+            && (!ins.starts_line
+                || lw == 0
+                || match ins.line_number {
+                    Some(l) => (0..POW10[lw] as i64).contains(&l),
+                    None => lw >= NO_LINENO.len(),
+                })
+            && ins.arg.is_none_or(|a| (0..100_000).contains(&a))
+    }
+
+    /// [`Fmt313::line`] for a line that [`Fmt313::fits`], with `padded` the
+    /// opname padded to [`NAME_SLOT`] bytes and `text` writing the argrepr
+    /// (shown as ` (text)` when `has_text`): fixed-size copies but for the
+    /// text.
+    #[inline]
+    fn line_fast(
+        &self,
+        out: &mut Vec<u8>,
+        ins: &Line313,
+        padded: &[u8; NAME_SLOT],
+        has_text: bool,
+        text: impl FnOnce(&mut Vec<u8>),
+    ) {
+        let lw = self.lw;
+        if lw > 0 && ins.starts_line && ins.offset > 0 {
+            out.push(b'\n');
+        }
+        let start = out.len();
+        out.reserve(FAST_LINE_313 + 64);
+        out.extend_from_slice(&[b' '; FAST_LINE_313]);
+        let b = &mut out[start..start + FAST_LINE_313];
+        let mut pos = 0;
+        if lw > 0 {
+            if ins.starts_line {
+                match ins.line_number {
+                    Some(l) => put_digits(b, lw, l.unsigned_abs()),
+                    None => b[lw - 2..lw].copy_from_slice(b"--"),
+                }
+            }
+            pos = lw + 1;
+        }
+        if ins.label != 0 {
+            // `f"L{label}:"` right-aligned.
+            let end = pos + self.label_width - 1;
+            b[end] = b':';
+            put_digits(b, end, u64::from(ins.label));
+            b[end - decimal_len(u64::from(ins.label)) - 1] = b'L';
+        }
+        pos += self.label_width;
+        if self.ow > 0 {
+            pos += 1 + self.ow;
+            put_digits(b, pos, u64::from(ins.offset));
+            pos += 2;
+        }
+        pos += 5;
+        b[pos..pos + NAME_SLOT].copy_from_slice(padded);
+        if let Some(a) = ins.arg {
+            pos += OPNAME_WIDTH + 1 + OPARG_WIDTH;
+            put_digits(b, pos, a.unsigned_abs());
+            if has_text {
+                b[pos..pos + 2].copy_from_slice(b" (");
+                out.truncate(start + pos + 2);
+                text(out);
+                out.extend_from_slice(b")\n");
+            } else {
+                b[pos] = b'\n';
+                out.truncate(start + pos + 1);
+            }
+        } else {
+            pos += ins.opname.len();
+            b[pos] = b'\n';
+            out.truncate(start + pos + 1);
+        }
+    }
+
     /// `Formatter.print_instruction_line`; `argrepr` appends ` (text)`.
     fn line(
         &self,
