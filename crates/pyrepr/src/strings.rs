@@ -118,55 +118,80 @@ pub fn repr_str_text(out: &mut String, s: &str, v: PythonVersion) {
 /// Unicode database.
 fn repr_ascii(out: &mut String, text: &str, v: PythonVersion) {
     let s = text.as_bytes();
-    // One pass classifies every byte: quotes, and whether anything at all
-    // needs escaping (most constants need none and are copied whole).
-    let (mut single, mut double, mut special) = (false, false, false);
+    // One pass classifies every byte through a table: quotes, and whether
+    // anything at all needs escaping (most constants need none and are
+    // copied whole).
+    let mut seen = 0u8;
     for &b in s {
-        single |= b == b'\'';
-        double |= b == b'"';
-        special |= b < 0x20 || b == 0x7f || b == b'\\';
+        seen |= ASCII_CLASS[usize::from(b)];
     }
+    let (single, double) = (seen & SINGLE != 0, seen & DOUBLE != 0);
     let quote = if single && !double { '"' } else { '\'' };
     if v.major < 3 {
         out.push('u');
     }
     out.reserve(s.len() + 2);
     out.push(quote);
-    if !(special || single && double) {
-        // Only the other quote character can occur: nothing to escape.
+    // The quote in use needs escaping; the other one does not.
+    let escape = ESCAPE | if quote == '\'' { SINGLE } else { DOUBLE };
+    if seen & escape == 0 {
         out.push_str(text);
         out.push(quote);
         return;
     }
     let mut plain = 0;
     for (i, &b) in s.iter().enumerate() {
-        let escaped: Option<&str> = match b {
-            b'\\' => Some("\\\\"),
-            b'\t' => Some("\\t"),
-            b'\n' => Some("\\n"),
-            b'\r' => Some("\\r"),
-            b'\'' if quote == '\'' => Some("\\'"),
-            b'"' if quote == '"' => Some("\\\""),
-            0..0x20 | 0x7f => Some(""),
-            _ => None,
-        };
-        if let Some(escape) = escaped {
-            // Runs of plain bytes are copied at once (ASCII: any index is
-            // a char boundary).
-            out.push_str(&text[plain..i]);
-            if escape.is_empty() {
+        if ASCII_CLASS[usize::from(b)] & escape == 0 {
+            continue;
+        }
+        // Runs of plain bytes are copied at once (ASCII: any index is a
+        // char boundary).
+        out.push_str(&text[plain..i]);
+        match b {
+            b'\\' => out.push_str("\\\\"),
+            b'\t' => out.push_str("\\t"),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            b'\'' => out.push_str("\\'"),
+            b'"' => out.push_str("\\\""),
+            _ => {
                 out.push_str("\\x");
                 out.push(char::from(HEX[usize::from(b >> 4)]));
                 out.push(char::from(HEX[usize::from(b & 15)]));
-            } else {
-                out.push_str(escape);
             }
-            plain = i + 1;
         }
+        plain = i + 1;
     }
     out.push_str(&text[plain..]);
     out.push(quote);
 }
+
+/// [`ASCII_CLASS`] bits: escaped whatever the quote (`\\`, controls, DEL).
+const ESCAPE: u8 = 1;
+/// [`ASCII_CLASS`] bit: `'`.
+const SINGLE: u8 = 2;
+/// [`ASCII_CLASS`] bit: `"`.
+const DOUBLE: u8 = 4;
+
+/// What each byte means to a str repr (see [`ESCAPE`], [`SINGLE`],
+/// [`DOUBLE`]); bytes from 0x80 never reach it.
+const ASCII_CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        t[b] = if b < 0x20 || b == 0x7f || b == b'\\' as usize {
+            ESCAPE
+        } else if b == b'\'' as usize {
+            SINGLE
+        } else if b == b'"' as usize {
+            DOUBLE
+        } else {
+            0
+        };
+        b += 1;
+    }
+    t
+};
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
