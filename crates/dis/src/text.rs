@@ -5,7 +5,7 @@ use std::io::Write;
 use bytescope_code::lines::{Positions, lineno_width, positions_width};
 use bytescope_pyrepr::ReprError;
 
-use crate::instr::{Arg, JumpText, Raw, ReprCache};
+use crate::instr::{Arg, Raw, ReprCache};
 use crate::listing::Prepared;
 use crate::plan::NAME_SLOT;
 use crate::rules::Layout;
@@ -163,21 +163,23 @@ impl Prepared<'_, '_, '_> {
             let padded = &self.dec.plans[usize::from(raw.op)].padded;
             let fits = line.fits(lw, ow);
             let written = match self.dec.argrepr_text(&arg, reprs) {
-                // The common cases in one go: the argrepr is one borrowed
-                // string, a marked name, or a jump offset.
+                // Lines that fit their columns (nearly all) in one pass; the
+                // argrepr is one borrowed string or assembled in place.
                 Ok(Some(text)) if fits => {
-                    line.write_fast(out, lw, ow, padded, !text.is_empty(), |o| {
-                        o.extend_from_slice(text.as_bytes())
-                    });
+                    line.write_fast(out, lw, ow, padded, str_text(text));
                     Ok(())
                 }
-                Ok(None)
-                    if fits && matches!(arg, Arg::Name { .. } | Arg::Jump { text: JumpText::Offset, .. }) =>
-                {
-                    line.write_fast(out, lw, ow, padded, true, |o| self.dec.write_argrepr_rest(o, &arg));
+                Ok(None) if fits => {
+                    line.write_fast(
+                        out,
+                        lw,
+                        ow,
+                        padded,
+                        ArgText::Maybe(|o: &mut Vec<u8>| self.dec.write_argrepr_rest(o, &arg)),
+                    );
                     Ok(())
                 }
-                Ok(_) => line.write(out, lw, ow, Some(padded), |o| self.paren_argrepr_with(o, &arg, reprs)),
+                Ok(_) => line.write(out, lw, ow, |o| self.paren_argrepr_with(o, &arg, reprs)),
                 Err(e) => Err(e),
             };
             if let Err(e) = written {
@@ -232,7 +234,7 @@ impl Prepared<'_, '_, '_> {
                     opname: "CACHE",
                     arg: Some(0),
                 };
-                let _ = line.write(out, lw, ow, None, |o| {
+                let _ = line.write(out, lw, ow, |o| {
                     if !text.is_empty() {
                         o.extend_from_slice(b" (");
                         o.extend_from_slice(text.as_bytes());
@@ -284,23 +286,18 @@ impl Prepared<'_, '_, '_> {
             let padded = &self.dec.plans[usize::from(raw.op)].padded;
             let fits = f.fits(&line);
             let written = match self.dec.argrepr_text(&arg, reprs) {
-                // The common cases in one go (see `write_classic`).
+                // As in `write_classic`.
                 Ok(Some(text)) if fits => {
-                    f.line_fast(out, &line, padded, !text.is_empty(), |o| {
-                        o.extend_from_slice(text.as_bytes())
-                    });
+                    f.line_fast(out, &line, padded, str_text(text));
                     Ok(())
                 }
-                Ok(None)
-                    if fits
-                        && matches!(
-                            arg,
-                            Arg::Name { .. }
-                                | Arg::Pair(..)
-                                | Arg::Jump { text: JumpText::Offset | JumpText::Label(..), .. }
-                        ) =>
-                {
-                    f.line_fast(out, &line, padded, true, |o| self.dec.write_argrepr_rest(o, &arg));
+                Ok(None) if fits => {
+                    f.line_fast(
+                        out,
+                        &line,
+                        padded,
+                        ArgText::Maybe(|o: &mut Vec<u8>| self.dec.write_argrepr_rest(o, &arg)),
+                    );
                     Ok(())
                 }
                 Ok(_) => f.line(out, &line, |o| self.paren_argrepr_with(o, &arg, reprs)),
@@ -423,18 +420,17 @@ impl ClassicLine {
             && self.arg.is_none_or(|a| (0..100_000).contains(&a))
     }
 
-    /// Writes a line that [`ClassicLine::fits`], whose argrepr is `text`
-    /// (shown as ` (text)` unless empty), with fixed-size copies only but
-    /// for the text.
-    #[inline]
+    /// Writes a line that [`ClassicLine::fits`]; `text` writes the argrepr
+    /// (shown as ` (text)` unless it writes nothing). Fixed-size copies only
+    /// but for the text.
+    #[inline(always)]
     fn write_fast(
         &self,
         out: &mut Vec<u8>,
         lw: usize,
         ow: usize,
         padded: &[u8; NAME_SLOT],
-        has_text: bool,
-        text: impl FnOnce(&mut Vec<u8>),
+        text: ArgText<impl FnOnce(&mut Vec<u8>)>,
     ) {
         let start = out.len();
         out.reserve(FAST_LINE + 64);
@@ -453,74 +449,22 @@ impl ClassicLine {
         }
         pos += 7 + ow;
         put_digits(b, pos, u64::from(self.offset));
-        pos += 1;
-        b[pos..pos + NAME_SLOT].copy_from_slice(padded);
-        if let Some(a) = self.arg {
-            pos += OPNAME_WIDTH + 1 + OPARG_WIDTH;
-            put_digits(b, pos, a.unsigned_abs());
-            if has_text {
-                b[pos..pos + 2].copy_from_slice(b" (");
-                out.truncate(start + pos + 2);
-                text(out);
-                out.extend_from_slice(b")\n");
-            } else {
-                b[pos] = b'\n';
-                out.truncate(start + pos + 1);
-            }
-        } else {
-            pos += self.opname.len();
-            b[pos] = b'\n';
-            out.truncate(start + pos + 1);
-        }
+        fast_tail(out, start, pos + 1, padded, self.opname.len(), self.arg, text);
     }
 
-    /// Writes the line; `argrepr` appends ` (text)` when there is text.
-    /// `padded` is the opname padded to [`NAME_SLOT`] bytes, if known.
-    ///
-    /// The fixed-width part is built in place: room for it is filled with
-    /// spaces at the end of `out` (so padding costs nothing), each field is
+    /// Writes the line, whatever its widths; `argrepr` appends ` (text)`
+    /// when there is text (the general path beside
+    /// [`ClassicLine::write_fast`]). The fixed-width part is built in place:
+    /// room for it is filled with spaces at the end of `out`, each field is
     /// stored at its column, and the unused tail is cut off.
     fn write(
         &self,
         out: &mut Vec<u8>,
         lw: usize,
         ow: usize,
-        padded: Option<&[u8; NAME_SLOT]>,
         argrepr: impl FnOnce(&mut Vec<u8>) -> Result<(), ReprError>,
     ) -> Result<(), ReprError> {
         let start = out.len();
-        if let Some(padded) = padded
-            && self.fits(lw, ow)
-        {
-            // Fixed-size copies only: the spaces, the padded name.
-            out.extend_from_slice(&[b' '; FAST_LINE]);
-            let b = &mut out[start..start + FAST_LINE];
-            let mut pos = 0;
-            if lw > 0 {
-                if let Some(l) = self.lineno {
-                    put_digits(b, lw, l.unsigned_abs());
-                }
-                pos = lw + 1;
-            }
-            if self.target {
-                b[pos + 4] = b'>';
-                b[pos + 5] = b'>';
-            }
-            pos += 7 + ow;
-            put_digits(b, pos, u64::from(self.offset));
-            pos += 1;
-            b[pos..pos + NAME_SLOT].copy_from_slice(padded);
-            if let Some(a) = self.arg {
-                pos += OPNAME_WIDTH + 1 + OPARG_WIDTH;
-                put_digits(b, pos, a.unsigned_abs());
-                out.truncate(start + pos);
-                argrepr(out)?;
-            } else {
-                out.truncate(start + pos + self.opname.len());
-            }
-            out.push(b'\n');
-            return Ok(());
-        }
         // Widest case: every number 20 characters, the name unpadded.
         let room = lw.max(20) + ow.max(20) + self.opname.len().max(OPNAME_WIDTH) + 40;
         out.resize(start + room, b' ');
@@ -586,6 +530,73 @@ fn put_int(b: &mut [u8], pos: usize, v: i64, width: usize) -> usize {
         b[i - 1] = b'-';
     }
     end
+}
+
+/// The end of a fast-path line whose window starts at `start` in `out`:
+/// the padded opname at `pos`, then the argument and ` (text)` (or the bare
+/// opname), and the newline; the window's unused tail is cut off. `text`
+/// writes the argrepr; when it writes nothing there are no parentheses.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn fast_tail(
+    out: &mut Vec<u8>,
+    start: usize,
+    mut pos: usize,
+    padded: &[u8; NAME_SLOT],
+    name_len: usize,
+    arg: Option<i64>,
+    text: ArgText<impl FnOnce(&mut Vec<u8>)>,
+) {
+    let b = &mut out[start..];
+    b[pos..pos + NAME_SLOT].copy_from_slice(padded);
+    if let Some(a) = arg {
+        pos += OPNAME_WIDTH + 1 + OPARG_WIDTH;
+        put_digits(b, pos, a.unsigned_abs());
+        match text {
+            ArgText::Empty => {}
+            ArgText::Known(write) => {
+                b[pos..pos + 2].copy_from_slice(b" (");
+                out.truncate(start + pos + 2);
+                write(out);
+                out.extend_from_slice(b")\n");
+                return;
+            }
+            ArgText::Maybe(write) => {
+                b[pos..pos + 2].copy_from_slice(b" (");
+                out.truncate(start + pos + 2);
+                write(out);
+                if out.len() > start + pos + 2 {
+                    out.extend_from_slice(b")\n");
+                } else {
+                    // Nothing written: no parentheses.
+                    out.truncate(start + pos);
+                    out.push(b'\n');
+                }
+                return;
+            }
+        }
+    } else {
+        pos += name_len;
+    }
+    b[pos] = b'\n';
+    out.truncate(start + pos + 1);
+}
+
+/// How a fast-path line's argrepr is written.
+enum ArgText<W> {
+    /// There is none.
+    Empty,
+    /// `W` writes a non-empty text.
+    Known(W),
+    /// `W` writes a text that may be empty.
+    Maybe(W),
+}
+
+/// The [`ArgText`] of a borrowed text, empty or not.
+#[inline]
+fn str_text(text: &str) -> ArgText<impl FnOnce(&mut Vec<u8>) + '_> {
+    let write = move |o: &mut Vec<u8>| o.extend_from_slice(text.as_bytes());
+    if text.is_empty() { ArgText::Empty } else { ArgText::Known(write) }
 }
 
 /// Stores the digits of `v` right-aligned to end at `end` in `b`.
@@ -685,16 +696,15 @@ impl Fmt313 {
 
     /// [`Fmt313::line`] for a line that [`Fmt313::fits`], with `padded` the
     /// opname padded to [`NAME_SLOT`] bytes and `text` writing the argrepr
-    /// (shown as ` (text)` when `has_text`): fixed-size copies but for the
+    /// (shown as ` (text)` unless it writes nothing): fixed-size copies but for the
     /// text.
-    #[inline]
+    #[inline(always)]
     fn line_fast(
         &self,
         out: &mut Vec<u8>,
         ins: &Line313,
         padded: &[u8; NAME_SLOT],
-        has_text: bool,
-        text: impl FnOnce(&mut Vec<u8>),
+        text: ArgText<impl FnOnce(&mut Vec<u8>)>,
     ) {
         let lw = self.lw;
         if lw > 0 && ins.starts_line && ins.offset > 0 {
@@ -727,25 +737,7 @@ impl Fmt313 {
             put_digits(b, pos, u64::from(ins.offset));
             pos += 2;
         }
-        pos += 5;
-        b[pos..pos + NAME_SLOT].copy_from_slice(padded);
-        if let Some(a) = ins.arg {
-            pos += OPNAME_WIDTH + 1 + OPARG_WIDTH;
-            put_digits(b, pos, a.unsigned_abs());
-            if has_text {
-                b[pos..pos + 2].copy_from_slice(b" (");
-                out.truncate(start + pos + 2);
-                text(out);
-                out.extend_from_slice(b")\n");
-            } else {
-                b[pos] = b'\n';
-                out.truncate(start + pos + 1);
-            }
-        } else {
-            pos += ins.opname.len();
-            b[pos] = b'\n';
-            out.truncate(start + pos + 1);
-        }
+        fast_tail(out, start, pos + 5, padded, ins.opname.len(), ins.arg, text);
     }
 
     /// `Formatter.print_instruction_line`; `argrepr` appends ` (text)`.
