@@ -3,7 +3,7 @@
 //!
 //! [`read`] decodes one object into a [`Marshal`] arena whose strings, digits
 //! and code bytes borrow from the input. Nodes keep their exact type byte, so
-//! [`write`] reproduces the stream. [`Pyc`] ties a .pyc header to its
+//! [`write`](fn@write) reproduces the stream. [`Pyc`] ties a .pyc header to its
 //! marshal data.
 //!
 //! ```
