@@ -66,13 +66,17 @@ pub fn for_each_file(
     let mut write_error: Option<io::Error> = None;
     // Output buffers go back to a pool once written: a fresh multi-100 KB
     // buffer per file would be returned to the OS and page-faulted in again
-    // for the next one.
+    // for the next one. The pool keeps at most 8 buffers of at most 4 MiB
+    // each, so a few huge listings do not stay in memory.
+    const POOL_BUFFERS: usize = 8;
+    const POOL_BUFFER_BYTES: usize = 4 << 20;
     let pool: Mutex<Vec<Vec<u8>>> = Mutex::new(Vec::new());
     let take = || pool.lock().ok().and_then(|mut p| p.pop()).unwrap_or_default();
     let give = |mut buf: Vec<u8>| {
         buf.clear();
-        if let Ok(mut p) = pool.lock()
-            && p.len() < 64
+        if buf.capacity() <= POOL_BUFFER_BYTES
+            && let Ok(mut p) = pool.lock()
+            && p.len() < POOL_BUFFERS
         {
             p.push(buf);
         }
