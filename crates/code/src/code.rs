@@ -2,7 +2,7 @@
 
 use std::borrow::Cow;
 
-use bytescope_marshal::{CodeLayout, CodeNode, Marshal, ObjId, Value};
+use bytescope_marshal::{CodeLayout, CodeNode, Marshal, ObjId, Value, value_name};
 use bytescope_pyc::PythonVersion;
 
 /// `localspluskinds` bits (`Include/internal/pycore_code.h`, 3.11+).
@@ -97,11 +97,9 @@ impl<'m, 'a> Code<'m, 'a> {
         };
         let string = |field, id: ObjId| -> Result<Name<'a>, CodeError> {
             let text = match m.get(id) {
-                // Checked text (nearly every name): no second lookup.
-                Value::Str { text: Some(s), .. } => return Ok(Cow::Borrowed(*s)),
-                Value::Str { .. } => m.name_str(id),
+                v @ Value::Str { .. } => value_name(v),
                 // Python 2 names are byte strings.
-                Value::Bytes(_) if py2 => m.name_str(id),
+                v @ Value::Bytes(_) if py2 => value_name(v),
                 _ => None,
             };
             text.ok_or_else(|| bad(field, id, "is not a str"))

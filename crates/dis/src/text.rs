@@ -454,9 +454,7 @@ impl ClassicLine {
 
     /// Writes the line, whatever its widths; `argrepr` appends ` (text)`
     /// when there is text (the general path beside
-    /// [`ClassicLine::write_fast`]). The fixed-width part is built in place:
-    /// room for it is filled with spaces at the end of `out`, each field is
-    /// stored at its column, and the unused tail is cut off.
+    /// [`ClassicLine::write_fast`], on [`LineBuf`] as `Fmt313::line`).
     fn write(
         &self,
         out: &mut Vec<u8>,
@@ -465,71 +463,34 @@ impl ClassicLine {
         argrepr: impl FnOnce(&mut Vec<u8>) -> Result<(), ReprError>,
     ) -> Result<(), ReprError> {
         let start = out.len();
-        // Widest case: every number 20 characters, the name unpadded.
-        let room = lw.max(20) + ow.max(20) + self.opname.len().max(OPNAME_WIDTH) + 40;
-        out.resize(start + room, b' ');
-        let b = &mut out[start..];
-        let mut pos = 0;
+        let mut b = LineBuf::new(out);
         if lw > 0 {
-            pos = match self.lineno {
-                Some(l) => put_int(b, pos, l, lw),
-                None => lw,
-            } + 1;
+            match self.lineno {
+                Some(l) => b.int(l, lw),
+                None => b.spaces(lw),
+            }
+            b.str(" ");
         }
         // "   " (the unused `-->` column of `mark_as_current`), the
         // jump-target marker, then the offset.
-        if self.target {
-            b[pos + 4..pos + 6].copy_from_slice(b">>");
-        }
-        pos = put_int(b, pos + 7, i64::from(self.offset), ow) + 1;
-        let name = self.opname.as_bytes();
-        b[pos..pos + name.len()].copy_from_slice(name);
+        b.str(if self.target { "    >> " } else { "       " });
+        b.int(i64::from(self.offset), ow);
+        b.str(" ");
         if let Some(a) = self.arg {
-            pos = put_int(b, pos + name.len().max(OPNAME_WIDTH) + 1, a, OPARG_WIDTH);
-            out.truncate(start + pos);
+            b.left(self.opname, OPNAME_WIDTH);
+            b.str(" ");
+            b.int(a, OPARG_WIDTH);
+            b.finish();
             argrepr(out)?;
         } else {
             // The padding would be stripped.
-            out.truncate(start + pos + name.len());
+            b.str(self.opname);
+            b.finish();
         }
         rstrip_from(out, start);
         out.push(b'\n');
         Ok(())
     }
-}
-
-/// Stores `format!("{v:>width$}")` at `pos` in `b` (which holds spaces
-/// there) and returns the position after it. `b` must have room for
-/// `width.max(20)` bytes at `pos`.
-#[inline]
-fn put_int(b: &mut [u8], pos: usize, v: i64, width: usize) -> usize {
-    let mut u = v.unsigned_abs();
-    // Digits go right to left from the field's end; only a number wider
-    // than its field needs its length first.
-    let end = if v >= 0 && width > 0 && width < POW10.len() && u < POW10[width] {
-        pos + width
-    } else {
-        pos + width.max(u.checked_ilog10().unwrap_or(0) as usize + 1 + usize::from(v < 0))
-    };
-    let mut i = end;
-    while u >= 100 {
-        let d = (u % 100) as usize * 2;
-        u /= 100;
-        i -= 2;
-        b[i..i + 2].copy_from_slice(&DIGIT_PAIRS[d..d + 2]);
-    }
-    if u >= 10 {
-        let d = u as usize * 2;
-        i -= 2;
-        b[i..i + 2].copy_from_slice(&DIGIT_PAIRS[d..d + 2]);
-    } else {
-        i -= 1;
-        b[i] = b'0' + u as u8;
-    }
-    if v < 0 {
-        b[i - 1] = b'-';
-    }
-    end
 }
 
 /// The end of a fast-path line whose window starts at `start` in `out`:
@@ -1000,18 +961,6 @@ impl<'o> LineBuf<'o> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn put_int_matches_format() {
-        for v in [0i64, 5, -5, 9, 10, 99, 12345, 123_456, -1_000_000, i64::MAX, i64::MIN] {
-            for w in [0usize, 1, 3, 4, 5, 20] {
-                let mut b = vec![b' '; 50];
-                let end = put_int(&mut b, 3, v, w);
-                let want = format!("   {v:>w$}");
-                assert_eq!(&b[..end], want.as_bytes(), "{v} {w}");
-            }
-        }
-    }
 
     #[test]
     fn padding_helpers_match_format() {

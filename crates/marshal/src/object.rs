@@ -322,28 +322,16 @@ impl<'a> Marshal<'a> {
     /// as UTF-8-with-surrogates bytes.
     #[must_use]
     pub fn name_bytes(&self, id: ObjId) -> Option<Cow<'a, [u8]>> {
-        match self.get(id) {
-            Value::Str { data, encoding, .. } => Some(str_utf8(data, *encoding)),
-            Value::Bytes(b) => Some(Cow::Borrowed(*b)),
-            _ => None,
-        }
+        value_name_bytes(self.get(id))
     }
 
     /// Like [`Marshal::name_bytes`], as text: borrowed from the input when it
     /// is valid UTF-8 (nearly always), else converted with invalid sequences
     /// (lone surrogates, Python 2 non-UTF-8 bytes) replaced.
     #[must_use]
+    #[inline]
     pub fn name_str(&self, id: ObjId) -> Option<Cow<'a, str>> {
-        if let Value::Str { text: Some(s), .. } = self.get(id) {
-            return Some(Cow::Borrowed(s));
-        }
-        match self.name_bytes(id)? {
-            Cow::Borrowed(b) => Some(match std::str::from_utf8(b) {
-                Ok(s) => Cow::Borrowed(s),
-                Err(_) => Cow::Owned(String::from_utf8_lossy(b).into_owned()),
-            }),
-            Cow::Owned(v) => Some(Cow::Owned(String::from_utf8_lossy(&v).into_owned())),
-        }
+        value_name(self.get(id))
     }
 
     /// Like [`Marshal::name_bytes`], as a `String` (invalid sequences replaced).
@@ -417,6 +405,42 @@ pub fn str_utf8(data: &[u8], encoding: StrEncoding) -> Cow<'_, [u8]> {
             let s: String = data.iter().map(|&b| char::from(b)).collect();
             Cow::Owned(s.into_bytes())
         }
+    }
+}
+
+/// [`Marshal::name_bytes`] of a value already looked up.
+#[must_use]
+pub fn value_name_bytes<'a>(value: &Value<'a>) -> Option<Cow<'a, [u8]>> {
+    match value {
+        Value::Str { data, encoding, .. } => Some(str_utf8(data, *encoding)),
+        Value::Bytes(b) => Some(Cow::Borrowed(*b)),
+        _ => None,
+    }
+}
+
+/// [`Marshal::name_str`] of a value already looked up (callers that have
+/// matched on the value need no second lookup).
+#[must_use]
+#[inline]
+pub fn value_name<'a>(value: &Value<'a>) -> Option<Cow<'a, str>> {
+    match value {
+        // Text checked when read: nearly every name.
+        Value::Str { text: Some(s), .. } => Some(Cow::Borrowed(*s)),
+        _ => value_name_converted(value),
+    }
+}
+
+/// [`value_name`] of a name that needs converting (Latin-1, surrogates,
+/// Python 2 bytes) or is not a string.
+#[cold]
+#[inline(never)]
+fn value_name_converted<'a>(value: &Value<'a>) -> Option<Cow<'a, str>> {
+    match value_name_bytes(value)? {
+        Cow::Borrowed(b) => Some(match std::str::from_utf8(b) {
+            Ok(s) => Cow::Borrowed(s),
+            Err(_) => Cow::Owned(String::from_utf8_lossy(b).into_owned()),
+        }),
+        Cow::Owned(v) => Some(Cow::Owned(String::from_utf8_lossy(&v).into_owned())),
     }
 }
 

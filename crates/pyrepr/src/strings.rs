@@ -98,8 +98,8 @@ pub fn unicode_version(v: PythonVersion) -> Option<&'static str> {
 /// become U+DC80–U+DCFF). See [`repr_str_chars`] for the rules.
 pub fn repr_str(out: &mut String, s: &[u8], v: PythonVersion) {
     match std::str::from_utf8(s) {
-        Ok(text) if text.is_ascii() => repr_ascii(out, text, v),
-        _ => repr_str_chars(out, &decode_lenient(s), v),
+        Ok(text) => repr_str_text(out, text, v),
+        Err(_) => repr_str_chars(out, &decode_lenient(s), v),
     }
 }
 
