@@ -195,6 +195,21 @@ pub(crate) enum Arg<'c> {
     Invalid { what: &'static str, index: i64 },
 }
 
+/// A listing line's argrepr on the fast path (see [`Decoder::fast_text`]).
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum FastText<'s> {
+    /// Exactly this text (empty: no parentheses).
+    Str(&'s str),
+    /// `prefix name suffix`, a name with its `NULL` marker.
+    Name(&'static str, &'s str, &'static str),
+    /// `to {target}`.
+    To(i64),
+    /// `{prep} L{label}` (3.13+) for the label at this target offset.
+    Label(&'static str, i64),
+    /// Resolve it the general way.
+    Other,
+}
+
 /// How a jump's argument is shown.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum JumpText {
@@ -469,7 +484,8 @@ impl<'c> Decoder<'c, '_, '_> {
                 None => Arg::Invalid { what: "const index", index: arg },
             },
             ArgKind::Name { shift, marker } => {
-                let index = arg.div_euclid(1 << shift);
+                // `arg >> shift` is Python's `arg // 2**shift` (floor division).
+                let index = arg >> shift;
                 let Some(j) = py_index(self.code.names.len(), index) else {
                     return Arg::Invalid { what: "name index", index };
                 };
@@ -639,6 +655,74 @@ impl<'c> Decoder<'c, '_, '_> {
                 let _ = write!(out, "<invalid {what} {index}>");
             }
         }
+    }
+
+    /// The argrepr of `raw` for the listing fast path, resolved and shaped
+    /// in one step for the common kinds (constants, names, locals, jumps by
+    /// offset, fixed texts); [`FastText::Other`] sends the rest through
+    /// [`Decoder::resolve`]. Must agree with `resolve` + `write_argrepr`
+    /// (the listing tests and conformance runs compare both paths' output).
+    ///
+    /// # Errors
+    /// A constant CPython could not repr.
+    #[inline(always)]
+    pub fn fast_text<'s>(&'s self, raw: &Raw, cache: &'s mut ReprCache) -> Result<FastText<'s>, ReprError> {
+        let Some(arg) = raw.arg else { return Ok(FastText::Str("")) };
+        Ok(match self.plans[usize::from(raw.op)].kind {
+            ArgKind::Plain | ArgKind::Unknown => FastText::Str(""),
+            ArgKind::Const => match py_index(self.code.consts.len(), arg) {
+                Some(i) => FastText::Str(cache.get(i, self.code.consts.len(), |s| {
+                    repr_object(s, self.code.marshal(), self.code.consts[i], self.repr)
+                })?),
+                None => FastText::Other,
+            },
+            ArgKind::Name { shift, marker } => {
+                let Some(j) = py_index(self.code.names.len(), arg >> shift) else {
+                    return Ok(FastText::Other);
+                };
+                let name: &'s str = self.code.names[j].as_ref();
+                if marker == NameMarker::ImportFlags {
+                    return Ok(FastText::Other);
+                }
+                if arg & 1 == 0 || name.is_empty() {
+                    return Ok(FastText::Str(name));
+                }
+                match marker {
+                    NameMarker::None => FastText::Str(name),
+                    NameMarker::Null(NullMarker::Prefix) => FastText::Name("NULL + ", name, ""),
+                    NameMarker::NullSelf(NullMarker::Prefix) => FastText::Name("NULL|self + ", name, ""),
+                    NameMarker::Null(_) => FastText::Name("", name, " + NULL"),
+                    NameMarker::NullSelf(_) => FastText::Name("", name, " + NULL|self"),
+                    NameMarker::ImportFlags => FastText::Other,
+                }
+            }
+            ArgKind::Local => match Self::pick(&self.locals, arg) {
+                Ok(n) => FastText::Str(n),
+                Err(_) => FastText::Other,
+            },
+            ArgKind::Jump { text: JumpStyle::Offset, .. } => match self.jump_target(raw) {
+                Some(t) => FastText::To(t),
+                None => FastText::Other,
+            },
+            ArgKind::Jump { text: JumpStyle::Hidden, .. } => FastText::Str(""),
+            ArgKind::Jump { text: JumpStyle::Label(prep), .. } => match self.jump_target(raw) {
+                Some(t) => FastText::Label(prep, t),
+                None => FastText::Other,
+            },
+            ArgKind::Free => {
+                match Self::pick(if self.rules.localsplus { &self.locals } else { &self.frees }, arg) {
+                    Ok(n) => FastText::Str(n),
+                    Err(_) => FastText::Other,
+                }
+            }
+            ArgKind::Table { list, .. } => match py_index(list.len(), arg) {
+                Some(j) => FastText::Str(list[j]),
+                None => FastText::Other,
+            },
+            ArgKind::IsOp => FastText::Str(if arg != 0 { "is not" } else { "is" }),
+            ArgKind::ContainsOp => FastText::Str(if arg != 0 { "not in" } else { "in" }),
+            _ => FastText::Other,
+        })
     }
 
     /// `argrepr` of `arg` when it is one borrowed string (nearly always:

@@ -197,6 +197,11 @@ impl<'c, 'm, 'a> Prepared<'c, 'm, 'a> {
         }
     }
 
+    /// [`Prepared::mark`] at a jump target (0 outside the code).
+    pub(crate) fn mark_at(&self, target: i64) -> u32 {
+        u32::try_from(target).map_or(0, |t| self.mark(t))
+    }
+
     /// The label (3.13+) or `>>` mark (1) at `offset`, 0 if none.
     pub(crate) fn mark(&self, offset: u32) -> u32 {
         if self.mark_shift == 1 && offset % 2 == 1 {

@@ -5,7 +5,7 @@ use std::io::Write;
 use bytescope_code::lines::{Positions, lineno_width, positions_width};
 use bytescope_pyrepr::ReprError;
 
-use crate::instr::{Arg, Raw, ReprCache};
+use crate::instr::{Arg, FastText, Raw, ReprCache};
 use crate::listing::Prepared;
 use crate::plan::NAME_SLOT;
 use crate::rules::Layout;
@@ -149,7 +149,6 @@ impl Prepared<'_, '_, '_> {
         for raw in &self.raws {
             let before = out.len();
             let starts_line = starts.at(raw.offset);
-            let arg = self.dec.resolve(raw, &self.labels);
             if lw > 0 && starts_line.is_some() && raw.offset > 0 {
                 out.push(b'\n');
             }
@@ -162,6 +161,35 @@ impl Prepared<'_, '_, '_> {
             };
             let padded = &self.dec.plans[usize::from(raw.op)].padded;
             let fits = line.fits(lw, ow);
+            if fits {
+                let done = match self.dec.fast_text(raw, reprs) {
+                    Ok(FastText::Str(text)) => {
+                        line.write_fast(out, lw, ow, padded, str_text(text));
+                        true
+                    }
+                    Ok(FastText::Name(prefix, name, suffix)) => {
+                        line.write_fast(out, lw, ow, padded, name_text(prefix, name, suffix));
+                        true
+                    }
+                    Ok(FastText::To(target)) => {
+                        line.write_fast(out, lw, ow, padded, to_text(target));
+                        true
+                    }
+                    Ok(FastText::Other | FastText::Label(..)) => false,
+                    Err(e) => {
+                        out.truncate(before);
+                        return Err(Stop::Repr(e));
+                    }
+                };
+                if done {
+                    if opts.show_caches && raw.caches > 0 {
+                        self.classic_caches(out, raw, lw, ow);
+                    }
+                    check(out, before, limit)?;
+                    continue;
+                }
+            }
+            let arg = self.dec.resolve(raw, &self.labels);
             let written = match self.dec.argrepr_text(&arg, reprs) {
                 // Lines that fit their columns (nearly all) in one pass; the
                 // argrepr is one borrowed string or assembled in place.
@@ -267,7 +295,6 @@ impl Prepared<'_, '_, '_> {
             if let Some(l) = starts_line {
                 line_number = l;
             }
-            let arg = self.dec.resolve(raw, &self.labels);
             let positions = if opts.show_positions {
                 self.positions_at(raw.offset).unwrap_or(Positions::NONE)
             } else {
@@ -285,6 +312,43 @@ impl Prepared<'_, '_, '_> {
             };
             let padded = &self.dec.plans[usize::from(raw.op)].padded;
             let fits = f.fits(&line);
+            if fits {
+                // As in `write_classic`.
+                let done = match self.dec.fast_text(raw, reprs) {
+                    Ok(FastText::Str(text)) => {
+                        f.line_fast(out, &line, padded, str_text(text));
+                        true
+                    }
+                    Ok(FastText::Name(prefix, name, suffix)) => {
+                        f.line_fast(out, &line, padded, name_text(prefix, name, suffix));
+                        true
+                    }
+                    Ok(FastText::To(target)) => {
+                        f.line_fast(out, &line, padded, to_text(target));
+                        true
+                    }
+                    Ok(FastText::Label(prep, target)) => match self.mark_at(target) {
+                        0 => false,
+                        label => {
+                            f.line_fast(out, &line, padded, label_text(prep, label));
+                            true
+                        }
+                    },
+                    Ok(FastText::Other) => false,
+                    Err(e) => {
+                        out.truncate(before);
+                        return Err(Stop::Repr(e));
+                    }
+                };
+                if done {
+                    if opts.show_caches && raw.caches > 0 {
+                        self.caches_313(out, &f, raw, positions);
+                    }
+                    check(out, before, limit)?;
+                    continue;
+                }
+            }
+            let arg = self.dec.resolve(raw, &self.labels);
             let written = match self.dec.argrepr_text(&arg, reprs) {
                 // As in `write_classic`.
                 Ok(Some(text)) if fits => {
@@ -558,6 +622,40 @@ enum ArgText<W> {
 fn str_text(text: &str) -> ArgText<impl FnOnce(&mut Vec<u8>) + '_> {
     let write = move |o: &mut Vec<u8>| o.extend_from_slice(text.as_bytes());
     if text.is_empty() { ArgText::Empty } else { ArgText::Known(write) }
+}
+
+/// The [`ArgText`] of a name with its marker (`name` is never empty: an
+/// empty name has no marker).
+#[inline]
+fn name_text<'t>(
+    prefix: &'static str,
+    name: &'t str,
+    suffix: &'static str,
+) -> ArgText<impl FnOnce(&mut Vec<u8>) + 't> {
+    ArgText::Known(move |o: &mut Vec<u8>| {
+        o.extend_from_slice(prefix.as_bytes());
+        o.extend_from_slice(name.as_bytes());
+        o.extend_from_slice(suffix.as_bytes());
+    })
+}
+
+/// The [`ArgText`] `to {target}`.
+#[inline]
+fn to_text(target: i64) -> ArgText<impl FnOnce(&mut Vec<u8>)> {
+    ArgText::Known(move |o: &mut Vec<u8>| {
+        o.extend_from_slice(b"to ");
+        o.extend_from_slice(itoa::Buffer::new().format(target).as_bytes());
+    })
+}
+
+/// The [`ArgText`] `{prep} L{label}`.
+#[inline]
+fn label_text(prep: &'static str, label: u32) -> ArgText<impl FnOnce(&mut Vec<u8>)> {
+    ArgText::Known(move |o: &mut Vec<u8>| {
+        o.extend_from_slice(prep.as_bytes());
+        o.extend_from_slice(b" L");
+        o.extend_from_slice(itoa::Buffer::new().format(label).as_bytes());
+    })
 }
 
 /// Stores the digits of `v` right-aligned to end at `end` in `b`.
