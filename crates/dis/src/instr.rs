@@ -790,6 +790,53 @@ impl<'c> Decoder<'c, '_, '_> {
     }
 }
 
+/// [`jump_targets`] of wordcode straight from its bytes, without decoding
+/// it into [`Raw`]s first; `false` (and `out` unusable) when the code holds
+/// an EXTENDED_ARG, which needs [`Decoder::unpack`]'s state.
+pub(crate) fn word_jump_targets(dec: &Decoder<'_, '_, '_>, out: &mut Vec<i64>) -> bool {
+    out.clear();
+    for raw in Words::new(dec.code.code, dec.plans) {
+        if dec.plans[usize::from(raw.op)].is_ext {
+            return false;
+        }
+        if let Some(t) = dec.jump_target(&raw) {
+            out.push(t);
+        }
+    }
+    true
+}
+
+/// Wordcode with no EXTENDED_ARG decoded on the fly (what
+/// [`Decoder::unpack`] gives for it, one [`Raw`] at a time).
+#[derive(Clone, Debug)]
+pub(crate) struct Words<'c> {
+    code: &'c [u8],
+    plans: &'c [OpPlan; 256],
+    i: usize,
+}
+
+impl<'c> Words<'c> {
+    pub(crate) fn new(code: &'c [u8], plans: &'c [OpPlan; 256]) -> Self {
+        Words { code, plans, i: 0 }
+    }
+}
+
+impl Iterator for Words<'_> {
+    type Item = Raw;
+
+    #[inline]
+    fn next(&mut self) -> Option<Raw> {
+        let i = self.i;
+        let &[op, byte] = self.code.get(i..i + 2)? else { return None };
+        let p = &self.plans[usize::from(op)];
+        // The instruction, then its inline cache units.
+        self.i = i + 2 + 2 * usize::from(p.caches);
+        let offset = i as u32;
+        let arg = if p.has_arg { Some(i64::from(byte)) } else { None };
+        Some(Raw { offset, start_offset: offset, op, deop: p.deop, size: 2, arg, caches: p.caches })
+    }
+}
+
 /// Jump targets (`findlabels`), in instruction order, possibly repeated,
 /// into `out`'s memory (cleared first).
 pub(crate) fn jump_targets(dec: &Decoder<'_, '_, '_>, raws: &[Raw], mut out: Vec<i64>) -> Vec<i64> {

@@ -11,14 +11,17 @@ use bytescope_code::lines::{LineStarts, PositionRange, Positions, linestarts_in,
 use bytescope_opcodes::OpcodeTable;
 use bytescope_pyrepr::{ReprError, ReprOptions};
 
-use crate::instr::{Buffers, Decoder, Instruction, Raw, ReprCache, jump_targets};
+use crate::instr::{Buffers, Decoder, Instruction, Raw, ReprCache, Words, jump_targets, word_jump_targets};
 use crate::plan::OpPlan;
 use crate::rules::{Layout, Rules};
 
 /// A code object ready to be listed.
 pub struct Prepared<'c, 'm, 'a> {
     pub(crate) dec: Decoder<'c, 'm, 'a>,
-    pub(crate) raws: Vec<Raw>,
+    /// The instructions; empty when `words` (see [`Prepared::raws`]).
+    raws: Vec<Raw>,
+    /// Whether [`Prepared::raws`] decodes the code on the fly.
+    words: bool,
     /// `L<n>` labels by offset (3.13+).
     pub(crate) labels: BTreeMap<i64, u32>,
     /// Per instruction slot: the label number (3.13+), or 1 for a `>>` target.
@@ -53,7 +56,18 @@ impl<'c, 'm, 'a> Prepared<'c, 'm, 'a> {
         cache.reset(code.consts.len());
         let v = rules.version;
         let dec = Decoder::new(code, table, rules, plans, repr);
-        let raws = dec.unpack_into(raws);
+        // Listings of wordcode without EXTENDED_ARG (nearly all) decode
+        // instructions as they print them; only the jump targets are
+        // needed up front.
+        let mut targets = targets;
+        let words = labels_from_exceptions && rules.wordcode && word_jump_targets(&dec, &mut targets);
+        let mut raws = raws;
+        if words {
+            raws.clear();
+        } else {
+            raws = dec.unpack_into(raws);
+            targets = jump_targets(&dec, &raws, targets);
+        }
         let code_len = code.code.len();
         let exceptions = if rules.localsplus {
             // Lenient like `dis._parse_exception_table` (a cut-off entry ends
@@ -63,7 +77,6 @@ impl<'c, 'm, 'a> Prepared<'c, 'm, 'a> {
         } else {
             Vec::new()
         };
-        let mut targets = jump_targets(&dec, &raws, targets);
         let mut labels = BTreeMap::new();
         if rules.layout == Layout::Py313 {
             if labels_from_exceptions {
@@ -105,6 +118,7 @@ impl<'c, 'm, 'a> Prepared<'c, 'm, 'a> {
         Prepared {
             dec,
             raws,
+            words,
             labels,
             marks,
             mark_shift: shift,
@@ -197,6 +211,15 @@ impl<'c, 'm, 'a> Prepared<'c, 'm, 'a> {
         }
     }
 
+    /// The instructions in order.
+    pub(crate) fn raws(&self) -> Raws<'_> {
+        if self.words {
+            Raws::Words(Words::new(self.dec.code.code, self.dec.plans))
+        } else {
+            Raws::Slice(self.raws.iter())
+        }
+    }
+
     /// [`Prepared::mark`] at a jump target (0 outside the code).
     pub(crate) fn mark_at(&self, target: i64) -> u32 {
         u32::try_from(target).map_or(0, |t| self.mark(t))
@@ -217,5 +240,23 @@ impl<'c, 'm, 'a> Prepared<'c, 'm, 'a> {
     pub(crate) fn instructions(&self) -> Result<Vec<Instruction>, ReprError> {
         let mut line = None;
         (0..self.raws.len()).map(|i| self.instruction(i, &mut line)).collect()
+    }
+}
+
+/// [`Prepared::raws`]: decoded before or on the fly.
+pub(crate) enum Raws<'p> {
+    Slice(std::slice::Iter<'p, Raw>),
+    Words(Words<'p>),
+}
+
+impl Iterator for Raws<'_> {
+    type Item = Raw;
+
+    #[inline]
+    fn next(&mut self) -> Option<Raw> {
+        match self {
+            Raws::Slice(it) => it.next().copied(),
+            Raws::Words(w) => w.next(),
+        }
     }
 }

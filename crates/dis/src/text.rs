@@ -6,7 +6,7 @@ use bytescope_code::lines::{Positions, lineno_width, positions_width};
 use bytescope_pyrepr::ReprError;
 
 use crate::instr::{Arg, FastText, Raw, ReprCache};
-use crate::listing::Prepared;
+use crate::listing::{Prepared, Raws};
 use crate::plan::NAME_SLOT;
 use crate::rules::Layout;
 
@@ -59,10 +59,13 @@ impl Prepared<'_, '_, '_> {
     /// Stops at the first constant CPython could not repr (the lines before
     /// it are already written, as CPython prints them before raising).
     pub(crate) fn write_text(&self, out: &mut Vec<u8>, opts: DisOptions, limit: usize) -> Result<(), Stop> {
-        match self.dec.rules.layout {
-            Layout::Py27 | Layout::Py30 => self.write_old(out, limit),
-            Layout::Py34 | Layout::Py37 => self.write_classic(out, opts, limit),
-            Layout::Py313 => self.write_313(out, opts, limit),
+        // One copy of each loop per way of walking the instructions.
+        match (self.dec.rules.layout, self.raws()) {
+            (Layout::Py27 | Layout::Py30, raws) => self.write_old(raws, out, limit),
+            (Layout::Py34 | Layout::Py37, Raws::Words(w)) => self.write_classic(w, out, opts, limit),
+            (Layout::Py34 | Layout::Py37, Raws::Slice(s)) => self.write_classic(s.copied(), out, opts, limit),
+            (Layout::Py313, Raws::Words(w)) => self.write_313(w, out, opts, limit),
+            (Layout::Py313, Raws::Slice(s)) => self.write_313(s.copied(), out, opts, limit),
         }
     }
 
@@ -92,12 +95,18 @@ impl Prepared<'_, '_, '_> {
     /// 2.7 and 3.0–3.3: fields printed one by one, no rstrip. 2.7's `print
     /// x,` puts a soft space between items; 3.x's `print(x, end=' ')` puts a
     /// space after every item.
-    fn write_old(&self, out: &mut Vec<u8>, limit: usize) -> Result<(), Stop> {
+    fn write_old(
+        &self,
+        raws: impl Iterator<Item = Raw>,
+        out: &mut Vec<u8>,
+        limit: usize,
+    ) -> Result<(), Stop> {
         use bytescope_opcodes::ArgFlags as F;
         let py2 = self.dec.rules.layout == Layout::Py27;
         let described = F::CONST | F::NAME | F::JREL | F::LOCAL | F::COMPARE | F::FREE;
         let mut starts = StartsCursor::new(&self.linestarts);
-        for raw in &self.raws {
+        for raw in raws {
+            let raw = &raw;
             let before = out.len();
             let starts_line = starts.at(raw.offset);
             let arg = self.dec.resolve(raw, &self.labels);
@@ -138,7 +147,13 @@ impl Prepared<'_, '_, '_> {
     }
 
     /// 3.4–3.12: `Instruction._disassemble` joined by spaces and rstripped.
-    fn write_classic(&self, out: &mut Vec<u8>, opts: DisOptions, limit: usize) -> Result<(), Stop> {
+    fn write_classic(
+        &self,
+        raws: impl Iterator<Item = Raw>,
+        out: &mut Vec<u8>,
+        opts: DisOptions,
+        limit: usize,
+    ) -> Result<(), Stop> {
         let r = self.dec.rules;
         let lw = if r.layout == Layout::Py34 { 3 } else { lineno_width(r.version, &self.linestarts, 0) };
         let code_len = self.dec.code.code.len();
@@ -146,7 +161,8 @@ impl Prepared<'_, '_, '_> {
         let ow = if r.dynamic_widths && maxoffset >= 10000 { maxoffset.to_string().len() } else { 4 };
         let mut starts = StartsCursor::new(&self.linestarts);
         let reprs = &mut *self.reprs.borrow_mut();
-        for raw in &self.raws {
+        for raw in raws {
+            let raw = &raw;
             let before = out.len();
             let starts_line = starts.at(raw.offset);
             if lw > 0 && starts_line.is_some() && raw.offset > 0 {
@@ -275,7 +291,13 @@ impl Prepared<'_, '_, '_> {
     }
 
     /// 3.13+: `Formatter.print_instruction` and `print_exception_table`.
-    fn write_313(&self, out: &mut Vec<u8>, opts: DisOptions, limit: usize) -> Result<(), Stop> {
+    fn write_313(
+        &self,
+        raws: impl Iterator<Item = Raw>,
+        out: &mut Vec<u8>,
+        opts: DisOptions,
+        limit: usize,
+    ) -> Result<(), Stop> {
         let r = self.dec.rules;
         let code_len = self.dec.code.code.len();
         let lw = if opts.show_positions {
@@ -289,7 +311,8 @@ impl Prepared<'_, '_, '_> {
         let mut starts = StartsCursor::new(&self.linestarts);
         let mut line_number = None;
         let reprs = &mut *self.reprs.borrow_mut();
-        for raw in &self.raws {
+        for raw in raws {
+            let raw = &raw;
             let before = out.len();
             let starts_line = starts.at(raw.offset);
             if let Some(l) = starts_line {
