@@ -445,11 +445,26 @@ fn location_linestarts_into(
     table: &[u8],
     out: &mut Vec<(u32, Option<i64>)>,
 ) {
+    // One copy of the loop per version family, so the per-entry tests of
+    // the version's rules fold away.
+    match (v >= PythonVersion::PY312, v >= PythonVersion::PY313) {
+        (false, _) => location_linestarts_loop::<false, false>(firstlineno, table, out),
+        (true, false) => location_linestarts_loop::<true, false>(firstlineno, table, out),
+        (true, true) => location_linestarts_loop::<true, true>(firstlineno, table, out),
+    }
+}
+
+/// [`location_linestarts_into`] for one version family: `MERGE` (3.12+
+/// `co_lines` merges entries with equal raw lines) and `EVERY` (3.13+
+/// `findlinestarts` yields every range start, also line-less ones).
+fn location_linestarts_loop<const MERGE: bool, const EVERY: bool>(
+    firstlineno: i32,
+    table: &[u8],
+    out: &mut Vec<(u32, Option<i64>)>,
+) {
     // Sentinels outside every i32 line stand for "none yet" (cheaper than
     // `Option`s in this loop, which runs per location entry).
     const NONE: i64 = i64::MIN;
-    let merge = v >= PythonVersion::PY312;
-    let every_range = v >= PythonVersion::PY313;
     out.reserve(table.len() / 2);
     let mut end: u64 = 0;
     let mut line = firstlineno;
@@ -458,9 +473,14 @@ fn location_linestarts_into(
     let mut last_yielded = NONE;
     while let Some(&first) = table.get(pos) {
         let code = (first >> 3) & 15;
-        // Short forms (codes 0-9) keep the line; one-line forms add 0-2.
-        if code >= LOC_ONE_LINE0 {
-            line = line.wrapping_add(location_line_delta(table, pos));
+        // Short forms (codes 0-9) keep the line; one-line forms add 0-2;
+        // the no-column and long forms start with a signed line delta.
+        match code {
+            LOC_ONE_LINE0..=LOC_ONE_LINE2 => line = line.wrapping_add(i32::from(code - LOC_ONE_LINE0)),
+            LOC_NO_COLUMNS | LOC_LONG => {
+                line = line.wrapping_add(svarint_value(read_location_varint_lenient(table, pos + 1).0));
+            }
+            _ => {}
         }
         let raw = i64::from(if first >> 3 == 0x1f { -1 } else { line });
         let start = end;
@@ -468,25 +488,41 @@ fn location_linestarts_into(
         if end > MAX_OFFSET {
             break;
         }
-        pos += 1;
-        while table.get(pos).is_some_and(|&b| b & 0x80 == 0) {
-            pos += 1;
-        }
+        pos = next_entry(table, pos);
         // 3.12+ `co_lines` merges an entry into the previous range when
         // their raw lines are equal; no range starts there.
-        if merge && last_raw == raw {
+        if MERGE && last_raw == raw {
             continue;
         }
         last_raw = raw;
         // 3.12+: only -1 means "no line"; 3.11: any negative line.
-        let has_line = if merge { raw != -1 } else { raw >= 0 };
-        if every_range {
+        let has_line = if MERGE { raw != -1 } else { raw >= 0 };
+        if EVERY {
             out.push((start as u32, has_line.then_some(raw)));
         } else if has_line && last_yielded != raw {
             out.push((start as u32, Some(raw)));
             last_yielded = raw;
         }
     }
+}
+
+/// Where the location entry after the one at `pos` starts: at the next
+/// byte with bit 7 set, or the end of the table.
+#[inline(always)]
+fn next_entry(table: &[u8], pos: usize) -> usize {
+    // Entries are 1-5 bytes long: eight bytes at once find the next start
+    // without a loop (and without branching on the entry's length).
+    if let Some(&word) = table.get(pos + 1..).and_then(|rest| rest.first_chunk::<8>()) {
+        let marks = u64::from_le_bytes(word) & 0x8080_8080_8080_8080;
+        if marks != 0 {
+            return pos + 1 + (marks.trailing_zeros() / 8) as usize;
+        }
+    }
+    let mut next = pos + 1;
+    while table.get(next).is_some_and(|&b| b & 0x80 == 0) {
+        next += 1;
+    }
+    next
 }
 
 /// Width of the line-number column that version `v`'s `dis` uses for a code
