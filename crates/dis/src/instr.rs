@@ -721,6 +721,23 @@ impl<'c> Decoder<'c, '_, '_> {
             },
             ArgKind::IsOp => FastText::Str(if arg != 0 { "is not" } else { "is" }),
             ArgKind::ContainsOp => FastText::Str(if arg != 0 { "not in" } else { "in" }),
+            ArgKind::Compare if !(self.rules.compare_bool_bit && arg & 16 != 0) => {
+                match py_index(self.table.cmp_op.len(), arg >> self.rules.compare_shift) {
+                    Some(j) => FastText::Str(self.table.cmp_op[j]),
+                    None => FastText::Other,
+                }
+            }
+            // No format spec: the conversion's name alone.
+            ArgKind::FormatValue if arg & 4 == 0 => FastText::Str(CONVERSIONS[(arg & 3) as usize]),
+            // No flag or one flag: its name alone.
+            ArgKind::FunctionFlags if arg >= 0 && arg.count_ones() <= 1 => {
+                let names = self.table.function_flags;
+                FastText::Str(if arg == 0 {
+                    ""
+                } else {
+                    names.get(arg.trailing_zeros() as usize).copied().unwrap_or("")
+                })
+            }
             _ => FastText::Other,
         })
     }

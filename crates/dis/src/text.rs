@@ -62,8 +62,7 @@ impl Prepared<'_, '_, '_> {
         // One copy of each loop per way of walking the instructions.
         match (self.dec.rules.layout, self.raws()) {
             (Layout::Py27 | Layout::Py30, raws) => self.write_old(raws, out, limit),
-            (Layout::Py34 | Layout::Py37, Raws::Words(w)) => self.write_classic(w, out, opts, limit),
-            (Layout::Py34 | Layout::Py37, Raws::Slice(s)) => self.write_classic(s.copied(), out, opts, limit),
+            (Layout::Py34 | Layout::Py37, raws) => self.write_classic(raws, out, opts, limit),
             (Layout::Py313, Raws::Words(w)) => self.write_313(w, out, opts, limit),
             (Layout::Py313, Raws::Slice(s)) => self.write_313(s.copied(), out, opts, limit),
         }
@@ -149,7 +148,7 @@ impl Prepared<'_, '_, '_> {
     /// 3.4–3.12: `Instruction._disassemble` joined by spaces and rstripped.
     fn write_classic(
         &self,
-        raws: impl Iterator<Item = Raw>,
+        raws: Raws<'_>,
         out: &mut Vec<u8>,
         opts: DisOptions,
         limit: usize,
@@ -161,79 +160,24 @@ impl Prepared<'_, '_, '_> {
         let ow = if r.dynamic_widths && maxoffset >= 10000 { maxoffset.to_string().len() } else { 4 };
         let mut starts = StartsCursor::new(&self.linestarts);
         let reprs = &mut *self.reprs.borrow_mut();
-        for raw in raws {
-            let raw = &raw;
-            let before = out.len();
-            let starts_line = starts.at(raw.offset);
-            if lw > 0 && starts_line.is_some() && raw.offset > 0 {
-                out.push(b'\n');
+        match raws {
+            Raws::Words(words) if self.classic_columns_fit(lw, ow) => {
+                self.classic_words(words, out, opts, limit, lw, ow, reprs)?;
             }
-            let line = ClassicLine {
-                lineno: starts_line.map(|l| l.unwrap_or(0)),
-                target: self.mark(raw.offset) != 0,
-                offset: raw.offset,
-                opname: self.opname(raw.op),
-                arg: raw.arg,
-            };
-            let padded = &self.dec.plans[usize::from(raw.op)].padded;
-            let fits = line.fits(lw, ow);
-            if fits {
-                let done = match self.dec.fast_text(raw, reprs) {
-                    Ok(FastText::Str(text)) => {
-                        line.write_fast(out, lw, ow, padded, str_text(text));
-                        true
-                    }
-                    Ok(FastText::Name(prefix, name, suffix)) => {
-                        line.write_fast(out, lw, ow, padded, name_text(prefix, name, suffix));
-                        true
-                    }
-                    Ok(FastText::To(target)) => {
-                        line.write_fast(out, lw, ow, padded, to_text(target));
-                        true
-                    }
-                    Ok(FastText::Other | FastText::Label(..)) => false,
-                    Err(e) => {
-                        out.truncate(before);
-                        return Err(Stop::Repr(e));
-                    }
-                };
-                if done {
+            Raws::Slice(raws) if self.classic_columns_fit(lw, ow) => {
+                self.classic_words(raws.copied(), out, opts, limit, lw, ow, reprs)?;
+            }
+            raws => {
+                for raw in raws {
+                    let before = out.len();
+                    let starts_line = starts.at(raw.offset);
+                    self.classic_line(out, &raw, starts_line, lw, ow, reprs)?;
                     if opts.show_caches && raw.caches > 0 {
-                        self.classic_caches(out, raw, lw, ow);
+                        self.classic_caches(out, &raw, lw, ow);
                     }
                     check(out, before, limit)?;
-                    continue;
                 }
             }
-            let arg = self.dec.resolve(raw, &self.labels);
-            let written = match self.dec.argrepr_text(&arg, reprs) {
-                // Lines that fit their columns (nearly all) in one pass; the
-                // argrepr is one borrowed string or assembled in place.
-                Ok(Some(text)) if fits => {
-                    line.write_fast(out, lw, ow, padded, str_text(text));
-                    Ok(())
-                }
-                Ok(None) if fits => {
-                    line.write_fast(
-                        out,
-                        lw,
-                        ow,
-                        padded,
-                        ArgText::Maybe(|o: &mut Vec<u8>| self.dec.write_argrepr_rest(o, &arg)),
-                    );
-                    Ok(())
-                }
-                Ok(_) => line.write(out, lw, ow, |o| self.paren_argrepr_with(o, &arg, reprs)),
-                Err(e) => Err(e),
-            };
-            if let Err(e) = written {
-                out.truncate(before);
-                return Err(Stop::Repr(e));
-            }
-            if opts.show_caches && raw.caches > 0 {
-                self.classic_caches(out, raw, lw, ow);
-            }
-            check(out, before, limit)?;
         }
         if !self.exceptions.is_empty() {
             out.extend_from_slice(b"ExceptionTable:\n");
@@ -253,6 +197,127 @@ impl Prepared<'_, '_, '_> {
             }
         }
         Ok(())
+    }
+
+    /// Whether every line of this code object fits its columns whatever
+    /// its instruction (offsets and line numbers; arguments are checked per
+    /// line): [`Prepared::classic_words`] can run.
+    fn classic_columns_fit(&self, lw: usize, ow: usize) -> bool {
+        lw <= 10
+            && ow <= 10
+            && (self.dec.code.code.len() as u64) < POW10[ow]
+            && self
+                .linestarts
+                .as_slice()
+                .iter()
+                .all(|&(_, l)| lw > 0 && (0..POW10[lw] as i64).contains(&l.unwrap_or(0)))
+    }
+
+    /// The classic listing of a code object whose columns hold every line
+    /// ([`Prepared::classic_columns_fit`]): nearly every code object, in
+    /// one tight loop; lines it cannot shape go through
+    /// [`Prepared::classic_line`].
+    #[allow(clippy::too_many_arguments)]
+    fn classic_words(
+        &self,
+        words: impl Iterator<Item = Raw>,
+        out: &mut Vec<u8>,
+        opts: DisOptions,
+        limit: usize,
+        lw: usize,
+        ow: usize,
+        reprs: &mut ReprCache,
+    ) -> Result<(), Stop> {
+        let plans = self.dec.plans;
+        let mut starts = StartsCursor::new(&self.linestarts);
+        let mut num = itoa::Buffer::new();
+        for raw in words {
+            let before = out.len();
+            let starts_line = starts.at(raw.offset);
+            let p = &plans[usize::from(raw.op)];
+            let fits = p.name.len() <= OPNAME_WIDTH && raw.arg.is_none_or(|a| (0..100_000).contains(&a));
+            let text = if fits { self.dec.fast_text(&raw, reprs) } else { Ok(FastText::Other) };
+            let (prefix, middle, suffix) = match text {
+                Ok(FastText::Str(text)) => ("", text, ""),
+                Ok(FastText::Name(prefix, name, suffix)) => (prefix, name, suffix),
+                Ok(FastText::To(target)) => ("to ", num.format(target), ""),
+                Ok(FastText::Other | FastText::Label(..)) => {
+                    self.classic_line(out, &raw, starts_line, lw, ow, reprs)?;
+                    if opts.show_caches && raw.caches > 0 {
+                        self.classic_caches(out, &raw, lw, ow);
+                    }
+                    check(out, before, limit)?;
+                    continue;
+                }
+                Err(e) => return Err(Stop::Repr(e)),
+            };
+            if lw > 0 && starts_line.is_some() && raw.offset > 0 {
+                out.push(b'\n');
+            }
+            let head = ClassicHead {
+                lineno: starts_line.map(|l| l.unwrap_or(0)),
+                target: self.mark(raw.offset) != 0,
+                offset: raw.offset,
+            };
+            head.write(out, lw, ow);
+            let start = before + usize::from(lw > 0 && starts_line.is_some() && raw.offset > 0);
+            let pos = (if lw > 0 { lw + 1 } else { 0 }) + 8 + ow;
+            tail_parts(out, start, pos, &p.padded, p.name.len(), raw.arg, [prefix, middle, suffix]);
+            if opts.show_caches && raw.caches > 0 {
+                self.classic_caches(out, &raw, lw, ow);
+            }
+            check(out, before, limit)?;
+        }
+        Ok(())
+    }
+
+    /// One classic line, whatever its widths and argument (the general path
+    /// beside [`Prepared::classic_words`]).
+    fn classic_line(
+        &self,
+        out: &mut Vec<u8>,
+        raw: &Raw,
+        starts_line: Option<Option<i64>>,
+        lw: usize,
+        ow: usize,
+        reprs: &mut ReprCache,
+    ) -> Result<(), Stop> {
+        let before = out.len();
+        if lw > 0 && starts_line.is_some() && raw.offset > 0 {
+            out.push(b'\n');
+        }
+        let line = ClassicLine {
+            lineno: starts_line.map(|l| l.unwrap_or(0)),
+            target: self.mark(raw.offset) != 0,
+            offset: raw.offset,
+            opname: self.opname(raw.op),
+            arg: raw.arg,
+        };
+        let padded = &self.dec.plans[usize::from(raw.op)].padded;
+        let fits = line.fits(lw, ow);
+        let arg = self.dec.resolve(raw, &self.labels);
+        let written = match self.dec.argrepr_text(&arg, reprs) {
+            Ok(Some(text)) if fits => {
+                line.write_fast(out, lw, ow, padded, str_text(text));
+                Ok(())
+            }
+            Ok(None) if fits => {
+                line.write_fast(
+                    out,
+                    lw,
+                    ow,
+                    padded,
+                    ArgText::Maybe(|o: &mut Vec<u8>| self.dec.write_argrepr_rest(o, &arg)),
+                );
+                Ok(())
+            }
+            Ok(_) => line.write(out, lw, ow, |o| self.paren_argrepr_with(o, &arg, reprs)),
+            Err(e) => Err(e),
+        };
+        written.map_err(|e| {
+            out.truncate(before);
+            Stop::Repr(e)
+        })
     }
 
     /// 3.11–3.12 CACHE lines.
@@ -578,6 +643,71 @@ impl ClassicLine {
         out.push(b'\n');
         Ok(())
     }
+}
+
+/// The part of a classic line before the opname, on the fast path.
+struct ClassicHead {
+    lineno: Option<i64>,
+    target: bool,
+    offset: u32,
+}
+
+impl ClassicHead {
+    /// Appends a [`FAST_LINE`]-byte window of spaces holding the line
+    /// number, the `>>` marker and the offset (columns that fit).
+    #[inline(always)]
+    fn write(&self, out: &mut Vec<u8>, lw: usize, ow: usize) {
+        let start = out.len();
+        out.reserve(FAST_LINE + 64);
+        out.extend_from_slice(&[b' '; FAST_LINE]);
+        let b = &mut out[start..start + FAST_LINE];
+        let mut pos = 0;
+        if lw > 0 {
+            if let Some(l) = self.lineno {
+                put_digits(b, lw, l.unsigned_abs());
+            }
+            pos = lw + 1;
+        }
+        if self.target {
+            b[pos + 4] = b'>';
+            b[pos + 5] = b'>';
+        }
+        put_digits(b, pos + 7 + ow, u64::from(self.offset));
+    }
+}
+
+/// [`fast_tail`] with the argrepr given as three strings written one after
+/// another (no text when the middle one is empty: prefixes and suffixes
+/// only come with a name).
+#[inline(always)]
+fn tail_parts(
+    out: &mut Vec<u8>,
+    start: usize,
+    mut pos: usize,
+    padded: &[u8; NAME_SLOT],
+    name_len: usize,
+    arg: Option<i64>,
+    parts: [&str; 3],
+) {
+    let b = &mut out[start..];
+    b[pos..pos + NAME_SLOT].copy_from_slice(padded);
+    if let Some(a) = arg {
+        pos += OPNAME_WIDTH + 1 + OPARG_WIDTH;
+        put_digits(b, pos, a.unsigned_abs());
+        if !parts[1].is_empty() {
+            b[pos..pos + 2].copy_from_slice(b" (");
+            out.truncate(start + pos + 2);
+            for part in parts {
+                out.extend_from_slice(part.as_bytes());
+            }
+            out.extend_from_slice(b")\n");
+            return;
+        }
+    } else {
+        pos += name_len;
+    }
+    b[pos] = b'\n';
+    out.truncate(start + pos + 1);
 }
 
 /// The end of a fast-path line whose window starts at `start` in `out`:
