@@ -272,6 +272,7 @@ impl ReprCache {
 pub(crate) struct Buffers {
     pub reprs: ReprCache,
     pub raws: Vec<Raw>,
+    pub words: Vec<Word>,
     pub targets: Vec<i64>,
     pub marks: Vec<u32>,
     pub starts: Vec<(u32, Option<i64>)>,
@@ -807,34 +808,72 @@ impl<'c> Decoder<'c, '_, '_> {
     }
 }
 
-/// [`jump_targets`] of wordcode straight from its bytes, without decoding
-/// it into [`Raw`]s first; `false` (and `out` unusable) when the code holds
-/// an EXTENDED_ARG, which needs [`Decoder::unpack`]'s state.
-pub(crate) fn word_jump_targets(dec: &Decoder<'_, '_, '_>, out: &mut Vec<i64>) -> bool {
-    out.clear();
-    for raw in Words::new(dec.code.code, dec.plans) {
-        if dec.plans[usize::from(raw.op)].is_ext {
+/// Decodes wordcode with no EXTENDED_ARG into `words` and its jump targets
+/// (as [`jump_targets`]) into `targets`, in one pass; `false` (and both
+/// unusable) when the code holds an EXTENDED_ARG, which needs
+/// [`Decoder::unpack`]'s state.
+///
+/// Finding each instruction waits on the previous one's cache count, so
+/// this walk is the slow part of decoding and is done once per listing.
+pub(crate) fn decode_words(dec: &Decoder<'_, '_, '_>, words: &mut Vec<Word>, targets: &mut Vec<i64>) -> bool {
+    words.clear();
+    targets.clear();
+    let code = dec.code.code;
+    words.reserve(code.len() / 2);
+    let mut i = 0usize;
+    while let Some(&[op, arg]) = code.get(i..i + 2) {
+        let p = &dec.plans[usize::from(op)];
+        if p.is_ext {
             return false;
         }
-        if let Some(t) = dec.jump_target(&raw) {
-            out.push(t);
+        let word = Word { offset: i as u32, op, arg };
+        // The instruction, then its inline cache units.
+        i += 2 + 2 * usize::from(p.caches);
+        words.push(word);
+        if matches!(p.kind, ArgKind::Jump { .. })
+            && let Some(t) = dec.jump_target(&word.raw(p))
+        {
+            targets.push(t);
         }
     }
     true
 }
 
-/// Wordcode with no EXTENDED_ARG decoded on the fly (what
-/// [`Decoder::unpack`] gives for it, one [`Raw`] at a time).
+/// One instruction of wordcode without EXTENDED_ARG, as decoded by
+/// [`decode_words`] (what [`Decoder::unpack`] gives, compactly).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Word {
+    offset: u32,
+    op: u8,
+    arg: u8,
+}
+
+impl Word {
+    /// The [`Raw`] of this instruction (`p` is its opcode's plan).
+    #[inline(always)]
+    fn raw(self, p: &OpPlan) -> Raw {
+        Raw {
+            offset: self.offset,
+            start_offset: self.offset,
+            op: self.op,
+            deop: p.deop,
+            size: 2,
+            arg: if p.has_arg { Some(i64::from(self.arg)) } else { None },
+            caches: p.caches,
+        }
+    }
+}
+
+/// [`Word`]s as [`Raw`]s.
 #[derive(Clone, Debug)]
 pub(crate) struct Words<'c> {
-    code: &'c [u8],
+    words: std::slice::Iter<'c, Word>,
     plans: &'c [OpPlan; 256],
-    i: usize,
 }
 
 impl<'c> Words<'c> {
-    pub(crate) fn new(code: &'c [u8], plans: &'c [OpPlan; 256]) -> Self {
-        Words { code, plans, i: 0 }
+    pub(crate) fn new(words: &'c [Word], plans: &'c [OpPlan; 256]) -> Self {
+        Words { words: words.iter(), plans }
     }
 }
 
@@ -843,14 +882,8 @@ impl Iterator for Words<'_> {
 
     #[inline]
     fn next(&mut self) -> Option<Raw> {
-        let i = self.i;
-        let &[op, byte] = self.code.get(i..i + 2)? else { return None };
-        let p = &self.plans[usize::from(op)];
-        // The instruction, then its inline cache units.
-        self.i = i + 2 + 2 * usize::from(p.caches);
-        let offset = i as u32;
-        let arg = if p.has_arg { Some(i64::from(byte)) } else { None };
-        Some(Raw { offset, start_offset: offset, op, deop: p.deop, size: 2, arg, caches: p.caches })
+        let w = *self.words.next()?;
+        Some(w.raw(&self.plans[usize::from(w.op)]))
     }
 }
 

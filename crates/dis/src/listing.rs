@@ -11,17 +11,19 @@ use bytescope_code::lines::{LineStarts, PositionRange, Positions, linestarts_in,
 use bytescope_opcodes::OpcodeTable;
 use bytescope_pyrepr::{ReprError, ReprOptions};
 
-use crate::instr::{Buffers, Decoder, Instruction, Raw, ReprCache, Words, jump_targets, word_jump_targets};
+use crate::instr::{Buffers, Decoder, Instruction, Raw, ReprCache, Word, Words, decode_words, jump_targets};
 use crate::plan::OpPlan;
 use crate::rules::{Layout, Rules};
 
 /// A code object ready to be listed.
 pub struct Prepared<'c, 'm, 'a> {
     pub(crate) dec: Decoder<'c, 'm, 'a>,
-    /// The instructions; empty when `words` (see [`Prepared::raws`]).
+    /// The instructions, unless `use_words` (see [`Prepared::raws`]).
     raws: Vec<Raw>,
-    /// Whether [`Prepared::raws`] decodes the code on the fly.
-    words: bool,
+    /// The instructions compactly when `use_words`.
+    words: Vec<Word>,
+    /// Whether `words` holds the instructions.
+    use_words: bool,
     /// `L<n>` labels by offset (3.13+).
     pub(crate) labels: BTreeMap<i64, u32>,
     /// Per instruction slot: the label number (3.13+), or 1 for a `>>` target.
@@ -52,19 +54,20 @@ impl<'c, 'm, 'a> Prepared<'c, 'm, 'a> {
         labels_from_exceptions: bool,
         bufs: Buffers,
     ) -> Self {
-        let Buffers { reprs: mut cache, raws, targets, mut marks, starts } = bufs;
+        let Buffers { reprs: mut cache, raws, words, targets, mut marks, starts } = bufs;
         cache.reset(code.consts.len());
         let v = rules.version;
         let dec = Decoder::new(code, table, rules, plans, repr);
-        // Listings of wordcode without EXTENDED_ARG (nearly all) decode
-        // instructions as they print them; only the jump targets are
-        // needed up front.
-        let mut targets = targets;
-        let words = labels_from_exceptions && rules.wordcode && word_jump_targets(&dec, &mut targets);
+        // Listings of wordcode without EXTENDED_ARG (nearly all) keep the
+        // instructions compactly, decoded with the jump targets in one pass.
+        let (mut targets, mut words) = (targets, words);
+        let use_words =
+            labels_from_exceptions && rules.wordcode && decode_words(&dec, &mut words, &mut targets);
         let mut raws = raws;
-        if words {
+        if use_words {
             raws.clear();
         } else {
+            words.clear();
             raws = dec.unpack_into(raws);
             targets = jump_targets(&dec, &raws, targets);
         }
@@ -119,6 +122,7 @@ impl<'c, 'm, 'a> Prepared<'c, 'm, 'a> {
             dec,
             raws,
             words,
+            use_words,
             labels,
             marks,
             mark_shift: shift,
@@ -205,6 +209,7 @@ impl<'c, 'm, 'a> Prepared<'c, 'm, 'a> {
         Buffers {
             reprs: self.reprs.into_inner(),
             raws: self.raws,
+            words: self.words,
             targets: self.targets,
             marks: self.marks,
             starts: self.linestarts.into_vec(),
@@ -213,8 +218,8 @@ impl<'c, 'm, 'a> Prepared<'c, 'm, 'a> {
 
     /// The instructions in order.
     pub(crate) fn raws(&self) -> Raws<'_> {
-        if self.words {
-            Raws::Words(Words::new(self.dec.code.code, self.dec.plans))
+        if self.use_words {
+            Raws::Words(Words::new(&self.words, self.dec.plans))
         } else {
             Raws::Slice(self.raws.iter())
         }
