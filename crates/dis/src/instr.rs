@@ -10,7 +10,7 @@ use std::io::Write as _;
 
 use bytescope_pyrepr::{ReprError, ReprOptions, repr_object};
 
-use crate::plan::{ArgKind, JumpStyle, NameMarker, OpPlan};
+use crate::plan::{ArgKind, JumpStyle, NameMarker, OpPlan, VersionData};
 use crate::rules::{NullMarker, Rules};
 
 /// One decoded instruction, with its argument resolved as that version's
@@ -136,6 +136,8 @@ pub(crate) struct Decoder<'c, 'm, 'a> {
     pub rules: &'c Rules,
     /// What each opcode byte means (see [`crate::plan`]).
     pub plans: &'c [OpPlan; 256],
+    /// Wordcode step per opcode (see [`VersionData::steps`]).
+    pub steps: &'c [u8; 256],
     pub repr: ReprOptions,
     /// Names LOCAL-kind operands index: `co_varnames` ≤3.10, localsplus 3.11+.
     pub locals: Vec<&'c str>,
@@ -292,10 +294,10 @@ impl<'c, 'm, 'a> Decoder<'c, 'm, 'a> {
     pub fn new(
         code: &'c Code<'m, 'a>,
         table: &'static OpcodeTable,
-        rules: &'c Rules,
-        plans: &'c [OpPlan; 256],
+        data: &'c VersionData,
         repr: ReprOptions,
     ) -> Self {
+        let (rules, plans, steps) = (&data.rules, &data.plans, &data.steps);
         let (locals, frees): (Vec<&str>, Vec<&str>) = if rules.localsplus {
             // Both kinds index localsplus: `frees` stays empty and
             // `free_names` hands out `locals`.
@@ -306,7 +308,7 @@ impl<'c, 'm, 'a> Decoder<'c, 'm, 'a> {
                 code.cellvars.iter().chain(&code.freevars).map(AsRef::as_ref).collect(),
             )
         };
-        Decoder { code, table, rules, plans, repr, locals, frees }
+        Decoder { code, table, rules, plans, steps, repr, locals, frees }
     }
 
     /// The analysis view of `raw`.
@@ -828,7 +830,7 @@ pub(crate) fn decode_words(dec: &Decoder<'_, '_, '_>, words: &mut Vec<Word>, tar
         }
         let word = Word { offset: i as u32, op, arg };
         // The instruction, then its inline cache units.
-        i += 2 + 2 * usize::from(p.caches);
+        i += usize::from(dec.steps[usize::from(op)]);
         words.push(word);
         if matches!(p.kind, ArgKind::Jump { .. })
             && let Some(t) = dec.jump_target(&word.raw(p))

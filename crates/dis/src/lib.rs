@@ -154,7 +154,7 @@ impl Disassembler {
         for_dis: bool,
         bufs: Buffers,
     ) -> Prepared<'c, 'm, 'a> {
-        Prepared::new(code, self.table, &self.data.rules, &self.data.plans, self.repr, for_dis, bufs)
+        Prepared::new(code, self.table, self.data, self.repr, for_dis, bufs)
     }
 
     /// Writes what `dis.dis(code)` prints (UTF-8 bytes, as CPython writes
@@ -220,7 +220,7 @@ impl Disassembler {
     /// copies).
     #[must_use]
     pub fn ops<'c>(&'c self, code: &'c Code<'_, '_>) -> Vec<Op<'c>> {
-        let dec = instr::Decoder::new(code, self.table, &self.data.rules, &self.data.plans, self.repr);
+        let dec = instr::Decoder::new(code, self.table, self.data, self.repr);
         dec.unpack().iter().map(|raw| dec.op(raw)).collect()
     }
 

@@ -12,8 +12,8 @@ use bytescope_opcodes::OpcodeTable;
 use bytescope_pyrepr::{ReprError, ReprOptions};
 
 use crate::instr::{Buffers, Decoder, Instruction, Raw, ReprCache, Word, Words, decode_words, jump_targets};
-use crate::plan::OpPlan;
-use crate::rules::{Layout, Rules};
+use crate::plan::VersionData;
+use crate::rules::Layout;
 
 /// A code object ready to be listed.
 pub struct Prepared<'c, 'm, 'a> {
@@ -48,16 +48,16 @@ impl<'c, 'm, 'a> Prepared<'c, 'm, 'a> {
     pub(crate) fn new(
         code: &'c Code<'m, 'a>,
         table: &'static OpcodeTable,
-        rules: &'c Rules,
-        plans: &'c [OpPlan; 256],
+        data: &'c VersionData,
         repr: ReprOptions,
         labels_from_exceptions: bool,
         bufs: Buffers,
     ) -> Self {
         let Buffers { reprs: mut cache, raws, words, targets, mut marks, starts } = bufs;
         cache.reset(code.consts.len());
+        let rules = &data.rules;
         let v = rules.version;
-        let dec = Decoder::new(code, table, rules, plans, repr);
+        let dec = Decoder::new(code, table, data, repr);
         // Listings of wordcode without EXTENDED_ARG (nearly all) keep the
         // instructions compactly, decoded with the jump targets in one pass.
         let (mut targets, mut words) = (targets, words);

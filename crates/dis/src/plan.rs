@@ -104,14 +104,19 @@ pub(crate) const NAME_SLOT: usize = 32;
 pub(crate) struct VersionData {
     pub rules: Rules,
     pub plans: [OpPlan; 256],
+    /// Bytes from each opcode to the next instruction in wordcode (2 plus
+    /// its inline caches): apart from `plans` so that walking the code,
+    /// where each step waits on this lookup, reads one small table.
+    pub steps: [u8; 256],
 }
 
 impl VersionData {
     fn new(table: &'static OpcodeTable) -> Self {
         let rules = Rules::for_version(table.version);
         let special = Special::new(table);
-        let plans = std::array::from_fn(|op| plan(table, &rules, &special, op as u8));
-        VersionData { rules, plans }
+        let plans: [OpPlan; 256] = std::array::from_fn(|op| plan(table, &rules, &special, op as u8));
+        let steps = std::array::from_fn(|op| 2 + 2 * plans[op].caches);
+        VersionData { rules, plans, steps }
     }
 }
 
