@@ -1,6 +1,9 @@
 //! Decoding instructions and resolving their arguments as `dis` does.
 
 use std::collections::BTreeMap;
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use bytescope_code::Code;
 use bytescope_code::lines::Positions;
@@ -223,48 +226,67 @@ pub(crate) enum JumpText {
     Label(&'static str, Option<u32>),
 }
 
-/// Constant reprs of one code object, computed once each and kept in one
-/// reusable text arena (recycled across a file's code objects, so a listing
-/// allocates almost nothing per constant).
+/// Constant reprs of one file, computed once per object and kept in one
+/// reusable text arena. Keyed by the object the constant resolves to:
+/// constants shared through marshal references (interned strings, small
+/// ints, repeated tuples) and code objects (repr'd by their parent's
+/// LOAD_CONST and again as their own listing's header) are shown many times
+/// but computed once.
 #[derive(Debug, Default)]
 pub(crate) struct ReprCache {
     arena: String,
-    /// `(start, end)` in `arena` by `co_consts` index.
-    ranges: Vec<Option<(u32, u32)>>,
+    /// `(start, end)` in `arena` by resolved object.
+    ranges: HashMap<u32, (u32, u32), BuildHasherDefault<IdHasher>>,
 }
 
 impl ReprCache {
-    /// Forgets the previous code object's constants, keeping the memory.
-    pub fn reset(&mut self, consts: usize) {
-        self.arena.clear();
-        self.ranges.clear();
-        self.ranges.resize(consts, None);
-    }
-
-    /// The repr of constant `i`, computing it with `repr` the first time.
-    fn get(
+    /// The repr of object `id` (resolved), computing it with `repr` the
+    /// first time.
+    pub fn get(
         &mut self,
-        i: usize,
-        consts: usize,
+        id: ObjId,
         repr: impl FnOnce(&mut String) -> Result<(), ReprError>,
     ) -> Result<&str, ReprError> {
-        if self.ranges.len() != consts {
-            self.reset(consts);
-        }
-        let (start, end) = match self.ranges[i] {
-            Some(r) => r,
-            None => {
+        let (start, end) = match self.ranges.entry(id.0) {
+            Entry::Occupied(e) => *e.get(),
+            Entry::Vacant(e) => {
                 let start = self.arena.len();
-                if let Err(e) = repr(&mut self.arena) {
+                if let Err(err) = repr(&mut self.arena) {
                     self.arena.truncate(start);
-                    return Err(e);
+                    return Err(err);
                 }
-                let r = (start as u32, self.arena.len() as u32);
-                self.ranges[i] = Some(r);
-                r
+                *e.insert((start as u32, self.arena.len() as u32))
             }
         };
         Ok(&self.arena[start as usize..end as usize])
+    }
+}
+
+/// Hashes the `u32` object indices of [`ReprCache`] with one multiplication
+/// (they are trusted small integers; SipHash's protection against chosen
+/// keys buys nothing here and costs a lot per lookup).
+#[derive(Debug, Default)]
+pub(crate) struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+
+    fn write_u32(&mut self, i: u32) {
+        self.write_u64(u64::from(i));
+    }
+
+    fn write_u64(&mut self, i: u64) {
+        // Fibonacci hashing; the rotation brings the well-mixed high bits
+        // down to where the table takes its bucket index.
+        self.0 = (self.0 ^ i).wrapping_mul(0x9E37_79B9_7F4A_7C15).rotate_left(26);
     }
 }
 
@@ -674,9 +696,7 @@ impl<'c> Decoder<'c, '_, '_> {
         Ok(match self.plans[usize::from(raw.op)].kind {
             ArgKind::Plain | ArgKind::Unknown => FastText::Str(""),
             ArgKind::Const => match py_index(self.code.consts.len(), arg) {
-                Some(i) => FastText::Str(cache.get(i, self.code.consts.len(), |s| {
-                    repr_object(s, self.code.marshal(), self.code.consts[i], self.repr)
-                })?),
+                Some(i) => FastText::Str(self.const_repr(i, cache)?),
                 None => FastText::Other,
             },
             ArgKind::Name { shift, marker } => {
@@ -759,15 +779,20 @@ impl<'c> Decoder<'c, '_, '_> {
     ) -> Result<Option<&'s str>, ReprError> {
         Ok(Some(match *arg {
             Arg::None | Arg::Plain | Arg::Unknown | Arg::Jump { text: JumpText::Hidden, .. } => "",
-            Arg::Const(i) => cache.get(i, self.code.consts.len(), |s| {
-                repr_object(s, self.code.marshal(), self.code.consts[i], self.repr)
-            })?,
+            Arg::Const(i) => self.const_repr(i, cache)?,
             Arg::Name { name, prefix: "", suffix: "" } | Arg::Local(name) => name,
             Arg::Compare { op, boolean: false } => op,
             Arg::Text(text) | Arg::Common { text, .. } => text,
             Arg::Converter(c) => CONVERSIONS[usize::from(c & 3)],
             _ => return Ok(None),
         }))
+    }
+
+    /// The repr of `co_consts[i]` (`i` in range), through `cache`.
+    fn const_repr<'s>(&self, i: usize, cache: &'s mut ReprCache) -> Result<&'s str, ReprError> {
+        let m = self.code.marshal();
+        let id = m.resolve(self.code.consts[i]);
+        cache.get(id, |s| repr_object(s, m, id, self.repr))
     }
 
     /// `Instruction.argval` of `arg`.

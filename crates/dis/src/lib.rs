@@ -169,17 +169,19 @@ impl Disassembler {
         self.check_options(opts)?;
         let limit = if self.data.rules.recurse { visit_limit(m) } else { 1 };
         let mut bufs = Buffers::default();
-        let mut header = String::new();
         let start = out.len();
         let limit_bytes = start.saturating_add(output_limit(m));
         for (i, node) in m.code_preorder(limit).into_iter().enumerate() {
             let code = Code::new(m, node)?;
             if i > 0 {
-                header.clear();
-                header.push_str("\nDisassembly of ");
-                write_code_repr(&mut header, m, node);
-                header.push_str(":\n");
-                out.extend_from_slice(header.as_bytes());
+                // The parent's LOAD_CONST has usually shown this repr already.
+                let repr = bufs.reprs.get(node.node, |s| {
+                    write_code_repr(s, m, node);
+                    Ok(())
+                });
+                out.extend_from_slice(b"\nDisassembly of ");
+                out.extend_from_slice(repr.unwrap_or_default().as_bytes());
+                out.extend_from_slice(b":\n");
             }
             let listing = self.prepare(&code, true, bufs);
             listing.write_text(out, opts, limit_bytes).map_err(|stop| match stop {

@@ -30,7 +30,7 @@ pub struct Prepared<'c, 'm, 'a> {
     pub(crate) marks: Vec<u32>,
     /// log2 of the slot size: 1 for wordcode, 0 for bytecode.
     pub(crate) mark_shift: u32,
-    /// Constant reprs already computed.
+    /// Constant reprs already computed (for the whole file).
     pub(crate) reprs: RefCell<ReprCache>,
     pub(crate) linestarts: LineStarts,
     /// `co_positions()` per code unit (3.11+), computed on first use: plain
@@ -53,8 +53,7 @@ impl<'c, 'm, 'a> Prepared<'c, 'm, 'a> {
         labels_from_exceptions: bool,
         bufs: Buffers,
     ) -> Self {
-        let Buffers { reprs: mut cache, raws, words, targets, mut marks, starts } = bufs;
-        cache.reset(code.consts.len());
+        let Buffers { reprs: cache, raws, words, targets, mut marks, starts } = bufs;
         let rules = &data.rules;
         let v = rules.version;
         let dec = Decoder::new(code, table, data, repr);
