@@ -24,10 +24,11 @@ pub const MAX_DEPTH: usize = 2000;
 /// A [`MarshalError`] naming the offset of the first problem.
 pub fn read(data: &[u8], format: Format, base: usize) -> Result<Marshal<'_>, MarshalError> {
     let mut r = Reader {
-        data,
-        pos: 0,
-        base,
+        rest: data,
+        end: base + data.len(),
         format,
+        strip: if format.has_refs() { !FLAG_REF } else { 0xff },
+        known: known_types(format),
         m: Marshal {
             format,
             // Sized from the input so that growing rarely copies: compiled
@@ -48,15 +49,26 @@ pub fn read(data: &[u8], format: Format, base: usize) -> Result<Marshal<'_>, Mar
     if matches!(r.m.node(root).value, Value::Null) {
         return Err(r.err_at(base, ErrorKind::NullObject { context: "object" }));
     }
-    r.m.end = base + r.pos;
+    r.m.end = r.abs();
     Ok(r.m)
 }
 
+/// The type codes `format` knows (FLAG_REF stripped), as a bit set: one
+/// test per object instead of a match.
+fn known_types(format: Format) -> u128 {
+    (0u8..128).filter(|&c| format.knows_type(c)).fold(0, |m, c| m | 1 << c)
+}
+
 struct Reader<'a> {
-    data: &'a [u8],
-    pos: usize,
-    base: usize,
+    /// The input not read yet (a slice rather than a position, so each read
+    /// needs one length check).
+    rest: &'a [u8],
+    /// Absolute offset of the end of the input.
+    end: usize,
     format: Format,
+    /// Mask that strips FLAG_REF from a type byte (0xff before 3.4).
+    strip: u8,
+    known: u128,
     m: Marshal<'a>,
     pending: Vec<bool>,
     scratch: Vec<ObjId>,
@@ -66,57 +78,82 @@ struct Reader<'a> {
 const RESERVED: ObjId = ObjId(u32::MAX);
 
 impl<'a> Reader<'a> {
+    /// Error constructors are out of line: the hot paths only branch.
+    #[cold]
+    #[inline(never)]
     fn err_at(&self, abs: usize, kind: ErrorKind) -> MarshalError {
         MarshalError { kind: Box::new(kind), offset: abs }
     }
 
+    #[cold]
+    #[inline(never)]
     fn err(&self, kind: ErrorKind) -> MarshalError {
-        self.err_at(self.base + self.pos, kind)
+        self.err_at(self.abs(), kind)
     }
 
+    #[cold]
+    #[inline(never)]
+    fn eof(&self, what: &'static str, needed: usize) -> MarshalError {
+        self.err(ErrorKind::Eof { what, needed, available: self.remaining() })
+    }
+
+    /// Absolute offset of the next byte.
+    #[inline]
+    fn abs(&self) -> usize {
+        self.end - self.rest.len()
+    }
+
+    #[inline]
     fn remaining(&self) -> usize {
-        self.data.len() - self.pos
+        self.rest.len()
     }
 
+    #[inline]
     fn take(&mut self, n: usize, what: &'static str) -> Result<&'a [u8], MarshalError> {
-        if self.remaining() < n {
-            return Err(self.err(ErrorKind::Eof { what, needed: n, available: self.remaining() }));
+        if n > self.rest.len() {
+            return Err(self.eof(what, n));
         }
-        let s = &self.data[self.pos..self.pos + n];
-        self.pos += n;
+        let (s, rest) = self.rest.split_at(n);
+        self.rest = rest;
         Ok(s)
     }
 
+    #[inline]
     fn u8(&mut self, what: &'static str) -> Result<u8, MarshalError> {
-        Ok(self.take(1, what)?[0])
+        let Some((&b, rest)) = self.rest.split_first() else { return Err(self.eof(what, 1)) };
+        self.rest = rest;
+        Ok(b)
     }
 
+    #[inline]
+    fn chunk<const N: usize>(&mut self, what: &'static str) -> Result<[u8; N], MarshalError> {
+        let Some((b, rest)) = self.rest.split_first_chunk::<N>() else { return Err(self.eof(what, N)) };
+        self.rest = rest;
+        Ok(*b)
+    }
+
+    #[inline]
     fn i32(&mut self, what: &'static str) -> Result<i32, MarshalError> {
-        let b = self.take(4, what)?;
-        Ok(i32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        self.chunk(what).map(i32::from_le_bytes)
     }
 
     fn i64(&mut self, what: &'static str) -> Result<i64, MarshalError> {
-        let b = self.take(8, what)?;
-        let mut a = [0u8; 8];
-        a.copy_from_slice(b);
-        Ok(i64::from_le_bytes(a))
+        self.chunk(what).map(i64::from_le_bytes)
     }
 
     fn f64(&mut self, what: &'static str) -> Result<f64, MarshalError> {
-        let b = self.take(8, what)?;
-        let mut a = [0u8; 8];
-        a.copy_from_slice(b);
-        Ok(f64::from_le_bytes(a))
+        self.chunk(what).map(f64::from_le_bytes)
     }
 
     /// A count that must fit in the remaining input at `min_size` bytes each.
+    #[inline]
     fn count(&mut self, what: &'static str, min_size: usize) -> Result<usize, MarshalError> {
-        let at = self.base + self.pos;
+        let at = self.abs();
         let n = i64::from(self.i32(what)?);
         self.check_len(at, what, n, min_size)
     }
 
+    #[inline]
     fn check_len(
         &self,
         at: usize,
@@ -167,7 +204,7 @@ impl<'a> Reader<'a> {
     /// `n` bytes of UTF-8 (lone surrogates allowed, as CPython's
     /// `surrogatepass`), and their text when they hold no surrogate.
     fn utf8(&mut self, n: usize) -> Result<(&'a [u8], Option<&'a str>), MarshalError> {
-        let at = self.base + self.pos;
+        let at = self.abs();
         let s = self.take(n, "string data")?;
         if let Ok(text) = std::str::from_utf8(s) {
             return Ok((s, Some(text)));
@@ -187,7 +224,7 @@ impl<'a> Reader<'a> {
 
     fn float_text(&mut self, what: &'static str) -> Result<(f64, &'a [u8]), MarshalError> {
         let n = self.u8(what)? as usize;
-        let at = self.base + self.pos;
+        let at = self.abs();
         let t = self.take(n, what)?;
         let parsed = std::str::from_utf8(t).ok().and_then(parse_py_float);
         match parsed {
@@ -203,7 +240,7 @@ impl<'a> Reader<'a> {
     fn object(&mut self) -> Result<ObjId, MarshalError> {
         let mut stack: Vec<Frame> = Vec::new();
         loop {
-            let abs = self.base + self.pos;
+            let abs = self.abs();
             // CPython counts the object being read plus its open ancestors.
             if stack.len() >= MAX_DEPTH {
                 return Err(self.err_at(abs, ErrorKind::TooDeep { limit: MAX_DEPTH }));
@@ -239,15 +276,10 @@ impl<'a> Reader<'a> {
     fn start(&mut self, abs: usize) -> Result<Started, MarshalError> {
         let code = self.u8("type code")?;
         let f = self.format;
-        let flag = f.has_refs() && code & FLAG_REF != 0;
-        let ty = if f.has_refs() { code & !FLAG_REF } else { code };
-        if !f.knows_type(ty) {
-            let kind = if any_version_knows(ty) {
-                ErrorKind::TypeNotInVersion { code: ty, version: f.version }
-            } else {
-                ErrorKind::UnknownType { code: ty }
-            };
-            return Err(self.err_at(abs, kind));
+        let ty = code & self.strip;
+        let flag = code & !self.strip != 0;
+        if ty >= 128 || self.known & (1 << ty) == 0 {
+            return Err(self.unknown_type(abs, ty));
         }
         let value = match ty {
             b'0' => return Ok(Started::Done(self.push(Value::Null, code, abs))),
@@ -259,7 +291,7 @@ impl<'a> Reader<'a> {
             b'i' => Value::Int(i64::from(self.i32("int")?)),
             b'I' => Value::Int(self.i64("int64")?),
             b'l' => {
-                let at = self.base + self.pos;
+                let at = self.abs();
                 let size = self.i32("long size")?;
                 let n = self.check_len(at, "long", i64::from(size).abs(), 2)?;
                 let digits = self.take(2 * n, "long digits")?;
@@ -317,7 +349,7 @@ impl<'a> Reader<'a> {
                 Value::Str { data, encoding: StrEncoding::Latin1, text }
             }
             b'R' => {
-                let at = self.base + self.pos;
+                let at = self.abs();
                 let i = self.i32("string reference")?;
                 let count = self.m.interned.len();
                 if i < 0 || i as usize >= count {
@@ -326,7 +358,7 @@ impl<'a> Reader<'a> {
                 return Ok(Started::Done(self.push(Value::StringRef(i as u32), code, abs)));
             }
             b'r' => {
-                let at = self.base + self.pos;
+                let at = self.abs();
                 let i = self.i32("reference")?;
                 let count = self.m.refs.len();
                 if i < 0 || i as usize >= count {
@@ -347,6 +379,17 @@ impl<'a> Reader<'a> {
             self.pending.push(false);
         }
         Ok(Started::Done(id))
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn unknown_type(&self, abs: usize, ty: u8) -> MarshalError {
+        let kind = if any_version_knows(ty) {
+            ErrorKind::TypeNotInVersion { code: ty, version: self.format.version }
+        } else {
+            ErrorKind::UnknownType { code: ty }
+        };
+        self.err_at(abs, kind)
     }
 
     /// Reads a container's head and opens its frame.
