@@ -41,14 +41,10 @@ pub fn read(data: &[u8], format: Format, base: usize) -> Result<Marshal<'_>, Mar
             interned: Vec::new(),
             end: 0,
         },
-        // Reference slots reserved by objects still being read.
-        pending: Vec::new(),
         scratch: Vec::new(),
+        builders: Vec::new(),
     };
-    let root = r.object()?;
-    if matches!(r.m.node(root).value, Value::Null) {
-        return Err(r.err_at(base, ErrorKind::NullObject { context: "object" }));
-    }
+    r.object()?;
     r.m.end = r.abs();
     Ok(r.m)
 }
@@ -70,11 +66,13 @@ struct Reader<'a> {
     strip: u8,
     known: u128,
     m: Marshal<'a>,
-    pending: Vec<bool>,
+    /// Children of the open containers, innermost last.
     scratch: Vec<ObjId>,
+    /// Integer fields of the open code objects, innermost last.
+    builders: Vec<CodeBuilder>,
 }
 
-/// Sentinel in `refs` for a reserved slot.
+/// Sentinel in `refs` for a slot reserved by an object still being read.
 const RESERVED: ObjId = ObjId(u32::MAX);
 
 impl<'a> Reader<'a> {
@@ -179,28 +177,6 @@ impl<'a> Reader<'a> {
         id
     }
 
-    /// Reserves a reference slot if FLAG_REF is set; returns its index.
-    fn reserve(&mut self, flag: bool) -> Option<usize> {
-        flag.then(|| {
-            self.m.refs.push(RESERVED);
-            self.pending.push(true);
-            self.m.refs.len() - 1
-        })
-    }
-
-    fn fill(&mut self, slot: Option<usize>, id: ObjId) {
-        if let Some(i) = slot {
-            self.m.refs[i] = id;
-            self.pending[i] = false;
-        }
-    }
-
-    fn store_items(&mut self, ids: &[ObjId]) -> Items {
-        let start = self.m.items.len() as u32;
-        self.m.items.extend_from_slice(ids);
-        Items { start, len: ids.len() as u32 }
-    }
-
     /// `n` bytes of UTF-8 (lone surrogates allowed, as CPython's
     /// `surrogatepass`), and their text when they hold no surrogate.
     fn utf8(&mut self, n: usize) -> Result<(&'a [u8], Option<&'a str>), MarshalError> {
@@ -238,51 +214,108 @@ impl<'a> Reader<'a> {
     /// Reads the root object. Iterative, with an explicit stack of open
     /// containers, so hostile nesting can never overflow the native stack.
     fn object(&mut self) -> Result<ObjId, MarshalError> {
-        let mut stack: Vec<Frame> = Vec::new();
+        let mut frames: Vec<Frame> = Vec::new();
         loop {
             let abs = self.abs();
             // CPython counts the object being read plus its open ancestors.
-            if stack.len() >= MAX_DEPTH {
+            if frames.len() >= MAX_DEPTH {
                 return Err(self.err_at(abs, ErrorKind::TooDeep { limit: MAX_DEPTH }));
             }
-            let mut done = match self.start(abs)? {
-                Started::Done(id) => Some((id, abs)),
-                Started::Open(frame) => {
-                    stack.push(frame);
-                    None
+            let code = self.u8("type code")?;
+            let mut child = if code & self.strip == b'0' {
+                // NULL is never stored: it only ends a dict.
+                let Some(top) = frames.last() else {
+                    return Err(self.err_at(abs, ErrorKind::NullObject { context: "object" }));
+                };
+                self.end_dict(top, code, abs)?;
+                let Some(f) = frames.pop() else { continue };
+                self.finish(&f)
+            } else {
+                match self.start(code, abs, &mut frames)? {
+                    Some(id) => id,
+                    None => continue,
                 }
             };
+            // Hand the object to its parent, and each parent it completes to its own.
             loop {
-                let Some(top) = stack.last_mut() else {
-                    // Only reachable with `done` set: an open frame is on the stack otherwise.
-                    return Ok(done.map_or(ObjId(0), |(id, _)| id));
-                };
-                let step = match done.take() {
-                    Some((child, at)) => self.accept(top, child, at)?,
-                    None => self.check_complete(top)?,
-                };
-                match step {
-                    Step::More => break,
-                    Step::Complete(id, at) => {
-                        stack.pop();
-                        done = Some((id, at));
-                    }
+                let Some(top) = frames.last_mut() else { return Ok(child) };
+                if !self.accept(top, child)? {
+                    break;
                 }
+                let Some(f) = frames.pop() else { break };
+                child = self.finish(&f);
             }
         }
     }
 
-    /// Reads a type byte and either a whole scalar or a container's head.
-    fn start(&mut self, abs: usize) -> Result<Started, MarshalError> {
-        let code = self.u8("type code")?;
-        let f = self.format;
+    /// A NULL child of `f` read at `abs`: the end of a dict, else an error.
+    #[cold]
+    fn end_dict(&self, f: &Frame, code: u8, abs: usize) -> Result<(), MarshalError> {
+        let context = match f.kind {
+            Kind::Dict if (self.scratch.len() - f.mark) % 2 == 1 => "dict value",
+            Kind::Dict if code != b'0' => {
+                // CPython only ever writes a plain '0', and only that round-trips.
+                return Err(self.err_at(abs, ErrorKind::UnknownType { code }));
+            }
+            Kind::Dict => return Ok(()),
+            Kind::Seq => match f.ty {
+                b'[' => "list",
+                b'<' | b'>' => "set",
+                b':' => "slice",
+                _ => "tuple",
+            },
+            Kind::Code => {
+                let fields = self.builders.last().map_or(FIELDS_311, CodeBuilder::fields);
+                fields[self.scratch.len() - f.mark]
+            }
+        };
+        Err(self.err_at(abs, ErrorKind::NullObject { context }))
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn unknown_type(&self, abs: usize, ty: u8) -> MarshalError {
+        let kind = if any_version_knows(ty) {
+            ErrorKind::TypeNotInVersion { code: ty, version: self.format.version }
+        } else {
+            ErrorKind::UnknownType { code: ty }
+        };
+        self.err_at(abs, kind)
+    }
+
+    /// Reads an object whose type byte is `code` (not NULL): a whole scalar,
+    /// or a container's head, whose frame is pushed onto `frames` (`None`).
+    #[inline]
+    fn start(
+        &mut self,
+        code: u8,
+        abs: usize,
+        frames: &mut Vec<Frame>,
+    ) -> Result<Option<ObjId>, MarshalError> {
         let ty = code & self.strip;
         let flag = code & !self.strip != 0;
         if ty >= 128 || self.known & (1 << ty) == 0 {
             return Err(self.unknown_type(abs, ty));
         }
         let value = match ty {
-            b'0' => return Ok(Started::Done(self.push(Value::Null, code, abs))),
+            b'r' => {
+                let at = self.abs();
+                let i = self.i32("reference")?;
+                match usize::try_from(i).ok().and_then(|i| self.m.refs.get(i)) {
+                    Some(&r) if r != RESERVED => {}
+                    Some(_) => return Err(self.err_at(at, ErrorKind::IncompleteRef { index: i64::from(i) })),
+                    None => {
+                        let count = self.m.refs.len();
+                        return Err(self.err_at(at, ErrorKind::BadRef { index: i64::from(i), count }));
+                    }
+                }
+                return Ok(Some(self.push(Value::Ref(i as u32), code, abs)));
+            }
+            b'z' | b'Z' => {
+                let n = self.u8("short string length")? as usize;
+                let (data, text) = self.latin1(n)?;
+                Value::Str { data, encoding: StrEncoding::Latin1, text }
+            }
             b'N' => Value::None,
             b'F' => Value::False,
             b'T' => Value::True,
@@ -325,13 +358,13 @@ impl<'a> Reader<'a> {
                 let n = self.count("bytes length", 1)?;
                 Value::Bytes(self.take(n, "bytes data")?)
             }
-            b't' if f.py2 => {
+            b't' if self.format.py2 => {
                 // Python 2 interned str: bytes, remembered for `R`.
                 let n = self.count("string length", 1)?;
                 let data = self.take(n, "string data")?;
                 let id = self.push(Value::Bytes(data), code, abs);
                 self.m.interned.push(id);
-                return Ok(Started::Done(id));
+                return Ok(Some(id));
             }
             b'u' | b't' => {
                 let n = self.count("string length", 1)?;
@@ -343,11 +376,6 @@ impl<'a> Reader<'a> {
                 let (data, text) = self.latin1(n)?;
                 Value::Str { data, encoding: StrEncoding::Latin1, text }
             }
-            b'z' | b'Z' => {
-                let n = self.u8("short string length")? as usize;
-                let (data, text) = self.latin1(n)?;
-                Value::Str { data, encoding: StrEncoding::Latin1, text }
-            }
             b'R' => {
                 let at = self.abs();
                 let i = self.i32("string reference")?;
@@ -355,45 +383,29 @@ impl<'a> Reader<'a> {
                 if i < 0 || i as usize >= count {
                     return Err(self.err_at(at, ErrorKind::BadStringRef { index: i64::from(i), count }));
                 }
-                return Ok(Started::Done(self.push(Value::StringRef(i as u32), code, abs)));
+                return Ok(Some(self.push(Value::StringRef(i as u32), code, abs)));
             }
-            b'r' => {
-                let at = self.abs();
-                let i = self.i32("reference")?;
-                let count = self.m.refs.len();
-                if i < 0 || i as usize >= count {
-                    return Err(self.err_at(at, ErrorKind::BadRef { index: i64::from(i), count }));
-                }
-                if self.pending[i as usize] {
-                    return Err(self.err_at(at, ErrorKind::IncompleteRef { index: i64::from(i) }));
-                }
-                return Ok(Started::Done(self.push(Value::Ref(i as u32), code, abs)));
-            }
-            _ => return self.open(code, ty, abs, flag).map(Started::Open),
+            _ => return self.open(code, ty, abs, flag, frames),
         };
         // Scalars register their reference after they are read; containers,
         // code objects and frozensets before their children (as CPython).
         let id = self.push(value, code, abs);
         if flag {
             self.m.refs.push(id);
-            self.pending.push(false);
         }
-        Ok(Started::Done(id))
+        Ok(Some(id))
     }
 
-    #[cold]
-    #[inline(never)]
-    fn unknown_type(&self, abs: usize, ty: u8) -> MarshalError {
-        let kind = if any_version_knows(ty) {
-            ErrorKind::TypeNotInVersion { code: ty, version: self.format.version }
-        } else {
-            ErrorKind::UnknownType { code: ty }
-        };
-        self.err_at(abs, kind)
-    }
-
-    /// Reads a container's head and opens its frame.
-    fn open(&mut self, code: u8, ty: u8, abs: usize, flag: bool) -> Result<Frame, MarshalError> {
+    /// Reads a container's head and pushes its frame, or returns the
+    /// container if it is empty.
+    fn open(
+        &mut self,
+        code: u8,
+        ty: u8,
+        abs: usize,
+        flag: bool,
+        frames: &mut Vec<Frame>,
+    ) -> Result<Option<ObjId>, MarshalError> {
         let (kind, remaining) = match ty {
             b')' => {
                 let n = self.u8("small tuple size")? as usize;
@@ -404,24 +416,28 @@ impl<'a> Reader<'a> {
                         remaining: self.remaining(),
                     }));
                 }
-                (Kind::Seq("tuple"), n)
+                (Kind::Seq, n)
             }
-            b'(' => (Kind::Seq("tuple"), self.count("tuple size", 1)?),
-            b'[' => (Kind::Seq("list"), self.count("list size", 1)?),
-            b'<' | b'>' => (Kind::Seq("set"), self.count("set size", 1)?),
-            b'{' | b'}' => (Kind::Dict { want_value: false }, 0),
-            b':' => (Kind::Seq("slice"), 3),
+            b'(' => (Kind::Seq, self.count("tuple size", 1)?),
+            b'[' => (Kind::Seq, self.count("list size", 1)?),
+            b'<' | b'>' => (Kind::Seq, self.count("set size", 1)?),
+            b'{' | b'}' => (Kind::Dict, 0),
+            b':' => (Kind::Seq, 3),
             _ => {
                 let layout = self.format.code_layout.ok_or_else(|| {
                     self.err_at(abs, ErrorKind::UnsupportedCodeLayout { version: self.format.version })
                 })?;
-                (Kind::Code(Box::new(CodeBuilder::new(layout))), 0)
+                (Kind::Code, code_fields(layout).len())
             }
         };
         let id = self.push(Value::Null, code, abs);
-        let slot = self.reserve(flag);
-        let mut frame = Frame { id, ty, slot, mark: self.scratch.len(), remaining, kind };
-        if let Kind::Code(b) = &mut frame.kind {
+        let slot = flag.then(|| {
+            self.m.refs.push(RESERVED);
+            self.m.refs.len() - 1
+        });
+        let frame = Frame { id, ty, kind, slot, mark: self.scratch.len(), remaining };
+        if let Kind::Code = kind {
+            let mut b = CodeBuilder::new(self.format.code_layout.unwrap_or(CodeLayout::Py311));
             // Integer fields before co_code.
             b.argcount = self.i32("co_argcount")?;
             if b.layout >= CodeLayout::Py38 {
@@ -435,79 +451,55 @@ impl<'a> Reader<'a> {
             }
             b.stacksize = self.i32("co_stacksize")?;
             b.flags = self.i32("co_flags")?;
-            frame.remaining = b.fields().len();
+            self.builders.push(b);
+        } else if remaining == 0 && kind == Kind::Seq {
+            return Ok(Some(self.finish(&frame)));
         }
-        Ok(frame)
+        frames.push(frame);
+        Ok(None)
     }
 
-    /// Completes a frame that needs no (more) children.
-    fn check_complete(&mut self, f: &mut Frame) -> Result<Step, MarshalError> {
-        if f.remaining > 0 || matches!(f.kind, Kind::Dict { .. }) {
-            return Ok(Step::More);
-        }
-        self.finish(f)
-    }
-
-    /// Hands a finished child to its parent frame.
-    fn accept(&mut self, f: &mut Frame, child: ObjId, at: usize) -> Result<Step, MarshalError> {
-        let is_null = matches!(self.m.nodes[child.index()].value, Value::Null);
-        match &mut f.kind {
-            Kind::Dict { want_value } => {
-                if is_null {
-                    if *want_value {
-                        return Err(self.err_at(at, ErrorKind::NullObject { context: "dict value" }));
-                    }
-                    // The terminator is not part of the tree; CPython only
-                    // ever writes a plain '0', and only that round-trips.
-                    let term = self.m.nodes.pop().map_or(b'0', |n| n.code);
-                    if term != b'0' {
-                        return Err(self.err_at(at, ErrorKind::UnknownType { code: term }));
-                    }
-                    return self.finish(f);
-                }
-                *want_value = !*want_value;
-                self.scratch.push(child);
-                Ok(Step::More)
-            }
-            Kind::Seq(context) => {
-                if is_null {
-                    return Err(self.err_at(at, ErrorKind::NullObject { context }));
-                }
-                self.scratch.push(child);
+    /// Hands a finished (non-NULL) child to its parent; true when that
+    /// completes the parent.
+    #[inline]
+    fn accept(&mut self, f: &mut Frame, child: ObjId) -> Result<bool, MarshalError> {
+        self.scratch.push(child);
+        match f.kind {
+            Kind::Dict => Ok(false),
+            Kind::Seq => {
                 f.remaining -= 1;
-                self.check_complete(f)
+                Ok(f.remaining == 0)
             }
-            Kind::Code(b) => {
-                let fields = b.fields();
-                let name = fields[fields.len() - f.remaining];
-                if is_null {
-                    return Err(self.err_at(at, ErrorKind::NullObject { context: name }));
-                }
-                self.scratch.push(child);
+            Kind::Code => {
                 f.remaining -= 1;
                 // co_firstlineno sits between co_name/co_qualname and the line table.
-                if fields.len() - f.remaining == b.firstlineno_after() {
-                    b.firstlineno = self.i32("co_firstlineno")?;
+                if self.scratch.len() - f.mark == FIRSTLINENO_AFTER {
+                    let v = self.i32("co_firstlineno")?;
+                    if let Some(b) = self.builders.last_mut() {
+                        b.firstlineno = v;
+                    }
                 }
-                self.check_complete(f)
+                Ok(f.remaining == 0)
             }
         }
     }
 
-    fn finish(&mut self, f: &mut Frame) -> Result<Step, MarshalError> {
-        // The children sit at the top of the scratch stack; they are used
-        // in place and then popped (no vector per container).
-        let scratch = std::mem::take(&mut self.scratch);
-        let ids = &scratch[f.mark..];
-        let value = match &f.kind {
-            Kind::Code(b) => {
+    /// Builds a complete container from its children (the top of the
+    /// scratch stack, used in place: no vector per container).
+    fn finish(&mut self, f: &Frame) -> ObjId {
+        let ids = &self.scratch[f.mark..];
+        let value = match f.kind {
+            Kind::Code => {
                 let index = self.m.codes.len() as u32;
-                self.m.codes.push(b.build(ids, f.id));
+                if let Some(b) = self.builders.pop() {
+                    self.m.codes.push(b.build(ids, f.id));
+                }
                 Value::Code(index)
             }
-            Kind::Seq(_) if f.ty == b':' => Value::Slice([ids[0], ids[1], ids[2]]),
+            Kind::Seq if f.ty == b':' => Value::Slice([ids[0], ids[1], ids[2]]),
             _ => {
-                let items = self.store_items(ids);
+                let items = Items { start: self.m.items.len() as u32, len: ids.len() as u32 };
+                self.m.items.extend_from_slice(ids);
                 match f.ty {
                     b'(' | b')' => Value::Tuple(items),
                     b'[' => Value::List(items),
@@ -518,41 +510,44 @@ impl<'a> Reader<'a> {
                 }
             }
         };
-        self.scratch = scratch;
         self.scratch.truncate(f.mark);
         self.m.nodes[f.id.index()].value = value;
-        self.fill(f.slot, f.id);
-        let at = self.m.nodes[f.id.index()].offset as usize;
-        Ok(Step::Complete(f.id, at))
+        if let Some(i) = f.slot {
+            self.m.refs[i] = f.id;
+        }
+        f.id
     }
-}
-
-enum Started {
-    Done(ObjId),
-    Open(Frame),
-}
-
-enum Step {
-    More,
-    Complete(ObjId, usize),
 }
 
 /// An object whose children are being read.
 struct Frame {
     id: ObjId,
+    /// The type code without FLAG_REF.
     ty: u8,
+    kind: Kind,
+    /// The reference slot it reserved.
     slot: Option<usize>,
     /// Where this frame's children start in the scratch stack.
     mark: usize,
     /// Children still expected (not used by dicts, which end at NULL).
     remaining: usize,
-    kind: Kind,
 }
 
+#[derive(Clone, Copy, PartialEq, Eq)]
 enum Kind {
-    Seq(&'static str),
-    Dict { want_value: bool },
-    Code(Box<CodeBuilder>),
+    Seq,
+    Dict,
+    /// Its integer fields are the top of `Reader::builders`.
+    Code,
+}
+
+/// How many object fields precede co_firstlineno (8 in every layout:
+/// through co_name, or co_qualname in 3.11+).
+const FIRSTLINENO_AFTER: usize = 8;
+
+/// The object fields of a code object in stream order.
+fn code_fields(layout: CodeLayout) -> &'static [&'static str] {
+    if layout == CodeLayout::Py311 { FIELDS_311 } else { FIELDS_OLD }
 }
 
 /// A code object's integer fields, gathered while its object fields are read.
@@ -605,15 +600,8 @@ impl CodeBuilder {
         }
     }
 
-    /// The object fields in stream order.
     fn fields(&self) -> &'static [&'static str] {
-        if self.layout == CodeLayout::Py311 { FIELDS_311 } else { FIELDS_OLD }
-    }
-
-    /// How many object fields precede co_firstlineno (8 in every layout:
-    /// through co_name, or co_qualname in 3.11+).
-    fn firstlineno_after(&self) -> usize {
-        8
+        code_fields(self.layout)
     }
 
     fn build(&self, f: &[ObjId], node: ObjId) -> CodeNode {
