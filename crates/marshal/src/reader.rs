@@ -28,7 +28,6 @@ pub fn read(data: &[u8], format: Format, base: usize) -> Result<Marshal<'_>, Mar
         end: base + data.len(),
         format,
         strip: if format.has_refs() { !FLAG_REF } else { 0xff },
-        known: known_types(format),
         m: Marshal {
             format,
             // Sized from the input so that growing rarely copies: compiled
@@ -49,12 +48,6 @@ pub fn read(data: &[u8], format: Format, base: usize) -> Result<Marshal<'_>, Mar
     Ok(r.m)
 }
 
-/// The type codes `format` knows (FLAG_REF stripped), as a bit set: one
-/// test per object instead of a match.
-fn known_types(format: Format) -> u128 {
-    (0u8..128).filter(|&c| format.knows_type(c)).fold(0, |m, c| m | 1 << c)
-}
-
 struct Reader<'a> {
     /// The input not read yet (a slice rather than a position, so each read
     /// needs one length check).
@@ -64,7 +57,6 @@ struct Reader<'a> {
     format: Format,
     /// Mask that strips FLAG_REF from a type byte (0xff before 3.4).
     strip: u8,
-    known: u128,
     m: Marshal<'a>,
     /// Children of the open containers, innermost last.
     scratch: Vec<ObjId>,
@@ -222,20 +214,7 @@ impl<'a> Reader<'a> {
                 return Err(self.err_at(abs, ErrorKind::TooDeep { limit: MAX_DEPTH }));
             }
             let code = self.u8("type code")?;
-            let mut child = if code & self.strip == b'0' {
-                // NULL is never stored: it only ends a dict.
-                let Some(top) = frames.last() else {
-                    return Err(self.err_at(abs, ErrorKind::NullObject { context: "object" }));
-                };
-                self.end_dict(top, code, abs)?;
-                let Some(f) = frames.pop() else { continue };
-                self.finish(&f)
-            } else {
-                match self.start(code, abs, &mut frames)? {
-                    Some(id) => id,
-                    None => continue,
-                }
-            };
+            let Some(mut child) = self.start(code, abs, &mut frames)? else { continue };
             // Hand the object to its parent, and each parent it completes to its own.
             loop {
                 let Some(top) = frames.last_mut() else { return Ok(child) };
@@ -248,8 +227,18 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// A NULL child of `f` read at `abs`: the end of a dict, else an error.
+    /// A NULL read at `abs`: never stored, it only ends a dict (returned
+    /// complete); anywhere else it is an error.
     #[cold]
+    #[inline(never)]
+    fn null(&mut self, code: u8, abs: usize, frames: &mut Vec<Frame>) -> Result<Option<ObjId>, MarshalError> {
+        let Some(top) = frames.last() else {
+            return Err(self.err_at(abs, ErrorKind::NullObject { context: "object" }));
+        };
+        self.end_dict(top, code, abs)?;
+        Ok(frames.pop().map(|f| self.finish(&f)))
+    }
+
     fn end_dict(&self, f: &Frame, code: u8, abs: usize) -> Result<(), MarshalError> {
         let context = match f.kind {
             Kind::Dict if (self.scratch.len() - f.mark) % 2 == 1 => "dict value",
@@ -283,8 +272,8 @@ impl<'a> Reader<'a> {
         self.err_at(abs, kind)
     }
 
-    /// Reads an object whose type byte is `code` (not NULL): a whole scalar,
-    /// or a container's head, whose frame is pushed onto `frames` (`None`).
+    /// Reads an object whose type byte is `code`: a whole scalar, or a
+    /// container's head, whose frame is pushed onto `frames` (`None`).
     #[inline]
     fn start(
         &mut self,
@@ -294,11 +283,11 @@ impl<'a> Reader<'a> {
     ) -> Result<Option<ObjId>, MarshalError> {
         let ty = code & self.strip;
         let flag = code & !self.strip != 0;
-        if ty >= 128 || self.known & (1 << ty) == 0 {
-            return Err(self.unknown_type(abs, ty));
-        }
+        let mv = self.format.marshal_version;
+        // The guards and the fallback arm are `Format::knows_type`, folded
+        // into the dispatch (a test checks they agree).
         let value = match ty {
-            b'r' => {
+            b'r' if mv >= 3 => {
                 let at = self.abs();
                 let i = self.i32("reference")?;
                 match usize::try_from(i).ok().and_then(|i| self.m.refs.get(i)) {
@@ -311,11 +300,12 @@ impl<'a> Reader<'a> {
                 }
                 return Ok(Some(self.push(Value::Ref(i as u32), code, abs)));
             }
-            b'z' | b'Z' => {
+            b'z' | b'Z' if mv >= 3 => {
                 let n = self.u8("short string length")? as usize;
                 let (data, text) = self.latin1(n)?;
                 Value::Str { data, encoding: StrEncoding::Latin1, text }
             }
+            b'0' => return self.null(code, abs, frames),
             b'N' => Value::None,
             b'F' => Value::False,
             b'T' => Value::True,
@@ -371,12 +361,12 @@ impl<'a> Reader<'a> {
                 let (data, text) = self.utf8(n)?;
                 Value::Str { data, encoding: StrEncoding::Utf8, text }
             }
-            b'a' | b'A' => {
+            b'a' | b'A' if mv >= 3 => {
                 let n = self.count("string length", 1)?;
                 let (data, text) = self.latin1(n)?;
                 Value::Str { data, encoding: StrEncoding::Latin1, text }
             }
-            b'R' => {
+            b'R' if self.format.py2 => {
                 let at = self.abs();
                 let i = self.i32("string reference")?;
                 let count = self.m.interned.len();
@@ -385,7 +375,11 @@ impl<'a> Reader<'a> {
                 }
                 return Ok(Some(self.push(Value::StringRef(i as u32), code, abs)));
             }
-            _ => return self.open(code, ty, abs, flag, frames),
+            b'(' | b'[' | b'<' | b'>' | b'{' | b'c' => return self.open(code, ty, abs, flag, frames),
+            b')' if mv >= 3 => return self.open(code, ty, abs, flag, frames),
+            b':' if mv >= 5 => return self.open(code, ty, abs, flag, frames),
+            b'}' if mv >= 6 => return self.open(code, ty, abs, flag, frames),
+            _ => return Err(self.unknown_type(abs, ty)),
         };
         // Scalars register their reference after they are read; containers,
         // code objects and frozensets before their children (as CPython).
@@ -714,6 +708,35 @@ mod tests {
         data.push(b'N');
         let e = rd(&data, PythonVersion::PY312).unwrap_err();
         assert_eq!(*e.kind, ErrorKind::TooDeep { limit: MAX_DEPTH });
+    }
+
+    #[test]
+    fn reader_knows_the_type_codes_of_its_format() {
+        for v in [
+            PythonVersion::PY22,
+            PythonVersion::PY24,
+            PythonVersion::PY27,
+            PythonVersion::PY33,
+            PythonVersion::PY34,
+            PythonVersion::PY312,
+            PythonVersion::PY314,
+            PythonVersion::PY315,
+        ] {
+            let f = Format::for_version(v);
+            for code in 0..=255u8 {
+                let ty = if f.has_refs() { code & !FLAG_REF } else { code };
+                let mut data = vec![code];
+                data.extend_from_slice(&[0; 64]);
+                let unknown = match read(&data, f, 0) {
+                    Err(e) => {
+                        matches!(*e.kind, ErrorKind::UnknownType { .. } | ErrorKind::TypeNotInVersion { .. })
+                            && e.offset == 0
+                    }
+                    Ok(_) => false,
+                };
+                assert_eq!(unknown, !f.knows_type(ty), "{v} {code:#x}");
+            }
+        }
     }
 
     #[test]
