@@ -206,6 +206,11 @@ impl<'a> Reader<'a> {
     /// Reads the root object. Iterative, with an explicit stack of open
     /// containers, so hostile nesting can never overflow the native stack.
     fn object(&mut self) -> Result<ObjId, MarshalError> {
+        // The innermost open container, kept out of `frames` (in registers);
+        // a pseudo-frame that expects the root when nothing is open.
+        // `frames` holds its ancestors, so their number is the depth.
+        let mut cur =
+            Frame { id: ObjId(0), ty: 0, kind: Kind::Root, slot: None, mark: 0, remaining: 1, stop: 0 };
         let mut frames: Vec<Frame> = Vec::new();
         loop {
             let abs = self.abs();
@@ -214,31 +219,49 @@ impl<'a> Reader<'a> {
                 return Err(self.err_at(abs, ErrorKind::TooDeep { limit: MAX_DEPTH }));
             }
             let code = self.u8("type code")?;
-            let Some(mut child) = self.start(code, abs, &mut frames)? else { continue };
-            // Hand the object to its parent, and each parent it completes to its own.
+            let mut child = match self.start(code, abs, &mut cur, &mut frames)? {
+                Started::Obj(id) => id,
+                Started::Open => continue,
+                Started::Null => {
+                    // Never stored: it only ends a dict, which is then complete.
+                    self.end_dict(&cur, code, abs)?;
+                    let id = self.finish(&cur);
+                    let Some(parent) = frames.pop() else { return Ok(id) };
+                    cur = parent;
+                    id
+                }
+            };
+            // Hand the object to its container, and each container it
+            // completes to its own.
             loop {
-                let Some(top) = frames.last_mut() else { return Ok(child) };
-                if !self.accept(top, child)? {
+                self.scratch.push(child);
+                cur.remaining -= 1;
+                if cur.remaining != cur.stop {
                     break;
                 }
-                let Some(f) = frames.pop() else { break };
-                child = self.finish(&f);
+                match cur.kind {
+                    Kind::Root => return Ok(child),
+                    Kind::Code if cur.stop != 0 => {
+                        // co_firstlineno sits between co_name/co_qualname and the line table.
+                        let v = self.i32("co_firstlineno")?;
+                        if let Some(b) = self.builders.last_mut() {
+                            b.firstlineno = v;
+                        }
+                        cur.stop = 0;
+                        break;
+                    }
+                    _ => {}
+                }
+                child = self.finish(&cur);
+                let Some(parent) = frames.pop() else { return Ok(child) };
+                cur = parent;
             }
         }
     }
 
-    /// A NULL read at `abs`: never stored, it only ends a dict (returned
-    /// complete); anywhere else it is an error.
+    /// A NULL read at `abs` inside `f`: the end of a dict (`Ok`), else an error.
     #[cold]
     #[inline(never)]
-    fn null(&mut self, code: u8, abs: usize, frames: &mut Vec<Frame>) -> Result<Option<ObjId>, MarshalError> {
-        let Some(top) = frames.last() else {
-            return Err(self.err_at(abs, ErrorKind::NullObject { context: "object" }));
-        };
-        self.end_dict(top, code, abs)?;
-        Ok(frames.pop().map(|f| self.finish(&f)))
-    }
-
     fn end_dict(&self, f: &Frame, code: u8, abs: usize) -> Result<(), MarshalError> {
         let context = match f.kind {
             Kind::Dict if (self.scratch.len() - f.mark) % 2 == 1 => "dict value",
@@ -247,6 +270,7 @@ impl<'a> Reader<'a> {
                 return Err(self.err_at(abs, ErrorKind::UnknownType { code }));
             }
             Kind::Dict => return Ok(()),
+            Kind::Root => "object",
             Kind::Seq => match f.ty {
                 b'[' => "list",
                 b'<' | b'>' => "set",
@@ -273,14 +297,15 @@ impl<'a> Reader<'a> {
     }
 
     /// Reads an object whose type byte is `code`: a whole scalar, or a
-    /// container's head, whose frame is pushed onto `frames` (`None`).
+    /// container's head.
     #[inline]
     fn start(
         &mut self,
         code: u8,
         abs: usize,
+        cur: &mut Frame,
         frames: &mut Vec<Frame>,
-    ) -> Result<Option<ObjId>, MarshalError> {
+    ) -> Result<Started, MarshalError> {
         let ty = code & self.strip;
         let flag = code & !self.strip != 0;
         let mv = self.format.marshal_version;
@@ -298,14 +323,14 @@ impl<'a> Reader<'a> {
                         return Err(self.err_at(at, ErrorKind::BadRef { index: i64::from(i), count }));
                     }
                 }
-                return Ok(Some(self.push(Value::Ref(i as u32), code, abs)));
+                return Ok(Started::Obj(self.push(Value::Ref(i as u32), code, abs)));
             }
             b'z' | b'Z' if mv >= 3 => {
                 let n = self.u8("short string length")? as usize;
                 let (data, text) = self.latin1(n)?;
                 Value::Str { data, encoding: StrEncoding::Latin1, text }
             }
-            b'0' => return self.null(code, abs, frames),
+            b'0' => return Ok(Started::Null),
             b'N' => Value::None,
             b'F' => Value::False,
             b'T' => Value::True,
@@ -354,7 +379,7 @@ impl<'a> Reader<'a> {
                 let data = self.take(n, "string data")?;
                 let id = self.push(Value::Bytes(data), code, abs);
                 self.m.interned.push(id);
-                return Ok(Some(id));
+                return Ok(Started::Obj(id));
             }
             b'u' | b't' => {
                 let n = self.count("string length", 1)?;
@@ -373,12 +398,12 @@ impl<'a> Reader<'a> {
                 if i < 0 || i as usize >= count {
                     return Err(self.err_at(at, ErrorKind::BadStringRef { index: i64::from(i), count }));
                 }
-                return Ok(Some(self.push(Value::StringRef(i as u32), code, abs)));
+                return Ok(Started::Obj(self.push(Value::StringRef(i as u32), code, abs)));
             }
-            b'(' | b'[' | b'<' | b'>' | b'{' | b'c' => return self.open(code, ty, abs, flag, frames),
-            b')' if mv >= 3 => return self.open(code, ty, abs, flag, frames),
-            b':' if mv >= 5 => return self.open(code, ty, abs, flag, frames),
-            b'}' if mv >= 6 => return self.open(code, ty, abs, flag, frames),
+            b'(' | b'[' | b'<' | b'>' | b'{' | b'c' => return self.open(code, ty, abs, flag, cur, frames),
+            b')' if mv >= 3 => return self.open(code, ty, abs, flag, cur, frames),
+            b':' if mv >= 5 => return self.open(code, ty, abs, flag, cur, frames),
+            b'}' if mv >= 6 => return self.open(code, ty, abs, flag, cur, frames),
             _ => return Err(self.unknown_type(abs, ty)),
         };
         // Scalars register their reference after they are read; containers,
@@ -387,19 +412,20 @@ impl<'a> Reader<'a> {
         if flag {
             self.m.refs.push(id);
         }
-        Ok(Some(id))
+        Ok(Started::Obj(id))
     }
 
-    /// Reads a container's head and pushes its frame, or returns the
-    /// container if it is empty.
+    /// Reads a container's head and makes it the current frame, or returns
+    /// it at once if it is empty.
     fn open(
         &mut self,
         code: u8,
         ty: u8,
         abs: usize,
         flag: bool,
+        cur: &mut Frame,
         frames: &mut Vec<Frame>,
-    ) -> Result<Option<ObjId>, MarshalError> {
+    ) -> Result<Started, MarshalError> {
         let (kind, remaining) = match ty {
             b')' => {
                 let n = self.u8("small tuple size")? as usize;
@@ -415,7 +441,8 @@ impl<'a> Reader<'a> {
             b'(' => (Kind::Seq, self.count("tuple size", 1)?),
             b'[' => (Kind::Seq, self.count("list size", 1)?),
             b'<' | b'>' => (Kind::Seq, self.count("set size", 1)?),
-            b'{' | b'}' => (Kind::Dict, 0),
+            // Dicts end at NULL: their count never runs out.
+            b'{' | b'}' => (Kind::Dict, usize::MAX),
             b':' => (Kind::Seq, 3),
             _ => {
                 let layout = self.format.code_layout.ok_or_else(|| {
@@ -429,8 +456,9 @@ impl<'a> Reader<'a> {
             self.m.refs.push(RESERVED);
             self.m.refs.len() - 1
         });
-        let frame = Frame { id, ty, kind, slot, mark: self.scratch.len(), remaining };
+        let mut frame = Frame { id, ty, kind, slot, mark: self.scratch.len(), remaining, stop: 0 };
         if let Kind::Code = kind {
+            frame.stop = remaining - FIRSTLINENO_AFTER;
             let mut b = CodeBuilder::new(self.format.code_layout.unwrap_or(CodeLayout::Py311));
             // Integer fields before co_code.
             b.argcount = self.i32("co_argcount")?;
@@ -446,36 +474,11 @@ impl<'a> Reader<'a> {
             b.stacksize = self.i32("co_stacksize")?;
             b.flags = self.i32("co_flags")?;
             self.builders.push(b);
-        } else if remaining == 0 && kind == Kind::Seq {
-            return Ok(Some(self.finish(&frame)));
+        } else if remaining == 0 {
+            return Ok(Started::Obj(self.finish(&frame)));
         }
-        frames.push(frame);
-        Ok(None)
-    }
-
-    /// Hands a finished (non-NULL) child to its parent; true when that
-    /// completes the parent.
-    #[inline]
-    fn accept(&mut self, f: &mut Frame, child: ObjId) -> Result<bool, MarshalError> {
-        self.scratch.push(child);
-        match f.kind {
-            Kind::Dict => Ok(false),
-            Kind::Seq => {
-                f.remaining -= 1;
-                Ok(f.remaining == 0)
-            }
-            Kind::Code => {
-                f.remaining -= 1;
-                // co_firstlineno sits between co_name/co_qualname and the line table.
-                if self.scratch.len() - f.mark == FIRSTLINENO_AFTER {
-                    let v = self.i32("co_firstlineno")?;
-                    if let Some(b) = self.builders.last_mut() {
-                        b.firstlineno = v;
-                    }
-                }
-                Ok(f.remaining == 0)
-            }
-        }
+        frames.push(std::mem::replace(cur, frame));
+        Ok(Started::Open)
     }
 
     /// Builds a complete container from its children (the top of the
@@ -523,8 +526,19 @@ struct Frame {
     slot: Option<usize>,
     /// Where this frame's children start in the scratch stack.
     mark: usize,
-    /// Children still expected (not used by dicts, which end at NULL).
+    /// Children still expected (dicts end at NULL instead).
     remaining: usize,
+    /// The value of `remaining` at which reading pauses: 0 (complete),
+    /// or, in a code object, where co_firstlineno sits.
+    stop: usize,
+}
+
+/// What `Reader::start` read.
+enum Started {
+    Obj(ObjId),
+    /// A container, now the current frame.
+    Open,
+    Null,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -533,6 +547,8 @@ enum Kind {
     Dict,
     /// Its integer fields are the top of `Reader::builders`.
     Code,
+    /// Expects the root object.
+    Root,
 }
 
 /// How many object fields precede co_firstlineno (8 in every layout:
