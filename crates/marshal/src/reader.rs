@@ -185,9 +185,10 @@ impl<'a> Reader<'a> {
 
     /// `n` bytes of an ASCII-typed string (read as Latin-1, unchecked, as
     /// CPython does), and their text when they are ASCII.
+    #[inline]
     fn latin1(&mut self, n: usize) -> Result<(&'a [u8], Option<&'a str>), MarshalError> {
         let s = self.take(n, "string data")?;
-        Ok((s, if s.is_ascii() { std::str::from_utf8(s).ok() } else { None }))
+        Ok((s, ascii_text(s)))
     }
 
     fn float_text(&mut self, what: &'static str) -> Result<(f64, &'a [u8]), MarshalError> {
@@ -642,6 +643,25 @@ impl CodeBuilder {
     }
 }
 
+/// `s` as text if it is ASCII. The check ORs eight bytes at a time (names
+/// are short: most of them never reach the word loop of `is_ascii`).
+fn ascii_text(s: &[u8]) -> Option<&str> {
+    let mut acc = 0u64;
+    let mut words = s.chunks_exact(8);
+    for w in &mut words {
+        if let Ok(w) = <[u8; 8]>::try_from(w) {
+            acc |= u64::from_le_bytes(w);
+        }
+    }
+    for &b in words.remainder() {
+        acc |= u64::from(b);
+    }
+    if acc & 0x8080_8080_8080_8080 != 0 {
+        return None;
+    }
+    std::str::from_utf8(s).ok()
+}
+
 /// Validates UTF-8 as CPython's `surrogatepass` decoder does: standard UTF-8
 /// plus encoded surrogates (ED A0..BF xx). Returns the offset of the first
 /// invalid byte.
@@ -751,6 +771,19 @@ mod tests {
                     Ok(_) => false,
                 };
                 assert_eq!(unknown, !f.knows_type(ty), "{v} {code:#x}");
+            }
+        }
+    }
+
+    #[test]
+    fn ascii_text_sees_every_byte() {
+        for len in 0..20 {
+            let ascii = vec![b'a'; len];
+            assert_eq!(ascii_text(&ascii), std::str::from_utf8(&ascii).ok());
+            for i in 0..len {
+                let mut s = ascii.clone();
+                s[i] = 0x80;
+                assert_eq!(ascii_text(&s), None);
             }
         }
     }
