@@ -32,10 +32,11 @@ pub fn read(data: &[u8], format: Format, base: usize) -> Result<Marshal<'_>, Mar
             format,
             // Sized from the input so that growing rarely copies: compiled
             // stdlib modules hold about one object per 25 bytes, one
-            // container item per 42 and one reference per 119.
+            // container item per 42, one reference per 119 and one code
+            // object per 620.
             nodes: Vec::with_capacity((data.len() / 16).min(1 << 20)),
             items: Vec::with_capacity((data.len() / 32).min(1 << 20)),
-            codes: Vec::new(),
+            codes: Vec::with_capacity((data.len() / 512).min(1 << 16)),
             refs: Vec::with_capacity((data.len() / 64).min(1 << 18)),
             interned: Vec::new(),
             end: 0,
