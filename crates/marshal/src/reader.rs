@@ -216,10 +216,6 @@ impl<'a> Reader<'a> {
         let mut frames: Vec<Frame> = Vec::new();
         loop {
             let abs = self.abs();
-            // CPython counts the object being read plus its open ancestors.
-            if frames.len() >= MAX_DEPTH {
-                return Err(self.err_at(abs, ErrorKind::TooDeep { limit: MAX_DEPTH }));
-            }
             let code = self.u8("type code")?;
             let mut child = match self.start(code, abs, &mut cur, &mut frames)? {
                 Started::Obj(id) => id,
@@ -480,6 +476,12 @@ impl<'a> Reader<'a> {
             return Ok(Started::Obj(self.finish(&frame)));
         }
         frames.push(std::mem::replace(cur, frame));
+        // CPython counts the object being read plus its open ancestors: the
+        // depth only grows here, and a non-empty container's first child is
+        // always read next, so it is checked once per container.
+        if frames.len() >= MAX_DEPTH {
+            return Err(self.err(ErrorKind::TooDeep { limit: MAX_DEPTH }));
+        }
         Ok(Started::Open)
     }
 
