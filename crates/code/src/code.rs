@@ -82,119 +82,77 @@ impl<'m, 'a> Code<'m, 'a> {
     /// # Errors
     /// A [`CodeError`] naming the first field whose type CPython would reject.
     pub fn new(m: &'m Marshal<'a>, raw: &'m CodeNode) -> Result<Self, CodeError> {
-        let off = |id: ObjId| m.node(m.resolve(id)).offset as usize;
-        let bad = |field, id: ObjId, problem: &str| CodeError {
-            field,
-            problem: problem.to_owned(),
-            offset: off(id),
-        };
         let py2 = m.format().py2;
-        let bytes = |field, id: ObjId| -> Result<&'a [u8], CodeError> {
-            match m.get(id) {
-                Value::Bytes(b) => Ok(*b),
-                _ => Err(bad(field, id, "is not a bytes object")),
-            }
-        };
-        let string = |field, id: ObjId| -> Result<Name<'a>, CodeError> {
-            let text = match m.get(id) {
-                v @ Value::Str { .. } => value_name(v),
-                // Python 2 names are byte strings.
-                v @ Value::Bytes(_) if py2 => value_name(v),
-                _ => None,
-            };
-            text.ok_or_else(|| bad(field, id, "is not a str"))
-        };
-        let tuple = |field, id: ObjId| -> Result<&'m [ObjId], CodeError> {
-            match m.get(id) {
-                Value::Tuple(items) => Ok(m.items(*items)),
-                _ => Err(bad(field, id, "is not a tuple")),
-            }
-        };
-        let names_of = |field, id: ObjId| -> Result<Vec<Name<'a>>, CodeError> {
-            let items = tuple(field, id)?;
-            // A plain loop: this runs for every name of every code object.
-            let mut names = Vec::with_capacity(items.len());
-            for &i in items {
-                names.push(string(field, i)?);
-            }
-            Ok(names)
-        };
-        let code = bytes("co_code", raw.code)?;
+        let code = bytes_of(m, "co_code", raw.code)?;
         // 3.11+ `_PyCode_Validate` rejects co_code that is not whole code
         // units ("code: co_code is malformed"), so marshal.loads fails.
         if raw.layout == CodeLayout::Py311 && code.len() % 2 != 0 {
-            return Err(bad("co_code", raw.code, &format!("has odd length {}", code.len())));
+            return Err(bad(m, "co_code", raw.code, &format!("has odd length {}", code.len())));
         }
-        let consts = match m.get(raw.consts) {
-            Value::Tuple(items) => m.items(*items),
-            // Python 2 tolerates lists in co_consts only through code.__new__;
-            // marshal always writes a tuple.
-            _ => return Err(bad("co_consts", raw.consts, "is not a tuple")),
-        };
-        let names = names_of("co_names", raw.names)?;
+        // Python 2 tolerates lists in co_consts only through code.__new__;
+        // marshal always writes a tuple.
+        let consts = tuple_of(m, "co_consts", raw.consts)?;
+        let names = names_of(m, "co_names", raw.names, py2)?;
         let (varnames, cellvars, freevars, localsplus) = match raw.layout {
             CodeLayout::Py311 => {
                 let field = "co_localsplusnames";
-                let items = tuple(field, raw.varnames)?;
+                let items = tuple_of(m, field, raw.varnames)?;
                 let kinds_id = raw.localspluskinds.unwrap_or(raw.varnames);
-                let kinds = match bytes("co_localspluskinds", kinds_id) {
-                    Ok(k) => k,
+                let kinds = match bytes_of(m, "co_localspluskinds", kinds_id) {
+                    Ok(k) if k.len() == items.len() => k,
+                    Ok(k) => {
+                        // The names' own errors come first.
+                        names_of(m, field, raw.varnames, py2)?;
+                        return Err(bad(
+                            m,
+                            "co_localspluskinds",
+                            kinds_id,
+                            &format!("has {} kinds for {} names", k.len(), items.len()),
+                        ));
+                    }
                     Err(e) => {
-                        // The names' own errors come first, as before.
-                        for &id in items {
-                            string(field, id)?;
-                        }
+                        names_of(m, field, raw.varnames, py2)?;
                         return Err(e);
                     }
                 };
-                if kinds.len() != items.len() {
-                    // The names' own errors come first, as before.
-                    for &id in items {
-                        string(field, id)?;
-                    }
-                    return Err(bad(
-                        "co_localspluskinds",
-                        kinds_id,
-                        &format!("has {} kinds for {} names", kinds.len(), items.len()),
-                    ));
-                }
                 // One pass, straight into the lists (this runs for every
                 // code object).
                 let mut lp = Vec::with_capacity(items.len());
                 let (mut local, mut cell, mut free) =
                     (Vec::with_capacity(items.len()), Vec::new(), Vec::new());
                 for (&id, &k) in items.iter().zip(kinds) {
-                    let n = string(field, id)?;
-                    for (mask, list) in
-                        [(kinds::LOCAL, &mut local), (kinds::CELL, &mut cell), (kinds::FREE, &mut free)]
-                    {
-                        if k & mask != 0 {
-                            list.push(n.clone());
-                        }
+                    let Some(n) = name_of(m, id, py2) else { return Err(bad(m, field, id, "is not a str")) };
+                    if k & kinds::LOCAL != 0 {
+                        local.push(copy_name(&n));
+                    }
+                    if k & kinds::CELL != 0 {
+                        cell.push(copy_name(&n));
+                    }
+                    if k & kinds::FREE != 0 {
+                        free.push(copy_name(&n));
                     }
                     lp.push((n, k));
                 }
                 (local, cell, free, lp)
             }
             _ => {
-                let v = names_of("co_varnames", raw.varnames)?;
-                let f = names_of("co_freevars", raw.freevars.unwrap_or(raw.varnames))?;
-                let c = names_of("co_cellvars", raw.cellvars.unwrap_or(raw.varnames))?;
-                let lp = v
-                    .iter()
-                    .map(|n| (n.clone(), kinds::LOCAL))
-                    .chain(c.iter().map(|n| (n.clone(), kinds::CELL)))
-                    .chain(f.iter().map(|n| (n.clone(), kinds::FREE)))
-                    .collect();
+                let v = names_of(m, "co_varnames", raw.varnames, py2)?;
+                let f = names_of(m, "co_freevars", raw.freevars.unwrap_or(raw.varnames), py2)?;
+                let c = names_of(m, "co_cellvars", raw.cellvars.unwrap_or(raw.varnames), py2)?;
+                let mut lp = Vec::with_capacity(v.len() + c.len() + f.len());
+                lp.extend(v.iter().map(|n| (copy_name(n), kinds::LOCAL)));
+                lp.extend(c.iter().map(|n| (copy_name(n), kinds::CELL)));
+                lp.extend(f.iter().map(|n| (copy_name(n), kinds::FREE)));
                 (v, c, f, lp)
             }
         };
+        let string = |field, id| name_of(m, id, py2).ok_or_else(|| bad(m, field, id, "is not a str"));
         let filename = string("co_filename", raw.filename)?;
         let name = string("co_name", raw.name)?;
         let qualname = raw.qualname.map(|q| string("co_qualname", q)).transpose()?;
-        let linetable = bytes("co_linetable", raw.linetable)?;
+        let linetable = bytes_of(m, "co_linetable", raw.linetable)?;
         let exceptiontable =
-            raw.exceptiontable.map(|e| bytes("co_exceptiontable", e)).transpose()?.unwrap_or(&[]);
+            raw.exceptiontable.map(|e| bytes_of(m, "co_exceptiontable", e)).transpose()?.unwrap_or(&[]);
         Ok(Code {
             m,
             raw,
@@ -316,6 +274,69 @@ impl<'m, 'a> Code<'m, 'a> {
     pub fn raw_name(&self, id: ObjId) -> Option<Cow<'a, [u8]>> {
         self.m.name_bytes(id)
     }
+}
+
+/// The error for field `field` whose object `id` has the wrong type.
+#[cold]
+#[inline(never)]
+fn bad(m: &Marshal<'_>, field: &'static str, id: ObjId, problem: &str) -> CodeError {
+    CodeError { field, problem: problem.to_owned(), offset: m.node(m.resolve(id)).offset as usize }
+}
+
+/// The name `id` denotes: a str, or (Python 2) a byte string.
+#[inline]
+fn name_of<'a>(m: &Marshal<'a>, id: ObjId, py2: bool) -> Option<Name<'a>> {
+    match m.get(id) {
+        // Text checked when read: nearly every name.
+        Value::Str { text: Some(s), .. } => Some(Cow::Borrowed(*s)),
+        v @ Value::Str { .. } => value_name(v),
+        // Python 2 names are byte strings.
+        v @ Value::Bytes(_) if py2 => value_name(v),
+        _ => None,
+    }
+}
+
+/// A second copy of a name: borrowed names (nearly all) are copied without
+/// a call.
+#[inline]
+fn copy_name<'a>(n: &Name<'a>) -> Name<'a> {
+    match n {
+        Cow::Borrowed(s) => Cow::Borrowed(*s),
+        Cow::Owned(s) => Cow::Owned(s.clone()),
+    }
+}
+
+fn bytes_of<'a>(m: &Marshal<'a>, field: &'static str, id: ObjId) -> Result<&'a [u8], CodeError> {
+    match m.get(id) {
+        Value::Bytes(b) => Ok(*b),
+        _ => Err(bad(m, field, id, "is not a bytes object")),
+    }
+}
+
+fn tuple_of<'m>(m: &'m Marshal<'_>, field: &'static str, id: ObjId) -> Result<&'m [ObjId], CodeError> {
+    match m.get(id) {
+        Value::Tuple(items) => Ok(m.items(*items)),
+        _ => Err(bad(m, field, id, "is not a tuple")),
+    }
+}
+
+/// The names in the tuple `id` (this runs for every name list of every
+/// code object).
+fn names_of<'a>(
+    m: &Marshal<'a>,
+    field: &'static str,
+    id: ObjId,
+    py2: bool,
+) -> Result<Vec<Name<'a>>, CodeError> {
+    let items = tuple_of(m, field, id)?;
+    let mut names = Vec::with_capacity(items.len());
+    for &i in items {
+        match name_of(m, i, py2) {
+            Some(n) => names.push(n),
+            None => return Err(bad(m, field, i, "is not a str")),
+        }
+    }
+    Ok(names)
 }
 
 /// Every code object of `m` in pre-order (the module, then each nested code

@@ -24,99 +24,127 @@ pub const MAX_DEPTH: usize = 2000;
 /// A [`MarshalError`] naming the offset of the first problem.
 pub fn read(data: &[u8], format: Format, base: usize) -> Result<Marshal<'_>, MarshalError> {
     let mut r = Reader {
-        data,
-        pos: 0,
-        base,
+        rest: data,
+        end: base + data.len(),
         format,
+        strip: if format.has_refs() { !FLAG_REF } else { 0xff },
         m: Marshal {
             format,
             // Sized from the input so that growing rarely copies: compiled
             // stdlib modules hold about one object per 25 bytes, one
-            // container item per 42 and one reference per 119.
+            // container item per 42, one reference per 119 and one code
+            // object per 620.
             nodes: Vec::with_capacity((data.len() / 16).min(1 << 20)),
             items: Vec::with_capacity((data.len() / 32).min(1 << 20)),
-            codes: Vec::new(),
+            codes: Vec::with_capacity((data.len() / 512).min(1 << 16)),
             refs: Vec::with_capacity((data.len() / 64).min(1 << 18)),
             interned: Vec::new(),
             end: 0,
         },
-        // Reference slots reserved by objects still being read.
-        pending: Vec::new(),
         scratch: Vec::new(),
+        builders: Vec::new(),
     };
-    let root = r.object()?;
-    if matches!(r.m.node(root).value, Value::Null) {
-        return Err(r.err_at(base, ErrorKind::NullObject { context: "object" }));
-    }
-    r.m.end = base + r.pos;
+    r.object()?;
+    r.m.end = r.abs();
     Ok(r.m)
 }
 
 struct Reader<'a> {
-    data: &'a [u8],
-    pos: usize,
-    base: usize,
+    /// The input not read yet (a slice rather than a position, so each read
+    /// needs one length check).
+    rest: &'a [u8],
+    /// Absolute offset of the end of the input.
+    end: usize,
     format: Format,
+    /// Mask that strips FLAG_REF from a type byte (0xff before 3.4).
+    strip: u8,
     m: Marshal<'a>,
-    pending: Vec<bool>,
+    /// Children of the open containers, innermost last.
     scratch: Vec<ObjId>,
+    /// Integer fields of the open code objects, innermost last.
+    builders: Vec<CodeBuilder>,
 }
 
-/// Sentinel in `refs` for a reserved slot.
+/// Sentinel in `refs` for a slot reserved by an object still being read.
 const RESERVED: ObjId = ObjId(u32::MAX);
 
 impl<'a> Reader<'a> {
+    /// Error constructors are out of line: the hot paths only branch.
+    #[cold]
+    #[inline(never)]
     fn err_at(&self, abs: usize, kind: ErrorKind) -> MarshalError {
         MarshalError { kind: Box::new(kind), offset: abs }
     }
 
+    #[cold]
+    #[inline(never)]
     fn err(&self, kind: ErrorKind) -> MarshalError {
-        self.err_at(self.base + self.pos, kind)
+        self.err_at(self.abs(), kind)
     }
 
+    #[cold]
+    #[inline(never)]
+    fn eof(&self, what: &'static str, needed: usize) -> MarshalError {
+        self.err(ErrorKind::Eof { what, needed, available: self.remaining() })
+    }
+
+    /// Absolute offset of the next byte.
+    #[inline]
+    fn abs(&self) -> usize {
+        self.end - self.rest.len()
+    }
+
+    #[inline]
     fn remaining(&self) -> usize {
-        self.data.len() - self.pos
+        self.rest.len()
     }
 
+    #[inline]
     fn take(&mut self, n: usize, what: &'static str) -> Result<&'a [u8], MarshalError> {
-        if self.remaining() < n {
-            return Err(self.err(ErrorKind::Eof { what, needed: n, available: self.remaining() }));
+        if n > self.rest.len() {
+            return Err(self.eof(what, n));
         }
-        let s = &self.data[self.pos..self.pos + n];
-        self.pos += n;
+        let (s, rest) = self.rest.split_at(n);
+        self.rest = rest;
         Ok(s)
     }
 
+    #[inline]
     fn u8(&mut self, what: &'static str) -> Result<u8, MarshalError> {
-        Ok(self.take(1, what)?[0])
+        let Some((&b, rest)) = self.rest.split_first() else { return Err(self.eof(what, 1)) };
+        self.rest = rest;
+        Ok(b)
     }
 
+    #[inline]
+    fn chunk<const N: usize>(&mut self, what: &'static str) -> Result<[u8; N], MarshalError> {
+        let Some((b, rest)) = self.rest.split_first_chunk::<N>() else { return Err(self.eof(what, N)) };
+        self.rest = rest;
+        Ok(*b)
+    }
+
+    #[inline]
     fn i32(&mut self, what: &'static str) -> Result<i32, MarshalError> {
-        let b = self.take(4, what)?;
-        Ok(i32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        self.chunk(what).map(i32::from_le_bytes)
     }
 
     fn i64(&mut self, what: &'static str) -> Result<i64, MarshalError> {
-        let b = self.take(8, what)?;
-        let mut a = [0u8; 8];
-        a.copy_from_slice(b);
-        Ok(i64::from_le_bytes(a))
+        self.chunk(what).map(i64::from_le_bytes)
     }
 
     fn f64(&mut self, what: &'static str) -> Result<f64, MarshalError> {
-        let b = self.take(8, what)?;
-        let mut a = [0u8; 8];
-        a.copy_from_slice(b);
-        Ok(f64::from_le_bytes(a))
+        self.chunk(what).map(f64::from_le_bytes)
     }
 
     /// A count that must fit in the remaining input at `min_size` bytes each.
+    #[inline]
     fn count(&mut self, what: &'static str, min_size: usize) -> Result<usize, MarshalError> {
-        let at = self.base + self.pos;
+        let at = self.abs();
         let n = i64::from(self.i32(what)?);
         self.check_len(at, what, n, min_size)
     }
 
+    #[inline]
     fn check_len(
         &self,
         at: usize,
@@ -142,32 +170,10 @@ impl<'a> Reader<'a> {
         id
     }
 
-    /// Reserves a reference slot if FLAG_REF is set; returns its index.
-    fn reserve(&mut self, flag: bool) -> Option<usize> {
-        flag.then(|| {
-            self.m.refs.push(RESERVED);
-            self.pending.push(true);
-            self.m.refs.len() - 1
-        })
-    }
-
-    fn fill(&mut self, slot: Option<usize>, id: ObjId) {
-        if let Some(i) = slot {
-            self.m.refs[i] = id;
-            self.pending[i] = false;
-        }
-    }
-
-    fn store_items(&mut self, ids: &[ObjId]) -> Items {
-        let start = self.m.items.len() as u32;
-        self.m.items.extend_from_slice(ids);
-        Items { start, len: ids.len() as u32 }
-    }
-
     /// `n` bytes of UTF-8 (lone surrogates allowed, as CPython's
     /// `surrogatepass`), and their text when they hold no surrogate.
     fn utf8(&mut self, n: usize) -> Result<(&'a [u8], Option<&'a str>), MarshalError> {
-        let at = self.base + self.pos;
+        let at = self.abs();
         let s = self.take(n, "string data")?;
         if let Ok(text) = std::str::from_utf8(s) {
             return Ok((s, Some(text)));
@@ -180,14 +186,15 @@ impl<'a> Reader<'a> {
 
     /// `n` bytes of an ASCII-typed string (read as Latin-1, unchecked, as
     /// CPython does), and their text when they are ASCII.
+    #[inline]
     fn latin1(&mut self, n: usize) -> Result<(&'a [u8], Option<&'a str>), MarshalError> {
         let s = self.take(n, "string data")?;
-        Ok((s, if s.is_ascii() { std::str::from_utf8(s).ok() } else { None }))
+        Ok((s, ascii_text(s)))
     }
 
     fn float_text(&mut self, what: &'static str) -> Result<(f64, &'a [u8]), MarshalError> {
         let n = self.u8(what)? as usize;
-        let at = self.base + self.pos;
+        let at = self.abs();
         let t = self.take(n, what)?;
         let parsed = std::str::from_utf8(t).ok().and_then(parse_py_float);
         match parsed {
@@ -201,56 +208,127 @@ impl<'a> Reader<'a> {
     /// Reads the root object. Iterative, with an explicit stack of open
     /// containers, so hostile nesting can never overflow the native stack.
     fn object(&mut self) -> Result<ObjId, MarshalError> {
-        let mut stack: Vec<Frame> = Vec::new();
+        // The innermost open container, kept out of `frames` (in registers);
+        // a pseudo-frame that expects the root when nothing is open.
+        // `frames` holds its ancestors, so their number is the depth.
+        let mut cur =
+            Frame { id: ObjId(0), ty: 0, kind: Kind::Root, slot: None, mark: 0, remaining: 1, stop: 0 };
+        let mut frames: Vec<Frame> = Vec::new();
         loop {
-            let abs = self.base + self.pos;
-            // CPython counts the object being read plus its open ancestors.
-            if stack.len() >= MAX_DEPTH {
-                return Err(self.err_at(abs, ErrorKind::TooDeep { limit: MAX_DEPTH }));
-            }
-            let mut done = match self.start(abs)? {
-                Started::Done(id) => Some((id, abs)),
-                Started::Open(frame) => {
-                    stack.push(frame);
-                    None
+            let abs = self.abs();
+            let code = self.u8("type code")?;
+            let mut child = match self.start(code, abs, &mut cur, &mut frames)? {
+                Started::Obj(id) => id,
+                Started::Open => continue,
+                Started::Null => {
+                    // Never stored: it only ends a dict, which is then complete.
+                    self.end_dict(&cur, code, abs)?;
+                    let id = self.finish(&cur);
+                    let Some(parent) = frames.pop() else { return Ok(id) };
+                    cur = parent;
+                    id
                 }
             };
+            // Hand the object to its container, and each container it
+            // completes to its own.
             loop {
-                let Some(top) = stack.last_mut() else {
-                    // Only reachable with `done` set: an open frame is on the stack otherwise.
-                    return Ok(done.map_or(ObjId(0), |(id, _)| id));
-                };
-                let step = match done.take() {
-                    Some((child, at)) => self.accept(top, child, at)?,
-                    None => self.check_complete(top)?,
-                };
-                match step {
-                    Step::More => break,
-                    Step::Complete(id, at) => {
-                        stack.pop();
-                        done = Some((id, at));
-                    }
+                self.scratch.push(child);
+                cur.remaining -= 1;
+                if cur.remaining != cur.stop {
+                    break;
                 }
+                match cur.kind {
+                    Kind::Root => return Ok(child),
+                    Kind::Code if cur.stop != 0 => {
+                        // co_firstlineno sits between co_name/co_qualname and the line table.
+                        let v = self.i32("co_firstlineno")?;
+                        if let Some(b) = self.builders.last_mut() {
+                            b.firstlineno = v;
+                        }
+                        cur.stop = 0;
+                        break;
+                    }
+                    _ => {}
+                }
+                child = self.finish(&cur);
+                let Some(parent) = frames.pop() else { return Ok(child) };
+                cur = parent;
             }
         }
     }
 
-    /// Reads a type byte and either a whole scalar or a container's head.
-    fn start(&mut self, abs: usize) -> Result<Started, MarshalError> {
-        let code = self.u8("type code")?;
-        let f = self.format;
-        let flag = f.has_refs() && code & FLAG_REF != 0;
-        let ty = if f.has_refs() { code & !FLAG_REF } else { code };
-        if !f.knows_type(ty) {
-            let kind = if any_version_knows(ty) {
-                ErrorKind::TypeNotInVersion { code: ty, version: f.version }
-            } else {
-                ErrorKind::UnknownType { code: ty }
-            };
-            return Err(self.err_at(abs, kind));
-        }
+    /// A NULL read at `abs` inside `f`: the end of a dict (`Ok`), else an error.
+    #[cold]
+    #[inline(never)]
+    fn end_dict(&self, f: &Frame, code: u8, abs: usize) -> Result<(), MarshalError> {
+        let context = match f.kind {
+            Kind::Dict if (self.scratch.len() - f.mark) % 2 == 1 => "dict value",
+            Kind::Dict if code != b'0' => {
+                // CPython only ever writes a plain '0', and only that round-trips.
+                return Err(self.err_at(abs, ErrorKind::UnknownType { code }));
+            }
+            Kind::Dict => return Ok(()),
+            Kind::Root => "object",
+            Kind::Seq => match f.ty {
+                b'[' => "list",
+                b'<' | b'>' => "set",
+                b':' => "slice",
+                _ => "tuple",
+            },
+            Kind::Code => {
+                let fields = self.builders.last().map_or(FIELDS_311, CodeBuilder::fields);
+                fields[self.scratch.len() - f.mark]
+            }
+        };
+        Err(self.err_at(abs, ErrorKind::NullObject { context }))
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn unknown_type(&self, abs: usize, ty: u8) -> MarshalError {
+        let kind = if any_version_knows(ty) {
+            ErrorKind::TypeNotInVersion { code: ty, version: self.format.version }
+        } else {
+            ErrorKind::UnknownType { code: ty }
+        };
+        self.err_at(abs, kind)
+    }
+
+    /// Reads an object whose type byte is `code`: a whole scalar, or a
+    /// container's head.
+    #[inline]
+    fn start(
+        &mut self,
+        code: u8,
+        abs: usize,
+        cur: &mut Frame,
+        frames: &mut Vec<Frame>,
+    ) -> Result<Started, MarshalError> {
+        let ty = code & self.strip;
+        let flag = code & !self.strip != 0;
+        let mv = self.format.marshal_version;
+        // The guards and the fallback arm are `Format::knows_type`, folded
+        // into the dispatch (a test checks they agree).
         let value = match ty {
-            b'0' => return Ok(Started::Done(self.push(Value::Null, code, abs))),
+            b'r' if mv >= 3 => {
+                let at = self.abs();
+                let i = self.i32("reference")?;
+                match usize::try_from(i).ok().and_then(|i| self.m.refs.get(i)) {
+                    Some(&r) if r != RESERVED => {}
+                    Some(_) => return Err(self.err_at(at, ErrorKind::IncompleteRef { index: i64::from(i) })),
+                    None => {
+                        let count = self.m.refs.len();
+                        return Err(self.err_at(at, ErrorKind::BadRef { index: i64::from(i), count }));
+                    }
+                }
+                return Ok(Started::Obj(self.push(Value::Ref(i as u32), code, abs)));
+            }
+            b'z' | b'Z' if mv >= 3 => {
+                let n = self.u8("short string length")? as usize;
+                let (data, text) = self.latin1(n)?;
+                Value::Str { data, encoding: StrEncoding::Latin1, text }
+            }
+            b'0' => return Ok(Started::Null),
             b'N' => Value::None,
             b'F' => Value::False,
             b'T' => Value::True,
@@ -259,7 +337,7 @@ impl<'a> Reader<'a> {
             b'i' => Value::Int(i64::from(self.i32("int")?)),
             b'I' => Value::Int(self.i64("int64")?),
             b'l' => {
-                let at = self.base + self.pos;
+                let at = self.abs();
                 let size = self.i32("long size")?;
                 let n = self.check_len(at, "long", i64::from(size).abs(), 2)?;
                 let digits = self.take(2 * n, "long digits")?;
@@ -293,64 +371,59 @@ impl<'a> Reader<'a> {
                 let n = self.count("bytes length", 1)?;
                 Value::Bytes(self.take(n, "bytes data")?)
             }
-            b't' if f.py2 => {
+            b't' if self.format.py2 => {
                 // Python 2 interned str: bytes, remembered for `R`.
                 let n = self.count("string length", 1)?;
                 let data = self.take(n, "string data")?;
                 let id = self.push(Value::Bytes(data), code, abs);
                 self.m.interned.push(id);
-                return Ok(Started::Done(id));
+                return Ok(Started::Obj(id));
             }
             b'u' | b't' => {
                 let n = self.count("string length", 1)?;
                 let (data, text) = self.utf8(n)?;
                 Value::Str { data, encoding: StrEncoding::Utf8, text }
             }
-            b'a' | b'A' => {
+            b'a' | b'A' if mv >= 3 => {
                 let n = self.count("string length", 1)?;
                 let (data, text) = self.latin1(n)?;
                 Value::Str { data, encoding: StrEncoding::Latin1, text }
             }
-            b'z' | b'Z' => {
-                let n = self.u8("short string length")? as usize;
-                let (data, text) = self.latin1(n)?;
-                Value::Str { data, encoding: StrEncoding::Latin1, text }
-            }
-            b'R' => {
-                let at = self.base + self.pos;
+            b'R' if self.format.py2 => {
+                let at = self.abs();
                 let i = self.i32("string reference")?;
                 let count = self.m.interned.len();
                 if i < 0 || i as usize >= count {
                     return Err(self.err_at(at, ErrorKind::BadStringRef { index: i64::from(i), count }));
                 }
-                return Ok(Started::Done(self.push(Value::StringRef(i as u32), code, abs)));
+                return Ok(Started::Obj(self.push(Value::StringRef(i as u32), code, abs)));
             }
-            b'r' => {
-                let at = self.base + self.pos;
-                let i = self.i32("reference")?;
-                let count = self.m.refs.len();
-                if i < 0 || i as usize >= count {
-                    return Err(self.err_at(at, ErrorKind::BadRef { index: i64::from(i), count }));
-                }
-                if self.pending[i as usize] {
-                    return Err(self.err_at(at, ErrorKind::IncompleteRef { index: i64::from(i) }));
-                }
-                return Ok(Started::Done(self.push(Value::Ref(i as u32), code, abs)));
-            }
-            _ => return self.open(code, ty, abs, flag).map(Started::Open),
+            b'(' | b'[' | b'<' | b'>' | b'{' | b'c' => return self.open(code, ty, abs, flag, cur, frames),
+            b')' if mv >= 3 => return self.open(code, ty, abs, flag, cur, frames),
+            b':' if mv >= 5 => return self.open(code, ty, abs, flag, cur, frames),
+            b'}' if mv >= 6 => return self.open(code, ty, abs, flag, cur, frames),
+            _ => return Err(self.unknown_type(abs, ty)),
         };
         // Scalars register their reference after they are read; containers,
         // code objects and frozensets before their children (as CPython).
         let id = self.push(value, code, abs);
         if flag {
             self.m.refs.push(id);
-            self.pending.push(false);
         }
-        Ok(Started::Done(id))
+        Ok(Started::Obj(id))
     }
 
-    /// Reads a container's head and opens its frame.
-    fn open(&mut self, code: u8, ty: u8, abs: usize, flag: bool) -> Result<Frame, MarshalError> {
+    /// Reads a container's head and makes it the current frame, or returns
+    /// it at once if it is empty.
+    fn open(
+        &mut self,
+        code: u8,
+        ty: u8,
+        abs: usize,
+        flag: bool,
+        cur: &mut Frame,
+        frames: &mut Vec<Frame>,
+    ) -> Result<Started, MarshalError> {
         let (kind, remaining) = match ty {
             b')' => {
                 let n = self.u8("small tuple size")? as usize;
@@ -361,24 +434,30 @@ impl<'a> Reader<'a> {
                         remaining: self.remaining(),
                     }));
                 }
-                (Kind::Seq("tuple"), n)
+                (Kind::Seq, n)
             }
-            b'(' => (Kind::Seq("tuple"), self.count("tuple size", 1)?),
-            b'[' => (Kind::Seq("list"), self.count("list size", 1)?),
-            b'<' | b'>' => (Kind::Seq("set"), self.count("set size", 1)?),
-            b'{' | b'}' => (Kind::Dict { want_value: false }, 0),
-            b':' => (Kind::Seq("slice"), 3),
+            b'(' => (Kind::Seq, self.count("tuple size", 1)?),
+            b'[' => (Kind::Seq, self.count("list size", 1)?),
+            b'<' | b'>' => (Kind::Seq, self.count("set size", 1)?),
+            // Dicts end at NULL: their count never runs out.
+            b'{' | b'}' => (Kind::Dict, usize::MAX),
+            b':' => (Kind::Seq, 3),
             _ => {
                 let layout = self.format.code_layout.ok_or_else(|| {
                     self.err_at(abs, ErrorKind::UnsupportedCodeLayout { version: self.format.version })
                 })?;
-                (Kind::Code(Box::new(CodeBuilder::new(layout))), 0)
+                (Kind::Code, code_fields(layout).len())
             }
         };
         let id = self.push(Value::Null, code, abs);
-        let slot = self.reserve(flag);
-        let mut frame = Frame { id, ty, slot, mark: self.scratch.len(), remaining, kind };
-        if let Kind::Code(b) = &mut frame.kind {
+        let slot = flag.then(|| {
+            self.m.refs.push(RESERVED);
+            self.m.refs.len() - 1
+        });
+        let mut frame = Frame { id, ty, kind, slot, mark: self.scratch.len(), remaining, stop: 0 };
+        if let Kind::Code = kind {
+            frame.stop = remaining - FIRSTLINENO_AFTER;
+            let mut b = CodeBuilder::new(self.format.code_layout.unwrap_or(CodeLayout::Py311));
             // Integer fields before co_code.
             b.argcount = self.i32("co_argcount")?;
             if b.layout >= CodeLayout::Py38 {
@@ -392,79 +471,36 @@ impl<'a> Reader<'a> {
             }
             b.stacksize = self.i32("co_stacksize")?;
             b.flags = self.i32("co_flags")?;
-            frame.remaining = b.fields().len();
+            self.builders.push(b);
+        } else if remaining == 0 {
+            return Ok(Started::Obj(self.finish(&frame)));
         }
-        Ok(frame)
+        frames.push(std::mem::replace(cur, frame));
+        // CPython counts the object being read plus its open ancestors: the
+        // depth only grows here, and a non-empty container's first child is
+        // always read next, so it is checked once per container.
+        if frames.len() >= MAX_DEPTH {
+            return Err(self.err(ErrorKind::TooDeep { limit: MAX_DEPTH }));
+        }
+        Ok(Started::Open)
     }
 
-    /// Completes a frame that needs no (more) children.
-    fn check_complete(&mut self, f: &mut Frame) -> Result<Step, MarshalError> {
-        if f.remaining > 0 || matches!(f.kind, Kind::Dict { .. }) {
-            return Ok(Step::More);
-        }
-        self.finish(f)
-    }
-
-    /// Hands a finished child to its parent frame.
-    fn accept(&mut self, f: &mut Frame, child: ObjId, at: usize) -> Result<Step, MarshalError> {
-        let is_null = matches!(self.m.nodes[child.index()].value, Value::Null);
-        match &mut f.kind {
-            Kind::Dict { want_value } => {
-                if is_null {
-                    if *want_value {
-                        return Err(self.err_at(at, ErrorKind::NullObject { context: "dict value" }));
-                    }
-                    // The terminator is not part of the tree; CPython only
-                    // ever writes a plain '0', and only that round-trips.
-                    let term = self.m.nodes.pop().map_or(b'0', |n| n.code);
-                    if term != b'0' {
-                        return Err(self.err_at(at, ErrorKind::UnknownType { code: term }));
-                    }
-                    return self.finish(f);
-                }
-                *want_value = !*want_value;
-                self.scratch.push(child);
-                Ok(Step::More)
-            }
-            Kind::Seq(context) => {
-                if is_null {
-                    return Err(self.err_at(at, ErrorKind::NullObject { context }));
-                }
-                self.scratch.push(child);
-                f.remaining -= 1;
-                self.check_complete(f)
-            }
-            Kind::Code(b) => {
-                let fields = b.fields();
-                let name = fields[fields.len() - f.remaining];
-                if is_null {
-                    return Err(self.err_at(at, ErrorKind::NullObject { context: name }));
-                }
-                self.scratch.push(child);
-                f.remaining -= 1;
-                // co_firstlineno sits between co_name/co_qualname and the line table.
-                if fields.len() - f.remaining == b.firstlineno_after() {
-                    b.firstlineno = self.i32("co_firstlineno")?;
-                }
-                self.check_complete(f)
-            }
-        }
-    }
-
-    fn finish(&mut self, f: &mut Frame) -> Result<Step, MarshalError> {
-        // The children sit at the top of the scratch stack; they are used
-        // in place and then popped (no vector per container).
-        let scratch = std::mem::take(&mut self.scratch);
-        let ids = &scratch[f.mark..];
-        let value = match &f.kind {
-            Kind::Code(b) => {
+    /// Builds a complete container from its children (the top of the
+    /// scratch stack, used in place: no vector per container).
+    fn finish(&mut self, f: &Frame) -> ObjId {
+        let ids = &self.scratch[f.mark..];
+        let value = match f.kind {
+            Kind::Code => {
                 let index = self.m.codes.len() as u32;
-                self.m.codes.push(b.build(ids, f.id));
+                if let Some(b) = self.builders.pop() {
+                    self.m.codes.push(b.build(ids, f.id));
+                }
                 Value::Code(index)
             }
-            Kind::Seq(_) if f.ty == b':' => Value::Slice([ids[0], ids[1], ids[2]]),
+            Kind::Seq if f.ty == b':' => Value::Slice([ids[0], ids[1], ids[2]]),
             _ => {
-                let items = self.store_items(ids);
+                let items = Items { start: self.m.items.len() as u32, len: ids.len() as u32 };
+                self.m.items.extend_from_slice(ids);
                 match f.ty {
                     b'(' | b')' => Value::Tuple(items),
                     b'[' => Value::List(items),
@@ -475,41 +511,57 @@ impl<'a> Reader<'a> {
                 }
             }
         };
-        self.scratch = scratch;
         self.scratch.truncate(f.mark);
         self.m.nodes[f.id.index()].value = value;
-        self.fill(f.slot, f.id);
-        let at = self.m.nodes[f.id.index()].offset as usize;
-        Ok(Step::Complete(f.id, at))
+        if let Some(i) = f.slot {
+            self.m.refs[i] = f.id;
+        }
+        f.id
     }
-}
-
-enum Started {
-    Done(ObjId),
-    Open(Frame),
-}
-
-enum Step {
-    More,
-    Complete(ObjId, usize),
 }
 
 /// An object whose children are being read.
 struct Frame {
     id: ObjId,
+    /// The type code without FLAG_REF.
     ty: u8,
+    kind: Kind,
+    /// The reference slot it reserved.
     slot: Option<usize>,
     /// Where this frame's children start in the scratch stack.
     mark: usize,
-    /// Children still expected (not used by dicts, which end at NULL).
+    /// Children still expected (dicts end at NULL instead).
     remaining: usize,
-    kind: Kind,
+    /// The value of `remaining` at which reading pauses: 0 (complete),
+    /// or, in a code object, where co_firstlineno sits.
+    stop: usize,
 }
 
+/// What `Reader::start` read.
+enum Started {
+    Obj(ObjId),
+    /// A container, now the current frame.
+    Open,
+    Null,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
 enum Kind {
-    Seq(&'static str),
-    Dict { want_value: bool },
-    Code(Box<CodeBuilder>),
+    Seq,
+    Dict,
+    /// Its integer fields are the top of `Reader::builders`.
+    Code,
+    /// Expects the root object.
+    Root,
+}
+
+/// How many object fields precede co_firstlineno (8 in every layout:
+/// through co_name, or co_qualname in 3.11+).
+const FIRSTLINENO_AFTER: usize = 8;
+
+/// The object fields of a code object in stream order.
+fn code_fields(layout: CodeLayout) -> &'static [&'static str] {
+    if layout == CodeLayout::Py311 { FIELDS_311 } else { FIELDS_OLD }
 }
 
 /// A code object's integer fields, gathered while its object fields are read.
@@ -562,15 +614,8 @@ impl CodeBuilder {
         }
     }
 
-    /// The object fields in stream order.
     fn fields(&self) -> &'static [&'static str] {
-        if self.layout == CodeLayout::Py311 { FIELDS_311 } else { FIELDS_OLD }
-    }
-
-    /// How many object fields precede co_firstlineno (8 in every layout:
-    /// through co_name, or co_qualname in 3.11+).
-    fn firstlineno_after(&self) -> usize {
-        8
+        code_fields(self.layout)
     }
 
     fn build(&self, f: &[ObjId], node: ObjId) -> CodeNode {
@@ -599,6 +644,25 @@ impl CodeBuilder {
             node,
         }
     }
+}
+
+/// `s` as text if it is ASCII. The check ORs eight bytes at a time (names
+/// are short: most of them never reach the word loop of `is_ascii`).
+fn ascii_text(s: &[u8]) -> Option<&str> {
+    let mut acc = 0u64;
+    let mut words = s.chunks_exact(8);
+    for w in &mut words {
+        if let Ok(w) = <[u8; 8]>::try_from(w) {
+            acc |= u64::from_le_bytes(w);
+        }
+    }
+    for &b in words.remainder() {
+        acc |= u64::from(b);
+    }
+    if acc & 0x8080_8080_8080_8080 != 0 {
+        return None;
+    }
+    std::str::from_utf8(s).ok()
 }
 
 /// Validates UTF-8 as CPython's `surrogatepass` decoder does: standard UTF-8
@@ -683,6 +747,48 @@ mod tests {
         data.push(b'N');
         let e = rd(&data, PythonVersion::PY312).unwrap_err();
         assert_eq!(*e.kind, ErrorKind::TooDeep { limit: MAX_DEPTH });
+    }
+
+    #[test]
+    fn reader_knows_the_type_codes_of_its_format() {
+        for v in [
+            PythonVersion::PY22,
+            PythonVersion::PY24,
+            PythonVersion::PY27,
+            PythonVersion::PY33,
+            PythonVersion::PY34,
+            PythonVersion::PY312,
+            PythonVersion::PY314,
+            PythonVersion::PY315,
+        ] {
+            let f = Format::for_version(v);
+            for code in 0..=255u8 {
+                let ty = if f.has_refs() { code & !FLAG_REF } else { code };
+                let mut data = vec![code];
+                data.extend_from_slice(&[0; 64]);
+                let unknown = match read(&data, f, 0) {
+                    Err(e) => {
+                        matches!(*e.kind, ErrorKind::UnknownType { .. } | ErrorKind::TypeNotInVersion { .. })
+                            && e.offset == 0
+                    }
+                    Ok(_) => false,
+                };
+                assert_eq!(unknown, !f.knows_type(ty), "{v} {code:#x}");
+            }
+        }
+    }
+
+    #[test]
+    fn ascii_text_sees_every_byte() {
+        for len in 0..20 {
+            let ascii = vec![b'a'; len];
+            assert_eq!(ascii_text(&ascii), std::str::from_utf8(&ascii).ok());
+            for i in 0..len {
+                let mut s = ascii.clone();
+                s[i] = 0x80;
+                assert_eq!(ascii_text(&s), None);
+            }
+        }
     }
 
     #[test]
