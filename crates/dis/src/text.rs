@@ -600,7 +600,7 @@ impl ClassicLine {
             b[pos + 5] = b'>';
         }
         pos += 7 + ow;
-        put_digits(b, pos, u64::from(self.offset));
+        put_column4(b, pos, u64::from(self.offset));
         fast_tail(out, start, pos + 1, padded, self.opname.len(), self.arg, text);
     }
 
@@ -672,7 +672,7 @@ impl ClassicHead {
             b[pos + 4] = b'>';
             b[pos + 5] = b'>';
         }
-        put_digits(b, pos + 7 + ow, u64::from(self.offset));
+        put_column4(b, pos + 7 + ow, u64::from(self.offset));
     }
 }
 
@@ -693,7 +693,7 @@ fn tail_parts(
     b[pos..pos + NAME_SLOT].copy_from_slice(padded);
     if let Some(a) = arg {
         pos += OPNAME_WIDTH + 1 + OPARG_WIDTH;
-        put_digits(b, pos, a.unsigned_abs());
+        put_column4(b, pos, a.unsigned_abs());
         if !parts[1].is_empty() {
             b[pos..pos + 2].copy_from_slice(b" (");
             out.truncate(start + pos + 2);
@@ -729,7 +729,7 @@ fn fast_tail(
     b[pos..pos + NAME_SLOT].copy_from_slice(padded);
     if let Some(a) = arg {
         pos += OPNAME_WIDTH + 1 + OPARG_WIDTH;
-        put_digits(b, pos, a.unsigned_abs());
+        put_column4(b, pos, a.unsigned_abs());
         match text {
             ArgText::Empty => {}
             ArgText::Known(write) => {
@@ -810,6 +810,46 @@ fn label_text(prep: &'static str, label: u32) -> ArgText<impl FnOnce(&mut Vec<u8
         o.extend_from_slice(itoa::Buffer::new().format(label).as_bytes());
     })
 }
+
+/// [`put_digits`] into a column at least four wide (all four bytes before
+/// `end` are written, with spaces before the digits) without branching on
+/// the number of digits below 10000, where lines vary the most.
+#[inline(always)]
+fn put_column4(b: &mut [u8], end: usize, v: u64) {
+    if v >= 10_000 {
+        put_digits(b, end, v);
+        return;
+    }
+    let (hi, lo) = ((v / 100) as usize * 2, (v % 100) as usize * 2);
+    let lo_pairs = if hi == 0 { &LEAD_PAIRS } else { &DIGIT_PAIRS };
+    b[end - 4..end - 2].copy_from_slice(&HIGH_PAIRS[hi..hi + 2]);
+    b[end - 2..end].copy_from_slice(&lo_pairs[lo..lo + 2]);
+}
+
+/// "  " " 1" … " 9" "10" … "99": the high digit pair of a number below
+/// 10000, blank when zero.
+const HIGH_PAIRS: [u8; 200] = {
+    let mut t = DIGIT_PAIRS;
+    t[0] = b' ';
+    t[1] = b' ';
+    let mut n = 0;
+    while n < 10 {
+        t[2 * n] = b' ';
+        n += 1;
+    }
+    t
+};
+
+/// " 0" " 1" … " 9" "10" … "99": the low pair of a number below 100.
+const LEAD_PAIRS: [u8; 200] = {
+    let mut t = DIGIT_PAIRS;
+    let mut n = 0;
+    while n < 10 {
+        t[2 * n] = b' ';
+        n += 1;
+    }
+    t
+};
 
 /// Stores the digits of `v` right-aligned to end at `end` in `b`.
 #[inline(always)]
@@ -946,7 +986,7 @@ impl Fmt313 {
         pos += self.label_width;
         if self.ow > 0 {
             pos += 1 + self.ow;
-            put_digits(b, pos, u64::from(ins.offset));
+            put_column4(b, pos, u64::from(ins.offset));
             pos += 2;
         }
         fast_tail(out, start, pos + 5, padded, ins.opname.len(), ins.arg, text);
