@@ -109,8 +109,69 @@ pub fn repr_str_text(out: &mut String, s: &str, v: PythonVersion) {
     if s.is_ascii() {
         repr_ascii(out, s, v);
     } else {
-        repr_str_chars(out, &decode_lenient(s.as_bytes()), v);
+        repr_utf8(out, s, v);
     }
+}
+
+/// [`repr_str_chars`] of non-ASCII text, straight from its UTF-8: runs of
+/// characters shown as they are are copied whole, and the printable test
+/// remembers the range of the last character (text tends to stay within
+/// one script).
+fn repr_utf8(out: &mut String, text: &str, v: PythonVersion) {
+    let py2 = v.major < 3;
+    let quote = choose_quote(text.bytes().map(u32::from));
+    if py2 {
+        out.push('u');
+    }
+    out.reserve(text.len() + 2);
+    out.push(quote);
+    let escape = ESCAPE | if quote == '\'' { SINGLE } else { DOUBLE };
+    // The last printable-table range looked up: `lo <= c < hi` is `printable`.
+    let (mut lo, mut hi, mut printable) = (0u32, 0u32, false);
+    let mut plain = 0;
+    for (i, ch) in text.char_indices() {
+        let c = u32::from(ch);
+        let keep = if c < 0x80 {
+            ASCII_CLASS[c as usize] & escape == 0
+        } else if py2 {
+            false
+        } else {
+            if !(lo..hi).contains(&c) {
+                (lo, hi, printable) = printable_range(c, v);
+            }
+            printable
+        };
+        if keep {
+            continue;
+        }
+        out.push_str(&text[plain..i]);
+        plain = i + ch.len_utf8();
+        match c {
+            0x5C => out.push_str("\\\\"),
+            0x09 => out.push_str("\\t"),
+            0x0A => out.push_str("\\n"),
+            0x0D => out.push_str("\\r"),
+            _ if c == quote as u32 => {
+                out.push('\\');
+                out.push(quote);
+            }
+            0x00..=0xFF => push_hex(out, 'x', c, 2),
+            0x100..=0xFFFF => push_hex(out, 'u', c, 4),
+            _ => push_hex(out, 'U', c, 8),
+        }
+    }
+    out.push_str(&text[plain..]);
+    out.push(quote);
+}
+
+/// The range of code points around `cp` that share its printability in
+/// version `v`'s Unicode database: `(lo, hi, printable)` with `lo <= cp < hi`.
+fn printable_range(cp: u32, v: PythonVersion) -> (u32, u32, bool) {
+    let table = printable::table_for_minor(v.minor);
+    let i = table.partition_point(|&b| b <= cp);
+    let lo = if i == 0 { 0 } else { table[i - 1] };
+    let hi = table.get(i).copied().unwrap_or(u32::MAX);
+    (lo, hi, i % 2 == 1)
 }
 
 /// [`repr_str_chars`] for ASCII text (nearly every constant), without
@@ -277,11 +338,14 @@ fn choose_quote(chars: impl Iterator<Item = u32>) -> char {
 }
 
 fn push_hex(out: &mut String, kind: char, value: u32, width: usize) {
-    use std::fmt::Write;
     out.push('\\');
     out.push(kind);
-    // Writing to a String cannot fail.
-    let _ = write!(out, "{value:0width$x}");
+    // `{value:0width$x}` without `core::fmt` (width 2, 4 or 8; wider values
+    // keep all their digits).
+    let digits = (8 - value.leading_zeros() as usize / 4).max(width);
+    for k in (0..digits).rev() {
+        out.push(char::from(HEX[((value >> (4 * k)) & 15) as usize]));
+    }
 }
 
 #[cfg(test)]
