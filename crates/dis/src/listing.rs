@@ -242,6 +242,8 @@ impl<'c, 'm, 'a> Prepared<'c, 'm, 'a> {
     /// # Errors
     /// The first constant whose repr CPython could not produce.
     pub(crate) fn instructions(&self) -> Result<Vec<Instruction>, ReprError> {
+        // Listings (`labels_from_exceptions`) keep compact words instead.
+        debug_assert!(!self.use_words, "instructions of a listing");
         let mut line = None;
         (0..self.raws.len()).map(|i| self.instruction(i, &mut line)).collect()
     }

@@ -162,10 +162,10 @@ impl Prepared<'_, '_, '_> {
         let reprs = &mut *self.reprs.borrow_mut();
         match raws {
             Raws::Words(words) if self.classic_columns_fit(lw, ow) => {
-                self.classic_words(words, out, opts, limit, lw, ow, reprs)?;
+                self.classic_fast(words, out, opts, limit, lw, ow, reprs)?;
             }
             Raws::Slice(raws) if self.classic_columns_fit(lw, ow) => {
-                self.classic_words(raws.copied(), out, opts, limit, lw, ow, reprs)?;
+                self.classic_fast(raws.copied(), out, opts, limit, lw, ow, reprs)?;
             }
             raws => {
                 for raw in raws {
@@ -201,7 +201,7 @@ impl Prepared<'_, '_, '_> {
 
     /// Whether every line of this code object fits its columns whatever
     /// its instruction (offsets and line numbers; arguments are checked per
-    /// line): [`Prepared::classic_words`] can run.
+    /// line): [`Prepared::classic_fast`] can run.
     fn classic_columns_fit(&self, lw: usize, ow: usize) -> bool {
         lw <= 10
             && ow <= 10
@@ -218,7 +218,7 @@ impl Prepared<'_, '_, '_> {
     /// one tight loop; lines it cannot shape go through
     /// [`Prepared::classic_line`].
     #[allow(clippy::too_many_arguments)]
-    fn classic_words(
+    fn classic_fast(
         &self,
         words: impl Iterator<Item = Raw>,
         out: &mut Vec<u8>,
@@ -272,7 +272,7 @@ impl Prepared<'_, '_, '_> {
     }
 
     /// One classic line, whatever its widths and argument (the general path
-    /// beside [`Prepared::classic_words`]).
+    /// beside [`Prepared::classic_fast`]).
     fn classic_line(
         &self,
         out: &mut Vec<u8>,
