@@ -5,7 +5,8 @@ use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use std::hash::{BuildHasherDefault, Hasher};
 
-use bytescope_code::Code;
+use bytescope_code::{Code, Name};
+
 use bytescope_code::lines::Positions;
 use bytescope_marshal::ObjId;
 use bytescope_opcodes::OpcodeTable;
@@ -143,10 +144,43 @@ pub(crate) struct Decoder<'c, 'm, 'a> {
     pub steps: &'c [u8; 256],
     pub repr: ReprOptions,
     /// Names LOCAL-kind operands index: `co_varnames` ≤3.10, localsplus 3.11+.
-    pub locals: Vec<&'c str>,
-    /// Names FREE-kind operands index up to 3.10: cellvars + freevars (3.11+
-    /// they index localsplus, i.e. `locals`, and this is empty).
-    pub frees: Vec<&'c str>,
+    pub locals: NameList<'c, 'a>,
+    /// Names FREE-kind operands index: cellvars + freevars up to 3.10,
+    /// localsplus 3.11+.
+    pub frees: NameList<'c, 'a>,
+}
+
+/// A name list operands index, borrowed from the code object (no list is
+/// built per code object).
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum NameList<'c, 'a> {
+    /// 3.11+ `co_localsplusnames`.
+    LocalsPlus(&'c [(Name<'a>, u8)]),
+    /// One list, then another (`co_varnames` and an empty list; or
+    /// `co_cellvars` then `co_freevars`).
+    Two(&'c [Name<'a>], &'c [Name<'a>]),
+}
+
+impl<'c> NameList<'c, '_> {
+    fn len(self) -> usize {
+        match self {
+            NameList::LocalsPlus(l) => l.len(),
+            NameList::Two(a, b) => a.len() + b.len(),
+        }
+    }
+
+    /// `list[i]` with Python's index rules, keeping the names' lifetime.
+    #[inline]
+    fn pick(self, i: i64) -> Result<&'c str, i64> {
+        let j = py_index(self.len(), i).ok_or(i)?;
+        Ok(match self {
+            NameList::LocalsPlus(l) => l[j].0.as_ref(),
+            NameList::Two(a, b) => match a.get(j) {
+                Some(n) => n.as_ref(),
+                None => b[j - a.len()].as_ref(),
+            },
+        })
+    }
 }
 
 /// A decoded instruction before argument resolution.
@@ -320,15 +354,12 @@ impl<'c, 'm, 'a> Decoder<'c, 'm, 'a> {
         repr: ReprOptions,
     ) -> Self {
         let (rules, plans, steps) = (&data.rules, &data.plans, &data.steps);
-        let (locals, frees): (Vec<&str>, Vec<&str>) = if rules.localsplus {
-            // Both kinds index localsplus: `frees` stays empty and
-            // `free_names` hands out `locals`.
-            (code.localsplus.iter().map(|(n, _)| n.as_ref()).collect(), Vec::new())
+        let (locals, frees) = if rules.localsplus {
+            // Both kinds index localsplus.
+            let l = NameList::LocalsPlus(&code.localsplus);
+            (l, l)
         } else {
-            (
-                code.varnames.iter().map(AsRef::as_ref).collect(),
-                code.cellvars.iter().chain(&code.freevars).map(AsRef::as_ref).collect(),
-            )
+            (NameList::Two(&code.varnames, &[]), NameList::Two(&code.cellvars, &code.freevars))
         };
         Decoder { code, table, rules, plans, steps, repr, locals, frees }
     }
@@ -483,11 +514,6 @@ impl<'c> Decoder<'c, '_, '_> {
         Some(t)
     }
 
-    /// `list[i]` of a borrowed name list, keeping the names' lifetime.
-    fn pick(list: &[&'c str], i: i64) -> Result<&'c str, i64> {
-        py_index(list.len(), i).map(|j| list[j]).ok_or(i)
-    }
-
     fn entry(list: &'static [&'static str], i: i64, what: &'static str) -> Arg<'static> {
         match py_index(list.len(), i) {
             Some(j) => Arg::Text(list[j]),
@@ -544,19 +570,15 @@ impl<'c> Decoder<'c, '_, '_> {
                 };
                 Arg::Jump { target, text }
             }
-            ArgKind::Paired => {
-                Arg::Pair(Self::pick(&self.locals, arg >> 4), Self::pick(&self.locals, arg & 15))
-            }
-            ArgKind::Local => match Self::pick(&self.locals, arg) {
+            ArgKind::Paired => Arg::Pair(self.locals.pick(arg >> 4), self.locals.pick(arg & 15)),
+            ArgKind::Local => match self.locals.pick(arg) {
                 Ok(n) => Arg::Local(n),
                 Err(index) => Arg::Invalid { what: "local index", index },
             },
-            ArgKind::Free => {
-                match Self::pick(if self.rules.localsplus { &self.locals } else { &self.frees }, arg) {
-                    Ok(n) => Arg::Local(n),
-                    Err(index) => Arg::Invalid { what: "free index", index },
-                }
-            }
+            ArgKind::Free => match self.frees.pick(arg) {
+                Ok(n) => Arg::Local(n),
+                Err(index) => Arg::Invalid { what: "free index", index },
+            },
             ArgKind::Compare => match Self::entry(self.table.cmp_op, arg >> r.compare_shift, "comparison") {
                 Arg::Text(op) => Arg::Compare { op, boolean: r.compare_bool_bit && arg & 16 != 0 },
                 invalid => invalid,
@@ -719,7 +741,7 @@ impl<'c> Decoder<'c, '_, '_> {
                     NameMarker::ImportFlags => FastText::Other,
                 }
             }
-            ArgKind::Local => match Self::pick(&self.locals, arg) {
+            ArgKind::Local => match self.locals.pick(arg) {
                 Ok(n) => FastText::Str(n),
                 Err(_) => FastText::Other,
             },
@@ -732,12 +754,10 @@ impl<'c> Decoder<'c, '_, '_> {
                 Some(t) => FastText::Label(prep, t),
                 None => FastText::Other,
             },
-            ArgKind::Free => {
-                match Self::pick(if self.rules.localsplus { &self.locals } else { &self.frees }, arg) {
-                    Ok(n) => FastText::Str(n),
-                    Err(_) => FastText::Other,
-                }
-            }
+            ArgKind::Free => match self.frees.pick(arg) {
+                Ok(n) => FastText::Str(n),
+                Err(_) => FastText::Other,
+            },
             ArgKind::Table { list, .. } => match py_index(list.len(), arg) {
                 Some(j) => FastText::Str(list[j]),
                 None => FastText::Other,
