@@ -8,11 +8,11 @@ use std::hash::{BuildHasherDefault, Hasher};
 use bytescope_code::{Code, Name};
 
 use bytescope_code::lines::Positions;
-use bytescope_marshal::ObjId;
+use bytescope_marshal::{ObjId, Value};
 use bytescope_opcodes::OpcodeTable;
 use std::io::Write as _;
 
-use bytescope_pyrepr::{ReprError, ReprOptions, repr_object};
+use bytescope_pyrepr::{ReprError, ReprOptions, plain_str_quotes, repr_object};
 
 use crate::plan::{ArgKind, JumpStyle, NameMarker, OpPlan, VersionData};
 use crate::rules::{NullMarker, Rules};
@@ -243,6 +243,8 @@ pub(crate) enum FastText<'s> {
     Name(&'static str, &'s str, &'static str),
     /// `to {target}`.
     To(i64),
+    /// An int constant.
+    Int(i64),
     /// `{prep} L{label}` (3.13+) for the label at this target offset.
     Label(&'static str, i64),
     /// Resolve it the general way.
@@ -718,7 +720,7 @@ impl<'c> Decoder<'c, '_, '_> {
         Ok(match self.plans[usize::from(raw.op)].kind {
             ArgKind::Plain | ArgKind::Unknown => FastText::Str(""),
             ArgKind::Const => match py_index(self.code.consts.len(), arg) {
-                Some(i) => FastText::Str(self.const_repr(i, cache)?),
+                Some(i) => self.const_text(i, cache)?,
                 None => FastText::Other,
             },
             ArgKind::Name { shift, marker } => {
@@ -806,6 +808,29 @@ impl<'c> Decoder<'c, '_, '_> {
             Arg::Converter(c) => CONVERSIONS[usize::from(c & 3)],
             _ => return Ok(None),
         }))
+    }
+
+    /// The argrepr of `co_consts[i]` (`i` in range) on the fast path: the
+    /// commonest constants straight from where they are (a str needing no
+    /// escapes between its quotes, an int, a singleton), others through
+    /// [`Decoder::const_repr`].
+    #[inline]
+    fn const_text<'s>(&'s self, i: usize, cache: &'s mut ReprCache) -> Result<FastText<'s>, ReprError> {
+        let m = self.code.marshal();
+        Ok(match m.get(self.code.consts[i]) {
+            // (Not ''; printers take an empty middle part for "no text".)
+            Value::Str { text: Some(text), .. } if !text.is_empty() && text.len() < self.repr.max_len => {
+                match plain_str_quotes(text, self.rules.version) {
+                    Some((open, close)) => FastText::Name(open, text, close),
+                    None => FastText::Str(self.const_repr(i, cache)?),
+                }
+            }
+            Value::Int(v) => FastText::Int(*v),
+            Value::None => FastText::Str("None"),
+            Value::True => FastText::Str("True"),
+            Value::False => FastText::Str("False"),
+            _ => FastText::Str(self.const_repr(i, cache)?),
+        })
     }
 
     /// The repr of `co_consts[i]` (`i` in range), through `cache`.

@@ -241,6 +241,7 @@ impl Prepared<'_, '_, '_> {
                 Ok(FastText::Str(text)) => ("", text, ""),
                 Ok(FastText::Name(prefix, name, suffix)) => (prefix, name, suffix),
                 Ok(FastText::To(target)) => ("to ", num.format(target), ""),
+                Ok(FastText::Int(v)) => ("", num.format(v), ""),
                 Ok(FastText::Other | FastText::Label(..)) => {
                     self.classic_line(out, &raw, starts_line, lw, ow, reprs)?;
                     if opts.show_caches && raw.caches > 0 {
@@ -413,6 +414,10 @@ impl Prepared<'_, '_, '_> {
                     }
                     Ok(FastText::To(target)) => {
                         f.line_fast(out, &line, padded, to_text(target));
+                        true
+                    }
+                    Ok(FastText::Int(v)) => {
+                        f.line_fast(out, &line, padded, int_text(v));
                         true
                     }
                     Ok(FastText::Label(prep, target)) => match self.mark_at(target) {
@@ -799,6 +804,12 @@ fn to_text(target: i64) -> ArgText<impl FnOnce(&mut Vec<u8>)> {
         o.extend_from_slice(b"to ");
         o.extend_from_slice(itoa::Buffer::new().format(target).as_bytes());
     })
+}
+
+/// The [`ArgText`] of an int.
+#[inline]
+fn int_text(v: i64) -> ArgText<impl FnOnce(&mut Vec<u8>)> {
+    ArgText::Known(move |o: &mut Vec<u8>| o.extend_from_slice(itoa::Buffer::new().format(v).as_bytes()))
 }
 
 /// The [`ArgText`] `{prep} L{label}`.

@@ -67,4 +67,6 @@ pub use int::{
 pub use num_bigint::BigInt;
 pub use object::{ReprError, ReprOptions, repr_code, repr_object, write_code_repr};
 pub use set::{frozenset_order, set_order, set_order_by};
-pub use strings::{decode_lenient, is_printable, repr_bytes, repr_str, repr_str_chars, unicode_version};
+pub use strings::{
+    decode_lenient, is_printable, plain_str_quotes, repr_bytes, repr_str, repr_str_chars, unicode_version,
+};

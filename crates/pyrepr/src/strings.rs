@@ -174,6 +174,34 @@ fn printable_range(cp: u32, v: PythonVersion) -> (u32, u32, bool) {
     (lo, hi, i % 2 == 1)
 }
 
+/// When `repr()` of the str `text` in version `v` is the text itself
+/// between quotes (ASCII needing no escape: most constants), the opening
+/// and closing quotes; `None` otherwise. Lets a printer copy the text
+/// straight from where it is instead of building the repr.
+#[must_use]
+pub fn plain_str_quotes(text: &str, v: PythonVersion) -> Option<(&'static str, &'static str)> {
+    if !text.is_ascii() {
+        return None;
+    }
+    let mut seen = 0u8;
+    for &b in text.as_bytes() {
+        seen |= ASCII_CLASS[usize::from(b)];
+    }
+    let (single, double) = (seen & SINGLE != 0, seen & DOUBLE != 0);
+    let double_quoted = single && !double;
+    // The quote in use needs escaping; the other one does not.
+    let escape = ESCAPE | if double_quoted { DOUBLE } else { SINGLE };
+    if seen & escape != 0 {
+        return None;
+    }
+    Some(match (v.major < 3, double_quoted) {
+        (false, false) => ("'", "'"),
+        (false, true) => ("\"", "\""),
+        (true, false) => ("u'", "'"),
+        (true, true) => ("u\"", "\""),
+    })
+}
+
 /// [`repr_str_chars`] for ASCII text (nearly every constant), without
 /// decoding to code points first. ASCII escapes do not depend on the
 /// Unicode database.
