@@ -387,6 +387,22 @@ mod tests {
     }
 
     #[test]
+    fn plain_quotes_agree_with_repr() {
+        let texts =
+            ["x", "it's", "say \"hi\"", "both ' and \"", "tab\t", "back\\slash", "del\x7f", "", "caf\u{e9}"];
+        for v in [PythonVersion::PY27, PythonVersion::PY312] {
+            for t in texts {
+                let full = r(t, v);
+                match plain_str_quotes(t, v) {
+                    Some((open, close)) => assert_eq!(format!("{open}{t}{close}"), full, "{t:?}"),
+                    // Escapes, or non-ASCII: not just quotes around the text.
+                    None => assert!(!t.is_ascii() || full != format!("'{t}'") && full != format!("\"{t}\"")),
+                }
+            }
+        }
+    }
+
+    #[test]
     fn quotes_and_escapes() {
         let v = PythonVersion::PY312;
         assert_eq!(r("a'b", v), "\"a'b\"");
