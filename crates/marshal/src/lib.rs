@@ -26,8 +26,8 @@ mod writer;
 pub use error::{ErrorKind, MarshalError};
 pub use format::{CodeLayout, FLAG_REF, Format};
 pub use object::{
-    CodeNode, Items, Marshal, Node, ObjId, StrEncoding, Value, long_to_i64, str_utf8, value_name,
-    value_name_bytes,
+    CodeNode, ComplexText, Items, Marshal, Node, ObjId, StrEncoding, Value, long_to_i64, str_utf8,
+    value_name, value_name_bytes,
 };
 pub use pyc::{LoadError, Pyc, load_marshal, load_pyc};
 pub use reader::{MAX_DEPTH, read};

@@ -51,6 +51,36 @@ pub enum StrEncoding {
     Latin1,
 }
 
+/// The two texts of an `x` complex, as stored: a length byte and the real
+/// part's text, then a length byte and the imaginary part's (one slice keeps
+/// [`Value`], and so every node of the arena, small).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ComplexText<'a>(&'a [u8]);
+
+impl<'a> ComplexText<'a> {
+    /// From the stored bytes; `None` unless they hold exactly two texts.
+    #[must_use]
+    pub fn new(bytes: &'a [u8]) -> Option<Self> {
+        let real_end = 1 + usize::from(*bytes.first()?);
+        let imag_len = usize::from(*bytes.get(real_end)?);
+        (bytes.len() == real_end + 1 + imag_len).then_some(ComplexText(bytes))
+    }
+
+    /// The real part's text.
+    #[must_use]
+    pub fn real(&self) -> &'a [u8] {
+        let n = usize::from(self.0[0]);
+        &self.0[1..1 + n]
+    }
+
+    /// The imaginary part's text.
+    #[must_use]
+    pub fn imag(&self) -> &'a [u8] {
+        let n = usize::from(self.0[0]);
+        &self.0[2 + n..]
+    }
+}
+
 /// One decoded marshal value. Containers hold [`Items`] into the arena;
 /// strings and digits borrow from the input.
 #[derive(Clone, Debug, PartialEq)]
@@ -90,7 +120,7 @@ pub enum Value<'a> {
         /// Imaginary part.
         im: f64,
         /// The texts for `x`.
-        text: Option<(&'a [u8], &'a [u8])>,
+        text: Option<ComplexText<'a>>,
     },
     /// A `str` (Python 3) or `unicode` (Python 2) object.
     Str {

@@ -9,7 +9,7 @@
 
 use crate::error::{ErrorKind, MarshalError};
 use crate::format::{CodeLayout, FLAG_REF, Format, any_version_knows};
-use crate::object::{CodeNode, Items, Marshal, Node, ObjId, StrEncoding, Value};
+use crate::object::{CodeNode, ComplexText, Items, Marshal, Node, ObjId, StrEncoding, Value};
 
 /// CPython's `MAX_MARSHAL_STACK_DEPTH` on non-Windows builds.
 pub const MAX_DEPTH: usize = 2000;
@@ -363,9 +363,12 @@ impl<'a> Reader<'a> {
                 Value::Complex { re, im, text: None }
             }
             b'x' => {
-                let (re, rt) = self.float_text("text complex")?;
-                let (im, it) = self.float_text("text complex")?;
-                Value::Complex { re, im, text: Some((rt, it)) }
+                let stored = self.rest;
+                let (re, _) = self.float_text("text complex")?;
+                let (im, _) = self.float_text("text complex")?;
+                // Both texts with their length bytes, as one slice.
+                let text = ComplexText::new(&stored[..stored.len() - self.rest.len()]);
+                Value::Complex { re, im, text }
             }
             b's' => {
                 let n = self.count("bytes length", 1)?;

@@ -67,9 +67,9 @@ impl Writer<'_, '_> {
                 None => self.out.extend_from_slice(&value.to_le_bytes()),
             },
             Value::Complex { re, im, text } => match text {
-                Some((r, i)) => {
-                    self.short_text(r);
-                    self.short_text(i);
+                Some(t) => {
+                    self.short_text(t.real());
+                    self.short_text(t.imag());
                 }
                 None => {
                     self.out.extend_from_slice(&re.to_le_bytes());
