@@ -262,8 +262,10 @@ impl Prepared<'_, '_, '_> {
             };
             head.write(out, lw, ow);
             let start = before + usize::from(lw > 0 && starts_line.is_some() && raw.offset > 0);
-            let pos = (if lw > 0 { lw + 1 } else { 0 }) + 8 + ow;
-            tail_parts(out, start, pos, &p.padded, p.name.len(), raw.arg, [prefix, middle, suffix]);
+            let pos = classic_name_column(lw, ow);
+            // Prefixes and suffixes only come with a (non-empty) middle part.
+            let text = if middle.is_empty() { ArgText::Empty } else { name_text(prefix, middle, suffix) };
+            fast_tail(out, start, pos, &p.padded, p.name.len(), raw.arg, text);
             if opts.show_caches && raw.caches > 0 {
                 self.classic_caches(out, &raw, lw, ow);
             }
@@ -590,23 +592,8 @@ impl ClassicLine {
         text: ArgText<impl FnOnce(&mut Vec<u8>)>,
     ) {
         let start = out.len();
-        out.reserve(FAST_LINE + 64);
-        out.extend_from_slice(&[b' '; FAST_LINE]);
-        let b = &mut out[start..start + FAST_LINE];
-        let mut pos = 0;
-        if lw > 0 {
-            if let Some(l) = self.lineno {
-                put_digits(b, lw, l.unsigned_abs());
-            }
-            pos = lw + 1;
-        }
-        if self.target {
-            b[pos + 4] = b'>';
-            b[pos + 5] = b'>';
-        }
-        pos += 7 + ow;
-        put_column4(b, pos, u64::from(self.offset));
-        fast_tail(out, start, pos + 1, padded, self.opname.len(), self.arg, text);
+        ClassicHead { lineno: self.lineno, target: self.target, offset: self.offset }.write(out, lw, ow);
+        fast_tail(out, start, classic_name_column(lw, ow), padded, self.opname.len(), self.arg, text);
     }
 
     /// Writes the line, whatever its widths; `argrepr` appends ` (text)`
@@ -650,6 +637,14 @@ impl ClassicLine {
     }
 }
 
+/// Where a classic fast-path line's opname starts: after the line number
+/// and a space (when shown), the `-->` and `>>` columns, the offset and a
+/// space.
+#[inline(always)]
+fn classic_name_column(lw: usize, ow: usize) -> usize {
+    (if lw > 0 { lw + 1 } else { 0 }) + 8 + ow
+}
+
 /// The part of a classic line before the opname, on the fast path.
 struct ClassicHead {
     lineno: Option<i64>,
@@ -679,40 +674,6 @@ impl ClassicHead {
         }
         put_column4(b, pos + 7 + ow, u64::from(self.offset));
     }
-}
-
-/// [`fast_tail`] with the argrepr given as three strings written one after
-/// another (no text when the middle one is empty: prefixes and suffixes
-/// only come with a name).
-#[inline(always)]
-fn tail_parts(
-    out: &mut Vec<u8>,
-    start: usize,
-    mut pos: usize,
-    padded: &[u8; NAME_SLOT],
-    name_len: usize,
-    arg: Option<i64>,
-    parts: [&str; 3],
-) {
-    let b = &mut out[start..];
-    b[pos..pos + NAME_SLOT].copy_from_slice(padded);
-    if let Some(a) = arg {
-        pos += OPNAME_WIDTH + 1 + OPARG_WIDTH;
-        put_column4(b, pos, a.unsigned_abs());
-        if !parts[1].is_empty() {
-            b[pos..pos + 2].copy_from_slice(b" (");
-            out.truncate(start + pos + 2);
-            for part in parts {
-                out.extend_from_slice(part.as_bytes());
-            }
-            out.extend_from_slice(b")\n");
-            return;
-        }
-    } else {
-        pos += name_len;
-    }
-    b[pos] = b'\n';
-    out.truncate(start + pos + 1);
 }
 
 /// The end of a fast-path line whose window starts at `start` in `out`:
@@ -782,8 +743,8 @@ fn str_text(text: &str) -> ArgText<impl FnOnce(&mut Vec<u8>) + '_> {
     if text.is_empty() { ArgText::Empty } else { ArgText::Known(write) }
 }
 
-/// The [`ArgText`] of a name with its marker (`name` is never empty: an
-/// empty name has no marker).
+/// The [`ArgText`] `prefix name suffix` (`name` is not empty: an empty
+/// name has no marker).
 #[inline]
 fn name_text<'t>(
     prefix: &'static str,

@@ -146,19 +146,7 @@ fn repr_utf8(out: &mut String, text: &str, v: PythonVersion) {
         }
         out.push_str(&text[plain..i]);
         plain = i + ch.len_utf8();
-        match c {
-            0x5C => out.push_str("\\\\"),
-            0x09 => out.push_str("\\t"),
-            0x0A => out.push_str("\\n"),
-            0x0D => out.push_str("\\r"),
-            _ if c == quote as u32 => {
-                out.push('\\');
-                out.push(quote);
-            }
-            0x00..=0xFF => push_hex(out, 'x', c, 2),
-            0x100..=0xFFFF => push_hex(out, 'u', c, 4),
-            _ => push_hex(out, 'U', c, 8),
-        }
+        push_escaped(out, c, quote);
     }
     out.push_str(&text[plain..]);
     out.push(quote);
@@ -303,26 +291,15 @@ pub fn repr_str_chars(out: &mut String, chars: &[u32], v: PythonVersion) {
     }
     out.push(quote);
     for &c in chars {
-        match c {
-            0x5C => out.push_str("\\\\"),
-            0x09 => out.push_str("\\t"),
-            0x0A => out.push_str("\\n"),
-            0x0D => out.push_str("\\r"),
-            _ if c == quote as u32 => {
-                out.push('\\');
-                out.push(quote);
-            }
-            0x00..=0x1F | 0x7F => push_hex(out, 'x', c, 2),
-            0x20..=0x7E => out.push(char::from(c as u8)),
-            _ => {
-                let literal = !py2 && is_printable(c, v);
-                match char::from_u32(c) {
-                    Some(ch) if literal => out.push(ch),
-                    _ if c <= 0xFF => push_hex(out, 'x', c, 2),
-                    _ if c <= 0xFFFF => push_hex(out, 'u', c, 4),
-                    _ => push_hex(out, 'U', c, 8),
-                }
-            }
+        let literal = match c {
+            0x5C | 0x09 | 0x0A | 0x0D | 0x00..=0x1F | 0x7F => false,
+            _ if c == quote as u32 => false,
+            0x20..=0x7E => true,
+            _ => !py2 && is_printable(c, v),
+        };
+        match char::from_u32(c) {
+            Some(ch) if literal => out.push(ch),
+            _ => push_escaped(out, c, quote),
         }
     }
     out.push(quote);
@@ -363,6 +340,24 @@ fn choose_quote(chars: impl Iterator<Item = u32>) -> char {
         double |= c == u32::from(b'"');
     }
     if single && !double { '"' } else { '\'' }
+}
+
+/// The escape of code point `c` in a str repr quoted with `quote`:
+/// `\\\\`, `\\t`, `\\n`, `\\r`, the quote, else `\\x`, `\\u` or `\\U` by size.
+fn push_escaped(out: &mut String, c: u32, quote: char) {
+    match c {
+        0x5C => out.push_str("\\\\"),
+        0x09 => out.push_str("\\t"),
+        0x0A => out.push_str("\\n"),
+        0x0D => out.push_str("\\r"),
+        _ if c == quote as u32 => {
+            out.push('\\');
+            out.push(quote);
+        }
+        0x00..=0xFF => push_hex(out, 'x', c, 2),
+        0x100..=0xFFFF => push_hex(out, 'u', c, 4),
+        _ => push_hex(out, 'U', c, 8),
+    }
 }
 
 fn push_hex(out: &mut String, kind: char, value: u32, width: usize) {
