@@ -745,6 +745,19 @@ mod tests {
     }
 
     #[test]
+    fn text_complex_keeps_both_texts() {
+        // `x`: real "1.5", imaginary "-2" (marshal version 0/1 text form).
+        let bytes = [b'x', 3, b'1', b'.', b'5', 2, b'-', b'2'];
+        let m = rd(&bytes, PythonVersion::PY27).unwrap();
+        let Value::Complex { re, im, text: Some(text) } = m.get(m.root()) else {
+            panic!("not a text complex")
+        };
+        assert_eq!((*re, *im), (1.5, -2.0));
+        assert_eq!((text.real(), text.imag()), (&b"1.5"[..], &b"-2"[..]));
+        assert_eq!(crate::write(&m), bytes);
+    }
+
+    #[test]
     fn deep_nesting_is_an_error_not_a_crash() {
         let mut data = [b')', 1].repeat(100_000);
         data.push(b'N');
