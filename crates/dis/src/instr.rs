@@ -14,8 +14,8 @@ use std::io::Write as _;
 
 use bytescope_pyrepr::{ReprError, ReprOptions, plain_str_quotes, repr_object};
 
-use crate::plan::{ArgKind, JumpStyle, NameMarker, OpPlan, VersionData};
-use crate::rules::{NullMarker, Rules};
+use crate::plan::{ArgKind, JumpStyle, OpPlan, VersionData};
+use crate::rules::Rules;
 
 /// One decoded instruction, with its argument resolved as that version's
 /// `dis` resolves it.
@@ -239,7 +239,7 @@ pub(crate) enum Arg<'c> {
 pub(crate) enum FastText<'s> {
     /// Exactly this text (empty: no parentheses).
     Str(&'s str),
-    /// `prefix name suffix`, a name with its `NULL` marker.
+    /// `prefix text suffix`: a name with its marker, a str between quotes.
     Name(&'static str, &'s str, &'static str),
     /// `to {target}`.
     To(i64),
@@ -249,6 +249,26 @@ pub(crate) enum FastText<'s> {
     Label(&'static str, i64),
     /// Resolve it the general way.
     Other,
+}
+
+impl<'s> FastText<'s> {
+    /// The text as three parts written one after another (nothing when the
+    /// middle one is empty); digits go through `num`. `None` for
+    /// [`FastText::Label`] (the caller knows the labels) and
+    /// [`FastText::Other`].
+    #[inline]
+    pub fn parts<'n>(self, num: &'n mut itoa::Buffer) -> Option<[&'n str; 3]>
+    where
+        's: 'n,
+    {
+        Some(match self {
+            FastText::Str(text) => ["", text, ""],
+            FastText::Name(prefix, name, suffix) => [prefix, name, suffix],
+            FastText::To(target) => ["to ", num.format(target), ""],
+            FastText::Int(v) => ["", num.format(v), ""],
+            FastText::Label(..) | FastText::Other => return None,
+        })
+    }
 }
 
 /// How a jump's argument is shown.
@@ -409,7 +429,7 @@ impl<'c> Decoder<'c, '_, '_> {
                 }
                 let offset = i as u32;
                 // The instruction, then its inline cache units.
-                i += 2 + 2 * usize::from(p.caches);
+                i += usize::from(self.steps[usize::from(op)]);
                 let arg = if p.has_arg { Some(i64::from(byte)) } else { None };
                 out.push(Raw {
                     offset,
@@ -447,7 +467,7 @@ impl<'c> Decoder<'c, '_, '_> {
             let offset = i as u32;
             // The instruction, then its inline cache units (not
             // instructions, no EXTENDED_ARG effect).
-            i += 2 + 2 * usize::from(p.caches);
+            i += usize::from(self.steps[usize::from(op)]);
             let arg = if p.has_arg {
                 let a = i64::from(byte) | ext;
                 ext = if p.is_ext { a.saturating_mul(256) } else { 0 };
@@ -543,24 +563,7 @@ impl<'c> Decoder<'c, '_, '_> {
                     return Arg::Invalid { what: "name index", index };
                 };
                 let name: &'c str = self.code.names[j].as_ref();
-                let (mut prefix, mut suffix) = ("", "");
-                if !name.is_empty() {
-                    match marker {
-                        NameMarker::None => {}
-                        NameMarker::ImportFlags => {
-                            if arg & 1 != 0 {
-                                suffix = " + lazy";
-                            } else if arg & 2 != 0 {
-                                suffix = " + eager";
-                            }
-                        }
-                        NameMarker::Null(NullMarker::Prefix) if arg & 1 != 0 => prefix = "NULL + ",
-                        NameMarker::NullSelf(NullMarker::Prefix) if arg & 1 != 0 => prefix = "NULL|self + ",
-                        NameMarker::Null(_) if arg & 1 != 0 => suffix = " + NULL",
-                        NameMarker::NullSelf(_) if arg & 1 != 0 => suffix = " + NULL|self",
-                        NameMarker::Null(_) | NameMarker::NullSelf(_) => {}
-                    }
-                }
+                let (prefix, suffix) = marker.around(name, arg);
                 Arg::Name { name, prefix, suffix }
             }
             ArgKind::Jump { text, .. } => {
@@ -728,20 +731,8 @@ impl<'c> Decoder<'c, '_, '_> {
                     return Ok(FastText::Other);
                 };
                 let name: &'s str = self.code.names[j].as_ref();
-                if marker == NameMarker::ImportFlags {
-                    return Ok(FastText::Other);
-                }
-                if arg & 1 == 0 || name.is_empty() {
-                    return Ok(FastText::Str(name));
-                }
-                match marker {
-                    NameMarker::None => FastText::Str(name),
-                    NameMarker::Null(NullMarker::Prefix) => FastText::Name("NULL + ", name, ""),
-                    NameMarker::NullSelf(NullMarker::Prefix) => FastText::Name("NULL|self + ", name, ""),
-                    NameMarker::Null(_) => FastText::Name("", name, " + NULL"),
-                    NameMarker::NullSelf(_) => FastText::Name("", name, " + NULL|self"),
-                    NameMarker::ImportFlags => FastText::Other,
-                }
+                let (prefix, suffix) = marker.around(name, arg);
+                FastText::Name(prefix, name, suffix)
             }
             ArgKind::Local => match self.locals.pick(arg) {
                 Ok(n) => FastText::Str(n),

@@ -64,6 +64,28 @@ pub(crate) enum NameMarker {
     ImportFlags,
 }
 
+impl NameMarker {
+    /// What goes before and after the name `name` of argument `arg`
+    /// (nothing around an empty name).
+    #[inline]
+    pub(crate) fn around(self, name: &str, arg: i64) -> (&'static str, &'static str) {
+        if name.is_empty() {
+            return ("", "");
+        }
+        match self {
+            NameMarker::None => ("", ""),
+            NameMarker::ImportFlags if arg & 1 != 0 => ("", " + lazy"),
+            NameMarker::ImportFlags if arg & 2 != 0 => ("", " + eager"),
+            NameMarker::ImportFlags => ("", ""),
+            _ if arg & 1 == 0 => ("", ""),
+            NameMarker::Null(NullMarker::Prefix) => ("NULL + ", ""),
+            NameMarker::NullSelf(NullMarker::Prefix) => ("NULL|self + ", ""),
+            NameMarker::Null(_) => ("", " + NULL"),
+            NameMarker::NullSelf(_) => ("", " + NULL|self"),
+        }
+    }
+}
+
 /// How a jump's argument is worded.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum JumpStyle {

@@ -237,12 +237,13 @@ impl Prepared<'_, '_, '_> {
             let p = &plans[usize::from(raw.op)];
             let fits = p.name.len() <= OPNAME_WIDTH && raw.arg.is_none_or(|a| (0..100_000).contains(&a));
             let text = if fits { self.dec.fast_text(&raw, reprs) } else { Ok(FastText::Other) };
-            let (prefix, middle, suffix) = match text {
-                Ok(FastText::Str(text)) => ("", text, ""),
-                Ok(FastText::Name(prefix, name, suffix)) => (prefix, name, suffix),
-                Ok(FastText::To(target)) => ("to ", num.format(target), ""),
-                Ok(FastText::Int(v)) => ("", num.format(v), ""),
-                Ok(FastText::Other | FastText::Label(..)) => {
+            let parts = match text {
+                Ok(text) => text.parts(&mut num),
+                Err(e) => return Err(Stop::Repr(e)),
+            };
+            let parts = match parts {
+                Some(parts) => parts,
+                None => {
                     self.classic_line(out, &raw, starts_line, lw, ow, reprs)?;
                     if opts.show_caches && raw.caches > 0 {
                         self.classic_caches(out, &raw, lw, ow);
@@ -250,7 +251,6 @@ impl Prepared<'_, '_, '_> {
                     check(out, before, limit)?;
                     continue;
                 }
-                Err(e) => return Err(Stop::Repr(e)),
             };
             if lw > 0 && starts_line.is_some() && raw.offset > 0 {
                 out.push(b'\n');
@@ -263,9 +263,7 @@ impl Prepared<'_, '_, '_> {
             head.write(out, lw, ow);
             let start = before + usize::from(lw > 0 && starts_line.is_some() && raw.offset > 0);
             let pos = classic_name_column(lw, ow);
-            // Prefixes and suffixes only come with a (non-empty) middle part.
-            let text = if middle.is_empty() { ArgText::Empty } else { name_text(prefix, middle, suffix) };
-            fast_tail(out, start, pos, &p.padded, p.name.len(), raw.arg, text);
+            fast_tail(out, start, pos, &p.padded, p.name.len(), raw.arg, parts_text(parts));
             if opts.show_caches && raw.caches > 0 {
                 self.classic_caches(out, &raw, lw, ow);
             }
@@ -378,6 +376,7 @@ impl Prepared<'_, '_, '_> {
         let f = Fmt313 { lw, ow, label_width, show_positions: opts.show_positions };
         let mut starts = StartsCursor::new(&self.linestarts);
         let mut line_number = None;
+        let mut num = itoa::Buffer::new();
         let reprs = &mut *self.reprs.borrow_mut();
         for raw in raws {
             let raw = &raw;
@@ -405,36 +404,21 @@ impl Prepared<'_, '_, '_> {
             let fits = f.fits(&line);
             if fits {
                 // As in `write_classic`.
-                let done = match self.dec.fast_text(raw, reprs) {
-                    Ok(FastText::Str(text)) => {
-                        f.line_fast(out, &line, padded, str_text(text));
-                        true
-                    }
-                    Ok(FastText::Name(prefix, name, suffix)) => {
-                        f.line_fast(out, &line, padded, name_text(prefix, name, suffix));
-                        true
-                    }
-                    Ok(FastText::To(target)) => {
-                        f.line_fast(out, &line, padded, to_text(target));
-                        true
-                    }
-                    Ok(FastText::Int(v)) => {
-                        f.line_fast(out, &line, padded, int_text(v));
-                        true
-                    }
+                let parts = match self.dec.fast_text(raw, reprs) {
                     Ok(FastText::Label(prep, target)) => match self.mark_at(target) {
-                        0 => false,
-                        label => {
-                            f.line_fast(out, &line, padded, label_text(prep, label));
-                            true
-                        }
+                        0 => None,
+                        label => Some([prep, " L", num.format(label)]),
                     },
-                    Ok(FastText::Other) => false,
+                    Ok(text) => text.parts(&mut num),
                     Err(e) => {
                         out.truncate(before);
                         return Err(Stop::Repr(e));
                     }
                 };
+                let done = parts.is_some();
+                if let Some(parts) = parts {
+                    f.line_fast(out, &line, padded, parts_text(parts));
+                }
                 if done {
                     if opts.show_caches && raw.caches > 0 {
                         self.caches_313(out, &f, raw, positions);
@@ -739,48 +723,20 @@ enum ArgText<W> {
 /// The [`ArgText`] of a borrowed text, empty or not.
 #[inline]
 fn str_text(text: &str) -> ArgText<impl FnOnce(&mut Vec<u8>) + '_> {
-    let write = move |o: &mut Vec<u8>| o.extend_from_slice(text.as_bytes());
-    if text.is_empty() { ArgText::Empty } else { ArgText::Known(write) }
+    parts_text(["", text, ""])
 }
 
-/// The [`ArgText`] `prefix name suffix` (`name` is not empty: an empty
-/// name has no marker).
+/// The [`ArgText`] of three parts written one after another (see
+/// [`FastText::parts`]): nothing when the middle one is empty, as prefixes
+/// and suffixes only come with a middle part.
 #[inline]
-fn name_text<'t>(
-    prefix: &'static str,
-    name: &'t str,
-    suffix: &'static str,
-) -> ArgText<impl FnOnce(&mut Vec<u8>) + 't> {
-    ArgText::Known(move |o: &mut Vec<u8>| {
-        o.extend_from_slice(prefix.as_bytes());
-        o.extend_from_slice(name.as_bytes());
-        o.extend_from_slice(suffix.as_bytes());
-    })
-}
-
-/// The [`ArgText`] `to {target}`.
-#[inline]
-fn to_text(target: i64) -> ArgText<impl FnOnce(&mut Vec<u8>)> {
-    ArgText::Known(move |o: &mut Vec<u8>| {
-        o.extend_from_slice(b"to ");
-        o.extend_from_slice(itoa::Buffer::new().format(target).as_bytes());
-    })
-}
-
-/// The [`ArgText`] of an int.
-#[inline]
-fn int_text(v: i64) -> ArgText<impl FnOnce(&mut Vec<u8>)> {
-    ArgText::Known(move |o: &mut Vec<u8>| o.extend_from_slice(itoa::Buffer::new().format(v).as_bytes()))
-}
-
-/// The [`ArgText`] `{prep} L{label}`.
-#[inline]
-fn label_text(prep: &'static str, label: u32) -> ArgText<impl FnOnce(&mut Vec<u8>)> {
-    ArgText::Known(move |o: &mut Vec<u8>| {
-        o.extend_from_slice(prep.as_bytes());
-        o.extend_from_slice(b" L");
-        o.extend_from_slice(itoa::Buffer::new().format(label).as_bytes());
-    })
+fn parts_text(parts: [&str; 3]) -> ArgText<impl FnOnce(&mut Vec<u8>) + '_> {
+    let write = move |o: &mut Vec<u8>| {
+        for part in parts {
+            o.extend_from_slice(part.as_bytes());
+        }
+    };
+    if parts[1].is_empty() { ArgText::Empty } else { ArgText::Known(write) }
 }
 
 /// [`put_digits`] into a column at least four wide (all four bytes before
