@@ -472,16 +472,7 @@ fn location_linestarts_loop<const MERGE: bool, const EVERY: bool>(
     let mut last_raw = NONE;
     let mut last_yielded = NONE;
     while let Some(&first) = table.get(pos) {
-        let code = (first >> 3) & 15;
-        // Short forms (codes 0-9) keep the line; one-line forms add 0-2;
-        // the no-column and long forms start with a signed line delta.
-        match code {
-            LOC_ONE_LINE0..=LOC_ONE_LINE2 => line = line.wrapping_add(i32::from(code - LOC_ONE_LINE0)),
-            LOC_NO_COLUMNS | LOC_LONG => {
-                line = line.wrapping_add(svarint_value(read_location_varint_lenient(table, pos + 1).0));
-            }
-            _ => {}
-        }
+        line = line.wrapping_add(location_line_delta(first, table, pos));
         let raw = i64::from(if first >> 3 == 0x1f { -1 } else { line });
         let start = end;
         end += (u64::from(first & 7) + 1) * 2;
@@ -701,10 +692,13 @@ fn pep626_ranges(firstlineno: i32, table: &[u8]) -> Vec<(u32, u32, i32)> {
     out
 }
 
-/// The line delta of the 3.11+ entry whose first byte is at `pos`
-/// (`get_line_delta` in `Objects/codeobject.c`).
-fn location_line_delta(table: &[u8], pos: usize) -> i32 {
-    let code = (table.get(pos).copied().unwrap_or(0) >> 3) & 15;
+/// The line delta of the 3.11+ entry at `pos`, whose first byte `first`
+/// the caller has read (`get_line_delta` in `Objects/codeobject.c`): short
+/// forms (codes 0-9) keep the line, one-line forms add 0-2, the no-column
+/// and long forms start with a signed varint.
+#[inline]
+fn location_line_delta(first: u8, table: &[u8], pos: usize) -> i32 {
+    let code = (first >> 3) & 15;
     match code {
         LOC_NO_COLUMNS | LOC_LONG => svarint_value(read_location_varint_lenient(table, pos + 1).0),
         LOC_ONE_LINE0..=LOC_ONE_LINE2 => i32::from(code - LOC_ONE_LINE0),
@@ -721,7 +715,7 @@ fn location_line_ranges(firstlineno: i32, table: &[u8]) -> Vec<(u32, u32, i32)> 
     let mut pos = 0usize;
     while pos < table.len() {
         let first = table[pos];
-        line = line.wrapping_add(location_line_delta(table, pos));
+        line = line.wrapping_add(location_line_delta(first, table, pos));
         // `is_no_line_marker`: the whole top 5 bits, so a first byte without
         // bit 7 is never "no line" here.
         let ar_line = if first >> 3 == 0x1f { -1 } else { line };
