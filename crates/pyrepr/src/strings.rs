@@ -119,13 +119,12 @@ pub fn repr_str_text(out: &mut String, s: &str, v: PythonVersion) {
 /// one script).
 fn repr_utf8(out: &mut String, text: &str, v: PythonVersion) {
     let py2 = v.major < 3;
-    let quote = choose_quote(text.bytes().map(u32::from));
+    let (quote, escape) = quote_for(ascii_classes(text.as_bytes()));
     if py2 {
         out.push('u');
     }
     out.reserve(text.len() + 2);
     out.push(quote);
-    let escape = ESCAPE | if quote == '\'' { SINGLE } else { DOUBLE };
     // The last printable-table range looked up: `lo <= c < hi` is `printable`.
     let (mut lo, mut hi, mut printable) = (0u32, 0u32, false);
     let mut plain = 0;
@@ -171,23 +170,30 @@ pub fn plain_str_quotes(text: &str, v: PythonVersion) -> Option<(&'static str, &
     if !text.is_ascii() {
         return None;
     }
-    let mut seen = 0u8;
-    for &b in text.as_bytes() {
-        seen |= ASCII_CLASS[usize::from(b)];
-    }
-    let (single, double) = (seen & SINGLE != 0, seen & DOUBLE != 0);
-    let double_quoted = single && !double;
-    // The quote in use needs escaping; the other one does not.
-    let escape = ESCAPE | if double_quoted { DOUBLE } else { SINGLE };
+    let seen = ascii_classes(text.as_bytes());
+    let (quote, escape) = quote_for(seen);
     if seen & escape != 0 {
         return None;
     }
-    Some(match (v.major < 3, double_quoted) {
-        (false, false) => ("'", "'"),
-        (false, true) => ("\"", "\""),
-        (true, false) => ("u'", "'"),
-        (true, true) => ("u\"", "\""),
+    Some(match (v.major < 3, quote) {
+        (false, '\'') => ("'", "'"),
+        (false, _) => ("\"", "\""),
+        (true, '\'') => ("u'", "'"),
+        (true, _) => ("u\"", "\""),
     })
+}
+
+/// The [`ASCII_CLASS`] bits of the bytes of `s` ORed together (bytes from
+/// 0x80 have none).
+fn ascii_classes(s: &[u8]) -> u8 {
+    s.iter().fold(0, |seen, &b| seen | ASCII_CLASS[usize::from(b)])
+}
+
+/// The quote of a str repr whose text has the [`ASCII_CLASS`] bits `seen`
+/// (`"` only when the text has `'` and no `"`), and the class bits that
+/// need escaping with it: the quote in use, not the other one.
+fn quote_for(seen: u8) -> (char, u8) {
+    if seen & SINGLE != 0 && seen & DOUBLE == 0 { ('"', ESCAPE | DOUBLE) } else { ('\'', ESCAPE | SINGLE) }
 }
 
 /// [`repr_str_chars`] for ASCII text (nearly every constant), without
@@ -198,19 +204,13 @@ fn repr_ascii(out: &mut String, text: &str, v: PythonVersion) {
     // One pass classifies every byte through a table: quotes, and whether
     // anything at all needs escaping (most constants need none and are
     // copied whole).
-    let mut seen = 0u8;
-    for &b in s {
-        seen |= ASCII_CLASS[usize::from(b)];
-    }
-    let (single, double) = (seen & SINGLE != 0, seen & DOUBLE != 0);
-    let quote = if single && !double { '"' } else { '\'' };
+    let seen = ascii_classes(s);
+    let (quote, escape) = quote_for(seen);
     if v.major < 3 {
         out.push('u');
     }
     out.reserve(s.len() + 2);
     out.push(quote);
-    // The quote in use needs escaping; the other one does not.
-    let escape = ESCAPE | if quote == '\'' { SINGLE } else { DOUBLE };
     if seen & escape == 0 {
         out.push_str(text);
         out.push(quote);
