@@ -176,7 +176,6 @@ where
     let first = items.next();
     let second = items.next();
     let single = second.is_none();
-    let mut items = first.into_iter().chain(second).chain(items);
     if opts.jobs == 1 || single {
         // One job (or one item): no pool and no hand-over between threads.
         // One thread with a worker's stack reads, works and delivers, in
@@ -189,8 +188,13 @@ where
                 .stack_size(WORKER_STACK)
                 .name("bytescope-worker".to_owned())
                 .spawn_scoped(s, move || {
-                    for item in items {
-                        let (source, result) = process(item, &limits, work);
+                    // Input buffers go back to `items` for the next file: a
+                    // fresh one per file would be page-faulted in each time.
+                    let mut buf = Vec::new();
+                    let mut pending = first.into_iter().chain(second);
+                    while let Some(item) = pending.next().or_else(|| items.next()) {
+                        let (source, result) = process(item, &limits, work, &mut buf);
+                        items.recycle(std::mem::take(&mut buf));
                         if sink(source, result).is_break() {
                             break;
                         }
@@ -213,6 +217,7 @@ where
     let (tx, rx) = mpsc::channel::<(usize, Source, Result<T, InputError>)>();
     let work = &work;
     let cancel_ref = &cancel;
+    let mut items = first.into_iter().chain(second).chain(items);
     pool.in_place_scope(|scope| {
         let mut submitted = 0usize;
         let mut delivered = 0usize;
@@ -236,7 +241,7 @@ where
                             if cancel_ref.load(Ordering::Relaxed) {
                                 return;
                             }
-                            let (source, result) = process(item, &limits, work);
+                            let (source, result) = process(item, &limits, work, &mut Vec::new());
                             // The receiver outlives the scope; a send only
                             // fails if the run stopped.
                             let _ = tx.send((seq, source, result));
@@ -276,17 +281,20 @@ where
     Ok(())
 }
 
-/// Reads an item and runs `work` on it; a panic becomes an error.
-fn process<T, W>(item: Item, limits: &Limits, work: &W) -> (Source, Result<T, InputError>)
+/// Reads an item (into `buf`) and runs `work` on it; a panic becomes an
+/// error.
+fn process<T, W>(item: Item, limits: &Limits, work: &W, buf: &mut Vec<u8>) -> (Source, Result<T, InputError>)
 where
     W: Fn(&Source, &[u8]) -> T,
 {
     match item {
         Item::Failed(source, e) => (source, Err(e)),
         Item::Read(source, reader) => {
-            let result =
-                catch_unwind(AssertUnwindSafe(|| reader.read(limits).map(|data| work(&source, &data))))
-                    .unwrap_or_else(|p| Err(InputError::Panic(panic_message(&*p))));
+            let result = catch_unwind(AssertUnwindSafe(|| {
+                reader.read_into(limits, buf)?;
+                Ok(work(&source, buf))
+            }))
+            .unwrap_or_else(|p| Err(InputError::Panic(panic_message(&*p))));
             (source, result)
         }
     }
@@ -310,10 +318,14 @@ enum Reader {
 }
 
 impl Reader {
-    fn read(self, limits: &Limits) -> Result<Vec<u8>, InputError> {
+    /// Reads the item's bytes into `buf` (replacing what it held).
+    fn read_into(self, limits: &Limits, buf: &mut Vec<u8>) -> Result<(), InputError> {
         match self {
-            Reader::File(path) => read_file(&path, limits),
-            Reader::Data(data) => Ok(data),
+            Reader::File(path) => read_file(&path, limits, buf),
+            Reader::Data(data) => {
+                *buf = data;
+                Ok(())
+            }
             Reader::Member(mut archive, index) => {
                 let entry = archive.by_index(index).map_err(|e| InputError::Zip(e.to_string()))?;
                 let declared = entry.size();
@@ -321,13 +333,13 @@ impl Reader {
                     return Err(InputError::MemberTooLarge { declared, limit: limits.max_member_size });
                 }
                 let cap = usize::try_from(declared).unwrap_or(0);
-                let mut data = Vec::with_capacity(cap);
+                empty_with_capacity(buf, cap);
                 // One byte more than allowed tells an over-long member apart.
                 entry
                     .take(limits.max_member_size.saturating_add(1))
-                    .read_to_end(&mut data)
+                    .read_to_end(buf)
                     .map_err(|e| InputError::Zip(e.to_string()))?;
-                let actual = data.len() as u64;
+                let actual = buf.len() as u64;
                 if actual != declared {
                     return Err(InputError::MemberSizeMismatch {
                         declared,
@@ -335,30 +347,39 @@ impl Reader {
                         actual_is_lower_bound: actual > limits.max_member_size,
                     });
                 }
-                Ok(data)
+                Ok(())
             }
         }
     }
 }
 
-fn read_file(path: &Path, limits: &Limits) -> Result<Vec<u8>, InputError> {
+/// Empties `buf` and makes room for `n` bytes; too small a buffer is
+/// replaced, since growing it would copy its stale contents.
+fn empty_with_capacity(buf: &mut Vec<u8>, n: usize) {
+    buf.clear();
+    if buf.capacity() < n {
+        *buf = Vec::with_capacity(n);
+    }
+}
+
+fn read_file(path: &Path, limits: &Limits, buf: &mut Vec<u8>) -> Result<(), InputError> {
     let mut f = File::open(path).map_err(InputError::Read)?;
     let size = f.metadata().map_err(InputError::Read)?.len();
-    read_open(&mut f, size, limits)
+    read_open(&mut f, size, limits, buf)
 }
 
 /// Reads the open file `f` of `size` bytes (as `stat` said; pipes and
-/// growing files may hold more or less), within the size limit.
-fn read_open(mut f: &mut File, size: u64, limits: &Limits) -> Result<Vec<u8>, InputError> {
+/// growing files may hold more or less) into `buf`, within the size limit.
+fn read_open(mut f: &mut File, size: u64, limits: &Limits, buf: &mut Vec<u8>) -> Result<(), InputError> {
     if size > limits.max_file_size {
         return Err(InputError::FileTooLarge { size, limit: limits.max_file_size });
     }
-    let mut data = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
-    (&mut f).take(limits.max_file_size.saturating_add(1)).read_to_end(&mut data).map_err(InputError::Read)?;
-    if data.len() as u64 > limits.max_file_size {
-        return Err(InputError::FileTooLarge { size: data.len() as u64, limit: limits.max_file_size });
+    empty_with_capacity(buf, usize::try_from(size).unwrap_or(0));
+    (&mut f).take(limits.max_file_size.saturating_add(1)).read_to_end(buf).map_err(InputError::Read)?;
+    if buf.len() as u64 > limits.max_file_size {
+        return Err(InputError::FileTooLarge { size: buf.len() as u64, limit: limits.max_file_size });
     }
-    Ok(data)
+    Ok(())
 }
 
 /// One expanded item.
@@ -372,7 +393,13 @@ struct Items<'i> {
     inputs: std::slice::Iter<'i, PathBuf>,
     limits: Limits,
     current: Option<Expansion>,
+    /// A buffer to read the next file into (see [`Items::recycle`]).
+    spare: Vec<u8>,
 }
+
+/// The largest input buffer kept for reuse: a few huge files should not
+/// stay in memory for the rest of the run.
+const SPARE_BUFFER_MAX: usize = 16 << 20;
 
 enum Expansion {
     Walk(walkdir::IntoIter),
@@ -381,7 +408,14 @@ enum Expansion {
 
 impl<'i> Items<'i> {
     fn new(inputs: &'i [PathBuf], limits: Limits) -> Self {
-        Items { inputs: inputs.iter(), limits, current: None }
+        Items { inputs: inputs.iter(), limits, current: None, spare: Vec::new() }
+    }
+
+    /// Takes back an input buffer for the next file to be read into.
+    fn recycle(&mut self, buf: Vec<u8>) {
+        if buf.capacity() > self.spare.capacity() && buf.capacity() <= SPARE_BUFFER_MAX {
+            self.spare = buf;
+        }
     }
 
     /// The first item of `path`, setting up the expansion of a directory or
@@ -415,10 +449,10 @@ impl<'i> Items<'i> {
             // A pipe or device (`/dev/stdin`): read once, as a plain file.
             return single(Reader::File(path.to_owned()));
         }
-        let data = match read_open(&mut file, meta.len(), &self.limits) {
-            Ok(d) => d,
-            Err(e) => return failed(e),
-        };
+        let mut data = std::mem::take(&mut self.spare);
+        if let Err(e) = read_open(&mut file, meta.len(), &self.limits, &mut data) {
+            return failed(e);
+        }
         drop(file);
         if !is_archive(&data) {
             return single(Reader::Data(data));

@@ -465,7 +465,12 @@ fn location_linestarts_loop<const MERGE: bool, const EVERY: bool>(
     // Sentinels outside every i32 line stand for "none yet" (cheaper than
     // `Option`s in this loop, which runs per location entry).
     const NONE: i64 = i64::MIN;
-    out.reserve(table.len() / 2);
+    // The (empty) buffer is reused across code objects: when too small it
+    // is replaced, since growing it would copy its stale contents.
+    debug_assert!(out.is_empty());
+    if out.capacity() < table.len() / 2 {
+        *out = Vec::with_capacity(table.len() / 2);
+    }
     let mut end: u64 = 0;
     let mut line = firstlineno;
     let mut pos = 0usize;

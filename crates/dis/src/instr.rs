@@ -411,7 +411,7 @@ impl<'c> Decoder<'c, '_, '_> {
     /// [`Decoder::unpack`] into `out`'s memory (cleared first).
     pub fn unpack_into(&self, mut out: Vec<Raw>) -> Vec<Raw> {
         out.clear();
-        out.reserve(self.code.code.len() / 2);
+        reserve_empty(&mut out, self.code.code.len() / 2);
         if self.rules.wordcode { self.unpack_wordcode(out) } else { self.unpack_bytecode(out) }
     }
 
@@ -882,7 +882,7 @@ pub(crate) fn decode_words(dec: &Decoder<'_, '_, '_>, words: &mut Vec<Word>, tar
     words.clear();
     targets.clear();
     let code = dec.code.code;
-    words.reserve(code.len() / 2);
+    reserve_empty(words, code.len() / 2);
     let mut i = 0usize;
     while let Some(&[op, arg]) = code.get(i..i + 2) {
         let p = &dec.plans[usize::from(op)];
@@ -900,6 +900,16 @@ pub(crate) fn decode_words(dec: &Decoder<'_, '_, '_>, words: &mut Vec<Word>, tar
         }
     }
     true
+}
+
+/// Makes room for `n` items in the empty `v`: a buffer reused across code
+/// objects is replaced when too small, since growing it (`realloc`) would
+/// copy its stale contents.
+pub(crate) fn reserve_empty<T>(v: &mut Vec<T>, n: usize) {
+    debug_assert!(v.is_empty());
+    if v.capacity() < n {
+        *v = Vec::with_capacity(n);
+    }
 }
 
 /// One instruction of wordcode without EXTENDED_ARG, as decoded by

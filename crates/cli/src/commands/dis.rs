@@ -84,8 +84,16 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             return result.map_err(|e| e.to_string());
         }
         // Listings run about 4-5 times the pyc size (up to 8 for small
-        // files); reserving once avoids copying while the listing grows.
-        out.reserve(data.len().saturating_mul(8));
+        // files); reserving once avoids copying while the listing grows. A
+        // pooled buffer too small is replaced, not grown (growing would copy
+        // its stale bytes), by one of at least 4 MiB: only the pages written
+        // cost memory, and the next larger file then finds them in place
+        // instead of faulting in fresh ones.
+        let want = data.len().saturating_mul(8);
+        if out.is_empty() && out.capacity() < want {
+            *out = Vec::with_capacity(want.max(4 << 20));
+        }
+        out.reserve(want);
         dis.dis(&pyc.marshal, opts, out).map_err(|e| e.to_string())
     })
 }
