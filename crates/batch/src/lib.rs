@@ -354,11 +354,12 @@ impl Reader {
 }
 
 /// Empties `buf` and makes room for `n` bytes; too small a buffer is
-/// replaced, since growing it would copy its stale contents.
+/// replaced (growing it would copy its stale contents) by one at least
+/// twice its size, so ever larger files replace it a few times only.
 fn empty_with_capacity(buf: &mut Vec<u8>, n: usize) {
     buf.clear();
     if buf.capacity() < n {
-        *buf = Vec::with_capacity(n);
+        *buf = Vec::with_capacity(n.max(buf.capacity().saturating_mul(2)));
     }
 }
 

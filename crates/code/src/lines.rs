@@ -469,7 +469,7 @@ fn location_linestarts_loop<const MERGE: bool, const EVERY: bool>(
     // is replaced, since growing it would copy its stale contents.
     debug_assert!(out.is_empty());
     if out.capacity() < table.len() / 2 {
-        *out = Vec::with_capacity(table.len() / 2);
+        *out = Vec::with_capacity((table.len() / 2).max(out.capacity().saturating_mul(2)));
     }
     let mut end: u64 = 0;
     let mut line = firstlineno;

@@ -903,12 +903,12 @@ pub(crate) fn decode_words(dec: &Decoder<'_, '_, '_>, words: &mut Vec<Word>, tar
 }
 
 /// Makes room for `n` items in the empty `v`: a buffer reused across code
-/// objects is replaced when too small, since growing it (`realloc`) would
-/// copy its stale contents.
+/// objects is replaced when too small (growing it would copy its stale
+/// contents) by one at least twice its size.
 pub(crate) fn reserve_empty<T>(v: &mut Vec<T>, n: usize) {
     debug_assert!(v.is_empty());
     if v.capacity() < n {
-        *v = Vec::with_capacity(n);
+        *v = Vec::with_capacity(n.max(v.capacity().saturating_mul(2)));
     }
 }
 

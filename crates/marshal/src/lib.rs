@@ -26,9 +26,9 @@ mod writer;
 pub use error::{ErrorKind, MarshalError};
 pub use format::{CodeLayout, FLAG_REF, Format};
 pub use object::{
-    CodeNode, ComplexText, Items, Marshal, Node, ObjId, StrEncoding, Value, long_to_i64, str_utf8,
+    CodeNode, ComplexText, Items, Marshal, Node, ObjId, Storage, StrEncoding, Value, long_to_i64, str_utf8,
     value_name, value_name_bytes,
 };
-pub use pyc::{LoadError, Pyc, load_marshal, load_pyc};
-pub use reader::{MAX_DEPTH, read};
+pub use pyc::{LoadError, Pyc, load_marshal, load_pyc, load_pyc_in};
+pub use reader::{MAX_DEPTH, read, read_in};
 pub use writer::write;

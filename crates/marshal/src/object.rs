@@ -244,7 +244,48 @@ pub struct Marshal<'a> {
     pub(crate) end: usize,
 }
 
+/// The memory of a finished [`Marshal`], for reading the next stream into
+/// ([`crate::read_in`], [`crate::load_pyc_in`]): a batch of files then
+/// allocates (and page-faults in) its node arena once, not once per file.
+#[derive(Debug, Default)]
+pub struct Storage {
+    pub(crate) nodes: Vec<Node<'static>>,
+    pub(crate) items: Vec<ObjId>,
+    pub(crate) codes: Vec<CodeNode>,
+    pub(crate) refs: Vec<ObjId>,
+    pub(crate) interned: Vec<ObjId>,
+}
+
+/// The empty `nodes` with another borrowed lifetime, in the same
+/// allocation: an empty vector collected into one of the same layout keeps
+/// its memory (in-place `collect`).
+pub(crate) fn relabel<'b>(nodes: Vec<Node<'_>>) -> Vec<Node<'b>> {
+    debug_assert!(nodes.is_empty());
+    nodes.into_iter().map(|_| Node { value: Value::Null, code: 0, offset: 0 }).collect()
+}
+
+impl Storage {
+    /// The largest arena kept (in nodes): one huge file should not hold
+    /// its memory for the rest of a batch.
+    const MAX_NODES: usize = 1 << 20;
+}
+
 impl<'a> Marshal<'a> {
+    /// Gives back this stream's memory, emptied, for the next one.
+    #[must_use]
+    pub fn into_storage(self) -> Storage {
+        let Marshal { mut nodes, mut items, mut codes, mut refs, mut interned, .. } = self;
+        if nodes.capacity() > Storage::MAX_NODES {
+            return Storage::default();
+        }
+        nodes.clear();
+        items.clear();
+        codes.clear();
+        refs.clear();
+        interned.clear();
+        Storage { nodes: relabel(nodes), items, codes, refs, interned }
+    }
+
     /// The root object (the module code object in a .pyc).
     #[must_use]
     pub fn root(&self) -> ObjId {

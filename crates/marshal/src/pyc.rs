@@ -2,7 +2,7 @@
 
 use bytescope_pyc::{HeaderError, PycHeader, PythonVersion, header_len, parse_header};
 
-use crate::{Format, Marshal, MarshalError, read};
+use crate::{Format, Marshal, MarshalError, Storage, read_in};
 
 /// A loaded .pyc (or headerless marshal data).
 #[derive(Clone, Debug)]
@@ -47,10 +47,22 @@ pub enum LoadError {
 /// [`LoadError::Header`] for a missing, zeroed or unknown header (suggesting
 /// `--python-version`), [`LoadError::Marshal`] for malformed data.
 pub fn load_pyc(data: &[u8], version: Option<PythonVersion>) -> Result<Pyc<'_>, LoadError> {
+    load_pyc_in(data, version, Storage::default())
+}
+
+/// [`load_pyc`] into the memory of an earlier stream (see [`Storage`]).
+///
+/// # Errors
+/// As [`load_pyc`].
+pub fn load_pyc_in(
+    data: &[u8],
+    version: Option<PythonVersion>,
+    storage: Storage,
+) -> Result<Pyc<'_>, LoadError> {
     match (parse_header(data), version) {
         (Ok(header), _) => {
             let off = header.len;
-            let marshal = read(&data[off..], Format::for_version(header.version()), off)?;
+            let marshal = read_in(&data[off..], Format::for_version(header.version()), off, storage)?;
             let end = marshal.end_offset();
             Ok(Pyc { header: Some(header), marshal, marshal_offset: off, trailing: &data[end..] })
         }
@@ -64,7 +76,7 @@ pub fn load_pyc(data: &[u8], version: Option<PythonVersion>) -> Result<Pyc<'_>, 
             } else {
                 0
             };
-            load_at(data, v, off)
+            load_at(data, v, off, storage)
         }
         (Err(e), _) => Err(e.into()),
     }
@@ -75,11 +87,11 @@ pub fn load_pyc(data: &[u8], version: Option<PythonVersion>) -> Result<Pyc<'_>, 
 /// # Errors
 /// [`LoadError::Marshal`] for malformed data.
 pub fn load_marshal(data: &[u8], version: PythonVersion) -> Result<Pyc<'_>, LoadError> {
-    load_at(data, version, 0)
+    load_at(data, version, 0, Storage::default())
 }
 
-fn load_at(data: &[u8], version: PythonVersion, off: usize) -> Result<Pyc<'_>, LoadError> {
-    let marshal = read(&data[off..], Format::for_version(version), off)?;
+fn load_at(data: &[u8], version: PythonVersion, off: usize, storage: Storage) -> Result<Pyc<'_>, LoadError> {
+    let marshal = read_in(&data[off..], Format::for_version(version), off, storage)?;
     let end = marshal.end_offset();
     Ok(Pyc { header: None, marshal, marshal_offset: off, trailing: &data[end..] })
 }

@@ -9,7 +9,9 @@
 
 use crate::error::{ErrorKind, MarshalError};
 use crate::format::{CodeLayout, FLAG_REF, Format, any_version_knows};
-use crate::object::{CodeNode, ComplexText, Items, Marshal, Node, ObjId, StrEncoding, Value};
+use crate::object::{
+    CodeNode, ComplexText, Items, Marshal, Node, ObjId, Storage, StrEncoding, Value, relabel,
+};
 
 /// CPython's `MAX_MARSHAL_STACK_DEPTH` on non-Windows builds.
 pub const MAX_DEPTH: usize = 2000;
@@ -23,6 +25,21 @@ pub const MAX_DEPTH: usize = 2000;
 /// # Errors
 /// A [`MarshalError`] naming the offset of the first problem.
 pub fn read(data: &[u8], format: Format, base: usize) -> Result<Marshal<'_>, MarshalError> {
+    read_in(data, format, base, Storage::default())
+}
+
+/// [`read`] into the memory of an earlier stream ([`Marshal::into_storage`]).
+///
+/// # Errors
+/// As [`read`].
+pub fn read_in(
+    data: &[u8],
+    format: Format,
+    base: usize,
+    storage: Storage,
+) -> Result<Marshal<'_>, MarshalError> {
+    let Storage { nodes, items, codes, refs, interned } = storage;
+    let nodes = relabel(nodes);
     let mut r = Reader {
         rest: data,
         end: base + data.len(),
@@ -34,11 +51,11 @@ pub fn read(data: &[u8], format: Format, base: usize) -> Result<Marshal<'_>, Mar
             // stdlib modules hold about one object per 25 bytes, one
             // container item per 42, one reference per 119 and one code
             // object per 620.
-            nodes: Vec::with_capacity((data.len() / 16).min(1 << 20)),
-            items: Vec::with_capacity((data.len() / 32).min(1 << 20)),
-            codes: Vec::with_capacity((data.len() / 512).min(1 << 16)),
-            refs: Vec::with_capacity((data.len() / 64).min(1 << 18)),
-            interned: Vec::new(),
+            nodes: with_room(nodes, (data.len() / 16).min(1 << 20)),
+            items: with_room(items, (data.len() / 32).min(1 << 20)),
+            codes: with_room(codes, (data.len() / 512).min(1 << 16)),
+            refs: with_room(refs, (data.len() / 64).min(1 << 18)),
+            interned,
             end: 0,
         },
         scratch: Vec::new(),
@@ -47,6 +64,15 @@ pub fn read(data: &[u8], format: Format, base: usize) -> Result<Marshal<'_>, Mar
     r.object()?;
     r.m.end = r.abs();
     Ok(r.m)
+}
+
+/// The empty `v`, or a new vector when it has room for fewer than `n`
+/// items (growing it would copy its stale contents). A reused vector is
+/// replaced by one at least twice its size, so a batch of ever larger files
+/// replaces it a few times, not at each file.
+fn with_room<T>(v: Vec<T>, n: usize) -> Vec<T> {
+    debug_assert!(v.is_empty());
+    if v.capacity() >= n { v } else { Vec::with_capacity(n.max(v.capacity().saturating_mul(2))) }
 }
 
 struct Reader<'a> {
@@ -713,6 +739,28 @@ mod tests {
 
     fn rd(data: &[u8], v: PythonVersion) -> Result<Marshal<'_>, MarshalError> {
         read(data, Format::for_version(v), 0)
+    }
+
+    #[test]
+    fn storage_reuse_reads_the_same() {
+        // A big stream, then a small one read into its memory, then the big
+        // one again: each as read fresh, and the memory is kept.
+        let f = Format::for_version(PythonVersion::new(3, 12));
+        let mut big = vec![b'(', 0, 0, 0, 0];
+        let n = 3000u32;
+        big[1..5].copy_from_slice(&n.to_le_bytes());
+        for i in 0..n {
+            big.extend_from_slice(&[b'Z' | 0x80, 2, b'a' + (i % 26) as u8, b'b']);
+        }
+        let small = [b')', 2, b'Z' | 0x80, 1, b'a', b'r', 0, 0, 0, 0];
+        let m = read(&big, f, 0).unwrap();
+        let cap = m.nodes.capacity();
+        let s = read_in(&small, f, 0, m.into_storage()).unwrap();
+        assert_eq!(format!("{s:?}"), format!("{:?}", read(&small, f, 0).unwrap()));
+        let storage = s.into_storage();
+        assert_eq!(storage.nodes.capacity(), cap);
+        let again = read_in(&big, f, 7, storage).unwrap();
+        assert_eq!(format!("{again:?}"), format!("{:?}", read(&big, f, 7).unwrap()));
     }
 
     #[test]

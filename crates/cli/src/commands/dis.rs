@@ -1,11 +1,12 @@
 //! `bytescope dis`: what `dis.dis()` of the file's CPython prints.
 
+use std::cell::Cell;
 use std::io::Write as _;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
 use bytescope_dis::{DisOptions, Disassembler};
-use bytescope_marshal::{load_marshal, load_pyc};
+use bytescope_marshal::{Storage, load_marshal, load_pyc_in};
 
 use crate::interpreters;
 use crate::output::{InputArgs, for_each_file};
@@ -74,12 +75,17 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     {
         return run_source(args, opts);
     }
+    thread_local! {
+        /// Each worker reads every file into the node arena of its last one.
+        static STORAGE: Cell<Storage> = Cell::default();
+    }
     for_each_file(&args.input, |data, out| {
-        let pyc = load_pyc(data, args.input.python_version).map_err(|e| e.to_string())?;
+        let pyc = load_pyc_in(data, args.input.python_version, STORAGE.take()).map_err(|e| e.to_string())?;
         let dis = Disassembler::new(pyc.version()).map_err(|e| e.to_string())?;
         if args.json {
             let mut text = String::with_capacity(data.len().saturating_mul(16));
             let result = dis.instructions_json(&pyc.marshal, &mut text);
+            STORAGE.set(pyc.marshal.into_storage());
             out.write_all(text.as_bytes()).map_err(|e| e.to_string())?;
             return result.map_err(|e| e.to_string());
         }
@@ -94,7 +100,9 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             *out = Vec::with_capacity(want.max(4 << 20));
         }
         out.reserve(want);
-        dis.dis(&pyc.marshal, opts, out).map_err(|e| e.to_string())
+        let result = dis.dis(&pyc.marshal, opts, out);
+        STORAGE.set(pyc.marshal.into_storage());
+        result.map_err(|e| e.to_string())
     })
 }
 
