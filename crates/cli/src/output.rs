@@ -58,12 +58,32 @@ pub fn for_each_file(
     args: &InputArgs,
     render: impl Fn(&[u8], &mut Vec<u8>) -> Result<(), String> + Sync,
 ) -> anyhow::Result<ExitCode> {
+    for_each_file_draining(args, |data, out, _| render(data, out))
+}
+
+/// [`for_each_file`] for renders that can hand over finished parts of an
+/// item's output early: `render(data, out, drain)` may call `drain(out)`
+/// to have `out`'s bytes written (and `out` emptied) before it is done.
+/// With `-j 1` they are written at once, in order, so a huge listing never
+/// sits in memory; in parallel runs `drain` leaves them in `out`, to be
+/// written when the item's turn comes.
+pub fn for_each_file_draining(
+    args: &InputArgs,
+    render: impl Fn(&[u8], &mut Vec<u8>, &mut dyn FnMut(&mut Vec<u8>)) -> Result<(), String> + Sync,
+) -> anyhow::Result<ExitCode> {
     anyhow::ensure!(!args.files.is_empty(), "no input files (see --help)");
+    let opts = args.batch_options();
+    // One job delivers each item right after rendering it, on the same
+    // thread: only then may a render write ahead of its delivery.
+    let streaming = opts.jobs == 1;
     // Headers and listings go out in large writes, not a write per line
     // (from whichever thread delivers results).
-    let mut out = io::BufWriter::with_capacity(1 << 16, io::stdout());
+    let shared = Mutex::new(Shared {
+        out: io::BufWriter::with_capacity(1 << 16, io::stdout()),
+        framed_current: false,
+        error: None,
+    });
     let mut failed = false;
-    let mut write_error: Option<io::Error> = None;
     // Output buffers go back to a pool once written: a fresh multi-100 KB
     // buffer per file would be returned to the OS and page-faulted in again
     // for the next one. The pool keeps at most 8 buffers of at most 4 MiB
@@ -83,10 +103,16 @@ pub fn for_each_file(
     };
     bytescope_batch::run(
         &args.files,
-        &args.batch_options(),
-        |_, data| {
+        &opts,
+        |source, data| {
             let mut buf = take();
-            let result = render(data, &mut buf);
+            let mut drain = |part: &mut Vec<u8>| {
+                if streaming && let Ok(mut sh) = shared.lock() {
+                    sh.write(args, source, part);
+                    part.clear();
+                }
+            };
+            let result = render(data, &mut buf, &mut drain);
             (buf, result)
         },
         |source, result| {
@@ -94,20 +120,19 @@ pub fn for_each_file(
                 Ok(done) => done,
                 Err(e) => (Vec::new(), Err(e.to_string())),
             };
-            let written = (|| {
-                if args.framed(&source) {
-                    writeln!(out, "==> {source} <==")?;
+            let Ok(mut sh) = shared.lock() else { return ControlFlow::Break(()) };
+            sh.write(args, &source, &buf);
+            if let Err(msg) = &result
+                && sh.error.is_none()
+            {
+                if let Err(e) = sh.out.flush() {
+                    sh.error = Some(e);
                 }
-                out.write_all(&buf)?;
-                if let Err(msg) = &result {
-                    out.flush()?;
-                    report_error(&source, msg);
-                }
-                Ok(())
-            })();
+                report_error(&source, msg);
+            }
+            sh.framed_current = false;
             give(buf);
-            if let Err(e) = written {
-                write_error = Some(e);
+            if sh.error.is_some() {
                 return ControlFlow::Break(());
             }
             if result.is_err() {
@@ -119,7 +144,41 @@ pub fn for_each_file(
             ControlFlow::Continue(())
         },
     )?;
-    finish(&mut out, write_error, failed)
+    let sh = shared.into_inner().map_err(|_| anyhow::anyhow!("output lock poisoned"))?;
+    let Shared { mut out, error, .. } = sh;
+    finish(&mut out, error, failed)
+}
+
+/// The output of a run, shared by the renders that drain into it and the
+/// delivery of results.
+struct Shared<W> {
+    out: W,
+    /// Whether the current item's `==> PATH <==` line has been written.
+    framed_current: bool,
+    /// The first write error; nothing more is written after it.
+    error: Option<io::Error>,
+}
+
+impl<W: Write> Shared<W> {
+    /// Writes part of `source`'s output, after its frame line if this is
+    /// its first part.
+    fn write(&mut self, args: &InputArgs, source: &Source, part: &[u8]) {
+        if self.error.is_some() {
+            return;
+        }
+        let written = (|| {
+            if !self.framed_current {
+                self.framed_current = true;
+                if args.framed(source) {
+                    writeln!(self.out, "==> {source} <==")?;
+                }
+            }
+            self.out.write_all(part)
+        })();
+        if let Err(e) = written {
+            self.error = Some(e);
+        }
+    }
 }
 
 /// `bytescope: PATH[:MEMBER]: message` on stderr.

@@ -164,6 +164,29 @@ fn a_broken_pyc_among_good_ones() {
     assert_eq!(stderr(&ff), err);
 }
 
+/// With one job, long listings are written in pieces while the file is
+/// disassembled; the output is the same as with two jobs, broken files
+/// included.
+#[test]
+fn one_job_streams_the_same_output() {
+    let t = TempDir::new();
+    // Over 16 KiB of listing, so it goes out in pieces.
+    put(&t.path("d/1.pyc"), &fixture("3.12/big_function.pyc"));
+    let mut broken = fixture("3.12/big_function.pyc");
+    broken.truncate(broken.len() - 300);
+    put(&t.path("d/2.pyc"), &broken);
+    put(&t.path("d/3.pyc"), &fixture("3.10/big_function.pyc"));
+    let dir = t.path("d");
+    for extra in [&[][..], &["--fail-fast"][..]] {
+        let one = bytescope(&[&["dis", "-j", "1"][..], extra].concat(), &[&dir]);
+        let two = bytescope(&[&["dis", "-j", "2"][..], extra].concat(), &[&dir]);
+        assert_eq!(one.status.code(), Some(1));
+        assert_eq!(stdout(&one), stdout(&two), "{extra:?}");
+        assert_eq!(stderr(&one), stderr(&two), "{extra:?}");
+        assert!(stdout(&one).len() > 26_000);
+    }
+}
+
 #[test]
 fn unreadable_inputs_and_bad_archives_are_one_line_each() {
     let t = TempDir::new();

@@ -93,6 +93,24 @@ fn dis_matches_cpython() {
     check("dis.txt", dis_view(DisOptions::default()));
 }
 
+/// The listing drained after every code object, pieces joined, is the
+/// same listing.
+#[test]
+fn dis_drained_matches_cpython() {
+    check("dis.txt", |_, data| {
+        let pyc = load_pyc(data, None).map_err(|e| e.to_string())?;
+        let d = Disassembler::new(pyc.version()).map_err(|e| e.to_string())?;
+        let (mut s, mut drained, mut pieces) = (Vec::new(), Vec::new(), 0);
+        d.dis_draining(&pyc.marshal, DisOptions::default(), &mut s, 1, |part| {
+            drained.append(part);
+            pieces += 1;
+        })
+        .map_err(|e| e.to_string())?;
+        assert!(pieces > 0 && s.is_empty());
+        String::from_utf8(drained).map_err(|e| e.to_string())
+    });
+}
+
 #[test]
 fn dis_show_caches_matches_cpython() {
     check("dis-caches.txt", dis_view(DisOptions { show_caches: true, ..DisOptions::default() }));

@@ -166,11 +166,32 @@ impl Disassembler {
     /// A malformed code object, or a constant CPython could not repr; `out`
     /// then holds the text CPython would have printed before failing.
     pub fn dis(&self, m: &Marshal<'_>, opts: DisOptions, out: &mut Vec<u8>) -> Result<(), DisError> {
+        self.dis_draining(m, opts, out, usize::MAX, |_| {})
+    }
+
+    /// [`Disassembler::dis`] for output that need not stay in memory: once
+    /// `out` holds `high` bytes or more after a code object's listing,
+    /// `drain` is called to take them (it empties `out`, e.g. by writing
+    /// it), so a huge listing never sits in memory or spills the CPU caches.
+    ///
+    /// # Errors
+    /// As [`Disassembler::dis`] (what was written before the error has been
+    /// drained or is in `out`).
+    pub fn dis_draining(
+        &self,
+        m: &Marshal<'_>,
+        opts: DisOptions,
+        out: &mut Vec<u8>,
+        high: usize,
+        mut drain: impl FnMut(&mut Vec<u8>),
+    ) -> Result<(), DisError> {
         self.check_options(opts)?;
         let limit = if self.data.rules.recurse { visit_limit(m) } else { 1 };
         let mut bufs = Buffers::default();
-        let start = out.len();
-        let limit_bytes = start.saturating_add(output_limit(m));
+        // The output limit counts drained bytes too: `limit_bytes` is where
+        // it falls in `out`, moved back by what each drain takes.
+        let max_bytes = output_limit(m);
+        let mut limit_bytes = out.len().saturating_add(max_bytes);
         for (i, node) in m.code_preorder(limit).into_iter().enumerate() {
             let code = Code::new(m, node)?;
             if i > 0 {
@@ -186,9 +207,14 @@ impl Disassembler {
             let listing = self.prepare(&code, true, bufs);
             listing.write_text(out, opts, limit_bytes).map_err(|stop| match stop {
                 text::Stop::Repr(error) => DisError::Repr { error, code_offset: code.offset() },
-                text::Stop::Limit => DisError::OutputLimit { limit: limit_bytes - start },
+                text::Stop::Limit => DisError::OutputLimit { limit: max_bytes },
             })?;
             bufs = listing.into_buffers();
+            if out.len() >= high {
+                let before = out.len();
+                drain(out);
+                limit_bytes = limit_bytes.saturating_sub(before.saturating_sub(out.len()));
+            }
         }
         Ok(())
     }
