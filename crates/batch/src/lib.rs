@@ -353,13 +353,16 @@ impl Reader {
     }
 }
 
-/// Empties `buf` and makes room for `n` bytes; too small a buffer is
-/// replaced (growing it would copy its stale contents) by one at least
-/// twice its size, so ever larger files replace it a few times only.
+/// Empties `buf` and makes room for `n` bytes; too small a reused buffer
+/// is replaced (growing it would copy its stale contents) by one of at
+/// least 1 MiB and twice its size, so ever larger files replace it once or
+/// twice only (memory not written to costs nothing).
 fn empty_with_capacity(buf: &mut Vec<u8>, n: usize) {
     buf.clear();
     if buf.capacity() < n {
-        *buf = Vec::with_capacity(n.max(buf.capacity().saturating_mul(2)));
+        let reused = buf.capacity() > 0;
+        *buf =
+            Vec::with_capacity(if reused { n.max(buf.capacity().saturating_mul(2)).max(1 << 20) } else { n });
     }
 }
 

@@ -101,7 +101,7 @@ fn dis_drained_matches_cpython() {
         let pyc = load_pyc(data, None).map_err(|e| e.to_string())?;
         let d = Disassembler::new(pyc.version()).map_err(|e| e.to_string())?;
         let (mut s, mut drained, mut pieces) = (Vec::new(), Vec::new(), 0);
-        d.dis_draining(&pyc.marshal, DisOptions::default(), &mut s, 1, |part| {
+        d.dis_draining(&pyc.marshal, DisOptions::default(), &mut Default::default(), &mut s, 1, |part| {
             drained.append(part);
             pieces += 1;
         })

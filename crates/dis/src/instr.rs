@@ -296,6 +296,12 @@ pub(crate) struct ReprCache {
 }
 
 impl ReprCache {
+    /// Forgets every repr (keeping the memory).
+    pub fn clear(&mut self) {
+        self.arena.clear();
+        self.ranges.clear();
+    }
+
     /// The repr of object `id` (resolved), computing it with `repr` the
     /// first time.
     pub fn get(

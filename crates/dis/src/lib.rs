@@ -98,6 +98,10 @@ fn visit_limit(m: &Marshal<'_>) -> usize {
     m.codes().len().saturating_mul(4).saturating_add(16)
 }
 
+/// Working memory of [`Disassembler::dis_draining`], kept between files.
+#[derive(Debug, Default)]
+pub struct Scratch(Buffers);
+
 /// Disassembles code objects of one CPython version.
 #[derive(Debug)]
 pub struct Disassembler {
@@ -166,13 +170,16 @@ impl Disassembler {
     /// A malformed code object, or a constant CPython could not repr; `out`
     /// then holds the text CPython would have printed before failing.
     pub fn dis(&self, m: &Marshal<'_>, opts: DisOptions, out: &mut Vec<u8>) -> Result<(), DisError> {
-        self.dis_draining(m, opts, out, usize::MAX, |_| {})
+        self.dis_draining(m, opts, &mut Scratch::default(), out, usize::MAX, |_| {})
     }
 
     /// [`Disassembler::dis`] for output that need not stay in memory: once
     /// `out` holds `high` bytes or more after a code object's listing,
     /// `drain` is called to take them (it empties `out`, e.g. by writing
     /// it), so a huge listing never sits in memory or spills the CPU caches.
+    ///
+    /// `scratch` holds working memory between calls (a batch of files then
+    /// allocates it once).
     ///
     /// # Errors
     /// As [`Disassembler::dis`] (what was written before the error has been
@@ -181,13 +188,16 @@ impl Disassembler {
         &self,
         m: &Marshal<'_>,
         opts: DisOptions,
+        scratch: &mut Scratch,
         out: &mut Vec<u8>,
         high: usize,
         mut drain: impl FnMut(&mut Vec<u8>),
     ) -> Result<(), DisError> {
         self.check_options(opts)?;
         let limit = if self.data.rules.recurse { visit_limit(m) } else { 1 };
-        let mut bufs = Buffers::default();
+        let mut bufs = std::mem::take(&mut scratch.0);
+        // The cached reprs belong to the previous file's objects.
+        bufs.reprs.clear();
         // The output limit counts drained bytes too: `limit_bytes` is where
         // it falls in `out`, moved back by what each drain takes.
         let max_bytes = output_limit(m);
@@ -216,6 +226,7 @@ impl Disassembler {
                 limit_bytes = limit_bytes.saturating_sub(before.saturating_sub(out.len()));
             }
         }
+        scratch.0 = bufs;
         Ok(())
     }
 

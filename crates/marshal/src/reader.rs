@@ -68,11 +68,19 @@ pub fn read_in(
 
 /// The empty `v`, or a new vector when it has room for fewer than `n`
 /// items (growing it would copy its stale contents). A reused vector is
-/// replaced by one at least twice its size, so a batch of ever larger files
-/// replaces it a few times, not at each file.
+/// replaced by one of at least 2 MiB and twice its size: a batch of ever
+/// larger files then replaces it once or twice, not at each file, and
+/// memory not written to costs nothing.
 fn with_room<T>(v: Vec<T>, n: usize) -> Vec<T> {
     debug_assert!(v.is_empty());
-    if v.capacity() >= n { v } else { Vec::with_capacity(n.max(v.capacity().saturating_mul(2))) }
+    if v.capacity() >= n {
+        return v;
+    }
+    if v.capacity() == 0 {
+        return Vec::with_capacity(n);
+    }
+    let floor = (2 << 20) / std::mem::size_of::<T>().max(1);
+    Vec::with_capacity(n.max(v.capacity().saturating_mul(2)).max(floor))
 }
 
 struct Reader<'a> {

@@ -5,7 +5,7 @@ use std::io::Write as _;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use bytescope_dis::{DisOptions, Disassembler};
+use bytescope_dis::{DisOptions, Disassembler, Scratch};
 use bytescope_marshal::{Storage, load_marshal, load_pyc_in};
 
 use crate::interpreters;
@@ -76,16 +76,18 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         return run_source(args, opts);
     }
     thread_local! {
-        /// Each worker reads every file into the node arena of its last one.
-        static STORAGE: Cell<Storage> = Cell::default();
+        /// Each worker reads every file into the node arena of its last one
+        /// and lists it with the same working memory.
+        static REUSE: Cell<(Storage, Scratch)> = Cell::default();
     }
     for_each_file_draining(&args.input, |data, out, drain| {
-        let pyc = load_pyc_in(data, args.input.python_version, STORAGE.take()).map_err(|e| e.to_string())?;
+        let (storage, mut scratch) = REUSE.take();
+        let pyc = load_pyc_in(data, args.input.python_version, storage).map_err(|e| e.to_string())?;
         let dis = Disassembler::new(pyc.version()).map_err(|e| e.to_string())?;
         if args.json {
             let mut text = String::with_capacity(data.len().saturating_mul(16));
             let result = dis.instructions_json(&pyc.marshal, &mut text);
-            STORAGE.set(pyc.marshal.into_storage());
+            REUSE.set((pyc.marshal.into_storage(), scratch));
             out.write_all(text.as_bytes()).map_err(|e| e.to_string())?;
             return result.map_err(|e| e.to_string());
         }
@@ -102,8 +104,8 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         out.reserve(want);
         // With -j 1 the listing goes out in pieces of 16 KiB or more, which
         // stay in the CPU caches.
-        let result = dis.dis_draining(&pyc.marshal, opts, out, 16 << 10, |part| drain(part));
-        STORAGE.set(pyc.marshal.into_storage());
+        let result = dis.dis_draining(&pyc.marshal, opts, &mut scratch, out, 16 << 10, |part| drain(part));
+        REUSE.set((pyc.marshal.into_storage(), scratch));
         result.map_err(|e| e.to_string())
     })
 }
