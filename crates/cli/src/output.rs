@@ -63,27 +63,27 @@ pub fn for_each_file(
 
 /// [`for_each_file`] for renders that can hand over finished parts of an
 /// item's output early: `render(data, out, drain)` may call `drain(out)`
-/// to have `out`'s bytes written (and `out` emptied) before it is done.
-/// With `-j 1` they are written at once, in order, so a huge listing never
-/// sits in memory; in parallel runs `drain` leaves them in `out`, to be
-/// written when the item's turn comes.
+/// when `out` holds a finished part. With `-j 1` items are rendered one
+/// after another straight into the output buffer, which `drain` writes out
+/// once it holds 64 KiB or more, so a huge listing never sits in memory and
+/// no output is copied; in parallel runs `drain` does nothing and each
+/// item's output is written when its turn comes.
 pub fn for_each_file_draining(
     args: &InputArgs,
     render: impl Fn(&[u8], &mut Vec<u8>, &mut dyn FnMut(&mut Vec<u8>)) -> Result<(), String> + Sync,
 ) -> anyhow::Result<ExitCode> {
     anyhow::ensure!(!args.files.is_empty(), "no input files (see --help)");
     let opts = args.batch_options();
-    // One job delivers each item right after rendering it, on the same
-    // thread: only then may a render write ahead of its delivery.
-    let streaming = opts.jobs == 1;
+    if opts.jobs == 1 {
+        // One job renders and delivers each item in turn, on one thread:
+        // renders may then write ahead of delivery.
+        return stream_each_file(args, &opts, render);
+    }
     // Headers and listings go out in large writes, not a write per line
     // (from whichever thread delivers results).
-    let shared = Mutex::new(Shared {
-        out: io::BufWriter::with_capacity(1 << 16, io::stdout()),
-        framed_current: false,
-        error: None,
-    });
+    let mut out = io::BufWriter::with_capacity(1 << 16, io::stdout());
     let mut failed = false;
+    let mut write_error: Option<io::Error> = None;
     // Output buffers go back to a pool once written: a fresh multi-100 KB
     // buffer per file would be returned to the OS and page-faulted in again
     // for the next one. The pool keeps at most 8 buffers of at most 4 MiB
@@ -104,15 +104,9 @@ pub fn for_each_file_draining(
     bytescope_batch::run(
         &args.files,
         &opts,
-        |source, data| {
+        |_, data| {
             let mut buf = take();
-            let mut drain = |part: &mut Vec<u8>| {
-                if streaming && let Ok(mut sh) = shared.lock() {
-                    sh.write(args, source, part);
-                    part.clear();
-                }
-            };
-            let result = render(data, &mut buf, &mut drain);
+            let result = render(data, &mut buf, &mut |_| {});
             (buf, result)
         },
         |source, result| {
@@ -120,19 +114,20 @@ pub fn for_each_file_draining(
                 Ok(done) => done,
                 Err(e) => (Vec::new(), Err(e.to_string())),
             };
-            let Ok(mut sh) = shared.lock() else { return ControlFlow::Break(()) };
-            sh.write(args, &source, &buf);
-            if let Err(msg) = &result
-                && sh.error.is_none()
-            {
-                if let Err(e) = sh.out.flush() {
-                    sh.error = Some(e);
+            let written = (|| {
+                if args.framed(&source) {
+                    writeln!(out, "==> {source} <==")?;
                 }
-                report_error(&source, msg);
-            }
-            sh.framed_current = false;
+                out.write_all(&buf)?;
+                if let Err(msg) = &result {
+                    out.flush()?;
+                    report_error(&source, msg);
+                }
+                Ok(())
+            })();
             give(buf);
-            if sh.error.is_some() {
+            if let Err(e) = written {
+                write_error = Some(e);
                 return ControlFlow::Break(());
             }
             if result.is_err() {
@@ -144,40 +139,107 @@ pub fn for_each_file_draining(
             ControlFlow::Continue(())
         },
     )?;
-    let sh = shared.into_inner().map_err(|_| anyhow::anyhow!("output lock poisoned"))?;
-    let Shared { mut out, error, .. } = sh;
-    finish(&mut out, error, failed)
+    finish(&mut out, write_error, failed)
 }
 
-/// The output of a run, shared by the renders that drain into it and the
-/// delivery of results.
-struct Shared<W> {
-    out: W,
-    /// Whether the current item's `==> PATH <==` line has been written.
-    framed_current: bool,
-    /// The first write error; nothing more is written after it.
+/// Output written at 64 KiB or more at a time (see [`Stream::drain`]).
+const STREAM_CHUNK: usize = 64 << 10;
+
+/// [`for_each_file_draining`] with one job: every item is rendered into
+/// one output buffer, written whenever a render drains it.
+fn stream_each_file(
+    args: &InputArgs,
+    opts: &Options,
+    render: impl Fn(&[u8], &mut Vec<u8>, &mut dyn FnMut(&mut Vec<u8>)) -> Result<(), String> + Sync,
+) -> anyhow::Result<ExitCode> {
+    let stream = Mutex::new(Stream { buf: Vec::new(), framed: false, error: None });
+    let mut failed = false;
+    bytescope_batch::run(
+        &args.files,
+        opts,
+        |source, data| {
+            // Items come one at a time: the lock is never contended.
+            let Ok(mut st) = stream.lock() else { return Err("output lock poisoned".to_owned()) };
+            st.frame(args, source);
+            let Stream { buf, error, .. } = &mut *st;
+            render(data, buf, &mut |b| Stream::drain(b, error))
+        },
+        |source, result| {
+            let Ok(mut st) = stream.lock() else { return ControlFlow::Break(()) };
+            let result = result.unwrap_or_else(|e| {
+                // Not rendered: its frame line is still due.
+                st.frame(args, &source);
+                Err(e.to_string())
+            });
+            st.framed = false;
+            if let Err(msg) = &result {
+                st.write_all();
+                if st.error.is_none() {
+                    report_error(&source, msg);
+                }
+            }
+            if st.error.is_some() {
+                return ControlFlow::Break(());
+            }
+            if result.is_err() {
+                failed = true;
+                if args.fail_fast {
+                    return ControlFlow::Break(());
+                }
+            }
+            ControlFlow::Continue(())
+        },
+    )?;
+    let mut st = stream.into_inner().map_err(|_| anyhow::anyhow!("output lock poisoned"))?;
+    st.write_all();
+    finish(&mut io::stdout(), st.error, failed)
+}
+
+/// The output of a one-job run: rendered text not written yet.
+struct Stream {
+    buf: Vec<u8>,
+    /// Whether the current item's `==> PATH <==` line is in `buf`.
+    framed: bool,
+    /// The first write error; output is dropped after it.
     error: Option<io::Error>,
 }
 
-impl<W: Write> Shared<W> {
-    /// Writes part of `source`'s output, after its frame line if this is
-    /// its first part.
-    fn write(&mut self, args: &InputArgs, source: &Source, part: &[u8]) {
-        if self.error.is_some() {
-            return;
-        }
-        let written = (|| {
-            if !self.framed_current {
-                self.framed_current = true;
-                if args.framed(source) {
-                    writeln!(self.out, "==> {source} <==")?;
-                }
+impl Stream {
+    /// Starts `source`'s output with its frame line, once.
+    fn frame(&mut self, args: &InputArgs, source: &Source) {
+        if !self.framed {
+            self.framed = true;
+            if args.framed(source) {
+                let _ = writeln!(self.buf, "==> {source} <==");
             }
-            self.out.write_all(part)
-        })();
-        if let Err(e) = written {
+        }
+    }
+
+    /// Writes `buf` out (and empties it) once it holds [`STREAM_CHUNK`]
+    /// bytes or more.
+    fn drain(buf: &mut Vec<u8>, error: &mut Option<io::Error>) {
+        if buf.len() >= STREAM_CHUNK {
+            Stream::write(buf, error);
+        }
+    }
+
+    /// Writes everything rendered so far and flushes stdout.
+    fn write_all(&mut self) {
+        Stream::write(&mut self.buf, &mut self.error);
+        if self.error.is_none()
+            && let Err(e) = io::stdout().flush()
+        {
             self.error = Some(e);
         }
+    }
+
+    fn write(buf: &mut Vec<u8>, error: &mut Option<io::Error>) {
+        if error.is_none()
+            && let Err(e) = io::stdout().write_all(buf)
+        {
+            *error = Some(e);
+        }
+        buf.clear();
     }
 }
 
