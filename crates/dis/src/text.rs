@@ -682,11 +682,26 @@ fn fast_tail(
         put_column4(b, pos, a.unsigned_abs());
         match text {
             ArgText::Empty => {}
-            ArgText::Known(write) => {
+            ArgText::Parts(parts) => {
                 b[pos..pos + 2].copy_from_slice(b" (");
-                out.truncate(start + pos + 2);
-                write(out);
-                out.extend_from_slice(b")\n");
+                let mut at = pos + 2;
+                let total: usize = parts.iter().map(|p| p.len()).sum();
+                if at + total + 2 <= b.len() && parts.iter().all(|p| p.len() <= SHORT) {
+                    // The usual short text fits the window: fixed-size
+                    // moves, no `memcpy` call per part.
+                    for part in parts {
+                        put_short(b, at, part.as_bytes());
+                        at += part.len();
+                    }
+                    b[at..at + 2].copy_from_slice(b")\n");
+                    out.truncate(start + at + 2);
+                } else {
+                    out.truncate(start + at);
+                    for part in parts {
+                        out.extend_from_slice(part.as_bytes());
+                    }
+                    out.extend_from_slice(b")\n");
+                }
                 return;
             }
             ArgText::Maybe(write) => {
@@ -711,18 +726,19 @@ fn fast_tail(
 }
 
 /// How a fast-path line's argrepr is written.
-enum ArgText<W> {
+enum ArgText<'t, W> {
     /// There is none.
     Empty,
-    /// `W` writes a non-empty text.
-    Known(W),
+    /// Three parts written one after another (see [`FastText::parts`]),
+    /// the middle one not empty.
+    Parts([&'t str; 3]),
     /// `W` writes a text that may be empty.
     Maybe(W),
 }
 
 /// The [`ArgText`] of a borrowed text, empty or not.
 #[inline]
-fn str_text(text: &str) -> ArgText<impl FnOnce(&mut Vec<u8>) + '_> {
+fn str_text(text: &str) -> ArgText<'_, fn(&mut Vec<u8>)> {
     parts_text(["", text, ""])
 }
 
@@ -730,50 +746,69 @@ fn str_text(text: &str) -> ArgText<impl FnOnce(&mut Vec<u8>) + '_> {
 /// [`FastText::parts`]): nothing when the middle one is empty, as prefixes
 /// and suffixes only come with a middle part.
 #[inline]
-fn parts_text(parts: [&str; 3]) -> ArgText<impl FnOnce(&mut Vec<u8>) + '_> {
-    let write = move |o: &mut Vec<u8>| {
-        for part in parts {
-            o.extend_from_slice(part.as_bytes());
+fn parts_text(parts: [&str; 3]) -> ArgText<'_, fn(&mut Vec<u8>)> {
+    if parts[1].is_empty() { ArgText::Empty } else { ArgText::Parts(parts) }
+}
+
+/// Longest part [`put_short`] moves.
+const SHORT: usize = 32;
+
+/// Stores `s` (at most [`SHORT`] bytes) at `b[at..]` with two fixed-size
+/// moves that may overlap, as `memcpy` does inside, without calling it.
+#[inline(always)]
+fn put_short(b: &mut [u8], at: usize, s: &[u8]) {
+    let n = s.len();
+    let d = &mut b[at..at + n];
+    match n {
+        0 => {}
+        1..=3 => {
+            d[0] = s[0];
+            d[n / 2] = s[n / 2];
+            d[n - 1] = s[n - 1];
         }
-    };
-    if parts[1].is_empty() { ArgText::Empty } else { ArgText::Known(write) }
+        4..=7 => {
+            d[..4].copy_from_slice(&s[..4]);
+            d[n - 4..].copy_from_slice(&s[n - 4..]);
+        }
+        8..=16 => {
+            d[..8].copy_from_slice(&s[..8]);
+            d[n - 8..].copy_from_slice(&s[n - 8..]);
+        }
+        _ => {
+            d[..16].copy_from_slice(&s[..16]);
+            d[n - 16..].copy_from_slice(&s[n - 16..]);
+        }
+    }
 }
 
 /// [`put_digits`] into a column at least four wide (all four bytes before
-/// `end` are written, with spaces before the digits) without branching on
-/// the number of digits below 10000, where lines vary the most.
+/// `end` are written, with spaces before the digits): numbers below 10000,
+/// where lines vary the most, are one 4-byte move from [`COLUMN4`].
 #[inline(always)]
 fn put_column4(b: &mut [u8], end: usize, v: u64) {
-    if v >= 10_000 {
+    if v < 10_000 {
+        b[end - 4..end].copy_from_slice(&COLUMN4[v as usize]);
+    } else {
         put_digits(b, end, v);
-        return;
     }
-    let (hi, lo) = ((v / 100) as usize * 2, (v % 100) as usize * 2);
-    let lo_pairs = if hi == 0 { &LEAD_PAIRS } else { &DIGIT_PAIRS };
-    b[end - 4..end - 2].copy_from_slice(&HIGH_PAIRS[hi..hi + 2]);
-    b[end - 2..end].copy_from_slice(&lo_pairs[lo..lo + 2]);
 }
 
-/// "  " " 1" … " 9" "10" … "99": the high digit pair of a number below
-/// 10000, blank when zero.
-const HIGH_PAIRS: [u8; 200] = {
-    let mut t = DIGIT_PAIRS;
-    t[0] = b' ';
-    t[1] = b' ';
+/// `"%4d"` of 0..10000: "   0" "   1" … "9999" (40 KB; offsets read it in
+/// order and arguments stay near its start).
+static COLUMN4: [[u8; 4]; 10_000] = {
+    let mut t = [[b' '; 4]; 10_000];
     let mut n = 0;
-    while n < 10 {
-        t[2 * n] = b' ';
-        n += 1;
-    }
-    t
-};
-
-/// " 0" " 1" … " 9" "10" … "99": the low pair of a number below 100.
-const LEAD_PAIRS: [u8; 200] = {
-    let mut t = DIGIT_PAIRS;
-    let mut n = 0;
-    while n < 10 {
-        t[2 * n] = b' ';
+    while n < 10_000 {
+        let mut v = n;
+        let mut i = 4;
+        loop {
+            i -= 1;
+            t[n][i] = b'0' + (v % 10) as u8;
+            v /= 10;
+            if v == 0 {
+                break;
+            }
+        }
         n += 1;
     }
     t
