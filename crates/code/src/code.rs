@@ -82,6 +82,17 @@ impl<'m, 'a> Code<'m, 'a> {
     /// # Errors
     /// A [`CodeError`] naming the first field whose type CPython would reject.
     pub fn new(m: &'m Marshal<'a>, raw: &'m CodeNode) -> Result<Self, CodeError> {
+        Code::new_in(m, raw, CodeVecs::default())
+    }
+
+    /// [`Code::new`] with the name lists of an earlier code object
+    /// ([`Code::into_vecs`]): a listing of many code objects then allocates
+    /// them once.
+    ///
+    /// # Errors
+    /// As [`Code::new`].
+    pub fn new_in(m: &'m Marshal<'a>, raw: &'m CodeNode, vecs: CodeVecs) -> Result<Self, CodeError> {
+        let CodeVecs { names, varnames, cellvars, freevars, localsplus } = vecs;
         let py2 = m.format().py2;
         let code = bytes_of(m, "co_code", raw.code)?;
         // 3.11+ `_PyCode_Validate` rejects co_code that is not whole code
@@ -92,7 +103,7 @@ impl<'m, 'a> Code<'m, 'a> {
         // Python 2 tolerates lists in co_consts only through code.__new__;
         // marshal always writes a tuple.
         let consts = tuple_of(m, "co_consts", raw.consts)?;
-        let names = names_of(m, "co_names", raw.names, py2)?;
+        let names = names_into(m, "co_names", raw.names, py2, relabel(names))?;
         let (varnames, cellvars, freevars, localsplus) = match raw.layout {
             CodeLayout::Py311 => {
                 let field = "co_localsplusnames";
@@ -117,9 +128,11 @@ impl<'m, 'a> Code<'m, 'a> {
                 };
                 // One pass, straight into the lists (this runs for every
                 // code object).
-                let mut lp = Vec::with_capacity(items.len());
                 let (mut local, mut cell, mut free) =
-                    (Vec::with_capacity(items.len()), Vec::new(), Vec::new());
+                    (relabel(varnames), relabel(cellvars), relabel(freevars));
+                let mut lp = relabel_kinds(localsplus);
+                lp.reserve(items.len());
+                local.reserve(items.len());
                 for (&id, &k) in items.iter().zip(kinds) {
                     let Some(n) = name_of(m, id, py2) else { return Err(bad(m, field, id, "is not a str")) };
                     if k & kinds::LOCAL != 0 {
@@ -136,10 +149,23 @@ impl<'m, 'a> Code<'m, 'a> {
                 (local, cell, free, lp)
             }
             _ => {
-                let v = names_of(m, "co_varnames", raw.varnames, py2)?;
-                let f = names_of(m, "co_freevars", raw.freevars.unwrap_or(raw.varnames), py2)?;
-                let c = names_of(m, "co_cellvars", raw.cellvars.unwrap_or(raw.varnames), py2)?;
-                let mut lp = Vec::with_capacity(v.len() + c.len() + f.len());
+                let v = names_into(m, "co_varnames", raw.varnames, py2, relabel(varnames))?;
+                let f = names_into(
+                    m,
+                    "co_freevars",
+                    raw.freevars.unwrap_or(raw.varnames),
+                    py2,
+                    relabel(freevars),
+                )?;
+                let c = names_into(
+                    m,
+                    "co_cellvars",
+                    raw.cellvars.unwrap_or(raw.varnames),
+                    py2,
+                    relabel(cellvars),
+                )?;
+                let mut lp = relabel_kinds(localsplus);
+                lp.reserve(v.len() + c.len() + f.len());
                 lp.extend(v.iter().map(|n| (copy_name(n), kinds::LOCAL)));
                 lp.extend(c.iter().map(|n| (copy_name(n), kinds::CELL)));
                 lp.extend(f.iter().map(|n| (copy_name(n), kinds::FREE)));
@@ -169,6 +195,19 @@ impl<'m, 'a> Code<'m, 'a> {
             linetable,
             exceptiontable,
         })
+    }
+
+    /// Gives back the name lists, emptied, for [`Code::new_in`].
+    #[must_use]
+    pub fn into_vecs(self) -> CodeVecs {
+        let Code { names, varnames, cellvars, freevars, localsplus, .. } = self;
+        CodeVecs {
+            names: relabel(names),
+            varnames: relabel(varnames),
+            cellvars: relabel(cellvars),
+            freevars: relabel(freevars),
+            localsplus: relabel_kinds(localsplus),
+        }
     }
 
     /// The marshal data this code object lives in.
@@ -296,6 +335,29 @@ fn name_of<'a>(m: &Marshal<'a>, id: ObjId, py2: bool) -> Option<Name<'a>> {
     }
 }
 
+/// The name lists of a dropped [`Code`], for [`Code::new_in`].
+#[derive(Debug, Default)]
+pub struct CodeVecs {
+    names: Vec<Name<'static>>,
+    varnames: Vec<Name<'static>>,
+    cellvars: Vec<Name<'static>>,
+    freevars: Vec<Name<'static>>,
+    localsplus: Vec<(Name<'static>, u8)>,
+}
+
+/// `v` emptied, with another borrowed lifetime, in the same allocation (an
+/// empty vector collected into one of the same layout keeps its memory).
+fn relabel<'b>(mut v: Vec<Name<'_>>) -> Vec<Name<'b>> {
+    v.clear();
+    v.into_iter().map(|_| Cow::Borrowed("")).collect()
+}
+
+/// [`relabel`] for `localsplus`.
+fn relabel_kinds<'b>(mut v: Vec<(Name<'_>, u8)>) -> Vec<(Name<'b>, u8)> {
+    v.clear();
+    v.into_iter().map(|_| (Cow::Borrowed(""), 0)).collect()
+}
+
 /// A second copy of a name: borrowed names (nearly all) are copied without
 /// a call.
 #[inline]
@@ -328,8 +390,19 @@ fn names_of<'a>(
     id: ObjId,
     py2: bool,
 ) -> Result<Vec<Name<'a>>, CodeError> {
+    names_into(m, field, id, py2, Vec::new())
+}
+
+/// [`names_of`] into the (empty) `names`.
+fn names_into<'a>(
+    m: &Marshal<'a>,
+    field: &'static str,
+    id: ObjId,
+    py2: bool,
+    mut names: Vec<Name<'a>>,
+) -> Result<Vec<Name<'a>>, CodeError> {
     let items = tuple_of(m, field, id)?;
-    let mut names = Vec::with_capacity(items.len());
+    names.reserve(items.len());
     for &i in items {
         match name_of(m, i, py2) {
             Some(n) => names.push(n),

@@ -13,4 +13,4 @@ pub mod exceptions;
 pub mod lines;
 pub mod varint;
 
-pub use code::{Code, CodeError, Name, code_objects, kinds};
+pub use code::{Code, CodeError, CodeVecs, Name, code_objects, kinds};

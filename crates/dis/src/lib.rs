@@ -27,7 +27,7 @@ mod special;
 mod text;
 mod views;
 
-use bytescope_code::{Code, CodeError, code_objects};
+use bytescope_code::{Code, CodeError, CodeVecs, code_objects};
 use bytescope_marshal::Marshal;
 use bytescope_opcodes::OpcodeTable;
 use bytescope_pyc::PythonVersion;
@@ -100,7 +100,7 @@ fn visit_limit(m: &Marshal<'_>) -> usize {
 
 /// Working memory of [`Disassembler::dis_draining`], kept between files.
 #[derive(Debug, Default)]
-pub struct Scratch(Buffers);
+pub struct Scratch(Buffers, CodeVecs);
 
 /// Disassembles code objects of one CPython version.
 #[derive(Debug)]
@@ -195,7 +195,7 @@ impl Disassembler {
     ) -> Result<(), DisError> {
         self.check_options(opts)?;
         let limit = if self.data.rules.recurse { visit_limit(m) } else { 1 };
-        let mut bufs = std::mem::take(&mut scratch.0);
+        let Scratch(mut bufs, mut vecs) = std::mem::take(scratch);
         // The cached reprs belong to the previous file's objects.
         bufs.reprs.clear();
         // The output limit counts drained bytes too: `limit_bytes` is where
@@ -203,7 +203,7 @@ impl Disassembler {
         let max_bytes = output_limit(m);
         let mut limit_bytes = out.len().saturating_add(max_bytes);
         for (i, node) in m.code_preorder(limit).into_iter().enumerate() {
-            let code = Code::new(m, node)?;
+            let code = Code::new_in(m, node, std::mem::take(&mut vecs))?;
             if i > 0 {
                 // The parent's LOAD_CONST has usually shown this repr already.
                 let repr = bufs.reprs.get(node.node, |s| {
@@ -220,13 +220,14 @@ impl Disassembler {
                 text::Stop::Limit => DisError::OutputLimit { limit: max_bytes },
             })?;
             bufs = listing.into_buffers();
+            vecs = code.into_vecs();
             if out.len() >= high {
                 let before = out.len();
                 drain(out);
                 limit_bytes = limit_bytes.saturating_sub(before.saturating_sub(out.len()));
             }
         }
-        scratch.0 = bufs;
+        *scratch = Scratch(bufs, vecs);
         Ok(())
     }
 
