@@ -1,9 +1,6 @@
 //! Decoding instructions and resolving their arguments as `dis` does.
 
 use std::collections::BTreeMap;
-use std::collections::HashMap;
-use std::collections::hash_map::Entry;
-use std::hash::{BuildHasherDefault, Hasher};
 
 use bytescope_code::{Code, Name};
 
@@ -291,14 +288,18 @@ pub(crate) enum JumpText {
 #[derive(Debug, Default)]
 pub(crate) struct ReprCache {
     arena: String,
-    /// `(start, end)` in `arena` by resolved object.
-    ranges: HashMap<u32, (u32, u32), BuildHasherDefault<IdHasher>>,
+    /// Per object index: 0 when not computed yet, else the repr's `(start,
+    /// end)` in `arena` is `ranges[slot - 1]`. Indexed directly (objects
+    /// are numbered densely from 0): one load per lookup, no hashing.
+    slots: Vec<u32>,
+    ranges: Vec<(u32, u32)>,
 }
 
 impl ReprCache {
     /// Forgets every repr (keeping the memory).
     pub fn clear(&mut self) {
         self.arena.clear();
+        self.slots.clear();
         self.ranges.clear();
     }
 
@@ -309,46 +310,26 @@ impl ReprCache {
         id: ObjId,
         repr: impl FnOnce(&mut String) -> Result<(), ReprError>,
     ) -> Result<&str, ReprError> {
-        let (start, end) = match self.ranges.entry(id.0) {
-            Entry::Occupied(e) => *e.get(),
-            Entry::Vacant(e) => {
-                let start = self.arena.len();
-                if let Err(err) = repr(&mut self.arena) {
-                    self.arena.truncate(start);
-                    return Err(err);
-                }
-                *e.insert((start as u32, self.arena.len() as u32))
-            }
-        };
-        Ok(&self.arena[start as usize..end as usize])
-    }
-}
-
-/// Hashes the `u32` object indices of [`ReprCache`] with one multiplication
-/// (they are trusted small integers; SipHash's protection against chosen
-/// keys buys nothing here and costs a lot per lookup).
-#[derive(Debug, Default)]
-pub(crate) struct IdHasher(u64);
-
-impl Hasher for IdHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.write_u64(u64::from(b));
+        let i = id.index();
+        if let Some(&slot) = self.slots.get(i)
+            && slot != 0
+            && let Some(&(start, end)) = self.ranges.get(slot as usize - 1)
+        {
+            return Ok(&self.arena[start as usize..end as usize]);
         }
-    }
-
-    fn write_u32(&mut self, i: u32) {
-        self.write_u64(u64::from(i));
-    }
-
-    fn write_u64(&mut self, i: u64) {
-        // Fibonacci hashing; the rotation brings the well-mixed high bits
-        // down to where the table takes its bucket index.
-        self.0 = (self.0 ^ i).wrapping_mul(0x9E37_79B9_7F4A_7C15).rotate_left(26);
+        let start = self.arena.len();
+        if let Err(err) = repr(&mut self.arena) {
+            self.arena.truncate(start);
+            return Err(err);
+        }
+        let end = self.arena.len();
+        if self.slots.len() <= i {
+            // Grows to the objects seen (at most the file's node count).
+            self.slots.resize(i + 1, 0);
+        }
+        self.ranges.push((start as u32, end as u32));
+        self.slots[i] = self.ranges.len() as u32;
+        Ok(&self.arena[start..end])
     }
 }
 
