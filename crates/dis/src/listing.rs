@@ -224,16 +224,18 @@ impl<'c, 'm, 'a> Prepared<'c, 'm, 'a> {
         }
     }
 
-    /// [`Prepared::mark`] at a jump target (0 outside the code).
+    /// [`Prepared::mark`] at a jump target (0 outside the code, and at an
+    /// odd offset of wordcode, where no instruction starts).
     pub(crate) fn mark_at(&self, target: i64) -> u32 {
-        u32::try_from(target).map_or(0, |t| self.mark(t))
+        match u32::try_from(target) {
+            Ok(t) if self.mark_shift == 0 || t % 2 == 0 => self.mark(t),
+            _ => 0,
+        }
     }
 
-    /// The label (3.13+) or `>>` mark (1) at `offset`, 0 if none.
+    /// The label (3.13+) or `>>` mark (1) of the instruction at `offset`
+    /// (even in wordcode), 0 if none.
     pub(crate) fn mark(&self, offset: u32) -> u32 {
-        if self.mark_shift == 1 && offset % 2 == 1 {
-            return 0;
-        }
         self.marks.get((offset >> self.mark_shift) as usize).copied().unwrap_or(0)
     }
 
