@@ -30,8 +30,8 @@
 use bytescope_code::exceptions::parse_exception_table;
 use bytescope_code::lines::{co_lines, co_positions, findlinestarts, linestarts};
 use bytescope_code::{Code, code_objects};
-use bytescope_dis::{DisOptions, Disassembler};
-use bytescope_marshal::{Format, Marshal, load_pyc, read, write};
+use bytescope_dis::{DisOptions, Disassembler, Scratch};
+use bytescope_marshal::{Format, Marshal, load_pyc, read, read_in, write};
 use bytescope_pyc::{PythonVersion, parse_header, write_header};
 
 /// Every version the marshal layer knows, as the `version` byte selects them.
@@ -98,6 +98,9 @@ pub fn marshal(data: &[u8]) {
     assert!(m.nodes().len() <= end, "{} nodes from {end} bytes", m.nodes().len());
     let out = write(&m);
     assert!(out == rest[..end], "{v}: round trip differs ({} bytes read, {} written)", end, out.len());
+    // Read again into the first read's memory: the same stream.
+    let again = read_in(rest, Format::for_version(v), 0, m.into_storage()).expect("read again");
+    assert!(write(&again) == out, "{v}: reading into reused storage differs");
 }
 
 /// The text buffers the printers may write to.
@@ -156,8 +159,18 @@ fn run_dis(m: &Marshal<'_>, opts: DisOptions, input: usize) {
     let Ok(d) = Disassembler::new(m.version()) else { return };
     // The buffer type (String or Vec<u8>) is whatever the printers take.
     let mut text = Default::default();
-    let _ = d.dis(m, opts, &mut text);
+    let first = d.dis(m, opts, &mut text);
     check_output("dis", Buffer::len(&text), input);
+    // Drained after every code object, twice with the same scratch memory:
+    // the pieces make the same text and the same outcome.
+    let mut scratch = Scratch::default();
+    for _ in 0..2 {
+        let (mut rest, mut drained) = (Vec::new(), Vec::new());
+        let again = d.dis_draining(m, opts, &mut scratch, &mut rest, 1, |part| drained.append(part));
+        drained.append(&mut rest);
+        assert!(drained == text, "drained listing differs");
+        assert_eq!(format!("{again:?}"), format!("{first:?}"));
+    }
     let mut info = Default::default();
     let _ = d.code_info(m, &mut info);
     check_output("code_info", Buffer::len(&info), input);
