@@ -18,8 +18,10 @@ What it does
    cannot compile (deliberately broken test data) are skipped and counted.  The
    result is cached (``MANIFEST.json``) and reused while the interpreter is the same.
 2. The *sample*: the opt-0 pycs sorted by path, every k-th, N of them (``--files``).
-3. Reads every file once (page cache warm), then measures, each ``--repeat`` times
-   (3, or 1 with ``--quick``) as separate processes, reporting the median:
+3. Measures, each ``--repeat`` times (3, or 1 with ``--quick``) as separate
+   processes, reporting the median; before every timed run (untimed) it reads that
+   run's input files again, so each starts with a warm page cache (some virtual
+   machines, this project's among them, drop clean page cache within seconds):
    - ``bytescope dis -j 1 FILES...`` in one process (single-threaded; before the
      CLI had ``-j``, plain ``bytescope dis FILES...``); the default (a thread per
      core) is shown too but not used in ratios;
@@ -356,16 +358,22 @@ def run_group(cmds, cwd, env=None, capture_stdout=False):
     return Run(wall, cpu, peak, rc, "".join(o for o, _ in outs), "".join(e for _, e in outs))
 
 
-def measure(name, cmds, cwd, repeat, env=None, capture_stdout=False, inner=None, warmup=False):
+def measure(name, cmds, cwd, repeat, env=None, capture_stdout=False, inner=None, warmup=False, before=None):
     """Median of `repeat` runs of `cmds` (started together).
 
     `inner(run)` may return (wall, cpu) measured inside the process; these then
     replace the process's own figures in "wall"/"cpu" ("proc_wall" keeps those).
+    `before()` runs before every run, untimed (re-reading the input files:
+    some virtual machines drop clean page cache within seconds).
     """
     if warmup:
+        if before:
+            before()
         run_group(cmds, cwd, env, capture_stdout)
     runs = []
     for i in range(repeat):
+        if before:
+            before()
         r = run_group(cmds, cwd, env, capture_stdout)
         r.inner = inner(r) if inner else None
         runs.append(r)
@@ -519,17 +527,25 @@ def main():
                "all_files": len(pycs), "all_mb": all_mb, "caps": caps, "rows": {}}
     rows = results["rows"]
 
+    # Every timed run is preceded by reading its input files again (untimed).
+    def warm_sample():
+        warm(root, sample)
+
+    def warm_all():
+        warm(root, pycs)
+
     # bytescope over the sample
     log("measuring (%d repetition%s, median) ..." % (repeat, "" if repeat == 1 else "s"))
     # The single-threaded figure every ratio uses: `dis -j 1` once -j exists
     # (the default is then one thread per core), plain `dis` before.
     if caps["dis_j"]:
         rows["bytescope"] = measure("bytescope dis -j 1", [[bs, "dis", "-j", "1"] + sample], root, repeat,
-                                    warmup=True)
+                                    warmup=True, before=warm_sample)
         rows["bytescope_default"] = measure("bytescope dis (default -j)", [[bs, "dis"] + sample], root, repeat,
-                                            warmup=True)
+                                            warmup=True, before=warm_sample)
     else:
-        rows["bytescope"] = measure("bytescope dis", [[bs, "dis"] + sample], root, repeat, warmup=True)
+        rows["bytescope"] = measure("bytescope dis", [[bs, "dis"] + sample], root, repeat, warmup=True,
+                                    before=warm_sample)
 
     # CPython's dis
     helper = write_helper("bench_cpython_dis.py", CPYTHON_DIS_HELPER)
@@ -542,7 +558,7 @@ def main():
         except (ValueError, IndexError, KeyError):
             return float("nan"), float("nan")
     rows["cpython"] = measure("CPython %s dis" % full, [[py, str(helper), str(sample_list), str(hsize)]], root,
-                              repeat, env=clean_env(), capture_stdout=True, inner=inner)
+                              repeat, env=clean_env(), capture_stdout=True, inner=inner, before=warm_sample)
     try:
         rows["cpython"]["errors"] = json.loads(rows["cpython"]["stdout"].strip().splitlines()[-1])["errors"]
     except (ValueError, IndexError, KeyError):
@@ -556,7 +572,7 @@ def main():
             env = clean_env()
             env.pop("PYTHONHASHSEED")
             rows["xdis"] = measure("xdis pydisasm", [[pydisasm] + sample], root, repeat, env=env,
-                                   capture_stdout=True)
+                                   capture_stdout=True, before=warm_sample)
             # pydisasm reports a file it cannot load on stdout and goes on.
             rows["xdis"]["failed"] = rows["xdis"]["stdout"].count("Ill-formed bytecode file")
 
@@ -566,7 +582,7 @@ def main():
         # pycdas takes one file per process; run them back to back from a shell loop.
         script = 'for f in "$@"; do "%s" "$f" >/dev/null 2>&1; done' % pycdas
         rows["pycdas"] = measure("pycdas (one process per file)", [["sh", "-c", script, "sh"] + sample], root,
-                                 repeat)
+                                 repeat, before=warm_sample)
 
     # full-stdlib scan
     scan_rows = []
@@ -589,7 +605,7 @@ def main():
                 plans.append(("bytescope dis, 2 processes x half the files (no -j yet)", 2,
                               [[bs, "dis"] + pycs[:half], [bs, "dis"] + pycs[half:]], not caps["scan_j"]))
         for how, jobs, cmds, floor in plans:
-            r = measure(how, cmds, root, repeat, warmup=True)
+            r = measure(how, cmds, root, repeat, warmup=True, before=warm_all)
             r.update(how=how, jobs=jobs, floor=floor, failed=failures(r["stderr"]))
             scan_rows.append(r)
     results["scan"] = scan_rows
