@@ -1,5 +1,8 @@
 //! `bytescope`: open CPython bytecode of every version.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
+// Doc comments here are `--help` text, where `<dis>` and `<locals>` are
+// literal names, not HTML.
+#![allow(rustdoc::invalid_html_tags)]
 
 mod commands;
 mod interpreters;
