@@ -339,7 +339,6 @@ impl ReprCache {
 pub(crate) struct Buffers {
     pub reprs: ReprCache,
     pub raws: Vec<Raw>,
-    pub words: Vec<Word>,
     pub targets: Vec<i64>,
     pub marks: Vec<u32>,
     pub starts: Vec<(u32, Option<i64>)>,
@@ -858,33 +857,27 @@ impl<'c> Decoder<'c, '_, '_> {
     }
 }
 
-/// Decodes wordcode with no EXTENDED_ARG into `words` and its jump targets
-/// (as [`jump_targets`]) into `targets`, in one pass; `false` (and both
-/// unusable) when the code holds an EXTENDED_ARG, which needs
-/// [`Decoder::unpack`]'s state.
-///
-/// Finding each instruction waits on the previous one's cache count, so
-/// this walk is the slow part of decoding and is done once per listing.
-pub(crate) fn decode_words(dec: &Decoder<'_, '_, '_>, words: &mut Vec<Word>, targets: &mut Vec<i64>) -> bool {
-    words.clear();
+/// The jump targets of wordcode with no EXTENDED_ARG (as [`jump_targets`])
+/// into `targets`, in one pass; `false` (and `targets` unusable) when the
+/// code holds an EXTENDED_ARG, which needs [`Decoder::unpack`]'s state.
+/// The listing then walks the code again with [`Words`] rather than
+/// keeping decoded instructions: the bytes are in cache by then.
+pub(crate) fn decode_words(dec: &Decoder<'_, '_, '_>, targets: &mut Vec<i64>) -> bool {
     targets.clear();
     let code = dec.code.code;
-    reserve_empty(words, code.len() / 2);
     let mut i = 0usize;
     while let Some(&[op, arg]) = code.get(i..i + 2) {
         let p = &dec.plans[usize::from(op)];
         if p.is_ext {
             return false;
         }
-        let word = Word { offset: i as u32, op, arg };
-        // The instruction, then its inline cache units.
-        i += usize::from(dec.steps[usize::from(op)]);
-        words.push(word);
         if matches!(p.kind, ArgKind::Jump { .. })
-            && let Some(t) = dec.jump_target(&word.raw(p))
+            && let Some(t) = dec.jump_target(&word_raw(i as u32, op, arg, p))
         {
             targets.push(t);
         }
+        // The instruction, then its inline cache units.
+        i += usize::from(dec.steps[usize::from(op)]);
     }
     true
 }
@@ -899,41 +892,34 @@ pub(crate) fn reserve_empty<T>(v: &mut Vec<T>, n: usize) {
     }
 }
 
-/// One instruction of wordcode without EXTENDED_ARG, as decoded by
-/// [`decode_words`] (what [`Decoder::unpack`] gives, compactly).
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Word {
-    offset: u32,
-    op: u8,
-    arg: u8,
-}
-
-impl Word {
-    /// The [`Raw`] of this instruction (`p` is its opcode's plan).
-    #[inline(always)]
-    fn raw(self, p: &OpPlan) -> Raw {
-        Raw {
-            offset: self.offset,
-            start_offset: self.offset,
-            op: self.op,
-            deop: p.deop,
-            size: 2,
-            arg: if p.has_arg { Some(i64::from(self.arg)) } else { None },
-            caches: p.caches,
-        }
+/// The [`Raw`] of the instruction `op arg` at `offset` of wordcode with no
+/// EXTENDED_ARG (`p` is its opcode's plan).
+#[inline(always)]
+fn word_raw(offset: u32, op: u8, arg: u8, p: &OpPlan) -> Raw {
+    Raw {
+        offset,
+        start_offset: offset,
+        op,
+        deop: p.deop,
+        size: 2,
+        arg: if p.has_arg { Some(i64::from(arg)) } else { None },
+        caches: p.caches,
     }
 }
 
-/// [`Word`]s as [`Raw`]s.
+/// The instructions of wordcode with no EXTENDED_ARG (checked by
+/// [`decode_words`]), decoded as they are walked.
 #[derive(Clone, Debug)]
 pub(crate) struct Words<'c> {
-    words: std::slice::Iter<'c, Word>,
+    code: &'c [u8],
+    at: usize,
     plans: &'c [OpPlan; 256],
+    steps: &'c [u8; 256],
 }
 
 impl<'c> Words<'c> {
-    pub(crate) fn new(words: &'c [Word], plans: &'c [OpPlan; 256]) -> Self {
-        Words { words: words.iter(), plans }
+    pub(crate) fn new(dec: &Decoder<'c, '_, '_>) -> Self {
+        Words { code: dec.code.code, at: 0, plans: dec.plans, steps: dec.steps }
     }
 }
 
@@ -942,8 +928,10 @@ impl Iterator for Words<'_> {
 
     #[inline]
     fn next(&mut self) -> Option<Raw> {
-        let w = *self.words.next()?;
-        Some(w.raw(&self.plans[usize::from(w.op)]))
+        let &[op, arg] = self.code.get(self.at..self.at + 2)?.first_chunk::<2>()?;
+        let raw = word_raw(self.at as u32, op, arg, &self.plans[usize::from(op)]);
+        self.at += usize::from(self.steps[usize::from(op)]);
+        Some(raw)
     }
 }
 

@@ -11,7 +11,7 @@ use bytescope_code::lines::{LineStarts, PositionRange, Positions, linestarts_in,
 use bytescope_opcodes::OpcodeTable;
 use bytescope_pyrepr::{ReprError, ReprOptions};
 
-use crate::instr::{Buffers, Decoder, Instruction, Raw, ReprCache, Word, Words, decode_words, jump_targets};
+use crate::instr::{Buffers, Decoder, Instruction, Raw, ReprCache, Words, decode_words, jump_targets};
 use crate::plan::VersionData;
 use crate::rules::Layout;
 
@@ -20,9 +20,8 @@ pub struct Prepared<'c, 'm, 'a> {
     pub(crate) dec: Decoder<'c, 'm, 'a>,
     /// The instructions, unless `use_words` (see [`Prepared::raws`]).
     raws: Vec<Raw>,
-    /// The instructions compactly when `use_words`.
-    words: Vec<Word>,
-    /// Whether `words` holds the instructions.
+    /// Whether the instructions are decoded as they are listed ([`Words`])
+    /// instead of held in `raws`.
     use_words: bool,
     /// `L<n>` labels by offset (3.13+).
     pub(crate) labels: BTreeMap<i64, u32>,
@@ -53,20 +52,19 @@ impl<'c, 'm, 'a> Prepared<'c, 'm, 'a> {
         labels_from_exceptions: bool,
         bufs: Buffers,
     ) -> Self {
-        let Buffers { reprs: cache, raws, words, targets, mut marks, starts } = bufs;
+        let Buffers { reprs: cache, raws, targets, mut marks, starts } = bufs;
         let rules = &data.rules;
         let v = rules.version;
         let dec = Decoder::new(code, table, data, repr);
-        // Listings of wordcode without EXTENDED_ARG (nearly all) keep the
-        // instructions compactly, decoded with the jump targets in one pass.
-        let (mut targets, mut words) = (targets, words);
-        let use_words =
-            labels_from_exceptions && rules.wordcode && decode_words(&dec, &mut words, &mut targets);
+        // Listings of wordcode without EXTENDED_ARG (nearly all) find the
+        // jump targets in one pass and decode the instructions again as
+        // they list them, holding none.
+        let mut targets = targets;
+        let use_words = labels_from_exceptions && rules.wordcode && decode_words(&dec, &mut targets);
         let mut raws = raws;
         if use_words {
             raws.clear();
         } else {
-            words.clear();
             raws = dec.unpack_into(raws);
             targets = jump_targets(&dec, &raws, targets);
         }
@@ -120,7 +118,6 @@ impl<'c, 'm, 'a> Prepared<'c, 'm, 'a> {
         Prepared {
             dec,
             raws,
-            words,
             use_words,
             labels,
             marks,
@@ -208,7 +205,6 @@ impl<'c, 'm, 'a> Prepared<'c, 'm, 'a> {
         Buffers {
             reprs: self.reprs.into_inner(),
             raws: self.raws,
-            words: self.words,
             targets: self.targets,
             marks: self.marks,
             starts: self.linestarts.into_vec(),
@@ -217,11 +213,7 @@ impl<'c, 'm, 'a> Prepared<'c, 'm, 'a> {
 
     /// The instructions in order.
     pub(crate) fn raws(&self) -> Raws<'_> {
-        if self.use_words {
-            Raws::Words(Words::new(&self.words, self.dec.plans))
-        } else {
-            Raws::Slice(self.raws.iter())
-        }
+        if self.use_words { Raws::Words(Words::new(&self.dec)) } else { Raws::Slice(self.raws.iter()) }
     }
 
     /// [`Prepared::mark`] at a jump target (0 outside the code, and at an
@@ -244,7 +236,7 @@ impl<'c, 'm, 'a> Prepared<'c, 'm, 'a> {
     /// # Errors
     /// The first constant whose repr CPython could not produce.
     pub(crate) fn instructions(&self) -> Result<Vec<Instruction>, ReprError> {
-        // Listings (`labels_from_exceptions`) keep compact words instead.
+        // Listings (`labels_from_exceptions`) decode as they go instead.
         debug_assert!(!self.use_words, "instructions of a listing");
         let mut line = None;
         (0..self.raws.len()).map(|i| self.instruction(i, &mut line)).collect()
