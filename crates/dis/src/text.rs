@@ -648,7 +648,7 @@ impl ClassicHead {
         let mut pos = 0;
         if lw > 0 {
             if let Some(l) = self.lineno {
-                put_digits(b, lw, l.unsigned_abs());
+                put_lineno(b, lw, l.unsigned_abs());
             }
             pos = lw + 1;
         }
@@ -793,6 +793,18 @@ fn put_column4(b: &mut [u8], end: usize, v: u64) {
     }
 }
 
+/// A line number right-aligned in the first `lw` columns (line numbers
+/// below 1000, nearly all, are one move from [`COLUMN4`], without a digit
+/// loop whose length varies from line to line).
+#[inline(always)]
+fn put_lineno(b: &mut [u8], lw: usize, v: u64) {
+    if v < 1000 && lw >= 3 {
+        b[lw - 3..lw].copy_from_slice(&COLUMN4[v as usize][1..]);
+    } else {
+        put_digits(b, lw, v);
+    }
+}
+
 /// `"%4d"` of 0..10000: "   0" "   1" … "9999" (40 KB; offsets read it in
 /// order and arguments stay near its start).
 static COLUMN4: [[u8; 4]; 10_000] = {
@@ -933,7 +945,7 @@ impl Fmt313 {
         if lw > 0 {
             if ins.starts_line {
                 match ins.line_number {
-                    Some(l) => put_digits(b, lw, l.unsigned_abs()),
+                    Some(l) => put_lineno(b, lw, l.unsigned_abs()),
                     None => b[lw - 2..lw].copy_from_slice(b"--"),
                 }
             }
