@@ -130,16 +130,22 @@ pub fn for_each_file_draining(
                 write_error = Some(e);
                 return ControlFlow::Break(());
             }
-            if result.is_err() {
-                failed = true;
-                if args.fail_fast {
-                    return ControlFlow::Break(());
-                }
-            }
-            ControlFlow::Continue(())
+            after_item(args, result.is_err(), &mut failed)
         },
     )?;
     finish(&mut out, write_error, failed)
+}
+
+/// After an item is written: notes a failure, and stops the run at one
+/// with `--fail-fast`.
+fn after_item(args: &InputArgs, item_failed: bool, failed: &mut bool) -> ControlFlow<()> {
+    if item_failed {
+        *failed = true;
+        if args.fail_fast {
+            return ControlFlow::Break(());
+        }
+    }
+    ControlFlow::Continue(())
 }
 
 /// Output written at 64 KiB or more at a time (see [`Stream::drain`]).
@@ -181,13 +187,7 @@ fn stream_each_file(
             if st.error.is_some() {
                 return ControlFlow::Break(());
             }
-            if result.is_err() {
-                failed = true;
-                if args.fail_fast {
-                    return ControlFlow::Break(());
-                }
-            }
-            ControlFlow::Continue(())
+            after_item(args, result.is_err(), &mut failed)
         },
     )?;
     let mut st = stream.into_inner().map_err(|_| anyhow::anyhow!("output lock poisoned"))?;
