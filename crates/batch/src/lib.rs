@@ -41,6 +41,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 
+use bytescope_marshal::reuse::room_for;
 use zip::ZipArchive;
 
 /// Stack size of worker threads: marshal data nests up to CPython's depth
@@ -333,7 +334,7 @@ impl Reader {
                     return Err(InputError::MemberTooLarge { declared, limit: limits.max_member_size });
                 }
                 let cap = usize::try_from(declared).unwrap_or(0);
-                empty_with_capacity(buf, cap);
+                room_for(buf, cap, INPUT_FLOOR);
                 // One byte more than allowed tells an over-long member apart.
                 entry
                     .take(limits.max_member_size.saturating_add(1))
@@ -353,19 +354,6 @@ impl Reader {
     }
 }
 
-/// Empties `buf` and makes room for `n` bytes; too small a reused buffer
-/// is replaced (growing it would copy its stale contents) by one of at
-/// least 1 MiB and twice its size, so ever larger files replace it once or
-/// twice only (memory not written to costs nothing).
-fn empty_with_capacity(buf: &mut Vec<u8>, n: usize) {
-    buf.clear();
-    if buf.capacity() < n {
-        let reused = buf.capacity() > 0;
-        *buf =
-            Vec::with_capacity(if reused { n.max(buf.capacity().saturating_mul(2)).max(1 << 20) } else { n });
-    }
-}
-
 fn read_file(path: &Path, limits: &Limits, buf: &mut Vec<u8>) -> Result<(), InputError> {
     let mut f = File::open(path).map_err(InputError::Read)?;
     let size = f.metadata().map_err(InputError::Read)?.len();
@@ -378,7 +366,7 @@ fn read_open(mut f: &mut File, size: u64, limits: &Limits, buf: &mut Vec<u8>) ->
     if size > limits.max_file_size {
         return Err(InputError::FileTooLarge { size, limit: limits.max_file_size });
     }
-    empty_with_capacity(buf, usize::try_from(size).unwrap_or(0));
+    room_for(buf, usize::try_from(size).unwrap_or(0), INPUT_FLOOR);
     (&mut f).take(limits.max_file_size.saturating_add(1)).read_to_end(buf).map_err(InputError::Read)?;
     if buf.len() as u64 > limits.max_file_size {
         return Err(InputError::FileTooLarge { size: buf.len() as u64, limit: limits.max_file_size });
@@ -404,6 +392,10 @@ struct Items<'i> {
 /// The largest input buffer kept for reuse: a few huge files should not
 /// stay in memory for the rest of the run.
 const SPARE_BUFFER_MAX: usize = 16 << 20;
+
+/// The least a reused input buffer that must grow is replaced by (see
+/// [`room_for`]).
+const INPUT_FLOOR: usize = 1 << 20;
 
 enum Expansion {
     Walk(walkdir::IntoIter),

@@ -2,6 +2,7 @@
 
 use std::borrow::Cow;
 
+use bytescope_marshal::reuse::recycle;
 use bytescope_marshal::{CodeLayout, CodeNode, Marshal, ObjId, Value, value_name};
 use bytescope_pyc::PythonVersion;
 
@@ -103,7 +104,7 @@ impl<'m, 'a> Code<'m, 'a> {
         // Python 2 tolerates lists in co_consts only through code.__new__;
         // marshal always writes a tuple.
         let consts = tuple_of(m, "co_consts", raw.consts)?;
-        let names = names_into(m, "co_names", raw.names, py2, relabel(names))?;
+        let names = names_into(m, "co_names", raw.names, py2, recycle(names))?;
         let (varnames, cellvars, freevars, localsplus) = match raw.layout {
             CodeLayout::Py311 => {
                 let field = "co_localsplusnames";
@@ -129,8 +130,8 @@ impl<'m, 'a> Code<'m, 'a> {
                 // One pass, straight into the lists (this runs for every
                 // code object).
                 let (mut local, mut cell, mut free) =
-                    (relabel(varnames), relabel(cellvars), relabel(freevars));
-                let mut lp = relabel_kinds(localsplus);
+                    (recycle(varnames), recycle(cellvars), recycle(freevars));
+                let mut lp = recycle(localsplus);
                 lp.reserve(items.len());
                 local.reserve(items.len());
                 for (&id, &k) in items.iter().zip(kinds) {
@@ -149,22 +150,22 @@ impl<'m, 'a> Code<'m, 'a> {
                 (local, cell, free, lp)
             }
             _ => {
-                let v = names_into(m, "co_varnames", raw.varnames, py2, relabel(varnames))?;
+                let v = names_into(m, "co_varnames", raw.varnames, py2, recycle(varnames))?;
                 let f = names_into(
                     m,
                     "co_freevars",
                     raw.freevars.unwrap_or(raw.varnames),
                     py2,
-                    relabel(freevars),
+                    recycle(freevars),
                 )?;
                 let c = names_into(
                     m,
                     "co_cellvars",
                     raw.cellvars.unwrap_or(raw.varnames),
                     py2,
-                    relabel(cellvars),
+                    recycle(cellvars),
                 )?;
-                let mut lp = relabel_kinds(localsplus);
+                let mut lp = recycle(localsplus);
                 lp.reserve(v.len() + c.len() + f.len());
                 lp.extend(v.iter().map(|n| (copy_name(n), kinds::LOCAL)));
                 lp.extend(c.iter().map(|n| (copy_name(n), kinds::CELL)));
@@ -202,11 +203,11 @@ impl<'m, 'a> Code<'m, 'a> {
     pub fn into_vecs(self) -> CodeVecs {
         let Code { names, varnames, cellvars, freevars, localsplus, .. } = self;
         CodeVecs {
-            names: relabel(names),
-            varnames: relabel(varnames),
-            cellvars: relabel(cellvars),
-            freevars: relabel(freevars),
-            localsplus: relabel_kinds(localsplus),
+            names: recycle(names),
+            varnames: recycle(varnames),
+            cellvars: recycle(cellvars),
+            freevars: recycle(freevars),
+            localsplus: recycle(localsplus),
         }
     }
 
@@ -343,19 +344,6 @@ pub struct CodeVecs {
     cellvars: Vec<Name<'static>>,
     freevars: Vec<Name<'static>>,
     localsplus: Vec<(Name<'static>, u8)>,
-}
-
-/// `v` emptied, with another borrowed lifetime, in the same allocation (an
-/// empty vector collected into one of the same layout keeps its memory).
-fn relabel<'b>(mut v: Vec<Name<'_>>) -> Vec<Name<'b>> {
-    v.clear();
-    v.into_iter().map(|_| Cow::Borrowed("")).collect()
-}
-
-/// [`relabel`] for `localsplus`.
-fn relabel_kinds<'b>(mut v: Vec<(Name<'_>, u8)>) -> Vec<(Name<'b>, u8)> {
-    v.clear();
-    v.into_iter().map(|_| (Cow::Borrowed(""), 0)).collect()
 }
 
 /// A second copy of a name: borrowed names (nearly all) are copied without

@@ -61,6 +61,7 @@
 //! Output sizes are bounded by the input: at most one range per table byte
 //! (plus one), and for [`co_positions`] at most 8 positions per table byte.
 
+use bytescope_marshal::reuse::room_for;
 use bytescope_pyc::PythonVersion;
 
 use crate::varint::{VarintError, read_location_varint, read_location_varint_lenient, svarint_value};
@@ -431,7 +432,6 @@ pub fn linestarts_in(
         // `co_lines` but without the intermediate vectors (this runs for
         // every code object `dis` prints). `linestarts_fused_matches` checks
         // the equivalence.
-        buf.clear();
         location_linestarts_into(v, firstlineno, table, &mut buf);
         return LineStarts::from_pairs(buf);
     }
@@ -465,12 +465,8 @@ fn location_linestarts_loop<const MERGE: bool, const EVERY: bool>(
     // Sentinels outside every i32 line stand for "none yet" (cheaper than
     // `Option`s in this loop, which runs per location entry).
     const NONE: i64 = i64::MIN;
-    // The (empty) buffer is reused across code objects: when too small it
-    // is replaced, since growing it would copy its stale contents.
-    debug_assert!(out.is_empty());
-    if out.capacity() < table.len() / 2 {
-        *out = Vec::with_capacity((table.len() / 2).max(out.capacity().saturating_mul(2)));
-    }
+    // The buffer is reused across code objects.
+    room_for(out, table.len() / 2, 0);
     let mut end: u64 = 0;
     let mut line = firstlineno;
     let mut pos = 0usize;

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use bytescope_code::{Code, Name};
 
 use bytescope_code::lines::Positions;
+use bytescope_marshal::reuse::room_for;
 use bytescope_marshal::{ObjId, Value};
 use bytescope_opcodes::OpcodeTable;
 use std::io::Write as _;
@@ -396,8 +397,7 @@ impl<'c> Decoder<'c, '_, '_> {
 
     /// [`Decoder::unpack`] into `out`'s memory (cleared first).
     pub fn unpack_into(&self, mut out: Vec<Raw>) -> Vec<Raw> {
-        out.clear();
-        reserve_empty(&mut out, self.code.code.len() / 2);
+        room_for(&mut out, self.code.code.len() / 2, 0);
         if self.rules.wordcode { self.unpack_wordcode(out) } else { self.unpack_bytecode(out) }
     }
 
@@ -862,7 +862,7 @@ impl<'c> Decoder<'c, '_, '_> {
 /// code holds an EXTENDED_ARG, which needs [`Decoder::unpack`]'s state.
 /// The listing then walks the code again with [`Words`] rather than
 /// keeping decoded instructions: the bytes are in cache by then.
-pub(crate) fn decode_words(dec: &Decoder<'_, '_, '_>, targets: &mut Vec<i64>) -> bool {
+pub(crate) fn wordcode_jump_targets(dec: &Decoder<'_, '_, '_>, targets: &mut Vec<i64>) -> bool {
     targets.clear();
     let code = dec.code.code;
     let mut i = 0usize;
@@ -882,16 +882,6 @@ pub(crate) fn decode_words(dec: &Decoder<'_, '_, '_>, targets: &mut Vec<i64>) ->
     true
 }
 
-/// Makes room for `n` items in the empty `v`: a buffer reused across code
-/// objects is replaced when too small (growing it would copy its stale
-/// contents) by one at least twice its size.
-pub(crate) fn reserve_empty<T>(v: &mut Vec<T>, n: usize) {
-    debug_assert!(v.is_empty());
-    if v.capacity() < n {
-        *v = Vec::with_capacity(n.max(v.capacity().saturating_mul(2)));
-    }
-}
-
 /// The [`Raw`] of the instruction `op arg` at `offset` of wordcode with no
 /// EXTENDED_ARG (`p` is its opcode's plan).
 #[inline(always)]
@@ -908,7 +898,7 @@ fn word_raw(offset: u32, op: u8, arg: u8, p: &OpPlan) -> Raw {
 }
 
 /// The instructions of wordcode with no EXTENDED_ARG (checked by
-/// [`decode_words`]), decoded as they are walked.
+/// [`wordcode_jump_targets`]), decoded as they are walked.
 #[derive(Clone, Debug)]
 pub(crate) struct Words<'c> {
     code: &'c [u8],

@@ -11,7 +11,9 @@ use bytescope_code::lines::{LineStarts, PositionRange, Positions, linestarts_in,
 use bytescope_opcodes::OpcodeTable;
 use bytescope_pyrepr::{ReprError, ReprOptions};
 
-use crate::instr::{Buffers, Decoder, Instruction, Raw, ReprCache, Words, decode_words, jump_targets};
+use crate::instr::{
+    Buffers, Decoder, Instruction, Raw, ReprCache, Words, jump_targets, wordcode_jump_targets,
+};
 use crate::plan::VersionData;
 use crate::rules::Layout;
 
@@ -60,7 +62,7 @@ impl<'c, 'm, 'a> Prepared<'c, 'm, 'a> {
         // jump targets in one pass and decode the instructions again as
         // they list them, holding none.
         let mut targets = targets;
-        let use_words = labels_from_exceptions && rules.wordcode && decode_words(&dec, &mut targets);
+        let use_words = labels_from_exceptions && rules.wordcode && wordcode_jump_targets(&dec, &mut targets);
         let mut raws = raws;
         if use_words {
             raws.clear();

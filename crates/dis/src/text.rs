@@ -252,16 +252,9 @@ impl Prepared<'_, '_, '_> {
                     continue;
                 }
             };
-            if lw > 0 && starts_line.is_some() && raw.offset > 0 {
-                out.push(b'\n');
-            }
-            let head = ClassicHead {
-                lineno: starts_line.map(|l| l.unwrap_or(0)),
-                target: self.mark(raw.offset) != 0,
-                offset: raw.offset,
-            };
+            let head = self.classic_start(out, &raw, starts_line, lw);
+            let start = out.len();
             head.write(out, lw, ow);
-            let start = before + usize::from(lw > 0 && starts_line.is_some() && raw.offset > 0);
             let pos = classic_name_column(lw, ow);
             fast_tail(out, start, pos, &p.padded, p.name.len(), raw.arg, parts_text(parts));
             if opts.show_caches && raw.caches > 0 {
@@ -270,6 +263,26 @@ impl Prepared<'_, '_, '_> {
             check(out, before, limit)?;
         }
         Ok(())
+    }
+
+    /// Starts the classic line of `raw`: the blank line before a new source
+    /// line (but not at offset 0), then the head to write.
+    #[inline(always)]
+    fn classic_start(
+        &self,
+        out: &mut Vec<u8>,
+        raw: &Raw,
+        starts_line: Option<Option<i64>>,
+        lw: usize,
+    ) -> ClassicHead {
+        if lw > 0 && starts_line.is_some() && raw.offset > 0 {
+            out.push(b'\n');
+        }
+        ClassicHead {
+            lineno: starts_line.map(|l| l.unwrap_or(0)),
+            target: self.mark(raw.offset) != 0,
+            offset: raw.offset,
+        }
     }
 
     /// One classic line, whatever its widths and argument (the general path
@@ -284,16 +297,8 @@ impl Prepared<'_, '_, '_> {
         reprs: &mut ReprCache,
     ) -> Result<(), Stop> {
         let before = out.len();
-        if lw > 0 && starts_line.is_some() && raw.offset > 0 {
-            out.push(b'\n');
-        }
-        let line = ClassicLine {
-            lineno: starts_line.map(|l| l.unwrap_or(0)),
-            target: self.mark(raw.offset) != 0,
-            offset: raw.offset,
-            opname: self.opname(raw.op),
-            arg: raw.arg,
-        };
+        let head = self.classic_start(out, raw, starts_line, lw);
+        let line = ClassicLine { head, opname: self.opname(raw.op), arg: raw.arg };
         let padded = &self.dec.plans[usize::from(raw.op)].padded;
         let fits = line.fits(lw, ow);
         let arg = self.dec.resolve(raw, &self.labels);
@@ -338,9 +343,7 @@ impl Prepared<'_, '_, '_> {
                     String::new()
                 };
                 let line = ClassicLine {
-                    lineno: None,
-                    target: false,
-                    offset: offset as u32,
+                    head: ClassicHead { lineno: None, target: false, offset: offset as u32 },
                     opname: "CACHE",
                     arg: Some(0),
                 };
@@ -540,9 +543,8 @@ fn le_uint(data: &[u8]) -> String {
 
 /// What one `Instruction._disassemble` line (3.4–3.12) shows.
 struct ClassicLine {
-    lineno: Option<i64>,
-    target: bool,
-    offset: u32,
+    /// Line number, `>>` and offset.
+    head: ClassicHead,
     opname: &'static str,
     arg: Option<i64>,
 }
@@ -558,8 +560,8 @@ impl ClassicLine {
         lw <= 10
             && ow <= 10
             && self.opname.len() <= OPNAME_WIDTH
-            && u64::from(self.offset) < POW10[ow]
-            && self.lineno.is_none_or(|l| lw > 0 && (0..POW10[lw] as i64).contains(&l))
+            && u64::from(self.head.offset) < POW10[ow]
+            && self.head.lineno.is_none_or(|l| lw > 0 && (0..POW10[lw] as i64).contains(&l))
             && self.arg.is_none_or(|a| (0..100_000).contains(&a))
     }
 
@@ -576,7 +578,7 @@ impl ClassicLine {
         text: ArgText<impl FnOnce(&mut Vec<u8>)>,
     ) {
         let start = out.len();
-        ClassicHead { lineno: self.lineno, target: self.target, offset: self.offset }.write(out, lw, ow);
+        self.head.write(out, lw, ow);
         fast_tail(out, start, classic_name_column(lw, ow), padded, self.opname.len(), self.arg, text);
     }
 
@@ -593,7 +595,7 @@ impl ClassicLine {
         let start = out.len();
         let mut b = LineBuf::new(out);
         if lw > 0 {
-            match self.lineno {
+            match self.head.lineno {
                 Some(l) => b.int(l, lw),
                 None => b.spaces(lw),
             }
@@ -601,8 +603,8 @@ impl ClassicLine {
         }
         // "   " (the unused `-->` column of `mark_as_current`), the
         // jump-target marker, then the offset.
-        b.str(if self.target { "    >> " } else { "       " });
-        b.int(i64::from(self.offset), ow);
+        b.str(if self.head.target { "    >> " } else { "       " });
+        b.int(i64::from(self.head.offset), ow);
         b.str(" ");
         if let Some(a) = self.arg {
             b.left(self.opname, OPNAME_WIDTH);

@@ -21,6 +21,7 @@ mod format;
 mod object;
 mod pyc;
 mod reader;
+pub mod reuse;
 mod writer;
 
 pub use error::{ErrorKind, MarshalError};

@@ -5,6 +5,7 @@ use std::borrow::Cow;
 use bytescope_pyc::PythonVersion;
 
 use crate::format::{CodeLayout, Format};
+use crate::reuse::recycle;
 
 /// Index of a node in a [`Marshal`] arena. Nodes are numbered in stream
 /// (pre-)order, so the root is always 0.
@@ -256,14 +257,6 @@ pub struct Storage {
     pub(crate) interned: Vec<ObjId>,
 }
 
-/// The empty `nodes` with another borrowed lifetime, in the same
-/// allocation: an empty vector collected into one of the same layout keeps
-/// its memory (in-place `collect`).
-pub(crate) fn relabel<'b>(nodes: Vec<Node<'_>>) -> Vec<Node<'b>> {
-    debug_assert!(nodes.is_empty());
-    nodes.into_iter().map(|_| Node { value: Value::Null, code: 0, offset: 0 }).collect()
-}
-
 impl Storage {
     /// The largest arena kept (in nodes): one huge file should not hold
     /// its memory for the rest of a batch.
@@ -274,16 +267,17 @@ impl<'a> Marshal<'a> {
     /// Gives back this stream's memory, emptied, for the next one.
     #[must_use]
     pub fn into_storage(self) -> Storage {
-        let Marshal { mut nodes, mut items, mut codes, mut refs, mut interned, .. } = self;
+        let Marshal { nodes, items, codes, refs, interned, .. } = self;
         if nodes.capacity() > Storage::MAX_NODES {
             return Storage::default();
         }
-        nodes.clear();
-        items.clear();
-        codes.clear();
-        refs.clear();
-        interned.clear();
-        Storage { nodes: relabel(nodes), items, codes, refs, interned }
+        Storage {
+            nodes: recycle(nodes),
+            items: recycle(items),
+            codes: recycle(codes),
+            refs: recycle(refs),
+            interned: recycle(interned),
+        }
     }
 
     /// The root object (the module code object in a .pyc).

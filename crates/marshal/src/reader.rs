@@ -9,9 +9,8 @@
 
 use crate::error::{ErrorKind, MarshalError};
 use crate::format::{CodeLayout, FLAG_REF, Format, any_version_knows};
-use crate::object::{
-    CodeNode, ComplexText, Items, Marshal, Node, ObjId, Storage, StrEncoding, Value, relabel,
-};
+use crate::object::{CodeNode, ComplexText, Items, Marshal, Node, ObjId, Storage, StrEncoding, Value};
+use crate::reuse::{recycle, room_for};
 
 /// CPython's `MAX_MARSHAL_STACK_DEPTH` on non-Windows builds.
 pub const MAX_DEPTH: usize = 2000;
@@ -39,7 +38,6 @@ pub fn read_in(
     storage: Storage,
 ) -> Result<Marshal<'_>, MarshalError> {
     let Storage { nodes, items, codes, refs, interned } = storage;
-    let nodes = relabel(nodes);
     let mut r = Reader {
         rest: data,
         end: base + data.len(),
@@ -51,7 +49,7 @@ pub fn read_in(
             // stdlib modules hold about one object per 25 bytes, one
             // container item per 42, one reference per 119 and one code
             // object per 620.
-            nodes: with_room(nodes, (data.len() / 16).min(1 << 20)),
+            nodes: with_room(recycle(nodes), (data.len() / 16).min(1 << 20)),
             items: with_room(items, (data.len() / 32).min(1 << 20)),
             codes: with_room(codes, (data.len() / 512).min(1 << 16)),
             refs: with_room(refs, (data.len() / 64).min(1 << 18)),
@@ -66,21 +64,11 @@ pub fn read_in(
     Ok(r.m)
 }
 
-/// The empty `v`, or a new vector when it has room for fewer than `n`
-/// items (growing it would copy its stale contents). A reused vector is
-/// replaced by one of at least 2 MiB and twice its size: a batch of ever
-/// larger files then replaces it once or twice, not at each file, and
-/// memory not written to costs nothing.
-fn with_room<T>(v: Vec<T>, n: usize) -> Vec<T> {
-    debug_assert!(v.is_empty());
-    if v.capacity() >= n {
-        return v;
-    }
-    if v.capacity() == 0 {
-        return Vec::with_capacity(n);
-    }
-    let floor = (2 << 20) / std::mem::size_of::<T>().max(1);
-    Vec::with_capacity(n.max(v.capacity().saturating_mul(2)).max(floor))
+/// `v` (empty) with room for `n` items; a reused arena that must grow
+/// jumps to at least 2 MiB (see [`room_for`]).
+fn with_room<T>(mut v: Vec<T>, n: usize) -> Vec<T> {
+    room_for(&mut v, n, 2 << 20);
+    v
 }
 
 struct Reader<'a> {

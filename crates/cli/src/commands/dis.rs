@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use bytescope_dis::{DisOptions, Disassembler, Scratch};
+use bytescope_marshal::reuse::room_for;
 use bytescope_marshal::{Storage, load_marshal, load_pyc_in};
 
 use crate::interpreters;
@@ -92,16 +93,15 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             return result.map_err(|e| e.to_string());
         }
         // Listings run about 4-5 times the pyc size (up to 8 for small
-        // files); reserving once avoids copying while the listing grows. A
-        // pooled buffer too small is replaced, not grown (growing would copy
-        // its stale bytes), by one of at least 4 MiB: only the pages written
-        // cost memory, and the next larger file then finds them in place
-        // instead of faulting in fresh ones.
+        // files); reserving once avoids copying while the listing grows. An
+        // empty (pooled) buffer too small is replaced, not grown, by one of
+        // at least 4 MiB (see `room_for`).
         let want = data.len().saturating_mul(8);
-        if out.is_empty() && out.capacity() < want {
-            *out = Vec::with_capacity(want.max(4 << 20));
+        if out.is_empty() {
+            room_for(out, want, 4 << 20);
+        } else {
+            out.reserve(want);
         }
-        out.reserve(want);
         // With -j 1 the listing goes out in pieces of 16 KiB or more, which
         // stay in the CPU caches.
         let result = dis.dis_draining(&pyc.marshal, opts, &mut scratch, out, 16 << 10, |part| drain(part));
