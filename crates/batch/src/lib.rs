@@ -292,8 +292,8 @@ where
         Item::Failed(source, e) => (source, Err(e)),
         Item::Read(source, reader) => {
             let result = catch_unwind(AssertUnwindSafe(|| {
-                reader.read_into(limits, buf)?;
-                Ok(work(&source, buf))
+                let n = reader.read_into(limits, buf)?;
+                Ok(work(&source, &buf[..n]))
             }))
             .unwrap_or_else(|p| Err(InputError::Panic(panic_message(&*p))));
             (source, result)
@@ -314,18 +314,20 @@ fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
 /// How a worker gets an item's bytes.
 enum Reader {
     File(PathBuf),
-    Data(Vec<u8>),
+    /// Bytes already read: the first `n` of the vector.
+    Data(Vec<u8>, usize),
     Member(ZipArchive<Cursor<Arc<[u8]>>>, usize),
 }
 
 impl Reader {
-    /// Reads the item's bytes into `buf` (replacing what it held).
-    fn read_into(self, limits: &Limits, buf: &mut Vec<u8>) -> Result<(), InputError> {
+    /// Reads the item's bytes into `buf` (replacing what it held): they are
+    /// `buf[..n]` for the `n` returned (see [`read_open`]).
+    fn read_into(self, limits: &Limits, buf: &mut Vec<u8>) -> Result<usize, InputError> {
         match self {
             Reader::File(path) => read_file(&path, limits, buf),
-            Reader::Data(data) => {
+            Reader::Data(data, n) => {
                 *buf = data;
-                Ok(())
+                Ok(n)
             }
             Reader::Member(mut archive, index) => {
                 let entry = archive.by_index(index).map_err(|e| InputError::Zip(e.to_string()))?;
@@ -348,13 +350,13 @@ impl Reader {
                         actual_is_lower_bound: actual > limits.max_member_size,
                     });
                 }
-                Ok(())
+                Ok(buf.len())
             }
         }
     }
 }
 
-fn read_file(path: &Path, limits: &Limits, buf: &mut Vec<u8>) -> Result<(), InputError> {
+fn read_file(path: &Path, limits: &Limits, buf: &mut Vec<u8>) -> Result<usize, InputError> {
     let mut f = File::open(path).map_err(InputError::Read)?;
     let size = f.metadata().map_err(InputError::Read)?.len();
     read_open(&mut f, size, limits, buf)
@@ -362,16 +364,52 @@ fn read_file(path: &Path, limits: &Limits, buf: &mut Vec<u8>) -> Result<(), Inpu
 
 /// Reads the open file `f` of `size` bytes (as `stat` said; pipes and
 /// growing files may hold more or less) into `buf`, within the size limit.
-fn read_open(mut f: &mut File, size: u64, limits: &Limits, buf: &mut Vec<u8>) -> Result<(), InputError> {
-    if size > limits.max_file_size {
-        return Err(InputError::FileTooLarge { size, limit: limits.max_file_size });
+/// The file's bytes are `buf[..n]` for the `n` returned.
+///
+/// The read asks for one byte more than `size`, so a read that stops short
+/// exactly at `size` bytes is the end of the file: a file costs one `read`
+/// call (`read_to_end` reads in growing steps, then probes for the end).
+/// `buf` keeps its length past `n`: a reused buffer is zeroed only where
+/// no earlier file reached.
+fn read_open(f: &mut File, size: u64, limits: &Limits, buf: &mut Vec<u8>) -> Result<usize, InputError> {
+    let max = limits.max_file_size;
+    if size > max {
+        return Err(InputError::FileTooLarge { size, limit: max });
     }
-    room_for(buf, usize::try_from(size).unwrap_or(0), INPUT_FLOOR);
-    (&mut f).take(limits.max_file_size.saturating_add(1)).read_to_end(buf).map_err(InputError::Read)?;
-    if buf.len() as u64 > limits.max_file_size {
-        return Err(InputError::FileTooLarge { size: buf.len() as u64, limit: limits.max_file_size });
+    // Never more than one byte past the limit (which tells a too-large
+    // file apart).
+    let ceiling = usize::try_from(max.saturating_add(1)).unwrap_or(usize::MAX);
+    let mut want = usize::try_from(size).unwrap_or(usize::MAX).saturating_add(1).min(ceiling);
+    if buf.capacity() < want {
+        room_for(buf, want, INPUT_FLOOR);
     }
-    Ok(())
+    let mut n = 0;
+    loop {
+        if buf.len() < want {
+            buf.resize(want, 0);
+        }
+        match f.read(&mut buf[n..want]) {
+            Ok(0) => break,
+            Ok(k) => {
+                n += k;
+                if n == want {
+                    if n >= ceiling {
+                        break;
+                    }
+                    // More than `stat` said (a pipe, a growing file).
+                    want = n.saturating_mul(2).max(8 << 10).min(ceiling);
+                } else if n as u64 == size {
+                    break;
+                }
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(InputError::Read(e)),
+        }
+    }
+    if n as u64 > max {
+        return Err(InputError::FileTooLarge { size: n as u64, limit: max });
+    }
+    Ok(n)
 }
 
 /// One expanded item.
@@ -446,13 +484,15 @@ impl<'i> Items<'i> {
             return single(Reader::File(path.to_owned()));
         }
         let mut data = std::mem::take(&mut self.spare);
-        if let Err(e) = read_open(&mut file, meta.len(), &self.limits, &mut data) {
-            return failed(e);
-        }
+        let n = match read_open(&mut file, meta.len(), &self.limits, &mut data) {
+            Ok(n) => n,
+            Err(e) => return failed(e),
+        };
         drop(file);
-        if !is_archive(&data) {
-            return single(Reader::Data(data));
+        if !is_archive(&data[..n]) {
+            return single(Reader::Data(data, n));
         }
+        data.truncate(n);
         match ZipArchive::new(Cursor::new(Arc::from(data))) {
             Ok(archive) => {
                 self.current = Some(Expansion::Archive { path: path.to_owned(), archive, next: 0 });
