@@ -462,59 +462,105 @@ fn location_linestarts_loop<const MERGE: bool, const EVERY: bool>(
     table: &[u8],
     out: &mut Vec<(u32, Option<i64>)>,
 ) {
-    // Sentinels outside every i32 line stand for "none yet" (cheaper than
-    // `Option`s in this loop, which runs per location entry).
-    const NONE: i64 = i64::MIN;
     // The buffer is reused across code objects.
     room_for(out, table.len() / 2, 0);
-    let mut end: u64 = 0;
-    let mut line = firstlineno;
-    let mut pos = 0usize;
-    let mut last_raw = NONE;
-    let mut last_yielded = NONE;
-    while let Some(&first) = table.get(pos) {
-        line = line.wrapping_add(location_line_delta(first, table, pos));
-        let raw = i64::from(if first >> 3 == 0x1f { -1 } else { line });
-        let start = end;
-        end += (u64::from(first & 7) + 1) * 2;
-        if end > MAX_OFFSET {
-            break;
+    let mut st =
+        StartsState::<MERGE, EVERY> { end: 0, line: firstlineno, last_raw: NONE, last_yielded: NONE };
+    if table.is_empty() || !st.entry(table, 0, out) {
+        return;
+    }
+    // The other entries start at the bytes with bit 7 set. Walking them in
+    // words of eight bytes, entries that keep the line (short and
+    // one-line-0 forms, most of them) are summed a word at a time while
+    // nothing they could start is pending; the others go one by one. (One
+    // entry after another, each waiting on where the last one ended, was
+    // the slow part.)
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    for (w, chunk) in table.chunks(8).enumerate() {
+        let mut bytes = [0u8; 8];
+        bytes[..chunk.len()].copy_from_slice(chunk);
+        let word = u64::from_le_bytes(bytes);
+        let mut starts = word & HIGH;
+        if w == 0 {
+            // Byte 0 is done.
+            starts &= !0x80;
         }
-        pos = next_entry(table, pos);
-        // 3.12+ `co_lines` merges an entry into the previous range when
-        // their raw lines are equal; no range starts there.
-        if MERGE && last_raw == raw {
-            continue;
-        }
-        last_raw = raw;
-        // 3.12+: only -1 means "no line"; 3.11: any negative line.
-        let has_line = if MERGE { raw != -1 } else { raw >= 0 };
-        if EVERY {
-            out.push((start as u32, has_line.then_some(raw)));
-        } else if has_line && last_yielded != raw {
-            out.push((start as u32, Some(raw)));
-            last_yielded = raw;
+        // Codes 11-15 (bits 3-6 at least 0b1011) may change the line.
+        let changing = ((word & 0x7878_7878_7878_7878) + 0x2828_2828_2828_2828) & HIGH & starts;
+        while starts != 0 {
+            if st.settled() {
+                // The starts before the next one that may change the line.
+                let next = changing & starts;
+                let keep = starts & next.wrapping_sub(1) & !next;
+                if keep != 0 {
+                    let lanes = (keep >> 7) * 0xff;
+                    let units =
+                        (word & lanes & 0x0707_0707_0707_0707).wrapping_mul(0x0101_0101_0101_0101) >> 56;
+                    st.end += (units + u64::from(keep.count_ones())) * 2;
+                    if st.end > MAX_OFFSET {
+                        return;
+                    }
+                    starts &= !keep;
+                    continue;
+                }
+            }
+            let pos = w * 8 + (starts.trailing_zeros() / 8) as usize;
+            if !st.entry(table, pos, out) {
+                return;
+            }
+            starts &= starts - 1;
         }
     }
 }
 
-/// Where the location entry after the one at `pos` starts: at the next
-/// byte with bit 7 set, or the end of the table.
-#[inline(always)]
-fn next_entry(table: &[u8], pos: usize) -> usize {
-    // Entries are 1-5 bytes long: eight bytes at once find the next start
-    // without a loop (and without branching on the entry's length).
-    if let Some(&word) = table.get(pos + 1..).and_then(|rest| rest.first_chunk::<8>()) {
-        let marks = u64::from_le_bytes(word) & 0x8080_8080_8080_8080;
-        if marks != 0 {
-            return pos + 1 + (marks.trailing_zeros() / 8) as usize;
+/// Sentinel outside every i32 line for "none yet" (cheaper than `Option`s
+/// in the per-entry code).
+const NONE: i64 = i64::MIN;
+
+/// [`location_linestarts_loop`]'s state between entries.
+struct StartsState<const MERGE: bool, const EVERY: bool> {
+    end: u64,
+    line: i32,
+    last_raw: i64,
+    last_yielded: i64,
+}
+
+impl<const MERGE: bool, const EVERY: bool> StartsState<MERGE, EVERY> {
+    /// Whether an entry that keeps the line would start nothing: it merges
+    /// into the last range (3.12+) or repeats the last line yielded (3.11).
+    #[inline(always)]
+    fn settled(&self) -> bool {
+        let line = i64::from(self.line);
+        if MERGE { self.last_raw == line } else { line < 0 || self.last_yielded == line }
+    }
+
+    /// The entry at `pos`; `false` once the offsets pass [`MAX_OFFSET`].
+    #[inline(always)]
+    fn entry(&mut self, table: &[u8], pos: usize, out: &mut Vec<(u32, Option<i64>)>) -> bool {
+        let first = table[pos];
+        self.line = self.line.wrapping_add(location_line_delta(first, table, pos));
+        let raw = i64::from(if first >> 3 == 0x1f { -1 } else { self.line });
+        let start = self.end;
+        self.end += (u64::from(first & 7) + 1) * 2;
+        if self.end > MAX_OFFSET {
+            return false;
         }
+        // 3.12+ `co_lines` merges an entry into the previous range when
+        // their raw lines are equal; no range starts there.
+        if MERGE && self.last_raw == raw {
+            return true;
+        }
+        self.last_raw = raw;
+        // 3.12+: only -1 means "no line"; 3.11: any negative line.
+        let has_line = if MERGE { raw != -1 } else { raw >= 0 };
+        if EVERY {
+            out.push((start as u32, has_line.then_some(raw)));
+        } else if has_line && self.last_yielded != raw {
+            out.push((start as u32, Some(raw)));
+            self.last_yielded = raw;
+        }
+        true
     }
-    let mut next = pos + 1;
-    while table.get(next).is_some_and(|&b| b & 0x80 == 0) {
-        next += 1;
-    }
-    next
 }
 
 /// Width of the line-number column that version `v`'s `dis` uses for a code
@@ -873,13 +919,21 @@ mod tests {
             seed ^= seed << 17;
             seed
         };
-        for case in 0..4000 {
-            let len = (next() % 40) as usize;
+        for case in 0..8000 {
+            let len = (next() % 80) as usize;
             let table: Vec<u8> = (0..len)
                 .map(|k| {
                     let r = next() as u8;
-                    // Mostly entry starts with plausible codes, some noise.
-                    if k % 3 == 0 || case % 7 == 0 { r | 0x80 } else { r & 0x7f }
+                    // Mostly entry starts with plausible codes, some noise;
+                    // every third table mostly keeps the line (codes 0-3,
+                    // 8-10, some 11), in runs as compiled tables do.
+                    if case % 3 == 1 && k % 2 == 0 {
+                        0x80 | (r & 0x57)
+                    } else if k % 3 == 0 || case % 7 == 0 {
+                        r | 0x80
+                    } else {
+                        r & 0x7f
+                    }
                 })
                 .collect();
             let first = (next() % 5) as i32 - 1;
