@@ -472,45 +472,22 @@ fn location_linestarts_loop<const MERGE: bool, const EVERY: bool>(
     // The other entries start at the bytes with bit 7 set. Walking them in
     // words of eight bytes, entries that keep the line (short and
     // one-line-0 forms, most of them) are summed a word at a time while
-    // nothing they could start is pending; the others go one by one. (One
-    // entry after another, each waiting on where the last one ended, was
-    // the slow part.)
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    for (w, chunk) in table.chunks(8).enumerate() {
-        let mut bytes = [0u8; 8];
-        bytes[..chunk.len()].copy_from_slice(chunk);
-        let word = u64::from_le_bytes(bytes);
-        let mut starts = word & HIGH;
-        if w == 0 {
-            // Byte 0 is done.
-            starts &= !0x80;
+    // nothing they could start is pending; the others go one by one.
+    let mut words = table.chunks_exact(8);
+    let mut at = 0;
+    for chunk in &mut words {
+        if let Ok(&bytes) = <&[u8; 8]>::try_from(chunk)
+            && !st.entries_in(u64::from_le_bytes(bytes), at, table, out)
+        {
+            return;
         }
-        // Codes 11-15 (bits 3-6 at least 0b1011) may change the line.
-        let changing = ((word & 0x7878_7878_7878_7878) + 0x2828_2828_2828_2828) & HIGH & starts;
-        while starts != 0 {
-            if st.settled() {
-                // The starts before the next one that may change the line.
-                let next = changing & starts;
-                let keep = starts & next.wrapping_sub(1) & !next;
-                if keep != 0 {
-                    let lanes = (keep >> 7) * 0xff;
-                    let units =
-                        (word & lanes & 0x0707_0707_0707_0707).wrapping_mul(0x0101_0101_0101_0101) >> 56;
-                    st.end += (units + u64::from(keep.count_ones())) * 2;
-                    if st.end > MAX_OFFSET {
-                        return;
-                    }
-                    starts &= !keep;
-                    continue;
-                }
-            }
-            let pos = w * 8 + (starts.trailing_zeros() / 8) as usize;
-            if !st.entry(table, pos, out) {
-                return;
-            }
-            starts &= starts - 1;
-        }
+        at += 8;
     }
+    let rest = words.remainder();
+    let mut bytes = [0u8; 8];
+    bytes[..rest.len()].copy_from_slice(rest);
+    // Zero padding starts no entry.
+    st.entries_in(u64::from_le_bytes(bytes), at, table, out);
 }
 
 /// Sentinel outside every i32 line for "none yet" (cheaper than `Option`s
@@ -532,6 +509,45 @@ impl<const MERGE: bool, const EVERY: bool> StartsState<MERGE, EVERY> {
     fn settled(&self) -> bool {
         let line = i64::from(self.line);
         if MERGE { self.last_raw == line } else { line < 0 || self.last_yielded == line }
+    }
+
+    /// The entries starting in the eight table bytes `word` at `at` (byte
+    /// 0 of the table excepted: it is done first); `false` once the offsets
+    /// pass [`MAX_OFFSET`].
+    #[inline(always)]
+    fn entries_in(&mut self, word: u64, at: usize, table: &[u8], out: &mut Vec<(u32, Option<i64>)>) -> bool {
+        const HIGH: u64 = 0x8080_8080_8080_8080;
+        const LOW: u64 = 0x0101_0101_0101_0101;
+        let mut starts = word & HIGH;
+        if at == 0 {
+            starts &= !0x80;
+        }
+        // Codes 11-15 (bits 3-6 at least 0b1011) may change the line.
+        let changing = ((word & 0x7878_7878_7878_7878) + 0x2828_2828_2828_2828) & HIGH & starts;
+        while starts != 0 {
+            if self.settled() {
+                // The starts before the next one that may change the line:
+                // their code units ((b & 7) + 1 each) summed in one multiply.
+                let next = changing & starts;
+                let keep = starts & next.wrapping_sub(1) & !next;
+                if keep != 0 {
+                    let lanes = (keep >> 7) * 0xff;
+                    let units = (((word & 0x0707_0707_0707_0707) + LOW) & lanes).wrapping_mul(LOW) >> 56;
+                    self.end += units * 2;
+                    if self.end > MAX_OFFSET {
+                        return false;
+                    }
+                    starts &= !keep;
+                    continue;
+                }
+            }
+            let pos = at + (starts.trailing_zeros() / 8) as usize;
+            if !self.entry(table, pos, out) {
+                return false;
+            }
+            starts &= starts - 1;
+        }
+        true
     }
 
     /// The entry at `pos`; `false` once the offsets pass [`MAX_OFFSET`].
