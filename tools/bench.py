@@ -3,7 +3,7 @@
 
 Usage:
     python3 tools/bench.py [--python 3.12] [--files 300] [--quick] [--strict]
-                           [--bytescope PATH] [--no-build] [--no-xdis] [--no-scan]
+                           [--bytescope PATH] [--no-build] [--no-xdis] [--no-scan] [--pgo]
 
 Runs under any python3 >= 3.8, stdlib only (xdis goes into its own venv).
 
@@ -58,6 +58,11 @@ What it does
    - full-stdlib scan (5,000+ pycs) under 2 s on 2 cores;
    - peak RSS of every bytescope run under 200 MB.
    ``--strict`` makes a FAIL the exit status (1); a SKIP never fails.
+
+``--pgo`` measures the release binary ``tools/pgo-build.sh`` makes (profile-guided
+optimisation trained on the committed fixtures, statically linked on Linux) in
+every row, and in the CPython pairs also the plain ``cargo build --release``
+binary (three more runs per pair), whose paired ratio is reported beside it.
 """
 from __future__ import annotations
 
@@ -496,6 +501,8 @@ def main():
     ap.add_argument("--no-xdis", action="store_true", help="skip xdis")
     ap.add_argument("--no-scan", action="store_true", help="skip the full-stdlib scan")
     ap.add_argument("--strict", action="store_true", help="exit 1 if a floor FAILs")
+    ap.add_argument("--pgo", action="store_true",
+                    help="measure the tools/pgo-build.sh binary (and pair the plain release build with CPython too)")
     args = ap.parse_args()
     repeat = 1 if args.quick else max(1, args.repeat)
 
@@ -508,8 +515,21 @@ def main():
         if not args.no_build:
             log("cargo build --release -p bytescope ...")
             subprocess.run(["cargo", "build", "--release", "-q", "-p", "bytescope"], cwd=str(REPO), check=True)
-    if not os.path.exists(bs):
-        raise SystemExit("no bytescope binary at %s" % bs)
+    plain_bs = None
+    if args.pgo:
+        plain_bs = bs
+        if args.no_build:
+            host = subprocess.run(["rustc", "-vV"], capture_output=True, text=True, check=True).stdout
+            host = next(l.split(": ", 1)[1] for l in host.splitlines() if l.startswith("host: "))
+            bs = str(REPO / "target" / "pgo" / host / "release" / "bytescope")
+        else:
+            log("tools/pgo-build.sh ...")
+            built = subprocess.run([str(REPO / "tools" / "pgo-build.sh")], cwd=str(REPO), check=True,
+                                   stdout=subprocess.PIPE, universal_newlines=True)
+            bs = built.stdout.strip().splitlines()[-1]
+    for b_ in (bs, plain_bs):
+        if b_ and not os.path.exists(b_):
+            raise SystemExit("no bytescope binary at %s" % b_)
 
     py = find_python(args.python)
     full, stdlib = probe_python(py)
@@ -530,7 +550,8 @@ def main():
     log("bytescope CLI: %s" % ", ".join("%s=%s" % kv for kv in sorted(caps.items())))
 
     results = {"python": full, "sample_files": len(sample), "sample_mb": sample_mb,
-               "all_files": len(pycs), "all_mb": all_mb, "caps": caps, "rows": {}}
+               "all_files": len(pycs), "all_mb": all_mb, "caps": caps, "rows": {},
+               "build": "pgo" if args.pgo else "release"}
     rows = results["rows"]
 
     # Every timed run is preceded by reading its input files again (untimed).
@@ -569,15 +590,20 @@ def main():
     # is the median of the per-pair ratios.
     py_cmd = [[py, str(helper), str(sample_list), str(hsize)]]
     bs_cmd = [[bs, "dis", "-j", "1"] + sample] if caps["dis_j"] else [[bs, "dis"] + sample]
+    plain_cmd = [[plain_bs] + bs_cmd[0][1:]] if plain_bs else None
     pairs = []
+    plain_pairs = []
 
     def paired_bytescope():
-        runs = []
-        for _ in range(3):
-            warm_sample()
-            runs.append(run_group(bs_cmd, root))
-        pairs.append({"wall": statistics.median(r.wall for r in runs),
-                      "cpu": statistics.median(r.cpu for r in runs)})
+        for cmd, into in ((plain_cmd, plain_pairs), (bs_cmd, pairs)):
+            if not cmd:
+                continue
+            runs = []
+            for _ in range(3):
+                warm_sample()
+                runs.append(run_group(cmd, root))
+            into.append({"wall": statistics.median(r.wall for r in runs),
+                         "cpu": statistics.median(r.cpu for r in runs)})
 
     rows["cpython"] = measure("CPython %s dis" % full, py_cmd, root, repeat, env=clean_env(), capture_stdout=True,
                               inner=inner, before=lambda: (paired_bytescope(), warm_sample()))
@@ -589,6 +615,13 @@ def main():
         "ratio_wall": statistics.median(w / p["wall"] for (w, _), p in zip(cp_runs, pairs)),
         "ratio_cpu": statistics.median(c / p["cpu"] for (_, c), p in zip(cp_runs, pairs)),
     }
+    if plain_pairs:
+        plain_pairs = plain_pairs[-len(cp_runs):]
+        rows["cpython"]["paired_plain"] = {
+            "bytescope_cpu": [p["cpu"] for p in plain_pairs],
+            "ratio_wall": statistics.median(w / p["wall"] for (w, _), p in zip(cp_runs, plain_pairs)),
+            "ratio_cpu": statistics.median(c / p["cpu"] for (_, c), p in zip(cp_runs, plain_pairs)),
+        }
     try:
         rows["cpython"]["errors"] = json.loads(rows["cpython"]["stdout"].strip().splitlines()[-1])["errors"]
     except (ValueError, IndexError, KeyError):
@@ -661,7 +694,7 @@ def main():
             label, fmt_s(r["wall"]), fmt_s(r["cpu"]), n / r["wall"], r["peak_mb"], vs, vc))
 
     if caps["dis_j"]:
-        row("`bytescope dis -j 1 FILES...` (one thread)", b)
+        row("`bytescope dis -j 1 FILES...` (one thread%s)" % ("; `tools/pgo-build.sh` binary" if args.pgo else ""), b)
     else:
         row("`bytescope dis FILES...` (one process, single-threaded)", b)
     if "bytescope_default" in rows:
@@ -716,6 +749,12 @@ def main():
           "compared with; median of the %d pairs): bytescope is **×%.1f faster** (wall), ×%.1f (CPU); bytescope's "
           "paired CPU times: %s s." % (len(pr_["bytescope_cpu"]), pr_["ratio_wall"], pr_["ratio_cpu"],
                                        ", ".join("%.3f" % t for t in pr_["bytescope_cpu"])))
+        w("")
+    pp_ = c.get("paired_plain")
+    if pp_:
+        w("The binary measured above is `tools/pgo-build.sh`'s (`--pgo`). The plain `cargo build --release` "
+          "binary, paired the same way in the same run: **×%.1f** (wall), ×%.1f (CPU); its paired CPU times: "
+          "%s s." % (pp_["ratio_wall"], pp_["ratio_cpu"], ", ".join("%.3f" % t for t in pp_["bytescope_cpu"])))
         w("")
 
     # floors (on the paired ratio when there is one: both tools under the
