@@ -199,6 +199,44 @@ fn invalid_operands_are_marked() {
     }
 }
 
+/// Where CPython's `dis` stops at a constant it cannot repr, bytescope
+/// prints the same lines first (`NAME.cpython.txt`, CPython's own output up
+/// to its exception; code-object addresses aside): among them a loop head
+/// whose `>>` comes from a jump after the failing line.
+#[test]
+fn partial_listings_match_cpython() {
+    let dir = malformed_dir();
+    let addresses = |s: &str| -> String {
+        // "at 0x7f…," → "at 0x…,": CPython prints memory addresses.
+        let mut out = String::new();
+        let mut rest = s;
+        while let Some(i) = rest.find(" at 0x") {
+            out.push_str(&rest[..i + 6]);
+            rest = rest[i + 6..].trim_start_matches(|c: char| c.is_ascii_hexdigit());
+            out.push('…');
+        }
+        out.push_str(rest);
+        out
+    };
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&dir).expect("tests/malformed") {
+        let path = entry.expect("entry").path();
+        let Some(name) =
+            path.file_name().and_then(|n| n.to_str()).and_then(|n| n.strip_suffix(".cpython.txt"))
+        else {
+            continue;
+        };
+        let expected = std::fs::read_to_string(&path).expect("cpython.txt");
+        let r = run(&dir, &["dis", &format!("{name}.pyc")]);
+        assert_eq!(r.status, Some(1), "{name}: {}", r.stderr);
+        let got = String::from_utf8(r.stdout).expect("UTF-8");
+        assert_eq!(addresses(&got), addresses(&expected), "{name}");
+        assert!(expected.contains(">>"), "{name}: the case needs a `>>` line");
+        seen += 1;
+    }
+    assert!(seen > 0, "no NAME.cpython.txt in tests/malformed");
+}
+
 /// The stripped and zeroed headers suggest `--python-version`, and following
 /// the advice shows the file.
 #[test]
