@@ -249,26 +249,6 @@ pub(crate) enum FastText<'s> {
     Other,
 }
 
-impl<'s> FastText<'s> {
-    /// The text as three parts written one after another (nothing when the
-    /// middle one is empty); digits go through `num`. `None` for
-    /// [`FastText::Label`] (the caller knows the labels) and
-    /// [`FastText::Other`].
-    #[inline]
-    pub fn parts<'n>(self, num: &'n mut itoa::Buffer) -> Option<[&'n str; 3]>
-    where
-        's: 'n,
-    {
-        Some(match self {
-            FastText::Str(text) => ["", text, ""],
-            FastText::Name(prefix, name, suffix) => [prefix, name, suffix],
-            FastText::To(target) => ["to ", num.format(target), ""],
-            FastText::Int(v) => ["", num.format(v), ""],
-            FastText::Label(..) | FastText::Other => return None,
-        })
-    }
-}
-
 /// How a jump's argument is shown.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum JumpText {

@@ -237,12 +237,12 @@ impl Prepared<'_, '_, '_> {
             let p = &plans[usize::from(raw.op)];
             let fits = p.name.len() <= OPNAME_WIDTH && raw.arg.is_none_or(|a| (0..100_000).contains(&a));
             let text = if fits { self.dec.fast_text(&raw, reprs) } else { Ok(FastText::Other) };
-            let parts = match text {
-                Ok(text) => text.parts(&mut num),
+            let text = match text {
+                Ok(text) => arg_text(text, &mut num),
                 Err(e) => return Err(Stop::Repr(e)),
             };
-            let parts = match parts {
-                Some(parts) => parts,
+            let text = match text {
+                Some(text) => text,
                 None => {
                     self.classic_line(out, &raw, starts_line, lw, ow, reprs)?;
                     if opts.show_caches && raw.caches > 0 {
@@ -256,7 +256,7 @@ impl Prepared<'_, '_, '_> {
             let start = out.len();
             head.write(out, lw, ow);
             let pos = classic_name_column(lw, ow);
-            fast_tail(out, start, pos, &p.padded, p.name.len(), raw.arg, parts_text(parts));
+            fast_tail(out, start, pos, &p.padded, p.name.len(), raw.arg, text);
             if opts.show_caches && raw.caches > 0 {
                 self.classic_caches(out, &raw, lw, ow);
             }
@@ -407,20 +407,20 @@ impl Prepared<'_, '_, '_> {
             let fits = f.fits(&line);
             if fits {
                 // As in `write_classic`.
-                let parts = match self.dec.fast_text(raw, reprs) {
+                let text = match self.dec.fast_text(raw, reprs) {
                     Ok(FastText::Label(prep, target)) => match self.mark_at(target) {
                         0 => None,
-                        label => Some([prep, " L", num.format(label)]),
+                        label => Some(ArgText::Parts([prep, " L", num.format(label)])),
                     },
-                    Ok(text) => text.parts(&mut num),
+                    Ok(text) => arg_text(text, &mut num),
                     Err(e) => {
                         out.truncate(before);
                         return Err(Stop::Repr(e));
                     }
                 };
-                let done = parts.is_some();
-                if let Some(parts) = parts {
-                    f.line_fast(out, &line, padded, parts_text(parts));
+                let done = text.is_some();
+                if let Some(text) = text {
+                    f.line_fast(out, &line, padded, text);
                 }
                 if done {
                     if opts.show_caches && raw.caches > 0 {
@@ -684,6 +684,36 @@ fn fast_tail(
         put_column4(b, pos, a.unsigned_abs());
         match text {
             ArgText::Empty => {}
+            ArgText::One(t) => {
+                b[pos..pos + 2].copy_from_slice(b" (");
+                let at = pos + 2;
+                let t = t.as_bytes();
+                if at + t.len() + 2 <= b.len() && t.len() <= SHORT {
+                    put_short(b, at, t);
+                    b[at + t.len()..at + t.len() + 2].copy_from_slice(b")\n");
+                    out.truncate(start + at + t.len() + 2);
+                } else {
+                    out.truncate(start + at);
+                    out.extend_from_slice(t);
+                    out.extend_from_slice(b")\n");
+                }
+                return;
+            }
+            ArgText::Quoted(q, t) => {
+                b[pos..pos + 3].copy_from_slice(&[b' ', b'(', q]);
+                let at = pos + 3;
+                let t = t.as_bytes();
+                if at + t.len() + 3 <= b.len() && t.len() <= SHORT {
+                    put_short(b, at, t);
+                    b[at + t.len()..at + t.len() + 3].copy_from_slice(&[q, b')', b'\n']);
+                    out.truncate(start + at + t.len() + 3);
+                } else {
+                    out.truncate(start + at);
+                    out.extend_from_slice(t);
+                    out.extend_from_slice(&[q, b')', b'\n']);
+                }
+                return;
+            }
             ArgText::Parts(parts) => {
                 b[pos..pos + 2].copy_from_slice(b" (");
                 let mut at = pos + 2;
@@ -731,25 +761,41 @@ fn fast_tail(
 enum ArgText<'t, W> {
     /// There is none.
     Empty,
-    /// Three parts written one after another (see [`FastText::parts`]),
-    /// the middle one not empty.
+    /// One text, not empty (a name, a number, an operator).
+    One(&'t str),
+    /// A text between two quote bytes (a str constant).
+    Quoted(u8, &'t str),
+    /// Three parts written one after another, the middle one not empty
+    /// (prefixes and suffixes only come with a middle part).
     Parts([&'t str; 3]),
     /// `W` writes a text that may be empty.
     Maybe(W),
 }
 
+/// An [`ArgText`] that is at hand, not written by a function.
+type Ready<'t> = ArgText<'t, fn(&mut Vec<u8>)>;
+
 /// The [`ArgText`] of a borrowed text, empty or not.
 #[inline]
-fn str_text(text: &str) -> ArgText<'_, fn(&mut Vec<u8>)> {
-    parts_text(["", text, ""])
+fn str_text(text: &str) -> Ready<'_> {
+    if text.is_empty() { ArgText::Empty } else { ArgText::One(text) }
 }
 
-/// The [`ArgText`] of three parts written one after another (see
-/// [`FastText::parts`]): nothing when the middle one is empty, as prefixes
-/// and suffixes only come with a middle part.
-#[inline]
-fn parts_text(parts: [&str; 3]) -> ArgText<'_, fn(&mut Vec<u8>)> {
-    if parts[1].is_empty() { ArgText::Empty } else { ArgText::Parts(parts) }
+/// The [`ArgText`] of a fast-path text, in its cheapest shape (`None` for
+/// [`FastText::Label`] and [`FastText::Other`]); digits go through `num`.
+#[inline(always)]
+fn arg_text<'t>(text: FastText<'t>, num: &'t mut itoa::Buffer) -> Option<Ready<'t>> {
+    Some(match text {
+        FastText::Str("") | FastText::Name(_, "", _) => ArgText::Empty,
+        FastText::Str(t) | FastText::Name("", t, "") => ArgText::One(t),
+        FastText::Name(open, t, close) if open.len() == 1 && open == close => {
+            ArgText::Quoted(open.as_bytes()[0], t)
+        }
+        FastText::Name(open, t, close) => ArgText::Parts([open, t, close]),
+        FastText::Int(v) => ArgText::One(num.format(v)),
+        FastText::To(target) => ArgText::Parts(["to ", num.format(target), ""]),
+        FastText::Label(..) | FastText::Other => return None,
+    })
 }
 
 /// Longest part [`put_short`] moves.
