@@ -30,9 +30,21 @@ echo "pgo-build: instrumented build" >&2
 RUSTFLAGS="$flags -Cprofile-generate=$out/profiles" \
     cargo build --release --locked -q -p bytescope --target "$host" --target-dir "$out/gen"
 gen=$out/gen/$host/release/bytescope
-# Training: every committed fixture of every version, through the commands
-# whose speed matters (listing, one job and several; scan; info).
-mapfile -t pycs < <(find tests/fixtures examples -name '*.pyc' | sort)
+# Training: every committed fixture of every version, and, where a python3
+# is on PATH, this repository's own tools compiled by it (real modules, with
+# the sizes and shapes of everyday code; never the benchmark's stdlib),
+# through the commands whose speed matters (listing, one job and several;
+# scan; info).
+train=$out/train
+rm -rf "$train"
+mkdir -p "$train"
+if command -v python3 >/dev/null 2>&1; then
+    for f in tools/*.py tools/oracle/*.py; do
+        python3 -c 'import py_compile, sys; py_compile.compile(sys.argv[1], cfile=sys.argv[2], doraise=True)' \
+            "$f" "$train/$(echo "$f" | tr / _)c" 2>/dev/null || true
+    done
+fi
+mapfile -t pycs < <(find tests/fixtures examples "$train" -name '*.pyc' | sort)
 echo "pgo-build: training on ${#pycs[@]} fixtures" >&2
 for _ in 1 2 3; do
     "$gen" dis -j 1 "${pycs[@]}" >/dev/null 2>&1 || true
