@@ -111,7 +111,19 @@ fn read_entry(table: &[u8], pos: usize) -> Result<(ExceptionEntry, usize), Excep
 /// # Errors
 /// [`ExceptionTableError::Overflow`] only; see the module docs.
 pub fn parse_exception_table(table: &[u8]) -> Result<Vec<ExceptionEntry>, ExceptionTableError> {
-    let mut out = Vec::new();
+    parse_exception_table_in(table, Vec::new())
+}
+
+/// [`parse_exception_table`] into `out`'s memory (emptied first): listings
+/// parse one table per code object.
+///
+/// # Errors
+/// As [`parse_exception_table`].
+pub fn parse_exception_table_in(
+    table: &[u8],
+    mut out: Vec<ExceptionEntry>,
+) -> Result<Vec<ExceptionEntry>, ExceptionTableError> {
+    out.clear();
     let mut pos = 0;
     while pos < table.len() {
         match read_entry(table, pos) {

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use bytescope_code::{Code, Name};
 
+use bytescope_code::exceptions::ExceptionEntry;
 use bytescope_code::lines::Positions;
 use bytescope_marshal::reuse::room_for;
 use bytescope_marshal::{ObjId, Value};
@@ -323,6 +324,7 @@ pub(crate) struct Buffers {
     pub targets: Vec<i64>,
     pub marks: Vec<u32>,
     pub starts: Vec<(u32, Option<i64>)>,
+    pub exceptions: Vec<ExceptionEntry>,
 }
 
 /// Python's `seq[i]` index rules (negative counts from the end).

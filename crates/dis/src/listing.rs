@@ -6,7 +6,7 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 
 use bytescope_code::Code;
-use bytescope_code::exceptions::{ExceptionEntry, parse_exception_table};
+use bytescope_code::exceptions::{ExceptionEntry, parse_exception_table_in};
 use bytescope_code::lines::{LineStarts, PositionRange, Positions, linestarts_in, position_ranges};
 use bytescope_opcodes::OpcodeTable;
 use bytescope_pyrepr::{ReprError, ReprOptions};
@@ -54,7 +54,7 @@ impl<'c, 'm, 'a> Prepared<'c, 'm, 'a> {
         labels_from_exceptions: bool,
         bufs: Buffers,
     ) -> Self {
-        let Buffers { reprs: cache, raws, targets, mut marks, starts } = bufs;
+        let Buffers { reprs: cache, raws, targets, mut marks, starts, exceptions } = bufs;
         let rules = &data.rules;
         let v = rules.version;
         let dec = Decoder::new(code, table, data, repr);
@@ -75,9 +75,11 @@ impl<'c, 'm, 'a> Prepared<'c, 'm, 'a> {
             // Lenient like `dis._parse_exception_table` (a cut-off entry ends
             // the table); only varints beyond 64 bits fail, and then no
             // entries are shown.
-            parse_exception_table(code.exceptiontable).unwrap_or_default()
+            parse_exception_table_in(code.exceptiontable, exceptions).unwrap_or_default()
         } else {
-            Vec::new()
+            let mut none = exceptions;
+            none.clear();
+            none
         };
         let mut labels = BTreeMap::new();
         if rules.layout == Layout::Py313 {
@@ -210,6 +212,7 @@ impl<'c, 'm, 'a> Prepared<'c, 'm, 'a> {
             targets: self.targets,
             marks: self.marks,
             starts: self.linestarts.into_vec(),
+            exceptions: self.exceptions,
         }
     }
 

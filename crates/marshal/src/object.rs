@@ -430,12 +430,11 @@ impl<'a> Marshal<'a> {
         // its code objects remembered, so the walk stays linear.
         let mut seen = vec![0u64; self.nodes.len().div_ceil(64)];
         let mut again: std::collections::HashMap<ObjId, Vec<ObjId>> = std::collections::HashMap::new();
-        let mut stack = vec![self.root()];
-        while let Some(id) = stack.pop() {
+        let mut stack: Vec<&CodeNode> = self.code(self.root()).into_iter().collect();
+        while let Some(code) = stack.pop() {
             if out.len() >= limit {
                 break;
             }
-            let Some(code) = self.code(id) else { continue };
             out.push(code);
             let tuple = self.resolve(code.consts);
             let (word, bit) = (tuple.index() / 64, 1u64 << (tuple.index() % 64));
@@ -443,7 +442,7 @@ impl<'a> Marshal<'a> {
             if first {
                 seen[word] |= bit;
                 let items = self.tuple(tuple).unwrap_or(&[]);
-                stack.extend(items.iter().rev().copied().filter(|&c| self.code(c).is_some()));
+                stack.extend(items.iter().rev().filter_map(|&c| self.code(c)));
             } else {
                 let kids = again.entry(tuple).or_insert_with(|| {
                     self.tuple(tuple)
@@ -453,7 +452,7 @@ impl<'a> Marshal<'a> {
                         .filter(|&c| self.code(c).is_some())
                         .collect()
                 });
-                stack.extend(kids.iter().rev().copied());
+                stack.extend(kids.iter().rev().filter_map(|&c| self.code(c)));
             }
         }
         out
