@@ -74,6 +74,12 @@ pub struct Options {
     pub window: usize,
     /// Size limits.
     pub limits: Limits,
+    /// With one job (or one item), work on the calling thread instead of a
+    /// thread of its own with a [`WORKER_STACK`]-byte stack. Only for a
+    /// caller whose stack may grow that large (the CLI's main thread under
+    /// a large enough `ulimit -s`): it saves starting the thread and its
+    /// allocator arena, about 0.7 ms a run.
+    pub on_caller: bool,
 }
 
 /// Where one item comes from.
@@ -159,7 +165,8 @@ pub enum BatchError {
 
 /// Runs `work` over every item of `inputs` in parallel and hands each
 /// result to `sink` in input order (on the calling thread; with one job or
-/// a single item, on the one worker thread, which does everything).
+/// a single item, on the one worker thread, which does everything, or with
+/// [`Options::on_caller`] on the calling thread itself).
 ///
 /// `sink` returns [`ControlFlow::Break`] to stop: no further items are
 /// delivered, queued work is skipped and `run` returns once running work has
@@ -184,23 +191,28 @@ where
         // files).
         let limits = opts.limits;
         let work = &work;
+        let one_by_one = move || {
+            // Input buffers go back to `items` for the next file: a fresh
+            // one per file would be page-faulted in each time.
+            let mut buf = Vec::new();
+            let mut pending = first.into_iter().chain(second);
+            while let Some(item) = pending.next().or_else(|| items.next()) {
+                let (source, result) = process(item, &limits, work, &mut buf);
+                items.recycle(std::mem::take(&mut buf));
+                if sink(source, result).is_break() {
+                    break;
+                }
+            }
+        };
+        if opts.on_caller {
+            one_by_one();
+            return Ok(());
+        }
         std::thread::scope(|s| {
             std::thread::Builder::new()
                 .stack_size(WORKER_STACK)
                 .name("bytescope-worker".to_owned())
-                .spawn_scoped(s, move || {
-                    // Input buffers go back to `items` for the next file: a
-                    // fresh one per file would be page-faulted in each time.
-                    let mut buf = Vec::new();
-                    let mut pending = first.into_iter().chain(second);
-                    while let Some(item) = pending.next().or_else(|| items.next()) {
-                        let (source, result) = process(item, &limits, work, &mut buf);
-                        items.recycle(std::mem::take(&mut buf));
-                        if sink(source, result).is_break() {
-                            break;
-                        }
-                    }
-                })
+                .spawn_scoped(s, one_by_one)
                 .map(|h| h.join())
         })
         .map_err(BatchError::Thread)?

@@ -37,10 +37,33 @@ pub struct InputArgs {
     pub jobs: Option<u16>,
 }
 
+/// Whether this is the main thread and its stack may grow to the batch
+/// layer's worker stack (`ulimit -s`), so that one-job runs can skip
+/// starting a worker thread.
+fn main_stack_suffices() -> bool {
+    #[cfg(unix)]
+    {
+        use rustix::process::{Resource, getrlimit};
+        // The main thread's stack grows up to RLIMIT_STACK (None: unlimited).
+        std::thread::current().name() == Some("main")
+            && getrlimit(Resource::Stack)
+                .current
+                .is_none_or(|limit| limit >= bytescope_batch::WORKER_STACK as u64)
+    }
+    #[cfg(not(unix))]
+    {
+        false
+    }
+}
+
 impl InputArgs {
     /// The batch options these arguments ask for.
     pub fn batch_options(&self) -> Options {
-        Options { jobs: self.jobs.map_or(0, usize::from), ..Options::default() }
+        Options {
+            jobs: self.jobs.map_or(0, usize::from),
+            on_caller: main_stack_suffices(),
+            ..Options::default()
+        }
     }
 
     /// Whether each item's output gets a `==> PATH <==` line: with several
