@@ -286,7 +286,9 @@ impl Prepared<'_, '_, '_> {
     }
 
     /// One classic line, whatever its widths and argument (the general path
-    /// beside [`Prepared::classic_fast`]).
+    /// beside [`Prepared::classic_fast`], out of its way).
+    #[cold]
+    #[inline(never)]
     fn classic_line(
         &self,
         out: &mut Vec<u8>,
@@ -327,6 +329,8 @@ impl Prepared<'_, '_, '_> {
     }
 
     /// 3.11–3.12 CACHE lines.
+    #[cold]
+    #[inline(never)]
     fn classic_caches(&self, out: &mut Vec<u8>, raw: &Raw, lw: usize, ow: usize) {
         let code = self.dec.code.code;
         let r = self.dec.rules;
