@@ -846,20 +846,16 @@ impl<'c> Decoder<'c, '_, '_> {
 /// keeping decoded instructions: the bytes are in cache by then.
 pub(crate) fn wordcode_jump_targets(dec: &Decoder<'_, '_, '_>, targets: &mut Vec<i64>) -> bool {
     targets.clear();
-    let code = dec.code.code;
-    let mut i = 0usize;
-    while let Some(&[op, arg]) = code.get(i..i + 2) {
-        let p = &dec.plans[usize::from(op)];
+    for raw in Words::new(dec) {
+        let p = &dec.plans[usize::from(raw.op)];
         if p.is_ext {
             return false;
         }
         if matches!(p.kind, ArgKind::Jump { .. })
-            && let Some(t) = dec.jump_target(&word_raw(i as u32, op, arg, p))
+            && let Some(t) = dec.jump_target(&raw)
         {
             targets.push(t);
         }
-        // The instruction, then its inline cache units.
-        i += usize::from(dec.steps[usize::from(op)]);
     }
     true
 }
@@ -879,8 +875,8 @@ fn word_raw(offset: u32, op: u8, arg: u8, p: &OpPlan) -> Raw {
     }
 }
 
-/// The instructions of wordcode with no EXTENDED_ARG (checked by
-/// [`wordcode_jump_targets`]), decoded as they are walked.
+/// The instructions of wordcode, decoded as they are walked, for code with
+/// no EXTENDED_ARG (which [`wordcode_jump_targets`] checks walking them).
 #[derive(Clone, Debug)]
 pub(crate) struct Words<'c> {
     code: &'c [u8],

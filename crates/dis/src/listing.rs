@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use bytescope_code::Code;
 use bytescope_code::exceptions::{ExceptionEntry, parse_exception_table_in};
 use bytescope_code::lines::{LineStarts, PositionRange, Positions, linestarts_in, position_ranges};
+use bytescope_marshal::reuse::recycle;
 use bytescope_opcodes::OpcodeTable;
 use bytescope_pyrepr::{ReprError, ReprOptions};
 
@@ -77,9 +78,7 @@ impl<'c, 'm, 'a> Prepared<'c, 'm, 'a> {
             // entries are shown.
             parse_exception_table_in(code.exceptiontable, exceptions).unwrap_or_default()
         } else {
-            let mut none = exceptions;
-            none.clear();
-            none
+            recycle(exceptions)
         };
         let mut labels = BTreeMap::new();
         if rules.layout == Layout::Py313 {

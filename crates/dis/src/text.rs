@@ -690,32 +690,12 @@ fn fast_tail(
             ArgText::Empty => {}
             ArgText::One(t) => {
                 b[pos..pos + 2].copy_from_slice(b" (");
-                let at = pos + 2;
-                let t = t.as_bytes();
-                if at + t.len() + 2 <= b.len() && t.len() <= SHORT {
-                    put_short(b, at, t);
-                    b[at + t.len()..at + t.len() + 2].copy_from_slice(b")\n");
-                    out.truncate(start + at + t.len() + 2);
-                } else {
-                    out.truncate(start + at);
-                    out.extend_from_slice(t);
-                    out.extend_from_slice(b")\n");
-                }
+                put_closed(out, start, pos + 2, t.as_bytes(), b")\n");
                 return;
             }
             ArgText::Quoted(q, t) => {
                 b[pos..pos + 3].copy_from_slice(&[b' ', b'(', q]);
-                let at = pos + 3;
-                let t = t.as_bytes();
-                if at + t.len() + 3 <= b.len() && t.len() <= SHORT {
-                    put_short(b, at, t);
-                    b[at + t.len()..at + t.len() + 3].copy_from_slice(&[q, b')', b'\n']);
-                    out.truncate(start + at + t.len() + 3);
-                } else {
-                    out.truncate(start + at);
-                    out.extend_from_slice(t);
-                    out.extend_from_slice(&[q, b')', b'\n']);
-                }
+                put_closed(out, start, pos + 3, t.as_bytes(), &[q, b')', b'\n']);
                 return;
             }
             ArgText::Parts(parts) => {
@@ -759,6 +739,24 @@ fn fast_tail(
     }
     b[pos] = b'\n';
     out.truncate(start + pos + 1);
+}
+
+/// Ends the fast-path line whose window starts at `start` in `out` with
+/// `t` at `at` (in the window), then `close` (the closing bytes and the
+/// newline): fixed-size moves when they fit the window, else appended.
+#[inline(always)]
+fn put_closed(out: &mut Vec<u8>, start: usize, at: usize, t: &[u8], close: &[u8]) {
+    let b = &mut out[start..];
+    let end = at + t.len() + close.len();
+    if end <= b.len() && t.len() <= SHORT {
+        put_short(b, at, t);
+        b[at + t.len()..end].copy_from_slice(close);
+        out.truncate(start + end);
+    } else {
+        out.truncate(start + at);
+        out.extend_from_slice(t);
+        out.extend_from_slice(close);
+    }
 }
 
 /// How a fast-path line's argrepr is written.

@@ -429,7 +429,7 @@ impl<'a> Marshal<'a> {
         // (crafted files share one huge tuple among many code objects) has
         // its code objects remembered, so the walk stays linear.
         let mut seen = vec![0u64; self.nodes.len().div_ceil(64)];
-        let mut again: std::collections::HashMap<ObjId, Vec<ObjId>> = std::collections::HashMap::new();
+        let mut again: std::collections::HashMap<ObjId, Vec<&CodeNode>> = std::collections::HashMap::new();
         let mut stack: Vec<&CodeNode> = self.code(self.root()).into_iter().collect();
         while let Some(code) = stack.pop() {
             if out.len() >= limit {
@@ -445,14 +445,9 @@ impl<'a> Marshal<'a> {
                 stack.extend(items.iter().rev().filter_map(|&c| self.code(c)));
             } else {
                 let kids = again.entry(tuple).or_insert_with(|| {
-                    self.tuple(tuple)
-                        .unwrap_or(&[])
-                        .iter()
-                        .copied()
-                        .filter(|&c| self.code(c).is_some())
-                        .collect()
+                    self.tuple(tuple).unwrap_or(&[]).iter().filter_map(|&c| self.code(c)).collect()
                 });
-                stack.extend(kids.iter().rev().filter_map(|&c| self.code(c)));
+                stack.extend(kids.iter().rev().copied());
             }
         }
         out
