@@ -671,23 +671,12 @@ impl CodeBuilder {
     }
 }
 
-/// `s` as text if it is ASCII. The check ORs eight bytes at a time (names
-/// are short: most of them never reach the word loop of `is_ascii`).
+/// `s` as text if it is ASCII: one word-at-a-time ASCII check, after which
+/// no second UTF-8 validation is needed (`ascii` views checked ASCII as
+/// `str`; the workspace has no `unsafe` of its own). Nearly every string of
+/// a pyc has an ASCII type code: this runs for each.
 fn ascii_text(s: &[u8]) -> Option<&str> {
-    let mut acc = 0u64;
-    let mut words = s.chunks_exact(8);
-    for w in &mut words {
-        if let Ok(w) = <[u8; 8]>::try_from(w) {
-            acc |= u64::from_le_bytes(w);
-        }
-    }
-    for &b in words.remainder() {
-        acc |= u64::from(b);
-    }
-    if acc & 0x8080_8080_8080_8080 != 0 {
-        return None;
-    }
-    std::str::from_utf8(s).ok()
+    ascii::AsciiStr::from_ascii(s).ok().map(ascii::AsciiStr::as_str)
 }
 
 /// Validates UTF-8 as CPython's `surrogatepass` decoder does: standard UTF-8
