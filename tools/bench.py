@@ -34,7 +34,10 @@ What it does
      and the ratio the floor uses is the median over these pairs of CPython's
      time over the median of its three bytescope runs: on a shared virtual
      machine the speed of both drifts by tens of percent within seconds, and
-     pairing compares them under the same conditions;
+     pairing compares them under the same conditions.  These paired runs are
+     timed from ``wait4`` of the bytescope process itself, not through the GNU
+     time wrapper the other rows use for peak memory (its start-up would be
+     counted against bytescope, while CPython's side is timed in-process);
    - xdis ``pydisasm FILES...`` (PyPI ``xdis``, installed into
      ``.bench/venv-xdis`` with the machine's ``python3``): its CLI takes many files
      and handles them in one process, the same shape as ``bytescope dis FILES...``,
@@ -318,8 +321,12 @@ class Run:
         self.stdout, self.stderr = stdout, stderr
 
 
-def run_group(cmds, cwd, env=None, capture_stdout=False):
-    """Start `cmds` concurrently; wall time until all end, summed peak RSS (KB)."""
+def run_group(cmds, cwd, env=None, capture_stdout=False, rss=True):
+    """Start `cmds` concurrently; wall time until all end, summed peak RSS (KB).
+
+    With `rss` False no GNU time wrapper runs: the figures are the
+    command's own process, without the wrapper's start-up (about 0.5 ms).
+    """
     import tempfile
     files = []
     procs = []
@@ -329,7 +336,7 @@ def run_group(cmds, cwd, env=None, capture_stdout=False):
         so = tempfile.TemporaryFile() if capture_stdout else None
         se = tempfile.TemporaryFile()
         files.append((so, se))
-        if GNU_TIME:
+        if GNU_TIME and rss:
             # ru_maxrss of a direct child counts the parent's pages it was forked
             # with; GNU time forks from a small process, so its %M is the program's.
             fd, rss_path = tempfile.mkstemp(prefix="rss-", dir=str(BENCH))
@@ -344,7 +351,7 @@ def run_group(cmds, cwd, env=None, capture_stdout=False):
         _, status, ru = os.wait4(p.pid, 0)
         p.returncode = os.waitstatus_to_exitcode(status) if hasattr(os, "waitstatus_to_exitcode") else status >> 8
         rcs.append(p.returncode)
-        if not GNU_TIME:
+        if not (GNU_TIME and rss):
             peak += ru.ru_maxrss
         cpu += ru.ru_utime + ru.ru_stime  # includes the reaped grandchild under GNU time
     wall = time.perf_counter() - t0
@@ -601,7 +608,8 @@ def main():
             runs = []
             for _ in range(3):
                 warm_sample()
-                runs.append(run_group(cmd, root))
+                # Timed as CPython's side is, without a wrapper process.
+                runs.append(run_group(cmd, root, rss=False))
             into.append({"wall": statistics.median(r.wall for r in runs),
                          "cpu": statistics.median(r.cpu for r in runs)})
 

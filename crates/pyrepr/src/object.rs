@@ -267,7 +267,13 @@ fn write_code(out: &mut String, m: &Marshal<'_>, c: &CodeNode) {
         _ => None,
     };
     // Plain pushes, no `format!`: code-object reprs head every nested
-    // listing and fill LOAD_CONST lines.
+    // listing and fill LOAD_CONST lines. Room for all of it at once.
+    out.reserve(
+        name.as_deref().map_or(0, str::len)
+            + file.as_deref().map_or(0, str::len)
+            + "<code object  at 0x, file \"\", line >".len()
+            + 24,
+    );
     out.push_str("<code object ");
     if py2 {
         // 2.7: "%.100s" / "%.300s" of C strings (which also stop at NUL).
@@ -311,8 +317,8 @@ fn push_hex(out: &mut String, v: u32) {
             break;
         }
     }
-    // Hex digits are ASCII.
-    out.push_str(std::str::from_utf8(&buf[i..]).unwrap_or_default());
+    // Hex digits are ASCII: no UTF-8 validation (one repr per code object).
+    out.push_str(ascii::AsciiStr::from_ascii(&buf[i..]).map(ascii::AsciiStr::as_str).unwrap_or_default());
 }
 
 fn truncate_bytes(s: &str, n: usize) -> String {
