@@ -421,39 +421,17 @@ impl<'c> Decoder<'c, '_, '_> {
     #[cold]
     fn unpack_extended(&self, mut i: usize, out: &mut Vec<Raw>) -> usize {
         let code = self.code.code;
-        let r = self.rules;
-        // Python ints are unbounded; i64 with saturation covers every real
-        // file and keeps crafted EXTENDED_ARG chains finite (a saturated
-        // value stays saturated, as `i64::MAX | byte` is `i64::MAX`).
-        let mut ext: i64 = 0;
-        let mut ext_count = 0u32;
+        let mut st = ExtState::default();
         while let Some(&[op, byte]) = code.get(i..i + 2) {
             let p = &self.plans[usize::from(op)];
-            if ext == 0 && ext_count == 0 && !p.is_ext {
+            if st.idle() && !p.is_ext {
                 break;
             }
             let offset = i as u32;
             // The instruction, then its inline cache units (not
             // instructions, no EXTENDED_ARG effect).
             i += usize::from(self.steps[usize::from(op)]);
-            let arg = if p.has_arg {
-                let a = i64::from(byte) | ext;
-                ext = if p.is_ext { a.saturating_mul(256) } else { 0 };
-                // 3.11+: "the oparg is stored as a signed integer" — one
-                // subtraction of 2**32, exactly as dis does it.
-                if r.ext_wrap_i32 && ext >= 1 << 31 {
-                    ext -= 1 << 32;
-                }
-                Some(a)
-            } else {
-                if r.ext_reset_argless {
-                    ext = 0;
-                }
-                None
-            };
-            let start = if p.is_ext { offset } else { offset - 2 * ext_count };
-            ext_count = if p.is_ext { ext_count + 1 } else { 0 };
-            out.push(Raw { offset, start_offset: start, op, deop: p.deop, size: 2, arg, caches: p.caches });
+            out.push(st.step(self.rules, offset, op, byte, p));
         }
         i
     }
@@ -839,17 +817,20 @@ impl<'c> Decoder<'c, '_, '_> {
     }
 }
 
-/// The jump targets of wordcode with no EXTENDED_ARG (as [`jump_targets`])
-/// into `targets`, in one pass; `false` (and `targets` unusable) when the
-/// code holds an EXTENDED_ARG, which needs [`Decoder::unpack`]'s state.
-/// The listing then walks the code again with [`Words`] rather than
-/// keeping decoded instructions: the bytes are in cache by then.
+/// The jump targets of wordcode (as [`jump_targets`]) into `targets`,
+/// walking the code without keeping decoded instructions; returns whether
+/// it holds an EXTENDED_ARG. The listing then walks the code again with
+/// [`Words`], or [`ExtWords`] when it does: the bytes are in cache by then.
 pub(crate) fn wordcode_jump_targets(dec: &Decoder<'_, '_, '_>, targets: &mut Vec<i64>) -> bool {
     targets.clear();
     for raw in Words::new(dec) {
         let p = &dec.plans[usize::from(raw.op)];
         if p.is_ext {
-            return false;
+            // Rare (about one code object in thirty): again, with the
+            // EXTENDED_ARG state.
+            targets.clear();
+            push_jump_targets(dec, ExtWords::new(dec), targets);
+            return true;
         }
         if matches!(p.kind, ArgKind::Jump { .. })
             && let Some(t) = dec.jump_target(&raw)
@@ -857,7 +838,18 @@ pub(crate) fn wordcode_jump_targets(dec: &Decoder<'_, '_, '_>, targets: &mut Vec
             targets.push(t);
         }
     }
-    true
+    false
+}
+
+/// Pushes the jump targets of `raws` onto `targets`.
+fn push_jump_targets(dec: &Decoder<'_, '_, '_>, raws: impl Iterator<Item = Raw>, targets: &mut Vec<i64>) {
+    for raw in raws {
+        if matches!(dec.plans[usize::from(raw.op)].kind, ArgKind::Jump { .. })
+            && let Some(t) = dec.jump_target(&raw)
+        {
+            targets.push(t);
+        }
+    }
 }
 
 /// The [`Raw`] of the instruction `op arg` at `offset` of wordcode with no
@@ -900,6 +892,84 @@ impl Iterator for Words<'_> {
         let raw = word_raw(self.at as u32, op, arg, &self.plans[usize::from(op)]);
         self.at += usize::from(self.steps[usize::from(op)]);
         Some(raw)
+    }
+}
+
+/// The EXTENDED_ARG state of a wordcode walk: the argument bits carried to
+/// the next instruction and how many EXTENDED_ARGs came right before it.
+#[derive(Clone, Copy, Debug, Default)]
+struct ExtState {
+    ext: i64,
+    count: u32,
+}
+
+impl ExtState {
+    /// Whether no EXTENDED_ARG is in effect: a plain instruction decodes as
+    /// [`word_raw`] does.
+    #[inline(always)]
+    fn idle(&self) -> bool {
+        self.ext == 0 && self.count == 0
+    }
+
+    /// Decodes `op byte` at `offset` (`p` its plan) under this state, as
+    /// `_unpack_opargs` does, and carries the state on.
+    #[inline]
+    fn step(&mut self, r: &Rules, offset: u32, op: u8, byte: u8, p: &OpPlan) -> Raw {
+        let arg = if p.has_arg {
+            // Python ints are unbounded; i64 with saturation covers every
+            // real file and keeps crafted EXTENDED_ARG chains finite (a
+            // saturated value stays saturated, as `i64::MAX | byte` is
+            // `i64::MAX`).
+            let a = i64::from(byte) | self.ext;
+            self.ext = if p.is_ext { a.saturating_mul(256) } else { 0 };
+            // 3.11+: "the oparg is stored as a signed integer" — one
+            // subtraction of 2**32, exactly as dis does it.
+            if r.ext_wrap_i32 && self.ext >= 1 << 31 {
+                self.ext -= 1 << 32;
+            }
+            Some(a)
+        } else {
+            if r.ext_reset_argless {
+                self.ext = 0;
+            }
+            None
+        };
+        let start = if p.is_ext { offset } else { offset - 2 * self.count };
+        self.count = if p.is_ext { self.count + 1 } else { 0 };
+        Raw { offset, start_offset: start, op, deop: p.deop, size: 2, arg, caches: p.caches }
+    }
+}
+
+/// [`Words`] for wordcode that holds EXTENDED_ARGs: the same instructions
+/// as [`Decoder::unpack`], decoded as they are walked.
+#[derive(Clone, Debug)]
+pub(crate) struct ExtWords<'c> {
+    words: Words<'c>,
+    rules: &'c Rules,
+    st: ExtState,
+}
+
+impl<'c> ExtWords<'c> {
+    pub(crate) fn new(dec: &Decoder<'c, '_, '_>) -> Self {
+        ExtWords { words: Words::new(dec), rules: dec.rules, st: ExtState::default() }
+    }
+}
+
+impl Iterator for ExtWords<'_> {
+    type Item = Raw;
+
+    #[inline]
+    fn next(&mut self) -> Option<Raw> {
+        let w = &mut self.words;
+        let &[op, byte] = w.code.get(w.at..w.at + 2)?.first_chunk::<2>()?;
+        let p = &w.plans[usize::from(op)];
+        let offset = w.at as u32;
+        w.at += usize::from(w.steps[usize::from(op)]);
+        Some(if self.st.idle() && !p.is_ext {
+            word_raw(offset, op, byte, p)
+        } else {
+            self.st.step(self.rules, offset, op, byte, p)
+        })
     }
 }
 

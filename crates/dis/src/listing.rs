@@ -13,7 +13,7 @@ use bytescope_opcodes::OpcodeTable;
 use bytescope_pyrepr::{ReprError, ReprOptions};
 
 use crate::instr::{
-    Buffers, Decoder, Instruction, Raw, ReprCache, Words, jump_targets, wordcode_jump_targets,
+    Buffers, Decoder, ExtWords, Instruction, Raw, ReprCache, Words, jump_targets, wordcode_jump_targets,
 };
 use crate::plan::VersionData;
 use crate::rules::Layout;
@@ -21,11 +21,11 @@ use crate::rules::Layout;
 /// A code object ready to be listed.
 pub struct Prepared<'c, 'm, 'a> {
     pub(crate) dec: Decoder<'c, 'm, 'a>,
-    /// The instructions, unless `use_words` (see [`Prepared::raws`]).
+    /// The instructions, unless they are decoded as they are listed (see
+    /// [`Prepared::raws`]).
     raws: Vec<Raw>,
-    /// Whether the instructions are decoded as they are listed ([`Words`])
-    /// instead of held in `raws`.
-    use_words: bool,
+    /// How the instructions are walked.
+    walk: Walk,
     /// `L<n>` labels by offset (3.13+).
     pub(crate) labels: BTreeMap<i64, u32>,
     /// Per instruction slot: the label number (3.13+), or 1 for a `>>` target.
@@ -59,18 +59,18 @@ impl<'c, 'm, 'a> Prepared<'c, 'm, 'a> {
         let rules = &data.rules;
         let v = rules.version;
         let dec = Decoder::new(code, table, data, repr);
-        // Listings of wordcode without EXTENDED_ARG (nearly all) find the
-        // jump targets in one pass and decode the instructions again as
-        // they list them, holding none.
+        // Listings of wordcode find the jump targets in one pass and decode
+        // the instructions again as they list them, holding none.
         let mut targets = targets;
-        let use_words = labels_from_exceptions && rules.wordcode && wordcode_jump_targets(&dec, &mut targets);
         let mut raws = raws;
-        if use_words {
+        let walk = if labels_from_exceptions && rules.wordcode {
             raws.clear();
+            if wordcode_jump_targets(&dec, &mut targets) { Walk::ExtWords } else { Walk::Words }
         } else {
             raws = dec.unpack_into(raws);
             targets = jump_targets(&dec, &raws, targets);
-        }
+            Walk::Raws
+        };
         let code_len = code.code.len();
         let exceptions = if rules.localsplus {
             // Lenient like `dis._parse_exception_table` (a cut-off entry ends
@@ -121,7 +121,7 @@ impl<'c, 'm, 'a> Prepared<'c, 'm, 'a> {
         Prepared {
             dec,
             raws,
-            use_words,
+            walk,
             labels,
             marks,
             mark_shift: shift,
@@ -217,7 +217,11 @@ impl<'c, 'm, 'a> Prepared<'c, 'm, 'a> {
 
     /// The instructions in order.
     pub(crate) fn raws(&self) -> Raws<'_> {
-        if self.use_words { Raws::Words(Words::new(&self.dec)) } else { Raws::Slice(self.raws.iter()) }
+        match self.walk {
+            Walk::Raws => Raws::Slice(self.raws.iter()),
+            Walk::Words => Raws::Words(Words::new(&self.dec)),
+            Walk::ExtWords => Raws::ExtWords(ExtWords::new(&self.dec)),
+        }
     }
 
     /// [`Prepared::mark`] at a jump target (0 outside the code, and at an
@@ -241,16 +245,28 @@ impl<'c, 'm, 'a> Prepared<'c, 'm, 'a> {
     /// The first constant whose repr CPython could not produce.
     pub(crate) fn instructions(&self) -> Result<Vec<Instruction>, ReprError> {
         // Listings (`labels_from_exceptions`) decode as they go instead.
-        debug_assert!(!self.use_words, "instructions of a listing");
+        debug_assert!(self.walk == Walk::Raws, "instructions of a listing");
         let mut line = None;
         (0..self.raws.len()).map(|i| self.instruction(i, &mut line)).collect()
     }
+}
+
+/// How a [`Prepared`] walks its instructions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Walk {
+    /// Decoded beforehand, held in `raws` (views that index them).
+    Raws,
+    /// Decoded as listed: wordcode with no EXTENDED_ARG (nearly all).
+    Words,
+    /// Decoded as listed, with EXTENDED_ARG state.
+    ExtWords,
 }
 
 /// [`Prepared::raws`]: decoded before or on the fly.
 pub(crate) enum Raws<'p> {
     Slice(std::slice::Iter<'p, Raw>),
     Words(Words<'p>),
+    ExtWords(ExtWords<'p>),
 }
 
 impl Iterator for Raws<'_> {
@@ -261,6 +277,7 @@ impl Iterator for Raws<'_> {
         match self {
             Raws::Slice(it) => it.next().copied(),
             Raws::Words(w) => w.next(),
+            Raws::ExtWords(w) => w.next(),
         }
     }
 }

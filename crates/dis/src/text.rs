@@ -64,6 +64,7 @@ impl Prepared<'_, '_, '_> {
             (Layout::Py27 | Layout::Py30, raws) => self.write_old(raws, out, limit),
             (Layout::Py34 | Layout::Py37, raws) => self.write_classic(raws, out, opts, limit),
             (Layout::Py313, Raws::Words(w)) => self.write_313(w, out, opts, limit),
+            (Layout::Py313, Raws::ExtWords(w)) => self.write_313(w, out, opts, limit),
             (Layout::Py313, Raws::Slice(s)) => self.write_313(s.copied(), out, opts, limit),
         }
     }
@@ -162,6 +163,9 @@ impl Prepared<'_, '_, '_> {
         let reprs = &mut *self.reprs.borrow_mut();
         match raws {
             Raws::Words(words) if self.classic_columns_fit(lw, ow) => {
+                self.classic_fast(words, out, opts, limit, lw, ow, reprs)?;
+            }
+            Raws::ExtWords(words) if self.classic_columns_fit(lw, ow) => {
                 self.classic_fast(words, out, opts, limit, lw, ow, reprs)?;
             }
             Raws::Slice(raws) if self.classic_columns_fit(lw, ow) => {
