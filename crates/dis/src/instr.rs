@@ -1,7 +1,5 @@
 //! Decoding instructions and resolving their arguments as `dis` does.
 
-use std::collections::BTreeMap;
-
 use bytescope_code::{Code, Name};
 
 use bytescope_code::exceptions::ExceptionEntry;
@@ -322,9 +320,15 @@ pub(crate) struct Buffers {
     pub reprs: ReprCache,
     pub raws: Vec<Raw>,
     pub targets: Vec<i64>,
-    pub marks: Vec<u32>,
+    pub marks: Vec<u8>,
     pub starts: Vec<(u32, Option<i64>)>,
     pub exceptions: Vec<ExceptionEntry>,
+}
+
+/// The number of the label at `offset` in `labels` (label offsets in
+/// order, see [`Decoder::resolve`]), if there is one.
+pub(crate) fn label_number(labels: &[i64], offset: i64) -> Option<u32> {
+    labels.binary_search(&offset).ok().map(|i| i as u32 + 1)
 }
 
 /// Python's `seq[i]` index rules (negative counts from the end).
@@ -357,7 +361,7 @@ impl<'c, 'm, 'a> Decoder<'c, 'm, 'a> {
 
     /// The analysis view of `raw`.
     pub fn op(&self, raw: &Raw) -> Op<'c> {
-        let value = match self.resolve(raw, &BTreeMap::new()) {
+        let value = match self.resolve(raw, &[]) {
             Arg::Const(i) => OpValue::Const(self.code.consts[i]),
             Arg::Name { name, .. } | Arg::Local(name) => OpValue::Name(name),
             Arg::Pair(Ok(a), Ok(b)) => OpValue::Pair(a, b),
@@ -492,7 +496,9 @@ impl<'c> Decoder<'c, '_, '_> {
     /// Resolves the argument of `raw` as that version's `dis` does
     /// (`ArgResolver.get_argval_argrepr` and its predecessors), without
     /// allocating.
-    pub fn resolve(&self, raw: &Raw, labels: &BTreeMap<i64, u32>) -> Arg<'c> {
+    /// `labels` holds the offsets of 3.13+'s `L<n>` labels in order (label
+    /// `n` at `labels[n - 1]`), empty before 3.13.
+    pub fn resolve(&self, raw: &Raw, labels: &[i64]) -> Arg<'c> {
         let Some(arg) = raw.arg else { return Arg::None };
         let r = self.rules;
         match self.plans[usize::from(raw.op)].kind {
@@ -517,7 +523,7 @@ impl<'c> Decoder<'c, '_, '_> {
                 let text = match text {
                     JumpStyle::Hidden => JumpText::Hidden,
                     JumpStyle::Offset => JumpText::Offset,
-                    JumpStyle::Label(prep) => JumpText::Label(prep, labels.get(&target).copied()),
+                    JumpStyle::Label(prep) => JumpText::Label(prep, label_number(labels, target)),
                 };
                 Arg::Jump { target, text }
             }

@@ -3,7 +3,6 @@
 
 use std::cell::OnceCell;
 use std::cell::RefCell;
-use std::collections::BTreeMap;
 
 use bytescope_code::Code;
 use bytescope_code::exceptions::{ExceptionEntry, parse_exception_table_in};
@@ -13,7 +12,8 @@ use bytescope_opcodes::OpcodeTable;
 use bytescope_pyrepr::{ReprError, ReprOptions};
 
 use crate::instr::{
-    Buffers, Decoder, ExtWords, Instruction, Raw, ReprCache, Words, jump_targets, wordcode_jump_targets,
+    Buffers, Decoder, ExtWords, Instruction, Raw, ReprCache, Words, jump_targets, label_number,
+    wordcode_jump_targets,
 };
 use crate::plan::VersionData;
 use crate::rules::Layout;
@@ -26,10 +26,11 @@ pub struct Prepared<'c, 'm, 'a> {
     raws: Vec<Raw>,
     /// How the instructions are walked.
     walk: Walk,
-    /// `L<n>` labels by offset (3.13+).
-    pub(crate) labels: BTreeMap<i64, u32>,
-    /// Per instruction slot: the label number (3.13+), or 1 for a `>>` target.
-    pub(crate) marks: Vec<u32>,
+    /// Whether jump targets are `L<n>` labels (3.13+): `targets` then holds
+    /// their offsets in order, label `n` at `targets[n - 1]`.
+    labelled: bool,
+    /// Per instruction slot: 1 for a jump target (a `>>` mark or a label).
+    marks: Vec<u8>,
     /// log2 of the slot size: 1 for wordcode, 0 for bytecode.
     pub(crate) mark_shift: u32,
     /// Constant reprs already computed (for the whole file).
@@ -80,8 +81,8 @@ impl<'c, 'm, 'a> Prepared<'c, 'm, 'a> {
         } else {
             recycle(exceptions)
         };
-        let mut labels = BTreeMap::new();
-        if rules.layout == Layout::Py313 {
+        let labelled = rules.layout == Layout::Py313;
+        if labelled {
             if labels_from_exceptions {
                 for e in &exceptions {
                     targets.extend([e.start as i64, e.end as i64, e.target as i64]);
@@ -90,39 +91,29 @@ impl<'c, 'm, 'a> Prepared<'c, 'm, 'a> {
             // Labels are numbered in offset order.
             targets.sort_unstable();
             targets.dedup();
-            labels = targets.iter().enumerate().map(|(i, &off)| (off, i as u32 + 1)).collect();
         } else if rules.exc_targets_are_labels && labels_from_exceptions {
             targets.extend(exceptions.iter().filter(|e| e.start < e.end).map(|e| e.target as i64));
         }
         let ls = linestarts_in(v, code_len, code.firstlineno(), code.linetable, starts);
-        // Per-instruction marks: 0 none, else the label number (3.13+) or 1
-        // for a `>>` target. Indexed by code unit for wordcode (instructions
-        // sit at even offsets; an odd target marks nothing, as in CPython).
+        // Per-instruction marks: 1 at a jump target (a label, 3.13+). Indexed
+        // by code unit for wordcode (instructions sit at even offsets; an
+        // odd target marks nothing, as in CPython).
         let shift = u32::from(rules.wordcode);
         marks.clear();
         marks.resize((code_len >> shift) + 1, 0);
-        let mut set = |off: i64, value: u32| {
+        for &off in &targets {
             if let Ok(o) = usize::try_from(off)
                 && (shift == 0 || o % 2 == 0)
                 && let Some(m) = marks.get_mut(o >> shift)
             {
-                *m = value;
-            }
-        };
-        if rules.layout == Layout::Py313 {
-            for (&off, &l) in &labels {
-                set(off, l);
-            }
-        } else {
-            for &off in &targets {
-                set(off, 1);
+                *m = 1;
             }
         }
         Prepared {
             dec,
             raws,
             walk,
-            labels,
+            labelled,
             marks,
             mark_shift: shift,
             linestarts: ls,
@@ -173,7 +164,7 @@ impl<'c, 'm, 'a> Prepared<'c, 'm, 'a> {
         positions: bool,
     ) -> Result<Instruction, ReprError> {
         let raw = &self.raws[i];
-        let arg = self.dec.resolve(raw, &self.labels);
+        let arg = self.dec.resolve(raw, self.labels());
         let mut text = Vec::new();
         self.dec.write_argrepr(&mut text, &arg, &mut self.reprs.borrow_mut())?;
         // Built from whole `&str`s and ASCII only.
@@ -235,8 +226,23 @@ impl<'c, 'm, 'a> Prepared<'c, 'm, 'a> {
 
     /// The label (3.13+) or `>>` mark (1) of the instruction at `offset`
     /// (even in wordcode), 0 if none.
+    #[inline]
     pub(crate) fn mark(&self, offset: u32) -> u32 {
-        self.marks.get((offset >> self.mark_shift) as usize).copied().unwrap_or(0)
+        match self.marks.get((offset >> self.mark_shift) as usize) {
+            Some(&m) if m != 0 => {
+                if self.labelled {
+                    label_number(&self.targets, i64::from(offset)).unwrap_or(0)
+                } else {
+                    1
+                }
+            }
+            _ => 0,
+        }
+    }
+
+    /// The offsets of the `L<n>` labels in order (3.13+; empty before).
+    pub(crate) fn labels(&self) -> &[i64] {
+        if self.labelled { &self.targets } else { &[] }
     }
 
     /// Every instruction, resolved.

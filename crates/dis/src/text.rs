@@ -5,7 +5,7 @@ use std::io::Write;
 use bytescope_code::lines::{Positions, lineno_width, positions_width};
 use bytescope_pyrepr::ReprError;
 
-use crate::instr::{Arg, FastText, Raw, ReprCache};
+use crate::instr::{Arg, FastText, Raw, ReprCache, label_number};
 use crate::listing::{Prepared, Raws};
 use crate::plan::NAME_SLOT;
 use crate::rules::Layout;
@@ -109,7 +109,7 @@ impl Prepared<'_, '_, '_> {
             let raw = &raw;
             let before = out.len();
             let starts_line = starts.at(raw.offset);
-            let arg = self.dec.resolve(raw, &self.labels);
+            let arg = self.dec.resolve(raw, self.labels());
             if starts_line.is_some() && raw.offset > 0 {
                 out.push(b'\n');
             }
@@ -307,7 +307,7 @@ impl Prepared<'_, '_, '_> {
         let line = ClassicLine { head, opname: self.opname(raw.op), arg: raw.arg };
         let padded = &self.dec.plans[usize::from(raw.op)].padded;
         let fits = line.fits(lw, ow);
-        let arg = self.dec.resolve(raw, &self.labels);
+        let arg = self.dec.resolve(raw, self.labels());
         let written = match self.dec.argrepr_text(&arg, reprs) {
             Ok(Some(text)) if fits => {
                 line.write_fast(out, lw, ow, padded, str_text(text));
@@ -383,7 +383,7 @@ impl Prepared<'_, '_, '_> {
             lineno_width(r.version, &self.linestarts, 0)
         };
         let ow = if opts.show_offsets { code_len.saturating_sub(2).max(9999).to_string().len() } else { 0 };
-        let label_width = 4 + self.labels.len().to_string().len();
+        let label_width = 4 + self.labels().len().to_string().len();
         let f = Fmt313 { lw, ow, label_width, show_positions: opts.show_positions };
         let mut starts = StartsCursor::new(&self.linestarts);
         let mut line_number = None;
@@ -438,7 +438,7 @@ impl Prepared<'_, '_, '_> {
                     continue;
                 }
             }
-            let arg = self.dec.resolve(raw, &self.labels);
+            let arg = self.dec.resolve(raw, self.labels());
             let written = match self.dec.argrepr_text(&arg, reprs) {
                 // As in `write_classic`.
                 Ok(Some(text)) if fits => {
@@ -469,7 +469,7 @@ impl Prepared<'_, '_, '_> {
         if !self.exceptions.is_empty() {
             out.extend_from_slice(b"ExceptionTable:\n");
             // `  L{start} to L{end} -> L{target} [{depth}]{" lasti"}`.
-            let l = |off: u64| self.labels.get(&(off as i64)).copied().unwrap_or(0);
+            let l = |off: u64| label_number(self.labels(), off as i64).unwrap_or(0);
             let mut num = itoa::Buffer::new();
             for e in &self.exceptions {
                 out.extend_from_slice(b"  L");
