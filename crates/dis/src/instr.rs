@@ -248,6 +248,25 @@ pub(crate) enum FastText<'s> {
     Other,
 }
 
+/// Where [`Decoder::fast_text_with`] hands a [`FastText`]. Its `put` is
+/// inlined into each kind's arm, where the variant is known.
+pub(crate) trait TextSink<'s> {
+    type Out;
+    fn put(self, text: FastText<'s>) -> Self::Out;
+}
+
+/// The [`TextSink`] that keeps the text.
+struct Same;
+
+impl<'s> TextSink<'s> for Same {
+    type Out = FastText<'s>;
+
+    #[inline(always)]
+    fn put(self, text: FastText<'s>) -> FastText<'s> {
+        text
+    }
+}
+
 /// How a jump's argument is shown.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum JumpText {
@@ -671,62 +690,78 @@ impl<'c> Decoder<'c, '_, '_> {
     /// A constant CPython could not repr.
     #[inline(always)]
     pub fn fast_text<'s>(&'s self, raw: &Raw, cache: &'s mut ReprCache) -> Result<FastText<'s>, ReprError> {
-        let Some(arg) = raw.arg else { return Ok(FastText::Str("")) };
+        self.fast_text_with(raw, cache, Same)
+    }
+
+    /// [`Decoder::fast_text`] handed to `k` where it is made: inlined, each
+    /// kind's arm calls `k` with a variant known there, so a printer's
+    /// `match` on it folds away (one dispatch per line instead of two).
+    ///
+    /// # Errors
+    /// A constant CPython could not repr (`k` is not called).
+    #[inline(always)]
+    pub fn fast_text_with<'s, R>(
+        &'s self,
+        raw: &Raw,
+        cache: &'s mut ReprCache,
+        k: impl TextSink<'s, Out = R>,
+    ) -> Result<R, ReprError> {
+        let Some(arg) = raw.arg else { return Ok(k.put(FastText::Str(""))) };
         Ok(match self.plans[usize::from(raw.op)].kind {
-            ArgKind::Plain | ArgKind::Unknown => FastText::Str(""),
+            ArgKind::Plain | ArgKind::Unknown => k.put(FastText::Str("")),
             ArgKind::Const => match py_index(self.code.consts.len(), arg) {
-                Some(i) => self.const_text(i, cache)?,
-                None => FastText::Other,
+                Some(i) => self.const_text_with(i, cache, k)?,
+                None => k.put(FastText::Other),
             },
             ArgKind::Name { shift, marker } => {
                 let Some(j) = py_index(self.code.names.len(), arg >> shift) else {
-                    return Ok(FastText::Other);
+                    return Ok(k.put(FastText::Other));
                 };
                 let name: &'s str = self.code.names[j].as_ref();
                 let (prefix, suffix) = marker.around(name, arg);
-                FastText::Name(prefix, name, suffix)
+                k.put(FastText::Name(prefix, name, suffix))
             }
             ArgKind::Local => match self.locals.pick(arg) {
-                Ok(n) => FastText::Str(n),
-                Err(_) => FastText::Other,
+                Ok(n) => k.put(FastText::Str(n)),
+                Err(_) => k.put(FastText::Other),
             },
             ArgKind::Jump { text: JumpStyle::Offset, .. } => match self.jump_target(raw) {
-                Some(t) => FastText::To(t),
-                None => FastText::Other,
+                Some(t) => k.put(FastText::To(t)),
+                None => k.put(FastText::Other),
             },
-            ArgKind::Jump { text: JumpStyle::Hidden, .. } => FastText::Str(""),
+            ArgKind::Jump { text: JumpStyle::Hidden, .. } => k.put(FastText::Str("")),
             ArgKind::Jump { text: JumpStyle::Label(prep), .. } => match self.jump_target(raw) {
-                Some(t) => FastText::Label(prep, t),
-                None => FastText::Other,
+                Some(t) => k.put(FastText::Label(prep, t)),
+                None => k.put(FastText::Other),
             },
             ArgKind::Free => match self.frees.pick(arg) {
-                Ok(n) => FastText::Str(n),
-                Err(_) => FastText::Other,
+                Ok(n) => k.put(FastText::Str(n)),
+                Err(_) => k.put(FastText::Other),
             },
             ArgKind::Table { list, .. } => match py_index(list.len(), arg) {
-                Some(j) => FastText::Str(list[j]),
-                None => FastText::Other,
+                Some(j) => k.put(FastText::Str(list[j])),
+                None => k.put(FastText::Other),
             },
-            ArgKind::IsOp => FastText::Str(if arg != 0 { "is not" } else { "is" }),
-            ArgKind::ContainsOp => FastText::Str(if arg != 0 { "not in" } else { "in" }),
+            ArgKind::IsOp => k.put(FastText::Str(if arg != 0 { "is not" } else { "is" })),
+            ArgKind::ContainsOp => k.put(FastText::Str(if arg != 0 { "not in" } else { "in" })),
             ArgKind::Compare if !(self.rules.compare_bool_bit && arg & 16 != 0) => {
                 match py_index(self.table.cmp_op.len(), arg >> self.rules.compare_shift) {
-                    Some(j) => FastText::Str(self.table.cmp_op[j]),
-                    None => FastText::Other,
+                    Some(j) => k.put(FastText::Str(self.table.cmp_op[j])),
+                    None => k.put(FastText::Other),
                 }
             }
             // No format spec: the conversion's name alone.
-            ArgKind::FormatValue if arg & 4 == 0 => FastText::Str(CONVERSIONS[(arg & 3) as usize]),
+            ArgKind::FormatValue if arg & 4 == 0 => k.put(FastText::Str(CONVERSIONS[(arg & 3) as usize])),
             // No flag or one flag: its name alone.
             ArgKind::FunctionFlags if arg >= 0 && arg.count_ones() <= 1 => {
                 let names = self.table.function_flags;
-                FastText::Str(if arg == 0 {
+                k.put(FastText::Str(if arg == 0 {
                     ""
                 } else {
                     names.get(arg.trailing_zeros() as usize).copied().unwrap_or("")
-                })
+                }))
             }
-            _ => FastText::Other,
+            _ => k.put(FastText::Other),
         })
     }
 
@@ -753,26 +788,31 @@ impl<'c> Decoder<'c, '_, '_> {
         }))
     }
 
-    /// The argrepr of `co_consts[i]` (`i` in range) on the fast path: the
-    /// commonest constants straight from where they are (a str needing no
-    /// escapes between its quotes, an int, a singleton), others through
-    /// [`Decoder::const_repr`].
-    #[inline]
-    fn const_text<'s>(&'s self, i: usize, cache: &'s mut ReprCache) -> Result<FastText<'s>, ReprError> {
+    /// The argrepr of `co_consts[i]` (`i` in range) on the fast path, handed
+    /// to `k` (see [`Decoder::fast_text_with`]): the commonest constants
+    /// straight from where they are (a str needing no escapes between its
+    /// quotes, an int, a singleton), others through [`Decoder::const_repr`].
+    #[inline(always)]
+    fn const_text_with<'s, R>(
+        &'s self,
+        i: usize,
+        cache: &'s mut ReprCache,
+        k: impl TextSink<'s, Out = R>,
+    ) -> Result<R, ReprError> {
         let m = self.code.marshal();
         Ok(match m.get(self.code.consts[i]) {
             // (Not ''; printers take an empty middle part for "no text".)
             Value::Str { text: Some(text), .. } if !text.is_empty() && text.len() < self.repr.max_len => {
                 match plain_str_quotes(text, self.rules.version) {
-                    Some((open, close)) => FastText::Name(open, text, close),
-                    None => FastText::Str(self.const_repr(i, cache)?),
+                    Some((open, close)) => k.put(FastText::Name(open, text, close)),
+                    None => k.put(FastText::Str(self.const_repr(i, cache)?)),
                 }
             }
-            Value::Int(v) => FastText::Int(*v),
-            Value::None => FastText::Str("None"),
-            Value::True => FastText::Str("True"),
-            Value::False => FastText::Str("False"),
-            _ => FastText::Str(self.const_repr(i, cache)?),
+            Value::Int(v) => k.put(FastText::Int(*v)),
+            Value::None => k.put(FastText::Str("None")),
+            Value::True => k.put(FastText::Str("True")),
+            Value::False => k.put(FastText::Str("False")),
+            _ => k.put(FastText::Str(self.const_repr(i, cache)?)),
         })
     }
 

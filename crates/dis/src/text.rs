@@ -5,7 +5,7 @@ use std::io::Write;
 use bytescope_code::lines::{Positions, lineno_width, positions_width};
 use bytescope_pyrepr::ReprError;
 
-use crate::instr::{Arg, FastText, Raw, ReprCache, label_number};
+use crate::instr::{Arg, FastText, Raw, ReprCache, TextSink, label_number};
 use crate::listing::{Prepared, Raws};
 use crate::plan::NAME_SLOT;
 use crate::rules::Layout;
@@ -239,28 +239,40 @@ impl Prepared<'_, '_, '_> {
             let before = out.len();
             let starts_line = starts.at(raw.offset);
             let p = &plans[usize::from(raw.op)];
-            let fits = p.name.len() <= OPNAME_WIDTH && raw.arg.is_none_or(|a| (0..100_000).contains(&a));
-            let text = if fits { self.dec.fast_text(&raw, reprs) } else { Ok(FastText::Other) };
-            let text = match text {
-                Ok(text) => arg_text(text, &mut num),
-                Err(e) => return Err(Stop::Repr(e)),
-            };
-            let text = match text {
-                Some(text) => text,
-                None => {
-                    self.classic_line(out, &raw, starts_line, lw, ow, reprs)?;
-                    if opts.show_caches && raw.caches > 0 {
-                        self.classic_caches(out, &raw, lw, ow);
+            if p.name.len() <= OPNAME_WIDTH && raw.arg.is_none_or(|a| (0..100_000).contains(&a)) {
+                // The head first, then the argument's text written where
+                // it is resolved (one dispatch on the argument's kind).
+                let head = self.classic_start(out, &raw, starts_line, lw);
+                let start = out.len();
+                head.write(out, lw, ow);
+                let pos = classic_name_column(lw, ow);
+                let tail = ClassicTail {
+                    out: &mut *out,
+                    start,
+                    pos,
+                    padded: &p.padded,
+                    name_len: p.name.len(),
+                    arg: raw.arg,
+                    num: &mut num,
+                };
+                let written = self.dec.fast_text_with(&raw, reprs, tail);
+                match written {
+                    Ok(true) => {
+                        if opts.show_caches && raw.caches > 0 {
+                            self.classic_caches(out, &raw, lw, ow);
+                        }
+                        check(out, before, limit)?;
+                        continue;
                     }
-                    check(out, before, limit)?;
-                    continue;
+                    // A text the fast path does not shape: the general line.
+                    Ok(false) => out.truncate(before),
+                    Err(e) => {
+                        out.truncate(before);
+                        return Err(Stop::Repr(e));
+                    }
                 }
-            };
-            let head = self.classic_start(out, &raw, starts_line, lw);
-            let start = out.len();
-            head.write(out, lw, ow);
-            let pos = classic_name_column(lw, ow);
-            fast_tail(out, start, pos, &p.padded, p.name.len(), raw.arg, text);
+            }
+            self.classic_line(out, &raw, starts_line, lw, ow, reprs)?;
             if opts.show_caches && raw.caches > 0 {
                 self.classic_caches(out, &raw, lw, ow);
             }
@@ -743,6 +755,34 @@ fn fast_tail(
     }
     b[pos] = b'\n';
     out.truncate(start + pos + 1);
+}
+
+/// The rest of a classic fast-path line once its head is written: the
+/// opname, the argument and its text ([`fast_tail`]); `false` when the
+/// text is not one the fast path shapes.
+struct ClassicTail<'o, 'n> {
+    out: &'o mut Vec<u8>,
+    start: usize,
+    pos: usize,
+    padded: &'o [u8; NAME_SLOT],
+    name_len: usize,
+    arg: Option<i64>,
+    num: &'n mut itoa::Buffer,
+}
+
+impl<'s> TextSink<'s> for ClassicTail<'_, '_> {
+    type Out = bool;
+
+    #[inline(always)]
+    fn put(self, text: FastText<'s>) -> bool {
+        match arg_text(text, self.num) {
+            Some(text) => {
+                fast_tail(self.out, self.start, self.pos, self.padded, self.name_len, self.arg, text);
+                true
+            }
+            None => false,
+        }
+    }
 }
 
 /// Ends the fast-path line whose window starts at `start` in `out` with
