@@ -248,23 +248,11 @@ pub(crate) enum FastText<'s> {
     Other,
 }
 
-/// Where [`Decoder::fast_text_with`] hands a [`FastText`]. Its `put` is
+/// Where [`Decoder::fast_text`] hands a [`FastText`]. Its `put` is
 /// inlined into each kind's arm, where the variant is known.
 pub(crate) trait TextSink<'s> {
     type Out;
     fn put(self, text: FastText<'s>) -> Self::Out;
-}
-
-/// The [`TextSink`] that keeps the text.
-struct Same;
-
-impl<'s> TextSink<'s> for Same {
-    type Out = FastText<'s>;
-
-    #[inline(always)]
-    fn put(self, text: FastText<'s>) -> FastText<'s> {
-        text
-    }
 }
 
 /// How a jump's argument is shown.
@@ -682,25 +670,17 @@ impl<'c> Decoder<'c, '_, '_> {
 
     /// The argrepr of `raw` for the listing fast path, resolved and shaped
     /// in one step for the common kinds (constants, names, locals, jumps by
-    /// offset, fixed texts); [`FastText::Other`] sends the rest through
-    /// [`Decoder::resolve`]. Must agree with `resolve` + `write_argrepr`
-    /// (the listing tests and conformance runs compare both paths' output).
-    ///
-    /// # Errors
-    /// A constant CPython could not repr.
-    #[inline(always)]
-    pub fn fast_text<'s>(&'s self, raw: &Raw, cache: &'s mut ReprCache) -> Result<FastText<'s>, ReprError> {
-        self.fast_text_with(raw, cache, Same)
-    }
-
-    /// [`Decoder::fast_text`] handed to `k` where it is made: inlined, each
-    /// kind's arm calls `k` with a variant known there, so a printer's
-    /// `match` on it folds away (one dispatch per line instead of two).
+    /// offset, fixed texts), handed to `k` where it is made: inlined, each
+    /// kind's arm puts a variant known there, so the printer's `match` on it
+    /// folds away (one dispatch per line, not two). [`FastText::Other`]
+    /// sends the rest through [`Decoder::resolve`]. Must agree with
+    /// `resolve` + `write_argrepr` (the listing tests and conformance runs
+    /// compare both paths' output).
     ///
     /// # Errors
     /// A constant CPython could not repr (`k` is not called).
     #[inline(always)]
-    pub fn fast_text_with<'s, R>(
+    pub fn fast_text<'s, R>(
         &'s self,
         raw: &Raw,
         cache: &'s mut ReprCache,
@@ -789,7 +769,7 @@ impl<'c> Decoder<'c, '_, '_> {
     }
 
     /// The argrepr of `co_consts[i]` (`i` in range) on the fast path, handed
-    /// to `k` (see [`Decoder::fast_text_with`]): the commonest constants
+    /// to `k` (see [`Decoder::fast_text`]): the commonest constants
     /// straight from where they are (a str needing no escapes between its
     /// quotes, an int, a singleton), others through [`Decoder::const_repr`].
     #[inline(always)]

@@ -246,7 +246,7 @@ impl Prepared<'_, '_, '_> {
                 let start = out.len();
                 head.write(out, lw, ow);
                 let pos = classic_name_column(lw, ow);
-                let tail = ClassicTail {
+                let tail = LineTail {
                     out: &mut *out,
                     start,
                     pos,
@@ -254,8 +254,9 @@ impl Prepared<'_, '_, '_> {
                     name_len: p.name.len(),
                     arg: raw.arg,
                     num: &mut num,
+                    labels: None,
                 };
-                let written = self.dec.fast_text_with(&raw, reprs, tail);
+                let written = self.dec.fast_text(&raw, reprs, tail);
                 match written {
                     Ok(true) => {
                         if opts.show_caches && raw.caches > 0 {
@@ -426,28 +427,31 @@ impl Prepared<'_, '_, '_> {
             let padded = &self.dec.plans[usize::from(raw.op)].padded;
             let fits = f.fits(&line);
             if fits {
-                // As in `write_classic`.
-                let text = match self.dec.fast_text(raw, reprs) {
-                    Ok(FastText::Label(prep, target)) => match self.mark_at(target) {
-                        0 => None,
-                        label => Some(ArgText::Parts([prep, " L", num.format(label)])),
-                    },
-                    Ok(text) => arg_text(text, &mut num),
+                // As in `classic_fast`.
+                let (start, pos) = f.head_fast(out, &line);
+                let tail = LineTail {
+                    out: &mut *out,
+                    start,
+                    pos,
+                    padded,
+                    name_len: line.opname.len(),
+                    arg: raw.arg,
+                    num: &mut num,
+                    labels: Some(self),
+                };
+                match self.dec.fast_text(raw, reprs, tail) {
+                    Ok(true) => {
+                        if opts.show_caches && raw.caches > 0 {
+                            self.caches_313(out, &f, raw, positions);
+                        }
+                        check(out, before, limit)?;
+                        continue;
+                    }
+                    Ok(false) => out.truncate(before),
                     Err(e) => {
                         out.truncate(before);
                         return Err(Stop::Repr(e));
                     }
-                };
-                let done = text.is_some();
-                if let Some(text) = text {
-                    f.line_fast(out, &line, padded, text);
-                }
-                if done {
-                    if opts.show_caches && raw.caches > 0 {
-                        self.caches_313(out, &f, raw, positions);
-                    }
-                    check(out, before, limit)?;
-                    continue;
                 }
             }
             let arg = self.dec.resolve(raw, self.labels());
@@ -757,10 +761,10 @@ fn fast_tail(
     out.truncate(start + pos + 1);
 }
 
-/// The rest of a classic fast-path line once its head is written: the
-/// opname, the argument and its text ([`fast_tail`]); `false` when the
-/// text is not one the fast path shapes.
-struct ClassicTail<'o, 'n> {
+/// The rest of a fast-path line once its head is written: the opname,
+/// the argument and its text ([`fast_tail`]); `false` when the text is not
+/// one the fast path shapes. `labels` names 3.13+'s jump targets.
+struct LineTail<'o, 'n, 'p> {
     out: &'o mut Vec<u8>,
     start: usize,
     pos: usize,
@@ -768,14 +772,22 @@ struct ClassicTail<'o, 'n> {
     name_len: usize,
     arg: Option<i64>,
     num: &'n mut itoa::Buffer,
+    labels: Option<&'p Prepared<'p, 'p, 'p>>,
 }
 
-impl<'s> TextSink<'s> for ClassicTail<'_, '_> {
+impl<'s> TextSink<'s> for LineTail<'_, '_, '_> {
     type Out = bool;
 
     #[inline(always)]
     fn put(self, text: FastText<'s>) -> bool {
-        match arg_text(text, self.num) {
+        let text = match (text, self.labels) {
+            (FastText::Label(prep, target), Some(p)) => match p.mark_at(target) {
+                0 => None,
+                label => Some(ArgText::Parts([prep, " L", self.num.format(label)])),
+            },
+            (text, _) => arg_text(text, self.num),
+        };
+        match text {
             Some(text) => {
                 fast_tail(self.out, self.start, self.pos, self.padded, self.name_len, self.arg, text);
                 true
@@ -1027,6 +1039,15 @@ impl Fmt313 {
         padded: &[u8; NAME_SLOT],
         text: ArgText<impl FnOnce(&mut Vec<u8>)>,
     ) {
+        let (start, pos) = self.head_fast(out, ins);
+        fast_tail(out, start, pos, padded, ins.opname.len(), ins.arg, text);
+    }
+
+    /// The head of a [`Fmt313::line_fast`] line (the blank line before a
+    /// new source line, then a window with the line number, label and
+    /// offset): where the window starts in `out`, and the opname's column.
+    #[inline(always)]
+    fn head_fast(&self, out: &mut Vec<u8>, ins: &Line313) -> (usize, usize) {
         let lw = self.lw;
         if lw > 0 && ins.starts_line && ins.offset > 0 {
             out.push(b'\n');
@@ -1058,7 +1079,7 @@ impl Fmt313 {
             put_column4(b, pos, u64::from(ins.offset));
             pos += 2;
         }
-        fast_tail(out, start, pos + 5, padded, ins.opname.len(), ins.arg, text);
+        (start, pos + 5)
     }
 
     /// `Formatter.print_instruction_line`; `argrepr` appends ` (text)`.
