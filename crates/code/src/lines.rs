@@ -433,7 +433,10 @@ pub fn linestarts_in(
         // every code object `dis` prints). `linestarts_fused_matches` checks
         // the equivalence.
         location_linestarts_into(v, firstlineno, table, &mut buf);
-        return LineStarts::from_pairs(buf);
+        // Each entry starts where the one before it ends (at least one code
+        // unit later): the offsets ascend strictly, as `from_pairs` wants.
+        debug_assert!(buf.windows(2).all(|w| w[0].0 < w[1].0));
+        return LineStarts { starts: buf };
     }
     LineStarts::from_pairs(findlinestarts(v, code_len, firstlineno, table))
 }
