@@ -139,6 +139,8 @@ pub(crate) struct Decoder<'c, 'm, 'a> {
     pub plans: &'c [OpPlan; 256],
     /// Wordcode step per opcode (see [`VersionData::steps`]).
     pub steps: &'c [u8; 256],
+    /// See [`VersionData::stops`].
+    pub stops: &'c [bool; 256],
     pub repr: ReprOptions,
     /// Names LOCAL-kind operands index: `co_varnames` ≤3.10, localsplus 3.11+.
     pub locals: NameList<'c, 'a>,
@@ -355,7 +357,7 @@ impl<'c, 'm, 'a> Decoder<'c, 'm, 'a> {
         data: &'c VersionData,
         repr: ReprOptions,
     ) -> Self {
-        let (rules, plans, steps) = (&data.rules, &data.plans, &data.steps);
+        let (rules, plans, steps, stops) = (&data.rules, &data.plans, &data.steps, &data.stops);
         let (locals, frees) = if rules.localsplus {
             // Both kinds index localsplus.
             let l = NameList::LocalsPlus(&code.localsplus);
@@ -363,7 +365,7 @@ impl<'c, 'm, 'a> Decoder<'c, 'm, 'a> {
         } else {
             (NameList::Two(&code.varnames, &[]), NameList::Two(&code.cellvars, &code.freevars))
         };
-        Decoder { code, table, rules, plans, steps, repr, locals, frees }
+        Decoder { code, table, rules, plans, steps, stops, repr, locals, frees }
     }
 
     /// The analysis view of `raw`.
@@ -849,20 +851,25 @@ impl<'c> Decoder<'c, '_, '_> {
 /// [`Words`], or [`ExtWords`] when it does: the bytes are in cache by then.
 pub(crate) fn wordcode_jump_targets(dec: &Decoder<'_, '_, '_>, targets: &mut Vec<i64>) -> bool {
     targets.clear();
-    for raw in Words::new(dec) {
-        let p = &dec.plans[usize::from(raw.op)];
-        if p.is_ext {
-            // Rare (about one code object in thirty): again, with the
-            // EXTENDED_ARG state.
-            targets.clear();
-            push_jump_targets(dec, ExtWords::new(dec), targets);
-            return true;
+    let code = dec.code.code;
+    let mut at = 0;
+    // Two byte-table lookups per instruction; only jumps and EXTENDED_ARG
+    // (about one in ten) look further.
+    while let Some(&[op, arg]) = code.get(at..at + 2).and_then(|w| w.first_chunk::<2>()) {
+        if dec.stops[usize::from(op)] {
+            let p = &dec.plans[usize::from(op)];
+            if p.is_ext {
+                // Rare (about one code object in thirty): again, with the
+                // EXTENDED_ARG state.
+                targets.clear();
+                push_jump_targets(dec, ExtWords::new(dec), targets);
+                return true;
+            }
+            if let Some(t) = dec.jump_target(&word_raw(at as u32, op, arg, p)) {
+                targets.push(t);
+            }
         }
-        if matches!(p.kind, ArgKind::Jump { .. })
-            && let Some(t) = dec.jump_target(&raw)
-        {
-            targets.push(t);
-        }
+        at += usize::from(dec.steps[usize::from(op)]);
     }
     false
 }

@@ -130,6 +130,8 @@ pub(crate) struct VersionData {
     /// its inline caches): apart from `plans` so that walking the code,
     /// where each step waits on this lookup, reads one small table.
     pub steps: [u8; 256],
+    /// Opcodes a jump-target walk stops at: jumps and EXTENDED_ARG.
+    pub stops: [bool; 256],
 }
 
 impl VersionData {
@@ -138,7 +140,9 @@ impl VersionData {
         let special = Special::new(table);
         let plans: [OpPlan; 256] = std::array::from_fn(|op| plan(table, &rules, &special, op as u8));
         let steps = std::array::from_fn(|op| 2 + 2 * plans[op].caches);
-        VersionData { rules, plans, steps }
+        let stops =
+            std::array::from_fn(|op| plans[op].is_ext || matches!(plans[op].kind, ArgKind::Jump { .. }));
+        VersionData { rules, plans, steps, stops }
     }
 }
 
