@@ -852,26 +852,76 @@ impl<'c> Decoder<'c, '_, '_> {
 pub(crate) fn wordcode_jump_targets(dec: &Decoder<'_, '_, '_>, targets: &mut Vec<i64>) -> bool {
     targets.clear();
     let code = dec.code.code;
-    let mut at = 0;
-    // Two byte-table lookups per instruction; only jumps and EXTENDED_ARG
-    // (about one in ten) look further.
-    while let Some(&[op, arg]) = code.get(at..at + 2).and_then(|w| w.first_chunk::<2>()) {
-        if dec.stops[usize::from(op)] {
-            let p = &dec.plans[usize::from(op)];
-            if p.is_ext {
-                // Rare (about one code object in thirty): again, with the
-                // EXTENDED_ARG state.
-                targets.clear();
-                push_jump_targets(dec, ExtWords::new(dec), targets);
-                return true;
-            }
-            if let Some(t) = dec.jump_target(&word_raw(at as u32, op, arg, p)) {
-                targets.push(t);
+    let end = code.len() & !1;
+    // Each step of a walk waits on two loads (the opcode, then its step),
+    // so two walks go side by side: one from the start, one from the first
+    // unit at or after the middle whose opcode is not 0 (CACHE, which only
+    // ever fills inline caches). The first must arrive exactly there, or
+    // that unit was no instruction and the first walk goes on alone.
+    let mut mid = (end / 2) & !1;
+    while mid < end && code[mid] == 0 {
+        mid += 2;
+    }
+    let (mut a, mut b) = (0, mid);
+    while a < mid && b < end {
+        if !jump_step(dec, &mut a, targets) || !jump_step(dec, &mut b, targets) {
+            return ext_jump_targets(dec, targets);
+        }
+    }
+    while b < end {
+        if !jump_step(dec, &mut b, targets) {
+            return ext_jump_targets(dec, targets);
+        }
+    }
+    while a < mid {
+        if !jump_step(dec, &mut a, targets) {
+            return ext_jump_targets(dec, targets);
+        }
+    }
+    if a != mid {
+        // The second walk started inside an instruction's caches: its
+        // targets go, and the first walk finishes the code.
+        targets.clear();
+        let mut a = 0;
+        while a < end {
+            if !jump_step(dec, &mut a, targets) {
+                return ext_jump_targets(dec, targets);
             }
         }
-        at += usize::from(dec.steps[usize::from(op)]);
     }
     false
+}
+
+/// One instruction of a jump-target walk at `at` (wordcode, no EXTENDED_ARG
+/// state): its target pushed if it jumps, `at` moved past its caches;
+/// `false` at an EXTENDED_ARG. Only jumps and EXTENDED_ARG (about one in
+/// ten) look further than two byte tables.
+#[inline(always)]
+fn jump_step(dec: &Decoder<'_, '_, '_>, at: &mut usize, targets: &mut Vec<i64>) -> bool {
+    let Some(&[op, arg]) = dec.code.code.get(*at..*at + 2).and_then(|w| w.first_chunk::<2>()) else {
+        *at = usize::MAX;
+        return true;
+    };
+    if dec.stops[usize::from(op)] {
+        let p = &dec.plans[usize::from(op)];
+        if p.is_ext {
+            return false;
+        }
+        if let Some(t) = dec.jump_target(&word_raw(*at as u32, op, arg, p)) {
+            targets.push(t);
+        }
+    }
+    *at += usize::from(dec.steps[usize::from(op)]);
+    true
+}
+
+/// The jump targets of wordcode holding an EXTENDED_ARG (rare: about one
+/// code object in thirty), walked with its state; `true`.
+#[cold]
+fn ext_jump_targets(dec: &Decoder<'_, '_, '_>, targets: &mut Vec<i64>) -> bool {
+    targets.clear();
+    push_jump_targets(dec, ExtWords::new(dec), targets);
+    true
 }
 
 /// Pushes the jump targets of `raws` onto `targets`.
@@ -1012,4 +1062,60 @@ pub(crate) fn jump_targets(dec: &Decoder<'_, '_, '_>, raws: &[Raw], mut out: Vec
     out.clear();
     out.extend(raws.iter().filter_map(|r| dec.jump_target(r)));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bytescope_marshal::load_pyc;
+    use bytescope_pyc::PythonVersion;
+
+    /// The side-by-side jump-target walks find what one walk over the
+    /// unpacked instructions finds, for code made mostly of CACHE units,
+    /// jumps and EXTENDED_ARGs (where a second walk can start inside an
+    /// instruction's caches), in a version with inline caches and one
+    /// without.
+    #[test]
+    fn jump_target_walks_match_unpack() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures");
+        for (v, file) in
+            [(PythonVersion::PY312, "3.12/constants.pyc"), (PythonVersion::PY38, "3.8/comprehensions.pyc")]
+        {
+            let data = std::fs::read(root.join(file)).expect("fixture");
+            let pyc = load_pyc(&data, None).expect("loads");
+            let m = &pyc.marshal;
+            let node = m.code(m.root()).expect("a code object");
+            let table = bytescope_opcodes::table(v).expect("table");
+            let vd = crate::plan::version_data(table);
+            let ops: Vec<u8> = (0..=255u8)
+                .filter(|&op| {
+                    vd.plans[usize::from(op)].is_ext
+                        || matches!(vd.plans[usize::from(op)].kind, ArgKind::Jump { .. })
+                })
+                .chain([0, 0, 0, 1, 2, vd.plans.iter().position(|p| p.caches > 1).unwrap_or(1) as u8])
+                .collect();
+            let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+            let mut next = move |n: usize| {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                (seed % n as u64) as usize
+            };
+            for case in 0..4000 {
+                let len = case % 97;
+                let bytes: Vec<u8> = (0..len)
+                    .map(|i| if i % 2 == 0 { ops[next(ops.len())] } else { next(256) as u8 })
+                    .collect();
+                let mut code = Code::new(m, node).expect("code");
+                code.code = &bytes;
+                let dec = Decoder::new(&code, table, vd, ReprOptions::default());
+                let mut fast = Vec::new();
+                wordcode_jump_targets(&dec, &mut fast);
+                let mut slow = jump_targets(&dec, &dec.unpack(), Vec::new());
+                fast.sort_unstable();
+                slow.sort_unstable();
+                assert_eq!(fast, slow, "{v} {bytes:?}");
+            }
+        }
+    }
 }
