@@ -167,10 +167,12 @@ fn printable_range(cp: u32, v: PythonVersion) -> (u32, u32, bool) {
 /// straight from where it is instead of building the repr.
 #[must_use]
 pub fn plain_str_quotes(text: &str, v: PythonVersion) -> Option<(&'static str, &'static str)> {
-    if !text.is_ascii() {
+    // One pass over the bytes sees the quotes, the escapes and any
+    // non-ASCII byte (most constants are short: no separate ASCII check).
+    let seen = ascii_classes(text.as_bytes());
+    if seen & NON_ASCII != 0 {
         return None;
     }
-    let seen = ascii_classes(text.as_bytes());
     let (quote, escape) = quote_for(seen);
     if seen & escape != 0 {
         return None;
@@ -183,8 +185,7 @@ pub fn plain_str_quotes(text: &str, v: PythonVersion) -> Option<(&'static str, &
     })
 }
 
-/// The [`ASCII_CLASS`] bits of the bytes of `s` ORed together (bytes from
-/// 0x80 have none).
+/// The [`ASCII_CLASS`] bits of the bytes of `s` ORed together.
 fn ascii_classes(s: &[u8]) -> u8 {
     s.iter().fold(0, |seen, &b| seen | ASCII_CLASS[usize::from(b)])
 }
@@ -249,9 +250,12 @@ const ESCAPE: u8 = 1;
 const SINGLE: u8 = 2;
 /// [`ASCII_CLASS`] bit: `"`.
 const DOUBLE: u8 = 4;
+/// [`ASCII_CLASS`] bit: a byte from 0x80 (not ASCII; no escape or quote
+/// bit, so quote choice and escapes ignore it).
+const NON_ASCII: u8 = 8;
 
 /// What each byte means to a str repr (see [`ESCAPE`], [`SINGLE`],
-/// [`DOUBLE`]); bytes from 0x80 never reach it.
+/// [`DOUBLE`], [`NON_ASCII`]).
 const ASCII_CLASS: [u8; 256] = {
     let mut t = [0u8; 256];
     let mut b = 0;
@@ -262,6 +266,8 @@ const ASCII_CLASS: [u8; 256] = {
             SINGLE
         } else if b == b'"' as usize {
             DOUBLE
+        } else if b >= 0x80 {
+            NON_ASCII
         } else {
             0
         };
