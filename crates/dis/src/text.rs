@@ -256,21 +256,12 @@ impl Prepared<'_, '_, '_> {
                     num: &mut num,
                     labels: None,
                 };
-                let written = self.dec.fast_text(&raw, reprs, tail);
-                match written {
-                    Ok(true) => {
-                        if opts.show_caches && raw.caches > 0 {
-                            self.classic_caches(out, &raw, lw, ow);
-                        }
-                        check(out, before, limit)?;
-                        continue;
+                if fast_written(self.dec.fast_text(&raw, reprs, tail), out, before)? {
+                    if opts.show_caches && raw.caches > 0 {
+                        self.classic_caches(out, &raw, lw, ow);
                     }
-                    // A text the fast path does not shape: the general line.
-                    Ok(false) => out.truncate(before),
-                    Err(e) => {
-                        out.truncate(before);
-                        return Err(Stop::Repr(e));
-                    }
+                    check(out, before, limit)?;
+                    continue;
                 }
             }
             self.classic_line(out, &raw, starts_line, lw, ow, reprs)?;
@@ -439,19 +430,12 @@ impl Prepared<'_, '_, '_> {
                     num: &mut num,
                     labels: Some(self),
                 };
-                match self.dec.fast_text(raw, reprs, tail) {
-                    Ok(true) => {
-                        if opts.show_caches && raw.caches > 0 {
-                            self.caches_313(out, &f, raw, positions);
-                        }
-                        check(out, before, limit)?;
-                        continue;
+                if fast_written(self.dec.fast_text(raw, reprs, tail), out, before)? {
+                    if opts.show_caches && raw.caches > 0 {
+                        self.caches_313(out, &f, raw, positions);
                     }
-                    Ok(false) => out.truncate(before),
-                    Err(e) => {
-                        out.truncate(before);
-                        return Err(Stop::Repr(e));
-                    }
+                    check(out, before, limit)?;
+                    continue;
                 }
             }
             let arg = self.dec.resolve(raw, self.labels());
@@ -546,6 +530,24 @@ pub(crate) enum Stop {
 
 /// Stops once the output passes `limit` bytes, dropping the line (from
 /// `line_start`) that crossed it.
+/// Whether a fast-path line was written: when its text is not one the fast
+/// path shapes, or cannot be made, what it wrote since `before` goes (the
+/// general line follows, or the listing stops there).
+#[inline(always)]
+fn fast_written(written: Result<bool, ReprError>, out: &mut Vec<u8>, before: usize) -> Result<bool, Stop> {
+    match written {
+        Ok(true) => Ok(true),
+        Ok(false) => {
+            out.truncate(before);
+            Ok(false)
+        }
+        Err(e) => {
+            out.truncate(before);
+            Err(Stop::Repr(e))
+        }
+    }
+}
+
 fn check(out: &mut Vec<u8>, line_start: usize, limit: usize) -> Result<(), Stop> {
     if out.len() > limit {
         out.truncate(line_start.min(limit));
