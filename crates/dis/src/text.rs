@@ -389,6 +389,7 @@ impl Prepared<'_, '_, '_> {
         let ow = if opts.show_offsets { code_len.saturating_sub(2).max(9999).to_string().len() } else { 0 };
         let label_width = 4 + self.labels().len().to_string().len();
         let f = Fmt313 { lw, ow, label_width, show_positions: opts.show_positions };
+        let columns_fit = f.columns_fit(self.linestarts.as_slice(), code_len, self.labels().len());
         let mut starts = StartsCursor::new(&self.linestarts);
         let mut line_number = None;
         let mut num = itoa::Buffer::new();
@@ -416,7 +417,10 @@ impl Prepared<'_, '_, '_> {
                 arg: raw.arg,
             };
             let padded = &self.dec.plans[usize::from(raw.op)].padded;
-            let fits = f.fits(&line);
+            let fits = columns_fit
+                && line.opname.len() <= OPNAME_WIDTH
+                && line.arg.is_none_or(|a| (0..100_000).contains(&a));
+            debug_assert!(!fits || f.fits(&line));
             if fits {
                 // As in `classic_fast`.
                 let (start, pos) = f.head_fast(out, &line);
@@ -1007,6 +1011,25 @@ struct Line313 {
 const FAST_LINE_313: usize = 96;
 
 impl Fmt313 {
+    /// Whether every line of a code object fits its columns whatever its
+    /// instruction (as [`Fmt313::fits`] but for the opname and argument,
+    /// which are checked per line): line numbers (`starts`), offsets below
+    /// `code_len` and `labels` labels.
+    fn columns_fit(&self, starts: &[(u32, Option<i64>)], code_len: usize, labels: usize) -> bool {
+        let (lw, ow, label_width) = (self.lw, self.ow, self.label_width);
+        !self.show_positions
+            && lw <= 10
+            && ow <= 10
+            && (3..=12).contains(&label_width)
+            && (ow == 0 || (code_len as u64) < POW10[ow])
+            && (labels as u64) < POW10[label_width - 2]
+            && (lw == 0
+                || starts.iter().all(|&(_, l)| match l {
+                    Some(l) => (0..POW10[lw] as i64).contains(&l),
+                    None => lw >= NO_LINENO.len(),
+                }))
+    }
+
     /// Whether `ins` can take [`Fmt313::line_fast`]: line numbers, not
     /// positions; every field within its column; the name within
     /// [`OPNAME_WIDTH`] (true of nearly every line).
