@@ -401,47 +401,48 @@ impl Prepared<'_, '_, '_> {
             if let Some(l) = starts_line {
                 line_number = l;
             }
-            let positions = if opts.show_positions {
-                self.positions_at(raw.offset).unwrap_or(Positions::NONE)
-            } else {
-                Positions::NONE
-            };
             let mark = self.mark(raw.offset);
-            let line = Line313 {
-                offset: raw.offset,
-                starts_line: starts_line.is_some(),
-                line_number,
-                label: mark,
-                positions,
-                opname: self.opname(raw.op),
-                arg: raw.arg,
-            };
+            let opname = self.opname(raw.op);
             let padded = &self.dec.plans[usize::from(raw.op)].padded;
             let fits = columns_fit
-                && line.opname.len() <= OPNAME_WIDTH
-                && line.arg.is_none_or(|a| (0..100_000).contains(&a));
-            debug_assert!(!fits || f.fits(&line));
+                && opname.len() <= OPNAME_WIDTH
+                && raw.arg.is_none_or(|a| (0..100_000).contains(&a));
             if fits {
-                // As in `classic_fast`.
-                let (start, pos) = f.head_fast(out, &line);
+                // As in `classic_fast` (no positions: they do not fit).
+                let (start, pos) = f.head_fast(out, raw.offset, starts_line.is_some(), line_number, mark);
                 let tail = LineTail {
                     out: &mut *out,
                     start,
                     pos,
                     padded,
-                    name_len: line.opname.len(),
+                    name_len: opname.len(),
                     arg: raw.arg,
                     num: &mut num,
                     labels: Some(self),
                 };
                 if fast_written(self.dec.fast_text(raw, reprs, tail), out, before)? {
                     if opts.show_caches && raw.caches > 0 {
-                        self.caches_313(out, &f, raw, positions);
+                        self.caches_313(out, &f, raw, Positions::NONE);
                     }
                     check(out, before, limit)?;
                     continue;
                 }
             }
+            let positions = if opts.show_positions {
+                self.positions_at(raw.offset).unwrap_or(Positions::NONE)
+            } else {
+                Positions::NONE
+            };
+            let line = Line313 {
+                offset: raw.offset,
+                starts_line: starts_line.is_some(),
+                line_number,
+                label: mark,
+                positions,
+                opname,
+                arg: raw.arg,
+            };
+            debug_assert!(!fits || f.fits(&line));
             let arg = self.dec.resolve(raw, self.labels());
             let written = match self.dec.argrepr_text(&arg, reprs) {
                 // As in `write_classic`.
@@ -1064,7 +1065,7 @@ impl Fmt313 {
         padded: &[u8; NAME_SLOT],
         text: ArgText<impl FnOnce(&mut Vec<u8>)>,
     ) {
-        let (start, pos) = self.head_fast(out, ins);
+        let (start, pos) = self.head_fast(out, ins.offset, ins.starts_line, ins.line_number, ins.label);
         fast_tail(out, start, pos, padded, ins.opname.len(), ins.arg, text);
     }
 
@@ -1072,9 +1073,16 @@ impl Fmt313 {
     /// new source line, then a window with the line number, label and
     /// offset): where the window starts in `out`, and the opname's column.
     #[inline(always)]
-    fn head_fast(&self, out: &mut Vec<u8>, ins: &Line313) -> (usize, usize) {
+    fn head_fast(
+        &self,
+        out: &mut Vec<u8>,
+        offset: u32,
+        starts_line: bool,
+        line_number: Option<i64>,
+        label: u32,
+    ) -> (usize, usize) {
         let lw = self.lw;
-        if lw > 0 && ins.starts_line && ins.offset > 0 {
+        if lw > 0 && starts_line && offset > 0 {
             out.push(b'\n');
         }
         let start = out.len();
@@ -1083,25 +1091,25 @@ impl Fmt313 {
         let b = &mut out[start..start + FAST_LINE_313];
         let mut pos = 0;
         if lw > 0 {
-            if ins.starts_line {
-                match ins.line_number {
+            if starts_line {
+                match line_number {
                     Some(l) => put_lineno(b, lw, l.unsigned_abs()),
                     None => b[lw - 2..lw].copy_from_slice(b"--"),
                 }
             }
             pos = lw + 1;
         }
-        if ins.label != 0 {
+        if label != 0 {
             // `f"L{label}:"` right-aligned.
             let end = pos + self.label_width - 1;
             b[end] = b':';
-            put_digits(b, end, u64::from(ins.label));
-            b[end - decimal_len(u64::from(ins.label)) - 1] = b'L';
+            put_digits(b, end, u64::from(label));
+            b[end - decimal_len(u64::from(label)) - 1] = b'L';
         }
         pos += self.label_width;
         if self.ow > 0 {
             pos += 1 + self.ow;
-            put_column4(b, pos, u64::from(ins.offset));
+            put_column4(b, pos, u64::from(offset));
             pos += 2;
         }
         (start, pos + 5)
