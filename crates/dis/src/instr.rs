@@ -868,28 +868,29 @@ pub(crate) fn wordcode_jump_targets(dec: &Decoder<'_, '_, '_>, targets: &mut Vec
             return ext_jump_targets(dec, targets);
         }
     }
-    while b < end {
-        if !jump_step(dec, &mut b, targets) {
-            return ext_jump_targets(dec, targets);
-        }
-    }
-    while a < mid {
-        if !jump_step(dec, &mut a, targets) {
-            return ext_jump_targets(dec, targets);
-        }
+    if !walk_until(dec, &mut b, end, targets) || !walk_until(dec, &mut a, mid, targets) {
+        return ext_jump_targets(dec, targets);
     }
     if a != mid {
         // The second walk started inside an instruction's caches: its
         // targets go, and the first walk finishes the code.
         targets.clear();
-        let mut a = 0;
-        while a < end {
-            if !jump_step(dec, &mut a, targets) {
-                return ext_jump_targets(dec, targets);
-            }
+        if !walk_until(dec, &mut 0, end, targets) {
+            return ext_jump_targets(dec, targets);
         }
     }
     false
+}
+
+/// [`jump_step`]s from `at` until `until`; `false` at an EXTENDED_ARG.
+#[inline(always)]
+fn walk_until(dec: &Decoder<'_, '_, '_>, at: &mut usize, until: usize, targets: &mut Vec<i64>) -> bool {
+    while *at < until {
+        if !jump_step(dec, at, targets) {
+            return false;
+        }
+    }
+    true
 }
 
 /// One instruction of a jump-target walk at `at` (wordcode, no EXTENDED_ARG
@@ -924,15 +925,9 @@ fn ext_jump_targets(dec: &Decoder<'_, '_, '_>, targets: &mut Vec<i64>) -> bool {
     true
 }
 
-/// Pushes the jump targets of `raws` onto `targets`.
+/// Pushes the jump targets of `raws` onto `targets`, in instruction order.
 fn push_jump_targets(dec: &Decoder<'_, '_, '_>, raws: impl Iterator<Item = Raw>, targets: &mut Vec<i64>) {
-    for raw in raws {
-        if matches!(dec.plans[usize::from(raw.op)].kind, ArgKind::Jump { .. })
-            && let Some(t) = dec.jump_target(&raw)
-        {
-            targets.push(t);
-        }
-    }
+    targets.extend(raws.filter_map(|raw| dec.jump_target(&raw)));
 }
 
 /// The [`Raw`] of the instruction `op arg` at `offset` of wordcode with no
@@ -964,6 +959,16 @@ impl<'c> Words<'c> {
     pub(crate) fn new(dec: &Decoder<'c, '_, '_>) -> Self {
         Words { code: dec.code.code, at: 0, plans: dec.plans, steps: dec.steps }
     }
+
+    /// The next instruction's offset, opcode, argument byte and plan,
+    /// moving past it and its inline caches.
+    #[inline(always)]
+    fn unit(&mut self) -> Option<(u32, u8, u8, &'c OpPlan)> {
+        let &[op, arg] = self.code.get(self.at..self.at + 2)?.first_chunk::<2>()?;
+        let offset = self.at as u32;
+        self.at += usize::from(self.steps[usize::from(op)]);
+        Some((offset, op, arg, &self.plans[usize::from(op)]))
+    }
 }
 
 impl Iterator for Words<'_> {
@@ -971,10 +976,8 @@ impl Iterator for Words<'_> {
 
     #[inline]
     fn next(&mut self) -> Option<Raw> {
-        let &[op, arg] = self.code.get(self.at..self.at + 2)?.first_chunk::<2>()?;
-        let raw = word_raw(self.at as u32, op, arg, &self.plans[usize::from(op)]);
-        self.at += usize::from(self.steps[usize::from(op)]);
-        Some(raw)
+        let (offset, op, arg, p) = self.unit()?;
+        Some(word_raw(offset, op, arg, p))
     }
 }
 
@@ -1043,11 +1046,7 @@ impl Iterator for ExtWords<'_> {
 
     #[inline]
     fn next(&mut self) -> Option<Raw> {
-        let w = &mut self.words;
-        let &[op, byte] = w.code.get(w.at..w.at + 2)?.first_chunk::<2>()?;
-        let p = &w.plans[usize::from(op)];
-        let offset = w.at as u32;
-        w.at += usize::from(w.steps[usize::from(op)]);
+        let (offset, op, byte, p) = self.words.unit()?;
         Some(if self.st.idle() && !p.is_ext {
             word_raw(offset, op, byte, p)
         } else {
@@ -1060,7 +1059,7 @@ impl Iterator for ExtWords<'_> {
 /// into `out`'s memory (cleared first).
 pub(crate) fn jump_targets(dec: &Decoder<'_, '_, '_>, raws: &[Raw], mut out: Vec<i64>) -> Vec<i64> {
     out.clear();
-    out.extend(raws.iter().filter_map(|r| dec.jump_target(r)));
+    push_jump_targets(dec, raws.iter().copied(), &mut out);
     out
 }
 

@@ -26,9 +26,6 @@ pub struct Prepared<'c, 'm, 'a> {
     raws: Vec<Raw>,
     /// How the instructions are walked.
     walk: Walk,
-    /// Whether jump targets are `L<n>` labels (3.13+): `targets` then holds
-    /// their offsets in order, label `n` at `targets[n - 1]`.
-    labelled: bool,
     /// Per instruction slot: 1 for a jump target (a `>>` mark or a label).
     marks: Vec<u8>,
     /// log2 of the slot size: 1 for wordcode, 0 for bytecode.
@@ -81,8 +78,7 @@ impl<'c, 'm, 'a> Prepared<'c, 'm, 'a> {
         } else {
             recycle(exceptions)
         };
-        let labelled = rules.layout == Layout::Py313;
-        if labelled {
+        if rules.layout == Layout::Py313 {
             if labels_from_exceptions {
                 for e in &exceptions {
                     targets.extend([e.start as i64, e.end as i64, e.target as i64]);
@@ -113,7 +109,6 @@ impl<'c, 'm, 'a> Prepared<'c, 'm, 'a> {
             dec,
             raws,
             walk,
-            labelled,
             marks,
             mark_shift: shift,
             linestarts: ls,
@@ -230,7 +225,7 @@ impl<'c, 'm, 'a> Prepared<'c, 'm, 'a> {
     pub(crate) fn mark(&self, offset: u32) -> u32 {
         match self.marks.get((offset >> self.mark_shift) as usize) {
             Some(&m) if m != 0 => {
-                if self.labelled {
+                if self.labelled() {
                     label_number(&self.targets, i64::from(offset)).unwrap_or(0)
                 } else {
                     1
@@ -240,9 +235,15 @@ impl<'c, 'm, 'a> Prepared<'c, 'm, 'a> {
         }
     }
 
+    /// Whether jump targets are `L<n>` labels (3.13+): `targets` then holds
+    /// their offsets in order, label `n` at `targets[n - 1]`.
+    fn labelled(&self) -> bool {
+        self.dec.rules.layout == Layout::Py313
+    }
+
     /// The offsets of the `L<n>` labels in order (3.13+; empty before).
     pub(crate) fn labels(&self) -> &[i64] {
-        if self.labelled { &self.targets } else { &[] }
+        if self.labelled() { &self.targets } else { &[] }
     }
 
     /// Every instruction, resolved.

@@ -442,7 +442,6 @@ impl Prepared<'_, '_, '_> {
                 opname,
                 arg: raw.arg,
             };
-            debug_assert!(!fits || f.fits(&line));
             let arg = self.dec.resolve(raw, self.labels());
             let written = match self.dec.argrepr_text(&arg, reprs) {
                 // As in `write_classic`.
@@ -533,8 +532,6 @@ pub(crate) enum Stop {
     Limit,
 }
 
-/// Stops once the output passes `limit` bytes, dropping the line (from
-/// `line_start`) that crossed it.
 /// Whether a fast-path line was written: when its text is not one the fast
 /// path shapes, or cannot be made, what it wrote since `before` goes (the
 /// general line follows, or the listing stops there).
@@ -553,6 +550,8 @@ fn fast_written(written: Result<bool, ReprError>, out: &mut Vec<u8>, before: usi
     }
 }
 
+/// Stops once the output passes `limit` bytes, dropping the line (from
+/// `line_start`) that crossed it.
 fn check(out: &mut Vec<u8>, line_start: usize, limit: usize) -> Result<(), Stop> {
     if out.len() > limit {
         out.truncate(line_start.min(limit));
@@ -1012,10 +1011,11 @@ struct Line313 {
 const FAST_LINE_313: usize = 96;
 
 impl Fmt313 {
-    /// Whether every line of a code object fits its columns whatever its
-    /// instruction (as [`Fmt313::fits`] but for the opname and argument,
-    /// which are checked per line): line numbers (`starts`), offsets below
-    /// `code_len` and `labels` labels.
+    /// Whether every line of a code object can take [`Fmt313::line_fast`]
+    /// whatever its instruction: line numbers, not positions, and every
+    /// line number (`starts`), offset (below `code_len`) and label (of
+    /// `labels`) within its column. The opname (within [`OPNAME_WIDTH`])
+    /// and argument are checked per line.
     fn columns_fit(&self, starts: &[(u32, Option<i64>)], code_len: usize, labels: usize) -> bool {
         let (lw, ow, label_width) = (self.lw, self.ow, self.label_width);
         !self.show_positions
@@ -1031,29 +1031,7 @@ impl Fmt313 {
                 }))
     }
 
-    /// Whether `ins` can take [`Fmt313::line_fast`]: line numbers, not
-    /// positions; every field within its column; the name within
-    /// [`OPNAME_WIDTH`] (true of nearly every line).
-    #[inline]
-    fn fits(&self, ins: &Line313) -> bool {
-        let (lw, ow, label_width) = (self.lw, self.ow, self.label_width);
-        !self.show_positions
-            && lw <= 10
-            && ow <= 10
-            && (3..=12).contains(&label_width)
-            && ins.opname.len() <= OPNAME_WIDTH
-            && (ow == 0 || u64::from(ins.offset) < POW10[ow])
-            && u64::from(ins.label) < POW10[label_width - 2]
-            && (!ins.starts_line
-                || lw == 0
-                || match ins.line_number {
-                    Some(l) => (0..POW10[lw] as i64).contains(&l),
-                    None => lw >= NO_LINENO.len(),
-                })
-            && ins.arg.is_none_or(|a| (0..100_000).contains(&a))
-    }
-
-    /// [`Fmt313::line`] for a line that [`Fmt313::fits`], with `padded` the
+    /// [`Fmt313::line`] for a line that fits (see [`Fmt313::columns_fit`]), with `padded` the
     /// opname padded to [`NAME_SLOT`] bytes and `text` writing the argrepr
     /// (shown as ` (text)` unless it writes nothing): fixed-size copies but for the
     /// text.
