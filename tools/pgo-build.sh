@@ -8,7 +8,7 @@
 #
 # Needs llvm-profdata (`rustup component add llvm-tools`). A plain
 # `cargo build --release` gives the same behaviour, a few percent slower
-# (README, Performance).
+# (docs/performance.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
