@@ -17,6 +17,12 @@
 use bytescope_pyc::PythonVersion;
 
 mod generated;
+pub mod semantics;
+
+pub use semantics::{
+    Action, Block, CallKind, Condition, Container, Count, Effect, Flow, JumpArg, Operand, Place, Semantics,
+    StackEffect, Term,
+};
 
 /// Facts about one opcode number in one version.
 ///
@@ -153,6 +159,13 @@ pub struct OpcodeTable {
     /// `dis.MAKE_FUNCTION_FLAGS` (3.8-3.12; `FUNCTION_ATTR_FLAGS` in 3.13+);
     /// empty before 3.8.
     pub function_flags: &'static [&'static str],
+    /// What each opcode byte does (indexed like [`OpcodeTable::ops`]; specialized opcodes
+    /// carry their base opcode's semantics). Apart from `ops`, which decoders read for every
+    /// instruction.
+    pub semantics: &'static [Semantics; 256],
+    /// Where each column of [`OpcodeTable::semantics`] came from, as `(column, source)`:
+    /// `roles`, `pops_pushes`, `jump_path`, and what it was `checked_against`.
+    pub semantics_source: &'static [(&'static str, &'static str)],
 }
 
 impl OpcodeTable {
@@ -160,6 +173,21 @@ impl OpcodeTable {
     #[must_use]
     pub fn op(&self, op: u8) -> &OpInfo {
         &self.ops[op as usize]
+    }
+
+    /// What opcode byte `op` does.
+    #[must_use]
+    pub fn semantics(&self, op: u8) -> &Semantics {
+        &self.semantics[op as usize]
+    }
+
+    /// What opcode byte `op` pops and pushes with argument `oparg` on the fall-through path
+    /// (`jump == false`) or the jump path; `None` for bytes with no known effect (unused and
+    /// instrumented opcodes, as `dis.stack_effect` has none). `oparg` is CPython's `int`
+    /// argument: only its low 32 bits count.
+    #[must_use]
+    pub fn stack_effect(&self, op: u8, oparg: u32, jump: bool) -> Option<Effect> {
+        self.semantics[op as usize].stack.map(|s| s.eval(oparg, jump))
     }
 
     /// The opcode number of a name, if this version has it.
@@ -195,3 +223,6 @@ pub fn tables() -> &'static [&'static OpcodeTable] {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod tests_semantics;
