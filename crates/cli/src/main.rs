@@ -35,6 +35,7 @@ enum Command {
     Table(commands::table::Args),
     Header(commands::header::Args),
     Scan(commands::scan::Args),
+    Stack(commands::stack::Args),
     Rewrite(commands::rewrite::Args),
 }
 
@@ -47,6 +48,7 @@ fn main() -> ExitCode {
         Command::Table(a) => commands::table::run(&a),
         Command::Header(a) => commands::header::run(&a),
         Command::Scan(a) => commands::scan::run(&a),
+        Command::Stack(a) => commands::stack::run(&a),
         Command::Rewrite(a) => commands::rewrite::run(&a),
     };
     match result {

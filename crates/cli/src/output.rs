@@ -35,6 +35,11 @@ pub struct InputArgs {
     /// depend on it.
     #[arg(short = 'j', long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub jobs: Option<u16>,
+
+    /// Never frame items (set by commands whose output names its input, such as JSON
+    /// Lines records with a "path").
+    #[arg(skip)]
+    pub unframed: bool,
 }
 
 /// Whether this is the main thread and its stack may grow to the batch
@@ -69,7 +74,7 @@ impl InputArgs {
     /// Whether each item's output gets a `==> PATH <==` line: with several
     /// inputs, or when an input is a directory or archive.
     pub fn framed(&self, source: &Source) -> bool {
-        self.files.len() > 1 || source.expanded
+        !self.unframed && (self.files.len() > 1 || source.expanded)
     }
 }
 
@@ -94,6 +99,23 @@ pub fn for_each_file(
 pub fn for_each_file_draining(
     args: &InputArgs,
     render: impl Fn(&[u8], &mut Vec<u8>, &mut dyn FnMut(&mut Vec<u8>)) -> Result<(), String> + Sync,
+) -> anyhow::Result<ExitCode> {
+    for_each_source_draining(args, |_, data, out, drain| render(data, out, drain))
+}
+
+/// [`for_each_file`] for renders that also need to know which input they are reading
+/// (its path, for JSON records).
+pub fn for_each_source(
+    args: &InputArgs,
+    render: impl Fn(&Source, &[u8], &mut Vec<u8>) -> Result<(), String> + Sync,
+) -> anyhow::Result<ExitCode> {
+    for_each_source_draining(args, |source, data, out, _| render(source, data, out))
+}
+
+/// [`for_each_file_draining`] with the input's [`Source`] passed to `render`.
+pub fn for_each_source_draining(
+    args: &InputArgs,
+    render: impl Fn(&Source, &[u8], &mut Vec<u8>, &mut dyn FnMut(&mut Vec<u8>)) -> Result<(), String> + Sync,
 ) -> anyhow::Result<ExitCode> {
     anyhow::ensure!(!args.files.is_empty(), "no input files (see --help)");
     let opts = args.batch_options();
@@ -127,9 +149,9 @@ pub fn for_each_file_draining(
     bytescope_batch::run(
         &args.files,
         &opts,
-        |_, data| {
+        |source, data| {
             let mut buf = take();
-            let result = render(data, &mut buf, &mut |_| {});
+            let result = render(source, data, &mut buf, &mut |_| {});
             (buf, result)
         },
         |source, result| {
@@ -179,7 +201,7 @@ const STREAM_CHUNK: usize = 64 << 10;
 fn stream_each_file(
     args: &InputArgs,
     opts: &Options,
-    render: impl Fn(&[u8], &mut Vec<u8>, &mut dyn FnMut(&mut Vec<u8>)) -> Result<(), String> + Sync,
+    render: impl Fn(&Source, &[u8], &mut Vec<u8>, &mut dyn FnMut(&mut Vec<u8>)) -> Result<(), String> + Sync,
 ) -> anyhow::Result<ExitCode> {
     let stream = Mutex::new(Stream { buf: Vec::new(), framed: false, error: None });
     let mut failed = false;
@@ -191,7 +213,7 @@ fn stream_each_file(
             let Ok(mut st) = stream.lock() else { return Err("output lock poisoned".to_owned()) };
             st.frame(args, source);
             let Stream { buf, error, .. } = &mut *st;
-            render(data, buf, &mut |b| Stream::drain(b, error))
+            render(source, data, buf, &mut |b| Stream::drain(b, error))
         },
         |source, result| {
             let Ok(mut st) = stream.lock() else { return ControlFlow::Break(()) };

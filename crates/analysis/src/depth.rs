@@ -1,0 +1,407 @@
+//! Stack depth before and after every instruction, and the maximum, as each version's
+//! compiler counts it.
+
+use bytescope_code::exceptions::ExceptionEntry;
+use bytescope_opcodes::{Action, Flow, OpcodeTable, Semantics};
+
+use crate::insn::Insn;
+use crate::rules::{StackRules, Walk};
+use crate::{Problem, ProblemKind};
+
+/// No depth known (instruction not reached).
+pub(crate) const UNREACHED: i64 = -1;
+
+/// Most problems of one kind kept per code object (crafted code could have one per
+/// instruction).
+const MAX_PROBLEMS: usize = 64;
+
+/// Steps (instructions walked) allowed per instruction of the code before the walk gives up:
+/// valid code needs one or two; crafted jump loops with growing depths would never end.
+const STEPS_PER_INSN: usize = 64;
+
+/// Everything the walks need about one code object.
+pub(crate) struct Graph<'i, 'c> {
+    pub insns: &'i [Insn<'c>],
+    pub sems: Vec<Semantics>,
+    /// Index of each instruction's jump target, for instructions whose target is a place
+    /// control goes to (see [`Flow::jumps`]).
+    pub targets: Vec<Option<u32>>,
+    /// `(handler index, depth at the handler)` of the exception entry covering each
+    /// instruction (3.11+).
+    pub handlers: Vec<Option<(u32, i64)>>,
+    /// The depth the table says for the covering entry (3.11+, for dead handlers).
+    pub cover_depth: Vec<Option<i64>>,
+    pub problems: Vec<Problem>,
+}
+
+impl<'i, 'c> Graph<'i, 'c> {
+    pub fn new(insns: &'i [Insn<'c>], table: &OpcodeTable, exceptions: &[ExceptionEntry]) -> Self {
+        let mut problems = Vec::new();
+        let sems: Vec<Semantics> = insns.iter().map(|i| *table.semantics(i.op)).collect();
+        let offsets: Vec<u32> = insns.iter().map(|i| i.offset).collect();
+        let index_of = |offset: i64| -> Option<u32> {
+            let o = u32::try_from(offset).ok()?;
+            offsets.binary_search(&o).ok().and_then(|i| u32::try_from(i).ok())
+        };
+        let mut targets = Vec::with_capacity(insns.len());
+        for (insn, sem) in insns.iter().zip(&sems) {
+            let t = match insn.target() {
+                Some(t) if sem.flow.jumps() => {
+                    let idx = index_of(t);
+                    if idx.is_none() {
+                        push_problem(&mut problems, insn.offset, ProblemKind::BadJumpTarget { target: t });
+                    }
+                    idx
+                }
+                _ => None,
+            };
+            targets.push(t);
+        }
+        let mut handlers = vec![None; insns.len()];
+        let mut cover_depth = vec![None; insns.len()];
+        assign_handlers(insns, exceptions, &index_of, &mut handlers, &mut cover_depth, &mut problems);
+        Graph { insns, sems, targets, handlers, cover_depth, problems }
+    }
+
+    fn len(&self) -> usize {
+        self.insns.len()
+    }
+
+    /// Net effect of instruction `i` on its fall-through (`jump == false`) or jump path;
+    /// `None` for opcodes without a known effect.
+    fn net(&self, i: usize, jump: bool) -> Option<i64> {
+        let s = self.sems[i].stack?;
+        Some(s.eval(self.insns[i].oparg(), jump).net())
+    }
+
+    /// The jump edge of `i` the compiler follows, with its target index.
+    fn jump_edge(&self, i: usize, rules: &StackRules) -> Option<usize> {
+        let t = self.targets[i]?;
+        if self.sems[i].flow == Flow::Continue && !rules.follow_continue {
+            return None;
+        }
+        Some(t as usize)
+    }
+}
+
+/// Assigns each instruction the first exception entry (in table order) covering it, as
+/// CPython's unwinder looks it up: a sweep over the entries sorted by start, so crafted
+/// tables with many overlapping entries stay `O((n + e) log e)`.
+fn assign_handlers(
+    insns: &[Insn<'_>],
+    exceptions: &[ExceptionEntry],
+    index_of: &dyn Fn(i64) -> Option<u32>,
+    handlers: &mut [Option<(u32, i64)>],
+    cover: &mut [Option<i64>],
+    problems: &mut Vec<Problem>,
+) {
+    if exceptions.is_empty() {
+        return;
+    }
+    let mut order: Vec<usize> = (0..exceptions.len()).collect();
+    order.sort_by_key(|&e| exceptions[e].start);
+    let mut active: std::collections::BinaryHeap<std::cmp::Reverse<(usize, u64)>> =
+        std::collections::BinaryHeap::new();
+    let mut next = 0;
+    for (i, insn) in insns.iter().enumerate() {
+        let at = u64::from(insn.offset);
+        while next < order.len() && exceptions[order[next]].start <= at {
+            let e = order[next];
+            active.push(std::cmp::Reverse((e, exceptions[e].end)));
+            next += 1;
+        }
+        // The first entry in table order that still covers `at`; ended ones are dropped.
+        while let Some(&std::cmp::Reverse((e, end))) = active.peek() {
+            if end > at {
+                let entry = &exceptions[e];
+                let depth = i64::try_from(entry.depth).unwrap_or(i64::MAX);
+                cover[i] = Some(depth);
+                match i64::try_from(entry.target).ok().and_then(index_of) {
+                    Some(t) => {
+                        let handler_depth = depth.saturating_add(1 + i64::from(entry.lasti));
+                        handlers[i] = Some((t, handler_depth));
+                    }
+                    None => push_problem(
+                        problems,
+                        insn.offset,
+                        ProblemKind::BadHandler { target: i64::try_from(entry.target).unwrap_or(i64::MAX) },
+                    ),
+                }
+                break;
+            }
+            active.pop();
+        }
+    }
+}
+
+pub(crate) fn push_problem(problems: &mut Vec<Problem>, offset: u32, kind: ProblemKind) {
+    let same =
+        problems.iter().filter(|p| std::mem::discriminant(&p.kind) == std::mem::discriminant(&kind)).count();
+    if same < MAX_PROBLEMS {
+        problems.push(Problem { offset, kind });
+    }
+}
+
+/// The result of the walk.
+pub(crate) struct Depths {
+    /// Depth before each instruction (the largest the walk reached it with), or
+    /// [`UNREACHED`].
+    pub before: Vec<i64>,
+    /// The maximum, before the version's minimum and folding rules.
+    pub max: i64,
+}
+
+/// Walks `g` from the entry at `entry` depth by the version's rules.
+pub(crate) fn walk(g: &mut Graph<'_, '_>, rules: &StackRules, entry: i64) -> Depths {
+    let n = g.len();
+    let mut before = vec![UNREACHED; n];
+    if n == 0 {
+        return Depths { before, max: 0 };
+    }
+    let budget = n.saturating_mul(STEPS_PER_INSN).saturating_add(1024);
+    let finished = match rules.walk {
+        Walk::Recursive => recursive(g, rules, entry, &mut before, budget),
+        Walk::Worklist => {
+            let mut w = Worklist { before: &mut before, stack: Vec::new(), steps: 0, budget };
+            w.push(0, entry);
+            let ok = w.run(g, rules);
+            if ok && rules.dead_handlers { dead_code(g, rules, &mut w) } else { ok }
+        }
+    };
+    if !finished {
+        // Keep what was found (every depth so far is one the compiler would also reach).
+        let offset = g.insns.first().map_or(0, |i| i.offset);
+        push_problem(&mut g.problems, offset, ProblemKind::WalkLimit);
+    }
+    let max = maximum(g, rules, &before);
+    Depths { before, max }
+}
+
+/// The largest depth the compiler counts: after each reached instruction, at each jump
+/// target it follows and at each exception handler.
+fn maximum(g: &Graph<'_, '_>, rules: &StackRules, before: &[i64]) -> i64 {
+    let mut max = 0i64;
+    for (i, &d) in before.iter().enumerate() {
+        if d == UNREACHED {
+            continue;
+        }
+        if let Some(net) = g.net(i, false) {
+            max = max.max(d.saturating_add(net));
+        }
+        if g.jump_edge(i, rules).is_some()
+            && let Some(net) = g.net(i, true)
+        {
+            max = max.max(d.saturating_add(net));
+        }
+        if let Some((_, h)) = g.handlers[i] {
+            max = max.max(h);
+        }
+    }
+    max
+}
+
+struct Worklist<'b> {
+    before: &'b mut [i64],
+    stack: Vec<usize>,
+    steps: usize,
+    budget: usize,
+}
+
+impl Worklist<'_> {
+    /// Queues instruction `i` at `depth` unless it was reached with at least that depth.
+    fn push(&mut self, i: usize, depth: i64) {
+        let depth = depth.max(0);
+        if depth > self.before[i] {
+            self.before[i] = depth;
+            self.stack.push(i);
+        }
+    }
+
+    /// Runs until nothing is queued; `false` when the step budget ran out.
+    fn run(&mut self, g: &mut Graph<'_, '_>, rules: &StackRules) -> bool {
+        while let Some(start) = self.stack.pop() {
+            let mut i = start;
+            let mut d = self.before[i];
+            loop {
+                self.steps += 1;
+                if self.steps > self.budget {
+                    return false;
+                }
+                let Some(fall) = g.net(i, false) else {
+                    push_problem(
+                        &mut g.problems,
+                        g.insns[i].offset,
+                        ProblemKind::UnknownOpcode { op: g.insns[i].op },
+                    );
+                    break;
+                };
+                if let Some(t) = g.jump_edge(i, rules) {
+                    let jump = g.net(i, true).unwrap_or(fall);
+                    self.push(t, d.saturating_add(jump));
+                }
+                if let Some((h, depth)) = g.handlers[i] {
+                    self.push(h as usize, depth);
+                }
+                if rules.stops(g.sems[i].flow) {
+                    break;
+                }
+                let next = i + 1;
+                if next >= g.len() {
+                    push_problem(&mut g.problems, g.insns[i].offset, ProblemKind::FallsOffEnd);
+                    break;
+                }
+                let nd = d.saturating_add(fall).max(0);
+                if nd <= self.before[next] {
+                    break;
+                }
+                self.before[next] = nd;
+                i = next;
+                d = nd;
+            }
+        }
+        true
+    }
+}
+
+/// 3.11+: code the compiler counted but whose table entry it then dropped. First every
+/// unreached handler (PUSH_EXC_INFO) at the depth of the entry covering it, then, until
+/// nothing changes, unreached instructions that lead into counted code, at the depth that
+/// code has less their effect.
+fn dead_code(g: &mut Graph<'_, '_>, rules: &StackRules, w: &mut Worklist<'_>) -> bool {
+    for i in 0..g.len() {
+        if w.before[i] == UNREACHED
+            && g.sems[i].action == Action::PushExcInfo
+            && let Some(d) = g.cover_depth[i]
+        {
+            w.push(i, d);
+        }
+    }
+    if !w.run(g, rules) {
+        return false;
+    }
+    loop {
+        let mut changed = false;
+        for i in (0..g.len()).rev() {
+            if w.before[i] != UNREACHED {
+                continue;
+            }
+            let flow = g.sems[i].flow;
+            let mut found = None;
+            if !rules.stops(flow) && i + 1 < g.len() && w.before[i + 1] != UNREACHED {
+                found = g.net(i, false).map(|net| w.before[i + 1] - net);
+            }
+            if found.is_none()
+                && let Some(t) = g.jump_edge(i, rules)
+                && w.before[t] != UNREACHED
+            {
+                found = g.net(i, true).map(|net| w.before[t] - net);
+            }
+            if let Some(d) = found.filter(|&d| d >= 0) {
+                w.push(i, d);
+                changed = true;
+            }
+        }
+        if !changed {
+            return true;
+        }
+        if !w.run(g, rules) {
+            return false;
+        }
+    }
+}
+
+/// 2.7 and 3.0–3.6: `stackdepth_walk`, a depth-first walk over blocks (a block starts at
+/// offset 0 and at every jump target) that skips a block on the current path or already
+/// reached with at least this depth. Iterative, with a step budget.
+fn recursive(
+    g: &mut Graph<'_, '_>,
+    rules: &StackRules,
+    entry: i64,
+    before: &mut [i64],
+    budget: usize,
+) -> bool {
+    /// One pending piece of the recursion.
+    enum Frame {
+        /// Walking block `block`, now at instruction `i` with `depth`; `done` when only
+        /// the nested call for the next block is left (the block stays on the path).
+        Walk { block: usize, i: usize, depth: i64, done: bool },
+        /// The call for the block a finished block falls into, made once the calls before
+        /// it have returned.
+        Enter { block: usize, depth: i64 },
+    }
+    let n = g.len();
+    let mut leader = vec![false; n];
+    leader[0] = true;
+    for t in g.targets.iter().flatten() {
+        leader[*t as usize] = true;
+    }
+    let mut on_path = vec![false; n];
+    let mut start_depth = vec![i64::MIN; n];
+    let enter = |on_path: &mut [bool], start_depth: &mut [i64], b: usize, depth: i64| -> Option<Frame> {
+        if on_path[b] || start_depth[b] >= depth {
+            return None;
+        }
+        on_path[b] = true;
+        start_depth[b] = depth;
+        Some(Frame::Walk { block: b, i: b, depth, done: false })
+    };
+    let mut frames: Vec<Frame> = enter(&mut on_path, &mut start_depth, 0, entry).into_iter().collect();
+    let mut steps = 0usize;
+    while let Some(frame) = frames.last_mut() {
+        steps += 1;
+        if steps > budget {
+            return false;
+        }
+        let (i, d) = match *frame {
+            Frame::Enter { block, depth } => {
+                frames.pop();
+                frames.extend(enter(&mut on_path, &mut start_depth, block, depth));
+                continue;
+            }
+            Frame::Walk { block, done: true, .. } => {
+                on_path[block] = false;
+                frames.pop();
+                continue;
+            }
+            Frame::Walk { i, depth, .. } => (i, depth),
+        };
+        before[i] = before[i].max(d.max(0));
+        let Some(fall) = g.net(i, false) else {
+            push_problem(
+                &mut g.problems,
+                g.insns[i].offset,
+                ProblemKind::UnknownOpcode { op: g.insns[i].op },
+            );
+            if let Frame::Walk { done, .. } = frame {
+                *done = true;
+            }
+            continue;
+        };
+        let after = d.saturating_add(fall);
+        let stop = rules.stops(g.sems[i].flow);
+        let next = i + 1;
+        let off_end = !stop && next >= n;
+        let into_next = !stop && !off_end && leader[next];
+        if let Frame::Walk { i: fi, depth, done, .. } = frame {
+            if stop || off_end || into_next {
+                *done = true;
+            } else {
+                *fi = next;
+                *depth = after;
+            }
+        }
+        if off_end {
+            push_problem(&mut g.problems, g.insns[i].offset, ProblemKind::FallsOffEnd);
+        }
+        // CPython's order: the call for the jump target now, the one for the next block
+        // after it returns.
+        if into_next {
+            frames.push(Frame::Enter { block: next, depth: after });
+        }
+        if let Some(t) = g.jump_edge(i, rules) {
+            let td = d.saturating_add(g.net(i, true).unwrap_or(fall));
+            frames.extend(enter(&mut on_path, &mut start_depth, t, td));
+        }
+    }
+    true
+}
