@@ -72,16 +72,22 @@ pub(crate) fn folded(
             Fold::None => false,
         };
         if counted {
-            out.push((i, before[i].saturating_add(peak(m, id, 0))));
+            let p = match rules.fold {
+                // 3.7+: the AST optimizer had folded the elements already (one push each).
+                Fold::Defaults => m.tuple(id).map_or(1, |items| i64::try_from(items.len()).unwrap_or(i64::MAX)),
+                _ => peak(m, id, 0),
+            };
+            out.push((i, before[i].saturating_add(p)));
         }
     }
     out
 }
 
 /// Tuples the compiler writes as constants itself: names for IMPORT_NAME, keyword names for
-/// CALL_FUNCTION_KW, keys for BUILD_CONST_KEY_MAP (the instruction right after the load).
+/// CALL_FUNCTION_KW, keys for BUILD_CONST_KEY_MAP (the instruction right after the load,
+/// EXTENDED_ARGs aside).
 fn made_by_compiler(g: &Graph<'_, '_>, i: usize) -> bool {
-    let Some(next) = g.sems.get(i + 1) else { return false };
+    let Some(next) = g.sems.iter().skip(i + 1).find(|s| s.action != Action::ExtendedArg) else { return false };
     matches!(
         next.action,
         Action::ImportName
