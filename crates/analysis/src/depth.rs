@@ -31,6 +31,8 @@ pub(crate) struct Graph<'i, 'c> {
     pub handlers: Vec<Option<(u32, i64)>>,
     /// The depth the table says for the covering entry (3.11+, for dead handlers).
     pub cover_depth: Vec<Option<i64>>,
+    /// Whether some jump targets each instruction.
+    pub is_target: Vec<bool>,
     pub problems: Vec<Problem>,
 }
 
@@ -57,10 +59,14 @@ impl<'i, 'c> Graph<'i, 'c> {
             };
             targets.push(t);
         }
+        let mut is_target = vec![false; insns.len()];
+        for t in targets.iter().flatten() {
+            is_target[*t as usize] = true;
+        }
         let mut handlers = vec![None; insns.len()];
         let mut cover_depth = vec![None; insns.len()];
         assign_handlers(insns, exceptions, &index_of, &mut handlers, &mut cover_depth, &mut problems);
-        Graph { insns, sems, targets, handlers, cover_depth, problems }
+        Graph { insns, sems, targets, handlers, cover_depth, is_target, problems }
     }
 
     fn len(&self) -> usize {
@@ -177,14 +183,15 @@ pub(crate) fn walk(g: &mut Graph<'_, '_>, rules: &StackRules, entry: i64) -> Dep
     Depths { before, max }
 }
 
-/// The largest depth the compiler counts: after each reached instruction, at each jump
-/// target it follows and at each exception handler.
+/// The largest depth the compiler counts: before and after each reached instruction, at
+/// each jump target it follows and at each exception handler.
 fn maximum(g: &Graph<'_, '_>, rules: &StackRules, before: &[i64]) -> i64 {
     let mut max = 0i64;
     for (i, &d) in before.iter().enumerate() {
         if d == UNREACHED {
             continue;
         }
+        max = max.max(d);
         if let Some(net) = g.net(i, false) {
             max = max.max(d.saturating_add(net));
         }
@@ -247,7 +254,11 @@ impl Worklist<'_> {
                 }
                 let next = i + 1;
                 if next >= g.len() {
-                    push_problem(&mut g.problems, g.insns[i].offset, ProblemKind::FallsOffEnd);
+                    // Before 3.7 the walk goes on after a return too: only real fall-through
+                    // off the end is a problem.
+                    if g.sems[i].flow.falls_through() {
+                        push_problem(&mut g.problems, g.insns[i].offset, ProblemKind::FallsOffEnd);
+                    }
                     break;
                 }
                 let nd = d.saturating_add(fall).max(0);
@@ -279,7 +290,9 @@ fn dead_code(g: &mut Graph<'_, '_>, rules: &StackRules, w: &mut Worklist<'_>) ->
     if !w.run(g, rules) {
         return false;
     }
-    loop {
+    // Each pass resolves whole fall-through chains (it goes backwards); real code needs one
+    // or two, crafted code gets no more than this many.
+    for _ in 0..DEAD_CODE_PASSES {
         let mut changed = false;
         for i in (0..g.len()).rev() {
             if w.before[i] != UNREACHED {
@@ -308,7 +321,11 @@ fn dead_code(g: &mut Graph<'_, '_>, rules: &StackRules, w: &mut Worklist<'_>) ->
             return false;
         }
     }
+    true
 }
+
+/// Passes of the dead-code rule (see [`dead_code`]).
+const DEAD_CODE_PASSES: usize = 8;
 
 /// 2.7 and 3.0–3.6: `stackdepth_walk`, a depth-first walk over blocks (a block starts at
 /// offset 0 and at every jump target) that skips a block on the current path or already
@@ -330,11 +347,8 @@ fn recursive(
         Enter { block: usize, depth: i64 },
     }
     let n = g.len();
-    let mut leader = vec![false; n];
+    let mut leader = g.is_target.clone();
     leader[0] = true;
-    for t in g.targets.iter().flatten() {
-        leader[*t as usize] = true;
-    }
     let mut on_path = vec![false; n];
     let mut start_depth = vec![i64::MIN; n];
     let enter = |on_path: &mut [bool], start_depth: &mut [i64], b: usize, depth: i64| -> Option<Frame> {
@@ -390,7 +404,7 @@ fn recursive(
                 *depth = after;
             }
         }
-        if off_end {
+        if off_end && g.sems[i].flow.falls_through() {
             push_problem(&mut g.problems, g.insns[i].offset, ProblemKind::FallsOffEnd);
         }
         // CPython's order: the call for the jump target now, the one for the next block

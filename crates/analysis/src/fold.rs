@@ -74,7 +74,9 @@ pub(crate) fn folded(
         if counted {
             let p = match rules.fold {
                 // 3.7+: the AST optimizer had folded the elements already (one push each).
-                Fold::Defaults => m.tuple(id).map_or(1, |items| i64::try_from(items.len()).unwrap_or(i64::MAX)),
+                Fold::Defaults => {
+                    m.tuple(id).map_or(1, |items| i64::try_from(items.len()).unwrap_or(i64::MAX))
+                }
                 _ => peak(m, id, 0),
             };
             out.push((i, before[i].saturating_add(p)));
@@ -87,7 +89,9 @@ pub(crate) fn folded(
 /// CALL_FUNCTION_KW, keys for BUILD_CONST_KEY_MAP (the instruction right after the load,
 /// EXTENDED_ARGs aside).
 fn made_by_compiler(g: &Graph<'_, '_>, i: usize) -> bool {
-    let Some(next) = g.sems.iter().skip(i + 1).find(|s| s.action != Action::ExtendedArg) else { return false };
+    let Some(next) = g.sems.iter().skip(i + 1).find(|s| s.action != Action::ExtendedArg) else {
+        return false;
+    };
     matches!(
         next.action,
         Action::ImportName
@@ -102,7 +106,7 @@ fn taken_as_defaults(g: &Graph<'_, '_>, i: usize) -> bool {
     // Items above the tuple (0: it is on top), walking forward in straight-line code.
     let mut above: i64 = 0;
     for j in i + 1..g.insns.len().min(i + 1 + LOOKAHEAD) {
-        if j != i + 1 && g.targets.iter().any(|t| *t == Some(u32::try_from(j).unwrap_or(u32::MAX))) {
+        if j != i + 1 && g.is_target[j] {
             return false;
         }
         let sem = &g.sems[j];

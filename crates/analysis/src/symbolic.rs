@@ -22,6 +22,14 @@ const STEPS_PER_INSN: usize = 16;
 /// Longest constant repr kept before it is cut (the display cuts slots again).
 const CONST_REPR: usize = 80;
 
+/// Most slots one symbolic stack keeps (the top ones): real code stays far below; crafted
+/// arguments can ask for millions.
+const MAX_SLOTS: usize = 1024;
+
+/// Most slots kept over all instructions of a code object before the walk stops (the rest
+/// of the rows then have no symbolic stack).
+const MAX_TOTAL_SLOTS: usize = 1 << 22;
+
 pub(crate) struct Symbolic<'g, 'i, 'c, 'm, 'a> {
     pub g: &'g Graph<'i, 'c>,
     pub rules: &'g StackRules,
@@ -43,6 +51,8 @@ impl Symbolic<'_, '_, '_, '_, '_> {
         merge(&mut ins, &mut queue, 0, seed);
         let budget = n.saturating_mul(STEPS_PER_INSN).saturating_add(256);
         let mut steps = 0;
+        let mut slots = 0usize;
+        let mut cursor = 0;
         loop {
             while let Some(i) = queue.pop() {
                 steps += 1;
@@ -51,6 +61,10 @@ impl Symbolic<'_, '_, '_, '_, '_> {
                 }
                 let Some(stack) = ins[i].clone() else { continue };
                 let after = self.apply(i, &stack, false);
+                slots = slots.saturating_add(after.len());
+                if slots > MAX_TOTAL_SLOTS {
+                    return out;
+                }
                 if let Some(t) = self.g.targets[i].filter(|_| self.g.sems[i].flow.jumps()) {
                     let jumped = self.apply(i, &stack, true);
                     merge(&mut ins, &mut queue, t as usize, jumped);
@@ -58,7 +72,7 @@ impl Symbolic<'_, '_, '_, '_, '_> {
                 if let Some((h, depth)) = self.g.handlers[i] {
                     // Unwound to the entry's depth, then `lasti` (when set) and the exception.
                     let table_depth = self.g.cover_depth[i].unwrap_or(0);
-                    let keep = usize::try_from(table_depth).unwrap_or(0).min(1 << 16);
+                    let keep = usize::try_from(table_depth).unwrap_or(0).min(MAX_SLOTS);
                     let lasti = depth > table_depth.saturating_add(1);
                     let mut s: Vec<Slot> = stack.iter().take(keep).cloned().collect();
                     pad(&mut s, keep);
@@ -75,8 +89,9 @@ impl Symbolic<'_, '_, '_, '_, '_> {
             }
             // Code the depth walk reached by other means (3.11+ dead handlers): its slots
             // are unknown.
-            let Some(i) = (0..n).find(|&i| ins[i].is_none() && before[i] != UNREACHED) else { break };
-            let depth = usize::try_from(before[i]).unwrap_or(0);
+            let Some(i) = (cursor..n).find(|&i| ins[i].is_none() && before[i] != UNREACHED) else { break };
+            cursor = i + 1;
+            let depth = usize::try_from(before[i]).unwrap_or(0).min(MAX_SLOTS);
             merge(&mut ins, &mut queue, i, vec![Slot::from("?"); depth]);
         }
         out
@@ -88,8 +103,8 @@ impl Symbolic<'_, '_, '_, '_, '_> {
         let sem = &self.g.sems[i];
         let Some(effect) = sem.stack else { return stack.to_vec() };
         let e = effect.eval(insn.oparg(), jump);
-        let pops = usize::try_from(e.pops).unwrap_or(usize::MAX).min(stack.len().saturating_add(1 << 16));
-        let pushes = usize::try_from(e.pushes).unwrap_or(0).min(1 << 16);
+        let pops = usize::try_from(e.pops).unwrap_or(usize::MAX).min(stack.len().saturating_add(MAX_SLOTS));
+        let pushes = usize::try_from(e.pushes).unwrap_or(0).min(MAX_SLOTS);
         let mut s = stack.to_vec();
         let mut popped: Vec<Slot> = if pops <= s.len() {
             s.split_off(s.len() - pops)
@@ -104,6 +119,9 @@ impl Symbolic<'_, '_, '_, '_, '_> {
             hold_precall_args(&mut s, &popped);
         }
         s.extend(pushed);
+        if s.len() > MAX_SLOTS {
+            s.drain(..s.len() - MAX_SLOTS);
+        }
         s
     }
 
@@ -448,8 +466,9 @@ fn merge(ins: &mut [Option<Vec<Slot>>], queue: &mut Vec<usize>, i: usize, stack:
 }
 
 fn pad(s: &mut Vec<Slot>, len: usize) {
-    while s.len() < len {
-        s.insert(0, Slot::from("?"));
+    if s.len() < len {
+        let missing = len - s.len();
+        s.splice(0..0, std::iter::repeat_n(Slot::from("?"), missing));
     }
 }
 

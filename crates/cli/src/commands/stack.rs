@@ -197,12 +197,29 @@ fn write_text(
             "  {:>off_w$}  {:<name_w$}  {arg:>arg_w$}  {a:<repr_w$}  {depth}  {}",
             r.offset,
             r.opname,
-            r.stack.join(" | "),
+            joined(&r.stack),
         );
         out.push_str(line.trim_end());
         out.push('\n');
     }
     out.push('\n');
+}
+
+/// The slots bottom first, separated by ` | `; three or more equal neighbours (the slots
+/// 2.7-3.10 reserve for exception blocks) shown once with `×N`.
+fn joined(stack: &[String]) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < stack.len() {
+        let run = stack[i..].iter().take_while(|s| **s == stack[i]).count();
+        if run >= 3 {
+            parts.push(format!("{} ×{run}", stack[i]));
+        } else {
+            parts.extend(stack[i..i + run].iter().cloned());
+        }
+        i += run;
+    }
+    parts.join(" | ")
 }
 
 fn cut(s: &str, width: usize) -> String {
