@@ -624,7 +624,7 @@ CONDITIONS = {"false": "False", "true": "True", "none": "None", "not_none": "Not
 BLOCKS = {"loop": "Loop", "except": "Except", "finally": "Finally", "with": "With",
           "async_with": "AsyncWith"}
 SIMPLE_ACTIONS = {
-    "nop": "Nop", "extended_arg": "ExtendedArg", "cache": "Cache", "kw_names": "KwNames",
+    "other": "Other", "nop": "Nop", "extended_arg": "ExtendedArg", "cache": "Cache", "kw_names": "KwNames",
     "make_cell": "MakeCell", "copy_free_vars": "CopyFreeVars",
     "setup_annotations": "SetupAnnotations", "pop": "Pop", "copy": "Copy", "swap": "Swap",
     "push_null": "PushNull", "binary_op": "BinaryOp", "compare": "Compare", "is": "Is",
@@ -651,7 +651,7 @@ OPERANDS = {
     "special_method": "SpecialMethod", "binary_op": "BinaryOp", "is": "Is",
     "contains": "Contains", "intrinsic1": "Intrinsic1", "intrinsic2": "Intrinsic2",
     "format_value": "FormatValue", "convert": "Convert", "function_flags": "FunctionFlags",
-    "nargs": "Nargs", "import_name": "ImportName",
+    "nargs": "Nargs", "import_name": "ImportName", "function_counts": "FunctionCounts",
 }
 
 

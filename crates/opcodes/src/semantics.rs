@@ -417,8 +417,12 @@ pub enum Operand {
     Is,
     /// CONTAINS_OP's `not in` bit.
     Contains,
-    /// A count of positional arguments (low byte) and keyword pairs (next byte), ≤3.5.
+    /// A call's count of positional arguments (low byte) and keyword pairs (next byte), ≤3.5
+    /// (`opcode.hasnargs`).
     Nargs,
+    /// MAKE_FUNCTION / MAKE_CLOSURE counts in 3.0–3.5: positional defaults (low byte),
+    /// keyword-only default pairs (next byte), annotations (bits 16–30).
+    FunctionCounts,
     /// The value itself (LOAD_SMALL_INT).
     SmallInt,
 }

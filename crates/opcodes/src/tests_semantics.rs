@@ -240,3 +240,187 @@ fn jump_target_arithmetic() {
     assert_eq!(j(false, true, true, true).target(0, 2, 0, i64::MAX), i64::MIN + 2);
     assert_eq!(j(true, false, true, true).target(0, 2, 0, i64::MAX), i64::MAX);
 }
+
+/// The roles give every opcode the `dis` crate looks up by name today (`special.rs`,
+/// `plan.rs`, `rules.rs`): this is the mapping that replaces those lists, checked against
+/// them on every byte of every version. Delete with the lists.
+#[test]
+fn roles_replace_the_dis_name_lists() {
+    for table in tables() {
+        let v = table.version;
+        for (op, info) in table.ops.iter().enumerate() {
+            if !info.defined {
+                continue;
+            }
+            let deopt = if v >= PythonVersion::PY36 { usize::from(info.deopt) } else { op };
+            let base = table.op(u8::try_from(deopt).expect("byte"));
+            let name = base.name;
+            let sem = table.semantics[deopt];
+            let has_arg =
+                if v >= PythonVersion::PY36 { base.has_arg } else { op >= usize::from(table.have_argument) };
+            if !has_arg {
+                continue;
+            }
+            let operand = sem.operand;
+            let check = |by_name: bool, by_role: bool, what: &str| {
+                assert_eq!(by_name, by_role, "{v} {name} ({}): {what}", info.name);
+            };
+            check(name == "LOAD_CONST", sem.action == Action::Load(Place::Const), "LOAD_CONST");
+            check(
+                name == "LOAD_GLOBAL" && v >= PythonVersion::PY311,
+                operand == Operand::NameNull,
+                "NULL + name",
+            );
+            check(
+                name == "LOAD_ATTR" && v >= PythonVersion::PY312,
+                operand == Operand::AttrMethod,
+                "NULL|self + attr",
+            );
+            check(name == "LOAD_SUPER_ATTR", operand == Operand::SuperAttr, "super attr");
+            check(
+                name == "IMPORT_NAME" && v >= PythonVersion::PY315,
+                operand == Operand::ImportName,
+                "lazy import bits",
+            );
+            let paired = [
+                "LOAD_FAST_LOAD_FAST",
+                "LOAD_FAST_BORROW_LOAD_FAST_BORROW",
+                "STORE_FAST_LOAD_FAST",
+                "STORE_FAST_STORE_FAST",
+            ];
+            check(paired.contains(&name), operand == Operand::LocalPair, "paired locals");
+            check(name == "FORMAT_VALUE", operand == Operand::FormatValue, "FORMAT_VALUE");
+            check(name == "CONVERT_VALUE", operand == Operand::Convert, "CONVERT_VALUE");
+            check(
+                (name == "MAKE_FUNCTION" || name == "SET_FUNCTION_ATTRIBUTE")
+                    && !table.function_flags.is_empty(),
+                operand == Operand::FunctionFlags && !table.function_flags.is_empty(),
+                "function flags",
+            );
+            check(name == "BINARY_OP", operand == Operand::BinaryOp, "BINARY_OP");
+            check(name == "CALL_INTRINSIC_1", operand == Operand::Intrinsic1, "intrinsic 1");
+            check(name == "CALL_INTRINSIC_2", operand == Operand::Intrinsic2, "intrinsic 2");
+            check(name == "LOAD_COMMON_CONSTANT", operand == Operand::CommonConst, "common constant");
+            check(name == "LOAD_SPECIAL", operand == Operand::SpecialMethod, "special method");
+            check(name == "IS_OP", operand == Operand::Is, "IS_OP");
+            check(name == "CONTAINS_OP", operand == Operand::Contains, "CONTAINS_OP");
+            if v >= PythonVersion::PY34 && v < PythonVersion::PY36 {
+                check(base.flags.has(ArgFlags::NARGS), operand == Operand::Nargs, "hasnargs");
+            }
+            if sem.jump.is_some() {
+                check(
+                    name == "END_ASYNC_FOR" && v >= PythonVersion::PY314,
+                    sem.flow == Flow::Link,
+                    "`from` jumps",
+                );
+            }
+        }
+    }
+}
+
+/// What `inspect`'s analysis needs to know of an opcode (`OpClasses` in
+/// `crates/inspect/src/analysis.rs`), from the roles.
+fn inspect_class(sem: &Semantics) -> &'static str {
+    match sem.action {
+        Action::ExtendedArg | Action::Cache | Action::Nop | Action::Pop | Action::Swap | Action::PushNull => {
+            "Transparent"
+        }
+        Action::Rot(2) => "Transparent",
+        Action::Load(Place::Global | Place::Name | Place::DictOrGlobal) => "LoadGlobal",
+        Action::Load(Place::Local | Place::Free | Place::DictOrFree) => "LoadLocal",
+        Action::Load(Place::Attr | Place::Method) => "LoadAttr",
+        Action::Load(Place::SuperAttr) => "SuperAttr",
+        Action::Store(Place::Attr) | Action::Delete(Place::Attr) => "StoreAttr",
+        Action::Store(Place::Name) => "StoreName",
+        Action::Store(Place::Global) => "StoreGlobal",
+        Action::Delete(Place::Name | Place::Global) | Action::Store(Place::Annotation) => "DeleteName",
+        Action::Store(Place::Local | Place::Free) => "StoreLocal",
+        Action::ImportName => "ImportName",
+        Action::ImportFrom => "ImportFrom",
+        Action::ImportStar => "ImportStar",
+        Action::Load(Place::Const) => "LoadConst",
+        Action::Load(Place::SmallInt) => "LoadSmallInt",
+        Action::Load(Place::CommonConst) => "LoadCommonConstant",
+        Action::MakeFunction | Action::MakeClosure => "MakeFunction",
+        Action::SetFunctionAttribute => "SetFunctionAttribute",
+        Action::Build(Container::Tuple) => "BuildTuple",
+        Action::Load(Place::BuildClass) => "LoadBuildClass",
+        Action::Build(Container::Class) => "BuildClass",
+        Action::Call(CallKind::Legacy) => "CallFunction",
+        Action::Intrinsic => "CallIntrinsic",
+        _ => "Other",
+    }
+}
+
+/// `inspect`'s name list, as it is today (the reference the roles are checked against).
+fn inspect_class_by_name(name: &str) -> &'static str {
+    match name {
+        "EXTENDED_ARG" | "CACHE" | "NOP" | "POP_TOP" | "SWAP" | "ROT_TWO" | "PUSH_NULL" => "Transparent",
+        "LOAD_GLOBAL" | "LOAD_NAME" | "LOAD_FROM_DICT_OR_GLOBALS" => "LoadGlobal",
+        "LOAD_FAST"
+        | "LOAD_FAST_CHECK"
+        | "LOAD_FAST_BORROW"
+        | "LOAD_DEREF"
+        | "LOAD_CLASSDEREF"
+        | "LOAD_FROM_DICT_OR_DEREF" => "LoadLocal",
+        "LOAD_ATTR" | "LOAD_METHOD" | "LOOKUP_METHOD" => "LoadAttr",
+        "LOAD_SUPER_ATTR" | "LOAD_SUPER_METHOD" | "LOAD_ZERO_SUPER_ATTR" | "LOAD_ZERO_SUPER_METHOD" => {
+            "SuperAttr"
+        }
+        "STORE_ATTR" | "DELETE_ATTR" => "StoreAttr",
+        "STORE_NAME" => "StoreName",
+        "STORE_GLOBAL" => "StoreGlobal",
+        "DELETE_NAME" | "DELETE_GLOBAL" | "STORE_ANNOTATION" => "DeleteName",
+        "STORE_FAST" | "STORE_DEREF" => "StoreLocal",
+        "IMPORT_NAME" => "ImportName",
+        "IMPORT_FROM" => "ImportFrom",
+        "IMPORT_STAR" => "ImportStar",
+        "LOAD_CONST" => "LoadConst",
+        "LOAD_SMALL_INT" => "LoadSmallInt",
+        "LOAD_COMMON_CONSTANT" => "LoadCommonConstant",
+        "MAKE_FUNCTION" | "MAKE_CLOSURE" => "MakeFunction",
+        "SET_FUNCTION_ATTRIBUTE" => "SetFunctionAttribute",
+        "BUILD_TUPLE" => "BuildTuple",
+        "LOAD_BUILD_CLASS" => "LoadBuildClass",
+        "BUILD_CLASS" => "BuildClass",
+        "CALL_FUNCTION" => "CallFunction",
+        "CALL_INTRINSIC_1" | "CALL_INTRINSIC_2" => "CallIntrinsic",
+        _ => "Other",
+    }
+}
+
+/// The roles reproduce `inspect`'s opcode classes on every byte of every version, except
+/// where the list was narrower than the role (each difference listed and harmless: the
+/// other no-ops are transparent too, LOAD_FAST_AND_CLEAR is a local load, CALL_FUNCTION
+/// after 3.5 and ASYNC_GEN_WRAP are no class-building or intrinsic patterns inspect reads).
+#[test]
+fn roles_replace_the_inspect_name_list() {
+    let widened: &[(&str, &str)] = &[
+        ("RESUME", "Transparent"),
+        ("NOT_TAKEN", "Transparent"),
+        ("RESERVED", "Transparent"),
+        ("ENTER_EXECUTOR", "Transparent"),
+        ("TRACE_RECORD", "Transparent"),
+        ("STOP_CODE", "Transparent"),
+        ("LOAD_FAST_AND_CLEAR", "LoadLocal"),
+        ("ASYNC_GEN_WRAP", "CallIntrinsic"),
+        ("CALL_FUNCTION", "Other"),
+    ];
+    for table in tables() {
+        for (op, info) in table.ops.iter().enumerate() {
+            if info.kind != OpKind::Base {
+                continue;
+            }
+            let by_role = inspect_class(&table.semantics[op]);
+            let by_name = inspect_class_by_name(info.name);
+            if by_role != by_name {
+                assert!(
+                    widened.contains(&(info.name, by_role)),
+                    "{} {}: {by_name} by name, {by_role} by role",
+                    table.version,
+                    info.name
+                );
+            }
+        }
+    }
+}

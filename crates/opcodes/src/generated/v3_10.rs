@@ -437,7 +437,7 @@ static SEMANTICS: [Semantics; 256] = [
     /* 126 */ Semantics { action: Action::Delete(Place::Local), flow: Flow::Next, operand: Operand::Local, jump: None, stack: Some(StackEffect { pops: C1, pushes: C1, jump: None }) },
     /* 127 */ Semantics::UNKNOWN,
     /* 128 */ Semantics::UNKNOWN,
-    /* 129 */ Semantics { action: Action::Pop, flow: Flow::Next, operand: Operand::Plain, jump: None, stack: Some(StackEffect { pops: C0, pushes: C1, jump: None }) },
+    /* 129 */ Semantics { action: Action::Other, flow: Flow::Next, operand: Operand::Plain, jump: None, stack: Some(StackEffect { pops: C0, pushes: C1, jump: None }) },
     /* 130 */ Semantics { action: Action::Raise, flow: Flow::Raise, operand: Operand::Plain, jump: None, stack: Some(StackEffect { pops: C7, pushes: C1, jump: None }) },
     /* 131 */ Semantics { action: Action::Call(CallKind::Positional), flow: Flow::Next, operand: Operand::Plain, jump: None, stack: Some(StackEffect { pops: C11, pushes: C0, jump: None }) },
     /* 132 */ Semantics { action: Action::MakeFunction, flow: Flow::Next, operand: Operand::FunctionFlags, jump: None, stack: Some(StackEffect { pops: C12, pushes: C0, jump: None }) },

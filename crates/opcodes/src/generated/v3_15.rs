@@ -340,7 +340,7 @@ static SEMANTICS: [Semantics; 256] = [
     /*   8 */ Semantics { action: Action::Delete(Place::Subscr), flow: Flow::Next, operand: Operand::None, jump: None, stack: Some(StackEffect { pops: C3, pushes: C0, jump: None }) },
     /*   9 */ Semantics { action: Action::EndFor, flow: Flow::Next, operand: Operand::None, jump: None, stack: Some(StackEffect { pops: C2, pushes: C0, jump: None }) },
     /*  10 */ Semantics { action: Action::EndSend, flow: Flow::Next, operand: Operand::None, jump: None, stack: Some(StackEffect { pops: C1, pushes: C2, jump: None }) },
-    /*  11 */ Semantics { action: Action::Pop, flow: Flow::Next, operand: Operand::None, jump: None, stack: Some(StackEffect { pops: C2, pushes: C0, jump: None }) },
+    /*  11 */ Semantics { action: Action::Other, flow: Flow::Next, operand: Operand::None, jump: None, stack: Some(StackEffect { pops: C2, pushes: C0, jump: None }) },
     /*  12 */ Semantics { action: Action::FormatSimple, flow: Flow::Next, operand: Operand::None, jump: None, stack: Some(StackEffect { pops: C2, pushes: C2, jump: None }) },
     /*  13 */ Semantics { action: Action::FormatWithSpec, flow: Flow::Next, operand: Operand::None, jump: None, stack: Some(StackEffect { pops: C3, pushes: C2, jump: None }) },
     /*  14 */ Semantics { action: Action::AIter, flow: Flow::Next, operand: Operand::None, jump: None, stack: Some(StackEffect { pops: C2, pushes: C2, jump: None }) },
