@@ -46,6 +46,13 @@ pub fn stack(data: &[u8]) {
         let depths = analyzer.depths(code);
         let (rows, again) = analyzer.rows(code, 12);
         assert_eq!(depths, again, "{v}: depths differ between the two entry points");
+        // The fast path (no per-instruction depths) agrees with the general one.
+        let quick = analyzer.stacksize(code);
+        assert_eq!(
+            (quick.stacksize, &quick.problems),
+            (depths.stacksize, &depths.problems),
+            "{v}: fast path differs"
+        );
         assert_eq!(rows.len(), depths.insns.len());
         for row in &rows {
             assert_eq!(row.depth_before.is_some(), row.depth_after.is_some());

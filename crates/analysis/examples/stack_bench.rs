@@ -37,7 +37,7 @@ fn main() {
         let start = Instant::now();
         let mut matched = 0usize;
         for (i, code) in &codes {
-            let d = analyzers[*i].depths(code);
+            let d = analyzers[*i].stacksize(code);
             matched += usize::from(i64::from(d.stacksize) == i64::from(code.stacksize()));
         }
         seconds.push(start.elapsed().as_secs_f64());

@@ -19,39 +19,61 @@ const MAX_PROBLEMS: usize = 64;
 /// valid code needs one or two; crafted jump loops with growing depths would never end.
 const STEPS_PER_INSN: usize = 64;
 
+/// Marks a missing net effect (an opcode without a known stack effect).
+const NO_EFFECT: i64 = i64::MIN;
+
 /// Everything the walks need about one code object.
 pub(crate) struct Graph<'i, 'c> {
     pub insns: &'i [Insn<'c>],
-    pub sems: Vec<Semantics>,
+    pub sems: Vec<&'static Semantics>,
+    /// Net effect of each instruction on its fall-through and jump paths ([`NO_EFFECT`] when
+    /// unknown) and what it pops on the fall-through path, evaluated once.
+    nets: Vec<(i64, i64, i64)>,
     /// Index of each instruction's jump target, for instructions whose target is a place
     /// control goes to (see [`Flow::jumps`]).
     pub targets: Vec<Option<u32>>,
     /// `(handler index, depth at the handler)` of the exception entry covering each
-    /// instruction (3.11+).
-    pub handlers: Vec<Option<(u32, i64)>>,
-    /// The depth the table says for the covering entry (3.11+, for dead handlers).
-    pub cover_depth: Vec<Option<i64>>,
+    /// instruction (3.11+; empty when the code has no exception table).
+    handlers: Vec<Option<(u32, i64)>>,
+    /// The depth the table says for the covering entry (3.11+, for dead handlers; empty
+    /// when the code has no exception table).
+    cover_depth: Vec<Option<i64>>,
     /// Whether some jump targets each instruction.
     pub is_target: Vec<bool>,
     pub problems: Vec<Problem>,
 }
 
 impl<'i, 'c> Graph<'i, 'c> {
-    pub fn new(insns: &'i [Insn<'c>], table: &OpcodeTable, exceptions: &[ExceptionEntry]) -> Self {
+    pub fn new(insns: &'i [Insn<'c>], table: &'static OpcodeTable, exceptions: &[ExceptionEntry]) -> Self {
         let mut problems = Vec::new();
-        let sems: Vec<Semantics> = insns.iter().map(|i| *table.semantics(i.op)).collect();
-        let offsets: Vec<u32> = insns.iter().map(|i| i.offset).collect();
+        let n = insns.len();
+        let mut sems = Vec::with_capacity(n);
+        let mut nets = Vec::with_capacity(n);
+        for insn in insns {
+            let sem = table.semantics(insn.opcode);
+            sems.push(sem);
+            nets.push(sem.stack.map_or((NO_EFFECT, NO_EFFECT, 0), |s| {
+                let arg = crate::insn::oparg(insn);
+                let fall = s.eval(arg, false);
+                let taken = if s.jump.is_some() { s.eval(arg, true).net() } else { fall.net() };
+                (fall.net(), taken, fall.pops)
+            }));
+        }
         let index_of = |offset: i64| -> Option<u32> {
             let o = u32::try_from(offset).ok()?;
-            offsets.binary_search(&o).ok().and_then(|i| u32::try_from(i).ok())
+            insns.binary_search_by_key(&o, |i| i.offset).ok().and_then(|i| u32::try_from(i).ok())
         };
-        let mut targets = Vec::with_capacity(insns.len());
+        let mut targets = Vec::with_capacity(n);
+        let mut is_target = vec![false; n];
         for (insn, sem) in insns.iter().zip(&sems) {
-            let t = match insn.target() {
+            let t = match crate::insn::target(insn) {
                 Some(t) if sem.flow.jumps() => {
                     let idx = index_of(t);
-                    if idx.is_none() {
-                        push_problem(&mut problems, insn.offset, ProblemKind::BadJumpTarget { target: t });
+                    match idx {
+                        Some(j) => is_target[j as usize] = true,
+                        None => {
+                            push_problem(&mut problems, insn.offset, ProblemKind::BadJumpTarget { target: t })
+                        }
                     }
                     idx
                 }
@@ -59,14 +81,13 @@ impl<'i, 'c> Graph<'i, 'c> {
             };
             targets.push(t);
         }
-        let mut is_target = vec![false; insns.len()];
-        for t in targets.iter().flatten() {
-            is_target[*t as usize] = true;
+        let (mut handlers, mut cover_depth) = (Vec::new(), Vec::new());
+        if !exceptions.is_empty() {
+            handlers = vec![None; n];
+            cover_depth = vec![None; n];
+            assign_handlers(insns, exceptions, &index_of, &mut handlers, &mut cover_depth, &mut problems);
         }
-        let mut handlers = vec![None; insns.len()];
-        let mut cover_depth = vec![None; insns.len()];
-        assign_handlers(insns, exceptions, &index_of, &mut handlers, &mut cover_depth, &mut problems);
-        Graph { insns, sems, targets, handlers, cover_depth, is_target, problems }
+        Graph { insns, sems, nets, targets, handlers, cover_depth, is_target, problems }
     }
 
     fn len(&self) -> usize {
@@ -75,9 +96,25 @@ impl<'i, 'c> Graph<'i, 'c> {
 
     /// Net effect of instruction `i` on its fall-through (`jump == false`) or jump path;
     /// `None` for opcodes without a known effect.
-    fn net(&self, i: usize, jump: bool) -> Option<i64> {
-        let s = self.sems[i].stack?;
-        Some(s.eval(self.insns[i].oparg(), jump).net())
+    pub fn net(&self, i: usize, jump: bool) -> Option<i64> {
+        let (fall, taken, _) = self.nets[i];
+        let net = if jump { taken } else { fall };
+        (net != NO_EFFECT).then_some(net)
+    }
+
+    /// What instruction `i` pops on its fall-through path (0 when unknown).
+    pub fn pops(&self, i: usize) -> i64 {
+        self.nets[i].2
+    }
+
+    /// The exception handler covering instruction `i` and the depth it is entered at.
+    pub fn handler(&self, i: usize) -> Option<(u32, i64)> {
+        self.handlers.get(i).copied().flatten()
+    }
+
+    /// The depth of the exception-table entry covering instruction `i`.
+    pub fn cover_depth(&self, i: usize) -> Option<i64> {
+        self.cover_depth.get(i).copied().flatten()
     }
 
     /// The jump edge of `i` the compiler follows, with its target index.
@@ -200,7 +237,7 @@ fn maximum(g: &Graph<'_, '_>, rules: &StackRules, before: &[i64]) -> i64 {
         {
             max = max.max(d.saturating_add(net));
         }
-        if let Some((_, h)) = g.handlers[i] {
+        if let Some((_, h)) = g.handler(i) {
             max = max.max(h);
         }
     }
@@ -238,7 +275,7 @@ impl Worklist<'_> {
                     push_problem(
                         &mut g.problems,
                         g.insns[i].offset,
-                        ProblemKind::UnknownOpcode { op: g.insns[i].op },
+                        ProblemKind::UnknownOpcode { op: g.insns[i].opcode },
                     );
                     break;
                 };
@@ -246,7 +283,7 @@ impl Worklist<'_> {
                     let jump = g.net(i, true).unwrap_or(fall);
                     self.push(t, d.saturating_add(jump));
                 }
-                if let Some((h, depth)) = g.handlers[i] {
+                if let Some((h, depth)) = g.handler(i) {
                     self.push(h as usize, depth);
                 }
                 if rules.stops(g.sems[i].flow) {
@@ -282,7 +319,7 @@ fn dead_code(g: &mut Graph<'_, '_>, rules: &StackRules, w: &mut Worklist<'_>) ->
     for i in 0..g.len() {
         if w.before[i] == UNREACHED
             && g.sems[i].action == Action::PushExcInfo
-            && let Some(d) = g.cover_depth[i]
+            && let Some(d) = g.cover_depth(i)
         {
             w.push(i, d);
         }
@@ -384,7 +421,7 @@ fn recursive(
             push_problem(
                 &mut g.problems,
                 g.insns[i].offset,
-                ProblemKind::UnknownOpcode { op: g.insns[i].op },
+                ProblemKind::UnknownOpcode { op: g.insns[i].opcode },
             );
             if let Frame::Walk { done, .. } = frame {
                 *done = true;

@@ -111,12 +111,12 @@ fn taken_as_defaults(g: &Graph<'_, '_>, i: usize) -> bool {
         }
         let sem = &g.sems[j];
         let Some(stack) = sem.stack else { return false };
-        let e = stack.eval(g.insns[j].oparg(), false);
+        let e = stack.eval(crate::insn::oparg(&g.insns[j]), false);
         if e.pops > above {
             // `j` takes the tuple, as its (pops - 1 - above)-th operand from the bottom.
             let from_bottom = e.pops - 1 - above;
             return match sem.action {
-                Action::MakeFunction => from_bottom == 0 && g.insns[j].oparg() & 1 != 0,
+                Action::MakeFunction => from_bottom == 0 && crate::insn::oparg(&g.insns[j]) & 1 != 0,
                 Action::Build(Container::TupleUnpack | Container::ListUnpack | Container::SetUnpack) => true,
                 _ => false,
             };

@@ -186,32 +186,45 @@ impl StackAnalyzer {
         g
     }
 
-    fn finish(&self, code: &Code<'_, '_>, g: &mut depth::Graph<'_, '_>, d: &depth::Depths) -> StackDepths {
+    fn finish(
+        &self,
+        code: &Code<'_, '_>,
+        g: &mut depth::Graph<'_, '_>,
+        d: &depth::Depths,
+        rows: bool,
+    ) -> StackDepths {
         let mut max = d.max;
         for &(_, depth) in &fold::folded(g, &self.rules, code.marshal(), &d.before) {
             max = max.max(depth);
         }
-        let mut insns = Vec::with_capacity(g.insns.len());
+        let mut insns = Vec::with_capacity(if rows { g.insns.len() } else { 0 });
         for (i, insn) in g.insns.iter().enumerate() {
             let b = d.before[i];
-            let (before, after) = if b == depth::UNREACHED {
-                (None, None)
-            } else {
-                let e = g.sems[i].stack.map(|s| s.eval(insn.oparg(), false));
-                if let Some(e) = e
-                    && e.pops > b
-                {
-                    let depth = u32::try_from(b).unwrap_or(u32::MAX);
-                    depth::push_problem(
-                        &mut g.problems,
-                        insn.offset,
-                        ProblemKind::Underflow { depth, pops: e.pops },
-                    );
+            if b == depth::UNREACHED {
+                if rows {
+                    insns.push(InsnDepth {
+                        offset: insn.offset,
+                        opcode: insn.opcode,
+                        before: None,
+                        after: None,
+                    });
                 }
-                let after = e.map_or(b, |e| b.saturating_add(e.net()).max(0));
-                (Some(clamp(b)), Some(clamp(after)))
-            };
-            insns.push(InsnDepth { offset: insn.offset, opcode: insn.op, before, after });
+                continue;
+            }
+            let pops = g.pops(i);
+            if pops > b {
+                let depth = u32::try_from(b).unwrap_or(u32::MAX);
+                depth::push_problem(&mut g.problems, insn.offset, ProblemKind::Underflow { depth, pops });
+            }
+            if rows {
+                let after = g.net(i, false).map_or(b, |net| b.saturating_add(net).max(0));
+                insns.push(InsnDepth {
+                    offset: insn.offset,
+                    opcode: insn.opcode,
+                    before: Some(clamp(b)),
+                    after: Some(clamp(after)),
+                });
+            }
         }
         let stacksize = clamp(max).max(self.rules.minimum);
         StackDepths { stacksize, insns, problems: std::mem::take(&mut g.problems) }
@@ -223,14 +236,17 @@ impl StackAnalyzer {
         let insns = insn::decode(&self.dis, code);
         let mut g = self.graph(code, &insns);
         let d = depth::walk(&mut g, &self.rules, self.entry_depth(code));
-        self.finish(code, &mut g, &d)
+        self.finish(code, &mut g, &d, true)
     }
 
-    /// Only the computed `co_stacksize` of `code` (what [`StackAnalyzer::depths`] gives as
-    /// `stacksize`).
+    /// Only the computed `co_stacksize` of `code` and the problems found (what
+    /// [`StackAnalyzer::depths`] gives, without the per-instruction depths).
     #[must_use]
-    pub fn stacksize(&self, code: &Code<'_, '_>) -> u32 {
-        self.depths(code).stacksize
+    pub fn stacksize(&self, code: &Code<'_, '_>) -> StackDepths {
+        let insns = insn::decode(&self.dis, code);
+        let mut g = self.graph(code, &insns);
+        let d = depth::walk(&mut g, &self.rules, self.entry_depth(code));
+        self.finish(code, &mut g, &d, false)
     }
 
     /// Every instruction of `code` with its depths and symbolic stack (slots cut to
@@ -243,14 +259,14 @@ impl StackAnalyzer {
         let d = depth::walk(&mut g, &self.rules, entry);
         let stacks = symbolic::Symbolic { g: &g, rules: &self.rules, table: self.table, m: code.marshal() }
             .run(&d.before, entry);
-        let depths = self.finish(code, &mut g, &d);
+        let depths = self.finish(code, &mut g, &d, true);
         let rows = insns
             .iter()
             .zip(&depths.insns)
             .zip(stacks)
             .map(|((insn, dep), stack)| StackRow {
                 offset: insn.offset,
-                opname: self.table.op(insn.op).name,
+                opname: self.table.op(insn.opcode).name,
                 arg: insn.arg,
                 depth_before: dep.before,
                 depth_after: dep.after,

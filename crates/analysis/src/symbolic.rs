@@ -69,9 +69,9 @@ impl Symbolic<'_, '_, '_, '_, '_> {
                     let jumped = self.apply(i, &stack, true);
                     merge(&mut ins, &mut queue, t as usize, jumped);
                 }
-                if let Some((h, depth)) = self.g.handlers[i] {
+                if let Some((h, depth)) = self.g.handler(i) {
                     // Unwound to the entry's depth, then `lasti` (when set) and the exception.
-                    let table_depth = self.g.cover_depth[i].unwrap_or(0);
+                    let table_depth = self.g.cover_depth(i).unwrap_or(0);
                     let keep = usize::try_from(table_depth).unwrap_or(0).min(MAX_SLOTS);
                     let lasti = depth > table_depth.saturating_add(1);
                     let mut s: Vec<Slot> = stack.iter().take(keep).cloned().collect();
@@ -102,7 +102,7 @@ impl Symbolic<'_, '_, '_, '_, '_> {
         let insn = &self.g.insns[i];
         let sem = &self.g.sems[i];
         let Some(effect) = sem.stack else { return stack.to_vec() };
-        let e = effect.eval(insn.oparg(), jump);
+        let e = effect.eval(crate::insn::oparg(insn), jump);
         let pops = usize::try_from(e.pops).unwrap_or(usize::MAX).min(stack.len().saturating_add(MAX_SLOTS));
         let pushes = usize::try_from(e.pushes).unwrap_or(0).min(MAX_SLOTS);
         let mut s = stack.to_vec();
@@ -156,7 +156,7 @@ impl Symbolic<'_, '_, '_, '_, '_> {
     fn render(&self, i: usize, popped: &mut [Slot], pushes: usize, jump: bool) -> Vec<Slot> {
         let insn = &self.g.insns[i];
         let sem = &self.g.sems[i];
-        let oparg = insn.oparg();
+        let oparg = crate::insn::oparg(insn);
         let one = |s: String| vec![Slot::from(s)];
         let p = |k: usize| {
             popped.get(k).map_or("?", |s| s.as_ref()).split(ARGS_MARK).next().unwrap_or("?").to_owned()
@@ -196,7 +196,7 @@ impl Symbolic<'_, '_, '_, '_, '_> {
                 }
                 Place::Subscr => one(format!("{}[{}]", paren(&p(0)), p(1))),
                 Place::Slice => {
-                    let name = self.table.op(insn.op).name;
+                    let name = self.table.op(insn.opcode).name;
                     one(match (popped.len(), name.as_bytes().last()) {
                         (1, _) => format!("{}[:]", paren(&p(0))),
                         (2, Some(b'1')) => format!("{}[{}:]", paren(&p(0)), p(1)),
@@ -207,7 +207,7 @@ impl Symbolic<'_, '_, '_, '_, '_> {
                 Place::Locals => one("locals()".to_owned()),
                 Place::BuildClass => one("__build_class__".to_owned()),
                 Place::AssertionError => one("AssertionError".to_owned()),
-                _ => generic(self.table.op(insn.op).name, popped, pushes),
+                _ => generic(self.table.op(insn.opcode).name, popped, pushes),
             },
             Action::StoreLoad(_) => match insn.value {
                 OpValue::Pair(_, b) => one(b.to_owned()),
@@ -278,7 +278,7 @@ impl Symbolic<'_, '_, '_, '_, '_> {
                 let args: Vec<String> = (0..popped.len()).map(p).collect();
                 one(format!("{short}({})", args.join(", ")))
             }
-            Action::Build(kind) => one(build(kind, popped, self.table.op(insn.op).name)),
+            Action::Build(kind) => one(build(kind, popped, self.table.op(insn.opcode).name)),
             Action::Append(_) | Action::Extend(_) => popped.iter().take(pushes).cloned().collect(),
             Action::Unpack => {
                 let x = paren(&p(0));
@@ -345,7 +345,7 @@ impl Symbolic<'_, '_, '_, '_, '_> {
             Action::Nop | Action::ExtendedArg | Action::Cache | Action::KwNames | Action::MakeCell => {
                 popped.to_vec()
             }
-            _ => generic(self.table.op(insn.op).name, popped, pushes),
+            _ => generic(self.table.op(insn.opcode).name, popped, pushes),
         }
     }
 

@@ -20,8 +20,8 @@ use crate::output::{InputArgs, for_each_source};
 /// crafted code, or where the peephole optimizer of 2.7-3.9 folded constants; see
 /// docs/analysis.md), then one line per instruction:
 ///
-///   OFFSET  OPNAME  ARG  ARGREPR    BEFORE → AFTER  STACK (bottom | … | top)
-///       12  LOAD_GLOBAL  1  NULL + math   1 → 3   0.5 | NULL | math
+///   OFFSET  OPNAME       ARG  ARGREPR      BEFORE → AFTER  STACK (bottom | … | top)
+///        4  LOAD_GLOBAL    1  NULL + math    1 → 3    0.5 | NULL | math
 ///
 /// Each stack slot is shown as the short expression that produced it (a constant, a name,
 /// `a.b`, `f(x)`, `a * b`, …), NULL where the version pushes one next to a callable, `?`
