@@ -190,6 +190,46 @@ impl OpcodeTable {
         self.semantics[op as usize].stack.map(|s| s.eval(oparg, jump))
     }
 
+    /// What this version's `dis.stack_effect(op, oparg, jump=jump)` returns (3.4+), or `None`
+    /// where it raises `ValueError` (or, before 3.8, `TypeError` for a `jump`): unknown,
+    /// specialized and instrumented opcodes; an `oparg` given to an opcode that takes none,
+    /// or missing for one that takes one (up to 3.12; from 3.13 `oparg` is optional);
+    /// NOP and EXTENDED_ARG before 3.8. `jump=None` gives the larger of the two paths from
+    /// 3.7, and before that what the compiler adds before branching (see the crate docs of
+    /// `semantics`). Arguments outside `0..=i32::MAX` are not emulated (`None`).
+    #[must_use]
+    pub fn dis_stack_effect(&self, op: u8, oparg: Option<i64>, jump: Option<bool>) -> Option<i64> {
+        let v = self.version;
+        let info = self.op(op);
+        if info.kind != OpKind::Base || v < PythonVersion::PY34 || (jump.is_some() && v < PythonVersion::PY38)
+        {
+            return None;
+        }
+        let sem = self.semantics(op);
+        let stack = sem.stack?;
+        if v < PythonVersion::PY38 && matches!(sem.action, Action::Nop | Action::ExtendedArg) {
+            return None;
+        }
+        if v < PythonVersion::PY313 {
+            let needs = if v >= PythonVersion::PY312 { info.has_arg } else { op >= self.have_argument };
+            if needs != oparg.is_some() {
+                return None;
+            }
+        }
+        let arg = u32::try_from(oparg.unwrap_or(0)).ok().filter(|a| i32::try_from(*a).is_ok())?;
+        let fall = stack.eval(arg, false).net();
+        let taken = stack.eval(arg, true).net();
+        Some(match jump {
+            Some(true) => taken,
+            Some(false) => fall,
+            None if v >= PythonVersion::PY37 => fall.max(taken),
+            None if matches!(sem.action, Action::JumpIf(Condition::FalseOrPop | Condition::TrueOrPop)) => {
+                taken
+            }
+            None => fall,
+        })
+    }
+
     /// The opcode number of a name, if this version has it.
     #[must_use]
     pub fn opcode(&self, name: &str) -> Option<u8> {

@@ -95,6 +95,38 @@ fn stack_effects_match_dis_stack_effect() {
     assert!(checked > 50_000, "only {checked} values checked");
 }
 
+/// `OpcodeTable::dis_stack_effect` is `dis.stack_effect`, errors included, on every vector
+/// (instrumented opcodes aside, which the tables leave without an effect).
+#[test]
+fn dis_stack_effect_is_the_interpreters() {
+    let mut checked = 0;
+    for (v, text) in VECTORS {
+        let table = table(v).expect("table");
+        let args = args(text);
+        for line in text.lines().filter(|l| !l.starts_with('#')) {
+            let mut cols = line.split_whitespace();
+            let (Some(name), Some(mode)) = (cols.next(), cols.next()) else { panic!("{line}") };
+            let op = table.opcode(name).expect("opcode");
+            if table.op(op).kind == OpKind::Instrumented {
+                continue;
+            }
+            let jump = match mode {
+                "F" => Some(false),
+                "T" => Some(true),
+                _ => None,
+            };
+            let values = expand(&cols.collect::<Vec<_>>(), args.len());
+            for (arg, want) in args.iter().zip(&values) {
+                let got = table.dis_stack_effect(op, arg.map(i64::from), jump);
+                let want = if want == "x" { None } else { Some(want.parse::<i64>().expect("value")) };
+                assert_eq!(got, want, "{v} {name} arg={arg:?} jump={mode}");
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 90_000, "{checked}");
+}
+
 #[test]
 fn every_real_opcode_has_semantics() {
     for table in tables() {
