@@ -271,6 +271,9 @@ impl Symbolic<'_, '_, '_, '_, '_> {
                 paren(&p(1))
             )),
             Action::ToBool => one(format!("bool({})", p(0))),
+            Action::ExcMatch if pushes == 2 => {
+                vec![Slot::from(p(0)), Slot::from(format!("{} matches {}", p(0), paren(&p(1))))]
+            }
             Action::Call(kind) => self.call(kind, popped, oparg),
             Action::Intrinsic => {
                 let name = self.name(i);
@@ -339,8 +342,9 @@ impl Symbolic<'_, '_, '_, '_, '_> {
             Action::Setup(_) => {
                 (0..pushes).map(|k| popped.get(k).cloned().unwrap_or_else(|| Slot::from("<block>"))).collect()
             }
-            Action::Return | Action::ReturnConst | Action::Raise | Action::Reraise if pushes == 0 => {
-                Vec::new()
+            // Items below the ones they take (3.11+ RERAISE's, 3.14+ RETURN_VALUE's) stay.
+            Action::Return | Action::ReturnConst | Action::Raise | Action::Reraise => {
+                popped.iter().take(pushes).cloned().collect()
             }
             Action::Nop | Action::ExtendedArg | Action::Cache | Action::KwNames | Action::MakeCell => {
                 popped.to_vec()
