@@ -185,6 +185,35 @@ pub(crate) fn push_problem(problems: &mut Vec<Problem>, offset: u32, kind: Probl
     }
 }
 
+/// Which instructions control can reach from the entry, following only real control flow
+/// (fall-through, jumps, handlers): the compiler's walks also count code after a return
+/// (before 3.7) and handlers it dropped (3.11+), where an underflow means nothing.
+pub(crate) fn live(g: &Graph<'_, '_>, rules: &StackRules) -> Vec<bool> {
+    let n = g.len();
+    let mut live = vec![false; n];
+    let mut stack = Vec::new();
+    if n > 0 {
+        live[0] = true;
+        stack.push(0);
+    }
+    while let Some(i) = stack.pop() {
+        let flow = g.sems[i].flow;
+        let mut next = [None, None, None];
+        if flow.falls_through() && i + 1 < n {
+            next[0] = Some(i + 1);
+        }
+        next[1] = g.jump_edge(i, rules);
+        next[2] = g.handler(i).map(|(h, _)| h as usize);
+        for j in next.into_iter().flatten() {
+            if !live[j] {
+                live[j] = true;
+                stack.push(j);
+            }
+        }
+    }
+    live
+}
+
 /// The result of the walk.
 pub(crate) struct Depths {
     /// Depth before each instruction (the largest the walk reached it with), or
@@ -291,11 +320,7 @@ impl Worklist<'_> {
                 }
                 let next = i + 1;
                 if next >= g.len() {
-                    // Before 3.7 the walk goes on after a return too: only real fall-through
-                    // off the end is a problem.
-                    if g.sems[i].flow.falls_through() {
-                        push_problem(&mut g.problems, g.insns[i].offset, ProblemKind::FallsOffEnd);
-                    }
+                    // Falling off the end is reported from the live code (see `live`).
                     break;
                 }
                 let nd = d.saturating_add(fall).max(0);
@@ -440,9 +465,6 @@ fn recursive(
                 *fi = next;
                 *depth = after;
             }
-        }
-        if off_end && g.sems[i].flow.falls_through() {
-            push_problem(&mut g.problems, g.insns[i].offset, ProblemKind::FallsOffEnd);
         }
         // CPython's order: the call for the jump target now, the one for the next block
         // after it returns.

@@ -81,9 +81,10 @@ pub enum ProblemKind {
         /// The opcode byte.
         op: u8,
     },
-    /// Control runs past the last instruction.
+    /// Control runs past the last instruction (reported at the last instruction).
     FallsOffEnd,
-    /// The instruction takes more items than the stack holds.
+    /// The instruction takes more items than the stack holds (checked where control really
+    /// goes: not in code the compiler walks after a return, before 3.7).
     Underflow {
         /// Depth before the instruction.
         depth: u32,
@@ -197,6 +198,12 @@ impl StackAnalyzer {
         for &(_, depth) in &fold::folded(g, &self.rules, code.marshal(), &d.before) {
             max = max.max(depth);
         }
+        let live = depth::live(g, &self.rules);
+        if let (Some(last), Some(&true)) = (g.insns.last(), live.last())
+            && g.sems[g.insns.len() - 1].flow.falls_through()
+        {
+            depth::push_problem(&mut g.problems, last.offset, ProblemKind::FallsOffEnd);
+        }
         let mut insns = Vec::with_capacity(if rows { g.insns.len() } else { 0 });
         for (i, insn) in g.insns.iter().enumerate() {
             let b = d.before[i];
@@ -212,7 +219,7 @@ impl StackAnalyzer {
                 continue;
             }
             let pops = g.pops(i);
-            if pops > b {
+            if pops > b && live[i] {
                 let depth = u32::try_from(b).unwrap_or(u32::MAX);
                 depth::push_problem(&mut g.problems, insn.offset, ProblemKind::Underflow { depth, pops });
             }

@@ -186,6 +186,9 @@ fn crafted_bad_targets_huge_args_and_underflow() {
         "{:?}",
         d.problems
     );
+    // Nothing but no-ops: control runs off the end.
+    let (_, d) = analyze(&patched("3.12", "scaled", &[op(v, "RESUME"), 0], &nop), "scaled");
+    assert!(d.problems.iter().any(|p| p.kind == ProblemKind::FallsOffEnd), "{:?}", d.problems);
     // BUILD_TUPLE 0xffffffff: takes more than there is.
     let code = [op(v, "RESUME"), 0, ext, 0xff, ext, 0xff, ext, 0xff, op(v, "BUILD_TUPLE"), 0xff];
     let (_, d) = analyze(&patched("3.12", "scaled", &code, &nop), "scaled");
