@@ -177,7 +177,7 @@ impl Pyz {
 /// TOC.
 fn toc_entries(m: &Marshal<'_>, toc_at: u64) -> Result<Vec<PyzEntry>, FrozenError> {
     let bad = |what: &str, id: ObjId| {
-        FrozenError::malformed(format!("PYZ table of contents: {what}"), { u64::from(m.node(id).offset) })
+        FrozenError::malformed(format!("PYZ table of contents: {what}"), u64::from(m.node(id).offset))
     };
     let root = m.root();
     let mut pairs: Vec<(ObjId, ObjId)> = Vec::new();
