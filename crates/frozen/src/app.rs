@@ -1,6 +1,5 @@
 //! One frozen application: its entries, its target version, extraction.
 
-use std::borrow::Cow;
 use std::io::Cursor;
 
 use bytescope_pyc::{PythonVersion, final_magic, header_len, lookup_magic};
@@ -227,22 +226,24 @@ pub struct Entry {
     pub path: Option<String>,
 }
 
-/// A PYZ archive with its bytes (borrowed from the input, or inflated when
-/// the CArchive stored it compressed).
+/// A PYZ archive.
 #[derive(Clone, Debug)]
-pub struct PyzAt<'a> {
+pub struct PyzAt {
     /// The parsed archive.
     pub pyz: Pyz,
-    /// Its bytes.
-    pub bytes: Cow<'a, [u8]>,
+    /// Its bytes, when the CArchive stored it compressed (else they are
+    /// the input's, at [`Pyz::base`]).
+    inflated: Option<Vec<u8>>,
     /// The name of its CArchive entry (`PYZ.pyz`, `PYZ-00.pyz`, …).
     pub name: String,
 }
 
-/// An opened frozen application.
-#[derive(Clone, Debug)]
-pub struct App<'a> {
-    data: &'a [u8],
+/// An opened frozen application, over its input `D` (`&[u8]`, `Arc<[u8]>`,
+/// `Vec<u8>`, …). Extractions from one application, from any thread, share
+/// one inflation [`Budget`].
+#[derive(Debug)]
+pub struct App<D: AsRef<[u8]> + Clone> {
+    data: D,
     /// The freezer.
     pub freezer: Freezer,
     /// The executable format of the input.
@@ -250,7 +251,7 @@ pub struct App<'a> {
     /// The CArchive (PyInstaller).
     pub carchive: Option<CArchive>,
     /// The PYZ archives (PyInstaller), in CArchive order.
-    pub pyzs: Vec<PyzAt<'a>>,
+    pub pyzs: Vec<PyzAt>,
     /// The CPython the application was built with, when known.
     pub target: Option<Target>,
     /// The recovered PYZ key and cipher mode (encrypted PyInstaller 3.x–5.x).
@@ -260,7 +261,7 @@ pub struct App<'a> {
     pub entries: Vec<Entry>,
     /// Things worth telling the user that do not stop extraction.
     pub warnings: Vec<String>,
-    zip: Option<ZipArchive<Cursor<&'a [u8]>>>,
+    zip: Option<ZipArchive<Cursor<D>>>,
     /// py2exe: the marshal data of each script, references renumbered (or
     /// why it cannot be cut out of the list).
     scripts: Vec<Result<Vec<u8>, String>>,
@@ -316,17 +317,19 @@ fn has_pyc_header(data: &[u8]) -> bool {
     matches!(data, [a, b, b'\r', b'\n', ..] if lookup_magic(u16::from_le_bytes([*a, *b])).is_some())
 }
 
-impl<'a> App<'a> {
+impl<D: AsRef<[u8]> + Clone> App<D> {
     /// Opens the frozen application `data` (a whole file).
     ///
     /// # Errors
     /// [`FrozenError::NotFrozen`] when nothing is recognised,
     /// [`FrozenError::Nuitka`] for a Nuitka build, or the first structural
     /// problem of the archive.
-    pub fn open(data: &'a [u8]) -> Result<App<'a>, FrozenError> {
+    pub fn open(input: D) -> Result<App<D>, FrozenError> {
+        let owner = input.clone();
+        let data = owner.as_ref();
         let format = ExeFormat::of(data);
         let mut app = App {
-            data,
+            data: input,
             freezer: Freezer::PyInstaller,
             format,
             carchive: None,
@@ -350,7 +353,7 @@ impl<'a> App<'a> {
             app.open_py2exe(off, len)?;
             return Ok(app);
         }
-        if let Some((freezer, zip, members)) = zipapp::open(data) {
+        if let Some((freezer, zip, members)) = zipapp::open(app.data.clone()) {
             app.freezer = freezer;
             app.open_zip(zip, members);
             return Ok(app);
@@ -372,15 +375,24 @@ impl<'a> App<'a> {
 
     /// The input.
     #[must_use]
-    pub fn data(&self) -> &'a [u8] {
-        self.data
+    pub fn data(&self) -> &[u8] {
+        self.data.as_ref()
     }
 
-    /// The inflation budget left after opening: pass it to every
-    /// [`App::extract`] of one run.
+    /// The inflation budget: what extractions may still inflate.
     #[must_use]
-    pub fn budget(&self) -> Budget {
-        self.budget
+    pub fn budget(&self) -> &Budget {
+        &self.budget
+    }
+
+    /// The bytes of PYZ archive `i`.
+    #[must_use]
+    pub fn pyz_bytes(&self, i: usize) -> &[u8] {
+        let p = &self.pyzs[i];
+        match &p.inflated {
+            Some(b) => b,
+            None => crate::exe::slice(self.data.as_ref(), p.pyz.base, p.pyz.len).unwrap_or(&[]),
+        }
     }
 
     fn open_pyinstaller(&mut self, a: CArchive) -> Result<(), FrozenError> {
@@ -418,20 +430,16 @@ impl<'a> App<'a> {
             if kind != EntryKind::Pyz {
                 continue;
             }
-            let stored = crate::exe::slice(self.data, start, u64::from(e.length)).unwrap_or(&[]);
-            let bytes: Cow<'a, [u8]> = if e.compression == 0 {
-                Cow::Borrowed(stored)
+            let owner = self.data.clone();
+            let stored = crate::exe::slice(owner.as_ref(), start, u64::from(e.length)).unwrap_or(&[]);
+            let inflated = if e.compression == 0 {
+                None
             } else {
                 let what = || format!("PYZ entry {:?}", e.name);
-                Cow::Owned(inflate(
-                    stored,
-                    Some(u64::from(e.uncompressed_length)),
-                    &mut self.budget,
-                    &what,
-                    start,
-                )?)
+                Some(inflate(stored, Some(u64::from(e.uncompressed_length)), &self.budget, &what, start)?)
             };
-            let pyz = Pyz::parse(&bytes, start, cookie_version.or(lib_version))?;
+            let pyz =
+                Pyz::parse(inflated.as_deref().unwrap_or(stored), start, cookie_version.or(lib_version))?;
             let archive = self.pyzs.len();
             let dir = format!("{}_extracted", safe_path(&e.name));
             for (j, m) in pyz.entries.iter().enumerate() {
@@ -473,7 +481,7 @@ impl<'a> App<'a> {
                     path: path.map(|p| format!("{dir}/{p}")),
                 });
             }
-            self.pyzs.push(PyzAt { pyz, bytes, name: e.name.clone() });
+            self.pyzs.push(PyzAt { pyz, inflated, name: e.name.clone() });
         }
         let _ = pkg;
         self.carchive = Some(a);
@@ -489,12 +497,11 @@ impl<'a> App<'a> {
         let mut target =
             self.pyzs.iter().find_map(|p| Target::from_magic(p.pyz.magic, VersionSource::PyzMagic));
         if target.is_none() {
-            let mut budget = self.budget;
             for i in 0..self.entries.len() {
                 if self.entries[i].kind != EntryKind::Bootstrap {
                     continue;
                 }
-                if let Ok(payload) = self.carchive_payload(&self.entries[i], &mut budget)
+                if let Ok(payload) = self.carchive_payload(&self.entries[i])
                     && has_pyc_header(&payload)
                 {
                     target = Target::from_magic(
@@ -504,7 +511,6 @@ impl<'a> App<'a> {
                     break;
                 }
             }
-            self.budget = budget;
         }
         let target = target
             .or_else(|| cookie.and_then(|v| Target::from_version(v, VersionSource::Cookie)))
@@ -529,12 +535,11 @@ impl<'a> App<'a> {
     /// PyInstaller ≤ 3.1 stored entry scripts as source text, later ones
     /// as marshal data: look at each script's first byte.
     fn classify_scripts(&mut self) {
-        let mut budget = self.budget;
         for i in 0..self.entries.len() {
             if self.entries[i].kind != EntryKind::Script {
                 continue;
             }
-            if let Ok(payload) = self.carchive_payload(&self.entries[i], &mut budget)
+            if let Ok(payload) = self.carchive_payload(&self.entries[i])
                 && payload.first().is_some_and(|&b| b & 0x7f != b'c')
                 && !has_pyc_header(&payload)
             {
@@ -543,7 +548,6 @@ impl<'a> App<'a> {
                 e.path = Some(format!("{}.py", safe_path(&e.name)));
             }
         }
-        self.budget = budget;
     }
 
     /// The key of an encrypted PYZ, from the `pyimod00_crypto_key` module,
@@ -554,18 +558,16 @@ impl<'a> App<'a> {
             self.warnings.push("PYZ encrypted with PyInstaller 2.0's scheme, which is not supported".into());
         }
         let Some(target) = self.target else { return };
-        let mut budget = self.budget;
         let stored = self
             .entries
             .iter()
             .find(|e| e.kind == EntryKind::Bootstrap && e.name == "pyimod00_crypto_key")
-            .and_then(|e| self.carchive_payload(e, &mut budget).ok())
+            .and_then(|e| self.carchive_payload(e).ok())
             .and_then(|payload| {
                 let body =
                     if has_pyc_header(&payload) { &payload[header_len(target.version)..] } else { &payload };
                 crypto::key_from_module(body, target.version)
             });
-        self.budget = budget;
         let Some(stored) = stored else {
             self.warnings.push(
                 "the PYZ is encrypted but the archive has no usable pyimod00_crypto_key module: modules are written as .encrypted".into(),
@@ -578,12 +580,12 @@ impl<'a> App<'a> {
         };
         let pyz = &self.pyzs[p];
         let Some(probe) = pyz.pyz.entries.iter().filter(|e| e.len > 16).min_by_key(|e| e.len) else { return };
-        let blob = &pyz.bytes[probe.pos as usize..(probe.pos + probe.len) as usize];
+        let blob = &self.pyz_bytes(p)[probe.pos as usize..(probe.pos + probe.len) as usize];
         for mode in [Mode::Ctr, Mode::Cfb8] {
             let Some(plain) = crypto::decrypt(&key, mode, blob) else { continue };
             // zlib cannot expand more than about 1032:1.
-            let mut trial = Budget::new(plain.len() as u64 * 1100 + 1024);
-            if inflate(&plain, None, &mut trial, &String::new, 0).is_ok() {
+            let trial = Budget::new(plain.len() as u64 * 1100 + 1024);
+            if inflate(&plain, None, &trial, &String::new, 0).is_ok() {
                 self.key = Some((key, mode));
                 return;
             }
@@ -593,7 +595,7 @@ impl<'a> App<'a> {
         ));
     }
 
-    fn open_zip(&mut self, zip: ZipArchive<Cursor<&'a [u8]>>, members: Vec<zipapp::Member>) {
+    fn open_zip(&mut self, zip: ZipArchive<Cursor<D>>, members: Vec<zipapp::Member>) {
         for (i, m) in members.into_iter().enumerate() {
             let lower = m.name.to_ascii_lowercase();
             let kind = if m.script {
@@ -619,7 +621,6 @@ impl<'a> App<'a> {
             });
         }
         self.zip = Some(zip);
-        let mut budget = self.budget;
         for i in 0..self.entries.len() {
             let e = &self.entries[i];
             if !e.kind.is_code() {
@@ -627,7 +628,7 @@ impl<'a> App<'a> {
             }
             if let Location::Zip { index } = e.location
                 && let Some(zip) = &self.zip
-                && let Ok(bytes) = zipapp::read_member(zip, index, &mut budget, e.offset)
+                && let Ok(bytes) = zipapp::read_member(zip, index, &self.budget, e.offset)
                 && has_pyc_header(&bytes)
             {
                 self.target =
@@ -635,14 +636,14 @@ impl<'a> App<'a> {
                 break;
             }
         }
-        self.budget = budget;
     }
 
     /// py2exe's `PYTHONSCRIPT` resource: a 16-byte header (magic
     /// 0x78563412, optimize, unbuffered, code length; little-endian), the
     /// library path and a NUL, then `marshal.dumps([code, …])`.
     fn open_py2exe(&mut self, off: u64, len: u64) -> Result<(), FrozenError> {
-        let res = crate::exe::slice(self.data, off, len).unwrap_or(&[]);
+        let owner = self.data.clone();
+        let res = crate::exe::slice(owner.as_ref(), off, len).unwrap_or(&[]);
         if res.len() < 16 || res[..4] != 0x7856_3412u32.to_le_bytes() {
             return Err(FrozenError::malformed(
                 "py2exe PYTHONSCRIPT resource: bad magic (expected 12 34 56 78)",
@@ -666,7 +667,7 @@ impl<'a> App<'a> {
             });
         }
         // The version: the python DLL the stub names (python3X.dll).
-        let version = dll_version(self.data);
+        let version = dll_version(owner.as_ref());
         self.target = version.and_then(|v| Target::from_version(v, VersionSource::LibraryName));
         let Some(target) = self.target else {
             self.warnings.push("py2exe: no pythonXY.dll name found; the scripts' version is unknown".into());
@@ -706,7 +707,7 @@ impl<'a> App<'a> {
             });
         }
         if zippath.is_empty()
-            && let Some((_, zip, members)) = zipapp::open(self.data)
+            && let Some((_, zip, members)) = zipapp::open(self.data.clone())
         {
             self.open_zip(zip, members);
             self.target = Some(target);
@@ -741,21 +742,17 @@ impl<'a> App<'a> {
 
     /// The stored bytes of `e` (compressed, encrypted, as in the file).
     #[must_use]
-    pub fn stored(&self, e: &Entry) -> &'a [u8] {
+    pub fn stored(&self, e: &Entry) -> &[u8] {
         match e.location {
-            Location::Pyz { archive, .. } => {
-                let p = &self.pyzs[archive];
-                if let Cow::Borrowed(b) = p.bytes {
-                    let rel = e.offset.saturating_sub(p.pyz.base);
-                    return crate::exe::slice(b, rel, e.stored_len).unwrap_or(&[]);
-                }
-                &[]
+            Location::Pyz { archive, index } => {
+                let m = &self.pyzs[archive].pyz.entries[index];
+                crate::exe::slice(self.pyz_bytes(archive), u64::from(m.pos), u64::from(m.len)).unwrap_or(&[])
             }
-            _ => crate::exe::slice(self.data, e.offset, e.stored_len).unwrap_or(&[]),
+            _ => crate::exe::slice(self.data.as_ref(), e.offset, e.stored_len).unwrap_or(&[]),
         }
     }
 
-    fn carchive_payload(&self, e: &Entry, budget: &mut Budget) -> Result<Vec<u8>, FrozenError> {
+    fn carchive_payload(&self, e: &Entry) -> Result<Vec<u8>, FrozenError> {
         let Location::CArchive { index } = e.location else {
             return Err(FrozenError::NotCode(format!("{:?} is not a CArchive entry", e.name)));
         };
@@ -766,7 +763,7 @@ impl<'a> App<'a> {
             0 => Ok(stored.to_vec()),
             1 => {
                 let what = || format!("entry {:?}", e.name);
-                inflate(stored, Some(u64::from(rec.uncompressed_length)), budget, &what, e.offset)
+                inflate(stored, Some(u64::from(rec.uncompressed_length)), &self.budget, &what, e.offset)
             }
             _ => Err(FrozenError::Encrypted {
                 what: format!("entry {:?}", e.name),
@@ -788,15 +785,15 @@ impl<'a> App<'a> {
     /// The bytes to write for `e`: a `.pyc` (header of the target version,
     /// then the marshal data) for code entries, source text for
     /// [`EntryKind::ScriptSource`], the inflated bytes for everything else.
-    /// Inflated bytes are charged to `budget` (start from [`App::budget`]).
+    /// Inflated bytes are charged to the application's [`Budget`].
     ///
     /// # Errors
     /// Corrupt or lying data, a spent budget, an encrypted entry without a
     /// key, or an entry with no bytes (an empty namespace package).
-    pub fn extract(&self, e: &Entry, budget: &mut Budget) -> Result<Vec<u8>, FrozenError> {
+    pub fn extract(&self, e: &Entry) -> Result<Vec<u8>, FrozenError> {
         match e.location {
             Location::CArchive { .. } => {
-                let payload = self.carchive_payload(e, budget)?;
+                let payload = self.carchive_payload(e)?;
                 match e.kind {
                     EntryKind::ScriptSource => {
                         let end = payload.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1);
@@ -819,7 +816,7 @@ impl<'a> App<'a> {
                         e.name
                     )));
                 }
-                let blob = &p.bytes[m.pos as usize..(m.pos + m.len) as usize];
+                let blob = self.stored(e);
                 let decrypted;
                 let blob = if p.pyz.encrypted {
                     let Some((key, mode)) = &self.key else {
@@ -840,7 +837,7 @@ impl<'a> App<'a> {
                     blob
                 };
                 let what = || format!("PYZ entry {:?}", e.name);
-                let payload = inflate(blob, None, budget, &what, e.offset)?;
+                let payload = inflate(blob, None, &self.budget, &what, e.offset)?;
                 if e.kind.is_code() {
                     let mut out = self.header(e)?;
                     out.extend_from_slice(&payload);
@@ -851,7 +848,7 @@ impl<'a> App<'a> {
             }
             Location::Zip { index } => {
                 let zip = self.zip.as_ref().ok_or_else(|| FrozenError::NotCode("no zip".into()))?;
-                zipapp::read_member(zip, index, budget, e.offset)
+                zipapp::read_member(zip, index, &self.budget, e.offset)
             }
             Location::Py2exeScript { index } => match &self.scripts[index] {
                 Ok(code) => {

@@ -5,6 +5,8 @@
 //! declares gigabytes, stops with one error as soon as the budget is spent,
 //! and memory stays proportional to the input.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use flate2::{Decompress, FlushDecompress, Status};
 
 use crate::FrozenError;
@@ -18,10 +20,11 @@ pub const INFLATE_RATIO: u64 = 16;
 /// Inflated bytes allowed on top of the ratio, so tiny inputs still work.
 pub const INFLATE_FLOOR: u64 = 64 << 20;
 
-/// The inflated bytes one input may still produce.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// The inflated bytes one input may still produce. Shared by every
+/// extraction from one input, from any thread.
+#[derive(Debug)]
 pub struct Budget {
-    remaining: u64,
+    remaining: AtomicU64,
 }
 
 impl Budget {
@@ -29,19 +32,25 @@ impl Budget {
     /// [`INFLATE_RATIO`] bytes per input byte.
     #[must_use]
     pub fn for_input(len: usize) -> Self {
-        Budget { remaining: INFLATE_FLOOR.saturating_add((len as u64).saturating_mul(INFLATE_RATIO)) }
+        Budget::new(INFLATE_FLOOR.saturating_add((len as u64).saturating_mul(INFLATE_RATIO)))
     }
 
     /// A budget of exactly `bytes`.
     #[must_use]
     pub fn new(bytes: u64) -> Self {
-        Budget { remaining: bytes }
+        Budget { remaining: AtomicU64::new(bytes) }
     }
 
     /// Bytes left.
     #[must_use]
     pub fn remaining(&self) -> u64 {
-        self.remaining
+        self.remaining.load(Ordering::Relaxed)
+    }
+
+    /// Takes `n` bytes from the budget; `false` (and nothing taken) when
+    /// fewer are left.
+    pub fn charge(&self, n: u64) -> bool {
+        self.remaining.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |r| r.checked_sub(n)).is_ok()
     }
 }
 
@@ -53,16 +62,18 @@ impl Budget {
 pub(crate) fn inflate(
     data: &[u8],
     declared: Option<u64>,
-    budget: &mut Budget,
+    budget: &Budget,
     what: &dyn Fn() -> String,
     offset: u64,
 ) -> Result<Vec<u8>, FrozenError> {
+    // A declared size is taken from the budget up front; otherwise bytes
+    // are taken as they arrive.
     let limit = match declared {
-        Some(d) if d > budget.remaining => {
-            return Err(FrozenError::Budget { what: what(), limit: budget.remaining, offset });
+        Some(d) if !budget.charge(d) => {
+            return Err(FrozenError::Budget { what: what(), limit: budget.remaining(), offset });
         }
         Some(d) => d,
-        None => budget.remaining,
+        None => u64::MAX,
     };
     let mut z = Decompress::new(true);
     // Grown as bytes arrive: a lying declared size costs nothing up front.
@@ -75,15 +86,19 @@ pub(crate) fn inflate(
         let st = z.decompress(&data[consumed..], &mut chunk, FlushDecompress::None);
         let produced = usize::try_from(z.total_out() - before).unwrap_or(0);
         if out.len() as u64 + produced as u64 > limit {
-            return Err(match declared {
-                Some(d) => FrozenError::SizeMismatch {
-                    what: what(),
-                    declared: d,
-                    actual: out.len() as u64 + produced as u64,
-                    more: true,
-                    offset,
-                },
-                None => FrozenError::Budget { what: what(), limit, offset },
+            return Err(FrozenError::SizeMismatch {
+                what: what(),
+                declared: limit,
+                actual: out.len() as u64 + produced as u64,
+                more: true,
+                offset,
+            });
+        }
+        if declared.is_none() && !budget.charge(produced as u64) {
+            return Err(FrozenError::Budget {
+                what: what(),
+                limit: out.len() as u64 + budget.remaining(),
+                offset,
             });
         }
         out.extend_from_slice(&chunk[..produced]);
@@ -96,7 +111,6 @@ pub(crate) fn inflate(
             Err(e) => return Err(corrupt(what, &e, offset)),
         }
     }
-    budget.remaining -= out.len() as u64;
     if let Some(d) = declared
         && out.len() as u64 != d
     {
@@ -140,13 +154,14 @@ mod tests {
     fn exact_sizes() {
         let data: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
         let z = zlib(&data);
-        let mut b = Budget::new(1 << 20);
-        assert_eq!(inflate(&z, Some(100_000), &mut b, &what, 0).unwrap(), data);
+        let b = Budget::new(1 << 20);
+        assert_eq!(inflate(&z, Some(100_000), &b, &what, 0).unwrap(), data);
         assert_eq!(b.remaining(), (1 << 20) - 100_000);
-        assert_eq!(inflate(&z, None, &mut b, &what, 0).unwrap(), data);
-        let e = inflate(&z, Some(99_999), &mut Budget::new(1 << 20), &what, 7).unwrap_err();
+        assert_eq!(inflate(&z, None, &b, &what, 0).unwrap(), data);
+        assert_eq!(b.remaining(), (1 << 20) - 200_000);
+        let e = inflate(&z, Some(99_999), &Budget::new(1 << 20), &what, 7).unwrap_err();
         assert!(matches!(e, FrozenError::SizeMismatch { more: true, offset: 7, .. }), "{e}");
-        let e = inflate(&z, Some(100_001), &mut Budget::new(1 << 20), &what, 7).unwrap_err();
+        let e = inflate(&z, Some(100_001), &Budget::new(1 << 20), &what, 7).unwrap_err();
         assert!(matches!(e, FrozenError::SizeMismatch { actual: 100_000, more: false, .. }), "{e}");
     }
 
@@ -154,10 +169,10 @@ mod tests {
     fn bombs_stop_at_the_budget() {
         let z = zlib(&vec![0u8; 8 << 20]);
         assert!(z.len() < 20_000);
-        let mut b = Budget::new(1 << 20);
-        let e = inflate(&z, None, &mut b, &what, 3).unwrap_err();
+        let b = Budget::new(1 << 20);
+        let e = inflate(&z, None, &b, &what, 3).unwrap_err();
         assert_eq!(e, FrozenError::Budget { what: what(), limit: 1 << 20, offset: 3 });
-        let e = inflate(&z, Some(8 << 20), &mut Budget::new(1 << 20), &what, 3).unwrap_err();
+        let e = inflate(&z, Some(8 << 20), &Budget::new(1 << 20), &what, 3).unwrap_err();
         assert!(matches!(e, FrozenError::Budget { .. }));
         assert_eq!(Budget::for_input(10).remaining(), INFLATE_FLOOR + 160);
     }
@@ -165,11 +180,11 @@ mod tests {
     #[test]
     fn corrupt_and_truncated() {
         let z = zlib(b"hello hello hello");
-        let e = inflate(&z[..z.len() - 3], None, &mut Budget::new(100), &what, 0).unwrap_err();
+        let e = inflate(&z[..z.len() - 3], None, &Budget::new(100), &what, 0).unwrap_err();
         assert!(matches!(e, FrozenError::Inflate { .. }), "{e}");
-        let e = inflate(b"\x78\x9c\xff\xff\xff", None, &mut Budget::new(100), &what, 0).unwrap_err();
+        let e = inflate(b"\x78\x9c\xff\xff\xff", None, &Budget::new(100), &what, 0).unwrap_err();
         assert!(matches!(e, FrozenError::Inflate { .. }), "{e}");
-        let e = inflate(b"", Some(0), &mut Budget::new(100), &what, 0).unwrap_err();
+        let e = inflate(b"", Some(0), &Budget::new(100), &what, 0).unwrap_err();
         assert!(matches!(e, FrozenError::Inflate { .. }), "{e}");
     }
 }

@@ -34,11 +34,11 @@ pub(crate) struct Member {
 }
 
 /// A zip of a freezer's layout.
-pub(crate) type Layout<'a> = (Freezer, ZipArchive<Cursor<&'a [u8]>>, Vec<Member>);
+pub(crate) type Layout<D> = (Freezer, ZipArchive<Cursor<D>>, Vec<Member>);
 
 /// Opens `data` as a zip and says which freezer made it, if any.
-pub(crate) fn open(data: &[u8]) -> Option<Layout<'_>> {
-    if !looks_like_zip(data) {
+pub(crate) fn open<D: AsRef<[u8]>>(data: D) -> Option<Layout<D>> {
+    if !looks_like_zip(data.as_ref()) {
         return None;
     }
     let mut zip = ZipArchive::new(Cursor::new(data)).ok()?;
@@ -67,17 +67,17 @@ pub(crate) fn open(data: &[u8]) -> Option<Layout<'_>> {
 }
 
 /// Reads member `index`, charging `budget`.
-pub(crate) fn read_member(
-    zip: &ZipArchive<Cursor<&[u8]>>,
+pub(crate) fn read_member<D: AsRef<[u8]> + Clone>(
+    zip: &ZipArchive<Cursor<D>>,
     index: usize,
-    budget: &mut Budget,
+    budget: &Budget,
     offset: u64,
 ) -> Result<Vec<u8>, FrozenError> {
     let mut zip = zip.clone();
     let f = zip.by_index(index).map_err(|e| FrozenError::malformed(format!("zip member: {e}"), offset))?;
     let name = f.name().unwrap_or_default().into_owned();
     let declared = f.size();
-    if declared > budget.remaining() {
+    if !budget.charge(declared) {
         return Err(FrozenError::Budget {
             what: format!("zip member {name:?}"),
             limit: budget.remaining(),
@@ -97,6 +97,5 @@ pub(crate) fn read_member(
             offset,
         });
     }
-    *budget = Budget::new(budget.remaining() - declared);
     Ok(out)
 }
