@@ -123,64 +123,53 @@ def bundle_path(lab: Path, name: str, mode: str) -> Path:
 
 
 WORKER = r'''
-import sys, json, hashlib, marshal, importlib.util
+import sys, json, hashlib, marshal, importlib.util, types
 path = sys.argv[1]
 out = {"magic": importlib.util.MAGIC_NUMBER.hex(), "entries": {}, "modules": {}}
 def h(b):
     return hashlib.sha256(b).hexdigest()
-from PyInstaller.archive.readers import CArchiveReader
+def strip(data):
+    # m entries are complete pycs up to PyInstaller 5.2, headerless after.
+    if data[2:4] == b"\r\n":
+        return data[16 if sys.version_info >= (3, 7) else 12:]
+    return data
 import PyInstaller
-major = int(PyInstaller.__version__.split(".")[0])
-minor = int(PyInstaller.__version__.split(".")[1])
+from PyInstaller.archive.readers import CArchiveReader
+new_api = tuple(int(x) for x in PyInstaller.__version__.split(".")[:2]) >= (5, 13)
 a = CArchiveReader(path)
-if (major, minor) >= (5, 13) or major >= 6:
-    for name, (off, clen, ulen, cflag, tc) in a.toc.items():
-        if tc in "smM":
-            data = a.extract(name)
-            if tc in "mM" and data[2:4] == b"\r\n":
-                data = data[16 if sys.version_info >= (3, 7) else 12:]
-            out["entries"][name] = h(data)
-        elif tc == "z":
+if new_api:
+    toc = [(name, tc) for name, (off, clen, ulen, cflag, tc) in a.toc.items()]
+    get = lambda name: a.extract(name)
+else:
+    toc = [(name, tc) for (dpos, dlen, ulen, flag, tc, name) in a.toc.data]
+    get = lambda name: a.extract(name)[1]
+# The key module, as the bootloader would import it (PyInstaller's readers
+# look it up in sys.modules).
+if any(name == "pyimod00_crypto_key" for name, tc in toc):
+    ns = {}
+    exec(marshal.loads(strip(get("pyimod00_crypto_key"))), ns)
+    mod = types.ModuleType("pyimod00_crypto_key")
+    mod.key = ns["key"]
+    sys.modules["pyimod00_crypto_key"] = mod
+    out["key"] = ns["key"]
+for name, tc in toc:
+    if tc in "smM":
+        out["entries"][name] = h(strip(get(name)))
+    elif tc == "z":
+        if new_api:
             pyz = a.open_embedded_archive(name)
-            enc = getattr(pyz, "_cipher", None)
             for mod, (typ, pos, ln) in pyz.toc.items():
-                if typ == 3 and ln == 0:
+                if ln == 0:
                     continue
                 raw = pyz.extract(mod, raw=True)
                 out["modules"][mod] = h(raw)
-else:
-    from PyInstaller.loader import pyimod02_archive
-    toc = a.toc
-    for (dpos, dlen, ulen, flag, tc, name) in toc.data:
-        if tc in "smM":
-            ispkg, data = a.extract(name)
-            if tc in "mM" and data[2:4] == b"\r\n":
-                data = data[16 if sys.version_info >= (3, 7) else 12:]
-            out["entries"][name] = h(data)
-        elif tc == "z":
+        else:
+            from PyInstaller.loader import pyimod02_archive
+            dpos = [e for e in a.toc.data if e[5] == name][0][0]
             pyz = pyimod02_archive.ZlibArchiveReader(path, a.pkg_start + dpos)
-            keymod = None
-            try:
-                # The key module as the bootloader would import it.
-                ispkg, kdata = a.extract("pyimod00_crypto_key")
-                code = marshal.loads(kdata[16 if sys.version_info >= (3, 7) else 12:])
-                ns = {}
-                exec(code, ns)
-                sys.modules["pyimod00_crypto_key"] = type(sys)("pyimod00_crypto_key")
-                sys.modules["pyimod00_crypto_key"].key = ns["key"]
-                pyz = pyimod02_archive.ZlibArchiveReader(path, a.pkg_start + dpos)
-            except Exception:
-                pass
-            for mod, entry in dict(pyz.toc).items():
-                typ, pos, ln = entry
-                r = pyz.extract(mod)
-                if r is None:
-                    continue
-                typ2, obj = r
-                if isinstance(obj, bytes):
-                    out["modules"][mod] = h(obj)
-                else:
-                    out["modules"][mod] = h(marshal.dumps(obj))
+            for mod in dict(pyz.toc):
+                typ, obj = pyz.extract(mod)
+                out["modules"][mod] = h(obj if isinstance(obj, bytes) else marshal.dumps(obj))
 json.dump(out, sys.stdout)
 '''
 
@@ -209,13 +198,19 @@ def check(lab: Path, cli: Path, json_out: Path | None) -> int:
             records = [json.loads(line) for line in r.stdout.splitlines() if line.strip()]
             got_entries, got_modules, magics = {}, {}, set()
             for rec in records:
-                if rec.get("kind") not in ("module", "package", "script", "bootstrap"):
+                if rec.get("type") != "entry" or rec.get("kind") not in (
+                        "module", "package", "namespace-package", "script", "bootstrap", "data"):
                     continue
                 data = (outdir / rec["output"]).read_bytes() if rec.get("output") else None
                 if data is None:
                     continue
                 hl = 16 if tuple(map(int, py.split(".")[:2])) >= (3, 7) else 12
-                magics.add(data[:4].hex())
+                if rec["kind"] == "data":
+                    hl = 0
+                elif rec.get("archive") == "carchive" and rec.get("typecode") not in ("s", "m", "M"):
+                    continue
+                else:
+                    magics.add(data[:4].hex())
                 digest = hashlib.sha256(data[hl:]).hexdigest()
                 if rec.get("archive") == "pyz":
                     got_modules[rec["name"]] = digest
