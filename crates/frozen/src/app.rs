@@ -804,6 +804,19 @@ impl<D: AsRef<[u8]> + Clone> App<D> {
                         out.extend_from_slice(&payload);
                         Ok(out)
                     }
+                    // A complete pyc (PyInstaller ≤ 5.2): its own magic, the
+                    // other fields zeroed (3.4–5.2 overwrote the second word
+                    // with "pyi0", which 3.7+ reads as invalid flags).
+                    k if k.is_code() && e.typecode != Some('x') => {
+                        let magic = [payload[0], payload[1], payload[2], payload[3]];
+                        let t = Target::from_magic(magic, VersionSource::ModuleHeader).ok_or_else(|| {
+                            FrozenError::malformed(format!("entry {:?}: unknown pyc magic", e.name), e.offset)
+                        })?;
+                        let hl = header_len(t.version).min(payload.len());
+                        let mut out = t.header();
+                        out.extend_from_slice(&payload[hl..]);
+                        Ok(out)
+                    }
                     _ => Ok(payload),
                 }
             }
