@@ -124,15 +124,27 @@ def bundle_path(lab: Path, name: str, mode: str) -> Path:
 
 WORKER = r'''
 import sys, json, hashlib, marshal, importlib.util, types
-path = sys.argv[1]
-out = {"magic": importlib.util.MAGIC_NUMBER.hex(), "entries": {}, "modules": {}}
-def h(b):
-    return hashlib.sha256(b).hexdigest()
+path, manifest = sys.argv[1], json.load(open(sys.argv[2]))
+HL = 16 if sys.version_info >= (3, 7) else (12 if sys.version_info >= (3, 3) else 8)
+res = {"total": 0, "identical": 0, "mismatches": [], "magic_ok": True, "key": None}
+def ours(where, name):
+    # Our file for this entry: the payload after its header, or None.
+    p = manifest.get(where, {}).get(name)
+    if p is None:
+        return None
+    data = open(p, "rb").read()
+    if data[:4] != importlib.util.MAGIC_NUMBER:
+        res["magic_ok"] = False
+    return data[HL:]
 def strip(data):
     # m entries are complete pycs up to PyInstaller 5.2, headerless after.
-    if data[2:4] == b"\r\n":
-        return data[16 if sys.version_info >= (3, 7) else 12:]
-    return data
+    return data[HL:] if data[2:4] == b"\r\n" else data
+def record(name, same):
+    res["total"] += 1
+    if same:
+        res["identical"] += 1
+    else:
+        res["mismatches"].append(name)
 import PyInstaller
 from PyInstaller.archive.readers import CArchiveReader
 new_api = tuple(int(x) for x in PyInstaller.__version__.split(".")[:2]) >= (5, 13)
@@ -151,10 +163,10 @@ if any(name == "pyimod00_crypto_key" for name, tc in toc):
     mod = types.ModuleType("pyimod00_crypto_key")
     mod.key = ns["key"]
     sys.modules["pyimod00_crypto_key"] = mod
-    out["key"] = ns["key"]
+    res["key"] = ns["key"]
 for name, tc in toc:
     if tc in "smM":
-        out["entries"][name] = h(strip(get(name)))
+        record(name, ours("carchive", name) == strip(get(name)))
     elif tc == "z":
         if new_api:
             pyz = a.open_embedded_archive(name)
@@ -162,21 +174,41 @@ for name, tc in toc:
                 if ln == 0:
                     continue
                 raw = pyz.extract(mod, raw=True)
-                out["modules"][mod] = h(raw)
+                mine = ours("pyz", mod)
+                if typ == 2:
+                    p = manifest.get("pyz", {}).get(mod)
+                    record(mod, p is not None and open(p, "rb").read() == raw)
+                else:
+                    record(mod, mine == raw)
         else:
+            # <= 5.12: the reader returns code objects (decrypted and
+            # unmarshalled); ours are unmarshalled here and compared with ==.
             from PyInstaller.loader import pyimod02_archive
             dpos = [e for e in a.toc.data if e[5] == name][0][0]
             pyz = pyimod02_archive.ZlibArchiveReader(path, a.pkg_start + dpos)
+            try:
+                import Crypto.Cipher.AES as _aes  # PyInstaller 3.x drops it from sys.modules
+                sys.modules["Crypto.Cipher.AES"] = _aes
+            except ImportError:
+                pass
+            c = getattr(pyz, "cipher", None)
+            if c is not None and hasattr(c, "_aes") and isinstance(getattr(c, "key", None), str):
+                c.key = c.key.encode()  # PyCrypto took str keys; pycryptodome wants bytes
             for mod in dict(pyz.toc):
                 typ, obj = pyz.extract(mod)
-                out["modules"][mod] = h(obj if isinstance(obj, bytes) else marshal.dumps(obj))
-json.dump(out, sys.stdout)
+                if isinstance(obj, bytes):
+                    p = manifest.get("pyz", {}).get(mod)
+                    record(mod, p is not None and open(p, "rb").read() == obj)
+                else:
+                    mine = ours("pyz", mod)
+                    record(mod, mine is not None and marshal.loads(mine) == obj)
+json.dump(res, sys.stdout)
 '''
 
 
-def oracle(lab: Path, name: str, bundle: Path) -> dict:
+def oracle(lab: Path, name: str, bundle: Path, manifest: Path) -> dict:
     venv = lab / "venv" / name
-    r = subprocess.run([venv / "bin" / "python", "-c", WORKER, bundle], capture_output=True, text=True)
+    r = subprocess.run([venv / "bin" / "python", "-c", WORKER, bundle, manifest], capture_output=True, text=True)
     if r.returncode != 0:
         raise SystemExit(f"oracle failed on {bundle}:\n{r.stderr}")
     return json.loads(r.stdout)
@@ -191,45 +223,26 @@ def check(lab: Path, cli: Path, json_out: Path | None) -> int:
             if not bundle.exists():
                 print(f"{name} {mode}: not built, skipped")
                 continue
-            want = oracle(lab, name, bundle)
             outdir = lab / "extract" / f"{name}-{mode}"
             shutil.rmtree(outdir, ignore_errors=True)
             r = subprocess.run([cli, "extract", bundle, "-o", outdir, "--json"], capture_output=True, text=True)
-            records = [json.loads(line) for line in r.stdout.splitlines() if line.strip()]
-            got_entries, got_modules, magics = {}, {}, set()
-            for rec in records:
-                if rec.get("type") != "entry" or rec.get("kind") not in (
-                        "module", "package", "namespace-package", "script", "bootstrap", "data"):
-                    continue
-                data = (outdir / rec["output"]).read_bytes() if rec.get("output") else None
-                if data is None:
-                    continue
-                hl = 16 if tuple(map(int, py.split(".")[:2])) >= (3, 7) else 12
-                if rec["kind"] == "data":
-                    hl = 0
-                elif rec.get("archive") == "carchive" and rec.get("typecode") not in ("s", "m", "M"):
-                    continue
-                else:
-                    magics.add(data[:4].hex())
-                digest = hashlib.sha256(data[hl:]).hexdigest()
-                if rec.get("archive") == "pyz":
-                    got_modules[rec["name"]] = digest
-                else:
-                    got_entries[rec["name"]] = digest
-            same_e = sum(1 for k, v in want["entries"].items() if got_entries.get(k) == v)
-            same_m = sum(1 for k, v in want["modules"].items() if got_modules.get(k) == v)
-            total = len(want["entries"]) + len(want["modules"])
-            same = same_e + same_m
-            bad = sorted(k for k, v in {**want["entries"], **want["modules"]}.items()
-                         if got_entries.get(k, got_modules.get(k)) != v)
-            magic_ok = magics == {want["magic"]}
-            ok = same == total and magic_ok and r.returncode == 0
+            manifest: dict[str, dict[str, str]] = {}
+            for line in r.stdout.splitlines():
+                rec = json.loads(line)
+                if rec.get("type") == "entry" and rec.get("output"):
+                    manifest.setdefault(rec["archive"], {})[rec["name"]] = str(outdir / rec["output"])
+            mpath = lab / "extract" / f"{name}-{mode}.manifest.json"
+            mpath.write_text(json.dumps(manifest))
+            got = oracle(lab, name, bundle, mpath)
+            total, same = got["total"], got["identical"]
+            ok = same == total and got["magic_ok"] and r.returncode == 0
             failures += not ok
             rows.append({"config": name, "python": py, "pyinstaller": req.split("==")[1], "mode": mode,
-                         "objects": total, "identical": same, "magic_ok": magic_ok,
-                         "exit": r.returncode, "mismatches": bad[:10]})
-            print(f"{name} {mode}: {same}/{total} identical, magic {'ok' if magic_ok else sorted(magics)}, "
-                  f"exit {r.returncode}" + (f", first mismatches {bad[:5]}" if bad else ""), flush=True)
+                         "objects": total, "identical": same, "magic_ok": got["magic_ok"], "key": got["key"],
+                         "exit": r.returncode, "mismatches": got["mismatches"][:10]})
+            print(f"{name} {mode}: {same}/{total} identical, magic {'ok' if got['magic_ok'] else 'WRONG'}, "
+                  f"exit {r.returncode}" + (f", first mismatches {got['mismatches'][:5]}" if got["mismatches"] else ""),
+                  flush=True)
             if r.returncode != 0:
                 print(r.stderr[:2000])
     print()
