@@ -231,14 +231,13 @@ fn parse_at(data: &[u8], pos: usize, custom_magic: Option<[u8; 8]>) -> Result<CA
     };
     let end = at + len as u64;
     if u64::from(cookie.pkg_length) > end {
-        return Err(FrozenError::OutOfBounds {
-            what: format!("PyInstaller package of {} bytes (cookie's pkg_length)", cookie.pkg_length),
-            offset: at + 8,
-            start: end.wrapping_sub(u64::from(cookie.pkg_length)),
-            end,
-            len: file_len,
-            container: "file",
-        });
+        return Err(FrozenError::malformed(
+            format!(
+                "PyInstaller cookie's package length {} points outside the file: only {end} bytes precede the cookie's end",
+                cookie.pkg_length
+            ),
+            at + 8,
+        ));
     }
     if (cookie.pkg_length as usize) < len {
         return Err(FrozenError::malformed(

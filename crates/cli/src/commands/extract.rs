@@ -264,7 +264,8 @@ fn write_summary(out: &mut impl io::Write, app: &App<&[u8]>, path: &str) -> io::
     if let Some((k, m)) = &app.key {
         write!(out, ", PYZ encrypted ({}, key {:?})", m.name(), k.stored)?;
     }
-    writeln!(out, ", {} entries", app.entries.len())
+    let n = app.entries.len();
+    writeln!(out, ", {n} {}", if n == 1 { "entry" } else { "entries" })
 }
 
 fn write_entry_line(out: &mut impl io::Write, e: &Entry) -> io::Result<()> {
