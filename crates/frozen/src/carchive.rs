@@ -207,7 +207,6 @@ fn be32(b: &[u8], at: usize) -> u32 {
 /// Parses and validates the cookie at `pos` and its TOC.
 fn parse_at(data: &[u8], pos: usize, custom_magic: Option<[u8; 8]>) -> Result<CArchive, FrozenError> {
     let at = pos as u64;
-    let file_len = data.len() as u64;
     let head = data
         .get(pos..pos + COOKIE_LEN_20)
         .ok_or_else(|| FrozenError::malformed("PyInstaller cookie truncated by the end of the file", at))?;
