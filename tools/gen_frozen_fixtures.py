@@ -199,6 +199,45 @@ def elf_with_section(prefix_body: bytes, pydata: bytes) -> bytes:
     return body + bytes(sh_off - len(body)) + shdrs
 
 
+def pe_with_resource(type_name: str, res_id: int, payload: bytes, extra: bytes) -> bytes:
+    """A minimal PE32+ image: headers, one .rsrc section holding a resource
+    directory with one string-named type, one id and one language; `extra`
+    (e.g. the python DLL's name, as a stub's import table holds it) follows
+    the payload."""
+    rva = 0x1000
+    name16 = type_name.encode("utf-16-le")
+    # Layout inside .rsrc: root dir (16+8), type dir (16+8), lang dir (16+8),
+    # data entry (16), name string, payload.
+    root, typ, lang, entry = 0, 24, 48, 72
+    name_at = 88
+    data_at = name_at + 2 + len(name16)
+    data_at += (8 - data_at % 8) % 8
+    rsrc = bytearray(data_at)
+    struct.pack_into("<IIHHHH", rsrc, root, 0, 0, 0, 0, 1, 0)
+    struct.pack_into("<II", rsrc, root + 16, 0x80000000 | name_at, 0x80000000 | typ)
+    struct.pack_into("<IIHHHH", rsrc, typ, 0, 0, 0, 0, 0, 1)
+    struct.pack_into("<II", rsrc, typ + 16, res_id, 0x80000000 | lang)
+    struct.pack_into("<IIHHHH", rsrc, lang, 0, 0, 0, 0, 0, 1)
+    struct.pack_into("<II", rsrc, lang + 16, 0x409, entry)
+    struct.pack_into("<IIII", rsrc, entry, rva + data_at, len(payload), 0, 0)
+    struct.pack_into("<H", rsrc, name_at, len(type_name))
+    rsrc[name_at + 2:name_at + 2 + len(name16)] = name16
+    rsrc += payload + extra
+    rsrc += bytes((512 - len(rsrc) % 512) % 512)
+    raw_at = 0x200
+    dos = b"MZ" + bytes(58) + struct.pack("<I", 0x40)
+    coff = b"PE\0\0" + struct.pack("<HHIIIHH", 0x8664, 1, 0, 0, 0, 240, 0x22)
+    opt = struct.pack("<HBBIIIII", 0x20B, 14, 0, 0, len(rsrc), 0, 0, rva)
+    opt += struct.pack("<QIIHHHHHHIIIIHHQQQQII", 0x140000000, 0x1000, 0x200, 6, 0, 0, 0, 6, 0, 0,
+                       rva + len(rsrc), 0x200, 0, 3, 0, 0x100000, 0x1000, 0x100000, 0x1000, 0, 16)
+    dirs = bytearray(128)
+    struct.pack_into("<II", dirs, 2 * 8, rva, len(rsrc))
+    opt += bytes(dirs)
+    section = b".rsrc\0\0\0" + struct.pack("<IIIIIIHHI", len(rsrc), rva, len(rsrc), raw_at, 0, 0, 0, 0, 0x40000040)
+    head = dos + coff + opt + section
+    return head + bytes(raw_at - len(head)) + bytes(rsrc)
+
+
 def sha(b: bytes) -> str:
     return hashlib.sha256(b).hexdigest()
 
@@ -365,6 +404,30 @@ def main() -> int:
         {"name": "BUILD_CONSTANTS.pyc", "kind": "module", "path": "BUILD_CONSTANTS.pyc", "sha256": sha(pyc(magic, v, classes))},
         {"name": "mypkg/__init__.pyc", "kind": "package", "path": "mypkg/__init__.pyc", "sha256": sha(pyc(magic, v, classes))},
     ])
+
+    # ---------------- py2exe: the PYTHONSCRIPT resource ----------------
+    v = "3.12"
+    magic, _ = fixture(v, "imports")
+    prog = ("import marshal,sys\n"
+            "a=compile('import sys\\nX = 1\\n','<bootstrap2>','exec')\n"
+            "b=compile('import sys\\nprint(sys.argv, X)\\n','hello.py','exec')\n"
+            "sys.stdout.buffer.write(marshal.dumps([a,b]))\n")
+    codes = subprocess.run([pyenv_python(v), "-c", prog], capture_output=True, check=True).stdout
+    split = subprocess.run([pyenv_python(v), "-c",
+                            "import marshal,sys\nfor c in marshal.loads(sys.stdin.buffer.read()):\n"
+                            "    sys.stdout.buffer.write(marshal.dumps(c).hex().encode()+b'\\n')\n"],
+                           input=codes, capture_output=True, check=True).stdout.split()
+    res = struct.pack("<IIII", 0x78563412, 0, 0, len(codes)) + b"library.zip\0" + codes + b"\0"
+    files["py2exe_py312.exe"] = pe_with_resource("PYTHONSCRIPT", 1, res, b"\0python312.dll\0")
+    # Each script, cut out of the list, must unmarshal to what the list held:
+    # the expectation is checked by unmarshalling (marshal.dumps of a lone
+    # code object numbers its references differently).
+    expected["py2exe_py312.exe"] = {"magic": magic.hex(), "version": v, "entries": [
+        {"name": "<bootstrap2>", "kind": "script", "path": "PYTHONSCRIPT/00-_bootstrap2_.pyc", "sha256": None,
+         "marshal_equal": split[0].decode()},
+        {"name": "hello.py", "kind": "script", "path": "PYTHONSCRIPT/01-hello.py.pyc", "sha256": None,
+         "marshal_equal": split[1].decode()},
+    ]}
 
     # ---------------- Nuitka ----------------
     files["nuitka.bin"] = b"\x7fELF" + bytes(60) + b"onefile bootstrap\0NUITKA_ONEFILE_PARENT\0" + bytes(64)

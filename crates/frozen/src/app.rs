@@ -895,26 +895,29 @@ fn dll_version(data: &[u8]) -> Option<PythonVersion> {
 }
 
 /// The bytes `body[start..end]` of one item of a marshalled list, as a
-/// stream of its own: back references (`r`, Python 2 `R`) renumbered from
-/// the item's first reference. An item that refers to an object before it
-/// cannot stand alone.
+/// stream of its own. Back references (`r`, Python 2 `R`) to objects inside
+/// the item are renumbered from the item's first reference; one to an
+/// object of an earlier item (a name or a `<module>` string the list
+/// shares) is replaced by a copy of that object, which must be a leaf (a
+/// string, a number, an empty tuple), with FLAG_REF cleared (Python 2: an
+/// interned `t` becomes a plain `s`) so the numbering is unchanged.
 fn split_script(
     m: &bytescope_marshal::Marshal<'_>,
     body: &[u8],
     start: usize,
     end: usize,
 ) -> Result<Vec<u8>, String> {
-    use bytescope_marshal::Value;
+    use bytescope_marshal::{FLAG_REF, ObjId, Value};
+    let nodes = m.nodes();
     let in_slice = |o: u32| (start..end).contains(&(o as usize));
-    let mut out = body[start..end].to_vec();
     let (mut refs_before, mut interned_before) = (0u32, 0u32);
-    for n in m.nodes() {
-        if (n.offset as usize) < start {
-            refs_before += u32::from(n.flag_ref());
-            interned_before += u32::from(m.format().py2 && n.type_code() == b't');
-        }
+    for n in nodes.iter().take_while(|n| (n.offset as usize) < start) {
+        refs_before += u32::from(n.flag_ref());
+        interned_before += u32::from(m.format().py2 && n.type_code() == b't');
     }
-    for (i, n) in m.nodes().iter().enumerate() {
+    let mut out = Vec::with_capacity(end - start);
+    let mut copied = start;
+    for (i, n) in nodes.iter().enumerate() {
         if !in_slice(n.offset) {
             continue;
         }
@@ -923,14 +926,35 @@ fn split_script(
             Value::StringRef(r) => (r, interned_before),
             _ => continue,
         };
-        let target = m.resolve(bytescope_marshal::ObjId(i as u32));
-        if !in_slice(m.node(target).offset) {
-            return Err(format!(
-                "refers to an object of an earlier script (marshal reference {index}); it cannot be cut out of the list"
-            ));
+        let at = n.offset as usize;
+        out.extend_from_slice(&body[copied..at]);
+        let target = m.resolve(ObjId(i as u32));
+        let t = m.node(target);
+        if in_slice(t.offset) {
+            out.push(body[at]);
+            out.extend_from_slice(&(index - base).to_le_bytes());
+        } else {
+            let leaf = match &t.value {
+                Value::Tuple(items) | Value::List(items) | Value::Set(items) | Value::FrozenSet(items) => {
+                    items.is_empty()
+                }
+                Value::Dict(_) | Value::FrozenDict(_) | Value::Slice(_) | Value::Code(_) => false,
+                Value::Ref(_) | Value::StringRef(_) => false,
+                _ => true,
+            };
+            let t_end = nodes.get(target.index() + 1).map_or(m.end_offset(), |n| n.offset as usize);
+            if !leaf || t_end <= t.offset as usize || t_end > body.len() {
+                return Err(format!(
+                    "refers to a container of an earlier script (marshal reference {index}); it cannot be cut out of the list"
+                ));
+            }
+            let copy = &body[t.offset as usize..t_end];
+            let code = if m.format().py2 && copy[0] == b't' { b's' } else { copy[0] & !FLAG_REF };
+            out.push(code);
+            out.extend_from_slice(&copy[1..]);
         }
-        let at = n.offset as usize - start + 1;
-        out[at..at + 4].copy_from_slice(&(index - base).to_le_bytes());
+        copied = at + 5;
     }
+    out.extend_from_slice(&body[copied..end]);
     Ok(out)
 }
