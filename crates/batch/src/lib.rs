@@ -523,7 +523,7 @@ impl<'i> Items<'i> {
             Err(e) => return failed(e),
         };
         drop(file);
-        if bytescope_frozen::sniff(&data[..n]) {
+        if !has_pyc_magic(&data[..n]) && bytescope_frozen::sniff(&data[..n]) {
             data.truncate(n);
             let shared: Arc<[u8]> = Arc::from(data);
             match bytescope_frozen::App::open(shared.clone()) {
@@ -543,7 +543,20 @@ impl<'i> Items<'i> {
                         Err(e) => failed(InputError::Zip(e.to_string())),
                     };
                 }
-                Err(e) => return failed(InputError::Frozen(e.to_string())),
+                // An executable: why it is not a readable frozen app says
+                // more than "bad magic".
+                Err(e)
+                    if bytescope_frozen::exe::ExeFormat::of(&shared)
+                        != bytescope_frozen::exe::ExeFormat::Other =>
+                {
+                    return failed(InputError::Frozen(e.to_string()));
+                }
+                // Anything else that merely holds the bytes (raw marshal
+                // data of PyInstaller's own archive reader) is a plain item.
+                Err(_) => {
+                    let n = shared.len();
+                    return single(Reader::Data(shared.to_vec(), n));
+                }
             }
         }
         if !is_archive(&data[..n]) {
@@ -699,6 +712,11 @@ pub fn is_pyc_name(name: &str) -> bool {
     lower.ends_with(".pyc") || lower.ends_with(".pyo")
 }
 
+/// Whether `data` starts with a known .pyc magic number.
+fn has_pyc_magic(data: &[u8]) -> bool {
+    matches!(*data, [a, b, b'\r', b'\n', ..] if bytescope_pyc::lookup_magic(u16::from_le_bytes([a, b])).is_some())
+}
+
 /// Longest tail that can hold an end-of-central-directory record: the
 /// 22-byte record plus a comment of up to 65535 bytes.
 const EOCD_SEARCH: usize = 22 + 65_535;
@@ -707,9 +725,7 @@ const EOCD_SEARCH: usize = 22 + 65_535;
 /// whose tail holds a zip end-of-central-directory record (`PK\x05\x06`)
 /// whose comment reaches no further than the end of the file.
 fn is_archive(data: &[u8]) -> bool {
-    if let [a, b, b'\r', b'\n', ..] = *data
-        && bytescope_pyc::lookup_magic(u16::from_le_bytes([a, b])).is_some()
-    {
+    if has_pyc_magic(data) {
         return false;
     }
     let start = data.len().saturating_sub(EOCD_SEARCH);

@@ -162,3 +162,18 @@ fn commands_take_frozen_apps_directly() {
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(stdout.matches("version:      3.8").count(), 5, "{stdout}");
 }
+
+#[test]
+fn raw_marshal_holding_the_cookie_bytes_is_still_read() {
+    // PyInstaller's own archive reader, extracted headerless, holds the
+    // cookie magic as a constant: it must still be read as marshal data.
+    let tmp = TempDir::new();
+    let pyc = common::fixture("3.12/imports.pyc");
+    let mut raw = pyc[16..].to_vec();
+    raw.extend(b"MEI\x0c\x0b\x0a\x0b\x0e trailing");
+    let path = tmp.path("pyimod01_archive");
+    put(&path, &raw);
+    let (stdout, stderr, code) = run(bin().args(["dis", "--python-version", "3.12"]).arg(&path));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("IMPORT_NAME"), "{stdout}");
+}

@@ -280,7 +280,7 @@ const NUITKA_MARKERS: [&[u8]; 3] =
 pub fn sniff(data: &[u8]) -> bool {
     CArchive::has_magic(data)
         || (ExeFormat::of(data) == ExeFormat::Pe && pe_resource(data, "PYTHONSCRIPT", 1).is_some())
-        || nuitka_marker(data).is_some()
+        || (ExeFormat::of(data) != ExeFormat::Other && nuitka_marker(data).is_some())
 }
 
 fn nuitka_marker(data: &[u8]) -> Option<&'static str> {
@@ -358,7 +358,9 @@ impl<D: AsRef<[u8]> + Clone> App<D> {
             app.open_zip(zip, members);
             return Ok(app);
         }
-        if let Some(marker) = nuitka_marker(data) {
+        if format != ExeFormat::Other
+            && let Some(marker) = nuitka_marker(data)
+        {
             return Err(FrozenError::Nuitka(format!("found the marker {marker:?}")));
         }
         if memchr::memmem::find(data, &SIDELOAD_MAGIC).is_some() {
