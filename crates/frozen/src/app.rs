@@ -566,8 +566,11 @@ impl<D: AsRef<[u8]> + Clone> App<D> {
             .find(|e| e.kind == EntryKind::Bootstrap && e.name == "pyimod00_crypto_key")
             .and_then(|e| self.carchive_payload(e).ok())
             .and_then(|payload| {
-                let body =
-                    if has_pyc_header(&payload) { &payload[header_len(target.version)..] } else { &payload };
+                let body = if has_pyc_header(&payload) {
+                    payload.get(header_len(target.version)..).unwrap_or(&[])
+                } else {
+                    &payload
+                };
                 crypto::key_from_module(body, target.version)
             });
         let Some(stored) = stored else {

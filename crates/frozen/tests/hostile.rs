@@ -283,3 +283,22 @@ fn truncations_and_mutations_never_panic() {
     assert!(runs > 3000, "{runs}");
     assert!(t.elapsed() < Duration::from_secs(60), "{runs} runs took {:?}", t.elapsed());
 }
+
+#[test]
+fn a_key_module_shorter_than_its_header() {
+    // An encrypted PYZ whose pyimod00_crypto_key is a bare 3.12 magic.
+    let p = {
+        let mut p = pyz(&[vec![0u8; 40]]);
+        p[12] = 1;
+        p
+    };
+    let mut data = p.clone();
+    data.extend(b"\xcb\x0d\x0d\x0a");
+    let n = p.len() as u32;
+    let file =
+        package(&data, &[Rec("PYZ.pyz", b'z', 0, n, n, 0), Rec("pyimod00_crypto_key", b'm', n, 4, 4, 0)]);
+    let app = App::open(&file).unwrap();
+    assert!(app.warnings.iter().any(|w| w.contains("no usable pyimod00_crypto_key")), "{:?}", app.warnings);
+    let e = app.extract(&app.entries[1]).unwrap_err();
+    assert!(e.to_string().contains("no working key"), "{e}");
+}
