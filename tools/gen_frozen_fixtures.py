@@ -25,6 +25,8 @@ Variants (cookie layout x PYZ variant x container):
   section headers after it, and a stray cookie magic in the "bootloader".
 - ``pi6_py312_custom.elf``: the same with the cookie magic changed to
   ``AAA\\014…`` (a modified PyInstaller): found through ``pydata``.
+- ``pi6_py312_custom.exe``: the same package as the overlay of a minimal
+  PE32+, modified magic: found through the PE section table.
 - ``pi5_py38_ctr.bin``: PyInstaller 5.x, pyvers 308, AES-CTR-encrypted PYZ
   with ``pyimod00_crypto_key``, namespace package as typ 3 with data; 4 KiB of
   junk after the cookie.
@@ -305,6 +307,12 @@ def main() -> int:
     custom[at:at + 3] = b"AAA"
     files["pi6_py312_custom.elf"] = bytes(custom)
     expect("pi6_py312_custom.elf", magic, v, exp)
+    # The same package as a PE overlay, with a modified magic: found through
+    # the PE section table.
+    pe_pkg = bytearray(pkg)
+    pe_pkg[-88:-85] = b"AAA"
+    files["pi6_py312_custom.exe"] = pe_with_resource("VERSIONINFO", 1, b"stub", b"") + bytes(pe_pkg)
+    expect("pi6_py312_custom.exe", magic, v, exp)
 
     # ---------------- PyInstaller 5.x / 4.x, Python 3.8, AES-CTR ----------------
     v = "3.8"

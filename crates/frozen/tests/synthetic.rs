@@ -130,6 +130,10 @@ fn cookie_details_and_fallbacks() {
     );
     assert!(custom.warnings[0].contains("custom cookie magic 41 41 41"), "{:?}", custom.warnings);
 
+    let pe_data = open("pi6_py312_custom.exe");
+    let pe = App::open(&pe_data).unwrap();
+    assert_eq!(pe.format.name(), "PE");
+    assert!(pe.carchive.as_ref().unwrap().cookie.custom_magic.is_some());
     let old_data = open("pi20_py27.bin");
     let old = App::open(&old_data).unwrap();
     assert_eq!(old.carchive.as_ref().unwrap().cookie.len, 24);
