@@ -37,6 +37,7 @@ enum Command {
     Scan(commands::scan::Args),
     Stack(commands::stack::Args),
     Rewrite(commands::rewrite::Args),
+    Extract(commands::extract::Args),
 }
 
 fn main() -> ExitCode {
@@ -50,6 +51,7 @@ fn main() -> ExitCode {
         Command::Scan(a) => commands::scan::run(&a),
         Command::Stack(a) => commands::stack::run(&a),
         Command::Rewrite(a) => commands::rewrite::run(&a),
+        Command::Extract(a) => commands::extract::run(&a),
     };
     match result {
         Ok(status) => status,
