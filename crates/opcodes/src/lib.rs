@@ -12,6 +12,14 @@
 //! `table.op(byte)` is all a decoder needs: the printed name, whether an
 //! argument follows, the argument kind and the inline caches, already resolved
 //! through the deoptimized base for 3.11+ specialized opcodes.
+//!
+//! A parallel table, [`OpcodeTable::semantics`], says what each opcode *does*
+//! ([`Semantics`]): its [`Action`] (load, store or delete of a [`Place`], call,
+//! build, import, operator, block setup, …), its [`Flow`], how its argument is
+//! read ([`Operand`]), how a jump argument becomes a target ([`JumpArg`]), and
+//! its [`StackEffect`] — pops and pushes as formulas of the argument, on the
+//! fall-through and the jump path. [`OpcodeTable::stack_effect`] evaluates it;
+//! [`OpcodeTable::dis_stack_effect`] is the version's `dis.stack_effect`.
 #![deny(missing_docs)]
 
 use bytescope_pyc::PythonVersion;
