@@ -469,26 +469,20 @@ impl ZipArchive {
         // One byte more than declared tells an overlong member apart.
         let want = usize::try_from(e.size).unwrap_or(usize::MAX).saturating_add(1);
         reserve(buf, want).map_err(|_| InputError::OutOfMemory { size: e.size })?;
-        let take = e.size + 1;
         let result = match (&self.backing, e.method) {
-            (Backing::Mem(d), method) => {
+            (Backing::Mem(d), 0) => {
                 // Within the archive: checked by `check_layout` and above.
                 let src = &d[data as usize..end as usize];
-                if method == 0 {
-                    buf.extend_from_slice(&src[..src.len().min(want)]);
-                    Ok(())
-                } else {
-                    flate2::bufread::DeflateDecoder::new(src).take(take).read_to_end(buf).map(drop)
-                }
+                buf.extend_from_slice(&src[..src.len().min(want)]);
+                Ok(())
             }
-            (Backing::File(f, _), method) => {
-                let range = Range { file: f, pos: data, end };
-                if method == 0 {
-                    range.take(take).read_to_end(buf).map(drop)
-                } else {
-                    let reader = io::BufReader::with_capacity(64 << 10, range);
-                    flate2::bufread::DeflateDecoder::new(reader).take(take).read_to_end(buf).map(drop)
-                }
+            (Backing::Mem(d), _) => {
+                fill(flate2::bufread::DeflateDecoder::new(&d[data as usize..end as usize]), buf, want)
+            }
+            (Backing::File(f, _), 0) => fill(Range { file: f, pos: data, end }, buf, want),
+            (Backing::File(f, _), _) => {
+                let reader = io::BufReader::with_capacity(64 << 10, Range { file: f, pos: data, end });
+                fill(flate2::bufread::DeflateDecoder::new(reader), buf, want)
             }
         };
         if let Err(e2) = result {
@@ -515,6 +509,27 @@ impl ZipArchive {
         }
         Ok(())
     }
+}
+
+/// Reads `r` into `buf` (empty, with room for `want` bytes) until its end
+/// or `want` bytes, whichever comes first, never growing `buf`
+/// (`read_to_end` would double a full buffer to probe for the end).
+fn fill(mut r: impl Read, buf: &mut Vec<u8>, want: usize) -> io::Result<()> {
+    buf.resize(want, 0);
+    let mut n = 0;
+    while n < want {
+        match r.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => {
+                buf.truncate(n);
+                return Err(e);
+            }
+        }
+    }
+    buf.truncate(n);
+    Ok(())
 }
 
 /// A short message for a deflate error in our own words (flate2's are

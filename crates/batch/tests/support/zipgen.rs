@@ -74,10 +74,11 @@ pub fn overlap_bomb(entries: usize, zeros: u64) -> Vec<u8> {
     let mut out = Vec::new();
     local_entry(&mut out, &m);
     let cd_start = out.len();
+    let mut e = Member { data: Vec::new(), ..m };
+    let compressed = out.len() - 30 - e.name.len();
     for i in 0..entries {
-        let mut e = m.clone();
         e.name = format!("m{i:05}.pyc").into_bytes();
-        central_entry(&mut out, &e, 0);
+        central_entry_sized(&mut out, &e, compressed as u32, 0);
     }
     let cd_size = out.len() - cd_start;
     end_record(&mut out, entries as u16, cd_size as u32, cd_start as u32);
@@ -100,6 +101,11 @@ pub fn local_entry(out: &mut Vec<u8>, m: &Member) {
 }
 
 pub fn central_entry(out: &mut Vec<u8>, m: &Member, offset: u32) {
+    central_entry_sized(out, m, m.data.len() as u32, offset);
+}
+
+/// A central entry declaring `compressed` bytes of data.
+pub fn central_entry_sized(out: &mut Vec<u8>, m: &Member, compressed: u32, offset: u32) {
     out.extend(0x0201_4b50u32.to_le_bytes());
     out.extend(20u16.to_le_bytes()); // made by
     out.extend(20u16.to_le_bytes()); // needed
@@ -107,7 +113,7 @@ pub fn central_entry(out: &mut Vec<u8>, m: &Member, offset: u32) {
     out.extend(m.method.to_le_bytes());
     out.extend([0u8; 4]);
     out.extend(m.crc.to_le_bytes());
-    out.extend((m.data.len() as u32).to_le_bytes());
+    out.extend(compressed.to_le_bytes());
     out.extend((m.size as u32).to_le_bytes());
     out.extend((m.name.len() as u16).to_le_bytes());
     out.extend([0u8; 4]); // extra, comment lengths
