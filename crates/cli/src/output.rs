@@ -14,10 +14,15 @@ use bytescope_pyc::PythonVersion;
 #[derive(clap::Args, Debug, Clone)]
 pub struct InputArgs {
     /// Inputs: .pyc files (or raw marshal data with --python-version),
-    /// directories (every .pyc/.pyo below, in path order) and zip archives
-    /// (.zip, .whl, .egg, zipapps, executables with an appended zip;
-    /// recognised by content), whose .pyc/.pyo members are read in archive
-    /// order.
+    /// directories (every .pyc/.pyo below, in path order, and the archives
+    /// among them) and zip archives (.zip, .whl, .egg, zipapps, executables
+    /// with an appended zip; recognised by content), whose .pyc/.pyo members
+    /// are read in archive order, archives inside them to 3 levels.
+    /// ARCHIVE:MEMBER reads one member, named as the output names it
+    /// (OUTER:INNER:MEMBER inside nested archives; a repeated name's later
+    /// copies are NAME#2, NAME#3, ...). `-` reads standard input. Only
+    /// regular files are read: FIFOs, sockets and devices are reported,
+    /// never opened.
     #[arg(value_name = "FILE")]
     pub files: Vec<PathBuf>,
 
