@@ -6,8 +6,8 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::container::{self, Container};
-use crate::names::{Unique, is_archive_name, is_pyc_name};
+use crate::container::{self, Container, Kind, MemberKind};
+use crate::names::{Unique, is_pyc_name};
 use crate::read::{kind_of, open_regular, read_bounded, read_stdin};
 use crate::zipfile::{Backing, Budget};
 use crate::{InputError, Limits, Source, is_stdin};
@@ -99,7 +99,7 @@ impl ContainerFrame {
 /// A file opened and sniffed.
 enum Opened {
     Data(Vec<u8>, usize),
-    Container(Backing),
+    Container(Kind, Backing),
     Large(File, u64),
 }
 
@@ -151,10 +151,10 @@ impl<'i> Items<'i> {
         if size <= READ_WHOLE.min(self.limits.max_file_size) {
             let mut data = std::mem::take(&mut self.spare);
             let n = read_bounded(&mut file, Some(size), &self.limits, &mut data)?;
-            if container::sniff(&data[..n], &data[..n]) {
+            if let Some(kind) = container::sniff(&data[..n], &data[..n]) {
                 let backing = Backing::Mem(Arc::from(&data[..n]));
                 self.spare = data;
-                return Ok(Opened::Container(backing));
+                return Ok(Opened::Container(kind, backing));
             }
             return Ok(Opened::Data(data, n));
         }
@@ -164,10 +164,9 @@ impl<'i> Items<'i> {
         let mut tail = vec![0u8; tail_len as usize];
         read_at(&file, 0, &mut head[..head_len])?;
         read_at(&file, size - tail_len, &mut tail)?;
-        if container::sniff(&head[..head_len], &tail) {
-            Ok(Opened::Container(Backing::File(file, size)))
-        } else {
-            Ok(Opened::Large(file, size))
+        match container::sniff(&head[..head_len], &tail) {
+            Some(kind) => Ok(Opened::Container(kind, Backing::File(file, size))),
+            None => Ok(Opened::Large(file, size)),
         }
     }
 
@@ -185,9 +184,14 @@ impl<'i> Items<'i> {
     }
 
     /// Opens the container in `backing` as a new outermost frame.
-    pub(crate) fn push_container(&mut self, source: &Source, backing: Backing) -> Result<(), InputError> {
+    pub(crate) fn push_container(
+        &mut self,
+        source: &Source,
+        kind: Kind,
+        backing: Backing,
+    ) -> Result<(), InputError> {
         let budget = self.budget_for(backing.len());
-        let container = container::open(backing, &self.limits)?;
+        let container = container::open(kind, backing, &self.limits)?;
         self.stack.push(Frame::Container(ContainerFrame {
             path: source.path.clone(),
             prefix: source.member.clone(),
@@ -215,10 +219,10 @@ impl<'i> Items<'i> {
                 Ok(n) => n,
                 Err(e) => return failed(e),
             };
-            if container::sniff(&data[..n], &data[..n]) {
+            if let Some(kind) = container::sniff(&data[..n], &data[..n]) {
                 self.current = Some((source.clone(), "archive"));
                 let backing = Backing::Mem(Arc::from(&data[..n]));
-                return self.push_container(&source, backing).err().and_then(failed);
+                return self.push_container(&source, kind, backing).err().and_then(failed);
             }
             return Some(Item::Read(source, Reader::Data(data, n)));
         }
@@ -240,20 +244,17 @@ impl<'i> Items<'i> {
         // Named as an archive, it is opened as one (a wheel truncated
         // before its first entry is a bad archive, not a bad pyc); anything
         // else is recognised by content.
-        let by_name = path.file_name().is_some_and(|n| is_archive_name(&n.to_string_lossy()));
-        let opened = open_regular(path, true).and_then(|(file, meta)| {
-            if by_name {
-                self.backing(file, meta.len()).map(Opened::Container)
-            } else {
-                self.sniffed(file, meta.len())
-            }
+        let by_name = path.file_name().and_then(|n| container::by_name(&n.to_string_lossy()));
+        let opened = open_regular(path, true).and_then(|(file, meta)| match by_name {
+            Some(kind) => self.backing(file, meta.len()).map(|b| Opened::Container(kind, b)),
+            None => self.sniffed(file, meta.len()),
         });
         match opened {
             Ok(Opened::Data(data, n)) => Some(Item::Read(source, Reader::Data(data, n))),
             Ok(Opened::Large(file, size)) => Some(Item::Read(source, Reader::Open(file, size))),
-            Ok(Opened::Container(backing)) => {
+            Ok(Opened::Container(kind, backing)) => {
                 self.current = Some((source.clone(), "archive"));
-                self.push_container(&source, backing).err().and_then(failed)
+                self.push_container(&source, kind, backing).err().and_then(failed)
             }
             Err(e) => failed(e),
         }
@@ -264,16 +265,26 @@ impl<'i> Items<'i> {
     /// nested containers (`inner.zip:mod.pyc`).
     fn start_member(&mut self, input: &Path, archive: &Path, member: &str) -> Option<Item> {
         let mut source = Source { path: archive.to_owned(), member: None, expanded: false };
-        let outer = match open_regular(archive, true).and_then(|(file, meta)| self.backing(file, meta.len()))
-        {
-            Ok(backing) => backing,
+        // The archive is recognised by its name or its content; anything
+        // else is read as a zip, whose error then says what is wrong.
+        let by_name = archive.file_name().and_then(|n| container::by_name(&n.to_string_lossy()));
+        let opened = open_regular(archive, true).and_then(|(file, meta)| match by_name {
+            Some(kind) => self.backing(file, meta.len()).map(|b| (kind, b)),
+            None => match self.sniffed(file, meta.len())? {
+                Opened::Container(kind, b) => Ok((kind, b)),
+                Opened::Data(data, n) => Ok((Kind::Zip, Backing::Mem(Arc::from(&data[..n])))),
+                Opened::Large(file, size) => Ok((Kind::Zip, Backing::File(file, size))),
+            },
+        });
+        let (kind, outer) = match opened {
+            Ok(ko) => ko,
             Err(e) => {
                 let source = Source { path: input.to_owned(), member: None, expanded: false };
                 return Some(Item::Failed(source, e));
             }
         };
         let budget = self.budget_for(outer.len());
-        let mut container = match container::open(outer, &self.limits) {
+        let mut container = match container::open(kind, outer, &self.limits) {
             Ok(c) => c,
             Err(e) => return Some(Item::Failed(source, e)),
         };
@@ -311,20 +322,20 @@ impl<'i> Items<'i> {
             if let Err(e) = container.read(i, self.limits.max_file_size, &budget, &mut data) {
                 return Some(Item::Failed(source, e));
             }
-            let is_container = container::sniff(&data, &data);
-            if is_last && !is_container {
-                let n = data.len();
-                return Some(Item::Read(source, Reader::Data(data, n)));
-            }
-            if !is_container {
+            let inner_kind = container::sniff(&data, &data);
+            let Some(inner_kind) = inner_kind else {
+                if is_last {
+                    let n = data.len();
+                    return Some(Item::Read(source, Reader::Data(data, n)));
+                }
                 source.member = Some(format!("{chain}:{}", &spec[name.len() + 1..]));
                 return Some(Item::Failed(source, InputError::NoSuchMember));
-            }
+            };
             if depth >= self.limits.max_depth {
                 return Some(Item::Failed(source, InputError::TooDeep { max: self.limits.max_depth }));
             }
             depth += 1;
-            container = match container::open(Backing::Mem(Arc::from(data)), &self.limits) {
+            container = match container::open(inner_kind, Backing::Mem(Arc::from(data)), &self.limits) {
                 Ok(c) => c,
                 Err(e) => return Some(Item::Failed(source, e)),
             };
@@ -373,8 +384,8 @@ impl<'i> Items<'i> {
                     continue;
                 }
                 let name = entry.file_name().to_string_lossy();
-                let (pyc, archive) = (is_pyc_name(&name), is_archive_name(&name));
-                if !pyc && !archive {
+                let (pyc, archive) = (is_pyc_name(&name), container::by_name(&name));
+                if !pyc && archive.is_none() {
                     continue;
                 }
                 let path = entry.into_path();
@@ -397,12 +408,12 @@ impl<'i> Items<'i> {
                 } else if !ft.is_file() {
                     return failed(InputError::NotRegular { kind: kind_of(&ft), explicit: false });
                 }
-                if pyc {
+                let Some(kind) = archive.filter(|_| !pyc) else {
                     return Step::Item(Item::Read(source, Reader::File(path)));
-                }
+                };
                 let result = open_regular(&path, false)
                     .and_then(|(file, meta)| self.backing(file, meta.len()))
-                    .and_then(|backing| self.push_container(&source, backing));
+                    .and_then(|backing| self.push_container(&source, kind, backing));
                 return match result {
                     Ok(()) => Step::Again,
                     Err(e) => failed(e),
@@ -415,14 +426,11 @@ impl<'i> Items<'i> {
                 }
                 let i = f.next;
                 f.next += 1;
-                let raw = f.container.name_raw(i);
-                let kind = String::from_utf8_lossy(raw);
-                let (pyc, archive) = (is_pyc_name(&kind), is_archive_name(&kind));
-                let name = f.names.name(raw);
-                if f.container.is_dir(i) {
-                    continue;
-                }
-                if !pyc && !archive {
+                let kind = f.container.member_kind(i);
+                // Every member gets its name, so that later ones are
+                // numbered the same whatever is read.
+                let name = f.names.name(f.container.name_raw(i));
+                if kind == MemberKind::Other {
                     continue;
                 }
                 let member = f.member_path(&name);
@@ -432,7 +440,7 @@ impl<'i> Items<'i> {
                 if size > limits.max_file_size {
                     return failed(InputError::FileTooLarge { size, limit: limits.max_file_size });
                 }
-                if pyc {
+                if kind == MemberKind::Code {
                     let reader = Reader::Member(f.container.clone(), i, f.budget.clone());
                     return Step::Item(Item::Read(source, reader));
                 }
@@ -443,7 +451,10 @@ impl<'i> Items<'i> {
                 if let Err(e) = f.container.read(i, limits.max_file_size, &f.budget, &mut data) {
                     return failed(e);
                 }
-                let inner = match container::open(Backing::Mem(Arc::from(data)), &limits) {
+                // Named as a container; a zip unless its content says
+                // otherwise.
+                let inner_kind = container::sniff(&data, &data).unwrap_or(Kind::Zip);
+                let inner = match container::open(inner_kind, Backing::Mem(Arc::from(data)), &limits) {
                     Ok(c) => c,
                     Err(e) => return failed(e),
                 };

@@ -429,7 +429,7 @@ pub fn read_archive(
 ) -> Result<(), InputError> {
     let mut items = Items::new(&[], *limits, false);
     let source = Source { path: name.to_owned(), member: None, expanded: false };
-    items.push_container(&source, zipfile::Backing::Mem(Arc::from(data)))?;
+    items.push_container(&source, container::Kind::Zip, zipfile::Backing::Mem(Arc::from(data)))?;
     let mut buf = Vec::new();
     for item in items {
         match item {
