@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use crate::container::{self, Container, Kind, MemberKind};
 use crate::names::{Unique, is_pyc_name};
-use crate::read::{kind_of, open_regular, read_bounded, read_stdin};
+use crate::read::{kind_of, open_checked, open_regular, read_bounded, read_stdin};
 use crate::zipfile::{Backing, Budget};
 use crate::{InputError, Limits, Source, is_stdin};
 
@@ -39,7 +39,8 @@ impl Reader {
     pub(crate) fn read_into(self, limits: &Limits, buf: &mut Vec<u8>) -> Result<usize, InputError> {
         match self {
             Reader::File(path) => {
-                let (mut file, meta) = open_regular(&path, false)?;
+                // Found to be a regular file by the walk.
+                let (mut file, meta) = open_checked(&path, false)?;
                 read_bounded(&mut file, Some(meta.len()), limits, buf)
             }
             Reader::Open(mut file, size) => read_bounded(&mut file, Some(size), limits, buf),
@@ -245,7 +246,10 @@ impl<'i> Items<'i> {
         // before its first entry is a bad archive, not a bad pyc); anything
         // else is recognised by content.
         let by_name = path.file_name().and_then(|n| container::by_name(&n.to_string_lossy()));
-        let opened = open_regular(path, true).and_then(|(file, meta)| match by_name {
+        if !meta.is_file() {
+            return failed(InputError::NotRegular { kind: kind_of(&meta.file_type()), explicit: true });
+        }
+        let opened = open_checked(path, true).and_then(|(file, meta)| match by_name {
             Some(kind) => self.backing(file, meta.len()).map(|b| Opened::Container(kind, b)),
             None => self.sniffed(file, meta.len()),
         });
@@ -411,7 +415,7 @@ impl<'i> Items<'i> {
                 let Some(kind) = archive.filter(|_| !pyc) else {
                     return Step::Item(Item::Read(source, Reader::File(path)));
                 };
-                let result = open_regular(&path, false)
+                let result = open_checked(&path, false)
                     .and_then(|(file, meta)| self.backing(file, meta.len()))
                     .and_then(|backing| self.push_container(&source, kind, backing));
                 return match result {

@@ -75,6 +75,13 @@ pub(crate) fn open_regular(path: &Path, explicit: bool) -> Result<(File, Metadat
     if !meta.is_file() {
         return Err(InputError::NotRegular { kind: kind_of(&meta.file_type()), explicit });
     }
+    open_checked(path, explicit)
+}
+
+/// [`open_regular`] for a path already found to be a regular file (by a
+/// directory listing or a `stat`): opened without waiting and checked again,
+/// in case it was replaced in between.
+pub(crate) fn open_checked(path: &Path, explicit: bool) -> Result<(File, Metadata), InputError> {
     let mut opts = std::fs::OpenOptions::new();
     opts.read(true);
     #[cfg(unix)]

@@ -396,6 +396,25 @@ fn standard_input() {
     let out = run(&[os("header"), os("-")], Some(&whl));
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(frames(&stdout(&out)), ["==> <stdin>:m/__init__.pyc <=="]);
+    // `/dev/stdin` is a file like any other: read when it is a regular
+    // file, refused when it is a pipe.
+    #[cfg(target_os = "linux")]
+    {
+        let piped = run(&[os("header"), os("/dev/stdin")], Some(&pyc));
+        assert_eq!(piped.status.code(), Some(1));
+        assert_eq!(
+            stderr(&piped),
+            "bytescope: /dev/stdin: not a regular file (a FIFO); only regular files are read (`-` reads standard input)\n"
+        );
+        let file = std::fs::File::open(fixtures().join("3.12/args.pyc")).unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_bytescope"))
+            .args(["header", "/dev/stdin"])
+            .stdin(file)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert!(stdout(&out).contains("version:      3.12"));
+    }
     // Bounded like a file.
     let out = run(&[os("header"), os("--max-file-size"), os("100"), os("-")], Some(&pyc));
     assert_eq!(stderr(&out), format!("bytescope: <stdin>: too large: 101 bytes, over the limit of 100\n"));
