@@ -6,7 +6,7 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::container::{self, Container, Kind, MemberKind};
+use crate::container::{self, Container, Kind, MemberKind, Opening};
 use crate::names::{Unique, is_pyc_name};
 use crate::read::{kind_of, open_checked, open_regular, read_bounded, read_stdin};
 use crate::zipfile::{Backing, Budget};
@@ -147,25 +147,33 @@ impl<'i> Items<'i> {
     }
 
     /// Sniffs the regular file `file` of `size` bytes: read whole if small
-    /// (and sniffed in memory), else by its first and last bytes.
+    /// (and sniffed in memory), else by its first and last bytes; large
+    /// executables are read whole too, to be sniffed for frozen
+    /// applications (which are read whole).
     fn sniffed(&mut self, mut file: File, size: u64) -> Result<Opened, InputError> {
-        if size <= READ_WHOLE.min(self.limits.max_file_size) {
-            let mut data = std::mem::take(&mut self.spare);
-            let n = read_bounded(&mut file, Some(size), &self.limits, &mut data)?;
-            if let Some(kind) = container::sniff(&data[..n], &data[..n]) {
+        let whole = |this: &mut Self, file: &mut File| -> Result<Opened, InputError> {
+            let mut data = std::mem::take(&mut this.spare);
+            let n = read_bounded(file, Some(size), &this.limits, &mut data)?;
+            if let Some(kind) = container::sniff_whole(&data[..n]) {
                 let backing = Backing::Mem(Arc::from(&data[..n]));
-                self.spare = data;
+                this.spare = data;
                 return Ok(Opened::Container(kind, backing));
             }
-            return Ok(Opened::Data(data, n));
+            Ok(Opened::Data(data, n))
+        };
+        if size <= READ_WHOLE.min(self.limits.max_file_size) {
+            return whole(self, &mut file);
         }
-        let mut head = [0u8; 4];
-        let head_len = size.min(4) as usize;
+        let head_len = size.min(4096) as usize;
+        let mut head = vec![0u8; head_len];
         let tail_len = size.min(container::TAIL as u64);
         let mut tail = vec![0u8; tail_len as usize];
-        read_at(&file, 0, &mut head[..head_len])?;
+        read_at(&file, 0, &mut head)?;
         read_at(&file, size - tail_len, &mut tail)?;
-        match container::sniff(&head[..head_len], &tail) {
+        if container::wants_whole(&head, &tail) {
+            return whole(self, &mut file);
+        }
+        match container::sniff_zip(&head, &tail) {
             Some(kind) => Ok(Opened::Container(kind, Backing::File(file, size))),
             None => Ok(Opened::Large(file, size)),
         }
@@ -184,15 +192,19 @@ impl<'i> Items<'i> {
         Ok(Backing::File(file, size))
     }
 
-    /// Opens the container in `backing` as a new outermost frame.
+    /// Opens the container in `backing` as a new outermost frame; gives
+    /// the bytes back when it is no container after all.
     pub(crate) fn push_container(
         &mut self,
         source: &Source,
         kind: Kind,
         backing: Backing,
-    ) -> Result<(), InputError> {
+    ) -> Result<Option<Arc<[u8]>>, InputError> {
         let budget = self.budget_for(backing.len());
-        let container = container::open(kind, backing, &self.limits)?;
+        let container = match container::open(kind, backing, &self.limits)? {
+            Opening::Container(c) => c,
+            Opening::Plain(data) => return Ok(Some(data)),
+        };
         self.stack.push(Frame::Container(ContainerFrame {
             path: source.path.clone(),
             prefix: source.member.clone(),
@@ -202,7 +214,7 @@ impl<'i> Items<'i> {
             next: 0,
             names: Unique::default(),
         }));
-        Ok(())
+        Ok(None)
     }
 
     /// The first item of the input `path`, or `None` after setting up the
@@ -220,10 +232,10 @@ impl<'i> Items<'i> {
                 Ok(n) => n,
                 Err(e) => return failed(e),
             };
-            if let Some(kind) = container::sniff(&data[..n], &data[..n]) {
+            if let Some(kind) = container::sniff_whole(&data[..n]) {
                 self.current = Some((source.clone(), "archive"));
                 let backing = Backing::Mem(Arc::from(&data[..n]));
-                return self.push_container(&source, kind, backing).err().and_then(failed);
+                return self.open_input(source, kind, backing);
             }
             return Some(Item::Read(source, Reader::Data(data, n)));
         }
@@ -258,9 +270,24 @@ impl<'i> Items<'i> {
             Ok(Opened::Large(file, size)) => Some(Item::Read(source, Reader::Open(file, size))),
             Ok(Opened::Container(kind, backing)) => {
                 self.current = Some((source.clone(), "archive"));
-                self.push_container(&source, kind, backing).err().and_then(failed)
+                self.open_input(source, kind, backing)
             }
             Err(e) => failed(e),
+        }
+    }
+
+    /// Opens the container of the input `source`: `None` once its frame is
+    /// pushed, else its error, or the input as one item when it is no
+    /// container after all.
+    fn open_input(&mut self, source: Source, kind: Kind, backing: Backing) -> Option<Item> {
+        match self.push_container(&source, kind, backing) {
+            Ok(None) => None,
+            Ok(Some(data)) => {
+                self.current = None;
+                let n = data.len();
+                Some(Item::Read(source, Reader::Data(data.to_vec(), n)))
+            }
+            Err(e) => Some(Item::Failed(source, e)),
         }
     }
 
@@ -288,7 +315,7 @@ impl<'i> Items<'i> {
             }
         };
         let budget = self.budget_for(outer.len());
-        let mut container = match container::open(kind, outer, &self.limits) {
+        let mut container = match container::open_container(kind, outer, &self.limits) {
             Ok(c) => c,
             Err(e) => return Some(Item::Failed(source, e)),
         };
@@ -315,10 +342,16 @@ impl<'i> Items<'i> {
                     nested = Some((i, name));
                 }
             }
+            // Other spellings a container accepts (a frozen application's
+            // dotted module names, output paths).
+            if exact.is_none() && nested.is_none() {
+                exact = container.find(spec).map(|i| (i, spec.to_owned()));
+            }
             let is_last = exact.is_some();
             let Some((i, name)) = exact.or(nested) else {
                 source.member = Some(format!("{chain}{spec}"));
-                return Some(Item::Failed(source, InputError::NoSuchMember));
+                let e = container.missing(spec);
+                return Some(Item::Failed(source, e));
             };
             chain.push_str(&name);
             source.member = Some(chain.clone());
@@ -326,7 +359,7 @@ impl<'i> Items<'i> {
             if let Err(e) = container.read(i, self.limits.max_file_size, &budget, &mut data) {
                 return Some(Item::Failed(source, e));
             }
-            let inner_kind = container::sniff(&data, &data);
+            let inner_kind = container::sniff_whole(&data);
             let Some(inner_kind) = inner_kind else {
                 if is_last {
                     let n = data.len();
@@ -339,10 +372,11 @@ impl<'i> Items<'i> {
                 return Some(Item::Failed(source, InputError::TooDeep { max: self.limits.max_depth }));
             }
             depth += 1;
-            container = match container::open(inner_kind, Backing::Mem(Arc::from(data)), &self.limits) {
-                Ok(c) => c,
-                Err(e) => return Some(Item::Failed(source, e)),
-            };
+            container =
+                match container::open_container(inner_kind, Backing::Mem(Arc::from(data)), &self.limits) {
+                    Ok(c) => c,
+                    Err(e) => return Some(Item::Failed(source, e)),
+                };
             if is_last {
                 self.current = Some((source.clone(), "archive"));
                 self.stack.push(Frame::Container(ContainerFrame {
@@ -419,7 +453,8 @@ impl<'i> Items<'i> {
                     .and_then(|(file, meta)| self.backing(file, meta.len()))
                     .and_then(|backing| self.push_container(&source, kind, backing));
                 return match result {
-                    Ok(()) => Step::Again,
+                    // Named as a zip: never a plain item.
+                    Ok(_) => Step::Again,
                     Err(e) => failed(e),
                 };
             },
@@ -457,11 +492,12 @@ impl<'i> Items<'i> {
                 }
                 // Named as a container; a zip unless its content says
                 // otherwise.
-                let inner_kind = container::sniff(&data, &data).unwrap_or(Kind::Zip);
-                let inner = match container::open(inner_kind, Backing::Mem(Arc::from(data)), &limits) {
-                    Ok(c) => c,
-                    Err(e) => return failed(e),
-                };
+                let inner_kind = container::sniff_whole(&data).unwrap_or(Kind::Zip);
+                let inner =
+                    match container::open_container(inner_kind, Backing::Mem(Arc::from(data)), &limits) {
+                        Ok(c) => c,
+                        Err(e) => return failed(e),
+                    };
                 let frame = ContainerFrame {
                     path: f.path.clone(),
                     prefix: Some(member),

@@ -14,8 +14,14 @@
 //!   holds a zip end record or starts with a zip entry) contributes its
 //!   `.pyc`/`.pyo` members in central-directory order; members named as
 //!   archives are opened in turn, to [`Limits::max_depth`] levels;
+//! - a **frozen application** (a PyInstaller executable or package, a
+//!   py2exe executable; see `bytescope-frozen`) contributes its entry
+//!   scripts and modules, as .pyc files with the application's own version
+//!   header, in table-of-contents order (PYZ modules named by their dotted
+//!   name); it is read whole, within [`Limits::max_file_size`];
 //! - `ARCHIVE:MEMBER` (an input that is not a file, whose part before a
-//!   `:` is) is that member, named as the output names it; nested
+//!   `:` is) is that member, named as the output names it (`APP:MEMBER`
+//!   also takes what `App::find` does); nested
 //!   `OUTER:INNER:MEMBER` works too, and a member that is an archive is
 //!   expanded;
 //! - `-` is **standard input**, read once (and opened as an archive if it
@@ -389,6 +395,9 @@ pub enum InputError {
         /// `directory` or `archive`.
         what: &'static str,
     },
+    /// A frozen application (or one of its entries) that cannot be read.
+    #[error("{0}")]
+    Frozen(String),
     /// `ARCHIVE:MEMBER` names no member of the archive.
     #[error("no such member in the archive")]
     NoSuchMember,

@@ -22,7 +22,9 @@ pub struct InputArgs {
     /// (OUTER:INNER:MEMBER inside nested archives; a repeated name's later
     /// copies are NAME#2, NAME#3, ...). `-` reads standard input. Only
     /// regular files are read: FIFOs, sockets and devices are reported,
-    /// never opened.
+    /// never opened. Frozen applications (PyInstaller and py2exe
+    /// executables) give their scripts and modules in table-of-contents
+    /// order; APP:MEMBER reads one of them (e.g. app.exe:mypkg.inner).
     #[arg(value_name = "FILE")]
     pub files: Vec<PathBuf>,
 
