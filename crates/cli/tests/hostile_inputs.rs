@@ -151,6 +151,14 @@ fn explicit_fifos_and_devices_are_one_error() {
     let out = run(&[os("header"), os("--source"), os("/dev/zero"), good.as_os_str()], None);
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(stderr(&out), format!("bytescope: cannot read /dev/zero: {refusal}\n"));
+    let out = run(&[os("extract"), fifo.as_os_str()], None);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        errors(&out, &t.path("")),
+        [
+            "bytescope: cannot read T/x.pyc: not a regular file (a FIFO); only regular files are read (`-` reads standard input)"
+        ]
+    );
 }
 
 /// Under a 1 GiB address-space limit, a 16 GiB file (allowed by
