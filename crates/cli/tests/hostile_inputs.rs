@@ -477,3 +477,30 @@ fn large_outputs_in_a_parallel_window() {
     assert_eq!(frames, 20);
     assert!(bytes > 200 << 20, "{bytes}");
 }
+
+/// Frozen applications over 1 MiB (files that size are otherwise sniffed by
+/// their ends): an executable is read whole to be sniffed, and so is a
+/// package whose tail holds the PyInstaller cookie.
+#[test]
+fn large_frozen_applications_are_found() {
+    let t = TempDir::new();
+    let data = |n: &str| {
+        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("../frozen/tests/data").join(n)).unwrap()
+    };
+    let mut pkg = vec![0u8; 2 << 20];
+    pkg.extend(data("pi4_py38_ctr.bin"));
+    put(&t.path("big.pkg"), &pkg);
+    let mut elf = data("pi6_py312.elf");
+    elf.extend(vec![0u8; 2 << 20]);
+    put(&t.path("big.elf"), &elf);
+    let out = run(&[os("header"), t.path("big.pkg").as_os_str()], None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out).matches("version:      3.8").count(), 5);
+    let out = run(&[os("header"), t.path("big.elf").as_os_str()], None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(frames(&stdout(&out)).len(), 7);
+    // Within the file limit.
+    let out = run(&[os("header"), os("--max-file-size"), os("1M"), t.path("big.elf").as_os_str()], None);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("too large: 2103"), "{}", stderr(&out));
+}
