@@ -162,6 +162,15 @@ impl StackAnalyzer {
         Ok(StackAnalyzer { table, rules: StackRules::for_version(version), dis })
     }
 
+    /// This analyzer with other rules: e.g. an assembler writing 3.8 bytecode itself wants
+    /// `fold: Fold::None` (no peephole folded anything after counting), so the size is the
+    /// exact maximum of the code it wrote.
+    #[must_use]
+    pub fn with_rules(mut self, rules: StackRules) -> Self {
+        self.rules = rules;
+        self
+    }
+
     /// The version's stack-counting rules.
     #[must_use]
     pub fn rules(&self) -> &StackRules {

@@ -226,6 +226,25 @@ fn crafted_loops_before_37_end() {
 }
 
 #[test]
+fn without_the_fold_rule_the_size_is_the_codes_own_maximum() {
+    // 3.8: `def guarded(table, key, default=None)` loads its folded defaults tuple in one step.
+    let data = example("3.8");
+    let pyc = load_pyc(&data, None).expect("pyc");
+    let codes = code_objects(&pyc.marshal, 100).expect("codes");
+    let module = &codes[0];
+    let compiler = StackAnalyzer::new(V::PY38).expect("analyzer");
+    let exact = StackAnalyzer::new(V::PY38)
+        .expect("analyzer")
+        .with_rules(StackRules { fold: Fold::None, ..StackRules::for_version(V::PY38) });
+    let counted = compiler.stacksize(module).stacksize;
+    assert_eq!(i64::from(counted), i64::from(module.stacksize()));
+    let own = exact.stacksize(module).stacksize;
+    assert!(own <= counted, "{own} > {counted}");
+    let deepest = exact.depths(module).insns.iter().filter_map(|d| d.after.max(d.before)).max();
+    assert_eq!(Some(own), deepest);
+}
+
+#[test]
 fn rules_are_values_per_version() {
     let r = |v| StackRules::for_version(v);
     assert_eq!(r(V::PY27).walk, Walk::Recursive);
