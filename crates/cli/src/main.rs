@@ -5,8 +5,10 @@
 #![allow(rustdoc::invalid_html_tags)]
 
 mod commands;
+mod files;
 mod interpreters;
 mod output;
+mod text;
 
 use std::process::ExitCode;
 
@@ -52,7 +54,7 @@ fn main() -> ExitCode {
     match result {
         Ok(status) => status,
         Err(e) => {
-            eprintln!("bytescope: {e:#}");
+            text::stderr_line(&format!("bytescope: {}", text::message(&format!("{e:#}"))));
             ExitCode::FAILURE
         }
     }

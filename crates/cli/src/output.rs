@@ -139,7 +139,7 @@ pub fn for_each_file_draining(
             };
             let written = (|| {
                 if args.framed(&source) {
-                    writeln!(out, "==> {source} <==")?;
+                    writeln!(out, "==> {} <==", crate::text::source(&source))?;
                 }
                 out.write_all(&buf)?;
                 if let Err(msg) = &result {
@@ -233,7 +233,7 @@ impl Stream {
         if !self.framed {
             self.framed = true;
             if args.framed(source) {
-                let _ = writeln!(self.buf, "==> {source} <==");
+                let _ = writeln!(self.buf, "==> {} <==", crate::text::source(source));
             }
         }
     }
@@ -266,9 +266,9 @@ impl Stream {
     }
 }
 
-/// `bytescope: PATH[:MEMBER]: message` on stderr.
+/// `bytescope: PATH[:MEMBER]: message` on stderr (escaped).
 pub fn report_error(source: &Source, msg: &str) {
-    eprintln!("bytescope: {source}: {msg}");
+    crate::text::report(&crate::text::source(source), msg);
 }
 
 /// Flushes stdout and turns the run's outcome into an exit status. A closed

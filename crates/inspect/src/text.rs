@@ -1,8 +1,80 @@
-//! The report as text for people.
+//! The report as text for people, and the escaping every piece of
+//! bytescope's own text uses for names it did not write.
 
+use std::borrow::Cow;
 use std::fmt::Write;
 
+use bytescope_pyc::PythonVersion;
+use bytescope_pyrepr::is_printable;
+
 use crate::{CodeReport, Kind, Report};
+
+/// Whether `c` is shown as itself: printable by Python's `str.isprintable()`
+/// (in the newest Unicode database bytescope knows), or a plain space.
+fn shown(c: char) -> bool {
+    if c.is_ascii() {
+        return c == ' ' || c.is_ascii_graphic();
+    }
+    is_printable(u32::from(c), PythonVersion::PY315)
+}
+
+/// Writes `s` with every character that could act on a terminal or hide
+/// text escaped, as Python's `repr()` escapes it but without quotes and
+/// without doubling backslashes:
+///
+/// - `\t`, `\n`, `\r`; other C0 controls and DEL as `\x1b`, `\x7f`;
+/// - every other non-printable character (C1 controls such as U+009B, bidi
+///   overrides and isolates, zero-width and other format characters, line
+///   and paragraph separators, non-ASCII spaces, unassigned code points) as
+///   `\u009b`, `\u202e` or `\U000e0001`.
+///
+/// Everything else, including non-ASCII letters, is kept.
+pub fn escape_into(out: &mut String, s: &str) {
+    for c in s.chars() {
+        if shown(c) {
+            out.push(c);
+            continue;
+        }
+        let _ = match c {
+            '\t' => write!(out, "\\t"),
+            '\n' => write!(out, "\\n"),
+            '\r' => write!(out, "\\r"),
+            c if (c as u32) < 0x80 => write!(out, "\\x{:02x}", c as u32),
+            c if (c as u32) <= 0xffff => write!(out, "\\u{:04x}", c as u32),
+            c => write!(out, "\\U{:08x}", c as u32),
+        };
+    }
+}
+
+/// `s` escaped by [`escape_into`] (borrowed when nothing needs escaping).
+#[must_use]
+pub fn escape(s: &str) -> Cow<'_, str> {
+    if s.bytes().all(|b| b == b' ' || b.is_ascii_graphic()) || s.chars().all(shown) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    escape_into(&mut out, s);
+    Cow::Owned(out)
+}
+
+/// Bytes that should be UTF-8 text (file names, interpreter messages),
+/// escaped by [`escape_into`]; a byte that is not part of valid UTF-8 is
+/// shown as `\x80`–`\xff`, so it cannot be mistaken for a character (those
+/// are `\u0080`–`\u00ff`).
+#[must_use]
+pub fn escape_bytes(bytes: &[u8]) -> Cow<'_, str> {
+    if let Ok(s) = std::str::from_utf8(bytes) {
+        return escape(s);
+    }
+    let mut out = String::with_capacity(bytes.len() + 8);
+    for chunk in bytes.utf8_chunks() {
+        escape_into(&mut out, chunk.valid());
+        for b in chunk.invalid() {
+            let _ = write!(out, "\\x{b:02x}");
+        }
+    }
+    Cow::Owned(out)
+}
 
 /// Lines are wrapped to this many columns (long names may exceed it).
 const WIDTH: usize = 100;
@@ -37,7 +109,7 @@ pub fn write_text(report: &Report, out: &mut String) {
     let _ = writeln!(
         out,
         "{}: Python {}, {n} code object{}, {} constant{}",
-        report.filename,
+        escape(&report.filename),
         report.version,
         plural(n),
         report.constants_total(),
@@ -54,7 +126,14 @@ fn plural(n: usize) -> &'static str {
 }
 
 fn write_code(report: &Report, c: &CodeReport, out: &mut String) {
-    let _ = writeln!(out, "{} ({}, {}:{})", c.qualname, c.kind_label(), c.filename, c.firstlineno);
+    let _ = writeln!(
+        out,
+        "{} ({}, {}:{})",
+        escape(&c.qualname),
+        c.kind_label(),
+        escape(&c.filename),
+        c.firstlineno
+    );
     if !matches!(c.kind, Kind::Module | Kind::Class) {
         row(out, "arguments", &[c.arguments.signature()]);
     }
@@ -71,7 +150,7 @@ fn write_code(report: &Report, c: &CodeReport, out: &mut String) {
         .nested
         .iter()
         .filter_map(|&i| report.code_objects.get(i))
-        .map(|k| format!("{} ({})", k.name, k.kind_label()))
+        .map(|k| format!("{} ({})", escape(&k.name), k.kind_label()))
         .collect();
     row(out, "nested", &nested);
     let mut size = format!("stack {}, {} constant{}", c.stacksize, c.constants, plural(c.constants));
@@ -92,6 +171,7 @@ fn row(out: &mut String, label: &str, items: &[String]) {
     let _ = write!(out, "  {label:<width$}", width = INDENT - 2);
     let mut col = INDENT;
     for (i, item) in items.iter().enumerate() {
+        let item = escape(item);
         let last = i + 1 == items.len();
         let piece_len = item.chars().count() + usize::from(!last);
         if i > 0 {
@@ -104,7 +184,7 @@ fn row(out: &mut String, label: &str, items: &[String]) {
                 col += 1;
             }
         }
-        out.push_str(item);
+        out.push_str(&item);
         if !last {
             out.push(',');
         }

@@ -4,13 +4,13 @@ use std::cell::Cell;
 use std::io::Write as _;
 use std::process::ExitCode;
 
-use anyhow::Context as _;
 use bytescope_dis::{DisOptions, Disassembler, Scratch};
 use bytescope_marshal::reuse::room_for;
 use bytescope_marshal::{Storage, load_marshal, load_pyc_in};
 
-use crate::interpreters;
+use crate::interpreters::{self, CompileError, Wanted};
 use crate::output::{InputArgs, for_each_file_draining};
+use crate::{files, text};
 
 /// Disassemble exactly as dis.dis() of the file's own CPython version does
 ///
@@ -62,7 +62,7 @@ pub struct Args {
     /// (found on PATH as pythonX.Y or in pyenv) or a path to an interpreter.
     /// Default: the newest one found.
     #[arg(long, value_name = "X.Y|PATH")]
-    python: Option<String>,
+    python: Option<Wanted>,
 }
 
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
@@ -110,46 +110,102 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// `dis FILE.py` / `dis -c CODE`: compile with a real CPython, then
-/// disassemble the result in-process.
+/// One source to compile.
+struct SourceInput {
+    /// The name as shown (escaped).
+    shown: String,
+    /// The file name the compiler records (`co_filename`).
+    name: Vec<u8>,
+    /// The source, or why it could not be read.
+    src: Result<Vec<u8>, String>,
+    /// `dis.dis("...")`'s rules: an expression if it is one.
+    dis_string: bool,
+}
+
+/// `dis FILE.py` / `dis -c CODE`: compile with a real CPython (isolated,
+/// see [`interpreters::compile`]), then disassemble the result in-process.
+/// A source that cannot be read or compiled is one error; the others go on.
 fn run_source(args: &Args, opts: DisOptions) -> anyhow::Result<ExitCode> {
-    let interp = interpreters::choose(args.python.as_deref())?;
-    let mut sources: Vec<(String, Vec<u8>, bool)> = Vec::new();
+    let interp = interpreters::choose(args.python.as_ref())?;
+    text::stderr_line(&format!(
+        "bytescope: compiling with Python {} ({})",
+        interp.version,
+        text::path(&interp.path)
+    ));
+    let mut sources: Vec<SourceInput> = Vec::new();
     if let Some(code) = &args.code {
-        sources.push(("<dis>".to_owned(), code.clone().into_bytes(), true));
+        sources.push(SourceInput {
+            shown: "<dis>".to_owned(),
+            name: b"<dis>".to_vec(),
+            src: Ok(code.clone().into_bytes()),
+            dis_string: true,
+        });
     }
     for f in &args.input.files {
-        let data = std::fs::read(f).with_context(|| format!("cannot read {}", f.display()))?;
-        sources.push((f.display().to_string(), data, false));
+        sources.push(SourceInput {
+            shown: text::path(f),
+            name: text::os_bytes(f.as_os_str()).into_owned(),
+            src: files::read_regular(f, files::max_file_size()),
+            dis_string: false,
+        });
     }
     let many = sources.len() > 1;
     let mut failed = false;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    for (name, src, dis_string) in &sources {
+    for SourceInput { shown, name, src, dis_string } in &sources {
         if many {
-            writeln!(out, "==> {name} <==")?;
+            writeln!(out, "==> {shown} <==")?;
         }
-        let result = interpreters::compile(&interp, src, name, *dis_string).and_then(|marshal| {
-            let pyc = load_marshal(&marshal, interp.version)?;
-            let dis = Disassembler::new(interp.version)?;
-            let mut text = Vec::new();
-            let r = if args.json {
-                let mut json = String::new();
-                let r = dis.instructions_json(&pyc.marshal, &mut json);
-                text = json.into_bytes();
-                r
-            } else {
-                dis.dis(&pyc.marshal, opts, &mut text)
-            };
-            out.write_all(&text)?;
-            r.map_err(anyhow::Error::from)
-        });
+        let src = match src {
+            Ok(s) => s,
+            Err(e) => {
+                out.flush()?;
+                text::report(shown, e);
+                failed = true;
+                continue;
+            }
+        };
+        let compiled = match interpreters::compile(&interp, src, name, *dis_string) {
+            Ok(c) => c,
+            Err(CompileError::Source { version, message }) => {
+                out.flush()?;
+                let mut lines = vec![format!("bytescope: {shown}: Python {version} could not compile it:")];
+                lines
+                    .extend(String::from_utf8_lossy(&message).lines().map(|l| text::message(l).into_owned()));
+                text::stderr_line(&lines.join("\n"));
+                failed = true;
+                continue;
+            }
+            Err(CompileError::Run(e)) => return Err(e),
+        };
+        if !compiled.warnings.is_empty() {
+            out.flush()?;
+            for l in String::from_utf8_lossy(&compiled.warnings).lines() {
+                text::stderr_line(&text::message(l));
+            }
+        }
+        let result =
+            load_marshal(&compiled.marshal, interp.version).map_err(anyhow::Error::from).and_then(|pyc| {
+                let dis = Disassembler::new(interp.version)?;
+                let mut text = Vec::new();
+                let r = if args.json {
+                    let mut json = String::new();
+                    let r = dis.instructions_json(&pyc.marshal, &mut json);
+                    text = json.into_bytes();
+                    r
+                } else {
+                    dis.dis(&pyc.marshal, opts, &mut text)
+                };
+                out.write_all(&text)?;
+                r.map_err(anyhow::Error::from)
+            });
         if let Err(e) = result {
             out.flush()?;
-            eprintln!("bytescope: {name}: {e:#}");
+            text::report(shown, &format!("{e:#}"));
             failed = true;
         }
     }
+    out.flush()?;
     Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }

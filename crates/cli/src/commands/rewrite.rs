@@ -34,6 +34,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         out.extend_from_slice(&data[..pyc.marshal_offset]);
     }
     out.extend(write(&pyc.marshal));
-    std::fs::write(&args.output, &out).with_context(|| format!("cannot write {}", args.output.display()))?;
+    crate::files::write_atomically(&args.output, &out)
+        .with_context(|| format!("cannot write {}", crate::text::path(&args.output)))?;
     Ok(ExitCode::SUCCESS)
 }
