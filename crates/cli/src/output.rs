@@ -1,7 +1,8 @@
 //! Running a command over several inputs: expansion of directories and
-//! archives, parallel work, framing, errors, exit status.
+//! archives, parallel work, framing, errors, exit status, and how stdout is
+//! written (as is to pipes and files; escaped on a terminal).
 
-use std::io::{self, Write};
+use std::io::{self, IsTerminal as _, Write};
 use std::ops::ControlFlow;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -17,7 +18,8 @@ pub struct InputArgs {
     /// directories (every .pyc/.pyo below, in path order) and zip archives
     /// (.zip, .whl, .egg, zipapps, executables with an appended zip;
     /// recognised by content), whose .pyc/.pyo members are read in archive
-    /// order.
+    /// order. An argument that names an existing file is always a file,
+    /// even if it starts with '-'; `--` ends the options.
     #[arg(value_name = "FILE")]
     pub files: Vec<PathBuf>,
 
@@ -73,34 +75,98 @@ impl InputArgs {
     }
 }
 
+/// What a command prints on stdout.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// Text for people, each item framed by `==> PATH <==` when there are
+    /// several.
+    Text,
+    /// JSON Lines: records that name their file themselves, never framed.
+    Json,
+}
+
+/// How stdout is written. To pipes and files exactly as rendered (the
+/// listing keeps CPython's bytes); to a terminal, characters that would act
+/// on it are escaped: text by [`bytescope_inspect::escape_into`]'s rule, JSON
+/// with `\uXXXX` escapes (the same JSON values).
+#[derive(Clone, Copy, Debug)]
+pub struct Printer {
+    format: Format,
+    terminal: bool,
+}
+
+impl Printer {
+    /// The printer for `format` on this process's stdout.
+    pub fn stdout(format: Format) -> Self {
+        Printer { format, terminal: io::stdout().is_terminal() }
+    }
+
+    /// Writes `bytes` to `w`.
+    pub fn write(&self, w: &mut impl Write, bytes: &[u8]) -> io::Result<()> {
+        if !self.terminal || bytes.is_empty() {
+            return w.write_all(bytes);
+        }
+        match self.format {
+            Format::Text => w.write_all(crate::text::terminal_text(bytes).as_bytes()),
+            Format::Json => w.write_all(crate::text::terminal_json(bytes).as_bytes()),
+        }
+    }
+}
+
+/// A render: `render(source, data, out, drain)` appends the output for one
+/// item to `out`, and may call `drain(out)` when `out` holds a finished
+/// part (see [`for_each_file_draining`]).
+pub trait Render:
+    Fn(&Source, &[u8], &mut Vec<u8>, &mut dyn FnMut(&mut Vec<u8>)) -> Result<(), String> + Sync
+{
+}
+
+impl<F> Render for F where
+    F: Fn(&Source, &[u8], &mut Vec<u8>, &mut dyn FnMut(&mut Vec<u8>)) -> Result<(), String> + Sync
+{
+}
+
 /// Runs `render` over every item of the inputs (in parallel), printing each
 /// result in input order (framed by `==> PATH <==`, or `==> ARCHIVE:MEMBER
-/// <==`, when there are several) and one line `bytescope: PATH: error` on
-/// stderr per failure. Exit status 1 if any item failed.
+/// <==`, when there are several and the format is text) and one line
+/// `bytescope: PATH: error` on stderr per failure. Exit status 1 if any
+/// item failed.
 pub fn for_each_file(
     args: &InputArgs,
-    render: impl Fn(&[u8], &mut Vec<u8>) -> Result<(), String> + Sync,
+    format: Format,
+    render: impl Fn(&Source, &[u8], &mut Vec<u8>) -> Result<(), String> + Sync,
 ) -> anyhow::Result<ExitCode> {
-    for_each_file_draining(args, |data, out, _| render(data, out))
+    for_each_file_draining(
+        args,
+        format,
+        |source: &Source, data: &[u8], out: &mut Vec<u8>, _: &mut dyn FnMut(&mut Vec<u8>)| {
+            render(source, data, out)
+        },
+    )
 }
 
 /// [`for_each_file`] for renders that can hand over finished parts of an
-/// item's output early: `render(data, out, drain)` may call `drain(out)`
-/// when `out` holds a finished part. With `-j 1` items are rendered one
-/// after another straight into the output buffer, which `drain` writes out
-/// once it holds 64 KiB or more, so a huge listing never sits in memory and
-/// no output is copied; in parallel runs `drain` does nothing and each
-/// item's output is written when its turn comes.
+/// item's output early: `render(source, data, out, drain)` may call
+/// `drain(out)` when `out` holds a finished part. With `-j 1` items are
+/// rendered one after another straight into the output buffer, which
+/// `drain` writes out once it holds 64 KiB or more, so a huge listing never
+/// sits in memory and no output is copied; in parallel runs `drain` does
+/// nothing and each item's output is written when its turn comes.
+///
+/// A closed stdout (`| head`) ends the run quietly; the status still says
+/// whether an input had failed.
 pub fn for_each_file_draining(
     args: &InputArgs,
-    render: impl Fn(&[u8], &mut Vec<u8>, &mut dyn FnMut(&mut Vec<u8>)) -> Result<(), String> + Sync,
+    format: Format,
+    render: impl Render,
 ) -> anyhow::Result<ExitCode> {
     anyhow::ensure!(!args.files.is_empty(), "no input files (see --help)");
+    let printer = Printer::stdout(format);
     let opts = args.batch_options();
     if opts.jobs == 1 {
         // One job renders and delivers each item in turn, on one thread:
         // renders may then write ahead of delivery.
-        return stream_each_file(args, &opts, render);
+        return stream_each_file(args, printer, &opts, render);
     }
     // Headers and listings go out in large writes, not a write per line
     // (from whichever thread delivers results).
@@ -127,9 +193,9 @@ pub fn for_each_file_draining(
     bytescope_batch::run(
         &args.files,
         &opts,
-        |_, data| {
+        |source, data| {
             let mut buf = take();
-            let result = render(data, &mut buf, &mut |_| {});
+            let result = render(source, data, &mut buf, &mut |_| {});
             (buf, result)
         },
         |source, result| {
@@ -141,7 +207,7 @@ pub fn for_each_file_draining(
                 if args.framed(&source) {
                     writeln!(out, "==> {} <==", crate::text::source(&source))?;
                 }
-                out.write_all(&buf)?;
+                printer.write(&mut out, &buf)?;
                 if let Err(msg) = &result {
                     out.flush()?;
                     report_error(&source, msg);
@@ -150,6 +216,7 @@ pub fn for_each_file_draining(
             })();
             give(buf);
             if let Err(e) = written {
+                failed |= result.is_err();
                 write_error = Some(e);
                 return ControlFlow::Break(());
             }
@@ -178,10 +245,11 @@ const STREAM_CHUNK: usize = 64 << 10;
 /// one output buffer, written whenever a render drains it.
 fn stream_each_file(
     args: &InputArgs,
+    printer: Printer,
     opts: &Options,
-    render: impl Fn(&[u8], &mut Vec<u8>, &mut dyn FnMut(&mut Vec<u8>)) -> Result<(), String> + Sync,
+    render: impl Render,
 ) -> anyhow::Result<ExitCode> {
-    let stream = Mutex::new(Stream { buf: Vec::new(), framed: false, error: None });
+    let stream = Mutex::new(Stream { buf: Vec::new(), framed: false, error: None, printer });
     let mut failed = false;
     bytescope_batch::run(
         &args.files,
@@ -190,8 +258,8 @@ fn stream_each_file(
             // Items come one at a time: the lock is never contended.
             let Ok(mut st) = stream.lock() else { return Err("output lock poisoned".to_owned()) };
             st.frame(args, source);
-            let Stream { buf, error, .. } = &mut *st;
-            render(data, buf, &mut |b| Stream::drain(b, error))
+            let Stream { buf, error, printer, .. } = &mut *st;
+            render(source, data, buf, &mut |b| Stream::drain(*printer, b, error))
         },
         |source, result| {
             let Ok(mut st) = stream.lock() else { return ControlFlow::Break(()) };
@@ -208,6 +276,7 @@ fn stream_each_file(
                 }
             }
             if st.error.is_some() {
+                failed |= result.is_err();
                 return ControlFlow::Break(());
             }
             after_item(args, result.is_err(), &mut failed)
@@ -225,6 +294,7 @@ struct Stream {
     framed: bool,
     /// The first write error; output is dropped after it.
     error: Option<io::Error>,
+    printer: Printer,
 }
 
 impl Stream {
@@ -240,15 +310,15 @@ impl Stream {
 
     /// Writes `buf` out (and empties it) once it holds [`STREAM_CHUNK`]
     /// bytes or more.
-    fn drain(buf: &mut Vec<u8>, error: &mut Option<io::Error>) {
+    fn drain(printer: Printer, buf: &mut Vec<u8>, error: &mut Option<io::Error>) {
         if buf.len() >= STREAM_CHUNK {
-            Stream::write(buf, error);
+            Stream::write(printer, buf, error);
         }
     }
 
     /// Writes everything rendered so far and flushes stdout.
     fn write_all(&mut self) {
-        Stream::write(&mut self.buf, &mut self.error);
+        Stream::write(self.printer, &mut self.buf, &mut self.error);
         if self.error.is_none()
             && let Err(e) = io::stdout().flush()
         {
@@ -256,9 +326,9 @@ impl Stream {
         }
     }
 
-    fn write(buf: &mut Vec<u8>, error: &mut Option<io::Error>) {
+    fn write(printer: Printer, buf: &mut Vec<u8>, error: &mut Option<io::Error>) {
         if error.is_none()
-            && let Err(e) = io::stdout().write_all(buf)
+            && let Err(e) = printer.write(&mut io::stdout(), buf)
         {
             *error = Some(e);
         }
@@ -271,8 +341,10 @@ pub fn report_error(source: &Source, msg: &str) {
     crate::text::report(&crate::text::source(source), msg);
 }
 
-/// Flushes stdout and turns the run's outcome into an exit status. A closed
-/// pipe (`| head`) ends the output quietly.
+/// Flushes stdout and turns the run's outcome into an exit status: 1 if an
+/// input failed, else 0. A closed stdout (`| head`) ends the output quietly
+/// with that same status (the inputs not reached are not counted); any
+/// other write error is an error.
 pub fn finish(
     out: &mut impl Write,
     write_error: Option<io::Error>,

@@ -63,3 +63,44 @@ pub fn stderr_line(line: &str) {
 pub fn report(what: &str, msg: &str) {
     stderr_line(&format!("bytescope: {what}: {}", message(msg)));
 }
+
+/// Listing text for a terminal: every line escaped (newlines kept), bytes
+/// that are not UTF-8 as `\xff`.
+pub fn terminal_text(bytes: &[u8]) -> Cow<'_, str> {
+    if let Ok(s) = std::str::from_utf8(bytes)
+        && s.chars().all(|c| c == '\n' || bytescope_inspect::is_shown(c))
+    {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(bytes.len() + 64);
+    for (i, line) in bytes.split(|&b| b == b'\n').enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        out.push_str(&escape_bytes(line));
+    }
+    Cow::Owned(out)
+}
+
+/// JSON for a terminal: characters [`terminal_text`] would escape, written
+/// as `\uXXXX` escapes instead (newlines between records kept), so the JSON
+/// values stay the same. (Our JSON is UTF-8 and holds control characters
+/// only as escapes, so they appear only inside strings.)
+pub fn terminal_json(bytes: &[u8]) -> Cow<'_, str> {
+    let text = String::from_utf8_lossy(bytes);
+    if text.chars().all(|c| c == '\n' || bytescope_inspect::is_shown(c)) {
+        return text;
+    }
+    let mut out = String::with_capacity(text.len() + 64);
+    for c in text.chars() {
+        if c == '\n' || bytescope_inspect::is_shown(c) {
+            out.push(c);
+        } else {
+            let mut units = [0u16; 2];
+            for u in c.encode_utf16(&mut units) {
+                let _ = std::fmt::Write::write_fmt(&mut out, format_args!("\\u{u:04x}"));
+            }
+        }
+    }
+    Cow::Owned(out)
+}

@@ -9,9 +9,11 @@ use bytescope_pyrepr::is_printable;
 
 use crate::{CodeReport, Kind, Report};
 
-/// Whether `c` is shown as itself: printable by Python's `str.isprintable()`
-/// (in the newest Unicode database bytescope knows), or a plain space.
-fn shown(c: char) -> bool {
+/// Whether [`escape_into`] shows `c` as itself: printable by Python's
+/// `str.isprintable()` (in the newest Unicode database bytescope knows), or
+/// a plain space.
+#[must_use]
+pub fn is_shown(c: char) -> bool {
     if c.is_ascii() {
         return c == ' ' || c.is_ascii_graphic();
     }
@@ -31,7 +33,7 @@ fn shown(c: char) -> bool {
 /// Everything else, including non-ASCII letters, is kept.
 pub fn escape_into(out: &mut String, s: &str) {
     for c in s.chars() {
-        if shown(c) {
+        if is_shown(c) {
             out.push(c);
             continue;
         }
@@ -49,7 +51,7 @@ pub fn escape_into(out: &mut String, s: &str) {
 /// `s` escaped by [`escape_into`] (borrowed when nothing needs escaping).
 #[must_use]
 pub fn escape(s: &str) -> Cow<'_, str> {
-    if s.bytes().all(|b| b == b' ' || b.is_ascii_graphic()) || s.chars().all(shown) {
+    if s.bytes().all(|b| b == b' ' || b.is_ascii_graphic()) || s.chars().all(is_shown) {
         return Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len() + 8);

@@ -9,7 +9,7 @@ use bytescope_marshal::reuse::room_for;
 use bytescope_marshal::{Storage, load_marshal, load_pyc_in};
 
 use crate::interpreters::{self, CompileError, Wanted};
-use crate::output::{InputArgs, for_each_file_draining};
+use crate::output::{Format, InputArgs, for_each_file_draining};
 use crate::{files, text};
 
 /// Disassemble exactly as dis.dis() of the file's own CPython version does
@@ -81,33 +81,39 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         /// and lists it with the same working memory.
         static REUSE: Cell<(Storage, Scratch)> = Cell::default();
     }
-    for_each_file_draining(&args.input, |data, out, drain| {
-        let (storage, mut scratch) = REUSE.take();
-        let pyc = load_pyc_in(data, args.input.python_version, storage).map_err(|e| e.to_string())?;
-        let dis = Disassembler::new(pyc.version()).map_err(|e| e.to_string())?;
-        if args.json {
-            let mut text = String::with_capacity(data.len().saturating_mul(16));
-            let result = dis.instructions_json(&pyc.marshal, &mut text);
+    let format = if args.json { Format::Json } else { Format::Text };
+    for_each_file_draining(
+        &args.input,
+        format,
+        |_: &bytescope_batch::Source, data: &[u8], out: &mut Vec<u8>, drain: &mut dyn FnMut(&mut Vec<u8>)| {
+            let (storage, mut scratch) = REUSE.take();
+            let pyc = load_pyc_in(data, args.input.python_version, storage).map_err(|e| e.to_string())?;
+            let dis = Disassembler::new(pyc.version()).map_err(|e| e.to_string())?;
+            if args.json {
+                let mut text = String::with_capacity(data.len().saturating_mul(16));
+                let result = dis.instructions_json(&pyc.marshal, &mut text);
+                REUSE.set((pyc.marshal.into_storage(), scratch));
+                out.write_all(text.as_bytes()).map_err(|e| e.to_string())?;
+                return result.map_err(|e| e.to_string());
+            }
+            // Listings run about 4-5 times the pyc size (up to 8 for small
+            // files); reserving once avoids copying while the listing grows. An
+            // empty (pooled) buffer too small is replaced, not grown, by one of
+            // at least 4 MiB (see `room_for`).
+            let want = data.len().saturating_mul(8);
+            if out.is_empty() {
+                room_for(out, want, 4 << 20);
+            } else {
+                out.reserve(want);
+            }
+            // With -j 1 the listing goes out in pieces of 16 KiB or more, which
+            // stay in the CPU caches.
+            let result =
+                dis.dis_draining(&pyc.marshal, opts, &mut scratch, out, 16 << 10, |part| drain(part));
             REUSE.set((pyc.marshal.into_storage(), scratch));
-            out.write_all(text.as_bytes()).map_err(|e| e.to_string())?;
-            return result.map_err(|e| e.to_string());
-        }
-        // Listings run about 4-5 times the pyc size (up to 8 for small
-        // files); reserving once avoids copying while the listing grows. An
-        // empty (pooled) buffer too small is replaced, not grown, by one of
-        // at least 4 MiB (see `room_for`).
-        let want = data.len().saturating_mul(8);
-        if out.is_empty() {
-            room_for(out, want, 4 << 20);
-        } else {
-            out.reserve(want);
-        }
-        // With -j 1 the listing goes out in pieces of 16 KiB or more, which
-        // stay in the CPU caches.
-        let result = dis.dis_draining(&pyc.marshal, opts, &mut scratch, out, 16 << 10, |part| drain(part));
-        REUSE.set((pyc.marshal.into_storage(), scratch));
-        result.map_err(|e| e.to_string())
-    })
+            result.map_err(|e| e.to_string())
+        },
+    )
 }
 
 /// One source to compile.

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use bytescope_pyc::{Freshness, Invalidation, PycHeader, SourceInfo, check_source, hex, parse_header};
 
-use crate::output::{InputArgs, for_each_file};
+use crate::output::{Format, InputArgs, for_each_file};
 
 /// Show a .pyc header: magic, CPython version, flags, mtime/size or hash
 ///
@@ -51,7 +51,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         }
         None => None,
     };
-    for_each_file(&args.input, |data, out| {
+    for_each_file(&args.input, if args.json { Format::Json } else { Format::Text }, |_, data, out| {
         let header = parse_header(data).map_err(|e| e.to_string())?;
         let fresh =
             source.as_ref().map(|(bytes, mtime)| check_source(&header, &SourceInfo { bytes, mtime: *mtime }));

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use bytescope_dis::Disassembler;
 use bytescope_marshal::load_pyc;
 
-use crate::output::{InputArgs, for_each_file};
+use crate::output::{Format, InputArgs, for_each_file};
 
 /// Print dis.code_info() of every code object, as the file's CPython does
 ///
@@ -35,7 +35,7 @@ pub struct Args {
 }
 
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
-    for_each_file(&args.input, |data, out| {
+    for_each_file(&args.input, if args.json { Format::Json } else { Format::Text }, |_, data, out| {
         let pyc = load_pyc(data, args.input.python_version).map_err(|e| e.to_string())?;
         let dis = Disassembler::new(pyc.version()).map_err(|e| e.to_string())?;
         let mut text = String::new();

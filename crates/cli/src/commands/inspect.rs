@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use bytescope_inspect::{Inspector, write_text};
 use bytescope_marshal::load_pyc;
 
-use crate::output::{InputArgs, for_each_file};
+use crate::output::{Format, InputArgs, for_each_file};
 
 /// Report every code object: kind, qualified name, arguments, names used
 ///
@@ -64,7 +64,7 @@ pub struct Args {
 }
 
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
-    for_each_file(&args.input, |data, out| {
+    for_each_file(&args.input, if args.json { Format::Json } else { Format::Text }, |_, data, out| {
         let pyc = load_pyc(data, args.input.python_version).map_err(|e| e.to_string())?;
         let inspector = Inspector::new(pyc.version()).map_err(|e| e.to_string())?;
         let report = inspector.inspect(&pyc.marshal).map_err(|e| e.to_string())?;

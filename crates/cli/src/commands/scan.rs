@@ -15,7 +15,8 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::output::{InputArgs, finish, report_error};
+use crate::output::{Format, InputArgs, Printer, finish, report_error};
+use crate::text;
 
 /// Fields of `file` records, in output order.
 const FILE_FIELDS: &[&str] =
@@ -395,6 +396,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let pb = progress();
     // Written from whichever thread delivers results.
     let mut out = io::BufWriter::with_capacity(1 << 16, io::stdout());
+    let printer = Printer::stdout(Format::Json);
     let mut summary = Summary::default();
     let mut write_error = None;
     bytescope_batch::run(
@@ -424,8 +426,9 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
                 *summary.versions.entry(v).or_insert(0) += 1;
             }
             pb.inc(1);
-            pb.set_message(source.to_string());
-            if let Err(e) = out.write_all(&scanned.lines) {
+            pb.set_message(text::source(&source));
+            if let Err(e) = printer.write(&mut out, &scanned.lines) {
+                summary.failed += usize::from(scanned.error.is_some());
                 write_error = Some(e);
                 return ControlFlow::Break(());
             }
@@ -448,18 +451,22 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
 
 fn print_summary(s: &Summary, finding: bool, elapsed: Duration) {
     let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
-    eprintln!(
+    text::stderr_line(&format!(
         "bytescope scan: {}, {}, {} in {:.1} s",
         plural(s.files, "file"),
         plural(s.code_objects, "code object"),
         plural(s.failed, "error"),
         elapsed.as_secs_f64()
-    );
+    ));
     if !s.versions.is_empty() {
         let v: Vec<String> = s.versions.iter().map(|(v, n)| format!("{v} ({n})")).collect();
-        eprintln!("  versions: {}", v.join(", "));
+        text::stderr_line(&format!("  versions: {}", v.join(", ")));
     }
     if finding {
-        eprintln!("  found: {} in {}", plural(s.matched, "code object"), plural(s.matched_files, "file"));
+        text::stderr_line(&format!(
+            "  found: {} in {}",
+            plural(s.matched, "code object"),
+            plural(s.matched_files, "file")
+        ));
     }
 }

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use bytescope_dis::{Disassembler, TableKind};
 use bytescope_marshal::load_pyc;
 
-use crate::output::{InputArgs, for_each_file};
+use crate::output::{Format, InputArgs, for_each_file};
 
 /// Print line, position or exception tables as JSON
 ///
@@ -43,7 +43,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         Kind::Exceptions => TableKind::Exceptions,
         Kind::Linestarts => TableKind::Linestarts,
     };
-    for_each_file(&args.input, |data, out| {
+    for_each_file(&args.input, Format::Json, |_, data, out| {
         let pyc = load_pyc(data, args.input.python_version).map_err(|e| e.to_string())?;
         let dis = Disassembler::new(pyc.version()).map_err(|e| e.to_string())?;
         let mut text = String::new();
