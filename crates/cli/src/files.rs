@@ -76,15 +76,43 @@ fn kind_name(meta: &std::fs::Metadata) -> &'static str {
     "not a file"
 }
 
+/// All of standard input, if it holds at most `limit` bytes.
+///
+/// # Errors
+/// One line saying why.
+pub fn read_stdin(limit: u64) -> Result<Vec<u8>, String> {
+    let mut buf = Vec::new();
+    io::stdin()
+        .lock()
+        .take(limit.saturating_add(1))
+        .read_to_end(&mut buf)
+        .map_err(|e| format!("cannot read standard input: {e}"))?;
+    if buf.len() as u64 > limit {
+        return Err(format!("input too large: more than {limit} bytes"));
+    }
+    Ok(buf)
+}
+
 /// Writes `data` to `path` through a temporary file in the same directory,
 /// renamed over `path` once complete and synced: on any error `path` is as
 /// it was (in place too: `rewrite a.pyc a.pyc`). A replaced file keeps its
-/// permissions; a symbolic link at `path` is replaced, not followed.
+/// permissions; a symbolic link at `path` is replaced, not followed. An
+/// existing `path` that is not a regular file (`/dev/null`, a FIFO) is
+/// written to directly.
 ///
 /// # Errors
 /// The step that failed, with the OS error.
 pub fn write_atomically(path: &Path, data: &[u8]) -> anyhow::Result<()> {
     use anyhow::Context as _;
+    if let Ok(meta) = std::fs::metadata(path)
+        && !meta.is_file()
+    {
+        // Never rename over a device, FIFO or socket (or a directory).
+        anyhow::ensure!(!meta.is_dir(), "{} is a directory", crate::text::path(path));
+        let mut f = std::fs::OpenOptions::new().write(true).open(path)?;
+        f.write_all(data)?;
+        return Ok(());
+    }
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),

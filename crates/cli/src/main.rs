@@ -10,6 +10,9 @@ mod interpreters;
 mod output;
 mod text;
 
+use std::collections::HashMap;
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -40,8 +43,79 @@ enum Command {
     Rewrite(commands::rewrite::Args),
 }
 
+/// Arguments that name existing files are files, never options: a shell
+/// glob (`bytescope dis *.py`) may expand to `-c.py` or `--python=2.7.py`.
+/// Each such argument after the subcommand (up to `--`) is passed to the
+/// parser as `./NAME`, and given back as `NAME` after parsing. Returns the
+/// arguments and the names to give back.
+fn files_are_files(args: Vec<OsString>) -> (Vec<OsString>, HashMap<PathBuf, PathBuf>) {
+    let mut back = HashMap::new();
+    let mut seen_command = false;
+    let out = args
+        .into_iter()
+        .enumerate()
+        .scan(false, |done, (i, a)| {
+            if i == 0 || *done {
+                return Some(a);
+            }
+            if a == "--" {
+                *done = true;
+                return Some(a);
+            }
+            let dashed = a.as_encoded_bytes().first() == Some(&b'-') && a != "-";
+            if !dashed {
+                seen_command = true;
+                return Some(a);
+            }
+            if seen_command && Path::new(&a).symlink_metadata().is_ok() {
+                let mut p = OsString::from("./");
+                p.push(&a);
+                back.insert(PathBuf::from(&p), PathBuf::from(&a));
+                return Some(p);
+            }
+            Some(a)
+        })
+        .collect();
+    (out, back)
+}
+
+impl Command {
+    /// Gives back the names [`files_are_files`] protected.
+    fn restore(&mut self, back: &HashMap<PathBuf, PathBuf>) {
+        if back.is_empty() {
+            return;
+        }
+        let fix = |p: &mut PathBuf| {
+            if let Some(orig) = back.get(p) {
+                p.clone_from(orig);
+            }
+        };
+        let files = match self {
+            Command::Dis(a) => &mut a.input.files,
+            Command::Info(a) => &mut a.input.files,
+            Command::Inspect(a) => &mut a.input.files,
+            Command::Table(a) => &mut a.input.files,
+            Command::Header(a) => {
+                if let Some(s) = &mut a.source {
+                    fix(s);
+                }
+                &mut a.input.files
+            }
+            Command::Scan(a) => &mut a.input.files,
+            Command::Rewrite(a) => {
+                fix(&mut a.input);
+                fix(&mut a.output);
+                return;
+            }
+        };
+        files.iter_mut().for_each(fix);
+    }
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let (args, back) = files_are_files(std::env::args_os().collect());
+    let mut cli = Cli::parse_from(args);
+    cli.command.restore(&back);
     let result = match cli.command {
         Command::Dis(a) => commands::dis::run(&a),
         Command::Info(a) => commands::info::run(&a),

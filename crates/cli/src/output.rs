@@ -37,6 +37,11 @@ pub struct InputArgs {
     /// depend on it.
     #[arg(short = 'j', long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub jobs: Option<u16>,
+
+    /// Frame every item, even a single one (another input, such as `dis
+    /// -c`, is printed too).
+    #[arg(skip)]
+    pub frame_all: bool,
 }
 
 /// Whether this is the main thread and its stack may grow to the batch
@@ -71,7 +76,7 @@ impl InputArgs {
     /// Whether each item's output gets a `==> PATH <==` line: with several
     /// inputs, or when an input is a directory or archive.
     pub fn framed(&self, source: &Source) -> bool {
-        self.files.len() > 1 || source.expanded
+        self.frame_all || self.files.len() > 1 || source.expanded
     }
 }
 
@@ -113,17 +118,53 @@ impl Printer {
     }
 }
 
-/// A render: `render(source, data, out, drain)` appends the output for one
-/// item to `out`, and may call `drain(out)` when `out` holds a finished
-/// part (see [`for_each_file_draining`]).
-pub trait Render:
-    Fn(&Source, &[u8], &mut Vec<u8>, &mut dyn FnMut(&mut Vec<u8>)) -> Result<(), String> + Sync
-{
+/// What a render may do besides writing its item's output.
+pub struct Ctx<'a> {
+    drain: &'a mut dyn FnMut(&mut Vec<u8>),
+    /// Lines for stderr, printed (escaped) once the item's output is out.
+    pub notes: Vec<String>,
+    /// The item did not fail, but the run's status must be 1 (e.g. a stale
+    /// pyc for `header --source`).
+    pub unhappy: bool,
 }
 
-impl<F> Render for F where
-    F: Fn(&Source, &[u8], &mut Vec<u8>, &mut dyn FnMut(&mut Vec<u8>)) -> Result<(), String> + Sync
-{
+impl<'a> Ctx<'a> {
+    /// A context whose drain is `drain`.
+    pub fn new(drain: &'a mut dyn FnMut(&mut Vec<u8>)) -> Self {
+        Ctx { drain, notes: Vec::new(), unhappy: false }
+    }
+
+    /// Hands over `out` when it holds a finished part of the item's output
+    /// (see [`for_each_file_draining`]).
+    pub fn drain(&mut self, out: &mut Vec<u8>) {
+        (self.drain)(out);
+    }
+}
+
+/// What became of one item.
+struct Done {
+    result: Result<(), String>,
+    notes: Vec<String>,
+    unhappy: bool,
+}
+
+/// A render: `render(source, data, out, ctx)` appends the output for one
+/// item to `out`; see [`Ctx`].
+pub trait Render: Fn(&Source, &[u8], &mut Vec<u8>, &mut Ctx<'_>) -> Result<(), String> + Sync {}
+
+impl<F> Render for F where F: Fn(&Source, &[u8], &mut Vec<u8>, &mut Ctx<'_>) -> Result<(), String> + Sync {}
+
+/// Runs `render` on one item.
+fn render_one(
+    render: &impl Render,
+    source: &Source,
+    data: &[u8],
+    out: &mut Vec<u8>,
+    drain: &mut dyn FnMut(&mut Vec<u8>),
+) -> Done {
+    let mut ctx = Ctx { drain, notes: Vec::new(), unhappy: false };
+    let result = render(source, data, out, &mut ctx);
+    Done { result, notes: ctx.notes, unhappy: ctx.unhappy }
 }
 
 /// Runs `render` over every item of the inputs (in parallel), printing each
@@ -134,24 +175,18 @@ impl<F> Render for F where
 pub fn for_each_file(
     args: &InputArgs,
     format: Format,
-    render: impl Fn(&Source, &[u8], &mut Vec<u8>) -> Result<(), String> + Sync,
+    render: impl Fn(&Source, &[u8], &mut Vec<u8>, &mut Ctx<'_>) -> Result<(), String> + Sync,
 ) -> anyhow::Result<ExitCode> {
-    for_each_file_draining(
-        args,
-        format,
-        |source: &Source, data: &[u8], out: &mut Vec<u8>, _: &mut dyn FnMut(&mut Vec<u8>)| {
-            render(source, data, out)
-        },
-    )
+    for_each_file_draining(args, format, render)
 }
 
 /// [`for_each_file`] for renders that can hand over finished parts of an
-/// item's output early: `render(source, data, out, drain)` may call
-/// `drain(out)` when `out` holds a finished part. With `-j 1` items are
-/// rendered one after another straight into the output buffer, which
-/// `drain` writes out once it holds 64 KiB or more, so a huge listing never
-/// sits in memory and no output is copied; in parallel runs `drain` does
-/// nothing and each item's output is written when its turn comes.
+/// item's output early: `render` may call `ctx.drain(out)` when `out` holds
+/// a finished part. With `-j 1` items are rendered one after another
+/// straight into the output buffer, which `drain` writes out once it holds
+/// 64 KiB or more, so a huge listing never sits in memory and no output is
+/// copied; in parallel runs `drain` does nothing and each item's output is
+/// written when its turn comes.
 ///
 /// A closed stdout (`| head`) ends the run quietly; the status still says
 /// whether an input had failed.
@@ -195,35 +230,48 @@ pub fn for_each_file_draining(
         &opts,
         |source, data| {
             let mut buf = take();
-            let result = render(source, data, &mut buf, &mut |_| {});
-            (buf, result)
+            let done = render_one(&render, source, data, &mut buf, &mut |_| {});
+            (buf, done)
         },
         |source, result| {
-            let (buf, result) = match result {
+            let (buf, done) = match result {
                 Ok(done) => done,
-                Err(e) => (Vec::new(), Err(e.to_string())),
+                Err(e) => {
+                    (Vec::new(), Done { result: Err(e.to_string()), notes: Vec::new(), unhappy: false })
+                }
             };
             let written = (|| {
                 if args.framed(&source) {
                     writeln!(out, "==> {} <==", crate::text::source(&source))?;
                 }
                 printer.write(&mut out, &buf)?;
-                if let Err(msg) = &result {
+                if done.result.is_err() || !done.notes.is_empty() {
                     out.flush()?;
-                    report_error(&source, msg);
                 }
                 Ok(())
             })();
             give(buf);
+            failed |= done.unhappy;
             if let Err(e) = written {
-                failed |= result.is_err();
+                failed |= done.result.is_err();
                 write_error = Some(e);
                 return ControlFlow::Break(());
             }
-            after_item(args, result.is_err(), &mut failed)
+            report(&source, &done);
+            after_item(args, done.result.is_err(), &mut failed)
         },
     )?;
     finish(&mut out, write_error, failed)
+}
+
+/// The item's error line and notes on stderr.
+fn report(source: &Source, done: &Done) {
+    if let Err(msg) = &done.result {
+        report_error(source, msg);
+    }
+    for n in &done.notes {
+        crate::text::stderr_line(&crate::text::message(n));
+    }
 }
 
 /// After an item is written: notes a failure, and stops the run at one
@@ -256,30 +304,37 @@ fn stream_each_file(
         opts,
         |source, data| {
             // Items come one at a time: the lock is never contended.
-            let Ok(mut st) = stream.lock() else { return Err("output lock poisoned".to_owned()) };
+            let Ok(mut st) = stream.lock() else {
+                return Done {
+                    result: Err("output lock poisoned".to_owned()),
+                    notes: Vec::new(),
+                    unhappy: false,
+                };
+            };
             st.frame(args, source);
             let Stream { buf, error, printer, .. } = &mut *st;
-            render(source, data, buf, &mut |b| Stream::drain(*printer, b, error))
+            render_one(&render, source, data, buf, &mut |b| Stream::drain(*printer, b, error))
         },
         |source, result| {
             let Ok(mut st) = stream.lock() else { return ControlFlow::Break(()) };
-            let result = result.unwrap_or_else(|e| {
+            let done = result.unwrap_or_else(|e| {
                 // Not rendered: its frame line is still due.
                 st.frame(args, &source);
-                Err(e.to_string())
+                Done { result: Err(e.to_string()), notes: Vec::new(), unhappy: false }
             });
             st.framed = false;
-            if let Err(msg) = &result {
+            failed |= done.unhappy;
+            if done.result.is_err() || !done.notes.is_empty() {
                 st.write_all();
                 if st.error.is_none() {
-                    report_error(&source, msg);
+                    report(&source, &done);
                 }
             }
             if st.error.is_some() {
-                failed |= result.is_err();
+                failed |= done.result.is_err();
                 return ControlFlow::Break(());
             }
-            after_item(args, result.is_err(), &mut failed)
+            after_item(args, done.result.is_err(), &mut failed)
         },
     )?;
     let mut st = stream.into_inner().map_err(|_| anyhow::anyhow!("output lock poisoned"))?;

@@ -1,16 +1,20 @@
 //! `bytescope dis`: what `dis.dis()` of the file's CPython prints.
 
 use std::cell::Cell;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write as _;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Mutex;
 
+use bytescope_batch::Source;
 use bytescope_dis::{DisOptions, Disassembler, Scratch};
 use bytescope_marshal::reuse::room_for;
-use bytescope_marshal::{Storage, load_marshal, load_pyc_in};
+use bytescope_marshal::{Marshal, Storage, load_marshal, load_pyc_in};
 
-use crate::interpreters::{self, CompileError, Wanted};
-use crate::output::{Format, InputArgs, for_each_file_draining};
-use crate::{files, text};
+use crate::interpreters::{self, CompileError, Interpreter, Wanted};
+use crate::output::{Ctx, Format, InputArgs, Printer, for_each_file_draining};
+use crate::text;
 
 /// Disassemble exactly as dis.dis() of the file's own CPython version does
 ///
@@ -26,7 +30,7 @@ use crate::{files, text};
 #[derive(clap::Args, Debug)]
 pub struct Args {
     #[command(flatten)]
-    input: InputArgs,
+    pub input: InputArgs,
 
     /// One CACHE line per inline cache entry (3.11+), as dis(show_caches=True).
     #[arg(long, short = 'C')]
@@ -63,155 +67,296 @@ pub struct Args {
     /// Default: the newest one found.
     #[arg(long, value_name = "X.Y|PATH")]
     python: Option<Wanted>,
+
+    /// Accepted as 3.14's `dis -S`/`--specialized` is, with the answer: a
+    /// .pyc holds no specialised instructions (only a running interpreter
+    /// does), so the listing is the code as compiled.
+    #[arg(short = 'S', long)]
+    specialized: bool,
+
+    /// As --specialized (dis(adaptive=True)).
+    #[arg(long)]
+    adaptive: bool,
 }
 
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
-    let opts = DisOptions {
+    if args.specialized || args.adaptive {
+        text::stderr_line(
+            "bytescope: note: a .pyc holds no specialised (adaptive) instructions: CPython \
+             specialises code in memory while it runs, so only a running interpreter has them \
+             (dis.dis(f, adaptive=True) on a live function). Unrun code shows as compiled, which \
+             is the listing below.",
+        );
+    }
+    let asked = DisOptions {
         show_caches: args.show_caches,
         show_offsets: args.show_offsets,
         show_positions: args.show_positions,
     };
-    let is_source = |p: &std::path::Path| p.extension().is_some_and(|e| e == "py" || e == "pyw");
-    if args.code.is_some() || (!args.input.files.is_empty() && args.input.files.iter().all(|f| is_source(f)))
-    {
-        return run_source(args, opts);
+    let sources = args.input.files.iter().filter(|f| is_source(f)).count();
+    let compiles = args.code.is_some() || sources > 0;
+    if args.python.is_some() && !compiles {
+        anyhow::bail!(
+            "--python chooses the interpreter that compiles source (FILE.py or -c); a .pyc is read \
+             as the version its header names, and headerless input needs --python-version X.Y"
+        );
     }
+    if args.input.python_version.is_some() && compiles && sources == args.input.files.len() {
+        anyhow::bail!(
+            "--python-version X.Y is for .pyc or marshal input without a header; to choose the \
+             CPython that compiles source, use --python X.Y"
+        );
+    }
+    let interp = if compiles { Some(interpreters::choose(args.python.as_ref())?) } else { None };
+    if let Some(i) = &interp {
+        text::stderr_line(&format!(
+            "bytescope: compiling with Python {} ({})",
+            i.version,
+            text::path(&i.path)
+        ));
+    }
+    let format = if args.json { Format::Json } else { Format::Text };
+    let skipped = Skipped::default();
+    let mut failed = false;
+    if let (Some(code), Some(interp)) = (&args.code, &interp) {
+        failed = run_code(args, interp, code, asked, &skipped)?;
+        if args.input.files.is_empty() {
+            skipped.report();
+            return Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS });
+        }
+    }
+    let mut input = args.input.clone();
+    input.frame_all |= args.code.is_some();
     thread_local! {
         /// Each worker reads every file into the node arena of its last one
         /// and lists it with the same working memory.
         static REUSE: Cell<(Storage, Scratch)> = Cell::default();
     }
-    let format = if args.json { Format::Json } else { Format::Text };
-    for_each_file_draining(
-        &args.input,
+    let status = for_each_file_draining(
+        &input,
         format,
-        |_: &bytescope_batch::Source, data: &[u8], out: &mut Vec<u8>, drain: &mut dyn FnMut(&mut Vec<u8>)| {
+        |source: &Source, data: &[u8], out: &mut Vec<u8>, ctx: &mut Ctx<'_>| {
+            let alone = !input.framed(source);
+            if let Some(interp) = interp.as_ref().filter(|_| !source.expanded && is_source(&source.path)) {
+                let compiled = compile(interp, data, &text::os_bytes(source.path.as_os_str()), false, ctx)?;
+                let pyc = load_marshal(&compiled, interp.version).map_err(|e| e.to_string())?;
+                let dis = Disassembler::new(interp.version).map_err(|e| e.to_string())?;
+                let opts = skipped.applicable(&dis, asked, source, alone)?;
+                return render(&dis, &pyc.marshal, opts, args.json, &mut Scratch::default(), out, ctx);
+            }
             let (storage, mut scratch) = REUSE.take();
             let pyc = load_pyc_in(data, args.input.python_version, storage).map_err(|e| e.to_string())?;
-            let dis = Disassembler::new(pyc.version()).map_err(|e| e.to_string())?;
-            if args.json {
-                let mut text = String::with_capacity(data.len().saturating_mul(16));
-                let result = dis.instructions_json(&pyc.marshal, &mut text);
-                REUSE.set((pyc.marshal.into_storage(), scratch));
-                out.write_all(text.as_bytes()).map_err(|e| e.to_string())?;
-                return result.map_err(|e| e.to_string());
-            }
-            // Listings run about 4-5 times the pyc size (up to 8 for small
-            // files); reserving once avoids copying while the listing grows. An
-            // empty (pooled) buffer too small is replaced, not grown, by one of
-            // at least 4 MiB (see `room_for`).
-            let want = data.len().saturating_mul(8);
-            if out.is_empty() {
-                room_for(out, want, 4 << 20);
-            } else {
-                out.reserve(want);
-            }
-            // With -j 1 the listing goes out in pieces of 16 KiB or more, which
-            // stay in the CPU caches.
-            let result =
-                dis.dis_draining(&pyc.marshal, opts, &mut scratch, out, 16 << 10, |part| drain(part));
-            REUSE.set((pyc.marshal.into_storage(), scratch));
-            result.map_err(|e| e.to_string())
-        },
-    )
-}
-
-/// One source to compile.
-struct SourceInput {
-    /// The name as shown (escaped).
-    shown: String,
-    /// The file name the compiler records (`co_filename`).
-    name: Vec<u8>,
-    /// The source, or why it could not be read.
-    src: Result<Vec<u8>, String>,
-    /// `dis.dis("...")`'s rules: an expression if it is one.
-    dis_string: bool,
-}
-
-/// `dis FILE.py` / `dis -c CODE`: compile with a real CPython (isolated,
-/// see [`interpreters::compile`]), then disassemble the result in-process.
-/// A source that cannot be read or compiled is one error; the others go on.
-fn run_source(args: &Args, opts: DisOptions) -> anyhow::Result<ExitCode> {
-    let interp = interpreters::choose(args.python.as_ref())?;
-    text::stderr_line(&format!(
-        "bytescope: compiling with Python {} ({})",
-        interp.version,
-        text::path(&interp.path)
-    ));
-    let mut sources: Vec<SourceInput> = Vec::new();
-    if let Some(code) = &args.code {
-        sources.push(SourceInput {
-            shown: "<dis>".to_owned(),
-            name: b"<dis>".to_vec(),
-            src: Ok(code.clone().into_bytes()),
-            dis_string: true,
-        });
-    }
-    for f in &args.input.files {
-        sources.push(SourceInput {
-            shown: text::path(f),
-            name: text::os_bytes(f.as_os_str()).into_owned(),
-            src: files::read_regular(f, files::max_file_size()),
-            dis_string: false,
-        });
-    }
-    let many = sources.len() > 1;
-    let mut failed = false;
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
-    for SourceInput { shown, name, src, dis_string } in &sources {
-        if many {
-            writeln!(out, "==> {shown} <==")?;
-        }
-        let src = match src {
-            Ok(s) => s,
-            Err(e) => {
-                out.flush()?;
-                text::report(shown, e);
-                failed = true;
-                continue;
-            }
-        };
-        let compiled = match interpreters::compile(&interp, src, name, *dis_string) {
-            Ok(c) => c,
-            Err(CompileError::Source { version, message }) => {
-                out.flush()?;
-                let mut lines = vec![format!("bytescope: {shown}: Python {version} could not compile it:")];
-                lines
-                    .extend(String::from_utf8_lossy(&message).lines().map(|l| text::message(l).into_owned()));
-                text::stderr_line(&lines.join("\n"));
-                failed = true;
-                continue;
-            }
-            Err(CompileError::Run(e)) => return Err(e),
-        };
-        if !compiled.warnings.is_empty() {
-            out.flush()?;
-            for l in String::from_utf8_lossy(&compiled.warnings).lines() {
-                text::stderr_line(&text::message(l));
-            }
-        }
-        let result =
-            load_marshal(&compiled.marshal, interp.version).map_err(anyhow::Error::from).and_then(|pyc| {
-                let dis = Disassembler::new(interp.version)?;
-                let mut text = Vec::new();
-                let r = if args.json {
-                    let mut json = String::new();
-                    let r = dis.instructions_json(&pyc.marshal, &mut json);
-                    text = json.into_bytes();
-                    r
-                } else {
-                    dis.dis(&pyc.marshal, opts, &mut text)
-                };
-                out.write_all(&text)?;
-                r.map_err(anyhow::Error::from)
+            let result = Disassembler::new(pyc.version()).map_err(|e| e.to_string()).and_then(|dis| {
+                let opts = skipped.applicable(&dis, asked, source, alone)?;
+                render(&dis, &pyc.marshal, opts, args.json, &mut scratch, out, ctx)
             });
-        if let Err(e) = result {
-            out.flush()?;
-            text::report(shown, &format!("{e:#}"));
-            failed = true;
-        }
+            REUSE.set((pyc.marshal.into_storage(), scratch));
+            result
+        },
+    )?;
+    let none_applied = skipped.report();
+    Ok(if failed || none_applied || status != ExitCode::SUCCESS {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn is_source(p: &Path) -> bool {
+    p.extension().is_some_and(|e| e == "py" || e == "pyw")
+}
+
+/// Lists (or writes as JSON) the code in `m`.
+fn render(
+    dis: &Disassembler,
+    m: &Marshal<'_>,
+    opts: DisOptions,
+    json: bool,
+    scratch: &mut Scratch,
+    out: &mut Vec<u8>,
+    ctx: &mut Ctx<'_>,
+) -> Result<(), String> {
+    if json {
+        let mut text = String::with_capacity(m.end_offset().saturating_mul(16));
+        let result = dis.instructions_json(m, &mut text);
+        out.extend_from_slice(text.as_bytes());
+        return result.map_err(|e| e.to_string());
     }
-    out.flush()?;
-    Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+    // Listings run about 4-5 times the pyc size (up to 8 for small
+    // files); reserving once avoids copying while the listing grows. An
+    // empty (pooled) buffer too small is replaced, not grown, by one of
+    // at least 4 MiB (see `room_for`).
+    let want = m.end_offset().saturating_mul(8);
+    if out.is_empty() {
+        room_for(out, want, 4 << 20);
+    } else {
+        out.reserve(want);
+    }
+    // With -j 1 the listing goes out in pieces of 16 KiB or more, which
+    // stay in the CPU caches.
+    dis.dis_draining(m, opts, scratch, out, 16 << 10, |part| ctx.drain(part)).map_err(|e| e.to_string())
+}
+
+/// Compiles `src` (named `name`) and returns its marshal data; the
+/// interpreter's warnings become notes, a compile error its message.
+fn compile(
+    interp: &Interpreter,
+    src: &[u8],
+    name: &[u8],
+    dis_string: bool,
+    ctx: &mut Ctx<'_>,
+) -> Result<Vec<u8>, String> {
+    match interpreters::compile(interp, src, name, dis_string) {
+        Ok(c) => {
+            ctx.notes.extend(String::from_utf8_lossy(&c.warnings).lines().map(str::to_owned));
+            Ok(c.marshal)
+        }
+        Err(CompileError::Source { version, message }) => {
+            ctx.notes.extend(String::from_utf8_lossy(&message).lines().map(str::to_owned));
+            Err(format!("Python {version} could not compile it:"))
+        }
+        Err(CompileError::Run(e)) => Err(format!("{e:#}")),
+    }
+}
+
+/// `dis -c CODE`: compiled as `dis.dis("CODE")` does, named `<dis>`.
+/// Returns whether it failed.
+fn run_code(
+    args: &Args,
+    interp: &Interpreter,
+    code: &str,
+    asked: DisOptions,
+    skipped: &Skipped,
+) -> anyhow::Result<bool> {
+    let source = Source { path: PathBuf::from("<dis>"), member: None, expanded: false };
+    let printer = Printer::stdout(if args.json { Format::Json } else { Format::Text });
+    let mut out = Vec::new();
+    if !args.input.files.is_empty() && !args.json {
+        out.extend_from_slice(b"==> <dis> <==\n");
+    }
+    let mut notes = Vec::new();
+    let mut drain = |_: &mut Vec<u8>| {};
+    let mut ctx = Ctx::new(&mut drain);
+    let result = compile(interp, code.as_bytes(), b"<dis>", true, &mut ctx).and_then(|marshal| {
+        let pyc = load_marshal(&marshal, interp.version).map_err(|e| e.to_string())?;
+        let dis = Disassembler::new(interp.version).map_err(|e| e.to_string())?;
+        let opts = skipped.applicable(&dis, asked, &source, args.input.files.is_empty())?;
+        render(&dis, &pyc.marshal, opts, args.json, &mut Scratch::default(), &mut out, &mut ctx)
+    });
+    notes.append(&mut ctx.notes);
+    let mut stdout = std::io::stdout().lock();
+    let written = printer.write(&mut stdout, &out).and_then(|()| stdout.flush());
+    match written {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+        Err(e) => return Err(anyhow::Error::new(e).context("cannot write output")),
+        Ok(()) => {}
+    }
+    if let Err(e) = &result {
+        text::report("<dis>", e);
+    }
+    for n in &notes {
+        text::stderr_line(&text::message(n));
+    }
+    Ok(result.is_err())
+}
+
+/// Display options some inputs' versions lack: with several inputs such an
+/// input is listed without them, and one note at the end names the files;
+/// an option no input has stays an error.
+#[derive(Default)]
+struct Skipped(Mutex<SkippedInner>);
+
+#[derive(Default)]
+struct SkippedInner {
+    /// Per option: (the first version that has it, the inputs listed without it).
+    skipped: BTreeMap<&'static str, (&'static str, Vec<String>)>,
+    /// Options applied to at least one input.
+    applied: BTreeSet<&'static str>,
+}
+
+impl Skipped {
+    /// The options of `asked` that `dis`'s version has. A single input that
+    /// lacks one fails (as before); one of several is listed without it.
+    fn applicable(
+        &self,
+        dis: &Disassembler,
+        asked: DisOptions,
+        source: &Source,
+        alone: bool,
+    ) -> Result<DisOptions, String> {
+        if dis.check_options(asked).is_ok() {
+            if let Ok(mut inner) = self.0.lock() {
+                inner.applied.extend(option_names(asked));
+            }
+            return Ok(asked);
+        }
+        if alone {
+            return dis.check_options(asked).map(|()| asked).map_err(|e| e.to_string());
+        }
+        let mut opts = asked;
+        let mut inner = self.0.lock().map_err(|_| "internal error: poisoned lock".to_owned())?;
+        for (flag, name) in [
+            (&mut opts.show_caches, "--show-caches"),
+            (&mut opts.show_offsets, "--show-offsets"),
+            (&mut opts.show_positions, "--show-positions"),
+        ] {
+            if !*flag {
+                continue;
+            }
+            let one = DisOptions {
+                show_caches: name == "--show-caches",
+                show_offsets: name == "--show-offsets",
+                show_positions: name == "--show-positions",
+            };
+            match dis.check_options(one) {
+                Ok(()) => {
+                    inner.applied.insert(name);
+                }
+                Err(bytescope_dis::DisError::Option { since, .. }) => {
+                    *flag = false;
+                    inner.skipped.entry(name).or_insert((since, Vec::new())).1.push(text::source(source));
+                }
+                Err(e) => return Err(e.to_string()),
+            }
+        }
+        Ok(opts)
+    }
+
+    /// One note per skipped option; returns whether an asked option applied
+    /// to no input at all (then an error).
+    fn report(&self) -> bool {
+        let Ok(inner) = self.0.lock() else { return false };
+        let mut none_applied = false;
+        for (option, (since, files)) in &inner.skipped {
+            let mut files = files.clone();
+            files.sort();
+            let shown: Vec<&str> = files.iter().take(3).map(String::as_str).collect();
+            let more = files.len().saturating_sub(shown.len());
+            let list =
+                if more > 0 { format!("{}, and {more} more", shown.join(", ")) } else { shown.join(", ") };
+            let n = files.len();
+            if inner.applied.contains(option) {
+                text::stderr_line(&format!(
+                    "bytescope: note: {option} applies to Python {since} and later; {n} file{} listed without it: {list}",
+                    if n == 1 { "" } else { "s" }
+                ));
+            } else {
+                none_applied = true;
+                text::stderr_line(&format!(
+                    "bytescope: {option} needs Python {since} or later, and no input is (listed without it: {list})"
+                ));
+            }
+        }
+        none_applied
+    }
+}
+
+fn option_names(o: DisOptions) -> impl Iterator<Item = &'static str> {
+    [
+        (o.show_caches, "--show-caches"),
+        (o.show_offsets, "--show-offsets"),
+        (o.show_positions, "--show-positions"),
+    ]
+    .into_iter()
+    .filter_map(|(on, name)| on.then_some(name))
 }

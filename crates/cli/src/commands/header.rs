@@ -5,7 +5,6 @@ use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context;
 use bytescope_pyc::{Freshness, Invalidation, PycHeader, SourceInfo, check_source, hex, parse_header};
 
 use crate::output::{Format, InputArgs, for_each_file};
@@ -28,7 +27,7 @@ use crate::output::{Format, InputArgs, for_each_file};
 #[derive(clap::Args, Debug)]
 pub struct Args {
     #[command(flatten)]
-    input: InputArgs,
+    pub input: InputArgs,
 
     /// Print JSON (one object per file) instead of text.
     #[arg(long)]
@@ -36,14 +35,15 @@ pub struct Args {
 
     /// Check the .pyc against this source file (only with a single FILE).
     #[arg(long, value_name = "FILE.py")]
-    source: Option<PathBuf>,
+    pub source: Option<PathBuf>,
 }
 
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let source = match &args.source {
         Some(path) => {
             anyhow::ensure!(args.input.files.len() == 1, "--source needs exactly one .pyc FILE");
-            let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+            let bytes = crate::files::read_regular(path, crate::files::max_file_size())
+                .map_err(|e| anyhow::anyhow!("{}: {e}", crate::text::path(path)))?;
             let meta = std::fs::metadata(path)?;
             let mtime =
                 meta.modified()?.duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
@@ -51,7 +51,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         }
         None => None,
     };
-    for_each_file(&args.input, if args.json { Format::Json } else { Format::Text }, |_, data, out| {
+    for_each_file(&args.input, if args.json { Format::Json } else { Format::Text }, |_, data, out, _| {
         let header = parse_header(data).map_err(|e| e.to_string())?;
         let fresh =
             source.as_ref().map(|(bytes, mtime)| check_source(&header, &SourceInfo { bytes, mtime: *mtime }));

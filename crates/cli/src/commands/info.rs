@@ -20,7 +20,7 @@ use crate::output::{Format, InputArgs, for_each_file};
 #[derive(clap::Args, Debug)]
 pub struct Args {
     #[command(flatten)]
-    input: InputArgs,
+    pub input: InputArgs,
 
     /// Print every co_* attribute of every code object as JSON instead: an
     /// array with one object per line (pre-order) with the keys the version
@@ -35,7 +35,7 @@ pub struct Args {
 }
 
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
-    for_each_file(&args.input, if args.json { Format::Json } else { Format::Text }, |_, data, out| {
+    for_each_file(&args.input, if args.json { Format::Json } else { Format::Text }, |_, data, out, _| {
         let pyc = load_pyc(data, args.input.python_version).map_err(|e| e.to_string())?;
         let dis = Disassembler::new(pyc.version()).map_err(|e| e.to_string())?;
         let mut text = String::new();

@@ -56,7 +56,7 @@ use crate::output::{Format, InputArgs, for_each_file};
 #[command(verbatim_doc_comment)]
 pub struct Args {
     #[command(flatten)]
-    input: InputArgs,
+    pub input: InputArgs,
 
     /// Print JSON (one pretty-printed object per file) instead of text.
     #[arg(long)]
@@ -64,7 +64,7 @@ pub struct Args {
 }
 
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
-    for_each_file(&args.input, if args.json { Format::Json } else { Format::Text }, |_, data, out| {
+    for_each_file(&args.input, if args.json { Format::Json } else { Format::Text }, |_, data, out, _| {
         let pyc = load_pyc(data, args.input.python_version).map_err(|e| e.to_string())?;
         let inspector = Inspector::new(pyc.version()).map_err(|e| e.to_string())?;
         let report = inspector.inspect(&pyc.marshal).map_err(|e| e.to_string())?;

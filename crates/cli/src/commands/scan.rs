@@ -130,7 +130,7 @@ const DEFAULT_FIELDS: &[&str] = &[
 #[command(verbatim_doc_comment)]
 pub struct Args {
     #[command(flatten)]
-    input: InputArgs,
+    pub input: InputArgs,
 
     /// Print only these fields (comma-separated; "all" for every field).
     /// "type" is always printed; a record kind none of whose fields are

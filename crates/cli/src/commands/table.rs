@@ -25,7 +25,7 @@ pub struct Args {
     kind: Kind,
 
     #[command(flatten)]
-    input: InputArgs,
+    pub input: InputArgs,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug)]
@@ -43,7 +43,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         Kind::Exceptions => TableKind::Exceptions,
         Kind::Linestarts => TableKind::Linestarts,
     };
-    for_each_file(&args.input, Format::Json, |_, data, out| {
+    for_each_file(&args.input, Format::Json, |_, data, out, _| {
         let pyc = load_pyc(data, args.input.python_version).map_err(|e| e.to_string())?;
         let dis = Disassembler::new(pyc.version()).map_err(|e| e.to_string())?;
         let mut text = String::new();
