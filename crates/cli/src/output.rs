@@ -2,6 +2,7 @@
 //! archives, parallel work, framing, errors, exit status, and how stdout is
 //! written (as is to pipes and files; escaped on a terminal).
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::{self, IsTerminal as _, Write};
 use std::ops::ControlFlow;
 use std::path::PathBuf;
@@ -241,7 +242,7 @@ pub fn for_each_file_draining(
                 }
             };
             let written = (|| {
-                if args.framed(&source) {
+                if format == Format::Text && args.framed(&source) {
                     writeln!(out, "==> {} <==", crate::text::source(&source))?;
                 }
                 printer.write(&mut out, &buf)?;
@@ -357,7 +358,7 @@ impl Stream {
     fn frame(&mut self, args: &InputArgs, source: &Source) {
         if !self.framed {
             self.framed = true;
-            if args.framed(source) {
+            if self.printer.format == Format::Text && args.framed(source) {
                 let _ = writeln!(self.buf, "==> {} <==", crate::text::source(source));
             }
         }
@@ -415,4 +416,69 @@ pub fn finish(
         Ok(()) => {}
     }
     Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+}
+
+/// Options (or views) some inputs' versions lack. With several inputs such
+/// an input goes on without the option, and one note at the end names the
+/// files; an option that applied to no input at all is an error.
+#[derive(Default)]
+pub struct Skips(Mutex<SkipsInner>);
+
+#[derive(Default)]
+struct SkipsInner {
+    /// Per option: (the first version that has it, the inputs without it).
+    skipped: BTreeMap<&'static str, (String, Vec<String>)>,
+    /// Options applied to at least one input.
+    applied: BTreeSet<&'static str>,
+}
+
+impl Skips {
+    /// `option` applied to an input.
+    pub fn applied(&self, option: &'static str) {
+        if let Ok(mut inner) = self.0.lock() {
+            inner.applied.insert(option);
+        }
+    }
+
+    /// `source`'s version lacks `option`, which exists from `since`.
+    pub fn skipped(&self, option: &'static str, since: impl std::fmt::Display, source: &Source) {
+        if let Ok(mut inner) = self.0.lock() {
+            inner
+                .skipped
+                .entry(option)
+                .or_insert_with(|| (since.to_string(), Vec::new()))
+                .1
+                .push(crate::text::source(source));
+        }
+    }
+
+    /// One line per skipped option on stderr: a note if the option applied
+    /// to some input, else an error. `done` says what happened to the
+    /// skipped files ("listed", "left out"). Returns whether there was an
+    /// error.
+    pub fn report(&self, done: &str) -> bool {
+        let Ok(inner) = self.0.lock() else { return false };
+        let mut error = false;
+        for (option, (since, files)) in &inner.skipped {
+            let mut files = files.clone();
+            files.sort();
+            let n = files.len();
+            let shown: Vec<&str> = files.iter().take(3).map(String::as_str).collect();
+            let more = n - shown.len();
+            let list =
+                if more > 0 { format!("{}, and {more} more", shown.join(", ")) } else { shown.join(", ") };
+            let s = if n == 1 { "" } else { "s" };
+            if inner.applied.contains(option) {
+                crate::text::stderr_line(&format!(
+                    "bytescope: note: {option} exists from Python {since}; {n} older file{s} {done} without it: {list}"
+                ));
+            } else {
+                error = true;
+                crate::text::stderr_line(&format!(
+                    "bytescope: {option} needs Python {since} or later, and no input is ({n} file{s} {done} without it: {list})"
+                ));
+            }
+        }
+        error
+    }
 }

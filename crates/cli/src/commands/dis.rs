@@ -1,11 +1,9 @@
 //! `bytescope dis`: what `dis.dis()` of the file's CPython prints.
 
 use std::cell::Cell;
-use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::Mutex;
 
 use bytescope_batch::Source;
 use bytescope_dis::{DisOptions, Disassembler, Scratch};
@@ -13,7 +11,8 @@ use bytescope_marshal::reuse::room_for;
 use bytescope_marshal::{Marshal, Storage, load_marshal, load_pyc_in};
 
 use crate::interpreters::{self, CompileError, Interpreter, Wanted};
-use crate::output::{Ctx, Format, InputArgs, Printer, for_each_file_draining};
+use crate::output::{Ctx, Format, InputArgs, Printer, Skips, for_each_file_draining};
+use crate::records::{self, View};
 use crate::text;
 
 /// Disassemble exactly as dis.dis() of the file's own CPython version does
@@ -45,9 +44,10 @@ pub struct Args {
     #[arg(long, short = 'P')]
     show_positions: bool,
 
-    /// Print JSON instead: an array with one line per code object (pre-order)
-    /// `{"name", "qualname", "filename", "firstlineno", "offset",
-    /// "instructions"}`, each instruction with exactly the fields of that
+    /// Print JSON Lines instead: one record per code object (pre-order)
+    /// `{"path", "member", "index", "name", "qualname", "filename",
+    /// "firstlineno", "offset", "instructions"}` (schema:
+    /// docs/schemas/dis.schema.json), each instruction with exactly the fields of that
     /// version's dis.Instruction (`opname, opcode, arg, argval, argrepr,
     /// offset, starts_line, is_jump_target`, plus `positions` from 3.11; 3.13+:
     /// `start_offset, line_number, label, cache_info`). argval is JSON when
@@ -116,12 +116,12 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         ));
     }
     let format = if args.json { Format::Json } else { Format::Text };
-    let skipped = Skipped::default();
+    let skips = Skips::default();
     let mut failed = false;
     if let (Some(code), Some(interp)) = (&args.code, &interp) {
-        failed = run_code(args, interp, code, asked, &skipped)?;
+        failed = run_code(args, interp, code, asked, &skips)?;
         if args.input.files.is_empty() {
-            skipped.report();
+            skips.report("listed");
             return Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS });
         }
     }
@@ -141,20 +141,29 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
                 let compiled = compile(interp, data, &text::os_bytes(source.path.as_os_str()), false, ctx)?;
                 let pyc = load_marshal(&compiled, interp.version).map_err(|e| e.to_string())?;
                 let dis = Disassembler::new(interp.version).map_err(|e| e.to_string())?;
-                let opts = skipped.applicable(&dis, asked, source, alone)?;
-                return render(&dis, &pyc.marshal, opts, args.json, &mut Scratch::default(), out, ctx);
+                let opts = applicable(&skips, &dis, asked, source, alone)?;
+                return render(
+                    &dis,
+                    &pyc.marshal,
+                    opts,
+                    args.json,
+                    source,
+                    &mut Scratch::default(),
+                    out,
+                    ctx,
+                );
             }
             let (storage, mut scratch) = REUSE.take();
             let pyc = load_pyc_in(data, args.input.python_version, storage).map_err(|e| e.to_string())?;
             let result = Disassembler::new(pyc.version()).map_err(|e| e.to_string()).and_then(|dis| {
-                let opts = skipped.applicable(&dis, asked, source, alone)?;
-                render(&dis, &pyc.marshal, opts, args.json, &mut scratch, out, ctx)
+                let opts = applicable(&skips, &dis, asked, source, alone)?;
+                render(&dis, &pyc.marshal, opts, args.json, source, &mut scratch, out, ctx)
             });
             REUSE.set((pyc.marshal.into_storage(), scratch));
             result
         },
     )?;
-    let none_applied = skipped.report();
+    let none_applied = skips.report("listed");
     Ok(if failed || none_applied || status != ExitCode::SUCCESS {
         ExitCode::FAILURE
     } else {
@@ -166,21 +175,20 @@ fn is_source(p: &Path) -> bool {
     p.extension().is_some_and(|e| e == "py" || e == "pyw")
 }
 
-/// Lists (or writes as JSON) the code in `m`.
+/// Lists the code in `m`, or writes its records (`--json`).
+#[allow(clippy::too_many_arguments)]
 fn render(
     dis: &Disassembler,
     m: &Marshal<'_>,
     opts: DisOptions,
     json: bool,
+    source: &Source,
     scratch: &mut Scratch,
     out: &mut Vec<u8>,
     ctx: &mut Ctx<'_>,
 ) -> Result<(), String> {
     if json {
-        let mut text = String::with_capacity(m.end_offset().saturating_mul(16));
-        let result = dis.instructions_json(m, &mut text);
-        out.extend_from_slice(text.as_bytes());
-        return result.map_err(|e| e.to_string());
+        return records::dis_view(out, source, dis, m, View::Instructions, |s| dis.instructions_json(m, s));
     }
     // Listings run about 4-5 times the pyc size (up to 8 for small
     // files); reserving once avoids copying while the listing grows. An
@@ -226,7 +234,7 @@ fn run_code(
     interp: &Interpreter,
     code: &str,
     asked: DisOptions,
-    skipped: &Skipped,
+    skips: &Skips,
 ) -> anyhow::Result<bool> {
     let source = Source { path: PathBuf::from("<dis>"), member: None, expanded: false };
     let printer = Printer::stdout(if args.json { Format::Json } else { Format::Text });
@@ -240,8 +248,8 @@ fn run_code(
     let result = compile(interp, code.as_bytes(), b"<dis>", true, &mut ctx).and_then(|marshal| {
         let pyc = load_marshal(&marshal, interp.version).map_err(|e| e.to_string())?;
         let dis = Disassembler::new(interp.version).map_err(|e| e.to_string())?;
-        let opts = skipped.applicable(&dis, asked, &source, args.input.files.is_empty())?;
-        render(&dis, &pyc.marshal, opts, args.json, &mut Scratch::default(), &mut out, &mut ctx)
+        let opts = applicable(skips, &dis, asked, &source, args.input.files.is_empty())?;
+        render(&dis, &pyc.marshal, opts, args.json, &source, &mut Scratch::default(), &mut out, &mut ctx)
     });
     notes.append(&mut ctx.notes);
     let mut stdout = std::io::stdout().lock();
@@ -260,103 +268,40 @@ fn run_code(
     Ok(result.is_err())
 }
 
-/// Display options some inputs' versions lack: with several inputs such an
-/// input is listed without them, and one note at the end names the files;
-/// an option no input has stays an error.
-#[derive(Default)]
-struct Skipped(Mutex<SkippedInner>);
-
-#[derive(Default)]
-struct SkippedInner {
-    /// Per option: (the first version that has it, the inputs listed without it).
-    skipped: BTreeMap<&'static str, (&'static str, Vec<String>)>,
-    /// Options applied to at least one input.
-    applied: BTreeSet<&'static str>,
-}
-
-impl Skipped {
-    /// The options of `asked` that `dis`'s version has. A single input that
-    /// lacks one fails (as before); one of several is listed without it.
-    fn applicable(
-        &self,
-        dis: &Disassembler,
-        asked: DisOptions,
-        source: &Source,
-        alone: bool,
-    ) -> Result<DisOptions, String> {
-        if dis.check_options(asked).is_ok() {
-            if let Ok(mut inner) = self.0.lock() {
-                inner.applied.extend(option_names(asked));
-            }
-            return Ok(asked);
-        }
-        if alone {
-            return dis.check_options(asked).map(|()| asked).map_err(|e| e.to_string());
-        }
-        let mut opts = asked;
-        let mut inner = self.0.lock().map_err(|_| "internal error: poisoned lock".to_owned())?;
-        for (flag, name) in [
-            (&mut opts.show_caches, "--show-caches"),
-            (&mut opts.show_offsets, "--show-offsets"),
-            (&mut opts.show_positions, "--show-positions"),
-        ] {
-            if !*flag {
-                continue;
-            }
-            let one = DisOptions {
-                show_caches: name == "--show-caches",
-                show_offsets: name == "--show-offsets",
-                show_positions: name == "--show-positions",
-            };
-            match dis.check_options(one) {
-                Ok(()) => {
-                    inner.applied.insert(name);
-                }
-                Err(bytescope_dis::DisError::Option { since, .. }) => {
-                    *flag = false;
-                    inner.skipped.entry(name).or_insert((since, Vec::new())).1.push(text::source(source));
-                }
-                Err(e) => return Err(e.to_string()),
-            }
-        }
-        Ok(opts)
+/// The options of `asked` that `dis`'s version has. A single input that
+/// lacks one fails; one of several is listed without it (see [`Skips`]).
+fn applicable(
+    skips: &Skips,
+    dis: &Disassembler,
+    asked: DisOptions,
+    source: &Source,
+    alone: bool,
+) -> Result<DisOptions, String> {
+    if alone {
+        return dis.check_options(asked).map(|()| asked).map_err(|e| e.to_string());
     }
-
-    /// One note per skipped option; returns whether an asked option applied
-    /// to no input at all (then an error).
-    fn report(&self) -> bool {
-        let Ok(inner) = self.0.lock() else { return false };
-        let mut none_applied = false;
-        for (option, (since, files)) in &inner.skipped {
-            let mut files = files.clone();
-            files.sort();
-            let shown: Vec<&str> = files.iter().take(3).map(String::as_str).collect();
-            let more = files.len().saturating_sub(shown.len());
-            let list =
-                if more > 0 { format!("{}, and {more} more", shown.join(", ")) } else { shown.join(", ") };
-            let n = files.len();
-            if inner.applied.contains(option) {
-                text::stderr_line(&format!(
-                    "bytescope: note: {option} applies to Python {since} and later; {n} file{} listed without it: {list}",
-                    if n == 1 { "" } else { "s" }
-                ));
-            } else {
-                none_applied = true;
-                text::stderr_line(&format!(
-                    "bytescope: {option} needs Python {since} or later, and no input is (listed without it: {list})"
-                ));
-            }
+    let mut opts = asked;
+    for (flag, name) in [
+        (&mut opts.show_caches, "--show-caches"),
+        (&mut opts.show_offsets, "--show-offsets"),
+        (&mut opts.show_positions, "--show-positions"),
+    ] {
+        if !*flag {
+            continue;
         }
-        none_applied
+        let one = DisOptions {
+            show_caches: name == "--show-caches",
+            show_offsets: name == "--show-offsets",
+            show_positions: name == "--show-positions",
+        };
+        match dis.check_options(one) {
+            Ok(()) => skips.applied(name),
+            Err(bytescope_dis::DisError::Option { since, .. }) => {
+                *flag = false;
+                skips.skipped(name, since, source);
+            }
+            Err(e) => return Err(e.to_string()),
+        }
     }
-}
-
-fn option_names(o: DisOptions) -> impl Iterator<Item = &'static str> {
-    [
-        (o.show_caches, "--show-caches"),
-        (o.show_offsets, "--show-offsets"),
-        (o.show_positions, "--show-positions"),
-    ]
-    .into_iter()
-    .filter_map(|(on, name)| on.then_some(name))
+    Ok(opts)
 }

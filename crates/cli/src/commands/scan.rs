@@ -211,8 +211,11 @@ impl<'s, 'o> Record<'s, 'o> {
     fn new(select: &'s Select, kind: &str, source: &Source, out: &'o mut Vec<u8>) -> Self {
         out.extend_from_slice(b"{\"type\":");
         let _ = serde_json::to_writer(&mut *out, kind);
+        if select.has("path") {
+            out.extend_from_slice(b",\"path\":");
+            crate::records::path_json(out, &crate::text::os_bytes(source.path.as_os_str()));
+        }
         let mut r = Record { select, out };
-        r.put("path", &source.path.to_string_lossy());
         r.put("member", &source.member);
         r
     }
