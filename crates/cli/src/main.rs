@@ -4,6 +4,7 @@
 // literal names, not HTML.
 #![allow(rustdoc::invalid_html_tags)]
 
+mod color;
 mod commands;
 mod files;
 mod interpreters;
@@ -30,10 +31,16 @@ use clap::{Parser, Subcommand};
 /// (at offset 0x…)` on stderr, the others go on, and the exit status is 1.
 /// Full conventions: docs/cli.md.
 #[derive(Parser, Debug)]
-#[command(name = "bytescope", version, max_term_width = 100)]
+#[command(name = "bytescope", max_term_width = 100)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
+
+    /// Colour listings on a terminal: auto (when stdout is a terminal and
+    /// NO_COLOR is not set), always, never. Pipes and files get plain text
+    /// unless `always`.
+    #[arg(long, global = true, value_name = "WHEN", default_value = "auto")]
+    color: output::ColorChoice,
 }
 
 #[derive(Subcommand, Debug)]
@@ -45,6 +52,107 @@ enum Command {
     Header(commands::header::Args),
     Scan(commands::scan::Args),
     Rewrite(commands::rewrite::Args),
+    Completions(Completions),
+    Man(Man),
+}
+
+/// Print a shell completion script (bash, zsh, fish, elvish, powershell)
+///
+/// For example `bytescope completions bash > ~/.local/share/bash-completion/completions/bytescope`,
+/// or `bytescope completions zsh > "${fpath[1]}/_bytescope"`, or
+/// `bytescope completions fish > ~/.config/fish/completions/bytescope.fish`.
+#[derive(clap::Args, Debug)]
+struct Completions {
+    /// The shell.
+    shell: clap_complete::Shell,
+}
+
+/// Print the man page (roff), of bytescope or of one command
+///
+/// For example `bytescope man | man -l -`, or `bytescope man dis > bytescope-dis.1`.
+#[derive(clap::Args, Debug)]
+struct Man {
+    /// The command whose page to print (default: bytescope's own page).
+    command: Option<String>,
+}
+
+/// The CPython versions this build reads and lists, e.g. `2.7, 3.0-3.15`.
+fn supported_versions() -> String {
+    let listed: Vec<bytescope_pyc::PythonVersion> = bytescope_pyc::PythonVersion::ALL
+        .iter()
+        .copied()
+        .filter(|v| bytescope_opcodes::table(*v).is_some())
+        .collect();
+    let mut runs: Vec<(bytescope_pyc::PythonVersion, bytescope_pyc::PythonVersion)> = Vec::new();
+    for v in listed {
+        match runs.last_mut() {
+            Some((_, end)) if end.major == v.major && end.minor + 1 == v.minor => *end = v,
+            _ => runs.push((v, v)),
+        }
+    }
+    runs.iter()
+        .map(|(a, b)| if a == b { a.to_string() } else { format!("{a}-{b}") })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The clap command with its version texts (`-V`: version and commit;
+/// `--version`: also the CPython versions supported).
+fn command() -> clap::Command {
+    let short = format!("{} (commit {})", env!("CARGO_PKG_VERSION"), env!("BYTESCOPE_COMMIT"));
+    let long = format!(
+        "{short}\nreads and lists the bytecode of CPython {}\n\
+         listings verified against the real interpreters 2.7 and 3.6-3.15 (docs/conformance.md)",
+        supported_versions()
+    );
+    // Made once per run; clap keeps &'static strs.
+    <Cli as clap::CommandFactory>::command().version(short.leak() as &str).long_version(long.leak() as &str)
+}
+
+/// `bytescope completions SHELL`.
+fn completions(shell: clap_complete::Shell) -> ExitCode {
+    let mut cmd = command();
+    let mut out = Vec::new();
+    clap_complete::generate(shell, &mut cmd, "bytescope", &mut out);
+    write_stdout(&out)
+}
+
+/// `bytescope man [COMMAND]`.
+fn man(which: Option<&str>) -> ExitCode {
+    let mut cmd = command();
+    cmd.build();
+    let page = match which {
+        None => cmd,
+        Some(name) => match cmd.find_subcommand(name) {
+            Some(sub) => {
+                let version = cmd.get_version().unwrap_or_default().to_owned();
+                sub.clone().name(format!("bytescope-{name}").leak() as &str).version(version.leak() as &str)
+            }
+            None => {
+                text::report("man", &format!("no command {name:?}"));
+                return ExitCode::from(2);
+            }
+        },
+    };
+    let mut out = Vec::new();
+    if let Err(e) = clap_mangen::Man::new(page).render(&mut out) {
+        text::report("man", &e.to_string());
+        return ExitCode::FAILURE;
+    }
+    write_stdout(&out)
+}
+
+/// Writes `bytes` to stdout; a closed pipe is not an error.
+fn write_stdout(bytes: &[u8]) -> ExitCode {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            text::report("cannot write output", &e.to_string());
+            ExitCode::FAILURE
+        }
+        _ => ExitCode::SUCCESS,
+    }
 }
 
 /// Arguments that name existing files are files, never options: a shell
@@ -111,6 +219,7 @@ impl Command {
                 fix(&mut a.output);
                 return;
             }
+            Command::Completions(_) | Command::Man(_) => return,
         };
         files.iter_mut().for_each(fix);
     }
@@ -118,8 +227,13 @@ impl Command {
 
 fn main() -> ExitCode {
     let (args, back) = files_are_files(std::env::args_os().collect());
-    let mut cli = Cli::parse_from(args);
+    let matches = command().get_matches_from(args);
+    let mut cli = match <Cli as clap::FromArgMatches>::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
     cli.command.restore(&back);
+    output::set_color(cli.color);
     let result = match cli.command {
         Command::Dis(a) => commands::dis::run(&a),
         Command::Info(a) => commands::info::run(&a),
@@ -128,6 +242,8 @@ fn main() -> ExitCode {
         Command::Header(a) => commands::header::run(&a),
         Command::Scan(a) => commands::scan::run(&a),
         Command::Rewrite(a) => commands::rewrite::run(&a),
+        Command::Completions(c) => return completions(c.shell),
+        Command::Man(m) => return man(m.command.as_deref()),
     };
     match result {
         Ok(status) => status,

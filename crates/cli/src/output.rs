@@ -91,6 +91,25 @@ pub enum Format {
     Json,
 }
 
+/// `--color`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ColorChoice {
+    /// On a terminal, unless `NO_COLOR` is set (to anything but "").
+    #[default]
+    Auto,
+    /// Always, even into pipes and files.
+    Always,
+    /// Never.
+    Never,
+}
+
+static COLOR: std::sync::OnceLock<ColorChoice> = std::sync::OnceLock::new();
+
+/// Sets `--color` for the run (once, at start-up).
+pub fn set_color(choice: ColorChoice) {
+    let _ = COLOR.set(choice);
+}
+
 /// How stdout is written. To pipes and files exactly as rendered (the
 /// listing keeps CPython's bytes); to a terminal, characters that would act
 /// on it are escaped: text by [`bytescope_inspect::escape_into`]'s rule, JSON
@@ -99,23 +118,41 @@ pub enum Format {
 pub struct Printer {
     format: Format,
     terminal: bool,
+    color: bool,
 }
 
 impl Printer {
     /// The printer for `format` on this process's stdout.
     pub fn stdout(format: Format) -> Self {
-        Printer { format, terminal: io::stdout().is_terminal() }
+        let terminal = io::stdout().is_terminal();
+        let color = format == Format::Text
+            && match COLOR.get().copied().unwrap_or_default() {
+                ColorChoice::Always => true,
+                ColorChoice::Never => false,
+                ColorChoice::Auto => terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+            };
+        Printer { format, terminal, color }
     }
 
-    /// Writes `bytes` to `w`.
+    /// Writes `bytes` to `w`. Pipes and files get them as they are (the
+    /// one fast path); a terminal gets them escaped, and coloured if asked.
     pub fn write(&self, w: &mut impl Write, bytes: &[u8]) -> io::Result<()> {
-        if !self.terminal || bytes.is_empty() {
+        if !(self.terminal || self.color) || bytes.is_empty() {
             return w.write_all(bytes);
         }
-        match self.format {
-            Format::Text => w.write_all(crate::text::terminal_text(bytes).as_bytes()),
-            Format::Json => w.write_all(crate::text::terminal_json(bytes).as_bytes()),
+        let text = match (self.terminal, self.format) {
+            (false, _) => match std::str::from_utf8(bytes) {
+                Ok(s) => std::borrow::Cow::Borrowed(s),
+                // Not text: left as it is.
+                Err(_) => return w.write_all(bytes),
+            },
+            (true, Format::Text) => crate::text::terminal_text(bytes),
+            (true, Format::Json) => crate::text::terminal_json(bytes),
+        };
+        if self.color {
+            return w.write_all(crate::color::listing(&text).as_bytes());
         }
+        w.write_all(text.as_bytes())
     }
 }
 

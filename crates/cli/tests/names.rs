@@ -5,9 +5,9 @@
 //! shown as `\xff`. `dis` and `info` keep CPython's bytes on pipes and
 //! escape them only on a terminal.
 
-use std::path::Path;
-
 mod common;
+#[cfg(unix)]
+use common::on_terminal;
 use common::{TempDir, bin, fixture, put, run_within};
 
 /// File names an attacker might choose: a newline forging a whole line,
@@ -164,7 +164,7 @@ fn dis_escapes_on_a_terminal() {
     put(&t.path("h.pyc"), &pyc_with_hostile_name());
     put(&t.path("d").join(os("bidi\u{202e}.pyc".as_bytes())), &fixture("3.12/args.pyc"));
     for cmd in ["dis", "info"] {
-        let s = on_terminal(&[cmd], &t.path("h.pyc"));
+        let s = on_terminal(&[cmd, "--color", "never"], &t.path("h.pyc"));
         assert_clean(&s, cmd);
         assert!(s.contains("ev\\x1b[2J\\x07\\rng"), "{cmd}: {s}");
     }
@@ -174,49 +174,4 @@ fn dis_escapes_on_a_terminal() {
     let s = on_terminal(&["scan"], &t.path("d"));
     assert_clean(&s, "scan");
     assert!(s.contains(r#"bidi\u202e.pyc"#), "{s}");
-}
-
-/// Runs bytescope with stdout on a pseudo-terminal and returns what the
-/// terminal received (its CR LF line ends back to LF).
-#[cfg(unix)]
-fn on_terminal(args: &[&str], input: &Path) -> String {
-    use rustix::pty::{OpenptFlags, grantpt, openpt, ptsname, unlockpt};
-    use std::io::Read as _;
-    let master = openpt(OpenptFlags::RDWR | OpenptFlags::NOCTTY).unwrap();
-    grantpt(&master).unwrap();
-    unlockpt(&master).unwrap();
-    let name = ptsname(&master, Vec::new()).unwrap();
-    let slave = std::fs::OpenOptions::new().read(true).write(true).open(name.to_str().unwrap()).unwrap();
-    let mut master = std::fs::File::from(master);
-    let reader = std::thread::spawn(move || {
-        let mut buf = Vec::new();
-        // Ends with EIO once every copy of the slave is closed.
-        let _ = master.read_to_end(&mut buf);
-        buf
-    });
-    let mut cmd = bin();
-    cmd.args(args).arg(input).stdout(slave);
-    let out = run_within_keep_stdout(&mut cmd, 30);
-    // Closes the parent's copy of the slave, so the reader sees the end.
-    drop(cmd);
-    assert!(out.success(), "{args:?}");
-    let bytes = reader.join().unwrap();
-    String::from_utf8(bytes).unwrap().replace("\r\n", "\n")
-}
-
-/// Runs `cmd` (stdout already set) and waits at most `secs` seconds.
-#[cfg(unix)]
-fn run_within_keep_stdout(cmd: &mut std::process::Command, secs: u64) -> std::process::ExitStatus {
-    let mut child = cmd.stderr(std::process::Stdio::null()).spawn().unwrap();
-    let start = std::time::Instant::now();
-    loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            return s;
-        }
-        if start.elapsed().as_secs() > secs {
-            let _ = child.kill();
-            panic!("{cmd:?} did not end within {secs} s");
-        }
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
 }

@@ -372,7 +372,11 @@ struct Summary {
     versions: BTreeMap<PythonVersion, usize>,
 }
 
-fn progress() -> ProgressBar {
+/// The progress line on stderr when it is a terminal: files done, elapsed
+/// time and the file being scanned; once a count of the inputs' files is
+/// known (counted on the side), also the total and an estimate of the time
+/// left.
+fn progress(inputs: &[std::path::PathBuf]) -> ProgressBar {
     if !io::stderr().is_terminal() {
         return ProgressBar::hidden();
     }
@@ -381,7 +385,58 @@ fn progress() -> ProgressBar {
         pb.set_style(style);
     }
     pb.enable_steady_tick(Duration::from_millis(120));
+    let counted = pb.clone();
+    let inputs = inputs.to_vec();
+    std::thread::spawn(move || {
+        if let Some(total) = count_pycs(&inputs)
+            && let Ok(style) = ProgressStyle::with_template(
+                "{spinner} {pos}/{len} files {elapsed} (about {eta} left) {wide_msg}",
+            )
+        {
+            counted.set_length(total);
+            counted.set_style(style);
+        }
+    });
     pb
+}
+
+/// How many pycs the inputs hold, if that can be known without reading
+/// them: `.pyc`/`.pyo` files below directories (symbolic links to
+/// directories not followed, as the batch layer walks) and pyc inputs.
+/// `None` when an archive takes part (its members are only known once it
+/// is read).
+fn count_pycs(inputs: &[std::path::PathBuf]) -> Option<u64> {
+    let archive = |name: &str| {
+        let lower = name.to_ascii_lowercase();
+        [".zip", ".whl", ".egg", ".pyz", ".pyzw"].iter().any(|e| lower.ends_with(e))
+    };
+    let mut total = 0u64;
+    let mut dirs = Vec::new();
+    for input in inputs {
+        let meta = std::fs::metadata(input).ok()?;
+        if meta.is_dir() {
+            dirs.push(input.clone());
+        } else if input.to_str().is_some_and(bytescope_batch::is_pyc_name) {
+            total += 1;
+        } else {
+            return None;
+        }
+    }
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).ok()?.flatten() {
+            let Ok(kind) = entry.file_type() else { continue };
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            if kind.is_dir() {
+                dirs.push(entry.path());
+            } else if archive(&name) {
+                return None;
+            } else if bytescope_batch::is_pyc_name(&name) {
+                total += 1;
+            }
+        }
+    }
+    Some(total)
 }
 
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
@@ -396,7 +451,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         inspectors: &inspectors,
     };
     let started = Instant::now();
-    let pb = progress();
+    let pb = progress(&args.input.files);
     // Written from whichever thread delivers results.
     let mut out = io::BufWriter::with_capacity(1 << 16, io::stdout());
     let printer = Printer::stdout(Format::Json);

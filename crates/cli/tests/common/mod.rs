@@ -82,3 +82,54 @@ pub fn run_within(cmd: &mut std::process::Command, secs: u64) -> std::process::O
 pub fn bin() -> std::process::Command {
     std::process::Command::new(env!("CARGO_BIN_EXE_bytescope"))
 }
+
+/// Runs bytescope with stdout on a pseudo-terminal and returns what the
+/// terminal received (its CR LF line ends back to LF).
+#[cfg(unix)]
+pub fn on_terminal(args: &[&str], input: &Path) -> String {
+    on_terminal_env(args, input, &[])
+}
+
+/// [`on_terminal`] with extra environment variables.
+#[cfg(unix)]
+pub fn on_terminal_env(args: &[&str], input: &Path, env: &[(&str, &str)]) -> String {
+    use rustix::pty::{OpenptFlags, grantpt, openpt, ptsname, unlockpt};
+    use std::io::Read as _;
+    let master = openpt(OpenptFlags::RDWR | OpenptFlags::NOCTTY).unwrap();
+    grantpt(&master).unwrap();
+    unlockpt(&master).unwrap();
+    let name = ptsname(&master, Vec::new()).unwrap();
+    let slave = std::fs::OpenOptions::new().read(true).write(true).open(name.to_str().unwrap()).unwrap();
+    let mut master = std::fs::File::from(master);
+    let reader = std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        // Ends with EIO once every copy of the slave is closed.
+        let _ = master.read_to_end(&mut buf);
+        buf
+    });
+    let mut cmd = bin();
+    cmd.args(args).arg(input).stdout(slave).envs(env.iter().copied());
+    let out = run_within_keep_stdout(&mut cmd, 30);
+    // Closes the parent's copy of the slave, so the reader sees the end.
+    drop(cmd);
+    assert!(out.success(), "{args:?}");
+    let bytes = reader.join().unwrap();
+    String::from_utf8(bytes).unwrap().replace("\r\n", "\n")
+}
+
+/// Runs `cmd` (stdout already set) and waits at most `secs` seconds.
+#[cfg(unix)]
+fn run_within_keep_stdout(cmd: &mut std::process::Command, secs: u64) -> std::process::ExitStatus {
+    let mut child = cmd.stderr(std::process::Stdio::null()).spawn().unwrap();
+    let start = std::time::Instant::now();
+    loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            return s;
+        }
+        if start.elapsed().as_secs() > secs {
+            let _ = child.kill();
+            panic!("{cmd:?} did not end within {secs} s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
