@@ -234,6 +234,20 @@ fn main() -> ExitCode {
     };
     cli.command.restore(&back);
     output::set_color(cli.color);
+    let stdin = match &mut cli.command {
+        Command::Dis(a) if a.code.is_some() => Ok(()),
+        Command::Dis(a) => a.input.or_stdin(),
+        Command::Info(a) => a.input.or_stdin(),
+        Command::Inspect(a) => a.input.or_stdin(),
+        Command::Table(a) => a.input.or_stdin(),
+        Command::Header(a) => a.input.or_stdin(),
+        Command::Scan(a) => a.input.or_stdin(),
+        Command::Rewrite(_) | Command::Completions(_) | Command::Man(_) => Ok(()),
+    };
+    if let Err(e) = stdin {
+        text::stderr_line(&format!("bytescope: {e}"));
+        return ExitCode::from(2);
+    }
     let result = match cli.command {
         Command::Dis(a) => commands::dis::run(&a),
         Command::Info(a) => commands::info::run(&a),

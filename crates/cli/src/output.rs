@@ -74,11 +74,49 @@ impl InputArgs {
         }
     }
 
+    /// With no FILE, standard input (as `python -m dis` reads it), unless it
+    /// is a terminal.
+    ///
+    /// # Errors
+    /// No FILE and standard input is a terminal.
+    pub fn or_stdin(&mut self) -> anyhow::Result<()> {
+        if self.files.is_empty() {
+            anyhow::ensure!(
+                !io::stdin().is_terminal(),
+                "no input files: name FILEs, or pipe data in (standard input is a terminal); see --help"
+            );
+            self.files.push(PathBuf::from("-"));
+        }
+        Ok(())
+    }
+
+    /// The inputs as the batch layer takes them. `-` (standard input) goes
+    /// in as `/dev/stdin`, which the batch layer reads once as a pipe.
+    // TODO(harden-batch): the batch layer reads `-` itself; pass `files`.
+    pub fn batch_inputs(&self) -> Vec<PathBuf> {
+        self.files.iter().map(|f| if is_stdin(f) { PathBuf::from(STDIN_PATH) } else { f.clone() }).collect()
+    }
+
     /// Whether each item's output gets a `==> PATH <==` line: with several
     /// inputs, or when an input is a directory or archive.
     pub fn framed(&self, source: &Source) -> bool {
         self.frame_all || self.files.len() > 1 || source.expanded
     }
+}
+
+/// Where standard input is read from (see [`InputArgs::batch_inputs`]).
+const STDIN_PATH: &str = "/dev/stdin";
+
+/// Whether `path` names standard input: `-` as given.
+pub fn is_stdin(path: &std::path::Path) -> bool {
+    path.as_os_str() == "-"
+}
+
+/// Whether the item came from standard input.
+pub fn from_stdin(source: &Source) -> bool {
+    source.member.is_none()
+        && !source.expanded
+        && (source.path.as_os_str() == STDIN_PATH || is_stdin(&source.path))
 }
 
 /// What a command prints on stdout.
@@ -233,13 +271,13 @@ pub fn for_each_file_draining(
     format: Format,
     render: impl Render,
 ) -> anyhow::Result<ExitCode> {
-    anyhow::ensure!(!args.files.is_empty(), "no input files (see --help)");
+    let inputs = args.batch_inputs();
     let printer = Printer::stdout(format);
     let opts = args.batch_options();
     if opts.jobs == 1 {
         // One job renders and delivers each item in turn, on one thread:
         // renders may then write ahead of delivery.
-        return stream_each_file(args, printer, &opts, render);
+        return stream_each_file(args, &inputs, printer, &opts, render);
     }
     // Headers and listings go out in large writes, not a write per line
     // (from whichever thread delivers results).
@@ -264,7 +302,7 @@ pub fn for_each_file_draining(
         }
     };
     bytescope_batch::run(
-        &args.files,
+        &inputs,
         &opts,
         |source, data| {
             let mut buf = take();
@@ -331,6 +369,7 @@ const STREAM_CHUNK: usize = 64 << 10;
 /// one output buffer, written whenever a render drains it.
 fn stream_each_file(
     args: &InputArgs,
+    inputs: &[PathBuf],
     printer: Printer,
     opts: &Options,
     render: impl Render,
@@ -338,7 +377,7 @@ fn stream_each_file(
     let stream = Mutex::new(Stream { buf: Vec::new(), framed: false, error: None, printer });
     let mut failed = false;
     bytescope_batch::run(
-        &args.files,
+        inputs,
         opts,
         |source, data| {
             // Items come one at a time: the lock is never contended.

@@ -61,7 +61,11 @@ impl std::fmt::Write for Utf8<'_> {
 /// Starts a record: `{"path":…,"member":…`.
 pub fn start(out: &mut Vec<u8>, source: &Source) {
     out.extend_from_slice(b"{\"path\":");
-    path_json(out, &crate::text::os_bytes(source.path.as_os_str()));
+    if crate::output::from_stdin(source) {
+        out.extend_from_slice(b"\"-\"");
+    } else {
+        path_json(out, &crate::text::os_bytes(source.path.as_os_str()));
+    }
     out.extend_from_slice(b",\"member\":");
     match &source.member {
         Some(m) => string(out, m),

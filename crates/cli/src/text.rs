@@ -36,8 +36,12 @@ pub fn path(p: &Path) -> String {
     escape_bytes(&os_bytes(p.as_os_str())).into_owned()
 }
 
-/// `PATH` or `ARCHIVE:MEMBER` for display, escaped.
+/// `PATH` or `ARCHIVE:MEMBER` for display, escaped; standard input as
+/// `<stdin>`.
 pub fn source(s: &Source) -> String {
+    if crate::output::from_stdin(s) {
+        return "<stdin>".to_owned();
+    }
     let mut out = path(&s.path);
     if let Some(m) = &s.member {
         out.push(':');

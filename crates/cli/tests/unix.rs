@@ -134,3 +134,32 @@ fn strip(s: &str) -> String {
     }
     out
 }
+
+/// `-`, or no FILE at all, reads standard input, as `python -m dis` does:
+/// a pyc, or source (compiled as `<stdin>`).
+#[test]
+fn standard_input() {
+    let pyc = fixtures().join("3.12/args.pyc");
+    let from_file = run_within(bin().arg("dis").arg(&pyc), 30);
+    for args in [&["dis", "-"][..], &["dis"]] {
+        let out = run_within(bin().args(args).stdin(std::fs::File::open(&pyc).unwrap()), 30);
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(out.stdout, from_file.stdout, "{args:?}");
+    }
+    let out = run_within(bin().args(["header", "--json"]).stdin(std::fs::File::open(&pyc).unwrap()), 30);
+    let s = String::from_utf8(out.stdout).unwrap();
+    assert!(s.starts_with(r#"{"path":"-","member":null,"python":"3.12""#), "{s}");
+    // Framed among other inputs as <stdin>.
+    let out = run_within(bin().args(["header", "-"]).arg(&pyc).stdin(std::fs::File::open(&pyc).unwrap()), 30);
+    assert!(String::from_utf8(out.stdout).unwrap().starts_with("==> <stdin> <==\n"));
+    // Source text.
+    let t = TempDir::new();
+    put(&t.path("src.py"), b"x = 1 + y\n");
+    let out = run_within(bin().arg("dis").stdin(std::fs::File::open(t.path("src.py")).unwrap()), 120);
+    let err = String::from_utf8(out.stderr).unwrap();
+    if !err.contains("no CPython interpreter found") {
+        assert!(out.status.success(), "{err}");
+        assert!(String::from_utf8(out.stdout).unwrap().contains("(y)"));
+        assert!(err.starts_with("bytescope: compiling with Python "), "{err}");
+    }
+}

@@ -4,6 +4,7 @@ use std::cell::Cell;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::OnceLock;
 
 use bytescope_batch::Source;
 use bytescope_dis::{DisOptions, Disassembler, Scratch};
@@ -11,7 +12,7 @@ use bytescope_marshal::reuse::room_for;
 use bytescope_marshal::{Marshal, Storage, load_marshal, load_pyc_in};
 
 use crate::interpreters::{self, CompileError, Interpreter, Wanted};
-use crate::output::{Ctx, Format, InputArgs, Printer, Skips, for_each_file_draining};
+use crate::output::{Ctx, Format, InputArgs, Printer, Skips, for_each_file_draining, from_stdin};
 use crate::records::{self, View};
 use crate::text;
 
@@ -60,7 +61,7 @@ pub struct Args {
     /// dis.dis("...") does (as an expression if it is one, else as
     /// statements; file name "<dis>"), by an installed CPython (see --python).
     #[arg(short = 'c', long = "code", value_name = "CODE")]
-    code: Option<String>,
+    pub code: Option<String>,
 
     /// For source input (FILE.py or -c): the CPython that compiles it, as X.Y
     /// (found on PATH as pythonX.Y or in pyenv) or a path to an interpreter.
@@ -107,14 +108,19 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
              CPython that compiles source, use --python X.Y"
         );
     }
-    let interp = if compiles { Some(interpreters::choose(args.python.as_ref())?) } else { None };
-    if let Some(i) = &interp {
+    let choose = || {
+        let i = interpreters::choose(args.python.as_ref())?;
         text::stderr_line(&format!(
             "bytescope: compiling with Python {} ({})",
             i.version,
             text::path(&i.path)
         ));
-    }
+        anyhow::Ok(i)
+    };
+    let interp = if compiles { Some(choose()?) } else { None };
+    // Source piped in (as `python -m dis` reads it) finds its interpreter
+    // when it comes.
+    let piped: OnceLock<Result<Interpreter, String>> = OnceLock::new();
     let format = if args.json { Format::Json } else { Format::Text };
     let skips = Skips::default();
     let mut failed = false;
@@ -137,8 +143,24 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         format,
         |source: &Source, data: &[u8], out: &mut Vec<u8>, ctx: &mut Ctx<'_>| {
             let alone = !input.framed(source);
-            if let Some(interp) = interp.as_ref().filter(|_| !source.expanded && is_source(&source.path)) {
-                let compiled = compile(interp, data, &text::os_bytes(source.path.as_os_str()), false, ctx)?;
+            let piped_source = from_stdin(source) && args.input.python_version.is_none() && is_text(data);
+            let interp = if piped_source {
+                Some(
+                    piped
+                        .get_or_init(|| choose().map_err(|e| format!("{e:#}")))
+                        .as_ref()
+                        .map_err(Clone::clone)?,
+                )
+            } else {
+                interp.as_ref().filter(|_| !source.expanded && is_source(&source.path))
+            };
+            if let Some(interp) = interp {
+                let name = if piped_source {
+                    b"<stdin>".to_vec()
+                } else {
+                    text::os_bytes(source.path.as_os_str()).into_owned()
+                };
+                let compiled = compile(interp, data, &name, false, ctx)?;
                 let pyc = load_marshal(&compiled, interp.version).map_err(|e| e.to_string())?;
                 let dis = Disassembler::new(interp.version).map_err(|e| e.to_string())?;
                 let opts = applicable(&skips, &dis, asked, source, alone)?;
@@ -169,6 +191,13 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Whether piped-in data is Python source rather than a pyc or marshal
+/// data: UTF-8 text without NUL bytes (every pyc header and every marshal
+/// code object holds NUL bytes).
+fn is_text(data: &[u8]) -> bool {
+    !data.contains(&0) && std::str::from_utf8(data).is_ok()
 }
 
 fn is_source(p: &Path) -> bool {

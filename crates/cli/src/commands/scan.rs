@@ -213,7 +213,11 @@ impl<'s, 'o> Record<'s, 'o> {
         let _ = serde_json::to_writer(&mut *out, kind);
         if select.has("path") {
             out.extend_from_slice(b",\"path\":");
-            crate::records::path_json(out, &crate::text::os_bytes(source.path.as_os_str()));
+            if crate::output::from_stdin(source) {
+                out.extend_from_slice(b"\"-\"");
+            } else {
+                crate::records::path_json(out, &crate::text::os_bytes(source.path.as_os_str()));
+            }
         }
         let mut r = Record { select, out };
         r.put("member", &source.member);
@@ -440,7 +444,6 @@ fn count_pycs(inputs: &[std::path::PathBuf]) -> Option<u64> {
 }
 
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
-    anyhow::ensure!(!args.input.files.is_empty(), "no input files (see --help)");
     let select = Select::new(&args.select, !args.find.is_empty())?;
     let queries: Vec<(String, Query)> = args.find.iter().map(|f| (f.clone(), Query::parse(f))).collect();
     let inspectors = Inspectors::default();
@@ -458,7 +461,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let mut summary = Summary::default();
     let mut write_error = None;
     bytescope_batch::run(
-        &args.input.files,
+        &args.input.batch_inputs(),
         &args.input.batch_options(),
         |source, data| scan_one(&ctx, source, data),
         |source, result| {
