@@ -23,13 +23,14 @@ use clap::{Parser, Subcommand};
 /// objects from CPython 2.7 and 3.0-3.15, shown exactly as that version's own
 /// tools show them, with no Python installed.
 ///
-/// Every command takes one or more FILEs (directories and zip archives too).
-/// Text output with several inputs frames each file's output with a line
-/// `==> PATH <==`; JSON output (--json, table, scan) is JSON Lines: one record
-/// per line naming its file ("path", "member"), never framed (schemas in
-/// docs/schemas/). A file that fails prints one line `bytescope: PATH: error
-/// (at offset 0x…)` on stderr, the others go on, and the exit status is 1.
-/// Full conventions: docs/cli.md.
+/// Every command takes FILEs: pycs, directories, zip archives, or standard
+/// input (`-`, or no FILE). Text output with several inputs frames each
+/// file's output with a line `==> PATH <==`; JSON output (--json, table,
+/// scan) is JSON Lines: one record per line naming its file ("path",
+/// "member"), never framed (schemas in docs/schemas/). A file that fails
+/// prints one line `bytescope: PATH: error (at offset 0x…)` on stderr, the
+/// others go on, and the exit status is 1 (2 for a usage error). Full
+/// conventions: docs/cli.md.
 #[derive(Parser, Debug)]
 #[command(name = "bytescope", max_term_width = 100)]
 struct Cli {

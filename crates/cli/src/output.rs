@@ -19,8 +19,9 @@ pub struct InputArgs {
     /// directories (every .pyc/.pyo below, in path order) and zip archives
     /// (.zip, .whl, .egg, zipapps, executables with an appended zip;
     /// recognised by content), whose .pyc/.pyo members are read in archive
-    /// order. An argument that names an existing file is always a file,
-    /// even if it starts with '-'; `--` ends the options.
+    /// order. `-`, or no FILE, is standard input. An argument that names an
+    /// existing file is always a file, even if it starts with '-'; `--` ends
+    /// the options.
     #[arg(value_name = "FILE")]
     pub files: Vec<PathBuf>,
 

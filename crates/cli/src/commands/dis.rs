@@ -63,9 +63,11 @@ pub struct Args {
     #[arg(short = 'c', long = "code", value_name = "CODE")]
     pub code: Option<String>,
 
-    /// For source input (FILE.py or -c): the CPython that compiles it, as X.Y
-    /// (found on PATH as pythonX.Y or in pyenv) or a path to an interpreter.
-    /// Default: the newest one found.
+    /// For source input (FILE.py, -c, piped source): the CPython that
+    /// compiles it, as X.Y (pythonX.Y in PATH's absolute directories, or in
+    /// pyenv) or a path containing '/' (./python3.12). Default: the newest
+    /// found. It runs isolated: only its compiler runs, nothing from the
+    /// current directory or the environment.
     #[arg(long, value_name = "X.Y|PATH")]
     python: Option<Wanted>,
 
@@ -96,7 +98,8 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     };
     let sources = args.input.files.iter().filter(|f| is_source(f)).count();
     let compiles = args.code.is_some() || sources > 0;
-    if args.python.is_some() && !compiles {
+    let stdin_input = args.input.files.iter().any(|f| crate::output::is_stdin(f));
+    if args.python.is_some() && !compiles && !stdin_input {
         anyhow::bail!(
             "--python chooses the interpreter that compiles source (FILE.py or -c); a .pyc is read \
              as the version its header names, and headerless input needs --python-version X.Y"
