@@ -163,3 +163,25 @@ fn standard_input() {
         assert!(err.starts_with("bytescope: compiling with Python "), "{err}");
     }
 }
+
+/// No FILE with standard input on a terminal is a usage error (exit 2)
+/// that says how to give input, never a wait for typed bytes.
+#[cfg(unix)]
+#[test]
+fn no_input_on_a_terminal() {
+    use rustix::pty::{OpenptFlags, grantpt, openpt, ptsname, unlockpt};
+    let master = openpt(OpenptFlags::RDWR | OpenptFlags::NOCTTY).unwrap();
+    grantpt(&master).unwrap();
+    unlockpt(&master).unwrap();
+    let name = ptsname(&master, Vec::new()).unwrap();
+    let slave = std::fs::OpenOptions::new().read(true).write(true).open(name.to_str().unwrap()).unwrap();
+    for cmd in ["dis", "scan", "header"] {
+        let out = run_within(bin().arg(cmd).stdin(slave.try_clone().unwrap()), 30);
+        assert_eq!(out.status.code(), Some(2), "{cmd}");
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert!(
+            err.starts_with("bytescope: no input files:") && err.contains("standard input is a terminal"),
+            "{err}"
+        );
+    }
+}
