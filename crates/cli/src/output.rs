@@ -319,7 +319,8 @@ pub fn for_each_file_draining(
             };
             let written = (|| {
                 if format == Format::Text && args.framed(&source) {
-                    writeln!(out, "==> {} <==", crate::text::source(&source))?;
+                    let frame = format!("==> {} <==\n", crate::text::source(&source));
+                    printer.write(&mut out, frame.as_bytes())?;
                 }
                 printer.write(&mut out, &buf)?;
                 if done.result.is_err() || !done.notes.is_empty() {

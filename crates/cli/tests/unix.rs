@@ -102,6 +102,16 @@ fn colour_only_where_asked() {
     assert!(always.contains(&0x1b));
     let stripped = strip(&String::from_utf8(always).unwrap());
     assert_eq!(stripped.as_bytes(), plain, "colour only adds escapes");
+    // Frames too, in parallel runs as in one-job runs.
+    let other = fixtures().join("3.8/loops.pyc");
+    for j in ["1", "2"] {
+        let plain2 = run_within(bin().args(["dis", "-j", j]).arg(&pyc).arg(&other), 30).stdout;
+        let c =
+            run_within(bin().args(["dis", "--color", "always", "-j", j]).arg(&pyc).arg(&other), 30).stdout;
+        let c = String::from_utf8(c).unwrap();
+        assert!(c.contains("\x1b[1m==> "), "-j {j}");
+        assert_eq!(strip(&c).as_bytes(), plain2, "-j {j}");
+    }
     let never = run_within(bin().args(["dis", "--color", "never"]).arg(&pyc), 30).stdout;
     assert_eq!(never, plain);
     // JSON is never coloured.
