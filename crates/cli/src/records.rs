@@ -133,15 +133,10 @@ impl Head {
     }
 }
 
-/// The rows of a per-code-object view (`[`, one row per line, `]`).
-fn rows(array: &str) -> impl Iterator<Item = &str> {
-    array.lines().filter(|l| *l != "[" && *l != "]").map(|l| l.strip_suffix(',').unwrap_or(l))
-}
-
 /// Which per-code-object view a record wraps.
 #[derive(Clone, Copy)]
 pub enum View<'k> {
-    /// `dis --json`: the row is `{"name",…,"instructions":[…]}`.
+    /// `dis --json`: the row is `{"name",…,"offset":N,"instructions":[…]}`.
     Instructions,
     /// `info --json`: the row is `{"co_argcount":…}`.
     Attributes,
@@ -149,7 +144,116 @@ pub enum View<'k> {
     Table(&'k str),
 }
 
-/// Writes one record per row of `array` (a view of `m`) for `source`.
+/// Turns a per-code-object view, fed in pieces as it is written (`[`, then
+/// one row per line, `]`; rows hold no raw newline), into records. A row
+/// is matched with the next code object in pre-order; `dis` rows, which
+/// name their code object's offset, with the next code object at that
+/// offset (so a view that leaves out repeats of shared code objects still
+/// lines up).
+pub struct Records<'a> {
+    source: &'a Source,
+    view: View<'a>,
+    heads: Vec<Head>,
+    next: usize,
+    /// The start of a row not complete yet.
+    partial: Vec<u8>,
+}
+
+impl<'a> Records<'a> {
+    /// Records of `source`'s code objects `heads` (see [`heads`]).
+    pub fn new(source: &'a Source, view: View<'a>, heads: Vec<Head>) -> Self {
+        Records { source, view, heads, next: 0, partial: Vec::new() }
+    }
+
+    /// Takes the next piece of the view; writes the records of the rows it
+    /// completes to `out`.
+    ///
+    /// # Errors
+    /// A row that does not line up with a code object (a bug).
+    pub fn feed(&mut self, piece: &[u8], out: &mut Vec<u8>) -> Result<(), String> {
+        let mut rest = piece;
+        while let Some(nl) = rest.iter().position(|&b| b == b'\n') {
+            let line = if self.partial.is_empty() {
+                self.row(&rest[..nl], out)
+            } else {
+                let mut line = std::mem::take(&mut self.partial);
+                line.extend_from_slice(&rest[..nl]);
+                self.row(&line, out)
+            };
+            line?;
+            rest = &rest[nl + 1..];
+        }
+        self.partial.extend_from_slice(rest);
+        Ok(())
+    }
+
+    /// Ends the view (a last row without a newline is taken too).
+    ///
+    /// # Errors
+    /// As [`Records::feed`].
+    pub fn finish(mut self, out: &mut Vec<u8>) -> Result<(), String> {
+        let last = std::mem::take(&mut self.partial);
+        self.row(&last, out)
+    }
+
+    fn row(&mut self, line: &[u8], out: &mut Vec<u8>) -> Result<(), String> {
+        let line = std::str::from_utf8(line).map_err(|_| "internal error: a view row is not UTF-8")?;
+        let row = line.trim_end_matches(',');
+        // The array's brackets (and what a stopped view closes with).
+        if row.is_empty() || row == "[" || row == "]" {
+            return Ok(());
+        }
+        let index = match self.view {
+            View::Instructions => {
+                let offset = row_offset(row).ok_or("internal error: a dis row without its offset")?;
+                (self.next..self.heads.len())
+                    .find(|&i| self.heads[i].offset == offset)
+                    .ok_or("internal error: a dis row for no code object")?
+            }
+            _ => self.next,
+        };
+        let head = self.heads.get(index).ok_or("internal error: more rows than code objects")?;
+        self.next = index + 1;
+        start(out, self.source);
+        match self.view {
+            View::Instructions => {
+                head.write(out, index, true);
+                // The row's own head is replaced; its first raw
+                // `,"instructions":[` is the key (inside a JSON string
+                // every quote is escaped).
+                let at = row.find(",\"instructions\":[").ok_or("internal error: no instructions")?;
+                out.extend_from_slice(&row.as_bytes()[at..]);
+            }
+            View::Attributes => {
+                head.write(out, index, false);
+                out.push(b',');
+                out.extend_from_slice(
+                    row.strip_prefix('{').ok_or("internal error: not an object")?.as_bytes(),
+                );
+            }
+            View::Table(kind) => {
+                head.write(out, index, true);
+                out.extend_from_slice(b",\"table\":");
+                string(out, kind);
+                out.extend_from_slice(b",\"rows\":");
+                out.extend_from_slice(row.as_bytes());
+                out.push(b'}');
+            }
+        }
+        out.push(b'\n');
+        Ok(())
+    }
+}
+
+/// The code object offset a `dis` row names (`,"offset":N,"instructions":[`).
+fn row_offset(row: &str) -> Option<usize> {
+    let end = row.find(",\"instructions\":[")?;
+    let head = &row[..end];
+    let at = head.rfind(",\"offset\":")? + ",\"offset\":".len();
+    head[at..].parse().ok()
+}
+
+/// Writes one record per row of `array` (a whole view of `m`) for `source`.
 ///
 /// # Errors
 /// When the rows and the code objects do not line up (a bug).
@@ -161,43 +265,9 @@ pub fn per_code(
     view: View<'_>,
     array: &str,
 ) -> Result<(), String> {
-    let heads = heads(m, version)?;
-    let mut n = 0;
-    for (i, row) in rows(array).enumerate() {
-        let head = heads.get(i).ok_or("internal error: more rows than code objects")?;
-        start(out, source);
-        match view {
-            View::Instructions => {
-                head.write(out, i, true);
-                // The row's own head is replaced; its first raw
-                // `,"instructions":[` is the key (inside a JSON string
-                // every quote is escaped).
-                let at = row.find(",\"instructions\":[").ok_or("internal error: no instructions")?;
-                out.extend_from_slice(&row.as_bytes()[at..]);
-            }
-            View::Attributes => {
-                head.write(out, i, false);
-                out.push(b',');
-                out.extend_from_slice(
-                    row.strip_prefix('{').ok_or("internal error: not an object")?.as_bytes(),
-                );
-            }
-            View::Table(kind) => {
-                head.write(out, i, true);
-                out.extend_from_slice(b",\"table\":");
-                string(out, kind);
-                out.extend_from_slice(b",\"rows\":");
-                out.extend_from_slice(row.as_bytes());
-                out.push(b'}');
-            }
-        }
-        out.push(b'\n');
-        n += 1;
-    }
-    if n != heads.len() && n != 0 {
-        return Err(format!("internal error: {n} rows for {} code objects", heads.len()));
-    }
-    Ok(())
+    let mut records = Records::new(source, view, heads(m, version)?);
+    records.feed(array.as_bytes(), out)?;
+    records.finish(out)
 }
 
 /// Writes `object` (one JSON object, as text) as a record of `source`:
@@ -225,4 +295,47 @@ pub fn dis_view(
     let result = render(&mut array);
     per_code(out, source, m, dis.rules().version, view, &array)?;
     result.map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Head, Records, View, row_offset};
+    use bytescope_batch::Source;
+
+    fn heads(offsets: &[usize]) -> Vec<Head> {
+        offsets
+            .iter()
+            .map(|&offset| Head {
+                name: "f".to_owned(),
+                qualname: Some("f".to_owned()),
+                filename: "x.py".to_owned(),
+                firstlineno: 1,
+                offset,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn rows_in_any_pieces_give_the_same_records() {
+        let source = Source { path: "a.pyc".into(), member: None, expanded: false };
+        let view = "[\n{\"name\":\"f\",\"qualname\":null,\"filename\":\"x.py\",\"firstlineno\":1,\"offset\":16,\"instructions\":[]},\n{\"name\":\"g\",\"qualname\":null,\"filename\":\"x.py\",\"firstlineno\":1,\"offset\":99,\"instructions\":[{\"x\":\"]\\n\"}]}\n]\n";
+        // The view leaves out the repeat at 16 (index 1): the row for 99
+        // is index 2.
+        let mut whole = Vec::new();
+        let mut r = Records::new(&source, View::Instructions, heads(&[16, 16, 99]));
+        r.feed(view.as_bytes(), &mut whole).unwrap();
+        r.finish(&mut whole).unwrap();
+        let text = String::from_utf8(whole.clone()).unwrap();
+        assert_eq!(text.lines().count(), 2, "{text}");
+        assert!(text.lines().nth(1).unwrap().contains("\"index\":2,"), "{text}");
+        for cut in 1..view.len() {
+            let mut out = Vec::new();
+            let mut r = Records::new(&source, View::Instructions, heads(&[16, 16, 99]));
+            r.feed(&view.as_bytes()[..cut], &mut out).unwrap();
+            r.feed(&view.as_bytes()[cut..], &mut out).unwrap();
+            r.finish(&mut out).unwrap();
+            assert_eq!(out, whole, "cut at {cut}");
+        }
+        assert_eq!(row_offset("{\"name\":\",\\\"offset\\\":3\",\"offset\":7,\"instructions\":[]}"), Some(7));
+    }
 }
