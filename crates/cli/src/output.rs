@@ -284,6 +284,7 @@ pub fn for_each_file_draining(
     // (from whichever thread delivers results).
     let mut out = io::BufWriter::with_capacity(1 << 16, io::stdout());
     let mut failed = false;
+    let mut items = 0usize;
     let mut write_error: Option<io::Error> = None;
     // Output buffers go back to a pool once written: a fresh multi-100 KB
     // buffer per file would be returned to the OS and page-faulted in again
@@ -311,6 +312,7 @@ pub fn for_each_file_draining(
             (buf, done)
         },
         |source, result| {
+            items += 1;
             let (buf, done) = match result {
                 Ok(done) => done,
                 Err(e) => {
@@ -339,6 +341,7 @@ pub fn for_each_file_draining(
             after_item(args, done.result.is_err(), &mut failed)
         },
     )?;
+    failed |= nothing_found(items);
     finish(&mut out, write_error, failed)
 }
 
@@ -350,6 +353,16 @@ fn report(source: &Source, done: &Done) {
     for n in &done.notes {
         crate::text::stderr_line(&crate::text::message(n));
     }
+}
+
+/// A run that found nothing to read (directories or archives without a
+/// single pyc, such as a pure-Python wheel) says so and fails, instead of
+/// printing nothing with status 0.
+fn nothing_found(items: usize) -> bool {
+    if items == 0 {
+        crate::text::stderr_line("bytescope: no .pyc files found in the inputs");
+    }
+    items == 0
 }
 
 /// After an item is written: notes a failure, and stops the run at one
@@ -378,6 +391,7 @@ fn stream_each_file(
 ) -> anyhow::Result<ExitCode> {
     let stream = Mutex::new(Stream { buf: Vec::new(), framed: false, error: None, printer });
     let mut failed = false;
+    let mut items = 0usize;
     bytescope_batch::run(
         inputs,
         opts,
@@ -395,6 +409,7 @@ fn stream_each_file(
             render_one(&render, source, data, buf, &mut |b| Stream::drain(*printer, b, error))
         },
         |source, result| {
+            items += 1;
             let Ok(mut st) = stream.lock() else { return ControlFlow::Break(()) };
             let done = result.unwrap_or_else(|e| {
                 // Not rendered: its frame line is still due.
@@ -418,6 +433,7 @@ fn stream_each_file(
     )?;
     let mut st = stream.into_inner().map_err(|_| anyhow::anyhow!("output lock poisoned"))?;
     st.write_all();
+    failed |= nothing_found(items);
     finish(&mut io::stdout(), st.error, failed)
 }
 

@@ -172,3 +172,23 @@ fn file_names_are_never_options() {
     assert!(String::from_utf8(out.stdout).unwrap().contains("==> -c.pyc <=="));
     assert!(String::from_utf8(out.stderr).unwrap().starts_with("bytescope: --nosuch: cannot read file"));
 }
+
+/// Inputs that hold no pyc at all (an empty folder, a pure-Python wheel)
+/// say so and fail, instead of printing nothing with status 0.
+#[test]
+fn no_pycs_found_is_an_error() {
+    let t = TempDir::new();
+    put(&t.path("d/sub/readme.txt"), b"text");
+    put(&t.path("d/mod.py"), b"x = 1\n");
+    for cmd in ["dis", "info", "inspect", "header", "table"] {
+        let mut c = bin();
+        c.arg(cmd);
+        if cmd == "table" {
+            c.arg("linestarts");
+        }
+        let out = run_within(c.arg(t.path("d")), 30);
+        assert_eq!(out.status.code(), Some(1), "{cmd}");
+        assert!(out.stdout.is_empty());
+        assert!(String::from_utf8(out.stderr).unwrap().contains("no .pyc files found"), "{cmd}");
+    }
+}

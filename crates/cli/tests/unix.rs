@@ -35,6 +35,15 @@ fn a_closed_pipe_ends_quietly() {
         let script = format!(r#""$0" {cmd} "$1" 2>&1 | head -3 >/dev/null; echo "${{PIPESTATUS[0]}}""#);
         assert_eq!(bash(&script, &fixtures()).unwrap(), "0\n", "{cmd}");
     }
+    // Closed before the first item is written: still 0 (not "nothing
+    // found", not a failure).
+    let big = fixtures().join("3.12/big_function.pyc");
+    for j in ["1", "2"] {
+        let script = format!(
+            r#"sleep 0.2 | "$0" dis -j {j} "$1" "$1" | (exec 0<&-; true); echo "${{PIPESTATUS[1]}}""#
+        );
+        assert_eq!(bash(&script, &big).unwrap(), "0\n", "-j {j}");
+    }
     // The status still says that inputs failed, even when their error
     // lines could not be written.
     let t = TempDir::new();
