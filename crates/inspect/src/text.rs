@@ -194,3 +194,44 @@ fn row(out: &mut String, label: &str, items: &[String]) {
     }
     out.push('\n');
 }
+
+#[cfg(test)]
+mod escape_tests {
+    use super::{escape, escape_bytes, is_shown};
+
+    #[test]
+    fn escapes_what_acts_on_a_terminal() {
+        assert_eq!(escape("plain name_1 é π"), "plain name_1 é π");
+        assert_eq!(escape("a\nb\rc\td\x1b[31m\x07\x7f"), "a\\nb\\rc\\td\\x1b[31m\\x07\\x7f");
+        assert_eq!(
+            escape("\u{9b}31m \u{202e}x\u{2066}\u{200b}\u{2028}\u{a0}"),
+            "\\u009b31m \\u202ex\\u2066\\u200b\\u2028\\u00a0"
+        );
+        assert_eq!(escape("\u{e0001}"), "\\U000e0001");
+        // Idempotent: escaped text is all shown.
+        let once = escape("x\u{1b}\u{202e}\n").into_owned();
+        assert_eq!(escape(&once), once);
+    }
+
+    #[test]
+    fn no_code_point_survives_unshown() {
+        // Every code point in the first planes and some beyond, one at a
+        // time between letters: the result never holds a character that is
+        // not shown (the newline included).
+        for cp in (0u32..0x3_0000).step_by(7).chain(0xe_0000..0xe_0100).chain([0x10_fffd, 0x10_ffff]) {
+            let Some(c) = char::from_u32(cp) else { continue };
+            let s = format!("a{c}b");
+            let e = escape(&s);
+            assert!(e.chars().all(is_shown), "{cp:#x}: {e:?}");
+        }
+    }
+
+    #[test]
+    fn invalid_bytes_are_distinct_from_characters() {
+        assert_eq!(escape_bytes(b"a\xffb\xc3"), "a\\xffb\\xc3");
+        assert_eq!(escape_bytes("a\u{ff}b".as_bytes()), "a\u{ff}b");
+        assert_eq!(escape_bytes("\u{9b}".as_bytes()), "\\u009b");
+        assert_eq!(escape_bytes(b"\x9b"), "\\x9b");
+        assert_ne!(escape_bytes(b"a\xff.pyc"), escape_bytes(b"a\xfe.pyc"));
+    }
+}
