@@ -13,7 +13,7 @@
 use std::fmt::Write as _;
 
 use bytescope_batch::Source;
-use bytescope_code::code_objects;
+use bytescope_code::{Code, CodeVecs};
 use bytescope_dis::{Disassembler, visit_limit};
 use bytescope_inspect::Inspector;
 use bytescope_marshal::Marshal;
@@ -87,17 +87,21 @@ pub struct Head {
 /// the function, derived as `bytescope inspect` does (`None` if that
 /// fails).
 pub fn heads(m: &Marshal<'_>, version: PythonVersion) -> Result<Vec<Head>, String> {
-    let codes = code_objects(m, visit_limit(m)).map_err(|e| e.to_string())?;
-    let mut heads: Vec<Head> = codes
-        .iter()
-        .map(|c| Head {
+    // The views' walk (`code_objects(m, visit_limit(m))`), one code object
+    // at a time with its name lists' memory reused.
+    let mut heads: Vec<Head> = Vec::new();
+    let mut vecs = CodeVecs::default();
+    for node in m.code_preorder(visit_limit(m)) {
+        let c = Code::new_in(m, node, vecs).map_err(|e| e.to_string())?;
+        heads.push(Head {
             name: c.name.to_string(),
             qualname: c.qualname.as_ref().map(ToString::to_string),
             filename: c.filename.to_string(),
             firstlineno: c.firstlineno(),
             offset: c.offset(),
-        })
-        .collect();
+        });
+        vecs = c.into_vecs();
+    }
     if heads.iter().any(|h| h.qualname.is_none())
         && let Ok(report) = Inspector::new(version).and_then(|i| i.inspect(m))
     {
