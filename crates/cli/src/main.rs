@@ -53,6 +53,7 @@ enum Command {
     Header(commands::header::Args),
     Scan(commands::scan::Args),
     Rewrite(commands::rewrite::Args),
+    Extract(commands::extract::Args),
     Completions(Completions),
     Man(Man),
 }
@@ -220,6 +221,13 @@ impl Command {
                 fix(&mut a.output);
                 return;
             }
+            Command::Extract(a) => {
+                fix(&mut a.app);
+                if let Some(o) = &mut a.output {
+                    fix(o);
+                }
+                return;
+            }
             Command::Completions(_) | Command::Man(_) => return,
         };
         files.iter_mut().for_each(fix);
@@ -243,7 +251,7 @@ fn main() -> ExitCode {
         Command::Table(a) => a.input.or_stdin(),
         Command::Header(a) => a.input.or_stdin(),
         Command::Scan(a) => a.input.or_stdin(),
-        Command::Rewrite(_) | Command::Completions(_) | Command::Man(_) => Ok(()),
+        Command::Rewrite(_) | Command::Extract(_) | Command::Completions(_) | Command::Man(_) => Ok(()),
     };
     if let Err(e) = stdin {
         text::stderr_line(&format!("bytescope: {e}"));
@@ -257,11 +265,21 @@ fn main() -> ExitCode {
         Command::Header(a) => commands::header::run(&a),
         Command::Scan(a) => commands::scan::run(&a),
         Command::Rewrite(a) => commands::rewrite::run(&a),
+        Command::Extract(a) => commands::extract::run(&a),
         Command::Completions(c) => return completions(c.shell),
         Command::Man(m) => return man(m.command.as_deref()),
     };
     match result {
         Ok(status) => status,
+        // A closed stdout ends a command quietly (see output::finish).
+        Err(e)
+            if e.chain().any(|c| {
+                c.downcast_ref::<std::io::Error>()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            }) =>
+        {
+            ExitCode::SUCCESS
+        }
         Err(e) => {
             text::stderr_line(&format!("bytescope: {}", text::message(&format!("{e:#}"))));
             ExitCode::FAILURE

@@ -98,6 +98,22 @@ fn records_match_their_schemas() {
             assert!(validator.is_valid(&r), "{r}");
         }
     }
+    // extract's records over the frozen test applications.
+    let validator = schema("extract");
+    let mut apps = 0;
+    let frozen = Path::new(env!("CARGO_MANIFEST_DIR")).join("../frozen/tests/data");
+    let mut names: Vec<PathBuf> = std::fs::read_dir(&frozen).unwrap().flatten().map(|e| e.path()).collect();
+    names.sort();
+    for app in names {
+        let out = run_within(bin().args(["extract", "--json"]).arg(&app), 60);
+        for r in records(&out.stdout) {
+            if let Err(e) = validator.validate(&r) {
+                panic!("extract {}: {e} at {}\n{r}", app.display(), e.instance_path());
+            }
+            apps += usize::from(r["type"] == "app");
+        }
+    }
+    assert!(apps > 3, "{apps} apps");
     // Header records with a source check.
     let ex = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples");
     for r in run(
