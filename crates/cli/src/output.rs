@@ -16,14 +16,19 @@ use bytescope_pyc::PythonVersion;
 #[derive(clap::Args, Debug, Clone)]
 pub struct InputArgs {
     /// Inputs: .pyc files (or raw marshal data with --python-version),
-    /// directories (every .pyc/.pyo below, in path order) and zip archives
-    /// (.zip, .whl, .egg, zipapps, executables with an appended zip;
-    /// recognised by content), whose .pyc/.pyo members are read in archive
-    /// order, and frozen applications (PyInstaller and py2exe executables),
-    /// whose scripts and modules are read in table-of-contents order;
-    /// APP:MEMBER reads one of them (e.g. app.exe:mypkg.inner). `-`, or no
-    /// FILE, is standard input. An argument that names an existing file is
-    /// always a file, even if it starts with '-'; `--` ends the options.
+    /// directories (every .pyc/.pyo below, in path order, and the archives
+    /// among them) and zip archives (.zip, .whl, .egg, zipapps, executables
+    /// with an appended zip; recognised by content), whose .pyc/.pyo members
+    /// are read in archive order, archives inside them to 3 levels.
+    /// ARCHIVE:MEMBER reads one member, named as the output names it
+    /// (OUTER:INNER:MEMBER inside nested archives; a repeated name's later
+    /// copies are NAME#2, NAME#3, ...). `-`, or no FILE, reads standard input. Only
+    /// regular files are read: FIFOs, sockets and devices are reported,
+    /// never opened. Frozen applications (PyInstaller and py2exe
+    /// executables) give their scripts and modules in table-of-contents
+    /// order; APP:MEMBER reads one of them (e.g. app.exe:mypkg.inner).
+    /// An argument that names an existing file is always a file, even if it
+    /// starts with '-'; `--` ends the options.
     #[arg(value_name = "FILE")]
     pub files: Vec<PathBuf>,
 
@@ -41,6 +46,12 @@ pub struct InputArgs {
     /// depend on it.
     #[arg(short = 'j', long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub jobs: Option<u16>,
+
+    /// Largest file, standard input or archive member read, e.g. 512M or
+    /// 2G (larger ones are one error each; archives themselves may be
+    /// larger). See docs/safety.md for every bound.
+    #[arg(long, value_name = "SIZE", default_value = "256M", value_parser = bytescope_batch::parse_size)]
+    pub max_file_size: u64,
 
     /// Frame every item, even a single one (another input, such as `dis
     /// -c`, is printed too).
@@ -70,9 +81,18 @@ fn main_stack_suffices() -> bool {
 impl InputArgs {
     /// The batch options these arguments ask for.
     pub fn batch_options(&self) -> Options {
+        let max = bytescope_batch::max_jobs();
+        let jobs = self.jobs.map_or(0, usize::from);
+        if jobs > max {
+            crate::text::stderr_line(&format!(
+                "bytescope: note: -j {jobs} is more than {} per core; using {max}",
+                bytescope_batch::MAX_JOBS_PER_CORE
+            ));
+        }
         Options {
-            jobs: self.jobs.map_or(0, usize::from),
+            jobs: jobs.min(max),
             on_caller: main_stack_suffices(),
+            limits: self.limits(),
             ..Options::default()
         }
     }
@@ -93,11 +113,9 @@ impl InputArgs {
         Ok(())
     }
 
-    /// The inputs as the batch layer takes them. `-` (standard input) goes
-    /// in as `/dev/stdin`, which the batch layer reads once as a pipe.
-    // TODO(harden-batch): the batch layer reads `-` itself; pass `files`.
-    pub fn batch_inputs(&self) -> Vec<PathBuf> {
-        self.files.iter().map(|f| if is_stdin(f) { PathBuf::from(STDIN_PATH) } else { f.clone() }).collect()
+    /// The size limits these arguments ask for.
+    pub fn limits(&self) -> bytescope_batch::Limits {
+        bytescope_batch::Limits { max_file_size: self.max_file_size, ..Default::default() }
     }
 
     /// Whether each item's output gets a `==> PATH <==` line: with several
@@ -107,19 +125,15 @@ impl InputArgs {
     }
 }
 
-/// Where standard input is read from (see [`InputArgs::batch_inputs`]).
-const STDIN_PATH: &str = "/dev/stdin";
-
 /// Whether `path` names standard input: `-` as given.
 pub fn is_stdin(path: &std::path::Path) -> bool {
-    path.as_os_str() == "-"
+    bytescope_batch::is_stdin(path)
 }
 
-/// Whether the item came from standard input.
+/// Whether the item came from standard input (itself, not a member of an
+/// archive read from it).
 pub fn from_stdin(source: &Source) -> bool {
-    source.member.is_none()
-        && !source.expanded
-        && (source.path.as_os_str() == STDIN_PATH || is_stdin(&source.path))
+    source.member.is_none() && source.is_stdin()
 }
 
 /// What a command prints on stdout.
@@ -227,6 +241,13 @@ struct Done {
     unhappy: bool,
 }
 
+impl bytescope_batch::Footprint for Done {
+    fn footprint(&self) -> usize {
+        self.result.as_ref().err().map_or(0, String::capacity)
+            + self.notes.iter().map(String::capacity).sum::<usize>()
+    }
+}
+
 /// A render: `render(source, data, out, ctx)` appends the output for one
 /// item to `out`; see [`Ctx`].
 pub trait Render: Fn(&Source, &[u8], &mut Vec<u8>, &mut Ctx<'_>) -> Result<(), String> + Sync {}
@@ -274,19 +295,17 @@ pub fn for_each_file_draining(
     format: Format,
     render: impl Render,
 ) -> anyhow::Result<ExitCode> {
-    let inputs = args.batch_inputs();
     let printer = Printer::stdout(format);
     let opts = args.batch_options();
     if opts.jobs == 1 {
         // One job renders and delivers each item in turn, on one thread:
         // renders may then write ahead of delivery.
-        return stream_each_file(args, &inputs, printer, &opts, render);
+        return stream_each_file(args, &args.files, printer, &opts, render);
     }
     // Headers and listings go out in large writes, not a write per line
     // (from whichever thread delivers results).
     let mut out = io::BufWriter::with_capacity(1 << 16, io::stdout());
     let mut failed = false;
-    let mut items = 0usize;
     let mut write_error: Option<io::Error> = None;
     // Output buffers go back to a pool once written: a fresh multi-100 KB
     // buffer per file would be returned to the OS and page-faulted in again
@@ -306,7 +325,7 @@ pub fn for_each_file_draining(
         }
     };
     bytescope_batch::run(
-        &inputs,
+        &args.files,
         &opts,
         |source, data| {
             let mut buf = take();
@@ -314,7 +333,6 @@ pub fn for_each_file_draining(
             (buf, done)
         },
         |source, result| {
-            items += 1;
             let (buf, done) = match result {
                 Ok(done) => done,
                 Err(e) => {
@@ -343,7 +361,6 @@ pub fn for_each_file_draining(
             after_item(args, done.result.is_err(), &mut failed)
         },
     )?;
-    failed |= nothing_found(items);
     finish(&mut out, write_error, failed)
 }
 
@@ -355,16 +372,6 @@ fn report(source: &Source, done: &Done) {
     for n in &done.notes {
         crate::text::stderr_line(&crate::text::message(n));
     }
-}
-
-/// A run that found nothing to read (directories or archives without a
-/// single pyc, such as a pure-Python wheel) says so and fails, instead of
-/// printing nothing with status 0.
-fn nothing_found(items: usize) -> bool {
-    if items == 0 {
-        crate::text::stderr_line("bytescope: no .pyc files found in the inputs");
-    }
-    items == 0
 }
 
 /// After an item is written: notes a failure, and stops the run at one
@@ -393,7 +400,6 @@ fn stream_each_file(
 ) -> anyhow::Result<ExitCode> {
     let stream = Mutex::new(Stream { buf: Vec::new(), framed: false, error: None, printer });
     let mut failed = false;
-    let mut items = 0usize;
     bytescope_batch::run(
         inputs,
         opts,
@@ -411,7 +417,6 @@ fn stream_each_file(
             render_one(&render, source, data, buf, &mut |b| Stream::drain(*printer, b, error))
         },
         |source, result| {
-            items += 1;
             let Ok(mut st) = stream.lock() else { return ControlFlow::Break(()) };
             let done = result.unwrap_or_else(|e| {
                 // Not rendered: its frame line is still due.
@@ -435,7 +440,6 @@ fn stream_each_file(
     )?;
     let mut st = stream.into_inner().map_err(|_| anyhow::anyhow!("output lock poisoned"))?;
     st.write_all();
-    failed |= nothing_found(items);
     finish(&mut io::stdout(), st.error, failed)
 }
 

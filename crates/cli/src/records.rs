@@ -61,7 +61,7 @@ impl std::fmt::Write for Utf8<'_> {
 /// Starts a record: `{"path":…,"member":…`.
 pub fn start(out: &mut Vec<u8>, source: &Source) {
     out.extend_from_slice(b"{\"path\":");
-    if crate::output::from_stdin(source) {
+    if source.is_stdin() {
         out.extend_from_slice(b"\"-\"");
     } else {
         path_json(out, &crate::text::os_bytes(source.path.as_os_str()));

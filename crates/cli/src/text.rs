@@ -39,10 +39,7 @@ pub fn path(p: &Path) -> String {
 /// `PATH` or `ARCHIVE:MEMBER` for display, escaped; standard input as
 /// `<stdin>`.
 pub fn source(s: &Source) -> String {
-    if crate::output::from_stdin(s) {
-        return "<stdin>".to_owned();
-    }
-    let mut out = path(&s.path);
+    let mut out = if s.is_stdin() { "<stdin>".to_owned() } else { path(&s.path) };
     if let Some(m) = &s.member {
         out.push(':');
         out.push_str(&escape(m));

@@ -189,6 +189,11 @@ fn no_pycs_found_is_an_error() {
         let out = run_within(c.arg(t.path("d")), 30);
         assert_eq!(out.status.code(), Some(1), "{cmd}");
         assert!(out.stdout.is_empty());
-        assert!(String::from_utf8(out.stderr).unwrap().contains("no .pyc files found"), "{cmd}");
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(
+            err,
+            format!("bytescope: {}: no .pyc or .pyo files in this directory\n", t.path("d").display()),
+            "{cmd}"
+        );
     }
 }

@@ -46,12 +46,9 @@ pub struct Args {
 
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let shown = text::path(&args.input);
-    let data = if args.input == Path::new("-") {
-        files::read_stdin(files::max_file_size()).map_err(|e| anyhow::anyhow!("{shown}: {e}"))?
-    } else {
-        files::read_regular(&args.input, files::max_file_size())
-            .map_err(|e| anyhow::anyhow!("{shown}: {e}"))?
-    };
+    // `-` is standard input; only regular files, within the size limit.
+    let data = bytescope_batch::read_file(&args.input, &bytescope_batch::Limits::default())
+        .map_err(|e| anyhow::anyhow!("{shown}: {e}"))?;
     let pyc = load_pyc(&data, args.python_version).map_err(|e| anyhow::anyhow!("{shown}: {e}"))?;
     let trailing = pyc.trailing;
     if !trailing.is_empty() && !args.keep_trailing && !args.drop_trailing {

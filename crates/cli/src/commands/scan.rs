@@ -213,7 +213,7 @@ impl<'s, 'o> Record<'s, 'o> {
         let _ = serde_json::to_writer(&mut *out, kind);
         if select.has("path") {
             out.extend_from_slice(b",\"path\":");
-            if crate::output::from_stdin(source) {
+            if source.is_stdin() {
                 out.extend_from_slice(b"\"-\"");
             } else {
                 crate::records::path_json(out, &crate::text::os_bytes(source.path.as_os_str()));
@@ -248,6 +248,12 @@ struct Scanned {
     code_objects: usize,
     matched: usize,
     error: Option<String>,
+}
+
+impl bytescope_batch::Footprint for Scanned {
+    fn footprint(&self) -> usize {
+        self.lines.capacity() + self.error.as_ref().map_or(0, String::capacity)
+    }
 }
 
 /// One inspector per version, shared by the workers.
@@ -461,8 +467,9 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let mut summary = Summary::default();
     let mut write_error = None;
     bytescope_batch::run(
-        &args.input.batch_inputs(),
-        &args.input.batch_options(),
+        &args.input.files,
+        // A folder without pycs is a scan of 0 files, not an error.
+        &bytescope_batch::Options { report_empty: false, ..args.input.batch_options() },
         |source, data| scan_one(&ctx, source, data),
         |source, result| {
             let scanned = result.unwrap_or_else(|e| {
