@@ -10,7 +10,8 @@ use bytescope_inspect::Inspector;
 use bytescope_marshal::load_pyc;
 use serde::Serialize;
 
-use crate::output::{InputArgs, for_each_source};
+use crate::output::{Format, InputArgs, for_each_file};
+use crate::records;
 
 /// The stack at every instruction: depth before → after, and what each slot holds
 ///
@@ -30,7 +31,7 @@ use crate::output::{InputArgs, for_each_source};
 /// the exception table's depth, plus `lasti` when set, plus the exception; before: the
 /// SETUP_* block handlers).
 ///
-/// --json prints one JSON object per code object and line (JSON Lines): path, qualname,
+/// --json prints one JSON object per code object and line (JSON Lines): path, member, qualname,
 /// firstlineno, co_stacksize, computed_stacksize, instructions (offset, opname, arg,
 /// argrepr, depth_before, depth_after, stack) and problems (offset, kind: bad_jump_target,
 /// bad_handler, unknown_opcode, falls_off_end, underflow, walk_limit).
@@ -38,7 +39,7 @@ use crate::output::{InputArgs, for_each_source};
 #[command(verbatim_doc_comment)]
 pub struct Args {
     #[command(flatten)]
-    input: InputArgs,
+    pub input: InputArgs,
 
     /// Print JSON Lines (one object per code object) instead of text.
     #[arg(long)]
@@ -59,9 +60,9 @@ fn visit_limit(count: usize) -> usize {
     count.saturating_mul(4).saturating_add(16)
 }
 
+/// A code object's record; `records::per_file` puts `path` and `member` first.
 #[derive(Serialize)]
 struct Record<'a> {
-    path: &'a str,
     qualname: &'a str,
     firstlineno: i32,
     co_stacksize: i32,
@@ -84,9 +85,8 @@ struct Row<'a> {
 
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let width = args.width.max(2);
-    // JSON Lines records carry their path: no `==> PATH <==` lines between them.
-    let input = InputArgs { unframed: args.json, ..args.input.clone() };
-    for_each_source(&input, |source, data, out| {
+    let format = if args.json { Format::Json } else { Format::Text };
+    for_each_file(&args.input, format, |source, data, out, _| {
         let pyc = load_pyc(data, args.input.python_version).map_err(|e| e.to_string())?;
         let analyzer = StackAnalyzer::new(pyc.version()).map_err(|e| e.to_string())?;
         let dis = Disassembler::new(pyc.version()).map_err(|e| e.to_string())?;
@@ -100,7 +100,6 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             }
             _ => codes.iter().map(|c| c.qualname.as_ref().unwrap_or(&c.name).to_string()).collect(),
         };
-        let path = source.to_string();
         let mut text = String::new();
         for (code, qualname) in codes.iter().zip(&qualnames) {
             let (rows, depths) =
@@ -108,7 +107,6 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             let reprs = if args.summary { Vec::new() } else { argreprs(&dis, code, &rows) };
             if args.json {
                 let record = Record {
-                    path: &path,
                     qualname,
                     firstlineno: code.firstlineno(),
                     co_stacksize: code.stacksize(),
@@ -129,8 +127,8 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
                     }),
                     problems: &depths.problems,
                 };
-                serde_json::to_writer(&mut *out, &record).map_err(|e| e.to_string())?;
-                out.push(b'\n');
+                let object = serde_json::to_string(&record).map_err(|e| e.to_string())?;
+                records::per_file(out, source, &object);
             } else {
                 write_text(&mut text, code, qualname, &rows, &reprs, &depths);
                 out.extend_from_slice(text.as_bytes());
