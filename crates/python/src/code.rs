@@ -10,7 +10,7 @@ use bytescope_pyc::{Invalidation, PythonVersion};
 use bytescope_pyrepr::repr_code;
 use pyo3::exceptions::PyAttributeError;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyList, PyString, PyTuple};
+use pyo3::types::{PyBytes, PyCFunction, PyList, PyString, PyTuple};
 
 use crate::convert::{Converter, string};
 use crate::error::file_error;
@@ -327,29 +327,45 @@ impl PyCode {
 
     /// ``co_lines()`` (3.10+): an iterator of ``(start, end, line)``, byte
     /// offsets with ``end`` exclusive and ``line`` ``None`` where there is
-    /// none.
-    fn co_lines<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.require(PythonVersion::PY310, "co_lines")?;
-        let raw = self.file.raw(self.index);
-        let rows: Vec<(u32, u32, Option<i64>)> =
-            co_lines(self.py_version(), self.code_bytes().len(), raw.firstlineno, self.linetable())
+    /// none. (A method that exists only from 3.10, as in CPython.)
+    #[getter]
+    fn co_lines<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyCFunction>> {
+        let me = slf.get();
+        me.require(PythonVersion::PY310, "co_lines")?;
+        let (file, index) = (Arc::clone(&me.file), me.index);
+        PyCFunction::new_closure(slf.py(), Some(c"co_lines"), None, move |args, _kw| -> PyResult<Py<PyAny>> {
+            let py = args.py();
+            let raw = file.raw(index);
+            let m = file.marshal();
+            let code = m.bytes(raw.code).unwrap_or(&[]);
+            let table = m.bytes(raw.linetable).unwrap_or(&[]);
+            let rows: Vec<(u32, u32, Option<i64>)> = co_lines(file.version(), code.len(), raw.firstlineno, table)
                 .into_iter()
                 .map(|r| (r.start, r.end, r.line))
                 .collect();
-        PyList::new(py, rows)?.try_iter().map(Bound::into_any)
+            Ok(PyList::new(py, rows)?.try_iter()?.into_any().unbind())
+        })
     }
 
     /// ``co_positions()`` (3.11+): an iterator of ``(lineno, end_lineno,
     /// col_offset, end_col_offset)``, one per code unit.
-    fn co_positions<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.require(PythonVersion::PY311, "co_positions")?;
-        let raw = self.file.raw(self.index);
-        let rows: Vec<_> =
-            co_positions(self.py_version(), self.code_bytes().len(), raw.firstlineno, self.linetable())
+    #[getter]
+    fn co_positions<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyCFunction>> {
+        let me = slf.get();
+        me.require(PythonVersion::PY311, "co_positions")?;
+        let (file, index) = (Arc::clone(&me.file), me.index);
+        PyCFunction::new_closure(slf.py(), Some(c"co_positions"), None, move |args, _kw| -> PyResult<Py<PyAny>> {
+            let py = args.py();
+            let raw = file.raw(index);
+            let m = file.marshal();
+            let code = m.bytes(raw.code).unwrap_or(&[]);
+            let table = m.bytes(raw.linetable).unwrap_or(&[]);
+            let rows: Vec<_> = co_positions(file.version(), code.len(), raw.firstlineno, table)
                 .into_iter()
                 .map(|p| (p.line, p.end_line, p.col, p.end_col))
                 .collect();
-        PyList::new(py, rows)?.try_iter().map(Bound::into_any)
+            Ok(PyList::new(py, rows)?.try_iter()?.into_any().unbind())
+        })
     }
 
     /// The version as a tuple, like ``sys.version_info[:2]``.

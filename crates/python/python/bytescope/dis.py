@@ -228,7 +228,7 @@ def _check(func, version, options):
         if value is _UNSET:
             continue
         since = _SINCE.get(name)
-        if since is not None and version >= (3, 4) and version < since:
+        if since is not None and version < since:
             qual = func if version >= (3, 10) or "." not in func else func.rsplit(".", 1)[1]
             raise TypeError(f"{qual}() got an unexpected keyword argument '{name}'")
 
