@@ -246,9 +246,9 @@ def _listing(co, show_caches, show_offsets, show_positions):
 
 
 def _have_code(x):
-    return isinstance(x, (types.MethodType, types.FunctionType, types.CodeType, type, Code)) or hasattr(
-        x, "gi_code"
-    ) or hasattr(x, "cr_code") or hasattr(x, "ag_code")
+    import dis as _dis
+
+    return isinstance(x, _dis._have_code + (Code,))
 
 
 def dis(x=None, *, file=None, depth=_UNSET, show_caches=_UNSET, adaptive=_UNSET, show_offsets=_UNSET,
