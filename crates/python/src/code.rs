@@ -109,6 +109,33 @@ impl PyCode {
     }
 }
 
+/// `code` and the code objects nested in it, pre-order, each with its depth
+/// below `code` (at most `depth`), within the file's visit budget.
+pub(crate) fn walk_depths(
+    code: &Bound<'_, PyCode>,
+    depth: Option<usize>,
+) -> PyResult<Vec<(Py<PyAny>, usize)>> {
+    let py = code.py();
+    let me = code.get();
+    let limit = me.file.marshal().codes().len().saturating_mul(4).saturating_add(16);
+    let mut out: Vec<(Py<PyAny>, usize)> = vec![(code.clone().into_any().unbind(), 0)];
+    let mut stack: Vec<(u32, usize)> = Vec::new();
+    if depth != Some(0) {
+        stack.extend(me.children().into_iter().rev().map(|c| (c, 1)));
+    }
+    while let Some((i, d)) = stack.pop() {
+        if out.len() >= limit {
+            break;
+        }
+        let child = PyCode::new(Arc::clone(&me.file), i);
+        if depth.is_none_or(|max| d < max) {
+            stack.extend(child.children().into_iter().rev().map(|c| (c, d + 1)));
+        }
+        out.push((Py::new(py, child)?.into_any(), d));
+    }
+    Ok(out)
+}
+
 /// `AttributeError` as CPython words it for a missing code attribute.
 fn no_attribute(attr: &str) -> PyErr {
     PyAttributeError::new_err(format!("'code' object has no attribute '{attr}'"))
@@ -339,10 +366,11 @@ impl PyCode {
             let m = file.marshal();
             let code = m.bytes(raw.code).unwrap_or(&[]);
             let table = m.bytes(raw.linetable).unwrap_or(&[]);
-            let rows: Vec<(u32, u32, Option<i64>)> = co_lines(file.version(), code.len(), raw.firstlineno, table)
-                .into_iter()
-                .map(|r| (r.start, r.end, r.line))
-                .collect();
+            let rows: Vec<(u32, u32, Option<i64>)> =
+                co_lines(file.version(), code.len(), raw.firstlineno, table)
+                    .into_iter()
+                    .map(|r| (r.start, r.end, r.line))
+                    .collect();
             Ok(PyList::new(py, rows)?.try_iter()?.into_any().unbind())
         })
     }
@@ -354,18 +382,23 @@ impl PyCode {
         let me = slf.get();
         me.require(PythonVersion::PY311, "co_positions")?;
         let (file, index) = (Arc::clone(&me.file), me.index);
-        PyCFunction::new_closure(slf.py(), Some(c"co_positions"), None, move |args, _kw| -> PyResult<Py<PyAny>> {
-            let py = args.py();
-            let raw = file.raw(index);
-            let m = file.marshal();
-            let code = m.bytes(raw.code).unwrap_or(&[]);
-            let table = m.bytes(raw.linetable).unwrap_or(&[]);
-            let rows: Vec<_> = co_positions(file.version(), code.len(), raw.firstlineno, table)
-                .into_iter()
-                .map(|p| (p.line, p.end_line, p.col, p.end_col))
-                .collect();
-            Ok(PyList::new(py, rows)?.try_iter()?.into_any().unbind())
-        })
+        PyCFunction::new_closure(
+            slf.py(),
+            Some(c"co_positions"),
+            None,
+            move |args, _kw| -> PyResult<Py<PyAny>> {
+                let py = args.py();
+                let raw = file.raw(index);
+                let m = file.marshal();
+                let code = m.bytes(raw.code).unwrap_or(&[]);
+                let table = m.bytes(raw.linetable).unwrap_or(&[]);
+                let rows: Vec<_> = co_positions(file.version(), code.len(), raw.firstlineno, table)
+                    .into_iter()
+                    .map(|p| (p.line, p.end_line, p.col, p.end_col))
+                    .collect();
+                Ok(PyList::new(py, rows)?.try_iter()?.into_any().unbind())
+            },
+        )
     }
 
     /// The version as a tuple, like ``sys.version_info[:2]``.
@@ -373,6 +406,13 @@ impl PyCode {
     fn version_tuple(&self) -> (u8, u8) {
         let v = self.file.version();
         (v.major, v.minor)
+    }
+
+    /// The path of the file this code object was loaded from (``<bytes>``
+    /// for data).
+    #[getter]
+    fn path(&self) -> &str {
+        &self.file.label
     }
 
     /// Byte offset of this code object in the file (the address its repr
@@ -399,22 +439,14 @@ impl PyCode {
     }
 
     /// This code object and every code object nested in it, pre-order (the
-    /// order ``dis`` lists them in).
-    fn walk(slf: &Bound<'_, Self>) -> PyResult<Py<PyList>> {
+    /// order ``dis`` lists them in); with ``depth``, only down to that many
+    /// levels below this one. A code object that the file references several
+    /// times is listed each time (as ``dis`` would), within a budget
+    /// proportional to the file.
+    #[pyo3(signature = (depth=None))]
+    fn walk(slf: &Bound<'_, Self>, depth: Option<usize>) -> PyResult<Py<PyList>> {
         let py = slf.py();
-        let me = slf.get();
-        let limit = me.file.marshal().codes().len().saturating_mul(4).saturating_add(16);
-        let mut out: Vec<Py<PyAny>> = vec![slf.clone().into_any().unbind()];
-        let mut stack: Vec<u32> = me.children().into_iter().rev().collect();
-        while let Some(i) = stack.pop() {
-            if out.len() >= limit {
-                break;
-            }
-            let child = PyCode::new(Arc::clone(&me.file), i);
-            stack.extend(child.children().into_iter().rev());
-            out.push(Py::new(py, child)?.into_any());
-        }
-        Ok(PyList::new(py, out)?.unbind())
+        Ok(PyList::new(py, walk_depths(slf, depth)?.into_iter().map(|(c, _)| c))?.unbind())
     }
 
     fn __repr__(&self) -> String {

@@ -29,45 +29,123 @@ impl<'f> Converter<'f> {
         Converter { file, memo: HashMap::new() }
     }
 
-    /// The Python object for node `id`.
+    /// The Python object for node `id`. Iterative: marshal data nests up
+    /// to CPython's 2000 levels, deeper than a thread's stack may allow.
     pub(crate) fn object(&mut self, py: Python<'_>, id: ObjId) -> PyResult<Py<PyAny>> {
         let file = Arc::clone(self.file);
         let m = file.marshal();
-        let id = m.resolve(id);
-        if let Some(o) = self.memo.get(&id) {
-            return Ok(o.clone_ref(py));
-        }
-        let obj = self.convert(py, m, id)?;
-        if m.node(id).flag_ref() {
-            self.memo.insert(id, obj.clone_ref(py));
-        }
-        Ok(obj)
-    }
-
-    fn items(&mut self, py: Python<'_>, m: &Marshal<'_>, ids: &[ObjId]) -> PyResult<Vec<Py<PyAny>>> {
-        // Iterative over siblings, recursive over depth: marshal nesting is
-        // bounded by the reader (CPython's 2000 levels).
-        let _ = m;
-        ids.iter().map(|&c| self.object(py, c)).collect()
-    }
-
-    fn convert(&mut self, py: Python<'_>, m: &Marshal<'_>, id: ObjId) -> PyResult<Py<PyAny>> {
-        let node = m.node(id);
-        let unhashable = |e: PyErr, what: &str| -> PyErr {
-            if e.is_instance_of::<PyTypeError>(py) {
-                file_error(
-                    &self.file.label,
-                    &format!(
-                        "{what} with an element this Python cannot hash: {e} (at offset {:#x})",
-                        node.offset
-                    ),
-                )
-            } else {
-                e
+        // Containers being filled: the node, its children, the values so far.
+        let mut stack: Vec<(ObjId, Vec<ObjId>, Vec<Py<PyAny>>)> = Vec::new();
+        let mut pending = Some(id);
+        loop {
+            let mut done = None;
+            if let Some(next) = pending.take() {
+                let id = m.resolve(next);
+                if let Some(o) = self.memo.get(&id) {
+                    done = Some(o.clone_ref(py));
+                } else if let Some(kids) = children(m, id) {
+                    let n = kids.len();
+                    stack.push((id, kids, Vec::with_capacity(n)));
+                } else {
+                    let o = self.leaf(py, m, id)?;
+                    self.remember(py, m, id, &o);
+                    done = Some(o);
+                }
             }
-        };
-        Ok(match &node.value {
-            Value::Null | Value::None => py.None(),
+            if let Some(o) = done {
+                match stack.last_mut() {
+                    None => return Ok(o),
+                    Some((_, _, vals)) => vals.push(o),
+                }
+            }
+            let Some((_, kids, vals)) = stack.last() else { continue };
+            if vals.len() < kids.len() {
+                pending = Some(kids[vals.len()]);
+                continue;
+            }
+            if let Some((id, _, vals)) = stack.pop() {
+                let o = self.container(py, m, id, vals)?;
+                self.remember(py, m, id, &o);
+                match stack.last_mut() {
+                    None => return Ok(o),
+                    Some((_, _, vals)) => vals.push(o),
+                }
+            }
+        }
+    }
+
+    fn remember(&mut self, py: Python<'_>, m: &Marshal<'_>, id: ObjId, o: &Py<PyAny>) {
+        if m.node(id).flag_ref() {
+            self.memo.insert(id, o.clone_ref(py));
+        }
+    }
+
+    fn unhashable(&self, py: Python<'_>, m: &Marshal<'_>, id: ObjId, e: PyErr, what: &str) -> PyErr {
+        if e.is_instance_of::<PyTypeError>(py) {
+            file_error(
+                &self.file.label,
+                &format!(
+                    "{what} with an element this Python cannot hash: {e} (at offset {:#x})",
+                    m.node(id).offset
+                ),
+            )
+        } else {
+            e
+        }
+    }
+
+    /// A container from its converted children.
+    fn container(
+        &self,
+        py: Python<'_>,
+        m: &Marshal<'_>,
+        id: ObjId,
+        v: Vec<Py<PyAny>>,
+    ) -> PyResult<Py<PyAny>> {
+        Ok(match &m.node(id).value {
+            Value::Tuple(_) => PyTuple::new(py, v)?.into_any().unbind(),
+            Value::List(_) => PyList::new(py, v)?.into_any().unbind(),
+            Value::Set(_) => {
+                PySet::new(py, v).map_err(|e| self.unhashable(py, m, id, e, "set"))?.into_any().unbind()
+            }
+            // Inserted in stream order, as `marshal.loads` inserts them.
+            Value::FrozenSet(_) => PyFrozenSet::new(py, v)
+                .map_err(|e| self.unhashable(py, m, id, e, "frozenset"))?
+                .into_any()
+                .unbind(),
+            Value::Dict(_) => {
+                let d = PyDict::new(py);
+                for pair in v.chunks(2) {
+                    if let [k, val] = pair {
+                        d.set_item(k, val).map_err(|e| self.unhashable(py, m, id, e, "dict"))?;
+                    }
+                }
+                d.into_any().unbind()
+            }
+            Value::FrozenDict(_) => {
+                let pairs: Vec<(Py<PyAny>, Py<PyAny>)> = v
+                    .chunks(2)
+                    .filter_map(|p| match p {
+                        [k, val] => Some((k.clone_ref(py), val.clone_ref(py))),
+                        _ => None,
+                    })
+                    .collect();
+                frozendict_type(py)?
+                    .call1((pairs,))
+                    .map_err(|e| self.unhashable(py, m, id, e, "frozendict"))?
+                    .unbind()
+            }
+            Value::Slice(_) => match <[Py<PyAny>; 3]>::try_from(v) {
+                Ok([a, b, c]) => py.get_type::<PySlice>().call1((a, b, c))?.unbind(),
+                Err(_) => py.None(),
+            },
+            _ => py.None(),
+        })
+    }
+
+    /// A value without children.
+    fn leaf(&self, py: Python<'_>, m: &Marshal<'_>, id: ObjId) -> PyResult<Py<PyAny>> {
+        Ok(match &m.node(id).value {
             Value::False => false.into_pyobject(py)?.to_owned().into_any().unbind(),
             Value::True => true.into_pyobject(py)?.to_owned().into_any().unbind(),
             Value::StopIteration => py.get_type::<pyo3::exceptions::PyStopIteration>().into_any().unbind(),
@@ -81,52 +159,23 @@ impl<'f> Converter<'f> {
                 None => string(py, data, *encoding)?,
             },
             Value::Bytes(b) => PyBytes::new(py, b).into_any().unbind(),
-            Value::Tuple(items) => {
-                let v = self.items(py, m, m.items(*items))?;
-                PyTuple::new(py, v)?.into_any().unbind()
-            }
-            Value::List(items) => {
-                let v = self.items(py, m, m.items(*items))?;
-                PyList::new(py, v)?.into_any().unbind()
-            }
-            Value::Set(items) => {
-                let v = self.items(py, m, m.items(*items))?;
-                PySet::new(py, v).map_err(|e| unhashable(e, "set"))?.into_any().unbind()
-            }
-            Value::FrozenSet(items) => {
-                // Inserted in stream order, as `marshal.loads` inserts them.
-                let v = self.items(py, m, m.items(*items))?;
-                PyFrozenSet::new(py, v).map_err(|e| unhashable(e, "frozenset"))?.into_any().unbind()
-            }
-            Value::Dict(items) => {
-                let v = self.items(py, m, m.items(*items))?;
-                let d = PyDict::new(py);
-                for pair in v.chunks(2) {
-                    if let [k, val] = pair {
-                        d.set_item(k, val).map_err(|e| unhashable(e, "dict"))?;
-                    }
-                }
-                d.into_any().unbind()
-            }
-            Value::FrozenDict(items) => {
-                let v = self.items(py, m, m.items(*items))?;
-                let pairs: Vec<(Py<PyAny>, Py<PyAny>)> = v
-                    .chunks(2)
-                    .filter_map(|p| match p {
-                        [k, val] => Some((k.clone_ref(py), val.clone_ref(py))),
-                        _ => None,
-                    })
-                    .collect();
-                frozendict_type(py)?.call1((pairs,)).map_err(|e| unhashable(e, "frozendict"))?.unbind()
-            }
-            Value::Slice([a, b, c]) => {
-                let (a, b, c) = (self.object(py, *a)?, self.object(py, *b)?, self.object(py, *c)?);
-                py.get_type::<PySlice>().call1((a, b, c))?.unbind()
-            }
             Value::Code(i) => Py::new(py, PyCode::new(Arc::clone(self.file), *i))?.into_any(),
-            // Resolved above; kept total.
-            Value::Ref(_) | Value::StringRef(_) => py.None(),
+            _ => py.None(),
         })
+    }
+}
+
+/// The children of a container node, `None` for other values.
+fn children(m: &Marshal<'_>, id: ObjId) -> Option<Vec<ObjId>> {
+    match &m.node(id).value {
+        Value::Tuple(items)
+        | Value::List(items)
+        | Value::Set(items)
+        | Value::FrozenSet(items)
+        | Value::Dict(items)
+        | Value::FrozenDict(items) => Some(m.items(*items).to_vec()),
+        Value::Slice(ids) => Some(ids.to_vec()),
+        _ => None,
     }
 }
 

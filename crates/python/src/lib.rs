@@ -121,6 +121,13 @@ fn versions() -> Vec<(u8, u8)> {
     bytescope_opcodes::tables().iter().map(|t| (t.version.major, t.version.minor)).collect()
 }
 
+/// The output budget of listings of `code`'s file: 256 bytes per input byte
+/// plus 1 MiB, as the CLI's (only crafted files reach it).
+#[pyfunction]
+fn output_limit(code: &Bound<'_, PyCode>) -> usize {
+    code.get().file.marshal().end_offset().saturating_mul(256).saturating_add(1 << 20)
+}
+
 /// The native half of the `bytescope` package.
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -130,6 +137,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(load, m)?)?;
     m.add_function(wrap_pyfunction!(loads, m)?)?;
     m.add_function(wrap_pyfunction!(versions, m)?)?;
+    m.add_function(wrap_pyfunction!(output_limit, m)?)?;
     m.add_function(wrap_pyfunction!(dis::disassemble_text, m)?)?;
     m.add_function(wrap_pyfunction!(dis::code_info_text, m)?)?;
     m.add_function(wrap_pyfunction!(dis::instructions, m)?)?;

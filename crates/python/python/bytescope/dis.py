@@ -280,16 +280,20 @@ def dis(x=None, *, file=None, depth=_UNSET, show_caches=_UNSET, adaptive=_UNSET,
 
 
 def _recursive(co, file, depth, show_caches, show_offsets, show_positions):
-    _write(_listing(co, show_caches, show_offsets, show_positions), file)
-    if co.version < (3, 7):
-        return
-    if depth is None or depth > 0:
-        if depth is not None:
-            depth = depth - 1
-        for c in co.co_consts:
-            if isinstance(c, Code):
-                _write("\nDisassembly of %r:\n" % (c,), file)
-                _recursive(c, file, depth, show_caches, show_offsets, show_positions)
+    """``dis._disassemble_recursive``: pre-order, each nested listing after a header."""
+    codes = co.walk(depth) if co.version >= (3, 7) else [co]
+    limit, written = _native.output_limit(co), 0
+    for i, c in enumerate(codes):
+        text = _listing(c, show_caches, show_offsets, show_positions)
+        if i:
+            text = "\nDisassembly of %r:\n" % (c,) + text
+        written += len(text)
+        if written > limit:
+            raise _native.Error(
+                f"{c.path}: output stopped at {limit} bytes (256 bytes per input byte + 1 MiB): "
+                "the file repeats large constants"
+            )
+        _write(text, file)
 
 
 def disassemble(co, lasti=-1, *, file=None, show_caches=_UNSET, adaptive=_UNSET, show_offsets=_UNSET,
