@@ -1,86 +1,16 @@
 //! `bytescope scan`: JSON Lines over many pycs, for triage and statistics.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::io::{self, IsTerminal as _, Write as _};
 use std::ops::ControlFlow;
 use std::process::ExitCode;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use bytescope_batch::Source;
-use bytescope_inspect::{CodeReport, Inspector, Query, Report};
-use bytescope_marshal::load_pyc;
-use bytescope_pyc::{Invalidation, PycHeader, PythonVersion, hex, parse_header};
+use bytescope_inspect::records::{Scanner, Select};
+use bytescope_pyc::PythonVersion;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use serde::Serialize;
-use serde_json::{Value, json};
 
 use crate::output::{InputArgs, finish, report_error};
-
-/// Fields of `file` records, in output order.
-const FILE_FIELDS: &[&str] =
-    &["type", "path", "member", "version", "magic", "header", "code_objects", "error"];
-
-/// Fields of `code` records, in output order.
-const CODE_FIELDS: &[&str] = &[
-    "type",
-    "path",
-    "member",
-    "index",
-    "parent",
-    "name",
-    "qualname",
-    "firstlineno",
-    "kind",
-    "method",
-    "flags",
-    "argcount",
-    "posonlyargcount",
-    "kwonlyargcount",
-    "arguments",
-    "locals",
-    "cellvars",
-    "freevars",
-    "globals",
-    "attributes",
-    "imports",
-    "references",
-    "stores",
-    "opcodes",
-    "nested",
-    "constants",
-    "stacksize",
-    "code_size",
-    "instructions",
-    "matches",
-];
-
-/// Fields printed without --select.
-const DEFAULT_FIELDS: &[&str] = &[
-    "type",
-    "path",
-    "member",
-    "version",
-    "magic",
-    "header",
-    "code_objects",
-    "error",
-    "qualname",
-    "firstlineno",
-    "kind",
-    "flags",
-    "argcount",
-    "posonlyargcount",
-    "kwonlyargcount",
-    "globals",
-    "attributes",
-    "imports",
-    "references",
-    "opcodes",
-    "nested",
-    "code_size",
-    "matches",
-];
 
 /// Scan files, directories and archives; print JSON Lines per file and code object
 ///
@@ -155,209 +85,6 @@ pub struct Args {
     find: Vec<String>,
 }
 
-/// Which fields to print.
-struct Select {
-    fields: Vec<&'static str>,
-    files: bool,
-    codes: bool,
-}
-
-impl Select {
-    fn new(asked: &[String], finding: bool) -> anyhow::Result<Self> {
-        let all: Vec<&'static str> = FILE_FIELDS.iter().chain(CODE_FIELDS).copied().collect();
-        let mut fields: Vec<&'static str> = if asked.is_empty() {
-            DEFAULT_FIELDS.iter().copied().filter(|f| finding || *f != "matches").collect()
-        } else if asked.iter().any(|a| a == "all") {
-            all.clone()
-        } else {
-            let mut v = vec!["type"];
-            for a in asked {
-                let a = a.trim();
-                match all.iter().find(|f| **f == a) {
-                    Some(f) => v.push(f),
-                    None => anyhow::bail!(
-                        "unknown field {a:?} for --select (file fields: {}; code fields: {})",
-                        FILE_FIELDS.join(", "),
-                        CODE_FIELDS.join(", ")
-                    ),
-                }
-            }
-            v
-        };
-        fields.dedup();
-        let common = ["type", "path", "member"];
-        let own = |list: &[&str]| fields.iter().any(|f| list.contains(f) && !common.contains(f));
-        let (mut files, mut codes) = (own(FILE_FIELDS), own(CODE_FIELDS));
-        if !files && !codes {
-            (files, codes) = (true, true);
-        }
-        Ok(Select { fields, files, codes })
-    }
-
-    fn has(&self, f: &str) -> bool {
-        self.fields.contains(&f)
-    }
-}
-
-/// One record, written field by field in the schema's order straight into
-/// the output (no intermediate JSON values).
-struct Record<'s, 'o> {
-    select: &'s Select,
-    out: &'o mut Vec<u8>,
-}
-
-impl<'s, 'o> Record<'s, 'o> {
-    fn new(select: &'s Select, kind: &str, source: &Source, out: &'o mut Vec<u8>) -> Self {
-        out.extend_from_slice(b"{\"type\":");
-        let _ = serde_json::to_writer(&mut *out, kind);
-        let mut r = Record { select, out };
-        r.put("path", &source.path.to_string_lossy());
-        r.put("member", &source.member);
-        r
-    }
-
-    /// Adds `field` if selected.
-    fn put<T: Serialize + ?Sized>(&mut self, field: &str, value: &T) {
-        if self.select.has(field) {
-            self.out.extend_from_slice(b",\"");
-            self.out.extend_from_slice(field.as_bytes());
-            self.out.extend_from_slice(b"\":");
-            // Serializing strings, numbers, lists and maps of them into a
-            // Vec cannot fail.
-            let _ = serde_json::to_writer(&mut *self.out, value);
-        }
-    }
-
-    fn finish(self) {
-        self.out.extend_from_slice(b"}\n");
-    }
-}
-
-/// What one file gives: its lines and what the summary needs.
-struct Scanned {
-    lines: Vec<u8>,
-    version: Option<PythonVersion>,
-    code_objects: usize,
-    matched: usize,
-    error: Option<String>,
-}
-
-/// One inspector per version, shared by the workers.
-#[derive(Default)]
-struct Inspectors(Mutex<HashMap<PythonVersion, Arc<Inspector>>>);
-
-impl Inspectors {
-    fn get(&self, v: PythonVersion) -> Result<Arc<Inspector>, String> {
-        let mut map = self.0.lock().map_err(|_| "internal error: poisoned lock".to_owned())?;
-        if let Some(i) = map.get(&v) {
-            return Ok(Arc::clone(i));
-        }
-        let i = Arc::new(Inspector::new(v).map_err(|e| e.to_string())?);
-        map.insert(v, Arc::clone(&i));
-        Ok(i)
-    }
-}
-
-fn header_json(h: &PycHeader) -> Value {
-    let (invalidation, mtime, size, hash) = match h.invalidation {
-        Invalidation::Timestamp { mtime, source_size } => ("timestamp", Some(mtime), source_size, None),
-        Invalidation::CheckedHash { hash } => ("checked-hash", None, None, Some(hex(&hash))),
-        Invalidation::UncheckedHash { hash } => ("unchecked-hash", None, None, Some(hex(&hash))),
-    };
-    json!({
-        "size": h.len,
-        "flags": h.flags,
-        "invalidation": invalidation,
-        "mtime": mtime,
-        "source_size": size,
-        "source_hash": hash,
-    })
-}
-
-fn code_record(select: &Select, source: &Source, c: &CodeReport, matches: &[&str], out: &mut Vec<u8>) {
-    let mut r = Record::new(select, "code", source, out);
-    r.put("index", &c.index);
-    r.put("parent", &c.parent);
-    r.put("name", &c.name);
-    r.put("qualname", &c.qualname);
-    r.put("firstlineno", &c.firstlineno);
-    r.put("kind", c.kind.name());
-    r.put("method", &c.method);
-    r.put("flags", &c.flag_names);
-    r.put("argcount", &c.argcount);
-    r.put("posonlyargcount", &c.posonlyargcount);
-    r.put("kwonlyargcount", &c.kwonlyargcount);
-    r.put("arguments", &c.arguments);
-    r.put("locals", &c.locals);
-    r.put("cellvars", &c.cellvars);
-    r.put("freevars", &c.freevars);
-    r.put("globals", &c.globals);
-    r.put("attributes", &c.attributes);
-    r.put("imports", &c.imports);
-    r.put("references", &c.references);
-    r.put("stores", &c.stores);
-    r.put("opcodes", &c.opcodes);
-    r.put("nested", &c.nested.len());
-    r.put("constants", &c.constants);
-    r.put("stacksize", &c.stacksize);
-    r.put("code_size", &c.code_size);
-    r.put("instructions", &c.instructions);
-    r.put("matches", matches);
-    r.finish();
-}
-
-struct Ctx<'a> {
-    select: &'a Select,
-    queries: &'a [(String, Query)],
-    python_version: Option<PythonVersion>,
-    inspectors: &'a Inspectors,
-}
-
-fn scan_one(ctx: &Ctx<'_>, source: &Source, data: &[u8]) -> Scanned {
-    let header = parse_header(data).ok();
-    let mut version = header.as_ref().map(PycHeader::version);
-    let result: Result<Report, String> = match load_pyc(data, ctx.python_version) {
-        Err(e) => Err(e.to_string()),
-        Ok(pyc) => {
-            version = Some(pyc.version());
-            ctx.inspectors.get(pyc.version()).and_then(|i| i.inspect(&pyc.marshal).map_err(|e| e.to_string()))
-        }
-    };
-    let (report, error) = match result {
-        Ok(r) => (Some(r), None),
-        Err(e) => (None, Some(e)),
-    };
-    let mut codes = Vec::new();
-    let mut matched = 0;
-    if let Some(report) = &report
-        && ctx.select.codes
-    {
-        for c in &report.code_objects {
-            let matches: Vec<&str> =
-                ctx.queries.iter().filter(|(_, q)| c.matches(q)).map(|(text, _)| text.as_str()).collect();
-            if !ctx.queries.is_empty() && matches.is_empty() {
-                continue;
-            }
-            matched += 1;
-            code_record(ctx.select, source, c, &matches, &mut codes);
-        }
-    }
-    let code_objects = report.as_ref().map_or(0, |r| r.code_objects.len());
-    let mut lines = Vec::new();
-    let show_file = ctx.select.files && (ctx.queries.is_empty() || matched > 0 || error.is_some());
-    if show_file {
-        let mut r = Record::new(ctx.select, "file", source, &mut lines);
-        r.put("version", &version.map(|v| v.to_string()));
-        r.put("magic", &header.as_ref().map(|h| h.magic.magic));
-        r.put("header", &header.as_ref().map(header_json));
-        r.put("code_objects", &code_objects);
-        r.put("error", &error);
-        r.finish();
-    }
-    lines.extend(codes);
-    Scanned { lines, version, code_objects, matched, error }
-}
-
 #[derive(Default)]
 struct Summary {
     files: usize,
@@ -382,15 +109,8 @@ fn progress() -> ProgressBar {
 
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     anyhow::ensure!(!args.input.files.is_empty(), "no input files (see --help)");
-    let select = Select::new(&args.select, !args.find.is_empty())?;
-    let queries: Vec<(String, Query)> = args.find.iter().map(|f| (f.clone(), Query::parse(f))).collect();
-    let inspectors = Inspectors::default();
-    let ctx = Ctx {
-        select: &select,
-        queries: &queries,
-        python_version: args.input.python_version,
-        inspectors: &inspectors,
-    };
+    let select = Select::new(&args.select, !args.find.is_empty()).map_err(anyhow::Error::msg)?;
+    let scanner = Scanner::new(select, &args.find, args.input.python_version);
     let started = Instant::now();
     let pb = progress();
     // Written from whichever thread delivers results.
@@ -400,21 +120,11 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     bytescope_batch::run(
         &args.input.files,
         &args.input.batch_options(),
-        |source, data| scan_one(&ctx, source, data),
+        |source, data| scanner.scan(&source.path.to_string_lossy(), source.member.as_deref(), data),
         |source, result| {
             let scanned = result.unwrap_or_else(|e| {
                 // Not even read: still one file record.
-                let mut lines = Vec::new();
-                if select.files {
-                    let mut r = Record::new(&select, "file", &source, &mut lines);
-                    for f in ["version", "magic", "header"] {
-                        r.put(f, &Value::Null);
-                    }
-                    r.put("code_objects", &0);
-                    r.put("error", &e.to_string());
-                    r.finish();
-                }
-                Scanned { lines, version: None, code_objects: 0, matched: 0, error: Some(e.to_string()) }
+                scanner.unreadable(&source.path.to_string_lossy(), source.member.as_deref(), &e.to_string())
             });
             summary.files += 1;
             summary.code_objects += scanned.code_objects;
@@ -442,7 +152,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     )?;
     pb.finish_and_clear();
     let status = finish(&mut out, write_error, summary.failed > 0)?;
-    print_summary(&summary, !queries.is_empty(), started.elapsed());
+    print_summary(&summary, scanner.finding(), started.elapsed());
     Ok(status)
 }
 
