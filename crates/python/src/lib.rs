@@ -121,6 +121,38 @@ fn versions() -> Vec<(u8, u8)> {
     bytescope_opcodes::tables().iter().map(|t| (t.version.major, t.version.minor)).collect()
 }
 
+/// Scans ``.pyc`` files, directories and zip-family archives (``.whl``,
+/// ``.egg``, ``.zip``, PyInstaller executables) in parallel and yields one
+/// dict per file and one per code object: the records ``bytescope scan``
+/// prints as JSON Lines, in input order whatever ``jobs``.
+///
+/// ``find`` keeps the code objects that use one of these names, dotted
+/// names or opcodes (and the records of their files); ``select`` picks the
+/// fields (default: the CLI's default fields; ``["all"]`` for every one);
+/// ``jobs`` is the number of threads (default: one per core); ``version``
+/// reads headerless data. A file that cannot be read gives a file record
+/// whose ``error`` says why. The work runs on threads of its own, without
+/// the GIL.
+#[pyfunction(name = "scan")]
+#[pyo3(signature = (paths, *, find=Vec::new(), jobs=None, select=Vec::new(), version=None))]
+fn scan_paths(
+    py: Python<'_>,
+    paths: &Bound<'_, PyAny>,
+    find: Vec<String>,
+    jobs: Option<usize>,
+    select: Vec<String>,
+    version: Option<&Bound<'_, PyAny>>,
+) -> PyResult<scan::Scan> {
+    let fspath = py.import("os")?.getattr("fspath")?;
+    let one = paths.is_instance_of::<PyString>() || paths.hasattr("__fspath__")?;
+    let list: Vec<PathBuf> = if one {
+        vec![fspath.call1((paths,))?.extract()?]
+    } else {
+        paths.try_iter()?.map(|p| fspath.call1((p?,))?.extract()).collect::<PyResult<_>>()?
+    };
+    scan::Scan::start(list, find, select, jobs.unwrap_or(0), parse_version(version)?)
+}
+
 /// The output budget of listings of `code`'s file: 256 bytes per input byte
 /// plus 1 MiB, as the CLI's (only crafted files reach it).
 #[pyfunction]
@@ -144,5 +176,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(dis::findlinestarts, m)?)?;
     m.add_function(wrap_pyfunction!(dis::findlabels, m)?)?;
     m.add_class::<scan::Scan>()?;
+    m.add_function(wrap_pyfunction!(scan_paths, m)?)?;
     Ok(())
 }

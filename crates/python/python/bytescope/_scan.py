@@ -1,5 +1,5 @@
-"""``bytescope.scan``: the CLI's ``scan`` records, as dicts."""
+"""``bytescope.scan``, re-exported from the native module."""
 
+from ._native import scan
 
-def scan(paths, *, find=(), jobs=None):
-    raise NotImplementedError
+__all__ = ["scan"]
