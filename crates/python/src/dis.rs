@@ -1,6 +1,7 @@
 //! What `bytescope.dis` needs from Rust: listings, `code_info` text and
 //! instructions of one code object, in that code object's own version.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 
 use bytescope_code::lines::{co_positions, findlinestarts as code_linestarts};
@@ -10,7 +11,7 @@ use bytescope_pyc::PythonVersion;
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyBytes, PyList, PyString, PyTuple};
+use pyo3::types::{PyBytes, PyList, PyNone, PyString, PyTuple};
 
 use crate::code::PyCode;
 use crate::error::file_error;
@@ -146,9 +147,21 @@ struct Builder<'py> {
     has_positions: bool,
 
     line_offset: i64,
+    /// `opname` strings by opcode, made once per call.
+    opnames: RefCell<Vec<Option<Bound<'py, PyString>>>>,
+    /// The last `Positions` made: consecutive instructions often share one.
+    last_positions: RefCell<Option<(bytescope_code::lines::Positions, Bound<'py, PyAny>)>>,
 }
 
 impl<'py> Builder<'py> {
+    fn opname(&self, op: u8, name: &str) -> Bound<'py, PyString> {
+        let mut cache = self.opnames.borrow_mut();
+        if cache.is_empty() {
+            cache.resize(256, None);
+        }
+        cache[op as usize].get_or_insert_with(|| PyString::intern(self.py, name)).clone()
+    }
+
     fn make(&self, cls: &Bound<'py, PyAny>, items: Vec<Bound<'py, PyAny>>) -> PyResult<Bound<'py, PyAny>> {
         let t = PyTuple::new(self.py, items)?;
         self.host.tuple_new.bind(self.py).call1((cls, t))
@@ -160,20 +173,20 @@ impl<'py> Builder<'py> {
             1 => h.str_.bind(self.py).clone(),
             2 => h.repr.bind(self.py).clone(),
             3 => h.ascii.bind(self.py).clone(),
-            _ => self.py.None().into_bound(self.py),
+            _ => PyNone::get(self.py).to_owned().into_any(),
         }
     }
 
     fn argval(&self, v: &ArgVal, m: &bytescope_marshal::Marshal<'_>) -> PyResult<Bound<'py, PyAny>> {
         let py = self.py;
         Ok(match v {
-            ArgVal::None | ArgVal::Invalid => py.None().into_bound(py),
+            ArgVal::None | ArgVal::Invalid => PyNone::get(py).to_owned().into_any(),
             ArgVal::Int(i) => i.into_pyobject(py)?.into_any(),
             ArgVal::Const(id) => {
                 let i = self.const_index.get(id).or_else(|| self.const_index.get(&m.resolve(*id)));
                 match i {
                     Some(&i) => self.consts.get_item(i)?,
-                    None => py.None().into_bound(py),
+                    None => PyNone::get(py).to_owned().into_any(),
                 }
             }
             ArgVal::Name(n) => PyString::new(py, n).into_any(),
@@ -191,6 +204,17 @@ impl<'py> Builder<'py> {
 
     fn positions(&self, p: Option<bytescope_code::lines::Positions>) -> PyResult<Bound<'py, PyAny>> {
         let p = p.unwrap_or_default();
+        if let Some((last, obj)) = &*self.last_positions.borrow()
+            && *last == p
+        {
+            return Ok(obj.clone());
+        }
+        let obj = self.new_positions(p)?;
+        *self.last_positions.borrow_mut() = Some((p, obj.clone()));
+        Ok(obj)
+    }
+
+    fn new_positions(&self, p: bytescope_code::lines::Positions) -> PyResult<Bound<'py, PyAny>> {
         let py = self.py;
         let f = |x: Option<i32>| -> PyResult<Bound<'py, PyAny>> { Ok(x.into_pyobject(py)?.into_any()) };
         self.make(&self.positions, vec![f(p.line)?, f(p.end_line)?, f(p.col)?, f(p.end_col)?])
@@ -204,9 +228,9 @@ impl<'py> Builder<'py> {
         cache_info: Option<Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let py = self.py;
-        let none = || py.None().into_bound(py);
+        let none = || PyNone::get(py).to_owned().into_any();
         let mut f: Vec<Bound<'py, PyAny>> = Vec::with_capacity(12);
-        f.push(PyString::intern(py, opname).into_any());
+        f.push(self.opname(ins.opcode, opname).into_any());
         f.push(ins.opcode.into_pyobject(py)?.into_any());
         f.push(ins.arg.into_pyobject(py)?.into_any());
         f.push(self.argval(&ins.argval, m)?);
@@ -276,6 +300,8 @@ pub(crate) fn instructions<'py>(
         has_positions: rules.instruction_positions,
 
         line_offset,
+        opnames: RefCell::new(Vec::new()),
+        last_positions: RefCell::new(None),
     };
     let table = dis.table();
     let code_bytes = m.bytes(raw.code).unwrap_or(&[]);
@@ -324,10 +350,10 @@ pub(crate) fn instructions<'py>(
                         PyString::intern(py, "CACHE").into_any(),
                         0u8.into_pyobject(py)?.into_any(),
                         0u8.into_pyobject(py)?.into_any(),
-                        py.None().into_bound(py),
+                        PyNone::get(py).to_owned().into_any(),
                         PyString::new(py, &argrepr).into_any(),
                         offset.into_pyobject(py)?.into_any(),
-                        py.None().into_bound(py),
+                        PyNone::get(py).to_owned().into_any(),
                         false.into_pyobject(py)?.to_owned().into_any(),
                         builder.positions(p)?,
                     ];
