@@ -19,7 +19,9 @@ version's.
 """
 
 import collections
+import dis as _std
 import marshal
+import os
 import sys
 import types
 
@@ -30,7 +32,7 @@ from ._types import UNKNOWN, ExceptionTableEntry
 __all__ = [
     "code_info", "dis", "disassemble", "distb", "disco", "findlinestarts", "findlabels",
     "show_code", "get_instructions", "Instruction", "Bytecode", "Positions", "stack_effect",
-    "opcodes", "UNKNOWN", "ExceptionTableEntry",
+    "opcodes", "UNKNOWN", "ExceptionTableEntry", "pretty_flags",
 ]
 
 _HOST = tuple(sys.version_info[:2])
@@ -142,12 +144,12 @@ def _instruction_class(version):
     except KeyError:
         pass
     if version >= (3, 13):
-        fields = _FIELDS_313
+        fields, defaults = _FIELDS_313, [None, None, None]
     elif version >= (3, 11):
-        fields = _FIELDS_311
+        fields, defaults = _FIELDS_311, [None]
     else:
-        fields = _FIELDS_34
-    base = collections.namedtuple("Instruction", fields)
+        fields, defaults = _FIELDS_34, None
+    base = collections.namedtuple("Instruction", fields, defaults=defaults)
     ns = {"__slots__": (), "__doc__": f"Details for a bytecode operation (CPython {version[0]}.{version[1]}'s dis.Instruction)."}
     if version >= (3, 13):
         tables = opcodes(version)
@@ -205,6 +207,9 @@ def _get_code(x):
         return x
     if isinstance(x, Pyc):
         return x.code
+    if isinstance(x, str) and not os.path.isfile(x):
+        # Source code, as the standard library's dis takes it (compiled by the host).
+        return _host_code(_compile_source(x))
     if isinstance(x, (str, bytes, bytearray, memoryview)) or hasattr(x, "__fspath__"):
         return _native.load(x).code
     if hasattr(x, "__func__"):
@@ -220,6 +225,23 @@ def _get_code(x):
     if isinstance(x, types.CodeType):
         return _host_code(x)
     raise TypeError("don't know how to disassemble %s objects" % type(x).__name__)
+
+
+def _looks_like_pyc(data):
+    return len(data) >= 4 and data[2:4] == b"\r\n"
+
+
+def _compile_source(source):
+    """``dis._try_compile``: an expression if it is one, else statements."""
+    try:
+        return compile(source, "<dis>", "eval")
+    except SyntaxError:
+        return compile(source, "<dis>", "exec")
+
+
+def pretty_flags(flags):
+    """The host's ``dis.pretty_flags``: names of the code flags set in ``flags``."""
+    return _std.pretty_flags(flags)
 
 
 def _check(func, version, options):
@@ -246,9 +268,7 @@ def _listing(co, show_caches, show_offsets, show_positions):
 
 
 def _have_code(x):
-    import dis as _dis
-
-    return isinstance(x, _dis._have_code + (Code,))
+    return isinstance(x, _std._have_code + (Code,))
 
 
 def dis(x=None, *, file=None, depth=_UNSET, show_caches=_UNSET, adaptive=_UNSET, show_offsets=_UNSET,
@@ -272,6 +292,9 @@ def dis(x=None, *, file=None, depth=_UNSET, show_caches=_UNSET, adaptive=_UNSET,
                     _write("Sorry: %s\n" % msg, file)
                 _write("\n", file)
         return None
+    if isinstance(x, (bytes, bytearray)) and not _looks_like_pyc(x):
+        # Raw bytecode of the host's version, as the standard library's dis takes it.
+        return _std.dis(x, file=file, **{k: v for k, v in opts.items() if v is not _UNSET})
     co = _get_code(x)
     _check("dis", co.version, opts)
     _recursive(co, file, None if depth is _UNSET else depth, _value(show_caches), _value(show_offsets),
@@ -312,9 +335,7 @@ disco = disassemble
 
 def distb(tb=None, *, file=None, **kwargs):
     """The host's ``dis.distb``: disassembles a live traceback (of the host's own version)."""
-    import dis as _dis
-
-    return _dis.distb(tb, file=file, **kwargs)
+    return _std.distb(tb, file=file, **kwargs)
 
 
 def code_info(x):
@@ -353,9 +374,7 @@ def findlabels(code):
     """The jump targets of ``code`` in the order their jumps appear. A ``bytes`` argument is
     raw bytecode of the host's version (passed to the host's ``dis.findlabels``)."""
     if isinstance(code, (bytes, bytearray)):
-        import dis as _dis
-
-        return _dis.findlabels(code)
+        return _std.findlabels(code)
     return _native.findlabels(_get_code(code))
 
 

@@ -59,6 +59,7 @@ haslocal: list[int]
 hascompare: list[int]
 hasfree: list[int]
 
+def pretty_flags(flags: int) -> str: ...
 def opcodes(version: Union[tuple[int, int], str, None] = None) -> types.SimpleNamespace: ...
 def dis(
     x: Any = None,

@@ -1,0 +1,145 @@
+#!/usr/bin/env python3
+"""Conformance of the Python package against every interpreter here (opt-in).
+
+Usage:
+    python3 tools/conformance_python.py [--python 3.12 ...] [--limit N] [--wheel PATH] [--test-dis]
+
+1. Builds the abi3 wheel once (``maturin build --release``; or ``--wheel``).
+2. For every interpreter the wheel supports that is found (pyenv 3.9-3.13, python3.14,
+   python3.15 on PATH; or each ``--python``): a virtual environment
+   ``.conformance/python/venv-X.Y`` with the wheel installed (an interpreter without
+   ``ensurepip`` gets the unpacked wheel on ``PYTHONPATH`` instead).
+3. Runs tools/oracle/python_worker.py there over that interpreter's whole standard library
+   (every .py under ``sysconfig.get_paths()['stdlib']``, site-packages excluded; files it
+   cannot compile skipped): per file and view, whether bytescope agrees with the interpreter
+   itself (see the worker's docstring for the views).
+4. With ``--test-dis``, runs the interpreter's own ``Lib/test/test_dis.py`` with
+   ``bytescope.dis`` put in place of ``dis`` and counts passes and failures by class.
+5. Prints a Markdown table (version x view, % of files identical) and writes
+   ``.conformance/python/summary.json`` with the first differences per view.
+"""
+
+import argparse
+import glob
+import json
+import os
+import shutil
+import subprocess
+import sys
+import sysconfig
+import zipfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+OUT = REPO / ".conformance" / "python"
+WORKER = REPO / "tools" / "oracle" / "python_worker.py"
+TESTDIS = REPO / "tools" / "oracle" / "python_test_dis.py"
+VERSIONS = ["3.9", "3.10", "3.11", "3.12", "3.13", "3.14", "3.15"]
+
+
+def find(xy):
+    root = subprocess.run(["pyenv", "root"], capture_output=True, text=True).stdout.strip() or os.path.expanduser(
+        "~/.pyenv")
+    cands = sorted(glob.glob(os.path.join(root, "versions", xy + ".*", "bin", "python")))
+    cands = [c for c in cands if Path(c).parts[-3].count(".") == 2 and Path(c).parts[-3].startswith(xy + ".")]
+    if cands:
+        return cands[-1]
+    return shutil.which("python" + xy)
+
+
+def build_wheel():
+    out = OUT / "wheel"
+    shutil.rmtree(out, ignore_errors=True)
+    venv = OUT / "venv-build"
+    if not (venv / "bin" / "maturin").exists():
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "maturin"], check=True)
+    subprocess.run([str(venv / "bin" / "maturin"), "build", "--release", "-q", "-m",
+                    str(REPO / "crates" / "python" / "Cargo.toml"), "-o", str(out)], check=True)
+    return str(next(out.glob("*.whl")))
+
+
+def install(xy, exe, wheel):
+    """(python, env) with the wheel importable."""
+    venv = OUT / f"venv-{xy}"
+    r = subprocess.run([exe, "-m", "venv", "--clear", str(venv)], capture_output=True, text=True)
+    if r.returncode == 0 and (venv / "bin" / "pip").exists():
+        subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check",
+                        "--force-reinstall", "--no-deps", wheel], check=True)
+        return str(venv / "bin" / "python"), dict(os.environ)
+    # No ensurepip (some distribution builds): the wheel unpacked on PYTHONPATH.
+    site = OUT / f"site-{xy}"
+    shutil.rmtree(site, ignore_errors=True)
+    zipfile.ZipFile(wheel).extractall(site)
+    env = dict(os.environ, PYTHONPATH=str(site))
+    return exe, env
+
+
+def stdlib_files(py, env, limit):
+    code = ("import os,sys,sysconfig;s=sysconfig.get_paths()['stdlib'];r=[]\n"
+            "for d,ds,fs in os.walk(s):\n"
+            " ds[:]=sorted(x for x in ds if x not in ('site-packages','dist-packages','__pycache__'))\n"
+            " r+=[os.path.join(d,f) for f in sorted(fs) if f.endswith('.py')]\n"
+            "print('\\n'.join(p+'\\t'+os.path.relpath(p,s) for p in sorted(r)))")
+    out = subprocess.run([py, "-c", code], capture_output=True, text=True, env=env, check=True).stdout
+    lines = [x for x in out.splitlines() if x]
+    return lines[:limit] if limit else lines
+
+
+def run_version(xy, exe, wheel, limit, test_dis):
+    py, env = install(xy, exe, wheel)
+    files = stdlib_files(py, env, limit)
+    listing = OUT / f"files-{xy}.txt"
+    listing.write_text("\n".join(files) + "\n", encoding="utf-8")
+    result = OUT / f"result-{xy}.json"
+    subprocess.run([py, "-W", "ignore", str(WORKER), str(listing), str(result)], env=env, check=True,
+                   cwd=str(OUT))
+    res = json.loads(result.read_text())
+    if test_dis:
+        r = subprocess.run([py, str(TESTDIS)], env=env, capture_output=True, text=True, cwd=str(OUT))
+        try:
+            res["test_dis"] = json.loads(r.stdout.strip().splitlines()[-1])
+        except (IndexError, ValueError):
+            res["test_dis"] = {"error": (r.stderr or r.stdout)[-2000:]}
+    return res
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--python", action="append", help="X.Y (default: every version found)")
+    ap.add_argument("--limit", type=int, default=0, help="first N stdlib files only")
+    ap.add_argument("--wheel")
+    ap.add_argument("--test-dis", action="store_true")
+    args = ap.parse_args()
+    OUT.mkdir(parents=True, exist_ok=True)
+    wheel = args.wheel or build_wheel()
+    summary = {}
+    for xy in args.python or VERSIONS:
+        exe = find(xy)
+        if not exe:
+            print(f"[{xy}] no interpreter found", file=sys.stderr)
+            continue
+        print(f"[{xy}] {exe} ...", file=sys.stderr)
+        summary[xy] = run_version(xy, exe, wheel, args.limit, args.test_dis)
+        (OUT / "summary.json").write_text(json.dumps(summary, indent=1))
+    views = ["attrs", "info", "dis", "instructions", "lines", "positions", "linestarts"]
+    print("| version | files | " + " | ".join(views) + " |")
+    print("|---|---|" + "---|" * len(views))
+    for xy, res in summary.items():
+        cells = []
+        for v in views:
+            t = res["views"].get(v)
+            cells.append("—" if not t else "%.1f%%" % (100.0 * t["same"] / max(t["files"], 1))
+                         if t["same"] != t["files"] else "100%")
+        n = max(t["files"] for t in res["views"].values())
+        print(f"| {xy} ({res['python']}) | {n} | " + " | ".join(cells) + " |")
+    for xy, res in summary.items():
+        for v, t in res["views"].items():
+            for rel, why in t["diffs"][:3]:
+                print(f"  {xy} {v}: {rel}: {why}", file=sys.stderr)
+        if "test_dis" in res:
+            print(f"  {xy} test_dis: {res['test_dis']}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
