@@ -92,6 +92,10 @@ def run_version(xy, exe, wheel, limit, test_dis):
     listing = OUT / f"files-{xy}.txt"
     listing.write_text("\n".join(files) + "\n", encoding="utf-8")
     result = OUT / f"result-{xy}.json"
+    # Hash seed 0, as the fixtures and tools/conformance.py use: the order a frozenset of
+    # strings prints in depends on the process's string hashes, so with a random seed CPython's
+    # own dis prints it differently from run to run.
+    env = dict(env, PYTHONHASHSEED="0")
     subprocess.run([py, "-W", "ignore", str(WORKER), str(listing), str(result)], env=env, check=True,
                    cwd=str(OUT))
     res = json.loads(result.read_text())

@@ -51,7 +51,11 @@ class _Unknown:
         return "<unknown>"
 
 
-UNKNOWN = _Unknown()
+# The host's own sentinel where its dis has one (3.11+), so ``argval is dis.UNKNOWN`` holds.
+import dis as _dis
+
+UNKNOWN = getattr(_dis, "UNKNOWN", None) or _Unknown()
+del _dis
 
 _COMMON = {}
 
