@@ -17,6 +17,12 @@ Usage:
    ``bytescope.dis`` put in place of ``dis`` and counts passes and failures by class.
 5. Prints a Markdown table (version x view, % of files identical) and writes
    ``.conformance/python/summary.json`` with the first differences per view.
+
+With ``--cross-host [--limit N]`` it instead compares from this one host (``python3``, the
+wheel in its own venv) every target version's pycs with that target's own outputs: it runs
+tools/conformance.py (the CLI's whole-stdlib harness: each interpreter compiles its standard
+library and records every view, cached in .conformance/X.Y/) with ``--cli`` pointing at
+tools/oracle/python_cli.py, which renders each view through the Python package.
 """
 
 import argparse
@@ -108,15 +114,37 @@ def run_version(xy, exe, wheel, limit, test_dis):
     return res
 
 
+def cross_host(wheel, args):
+    host = "%d.%d" % sys.version_info[:2]
+    py, env = install("host-" + host, sys.executable, wheel)
+    wrapper = OUT / "bytescope-python-cli"
+    path = env.get("PYTHONPATH")
+    wrapper.write_text("#!/bin/sh\n" + (f"export PYTHONPATH='{path}'\n" if path else "")
+                       + f"exec '{py}' '{REPO / 'tools' / 'oracle' / 'python_cli.py'}' \"$@\"\n")
+    wrapper.chmod(0o755)
+    views = "header,attrs,info,dis,dis-caches,dis-offsets,dis-positions,instructions,lines,positions," \
+            "exceptions,linestarts"
+    cmd = [sys.executable, str(REPO / "tools" / "conformance.py"), "--cli", str(wrapper), "--views", views,
+           "--jobs", "1"]
+    if args.limit:
+        cmd += ["--limit", str(args.limit)]
+    if args.python:
+        cmd += ["--python", *args.python]
+    return subprocess.run(cmd, cwd=str(REPO)).returncode
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--python", action="append", help="X.Y (default: every version found)")
     ap.add_argument("--limit", type=int, default=0, help="first N stdlib files only")
     ap.add_argument("--wheel")
     ap.add_argument("--test-dis", action="store_true")
+    ap.add_argument("--cross-host", action="store_true")
     args = ap.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     wheel = args.wheel or build_wheel()
+    if args.cross_host:
+        return cross_host(wheel, args)
     summary = {}
     for xy in args.python or VERSIONS:
         exe = find(xy)
