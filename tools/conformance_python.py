@@ -119,7 +119,8 @@ def cross_host(wheel, args):
     py, env = install("host-" + host, sys.executable, wheel)
     wrapper = OUT / "bytescope-python-cli"
     path = env.get("PYTHONPATH")
-    wrapper.write_text("#!/bin/sh\n" + (f"export PYTHONPATH='{path}'\n" if path else "")
+    # Hash seed 0, as the oracle ran: frozensets of strings print in hash order.
+    wrapper.write_text("#!/bin/sh\nexport PYTHONHASHSEED=0\n" + (f"export PYTHONPATH='{path}'\n" if path else "")
                        + f"exec '{py}' '{REPO / 'tools' / 'oracle' / 'python_cli.py'}' \"$@\"\n")
     wrapper.chmod(0o755)
     views = "header,attrs,info,dis,dis-caches,dis-offsets,dis-positions,instructions,lines,positions," \
