@@ -135,6 +135,10 @@ def opcodes(version=None):
 
 
 _INSTRUCTION = {}
+# dis._is_backward_jump: relative jumps whose argument counts backwards (3.14 adds END_ASYNC_FOR,
+# "not really a jump, but it has a target").
+BACKWARD_JUMPS_313 = ("JUMP_BACKWARD", "JUMP_BACKWARD_NO_INTERRUPT")
+BACKWARD_JUMPS_314 = BACKWARD_JUMPS_313 + ("END_ASYNC_FOR",)
 
 
 def _instruction_class(version):
@@ -155,7 +159,8 @@ def _instruction_class(version):
         tables = opcodes(version)
         deopt = tables.deoptmap
         caches = tables._inline_cache_entries
-        jumps = set(getattr(tables, "hasjump", ())) | set(tables.hasjrel) | set(tables.hasjabs)
+        jrel, jabs = set(tables.hasjrel), set(tables.hasjabs)
+        backward = BACKWARD_JUMPS_314 if version >= (3, 14) else BACKWARD_JUMPS_313
         opname = tables.opname
 
         def oparg(self):
@@ -179,8 +184,16 @@ def _instruction_class(version):
             return self.offset + 2 + 2 * caches.get(opname[deopt.get(self.opcode, self.opcode)], 0)
 
         def jump_target(self):
-            """The jump target's offset, or None."""
-            return self.argval if deopt.get(self.opcode, self.opcode) in jumps else None
+            """The jump target's offset (from ``arg`` and ``offset``), or None."""
+            deop = deopt.get(self.opcode, self.opcode)
+            arg = self.arg
+            if deop in jrel:
+                if opname[deop] in backward:
+                    arg = -arg
+                return self.offset + 2 + arg * 2 + 2 * caches.get(opname[deop], 0)
+            if deop in jabs:
+                return arg * 2
+            return None
 
         def is_jump_target(self):
             """Whether another instruction jumps here."""
