@@ -162,6 +162,9 @@ def _instruction_class(version):
         jrel, jabs = set(tables.hasjrel), set(tables.hasjabs)
         backward = BACKWARD_JUMPS_314 if version >= (3, 14) else BACKWARD_JUMPS_313
         opname = tables.opname
+        # Pseudo-opcodes (256+) are named through opmap.
+        allnames = dict(enumerate(opname))
+        allnames.update({v: k for k, v in tables.opmap.items() if v >= len(opname)})
 
         def oparg(self):
             """Alias for ``arg``."""
@@ -173,7 +176,8 @@ def _instruction_class(version):
 
         def baseopname(self):
             """The base opcode's name."""
-            return opname[deopt.get(self.opcode, self.opcode)]
+            op = deopt.get(self.opcode, self.opcode)
+            return allnames.get(op, "<%d>" % op)
 
         def cache_offset(self):
             """Start offset of the inline cache entries."""
@@ -255,6 +259,20 @@ def _compile_source(source):
 def pretty_flags(flags):
     """The host's ``dis.pretty_flags``: names of the code flags set in ``flags``."""
     return _std.pretty_flags(flags)
+
+
+def _host_code_object(x):
+    """The host code object a live object stands for, else None."""
+    if isinstance(x, str) and not os.path.isfile(x):
+        return _compile_source(x)
+    if isinstance(x, (Code, Pyc, str, bytes, bytearray, memoryview)) or hasattr(x, "__fspath__"):
+        return None
+    x = getattr(x, "__func__", x)
+    for attr in ("__code__", "gi_code", "ag_code", "cr_code"):
+        if hasattr(x, attr):
+            x = getattr(x, attr)
+            break
+    return x if isinstance(x, types.CodeType) else None
 
 
 def _check(func, version, options):
@@ -407,7 +425,10 @@ class Bytecode:
 
     def __init__(self, x, *, first_line=None, current_offset=None, show_caches=_UNSET, adaptive=_UNSET,
                  show_offsets=_UNSET, show_positions=_UNSET):
-        self.codeobj = co = _get_code(x)
+        host = _host_code_object(x)
+        self._code = co = _host_code(host) if host is not None else _get_code(x)
+        # A live host object's codeobj is its own code object, as in the standard library.
+        self.codeobj = host if host is not None else co
         _check("Bytecode.__init__", co.version, dict(show_caches=show_caches, adaptive=adaptive,
                                                       show_offsets=show_offsets, show_positions=show_positions))
         if first_line is None:
@@ -429,7 +450,7 @@ class Bytecode:
             self.show_positions = _value(show_positions)
 
     def __iter__(self):
-        return iter(_instructions(self.codeobj, True, getattr(self, "show_caches", False), self._line_offset))
+        return iter(_instructions(self._code, True, getattr(self, "show_caches", False), self._line_offset))
 
     def __repr__(self):
         return "{}({!r})".format(self.__class__.__name__, self._original_object)
@@ -443,7 +464,7 @@ class Bytecode:
 
     def info(self):
         """Formatted details of the code object (:func:`code_info`)."""
-        return code_info(self.codeobj)
+        return code_info(self._code)
 
     def dis(self):
         """The listing of this code object, as a string."""
@@ -451,7 +472,7 @@ class Bytecode:
             raise NotImplementedError(
                 "bytescope.dis: Bytecode.dis() with current_offset or first_line is not supported yet"
             )
-        return _listing(self.codeobj, getattr(self, "show_caches", False), getattr(self, "show_offsets", False),
+        return _listing(self._code, getattr(self, "show_caches", False), getattr(self, "show_offsets", False),
                         getattr(self, "show_positions", False))
 
 

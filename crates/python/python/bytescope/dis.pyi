@@ -95,7 +95,7 @@ def stack_effect(
 ) -> int: ...
 
 class Bytecode:
-    codeobj: Code
+    codeobj: Union[Code, types.CodeType]
     first_line: int
     current_offset: Union[int, None]
     exception_entries: list[ExceptionTableEntry]
