@@ -146,7 +146,8 @@ def main():
     wheel = args.wheel or build_wheel()
     if args.cross_host:
         return cross_host(wheel, args)
-    summary = {}
+    path = OUT / "summary.json"
+    summary = json.loads(path.read_text()) if path.exists() else {}
     for xy in args.python or VERSIONS:
         exe = find(xy)
         if not exe:
@@ -158,7 +159,7 @@ def main():
     views = ["attrs", "info", "dis", "instructions", "lines", "positions", "linestarts"]
     print("| version | files | " + " | ".join(views) + " |")
     print("|---|---|" + "---|" * len(views))
-    for xy, res in summary.items():
+    for xy, res in sorted(summary.items(), key=lambda kv: tuple(map(int, kv[0].split(".")))):
         cells = []
         for v in views:
             t = res["views"].get(v)

@@ -122,8 +122,11 @@ def instructions_diff(ours, real):
 
 
 def compare(path, rel):
-    with open(path, "rb") as f:
-        source = f.read()
+    try:
+        with open(path, "rb") as f:
+            source = f.read()
+    except OSError:  # e.g. a dangling symlink (Debian's sitecustomize.py)
+        return None
     try:
         code = compile(source, rel, "exec", 0, True)
     except Exception:

@@ -205,6 +205,17 @@ def _instruction_class(version):
 
         for f in (oparg, baseopcode, baseopname, cache_offset, end_offset, jump_target, is_jump_target):
             ns[f.__name__] = property(f)
+        if version >= (3, 14):
+            all_opmap = dict(tables.opmap)
+            all_opmap.update(tables._specialized_opmap)
+
+            def make(cls, opname, arg, argval, argrepr, offset, start_offset, starts_line, line_number,
+                     label=None, positions=None, cache_info=None):
+                """An Instruction from its opname (3.14's ``Instruction.make``)."""
+                return cls(opname, all_opmap[opname], arg, argval, argrepr, offset, start_offset, starts_line,
+                           line_number, label, positions, cache_info)
+
+            ns["make"] = classmethod(make)
     cls = type("Instruction", (base,), ns)
     cls.__module__ = "bytescope.dis"
     _INSTRUCTION[version] = cls
