@@ -93,7 +93,8 @@ def instructions(pyc):
             for f in ins._fields:
                 v = getattr(ins, f)
                 if f == "argval" and not native(v):
-                    v = {"repr": ins.argrepr if ins.opcode in hasconst else repr(v)}
+                    const = ins.opcode in hasconst and v is not bdis.UNKNOWN
+                    v = {"repr": ins.argrepr if const else repr(v)}
                 elif f == "positions":
                     v = None if v is None else list(v)
                 elif f == "cache_info":
