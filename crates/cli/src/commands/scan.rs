@@ -1,16 +1,87 @@
 //! `bytescope scan`: JSON Lines over many pycs, for triage and statistics.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::{self, IsTerminal as _, Write as _};
 use std::ops::ControlFlow;
 use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use bytescope_inspect::records::{Scanner, Select};
-use bytescope_pyc::PythonVersion;
+use bytescope_batch::Source;
+use bytescope_inspect::{CodeReport, Inspector, Query, Report};
+use bytescope_marshal::load_pyc;
+use bytescope_pyc::{Invalidation, PycHeader, PythonVersion, hex, parse_header};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde::Serialize;
+use serde_json::{Value, json};
 
-use crate::output::{InputArgs, finish, report_error};
+use crate::output::{Format, InputArgs, Printer, finish, report_error};
+use crate::text;
+
+/// Fields of `file` records, in output order.
+const FILE_FIELDS: &[&str] =
+    &["type", "path", "member", "version", "magic", "header", "code_objects", "error"];
+
+/// Fields of `code` records, in output order.
+const CODE_FIELDS: &[&str] = &[
+    "type",
+    "path",
+    "member",
+    "index",
+    "parent",
+    "name",
+    "qualname",
+    "firstlineno",
+    "kind",
+    "method",
+    "flags",
+    "argcount",
+    "posonlyargcount",
+    "kwonlyargcount",
+    "arguments",
+    "locals",
+    "cellvars",
+    "freevars",
+    "globals",
+    "attributes",
+    "imports",
+    "references",
+    "stores",
+    "opcodes",
+    "nested",
+    "constants",
+    "stacksize",
+    "code_size",
+    "instructions",
+    "matches",
+];
+
+/// Fields printed without --select.
+const DEFAULT_FIELDS: &[&str] = &[
+    "type",
+    "path",
+    "member",
+    "version",
+    "magic",
+    "header",
+    "code_objects",
+    "error",
+    "qualname",
+    "firstlineno",
+    "kind",
+    "flags",
+    "argcount",
+    "posonlyargcount",
+    "kwonlyargcount",
+    "globals",
+    "attributes",
+    "imports",
+    "references",
+    "opcodes",
+    "nested",
+    "code_size",
+    "matches",
+];
 
 /// Scan files, directories and archives; print JSON Lines per file and code object
 ///
@@ -59,7 +130,7 @@ use crate::output::{InputArgs, finish, report_error};
 #[command(verbatim_doc_comment)]
 pub struct Args {
     #[command(flatten)]
-    input: InputArgs,
+    pub input: InputArgs,
 
     /// Print only these fields (comma-separated; "all" for every field).
     /// "type" is always printed; a record kind none of whose fields are
@@ -85,6 +156,222 @@ pub struct Args {
     find: Vec<String>,
 }
 
+/// Which fields to print.
+struct Select {
+    fields: Vec<&'static str>,
+    files: bool,
+    codes: bool,
+}
+
+impl Select {
+    fn new(asked: &[String], finding: bool) -> anyhow::Result<Self> {
+        let all: Vec<&'static str> = FILE_FIELDS.iter().chain(CODE_FIELDS).copied().collect();
+        let mut fields: Vec<&'static str> = if asked.is_empty() {
+            DEFAULT_FIELDS.iter().copied().filter(|f| finding || *f != "matches").collect()
+        } else if asked.iter().any(|a| a == "all") {
+            all.clone()
+        } else {
+            let mut v = vec!["type"];
+            for a in asked {
+                let a = a.trim();
+                match all.iter().find(|f| **f == a) {
+                    Some(f) => v.push(f),
+                    None => anyhow::bail!(
+                        "unknown field {a:?} for --select (file fields: {}; code fields: {})",
+                        FILE_FIELDS.join(", "),
+                        CODE_FIELDS.join(", ")
+                    ),
+                }
+            }
+            v
+        };
+        fields.dedup();
+        let common = ["type", "path", "member"];
+        let own = |list: &[&str]| fields.iter().any(|f| list.contains(f) && !common.contains(f));
+        let (mut files, mut codes) = (own(FILE_FIELDS), own(CODE_FIELDS));
+        if !files && !codes {
+            (files, codes) = (true, true);
+        }
+        Ok(Select { fields, files, codes })
+    }
+
+    fn has(&self, f: &str) -> bool {
+        self.fields.contains(&f)
+    }
+}
+
+/// One record, written field by field in the schema's order straight into
+/// the output (no intermediate JSON values).
+struct Record<'s, 'o> {
+    select: &'s Select,
+    out: &'o mut Vec<u8>,
+}
+
+impl<'s, 'o> Record<'s, 'o> {
+    fn new(select: &'s Select, kind: &str, source: &Source, out: &'o mut Vec<u8>) -> Self {
+        out.extend_from_slice(b"{\"type\":");
+        let _ = serde_json::to_writer(&mut *out, kind);
+        if select.has("path") {
+            out.extend_from_slice(b",\"path\":");
+            if source.is_stdin() {
+                out.extend_from_slice(b"\"-\"");
+            } else {
+                crate::records::path_json(out, &crate::text::os_bytes(source.path.as_os_str()));
+            }
+        }
+        let mut r = Record { select, out };
+        r.put("member", &source.member);
+        r
+    }
+
+    /// Adds `field` if selected.
+    fn put<T: Serialize + ?Sized>(&mut self, field: &str, value: &T) {
+        if self.select.has(field) {
+            self.out.extend_from_slice(b",\"");
+            self.out.extend_from_slice(field.as_bytes());
+            self.out.extend_from_slice(b"\":");
+            // Serializing strings, numbers, lists and maps of them into a
+            // Vec cannot fail.
+            let _ = serde_json::to_writer(&mut *self.out, value);
+        }
+    }
+
+    fn finish(self) {
+        self.out.extend_from_slice(b"}\n");
+    }
+}
+
+/// What one file gives: its lines and what the summary needs.
+struct Scanned {
+    lines: Vec<u8>,
+    version: Option<PythonVersion>,
+    code_objects: usize,
+    matched: usize,
+    error: Option<String>,
+}
+
+impl bytescope_batch::Footprint for Scanned {
+    fn footprint(&self) -> usize {
+        self.lines.capacity() + self.error.as_ref().map_or(0, String::capacity)
+    }
+}
+
+/// One inspector per version, shared by the workers.
+#[derive(Default)]
+struct Inspectors(Mutex<HashMap<PythonVersion, Arc<Inspector>>>);
+
+impl Inspectors {
+    fn get(&self, v: PythonVersion) -> Result<Arc<Inspector>, String> {
+        let mut map = self.0.lock().map_err(|_| "internal error: poisoned lock".to_owned())?;
+        if let Some(i) = map.get(&v) {
+            return Ok(Arc::clone(i));
+        }
+        let i = Arc::new(Inspector::new(v).map_err(|e| e.to_string())?);
+        map.insert(v, Arc::clone(&i));
+        Ok(i)
+    }
+}
+
+fn header_json(h: &PycHeader) -> Value {
+    let (invalidation, mtime, size, hash) = match h.invalidation {
+        Invalidation::Timestamp { mtime, source_size } => ("timestamp", Some(mtime), source_size, None),
+        Invalidation::CheckedHash { hash } => ("checked-hash", None, None, Some(hex(&hash))),
+        Invalidation::UncheckedHash { hash } => ("unchecked-hash", None, None, Some(hex(&hash))),
+    };
+    json!({
+        "size": h.len,
+        "flags": h.flags,
+        "invalidation": invalidation,
+        "mtime": mtime,
+        "source_size": size,
+        "source_hash": hash,
+    })
+}
+
+fn code_record(select: &Select, source: &Source, c: &CodeReport, matches: &[&str], out: &mut Vec<u8>) {
+    let mut r = Record::new(select, "code", source, out);
+    r.put("index", &c.index);
+    r.put("parent", &c.parent);
+    r.put("name", &c.name);
+    r.put("qualname", &c.qualname);
+    r.put("firstlineno", &c.firstlineno);
+    r.put("kind", c.kind.name());
+    r.put("method", &c.method);
+    r.put("flags", &c.flag_names);
+    r.put("argcount", &c.argcount);
+    r.put("posonlyargcount", &c.posonlyargcount);
+    r.put("kwonlyargcount", &c.kwonlyargcount);
+    r.put("arguments", &c.arguments);
+    r.put("locals", &c.locals);
+    r.put("cellvars", &c.cellvars);
+    r.put("freevars", &c.freevars);
+    r.put("globals", &c.globals);
+    r.put("attributes", &c.attributes);
+    r.put("imports", &c.imports);
+    r.put("references", &c.references);
+    r.put("stores", &c.stores);
+    r.put("opcodes", &c.opcodes);
+    r.put("nested", &c.nested.len());
+    r.put("constants", &c.constants);
+    r.put("stacksize", &c.stacksize);
+    r.put("code_size", &c.code_size);
+    r.put("instructions", &c.instructions);
+    r.put("matches", matches);
+    r.finish();
+}
+
+struct Ctx<'a> {
+    select: &'a Select,
+    queries: &'a [(String, Query)],
+    python_version: Option<PythonVersion>,
+    inspectors: &'a Inspectors,
+}
+
+fn scan_one(ctx: &Ctx<'_>, source: &Source, data: &[u8]) -> Scanned {
+    let header = parse_header(data).ok();
+    let mut version = header.as_ref().map(PycHeader::version);
+    let result: Result<Report, String> = match load_pyc(data, ctx.python_version) {
+        Err(e) => Err(e.to_string()),
+        Ok(pyc) => {
+            version = Some(pyc.version());
+            ctx.inspectors.get(pyc.version()).and_then(|i| i.inspect(&pyc.marshal).map_err(|e| e.to_string()))
+        }
+    };
+    let (report, error) = match result {
+        Ok(r) => (Some(r), None),
+        Err(e) => (None, Some(e)),
+    };
+    let mut codes = Vec::new();
+    let mut matched = 0;
+    if let Some(report) = &report
+        && ctx.select.codes
+    {
+        for c in &report.code_objects {
+            let matches: Vec<&str> =
+                ctx.queries.iter().filter(|(_, q)| c.matches(q)).map(|(text, _)| text.as_str()).collect();
+            if !ctx.queries.is_empty() && matches.is_empty() {
+                continue;
+            }
+            matched += 1;
+            code_record(ctx.select, source, c, &matches, &mut codes);
+        }
+    }
+    let code_objects = report.as_ref().map_or(0, |r| r.code_objects.len());
+    let mut lines = Vec::new();
+    let show_file = ctx.select.files && (ctx.queries.is_empty() || matched > 0 || error.is_some());
+    if show_file {
+        let mut r = Record::new(ctx.select, "file", source, &mut lines);
+        r.put("version", &version.map(|v| v.to_string()));
+        r.put("magic", &header.as_ref().map(|h| h.magic.magic));
+        r.put("header", &header.as_ref().map(header_json));
+        r.put("code_objects", &code_objects);
+        r.put("error", &error);
+        r.finish();
+    }
+    lines.extend(codes);
+    Scanned { lines, version, code_objects, matched, error }
+}
+
 #[derive(Default)]
 struct Summary {
     files: usize,
@@ -95,7 +382,11 @@ struct Summary {
     versions: BTreeMap<PythonVersion, usize>,
 }
 
-fn progress() -> ProgressBar {
+/// The progress line on stderr when it is a terminal: files done, elapsed
+/// time and the file being scanned; once a count of the inputs' files is
+/// known (counted on the side), also the total and an estimate of the time
+/// left.
+fn progress(inputs: &[std::path::PathBuf]) -> ProgressBar {
     if !io::stderr().is_terminal() {
         return ProgressBar::hidden();
     }
@@ -104,27 +395,96 @@ fn progress() -> ProgressBar {
         pb.set_style(style);
     }
     pb.enable_steady_tick(Duration::from_millis(120));
+    let counted = pb.clone();
+    let inputs = inputs.to_vec();
+    std::thread::spawn(move || {
+        if let Some(total) = count_pycs(&inputs)
+            && let Ok(style) = ProgressStyle::with_template(
+                "{spinner} {pos}/{len} files {elapsed} (about {eta} left) {wide_msg}",
+            )
+        {
+            counted.set_length(total);
+            counted.set_style(style);
+        }
+    });
     pb
 }
 
+/// How many pycs the inputs hold, if that can be known without reading
+/// them: `.pyc`/`.pyo` files below directories (symbolic links to
+/// directories not followed, as the batch layer walks) and pyc inputs.
+/// `None` when an archive takes part (its members are only known once it
+/// is read).
+fn count_pycs(inputs: &[std::path::PathBuf]) -> Option<u64> {
+    let archive = |name: &str| {
+        let lower = name.to_ascii_lowercase();
+        [".zip", ".whl", ".egg", ".pyz", ".pyzw"].iter().any(|e| lower.ends_with(e))
+    };
+    let mut total = 0u64;
+    let mut dirs = Vec::new();
+    for input in inputs {
+        let meta = std::fs::metadata(input).ok()?;
+        if meta.is_dir() {
+            dirs.push(input.clone());
+        } else if input.to_str().is_some_and(bytescope_batch::is_pyc_name) {
+            total += 1;
+        } else {
+            return None;
+        }
+    }
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).ok()?.flatten() {
+            let Ok(kind) = entry.file_type() else { continue };
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            if kind.is_dir() {
+                dirs.push(entry.path());
+            } else if archive(&name) {
+                return None;
+            } else if bytescope_batch::is_pyc_name(&name) {
+                total += 1;
+            }
+        }
+    }
+    Some(total)
+}
+
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
-    anyhow::ensure!(!args.input.files.is_empty(), "no input files (see --help)");
-    let select = Select::new(&args.select, !args.find.is_empty()).map_err(anyhow::Error::msg)?;
-    let scanner = Scanner::new(select, &args.find, args.input.python_version);
+    let select = Select::new(&args.select, !args.find.is_empty())?;
+    let queries: Vec<(String, Query)> = args.find.iter().map(|f| (f.clone(), Query::parse(f))).collect();
+    let inspectors = Inspectors::default();
+    let ctx = Ctx {
+        select: &select,
+        queries: &queries,
+        python_version: args.input.python_version,
+        inspectors: &inspectors,
+    };
     let started = Instant::now();
-    let pb = progress();
+    let pb = progress(&args.input.files);
     // Written from whichever thread delivers results.
     let mut out = io::BufWriter::with_capacity(1 << 16, io::stdout());
+    let printer = Printer::stdout(Format::Json);
     let mut summary = Summary::default();
     let mut write_error = None;
     bytescope_batch::run(
         &args.input.files,
-        &args.input.batch_options(),
-        |source, data| scanner.scan(&source.path.to_string_lossy(), source.member.as_deref(), data),
+        // A folder without pycs is a scan of 0 files, not an error.
+        &bytescope_batch::Options { report_empty: false, ..args.input.batch_options() },
+        |source, data| scan_one(&ctx, source, data),
         |source, result| {
             let scanned = result.unwrap_or_else(|e| {
                 // Not even read: still one file record.
-                scanner.unreadable(&source.path.to_string_lossy(), source.member.as_deref(), &e.to_string())
+                let mut lines = Vec::new();
+                if select.files {
+                    let mut r = Record::new(&select, "file", &source, &mut lines);
+                    for f in ["version", "magic", "header"] {
+                        r.put(f, &Value::Null);
+                    }
+                    r.put("code_objects", &0);
+                    r.put("error", &e.to_string());
+                    r.finish();
+                }
+                Scanned { lines, version: None, code_objects: 0, matched: 0, error: Some(e.to_string()) }
             });
             summary.files += 1;
             summary.code_objects += scanned.code_objects;
@@ -134,8 +494,9 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
                 *summary.versions.entry(v).or_insert(0) += 1;
             }
             pb.inc(1);
-            pb.set_message(source.to_string());
-            if let Err(e) = out.write_all(&scanned.lines) {
+            pb.set_message(text::source(&source));
+            if let Err(e) = printer.write(&mut out, &scanned.lines) {
+                summary.failed += usize::from(scanned.error.is_some());
                 write_error = Some(e);
                 return ControlFlow::Break(());
             }
@@ -152,24 +513,28 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     )?;
     pb.finish_and_clear();
     let status = finish(&mut out, write_error, summary.failed > 0)?;
-    print_summary(&summary, scanner.finding(), started.elapsed());
+    print_summary(&summary, !queries.is_empty(), started.elapsed());
     Ok(status)
 }
 
 fn print_summary(s: &Summary, finding: bool, elapsed: Duration) {
     let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
-    eprintln!(
+    text::stderr_line(&format!(
         "bytescope scan: {}, {}, {} in {:.1} s",
         plural(s.files, "file"),
         plural(s.code_objects, "code object"),
         plural(s.failed, "error"),
         elapsed.as_secs_f64()
-    );
+    ));
     if !s.versions.is_empty() {
         let v: Vec<String> = s.versions.iter().map(|(v, n)| format!("{v} ({n})")).collect();
-        eprintln!("  versions: {}", v.join(", "));
+        text::stderr_line(&format!("  versions: {}", v.join(", ")));
     }
     if finding {
-        eprintln!("  found: {} in {}", plural(s.matched, "code object"), plural(s.matched_files, "file"));
+        text::stderr_line(&format!(
+            "  found: {} in {}",
+            plural(s.matched, "code object"),
+            plural(s.matched_files, "file")
+        ));
     }
 }
