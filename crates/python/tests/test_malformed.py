@@ -25,7 +25,14 @@ def error_text(name, kind):
     text = expected(name, kind)
     if text is None and kind == "info.err":
         text = expected(name, "err")
-    return text[len("bytescope: "):] if text else ""
+    text = text[len("bytescope: "):] if text else ""
+    if "bad zip archive" in text:
+        # The CLI's batch layer takes a file that starts like a zip for an archive;
+        # bytescope.load reads one .pyc and names its bad magic instead.
+        data = (MALFORMED / f"{name}.pyc").read_bytes()
+        text = f"{name}.pyc: not a .pyc file: bad magic {' '.join('%02x' % b for b in data[:4])} " \
+               "(bytes 2-3 should be 0d 0a) (at offset 0x0)"
+    return text
 
 
 @pytest.fixture(autouse=True)
