@@ -24,9 +24,12 @@
 //! ```
 #![deny(missing_docs)]
 
+mod cfg;
 mod depth;
+mod dom;
 mod fold;
 mod insn;
+pub mod render;
 mod rules;
 mod symbolic;
 
@@ -36,6 +39,7 @@ use bytescope_dis::Disassembler;
 use bytescope_opcodes::OpcodeTable;
 use bytescope_pyc::PythonVersion;
 
+pub use cfg::{Block, Cfg, Edge, EdgeKind, Loop};
 pub use rules::{Fold, NullSlot, StackRules, Walk};
 
 /// Why an analyzer could not be made.
@@ -140,6 +144,15 @@ pub struct StackRow {
     pub stack: Vec<String>,
 }
 
+/// The stack depths and control-flow graph of one code object ([`StackAnalyzer::analyze`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Analysis {
+    /// The computed `co_stacksize` and the problems found (no per-instruction depths).
+    pub depths: StackDepths,
+    /// The control-flow graph.
+    pub cfg: Cfg,
+}
+
 /// The stack analysis of one CPython version.
 #[derive(Debug)]
 pub struct StackAnalyzer {
@@ -191,7 +204,7 @@ impl StackAnalyzer {
         } else {
             Vec::new()
         };
-        let mut g = depth::Graph::new(insns, self.table, &exceptions);
+        let mut g = depth::Graph::new(insns, self.table, exceptions);
         g.problems.extend(problems);
         g
     }
@@ -265,6 +278,49 @@ impl StackAnalyzer {
         self.finish(code, &mut g, &d, false)
     }
 
+    /// Every instruction of `code` as `dis` shows it (name, argument, `argrepr`), for the
+    /// renderers ([`render`]); `argrepr`s are empty where `dis` could not show them.
+    #[must_use]
+    pub fn listing(&self, code: &Code<'_, '_>) -> Vec<render::InsnText> {
+        let reprs = self.dis.instructions(code).ok();
+        insn::decode(&self.dis, code)
+            .iter()
+            .map(|op| {
+                let argrepr = reprs
+                    .as_ref()
+                    .and_then(|r| {
+                        r.binary_search_by_key(&op.offset, |i| i.offset).ok().map(|k| r[k].argrepr.clone())
+                    })
+                    .unwrap_or_default();
+                render::InsnText {
+                    offset: op.offset,
+                    opname: self.table.op(op.opcode).name,
+                    arg: op.arg,
+                    argrepr,
+                }
+            })
+            .collect()
+    }
+
+    /// The control-flow graph of `code`: basic blocks, edges, dominators and natural loops.
+    #[must_use]
+    pub fn cfg(&self, code: &Code<'_, '_>) -> Cfg {
+        self.analyze(code).cfg
+    }
+
+    /// The stack depths (as [`StackAnalyzer::stacksize`]: without the per-instruction
+    /// depths) and the control-flow graph of `code`, decoded once.
+    #[must_use]
+    pub fn analyze(&self, code: &Code<'_, '_>) -> Analysis {
+        let insns = insn::decode(&self.dis, code);
+        let mut g = self.graph(code, &insns);
+        let d = depth::walk(&mut g, &self.rules, self.entry_depth(code));
+        let code_len = u32::try_from(code.code.len()).unwrap_or(u32::MAX);
+        let cfg = cfg::build(&g, &self.rules, &d.before, code_len);
+        let depths = self.finish(code, &mut g, &d, false);
+        Analysis { depths, cfg }
+    }
+
     /// Every instruction of `code` with its depths and symbolic stack (slots cut to
     /// `slot_width` characters with `…`), and the depths summary.
     #[must_use]
@@ -311,3 +367,5 @@ fn cut(s: &str, width: usize) -> String {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_cfg;

@@ -64,6 +64,10 @@ pub struct StackRules {
     /// counting them (an empty `try` body) are counted from the entry that covers them, or
     /// back from the live code they flow into.
     pub dead_handlers: bool,
+    /// 3.0–3.10: entering an exception handler pushes an `EXCEPT_HANDLER` block, which
+    /// `POP_EXCEPT` (and `END_FINALLY`/`POP_FINALLY` on their way out) pop again; 2.7 pushes
+    /// none. Read by the control-flow graph's block-stack simulation.
+    pub handler_block: bool,
     /// Constants folded after the depth was computed.
     pub fold: Fold,
     /// Where NULL goes next to a callable (3.11+).
@@ -91,6 +95,7 @@ impl StackRules {
             minimum: u32::from(v >= V::PY313),
             exception_table: v >= V::PY311,
             dead_handlers: v >= V::PY311,
+            handler_block: v.major >= 3 && v < V::PY311,
             fold: match v {
                 _ if v >= V::PY310 => Fold::None,
                 _ if v >= V::PY37 => Fold::Defaults,
