@@ -25,7 +25,9 @@
 #![deny(missing_docs)]
 
 mod cfg;
+mod check;
 mod depth;
+pub mod diff;
 mod dom;
 mod fold;
 mod insn;
@@ -40,6 +42,7 @@ use bytescope_opcodes::OpcodeTable;
 use bytescope_pyc::PythonVersion;
 
 pub use cfg::{Block, Cfg, Edge, EdgeKind, Loop};
+pub use check::{CheckReport, Finding, FindingKind};
 pub use rules::{Fold, NullSlot, StackRules, Walk};
 
 /// Why an analyzer could not be made.
@@ -276,6 +279,29 @@ impl StackAnalyzer {
         let mut g = self.graph(code, &insns);
         let d = depth::walk(&mut g, &self.rules, self.entry_depth(code));
         self.finish(code, &mut g, &d, false)
+    }
+
+    /// The consistency checks of `code` (see [`FindingKind`]): the stack size against what
+    /// the code needs and what the compiler computes, jump targets, opcodes, operands, the
+    /// exception and line tables, unreachable code, underflow.
+    #[must_use]
+    pub fn check(&self, code: &Code<'_, '_>) -> CheckReport {
+        let insns = insn::decode(&self.dis, code);
+        let mut g = self.graph(code, &insns);
+        let d = depth::walk(&mut g, &self.rules, self.entry_depth(code));
+        let code_len = u32::try_from(code.code.len()).unwrap_or(u32::MAX);
+        let cfg = cfg::build(&g, &self.rules, &d.before, code_len);
+        let needed = clamp(d.max).max(self.rules.minimum);
+        let compiler = self.finish(code, &mut g, &d, false);
+        check::run(&check::Inputs {
+            code,
+            g: &g,
+            cfg: &cfg,
+            compiler: &compiler,
+            needed,
+            fold: self.rules.fold,
+            exception_table: self.rules.exception_table,
+        })
     }
 
     /// Every instruction of `code` as `dis` shows it (name, argument, `argrepr`), for the

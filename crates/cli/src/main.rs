@@ -53,6 +53,9 @@ enum Command {
     Header(commands::header::Args),
     Scan(commands::scan::Args),
     Stack(commands::stack::Args),
+    Cfg(commands::cfg::Args),
+    Check(commands::check::Args),
+    Diff(commands::diff::Args),
     Rewrite(commands::rewrite::Args),
     Extract(commands::extract::Args),
     Completions(Completions),
@@ -218,6 +221,9 @@ impl Command {
             }
             Command::Scan(a) => &mut a.input.files,
             Command::Stack(a) => &mut a.input.files,
+            Command::Cfg(a) => &mut a.input.files,
+            Command::Check(a) => &mut a.input.files,
+            Command::Diff(a) => &mut a.files,
             Command::Rewrite(a) => {
                 fix(&mut a.input);
                 fix(&mut a.output);
@@ -254,6 +260,9 @@ fn main() -> ExitCode {
         Command::Header(a) => a.input.or_stdin(),
         Command::Scan(a) => a.input.or_stdin(),
         Command::Stack(a) => a.input.or_stdin(),
+        Command::Cfg(a) => a.input.or_stdin(),
+        Command::Check(a) => a.input.or_stdin(),
+        Command::Diff(_) => Ok(()),
         Command::Rewrite(_) | Command::Extract(_) | Command::Completions(_) | Command::Man(_) => Ok(()),
     };
     if let Err(e) = stdin {
@@ -268,6 +277,9 @@ fn main() -> ExitCode {
         Command::Header(a) => commands::header::run(&a),
         Command::Scan(a) => commands::scan::run(&a),
         Command::Stack(a) => commands::stack::run(&a),
+        Command::Cfg(a) => commands::cfg::run(&a),
+        Command::Check(a) => commands::check::run(&a),
+        Command::Diff(a) => commands::diff::run(&a),
         Command::Rewrite(a) => commands::rewrite::run(&a),
         Command::Extract(a) => commands::extract::run(&a),
         Command::Completions(c) => return completions(c.shell),

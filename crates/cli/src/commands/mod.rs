@@ -1,5 +1,8 @@
 //! One module per subcommand.
 
+pub mod cfg;
+pub mod check;
+pub mod diff;
 pub mod dis;
 pub mod extract;
 pub mod header;
