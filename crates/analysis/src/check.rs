@@ -184,6 +184,10 @@ pub(crate) struct Inputs<'a, 'i, 'c> {
     pub needed: u32,
     pub fold: Fold,
     pub exception_table: bool,
+    /// The compiler's walk's depth before each instruction ([`crate::depth::UNREACHED`]
+    /// where it never went): code it counted but that no path reaches is dead code the
+    /// compiler left itself.
+    pub before: &'a [i64],
 }
 
 fn push(out: &mut Vec<Finding>, offset: Option<u32>, kind: FindingKind) {
@@ -343,10 +347,18 @@ fn unreachable(x: &Inputs<'_, '_, '_>, out: &mut Vec<Finding>) {
             k += 1;
             continue;
         }
-        // A run of unreachable blocks is one finding.
+        // A run of unreachable blocks is one finding; blocks the compiler's own depth walk
+        // counted (code after a return before 3.7, handlers whose table entry the compiler
+        // dropped from 3.11) are the compiler's dead code.
         let start = k;
+        let mut counted = true;
         while k < cfg.blocks.len() && !cfg.blocks[k].reachable {
+            counted &=
+                x.before.get(cfg.blocks[k].first as usize).is_some_and(|&d| d != crate::depth::UNREACHED);
             k += 1;
+        }
+        if counted {
+            continue;
         }
         let (first, last) = (&cfg.blocks[start], &cfg.blocks[k - 1]);
         push(out, Some(first.start), FindingKind::Unreachable { start: first.start, end: last.end });

@@ -301,6 +301,7 @@ impl StackAnalyzer {
             needed,
             fold: self.rules.fold,
             exception_table: self.rules.exception_table,
+            before: &d.before,
         })
     }
 
