@@ -17,13 +17,12 @@
 //! ```
 #![deny(missing_docs)]
 
+mod argtext;
 mod info;
-mod instr;
 mod listing;
 mod plan;
 mod pyjson;
 mod rules;
-mod special;
 mod text;
 mod views;
 
@@ -33,13 +32,13 @@ use bytescope_opcodes::OpcodeTable;
 use bytescope_pyc::PythonVersion;
 use bytescope_pyrepr::{ReprError, ReprOptions, write_code_repr};
 
+pub use argtext::{ArgVal, Instruction, Op, OpValue};
 pub use info::pretty_flags;
-pub use instr::{ArgVal, Instruction, Op, OpValue};
 pub use rules::{Layout, Rules};
 pub use text::DisOptions;
 pub use views::TableKind;
 
-use instr::Buffers;
+use argtext::{Buffers, Printer};
 use listing::Prepared;
 use plan::VersionData;
 
@@ -158,7 +157,7 @@ impl Disassembler {
         for_dis: bool,
         bufs: Buffers,
     ) -> Prepared<'c, 'm, 'a> {
-        Prepared::new(code, self.table, self.data, self.repr, for_dis, bufs)
+        Prepared::new(code, self.data, self.repr, for_dis, bufs)
     }
 
     /// Writes what `dis.dis(code)` prints (UTF-8 bytes, as CPython writes
@@ -260,8 +259,8 @@ impl Disassembler {
     /// copies).
     #[must_use]
     pub fn ops<'c>(&'c self, code: &'c Code<'_, '_>) -> Vec<Op<'c>> {
-        let dec = instr::Decoder::new(code, self.table, self.data, self.repr);
-        dec.unpack().iter().map(|raw| dec.op(raw)).collect()
+        let p = Printer::new(code, self.data, self.repr);
+        p.decoder.raw_instructions().map(|raw| p.op(&raw)).collect()
     }
 
     /// The instructions of one code object, as `dis.get_instructions` gives

@@ -7,7 +7,7 @@ use bytescope_marshal::{CodeLayout, Marshal, ObjId, Value, long_to_i64};
 use bytescope_pyc::PythonVersion;
 use bytescope_pyrepr::{ReprOptions, repr_object, repr_str};
 
-use crate::instr::{ArgVal, Instruction};
+use crate::argtext::{ArgVal, Instruction};
 use crate::pyjson::{self as j, key};
 use crate::{DisError, Disassembler, output_limit, visit_limit};
 
