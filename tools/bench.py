@@ -520,8 +520,8 @@ def main():
     else:
         bs = str(REPO / "target" / "release" / "bytescope")
         if not args.no_build:
-            log("cargo build --release -p bytescope ...")
-            subprocess.run(["cargo", "build", "--release", "-q", "-p", "bytescope"], cwd=str(REPO), check=True)
+            log("cargo build --release -p bytescope-cli ...")
+            subprocess.run(["cargo", "build", "--release", "-q", "-p", "bytescope-cli"], cwd=str(REPO), check=True)
     plain_bs = None
     if args.pgo:
         plain_bs = bs
