@@ -28,13 +28,19 @@ pub struct CodeEntry<'m> {
 /// Every code object of `m` in pre-order (the order of
 /// [`code_objects`](crate::code_objects)), with its qualified name.
 ///
-/// Derived names (before 3.11) follow the compiler's rule, except that a
-/// function declared `global` in its enclosing function gets the enclosing
-/// name here, where CPython gives the bare name.
+/// Derived names (before 3.11) follow the compiler's rule (checked against
+/// `co_qualname` on every 3.11+ fixture), except that a function declared
+/// `global` in its enclosing function gets the enclosing name here, where
+/// CPython gives the bare name.
 ///
 /// `limit` bounds the walk as in [`code_objects`](crate::code_objects).
 #[must_use]
 pub fn code_tree<'m>(m: &'m Marshal<'_>, limit: usize) -> Vec<CodeEntry<'m>> {
+    tree(m, limit, true)
+}
+
+/// [`code_tree`], deriving every name when `co_qualname` is false.
+fn tree<'m>(m: &'m Marshal<'_>, limit: usize, co_qualname: bool) -> Vec<CodeEntry<'m>> {
     let mut out: Vec<CodeEntry<'m>> = Vec::new();
     // As `Marshal::code_preorder`: each co_consts tuple is scanned the
     // first time it is met; a tuple met again (crafted sharing) has its
@@ -48,7 +54,7 @@ pub fn code_tree<'m>(m: &'m Marshal<'_>, limit: usize) -> Vec<CodeEntry<'m>> {
             break;
         }
         let name = m.name_lossy(node.name).unwrap_or_default();
-        let (qualname, derived) = match node.qualname.and_then(|q| m.name_lossy(q)) {
+        let (qualname, derived) = match node.qualname.filter(|_| co_qualname).and_then(|q| m.name_lossy(q)) {
             Some(q) => (q, false),
             None => (derived_qualname(&out, parent, &name), true),
         };
@@ -73,14 +79,31 @@ pub fn code_tree<'m>(m: &'m Marshal<'_>, limit: usize) -> Vec<CodeEntry<'m>> {
 
 /// The qualified name of a code object named `name` whose parent is
 /// `tree[parent]`.
-fn derived_qualname(tree: &[CodeEntry<'_>], parent: Option<usize>, name: &str) -> String {
+fn derived_qualname(tree: &[CodeEntry<'_>], mut parent: Option<usize>, name: &str) -> String {
+    // Type-parameter scopes (3.12+) are left out of their children's names.
+    while let Some(p) = parent.and_then(|p| tree.get(p))
+        && p.qualname.rsplit('.').next().is_some_and(|n| n.starts_with("<generic parameters of "))
+    {
+        parent = p.parent;
+    }
     match parent.and_then(|p| tree.get(p)) {
         // The module, or its own children.
         None => name.to_owned(),
         Some(p) if p.parent.is_none() => name.to_owned(),
-        Some(p) if p.node.flags & CO_OPTIMIZED != 0 => format!("{}.<locals>.{name}", p.qualname),
+        // Functions and lambdas, but not comprehension scopes, add
+        // `<locals>` (`compiler_set_qualname`).
+        Some(p) if p.node.flags & CO_OPTIMIZED != 0 && !is_comprehension(&p.qualname) => {
+            format!("{}.<locals>.{name}", p.qualname)
+        }
         Some(p) => format!("{}.{name}", p.qualname),
     }
+}
+
+/// Whether a qualified name is a comprehension's or generator
+/// expression's (the compiler's names for those scopes).
+fn is_comprehension(qualname: &str) -> bool {
+    let last = qualname.rsplit('.').next().unwrap_or(qualname);
+    matches!(last, "<listcomp>" | "<setcomp>" | "<dictcomp>" | "<genexpr>")
 }
 
 /// The end (exclusive) of the subtree of `tree[i]`: the code object and
@@ -170,5 +193,61 @@ impl Selection {
             .cloned()
             .collect();
         if missing.is_empty() { Ok(picked) } else { Err(missing) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Names derived from nesting are `co_qualname` on every 3.11+ fixture.
+    #[test]
+    fn derived_names_are_co_qualname() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures");
+        let mut checked = 0;
+        for v in ["3.11", "3.12", "3.13", "3.14", "3.15"] {
+            let mut files: Vec<_> =
+                std::fs::read_dir(root.join(v)).expect("fixtures").flatten().map(|e| e.path()).collect();
+            files.sort();
+            for f in files.iter().filter(|f| f.extension().is_some_and(|e| e == "pyc")) {
+                let data = std::fs::read(f).expect("read");
+                let pyc = bytescope_marshal::load_pyc(&data, None).expect("loads");
+                let m = &pyc.marshal;
+                let real = code_tree(m, 10_000);
+                let derived = tree(m, 10_000, false);
+                assert_eq!(real.len(), derived.len());
+                for (r, d) in real.iter().zip(&derived) {
+                    assert!(!r.derived && d.derived);
+                    // 3.14+ annotation scopes are named after what they
+                    // annotate, not after where they are (and have
+                    // `co_qualname`, so are never derived).
+                    if r.qualname.ends_with("__annotate__") || d.qualname.contains("__annotate__") {
+                        continue;
+                    }
+                    assert_eq!(r.qualname, d.qualname, "{}", f.display());
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 900, "{checked}");
+    }
+
+    #[test]
+    fn selection_matches_qualnames() {
+        let root =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/hello.cpython-312.pyc");
+        let data = std::fs::read(root).expect("read");
+        let pyc = bytescope_marshal::load_pyc(&data, None).expect("loads");
+        let tree = code_tree(&pyc.marshal, 100);
+        let names: Vec<&str> = tree.iter().map(|e| e.qualname.as_str()).collect();
+        assert_eq!(names, ["<module>", "greet", "Counter", "Counter.__init__", "Counter.add"]);
+        let pick = |names: &[&str]| Selection::of(names).pick(&tree);
+        assert_eq!(pick(&["Counter.add"]), Ok(vec![4]));
+        assert_eq!(pick(&["Counter::add", "greet"]), Ok(vec![1, 4]));
+        assert_eq!(pick(&["<module>"]), Ok(vec![0]));
+        assert_eq!(pick(&["add", "greet"]), Err(vec!["add".to_owned()]));
+        assert_eq!(subtree_end(&tree, 2), 5);
+        assert_eq!(subtree_end(&tree, 1), 2);
+        assert_eq!(subtree_end(&tree, 0), 5);
     }
 }
