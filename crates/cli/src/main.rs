@@ -7,6 +7,7 @@
 mod commands;
 mod interpreters;
 mod output;
+mod select;
 
 use std::process::ExitCode;
 

@@ -95,6 +95,15 @@ pub fn for_each_file_draining(
     args: &InputArgs,
     render: impl Fn(&[u8], &mut Vec<u8>, &mut dyn FnMut(&mut Vec<u8>)) -> Result<(), String> + Sync,
 ) -> anyhow::Result<ExitCode> {
+    for_each_source_draining(args, |_, data, out, drain| render(data, out, drain))
+}
+
+/// [`for_each_file_draining`] for renders that need to know where each
+/// item comes from.
+pub fn for_each_source_draining(
+    args: &InputArgs,
+    render: impl Fn(&Source, &[u8], &mut Vec<u8>, &mut dyn FnMut(&mut Vec<u8>)) -> Result<(), String> + Sync,
+) -> anyhow::Result<ExitCode> {
     anyhow::ensure!(!args.files.is_empty(), "no input files (see --help)");
     let opts = args.batch_options();
     if opts.jobs == 1 {
@@ -127,9 +136,9 @@ pub fn for_each_file_draining(
     bytescope_batch::run(
         &args.files,
         &opts,
-        |_, data| {
+        |source, data| {
             let mut buf = take();
-            let result = render(data, &mut buf, &mut |_| {});
+            let result = render(source, data, &mut buf, &mut |_| {});
             (buf, result)
         },
         |source, result| {
@@ -179,7 +188,7 @@ const STREAM_CHUNK: usize = 64 << 10;
 fn stream_each_file(
     args: &InputArgs,
     opts: &Options,
-    render: impl Fn(&[u8], &mut Vec<u8>, &mut dyn FnMut(&mut Vec<u8>)) -> Result<(), String> + Sync,
+    render: impl Fn(&Source, &[u8], &mut Vec<u8>, &mut dyn FnMut(&mut Vec<u8>)) -> Result<(), String> + Sync,
 ) -> anyhow::Result<ExitCode> {
     let stream = Mutex::new(Stream { buf: Vec::new(), framed: false, error: None });
     let mut failed = false;
@@ -191,7 +200,7 @@ fn stream_each_file(
             let Ok(mut st) = stream.lock() else { return Err("output lock poisoned".to_owned()) };
             st.frame(args, source);
             let Stream { buf, error, .. } = &mut *st;
-            render(data, buf, &mut |b| Stream::drain(b, error))
+            render(source, data, buf, &mut |b| Stream::drain(b, error))
         },
         |source, result| {
             let Ok(mut st) = stream.lock() else { return ControlFlow::Break(()) };

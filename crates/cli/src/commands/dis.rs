@@ -10,7 +10,8 @@ use bytescope_marshal::reuse::room_for;
 use bytescope_marshal::{Storage, load_marshal, load_pyc_in};
 
 use crate::interpreters;
-use crate::output::{InputArgs, for_each_file_draining};
+use crate::output::{InputArgs, for_each_source_draining};
+use crate::select::SelectArgs;
 
 /// Disassemble exactly as dis.dis() of the file's own CPython version does
 ///
@@ -27,6 +28,9 @@ use crate::output::{InputArgs, for_each_file_draining};
 pub struct Args {
     #[command(flatten)]
     input: InputArgs,
+
+    #[command(flatten)]
+    select: SelectArgs,
 
     /// One CACHE line per inline cache entry (3.11+), as dis(show_caches=True).
     #[arg(long, short = 'C')]
@@ -76,18 +80,23 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     {
         return run_source(args, opts);
     }
+    let (input, selections) = args.select.split(&args.input);
     thread_local! {
         /// Each worker reads every file into the node arena of its last one
         /// and lists it with the same working memory.
         static REUSE: Cell<(Storage, Scratch)> = Cell::default();
     }
-    for_each_file_draining(&args.input, |data, out, drain| {
+    for_each_source_draining(&input, |source, data, out, drain| {
         let (storage, mut scratch) = REUSE.take();
         let pyc = load_pyc_in(data, args.input.python_version, storage).map_err(|e| e.to_string())?;
         let dis = Disassembler::new(pyc.version()).map_err(|e| e.to_string())?;
+        let selection = selections.for_source(source);
         if args.json {
             let mut text = String::with_capacity(data.len().saturating_mul(16));
-            let result = dis.instructions_json(&pyc.marshal, &mut text);
+            let result = match &selection {
+                Some(sel) => dis.instructions_json_selected(&pyc.marshal, sel, &mut text),
+                None => dis.instructions_json(&pyc.marshal, &mut text),
+            };
             REUSE.set((pyc.marshal.into_storage(), scratch));
             out.write_all(text.as_bytes()).map_err(|e| e.to_string())?;
             return result.map_err(|e| e.to_string());
@@ -104,7 +113,14 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         }
         // With -j 1 the listing goes out in pieces of 16 KiB or more, which
         // stay in the CPU caches.
-        let result = dis.dis_draining(&pyc.marshal, opts, &mut scratch, out, 16 << 10, |part| drain(part));
+        let result = match &selection {
+            Some(sel) => {
+                dis.dis_selected_draining(&pyc.marshal, sel, opts, &mut scratch, out, 16 << 10, |part| {
+                    drain(part)
+                })
+            }
+            None => dis.dis_draining(&pyc.marshal, opts, &mut scratch, out, 16 << 10, |part| drain(part)),
+        };
         REUSE.set((pyc.marshal.into_storage(), scratch));
         result.map_err(|e| e.to_string())
     })
@@ -114,6 +130,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
 /// disassemble the result in-process.
 fn run_source(args: &Args, opts: DisOptions) -> anyhow::Result<ExitCode> {
     let interp = interpreters::choose(args.python.as_deref())?;
+    let selection = args.select.split(&args.input).1.global();
     let mut sources: Vec<(String, Vec<u8>, bool)> = Vec::new();
     if let Some(code) = &args.code {
         sources.push(("<dis>".to_owned(), code.clone().into_bytes(), true));
@@ -136,9 +153,22 @@ fn run_source(args: &Args, opts: DisOptions) -> anyhow::Result<ExitCode> {
             let mut text = Vec::new();
             let r = if args.json {
                 let mut json = String::new();
-                let r = dis.instructions_json(&pyc.marshal, &mut json);
+                let r = match &selection {
+                    Some(sel) => dis.instructions_json_selected(&pyc.marshal, sel, &mut json),
+                    None => dis.instructions_json(&pyc.marshal, &mut json),
+                };
                 text = json.into_bytes();
                 r
+            } else if let Some(sel) = &selection {
+                dis.dis_selected_draining(
+                    &pyc.marshal,
+                    sel,
+                    opts,
+                    &mut Default::default(),
+                    &mut text,
+                    usize::MAX,
+                    |_| {},
+                )
             } else {
                 dis.dis(&pyc.marshal, opts, &mut text)
             };

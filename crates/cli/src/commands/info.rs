@@ -6,7 +6,8 @@ use std::process::ExitCode;
 use bytescope_dis::Disassembler;
 use bytescope_marshal::load_pyc;
 
-use crate::output::{InputArgs, for_each_file};
+use crate::output::{InputArgs, for_each_source_draining};
+use crate::select::SelectArgs;
 
 /// Print dis.code_info() of every code object, as the file's CPython does
 ///
@@ -22,6 +23,9 @@ pub struct Args {
     #[command(flatten)]
     input: InputArgs,
 
+    #[command(flatten)]
+    select: SelectArgs,
+
     /// Print every co_* attribute of every code object as JSON instead: an
     /// array with one object per line (pre-order) with the keys the version
     /// has, in this order: co_argcount, co_posonlyargcount (3.8+),
@@ -35,14 +39,16 @@ pub struct Args {
 }
 
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
-    for_each_file(&args.input, |data, out| {
+    let (input, selections) = args.select.split(&args.input);
+    for_each_source_draining(&input, |source, data, out, _| {
         let pyc = load_pyc(data, args.input.python_version).map_err(|e| e.to_string())?;
         let dis = Disassembler::new(pyc.version()).map_err(|e| e.to_string())?;
         let mut text = String::new();
-        let result = if args.json {
-            dis.attrs_json(&pyc.marshal, &mut text)
-        } else {
-            dis.code_info(&pyc.marshal, &mut text)
+        let result = match (selections.for_source(source), args.json) {
+            (Some(sel), true) => dis.attrs_json_selected(&pyc.marshal, &sel, &mut text),
+            (Some(sel), false) => dis.code_info_selected(&pyc.marshal, &sel, &mut text),
+            (None, true) => dis.attrs_json(&pyc.marshal, &mut text),
+            (None, false) => dis.code_info(&pyc.marshal, &mut text),
         };
         out.write_all(text.as_bytes()).map_err(|e| e.to_string())?;
         result.map_err(|e| e.to_string())
