@@ -200,7 +200,26 @@ impl Disassembler {
     ) -> Result<(), DisError> {
         self.check_options(opts)?;
         let limit = if self.data.rules.recurse { visit_limit(m) } else { 1 };
-        self.dis_nodes(m, &m.code_preorder(limit), opts, scratch, out, high, drain)
+        self.dis_nodes(m, &m.code_preorder(limit), opts, scratch, out, high, drain, false)
+    }
+
+    /// [`Disassembler::dis`] with every line printed by the general path,
+    /// none by the fast paths: for tests that check the fast paths against
+    /// it (the output must be the same, byte for byte).
+    ///
+    /// # Errors
+    /// As [`Disassembler::dis`].
+    #[doc(hidden)]
+    pub fn dis_general_path(
+        &self,
+        m: &Marshal<'_>,
+        opts: DisOptions,
+        out: &mut Vec<u8>,
+    ) -> Result<(), DisError> {
+        self.check_options(opts)?;
+        let limit = if self.data.rules.recurse { visit_limit(m) } else { 1 };
+        let nodes = m.code_preorder(limit);
+        self.dis_nodes(m, &nodes, opts, &mut Scratch::default(), out, usize::MAX, |_| {}, true)
     }
 
     /// [`Disassembler::dis_draining`] of the code objects `selection`
@@ -235,7 +254,7 @@ impl Disassembler {
             covered = if self.data.rules.recurse { subtree_end(&tree, i) } else { i + 1 };
             nodes.extend(tree[i..covered].iter().map(|e| e.node));
         }
-        self.dis_nodes(m, &nodes, opts, scratch, out, high, drain)
+        self.dis_nodes(m, &nodes, opts, scratch, out, high, drain, false)
     }
 
     /// Lists `nodes` in order, each after the first with its header.
@@ -249,6 +268,7 @@ impl Disassembler {
         out: &mut Vec<u8>,
         high: usize,
         mut drain: impl FnMut(&mut Vec<u8>),
+        general: bool,
     ) -> Result<(), DisError> {
         let Scratch(mut bufs, mut vecs) = std::mem::take(scratch);
         // The cached reprs belong to the previous file's objects.
@@ -269,7 +289,8 @@ impl Disassembler {
                 out.extend_from_slice(repr.unwrap_or_default().as_bytes());
                 out.extend_from_slice(b":\n");
             }
-            let listing = self.prepare(&code, true, bufs);
+            let mut listing = self.prepare(&code, true, bufs);
+            listing.general = general;
             listing.write_text(out, opts, limit_bytes).map_err(|stop| match stop {
                 text::Stop::Repr(error) => DisError::Repr { error, code_offset: code.offset() },
                 text::Stop::Limit => DisError::OutputLimit { limit: max_bytes },

@@ -32,6 +32,9 @@ pub struct Prepared<'c, 'm, 'a> {
     pub(crate) exceptions: Vec<ExceptionEntry>,
     /// Jump targets (kept for reuse by the next code object).
     targets: Vec<i64>,
+    /// Every line takes the general path (tests compare it with the fast
+    /// paths).
+    pub(crate) general: bool,
 }
 
 impl<'c, 'm, 'a> Prepared<'c, 'm, 'a> {
@@ -96,6 +99,7 @@ impl<'c, 'm, 'a> Prepared<'c, 'm, 'a> {
             exceptions,
             reprs: RefCell::new(cache),
             targets,
+            general: false,
         }
     }
 

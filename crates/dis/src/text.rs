@@ -139,13 +139,13 @@ impl Prepared<'_, '_, '_> {
         let mut starts = self.lines.cursor();
         let reprs = &mut *self.reprs.borrow_mut();
         match raws {
-            RawInstructions::Words(words) if self.classic_columns_fit(lw, ow) => {
+            RawInstructions::Words(words) if !self.general && self.classic_columns_fit(lw, ow) => {
                 self.classic_fast(words, out, opts, limit, lw, ow, reprs)?;
             }
-            RawInstructions::ExtWords(words) if self.classic_columns_fit(lw, ow) => {
+            RawInstructions::ExtWords(words) if !self.general && self.classic_columns_fit(lw, ow) => {
                 self.classic_fast(words, out, opts, limit, lw, ow, reprs)?;
             }
-            RawInstructions::Bytes(raws) if self.classic_columns_fit(lw, ow) => {
+            RawInstructions::Bytes(raws) if !self.general && self.classic_columns_fit(lw, ow) => {
                 self.classic_fast(raws, out, opts, limit, lw, ow, reprs)?;
             }
             raws => {
@@ -288,7 +288,7 @@ impl Prepared<'_, '_, '_> {
         let head = self.classic_start(out, raw, starts_line, lw);
         let line = ClassicLine { head, opname: self.opname(raw.opcode), arg: raw.arg };
         let padded = &self.dec.plans[usize::from(raw.opcode)].padded;
-        let fits = line.fits(lw, ow);
+        let fits = !self.general && line.fits(lw, ow);
         let arg = self.dec.decoder.resolve(raw);
         let written = match self.dec.argrepr_text(raw, &arg, reprs) {
             Ok(Some(text)) if fits => {
@@ -369,7 +369,8 @@ impl Prepared<'_, '_, '_> {
         let ow = if opts.show_offsets { code_len.saturating_sub(2).max(9999).to_string().len() } else { 0 };
         let label_width = 4 + self.labels().len().to_string().len();
         let f = Fmt313 { lw, ow, label_width, show_positions: opts.show_positions };
-        let columns_fit = f.columns_fit(self.lines.starts().as_slice(), code_len, self.labels().len());
+        let columns_fit =
+            !self.general && f.columns_fit(self.lines.starts().as_slice(), code_len, self.labels().len());
         let mut starts = self.lines.cursor();
         let mut line_number = None;
         let mut num = itoa::Buffer::new();
