@@ -269,7 +269,7 @@ impl<'c, 'm, 'a> Printer<'c, 'm, 'a> {
             table,
             rules: &data.rules,
             plans: &data.plans,
-            decoder: Decoder::with_table(code, table),
+            decoder: Decoder::with_data(code, data.decoding),
             repr,
         }
     }

@@ -109,7 +109,13 @@ impl<'c, 'm, 'a> Decoder<'c, 'm, 'a> {
     /// A decoder for `code` with `table`'s opcodes and rules.
     #[must_use]
     pub fn with_table(code: &'c Code<'m, 'a>, table: &'static OpcodeTable) -> Self {
-        let data = VersionData::of(table);
+        Decoder::with_data(code, VersionData::of(table))
+    }
+
+    /// A decoder for `code` with a version's data (from
+    /// [`VersionData::of`]; cheapest when decoding many code objects).
+    #[must_use]
+    pub fn with_data(code: &'c Code<'m, 'a>, data: &'static VersionData) -> Self {
         let (locals, frees) = if data.rules.localsplus {
             // Both kinds index localsplus.
             let l = NameList::LocalsPlus(&code.localsplus);
