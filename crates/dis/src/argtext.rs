@@ -7,7 +7,7 @@ use std::io::Write as _;
 use bytescope_code::Code;
 use bytescope_code::exceptions::ExceptionEntry;
 use bytescope_code::lines::Positions;
-use bytescope_instr::{Argument, Conversion, Decoder, NameMarker, Operand, RawInstruction};
+use bytescope_instr::{Argument, ArgumentSink, Conversion, Decoder, NameMarker, Operand, RawInstruction};
 use bytescope_marshal::{ObjId, Value};
 use bytescope_opcodes::OpcodeTable;
 use bytescope_pyrepr::{ReprError, ReprOptions, plain_str_quotes, repr_object};
@@ -512,62 +512,7 @@ impl<'c, 'm, 'a> Printer<'c, 'm, 'a> {
         'c: 's,
     {
         let plan = &self.plans[usize::from(raw.opcode)];
-        self.decoder.resolve_with(raw, |arg| {
-            Ok(match arg {
-                Argument::None | Argument::Plain(_) => k.put(FastText::Str("")),
-                Argument::Const(_) | Argument::Invalid { operand: Operand::Const, .. }
-                    if plan.unknown_const =>
-                {
-                    k.put(FastText::Str(""))
-                }
-                Argument::Const(id) => self.const_text_with(id, cache, k)?,
-                Argument::Name { name, marker } => {
-                    let (prefix, suffix) = self.around(name, marker);
-                    k.put(FastText::Name(prefix, name, suffix))
-                }
-                Argument::Local(n) | Argument::Free(n) => k.put(FastText::Str(n)),
-                Argument::Jump(t) => match plan.jump {
-                    JumpStyle::Offset => k.put(FastText::To(t)),
-                    JumpStyle::Hidden => k.put(FastText::Str("")),
-                    JumpStyle::Label(prep) => k.put(FastText::Label(prep, t)),
-                },
-                Argument::BinaryOp(t)
-                | Argument::Intrinsic(t)
-                | Argument::SpecialMethod(t)
-                | Argument::CommonConstant(t) => k.put(FastText::Str(t)),
-                Argument::Is { invert } => {
-                    k.put(FastText::Str(match (self.rules.is_contains_argrepr, invert) {
-                        (false, _) => "",
-                        (true, false) => "is",
-                        (true, true) => "is not",
-                    }))
-                }
-                Argument::Contains { invert } => {
-                    k.put(FastText::Str(match (self.rules.is_contains_argrepr, invert) {
-                        (false, _) => "",
-                        (true, false) => "in",
-                        (true, true) => "not in",
-                    }))
-                }
-                Argument::Compare { op, to_bool: false } => k.put(FastText::Str(op)),
-                // No format spec: the conversion's name alone.
-                Argument::FormatValue { conversion, with_spec: false } => {
-                    k.put(FastText::Str(conversion_name(conversion)))
-                }
-                Argument::Convert(c) => k.put(FastText::Str(conversion_name(c))),
-                // No flag or one flag: its name alone.
-                Argument::FunctionFlags(bits) if bits >= 0 && bits.count_ones() <= 1 => {
-                    let names = self.table.function_flags;
-                    k.put(FastText::Str(if bits == 0 {
-                        ""
-                    } else {
-                        names.get(bits.trailing_zeros() as usize).copied().unwrap_or("")
-                    }))
-                }
-                Argument::CallCounts { .. } if !self.rules.nargs_argrepr => k.put(FastText::Str("")),
-                _ => k.put(FastText::Other),
-            })
-        })
+        self.decoder.resolve_with(raw, FastSink { p: self, plan, cache, k })
     }
 
     /// The argrepr of constant `id` on the fast path, handed to `k` (see
@@ -650,5 +595,73 @@ impl<'c, 'm, 'a> Printer<'c, 'm, 'a> {
                 }
             }
         }
+    }
+}
+
+/// The sink [`Printer::fast_text`] resolves into: shapes the argument into
+/// a [`FastText`] for `k`. `put` is inlined into each arm of the
+/// resolution, where the variant is known, so its `match` folds away.
+struct FastSink<'s, 'c, 'm, 'a, K> {
+    p: &'s Printer<'c, 'm, 'a>,
+    plan: &'s PrintPlan,
+    cache: &'s mut ReprCache,
+    k: K,
+}
+
+impl<'s, 'c: 's, R, K: TextSink<'s, Out = R>> ArgumentSink<'c> for FastSink<'s, 'c, '_, '_, K> {
+    type Out = Result<R, ReprError>;
+
+    #[inline(always)]
+    fn put(self, arg: Argument<'c>) -> Result<R, ReprError> {
+        let FastSink { p, plan, cache, k } = self;
+        let text = match arg {
+            Argument::None | Argument::Plain(_) => FastText::Str(""),
+            Argument::Const(_) | Argument::Invalid { operand: Operand::Const, .. } if plan.unknown_const => {
+                FastText::Str("")
+            }
+            Argument::Const(id) => return p.const_text_with(id, cache, k),
+            Argument::Name { name, marker } => {
+                let (prefix, suffix) = p.around(name, marker);
+                FastText::Name(prefix, name, suffix)
+            }
+            Argument::Local(n) | Argument::Free(n) => FastText::Str(n),
+            Argument::Jump(t) => match plan.jump {
+                JumpStyle::Offset => FastText::To(t),
+                JumpStyle::Hidden => FastText::Str(""),
+                JumpStyle::Label(prep) => FastText::Label(prep, t),
+            },
+            Argument::BinaryOp(t)
+            | Argument::Intrinsic(t)
+            | Argument::SpecialMethod(t)
+            | Argument::CommonConstant(t) => FastText::Str(t),
+            Argument::Is { invert } => FastText::Str(match (p.rules.is_contains_argrepr, invert) {
+                (false, _) => "",
+                (true, false) => "is",
+                (true, true) => "is not",
+            }),
+            Argument::Contains { invert } => FastText::Str(match (p.rules.is_contains_argrepr, invert) {
+                (false, _) => "",
+                (true, false) => "in",
+                (true, true) => "not in",
+            }),
+            Argument::Compare { op, to_bool: false } => FastText::Str(op),
+            // No format spec: the conversion's name alone.
+            Argument::FormatValue { conversion, with_spec: false } => {
+                FastText::Str(conversion_name(conversion))
+            }
+            Argument::Convert(c) => FastText::Str(conversion_name(c)),
+            // No flag or one flag: its name alone.
+            Argument::FunctionFlags(bits) if bits >= 0 && bits.count_ones() <= 1 => {
+                let names = p.table.function_flags;
+                FastText::Str(if bits == 0 {
+                    ""
+                } else {
+                    names.get(bits.trailing_zeros() as usize).copied().unwrap_or("")
+                })
+            }
+            Argument::CallCounts { .. } if !p.rules.nargs_argrepr => FastText::Str(""),
+            _ => FastText::Other,
+        };
+        Ok(k.put(text))
     }
 }

@@ -12,6 +12,27 @@ use crate::walk::{
     Bytes, ExtWords, Form, RawInstruction, RawInstructions, Walk, Words, wordcode_jump_targets,
 };
 
+/// Where [`Decoder::resolve_with`] hands an argument.
+pub trait ArgumentSink<'c> {
+    /// What `put` gives back.
+    type Out;
+    /// Takes the argument.
+    fn put(self, arg: Argument<'c>) -> Self::Out;
+}
+
+/// The identity sink.
+#[derive(Clone, Copy, Debug)]
+struct Same;
+
+impl<'c> ArgumentSink<'c> for Same {
+    type Out = Argument<'c>;
+
+    #[inline(always)]
+    fn put(self, arg: Argument<'c>) -> Argument<'c> {
+        arg
+    }
+}
+
 /// No opcode table for a version.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("decoding Python {version} bytecode is not supported (bytescope knows 2.7 and 3.0-3.15)")]
@@ -78,20 +99,6 @@ pub fn py_index(len: usize, i: i64) -> Option<usize> {
     let len = i64::try_from(len).ok()?;
     let j = if i < 0 { i + len } else { i };
     if (0..len).contains(&j) { usize::try_from(j).ok() } else { None }
-}
-
-/// `list[i]` as an argument, or [`Argument::Invalid`].
-#[inline(always)]
-fn entry<'c>(
-    list: &'static [&'static str],
-    i: i64,
-    which: Operand,
-    f: impl FnOnce(&'static str) -> Argument<'c>,
-) -> Argument<'c> {
-    match py_index(list.len(), i) {
-        Some(j) => f(list[j]),
-        None => Argument::Invalid { operand: which, index: i },
-    }
 }
 
 impl<'c, 'm, 'a> Decoder<'c, 'm, 'a> {
@@ -232,23 +239,26 @@ impl<'c, 'm, 'a> Decoder<'c, 'm, 'a> {
     #[inline]
     #[must_use]
     pub fn resolve(&self, raw: &RawInstruction) -> Argument<'c> {
-        self.resolve_with(raw, |a| a)
+        self.resolve_with(raw, Same)
     }
 
     /// [`Decoder::resolve`], handing the argument to `k` where it is made:
     /// inlined, each kind's arm calls `k` with a variant known there, so a
     /// caller's `match` on it folds away (one dispatch per instruction, not
-    /// two). Printers' fast paths use this.
+    /// two) when `k`'s [`ArgumentSink::put`] is `#[inline(always)]`.
+    /// Printers' fast paths use this.
     #[inline(always)]
-    pub fn resolve_with<R>(&self, raw: &RawInstruction, k: impl FnOnce(Argument<'c>) -> R) -> R {
-        let Some(arg) = raw.arg else { return k(Argument::None) };
+    pub fn resolve_with<K: ArgumentSink<'c>>(&self, raw: &RawInstruction, k: K) -> K::Out {
+        let Some(arg) = raw.arg else { return k.put(Argument::None) };
         let r = &self.data.rules;
         let code = self.code;
-        match self.data.plans[usize::from(raw.opcode)].kind {
-            ArgKind::Plain => k(Argument::Plain(arg)),
+        // Each kind's arm hands over its argument; operands out of range
+        // fall through to one `Invalid` (one call site, not one per kind).
+        let (operand, index) = match self.data.plans[usize::from(raw.opcode)].kind {
+            ArgKind::Plain => return k.put(Argument::Plain(arg)),
             ArgKind::Const => match py_index(code.consts.len(), arg) {
-                Some(j) => k(Argument::Const(code.consts[j])),
-                None => k(Argument::Invalid { operand: Operand::Const, index: arg }),
+                Some(j) => return k.put(Argument::Const(code.consts[j])),
+                None => (Operand::Const, arg),
             },
             ArgKind::Name { shift, bits } => {
                 // `arg >> shift` is Python's `arg // 2**shift` (floor division).
@@ -256,59 +266,71 @@ impl<'c, 'm, 'a> Decoder<'c, 'm, 'a> {
                 match py_index(code.names.len(), index) {
                     Some(j) => {
                         let name: &'c str = code.names[j].as_ref();
-                        k(Argument::Name { name, marker: bits.marker(arg) })
+                        return k.put(Argument::Name { name, marker: bits.marker(arg) });
                     }
-                    None => k(Argument::Invalid { operand: Operand::Name, index }),
+                    None => (Operand::Name, index),
                 }
             }
-            ArgKind::Jump { abs, backward } => k(Argument::Jump(self.target(raw, arg, abs, backward))),
+            ArgKind::Jump { abs, backward } => {
+                return k.put(Argument::Jump(self.target(raw, arg, abs, backward)));
+            }
             ArgKind::Local => match self.locals.pick(arg) {
-                Ok(n) => k(Argument::Local(n)),
-                Err(index) => k(Argument::Invalid { operand: Operand::Local, index }),
+                Ok(n) => return k.put(Argument::Local(n)),
+                Err(index) => (Operand::Local, index),
             },
             ArgKind::Free => match self.frees.pick(arg) {
-                Ok(n) => k(Argument::Free(n)),
-                Err(index) => k(Argument::Invalid { operand: Operand::Free, index }),
+                Ok(n) => return k.put(Argument::Free(n)),
+                Err(index) => (Operand::Free, index),
             },
-            ArgKind::Paired => k(Argument::LocalPair(self.locals.pick(arg >> 4), self.locals.pick(arg & 15))),
+            ArgKind::Paired => {
+                return k.put(Argument::LocalPair(self.locals.pick(arg >> 4), self.locals.pick(arg & 15)));
+            }
             ArgKind::Compare => {
-                let to_bool = r.compare_bool_bit && arg & 16 != 0;
-                k(entry(self.data.table.cmp_op, arg >> r.compare_shift, Operand::Comparison, |op| {
-                    Argument::Compare { op, to_bool }
-                }))
+                let index = arg >> r.compare_shift;
+                match py_index(self.data.table.cmp_op.len(), index) {
+                    Some(j) => {
+                        let op = self.data.table.cmp_op[j];
+                        return k.put(Argument::Compare { op, to_bool: r.compare_bool_bit && arg & 16 != 0 });
+                    }
+                    None => (Operand::Comparison, index),
+                }
             }
             ArgKind::Table { list, which } => match py_index(list.len(), arg) {
-                Some(j) => k(match which {
-                    Operand::BinaryOp => Argument::BinaryOp(list[j]),
-                    Operand::SpecialMethod => Argument::SpecialMethod(list[j]),
-                    _ => Argument::Intrinsic(list[j]),
-                }),
-                None => k(Argument::Invalid { operand: which, index: arg }),
+                Some(j) => {
+                    return k.put(match which {
+                        Operand::BinaryOp => Argument::BinaryOp(list[j]),
+                        Operand::SpecialMethod => Argument::SpecialMethod(list[j]),
+                        _ => Argument::Intrinsic(list[j]),
+                    });
+                }
+                None => (which, arg),
             },
-            ArgKind::IsOp => k(Argument::Is { invert: arg != 0 }),
-            ArgKind::ContainsOp => k(Argument::Contains { invert: arg != 0 }),
+            ArgKind::IsOp => return k.put(Argument::Is { invert: arg != 0 }),
+            ArgKind::ContainsOp => return k.put(Argument::Contains { invert: arg != 0 }),
             ArgKind::FormatValue => {
-                k(Argument::FormatValue { conversion: Conversion::from_bits(arg), with_spec: arg & 4 != 0 })
+                return k.put(Argument::FormatValue {
+                    conversion: Conversion::from_bits(arg),
+                    with_spec: arg & 4 != 0,
+                });
             }
             ArgKind::Converter => match py_index(4, arg) {
-                Some(j) => k(Argument::Convert(Conversion::from_bits(j as i64))),
-                None => k(Argument::Invalid { operand: Operand::Conversion, index: arg }),
+                Some(j) => return k.put(Argument::Convert(Conversion::from_bits(j as i64))),
+                None => (Operand::Conversion, arg),
             },
-            ArgKind::FunctionFlags => k(Argument::FunctionFlags(arg)),
-            ArgKind::Common => k(entry(
-                self.data.table.common_constants,
-                arg,
-                Operand::CommonConstant,
-                Argument::CommonConstant,
-            )),
+            ArgKind::FunctionFlags => return k.put(Argument::FunctionFlags(arg)),
+            ArgKind::Common => match py_index(self.data.table.common_constants.len(), arg) {
+                Some(j) => return k.put(Argument::CommonConstant(self.data.table.common_constants[j])),
+                None => (Operand::CommonConstant, arg),
+            },
             ArgKind::Nargs => {
                 // The argument's two bytes, as `dis` reads them from the
                 // code (not the EXTENDED_ARG-folded value).
                 let at = raw.offset as usize;
                 let byte = |i: usize| code.code.get(at + i).copied().unwrap_or(0);
-                k(Argument::CallCounts { positional: byte(1), keyword: byte(2) })
+                return k.put(Argument::CallCounts { positional: byte(1), keyword: byte(2) });
             }
-        }
+        };
+        k.put(Argument::Invalid { operand, index })
     }
 
     /// The instruction `raw`, resolved.

@@ -45,7 +45,7 @@ mod special;
 mod walk;
 
 pub use argument::{Argument, Conversion, NameMarker, Operand};
-pub use decoder::{Decoder, NoTable, py_index};
+pub use decoder::{ArgumentSink, Decoder, NoTable, py_index};
 pub use instruction::{Instruction, Instructions};
 pub use lines::{LineCursor, LineInfo, Lines, Located, LocatedInstruction};
 pub use plan::{ArgKind, NameBits, OpPlan, VersionData};
