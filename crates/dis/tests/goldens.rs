@@ -284,3 +284,39 @@ fn selected_listing_is_part_of_the_module_listing() {
     }
     assert!(checked > 500, "{checked}");
 }
+
+/// The instruction model's stream, with its lines and positions, states
+/// what `get_instructions` (checked against CPython above) states, on every
+/// code object of every fixture.
+#[test]
+fn instruction_stream_agrees_with_get_instructions() {
+    use bytescope_instr::{Decoder, Lines};
+    let mut checked = 0;
+    for pyc_path in pycs() {
+        let data = std::fs::read(&pyc_path).unwrap();
+        let pyc = load_pyc(&data, None).unwrap();
+        let d = Disassembler::new(pyc.version()).unwrap();
+        for code in bytescope_code::code_objects(&pyc.marshal, 10_000).unwrap() {
+            let want = d.instructions(&code).unwrap();
+            let lines = Lines::new(&code);
+            let got: Vec<_> = Decoder::new(&code).unwrap().iter().located(&lines, true).collect();
+            assert_eq!(got.len(), want.len(), "{}", pyc_path.display());
+            for (g, w) in got.iter().zip(&want) {
+                let i = &g.instruction;
+                let at = format!("{} offset {}", pyc_path.display(), w.offset);
+                assert_eq!(
+                    (i.offset, i.start_offset, i.opcode, i.base, i.size, i.arg, i.cache_entries),
+                    (w.offset, w.start_offset, w.opcode, w.deopt, w.size, w.arg, w.cache_entries),
+                    "{at}"
+                );
+                assert_eq!(i.jump_target(), w.jump_target, "{at}");
+                assert_eq!(g.line.starts_line, w.starts_line, "{at}");
+                assert_eq!(g.line.line_number, w.line_number, "{at}");
+                assert_eq!(g.positions, w.positions, "{at}");
+                assert_eq!(i.name(), d.table().op(w.opcode).name, "{at}");
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 40_000, "{checked}");
+}
