@@ -611,7 +611,10 @@ struct FastSink<'s, 'c, 'm, 'a, K> {
 impl<'s, 'c: 's, R, K: TextSink<'s, Out = R>> ArgumentSink<'c> for FastSink<'s, 'c, '_, '_, K> {
     type Out = Result<R, ReprError>;
 
-    #[inline(always)]
+    // Forced only in optimised builds, where the copies fold (see
+    // `Decoder::resolve_with`).
+    #[cfg_attr(not(debug_assertions), inline(always))]
+    #[cfg_attr(debug_assertions, inline)]
     fn put(self, arg: Argument<'c>) -> Result<R, ReprError> {
         let FastSink { p, plan, cache, k } = self;
         let text = match arg {

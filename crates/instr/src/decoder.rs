@@ -246,8 +246,10 @@ impl<'c, 'm, 'a> Decoder<'c, 'm, 'a> {
     /// inlined, each kind's arm calls `k` with a variant known there, so a
     /// caller's `match` on it folds away (one dispatch per instruction, not
     /// two) when `k`'s [`ArgumentSink::put`] is `#[inline(always)]`.
-    /// Printers' fast paths use this.
-    #[inline(always)]
+    /// Printers' fast paths use this. (Forced inlining only in optimised
+    /// builds: unoptimised, each copy would stay whole.)
+    #[cfg_attr(not(debug_assertions), inline(always))]
+    #[cfg_attr(debug_assertions, inline)]
     pub fn resolve_with<K: ArgumentSink<'c>>(&self, raw: &RawInstruction, k: K) -> K::Out {
         let Some(arg) = raw.arg else { return k.put(Argument::None) };
         let r = &self.data.rules;
