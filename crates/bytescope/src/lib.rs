@@ -42,10 +42,12 @@
 //! | [`pyrepr`] | `bytescope-pyrepr` | each version's `repr()` |
 //! | [`dis`] | `bytescope-dis` | `dis.dis`, `code_info`, `get_instructions` and tables, byte for byte |
 //! | [`inspect`] | `bytescope-inspect` | code-object reports |
+//! | [`frozen`] | `bytescope-frozen` | frozen applications (PyInstaller, py2exe, cx_Freeze): their `.pyc` files |
 #![deny(missing_docs)]
 
 pub use bytescope_code as code;
 pub use bytescope_dis as dis;
+pub use bytescope_frozen as frozen;
 pub use bytescope_inspect as inspect;
 pub use bytescope_instr as instr;
 pub use bytescope_marshal as marshal;
