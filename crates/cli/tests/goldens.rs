@@ -1,5 +1,5 @@
 //! The `bytescope` binary against what real CPython printed, on one fixture
-//! per version and every view: the commands wire the library's printers to
+//! per version and every text view: the commands wire the library's printers to
 //! the terminal faithfully. The printers themselves are tested on every
 //! fixture where they live (`crates/dis/tests/goldens.rs`, and the header
 //! and rewrite tests of `crates/pyc` and `crates/marshal`).
@@ -59,35 +59,16 @@ fn run(args: &[&str], file: &Path) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
-/// `dis --json` without the per-code-object wrapper, as the fixture holds it.
-fn instruction_arrays(s: &str) -> String {
-    s.lines()
-        .map(|l| match l.find("\"instructions\":") {
-            Some(i) => {
-                let comma = l.ends_with(',');
-                let inner = &l[i + 15..l.len() - if comma { 2 } else { 1 }];
-                format!("{inner}{}", if comma { "," } else { "" })
-            }
-            None => l.to_owned(),
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-        + "\n"
-}
-
 #[test]
 fn every_view_matches_cpython() {
-    let views: [(&[&str], &str); 10] = [
+    // The text views; the JSON views' records (JSON Lines naming their
+    // file) are checked against the fixtures in tests/json.rs.
+    let views: [(&[&str], &str); 5] = [
         (&["dis"], "dis.txt"),
         (&["dis", "--show-caches"], "dis-caches.txt"),
         (&["dis", "--show-offsets"], "dis-offsets.txt"),
         (&["dis", "--show-positions"], "dis-positions.txt"),
         (&["info"], "info.txt"),
-        (&["info", "--json"], "attrs.json"),
-        (&["table", "lines"], "lines.json"),
-        (&["table", "positions"], "positions.json"),
-        (&["table", "exceptions"], "exceptions.json"),
-        (&["table", "linestarts"], "linestarts.json"),
     ];
     let mut checked = 0;
     for pyc in samples() {
@@ -103,7 +84,7 @@ fn every_view_matches_cpython() {
             &format!("dis --json {}", pyc.display()),
         );
     }
-    assert!(checked > 40, "{checked}");
+    assert!(checked > 25, "{checked}");
 }
 
 /// `FILE::QUALNAME` and `--function` pick code objects; a name that picks
