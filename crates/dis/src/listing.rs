@@ -205,6 +205,12 @@ impl<'c, 'm, 'a> Prepared<'c, 'm, 'a> {
         if self.labelled() { &self.targets } else { &[] }
     }
 
+    /// This listing, ready for [`Prepared::instructions`] (kept for
+    /// callers; the instructions are decoded as they are walked either way).
+    pub(crate) fn decoded(self) -> Self {
+        self
+    }
+
     /// Every instruction's `get_instructions` record.
     ///
     /// # Errors
