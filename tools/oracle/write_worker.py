@@ -356,9 +356,80 @@ def mode_replace():
     sys.stdout.write("\n")
 
 
+# --------------------------------------------------------------------------
+# tables
+# --------------------------------------------------------------------------
+def instruction_sizes(co):
+    """3.11: the units of each compiler instruction (EXTENDED_ARG prefixes, the
+    opcode, its caches), one base-36 digit each."""
+    import dis
+    code = co.co_code
+    caches = dis._inline_cache_entries
+    ext = dis.opmap["EXTENDED_ARG"]
+    out = []
+    i, n = 0, len(code) // 2
+    while i < n:
+        start = i
+        while i < n and code[2 * i] == ext:
+            i += 1
+        if i < n:
+            i = min(n, i + 1 + caches[code[2 * i]])
+        out.append("0123456789abcdefghijklmnopqrstuvwxyz"[i - start])
+    return "".join(out)
+
+
+def mode_tables():
+    """Line and exception tables of a sample of this interpreter's stdlib:
+    every 7th module (sorted paths), all code objects, up to BUDGET bytes."""
+    import os
+    budget = 110000
+    lib = os.path.dirname(os.path.abspath(os.__file__))
+    paths = []
+    for root, dirs, files in os.walk(lib):
+        dirs[:] = sorted(d for d in dirs if d not in ("site-packages", "dist-packages", "__pycache__"))
+        for f in sorted(files):
+            if f.endswith(".py"):
+                paths.append(os.path.join(root, f))
+    paths.sort()
+    objects = []
+    size = 0
+    names = []
+    for k, path in enumerate(paths):
+        if k % 7:
+            continue
+        rel = os.path.relpath(path, lib)
+        f = open(path, "rb")
+        try:
+            src = f.read()
+        finally:
+            f.close()
+        try:
+            co = compile(src, rel, "exec", 0, True)
+        except Exception:  # noqa: BLE001 - files that do not compile here
+            continue
+        co = marshal.loads(marshal.dumps(co))  # as a pyc reader sees it
+        names.append(rel)
+        for c in walk(co):
+            lt = c.co_linetable if PY >= (3, 10) else c.co_lnotab
+            rec = {"f": c.co_firstlineno, "n": len(c.co_code), "lt": hexs(lt)}
+            if PY >= (3, 11):
+                rec["et"] = hexs(c.co_exceptiontable)
+            if PY == (3, 11):
+                rec["i"] = instruction_sizes(c)
+            size += len(json.dumps(rec))
+            objects.append(rec)
+        if size > budget:
+            break
+    out = {"python": "%d.%d.%d" % sys.version_info[:3], "modules": names, "objects": objects}
+    sys.stdout.write(json.dumps(out, sort_keys=True))
+    sys.stdout.write("\n")
+
+
 def main(argv):
     if argv[1:2] == ["replace"]:
         mode_replace()
+    elif argv[1:2] == ["tables"]:
+        mode_tables()
     else:
         raise SystemExit("usage: write_worker.py replace|tables")
 

@@ -33,6 +33,7 @@ mod from_marshal;
 mod object;
 mod replace;
 mod rules;
+pub mod tables;
 
 pub use code::{CodeObject, Locals, flags, kinds};
 pub use dump::{MAX_DEPTH, WriteError, dumps, dumps_code};
