@@ -22,7 +22,7 @@ use super::TableError;
 /// [`TableError::OutOfRange`] for a line outside a C `int`.
 pub fn encode_linetable_310(firstlineno: i32, ranges: &[LineRange]) -> Result<Vec<u8>, TableError> {
     let mut out = Vec::with_capacity(ranges.len() * 2);
-    let mut prev = i64::from(firstlineno);
+    let mut prev = firstlineno;
     let mut at = 0u64;
     for r in ranges {
         let (start, end) = (u64::from(r.start), u64::from(r.end));
@@ -31,13 +31,14 @@ pub fn encode_linetable_310(firstlineno: i32, ranges: &[LineRange]) -> Result<Ve
         }
         let mut d_bytes = end - at;
         at = end;
-        let mut d_line: i64 = match r.line {
+        let mut d_line: i32 = match r.line {
             None => -128,
             Some(line) => {
-                if i32::try_from(line).is_err() {
+                let Ok(line) = i32::try_from(line) else {
                     return Err(TableError::OutOfRange { what: "line", value: line });
-                }
-                let d = line - prev;
+                };
+                // A C int, as in CPython (and the decoder, which wraps).
+                let d = line.wrapping_sub(prev);
                 prev = line;
                 d
             }

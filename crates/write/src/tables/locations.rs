@@ -22,9 +22,14 @@
 //! units is written as entries of 8 and a remainder, each with the same
 //! location.
 //!
-//! One deliberate difference: CPython writes any negative line as "none";
-//! this encoder writes a *known* negative line (which only a crafted table
-//! holds) with a line delta, so that decoding gives it back.
+//! Where CPython's choice would lose a value its compiler never produces,
+//! this encoder keeps it with the long form, so that decoding any table and
+//! encoding it again is exact: a location with no line but some other field,
+//! a known negative line (CPython writes any negative line as "none"), and
+//! one column known without the other (CPython writes "no columns"). The one
+//! loss left is CPython's own: a line with neither end line nor columns is
+//! written as "no columns", which reads back with the end line equal to the
+//! line.
 
 use bytescope_code::lines::Positions;
 use bytescope_code::varint::write_location_varint;
@@ -103,21 +108,25 @@ impl Encoder {
     }
 
     fn entry(&mut self, units: u8, p: Positions) {
+        let (col, end_col) = (p.col.unwrap_or(-1), p.end_col.unwrap_or(-1));
         let Some(line) = p.line else {
-            self.head(NONE, units);
+            if p == Positions::NONE {
+                self.head(NONE, units);
+            } else {
+                // A location without a line but with other fields: only
+                // crafted tables have one; the long form keeps it.
+                self.long(units, -1, p.end_line.unwrap_or(-1), col, end_col);
+            }
             return;
         };
         let delta = line.wrapping_sub(self.line);
-        let (col, end_col) = (p.col.unwrap_or(-1), p.end_col.unwrap_or(-1));
-        let end_line = p.end_line.unwrap_or(-1);
-        if col < 0 || end_col < 0 {
-            if p.end_line == Some(line) || p.end_line.is_none() {
-                self.head(NO_COLUMNS, units);
-                self.svarint(delta);
-                self.line = line;
-                return;
-            }
-        } else if p.end_line == Some(line) {
+        if p.col.is_none() && p.end_col.is_none() && (p.end_line == Some(line) || p.end_line.is_none()) {
+            self.head(NO_COLUMNS, units);
+            self.svarint(delta);
+            self.line = line;
+            return;
+        }
+        if col >= 0 && end_col >= 0 && p.end_line == Some(line) {
             if delta == 0 && col < 80 && end_col - col < 16 && end_col >= col {
                 self.head(SHORT0 + (col >> 3) as u8, units);
                 self.out.push(((col & 7) << 4) as u8 | (end_col - col) as u8);
@@ -131,8 +140,12 @@ impl Encoder {
                 return;
             }
         }
+        self.long(units, line, p.end_line.unwrap_or(-1), col, end_col);
+    }
+
+    fn long(&mut self, units: u8, line: i32, end_line: i32, col: i32, end_col: i32) {
         self.head(LONG, units);
-        self.svarint(delta);
+        self.svarint(line.wrapping_sub(self.line));
         write_location_varint(&mut self.out, end_line.wrapping_sub(line) as u32);
         write_location_varint(&mut self.out, col.wrapping_add(1) as u32);
         write_location_varint(&mut self.out, end_col.wrapping_add(1) as u32);
