@@ -46,10 +46,17 @@ def log(*a):
 
 
 def ensure_pycs(interp, limit):
+    """Compiles the missing pycs with the oracle worker (no views: only the
+    compile step of tools/conformance.py's oracle, same paths and scheme)."""
     args = types.SimpleNamespace(views=["header"], site_packages=False, limit=limit, refresh=False)
     v = conformance.Version(interp, args)
     v.prepare()
-    v.run_oracle()
+    todo = [rel for rel in v.files if not (REPO / v.pyc_rel(rel)).exists()]
+    if todo:
+        log("[%s] compiling %d of %d files ..." % (interp.tag, len(todo), len(v.files)))
+        lines = "".join("%s\t%s\t%s\n" % (v.lib / rel, v.pyc_rel(rel), rel) for rel in todo)
+        subprocess.run(common.worker_cmd(interp, "oracle", ""), input=lines.encode("utf-8"),
+                       stdout=subprocess.DEVNULL, cwd=REPO, env=common.worker_env(), check=False)
     return v
 
 

@@ -425,11 +425,126 @@ def mode_tables():
     sys.stdout.write("\n")
 
 
+# --------------------------------------------------------------------------
+# compare
+# --------------------------------------------------------------------------
+def header_size():
+    if PY >= (3, 7):
+        return 16
+    if PY >= (3, 3):
+        return 12
+    return 8
+
+
+def check_header(data):
+    """What this interpreter's importlib would say of the header ("" if fine)."""
+    if PY2:
+        import imp
+        magic = imp.get_magic()
+    else:
+        import importlib.util
+        magic = importlib.util.MAGIC_NUMBER
+    if data[:4] != magic:
+        return "bad magic %r" % (data[:4],)
+    if PY >= (3, 7):
+        import importlib._bootstrap_external as be
+        try:
+            be._classify_pyc(data, "ours", {})
+        except Exception as e:  # noqa: BLE001
+            return "%s: %s" % (type(e).__name__, e)
+    return ""
+
+
+CODE_FIELDS = ["co_argcount", "co_posonlyargcount", "co_kwonlyargcount", "co_nlocals", "co_stacksize",
+               "co_flags", "co_code", "co_names", "co_varnames", "co_freevars", "co_cellvars",
+               "co_filename", "co_name", "co_qualname", "co_firstlineno", "co_lnotab",
+               "co_linetable", "co_exceptiontable"]
+
+
+def same_const(a, b, path):
+    """Type-exact, recursive; floats and complex by repr (keeps -0.0 and nan)."""
+    if type(a) is not type(b):
+        return "%s: type %s != %s" % (path, type(a).__name__, type(b).__name__)
+    if isinstance(a, types.CodeType):
+        return same_code(a, b, path)
+    if isinstance(a, (tuple, list)):
+        if len(a) != len(b):
+            return "%s: length %d != %d" % (path, len(a), len(b))
+        for i, (x, y) in enumerate(zip(a, b)):
+            d = same_const(x, y, "%s[%d]" % (path, i))
+            if d:
+                return d
+        return ""
+    if isinstance(a, frozenset) or isinstance(a, set):
+        if a != b:
+            return "%s: set %r != %r" % (path, a, b)
+        return ""
+    if isinstance(a, dict):
+        if list(a.items()) != list(b.items()):
+            return "%s: dict differs" % path
+        return ""
+    if isinstance(a, (float, complex)):
+        return "" if repr(a) == repr(b) else "%s: %r != %r" % (path, a, b)
+    if isinstance(a, slice):
+        for f in ("start", "stop", "step"):
+            d = same_const(getattr(a, f), getattr(b, f), path + "." + f)
+            if d:
+                return d
+        return ""
+    return "" if a == b else "%s: %r != %r" % (path, a, b)
+
+
+def same_code(a, b, path):
+    if a != b:
+        return "%s: code objects are not ==" % path
+    for f in CODE_FIELDS:
+        if f == "co_lnotab" and PY >= (3, 10):
+            continue  # derived from co_linetable (and deprecated)
+        if hasattr(a, f) and getattr(a, f) != getattr(b, f):
+            return "%s.%s: %r != %r" % (path, f, getattr(a, f), getattr(b, f))
+    if len(a.co_consts) != len(b.co_consts):
+        return "%s.co_consts: length %d != %d" % (path, len(a.co_consts), len(b.co_consts))
+    for i, (x, y) in enumerate(zip(a.co_consts, b.co_consts)):
+        d = same_const(x, y, "%s.co_consts[%d]" % (path, i))
+        if d:
+            return d
+    return ""
+
+
+def mode_compare():
+    """Lines "ORIGINAL\tOURS" (pyc paths): loads both and prints one JSON line
+    per pair: {"ours": path, "problem": "" or what differs, "identical": bool}."""
+    for line in sys.stdin:
+        line = line.rstrip("\r\n")
+        if not line:
+            continue
+        orig_path, ours_path = line.split("\t")
+        f = open(orig_path, "rb")
+        orig = f.read()
+        f.close()
+        f = open(ours_path, "rb")
+        ours = f.read()
+        f.close()
+        problem = check_header(ours)
+        if not problem:
+            try:
+                a = marshal.loads(orig[header_size():])
+                b = marshal.loads(ours[header_size():])
+                problem = same_code(a, b, "<module>")
+            except Exception as e:  # noqa: BLE001
+                problem = "%s: %s" % (type(e).__name__, e)
+        sys.stdout.write(json.dumps({"ours": ours_path, "problem": problem,
+                                     "identical": orig == ours}) + "\n")
+        sys.stdout.flush()
+
+
 def main(argv):
     if argv[1:2] == ["replace"]:
         mode_replace()
     elif argv[1:2] == ["tables"]:
         mode_tables()
+    elif argv[1:2] == ["compare"]:
+        mode_compare()
     else:
         raise SystemExit("usage: write_worker.py replace|tables")
 

@@ -11,7 +11,11 @@
 //!   ([`CodeObject::new`], `types.CodeType(...)`), or changed with the checks
 //!   and side effects of that version's `code.replace()`
 //!   ([`CodeObject::replace`]).
-//! - [`dumps`] / [`dumps_code`]: marshal writing in each version's format.
+//! - [`dumps`] / [`dumps_code`]: marshal writing in each version's format;
+//!   [`to_pyc`]: a whole .pyc with the version's header (timestamp or PEP 552
+//!   hash, computed from the source as that version does).
+//! - [`tables`]: encoders for `co_lnotab`, the 3.10 `co_linetable`, the
+//!   3.11+ location table and the exception table.
 //!
 //! ```
 //! use bytescope_marshal::load_pyc;
@@ -31,6 +35,7 @@ mod code;
 mod dump;
 mod from_marshal;
 mod object;
+mod pyc;
 mod replace;
 mod rules;
 pub mod tables;
@@ -39,5 +44,6 @@ pub use code::{CodeObject, Locals, flags, kinds};
 pub use dump::{MAX_DEPTH, WriteError, dumps, dumps_code};
 pub use from_marshal::FromMarshalError;
 pub use object::{Object, PyFloat, PyInt, PyStr, StrError};
+pub use pyc::{HeaderSpec, PycWriteError, pyc_header, to_pyc};
 pub use replace::{CodeArgs, CodeValueError, PyErrorKind, Replace};
 pub use rules::{CheckFamily, CodeRules};
