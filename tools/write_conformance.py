@@ -87,11 +87,12 @@ def tables(versions, show):
             r["exception_identical"], n, pct(r["exception_identical"], n))
         kind = "co_lnotab" if v.interp.version < (3, 10) else (
             "co_linetable" if v.interp.version == (3, 10) else "locations")
-        rows.append("| %s | %d | %s | %s | %s |" % (v.interp.tag, r["files"], kind, line, exc))
+        asm = "%d / %d (%s)" % (r["asm_identical"], n, pct(r["asm_identical"], n))
+        rows.append("| %s | %d | %s | %s | %s | %s |" % (v.interp.tag, r["files"], kind, line, exc, asm))
         for d in r["diffs"]:
             log("[%s] %s" % (v.interp.tag, d[:400]))
-    print("| version | files | line table | identical | exception table identical |")
-    print("|---|---|---|---|---|")
+    print("| version | files | line table | identical | exception table identical | lift + assemble identical |")
+    print("|---|---|---|---|---|---|")
     print("\n".join(rows))
     return summary
 

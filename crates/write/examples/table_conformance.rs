@@ -6,7 +6,9 @@
 //!
 //! Prints one JSON object: per version, the number of code objects and of
 //! identical line tables (`co_lnotab` ≤3.9, `co_linetable` 3.10, location
-//! table 3.11+) and exception tables (3.11+), and the first N differences.
+//! table 3.11+) and exception tables (3.11+), of code objects that
+//! `lift` then `assemble` reproduce (`co_code`, and the tables from 3.10),
+//! and the first N differences.
 //! `tools/write_conformance.py` runs it over each interpreter's standard
 //! library.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
@@ -19,6 +21,7 @@ use bytescope_code::exceptions::parse_exception_table;
 use bytescope_marshal::load_pyc;
 use bytescope_pyc::PythonVersion;
 use bytescope_write::tables::{encode_exception_table, reencode_line_table};
+use bytescope_write::{CodeObject, assemble, lift};
 
 #[derive(Default)]
 struct Stats {
@@ -27,6 +30,7 @@ struct Stats {
     line_identical: usize,
     exc_identical: usize,
     errors: usize,
+    asm_identical: usize,
     diffs: Vec<String>,
 }
 
@@ -69,6 +73,22 @@ fn main() {
             s.errors += 1;
             continue;
         };
+        // lift → assemble reproduces co_code (and the 3.10+ tables).
+        if let Ok(owned) = CodeObject::from_root(&pyc.marshal) {
+            for c in owned.preorder() {
+                let same =
+                    lift(c).ok().and_then(|items| assemble(v, c.firstlineno, &items).ok()).is_some_and(|a| {
+                        a.code == c.code
+                            && a.exceptiontable == c.exceptiontable
+                            && (v < PythonVersion::PY310 || a.linetable == c.linetable)
+                    });
+                if same {
+                    s.asm_identical += 1;
+                } else if s.diffs.len() < show {
+                    s.diffs.push(format!("{} {}: lift/assemble differs", f.display(), c.name));
+                }
+            }
+        }
         for c in codes {
             s.objects += 1;
             match reencode_line_table(v, c.code, c.firstlineno(), c.linetable) {
@@ -119,6 +139,7 @@ fn main() {
                 "line_identical": s.line_identical,
                 "exception_identical": if v >= PythonVersion::PY311 { Some(s.exc_identical) } else { None },
                 "errors": s.errors,
+                "asm_identical": s.asm_identical,
                 "diffs": s.diffs,
             }),
         );

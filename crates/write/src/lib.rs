@@ -31,18 +31,22 @@
 //! ```
 #![deny(missing_docs)]
 
+mod assemble;
 mod code;
 mod dump;
 mod from_marshal;
+mod lift;
 mod object;
 mod pyc;
 mod replace;
 mod rules;
 pub mod tables;
 
+pub use assemble::{AsmError, Assembled, Handler, Instruction, Item, Label, Operand, assemble};
 pub use code::{CodeObject, Locals, flags, kinds};
 pub use dump::{MAX_DEPTH, WriteError, dumps, dumps_code};
 pub use from_marshal::FromMarshalError;
+pub use lift::{LiftError, lift};
 pub use object::{Object, PyFloat, PyInt, PyStr, StrError};
 pub use pyc::{HeaderSpec, PycWriteError, pyc_header, to_pyc};
 pub use replace::{CodeArgs, CodeValueError, PyErrorKind, Replace};

@@ -1,0 +1,537 @@
+//! Instruction encoding: a list of instructions and labels becomes
+//! `co_code`, the line table and (3.11+) the exception table of a version.
+//!
+//! - **Jumps** name a [`Label`]; the argument is computed in the version's
+//!   units (bytes up to 3.9, code units from 3.10) and direction: relative
+//!   jumps count from the end of the instruction (from 3.12 after its inline
+//!   caches), absolute jumps from the start of the code. A relative jump
+//!   whose label lies the other way switches to its sibling opcode where
+//!   the version has one (3.11 `POP_JUMP_FORWARD_IF_X` ↔
+//!   `POP_JUMP_BACKWARD_IF_X`, `JUMP_FORWARD` ↔ `JUMP_BACKWARD`); otherwise
+//!   it is an error (3.12+ conditional jumps only go forward).
+//! - **`EXTENDED_ARG`** prefixes are implicit, sized to a fixpoint as
+//!   CPython does: up to 3.12 the least fixpoint (start without prefixes,
+//!   only grow), from 3.13 CPython's `resolve_jump_offsets` (each jump
+//!   starts with its target's instruction index as argument, sizes may
+//!   shrink and grow). [`Instruction::min_prefixes`] keeps the extra
+//!   `EXTENDED_ARG 0` prefixes older peephole optimizers left.
+//! - **Inline caches** (3.11+): zeroed `CACHE` units after each instruction
+//!   that has them, as a .pyc stores them.
+//! - **Locations**: `co_lnotab` events where the line changes (up to 3.9),
+//!   the 3.10 line ranges, or one 3.11+ location run per instruction, each
+//!   through the version's encoder in [`crate::tables`].
+//! - **Handlers** (3.11+): each instruction's handler; adjacent instructions
+//!   with the same handler share an exception-table entry.
+
+use bytescope_code::lines::{LineRange, Positions};
+use bytescope_opcodes::{ArgFlags, OpcodeTable};
+use bytescope_pyc::PythonVersion;
+
+use crate::tables::{ExceptionTableBuilder, LineInput, PositionRun, TableError, encode_line_table};
+
+/// A jump target: a position between instructions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Label(pub u32);
+
+/// An instruction's argument.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Operand {
+    /// No argument (written as 0 from 3.6).
+    None,
+    /// A plain argument value.
+    Arg(u32),
+    /// A jump to a label.
+    Jump(Label),
+}
+
+/// The exception handler covering an instruction (3.11+).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Handler {
+    /// Where the handler starts.
+    pub target: Label,
+    /// Stack depth to unwind to.
+    pub depth: u32,
+    /// Whether the offset of the raising instruction is pushed.
+    pub lasti: bool,
+}
+
+/// One instruction to encode.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Instruction {
+    /// The opcode byte of the version (never `EXTENDED_ARG` or `CACHE`: both
+    /// are written by the encoder).
+    pub opcode: u8,
+    /// Its argument.
+    pub operand: Operand,
+    /// Its source location (only the line is used before 3.11).
+    pub location: Positions,
+    /// Its exception handler (3.11+).
+    pub handler: Option<Handler>,
+    /// At least this many `EXTENDED_ARG` prefixes (more when the argument
+    /// needs them).
+    pub min_prefixes: u8,
+}
+
+impl Instruction {
+    /// An instruction with no location, handler or forced prefixes.
+    #[must_use]
+    pub fn new(opcode: u8, operand: Operand) -> Instruction {
+        Instruction { opcode, operand, location: Positions::NONE, handler: None, min_prefixes: 0 }
+    }
+}
+
+/// An item of the instruction list.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Item {
+    /// A label at this position.
+    Label(Label),
+    /// An instruction.
+    Instr(Instruction),
+}
+
+/// What [`assemble`] produces.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Assembled {
+    /// `co_code`.
+    pub code: Vec<u8>,
+    /// `co_lnotab` / `co_linetable` for the given `co_firstlineno`.
+    pub linetable: Vec<u8>,
+    /// `co_exceptiontable` (empty before 3.11).
+    pub exceptiontable: Vec<u8>,
+    /// Byte offset of each instruction (its first prefix), in input order.
+    pub offsets: Vec<u32>,
+}
+
+/// Why instructions could not be encoded. `index` counts instructions (not
+/// labels) from 0.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AsmError {
+    /// bytescope has no opcode table for the version.
+    #[error("no opcode table for Python {0}")]
+    NoOpcodes(PythonVersion),
+    /// The opcode does not exist in the version (or is written by the
+    /// encoder itself).
+    #[error("instruction {index}: opcode {opcode} cannot be written in Python {version}: {why}")]
+    BadOpcode {
+        /// Instruction index.
+        index: usize,
+        /// The opcode.
+        opcode: u8,
+        /// The version.
+        version: PythonVersion,
+        /// Why.
+        why: &'static str,
+    },
+    /// A label jumped to or used as a handler but never placed.
+    #[error("instruction {index}: label {label} is not defined")]
+    UnknownLabel {
+        /// Instruction index.
+        index: usize,
+        /// The label.
+        label: u32,
+    },
+    /// A label placed twice.
+    #[error("label {0} is defined twice")]
+    DuplicateLabel(u32),
+    /// A label operand on an instruction that does not jump, or a plain
+    /// argument on one that does.
+    #[error("instruction {index} ({name}): {why}")]
+    Operand {
+        /// Instruction index.
+        index: usize,
+        /// The opcode's name.
+        name: &'static str,
+        /// What is wrong.
+        why: String,
+    },
+    /// A relative jump whose label lies the other way, with no sibling
+    /// opcode for that direction.
+    #[error("instruction {index} ({name}) jumps {direction}, which it cannot in Python {version}")]
+    Direction {
+        /// Instruction index.
+        index: usize,
+        /// The opcode's name.
+        name: &'static str,
+        /// `"backward"` or `"forward"`.
+        direction: &'static str,
+        /// The version.
+        version: PythonVersion,
+    },
+    /// The layout did not settle (cannot happen for real code; bounded).
+    #[error("EXTENDED_ARG sizes did not settle after {0} rounds")]
+    NoFixpoint(usize),
+    /// A table encoder failed.
+    #[error(transparent)]
+    Table(#[from] TableError),
+}
+
+/// The jump semantics of one opcode in one version.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum JumpKind {
+    /// Not a jump.
+    No,
+    /// Absolute target.
+    Absolute,
+    /// Relative, forward.
+    Forward,
+    /// Relative, backward.
+    Backward,
+}
+
+/// Until the opcode semantics crate lands, the jump kind of `op` is read
+/// from the opcode table (`hasjrel`/`hasjabs`) and the version's rule for
+/// backward jumps (the same rule `bytescope-dis` decodes with).
+pub(crate) fn jump_kind(v: PythonVersion, table: &OpcodeTable, op: u8) -> JumpKind {
+    let info = table.op(op);
+    if info.flags.has(ArgFlags::JABS) {
+        return JumpKind::Absolute;
+    }
+    if !info.flags.has(ArgFlags::JREL) {
+        return JumpKind::No;
+    }
+    let backward = if v >= PythonVersion::PY314 {
+        matches!(info.name, "JUMP_BACKWARD" | "JUMP_BACKWARD_NO_INTERRUPT" | "END_ASYNC_FOR")
+    } else if v >= PythonVersion::PY313 {
+        matches!(info.name, "JUMP_BACKWARD" | "JUMP_BACKWARD_NO_INTERRUPT")
+    } else if v >= PythonVersion::PY311 {
+        info.name.contains("JUMP_BACKWARD")
+    } else {
+        false
+    };
+    if backward { JumpKind::Backward } else { JumpKind::Forward }
+}
+
+/// The opcode that jumps the other way, if the version has one.
+fn sibling(table: &OpcodeTable, op: u8) -> Option<u8> {
+    let name = table.op(op).name;
+    let other = if name.contains("FORWARD") {
+        name.replacen("FORWARD", "BACKWARD", 1)
+    } else if name.contains("BACKWARD") {
+        name.replacen("BACKWARD", "FORWARD", 1)
+    } else {
+        return None;
+    };
+    table.opcode(&other)
+}
+
+/// How one version lays out instructions.
+struct Layout {
+    v: PythonVersion,
+    wordcode: bool,
+    /// Jump arguments count code units (3.10+).
+    units: bool,
+    /// Relative jumps count from after the inline caches (3.12+).
+    skip_caches: bool,
+    /// 3.13+ `resolve_jump_offsets` (else the least fixpoint).
+    index_start: bool,
+}
+
+/// Number of `EXTENDED_ARG` prefixes `arg` needs.
+fn prefixes_for(wordcode: bool, arg: u32) -> u8 {
+    if wordcode {
+        u8::from(arg > 0xff) + u8::from(arg > 0xffff) + u8::from(arg > 0xff_ffff)
+    } else {
+        u8::from(arg > 0xffff)
+    }
+}
+
+struct Slot {
+    op: u8,
+    arg: u32,
+    jump: JumpKind,
+    /// Index into `slots` of the label's instruction (`slots.len()` for the
+    /// end of the code).
+    target: Option<usize>,
+    has_arg: bool,
+    caches: u32,
+    prefixes: u8,
+    min_prefixes: u8,
+}
+
+impl Layout {
+    /// Size in bytes of an instruction with `prefixes` prefixes.
+    fn size(&self, s: &Slot, prefixes: u8) -> u32 {
+        if self.wordcode {
+            2 * (1 + u32::from(prefixes) + s.caches)
+        } else if s.has_arg {
+            3 * (1 + u32::from(prefixes))
+        } else {
+            1
+        }
+    }
+
+    /// The argument of jump `s` at byte `start` with size `size`, given the
+    /// byte offset of every instruction (and the end).
+    fn jump_arg(&self, s: &Slot, start: u32, size: u32, offsets: &[u32]) -> u32 {
+        let target = offsets[s.target.unwrap_or(0)];
+        let div = if self.units { 2 } else { 1 };
+        match s.jump {
+            JumpKind::Absolute => target / div,
+            JumpKind::Forward | JumpKind::Backward => {
+                let mut base = start + size;
+                if !self.skip_caches {
+                    base -= 2 * s.caches;
+                }
+                if s.jump == JumpKind::Forward {
+                    target.saturating_sub(base) / div
+                } else {
+                    base.saturating_sub(target) / div
+                }
+            }
+            JumpKind::No => s.arg,
+        }
+    }
+}
+
+/// Encodes `items` for `version`; `firstlineno` is the code object's
+/// `co_firstlineno`, from which the line table counts.
+///
+/// # Errors
+/// An [`AsmError`] naming the instruction.
+pub fn assemble(version: PythonVersion, firstlineno: i32, items: &[Item]) -> Result<Assembled, AsmError> {
+    let table = bytescope_opcodes::table(version).ok_or(AsmError::NoOpcodes(version))?;
+    let layout = Layout {
+        v: version,
+        wordcode: version >= PythonVersion::PY36,
+        units: version >= PythonVersion::PY310,
+        skip_caches: version >= PythonVersion::PY312,
+        index_start: version >= PythonVersion::PY313,
+    };
+    // Labels → instruction index.
+    let mut label_at: std::collections::HashMap<u32, usize> = std::collections::HashMap::new();
+    let mut count = 0usize;
+    for item in items {
+        match item {
+            Item::Label(l) => {
+                if label_at.insert(l.0, count).is_some() {
+                    return Err(AsmError::DuplicateLabel(l.0));
+                }
+            }
+            Item::Instr(_) => count += 1,
+        }
+    }
+    let instrs: Vec<&Instruction> = items
+        .iter()
+        .filter_map(|i| match i {
+            Item::Instr(x) => Some(x),
+            Item::Label(_) => None,
+        })
+        .collect();
+    let find = |index: usize, l: Label| {
+        label_at.get(&l.0).copied().ok_or(AsmError::UnknownLabel { index, label: l.0 })
+    };
+    let mut slots = Vec::with_capacity(instrs.len());
+    for (index, ins) in instrs.iter().enumerate() {
+        slots.push(slot(&layout, table, index, ins, &find)?);
+    }
+    let offsets = resolve(&layout, &mut slots)?;
+    // Emit.
+    let mut code = Vec::with_capacity(*offsets.last().unwrap_or(&0) as usize);
+    for (i, s) in slots.iter().enumerate() {
+        let size = layout.size(s, s.prefixes);
+        let arg = layout.jump_arg(s, offsets[i], size, &offsets);
+        emit(&layout, table, s, arg, &mut code);
+    }
+    let linetable = line_table(&layout, firstlineno, &instrs, &slots, &offsets)?;
+    let mut exceptiontable = Vec::new();
+    if version >= PythonVersion::PY311 {
+        let mut b = ExceptionTableBuilder::new();
+        for (i, ins) in instrs.iter().enumerate() {
+            let handler = match ins.handler {
+                Some(h) => Some((u64::from(offsets[find(i, h.target)?]), u64::from(h.depth), h.lasti)),
+                None => None,
+            };
+            b.instruction(u64::from(offsets[i]), u64::from(offsets[i + 1]), handler);
+        }
+        exceptiontable = b.finish();
+    }
+    let mut offs = offsets;
+    offs.pop();
+    Ok(Assembled { code, linetable, exceptiontable, offsets: offs })
+}
+
+fn slot(
+    layout: &Layout,
+    table: &OpcodeTable,
+    index: usize,
+    ins: &Instruction,
+    find: &dyn Fn(usize, Label) -> Result<usize, AsmError>,
+) -> Result<Slot, AsmError> {
+    let v = layout.v;
+    let mut op = ins.opcode;
+    let info = table.op(op);
+    let bad = |why| AsmError::BadOpcode { index, opcode: op, version: v, why };
+    if !info.defined {
+        return Err(bad("not an opcode of this version"));
+    }
+    if op == table.extended_arg {
+        return Err(bad("EXTENDED_ARG prefixes are implicit (see min_prefixes)"));
+    }
+    if info.name == "CACHE" {
+        return Err(bad("inline caches are written by the encoder"));
+    }
+    let operand_err = |why: String| AsmError::Operand { index, name: info.name, why };
+    let mut jump = jump_kind(v, table, op);
+    let (arg, target) = match (ins.operand, jump) {
+        (Operand::Jump(l), JumpKind::No) => {
+            return Err(operand_err(format!("does not jump, but has label {} as argument", l.0)));
+        }
+        (Operand::Jump(l), _) => (0, Some(find(index, l)?)),
+        (Operand::Arg(a), _) => {
+            if !info.has_arg && (a > 0xff || !layout.wordcode) && a != 0 {
+                return Err(operand_err(format!("takes no argument, got {a}")));
+            }
+            (a, None)
+        }
+        (Operand::None, _) => (0, None),
+    };
+    if let Some(t) = target
+        && matches!(jump, JumpKind::Forward | JumpKind::Backward)
+    {
+        // A label at or before the jump is behind it.
+        let want = if t <= index { JumpKind::Backward } else { JumpKind::Forward };
+        if want != jump {
+            match sibling(table, op) {
+                Some(other) if jump_kind(v, table, other) == want => {
+                    op = other;
+                    jump = want;
+                }
+                _ => {
+                    return Err(AsmError::Direction {
+                        index,
+                        name: info.name,
+                        direction: if want == JumpKind::Backward { "backward" } else { "forward" },
+                        version: v,
+                    });
+                }
+            }
+        }
+    }
+    let caches = if layout.wordcode { u32::from(table.op(op).cache_entries) } else { 0 };
+    Ok(Slot {
+        op,
+        arg,
+        jump: if target.is_some() { jump } else { JumpKind::No },
+        target,
+        has_arg: info.has_arg || arg != 0,
+        caches,
+        prefixes: 0,
+        min_prefixes: ins.min_prefixes,
+    })
+}
+
+/// Sizes the prefixes to a fixpoint; returns each instruction's byte offset
+/// and the end.
+fn resolve(layout: &Layout, slots: &mut [Slot]) -> Result<Vec<u32>, AsmError> {
+    let w = layout.wordcode;
+    for s in slots.iter_mut() {
+        let initial = match (s.jump, layout.index_start) {
+            (JumpKind::No, _) => s.arg,
+            // 3.13+: the target's instruction index.
+            (_, true) => u32::try_from(s.target.unwrap_or(0)).unwrap_or(u32::MAX),
+            (_, false) => 0,
+        };
+        s.prefixes = prefixes_for(w, initial).max(s.min_prefixes);
+    }
+    let mut offsets = vec![0u32; slots.len() + 1];
+    let max_rounds = 64 + 4 * slots.len();
+    for _ in 0..max_rounds {
+        let mut at = 0u32;
+        for (i, s) in slots.iter().enumerate() {
+            offsets[i] = at;
+            at += layout.size(s, s.prefixes);
+        }
+        offsets[slots.len()] = at;
+        let mut changed = false;
+        for (i, s) in slots.iter_mut().enumerate() {
+            if s.jump == JumpKind::No {
+                continue;
+            }
+            let size = layout.size(s, s.prefixes);
+            let arg = layout.jump_arg(s, offsets[i], size, &offsets);
+            let need = prefixes_for(w, arg).max(s.min_prefixes);
+            let new = if layout.index_start { need } else { need.max(s.prefixes) };
+            if new != s.prefixes {
+                s.prefixes = new;
+                changed = true;
+            }
+        }
+        if !changed {
+            return Ok(offsets);
+        }
+    }
+    Err(AsmError::NoFixpoint(max_rounds))
+}
+
+fn emit(layout: &Layout, table: &OpcodeTable, s: &Slot, arg: u32, code: &mut Vec<u8>) {
+    let ext = table.extended_arg;
+    if layout.wordcode {
+        for k in (1..=s.prefixes).rev() {
+            code.push(ext);
+            code.push((arg >> (8 * u32::from(k))) as u8);
+        }
+        code.push(s.op);
+        code.push(arg as u8);
+        code.extend(std::iter::repeat_n(0u8, 2 * s.caches as usize));
+    } else {
+        if s.prefixes > 0 {
+            code.push(ext);
+            code.extend_from_slice(&((arg >> 16) as u16).to_le_bytes());
+        }
+        code.push(s.op);
+        if s.has_arg {
+            code.extend_from_slice(&(arg as u16).to_le_bytes());
+        }
+    }
+}
+
+fn line_table(
+    layout: &Layout,
+    firstlineno: i32,
+    instrs: &[&Instruction],
+    slots: &[Slot],
+    offsets: &[u32],
+) -> Result<Vec<u8>, AsmError> {
+    let v = layout.v;
+    let input_events;
+    let input_ranges;
+    let input_runs;
+    let input = if v < PythonVersion::PY310 {
+        let mut events: Vec<(u64, i64)> = Vec::new();
+        let mut last = i64::from(firstlineno);
+        for (i, ins) in instrs.iter().enumerate() {
+            if let Some(line) = ins.location.line
+                && i64::from(line) != last
+            {
+                events.push((u64::from(offsets[i]), i64::from(line)));
+                last = i64::from(line);
+            }
+        }
+        input_events = events;
+        LineInput::Events(&input_events)
+    } else if v == PythonVersion::PY310 {
+        let mut ranges: Vec<LineRange> = Vec::new();
+        for (i, ins) in instrs.iter().enumerate() {
+            let line = ins.location.line.map(i64::from);
+            match ranges.last_mut() {
+                Some(r) if r.line == line => r.end = offsets[i + 1],
+                _ => ranges.push(LineRange { start: offsets[i], end: offsets[i + 1], line }),
+            }
+        }
+        input_ranges = ranges;
+        LineInput::Ranges(&input_ranges)
+    } else {
+        input_runs = instrs
+            .iter()
+            .zip(slots)
+            .enumerate()
+            .map(|(i, (ins, _))| PositionRun {
+                units: (offsets[i + 1] - offsets[i]) / 2,
+                positions: ins.location,
+            })
+            .collect::<Vec<_>>();
+        LineInput::Positions(&input_runs)
+    };
+    Ok(encode_line_table(v, firstlineno, &input)?)
+}
