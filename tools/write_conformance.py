@@ -97,6 +97,43 @@ def tables(versions, show):
     return summary
 
 
+def roundtrip(versions):
+    rows = []
+    summary = {}
+    for v in versions:
+        out_dir = v.dir / "write-roundtrip"
+        res = run_example("roundtrip_dir", str(v.pycdir), str(out_dir))
+        pairs = []
+        for rel in v.files:
+            src = REPO / v.pyc_rel(rel)
+            ours = out_dir / (rel + "c")
+            if src.exists() and ours.exists():
+                pairs.append("%s\t%s\n" % (src, ours))
+        proc = subprocess.run([v.interp.path, "-S", str(REPO / "tools" / "oracle" / "write_worker.py"), "compare"],
+                              input="".join(pairs).encode("utf-8"), capture_output=True, env=common.worker_env(),
+                              cwd=REPO, check=False)
+        equal = identical = 0
+        problems = []
+        for line in proc.stdout.decode("utf-8", "replace").splitlines():
+            r = json.loads(line)
+            if not r["problem"]:
+                equal += 1
+            elif len(problems) < 10:
+                problems.append("%s: %s" % (r["ours"], r["problem"][:300]))
+            identical += bool(r["identical"])
+        n = res["files"]
+        summary[v.interp.tag] = {"files": n, "written": res["written"], "write_errors": res["errors"],
+                                 "loaded_equal": equal, "byte_identical": identical, "problems": problems}
+        for p in problems + res["first_errors"]:
+            log("[%s] %s" % (v.interp.tag, p))
+        rows.append("| %s | %d | %s | %s |" % (v.interp.tag, n, "%d (%s)" % (equal, pct(equal, n)),
+                                               "%d (%s)" % (identical, pct(identical, n))))
+    print("| version | pycs | loaded equal | byte-identical |")
+    print("|---|---|---|---|")
+    print("\n".join(rows))
+    return summary
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("checks", nargs="*", default=["tables"])
@@ -112,6 +149,8 @@ def main():
     summary = {}
     if "tables" in args.checks:
         summary["tables"] = tables(versions, args.show)
+    if "roundtrip" in args.checks:
+        summary["roundtrip"] = roundtrip(versions)
     CACHE.mkdir(exist_ok=True)
     (CACHE / "write-summary.json").write_text(json.dumps(summary, indent=1) + "\n")
 

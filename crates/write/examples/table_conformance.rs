@@ -32,6 +32,7 @@ struct Stats {
     errors: usize,
     asm_identical: usize,
     diffs: Vec<String>,
+    asm_diffs: Vec<String>,
 }
 
 fn walk(p: &Path, out: &mut Vec<PathBuf>) {
@@ -84,8 +85,15 @@ fn main() {
                     });
                 if same {
                     s.asm_identical += 1;
-                } else if s.diffs.len() < show {
-                    s.diffs.push(format!("{} {}: lift/assemble differs", f.display(), c.name));
+                } else if s.asm_diffs.len() < show {
+                    let why = match lift(c) {
+                        Err(e) => format!("lift: {e}"),
+                        Ok(items) => match assemble(v, c.firstlineno, &items) {
+                            Err(e) => format!("assemble: {e}"),
+                            Ok(a) => format!("cpython {} ours {}", hex(&c.code), hex(&a.code)),
+                        },
+                    };
+                    s.asm_diffs.push(format!("{} {}: {why}", f.display(), c.name));
                 }
             }
         }
@@ -141,6 +149,7 @@ fn main() {
                 "errors": s.errors,
                 "asm_identical": s.asm_identical,
                 "diffs": s.diffs,
+                "asm_diffs": s.asm_diffs,
             }),
         );
     }

@@ -3,7 +3,7 @@
 //! assembles back to the same bytes.
 //!
 //! `EXTENDED_ARG` prefixes fold into the instruction they extend (more of
-//! them than the argument needs are kept as
+//! them than the argument needs, and every prefix of a jump, are kept as
 //! [`Instruction::min_prefixes`](crate::Instruction::min_prefixes)), inline
 //! caches are dropped (the encoder writes them), jump targets and handlers
 //! become labels, and each instruction takes the location of its first code
@@ -222,7 +222,11 @@ pub fn lift(code: &CodeObject) -> Result<Vec<Item>, LiftError> {
             operand,
             location: locations[i],
             handler: handlers[i].map(|(t, depth, lasti)| Handler { target: label(t), depth, lasti }),
-            min_prefixes: if r.prefixes > needed { r.prefixes } else { 0 },
+            // A jump keeps its prefixes: its argument may need them only
+            // because of its own size (two fixpoints), and CPython's
+            // layout (and the 3.6–3.9 peephole, which never shrinks a
+            // jump) may have landed on the larger one.
+            min_prefixes: if r.prefixes > needed || targets[i].is_some() { r.prefixes } else { 0 },
         }));
     }
     if label_of[raws.len()].is_some() {
