@@ -16,7 +16,8 @@ use bytescope_write::{CodeObject, HeaderSpec, to_pyc};
 
 fn walk(p: &Path, out: &mut Vec<PathBuf>) {
     if p.is_dir() {
-        let mut entries: Vec<_> = std::fs::read_dir(p).into_iter().flatten().flatten().map(|e| e.path()).collect();
+        let mut entries: Vec<_> =
+            std::fs::read_dir(p).into_iter().flatten().flatten().map(|e| e.path()).collect();
         entries.sort();
         for e in entries {
             walk(&e, out);

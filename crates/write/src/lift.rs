@@ -3,7 +3,8 @@
 //! assembles back to the same bytes.
 //!
 //! `EXTENDED_ARG` prefixes fold into the instruction they extend (more of
-//! them than the argument needs, and every prefix of a jump, are kept as
+//! them than the argument needs, and up to 3.9 every prefix of a jump, are
+//! kept as
 //! [`Instruction::min_prefixes`](crate::Instruction::min_prefixes)), inline
 //! caches are dropped (the encoder writes them), jump targets and handlers
 //! become labels, and each instruction takes the location of its first code
@@ -143,7 +144,8 @@ pub fn lift(code: &CodeObject) -> Result<Vec<Item>, LiftError> {
         raws.binary_search_by_key(&offset, |r| i64::from(r.start)).ok()
     };
     // Jump targets (as bytescope-dis computes them).
-    let units = if v >= PythonVersion::PY310 { 2i64 } else { 1 };
+    let units = v >= PythonVersion::PY310;
+    let unit = if units { 2i64 } else { 1 };
     let mut targets: Vec<Option<usize>> = Vec::with_capacity(raws.len());
     for r in &raws {
         let kind = jump_kind(v, table, r.op);
@@ -153,9 +155,9 @@ pub fn lift(code: &CodeObject) -> Result<Vec<Item>, LiftError> {
         let base = if v >= PythonVersion::PY312 { i64::from(r.end) } else { op_end };
         let t = match kind {
             JumpKind::No => None,
-            JumpKind::Absolute => Some(a * units),
-            JumpKind::Forward => Some(base + a * units),
-            JumpKind::Backward => Some(base - a * units),
+            JumpKind::Absolute => Some(a * unit),
+            JumpKind::Forward => Some(base + a * unit),
+            JumpKind::Backward => Some(base - a * unit),
         };
         targets.push(match t {
             None => None,
@@ -222,11 +224,12 @@ pub fn lift(code: &CodeObject) -> Result<Vec<Item>, LiftError> {
             operand,
             location: locations[i],
             handler: handlers[i].map(|(t, depth, lasti)| Handler { target: label(t), depth, lasti }),
-            // A jump keeps its prefixes: its argument may need them only
-            // because of its own size (two fixpoints), and CPython's
-            // layout (and the 3.6–3.9 peephole, which never shrinks a
-            // jump) may have landed on the larger one.
-            min_prefixes: if r.prefixes > needed || targets[i].is_some() { r.prefixes } else { 0 },
+            // Up to 3.9 a jump keeps its prefixes: the peephole optimizer
+            // rewrote assembled bytecode without ever shrinking a jump, so
+            // a prefix its argument needed before may now be needed only
+            // because of its own size (the larger of two fixpoints). From
+            // 3.10 the assembler's own fixpoint is reproduced exactly.
+            min_prefixes: if r.prefixes > needed || targets[i].is_some() && !units { r.prefixes } else { 0 },
         }));
     }
     if label_of[raws.len()].is_some() {

@@ -1,0 +1,79 @@
+//! The write path's benchmark body: for each .pyc, read → owned model →
+//! every code object lifted to instructions and assembled again (co_code,
+//! line and exception tables) → the module marshalled again. Single thread;
+//! the files are read into memory before the clock starts.
+//!
+//! `cargo run --release -p bytescope-write --example bench_roundtrip -- [--repeat N] LISTFILE|PYC...`
+//!
+//! Prints one JSON object: files, code objects, and the seconds of each
+//! repetition (`tools/bench_write.py` pairs it with the `bytecode` library).
+#![allow(clippy::print_stdout)]
+
+use std::time::Instant;
+
+use bytescope_marshal::load_pyc;
+use bytescope_write::{CodeObject, Object, assemble, dumps_code, lift};
+
+fn reassemble(code: &mut CodeObject, count: &mut usize) -> Result<(), String> {
+    *count += 1;
+    let items = lift(code).map_err(|e| e.to_string())?;
+    let asm = assemble(code.version, code.firstlineno, &items).map_err(|e| e.to_string())?;
+    code.code = asm.code;
+    code.linetable = asm.linetable;
+    code.exceptiontable = asm.exceptiontable;
+    for c in &mut code.consts {
+        if let Object::Code(inner) = c {
+            reassemble(inner, count)?;
+        }
+    }
+    Ok(())
+}
+
+fn main() {
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    let mut repeat = 1usize;
+    if args.first().is_some_and(|a| a == "--repeat") && args.len() > 1 {
+        repeat = args[1].parse().unwrap_or(1);
+        args.drain(..2);
+    }
+    let mut paths = Vec::new();
+    for a in &args {
+        if a.ends_with(".pyc") {
+            paths.push(a.clone());
+        } else if let Ok(list) = std::fs::read_to_string(a) {
+            paths.extend(list.lines().filter(|l| !l.is_empty()).map(str::to_owned));
+        }
+    }
+    let data: Vec<Vec<u8>> = paths.iter().filter_map(|p| std::fs::read(p).ok()).collect();
+    let mut seconds = Vec::new();
+    let (mut objects, mut bytes_out, mut errors) = (0usize, 0usize, Vec::new());
+    for _ in 0..repeat {
+        (objects, bytes_out) = (0, 0);
+        errors.clear();
+        let t0 = Instant::now();
+        for d in &data {
+            let result = (|| -> Result<usize, String> {
+                let pyc = load_pyc(d, None).map_err(|e| e.to_string())?;
+                let mut code = CodeObject::from_root(&pyc.marshal).map_err(|e| e.to_string())?;
+                reassemble(&mut code, &mut objects)?;
+                Ok(dumps_code(&code).map_err(|e| e.to_string())?.len())
+            })();
+            match result {
+                Ok(n) => bytes_out += n,
+                Err(e) => errors.push(e),
+            }
+        }
+        seconds.push(t0.elapsed().as_secs_f64());
+    }
+    println!(
+        "{}",
+        serde_json::json!({
+            "files": data.len(),
+            "code_objects": objects,
+            "bytes_out": bytes_out,
+            "errors": errors.len(),
+            "first_error": errors.first(),
+            "seconds": seconds,
+        })
+    );
+}
