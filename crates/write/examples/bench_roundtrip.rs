@@ -12,18 +12,26 @@
 use std::time::Instant;
 
 use bytescope_marshal::load_pyc;
-use bytescope_write::{CodeObject, Object, assemble, dumps_code, lift};
+use bytescope_write::{Assembler, CodeObject, Item, Lifter, Object, dumps_code};
 
-fn reassemble(code: &mut CodeObject, count: &mut usize) -> Result<(), String> {
+/// Working memory shared by every code object of the run.
+#[derive(Default)]
+struct Work {
+    lifter: Lifter,
+    assembler: Assembler,
+    items: Vec<Item>,
+}
+
+fn reassemble(code: &mut CodeObject, count: &mut usize, w: &mut Work) -> Result<(), String> {
     *count += 1;
-    let items = lift(code).map_err(|e| e.to_string())?;
-    let asm = assemble(code.version, code.firstlineno, &items).map_err(|e| e.to_string())?;
+    w.lifter.lift_into(code, &mut w.items).map_err(|e| e.to_string())?;
+    let asm = w.assembler.assemble(code.version, code.firstlineno, &w.items).map_err(|e| e.to_string())?;
     code.code = asm.code;
     code.linetable = asm.linetable;
     code.exceptiontable = asm.exceptiontable;
     for c in &mut code.consts {
         if let Object::Code(inner) = c {
-            reassemble(inner, count)?;
+            reassemble(inner, count, w)?;
         }
     }
     Ok(())
@@ -47,6 +55,7 @@ fn main() {
     let data: Vec<Vec<u8>> = paths.iter().filter_map(|p| std::fs::read(p).ok()).collect();
     let mut seconds = Vec::new();
     let (mut objects, mut bytes_out, mut errors) = (0usize, 0usize, Vec::new());
+    let mut work = Work::default();
     for _ in 0..repeat {
         (objects, bytes_out) = (0, 0);
         errors.clear();
@@ -55,7 +64,7 @@ fn main() {
             let result = (|| -> Result<usize, String> {
                 let pyc = load_pyc(d, None).map_err(|e| e.to_string())?;
                 let mut code = CodeObject::from_root(&pyc.marshal).map_err(|e| e.to_string())?;
-                reassemble(&mut code, &mut objects)?;
+                reassemble(&mut code, &mut objects, &mut work)?;
                 Ok(dumps_code(&code).map_err(|e| e.to_string())?.len())
             })();
             match result {

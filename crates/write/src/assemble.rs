@@ -98,8 +98,6 @@ pub struct Assembled {
     pub linetable: Vec<u8>,
     /// `co_exceptiontable` (empty before 3.11).
     pub exceptiontable: Vec<u8>,
-    /// Byte offset of each instruction (its first prefix), in input order.
-    pub offsets: Vec<u32>,
 }
 
 /// Why instructions could not be encoded. `index` counts instructions (not
@@ -202,6 +200,18 @@ pub(crate) fn jump_kind(v: PythonVersion, table: &OpcodeTable, op: u8) -> JumpKi
     if backward { JumpKind::Backward } else { JumpKind::Forward }
 }
 
+/// [`jump_kind`] of every opcode of `table`, computed once per version.
+pub(crate) fn jump_kinds(v: PythonVersion, table: &'static OpcodeTable) -> [JumpKind; 256] {
+    use std::sync::OnceLock;
+    static KINDS: [OnceLock<[JumpKind; 256]>; 32] = [const { OnceLock::new() }; 32];
+    let all = || std::array::from_fn(|o| jump_kind(v, table, o as u8));
+    let index = bytescope_opcodes::tables().iter().position(|t| std::ptr::eq(*t, table));
+    match index.and_then(|i| KINDS.get(i)) {
+        Some(slot) => *slot.get_or_init(all),
+        None => all(),
+    }
+}
+
 /// The opcode that jumps the other way, if the version has one.
 fn sibling(table: &OpcodeTable, op: u8) -> Option<u8> {
     let name = table.op(op).name;
@@ -236,6 +246,7 @@ fn prefixes_for(wordcode: bool, arg: u32) -> u8 {
     }
 }
 
+#[derive(Debug)]
 struct Slot {
     op: u8,
     arg: u32,
@@ -290,70 +301,175 @@ impl Layout {
 /// # Errors
 /// An [`AsmError`] naming the instruction.
 pub fn assemble(version: PythonVersion, firstlineno: i32, items: &[Item]) -> Result<Assembled, AsmError> {
-    let table = bytescope_opcodes::table(version).ok_or(AsmError::NoOpcodes(version))?;
-    let layout = Layout {
-        v: version,
-        wordcode: version >= PythonVersion::PY36,
-        units: version >= PythonVersion::PY310,
-        skip_caches: version >= PythonVersion::PY312,
-        index_start: version >= PythonVersion::PY313,
-    };
-    // Labels → instruction index.
-    let mut label_at: std::collections::HashMap<u32, usize> = std::collections::HashMap::new();
-    let mut count = 0usize;
-    for item in items {
-        match item {
-            Item::Label(l) => {
-                if label_at.insert(l.0, count).is_some() {
-                    return Err(AsmError::DuplicateLabel(l.0));
-                }
-            }
-            Item::Instr(_) => count += 1,
-        }
+    Assembler::default().assemble(version, firstlineno, items)
+}
+
+/// [`assemble`] with working memory kept between calls: a caller encoding
+/// many code objects allocates it once.
+#[derive(Debug, Default)]
+pub struct Assembler {
+    /// Instruction index of each label, for labels below `4 * items + 64`
+    /// (`u32::MAX`: not placed); larger labels go to `sparse`.
+    dense: Vec<u32>,
+    sparse: std::collections::HashMap<u32, usize, foldhash::fast::FixedState>,
+    slots: Vec<Slot>,
+    offsets: Vec<u32>,
+    events: Vec<(u64, i64)>,
+    ranges: Vec<LineRange>,
+    runs: Vec<PositionRun>,
+    handlers: ExceptionTableBuilder,
+}
+
+impl Assembler {
+    /// A new assembler.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
     }
-    let instrs: Vec<&Instruction> = items
-        .iter()
-        .filter_map(|i| match i {
+
+    fn label(&self, index: usize, l: Label) -> Result<usize, AsmError> {
+        let found = match self.dense.get(l.0 as usize) {
+            Some(&i) if i != u32::MAX => Some(i as usize),
+            Some(_) => None,
+            None => self.sparse.get(&l.0).copied(),
+        };
+        found.ok_or(AsmError::UnknownLabel { index, label: l.0 })
+    }
+
+    /// Encodes `items` for `version` (see [`assemble`]).
+    ///
+    /// # Errors
+    /// An [`AsmError`] naming the instruction.
+    pub fn assemble(
+        &mut self,
+        version: PythonVersion,
+        firstlineno: i32,
+        items: &[Item],
+    ) -> Result<Assembled, AsmError> {
+        let table = bytescope_opcodes::table(version).ok_or(AsmError::NoOpcodes(version))?;
+        let layout = Layout {
+            v: version,
+            wordcode: version >= PythonVersion::PY36,
+            units: version >= PythonVersion::PY310,
+            skip_caches: version >= PythonVersion::PY312,
+            index_start: version >= PythonVersion::PY313,
+        };
+        // Labels → instruction index.
+        let limit = 4 * items.len() + 64;
+        self.dense.clear();
+        self.sparse.clear();
+        let mut count = 0usize;
+        for item in items {
+            match item {
+                Item::Label(l) => {
+                    let at = u32::try_from(count).unwrap_or(u32::MAX);
+                    let dup = if (l.0 as usize) < limit {
+                        let i = l.0 as usize;
+                        if self.dense.len() <= i {
+                            self.dense.resize(i + 1, u32::MAX);
+                        }
+                        std::mem::replace(&mut self.dense[i], at) != u32::MAX
+                    } else {
+                        self.sparse.insert(l.0, count).is_some()
+                    };
+                    if dup {
+                        return Err(AsmError::DuplicateLabel(l.0));
+                    }
+                }
+                Item::Instr(_) => count += 1,
+            }
+        }
+        let mut slots = std::mem::take(&mut self.slots);
+        slots.clear();
+        slots.reserve(count);
+        let instrs = || {
+            items.iter().filter_map(|i| match i {
+                Item::Instr(x) => Some(x),
+                Item::Label(_) => None,
+            })
+        };
+        let kinds = jump_kinds(version, table);
+        for (index, ins) in instrs().enumerate() {
+            slots.push(slot(&layout, table, &kinds, index, ins, &|i, l| self.label(i, l))?);
+        }
+        let mut offsets = std::mem::take(&mut self.offsets);
+        let resolved = resolve(&layout, &mut slots, &mut offsets);
+        self.slots = slots;
+        self.offsets = offsets;
+        resolved?;
+        let (slots, offsets) = (&self.slots, &self.offsets);
+        // Emit.
+        let mut code = Vec::with_capacity(*offsets.last().unwrap_or(&0) as usize);
+        for (i, s) in slots.iter().enumerate() {
+            let size = layout.size(s, s.prefixes);
+            let arg = layout.jump_arg(s, offsets[i], size, offsets);
+            emit(&layout, table, s, arg, &mut code);
+        }
+        let linetable = self.line_table(&layout, firstlineno, items)?;
+        let mut exceptiontable = Vec::new();
+        if version >= PythonVersion::PY311 {
+            let mut b = std::mem::take(&mut self.handlers);
+            b.clear();
+            for (i, ins) in instrs().enumerate() {
+                let handler = match ins.handler {
+                    Some(h) => {
+                        Some((u64::from(self.offsets[self.label(i, h.target)?]), u64::from(h.depth), h.lasti))
+                    }
+                    None => None,
+                };
+                b.instruction(u64::from(self.offsets[i]), u64::from(self.offsets[i + 1]), handler);
+            }
+            exceptiontable = b.finish();
+            self.handlers = b;
+        }
+        Ok(Assembled { code, linetable, exceptiontable })
+    }
+
+    fn line_table(&mut self, layout: &Layout, firstlineno: i32, items: &[Item]) -> Result<Vec<u8>, AsmError> {
+        let v = layout.v;
+        let offsets = &self.offsets;
+        let instrs = items.iter().filter_map(|i| match i {
             Item::Instr(x) => Some(x),
             Item::Label(_) => None,
-        })
-        .collect();
-    let find = |index: usize, l: Label| {
-        label_at.get(&l.0).copied().ok_or(AsmError::UnknownLabel { index, label: l.0 })
-    };
-    let mut slots = Vec::with_capacity(instrs.len());
-    for (index, ins) in instrs.iter().enumerate() {
-        slots.push(slot(&layout, table, index, ins, &find)?);
+        });
+        let input = if v < PythonVersion::PY310 {
+            self.events.clear();
+            let mut last = i64::from(firstlineno);
+            for (i, ins) in instrs.enumerate() {
+                if let Some(line) = ins.location.line
+                    && i64::from(line) != last
+                {
+                    self.events.push((u64::from(offsets[i]), i64::from(line)));
+                    last = i64::from(line);
+                }
+            }
+            LineInput::Events(&self.events)
+        } else if v == PythonVersion::PY310 {
+            self.ranges.clear();
+            for (i, ins) in instrs.enumerate() {
+                let line = ins.location.line.map(i64::from);
+                match self.ranges.last_mut() {
+                    Some(r) if r.line == line => r.end = offsets[i + 1],
+                    _ => self.ranges.push(LineRange { start: offsets[i], end: offsets[i + 1], line }),
+                }
+            }
+            LineInput::Ranges(&self.ranges)
+        } else {
+            self.runs.clear();
+            self.runs.extend(instrs.enumerate().map(|(i, ins)| PositionRun {
+                units: (offsets[i + 1] - offsets[i]) / 2,
+                positions: ins.location,
+            }));
+            LineInput::Positions(&self.runs)
+        };
+        Ok(encode_line_table(v, firstlineno, &input)?)
     }
-    let offsets = resolve(&layout, &mut slots)?;
-    // Emit.
-    let mut code = Vec::with_capacity(*offsets.last().unwrap_or(&0) as usize);
-    for (i, s) in slots.iter().enumerate() {
-        let size = layout.size(s, s.prefixes);
-        let arg = layout.jump_arg(s, offsets[i], size, &offsets);
-        emit(&layout, table, s, arg, &mut code);
-    }
-    let linetable = line_table(&layout, firstlineno, &instrs, &slots, &offsets)?;
-    let mut exceptiontable = Vec::new();
-    if version >= PythonVersion::PY311 {
-        let mut b = ExceptionTableBuilder::new();
-        for (i, ins) in instrs.iter().enumerate() {
-            let handler = match ins.handler {
-                Some(h) => Some((u64::from(offsets[find(i, h.target)?]), u64::from(h.depth), h.lasti)),
-                None => None,
-            };
-            b.instruction(u64::from(offsets[i]), u64::from(offsets[i + 1]), handler);
-        }
-        exceptiontable = b.finish();
-    }
-    let mut offs = offsets;
-    offs.pop();
-    Ok(Assembled { code, linetable, exceptiontable, offsets: offs })
 }
 
 fn slot(
     layout: &Layout,
     table: &OpcodeTable,
+    kinds: &[JumpKind; 256],
     index: usize,
     ins: &Instruction,
     find: &dyn Fn(usize, Label) -> Result<usize, AsmError>,
@@ -372,7 +488,7 @@ fn slot(
         return Err(bad("inline caches are written by the encoder"));
     }
     let operand_err = |why: String| AsmError::Operand { index, name: info.name, why };
-    let mut jump = jump_kind(v, table, op);
+    let mut jump = kinds[usize::from(op)];
     let (arg, target) = match (ins.operand, jump) {
         (Operand::Jump(l), JumpKind::No) => {
             return Err(operand_err(format!("does not jump, but has label {} as argument", l.0)));
@@ -423,7 +539,7 @@ fn slot(
 
 /// Sizes the prefixes to a fixpoint; returns each instruction's byte offset
 /// and the end.
-fn resolve(layout: &Layout, slots: &mut [Slot]) -> Result<Vec<u32>, AsmError> {
+fn resolve(layout: &Layout, slots: &mut [Slot], offsets: &mut Vec<u32>) -> Result<(), AsmError> {
     let w = layout.wordcode;
     for s in slots.iter_mut() {
         let initial = match (s.jump, layout.index_start) {
@@ -434,7 +550,8 @@ fn resolve(layout: &Layout, slots: &mut [Slot]) -> Result<Vec<u32>, AsmError> {
         };
         s.prefixes = prefixes_for(w, initial).max(s.min_prefixes);
     }
-    let mut offsets = vec![0u32; slots.len() + 1];
+    offsets.clear();
+    offsets.resize(slots.len() + 1, 0);
     let max_rounds = 64 + 4 * slots.len();
     for _ in 0..max_rounds {
         let mut at = 0u32;
@@ -449,7 +566,7 @@ fn resolve(layout: &Layout, slots: &mut [Slot]) -> Result<Vec<u32>, AsmError> {
                 continue;
             }
             let size = layout.size(s, s.prefixes);
-            let arg = layout.jump_arg(s, offsets[i], size, &offsets);
+            let arg = layout.jump_arg(s, offsets[i], size, offsets);
             let need = prefixes_for(w, arg).max(s.min_prefixes);
             let new = if layout.index_start { need } else { need.max(s.prefixes) };
             if new != s.prefixes {
@@ -458,7 +575,7 @@ fn resolve(layout: &Layout, slots: &mut [Slot]) -> Result<Vec<u32>, AsmError> {
             }
         }
         if !changed {
-            return Ok(offsets);
+            return Ok(());
         }
     }
     Err(AsmError::NoFixpoint(max_rounds))
@@ -484,54 +601,4 @@ fn emit(layout: &Layout, table: &OpcodeTable, s: &Slot, arg: u32, code: &mut Vec
             code.extend_from_slice(&(arg as u16).to_le_bytes());
         }
     }
-}
-
-fn line_table(
-    layout: &Layout,
-    firstlineno: i32,
-    instrs: &[&Instruction],
-    slots: &[Slot],
-    offsets: &[u32],
-) -> Result<Vec<u8>, AsmError> {
-    let v = layout.v;
-    let input_events;
-    let input_ranges;
-    let input_runs;
-    let input = if v < PythonVersion::PY310 {
-        let mut events: Vec<(u64, i64)> = Vec::new();
-        let mut last = i64::from(firstlineno);
-        for (i, ins) in instrs.iter().enumerate() {
-            if let Some(line) = ins.location.line
-                && i64::from(line) != last
-            {
-                events.push((u64::from(offsets[i]), i64::from(line)));
-                last = i64::from(line);
-            }
-        }
-        input_events = events;
-        LineInput::Events(&input_events)
-    } else if v == PythonVersion::PY310 {
-        let mut ranges: Vec<LineRange> = Vec::new();
-        for (i, ins) in instrs.iter().enumerate() {
-            let line = ins.location.line.map(i64::from);
-            match ranges.last_mut() {
-                Some(r) if r.line == line => r.end = offsets[i + 1],
-                _ => ranges.push(LineRange { start: offsets[i], end: offsets[i + 1], line }),
-            }
-        }
-        input_ranges = ranges;
-        LineInput::Ranges(&input_ranges)
-    } else {
-        input_runs = instrs
-            .iter()
-            .zip(slots)
-            .enumerate()
-            .map(|(i, (ins, _))| PositionRun {
-                units: (offsets[i + 1] - offsets[i]) / 2,
-                positions: ins.location,
-            })
-            .collect::<Vec<_>>();
-        LineInput::Positions(&input_runs)
-    };
-    Ok(encode_line_table(v, firstlineno, &input)?)
 }

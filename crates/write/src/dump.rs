@@ -5,12 +5,14 @@
 //! reference count, which depends on interpreter state). The policy here is
 //! deterministic and documented:
 //!
-//! - **References** (marshal v3+, 3.4+): an immutable value that occurs more
-//!   than once in the tree (a string, bytes, a number, or a tuple or
-//!   frozenset of those) is written once with `FLAG_REF` and then as `r`
-//!   references, indices in pre-order as the reader counts them. Mutable
-//!   containers (lists, dicts, sets) and code objects are never shared, so
-//!   loading creates no aliasing the tree does not have.
+//! - **References** (marshal v3+, 3.4+), in one pass: every string (names
+//!   included), bytes constant and number, and the empty tuple, is written
+//!   the first time with `FLAG_REF` and then as an `r` reference to it,
+//!   indices in pre-order as the reader counts them (CPython, too, flags
+//!   nearly every such object: their reference counts are above one).
+//!   `co_code` and the tables, other tuples, frozensets, mutable containers
+//!   and code objects are not shared, so loading creates no aliasing the tree
+//!   does not have.
 //! - **Interned strings**: the strings a code object's constructor interns —
 //!   every name (`co_names`, the locals, `co_name`, `co_qualname`; from 3.13
 //!   also `co_filename`) and string constants made of ASCII letters, digits
@@ -26,6 +28,8 @@
 //! as is a value the version cannot store.
 
 use std::collections::HashMap;
+
+use foldhash::fast::FixedState;
 
 use bytescope_marshal::{CodeLayout, FLAG_REF, Format};
 use bytescope_pyc::PythonVersion;
@@ -95,7 +99,6 @@ pub enum WriteError {
 /// A [`WriteError`] for a value the version cannot store.
 pub fn dumps(obj: &Object, version: PythonVersion) -> Result<Vec<u8>, WriteError> {
     let mut w = Writer::new(Format::for_version(version));
-    w.count_object(obj);
     w.object(obj, Ctx::Value)?;
     Ok(w.out)
 }
@@ -108,7 +111,6 @@ pub fn dumps(obj: &Object, version: PythonVersion) -> Result<Vec<u8>, WriteError
 /// would reject a code object ([`CodeObject::validate`]).
 pub fn dumps_code(code: &CodeObject) -> Result<Vec<u8>, WriteError> {
     let mut w = Writer::new(Format::for_version(code.version));
-    w.count_code(code);
     w.code(code)?;
     Ok(w.out)
 }
@@ -133,21 +135,18 @@ enum Key<'o> {
     Long(&'o PyInt),
     Float(u64),
     Complex(u64, u64),
-    Tuple(Vec<Key<'o>>),
-    FrozenSet(Vec<Key<'o>>),
+    EmptyTuple,
 }
 
 struct Writer<'o> {
     format: Format,
     out: Vec<u8>,
     refs: bool,
-    /// Pass 1: occurrences of each shareable value.
-    counts: HashMap<Key<'o>, u32>,
-    /// Pass 2: reference index of each value written with FLAG_REF.
-    written: HashMap<Key<'o>, u32>,
+    /// Reference index of each value written with FLAG_REF.
+    written: HashMap<Key<'o>, u32, FixedState>,
     next_ref: u32,
     /// Python 2: index of each interned string written as `t`.
-    interned: HashMap<&'o [u8], u32>,
+    interned: HashMap<&'o [u8], u32, FixedState>,
     depth: usize,
 }
 
@@ -157,10 +156,9 @@ impl<'o> Writer<'o> {
             format,
             out: Vec::with_capacity(4096),
             refs: format.has_refs(),
-            counts: HashMap::new(),
-            written: HashMap::new(),
+            written: HashMap::default(),
             next_ref: 0,
-            interned: HashMap::new(),
+            interned: HashMap::default(),
             depth: 0,
         }
     }
@@ -168,8 +166,6 @@ impl<'o> Writer<'o> {
     fn version(&self) -> PythonVersion {
         self.format.version
     }
-
-    // ---- pass 1 ------------------------------------------------------
 
     fn key(&self, obj: &'o Object) -> Option<Key<'o>> {
         Some(match obj {
@@ -180,104 +176,10 @@ impl<'o> Writer<'o> {
             Object::Long(i) => Key::Int(i),
             Object::Float(f) => Key::Float(f.0.to_bits()),
             Object::Complex { re, im } => Key::Complex(re.0.to_bits(), im.0.to_bits()),
-            Object::Tuple(items) => Key::Tuple(self.leaf_keys(items)?),
-            Object::FrozenSet(items) => Key::FrozenSet(self.leaf_keys(items)?),
+            Object::Tuple(items) if items.is_empty() => Key::EmptyTuple,
             _ => return None,
         })
     }
-
-    /// Keys of a container's items, if all are shareable leaves (deeper
-    /// containers are not shared, which keeps hashing linear).
-    fn leaf_keys(&self, items: &'o [Object]) -> Option<Vec<Key<'o>>> {
-        items
-            .iter()
-            .map(|o| match o {
-                Object::Tuple(_) | Object::FrozenSet(_) => None,
-                _ => self.key(o),
-            })
-            .collect()
-    }
-
-    fn names_key(names: impl Iterator<Item = &'o PyStr>) -> Key<'o> {
-        Key::Tuple(names.map(|n| Key::Str(n.as_bytes())).collect())
-    }
-
-    fn count(&mut self, key: Key<'o>) {
-        *self.counts.entry(key).or_insert(0) += 1;
-    }
-
-    fn count_object(&mut self, obj: &'o Object) {
-        if !self.refs {
-            return;
-        }
-        if let Some(k) = self.key(obj) {
-            self.count(k);
-        }
-        match obj {
-            Object::Tuple(items) | Object::List(items) | Object::Set(items) | Object::FrozenSet(items) => {
-                for o in items {
-                    self.count_object(o);
-                }
-            }
-            Object::Dict(pairs) | Object::FrozenDict(pairs) => {
-                for (k, v) in pairs {
-                    self.count_object(k);
-                    self.count_object(v);
-                }
-            }
-            Object::Slice(parts) => {
-                for o in parts.iter() {
-                    self.count_object(o);
-                }
-            }
-            Object::Code(c) => self.count_code(c),
-            _ => {}
-        }
-    }
-
-    fn count_names(&mut self, names: impl Iterator<Item = &'o PyStr> + Clone) {
-        self.count(Self::names_key(names.clone()));
-        for n in names {
-            self.count(Key::Str(n.as_bytes()));
-        }
-    }
-
-    fn count_code(&mut self, c: &'o CodeObject) {
-        if !self.refs {
-            return;
-        }
-        self.count(Key::Bytes(&c.code));
-        if let Some(k) = self.leaf_keys(&c.consts) {
-            self.count(Key::Tuple(k));
-        }
-        for o in &c.consts {
-            self.count_object(o);
-        }
-        self.count_names(c.names.iter());
-        match &c.locals {
-            Locals::Split { varnames, cellvars, freevars } => {
-                self.count_names(varnames.iter());
-                self.count_names(freevars.iter());
-                self.count_names(cellvars.iter());
-            }
-            Locals::Plus(lp) => {
-                self.count_names(lp.iter().map(|(n, _)| n));
-                // The kinds bytes are not borrowed from the tree; leave them
-                // unshared.
-            }
-        }
-        self.count(Key::Str(c.filename.as_bytes()));
-        self.count(Key::Str(c.name.as_bytes()));
-        if let Some(q) = &c.qualname {
-            self.count(Key::Str(q.as_bytes()));
-        }
-        self.count(Key::Bytes(&c.linetable));
-        if c.version >= PythonVersion::PY311 {
-            self.count(Key::Bytes(&c.exceptiontable));
-        }
-    }
-
-    // ---- pass 2 ------------------------------------------------------
 
     fn i32(&mut self, v: i32) {
         self.out.extend_from_slice(&v.to_le_bytes());
@@ -297,21 +199,24 @@ impl<'o> Writer<'o> {
         }
     }
 
-    /// Writes a reference if `key` was written before; otherwise returns
-    /// the FLAG_REF bit to put on the type byte (and takes the index).
+    /// Writes a reference if `key` was written before (and returns
+    /// `None`); otherwise returns the FLAG_REF bit to put on the type byte
+    /// and takes the next index (3.4+; 0 before).
     fn reference(&mut self, key: Option<Key<'o>>) -> Option<u8> {
-        let Some(key) = key else { return Some(0) };
-        if let Some(&i) = self.written.get(&key) {
-            self.out.push(b'r');
-            self.i32(i32::try_from(i).unwrap_or(i32::MAX));
-            return None;
+        let Some(key) = key.filter(|_| self.refs) else { return Some(0) };
+        match self.written.entry(key) {
+            std::collections::hash_map::Entry::Occupied(e) => {
+                let i = *e.get();
+                self.out.push(b'r');
+                self.i32(i32::try_from(i).unwrap_or(i32::MAX));
+                None
+            }
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(self.next_ref);
+                self.next_ref += 1;
+                Some(FLAG_REF)
+            }
         }
-        if self.counts.get(&key).copied().unwrap_or(0) > 1 {
-            self.written.insert(key, self.next_ref);
-            self.next_ref += 1;
-            return Some(FLAG_REF);
-        }
-        Some(0)
     }
 
     fn enter(&mut self) -> Result<(), WriteError> {
@@ -356,7 +261,7 @@ impl<'o> Writer<'o> {
                     || ctx == Ctx::Const && b.iter().all(|&c| c.is_ascii_alphanumeric() || c == b'_');
                 self.str2(b, interned)?;
             }
-            Object::Bytes(b) => self.bytes(b)?,
+            Object::Bytes(b) => self.bytes(b, true)?,
             Object::Int(i) => self.int(i, false, self.key(obj))?,
             Object::Long(i) => self.int(i, self.format.py2, self.key(obj))?,
             Object::Float(f) => {
@@ -482,8 +387,8 @@ impl<'o> Writer<'o> {
         Ok(())
     }
 
-    fn bytes(&mut self, b: &'o [u8]) -> Result<(), WriteError> {
-        let Some(flag) = self.reference(Some(Key::Bytes(b))) else { return Ok(()) };
+    fn bytes(&mut self, b: &'o [u8], shared: bool) -> Result<(), WriteError> {
+        let Some(flag) = self.reference(shared.then_some(Key::Bytes(b))) else { return Ok(()) };
         self.out.push(b's' | flag);
         self.len32("bytes", b.len())?;
         self.out.extend_from_slice(b);
@@ -548,7 +453,7 @@ impl<'o> Writer<'o> {
 
     fn names(&mut self, names: &[&'o PyStr]) -> Result<(), WriteError> {
         self.enter()?;
-        let key = self.refs.then(|| Self::names_key(names.iter().copied()));
+        let key = names.is_empty().then_some(Key::EmptyTuple);
         if let Some(flag) = self.reference(key) {
             self.tuple_head(flag, names.len())?;
             for n in names {
@@ -564,7 +469,9 @@ impl<'o> Writer<'o> {
         if self.format.py2 {
             self.str2(b, false)?;
         } else {
-            self.bytes(b)?;
+            // co_code and the tables are not shared: hashing them costs
+            // more than the rare repeat saves.
+            self.bytes(b, false)?;
         }
         self.depth -= 1;
         Ok(())
@@ -593,7 +500,7 @@ impl<'o> Writer<'o> {
         self.bytes_field(&c.code)?;
         // co_consts.
         self.enter()?;
-        let key = if self.refs { self.leaf_keys(&c.consts).map(Key::Tuple) } else { None };
+        let key = c.consts.is_empty().then_some(Key::EmptyTuple);
         if let Some(flag) = self.reference(key) {
             self.tuple_head(flag, c.consts.len())?;
             for o in &c.consts {

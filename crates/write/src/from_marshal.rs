@@ -81,10 +81,7 @@ impl<'m, 'a> Converter<'m, 'a> {
             }
             Value::Float { value, .. } => Object::Float(PyFloat(*value)),
             Value::Complex { re, im, .. } => Object::Complex { re: PyFloat(*re), im: PyFloat(*im) },
-            Value::Str { data, encoding, .. } => Object::Str(match encoding {
-                StrEncoding::Utf8 => PyStr::from_checked(data.to_vec()),
-                StrEncoding::Latin1 => PyStr::from_latin1(data),
-            }),
+            Value::Str { data, encoding, text } => Object::Str(str_of(data, *encoding, *text)),
             Value::Bytes(b) => Object::Bytes(b.to_vec()),
             Value::Tuple(items) => Object::Tuple(self.seq(m.items(*items))?),
             Value::List(items) => Object::List(self.seq(m.items(*items))?),
@@ -134,10 +131,7 @@ impl<'m, 'a> Converter<'m, 'a> {
     fn name(&mut self, field: &'static str, id: ObjId) -> Result<PyStr, FromMarshalError> {
         self.spend(id)?;
         match self.m.get(id) {
-            Value::Str { data, encoding, .. } if !self.py2 => Ok(match encoding {
-                StrEncoding::Utf8 => PyStr::from_checked(data.to_vec()),
-                StrEncoding::Latin1 => PyStr::from_latin1(data),
-            }),
+            Value::Str { data, encoding, text } if !self.py2 => Ok(str_of(data, *encoding, *text)),
             Value::Bytes(b) if self.py2 => Ok(PyStr::from_py2_bytes(b.to_vec())),
             _ => Err(self.bad(field, id, "is not a str")),
         }
@@ -213,6 +207,16 @@ impl<'m, 'a> Converter<'m, 'a> {
             linetable,
             exceptiontable,
         })
+    }
+}
+
+/// A stored string's characters: its text when the reader checked it, else
+/// UTF-8 with surrogates as stored, or Latin-1 converted.
+fn str_of(data: &[u8], encoding: StrEncoding, text: Option<&str>) -> PyStr {
+    match (text, encoding) {
+        (Some(t), _) => PyStr::from(t),
+        (None, StrEncoding::Utf8) => PyStr::from_checked(data.to_vec()),
+        (None, StrEncoding::Latin1) => PyStr::from_latin1(data),
     }
 }
 

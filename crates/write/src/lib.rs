@@ -42,11 +42,11 @@ mod replace;
 mod rules;
 pub mod tables;
 
-pub use assemble::{AsmError, Assembled, Handler, Instruction, Item, Label, Operand, assemble};
+pub use assemble::{AsmError, Assembled, Assembler, Handler, Instruction, Item, Label, Operand, assemble};
 pub use code::{CodeObject, Locals, flags, kinds};
 pub use dump::{MAX_DEPTH, WriteError, dumps, dumps_code};
 pub use from_marshal::FromMarshalError;
-pub use lift::{LiftError, lift};
+pub use lift::{LiftError, Lifter, lift};
 pub use object::{Object, PyFloat, PyInt, PyStr, StrError};
 pub use pyc::{HeaderSpec, PycWriteError, pyc_header, to_pyc};
 pub use replace::{CodeArgs, CodeValueError, PyErrorKind, Replace};

@@ -11,10 +11,10 @@
 //! unit.
 
 use bytescope_code::exceptions::parse_exception_table;
-use bytescope_code::lines::{Positions, co_lines, co_positions};
+use bytescope_code::lines::{Positions, co_lines, position_ranges_in};
 use bytescope_pyc::PythonVersion;
 
-use crate::assemble::{Handler, Instruction, Item, JumpKind, Label, Operand, jump_kind};
+use crate::assemble::{Handler, Instruction, Item, JumpKind, Label, Operand, jump_kinds};
 use crate::code::CodeObject;
 
 /// Why code could not be turned into instructions that assemble back to it.
@@ -48,6 +48,7 @@ pub enum LiftError {
     ExceptionTable(String),
 }
 
+#[derive(Debug, Clone, Copy)]
 struct Raw {
     start: u32,
     end: u32,
@@ -55,6 +56,22 @@ struct Raw {
     arg: u32,
     has_arg: bool,
     prefixes: u8,
+    /// Index of the jump target (`u32::MAX`: not a jump).
+    target: u32,
+    /// Index of the handler's first instruction (`u32::MAX`: none).
+    handler: u32,
+    depth: u32,
+    lasti: bool,
+    /// Label placed before this instruction (0: none).
+    label: u32,
+    location: Positions,
+}
+
+/// [`lift`] with working memory kept between calls.
+#[derive(Debug, Default)]
+pub struct Lifter {
+    raws: Vec<Raw>,
+    ranges: Vec<bytescope_code::lines::PositionRange>,
 }
 
 /// The instructions of `code` with labels for every jump and handler
@@ -64,12 +81,44 @@ struct Raw {
 /// # Errors
 /// A [`LiftError`] for code the encoder could not reproduce.
 pub fn lift(code: &CodeObject) -> Result<Vec<Item>, LiftError> {
+    let mut items = Vec::new();
+    Lifter::default().lift_into(code, &mut items)?;
+    Ok(items)
+}
+
+impl Lifter {
+    /// A new lifter.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// [`lift`] into `items` (emptied first).
+    ///
+    /// # Errors
+    /// As [`lift`].
+    pub fn lift_into(&mut self, code: &CodeObject, items: &mut Vec<Item>) -> Result<(), LiftError> {
+        items.clear();
+        let mut raws = std::mem::take(&mut self.raws);
+        raws.clear();
+        let r = lift_raws(code, &mut raws, &mut self.ranges, items);
+        self.raws = raws;
+        r
+    }
+}
+
+fn lift_raws(
+    code: &CodeObject,
+    raws: &mut Vec<Raw>,
+    ranges: &mut Vec<bytescope_code::lines::PositionRange>,
+    items: &mut Vec<Item>,
+) -> Result<(), LiftError> {
     let v = code.version;
     let table = bytescope_opcodes::table(v).ok_or(LiftError::NoOpcodes(v))?;
     let wordcode = v >= PythonVersion::PY36;
     let bytes = &code.code;
     // Decode.
-    let mut raws: Vec<Raw> = Vec::new();
+    raws.reserve(bytes.len() / 2);
     let mut at = 0usize;
     while at < bytes.len() {
         let start = at;
@@ -104,6 +153,7 @@ pub fn lift(code: &CodeObject) -> Result<Vec<Item>, LiftError> {
                     arg,
                     has_arg: info.has_arg,
                     prefixes,
+                    ..BLANK
                 });
                 break;
             }
@@ -115,7 +165,15 @@ pub fn lift(code: &CodeObject) -> Result<Vec<Item>, LiftError> {
                 if !info.defined {
                     return Err(unsupported("not an opcode of this version"));
                 }
-                raws.push(Raw { start: start as u32, end: at as u32, op, arg: 0, has_arg: false, prefixes });
+                raws.push(Raw {
+                    start: start as u32,
+                    end: at as u32,
+                    op,
+                    arg: 0,
+                    has_arg: false,
+                    prefixes,
+                    ..BLANK
+                });
                 break;
             }
             let (Some(&lo), Some(&hi)) = (bytes.get(at), bytes.get(at + 1)) else {
@@ -133,49 +191,55 @@ pub fn lift(code: &CodeObject) -> Result<Vec<Item>, LiftError> {
             if !info.defined {
                 return Err(unsupported("not an opcode of this version"));
             }
-            raws.push(Raw { start: start as u32, end: at as u32, op, arg, has_arg: true, prefixes });
+            raws.push(Raw { start: start as u32, end: at as u32, op, arg, has_arg: true, prefixes, ..BLANK });
             break;
         }
     }
-    let index_of = |offset: i64| -> Option<usize> {
+    let n_raws = raws.len();
+    let index_of = |raws: &[Raw], offset: i64| -> Option<usize> {
         if offset == bytes.len() as i64 {
-            return Some(raws.len());
+            return Some(n_raws);
         }
         raws.binary_search_by_key(&offset, |r| i64::from(r.start)).ok()
     };
     // Jump targets (as bytescope-dis computes them).
     let units = v >= PythonVersion::PY310;
     let unit = if units { 2i64 } else { 1 };
-    let mut targets: Vec<Option<usize>> = Vec::with_capacity(raws.len());
-    for r in &raws {
-        let kind = jump_kind(v, table, r.op);
+    let mut end_label = false;
+    let kinds = jump_kinds(v, table);
+    for i in 0..n_raws {
+        let r = raws[i];
+        let kind = kinds[usize::from(r.op)];
+        if kind == JumpKind::No {
+            continue;
+        }
         let caches = 2 * i64::from(table.op(r.op).cache_entries);
         let a = i64::from(r.arg);
         let op_end = i64::from(r.end) - if wordcode { caches } else { 0 };
         let base = if v >= PythonVersion::PY312 { i64::from(r.end) } else { op_end };
         let t = match kind {
-            JumpKind::No => None,
-            JumpKind::Absolute => Some(a * unit),
-            JumpKind::Forward => Some(base + a * unit),
-            JumpKind::Backward => Some(base - a * unit),
+            JumpKind::Absolute => a * unit,
+            JumpKind::Forward => base + a * unit,
+            _ => base - a * unit,
         };
-        targets.push(match t {
-            None => None,
-            Some(t) => Some(index_of(t).ok_or(LiftError::BadTarget {
-                what: "jump",
-                offset: u64::from(r.start),
-                target: t,
-            })?),
-        });
+        let target = index_of(raws, t).ok_or(LiftError::BadTarget {
+            what: "jump",
+            offset: u64::from(r.start),
+            target: t,
+        })?;
+        raws[i].target = target as u32;
+        match raws.get_mut(target) {
+            Some(x) => x.label = 1,
+            None => end_label = true,
+        }
     }
     // Handlers.
-    let mut handlers: Vec<Option<(usize, u32, bool)>> = vec![None; raws.len()];
     if v >= PythonVersion::PY311 {
         let entries = parse_exception_table(&code.exceptiontable)
             .map_err(|e| LiftError::ExceptionTable(e.to_string()))?;
         for e in entries {
             let t = i64::try_from(e.target).unwrap_or(i64::MAX);
-            let target = index_of(t).ok_or(LiftError::BadTarget {
+            let target = index_of(raws, t).ok_or(LiftError::BadTarget {
                 what: "exception handler",
                 offset: e.start,
                 target: t,
@@ -184,35 +248,42 @@ pub fn lift(code: &CodeObject) -> Result<Vec<Item>, LiftError> {
                 offset: e.start,
                 why: "exception handler depth beyond 32 bits",
             })?;
-            for (i, r) in raws.iter().enumerate() {
-                if u64::from(r.start) >= e.start && u64::from(r.start) < e.end {
-                    handlers[i] = Some((target, depth, e.lasti));
+            let first = raws.partition_point(|r| u64::from(r.start) < e.start);
+            for r in &mut raws[first..] {
+                if u64::from(r.start) >= e.end {
+                    break;
                 }
+                (r.handler, r.depth, r.lasti) = (target as u32, depth, e.lasti);
+            }
+            match raws.get_mut(target) {
+                Some(x) => x.label = 1,
+                None => end_label = true,
             }
         }
     }
-    // Locations.
-    let locations = locations(code, &raws);
+    locations(code, raws, ranges);
     // Labels: one per targeted instruction, numbered in code order.
-    let mut label_of: Vec<Option<u32>> = vec![None; raws.len() + 1];
-    for t in targets.iter().flatten().chain(handlers.iter().flatten().map(|h| &h.0)) {
-        label_of[*t] = Some(0);
-    }
     let mut n = 0;
-    for l in label_of.iter_mut().flatten() {
-        n += 1;
-        *l = n;
-    }
-    let label = |i: usize| Label(label_of[i].unwrap_or(0));
-    let mut items = Vec::with_capacity(raws.len() + n as usize);
-    for (i, r) in raws.iter().enumerate() {
-        if label_of[i].is_some() {
-            items.push(Item::Label(label(i)));
+    for r in raws.iter_mut() {
+        if r.label != 0 {
+            n += 1;
+            r.label = n;
         }
-        let operand = match targets[i] {
-            Some(t) => Operand::Jump(label(t)),
-            None if r.has_arg || r.arg != 0 => Operand::Arg(r.arg),
-            None => Operand::None,
+    }
+    let end = if end_label { n + 1 } else { 0 };
+    let label = |i: u32| Label(raws.get(i as usize).map_or(end, |r| r.label));
+    items.reserve(n_raws + n as usize + 1);
+    for r in raws.iter() {
+        if r.label != 0 {
+            items.push(Item::Label(Label(r.label)));
+        }
+        let is_jump = r.target != u32::MAX;
+        let operand = if is_jump {
+            Operand::Jump(label(r.target))
+        } else if r.has_arg || r.arg != 0 {
+            Operand::Arg(r.arg)
+        } else {
+            Operand::None
         };
         let needed = if wordcode {
             u8::from(r.arg > 0xff) + u8::from(r.arg > 0xffff) + u8::from(r.arg > 0xff_ffff)
@@ -222,43 +293,67 @@ pub fn lift(code: &CodeObject) -> Result<Vec<Item>, LiftError> {
         items.push(Item::Instr(Instruction {
             opcode: r.op,
             operand,
-            location: locations[i],
-            handler: handlers[i].map(|(t, depth, lasti)| Handler { target: label(t), depth, lasti }),
+            location: r.location,
+            handler: (r.handler != u32::MAX).then(|| Handler {
+                target: label(r.handler),
+                depth: r.depth,
+                lasti: r.lasti,
+            }),
             // Up to 3.9 a jump keeps its prefixes: the peephole optimizer
             // rewrote assembled bytecode without ever shrinking a jump, so
             // a prefix its argument needed before may now be needed only
             // because of its own size (the larger of two fixpoints). From
             // 3.10 the assembler's own fixpoint is reproduced exactly.
-            min_prefixes: if r.prefixes > needed || targets[i].is_some() && !units { r.prefixes } else { 0 },
+            min_prefixes: if r.prefixes > needed || is_jump && !units { r.prefixes } else { 0 },
         }));
     }
-    if label_of[raws.len()].is_some() {
-        items.push(Item::Label(label(raws.len())));
+    if end_label {
+        items.push(Item::Label(Label(end)));
     }
-    Ok(items)
+    Ok(())
 }
+
+const BLANK: Raw = Raw {
+    start: 0,
+    end: 0,
+    op: 0,
+    arg: 0,
+    has_arg: false,
+    prefixes: 0,
+    target: u32::MAX,
+    handler: u32::MAX,
+    depth: 0,
+    lasti: false,
+    label: 0,
+    location: Positions::NONE,
+};
 
 /// Each instruction's location: its first unit's positions (3.11+), or its
 /// line (≤3.10).
-fn locations(code: &CodeObject, raws: &[Raw]) -> Vec<Positions> {
+fn locations(code: &CodeObject, raws: &mut [Raw], buf: &mut Vec<bytescope_code::lines::PositionRange>) {
     let v = code.version;
-    if v >= PythonVersion::PY311 {
-        let per_unit = co_positions(v, code.code.len(), code.firstlineno, &code.linetable);
-        return raws
-            .iter()
-            .map(|r| per_unit.get(r.start as usize / 2).copied().unwrap_or(Positions::NONE))
-            .collect();
-    }
-    let ranges = co_lines(v, code.code.len(), code.firstlineno, &code.linetable);
     let mut k = 0;
-    raws.iter()
-        .map(|r| {
+    if v >= PythonVersion::PY311 {
+        // Entries in order; each instruction takes the entry its first unit
+        // is in.
+        let ranges =
+            position_ranges_in(v, code.code.len(), code.firstlineno, &code.linetable, std::mem::take(buf));
+        for r in raws.iter_mut() {
             while k < ranges.len() && ranges[k].end <= r.start {
                 k += 1;
             }
-            let line = ranges.get(k).filter(|x| x.start <= r.start).and_then(|x| x.line);
-            let line = line.and_then(|l| i32::try_from(l).ok());
-            Positions { line, ..Positions::NONE }
-        })
-        .collect()
+            r.location =
+                ranges.get(k).filter(|x| x.start <= r.start).map_or(Positions::NONE, |x| x.positions);
+        }
+        *buf = ranges;
+        return;
+    }
+    let ranges = co_lines(v, code.code.len(), code.firstlineno, &code.linetable);
+    for r in raws.iter_mut() {
+        while k < ranges.len() && ranges[k].end <= r.start {
+            k += 1;
+        }
+        let line = ranges.get(k).filter(|x| x.start <= r.start).and_then(|x| x.line);
+        r.location = Positions { line: line.and_then(|l| i32::try_from(l).ok()), ..Positions::NONE };
+    }
 }

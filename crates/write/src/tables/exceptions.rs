@@ -54,6 +54,11 @@ impl ExceptionTableBuilder {
         self.entries.push(ExceptionEntry { start, end, target, depth, lasti });
     }
 
+    /// Forgets the entries (keeping the memory).
+    pub fn clear(&mut self) {
+        self.entries.clear();
+    }
+
     /// The entries so far.
     #[must_use]
     pub fn entries(&self) -> &[ExceptionEntry] {
