@@ -5,8 +5,9 @@
 //!
 //! `cargo run --release -p bytescope-write --example bench_roundtrip -- [--repeat N] LISTFILE|PYC...`
 //!
-//! Prints one JSON object: files, code objects, and the seconds of each
-//! repetition (`tools/bench_write.py` pairs it with the `bytecode` library).
+//! Prints one JSON object: files, code objects, and the wall and CPU
+//! seconds of each repetition (`tools/bench_write.py` pairs it with the
+//! `bytecode` library).
 #![allow(clippy::print_stdout)]
 
 use std::time::Instant;
@@ -54,12 +55,18 @@ fn main() {
     }
     let data: Vec<Vec<u8>> = paths.iter().filter_map(|p| std::fs::read(p).ok()).collect();
     let mut seconds = Vec::new();
+    let mut cpu_seconds = Vec::new();
+    let cpu = || {
+        let t = rustix::time::clock_gettime(rustix::time::ClockId::ProcessCPUTime);
+        t.tv_sec as f64 + t.tv_nsec as f64 * 1e-9
+    };
     let (mut objects, mut bytes_out, mut errors) = (0usize, 0usize, Vec::new());
     let mut work = Work::default();
     for _ in 0..repeat {
         (objects, bytes_out) = (0, 0);
         errors.clear();
         let t0 = Instant::now();
+        let c0 = cpu();
         for d in &data {
             let result = (|| -> Result<usize, String> {
                 let pyc = load_pyc(d, None).map_err(|e| e.to_string())?;
@@ -73,6 +80,7 @@ fn main() {
             }
         }
         seconds.push(t0.elapsed().as_secs_f64());
+        cpu_seconds.push(cpu() - c0);
     }
     println!(
         "{}",
@@ -83,6 +91,7 @@ fn main() {
             "errors": errors.len(),
             "first_error": errors.first(),
             "seconds": seconds,
+            "cpu_seconds": cpu_seconds,
         })
     );
 }

@@ -390,7 +390,10 @@ impl Assembler {
         };
         let kinds = jump_kinds(version, table);
         for (index, ins) in instrs().enumerate() {
-            slots.push(slot(&layout, table, &kinds, index, ins, &|i, l| self.label(i, l))?);
+            if let Err(e) = slot(&layout, table, &kinds, index, ins, &|i, l| self.label(i, l), &mut slots) {
+                self.slots = slots;
+                return Err(e);
+            }
         }
         let mut offsets = std::mem::take(&mut self.offsets);
         let resolved = resolve(&layout, &mut slots, &mut offsets);
@@ -473,7 +476,8 @@ fn slot(
     index: usize,
     ins: &Instruction,
     find: &dyn Fn(usize, Label) -> Result<usize, AsmError>,
-) -> Result<Slot, AsmError> {
+    slots: &mut Vec<Slot>,
+) -> Result<(), AsmError> {
     let v = layout.v;
     let mut op = ins.opcode;
     let info = table.op(op);
@@ -525,7 +529,9 @@ fn slot(
         }
     }
     let caches = if layout.wordcode { u32::from(table.op(op).cache_entries) } else { 0 };
-    Ok(Slot {
+    // Pushed here rather than returned: a Result around the slot costs a
+    // store-to-load stall per instruction.
+    slots.push(Slot {
         op,
         arg,
         jump: if target.is_some() { jump } else { JumpKind::No },
@@ -534,7 +540,8 @@ fn slot(
         caches,
         prefixes: 0,
         min_prefixes: ins.min_prefixes,
-    })
+    });
+    Ok(())
 }
 
 /// Sizes the prefixes to a fixpoint; returns each instruction's byte offset

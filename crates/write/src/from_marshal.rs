@@ -37,6 +37,9 @@ pub(crate) struct Converter<'m, 'a> {
     py2: bool,
     budget: usize,
     limit: usize,
+    /// Strings that references point to, by node, converted once and then
+    /// shared (empty until the first reference to a string).
+    shared: Vec<Option<PyStr>>,
 }
 
 impl<'m, 'a> Converter<'m, 'a> {
@@ -44,7 +47,7 @@ impl<'m, 'a> Converter<'m, 'a> {
         // Legitimate streams expand by about one node per reference; four
         // nodes per stored node plus a floor is far more than they need.
         let limit = m.nodes().len().saturating_mul(4).saturating_add(1 << 20);
-        Converter { m, py2: m.format().py2, budget: limit, limit }
+        Converter { m, py2: m.format().py2, budget: limit, limit, shared: Vec::new() }
     }
 
     fn offset(&self, id: ObjId) -> usize {
@@ -81,7 +84,7 @@ impl<'m, 'a> Converter<'m, 'a> {
             }
             Value::Float { value, .. } => Object::Float(PyFloat(*value)),
             Value::Complex { re, im, .. } => Object::Complex { re: PyFloat(*re), im: PyFloat(*im) },
-            Value::Str { data, encoding, text } => Object::Str(str_of(data, *encoding, *text)),
+            Value::Str { data, encoding, text } => Object::Str(self.shared_str(rid, data, *encoding, *text)),
             Value::Bytes(b) => Object::Bytes(b.to_vec()),
             Value::Tuple(items) => Object::Tuple(self.seq(m.items(*items))?),
             Value::List(items) => Object::List(self.seq(m.items(*items))?),
@@ -97,6 +100,26 @@ impl<'m, 'a> Converter<'m, 'a> {
                 Object::Code(Box::new(self.code(raw)?))
             }
         })
+    }
+
+    /// The string of node `rid`: converted once if references point to it.
+    fn shared_str(&mut self, rid: ObjId, data: &[u8], encoding: StrEncoding, text: Option<&str>) -> PyStr {
+        if !self.m.node(rid).flag_ref() {
+            return str_of(data, encoding, text);
+        }
+        if self.shared.is_empty() {
+            self.shared.resize(self.m.nodes().len(), None);
+        }
+        match self.shared.get(rid.index()) {
+            Some(Some(s)) => s.clone(),
+            _ => {
+                let s = str_of(data, encoding, text);
+                if let Some(slot) = self.shared.get_mut(rid.index()) {
+                    *slot = Some(s.clone());
+                }
+                s
+            }
+        }
     }
 
     fn seq(&mut self, ids: &[ObjId]) -> Result<Vec<Object>, FromMarshalError> {
@@ -131,7 +154,10 @@ impl<'m, 'a> Converter<'m, 'a> {
     fn name(&mut self, field: &'static str, id: ObjId) -> Result<PyStr, FromMarshalError> {
         self.spend(id)?;
         match self.m.get(id) {
-            Value::Str { data, encoding, text } if !self.py2 => Ok(str_of(data, *encoding, *text)),
+            Value::Str { data, encoding, text } if !self.py2 => {
+                let rid = self.m.resolve(id);
+                Ok(self.shared_str(rid, data, *encoding, *text))
+            }
             Value::Bytes(b) if self.py2 => Ok(PyStr::from_py2_bytes(b.to_vec())),
             _ => Err(self.bad(field, id, "is not a str")),
         }
@@ -215,7 +241,7 @@ impl<'m, 'a> Converter<'m, 'a> {
 fn str_of(data: &[u8], encoding: StrEncoding, text: Option<&str>) -> PyStr {
     match (text, encoding) {
         (Some(t), _) => PyStr::from(t),
-        (None, StrEncoding::Utf8) => PyStr::from_checked(data.to_vec()),
+        (None, StrEncoding::Utf8) => PyStr::from_checked(data),
         (None, StrEncoding::Latin1) => PyStr::from_latin1(data),
     }
 }

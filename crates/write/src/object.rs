@@ -302,8 +302,11 @@ impl fmt::Debug for PyFloat {
 /// `surrogatepass`), so every `str` is representable. For the names of a
 /// Python 2 code object, which are byte strings, they are those bytes as they
 /// are.
+///
+/// Like a Python `str` it is immutable, and cheap to clone: clones share
+/// one buffer (a name referenced many times in a .pyc is stored once).
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
-pub struct PyStr(Vec<u8>);
+pub struct PyStr(std::sync::Arc<[u8]>);
 
 /// Bytes that are not UTF-8 with surrogates.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
@@ -320,7 +323,7 @@ impl PyStr {
     /// [`StrError`] at the first byte that is not such UTF-8.
     pub fn from_utf8_surrogates(bytes: Vec<u8>) -> Result<PyStr, StrError> {
         check_utf8_surrogates(&bytes)?;
-        Ok(PyStr(bytes))
+        Ok(PyStr(bytes.into()))
     }
 
     /// From Latin-1 (one byte per code point): how CPython reads marshal's
@@ -328,20 +331,20 @@ impl PyStr {
     #[must_use]
     pub fn from_latin1(bytes: &[u8]) -> PyStr {
         if bytes.is_ascii() {
-            return PyStr(bytes.to_vec());
+            return PyStr(bytes.into());
         }
-        PyStr(bytes.iter().map(|&b| char::from(b)).collect::<String>().into_bytes())
+        PyStr(bytes.iter().map(|&b| char::from(b)).collect::<String>().into_bytes().into())
     }
 
     /// A Python 2 byte string used as a name, kept as it is.
     #[must_use]
     pub fn from_py2_bytes(bytes: Vec<u8>) -> PyStr {
-        PyStr(bytes)
+        PyStr(bytes.into())
     }
 
     /// Bytes the marshal reader already checked (UTF-8 with surrogates).
-    pub(crate) fn from_checked(bytes: Vec<u8>) -> PyStr {
-        PyStr(bytes)
+    pub(crate) fn from_checked(bytes: &[u8]) -> PyStr {
+        PyStr(bytes.into())
     }
 
     /// The stored bytes (see the type's docs).
@@ -385,19 +388,19 @@ impl PyStr {
     /// built from text; Python 2 names may be any bytes).
     #[must_use]
     pub fn is_valid(&self) -> bool {
-        check_utf8_surrogates(&self.0).is_ok()
+        self.0.is_ascii() || check_utf8_surrogates(&self.0).is_ok()
     }
 }
 
 impl From<&str> for PyStr {
     fn from(s: &str) -> PyStr {
-        PyStr(s.as_bytes().to_vec())
+        PyStr(s.as_bytes().into())
     }
 }
 
 impl From<String> for PyStr {
     fn from(s: String) -> PyStr {
-        PyStr(s.into_bytes())
+        PyStr(s.into_bytes().into())
     }
 }
 
@@ -405,7 +408,7 @@ impl fmt::Debug for PyStr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.as_str() {
             Some(s) => fmt::Debug::fmt(s, f),
-            None => write!(f, "PyStr({:?})", self.0),
+            None => write!(f, "PyStr({:?})", &self.0[..]),
         }
     }
 }
@@ -418,13 +421,13 @@ impl fmt::Display for PyStr {
 
 impl PartialEq<str> for PyStr {
     fn eq(&self, other: &str) -> bool {
-        self.0 == other.as_bytes()
+        *self.0 == *other.as_bytes()
     }
 }
 
 impl PartialEq<&str> for PyStr {
     fn eq(&self, other: &&str) -> bool {
-        self.0 == other.as_bytes()
+        *self.0 == *other.as_bytes()
     }
 }
 

@@ -347,9 +347,19 @@ impl CodeObject {
         if rules.py2_names {
             return self.validate_py2();
         }
-        let strings = self.names.iter().chain(self.localsplus().into_iter().map(|(n, _)| n));
-        let bad_str =
-            strings.chain([&self.filename, &self.name]).chain(&self.qualname).any(|s| !s.is_valid());
+        let locals: Box<dyn Iterator<Item = &PyStr>> = match &self.locals {
+            Locals::Plus(lp) => Box::new(lp.iter().map(|(n, _)| n)),
+            Locals::Split { varnames, cellvars, freevars } => {
+                Box::new(varnames.iter().chain(cellvars).chain(freevars))
+            }
+        };
+        let bad_str = self
+            .names
+            .iter()
+            .chain(locals)
+            .chain([&self.filename, &self.name])
+            .chain(&self.qualname)
+            .any(|s| !s.is_valid());
         if bad_str {
             return shape("a name is not valid UTF-8 (with surrogates)");
         }
