@@ -200,16 +200,44 @@ pub(crate) fn jump_kind(v: PythonVersion, table: &OpcodeTable, op: u8) -> JumpKi
     if backward { JumpKind::Backward } else { JumpKind::Forward }
 }
 
-/// [`jump_kind`] of every opcode of `table`, computed once per version.
-pub(crate) fn jump_kinds(v: PythonVersion, table: &'static OpcodeTable) -> [JumpKind; 256] {
+/// What the encoder and its inverse need of one opcode, per version.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct OpFacts {
+    /// Its jump kind.
+    pub(crate) jump: JumpKind,
+    /// Inline cache units (3.11+).
+    pub(crate) caches: u8,
+    /// `dis` reads an argument.
+    pub(crate) has_arg: bool,
+    /// An opcode of the version that an instruction list may hold (not
+    /// `EXTENDED_ARG` or `CACHE`, which the encoder writes).
+    pub(crate) writable: bool,
+}
+
+const NO_FACTS: OpFacts = OpFacts { jump: JumpKind::No, caches: 0, has_arg: false, writable: false };
+
+/// [`OpFacts`] of every opcode of version `v`, computed once per version
+/// (the hot loops read one small array instead of the opcode table's
+/// names).
+pub(crate) fn op_facts(v: PythonVersion) -> &'static [OpFacts; 256] {
     use std::sync::OnceLock;
-    static KINDS: [OnceLock<[JumpKind; 256]>; 32] = [const { OnceLock::new() }; 32];
-    let all = || std::array::from_fn(|o| jump_kind(v, table, o as u8));
-    let index = bytescope_opcodes::tables().iter().position(|t| std::ptr::eq(*t, table));
-    match index.and_then(|i| KINDS.get(i)) {
-        Some(slot) => *slot.get_or_init(all),
-        None => all(),
-    }
+    static FACTS: [OnceLock<[OpFacts; 256]>; 32] = [const { OnceLock::new() }; 32];
+    static NONE: [OpFacts; 256] = [NO_FACTS; 256];
+    let tables = bytescope_opcodes::tables();
+    let Some((i, table)) = tables.iter().enumerate().find(|(_, t)| t.version == v) else { return &NONE };
+    let Some(slot) = FACTS.get(i) else { return &NONE };
+    slot.get_or_init(|| {
+        std::array::from_fn(|o| {
+            let op = o as u8;
+            let info = table.op(op);
+            OpFacts {
+                jump: jump_kind(v, table, op),
+                caches: info.cache_entries,
+                has_arg: info.has_arg,
+                writable: info.defined && op != table.extended_arg && info.name != "CACHE",
+            }
+        })
+    })
 }
 
 /// The opcode that jumps the other way, if the version has one.
@@ -388,9 +416,9 @@ impl Assembler {
                 Item::Label(_) => None,
             })
         };
-        let kinds = jump_kinds(version, table);
+        let facts = op_facts(version);
         for (index, ins) in instrs().enumerate() {
-            if let Err(e) = slot(&layout, table, &kinds, index, ins, &|i, l| self.label(i, l), &mut slots) {
+            if let Err(e) = slot(&layout, table, facts, index, ins, &|i, l| self.label(i, l), &mut slots) {
                 self.slots = slots;
                 return Err(e);
             }
@@ -400,79 +428,84 @@ impl Assembler {
         self.slots = slots;
         self.offsets = offsets;
         resolved?;
-        let (slots, offsets) = (&self.slots, &self.offsets);
-        // Emit.
-        let mut code = Vec::with_capacity(*offsets.last().unwrap_or(&0) as usize);
-        for (i, s) in slots.iter().enumerate() {
-            let size = layout.size(s, s.prefixes);
-            let arg = layout.jump_arg(s, offsets[i], size, offsets);
+        // One pass: the bytes, the line table's input and the handlers.
+        let mut code = Vec::with_capacity(*self.offsets.last().unwrap_or(&0) as usize);
+        let (mut events, mut ranges, mut runs, mut handlers) = (
+            std::mem::take(&mut self.events),
+            std::mem::take(&mut self.ranges),
+            std::mem::take(&mut self.runs),
+            std::mem::take(&mut self.handlers),
+        );
+        events.clear();
+        ranges.clear();
+        runs.clear();
+        handlers.clear();
+        let mut last_line = i64::from(firstlineno);
+        let with_handlers = version >= PythonVersion::PY311;
+        let mut failed = None;
+        for (i, (s, ins)) in self.slots.iter().zip(instrs()).enumerate() {
+            let (start, end) = (self.offsets[i], self.offsets[i + 1]);
+            let arg = layout.jump_arg(s, start, end - start, &self.offsets);
             emit(&layout, table, s, arg, &mut code);
-        }
-        let linetable = self.line_table(&layout, firstlineno, items)?;
-        let mut exceptiontable = Vec::new();
-        if version >= PythonVersion::PY311 {
-            let mut b = std::mem::take(&mut self.handlers);
-            b.clear();
-            for (i, ins) in instrs().enumerate() {
-                let handler = match ins.handler {
-                    Some(h) => {
-                        Some((u64::from(self.offsets[self.label(i, h.target)?]), u64::from(h.depth), h.lasti))
+            let loc = ins.location;
+            if !layout.units {
+                if let Some(line) = loc.line
+                    && i64::from(line) != last_line
+                {
+                    events.push((u64::from(start), i64::from(line)));
+                    last_line = i64::from(line);
+                }
+            } else if version == PythonVersion::PY310 {
+                let line = loc.line.map(i64::from);
+                match ranges.last_mut() {
+                    Some(r) if r.line == line => r.end = end,
+                    _ => ranges.push(LineRange { start, end, line }),
+                }
+            } else {
+                // 3.12+ merge equal neighbours (the encoder would too).
+                match runs.last_mut() {
+                    Some(r) if version >= PythonVersion::PY312 && r.positions == loc => {
+                        r.units += (end - start) / 2
                     }
+                    _ => runs.push(PositionRun { units: (end - start) / 2, positions: loc }),
+                }
+            }
+            if with_handlers {
+                let handler = match ins.handler {
+                    Some(h) => match self.label(i, h.target) {
+                        Ok(t) => Some((u64::from(self.offsets[t]), u64::from(h.depth), h.lasti)),
+                        Err(e) => {
+                            failed = Some(e);
+                            break;
+                        }
+                    },
                     None => None,
                 };
-                b.instruction(u64::from(self.offsets[i]), u64::from(self.offsets[i + 1]), handler);
+                handlers.instruction(u64::from(start), u64::from(end), handler);
             }
-            exceptiontable = b.finish();
-            self.handlers = b;
         }
-        Ok(Assembled { code, linetable, exceptiontable })
-    }
-
-    fn line_table(&mut self, layout: &Layout, firstlineno: i32, items: &[Item]) -> Result<Vec<u8>, AsmError> {
-        let v = layout.v;
-        let offsets = &self.offsets;
-        let instrs = items.iter().filter_map(|i| match i {
-            Item::Instr(x) => Some(x),
-            Item::Label(_) => None,
-        });
-        let input = if v < PythonVersion::PY310 {
-            self.events.clear();
-            let mut last = i64::from(firstlineno);
-            for (i, ins) in instrs.enumerate() {
-                if let Some(line) = ins.location.line
-                    && i64::from(line) != last
-                {
-                    self.events.push((u64::from(offsets[i]), i64::from(line)));
-                    last = i64::from(line);
-                }
-            }
-            LineInput::Events(&self.events)
-        } else if v == PythonVersion::PY310 {
-            self.ranges.clear();
-            for (i, ins) in instrs.enumerate() {
-                let line = ins.location.line.map(i64::from);
-                match self.ranges.last_mut() {
-                    Some(r) if r.line == line => r.end = offsets[i + 1],
-                    _ => self.ranges.push(LineRange { start: offsets[i], end: offsets[i + 1], line }),
-                }
-            }
-            LineInput::Ranges(&self.ranges)
+        let input = if !layout.units {
+            LineInput::Events(&events)
+        } else if version == PythonVersion::PY310 {
+            LineInput::Ranges(&ranges)
         } else {
-            self.runs.clear();
-            self.runs.extend(instrs.enumerate().map(|(i, ins)| PositionRun {
-                units: (offsets[i + 1] - offsets[i]) / 2,
-                positions: ins.location,
-            }));
-            LineInput::Positions(&self.runs)
+            LineInput::Positions(&runs)
         };
-        Ok(encode_line_table(v, firstlineno, &input)?)
+        let linetable = encode_line_table(version, firstlineno, &input);
+        let exceptiontable = if with_handlers { handlers.finish() } else { Vec::new() };
+        (self.events, self.ranges, self.runs, self.handlers) = (events, ranges, runs, handlers);
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        let linetable = linetable?;
+        Ok(Assembled { code, linetable, exceptiontable })
     }
 }
 
 fn slot(
     layout: &Layout,
     table: &OpcodeTable,
-    kinds: &[JumpKind; 256],
+    facts: &[OpFacts; 256],
     index: usize,
     ins: &Instruction,
     find: &dyn Fn(usize, Label) -> Result<usize, AsmError>,
@@ -480,26 +513,27 @@ fn slot(
 ) -> Result<(), AsmError> {
     let v = layout.v;
     let mut op = ins.opcode;
-    let info = table.op(op);
-    let bad = |why| AsmError::BadOpcode { index, opcode: op, version: v, why };
-    if !info.defined {
-        return Err(bad("not an opcode of this version"));
+    let f = facts[usize::from(op)];
+    if !f.writable {
+        let info = table.op(op);
+        let why = if !info.defined {
+            "not an opcode of this version"
+        } else if op == table.extended_arg {
+            "EXTENDED_ARG prefixes are implicit (see min_prefixes)"
+        } else {
+            "inline caches are written by the encoder"
+        };
+        return Err(AsmError::BadOpcode { index, opcode: op, version: v, why });
     }
-    if op == table.extended_arg {
-        return Err(bad("EXTENDED_ARG prefixes are implicit (see min_prefixes)"));
-    }
-    if info.name == "CACHE" {
-        return Err(bad("inline caches are written by the encoder"));
-    }
-    let operand_err = |why: String| AsmError::Operand { index, name: info.name, why };
-    let mut jump = kinds[usize::from(op)];
+    let operand_err = |why: String| AsmError::Operand { index, name: table.op(op).name, why };
+    let mut jump = f.jump;
     let (arg, target) = match (ins.operand, jump) {
         (Operand::Jump(l), JumpKind::No) => {
             return Err(operand_err(format!("does not jump, but has label {} as argument", l.0)));
         }
         (Operand::Jump(l), _) => (0, Some(find(index, l)?)),
         (Operand::Arg(a), _) => {
-            if !info.has_arg && (a > 0xff || !layout.wordcode) && a != 0 {
+            if !f.has_arg && (a > 0xff || !layout.wordcode) && a != 0 {
                 return Err(operand_err(format!("takes no argument, got {a}")));
             }
             (a, None)
@@ -520,7 +554,7 @@ fn slot(
                 _ => {
                     return Err(AsmError::Direction {
                         index,
-                        name: info.name,
+                        name: table.op(op).name,
                         direction: if want == JumpKind::Backward { "backward" } else { "forward" },
                         version: v,
                     });
@@ -528,7 +562,7 @@ fn slot(
             }
         }
     }
-    let caches = if layout.wordcode { u32::from(table.op(op).cache_entries) } else { 0 };
+    let caches = if layout.wordcode { u32::from(facts[usize::from(op)].caches) } else { 0 };
     // Pushed here rather than returned: a Result around the slot costs a
     // store-to-load stall per instruction.
     slots.push(Slot {
@@ -536,7 +570,7 @@ fn slot(
         arg,
         jump: if target.is_some() { jump } else { JumpKind::No },
         target,
-        has_arg: info.has_arg || arg != 0,
+        has_arg: f.has_arg || arg != 0,
         caches,
         prefixes: 0,
         min_prefixes: ins.min_prefixes,

@@ -129,7 +129,9 @@ enum Ctx {
 /// A shareable value, compared by content.
 #[derive(Clone, PartialEq, Eq, Hash)]
 enum Key<'o> {
-    Str(&'o [u8]),
+    /// A string, by its buffer: clones share one (as CPython shares by
+    /// identity).
+    Str(usize),
     Bytes(&'o [u8]),
     Int(&'o PyInt),
     Long(&'o PyInt),
@@ -169,7 +171,7 @@ impl<'o> Writer<'o> {
 
     fn key(&self, obj: &'o Object) -> Option<Key<'o>> {
         Some(match obj {
-            Object::Str(s) => Key::Str(s.as_bytes()),
+            Object::Str(s) => Key::Str(s.buffer_id()),
             Object::Bytes(b) => Key::Bytes(b),
             Object::Int(i) => Key::Int(i),
             Object::Long(i) if self.format.py2 => Key::Long(i),
@@ -397,7 +399,7 @@ impl<'o> Writer<'o> {
 
     /// A Python 3 str.
     fn str3(&mut self, s: &'o PyStr, interned: bool) -> Result<(), WriteError> {
-        let Some(flag) = self.reference(Some(Key::Str(s.as_bytes()))) else { return Ok(()) };
+        let Some(flag) = self.reference(Some(Key::Str(s.buffer_id()))) else { return Ok(()) };
         let b = s.as_bytes();
         let v = self.format.marshal_version;
         if v >= 4 && s.is_ascii() {

@@ -14,7 +14,7 @@ use bytescope_code::exceptions::parse_exception_table;
 use bytescope_code::lines::{Positions, co_lines, position_ranges_in};
 use bytescope_pyc::PythonVersion;
 
-use crate::assemble::{Handler, Instruction, Item, JumpKind, Label, Operand, jump_kinds};
+use crate::assemble::{Handler, Instruction, Item, JumpKind, Label, Operand, op_facts};
 use crate::code::CodeObject;
 
 /// Why code could not be turned into instructions that assemble back to it.
@@ -62,9 +62,8 @@ struct Raw {
     handler: u32,
     depth: u32,
     lasti: bool,
-    /// Label placed before this instruction (0: none).
+    /// Whether a label stands before this instruction.
     label: u32,
-    location: Positions,
 }
 
 /// [`lift`] with working memory kept between calls.
@@ -117,6 +116,7 @@ fn lift_raws(
     let table = bytescope_opcodes::table(v).ok_or(LiftError::NoOpcodes(v))?;
     let wordcode = v >= PythonVersion::PY36;
     let bytes = &code.code;
+    let facts = op_facts(v);
     // Decode.
     raws.reserve(bytes.len() / 2);
     let mut at = 0usize;
@@ -126,7 +126,7 @@ fn lift_raws(
         let unsupported = |why| LiftError::Unsupported { offset: start as u64, why };
         loop {
             let op = bytes[at];
-            let info = table.op(op);
+            let info = facts[usize::from(op)];
             if wordcode {
                 let Some(&b) = bytes.get(at + 1) else { return Err(unsupported("truncated instruction")) };
                 arg = arg << 8 | u32::from(b);
@@ -138,10 +138,10 @@ fn lift_raws(
                     }
                     continue;
                 }
-                if !info.defined || info.name == "CACHE" {
+                if !info.writable {
                     return Err(unsupported("not an opcode the encoder writes"));
                 }
-                let caches = 2 * usize::from(info.cache_entries);
+                let caches = 2 * usize::from(info.caches);
                 if at + caches > bytes.len() {
                     return Err(unsupported("truncated inline caches"));
                 }
@@ -162,7 +162,7 @@ fn lift_raws(
                 if prefixes > 0 {
                     return Err(unsupported("EXTENDED_ARG before an instruction without argument"));
                 }
-                if !info.defined {
+                if !info.writable {
                     return Err(unsupported("not an opcode of this version"));
                 }
                 raws.push(Raw {
@@ -188,7 +188,7 @@ fn lift_raws(
                 }
                 continue;
             }
-            if !info.defined {
+            if !info.writable {
                 return Err(unsupported("not an opcode of this version"));
             }
             raws.push(Raw { start: start as u32, end: at as u32, op, arg, has_arg: true, prefixes, ..BLANK });
@@ -206,14 +206,13 @@ fn lift_raws(
     let units = v >= PythonVersion::PY310;
     let unit = if units { 2i64 } else { 1 };
     let mut end_label = false;
-    let kinds = jump_kinds(v, table);
     for i in 0..n_raws {
         let r = raws[i];
-        let kind = kinds[usize::from(r.op)];
+        let kind = facts[usize::from(r.op)].jump;
         if kind == JumpKind::No {
             continue;
         }
-        let caches = 2 * i64::from(table.op(r.op).cache_entries);
+        let caches = 2 * i64::from(facts[usize::from(r.op)].caches);
         let a = i64::from(r.arg);
         let op_end = i64::from(r.end) - if wordcode { caches } else { 0 };
         let base = if v >= PythonVersion::PY312 { i64::from(r.end) } else { op_end };
@@ -261,21 +260,14 @@ fn lift_raws(
             }
         }
     }
-    locations(code, raws, ranges);
-    // Labels: one per targeted instruction, numbered in code order.
-    let mut n = 0;
-    for r in raws.iter_mut() {
+    // Labels are numbered by the instruction they stand before (index + 1;
+    // the end of the code is `raws.len() + 1`): no extra pass.
+    let label = |i: u32| Label(i + 1);
+    let mut cursor = Locations::new(code, ranges);
+    items.reserve(n_raws + n_raws / 8 + 1);
+    for (i, r) in raws.iter().enumerate() {
         if r.label != 0 {
-            n += 1;
-            r.label = n;
-        }
-    }
-    let end = if end_label { n + 1 } else { 0 };
-    let label = |i: u32| Label(raws.get(i as usize).map_or(end, |r| r.label));
-    items.reserve(n_raws + n as usize + 1);
-    for r in raws.iter() {
-        if r.label != 0 {
-            items.push(Item::Label(Label(r.label)));
+            items.push(Item::Label(label(i as u32)));
         }
         let is_jump = r.target != u32::MAX;
         let operand = if is_jump {
@@ -293,7 +285,7 @@ fn lift_raws(
         items.push(Item::Instr(Instruction {
             opcode: r.op,
             operand,
-            location: r.location,
+            location: cursor.at(r.start),
             handler: (r.handler != u32::MAX).then(|| Handler {
                 target: label(r.handler),
                 depth: r.depth,
@@ -307,8 +299,9 @@ fn lift_raws(
             min_prefixes: if r.prefixes > needed || is_jump && !units { r.prefixes } else { 0 },
         }));
     }
+    *ranges = cursor.into_buffer();
     if end_label {
-        items.push(Item::Label(Label(end)));
+        items.push(Item::Label(label(n_raws as u32)));
     }
     Ok(())
 }
@@ -325,35 +318,56 @@ const BLANK: Raw = Raw {
     depth: 0,
     lasti: false,
     label: 0,
-    location: Positions::NONE,
 };
 
-/// Each instruction's location: its first unit's positions (3.11+), or its
-/// line (≤3.10).
-fn locations(code: &CodeObject, raws: &mut [Raw], buf: &mut Vec<bytescope_code::lines::PositionRange>) {
-    let v = code.version;
-    let mut k = 0;
-    if v >= PythonVersion::PY311 {
-        // Entries in order; each instruction takes the entry its first unit
-        // is in.
-        let ranges =
-            position_ranges_in(v, code.code.len(), code.firstlineno, &code.linetable, std::mem::take(buf));
-        for r in raws.iter_mut() {
-            while k < ranges.len() && ranges[k].end <= r.start {
-                k += 1;
-            }
-            r.location =
-                ranges.get(k).filter(|x| x.start <= r.start).map_or(Positions::NONE, |x| x.positions);
+/// Each instruction's location, for instructions in code order: its first
+/// unit's positions (3.11+), or its line (≤3.10).
+enum Locations {
+    Positions {
+        ranges: Vec<bytescope_code::lines::PositionRange>,
+        k: usize,
+    },
+    Lines {
+        ranges: Vec<bytescope_code::lines::LineRange>,
+        k: usize,
+        buffer: Vec<bytescope_code::lines::PositionRange>,
+    },
+}
+
+impl Locations {
+    fn new(code: &CodeObject, buf: &mut Vec<bytescope_code::lines::PositionRange>) -> Locations {
+        let v = code.version;
+        let buffer = std::mem::take(buf);
+        if v >= PythonVersion::PY311 {
+            let ranges = position_ranges_in(v, code.code.len(), code.firstlineno, &code.linetable, buffer);
+            Locations::Positions { ranges, k: 0 }
+        } else {
+            let ranges = co_lines(v, code.code.len(), code.firstlineno, &code.linetable);
+            Locations::Lines { ranges, k: 0, buffer }
         }
-        *buf = ranges;
-        return;
     }
-    let ranges = co_lines(v, code.code.len(), code.firstlineno, &code.linetable);
-    for r in raws.iter_mut() {
-        while k < ranges.len() && ranges[k].end <= r.start {
-            k += 1;
+
+    fn at(&mut self, start: u32) -> Positions {
+        match self {
+            Locations::Positions { ranges, k } => {
+                while *k < ranges.len() && ranges[*k].end <= start {
+                    *k += 1;
+                }
+                ranges.get(*k).filter(|x| x.start <= start).map_or(Positions::NONE, |x| x.positions)
+            }
+            Locations::Lines { ranges, k, .. } => {
+                while *k < ranges.len() && ranges[*k].end <= start {
+                    *k += 1;
+                }
+                let line = ranges.get(*k).filter(|x| x.start <= start).and_then(|x| x.line);
+                Positions { line: line.and_then(|l| i32::try_from(l).ok()), ..Positions::NONE }
+            }
         }
-        let line = ranges.get(k).filter(|x| x.start <= r.start).and_then(|x| x.line);
-        r.location = Positions { line: line.and_then(|l| i32::try_from(l).ok()), ..Positions::NONE };
+    }
+
+    fn into_buffer(self) -> Vec<bytescope_code::lines::PositionRange> {
+        match self {
+            Locations::Positions { ranges, .. } | Locations::Lines { buffer: ranges, .. } => ranges,
+        }
     }
 }

@@ -347,6 +347,12 @@ impl PyStr {
         PyStr(bytes.into())
     }
 
+    /// The address of the shared buffer: clones of one string have the same
+    /// (the writer shares references by it, as CPython does by identity).
+    pub(crate) fn buffer_id(&self) -> usize {
+        self.0.as_ptr() as usize
+    }
+
     /// The stored bytes (see the type's docs).
     #[must_use]
     pub fn as_bytes(&self) -> &[u8] {
