@@ -10,9 +10,12 @@
 //!   the first time with `FLAG_REF` and then as an `r` reference to it,
 //!   indices in pre-order as the reader counts them (CPython, too, flags
 //!   nearly every such object: their reference counts are above one).
-//!   `co_code` and the tables, other tuples, frozensets, mutable containers
-//!   and code objects are not shared, so loading creates no aliasing the tree
-//!   does not have.
+//!   Strings are shared by identity, as CPython shares them: clones of one
+//!   [`PyStr`] (reading a .pyc makes them of every referenced string) are
+//!   written once; equal strings built separately are written separately.
+//!   Numbers and bytes constants are shared by value. `co_code` and the
+//!   tables, other tuples, frozensets, mutable containers and code objects
+//!   are not shared, so loading creates no aliasing the tree does not have.
 //! - **Interned strings**: the strings a code object's constructor interns —
 //!   every name (`co_names`, the locals, `co_name`, `co_qualname`; from 3.13
 //!   also `co_filename`) and string constants made of ASCII letters, digits
