@@ -12,7 +12,7 @@
 
 use std::time::Instant;
 
-use bytescope_marshal::load_pyc;
+use bytescope_marshal::{Storage, load_pyc_in};
 use bytescope_write::{Assembler, CodeObject, Item, Lifter, Object, dumps_code};
 
 /// Working memory shared by every code object of the run.
@@ -62,6 +62,9 @@ fn main() {
     };
     let (mut objects, mut bytes_out, mut errors) = (0usize, 0usize, Vec::new());
     let mut work = Work::default();
+    // The reader's arena is reused from file to file, as bytescope's batch
+    // layer does.
+    let mut storage = Some(Storage::default());
     for _ in 0..repeat {
         (objects, bytes_out) = (0, 0);
         errors.clear();
@@ -69,8 +72,11 @@ fn main() {
         let c0 = cpu();
         for d in &data {
             let result = (|| -> Result<usize, String> {
-                let pyc = load_pyc(d, None).map_err(|e| e.to_string())?;
-                let mut code = CodeObject::from_root(&pyc.marshal).map_err(|e| e.to_string())?;
+                let pyc =
+                    load_pyc_in(d, None, storage.take().unwrap_or_default()).map_err(|e| e.to_string())?;
+                let code = CodeObject::from_root(&pyc.marshal);
+                storage = Some(pyc.marshal.into_storage());
+                let mut code = code.map_err(|e| e.to_string())?;
                 reassemble(&mut code, &mut objects, &mut work)?;
                 Ok(dumps_code(&code).map_err(|e| e.to_string())?.len())
             })();

@@ -33,6 +33,51 @@ use crate::tables::{ExceptionTableBuilder, LineInput, PositionRun, TableError, e
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Label(pub u32);
 
+/// A source location in 16 bytes: `-1` stands for an unknown field (as in
+/// CPython, and as [`Positions`] reads it), so it converts both ways without
+/// loss.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Location {
+    /// First line (`-1`: no line).
+    pub line: i32,
+    /// Last line (`-1`: unknown).
+    pub end_line: i32,
+    /// Start column (`-1`: unknown).
+    pub col: i32,
+    /// End column (`-1`: unknown).
+    pub end_col: i32,
+}
+
+impl Location {
+    /// No location.
+    pub const NONE: Location = Location { line: -1, end_line: -1, col: -1, end_col: -1 };
+
+    /// A line and nothing else.
+    #[must_use]
+    pub fn line(line: i32) -> Location {
+        Location { line, ..Location::NONE }
+    }
+
+    /// The line, if known.
+    #[must_use]
+    pub fn line_number(&self) -> Option<i32> {
+        (self.line != -1).then_some(self.line)
+    }
+
+    /// As the decoders' [`Positions`].
+    #[must_use]
+    pub fn positions(&self) -> Positions {
+        Positions::from_raw(self.line, self.end_line, self.col, self.end_col)
+    }
+}
+
+impl From<Positions> for Location {
+    fn from(p: Positions) -> Location {
+        let raw = |x: Option<i32>| x.unwrap_or(-1);
+        Location { line: raw(p.line), end_line: raw(p.end_line), col: raw(p.col), end_col: raw(p.end_col) }
+    }
+}
+
 /// An instruction's argument.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Operand {
@@ -64,7 +109,7 @@ pub struct Instruction {
     /// Its argument.
     pub operand: Operand,
     /// Its source location (only the line is used before 3.11).
-    pub location: Positions,
+    pub location: Location,
     /// Its exception handler (3.11+).
     pub handler: Option<Handler>,
     /// At least this many `EXTENDED_ARG` prefixes (more when the argument
@@ -76,7 +121,7 @@ impl Instruction {
     /// An instruction with no location, handler or forced prefixes.
     #[must_use]
     pub fn new(opcode: u8, operand: Operand) -> Instruction {
-        Instruction { opcode, operand, location: Positions::NONE, handler: None, min_prefixes: 0 }
+        Instruction { opcode, operand, location: Location::NONE, handler: None, min_prefixes: 0 }
     }
 }
 
@@ -280,8 +325,10 @@ struct Slot {
     arg: u32,
     jump: JumpKind,
     /// Index into `slots` of the label's instruction (`slots.len()` for the
-    /// end of the code).
+    /// end of the code), once resolved.
     target: Option<usize>,
+    /// The label jumped to.
+    label: Option<Label>,
     has_arg: bool,
     caches: u32,
     prefixes: u8,
@@ -344,7 +391,8 @@ pub struct Assembler {
     offsets: Vec<u32>,
     events: Vec<(u64, i64)>,
     ranges: Vec<LineRange>,
-    runs: Vec<PositionRun>,
+    runs: Vec<(PositionRun, Location)>,
+    runs_out: Vec<PositionRun>,
     handlers: ExceptionTableBuilder,
 }
 
@@ -382,14 +430,20 @@ impl Assembler {
             skip_caches: version >= PythonVersion::PY312,
             index_start: version >= PythonVersion::PY313,
         };
-        // Labels → instruction index.
+        // One pass: labels → instruction index, and a slot per instruction
+        // (jump targets resolved after, when every label is known).
         let limit = 4 * items.len() + 64;
         self.dense.clear();
         self.sparse.clear();
-        let mut count = 0usize;
+        let mut slots = std::mem::take(&mut self.slots);
+        slots.clear();
+        slots.reserve(items.len());
+        let facts = op_facts(version);
+        let mut failed = None;
         for item in items {
             match item {
                 Item::Label(l) => {
+                    let count = slots.len();
                     let at = u32::try_from(count).unwrap_or(u32::MAX);
                     let dup = if (l.0 as usize) < limit {
                         let i = l.0 as usize;
@@ -401,28 +455,32 @@ impl Assembler {
                         self.sparse.insert(l.0, count).is_some()
                     };
                     if dup {
-                        return Err(AsmError::DuplicateLabel(l.0));
+                        failed = Some(AsmError::DuplicateLabel(l.0));
+                        break;
                     }
                 }
-                Item::Instr(_) => count += 1,
+                Item::Instr(ins) => {
+                    let index = slots.len();
+                    if let Err(e) = slot(&layout, table, facts, index, ins, &mut slots) {
+                        failed = Some(e);
+                        break;
+                    }
+                }
             }
         }
-        let mut slots = std::mem::take(&mut self.slots);
-        slots.clear();
-        slots.reserve(count);
+        if failed.is_none() {
+            failed = self.resolve_targets(&layout, table, facts, &mut slots).err();
+        }
+        if let Some(e) = failed {
+            self.slots = slots;
+            return Err(e);
+        }
         let instrs = || {
             items.iter().filter_map(|i| match i {
                 Item::Instr(x) => Some(x),
                 Item::Label(_) => None,
             })
         };
-        let facts = op_facts(version);
-        for (index, ins) in instrs().enumerate() {
-            if let Err(e) = slot(&layout, table, facts, index, ins, &|i, l| self.label(i, l), &mut slots) {
-                self.slots = slots;
-                return Err(e);
-            }
-        }
         let mut offsets = std::mem::take(&mut self.offsets);
         let resolved = resolve(&layout, &mut slots, &mut offsets);
         self.slots = slots;
@@ -449,14 +507,14 @@ impl Assembler {
             emit(&layout, table, s, arg, &mut code);
             let loc = ins.location;
             if !layout.units {
-                if let Some(line) = loc.line
+                if let Some(line) = loc.line_number()
                     && i64::from(line) != last_line
                 {
                     events.push((u64::from(start), i64::from(line)));
                     last_line = i64::from(line);
                 }
             } else if version == PythonVersion::PY310 {
-                let line = loc.line.map(i64::from);
+                let line = loc.line_number().map(i64::from);
                 match ranges.last_mut() {
                     Some(r) if r.line == line => r.end = end,
                     _ => ranges.push(LineRange { start, end, line }),
@@ -464,10 +522,12 @@ impl Assembler {
             } else {
                 // 3.12+ merge equal neighbours (the encoder would too).
                 match runs.last_mut() {
-                    Some(r) if version >= PythonVersion::PY312 && r.positions == loc => {
+                    Some((r, last)) if version >= PythonVersion::PY312 && *last == loc => {
                         r.units += (end - start) / 2
                     }
-                    _ => runs.push(PositionRun { units: (end - start) / 2, positions: loc }),
+                    _ => {
+                        runs.push((PositionRun { units: (end - start) / 2, positions: loc.positions() }, loc))
+                    }
                 }
             }
             if with_handlers {
@@ -484,16 +544,20 @@ impl Assembler {
                 handlers.instruction(u64::from(start), u64::from(end), handler);
             }
         }
+        let mut runs_out = std::mem::take(&mut self.runs_out);
+        runs_out.clear();
+        runs_out.extend(runs.iter().map(|(r, _)| *r));
         let input = if !layout.units {
             LineInput::Events(&events)
         } else if version == PythonVersion::PY310 {
             LineInput::Ranges(&ranges)
         } else {
-            LineInput::Positions(&runs)
+            LineInput::Positions(&runs_out)
         };
         let linetable = encode_line_table(version, firstlineno, &input);
         let exceptiontable = if with_handlers { handlers.finish() } else { Vec::new() };
-        (self.events, self.ranges, self.runs, self.handlers) = (events, ranges, runs, handlers);
+        (self.events, self.ranges, self.runs, self.runs_out, self.handlers) =
+            (events, ranges, runs, runs_out, handlers);
         if let Some(e) = failed {
             return Err(e);
         }
@@ -508,11 +572,10 @@ fn slot(
     facts: &[OpFacts; 256],
     index: usize,
     ins: &Instruction,
-    find: &dyn Fn(usize, Label) -> Result<usize, AsmError>,
     slots: &mut Vec<Slot>,
 ) -> Result<(), AsmError> {
     let v = layout.v;
-    let mut op = ins.opcode;
+    let op = ins.opcode;
     let f = facts[usize::from(op)];
     if !f.writable {
         let info = table.op(op);
@@ -526,12 +589,11 @@ fn slot(
         return Err(AsmError::BadOpcode { index, opcode: op, version: v, why });
     }
     let operand_err = |why: String| AsmError::Operand { index, name: table.op(op).name, why };
-    let mut jump = f.jump;
-    let (arg, target) = match (ins.operand, jump) {
+    let (arg, label) = match (ins.operand, f.jump) {
         (Operand::Jump(l), JumpKind::No) => {
             return Err(operand_err(format!("does not jump, but has label {} as argument", l.0)));
         }
-        (Operand::Jump(l), _) => (0, Some(find(index, l)?)),
+        (Operand::Jump(l), _) => (0, Some(l)),
         (Operand::Arg(a), _) => {
             if !f.has_arg && (a > 0xff || !layout.wordcode) && a != 0 {
                 return Err(operand_err(format!("takes no argument, got {a}")));
@@ -540,42 +602,64 @@ fn slot(
         }
         (Operand::None, _) => (0, None),
     };
-    if let Some(t) = target
-        && matches!(jump, JumpKind::Forward | JumpKind::Backward)
-    {
-        // A label at or before the jump is behind it.
-        let want = if t <= index { JumpKind::Backward } else { JumpKind::Forward };
-        if want != jump {
-            match sibling(table, op) {
-                Some(other) if jump_kind(v, table, other) == want => {
-                    op = other;
-                    jump = want;
-                }
-                _ => {
-                    return Err(AsmError::Direction {
-                        index,
-                        name: table.op(op).name,
-                        direction: if want == JumpKind::Backward { "backward" } else { "forward" },
-                        version: v,
-                    });
-                }
-            }
-        }
-    }
-    let caches = if layout.wordcode { u32::from(facts[usize::from(op)].caches) } else { 0 };
+    let caches = if layout.wordcode { u32::from(f.caches) } else { 0 };
     // Pushed here rather than returned: a Result around the slot costs a
     // store-to-load stall per instruction.
     slots.push(Slot {
         op,
         arg,
-        jump: if target.is_some() { jump } else { JumpKind::No },
-        target,
+        jump: if label.is_some() { f.jump } else { JumpKind::No },
+        target: None,
+        label,
         has_arg: f.has_arg || arg != 0,
         caches,
         prefixes: 0,
         min_prefixes: ins.min_prefixes,
     });
     Ok(())
+}
+
+impl Assembler {
+    /// Resolves each jump's label to its instruction, switching a relative
+    /// jump to its sibling when the label lies the other way.
+    fn resolve_targets(
+        &self,
+        layout: &Layout,
+        table: &OpcodeTable,
+        facts: &[OpFacts; 256],
+        slots: &mut [Slot],
+    ) -> Result<(), AsmError> {
+        let v = layout.v;
+        for (index, s) in slots.iter_mut().enumerate() {
+            let Some(l) = s.label else { continue };
+            let t = self.label(index, l)?;
+            s.target = Some(t);
+            if !matches!(s.jump, JumpKind::Forward | JumpKind::Backward) {
+                continue;
+            }
+            // A label at or before the jump is behind it.
+            let want = if t <= index { JumpKind::Backward } else { JumpKind::Forward };
+            if want == s.jump {
+                continue;
+            }
+            match sibling(table, s.op) {
+                Some(other) if jump_kind(v, table, other) == want => {
+                    s.op = other;
+                    s.jump = want;
+                    s.caches = if layout.wordcode { u32::from(facts[usize::from(other)].caches) } else { 0 };
+                }
+                _ => {
+                    return Err(AsmError::Direction {
+                        index,
+                        name: table.op(s.op).name,
+                        direction: if want == JumpKind::Backward { "backward" } else { "forward" },
+                        version: v,
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Sizes the prefixes to a fixpoint; returns each instruction's byte offset

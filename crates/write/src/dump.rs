@@ -456,9 +456,9 @@ impl<'o> Writer<'o> {
         Ok(())
     }
 
-    fn names(&mut self, names: &[&'o PyStr]) -> Result<(), WriteError> {
+    fn names(&mut self, names: impl ExactSizeIterator<Item = &'o PyStr>) -> Result<(), WriteError> {
         self.enter()?;
-        let key = names.is_empty().then_some(Key::EmptyTuple);
+        let key = (names.len() == 0).then_some(Key::EmptyTuple);
         if let Some(flag) = self.reference(key) {
             self.tuple_head(flag, names.len())?;
             for n in names {
@@ -513,21 +513,20 @@ impl<'o> Writer<'o> {
             }
         }
         self.depth -= 1;
-        self.names(&c.names.iter().collect::<Vec<_>>())?;
+        self.names(c.names.iter())?;
         match (&c.locals, layout) {
             (Locals::Plus(lp), CodeLayout::Py311) => {
-                self.names(&lp.iter().map(|(n, _)| n).collect::<Vec<_>>())?;
-                let kinds: Vec<u8> = lp.iter().map(|(_, k)| *k).collect();
+                self.names(lp.iter().map(|(n, _)| n))?;
                 self.enter()?;
                 self.out.push(b's');
-                self.len32("co_localspluskinds", kinds.len())?;
-                self.out.extend_from_slice(&kinds);
+                self.len32("co_localspluskinds", lp.len())?;
+                self.out.extend(lp.iter().map(|(_, k)| *k));
                 self.depth -= 1;
             }
             (Locals::Split { varnames, cellvars, freevars }, _) => {
-                self.names(&varnames.iter().collect::<Vec<_>>())?;
-                self.names(&freevars.iter().collect::<Vec<_>>())?;
-                self.names(&cellvars.iter().collect::<Vec<_>>())?;
+                self.names(varnames.iter())?;
+                self.names(freevars.iter())?;
+                self.names(cellvars.iter())?;
             }
             // validate() ties the locals' form to the version.
             _ => return Err(self.unmarshallable("code object locals")),

@@ -42,7 +42,9 @@ mod replace;
 mod rules;
 pub mod tables;
 
-pub use assemble::{AsmError, Assembled, Assembler, Handler, Instruction, Item, Label, Operand, assemble};
+pub use assemble::{
+    AsmError, Assembled, Assembler, Handler, Instruction, Item, Label, Location, Operand, assemble,
+};
 pub use code::{CodeObject, Locals, flags, kinds};
 pub use dump::{MAX_DEPTH, WriteError, dumps, dumps_code};
 pub use from_marshal::FromMarshalError;

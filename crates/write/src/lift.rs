@@ -11,10 +11,10 @@
 //! unit.
 
 use bytescope_code::exceptions::parse_exception_table;
-use bytescope_code::lines::{Positions, co_lines, position_ranges_in};
+use bytescope_code::lines::{co_lines, position_ranges_in};
 use bytescope_pyc::PythonVersion;
 
-use crate::assemble::{Handler, Instruction, Item, JumpKind, Label, Operand, op_facts};
+use crate::assemble::{Handler, Instruction, Item, JumpKind, Label, Location, Operand, op_facts};
 use crate::code::CodeObject;
 
 /// Why code could not be turned into instructions that assemble back to it.
@@ -347,20 +347,20 @@ impl Locations {
         }
     }
 
-    fn at(&mut self, start: u32) -> Positions {
+    fn at(&mut self, start: u32) -> Location {
         match self {
             Locations::Positions { ranges, k } => {
                 while *k < ranges.len() && ranges[*k].end <= start {
                     *k += 1;
                 }
-                ranges.get(*k).filter(|x| x.start <= start).map_or(Positions::NONE, |x| x.positions)
+                ranges.get(*k).filter(|x| x.start <= start).map_or(Location::NONE, |x| x.positions.into())
             }
             Locations::Lines { ranges, k, .. } => {
                 while *k < ranges.len() && ranges[*k].end <= start {
                     *k += 1;
                 }
                 let line = ranges.get(*k).filter(|x| x.start <= start).and_then(|x| x.line);
-                Positions { line: line.and_then(|l| i32::try_from(l).ok()), ..Positions::NONE }
+                Location::line(line.and_then(|l| i32::try_from(l).ok()).unwrap_or(-1))
             }
         }
     }
