@@ -11,6 +11,11 @@
 //!   whose end holds a zip end-of-central-directory record and that does not
 //!   start with a .pyc magic number) contributes its `.pyc`/`.pyo` members in
 //!   central-directory order;
+//! - a **frozen application** (a PyInstaller executable or package, a
+//!   py2exe executable; see `bytescope-frozen`) contributes its entry
+//!   scripts and modules, as .pyc files with the application's own version
+//!   header, in table-of-contents order (PYZ modules named by their dotted
+//!   name); `APP:MEMBER` names one of them (`app.exe:mypkg.inner`);
 //! - any other **file** is one item (read as a .pyc or marshal data by the
 //!   caller's work function); so are pipes and devices (`/dev/stdin`), which
 //!   are read once and never taken for archives.
@@ -146,6 +151,9 @@ pub enum InputError {
         /// Decompression stopped at the limit.
         actual_is_lower_bound: bool,
     },
+    /// A frozen application (or one of its entries) that cannot be read.
+    #[error("{0}")]
+    Frozen(String),
     /// The work function panicked (a bug); the run goes on.
     #[error("internal error: {0}")]
     Panic(String),
@@ -329,7 +337,11 @@ enum Reader {
     /// Bytes already read: the first `n` of the vector.
     Data(Vec<u8>, usize),
     Member(ZipArchive<Cursor<Arc<[u8]>>>, usize),
+    /// Entry `usize` of a frozen application.
+    Frozen(Arc<FrozenApp>, usize),
 }
+
+type FrozenApp = bytescope_frozen::App<Arc<[u8]>>;
 
 impl Reader {
     /// Reads the item's bytes into `buf` (replacing what it held): they are
@@ -340,6 +352,10 @@ impl Reader {
             Reader::Data(data, n) => {
                 *buf = data;
                 Ok(n)
+            }
+            Reader::Frozen(app, index) => {
+                *buf = app.extract(&app.entries[index]).map_err(|e| InputError::Frozen(e.to_string()))?;
+                Ok(buf.len())
             }
             Reader::Member(mut archive, index) => {
                 let entry = archive.by_index(index).map_err(|e| InputError::Zip(e.to_string()))?;
@@ -450,6 +466,7 @@ const INPUT_FLOOR: usize = 1 << 20;
 enum Expansion {
     Walk(walkdir::IntoIter),
     Archive { path: PathBuf, archive: ZipArchive<Cursor<Arc<[u8]>>>, next: usize },
+    Frozen { path: PathBuf, app: Arc<FrozenApp>, next: usize },
 }
 
 impl<'i> Items<'i> {
@@ -481,6 +498,11 @@ impl<'i> Items<'i> {
         // (within the caller's window) and sniffed in memory.
         let (mut file, meta) = match File::open(path).and_then(|f| f.metadata().map(|m| (f, m))) {
             Ok(fm) => fm,
+            // `APP:MEMBER`: one entry of a frozen application.
+            Err(e) if e.kind() == io::ErrorKind::NotFound && frozen_member(path).is_some() => {
+                let (app_path, member) = frozen_member(path)?;
+                return Some(self.frozen_member(path, &app_path, &member));
+            }
             // A directory that cannot be opened still gets walked (and its
             // entries report their errors).
             Err(e) => match std::fs::metadata(path) {
@@ -501,6 +523,42 @@ impl<'i> Items<'i> {
             Err(e) => return failed(e),
         };
         drop(file);
+        if !has_pyc_magic(&data[..n]) && bytescope_frozen::sniff(&data[..n]) {
+            data.truncate(n);
+            let shared: Arc<[u8]> = Arc::from(data);
+            match bytescope_frozen::App::open(shared.clone()) {
+                Ok(app) => {
+                    self.current =
+                        Some(Expansion::Frozen { path: path.to_owned(), app: Arc::new(app), next: 0 });
+                    return None;
+                }
+                // A zip that merely holds the cookie's bytes is still a zip.
+                Err(_) if is_archive(&shared) => {
+                    return match ZipArchive::new(Cursor::new(shared)) {
+                        Ok(archive) => {
+                            self.current =
+                                Some(Expansion::Archive { path: path.to_owned(), archive, next: 0 });
+                            None
+                        }
+                        Err(e) => failed(InputError::Zip(e.to_string())),
+                    };
+                }
+                // An executable: why it is not a readable frozen app says
+                // more than "bad magic".
+                Err(e)
+                    if bytescope_frozen::exe::ExeFormat::of(&shared)
+                        != bytescope_frozen::exe::ExeFormat::Other =>
+                {
+                    return failed(InputError::Frozen(e.to_string()));
+                }
+                // Anything else that merely holds the bytes (raw marshal
+                // data of PyInstaller's own archive reader) is a plain item.
+                Err(_) => {
+                    let n = shared.len();
+                    return single(Reader::Data(shared.to_vec(), n));
+                }
+            }
+        }
         if !is_archive(&data[..n]) {
             return single(Reader::Data(data, n));
         }
@@ -542,6 +600,19 @@ impl<'i> Items<'i> {
                         return Some(Item::Read(source, Reader::File(path)));
                     }
                 }
+            },
+            Expansion::Frozen { path, app, next } => loop {
+                let index = *next;
+                let Some(e) = app.entries.get(index) else {
+                    self.current = None;
+                    return None;
+                };
+                *next += 1;
+                if !e.kind.is_code() || e.path.is_none() {
+                    continue;
+                }
+                let source = Source { path: path.clone(), member: Some(e.name.clone()), expanded: true };
+                return Some(Item::Read(source, Reader::Frozen(app.clone(), index)));
             },
             Expansion::Archive { path, archive, next } => loop {
                 if *next >= archive.len() {
@@ -596,11 +667,54 @@ impl Iterator for Items<'_> {
     }
 }
 
+/// `APP:MEMBER` split at the last `:` whose left side is an existing file.
+fn frozen_member(path: &Path) -> Option<(PathBuf, String)> {
+    let s = path.to_str()?;
+    let (app, member) = s.rsplit_once(':')?;
+    (!member.is_empty() && Path::new(app).is_file()).then(|| (PathBuf::from(app), member.to_owned()))
+}
+
+impl Items<'_> {
+    /// The one item `member` of the frozen application at `app_path`.
+    fn frozen_member(&mut self, shown: &Path, app_path: &Path, member: &str) -> Item {
+        let source = Source { path: app_path.to_owned(), member: Some(member.to_owned()), expanded: false };
+        let mut data = Vec::new();
+        let opened = File::open(app_path)
+            .and_then(|f| f.metadata().map(|m| (m.len(), f)))
+            .map_err(InputError::Read)
+            .and_then(|(len, mut f)| read_open(&mut f, len, &self.limits, &mut data));
+        let n = match opened {
+            Ok(n) => n,
+            Err(e) => return Item::Failed(source, e),
+        };
+        data.truncate(n);
+        let app = match bytescope_frozen::App::open(Arc::<[u8]>::from(data)) {
+            Ok(app) => app,
+            Err(e) => {
+                let msg = format!("{e} (reading {} as APP:MEMBER)", shown.display());
+                return Item::Failed(source, InputError::Frozen(msg));
+            }
+        };
+        match app.find(member).map(|e| app.entries.iter().position(|x| std::ptr::eq(x, e))) {
+            Some(Some(index)) => Item::Read(source, Reader::Frozen(Arc::new(app), index)),
+            _ => Item::Failed(
+                source,
+                InputError::Frozen(format!("no entry {member:?} in this {} application", app.freezer.name())),
+            ),
+        }
+    }
+}
+
 /// Whether a file name is a compiled Python file (`.pyc`, `.pyo`).
 #[must_use]
 pub fn is_pyc_name(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
     lower.ends_with(".pyc") || lower.ends_with(".pyo")
+}
+
+/// Whether `data` starts with a known .pyc magic number.
+fn has_pyc_magic(data: &[u8]) -> bool {
+    matches!(*data, [a, b, b'\r', b'\n', ..] if bytescope_pyc::lookup_magic(u16::from_le_bytes([a, b])).is_some())
 }
 
 /// Longest tail that can hold an end-of-central-directory record: the
@@ -611,9 +725,7 @@ const EOCD_SEARCH: usize = 22 + 65_535;
 /// whose tail holds a zip end-of-central-directory record (`PK\x05\x06`)
 /// whose comment reaches no further than the end of the file.
 fn is_archive(data: &[u8]) -> bool {
-    if let [a, b, b'\r', b'\n', ..] = *data
-        && bytescope_pyc::lookup_magic(u16::from_le_bytes([a, b])).is_some()
-    {
+    if has_pyc_magic(data) {
         return false;
     }
     let start = data.len().saturating_sub(EOCD_SEARCH);

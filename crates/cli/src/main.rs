@@ -36,6 +36,7 @@ enum Command {
     Header(commands::header::Args),
     Scan(commands::scan::Args),
     Rewrite(commands::rewrite::Args),
+    Extract(commands::extract::Args),
 }
 
 fn main() -> ExitCode {
@@ -48,6 +49,7 @@ fn main() -> ExitCode {
         Command::Header(a) => commands::header::run(&a),
         Command::Scan(a) => commands::scan::run(&a),
         Command::Rewrite(a) => commands::rewrite::run(&a),
+        Command::Extract(a) => commands::extract::run(&a),
     };
     match result {
         Ok(status) => status,

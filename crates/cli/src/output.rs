@@ -17,7 +17,9 @@ pub struct InputArgs {
     /// directories (every .pyc/.pyo below, in path order) and zip archives
     /// (.zip, .whl, .egg, zipapps, executables with an appended zip;
     /// recognised by content), whose .pyc/.pyo members are read in archive
-    /// order.
+    /// order, and frozen applications (PyInstaller and py2exe executables),
+    /// whose scripts and modules are read in table-of-contents order;
+    /// APP:MEMBER reads one of them (e.g. app.exe:mypkg.inner).
     #[arg(value_name = "FILE")]
     pub files: Vec<PathBuf>,
 

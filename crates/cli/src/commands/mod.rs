@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod dis;
+pub mod extract;
 pub mod header;
 pub mod info;
 pub mod inspect;
