@@ -37,6 +37,7 @@ enum Command {
     Scan(commands::scan::Args),
     Rewrite(commands::rewrite::Args),
     Extract(commands::extract::Args),
+    Asm(commands::asm::Args),
 }
 
 fn main() -> ExitCode {
@@ -50,6 +51,7 @@ fn main() -> ExitCode {
         Command::Scan(a) => commands::scan::run(&a),
         Command::Rewrite(a) => commands::rewrite::run(&a),
         Command::Extract(a) => commands::extract::run(&a),
+        Command::Asm(a) => commands::asm::run(&a),
     };
     match result {
         Ok(status) => status,
