@@ -19,6 +19,8 @@ roundtrip  read -> owned -> write of every pyc (``--example roundtrip_dir``), th
            interpreter loads both and compares the code objects (tools/oracle/
            write_worker.py compare): ==, co_stacksize, co_filename, co_qualname,
            names, line tables and constants, recursively.
+asm        the same through the assembly text: ``dis --asm`` text, then ``asm`` (the
+           bytescope-asm example ``asm_dir``).
 
 Prints a Markdown table per check (for docs/write.md) and writes
 ``.conformance/write-summary.json``.
@@ -60,8 +62,8 @@ def ensure_pycs(interp, limit):
     return v
 
 
-def run_example(name, *argv):
-    cmd = ["cargo", "run", "-q", "--release", "-p", "bytescope-write", "--example", name, "--", *argv]
+def run_example(name, *argv, package="bytescope-write"):
+    cmd = ["cargo", "run", "-q", "--release", "-p", package, "--example", name, "--", *argv]
     out = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, check=False)
     if out.returncode != 0:
         raise SystemExit("%s failed:\n%s" % (" ".join(cmd), out.stderr[-3000:]))
@@ -97,12 +99,15 @@ def tables(versions, show):
     return summary
 
 
-def roundtrip(versions):
+def roundtrip(versions, via_asm=False):
     rows = []
     summary = {}
     for v in versions:
-        out_dir = v.dir / "write-roundtrip"
-        res = run_example("roundtrip_dir", str(v.pycdir), str(out_dir))
+        out_dir = v.dir / ("write-asm" if via_asm else "write-roundtrip")
+        if via_asm:
+            res = run_example("asm_dir", str(v.pycdir), str(out_dir), package="bytescope-asm")
+        else:
+            res = run_example("roundtrip_dir", str(v.pycdir), str(out_dir))
         pairs = []
         for rel in v.files:
             src = REPO / v.pyc_rel(rel)
@@ -151,6 +156,8 @@ def main():
         summary["tables"] = tables(versions, args.show)
     if "roundtrip" in args.checks:
         summary["roundtrip"] = roundtrip(versions)
+    if "asm" in args.checks:
+        summary["asm"] = roundtrip(versions, via_asm=True)
     CACHE.mkdir(exist_ok=True)
     (CACHE / "write-summary.json").write_text(json.dumps(summary, indent=1) + "\n")
 

@@ -1,4 +1,5 @@
-//! Fuzz target bodies of the write half (`bytescope-write`), shared by
+//! Fuzz target bodies of the write half (`bytescope-write`; the assembler's
+//! is in `asm.rs`), shared by
 //! cargo-fuzz (`fuzz/fuzz_targets/write_*.rs`) and plain `cargo test`
 //! (`crates/write/tests/fuzz_smoke.rs` includes this file with `#[path]`).
 //!

@@ -152,8 +152,9 @@ pub(crate) struct Parser<'t> {
     depth: usize,
 }
 
-/// Nesting deeper than this is refused (the marshal reader's limit).
-const MAX_DEPTH: usize = 2000;
+/// Nesting deeper than this is refused (recursion stays well inside any
+/// thread stack; real constants nest a few levels).
+const MAX_DEPTH: usize = 500;
 
 impl<'t> Parser<'t> {
     pub(crate) fn new(text: &'t str, pos: usize, v: PythonVersion) -> Self {
@@ -447,6 +448,9 @@ impl<'t> Parser<'t> {
                 continue;
             }
             let Some(&e) = b.get(i + 1) else { return self.err("unterminated string") };
+            if !e.is_ascii() {
+                return self.err("unknown escape");
+            }
             i += 2;
             let simple = match e {
                 b'\\' => Some(b'\\'),
@@ -467,7 +471,8 @@ impl<'t> Parser<'t> {
                 b'u' if !as_bytes => 4,
                 b'U' if !as_bytes => 8,
                 _ => {
-                    self.pos += i;
+                    // Point at the backslash.
+                    self.pos += i - 2;
                     return self.err(format!("unknown escape \\{}", char::from(e)));
                 }
             };

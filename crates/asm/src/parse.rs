@@ -29,27 +29,47 @@ pub fn parse(text: &str) -> Result<Module, AsmTextError> {
         return Err(err(b.start_line, 1, "`.code` block without `.end`"));
     }
     let version = p.version.ok_or_else(|| err(1, 1, "missing `.python X.Y`"))?;
-    // Build code objects from the last block back, so `code N` constants
-    // refer to finished ones.
+    // Build code objects in dependency order (Kahn's algorithm), so that
+    // `code N` constants refer to finished ones.
     let mut built: HashMap<u32, CodeObject> = HashMap::new();
-    let mut order: Vec<u32> = p.blocks.iter().map(|b| b.number).collect();
-    order.sort_unstable();
-    if order.windows(2).any(|w| w[0] == w[1]) {
-        return Err(err(1, 1, "two `.code` blocks have the same number"));
-    }
     let mut blocks = p.blocks;
-    // Dependencies first: a block may only use blocks it does not reach
-    // back to (code objects form a tree).
-    let mut remaining: Vec<usize> = (0..blocks.len()).collect();
-    while !remaining.is_empty() {
-        let ready = remaining.iter().position(|&i| blocks[i].uses.iter().all(|u| built.contains_key(u)));
-        let Some(k) = ready else {
-            let b = &blocks[remaining[0]];
-            return Err(err(b.start_line, 1, "`code N` references form a cycle or name a missing block"));
-        };
-        let i = remaining.remove(k);
-        let code = build(version, &mut blocks[i], &mut built)?;
+    let mut index: HashMap<u32, usize> = HashMap::new();
+    for (i, b) in blocks.iter().enumerate() {
+        if index.insert(b.number, i).is_some() {
+            return Err(err(b.start_line, 1, format!("a second `.code {}` block", b.number)));
+        }
+    }
+    let mut waiting = vec![0usize; blocks.len()];
+    let mut users: Vec<Vec<usize>> = vec![Vec::new(); blocks.len()];
+    for (i, b) in blocks.iter_mut().enumerate() {
+        b.uses.sort_unstable();
+        b.uses.dedup();
+        for u in &b.uses {
+            let Some(&d) = index.get(u) else {
+                return Err(err(b.start_line, 1, format!("`code {u}` names no block")));
+            };
+            users[d].push(i);
+            waiting[i] += 1;
+        }
+    }
+    let mut ready: Vec<usize> = (0..blocks.len()).filter(|&i| waiting[i] == 0).collect();
+    let mut budget = Budget { left: 1 << 20, sizes: HashMap::new() };
+    let mut done = 0;
+    while let Some(i) = ready.pop() {
+        let code = build(version, &mut blocks[i], &mut built, &mut budget)?;
+        budget.sizes.insert(blocks[i].number, code.preorder().len());
         built.insert(blocks[i].number, code);
+        done += 1;
+        for &u in &users[i] {
+            waiting[u] -= 1;
+            if waiting[u] == 0 {
+                ready.push(u);
+            }
+        }
+    }
+    if done < blocks.len() {
+        let b = blocks.iter().enumerate().find(|(i, _)| waiting[*i] > 0).map(|(_, b)| b);
+        return Err(err(b.map_or(1, |b| b.start_line), 1, "`code N` references form a cycle"));
     }
     let code = built.remove(&0).ok_or_else(|| err(1, 1, "no `.code 0` block (the module)"))?;
     Ok(Module { version, header: p.header, code })
@@ -61,7 +81,17 @@ fn err(line: usize, column: usize, message: impl Into<String>) -> AsmTextError {
 
 /// A literal's error at its place on the line.
 fn lit_err(line: usize, raw: &str, e: LitError) -> AsmTextError {
-    err(line, raw[..e.at.min(raw.len())].chars().count() + 1, e.message)
+    err(line, column(raw, e.at), e.message)
+}
+
+/// The column (characters from 1) of byte `at` of `raw`, rounded down to a
+/// character.
+fn column(raw: &str, at: usize) -> usize {
+    let mut at = at.min(raw.len());
+    while !raw.is_char_boundary(at) {
+        at -= 1;
+    }
+    raw[..at].chars().count() + 1
 }
 
 #[derive(Default)]
@@ -303,7 +333,7 @@ fn directive(
         .map_err(|e| lit_err(n, raw, e))?;
     p.skip_ws();
     if !strip_comment(&raw[p.pos..]).trim().is_empty() {
-        return Err(err(n, raw[..p.pos].chars().count() + 1, "unexpected text after the value"));
+        return Err(err(n, column(raw, p.pos), "unexpected text after the value"));
     }
     if name == "consts" {
         let Object::Tuple(items) = obj else { return Err(err(n, col, "`.consts` takes a tuple")) };
@@ -475,7 +505,7 @@ fn instruction(
         skip(&mut pos);
     }
     if pos < text.len() && !text[pos..].trim().is_empty() {
-        return Err(err(n, raw[..pos].chars().count() + 1, "unexpected text after the instruction"));
+        return Err(err(n, column(raw, pos), "unexpected text after the instruction"));
     }
     let location = b.loc.unwrap_or(Location::NONE);
     if let Some(sym) = symbolic {
@@ -517,22 +547,34 @@ fn matching_paren(text: &str, open: usize) -> Option<usize> {
     None
 }
 
+/// How many code objects copying blocks into constants may still make: a
+/// block named by several `code N` is copied each time, and text must not
+/// be able to make that exponential.
+struct Budget {
+    left: usize,
+    /// Code objects in each built block (itself and nested).
+    sizes: HashMap<u32, usize>,
+}
+
 /// Replaces the `code N` placeholders in `o` with the built blocks.
-fn fill(o: &mut Object, built: &mut HashMap<u32, CodeObject>) -> Result<(), u32> {
+fn fill(o: &mut Object, built: &HashMap<u32, CodeObject>, budget: &mut Budget) -> Result<(), String> {
     if let Some(k) = placeholder_block(o) {
-        let c = built.get(&k).cloned().ok_or(k)?;
+        let size = budget.sizes.get(&k).copied().unwrap_or(1);
+        budget.left =
+            budget.left.checked_sub(size).ok_or("`code N` references copy too many code objects")?;
+        let c = built.get(&k).cloned().ok_or_else(|| format!("`code {k}` names no block"))?;
         *o = Object::Code(Box::new(c));
         return Ok(());
     }
     match o {
         Object::Tuple(items) | Object::List(items) | Object::Set(items) | Object::FrozenSet(items) => {
-            items.iter_mut().try_for_each(|x| fill(x, built))
+            items.iter_mut().try_for_each(|x| fill(x, built, budget))
         }
         Object::Dict(pairs) | Object::FrozenDict(pairs) => pairs.iter_mut().try_for_each(|(k, x)| {
-            fill(k, built)?;
-            fill(x, built)
+            fill(k, built, budget)?;
+            fill(x, built, budget)
         }),
-        Object::Slice(parts) => parts.iter_mut().try_for_each(|x| fill(x, built)),
+        Object::Slice(parts) => parts.iter_mut().try_for_each(|x| fill(x, built, budget)),
         _ => Ok(()),
     }
 }
@@ -541,6 +583,7 @@ fn build(
     v: PythonVersion,
     b: &mut Block,
     built: &mut HashMap<u32, CodeObject>,
+    budget: &mut Budget,
 ) -> Result<CodeObject, AsmTextError> {
     let rules = bytescope_write::CodeRules::for_version(v);
     let l = b.start_line;
@@ -579,7 +622,7 @@ fn build(
     };
     let mut consts = b.consts.take().map(|(_, c)| c).unwrap_or_default();
     for c in &mut consts {
-        fill(c, built).map_err(|k| err(l, 1, format!("`code {k}` names no block")))?;
+        fill(c, built, budget).map_err(|e| err(l, 1, e))?;
     }
     let mut names = names_attr(b, "names")?;
     let locals = if rules.localsplus {
@@ -620,7 +663,7 @@ fn build(
         let f = table.op(ins.opcode).flags;
         let index = if f.has(ArgFlags::CONST) {
             let mut sym = sym;
-            fill(&mut sym, built).map_err(|k| err(line, 1, format!("`code {k}` names no block")))?;
+            fill(&mut sym, built, budget).map_err(|e| err(line, 1, e))?;
             match consts.iter().position(|c| *c == sym) {
                 Some(i) => i,
                 None => {
