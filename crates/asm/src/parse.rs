@@ -706,7 +706,17 @@ fn build(
     let raw_lines = bytes_attr(b, rules.linetable_keyword.trim_start_matches("co_"))?;
     code.linetable = match raw_lines {
         Some(raw) if raw == asm.linetable || same_lines(v, &code, &raw, &asm.linetable) => raw,
-        _ => asm.linetable,
+        Some(raw) => {
+            // The raw table still holds when it gives every instruction the
+            // location the text gives it (it may say more: pairs past the
+            // end of the code, or the same line twice, as CPython's older
+            // compilers wrote).
+            code.linetable = raw;
+            let kept =
+                bytescope_write::lift(&code).ok().is_some_and(|lifted| same_locations(&lifted, &items));
+            if kept { std::mem::take(&mut code.linetable) } else { asm.linetable }
+        }
+        None => asm.linetable,
     };
     if rules.localsplus {
         code.exceptiontable = match bytes_attr(b, "exceptiontable")? {
@@ -730,6 +740,20 @@ fn same_lines(v: PythonVersion, code: &CodeObject, a: &[u8], b: &[u8]) -> bool {
     } else {
         findlinestarts(v, n, f, a) == findlinestarts(v, n, f, b)
     }
+}
+
+/// Whether two instruction lists give each instruction the same location.
+fn same_locations(a: &[Item], b: &[Item]) -> bool {
+    let locs = |items: &[Item]| -> Vec<Location> {
+        items
+            .iter()
+            .filter_map(|i| match i {
+                Item::Instr(x) => Some(x.location),
+                Item::Label(_) => None,
+            })
+            .collect()
+    };
+    locs(a) == locs(b)
 }
 
 fn same_handlers(a: &[u8], b: &[u8]) -> bool {
