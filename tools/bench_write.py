@@ -98,11 +98,11 @@ def run_json(cmd):
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def run_ours(exe, listfile):
+def run_ours(exe, listfile, *extra):
     """One bytescope run: its JSON (in-process wall time of the work) and the
     CPU time of the whole process (start-up and reading the files included),
     from wait4."""
-    proc = subprocess.Popen([str(exe), str(listfile)], cwd=REPO, stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen([str(exe), *extra, str(listfile)], cwd=REPO, stdout=subprocess.PIPE, text=True)
     out = proc.stdout.read()
     _, status, ru = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
@@ -145,6 +145,8 @@ def main():
     for k in range(args.pairs):
         bench.warm(root, sample)
         runs = [run_ours(ours_exe, listfile) for _ in range(3)]
+        owned_runs = [run_ours(ours_exe, listfile, "--owned-only") for _ in range(3)]
+        info.setdefault("owned_only_cpu", []).append(statistics.median(r["cpu_seconds"][0] for r in owned_runs))
         info["ours"] = {kk: runs[0][kk] for kk in ("files", "code_objects", "errors", "first_error")}
         om = statistics.median(r["seconds"][0] for r in runs)
         oc = statistics.median(r["cpu_seconds"][0] for r in runs)
@@ -178,6 +180,10 @@ def main():
         "shared machine's load disturbs least: %s); pairs: %s CPU, %s wall."
         % (len(pairs), cpu_ratio, ratio, FLOOR, "PASS" if cpu_ratio >= FLOOR else "FAIL",
            ", ".join("x%.0f" % p for p in cpu_pairs), ", ".join("x%.0f" % p for p in pairs)),
+        "Without lifting and assembling the instructions (read -> owned -> marshal only): %.3f s CPU, "
+        "x%.0f against bytecode's median CPU."
+        % (statistics.median(info["owned_only_cpu"]),
+           statistics.median(theirs_cpu) / statistics.median(info["owned_only_cpu"])),
         "bytescope code objects %d, errors %d; bytecode code objects %d, errors %d. CPU time of the whole "
         "bytescope process (start-up and reading the files included), median: %.3f s."
         % (n, info["ours"]["errors"], info["theirs"]["code_objects"], info["theirs"]["errors"],

@@ -3,7 +3,10 @@
 //! line and exception tables) → the module marshalled again. Single thread;
 //! the files are read into memory before the clock starts.
 //!
-//! `cargo run --release -p bytescope-write --example bench_roundtrip -- [--repeat N] LISTFILE|PYC...`
+//! `cargo run --release -p bytescope-write --example bench_roundtrip -- [--repeat N] [--owned-only] LISTFILE|PYC...`
+//!
+//! `--owned-only` leaves out lifting and assembling the instructions (read →
+//! owned → marshal).
 //!
 //! Prints one JSON object: files, code objects, and the wall and CPU
 //! seconds of each repetition (`tools/bench_write.py` pairs it with the
@@ -45,6 +48,12 @@ fn main() {
         repeat = args[1].parse().unwrap_or(1);
         args.drain(..2);
     }
+    // --owned-only: read -> owned -> marshal, without lifting and
+    // assembling the instructions.
+    let owned_only = args.first().is_some_and(|a| a == "--owned-only");
+    if owned_only {
+        args.remove(0);
+    }
     let mut paths = Vec::new();
     for a in &args {
         if a.ends_with(".pyc") {
@@ -77,7 +86,11 @@ fn main() {
                 let code = CodeObject::from_root(&pyc.marshal);
                 storage = Some(pyc.marshal.into_storage());
                 let mut code = code.map_err(|e| e.to_string())?;
-                reassemble(&mut code, &mut objects, &mut work)?;
+                if owned_only {
+                    objects += code.preorder().len();
+                } else {
+                    reassemble(&mut code, &mut objects, &mut work)?;
+                }
                 Ok(dumps_code(&code).map_err(|e| e.to_string())?.len())
             })();
             match result {

@@ -677,6 +677,7 @@ fn resolve(layout: &Layout, slots: &mut [Slot], offsets: &mut Vec<u32>) -> Resul
     }
     offsets.clear();
     offsets.resize(slots.len() + 1, 0);
+    let jumps: Vec<usize> = (0..slots.len()).filter(|&i| slots[i].jump != JumpKind::No).collect();
     let max_rounds = 64 + 4 * slots.len();
     for _ in 0..max_rounds {
         let mut at = 0u32;
@@ -686,10 +687,8 @@ fn resolve(layout: &Layout, slots: &mut [Slot], offsets: &mut Vec<u32>) -> Resul
         }
         offsets[slots.len()] = at;
         let mut changed = false;
-        for (i, s) in slots.iter_mut().enumerate() {
-            if s.jump == JumpKind::No {
-                continue;
-            }
+        for &i in &jumps {
+            let s = &mut slots[i];
             let size = layout.size(s, s.prefixes);
             let arg = layout.jump_arg(s, offsets[i], size, offsets);
             let need = prefixes_for(w, arg).max(s.min_prefixes);
@@ -710,12 +709,12 @@ fn emit(layout: &Layout, table: &OpcodeTable, s: &Slot, arg: u32, code: &mut Vec
     let ext = table.extended_arg;
     if layout.wordcode {
         for k in (1..=s.prefixes).rev() {
-            code.push(ext);
-            code.push((arg >> (8 * u32::from(k))) as u8);
+            code.extend_from_slice(&[ext, (arg >> (8 * u32::from(k))) as u8]);
         }
-        code.push(s.op);
-        code.push(arg as u8);
-        code.extend(std::iter::repeat_n(0u8, 2 * s.caches as usize));
+        code.extend_from_slice(&[s.op, arg as u8]);
+        if s.caches > 0 {
+            code.resize(code.len() + 2 * s.caches as usize, 0);
+        }
     } else {
         if s.prefixes > 0 {
             code.push(ext);

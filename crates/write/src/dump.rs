@@ -114,6 +114,19 @@ pub fn dumps(obj: &Object, version: PythonVersion) -> Result<Vec<u8>, WriteError
 /// would reject a code object ([`CodeObject::validate`]).
 pub fn dumps_code(code: &CodeObject) -> Result<Vec<u8>, WriteError> {
     let mut w = Writer::new(Format::for_version(code.version));
+    // Room for the whole stream up front: growing a multi-megabyte buffer
+    // by doubling costs copies and allocator work.
+    let estimate: usize = code
+        .preorder()
+        .iter()
+        .map(|c| {
+            96 + c.code.len()
+                + c.linetable.len()
+                + c.exceptiontable.len()
+                + 12 * (c.consts.len() + c.names.len())
+        })
+        .sum();
+    w.out.reserve(estimate);
     w.code(code)?;
     Ok(w.out)
 }

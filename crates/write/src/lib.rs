@@ -16,6 +16,9 @@
 //!   hash, computed from the source as that version does).
 //! - [`tables`]: encoders for `co_lnotab`, the 3.10 `co_linetable`, the
 //!   3.11+ location table and the exception table.
+//! - [`assemble`](assemble()) / [`Assembler`]: instructions and labels to
+//!   `co_code` and tables (jumps, `EXTENDED_ARG` fixpoint, caches);
+//!   [`lift`] / [`Lifter`]: the inverse.
 //!
 //! ```
 //! use bytescope_marshal::load_pyc;
