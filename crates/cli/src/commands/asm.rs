@@ -25,10 +25,10 @@ use bytescope_write::CodeObject;
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// The assembly text.
-    input: PathBuf,
+    pub input: PathBuf,
     /// Where to write the .pyc.
     #[arg(short, long, value_name = "OUT.pyc")]
-    output: PathBuf,
+    pub output: PathBuf,
 }
 
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {

@@ -2,7 +2,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::fs::{self, OpenOptions};
-use std::io::{self, Read as _, Write as _};
+use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -54,12 +54,12 @@ pub struct Args {
     /// The application: an executable, a onedir build's directory, a
     /// .pkg, or a library.zip.
     #[arg(value_name = "APP")]
-    app: PathBuf,
+    pub app: PathBuf,
 
     /// Write every entry below this directory (else list the table of
     /// contents).
     #[arg(short, long, value_name = "DIR")]
-    output: Option<PathBuf>,
+    pub output: Option<PathBuf>,
 
     /// JSON Lines instead of text.
     #[arg(long)]
@@ -70,19 +70,10 @@ pub struct Args {
 const MAX_INPUT: u64 = 4 << 30;
 
 fn read_input(path: &Path) -> anyhow::Result<Vec<u8>> {
-    let f = fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let len = f.metadata().map(|m| m.len()).unwrap_or(0);
-    if len > MAX_INPUT {
-        bail!("{}: file too large: {len} bytes (limit {MAX_INPUT})", path.display());
-    }
-    let mut data = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
-    f.take(MAX_INPUT + 1)
-        .read_to_end(&mut data)
-        .with_context(|| format!("cannot read {}", path.display()))?;
-    if data.len() as u64 > MAX_INPUT {
-        bail!("{}: file too large (limit {MAX_INPUT} bytes)", path.display());
-    }
-    Ok(data)
+    // Regular files only (a FIFO would block), size checked before
+    // allocating, memory reserved fallibly.
+    let limits = bytescope_batch::Limits { max_file_size: MAX_INPUT, ..Default::default() };
+    bytescope_batch::read_file(path, &limits).with_context(|| format!("cannot read {}", path.display()))
 }
 
 /// The file of a onedir build's directory that holds the archive: the one
@@ -109,14 +100,17 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let path = if args.app.is_dir() { app_in_dir(&args.app)? } else { args.app.clone() };
     let data = read_input(&path)?;
     let app = App::open(&data[..]).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-    let shown = path.display().to_string();
+    // Names as shown in text (escaped, see docs/cli.md); JSON carries them
+    // exactly.
+    let shown = crate::text::path(&path);
+    let exact = path.to_string_lossy().into_owned();
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     for w in &app.warnings {
-        eprintln!("bytescope: {shown}: warning: {w}");
+        crate::text::report(&shown, &format!("warning: {w}"));
     }
     if args.json {
-        writeln!(out, "{}", app_record(&app, &shown))?;
+        writeln!(out, "{}", app_record(&app, &exact))?;
     } else {
         write_summary(&mut out, &app, &shown)?;
     }
@@ -127,7 +121,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let mut failed = 0usize;
     let mut written = 0usize;
     for e in &app.entries {
-        let mut rec = entry_record(&app, e, &shown);
+        let mut rec = entry_record(&app, e, &exact);
         if let Some(w) = writer.as_mut()
             && let Some(rel) = &e.path
         {
@@ -148,7 +142,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             }
             if let Some(err) = error {
                 failed += 1;
-                eprintln!("bytescope: {shown}:{}: {err}", e.name);
+                crate::text::report(&format!("{shown}:{}", crate::text::message(&e.name)), &err.to_string());
                 rec["error"] = json!(err.to_string());
             }
         }
@@ -162,7 +156,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         writeln!(
             out,
             "{written} files written to {}{}",
-            dir.display(),
+            crate::text::path(dir),
             if failed > 0 { format!(" ({failed} entries failed)") } else { String::new() }
         )?;
     }
@@ -271,14 +265,14 @@ fn write_summary(out: &mut impl io::Write, app: &App<&[u8]>, path: &str) -> io::
 fn write_entry_line(out: &mut impl io::Write, e: &Entry) -> io::Result<()> {
     let tc = e.typecode.map_or_else(|| " ".to_owned(), String::from);
     let flags = format!("{}{}", if e.compressed { "z" } else { "-" }, if e.encrypted { "e" } else { "-" });
-    let target = e.path.as_deref().map(|p| format!("  -> {p}")).unwrap_or_default();
+    let target = e.path.as_deref().map(|p| format!("  -> {}", crate::text::message(p))).unwrap_or_default();
     writeln!(
         out,
         "{:<18} {tc} {flags} {:>10} {:>10}  {}{target}",
         e.kind.name(),
         format!("{:#x}", e.offset),
         e.stored_len,
-        e.name
+        crate::text::message(&e.name)
     )
 }
 
