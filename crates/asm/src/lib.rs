@@ -66,7 +66,8 @@
 //!   is ignored when read; *without* a number it is the operand itself:
 //!   `LOAD_CONST ('hi')` (a constant, appended to `.consts` if absent),
 //!   `LOAD_NAME (print)`, `LOAD_FAST (x)`, `LOAD_DEREF (cell)` (a name or
-//!   local, looked up by name; a new name is appended to `.names`).
+//!   local, looked up by name; a new name is appended to `.names`),
+//!   `BINARY_OP (*)` (3.11+ operators by symbol).
 //!   `EXTENDED_ARG` and `CACHE` are never written: prefixes and caches
 //!   follow from the arguments; `ext=N` keeps at least `N` prefixes.
 //! - **Locations**: `@LINE` or `@LINE:COL-ENDLINE:ENDCOL` (`?` for an

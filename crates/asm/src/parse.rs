@@ -453,7 +453,13 @@ fn instruction(
         let info = table.op(opcode);
         let f = info.flags;
         let close = matching_paren(text, pos).ok_or_else(|| err(n, open + 1, "unclosed `(`"))?;
-        if operand == Operand::None {
+        if operand == Operand::None && info.name == "BINARY_OP" {
+            let inner = text[open + 1..close].trim();
+            let i = table.binary_ops.iter().position(|s| *s == inner).ok_or_else(|| {
+                err(n, open + 2, format!("`{inner}` is not a BINARY_OP operator of Python {v}"))
+            })?;
+            operand = Operand::Arg(u32::try_from(i).unwrap_or(0));
+        } else if operand == Operand::None {
             let inner = text[open + 1..close].trim();
             let value = if f.has(ArgFlags::CONST) {
                 let mut uses = Vec::new();

@@ -277,6 +277,8 @@ fn instructions<'c>(
                     } else {
                         cells_frees.get(idx).map(|n| ident_or_lit(n, v))
                     }
+                } else if info.name == "BINARY_OP" {
+                    table.binary_op(a).map(str::to_owned)
                 } else {
                     None
                 };
