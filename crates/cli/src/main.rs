@@ -52,6 +52,7 @@ enum Command {
     Table(commands::table::Args),
     Header(commands::header::Args),
     Scan(commands::scan::Args),
+    Stack(commands::stack::Args),
     Rewrite(commands::rewrite::Args),
     Extract(commands::extract::Args),
     Asm(commands::asm::Args),
@@ -217,6 +218,7 @@ impl Command {
                 &mut a.input.files
             }
             Command::Scan(a) => &mut a.input.files,
+            Command::Stack(a) => &mut a.input.files,
             Command::Rewrite(a) => {
                 fix(&mut a.input);
                 fix(&mut a.output);
@@ -257,6 +259,7 @@ fn main() -> ExitCode {
         Command::Table(a) => a.input.or_stdin(),
         Command::Header(a) => a.input.or_stdin(),
         Command::Scan(a) => a.input.or_stdin(),
+        Command::Stack(a) => a.input.or_stdin(),
         Command::Rewrite(_)
         | Command::Extract(_)
         | Command::Asm(_)
@@ -274,6 +277,7 @@ fn main() -> ExitCode {
         Command::Table(a) => commands::table::run(&a),
         Command::Header(a) => commands::header::run(&a),
         Command::Scan(a) => commands::scan::run(&a),
+        Command::Stack(a) => commands::stack::run(&a),
         Command::Rewrite(a) => commands::rewrite::run(&a),
         Command::Extract(a) => commands::extract::run(&a),
         Command::Asm(a) => commands::asm::run(&a),

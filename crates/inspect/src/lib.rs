@@ -70,6 +70,7 @@
 
 mod analysis;
 mod kind;
+pub mod records;
 mod text;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
