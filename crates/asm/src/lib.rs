@@ -84,8 +84,9 @@
 //! `u'…'` unicode), tuples, lists, dicts, sets, `frozenset({…})`,
 //! `frozendict({…})` (3.15), `slice(a, b, c)` (3.14+) and `code N`.
 //!
-//! `co_stacksize` is written and read as `.stacksize`; bytescope does not
-//! compute it yet.
+//! `co_stacksize` is written and read as `.stacksize`; leave the line out
+//! and the stack analysis computes it from the instructions
+//! ([`bytescope_write::CodeObject::compute_stacksize`]).
 #![deny(missing_docs)]
 
 mod literal;

@@ -646,7 +646,7 @@ fn build(
         posonlyargcount: int(b, "posonlyargcount", false)?,
         kwonlyargcount: int(b, "kwonlyargcount", false)?,
         nlocals: int(b, "nlocals", false)?,
-        stacksize: int(b, "stacksize", true)?,
+        stacksize: int(b, "stacksize", false)?,
         flags: int(b, "flags", true)?,
         code: Vec::new(),
         consts: Vec::new(),
@@ -729,6 +729,12 @@ fn build(
             Some(raw) if raw == asm.exceptiontable || same_handlers(&raw, &asm.exceptiontable) => raw,
             _ => asm.exceptiontable,
         };
+    }
+    if !b.ints.contains_key("stacksize") {
+        // Not given: what the stack analysis computes for these
+        // instructions.
+        code.stacksize =
+            code.compute_stacksize().map_err(|e| err(l, 1, format!("block {}: {e}", b.number)))?.stacksize;
     }
     code.validate().map_err(|e| err(l, 1, format!("block {}: {e}", b.number)))?;
     Ok(code)

@@ -18,7 +18,8 @@
 //!   3.11+ location table and the exception table.
 //! - [`assemble`](assemble()) / [`Assembler`]: instructions and labels to
 //!   `co_code` and tables (jumps, `EXTENDED_ARG` fixpoint, caches);
-//!   [`lift`] / [`Lifter`]: the inverse.
+//!   [`lift`] / [`Lifter`]: the inverse; [`CodeObject::compute_stacksize`]:
+//!   `co_stacksize` from the stack analysis.
 //!
 //! ```
 //! use bytescope_marshal::load_pyc;
@@ -43,6 +44,7 @@ mod object;
 mod pyc;
 mod replace;
 mod rules;
+mod stack;
 pub mod tables;
 
 pub use assemble::{
@@ -56,3 +58,4 @@ pub use object::{Object, PyFloat, PyInt, PyStr, StrError};
 pub use pyc::{HeaderSpec, PycWriteError, pyc_header, to_pyc};
 pub use replace::{CodeArgs, CodeValueError, PyErrorKind, Replace};
 pub use rules::{CheckFamily, CodeRules};
+pub use stack::{StackError, StackSize};
