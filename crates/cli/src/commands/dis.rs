@@ -62,6 +62,13 @@ pub struct Args {
     #[arg(long, conflicts_with_all = ["show_caches", "show_offsets", "show_positions"])]
     json: bool,
 
+    /// Print bytescope assembly instead: the text `bytescope asm` builds the
+    /// .pyc back from, with labels, constants as Python literals, locations
+    /// and exception handlers, and every attribute of every code object.
+    /// Edit it and assemble to change a .pyc (files only, not directories).
+    #[arg(long, conflicts_with_all = ["show_caches", "show_offsets", "show_positions", "json"])]
+    asm: bool,
+
     /// Disassemble this source string instead of files, compiled as
     /// dis.dis("...") does (as an expression if it is one, else as
     /// statements; file name "<dis>"), by an installed CPython (see --python).
@@ -88,6 +95,9 @@ pub struct Args {
 }
 
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
+    if args.asm {
+        return crate::commands::asm::print_files(&args.input.files, args.input.python_version);
+    }
     if args.specialized || args.adaptive {
         text::stderr_line(
             "bytescope: note: a .pyc holds no specialised (adaptive) instructions: CPython \
