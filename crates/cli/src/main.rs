@@ -10,6 +10,7 @@ mod files;
 mod interpreters;
 mod output;
 mod records;
+mod select;
 mod text;
 
 use std::collections::HashMap;
@@ -58,6 +59,7 @@ enum Command {
     Diff(commands::diff::Args),
     Rewrite(commands::rewrite::Args),
     Extract(commands::extract::Args),
+    Asm(commands::asm::Args),
     Completions(Completions),
     Man(Man),
 }
@@ -236,6 +238,11 @@ impl Command {
                 }
                 return;
             }
+            Command::Asm(a) => {
+                fix(&mut a.input);
+                fix(&mut a.output);
+                return;
+            }
             Command::Completions(_) | Command::Man(_) => return,
         };
         files.iter_mut().for_each(fix);
@@ -262,8 +269,12 @@ fn main() -> ExitCode {
         Command::Stack(a) => a.input.or_stdin(),
         Command::Cfg(a) => a.input.or_stdin(),
         Command::Check(a) => a.input.or_stdin(),
-        Command::Diff(_) => Ok(()),
-        Command::Rewrite(_) | Command::Extract(_) | Command::Completions(_) | Command::Man(_) => Ok(()),
+        Command::Diff(_)
+        | Command::Rewrite(_)
+        | Command::Extract(_)
+        | Command::Asm(_)
+        | Command::Completions(_)
+        | Command::Man(_) => Ok(()),
     };
     if let Err(e) = stdin {
         text::stderr_line(&format!("bytescope: {e}"));
@@ -282,6 +293,7 @@ fn main() -> ExitCode {
         Command::Diff(a) => commands::diff::run(&a),
         Command::Rewrite(a) => commands::rewrite::run(&a),
         Command::Extract(a) => commands::extract::run(&a),
+        Command::Asm(a) => commands::asm::run(&a),
         Command::Completions(c) => return completions(c.shell),
         Command::Man(m) => return man(m.command.as_deref()),
     };
