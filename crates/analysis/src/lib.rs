@@ -161,6 +161,9 @@ pub struct Analysis {
 pub struct StackAnalyzer {
     table: &'static OpcodeTable,
     rules: StackRules,
+    /// The instruction model's per-version decoding data.
+    data: &'static bytescope_instr::VersionData,
+    /// For the argument texts of listings and diffs (`dis`'s own `argrepr`).
     dis: Disassembler,
 }
 
@@ -175,7 +178,8 @@ impl StackAnalyzer {
     pub fn new(version: PythonVersion) -> Result<Self, AnalysisError> {
         let table = bytescope_opcodes::table(version).ok_or(AnalysisError::NoTable { version })?;
         let dis = Disassembler::new(version).map_err(|_| AnalysisError::NoTable { version })?;
-        Ok(StackAnalyzer { table, rules: StackRules::for_version(version), dis })
+        let data = bytescope_instr::VersionData::of(table);
+        Ok(StackAnalyzer { table, rules: StackRules::for_version(version), data, dis })
     }
 
     /// This analyzer with other rules: e.g. an assembler writing 3.8 bytecode itself wants
@@ -265,7 +269,7 @@ impl StackAnalyzer {
     /// The stack depths of `code` and the `co_stacksize` its version's compiler computes.
     #[must_use]
     pub fn depths(&self, code: &Code<'_, '_>) -> StackDepths {
-        let insns = insn::decode(&self.dis, code);
+        let insns = insn::decode(self.data, code);
         let mut g = self.graph(code, &insns);
         let d = depth::walk(&mut g, &self.rules, self.entry_depth(code));
         self.finish(code, &mut g, &d, true)
@@ -275,7 +279,7 @@ impl StackAnalyzer {
     /// [`StackAnalyzer::depths`] gives, without the per-instruction depths).
     #[must_use]
     pub fn stacksize(&self, code: &Code<'_, '_>) -> StackDepths {
-        let insns = insn::decode(&self.dis, code);
+        let insns = insn::decode(self.data, code);
         let mut g = self.graph(code, &insns);
         let d = depth::walk(&mut g, &self.rules, self.entry_depth(code));
         self.finish(code, &mut g, &d, false)
@@ -286,7 +290,7 @@ impl StackAnalyzer {
     /// exception and line tables, unreachable code, underflow.
     #[must_use]
     pub fn check(&self, code: &Code<'_, '_>) -> CheckReport {
-        let insns = insn::decode(&self.dis, code);
+        let insns = insn::decode(self.data, code);
         let mut g = self.graph(code, &insns);
         let d = depth::walk(&mut g, &self.rules, self.entry_depth(code));
         let code_len = u32::try_from(code.code.len()).unwrap_or(u32::MAX);
@@ -310,7 +314,7 @@ impl StackAnalyzer {
     #[must_use]
     pub fn listing(&self, code: &Code<'_, '_>) -> Vec<render::InsnText> {
         let reprs = self.dis.instructions(code).ok();
-        insn::decode(&self.dis, code)
+        insn::decode(self.data, code)
             .iter()
             .map(|op| {
                 let argrepr = reprs
@@ -339,7 +343,7 @@ impl StackAnalyzer {
     /// depths) and the control-flow graph of `code`, decoded once.
     #[must_use]
     pub fn analyze(&self, code: &Code<'_, '_>) -> Analysis {
-        let insns = insn::decode(&self.dis, code);
+        let insns = insn::decode(self.data, code);
         let mut g = self.graph(code, &insns);
         let d = depth::walk(&mut g, &self.rules, self.entry_depth(code));
         let code_len = u32::try_from(code.code.len()).unwrap_or(u32::MAX);
@@ -352,7 +356,7 @@ impl StackAnalyzer {
     /// `slot_width` characters with `…`), and the depths summary.
     #[must_use]
     pub fn rows(&self, code: &Code<'_, '_>, slot_width: usize) -> (Vec<StackRow>, StackDepths) {
-        let insns = insn::decode(&self.dis, code);
+        let insns = insn::decode(self.data, code);
         let mut g = self.graph(code, &insns);
         let entry = self.entry_depth(code);
         let d = depth::walk(&mut g, &self.rules, entry);
