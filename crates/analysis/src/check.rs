@@ -98,8 +98,9 @@ pub enum FindingKind {
         /// Length of the code.
         code_len: u64,
     },
-    /// Code that no path from the entry reaches (and that the compiler does not leave
-    /// behind itself).
+    /// Code that no path from the entry reaches, in versions whose compiler removes dead
+    /// code (3.10+; [`crate::StackRules::dead_code`]), and that is not a handler the
+    /// compiler counted but left out of the exception table.
     Unreachable {
         /// First byte.
         start: u32,
@@ -184,6 +185,8 @@ pub(crate) struct Inputs<'a, 'i, 'c> {
     pub needed: u32,
     pub fold: Fold,
     pub exception_table: bool,
+    /// The version's compiler leaves unreachable code ([`crate::StackRules::dead_code`]).
+    pub dead_code: bool,
     /// The compiler's walk's depth before each instruction ([`crate::depth::UNREACHED`]
     /// where it never went): code it counted but that no path reaches is dead code the
     /// compiler left itself.
@@ -340,6 +343,9 @@ fn line_table(code: &Code<'_, '_>, out: &mut Vec<Finding>) {
 }
 
 fn unreachable(x: &Inputs<'_, '_, '_>, out: &mut Vec<Finding>) {
+    if x.dead_code {
+        return;
+    }
     let cfg = x.cfg;
     let mut k = 0;
     while k < cfg.blocks.len() {
@@ -348,8 +354,8 @@ fn unreachable(x: &Inputs<'_, '_, '_>, out: &mut Vec<Finding>) {
             continue;
         }
         // A run of unreachable blocks is one finding; blocks the compiler's own depth walk
-        // counted (code after a return before 3.7, handlers whose table entry the compiler
-        // dropped from 3.11) are the compiler's dead code.
+        // counted (handlers whose table entry the compiler dropped from 3.11) are the
+        // compiler's dead code.
         let start = k;
         let mut counted = true;
         while k < cfg.blocks.len() && !cfg.blocks[k].reachable {

@@ -305,6 +305,7 @@ impl StackAnalyzer {
             needed,
             fold: self.rules.fold,
             exception_table: self.rules.exception_table,
+            dead_code: self.rules.dead_code,
             before: &d.before,
         })
     }
@@ -400,3 +401,5 @@ fn cut(s: &str, width: usize) -> String {
 mod tests;
 #[cfg(test)]
 mod tests_cfg;
+#[cfg(test)]
+mod tests_check;

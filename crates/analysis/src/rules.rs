@@ -70,6 +70,11 @@ pub struct StackRules {
     pub handler_block: bool,
     /// Constants folded after the depth was computed.
     pub fold: Fold,
+    /// The compiler leaves unreachable code in `co_code` (≤3.9: the jump after a `break`,
+    /// `continue` or `return` in a loop or handler, a `while True` loop's `else`, cleanup
+    /// after a `return` in `try`); from 3.10 it removes every block no path reaches, so
+    /// unreachable code is something the checks report.
+    pub dead_code: bool,
     /// Where NULL goes next to a callable (3.11+).
     pub null_slot: Option<NullSlot>,
     /// COMPARE_OP's operator is `cmp_op[oparg >> compare_shift]`.
@@ -101,6 +106,7 @@ impl StackRules {
                 _ if v >= V::PY37 => Fold::Defaults,
                 _ => Fold::AllTuples,
             },
+            dead_code: v < V::PY310,
             null_slot: match v {
                 _ if v >= V::PY313 => Some(NullSlot::Above),
                 _ if v >= V::PY311 => Some(NullSlot::Below),

@@ -21,8 +21,8 @@ use crate::records;
 /// of range of co_consts, co_names, the locals or the cell and free variables; exception
 /// tables (3.11+) that cannot be read, ranges that do not cover whole instructions in
 /// order, handlers not at an instruction; line tables that are malformed or do not cover
-/// the code; unreachable code (but for the dead code each version's compiler leaves
-/// itself); stack underflow; control running off the end.
+/// the code; unreachable code (3.10+: earlier compilers leave dead code themselves);
+/// stack underflow; control running off the end.
 ///
 /// One line per finding:
 ///
