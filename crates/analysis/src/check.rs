@@ -31,7 +31,8 @@ pub struct Finding {
 #[non_exhaustive]
 pub enum FindingKind {
     /// `co_stacksize` is smaller than the deepest the code's own stack goes: the interpreter
-    /// would write past the frame's stack.
+    /// would write past the frame's stack. Before 3.7 (2.7, 3.0–3.6), where the compiler's
+    /// count is approximate, only a shortfall of more than 6 slots is reported.
     StacksizeTooSmall {
         /// `co_stacksize`.
         declared: i64,
@@ -204,7 +205,13 @@ pub(crate) fn run(x: &Inputs<'_, '_, '_>) -> CheckReport {
     let code = x.code;
     let mut out = Vec::new();
     let declared = i64::from(code.stacksize());
-    if declared < i64::from(x.needed) {
+    // Before 3.7 the count is the compiler's order-dependent recursive walk, with slots
+    // reserved on the fall-through of every SETUP_EXCEPT/SETUP_FINALLY that the code never
+    // uses; the reconstruction can exceed CPython's by a few slots (3 of the 3.6 standard
+    // library's 61,223 code objects, by 1 to 4). Only a shortfall beyond one block's
+    // reservation is certain there.
+    let slack = if x.fold == Fold::AllTuples { 6 } else { 0 };
+    if declared + slack < i64::from(x.needed) {
         push(&mut out, None, FindingKind::StacksizeTooSmall { declared, needed: x.needed });
     } else if x.fold != Fold::AllTuples && declared != i64::from(x.compiler.stacksize) {
         push(&mut out, None, FindingKind::StacksizeDiffers { declared, computed: x.compiler.stacksize });

@@ -12,6 +12,7 @@ use serde::Serialize;
 
 use crate::output::{Format, InputArgs, for_each_file};
 use crate::records;
+use crate::select::SelectArgs;
 
 /// The control-flow graph: basic blocks, edges, dominators and loops
 ///
@@ -35,11 +36,18 @@ use crate::records;
 /// reachable, handler, idom), edges (from, to, kind, back, and depth/lasti on exception
 /// edges), loops (header, latches, blocks, parent, depth, per_iteration) — schema in
 /// docs/schemas/cfg.schema.json.
+///
+/// FILE::QUALNAME (or --function QUALNAME) shows that code object and those nested in it:
+///
+///   bytescope cfg --format svg mod.pyc::handler > handler.svg
 #[derive(clap::Args, Debug)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
     #[command(flatten)]
     pub input: InputArgs,
+
+    #[command(flatten)]
+    pub select: SelectArgs,
 
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
@@ -71,6 +79,32 @@ const SVG_MAX_BLOCKS: usize = 600;
 
 /// Most instruction lines shown in one block of a picture.
 const SVG_MAX_LINES: usize = 24;
+
+/// The code objects `selection` picks and those nested in them (all of `codes` without a
+/// selection); `codes` as [`code_objects_named`] gives them.
+///
+/// # Errors
+/// Names that pick no code object.
+pub fn select<'m, 'a>(
+    m: &'m Marshal<'a>,
+    codes: Vec<Analyzed<'m, 'a>>,
+    selection: Option<&bytescope_code::Selection>,
+) -> Result<Vec<Analyzed<'m, 'a>>, String> {
+    let Some(sel) = selection else { return Ok(codes) };
+    let tree = bytescope_code::code_tree(m, bytescope_dis::visit_limit(m));
+    if tree.len() != codes.len() {
+        return Err("the code objects cannot be named (shared or too many)".to_owned());
+    }
+    let picked = sel
+        .pick(&tree)
+        .map_err(|missing| format!("no code object named {}", crate::text::message(&missing.join(", "))))?;
+    // Pre-order: a parent comes before what it holds.
+    let mut keep = vec![false; tree.len()];
+    for (i, e) in tree.iter().enumerate() {
+        keep[i] = picked.binary_search(&i).is_ok() || e.parent.is_some_and(|p| keep.get(p) == Some(&true));
+    }
+    Ok(codes.into_iter().zip(keep).filter_map(|(a, k)| k.then_some(a)).collect())
+}
 
 /// One code object with what the outputs show.
 pub struct Analyzed<'m, 'a> {
@@ -185,10 +219,12 @@ fn record(a: &Analyzed<'_, '_>, cfg: &Cfg) -> Result<String, String> {
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let format = if args.json { CfgFormat::Json } else { args.format };
     let out_format = if format == CfgFormat::Json { Format::Json } else { Format::Text };
-    for_each_file(&args.input, out_format, |source, data, out, _| {
+    let (input, selections) = args.select.split(&args.input);
+    for_each_file(&input, out_format, |source, data, out, _| {
         let pyc = load_pyc(data, args.input.python_version).map_err(|e| e.to_string())?;
         let analyzer = StackAnalyzer::new(pyc.version()).map_err(|e| e.to_string())?;
         let codes = code_objects_named(&pyc.marshal, pyc.version())?;
+        let codes = select(&pyc.marshal, codes, selections.for_source(source).as_ref())?;
         let graphs: Vec<(Cfg, Vec<InsnText>)> =
             codes.iter().map(|a| (analyzer.cfg(&a.code), analyzer.listing(&a.code))).collect();
         let views: Vec<CfgView<'_>> = codes

@@ -7,9 +7,10 @@ use bytescope_analysis::{Finding, StackAnalyzer};
 use bytescope_marshal::load_pyc;
 use serde::Serialize;
 
-use crate::commands::cfg::code_objects_named;
+use crate::commands::cfg::{code_objects_named, select};
 use crate::output::{Format, InputArgs, for_each_file};
 use crate::records;
+use crate::select::SelectArgs;
 
 /// Consistency checks: what CPython's compiler always gets right and hand-edited bytecode
 /// gets wrong
@@ -33,11 +34,16 @@ use crate::records;
 /// path, member, index, qualname, firstlineno, co_stacksize, computed_stacksize,
 /// needed_stacksize, findings (offset, kind, message, and the kind's fields) — schema in
 /// docs/schemas/check.schema.json.
+///
+/// FILE::QUALNAME (or --function QUALNAME) picks that code object and those nested in it.
 #[derive(clap::Args, Debug)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
     #[command(flatten)]
     pub input: InputArgs,
+
+    #[command(flatten)]
+    pub select: SelectArgs,
 
     /// Print JSON Lines (one object per code object) instead of text.
     #[arg(long)]
@@ -63,13 +69,15 @@ struct FindingRecord<'a> {
 }
 
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
+    let (input, selections) = args.select.split(&args.input);
     // Every line names its file, as JSON Lines records do: no `==> PATH <==` frames.
-    for_each_file(&args.input, Format::Json, |source, data, out, ctx| {
+    for_each_file(&input, Format::Json, |source, data, out, ctx| {
         let pyc = load_pyc(data, args.input.python_version).map_err(|e| e.to_string())?;
         let analyzer = StackAnalyzer::new(pyc.version()).map_err(|e| e.to_string())?;
         let shown = crate::text::source(source);
         let mut text = String::new();
-        for a in code_objects_named(&pyc.marshal, pyc.version())? {
+        let codes = code_objects_named(&pyc.marshal, pyc.version())?;
+        for a in select(&pyc.marshal, codes, selections.for_source(source).as_ref())? {
             let report = analyzer.check(&a.code);
             ctx.unhappy |= !report.findings.is_empty();
             if args.json {
