@@ -101,7 +101,8 @@ pub enum FindingKind {
     },
     /// Code that no path from the entry reaches, in versions whose compiler removes dead
     /// code (3.10+; [`crate::StackRules::dead_code`]), and that is not a handler the
-    /// compiler counted but left out of the exception table.
+    /// compiler counted but left out of the exception table, nor (3.11+) a cleanup block
+    /// the exception table covers.
     Unreachable {
         /// First byte.
         start: u32,
@@ -363,13 +364,22 @@ fn unreachable(x: &Inputs<'_, '_, '_>, out: &mut Vec<Finding>) {
         // A run of unreachable blocks is one finding; blocks the compiler's own depth walk
         // counted (handlers whose table entry the compiler dropped from 3.11) are the
         // compiler's dead code.
+        // So are, from 3.11, runs wholly inside exception-table ranges: cleanup blocks whose
+        // protected body compiled to nothing (an `except … as e:` ending in `continue`),
+        // which keep the entry that sends their own re-raise on.
         let start = k;
         let mut counted = true;
+        let mut covered = !x.g.exceptions.is_empty();
         while k < cfg.blocks.len() && !cfg.blocks[k].reachable {
-            counted &=
-                x.before.get(cfg.blocks[k].first as usize).is_some_and(|&d| d != crate::depth::UNREACHED);
+            let b = &cfg.blocks[k];
+            counted &= x.before.get(b.first as usize).is_some_and(|&d| d != crate::depth::UNREACHED);
+            covered &= cfg
+                .block_offsets(b)
+                .iter()
+                .all(|&o| x.g.exceptions.iter().any(|e| e.start <= u64::from(o) && u64::from(o) < e.end));
             k += 1;
         }
+        counted |= covered;
         if counted {
             continue;
         }

@@ -37,7 +37,7 @@ pub(crate) struct Graph<'i, 'c> {
     handlers: Vec<Option<(u32, i64)>>,
     /// Index in [`Graph::exceptions`] of the entry covering each instruction (3.11+; empty
     /// when the code has no exception table).
-    entry_of: Vec<Option<u32>>,
+    pub entry_of: Vec<Option<u32>>,
     /// The exception table (3.11+).
     pub exceptions: Vec<ExceptionEntry>,
     /// The depth the table says for the covering entry (3.11+, for dead handlers; empty

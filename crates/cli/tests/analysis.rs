@@ -93,3 +93,41 @@ fn qualname_selection_on_stack_check_and_cfg() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("no code object named nothing"));
 }
+
+fn schema(name: &str) -> jsonschema::Validator {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/schemas").join(format!("{name}.schema.json"));
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    jsonschema::meta::validate(&v).unwrap_or_else(|e| panic!("{name}: not a valid schema: {e}"));
+    jsonschema::validator_for(&v).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+#[test]
+fn records_match_their_schemas() {
+    let (cfg, check, diff) = (schema("cfg"), schema("check"), schema("diff"));
+    for v in ["2.7", "3.8", "3.12", "3.13", "3.15"] {
+        let f = fixture(v);
+        let f = f.to_str().unwrap();
+        for r in json_lines(&run(&["cfg", "--json", f])) {
+            assert!(
+                cfg.is_valid(&r),
+                "{v}: {:?}",
+                cfg.iter_errors(&r).map(|e| e.to_string()).collect::<Vec<_>>()
+            );
+        }
+        for r in json_lines(&run(&["check", "--json", f])) {
+            assert!(
+                check.is_valid(&r),
+                "{v}: {:?}",
+                check.iter_errors(&r).map(|e| e.to_string()).collect::<Vec<_>>()
+            );
+        }
+        let out = run(&["diff", "--json", &format!("{f}::manual"), &format!("{f}::comprehension")]);
+        let d: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert!(
+            diff.is_valid(&d),
+            "{v}: {:?}",
+            diff.iter_errors(&d).map(|e| e.to_string()).collect::<Vec<_>>()
+        );
+    }
+}
