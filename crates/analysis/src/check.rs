@@ -101,8 +101,9 @@ pub enum FindingKind {
     },
     /// Code that no path from the entry reaches, in versions whose compiler removes dead
     /// code (3.10+; [`crate::StackRules::dead_code`]), and that is not a handler the
-    /// compiler counted but left out of the exception table, nor (3.11+) a cleanup block
-    /// the exception table covers.
+    /// compiler counted but left out of the exception table, nor (3.11+) what a `try` whose
+    /// body compiled to nothing leaves (a run that begins as a handler or inside a table
+    /// range).
     Unreachable {
         /// First byte.
         start: u32,
@@ -364,19 +365,19 @@ fn unreachable(x: &Inputs<'_, '_, '_>, out: &mut Vec<Finding>) {
         // A run of unreachable blocks is one finding; blocks the compiler's own depth walk
         // counted (handlers whose table entry the compiler dropped from 3.11) are the
         // compiler's dead code.
-        // So are, from 3.11, runs wholly inside exception-table ranges: cleanup blocks whose
-        // protected body compiled to nothing (an `except … as e:` ending in `continue`),
-        // which keep the entry that sends their own re-raise on.
+        // So are, from 3.11, runs that begin as a handler or inside an exception-table range:
+        // what is left of a `try` whose body compiled to nothing (`try: pass`, an
+        // `except … as e:` ending in `continue`), handlers and cleanups the compiler keeps.
         let start = k;
         let mut counted = true;
-        let mut covered = !x.g.exceptions.is_empty();
+        let first = &cfg.blocks[k];
+        let covered = !x.g.exceptions.is_empty()
+            && (first.handler
+                || (first.first..first.first + first.len)
+                    .all(|i| x.g.entry_of.get(i as usize).is_some_and(Option::is_some)));
         while k < cfg.blocks.len() && !cfg.blocks[k].reachable {
             let b = &cfg.blocks[k];
             counted &= x.before.get(b.first as usize).is_some_and(|&d| d != crate::depth::UNREACHED);
-            covered &= cfg
-                .block_offsets(b)
-                .iter()
-                .all(|&o| x.g.exceptions.iter().any(|e| e.start <= u64::from(o) && u64::from(o) < e.end));
             k += 1;
         }
         counted |= covered;
