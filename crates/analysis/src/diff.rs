@@ -85,9 +85,12 @@ pub struct Op {
     pub b_end: usize,
 }
 
-/// Most instructions compared per side: the Myers diff is `O((n + m) d)`; crafted
-/// code objects with millions of instructions are cut.
-pub const MAX_DIFF_INSNS: usize = 200_000;
+/// Most instructions compared per side: the Myers diff is `O((n + m) d)`, so two crafted
+/// code objects with nothing in common cost `(n + m)²` steps (about 1.6·10⁹ at this
+/// bound); longer ones are compared on their first instructions only. The largest code
+/// object of the 3.12 standard library (a lib2to3 test module) has under 22,000 code units,
+/// caches included.
+pub const MAX_DIFF_INSNS: usize = 20_000;
 
 impl StackAnalyzer {
     /// `code`'s instructions as a diff compares them, and its instruction count and loops.
