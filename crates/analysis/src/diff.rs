@@ -101,7 +101,9 @@ impl StackAnalyzer {
         let analysis = self.analyze(code);
         let cfg = &analysis.cfg;
         let mut insns = Vec::new();
-        let mut count = 0;
+        // Every instruction counts in the summary, also past the comparison's cut.
+        let count =
+            ops.iter().filter(|op| self.table.semantics(op.opcode).action != Action::ExtendedArg).count();
         for (k, op) in ops.iter().enumerate() {
             if insns.len() >= MAX_DIFF_INSNS {
                 break;
@@ -119,7 +121,6 @@ impl StackAnalyzer {
                 }
                 continue;
             }
-            count += 1;
             let name = self.table.op(op.opcode).name;
             let argrepr = shown.map_or("", |i| i.argrepr.as_str());
             let value = match sem.operand {
