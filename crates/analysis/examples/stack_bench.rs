@@ -2,10 +2,11 @@
 //! the .pyc files named on stdin (one path per line), single-threaded.
 //!
 //! Every file is read and parsed first (untimed, as the Python side's `marshal.loads`);
-//! then each round times [`StackAnalyzer::stacksize`] (decoding, jumps, handlers, depths and
-//! the maximum) over all code objects, and then [`StackAnalyzer::analyze`] (the same plus the
+//! then each round times [`StackAnalyzer::stacksize_with`] (decoding, jumps, handlers, depths and
+//! the maximum) over all code objects, and then [`StackAnalyzer::analyze_with`] (the same plus the
 //! control-flow graph: blocks, edges with exception edges, dominators, loops), which is what
-//! the `bytecode` library's side does. Prints one JSON object: code objects, rounds, the
+//! the `bytecode` library's side does. Both keep one [`Scratch`] (working memory) across
+//! code objects, as a caller analysing many code objects does. Prints one JSON object: code objects, rounds, the
 //! seconds of each round for both, how many computed sizes equal `co_stacksize`, and the
 //! graphs' block, edge and loop totals.
 #![allow(clippy::print_stdout)]
@@ -13,7 +14,7 @@
 use std::io::BufRead as _;
 use std::time::Instant;
 
-use bytescope_analysis::StackAnalyzer;
+use bytescope_analysis::{Scratch, StackAnalyzer};
 use bytescope_code::code_objects;
 use bytescope_marshal::load_pyc;
 
@@ -34,6 +35,7 @@ fn main() {
             codes.push((i, code));
         }
     }
+    let mut scratch = Scratch::default();
     let mut seconds = Vec::new();
     let mut seconds_cfg = Vec::new();
     let mut same = 0usize;
@@ -43,7 +45,7 @@ fn main() {
         let start = Instant::now();
         let mut matched = 0usize;
         for (i, code) in &codes {
-            let d = analyzers[*i].stacksize(code);
+            let d = analyzers[*i].stacksize_with(code, &mut scratch);
             matched += usize::from(i64::from(d.stacksize) == i64::from(code.stacksize()));
         }
         seconds.push(start.elapsed().as_secs_f64());
@@ -51,7 +53,7 @@ fn main() {
         let mut matched_cfg = 0usize;
         let (mut b, mut e, mut l) = (0usize, 0usize, 0usize);
         for (i, code) in &codes {
-            let a = analyzers[*i].analyze(code);
+            let a = analyzers[*i].analyze_with(code, &mut scratch);
             matched_cfg += usize::from(i64::from(a.depths.stacksize) == i64::from(code.stacksize()));
             b += a.cfg.blocks.len();
             e += a.cfg.edges.len();

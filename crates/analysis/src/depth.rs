@@ -1,6 +1,8 @@
 //! Stack depth before and after every instruction, and the maximum, as each version's
 //! compiler counts it.
 
+use std::mem::take;
+
 use bytescope_code::exceptions::ExceptionEntry;
 use bytescope_opcodes::{Action, Flow, OpcodeTable, Semantics};
 
@@ -48,12 +50,37 @@ pub(crate) struct Graph<'i, 'c> {
     pub problems: Vec<Problem>,
 }
 
+/// The per-instruction vectors of a [`Graph`], kept between code objects (see
+/// [`crate::Scratch`]).
+#[derive(Debug, Default)]
+pub(crate) struct GraphBufs {
+    sems: Vec<&'static Semantics>,
+    nets: Vec<(i64, i64, i64)>,
+    targets: Vec<Option<u32>>,
+    handlers: Vec<Option<(u32, i64)>>,
+    entry_of: Vec<Option<u32>>,
+    /// The exception table's memory.
+    pub exceptions: Vec<ExceptionEntry>,
+    cover_depth: Vec<Option<i64>>,
+    is_target: Vec<bool>,
+    problems: Vec<Problem>,
+}
+
 impl<'i, 'c> Graph<'i, 'c> {
-    pub fn new(insns: &'i [Insn<'c>], table: &'static OpcodeTable, exceptions: Vec<ExceptionEntry>) -> Self {
-        let mut problems = Vec::new();
+    /// The graph of `insns`, in `bufs`' memory (give it back with [`Graph::recycle`]).
+    pub fn new(
+        insns: &'i [Insn<'c>],
+        table: &'static OpcodeTable,
+        exceptions: Vec<ExceptionEntry>,
+        bufs: &mut GraphBufs,
+    ) -> Self {
+        let mut problems = take(&mut bufs.problems);
+        problems.clear();
         let n = insns.len();
-        let mut sems = Vec::with_capacity(n);
-        let mut nets = Vec::with_capacity(n);
+        let mut sems = take(&mut bufs.sems);
+        sems.clear();
+        let mut nets = take(&mut bufs.nets);
+        nets.clear();
         for insn in insns {
             let sem = table.semantics(insn.opcode);
             sems.push(sem);
@@ -68,8 +95,11 @@ impl<'i, 'c> Graph<'i, 'c> {
             let o = u32::try_from(offset).ok()?;
             insns.binary_search_by_key(&o, |i| i.offset).ok().and_then(|i| u32::try_from(i).ok())
         };
-        let mut targets = Vec::with_capacity(n);
-        let mut is_target = vec![false; n];
+        let mut targets = take(&mut bufs.targets);
+        targets.clear();
+        let mut is_target = take(&mut bufs.is_target);
+        is_target.clear();
+        is_target.resize(n, false);
         for (insn, sem) in insns.iter().zip(&sems) {
             let t = match crate::insn::target(insn) {
                 Some(t) if sem.flow.jumps() => {
@@ -86,16 +116,36 @@ impl<'i, 'c> Graph<'i, 'c> {
             };
             targets.push(t);
         }
-        let (mut handlers, mut cover_depth, mut entry_of) = (Vec::new(), Vec::new(), Vec::new());
+        let mut handlers = take(&mut bufs.handlers);
+        let mut cover_depth = take(&mut bufs.cover_depth);
+        let mut entry_of = take(&mut bufs.entry_of);
+        handlers.clear();
+        cover_depth.clear();
+        entry_of.clear();
         if !exceptions.is_empty() {
-            handlers = vec![None; n];
-            cover_depth = vec![None; n];
-            entry_of = vec![None; n];
+            handlers.resize(n, None);
+            cover_depth.resize(n, None);
+            entry_of.resize(n, None);
             let mut out =
                 Assigned { handlers: &mut handlers, cover: &mut cover_depth, entry_of: &mut entry_of };
             assign_handlers(insns, &exceptions, &index_of, &mut out, &mut problems);
         }
         Graph { insns, sems, nets, targets, handlers, entry_of, exceptions, cover_depth, is_target, problems }
+    }
+
+    /// Gives the graph's memory back to `bufs`.
+    pub fn recycle(self, bufs: &mut GraphBufs) {
+        *bufs = GraphBufs {
+            sems: self.sems,
+            nets: self.nets,
+            targets: self.targets,
+            handlers: self.handlers,
+            entry_of: self.entry_of,
+            exceptions: self.exceptions,
+            cover_depth: self.cover_depth,
+            is_target: self.is_target,
+            problems: self.problems,
+        };
     }
 
     fn len(&self) -> usize {
@@ -211,10 +261,11 @@ pub(crate) fn push_problem(problems: &mut Vec<Problem>, offset: u32, kind: Probl
 /// Which instructions control can reach from the entry, following only real control flow
 /// (fall-through, jumps, handlers): the compiler's walks also count code after a return
 /// (before 3.7) and handlers it dropped (3.11+), where an underflow means nothing.
-pub(crate) fn live(g: &Graph<'_, '_>, rules: &StackRules) -> Vec<bool> {
+pub(crate) fn live(g: &Graph<'_, '_>, rules: &StackRules, live: &mut Vec<bool>, stack: &mut Vec<usize>) {
     let n = g.len();
-    let mut live = vec![false; n];
-    let mut stack = Vec::new();
+    live.clear();
+    live.resize(n, false);
+    stack.clear();
     if n > 0 {
         live[0] = true;
         stack.push(0);
@@ -234,7 +285,6 @@ pub(crate) fn live(g: &Graph<'_, '_>, rules: &StackRules) -> Vec<bool> {
             }
         }
     }
-    live
 }
 
 /// The result of the walk.
@@ -246,10 +296,18 @@ pub(crate) struct Depths {
     pub max: i64,
 }
 
-/// Walks `g` from the entry at `entry` depth by the version's rules.
-pub(crate) fn walk(g: &mut Graph<'_, '_>, rules: &StackRules, entry: i64) -> Depths {
+/// Walks `g` from the entry at `entry` depth by the version's rules, in the memory of
+/// `before` (its contents are dropped) and `stack`.
+pub(crate) fn walk(
+    g: &mut Graph<'_, '_>,
+    rules: &StackRules,
+    entry: i64,
+    mut before: Vec<i64>,
+    stack: &mut Vec<usize>,
+) -> Depths {
     let n = g.len();
-    let mut before = vec![UNREACHED; n];
+    before.clear();
+    before.resize(n, UNREACHED);
     if n == 0 {
         return Depths { before, max: 0 };
     }
@@ -257,7 +315,8 @@ pub(crate) fn walk(g: &mut Graph<'_, '_>, rules: &StackRules, entry: i64) -> Dep
     let finished = match rules.walk {
         Walk::Recursive => recursive(g, rules, entry, &mut before, budget),
         Walk::Worklist => {
-            let mut w = Worklist { before: &mut before, stack: Vec::new(), steps: 0, budget };
+            stack.clear();
+            let mut w = Worklist { before: &mut before, stack, steps: 0, budget };
             w.push(0, entry);
             let ok = w.run(g, rules);
             if ok && rules.dead_handlers { dead_code(g, rules, &mut w) } else { ok }
@@ -298,7 +357,7 @@ fn maximum(g: &Graph<'_, '_>, rules: &StackRules, before: &[i64]) -> i64 {
 
 struct Worklist<'b> {
     before: &'b mut [i64],
-    stack: Vec<usize>,
+    stack: &'b mut Vec<usize>,
     steps: usize,
     budget: usize,
 }

@@ -22,8 +22,23 @@ pub(crate) fn target(insn: &Insn<'_>) -> Option<i64> {
     insn.jump_target()
 }
 
-/// The instructions of `code`, in order. The analyses index them and walk them several
-/// times, hence the one vector per code object.
-pub(crate) fn decode<'c>(data: &'static VersionData, code: &'c Code<'_, '_>) -> Vec<Insn<'c>> {
-    Decoder::with_data(code, data).iter().collect()
+/// The instructions of `code`, in order, in `buf`'s memory (its contents are dropped). The
+/// analyses index them and walk them several times, hence the one vector per code object.
+pub(crate) fn decode<'c>(
+    data: &'static VersionData,
+    code: &'c Code<'_, '_>,
+    buf: Vec<Insn<'_>>,
+) -> Vec<Insn<'c>> {
+    let mut out = recycle(buf);
+    out.extend(Decoder::with_data(code, data).iter());
+    out
+}
+
+/// `v`'s memory, emptied, for instructions borrowing from another code object: the
+/// emptied vector is collected in place (same element layout), so the allocation is kept.
+// `filter_map`, not `filter`: the element type changes (its lifetime), which is the point.
+#[allow(clippy::unnecessary_filter_map)]
+pub(crate) fn recycle<'b>(mut v: Vec<Insn<'_>>) -> Vec<Insn<'b>> {
+    v.clear();
+    v.into_iter().filter_map(|_| None).collect()
 }

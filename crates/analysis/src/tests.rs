@@ -35,6 +35,37 @@ fn with_codes(data: &[u8], mut f: impl FnMut(&StackAnalyzer, &Code<'_, '_>)) {
     }
 }
 
+#[test]
+fn recycling_keeps_the_instruction_memory() {
+    let v: Vec<crate::insn::Insn<'static>> = Vec::with_capacity(100);
+    let ptr = v.as_ptr().cast::<u8>();
+    let w: Vec<crate::insn::Insn<'_>> = crate::insn::recycle(v);
+    assert!(w.capacity() >= 100);
+    assert_eq!(w.as_ptr().cast::<u8>(), ptr);
+}
+
+/// One [`Scratch`] kept across every code object of every fixture (all versions, large
+/// and small, one after another) gives what a fresh analysis gives: the reused memory
+/// carries nothing over.
+#[test]
+fn a_kept_scratch_gives_the_fresh_results() {
+    let mut files = pycs(&root().join("tests/fixtures"));
+    files.extend(pycs(&root().join("crates/analysis/tests/fixtures")));
+    let mut scratch = Scratch::default();
+    let mut total = 0;
+    for path in files {
+        let data = std::fs::read(&path).expect("read");
+        with_codes(&data, |a, code| {
+            total += 1;
+            let fresh = a.analyze(code);
+            assert_eq!(a.analyze_with(code, &mut scratch), &fresh, "{} {}", path.display(), code.name);
+            assert_eq!(a.stacksize_with(code, &mut scratch), &fresh.depths, "{}", path.display());
+            assert_eq!(a.stacksize(code), fresh.depths);
+        });
+    }
+    assert!(total > 1500, "{total} code objects");
+}
+
 /// Code objects whose `co_stacksize` the final bytecode cannot give back (see
 /// docs/analysis.md): `(fixture, code object, CPython's, ours, why)`.
 const KNOWN: &[(&str, &str, i32, u32, &str)] = &[(
