@@ -1,6 +1,8 @@
 //! Stack depth before and after every instruction, and the maximum, as each version's
 //! compiler counts it.
 
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 use std::mem::take;
 
 use bytescope_code::exceptions::ExceptionEntry;
@@ -64,6 +66,36 @@ pub(crate) struct GraphBufs {
     cover_depth: Vec<Option<i64>>,
     is_target: Vec<bool>,
     problems: Vec<Problem>,
+    /// [`assign_handlers`]' working memory.
+    order: Vec<usize>,
+    active: BinaryHeap<Reverse<(usize, u64)>>,
+}
+
+/// Net effects of each opcode byte of a version whose stack effect does not depend on the
+/// argument (`None`: it does), as [`Graph`] stores them: looked up instead of evaluated.
+pub(crate) type ConstantNets = [Option<(i64, i64, i64)>; 256];
+
+/// The net effects of `table`'s opcodes (see [`ConstantNets`]).
+pub(crate) fn constant_nets(table: &'static OpcodeTable) -> Box<ConstantNets> {
+    Box::new(std::array::from_fn(|op| {
+        let op = u8::try_from(op).unwrap_or(0);
+        match table.semantics(op).stack {
+            None => Some((NO_EFFECT, NO_EFFECT, 0)),
+            Some(s) => {
+                let constant = s.pops.is_constant()
+                    && s.pushes.is_constant()
+                    && s.jump.is_none_or(|(p, q)| p.is_constant() && q.is_constant());
+                constant.then(|| nets(&s, 0))
+            }
+        }
+    }))
+}
+
+/// `(fall-through net, jump net, fall-through pops)` of an effect for `arg`.
+fn nets(s: &bytescope_opcodes::StackEffect, arg: u32) -> (i64, i64, i64) {
+    let fall = s.eval(arg, false);
+    let taken = if s.jump.is_some() { s.eval(arg, true).net() } else { fall.net() };
+    (fall.net(), taken, fall.pops)
 }
 
 impl<'i, 'c> Graph<'i, 'c> {
@@ -72,6 +104,7 @@ impl<'i, 'c> Graph<'i, 'c> {
         insns: &'i [Insn<'c>],
         table: &'static OpcodeTable,
         exceptions: Vec<ExceptionEntry>,
+        constant: &ConstantNets,
         bufs: &mut GraphBufs,
     ) -> Self {
         let mut problems = take(&mut bufs.problems);
@@ -84,12 +117,12 @@ impl<'i, 'c> Graph<'i, 'c> {
         for insn in insns {
             let sem = table.semantics(insn.opcode);
             sems.push(sem);
-            nets.push(sem.stack.map_or((NO_EFFECT, NO_EFFECT, 0), |s| {
-                let arg = crate::insn::oparg(insn);
-                let fall = s.eval(arg, false);
-                let taken = if s.jump.is_some() { s.eval(arg, true).net() } else { fall.net() };
-                (fall.net(), taken, fall.pops)
-            }));
+            nets.push(match constant[usize::from(insn.opcode)] {
+                Some(n) => n,
+                None => {
+                    sem.stack.map_or((NO_EFFECT, NO_EFFECT, 0), |s| self::nets(&s, crate::insn::oparg(insn)))
+                }
+            });
         }
         let index_of = |offset: i64| -> Option<u32> {
             let o = u32::try_from(offset).ok()?;
@@ -126,8 +159,13 @@ impl<'i, 'c> Graph<'i, 'c> {
             handlers.resize(n, None);
             cover_depth.resize(n, None);
             entry_of.resize(n, None);
-            let mut out =
-                Assigned { handlers: &mut handlers, cover: &mut cover_depth, entry_of: &mut entry_of };
+            let mut out = Assigned {
+                handlers: &mut handlers,
+                cover: &mut cover_depth,
+                entry_of: &mut entry_of,
+                order: &mut bufs.order,
+                active: &mut bufs.active,
+            };
             assign_handlers(insns, &exceptions, &index_of, &mut out, &mut problems);
         }
         Graph { insns, sems, nets, targets, handlers, entry_of, exceptions, cover_depth, is_target, problems }
@@ -145,6 +183,8 @@ impl<'i, 'c> Graph<'i, 'c> {
             cover_depth: self.cover_depth,
             is_target: self.is_target,
             problems: self.problems,
+            order: take(&mut bufs.order),
+            active: take(&mut bufs.active),
         };
     }
 
@@ -198,6 +238,8 @@ struct Assigned<'a> {
     handlers: &'a mut [Option<(u32, i64)>],
     cover: &'a mut [Option<i64>],
     entry_of: &'a mut [Option<u32>],
+    order: &'a mut Vec<usize>,
+    active: &'a mut BinaryHeap<Reverse<(usize, u64)>>,
 }
 
 /// Assigns each instruction the first exception entry (in table order) covering it, as
@@ -213,20 +255,22 @@ fn assign_handlers(
     if exceptions.is_empty() {
         return;
     }
-    let mut order: Vec<usize> = (0..exceptions.len()).collect();
+    let order = &mut *out.order;
+    order.clear();
+    order.extend(0..exceptions.len());
     order.sort_by_key(|&e| exceptions[e].start);
-    let mut active: std::collections::BinaryHeap<std::cmp::Reverse<(usize, u64)>> =
-        std::collections::BinaryHeap::new();
+    let active = &mut *out.active;
+    active.clear();
     let mut next = 0;
     for (i, insn) in insns.iter().enumerate() {
         let at = u64::from(insn.offset);
         while next < order.len() && exceptions[order[next]].start <= at {
             let e = order[next];
-            active.push(std::cmp::Reverse((e, exceptions[e].end)));
+            active.push(Reverse((e, exceptions[e].end)));
             next += 1;
         }
         // The first entry in table order that still covers `at`; ended ones are dropped.
-        while let Some(&std::cmp::Reverse((e, end))) = active.peek() {
+        while let Some(&Reverse((e, end))) = active.peek() {
             if end > at {
                 let entry = &exceptions[e];
                 let depth = i64::try_from(entry.depth).unwrap_or(i64::MAX);

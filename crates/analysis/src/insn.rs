@@ -2,7 +2,7 @@
 //! [`bytescope_instr::Instruction`], decoded once per code object.
 
 use bytescope_code::Code;
-use bytescope_instr::{Decoder, Instruction, VersionData};
+use bytescope_instr::{ArgKind, Argument, Decoder, Instruction, VersionData};
 
 /// One instruction: offset, opcode byte (its semantics are the base opcode's), argument
 /// with EXTENDED_ARG folded in, and what the argument refers to (jumps carry their target
@@ -31,6 +31,40 @@ pub(crate) fn decode<'c>(
 ) -> Vec<Insn<'c>> {
     let mut out = recycle(buf);
     out.extend(Decoder::with_data(code, data).iter());
+    out
+}
+
+/// [`decode`] for the stack walk and the graph, which read only jump targets and constants:
+/// every field is decoded as [`decode`] does, but only jump and constant arguments are
+/// resolved; the others stay [`Argument::Plain`] (their names and tables are not looked
+/// up).
+pub(crate) fn decode_lean<'c>(
+    data: &'static VersionData,
+    code: &'c Code<'_, '_>,
+    buf: Vec<Insn<'_>>,
+) -> Vec<Insn<'c>> {
+    let mut out = recycle(buf);
+    let d = Decoder::with_data(code, data);
+    out.extend(d.raw_instructions().map(|raw| {
+        let plan = d.plan(raw.opcode);
+        let argument = match (plan.kind, raw.arg) {
+            (ArgKind::Jump { .. } | ArgKind::Const, _) => d.resolve(&raw),
+            (_, Some(arg)) => Argument::Plain(arg),
+            (_, None) => Argument::None,
+        };
+        Instruction {
+            offset: raw.offset,
+            start_offset: raw.start_offset,
+            opcode: raw.opcode,
+            base: raw.base,
+            size: raw.size,
+            cache_entries: raw.caches,
+            arg: raw.arg,
+            argument,
+            info: plan.info,
+            semantics: data.table.semantics(raw.opcode),
+        }
+    }));
     out
 }
 

@@ -182,6 +182,8 @@ pub struct StackAnalyzer {
     data: &'static bytescope_instr::VersionData,
     /// For the argument texts of listings and diffs (`dis`'s own `argrepr`).
     dis: Disassembler,
+    /// The net effects of the opcodes whose effect does not depend on the argument.
+    nets: Box<depth::ConstantNets>,
 }
 
 /// Widest slot text [`StackAnalyzer::rows`] keeps by default (in characters, `…` included).
@@ -196,7 +198,8 @@ impl StackAnalyzer {
         let table = bytescope_opcodes::table(version).ok_or(AnalysisError::NoTable { version })?;
         let dis = Disassembler::new(version).map_err(|_| AnalysisError::NoTable { version })?;
         let data = bytescope_instr::VersionData::of(table);
-        Ok(StackAnalyzer { table, rules: StackRules::for_version(version), data, dis })
+        let nets = depth::constant_nets(table);
+        Ok(StackAnalyzer { table, rules: StackRules::for_version(version), data, dis, nets })
     }
 
     /// This analyzer with other rules: e.g. an assembler writing 3.8 bytecode itself wants
@@ -236,7 +239,7 @@ impl StackAnalyzer {
                 }
             }
         }
-        let mut g = depth::Graph::new(insns, self.table, exceptions, bufs);
+        let mut g = depth::Graph::new(insns, self.table, exceptions, &self.nets, bufs);
         if bad {
             g.problems.push(Problem { offset: 0, kind: ProblemKind::BadHandler { target: -1 } });
         }
@@ -306,7 +309,7 @@ impl StackAnalyzer {
     /// The stack walk of `code` (and its graph when `with_cfg`) into `s.out`, in `s`'s
     /// memory.
     fn run(&self, code: &Code<'_, '_>, s: &mut Scratch, rows: bool, with_cfg: bool) {
-        let insns = insn::decode(self.data, code, std::mem::take(&mut s.insns));
+        let insns = insn::decode_lean(self.data, code, std::mem::take(&mut s.insns));
         let mut g = self.graph(code, &insns, &mut s.graph);
         let d = depth::walk(
             &mut g,

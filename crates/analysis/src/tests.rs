@@ -44,6 +44,30 @@ fn recycling_keeps_the_instruction_memory() {
     assert_eq!(w.as_ptr().cast::<u8>(), ptr);
 }
 
+/// The stack walk's lean decoding gives the full decoding's instructions, arguments aside,
+/// and the same jump targets and constants.
+#[test]
+fn lean_decoding_keeps_what_the_walk_reads() {
+    let mut files = pycs(&root().join("tests/fixtures"));
+    files.extend(pycs(&root().join("crates/analysis/tests/fixtures")));
+    for path in files {
+        let data = std::fs::read(&path).expect("read");
+        with_codes(&data, |a, code| {
+            let full = crate::insn::decode(a.data, code, Vec::new());
+            let lean = crate::insn::decode_lean(a.data, code, Vec::new());
+            assert_eq!(full.len(), lean.len());
+            for (f, l) in full.iter().zip(&lean) {
+                assert_eq!(f.raw(), l.raw(), "{}", path.display());
+                assert!(std::ptr::eq(f.semantics, l.semantics) && std::ptr::eq(f.info, l.info));
+                assert_eq!(f.jump_target(), l.jump_target());
+                if let bytescope_instr::Argument::Const(_) | bytescope_instr::Argument::Jump(_) = f.argument {
+                    assert_eq!(f.argument, l.argument);
+                }
+            }
+        });
+    }
+}
+
 /// One [`Scratch`] kept across every code object of every fixture (all versions, large
 /// and small, one after another) gives what a fresh analysis gives: the reused memory
 /// carries nothing over.
