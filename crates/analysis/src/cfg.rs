@@ -188,14 +188,14 @@ pub(crate) fn build(
     cfg: &mut Cfg,
     bufs: &mut CfgBufs,
 ) {
-    let n = g.insns.len();
+    let n = g.ops.len();
     cfg.blocks.clear();
     cfg.edges.clear();
     cfg.loops.clear();
     cfg.loops_truncated = false;
     cfg.edge_start.clear();
     cfg.offsets.clear();
-    cfg.offsets.extend(g.insns.iter().map(|i| i.offset));
+    cfg.offsets.extend(g.ops.iter().map(|i| i.offset));
     if n == 0 {
         cfg.edge_start.push(0);
         return;
@@ -231,7 +231,7 @@ pub(crate) fn build(
             let first = u32::try_from(i).unwrap_or(NONE);
             cfg.blocks.push(Block {
                 id,
-                start: g.insns[i].offset,
+                start: g.ops[i].offset,
                 end: 0,
                 first,
                 len: 0,
@@ -245,7 +245,7 @@ pub(crate) fn build(
         block_of[i] = u32::try_from(b).unwrap_or(NONE);
     }
     for b in 0..cfg.blocks.len() {
-        cfg.blocks[b].end = cfg.blocks.get(b + 1).map_or(code_len.max(g.insns[n - 1].offset), |x| x.start);
+        cfg.blocks[b].end = cfg.blocks.get(b + 1).map_or(code_len.max(g.ops[n - 1].offset), |x| x.start);
     }
 
     // Edges, block by block.
@@ -365,7 +365,7 @@ const UNSET: u32 = u32::MAX - 1;
 
 impl BlockStack {
     fn simulate(g: &Graph<'_, '_>, rules: &StackRules) -> BlockStack {
-        let n = g.insns.len();
+        let n = g.ops.len();
         let mut s = BlockStack { frames: Vec::new(), state: vec![UNSET; n] };
         let mut interned: std::collections::HashMap<(u32, FrameKind, u32), u32> =
             std::collections::HashMap::new();

@@ -8,7 +8,7 @@ use std::mem::take;
 use bytescope_code::exceptions::ExceptionEntry;
 use bytescope_opcodes::{Action, Flow, OpcodeTable, Semantics};
 
-use crate::insn::Insn;
+use crate::insn::{Insn, Op};
 use crate::rules::{StackRules, Walk};
 use crate::{Problem, ProblemKind};
 
@@ -28,7 +28,11 @@ const NO_EFFECT: i64 = i64::MIN;
 
 /// Everything the walks need about one code object.
 pub(crate) struct Graph<'i, 'c> {
+    /// The instructions, for the views that read their arguments (the symbolic stack, the
+    /// checks); empty when the graph was made from [`Op`]s alone ([`Graph::lean`]).
     pub insns: &'i [Insn<'c>],
+    /// The instructions as the walks read them.
+    pub ops: Vec<Op>,
     pub sems: Vec<&'static Semantics>,
     /// Net effect of each instruction on its fall-through and jump paths ([`NO_EFFECT`] when
     /// unknown) and what it pops on the fall-through path, evaluated once.
@@ -66,6 +70,9 @@ pub(crate) struct GraphBufs {
     cover_depth: Vec<Option<i64>>,
     is_target: Vec<bool>,
     problems: Vec<Problem>,
+    ops: Vec<Op>,
+    /// Jump targets in bytes, while the graph is made.
+    jumps: Vec<Option<i64>>,
     /// [`assign_handlers`]' working memory.
     order: Vec<usize>,
     active: BinaryHeap<Reverse<(usize, u64)>>,
@@ -107,40 +114,75 @@ impl<'i, 'c> Graph<'i, 'c> {
         constant: &ConstantNets,
         bufs: &mut GraphBufs,
     ) -> Self {
+        let mut ops = take(&mut bufs.ops);
+        let mut jumps = take(&mut bufs.jumps);
+        ops.clear();
+        jumps.clear();
+        for insn in insns {
+            let (op, jump) = Op::of(insn);
+            ops.push(op);
+            jumps.push(jump);
+        }
+        Graph::build(insns, ops, jumps, table, exceptions, constant, bufs)
+    }
+
+    /// The graph of `code` without [`Insn`]s ([`Graph::insns`] is empty), decoded straight
+    /// into [`Op`]s: what the stack walk and the control-flow graph read.
+    pub fn lean(
+        code: &bytescope_code::Code<'_, '_>,
+        data: &'static bytescope_instr::VersionData,
+        exceptions: Vec<ExceptionEntry>,
+        constant: &ConstantNets,
+        bufs: &mut GraphBufs,
+    ) -> Self {
+        let mut ops = take(&mut bufs.ops);
+        let mut jumps = take(&mut bufs.jumps);
+        crate::insn::decode_ops(data, code, &mut ops, &mut jumps);
+        Graph::build(&[], ops, jumps, data.table, exceptions, constant, bufs)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn build(
+        insns: &'i [Insn<'c>],
+        ops: Vec<Op>,
+        jumps: Vec<Option<i64>>,
+        table: &'static OpcodeTable,
+        exceptions: Vec<ExceptionEntry>,
+        constant: &ConstantNets,
+        bufs: &mut GraphBufs,
+    ) -> Self {
         let mut problems = take(&mut bufs.problems);
         problems.clear();
-        let n = insns.len();
+        let n = ops.len();
         let mut sems = take(&mut bufs.sems);
         sems.clear();
         let mut nets = take(&mut bufs.nets);
         nets.clear();
-        for insn in insns {
-            let sem = table.semantics(insn.opcode);
+        for op in &ops {
+            let sem = table.semantics(op.opcode);
             sems.push(sem);
-            nets.push(match constant[usize::from(insn.opcode)] {
+            nets.push(match constant[usize::from(op.opcode)] {
                 Some(n) => n,
-                None => {
-                    sem.stack.map_or((NO_EFFECT, NO_EFFECT, 0), |s| self::nets(&s, crate::insn::oparg(insn)))
-                }
+                None => sem.stack.map_or((NO_EFFECT, NO_EFFECT, 0), |s| self::nets(&s, op.oparg)),
             });
         }
         let index_of = |offset: i64| -> Option<u32> {
             let o = u32::try_from(offset).ok()?;
-            insns.binary_search_by_key(&o, |i| i.offset).ok().and_then(|i| u32::try_from(i).ok())
+            ops.binary_search_by_key(&o, |i| i.offset).ok().and_then(|i| u32::try_from(i).ok())
         };
         let mut targets = take(&mut bufs.targets);
         targets.clear();
         let mut is_target = take(&mut bufs.is_target);
         is_target.clear();
         is_target.resize(n, false);
-        for (insn, sem) in insns.iter().zip(&sems) {
-            let t = match crate::insn::target(insn) {
+        for ((op, sem), &jump) in ops.iter().zip(&sems).zip(&jumps) {
+            let t = match jump {
                 Some(t) if sem.flow.jumps() => {
                     let idx = index_of(t);
                     match idx {
                         Some(j) => is_target[j as usize] = true,
                         None => {
-                            push_problem(&mut problems, insn.offset, ProblemKind::BadJumpTarget { target: t })
+                            push_problem(&mut problems, op.offset, ProblemKind::BadJumpTarget { target: t })
                         }
                     }
                     idx
@@ -166,9 +208,22 @@ impl<'i, 'c> Graph<'i, 'c> {
                 order: &mut bufs.order,
                 active: &mut bufs.active,
             };
-            assign_handlers(insns, &exceptions, &index_of, &mut out, &mut problems);
+            assign_handlers(&ops, &exceptions, &index_of, &mut out, &mut problems);
         }
-        Graph { insns, sems, nets, targets, handlers, entry_of, exceptions, cover_depth, is_target, problems }
+        bufs.jumps = jumps;
+        Graph {
+            insns,
+            ops,
+            sems,
+            nets,
+            targets,
+            handlers,
+            entry_of,
+            exceptions,
+            cover_depth,
+            is_target,
+            problems,
+        }
     }
 
     /// Gives the graph's memory back to `bufs`.
@@ -183,13 +238,15 @@ impl<'i, 'c> Graph<'i, 'c> {
             cover_depth: self.cover_depth,
             is_target: self.is_target,
             problems: self.problems,
+            ops: self.ops,
+            jumps: take(&mut bufs.jumps),
             order: take(&mut bufs.order),
             active: take(&mut bufs.active),
         };
     }
 
     fn len(&self) -> usize {
-        self.insns.len()
+        self.ops.len()
     }
 
     /// Net effect of instruction `i` on its fall-through (`jump == false`) or jump path;
@@ -246,7 +303,7 @@ struct Assigned<'a> {
 /// CPython's unwinder looks it up: a sweep over the entries sorted by start, so crafted
 /// tables with many overlapping entries stay `O((n + e) log e)`.
 fn assign_handlers(
-    insns: &[Insn<'_>],
+    insns: &[Op],
     exceptions: &[ExceptionEntry],
     index_of: &dyn Fn(i64) -> Option<u32>,
     out: &mut Assigned<'_>,
@@ -368,7 +425,7 @@ pub(crate) fn walk(
     };
     if !finished {
         // Keep what was found (every depth so far is one the compiler would also reach).
-        let offset = g.insns.first().map_or(0, |i| i.offset);
+        let offset = g.ops.first().map_or(0, |i| i.offset);
         push_problem(&mut g.problems, offset, ProblemKind::WalkLimit);
     }
     let max = maximum(g, rules, &before);
@@ -429,8 +486,8 @@ impl Worklist<'_> {
                 let Some(fall) = g.net(i, false) else {
                     push_problem(
                         &mut g.problems,
-                        g.insns[i].offset,
-                        ProblemKind::UnknownOpcode { op: g.insns[i].opcode },
+                        g.ops[i].offset,
+                        ProblemKind::UnknownOpcode { op: g.ops[i].opcode },
                     );
                     break;
                 };
@@ -571,8 +628,8 @@ fn recursive(
         let Some(fall) = g.net(i, false) else {
             push_problem(
                 &mut g.problems,
-                g.insns[i].offset,
-                ProblemKind::UnknownOpcode { op: g.insns[i].opcode },
+                g.ops[i].offset,
+                ProblemKind::UnknownOpcode { op: g.ops[i].opcode },
             );
             if let Frame::Walk { done, .. } = frame {
                 *done = true;

@@ -97,7 +97,7 @@ impl StackAnalyzer {
     #[must_use]
     pub fn diff_side(&self, code: &Code<'_, '_>, opts: DiffOptions) -> DiffSide {
         let listing = self.dis.instructions(code).ok();
-        let ops = crate::insn::decode(self.data, code, Vec::new());
+        let ops = crate::insn::decode(self.data, code);
         let analysis = self.analyze(code);
         let cfg = &analysis.cfg;
         let mut insns = Vec::new();

@@ -3,6 +3,7 @@
 
 use bytescope_code::Code;
 use bytescope_instr::{ArgKind, Argument, Decoder, Instruction, VersionData};
+use bytescope_marshal::ObjId;
 
 /// One instruction: offset, opcode byte (its semantics are the base opcode's), argument
 /// with EXTENDED_ARG folded in, and what the argument refers to (jumps carry their target
@@ -22,57 +23,63 @@ pub(crate) fn target(insn: &Insn<'_>) -> Option<i64> {
     insn.jump_target()
 }
 
-/// The instructions of `code`, in order, in `buf`'s memory (its contents are dropped). The
-/// analyses index them and walk them several times, hence the one vector per code object.
-pub(crate) fn decode<'c>(
-    data: &'static VersionData,
-    code: &'c Code<'_, '_>,
-    buf: Vec<Insn<'_>>,
-) -> Vec<Insn<'c>> {
-    let mut out = recycle(buf);
-    out.extend(Decoder::with_data(code, data).iter());
-    out
+/// The instructions of `code`, in order, for the views that read their arguments (the
+/// symbolic stack, the checks, listings, diffs).
+pub(crate) fn decode<'c>(data: &'static VersionData, code: &'c Code<'_, '_>) -> Vec<Insn<'c>> {
+    Decoder::with_data(code, data).iter().collect()
 }
 
-/// [`decode`] for the stack walk and the graph, which read only jump targets and constants:
-/// every field is decoded as [`decode`] does, but only jump and constant arguments are
-/// resolved; the others stay [`Argument::Plain`] (their names and tables are not looked
-/// up).
-pub(crate) fn decode_lean<'c>(
-    data: &'static VersionData,
-    code: &'c Code<'_, '_>,
-    buf: Vec<Insn<'_>>,
-) -> Vec<Insn<'c>> {
-    let mut out = recycle(buf);
-    let d = Decoder::with_data(code, data);
-    out.extend(d.raw_instructions().map(|raw| {
-        let plan = d.plan(raw.opcode);
-        let argument = match (plan.kind, raw.arg) {
-            (ArgKind::Jump { .. } | ArgKind::Const, _) => d.resolve(&raw),
-            (_, Some(arg)) => Argument::Plain(arg),
-            (_, None) => Argument::None,
+/// One instruction as the stack walk, the graph and the fold rule read it: a fifth of an
+/// [`Insn`]'s size, so the passes over a code object's instructions touch less memory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Op {
+    /// Byte offset of the opcode.
+    pub offset: u32,
+    /// The argument as CPython's C `int` oparg ([`oparg`]).
+    pub oparg: u32,
+    /// The constant a constant-loading argument refers to.
+    pub konst: Option<ObjId>,
+    /// The opcode byte.
+    pub opcode: u8,
+}
+
+impl Op {
+    /// The walk's view of `insn`, and its jump target in bytes.
+    pub(crate) fn of(insn: &Insn<'_>) -> (Op, Option<i64>) {
+        let konst = match insn.argument {
+            Argument::Const(id) => Some(id),
+            _ => None,
         };
-        Instruction {
-            offset: raw.offset,
-            start_offset: raw.start_offset,
-            opcode: raw.opcode,
-            base: raw.base,
-            size: raw.size,
-            cache_entries: raw.caches,
-            arg: raw.arg,
-            argument,
-            info: plan.info,
-            semantics: data.table.semantics(raw.opcode),
-        }
-    }));
-    out
+        (Op { offset: insn.offset, oparg: oparg(insn), konst, opcode: insn.opcode }, target(insn))
+    }
 }
 
-/// `v`'s memory, emptied, for instructions borrowing from another code object: the
-/// emptied vector is collected in place (same element layout), so the allocation is kept.
-// `filter_map`, not `filter`: the element type changes (its lifetime), which is the point.
-#[allow(clippy::unnecessary_filter_map)]
-pub(crate) fn recycle<'b>(mut v: Vec<Insn<'_>>) -> Vec<Insn<'b>> {
-    v.clear();
-    v.into_iter().filter_map(|_| None).collect()
+/// The instructions of `code` as [`Op`]s with their jump targets in bytes, into `ops` and
+/// `targets` (emptied first), straight from the decoder: only jump and constant arguments
+/// are resolved, and no [`Insn`] is made. Gives what [`Op::of`] gives on [`decode`]'s
+/// instructions (a test checks it on every fixture).
+pub(crate) fn decode_ops(
+    data: &'static VersionData,
+    code: &Code<'_, '_>,
+    ops: &mut Vec<Op>,
+    targets: &mut Vec<Option<i64>>,
+) {
+    ops.clear();
+    targets.clear();
+    let d = Decoder::with_data(code, data);
+    for raw in d.raw_instructions() {
+        let (konst, target) = match d.plan(raw.opcode).kind {
+            ArgKind::Jump { .. } => (None, d.jump_target(&raw)),
+            ArgKind::Const => match d.resolve(&raw) {
+                Argument::Const(id) => (Some(id), None),
+                _ => (None, None),
+            },
+            _ => (None, None),
+        };
+        // Truncation is the point, as in `oparg`.
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let oparg = raw.arg.unwrap_or(0) as u32;
+        ops.push(Op { offset: raw.offset, oparg, konst, opcode: raw.opcode });
+        targets.push(target);
+    }
 }

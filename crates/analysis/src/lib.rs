@@ -157,14 +157,13 @@ pub struct Analysis {
 }
 
 /// Working memory of the analyses, kept by a caller between code objects
-/// ([`StackAnalyzer::analyze_with`], [`StackAnalyzer::stacksize_with`]): the instruction
+/// ([`StackAnalyzer::analyze_with`], [`StackAnalyzer::stacksize_with`]): the decoded
 /// list, the per-instruction and per-block vectors of the stack walk, the graph builder and
 /// the dominator and loop passes, and the last result. Analysing many code objects with one
 /// `Scratch` allocates only when a code object is larger than all before it (and for loop
 /// bodies); the results are the same as without it.
 #[derive(Debug, Default)]
 pub struct Scratch {
-    insns: Vec<insn::Insn<'static>>,
     graph: depth::GraphBufs,
     before: Vec<i64>,
     stack: Vec<usize>,
@@ -221,10 +220,12 @@ impl StackAnalyzer {
         if code.flags() & self.rules.generator_flags != 0 { i64::from(self.rules.generator_entry) } else { 0 }
     }
 
+    /// The graph of `code` from its instructions `insns`, or from [`insn::Op`]s alone
+    /// when `insns` is `None`.
     fn graph<'i, 'c>(
         &self,
         code: &Code<'_, '_>,
-        insns: &'i [insn::Insn<'c>],
+        insns: Option<&'i [insn::Insn<'c>]>,
         bufs: &mut depth::GraphBufs,
     ) -> depth::Graph<'i, 'c> {
         let mut bad = false;
@@ -239,7 +240,10 @@ impl StackAnalyzer {
                 }
             }
         }
-        let mut g = depth::Graph::new(insns, self.table, exceptions, &self.nets, bufs);
+        let mut g = match insns {
+            Some(insns) => depth::Graph::new(insns, self.table, exceptions, &self.nets, bufs),
+            None => depth::Graph::lean(code, self.data, exceptions, &self.nets, bufs),
+        };
         if bad {
             g.problems.push(Problem { offset: 0, kind: ProblemKind::BadHandler { target: -1 } });
         }
@@ -263,17 +267,17 @@ impl StackAnalyzer {
         }
         let (live, stack) = work;
         depth::live(g, &self.rules, live, stack);
-        if let (Some(last), Some(&true)) = (g.insns.last(), live.last())
-            && g.sems[g.insns.len() - 1].flow.falls_through()
+        if let (Some(last), Some(&true)) = (g.ops.last(), live.last())
+            && g.sems[g.ops.len() - 1].flow.falls_through()
         {
             depth::push_problem(&mut g.problems, last.offset, ProblemKind::FallsOffEnd);
         }
         let insns = &mut out.insns;
         insns.clear();
         if rows {
-            insns.reserve(g.insns.len());
+            insns.reserve(g.ops.len());
         }
-        for (i, insn) in g.insns.iter().enumerate() {
+        for (i, insn) in g.ops.iter().enumerate() {
             let b = d.before[i];
             if b == depth::UNREACHED {
                 if rows {
@@ -309,8 +313,7 @@ impl StackAnalyzer {
     /// The stack walk of `code` (and its graph when `with_cfg`) into `s.out`, in `s`'s
     /// memory.
     fn run(&self, code: &Code<'_, '_>, s: &mut Scratch, rows: bool, with_cfg: bool) {
-        let insns = insn::decode_lean(self.data, code, std::mem::take(&mut s.insns));
-        let mut g = self.graph(code, &insns, &mut s.graph);
+        let mut g = self.graph(code, None, &mut s.graph);
         let d = depth::walk(
             &mut g,
             &self.rules,
@@ -325,7 +328,6 @@ impl StackAnalyzer {
         self.finish(code, &mut g, &d, rows, (&mut s.live, &mut s.stack), &mut s.out.depths);
         s.before = d.before;
         g.recycle(&mut s.graph);
-        s.insns = insn::recycle(insns);
     }
 
     /// The stack depths of `code` and the `co_stacksize` its version's compiler computes.
@@ -359,8 +361,8 @@ impl StackAnalyzer {
     #[must_use]
     pub fn check(&self, code: &Code<'_, '_>) -> CheckReport {
         let mut s = Scratch::default();
-        let insns = insn::decode(self.data, code, Vec::new());
-        let mut g = self.graph(code, &insns, &mut s.graph);
+        let insns = insn::decode(self.data, code);
+        let mut g = self.graph(code, Some(&insns), &mut s.graph);
         let d = depth::walk(&mut g, &self.rules, self.entry_depth(code), Vec::new(), &mut s.stack);
         let code_len = u32::try_from(code.code.len()).unwrap_or(u32::MAX);
         let mut cfg = Cfg::default();
@@ -386,7 +388,7 @@ impl StackAnalyzer {
     #[must_use]
     pub fn listing(&self, code: &Code<'_, '_>) -> Vec<render::InsnText> {
         let reprs = self.dis.instructions(code).ok();
-        insn::decode(self.data, code, Vec::new())
+        insn::decode(self.data, code)
             .iter()
             .map(|op| {
                 let argrepr = reprs
@@ -433,8 +435,8 @@ impl StackAnalyzer {
     #[must_use]
     pub fn rows(&self, code: &Code<'_, '_>, slot_width: usize) -> (Vec<StackRow>, StackDepths) {
         let mut s = Scratch::default();
-        let insns = insn::decode(self.data, code, Vec::new());
-        let mut g = self.graph(code, &insns, &mut s.graph);
+        let insns = insn::decode(self.data, code);
+        let mut g = self.graph(code, Some(&insns), &mut s.graph);
         let entry = self.entry_depth(code);
         let d = depth::walk(&mut g, &self.rules, entry, Vec::new(), &mut s.stack);
         let stacks = symbolic::Symbolic { g: &g, rules: &self.rules, table: self.table, m: code.marshal() }

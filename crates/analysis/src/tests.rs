@@ -35,35 +35,19 @@ fn with_codes(data: &[u8], mut f: impl FnMut(&StackAnalyzer, &Code<'_, '_>)) {
     }
 }
 
+/// The stack walk's decoding straight into `Op`s gives what the full decoding gives.
 #[test]
-fn recycling_keeps_the_instruction_memory() {
-    let v: Vec<crate::insn::Insn<'static>> = Vec::with_capacity(100);
-    let ptr = v.as_ptr().cast::<u8>();
-    let w: Vec<crate::insn::Insn<'_>> = crate::insn::recycle(v);
-    assert!(w.capacity() >= 100);
-    assert_eq!(w.as_ptr().cast::<u8>(), ptr);
-}
-
-/// The stack walk's lean decoding gives the full decoding's instructions, arguments aside,
-/// and the same jump targets and constants.
-#[test]
-fn lean_decoding_keeps_what_the_walk_reads() {
+fn op_decoding_is_the_full_decodings() {
     let mut files = pycs(&root().join("tests/fixtures"));
     files.extend(pycs(&root().join("crates/analysis/tests/fixtures")));
+    let (mut ops, mut jumps) = (Vec::new(), Vec::new());
     for path in files {
         let data = std::fs::read(&path).expect("read");
         with_codes(&data, |a, code| {
-            let full = crate::insn::decode(a.data, code, Vec::new());
-            let lean = crate::insn::decode_lean(a.data, code, Vec::new());
-            assert_eq!(full.len(), lean.len());
-            for (f, l) in full.iter().zip(&lean) {
-                assert_eq!(f.raw(), l.raw(), "{}", path.display());
-                assert!(std::ptr::eq(f.semantics, l.semantics) && std::ptr::eq(f.info, l.info));
-                assert_eq!(f.jump_target(), l.jump_target());
-                if let bytescope_instr::Argument::Const(_) | bytescope_instr::Argument::Jump(_) = f.argument {
-                    assert_eq!(f.argument, l.argument);
-                }
-            }
+            let full: Vec<_> = crate::insn::decode(a.data, code).iter().map(crate::insn::Op::of).collect();
+            crate::insn::decode_ops(a.data, code, &mut ops, &mut jumps);
+            let lean: Vec<_> = ops.iter().copied().zip(jumps.iter().copied()).collect();
+            assert_eq!(full, lean, "{} {}", path.display(), code.name);
         });
     }
 }

@@ -12,7 +12,7 @@ use crate::tests::{pycs, root};
 /// Checks the graph of `code` against the instruction stream; returns what is wrong.
 pub(crate) fn invariants(a: &StackAnalyzer, code: &Code<'_, '_>, cfg: &Cfg) -> Vec<String> {
     let mut bad = Vec::new();
-    let insns = insn::decode(a.data, code, Vec::new());
+    let insns = insn::decode(a.data, code);
     let sems: Vec<_> = insns.iter().map(|i| a.table.semantics(i.opcode)).collect();
     let index_of = |t: i64| insns.iter().position(|i| i64::from(i.offset) == t);
     let n = insns.len();
