@@ -158,7 +158,7 @@ pub struct Analysis {
 
 /// Working memory of the analyses, kept by a caller between code objects
 /// ([`StackAnalyzer::analyze_with`], [`StackAnalyzer::stacksize_with`]): the decoded
-/// list, the per-instruction and per-block vectors of the stack walk, the graph builder and
+/// instructions, the per-instruction and per-block vectors of the stack walk, the graph builder and
 /// the dominator and loop passes, and the last result. Analysing many code objects with one
 /// `Scratch` allocates only when a code object is larger than all before it (and for loop
 /// bodies); the results are the same as without it.
