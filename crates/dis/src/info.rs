@@ -70,7 +70,11 @@ pub(crate) fn code_info(
         for (i, &c) in code.consts.iter().enumerate() {
             let before = out.len();
             let _ = write!(out, "\n{i:4}: ");
-            repr_object(out, code.marshal(), c, repr)?;
+            if let Err(e) = repr_object(out, code.marshal(), c, repr) {
+                // No partial constant line.
+                out.truncate(before);
+                return Err(e);
+            }
             // Past the output budget: drop this line, the caller reports it.
             if out.len() > limit {
                 out.truncate(before);

@@ -158,7 +158,13 @@ impl Disassembler {
         for_dis: bool,
         bufs: Buffers,
     ) -> Prepared<'c, 'm, 'a> {
-        Prepared::new(code, self.table, self.data, self.repr, for_dis, bufs)
+        Prepared::new(code, self.table, self.data, self.repr_for(code.marshal()), for_dis, bufs)
+    }
+
+    /// Repr options for the constants of `m`: one repr may be as long as
+    /// the whole output may be, no longer.
+    fn repr_for(&self, m: &Marshal<'_>) -> ReprOptions {
+        ReprOptions { max_len: output_limit(m) }
     }
 
     /// Writes what `dis.dis(code)` prints (UTF-8 bytes, as CPython writes
@@ -240,7 +246,7 @@ impl Disassembler {
         let limit = out.len().saturating_add(output_limit(m));
         for code in code_objects(m, visit_limit(m))? {
             let before = out.len();
-            let stopped = info::code_info(out, &code, self.table, &self.data.rules, self.repr, limit)
+            let stopped = info::code_info(out, &code, self.table, &self.data.rules, self.repr_for(m), limit)
                 .map_err(|error| DisError::Repr { error, code_offset: code.offset() })?;
             out.push_str("\n\n");
             if stopped || out.len() > limit {

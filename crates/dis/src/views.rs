@@ -312,7 +312,7 @@ impl Disassembler {
             ArgVal::Int(i) => j::int(s, *i),
             ArgVal::Name(n) => j::string(s, n),
             ArgVal::Str(t) => j::string(s, t),
-            ArgVal::Const(id) => const_json(s, code.marshal(), *id, argrepr, self.repr),
+            ArgVal::Const(id) => const_json(s, code.marshal(), *id, argrepr, self.repr_for(code.marshal())),
             ArgVal::Pair(a, b) => {
                 let mut r = String::from("(");
                 repr_str(&mut r, a.as_bytes(), v);
@@ -386,7 +386,7 @@ impl Disassembler {
                 j::string(&mut s, type_name(m, c));
                 s.push_str(",\"repr\":");
                 let mut r = String::new();
-                match repr_object(&mut r, m, c, self.repr) {
+                match repr_object(&mut r, m, c, self.repr_for(m)) {
                     Ok(()) => j::string(&mut s, &r),
                     Err(e) => {
                         s.push_str("null,\"error\":");

@@ -1,11 +1,13 @@
 //! `repr()` of whole marshal objects: containers, code objects, singletons.
 
-use bytescope_marshal::{CodeNode, Marshal, ObjId, Value, long_to_i64};
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use bytescope_marshal::{CodeNode, Marshal, ObjId, Value};
 use bytescope_pyc::PythonVersion;
 
-use crate::{
-    Hashable, IntReprError, frozenset_order, repr_bytes, repr_complex, repr_float, repr_int, repr_long,
-};
+use crate::keys::ConstKeys;
+use crate::{IntReprError, repr_bytes, repr_complex, repr_float, repr_int, repr_long};
 
 /// Why a constant could not be shown.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -57,12 +59,25 @@ const MAX_REPR_DEPTH: usize = 200;
 /// depends on addresses (sets holding `None` before 3.12, `Ellipsis`, NaN
 /// from 3.10) the marshal order is used.
 ///
+/// Objects shared through marshal references are hashed and compared once
+/// ([`ConstKeys`]), and the text of one printed again is copied, so the work
+/// is linear in the input plus the output; the output itself can be
+/// exponential in the input (as CPython's is), which `opts.max_len` stops.
+///
 /// # Errors
 /// [`ReprError`] when CPython itself would fail or the output would be
 /// unreasonably large; `out` then holds a partial text.
 pub fn repr_object(out: &mut String, m: &Marshal<'_>, id: ObjId, opts: ReprOptions) -> Result<(), ReprError> {
-    Repr { m, v: m.version(), limit: out.len().saturating_add(opts.max_len), max: opts.max_len }
-        .obj(out, id, 0)
+    Repr {
+        m,
+        v: m.version(),
+        limit: out.len().saturating_add(opts.max_len),
+        max: opts.max_len,
+        keys: RefCell::new(ConstKeys::new(m)),
+        texts: RefCell::new(HashMap::new()),
+    }
+    .obj(out, id, 0)
+    .map(drop)
 }
 
 /// `repr()` of the code object `code` (see [`repr_object`] for the address).
@@ -83,6 +98,18 @@ struct Repr<'m, 'a> {
     v: PythonVersion,
     limit: usize,
     max: usize,
+    keys: RefCell<ConstKeys<'m, 'a>>,
+    /// Where the text of each shared (FLAG_REF) container printed so far
+    /// lies in `out`, and its nesting height.
+    texts: RefCell<HashMap<ObjId, Shown>>,
+}
+
+/// A container's text already in the output.
+#[derive(Clone, Copy)]
+struct Shown {
+    start: usize,
+    end: usize,
+    height: usize,
 }
 
 impl Repr<'_, '_> {
@@ -90,23 +117,54 @@ impl Repr<'_, '_> {
         if out.len() > self.limit { Err(ReprError::TooLarge { limit: self.max }) } else { Ok(()) }
     }
 
-    fn seq(&self, out: &mut String, ids: &[ObjId], depth: usize) -> Result<(), ReprError> {
+    /// Prints `ids` separated by commas; returns their greatest height.
+    fn seq(&self, out: &mut String, ids: &[ObjId], depth: usize) -> Result<usize, ReprError> {
+        let mut height = 0;
         for (i, &id) in ids.iter().enumerate() {
             if i > 0 {
                 out.push_str(", ");
             }
-            self.obj(out, id, depth + 1)?;
+            height = height.max(self.obj(out, id, depth + 1)?);
             self.check(out)?;
         }
-        Ok(())
+        Ok(height)
     }
 
-    fn obj(&self, out: &mut String, id: ObjId, depth: usize) -> Result<(), ReprError> {
+    /// Prints the object `id` at nesting `depth`; returns its height (0 for
+    /// scalars), which decides where a copy of its text may go.
+    fn obj(&self, out: &mut String, id: ObjId, depth: usize) -> Result<usize, ReprError> {
         if depth > MAX_REPR_DEPTH {
             return Err(ReprError::TooDeep);
         }
+        let node = self.m.resolve(id);
+        let shared = self.m.node(node).flag_ref();
+        if shared && let Some(shown) = self.texts.borrow().get(&node).copied() {
+            // Printed before in this repr: the same text, unless this
+            // nesting would take it past the depth limit (then printing it
+            // again reports that).
+            if depth + shown.height <= MAX_REPR_DEPTH {
+                let len = shown.end - shown.start;
+                if out.len().saturating_add(len) > self.limit {
+                    return Err(ReprError::TooLarge { limit: self.max });
+                }
+                let text = out[shown.start..shown.end].to_owned();
+                out.push_str(&text);
+                return Ok(shown.height);
+            }
+        }
+        let start = out.len();
+        let height = self.value(out, node, depth)?;
+        if shared && height > 0 {
+            self.texts.borrow_mut().insert(node, Shown { start, end: out.len(), height });
+        }
+        Ok(height)
+    }
+
+    /// Prints the (resolved) object `id`; returns its height.
+    fn value(&self, out: &mut String, id: ObjId, depth: usize) -> Result<usize, ReprError> {
         let py2 = self.v.major < 3;
-        match self.m.get(id) {
+        let value = self.m.get(id);
+        match value {
             Value::Null => out.push_str("<NULL>"),
             Value::None => out.push_str("None"),
             Value::True => out.push_str("True"),
@@ -135,50 +193,54 @@ impl Repr<'_, '_> {
             Value::Tuple(items) => {
                 let ids = self.m.items(*items);
                 out.push('(');
-                self.seq(out, ids, depth)?;
+                let h = self.seq(out, ids, depth)?;
                 if ids.len() == 1 {
                     out.push(',');
                 }
                 out.push(')');
+                return Ok(h + 1);
             }
             Value::List(items) => {
                 out.push('[');
-                self.seq(out, self.m.items(*items), depth)?;
+                let h = self.seq(out, self.m.items(*items), depth)?;
                 out.push(']');
+                return Ok(h + 1);
             }
             Value::Dict(items) | Value::FrozenDict(items) => {
-                let frozen = matches!(self.m.get(id), Value::FrozenDict(_));
+                let frozen = matches!(value, Value::FrozenDict(_));
                 let ids = self.m.items(*items);
                 if frozen {
                     if ids.is_empty() {
                         out.push_str("frozendict()");
-                        return Ok(());
+                        return Ok(1);
                     }
                     out.push_str("frozendict(");
                 }
                 out.push('{');
+                let mut h = 0;
                 for (i, pair) in ids.chunks_exact(2).enumerate() {
                     if i > 0 {
                         out.push_str(", ");
                     }
-                    self.obj(out, pair[0], depth + 1)?;
+                    h = h.max(self.obj(out, pair[0], depth + 1)?);
                     out.push_str(": ");
-                    self.obj(out, pair[1], depth + 1)?;
+                    h = h.max(self.obj(out, pair[1], depth + 1)?);
                     self.check(out)?;
                 }
                 out.push('}');
                 if frozen {
                     out.push(')');
                 }
+                return Ok(h + 1);
             }
             Value::Set(items) | Value::FrozenSet(items) => {
-                let frozen = matches!(self.m.get(id), Value::FrozenSet(_));
+                let frozen = matches!(value, Value::FrozenSet(_));
                 let name = if frozen { "frozenset" } else { "set" };
                 let ids = self.ordered(self.m.items(*items));
                 if ids.is_empty() {
                     out.push_str(name);
                     out.push_str(if py2 { "([])" } else { "()" });
-                    return Ok(());
+                    return Ok(1);
                 }
                 if frozen || py2 {
                     out.push_str(name);
@@ -186,17 +248,19 @@ impl Repr<'_, '_> {
                 } else {
                     out.push('{');
                 }
-                self.seq(out, &ids, depth)?;
+                let h = self.seq(out, &ids, depth)?;
                 if frozen || py2 {
                     out.push_str(if py2 { "])" } else { "})" });
                 } else {
                     out.push('}');
                 }
+                return Ok(h + 1);
             }
             Value::Slice(parts) => {
                 out.push_str("slice(");
-                self.seq(out, parts, depth)?;
+                let h = self.seq(out, parts, depth)?;
                 out.push(')');
+                return Ok(h + 1);
             }
             Value::Code(i) => {
                 if let Some(c) = self.m.codes().get(*i as usize) {
@@ -206,53 +270,13 @@ impl Repr<'_, '_> {
             // `get` resolves references.
             Value::Ref(_) | Value::StringRef(_) => out.push_str("<ref>"),
         }
-        Ok(())
+        Ok(0)
     }
 
     /// Set elements in that version's iteration order (stream order when
     /// not emulable), duplicates removed as CPython's set would.
     fn ordered(&self, ids: &[ObjId]) -> Vec<ObjId> {
-        let keys: Option<Vec<Hashable<'_>>> = ids.iter().map(|&i| self.hashable(i, 0)).collect();
-        match keys.and_then(|k| frozenset_order(&k, self.v)) {
-            Some(order) => order.into_iter().filter_map(|i| ids.get(i).copied()).collect(),
-            None => ids.to_vec(),
-        }
-    }
-
-    fn hashable(&self, id: ObjId, depth: usize) -> Option<Hashable<'_>> {
-        if depth > MAX_REPR_DEPTH {
-            return None;
-        }
-        Some(match self.m.get(id) {
-            Value::None => Hashable::None,
-            Value::True => Hashable::Bool(true),
-            Value::False => Hashable::Bool(false),
-            Value::Ellipsis => Hashable::Ellipsis,
-            Value::Int(i) => Hashable::Int(*i),
-            Value::Long { size, digits } => match long_to_i64(*size, digits) {
-                Some(i) => Hashable::Int(i),
-                None => {
-                    let ds: Vec<u16> =
-                        digits.chunks_exact(2).map(|d| u16::from_le_bytes([d[0], d[1]])).collect();
-                    Hashable::Long(crate::long_from_digits(*size < 0, &ds))
-                }
-            },
-            Value::Float { value, .. } => Hashable::Float(*value),
-            Value::Complex { re, im, .. } => Hashable::Complex(*re, *im),
-            Value::Str { data, encoding, .. } => match bytescope_marshal::str_utf8(data, *encoding) {
-                std::borrow::Cow::Borrowed(b) => Hashable::Str(b),
-                // Latin-1 stored non-ASCII text: rare enough to give up on order.
-                std::borrow::Cow::Owned(_) => return None,
-            },
-            Value::Bytes(b) => Hashable::Bytes(b),
-            Value::Tuple(items) => Hashable::Tuple(
-                self.m.items(*items).iter().map(|&i| self.hashable(i, depth + 1)).collect::<Option<_>>()?,
-            ),
-            Value::FrozenSet(items) => Hashable::FrozenSet(
-                self.m.items(*items).iter().map(|&i| self.hashable(i, depth + 1)).collect::<Option<_>>()?,
-            ),
-            _ => return None,
-        })
+        self.keys.borrow_mut().set_order(ids).unwrap_or_else(|| ids.to_vec())
     }
 }
 
