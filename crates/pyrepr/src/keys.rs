@@ -140,6 +140,13 @@ impl<'m, 'a> ConstKeys<'m, 'a> {
         if a == b {
             return true;
         }
+        let (va, vb) = (self.m.get(a), self.m.get(b));
+        let containers = matches!(va, Value::Tuple(_) | Value::FrozenSet(_))
+            && matches!(vb, Value::Tuple(_) | Value::FrozenSet(_));
+        if !containers {
+            // Scalars (and a scalar against a container): no walk to share.
+            return scalar_eq(va, vb, self.v);
+        }
         let key = (a.min(b), a.max(b));
         if let Some(&r) = self.eqs.get(&key) {
             return r;
@@ -156,22 +163,21 @@ impl<'m, 'a> ConstKeys<'m, 'a> {
             self.eqs.insert(key, false);
             return false;
         }
-        let r = match (self.m.get(a), self.m.get(b)) {
+        let m = self.m;
+        let before = std::mem::replace(&mut self.gave_up, false);
+        let r = match (va, vb) {
             (Value::Tuple(x), Value::Tuple(y)) => {
-                let (x, y) = (self.m.items(*x), self.m.items(*y));
+                let (x, y) = (m.items(*x), m.items(*y));
                 x.len() == y.len() && x.iter().zip(y).all(|(&p, &q)| self.eq_at(p, q, depth + 1))
             }
-            (Value::FrozenSet(x), Value::FrozenSet(y)) => {
-                let (x, y) = (self.m.items(*x), self.m.items(*y));
-                self.frozenset_eq(x, y, depth)
-            }
-            (Value::Tuple(_) | Value::FrozenSet(_), _) | (_, Value::Tuple(_) | Value::FrozenSet(_)) => false,
-            (p, q) => match (leaf(p), leaf(q)) {
-                (Some(p), Some(q)) => py_eq(&p, &q, self.v),
-                _ => false,
-            },
+            (Value::FrozenSet(x), Value::FrozenSet(y)) => self.frozenset_eq(m.items(*x), m.items(*y), depth),
+            _ => false,
         };
-        self.eqs.insert(key, r);
+        // A result that rests on a comparison given up is not kept.
+        if !self.gave_up {
+            self.eqs.insert(key, r);
+        }
+        self.gave_up |= before;
         r
     }
 
@@ -203,6 +209,27 @@ impl<'m, 'a> ConstKeys<'m, 'a> {
             }
         }
         out
+    }
+}
+
+/// `==` of two objects that are not both containers: the common cases
+/// directly, the others through [`py_eq`].
+fn scalar_eq(a: &Value<'_>, b: &Value<'_>, v: PythonVersion) -> bool {
+    match (a, b) {
+        (Value::Int(x), Value::Int(y)) => x == y,
+        // Marshal longs are normalised (the reader checks): equal values
+        // have equal digits.
+        (Value::Long { size: s, digits: d }, Value::Long { size: t, digits: e }) => s == t && d == e,
+        (Value::Bytes(x), Value::Bytes(y)) => x == y,
+        (Value::Str { data: x, encoding: e, .. }, Value::Str { data: y, encoding: f, .. })
+            if e == f && x == y =>
+        {
+            true
+        }
+        _ => match (leaf(a), leaf(b)) {
+            (Some(p), Some(q)) => py_eq(&p, &q, v),
+            _ => false,
+        },
     }
 }
 
