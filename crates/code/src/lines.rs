@@ -1082,7 +1082,7 @@ mod tests {
             let table: Vec<u8> = (0..len)
                 .map(|_| {
                     let r = next() as u8;
-                    if case % 4 == 0 || r % 23 != 0 { r | 0x40 } else { r & !0x40 }
+                    if case % 4 == 0 || !r.is_multiple_of(23) { r | 0x40 } else { r & !0x40 }
                 })
                 .collect();
             let long = LongVarints::new(&table);

@@ -17,6 +17,7 @@
 //! ```
 #![deny(missing_docs)]
 
+mod budget;
 mod info;
 mod instr;
 mod listing;
@@ -27,7 +28,7 @@ mod special;
 mod text;
 mod views;
 
-use bytescope_code::{Code, CodeError, CodeVecs, code_objects};
+use bytescope_code::{Code, CodeError, CodeVecs};
 use bytescope_marshal::Marshal;
 use bytescope_opcodes::OpcodeTable;
 use bytescope_pyc::PythonVersion;
@@ -39,6 +40,7 @@ pub use rules::{Layout, Rules};
 pub use text::DisOptions;
 pub use views::TableKind;
 
+use budget::{Limit, output_limit};
 use instr::Buffers;
 use listing::Prepared;
 use plan::VersionData;
@@ -66,15 +68,27 @@ pub enum DisError {
     /// A malformed code object.
     #[error(transparent)]
     Code(#[from] CodeError),
-    /// The output would grow past a budget proportional to the input: only
-    /// crafted files (one large constant loaded thousands of times, or shared
-    /// by many code objects) get there, and CPython would print it all.
+    /// The output would grow past a budget proportional to the input (256
+    /// bytes per input byte, 16 past about 270 KiB of input, plus 1 MiB):
+    /// only crafted files (one large constant loaded thousands of times, or
+    /// shared by many code objects) get there, and CPython would print it all.
     #[error(
-        "output stopped at {limit} bytes (256 bytes per input byte + 1 MiB): the file repeats large constants"
+        "output stopped at {limit} bytes, the budget for this input size: the file repeats large constants"
     )]
     OutputLimit {
         /// The budget in bytes.
         limit: usize,
+    },
+    /// Code objects that marshal references put in several places (only
+    /// crafted files share them) were all shown, but not again at every
+    /// further place as CPython's `dis` shows them: the repeats would have
+    /// exceeded the budget.
+    #[error(
+        "every code object is shown, but {skipped} repeats of code objects shared by marshal references were left out (crafted data: they exceed the budget)"
+    )]
+    RepeatsSkipped {
+        /// Repeats left out (each with the code objects it holds).
+        skipped: usize,
     },
     /// A constant CPython itself could not show (`dis` raises there).
     #[error("{error} (in a constant of the code object at offset {code_offset:#x})")]
@@ -86,16 +100,12 @@ pub enum DisError {
     },
 }
 
-/// The output budget for marshal data `m`: 256 bytes per input byte plus
-/// 1 MiB. Real listings run about 5 bytes per pyc byte.
-pub(crate) fn output_limit(m: &Marshal<'_>) -> usize {
-    m.end_offset().saturating_mul(256).saturating_add(1 << 20)
-}
-
-/// Most code objects a single file may expand to when shared references
-/// repeat them (keeps crafted inputs linear; real files never share).
-fn visit_limit(m: &Marshal<'_>) -> usize {
-    m.codes().len().saturating_mul(4).saturating_add(16)
+/// The result of a walk that ran to its end: an error if it left repeats out.
+fn repeats_result(walk: &bytescope_marshal::CodeWalk<'_, '_>) -> Result<(), DisError> {
+    match walk.skipped() {
+        0 => Ok(()),
+        skipped => Err(DisError::RepeatsSkipped { skipped }),
+    }
 }
 
 /// Working memory of [`Disassembler::dis_draining`], kept between files.
@@ -180,9 +190,17 @@ impl Disassembler {
     }
 
     /// [`Disassembler::dis`] for output that need not stay in memory: once
-    /// `out` holds `high` bytes or more after a code object's listing,
-    /// `drain` is called to take them (it empties `out`, e.g. by writing
-    /// it), so a huge listing never sits in memory or spills the CPU caches.
+    /// `out` holds `high` bytes or more at the end of a line, `drain` is
+    /// called to take them (it empties `out`, e.g. by writing it, or leaves
+    /// them to be asked again `high` bytes later), so a huge listing never
+    /// sits in memory or spills the CPU caches.
+    ///
+    /// The output is bounded by a budget proportional to the input (see
+    /// [`DisError::OutputLimit`]). Code objects shared by marshal
+    /// references are listed at each place, as CPython does, while half the
+    /// budget and the walk's own (see [`bytescope_marshal::CodeWalk`]) last;
+    /// past that every code object is still listed once, and the result is
+    /// [`DisError::RepeatsSkipped`].
     ///
     /// `scratch` holds working memory between calls (a batch of files then
     /// allocates it once).
@@ -200,17 +218,17 @@ impl Disassembler {
         mut drain: impl FnMut(&mut Vec<u8>),
     ) -> Result<(), DisError> {
         self.check_options(opts)?;
-        let limit = if self.data.rules.recurse { visit_limit(m) } else { 1 };
         let Scratch(mut bufs, mut vecs) = std::mem::take(scratch);
         // The cached reprs belong to the previous file's objects.
         bufs.reprs.clear();
-        // The output limit counts drained bytes too: `limit_bytes` is where
-        // it falls in `out`, moved back by what each drain takes.
         let max_bytes = output_limit(m);
-        let mut limit_bytes = out.len().saturating_add(max_bytes);
-        for (i, node) in m.code_preorder(limit).into_iter().enumerate() {
+        let mut limit = Limit::new(out, max_bytes, high, &mut drain);
+        let mut walk = m.code_walk();
+        let mut first = true;
+        while let Some(visit) = walk.next() {
+            let node = visit.code;
             let code = Code::new_in(m, node, std::mem::take(&mut vecs))?;
-            if i > 0 {
+            if !first {
                 // The parent's LOAD_CONST has usually shown this repr already.
                 let repr = bufs.reprs.get(node.node, |s| {
                     write_code_repr(s, m, node);
@@ -221,43 +239,76 @@ impl Disassembler {
                 out.extend_from_slice(b":\n");
             }
             let listing = self.prepare(&code, true, bufs);
-            listing.write_text(out, opts, limit_bytes).map_err(|stop| match stop {
+            listing.write_text(out, opts, &mut limit).map_err(|stop| match stop {
                 text::Stop::Repr(error) => DisError::Repr { error, code_offset: code.offset() },
                 text::Stop::Limit => DisError::OutputLimit { limit: max_bytes },
             })?;
             bufs = listing.into_buffers();
             vecs = code.into_vecs();
             if out.len() >= high {
-                let before = out.len();
-                drain(out);
-                limit_bytes = limit_bytes.saturating_sub(before.saturating_sub(out.len()));
+                limit.drain_now(out);
             }
+            if !self.data.rules.recurse {
+                // Before 3.7 `dis` lists the module code object only.
+                break;
+            }
+            // Repeats may take half the budget: the rest is for code
+            // objects not listed yet.
+            if limit.written(out) > max_bytes / 2 {
+                walk.stop_repeats();
+            }
+            first = false;
         }
         *scratch = Scratch(bufs, vecs);
-        Ok(())
+        repeats_result(&walk)
     }
 
     /// Writes `dis.code_info(co)` followed by a blank line for every code
-    /// object of `m` in pre-order.
+    /// object of `m` in pre-order (see [`Disassembler::dis_draining`] for
+    /// the budget and shared code objects).
     ///
     /// # Errors
     /// As [`Disassembler::dis`].
     pub fn code_info(&self, m: &Marshal<'_>, out: &mut String) -> Result<(), DisError> {
-        let limit = out.len().saturating_add(output_limit(m));
-        for code in code_objects(m, visit_limit(m))? {
-            let before = out.len();
-            let stopped = info::code_info(out, &code, self.table, &self.data.rules, self.repr_for(m), limit)
-                .map_err(|error| DisError::Repr { error, code_offset: code.offset() })?;
-            out.push_str("\n\n");
-            if stopped || out.len() > limit {
-                if out.len() > limit {
-                    // A line start: always a char boundary.
-                    out.truncate(before);
-                }
-                return Err(DisError::OutputLimit { limit: output_limit(m) });
+        let mut bytes = std::mem::take(out).into_bytes();
+        let result = self.code_info_draining(m, &mut bytes, usize::MAX, |_| {});
+        // Built from whole `str`s.
+        *out =
+            String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+        result
+    }
+
+    /// [`Disassembler::code_info`] handing its text to `drain` line by line
+    /// (see [`Disassembler::dis_draining`]).
+    ///
+    /// # Errors
+    /// As [`Disassembler::dis`].
+    pub fn code_info_draining(
+        &self,
+        m: &Marshal<'_>,
+        out: &mut Vec<u8>,
+        high: usize,
+        mut drain: impl FnMut(&mut Vec<u8>),
+    ) -> Result<(), DisError> {
+        let max_bytes = output_limit(m);
+        let mut limit = Limit::new(out, max_bytes, high, &mut drain);
+        let mut walk = m.code_walk();
+        while let Some(visit) = walk.next() {
+            let code = Code::new(m, visit.code)?;
+            info::code_info(out, &code, self.table, &self.data.rules, &mut limit).map_err(
+                |stop| match stop {
+                    info::InfoStop::Repr(error) => DisError::Repr { error, code_offset: code.offset() },
+                    info::InfoStop::Limit => DisError::OutputLimit { limit: max_bytes },
+                },
+            )?;
+            let mark = out.len();
+            out.extend_from_slice(b"\n\n");
+            limit.check(out, mark).map_err(|_| DisError::OutputLimit { limit: max_bytes })?;
+            if limit.written(out) > max_bytes / 2 {
+                walk.stop_repeats();
             }
         }
-        Ok(())
+        repeats_result(&walk)
     }
 
     /// The instructions of one code object for analyses: opcodes, arguments

@@ -81,18 +81,6 @@ pub fn key(out: &mut String, first: &mut bool, k: &str) {
     out.push(':');
 }
 
-/// Appends a list of strings.
-pub fn strings<S: AsRef<str>>(out: &mut String, items: &[S]) {
-    out.push('[');
-    for (i, s) in items.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        string(out, s.as_ref());
-    }
-    out.push(']');
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -418,39 +418,18 @@ impl<'a> Marshal<'a> {
     /// Code objects in pre-order: the root, then each nested code object
     /// in `co_consts` order, recursively (the order `dis` recurses in).
     ///
-    /// A code object reachable several times (through references) is listed
-    /// each time, as CPython would visit it; the walk is bounded by
-    /// `limit` entries to keep crafted inputs linear.
+    /// Every distinct code object is listed; one that references put in
+    /// several places is listed again at each while the walk's budget lasts
+    /// (see [`CodeWalk`], which also says how many repeats were skipped).
     #[must_use]
-    pub fn code_preorder(&self, limit: usize) -> Vec<&CodeNode> {
-        let mut out = Vec::new();
-        // Each co_consts tuple is scanned for code objects the first time
-        // it is met (a bit per node marks it); only a tuple met again
-        // (crafted files share one huge tuple among many code objects) has
-        // its code objects remembered, so the walk stays linear.
-        let mut seen = vec![0u64; self.nodes.len().div_ceil(64)];
-        let mut again: std::collections::HashMap<ObjId, Vec<&CodeNode>> = std::collections::HashMap::new();
-        let mut stack: Vec<&CodeNode> = self.code(self.root()).into_iter().collect();
-        while let Some(code) = stack.pop() {
-            if out.len() >= limit {
-                break;
-            }
-            out.push(code);
-            let tuple = self.resolve(code.consts);
-            let (word, bit) = (tuple.index() / 64, 1u64 << (tuple.index() % 64));
-            let first = seen.get(word).is_some_and(|w| w & bit == 0);
-            if first {
-                seen[word] |= bit;
-                let items = self.tuple(tuple).unwrap_or(&[]);
-                stack.extend(items.iter().rev().filter_map(|&c| self.code(c)));
-            } else {
-                let kids = again.entry(tuple).or_insert_with(|| {
-                    self.tuple(tuple).unwrap_or(&[]).iter().filter_map(|&c| self.code(c)).collect()
-                });
-                stack.extend(kids.iter().rev().copied());
-            }
-        }
-        out
+    pub fn code_preorder(&self) -> Vec<&CodeNode> {
+        self.code_walk().map(|v| v.code).collect()
+    }
+
+    /// The walk behind [`Marshal::code_preorder`], one code object at a time.
+    #[must_use]
+    pub fn code_walk(&self) -> crate::CodeWalk<'_, 'a> {
+        crate::CodeWalk::new(self)
     }
 }
 
