@@ -130,6 +130,10 @@ impl OpValue<'_> {
     }
 }
 
+/// Longest string constant whose argrepr the fast path takes straight from
+/// the text (checked at every load); longer ones are reprs, computed once.
+const FAST_STR_MAX: usize = 4096;
+
 /// Everything needed to decode one code object's instructions.
 pub(crate) struct Decoder<'c, 'm, 'a> {
     pub code: &'c Code<'m, 'a>,
@@ -783,8 +787,10 @@ impl<'c> Decoder<'c, '_, '_> {
     ) -> Result<R, ReprError> {
         let m = self.code.marshal();
         Ok(match m.get(self.code.consts[i]) {
-            // (Not ''; printers take an empty middle part for "no text".)
-            Value::Str { text: Some(text), .. } if !text.is_empty() && text.len() < self.repr.max_len => {
+            // (Not ''; printers take an empty middle part for "no text".
+            // Long strings go through the cache: this check reads the whole
+            // text at every load.)
+            Value::Str { text: Some(text), .. } if !text.is_empty() && text.len() <= FAST_STR_MAX => {
                 match plain_str_quotes(text, self.rules.version) {
                     Some((open, close)) => k.put(FastText::Name(open, text, close)),
                     None => k.put(FastText::Str(self.const_repr(i, cache)?)),

@@ -10,7 +10,7 @@ use bytescope_marshal::reuse::room_for;
 use bytescope_marshal::{Storage, load_marshal, load_pyc_in};
 
 use crate::interpreters;
-use crate::output::{InputArgs, for_each_file_draining};
+use crate::output::{DRAIN_AT, InputArgs, for_each_file_draining};
 
 /// Disassemble exactly as dis.dis() of the file's own CPython version does
 ///
@@ -86,10 +86,9 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         let pyc = load_pyc_in(data, args.input.python_version, storage).map_err(|e| e.to_string())?;
         let dis = Disassembler::new(pyc.version()).map_err(|e| e.to_string())?;
         if args.json {
-            let mut text = String::with_capacity(data.len().saturating_mul(16));
-            let result = dis.instructions_json(&pyc.marshal, &mut text);
+            // Written as it is made (with -j 1), within the output budget.
+            let result = dis.instructions_json_draining(&pyc.marshal, out, DRAIN_AT, |part| drain(part));
             REUSE.set((pyc.marshal.into_storage(), scratch));
-            out.write_all(text.as_bytes()).map_err(|e| e.to_string())?;
             return result.map_err(|e| e.to_string());
         }
         // Listings run about 4-5 times the pyc size (up to 8 for small
@@ -103,8 +102,8 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             out.reserve(want);
         }
         // With -j 1 the listing goes out in pieces of 16 KiB or more, which
-        // stay in the CPU caches.
-        let result = dis.dis_draining(&pyc.marshal, opts, &mut scratch, out, 16 << 10, |part| drain(part));
+        // stay in the CPU caches, however long one code object's listing is.
+        let result = dis.dis_draining(&pyc.marshal, opts, &mut scratch, out, DRAIN_AT, |part| drain(part));
         REUSE.set((pyc.marshal.into_storage(), scratch));
         result.map_err(|e| e.to_string())
     })

@@ -1,12 +1,11 @@
 //! `bytescope info`: `dis.code_info()` of every code object.
 
-use std::io::Write as _;
 use std::process::ExitCode;
 
 use bytescope_dis::Disassembler;
 use bytescope_marshal::load_pyc;
 
-use crate::output::{InputArgs, for_each_file};
+use crate::output::{DRAIN_AT, InputArgs, for_each_file_draining};
 
 /// Print dis.code_info() of every code object, as the file's CPython does
 ///
@@ -35,16 +34,15 @@ pub struct Args {
 }
 
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
-    for_each_file(&args.input, |data, out| {
+    for_each_file_draining(&args.input, |data, out, drain| {
         let pyc = load_pyc(data, args.input.python_version).map_err(|e| e.to_string())?;
         let dis = Disassembler::new(pyc.version()).map_err(|e| e.to_string())?;
-        let mut text = String::new();
+        // Written as it is made (with -j 1), within the output budget.
         let result = if args.json {
-            dis.attrs_json(&pyc.marshal, &mut text)
+            dis.attrs_json_draining(&pyc.marshal, out, DRAIN_AT, |part| drain(part))
         } else {
-            dis.code_info(&pyc.marshal, &mut text)
+            dis.code_info_draining(&pyc.marshal, out, DRAIN_AT, |part| drain(part))
         };
-        out.write_all(text.as_bytes()).map_err(|e| e.to_string())?;
         result.map_err(|e| e.to_string())
     })
 }

@@ -1,12 +1,11 @@
 //! `bytescope table`: line, position and exception tables as JSON.
 
-use std::io::Write as _;
 use std::process::ExitCode;
 
 use bytescope_dis::{Disassembler, TableKind};
 use bytescope_marshal::load_pyc;
 
-use crate::output::{InputArgs, for_each_file};
+use crate::output::{DRAIN_AT, InputArgs, for_each_file_draining};
 
 /// Print line, position or exception tables as JSON
 ///
@@ -43,12 +42,11 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         Kind::Exceptions => TableKind::Exceptions,
         Kind::Linestarts => TableKind::Linestarts,
     };
-    for_each_file(&args.input, |data, out| {
+    for_each_file_draining(&args.input, |data, out, drain| {
         let pyc = load_pyc(data, args.input.python_version).map_err(|e| e.to_string())?;
         let dis = Disassembler::new(pyc.version()).map_err(|e| e.to_string())?;
-        let mut text = String::new();
-        let result = dis.table_json(&pyc.marshal, kind, &mut text);
-        out.write_all(text.as_bytes()).map_err(|e| e.to_string())?;
-        result.map_err(|e| e.to_string())
+        // Written as it is made (with -j 1), within the output budget.
+        dis.table_json_draining(&pyc.marshal, kind, out, DRAIN_AT, |part| drain(part))
+            .map_err(|e| e.to_string())
     })
 }
