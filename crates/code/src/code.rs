@@ -403,7 +403,8 @@ fn names_into<'a>(
 /// Every code object of `m` in pre-order (the module, then each nested code
 /// object in `co_consts` order, recursively), checked: every distinct one,
 /// and one that marshal references repeat again at each place while the
-/// walk's budget lasts (see [`bytescope_marshal::CodeWalk`]).
+/// walk's budget lasts (see [`bytescope_marshal::CodeWalk`], which also
+/// stops where crafted code objects share too many fields).
 ///
 /// # Errors
 /// The first [`CodeError`].

@@ -90,6 +90,17 @@ pub enum DisError {
         /// Repeats left out (each with the code objects it holds).
         skipped: usize,
     },
+    /// Distinct code objects share fields (names, bytecode, tables) through
+    /// marshal references beyond the budget (only crafted files do): reading
+    /// them again for each code object would take time quadratic in the
+    /// input. The code objects before `offset` were shown.
+    #[error(
+        "code objects share fields (names, bytecode, tables) through marshal references beyond the budget: stopped at the code object at offset {offset:#x} (crafted data)"
+    )]
+    SharedFields {
+        /// Offset of the first code object not shown.
+        offset: usize,
+    },
     /// A constant CPython itself could not show (`dis` raises there).
     #[error("{error} (in a constant of the code object at offset {code_offset:#x})")]
     Repr {
@@ -100,8 +111,12 @@ pub enum DisError {
     },
 }
 
-/// The result of a walk that ran to its end: an error if it left repeats out.
+/// The result of a walk that ran to its end: an error if it stopped early
+/// or left repeats out.
 fn repeats_result(walk: &bytescope_marshal::CodeWalk<'_, '_>) -> Result<(), DisError> {
+    if let Some(offset) = walk.overflow() {
+        return Err(DisError::SharedFields { offset });
+    }
     match walk.skipped() {
         0 => Ok(()),
         skipped => Err(DisError::RepeatsSkipped { skipped }),

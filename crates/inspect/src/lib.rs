@@ -401,7 +401,8 @@ impl Inspector {
         let mut reports: Vec<CodeReport> = Vec::new();
         let mut sides: Vec<Side> = Vec::new();
         let mut file_bindings = Bindings::new();
-        for visit in m.code_walk().with_repeat_budget(0) {
+        let mut walk = m.code_walk().with_repeat_budget(0);
+        for visit in walk.by_ref() {
             let (node, parent) = (visit.code, visit.parent);
             let code = Code::new(m, node)?;
             let instructions = self.dis.ops(&code);
@@ -514,6 +515,9 @@ impl Inspector {
                 global_stores: analysis.global_stores.into_vec().into_iter().collect(),
                 bindings: std::mem::take(&mut analysis.local_bindings),
             });
+        }
+        if let Some(offset) = walk.overflow() {
+            return Err(InspectError::Dis(DisError::SharedFields { offset }));
         }
         // Children follow their parent, so a backward pass sums subtrees.
         for i in (1..reports.len()).rev() {

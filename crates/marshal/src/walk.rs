@@ -32,6 +32,13 @@ const REPEAT_COST: usize = 64;
 /// time), and [`CodeWalk::skipped`] counts them. A shared `co_consts` tuple
 /// is scanned once for free, again only as part of a repeat, so the walk is
 /// linear in the input.
+///
+/// Distinct code objects can also share their fields (a names tuple of
+/// 50,000 names held by 20,000 code objects, one large bytecode string):
+/// every consumer reads them again for each. Such sharing (crafted data;
+/// compilers share only small singletons) has a budget of its own, one unit
+/// (a name, a byte) per input byte plus 4096; past it the walk stops, and
+/// [`CodeWalk::overflow`] says where.
 #[derive(Debug)]
 pub struct CodeWalk<'m, 'a> {
     m: &'m Marshal<'a>,
@@ -41,8 +48,15 @@ pub struct CodeWalk<'m, 'a> {
     frames: Vec<(&'m [ObjId], usize)>,
     /// Per code object (index in [`Marshal::codes`]): visited.
     seen_codes: Vec<bool>,
-    /// Per node, a bit: a `co_consts` tuple scanned before.
-    seen_tuples: Vec<u64>,
+    /// Per node, a bit: a field object (a `co_consts` tuple, name tuple,
+    /// bytecode, table) met before, in another code object.
+    seen_fields: Vec<u64>,
+    /// Work units left for first visits of code objects whose fields other
+    /// code objects hold too (names, bytecode, tables: each consumer reads
+    /// them again for each).
+    shared_budget: usize,
+    /// Where the shared-field budget ran out: the walk stopped there.
+    overflow: Option<usize>,
     /// Code objects in the shared `co_consts` tuples skipped so far.
     code_counts: std::collections::HashMap<ObjId, usize>,
     yielded: usize,
@@ -61,7 +75,9 @@ impl<'m, 'a> CodeWalk<'m, 'a> {
             root: Some(m.root()),
             frames: Vec::new(),
             seen_codes: vec![false; m.codes().len()],
-            seen_tuples: Vec::new(),
+            seen_fields: Vec::new(),
+            shared_budget: m.end_offset().saturating_add(4096),
+            overflow: None,
             code_counts: std::collections::HashMap::new(),
             yielded: 0,
             budget: m.end_offset().saturating_mul(4).saturating_add(4096),
@@ -100,14 +116,14 @@ impl<'m, 'a> CodeWalk<'m, 'a> {
         false
     }
 
-    /// Whether the node `tuple` was scanned before; marks it.
-    fn tuple_seen(&mut self, tuple: ObjId) -> bool {
-        let i = tuple.index();
-        if self.seen_tuples.is_empty() {
-            self.seen_tuples = vec![0; self.m.nodes().len().div_ceil(64)];
+    /// Whether the field object `node` was met before; marks it.
+    fn field_seen(&mut self, node: ObjId) -> bool {
+        let i = node.index();
+        if self.seen_fields.is_empty() {
+            self.seen_fields = vec![0; self.m.nodes().len().div_ceil(64)];
         }
         let bit = 1u64 << (i % 64);
-        match self.seen_tuples.get_mut(i / 64) {
+        match self.seen_fields.get_mut(i / 64) {
             Some(word) => {
                 let seen = *word & bit != 0;
                 *word |= bit;
@@ -117,20 +133,75 @@ impl<'m, 'a> CodeWalk<'m, 'a> {
         }
     }
 
+    /// The size (items or bytes) of the fields of `code` that consumers
+    /// read in full (bytecode, name tuples, kinds, tables) and that were
+    /// met before; with `mark`, the others are marked as met. Constants are
+    /// not counted: they are borrowed, and their scan is counted where it
+    /// happens.
+    fn field_units(&mut self, code: &CodeNode, mark: bool) -> usize {
+        let m = self.m;
+        let fields = [
+            Some(code.code),
+            Some(code.names),
+            Some(code.varnames),
+            code.localspluskinds,
+            code.freevars,
+            code.cellvars,
+            Some(code.linetable),
+            code.exceptiontable,
+        ];
+        let mut units = 0usize;
+        for field in fields.into_iter().flatten() {
+            let node = m.resolve(field);
+            let size = match m.get(node) {
+                Value::Bytes(b) => b.len(),
+                Value::Tuple(items) | Value::List(items) => items.len(),
+                _ => 0,
+            };
+            if size == 0 {
+                continue;
+            }
+            let seen = if mark { self.field_seen(node) } else { true };
+            if seen {
+                units = units.saturating_add(size);
+            }
+        }
+        units
+    }
+
+    /// Where the walk stopped because code objects share more fields than
+    /// its budget allows (the offset of the first code object not yielded);
+    /// the walk yields nothing after that.
+    #[must_use]
+    pub fn overflow(&self) -> Option<usize> {
+        self.overflow
+    }
+
     /// Visits `id` (a `co_consts` item, or the root) if it is a code object.
     fn visit(&mut self, id: ObjId, parent: Option<usize>) -> Option<CodeVisit<'m>> {
         let m = self.m;
         let Value::Code(index) = m.get(id) else { return None };
         let code = m.codes().get(*index as usize)?;
-        let seen = self.seen_codes.get_mut(*index as usize)?;
-        let repeat = std::mem::replace(seen, true);
+        let repeat = *self.seen_codes.get(*index as usize)?;
         let items = m.tuple(code.consts).unwrap_or(&[]);
         if repeat {
-            let code_len = m.bytes(code.code).map_or(0, <[u8]>::len);
-            let cost = REPEAT_COST.saturating_add(code_len);
+            let cost = REPEAT_COST.saturating_add(self.field_units(code, false));
             if !self.allow_repeat(cost) {
                 self.skipped += 1;
                 return None;
+            }
+        } else {
+            // The fields only this code object holds are read once in the
+            // whole walk; those it shares are read again for it.
+            let shared = self.field_units(code, true);
+            if shared > self.shared_budget {
+                self.overflow = Some(m.node(code.node).offset as usize);
+                self.frames.clear();
+                return None;
+            }
+            self.shared_budget -= shared;
+            if let Some(seen) = self.seen_codes.get_mut(*index as usize) {
+                *seen = true;
             }
         }
         let position = self.yielded;
@@ -140,7 +211,7 @@ impl<'m, 'a> CodeWalk<'m, 'a> {
         // a repeat of each (a distinct code object sharing the tuple gets
         // them only while repeats last).
         let tuple = m.resolve(code.consts);
-        if !self.tuple_seen(tuple) || self.allow_repeat(items.len()) {
+        if !self.field_seen(tuple) || self.allow_repeat(items.len()) {
             self.frames.push((items, position));
         } else {
             let count = *self
@@ -157,6 +228,9 @@ impl<'m> Iterator for CodeWalk<'m, '_> {
     type Item = CodeVisit<'m>;
 
     fn next(&mut self) -> Option<CodeVisit<'m>> {
+        if self.overflow.is_some() {
+            return None;
+        }
         if let Some(root) = self.root.take()
             && let Some(v) = self.visit(root, None)
         {

@@ -397,3 +397,65 @@ pub fn big_string_loads(len: usize, loads: usize, ascii: bool) -> Vec<u8> {
 pub fn hex(s: &str) -> Vec<u8> {
     (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap_or(0)).collect()
 }
+
+/// Shared fields: `codes` code objects (the module's constants) whose
+/// `co_code`, `co_consts`, `co_names`, `co_localsplusnames` and kinds are
+/// all one object each, written once and referenced by the others: `names`
+/// names, and `units` code units (`LOAD_NAME i; POP_TOP` pairs). A walk that
+/// copies or decodes each code object's fields does `codes` times the work.
+pub fn shared_fields(codes: usize, names: usize, units: usize) -> Vec<u8> {
+    use op312::*;
+    const LOAD_NAME: u8 = 101;
+    let mut code = vec![RESUME, 0];
+    for i in 0..units / 2 {
+        code.extend_from_slice(&[LOAD_NAME, (i % names.clamp(1, 256)) as u8, POP_TOP, 0]);
+    }
+    code.extend_from_slice(&[RETURN_CONST, 0]);
+    let mut w = W::default();
+    w.code(&Code::module(trivial_code(12)), |w| {
+        w.tuple(codes, false);
+        // The first one writes the shared fields, each taking a slot.
+        let first = w.head(b'c', true).unwrap_or(0);
+        let _ = first;
+        for v in [0, 0, 0, 4, 0] {
+            w.i32(v);
+        }
+        let code_slot = w.refs;
+        w.buf.push(b's' | FLAG_REF);
+        w.refs += 1;
+        w.u32(code.len() as u32);
+        w.buf.extend_from_slice(&code);
+        let consts_slot = w.tuple(1, true).unwrap_or(0);
+        w.none();
+        let names_slot = w.tuple(names, true).unwrap_or(0);
+        for i in 0..names {
+            w.str(&format!("n{i}"));
+        }
+        let empty_slot = w.tuple(0, true).unwrap_or(0);
+        let kinds_slot = w.refs;
+        w.buf.push(b's' | FLAG_REF);
+        w.refs += 1;
+        w.u32(0);
+        let file_slot = w.str_ref("x.py");
+        let name_slot = w.str_ref("f");
+        w.reference(name_slot);
+        w.i32(1);
+        w.bytes(&[]);
+        w.bytes(&[]);
+        for _ in 1..codes {
+            w.head(b'c', true);
+            for v in [0, 0, 0, 4, 0] {
+                w.i32(v);
+            }
+            for slot in
+                [code_slot, consts_slot, names_slot, empty_slot, kinds_slot, file_slot, name_slot, name_slot]
+            {
+                w.reference(slot);
+            }
+            w.i32(1);
+            w.reference(kinds_slot);
+            w.reference(kinds_slot);
+        }
+    });
+    pyc(12, &w.buf)
+}
