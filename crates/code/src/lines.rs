@@ -803,8 +803,23 @@ impl<'t> LineDeltas<'t> {
 
     /// [`read_location_varint_lenient`]'s value at `at`, in constant time
     /// (amortised) however far the varint runs.
-    #[inline]
+    #[inline(always)]
     fn varint(&mut self, at: usize) -> u32 {
+        // One or two bytes: nearly every line delta of a real table.
+        let b0 = self.table.get(at).copied().unwrap_or(0);
+        if b0 & 0x40 == 0 {
+            return u32::from(b0 & 0x3f);
+        }
+        let b1 = self.table.get(at + 1).copied().unwrap_or(0);
+        if b1 & 0x40 == 0 {
+            return u32::from(b0 & 0x3f) | u32::from(b1 & 0x3f) << 6;
+        }
+        self.varint_long(at)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn varint_long(&mut self, at: usize) -> u32 {
         match read_short_varint(self.table, at) {
             Some(v) => v,
             None => self.long.get_or_insert_with(|| LongVarints::new(self.table)).value(at),

@@ -39,6 +39,9 @@ pub(crate) struct Limit<'d> {
     drained: usize,
     /// Drain once the buffer holds this much.
     high: usize,
+    /// `min(at + 1, high)`: below it a line end needs no more than one
+    /// comparison.
+    next: usize,
     /// How much [`Limit::high`] moves up when a drain takes nothing.
     step: usize,
     drain: &'d mut dyn FnMut(&mut Vec<u8>),
@@ -48,13 +51,16 @@ impl<'d> Limit<'d> {
     /// A budget of `max` bytes for output appended to `out`, drained once
     /// `high` bytes are waiting.
     pub(crate) fn new(out: &[u8], max: usize, high: usize, drain: &'d mut dyn FnMut(&mut Vec<u8>)) -> Self {
+        let at = out.len().saturating_add(max);
+        let high = high.max(1);
         Limit {
-            at: out.len().saturating_add(max),
+            at,
             max,
             start: out.len(),
             drained: 0,
-            high: high.max(1),
-            step: high.max(1),
+            high,
+            next: at.saturating_add(1).min(high),
+            step: high,
             drain,
         }
     }
@@ -69,6 +75,12 @@ impl<'d> Limit<'d> {
     /// drained if enough waits.
     #[inline]
     pub(crate) fn check(&mut self, out: &mut Vec<u8>, mark: usize) -> Result<(), Spent> {
+        if out.len() < self.next { Ok(()) } else { self.check_slow(out, mark) }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn check_slow(&mut self, out: &mut Vec<u8>, mark: usize) -> Result<(), Spent> {
         if out.len() > self.at {
             out.truncate(mark.min(self.at));
             return Err(Spent);
@@ -91,6 +103,7 @@ impl<'d> Limit<'d> {
         // A drain that keeps the bytes (it writes in larger pieces) is not
         // asked again until another `step` bytes have come.
         self.high = out.len().saturating_add(self.step);
+        self.next = self.at.saturating_add(1).min(self.high);
     }
 }
 

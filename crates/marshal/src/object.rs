@@ -243,6 +243,8 @@ pub struct Marshal<'a> {
     pub(crate) refs: Vec<ObjId>,
     pub(crate) interned: Vec<ObjId>,
     pub(crate) end: usize,
+    /// See [`Marshal::shared_code_fields`].
+    pub(crate) shared_code_fields: usize,
 }
 
 /// The memory of a finished [`Marshal`], for reading the next stream into
@@ -304,6 +306,17 @@ impl<'a> Marshal<'a> {
         self.end
     }
 
+    /// The total size (tuple items, bytes) of the code object fields that
+    /// are marshal references, that is shared with an object read before:
+    /// an upper bound of what the code-object walk charges for shared
+    /// fields ([`crate::CodeWalk`]), which skips its per-object accounting
+    /// when this is small (always, for real files: they share only empty
+    /// and one-byte singletons).
+    #[must_use]
+    pub fn shared_code_fields(&self) -> usize {
+        self.shared_code_fields
+    }
+
     /// Every node in stream order.
     #[must_use]
     pub fn nodes(&self) -> &[Node<'a>] {
@@ -330,8 +343,14 @@ impl<'a> Marshal<'a> {
 
     /// The value `id` denotes, references followed.
     #[must_use]
+    #[inline]
     pub fn get(&self, id: ObjId) -> &Value<'a> {
-        &self.nodes[self.resolve(id).index()].value
+        // One load for the (usual) node that is not a reference.
+        match &self.nodes[id.index()].value {
+            Value::Ref(i) => &self.nodes[self.refs[*i as usize].index()].value,
+            Value::StringRef(i) => &self.nodes[self.interned[*i as usize].index()].value,
+            value => value,
+        }
     }
 
     /// The children of a container.

@@ -48,13 +48,14 @@ pub struct CodeWalk<'m, 'a> {
     frames: Vec<(&'m [ObjId], usize)>,
     /// Per code object (index in [`Marshal::codes`]): visited.
     seen_codes: Vec<bool>,
-    /// Per node, a bit: a field object (a `co_consts` tuple, name tuple,
-    /// bytecode, table) met before, in another code object.
+    /// Per node, a bit: a `co_consts` tuple scanned before.
     seen_fields: Vec<u64>,
     /// Work units left for first visits of code objects whose fields other
     /// code objects hold too (names, bytecode, tables: each consumer reads
     /// them again for each).
     shared_budget: usize,
+    /// The whole shared-field budget.
+    shared_limit: usize,
     /// Where the shared-field budget ran out: the walk stopped there.
     overflow: Option<usize>,
     /// Code objects in the shared `co_consts` tuples skipped so far.
@@ -77,6 +78,7 @@ impl<'m, 'a> CodeWalk<'m, 'a> {
             seen_codes: vec![false; m.codes().len()],
             seen_fields: Vec::new(),
             shared_budget: m.end_offset().saturating_add(4096),
+            shared_limit: m.end_offset().saturating_add(4096),
             overflow: None,
             code_counts: std::collections::HashMap::new(),
             yielded: 0,
@@ -116,7 +118,7 @@ impl<'m, 'a> CodeWalk<'m, 'a> {
         false
     }
 
-    /// Whether the field object `node` was met before; marks it.
+    /// Whether the `co_consts` tuple `node` was scanned before; marks it.
     fn field_seen(&mut self, node: ObjId) -> bool {
         let i = node.index();
         if self.seen_fields.is_empty() {
@@ -134,11 +136,12 @@ impl<'m, 'a> CodeWalk<'m, 'a> {
     }
 
     /// The size (items or bytes) of the fields of `code` that consumers
-    /// read in full (bytecode, name tuples, kinds, tables) and that were
-    /// met before; with `mark`, the others are marked as met. Constants are
-    /// not counted: they are borrowed, and their scan is counted where it
-    /// happens.
-    fn field_units(&mut self, code: &CodeNode, mark: bool) -> usize {
+    /// read in full (bytecode, name tuples, kinds, tables): of all of them
+    /// (`all`, for a repeat), or of those that are marshal references to an
+    /// object written elsewhere (shared with an earlier code object; a field
+    /// written in place is read once). Constants are not counted: they are
+    /// borrowed, and their scan is counted where it happens.
+    fn field_units(&self, code: &CodeNode, all: bool) -> usize {
         let m = self.m;
         let fields = [
             Some(code.code),
@@ -152,19 +155,14 @@ impl<'m, 'a> CodeWalk<'m, 'a> {
         ];
         let mut units = 0usize;
         for field in fields.into_iter().flatten() {
-            let node = m.resolve(field);
-            let size = match m.get(node) {
+            if !all && !matches!(m.node(field).value, Value::Ref(_) | Value::StringRef(_)) {
+                continue;
+            }
+            units = units.saturating_add(match m.get(field) {
                 Value::Bytes(b) => b.len(),
                 Value::Tuple(items) | Value::List(items) => items.len(),
                 _ => 0,
-            };
-            if size == 0 {
-                continue;
-            }
-            let seen = if mark { self.field_seen(node) } else { true };
-            if seen {
-                units = units.saturating_add(size);
-            }
+            });
         }
         units
     }
@@ -178,22 +176,33 @@ impl<'m, 'a> CodeWalk<'m, 'a> {
     }
 
     /// Visits `id` (a `co_consts` item, or the root) if it is a code object.
+    #[inline(always)]
     fn visit(&mut self, id: ObjId, parent: Option<usize>) -> Option<CodeVisit<'m>> {
+        // Most constants are not code objects: no call for them.
+        let Value::Code(index) = self.m.get(id) else { return None };
+        self.visit_code(*index, parent)
+    }
+
+    /// Visits the code object `index` (of [`Marshal::codes`]).
+    #[inline(never)]
+    fn visit_code(&mut self, index: u32, parent: Option<usize>) -> Option<CodeVisit<'m>> {
         let m = self.m;
-        let Value::Code(index) = m.get(id) else { return None };
+        let index = &index;
         let code = m.codes().get(*index as usize)?;
         let repeat = *self.seen_codes.get(*index as usize)?;
         let items = m.tuple(code.consts).unwrap_or(&[]);
         if repeat {
-            let cost = REPEAT_COST.saturating_add(self.field_units(code, false));
+            let cost = REPEAT_COST.saturating_add(self.field_units(code, true));
             if !self.allow_repeat(cost) {
                 self.skipped += 1;
                 return None;
             }
         } else {
             // The fields only this code object holds are read once in the
-            // whole walk; those it shares are read again for it.
-            let shared = self.field_units(code, true);
+            // whole walk; those it shares are read again for it (counted
+            // only when the stream shares more than the budget in all).
+            let shared =
+                if m.shared_code_fields() > self.shared_limit { self.field_units(code, false) } else { 0 };
             if shared > self.shared_budget {
                 self.overflow = Some(m.node(code.node).offset as usize);
                 self.frames.clear();
@@ -210,8 +219,11 @@ impl<'m, 'a> CodeWalk<'m, 'a> {
         // nested code objects were all visited then: scanning it again is
         // a repeat of each (a distinct code object sharing the tuple gets
         // them only while repeats last).
+        // (A tuple written here without a reference slot is met only here:
+        // nothing to remember, nearly always.)
         let tuple = m.resolve(code.consts);
-        if !self.field_seen(tuple) || self.allow_repeat(items.len()) {
+        let held = tuple != code.consts || m.node(tuple).flag_ref();
+        if !(held && self.field_seen(tuple)) || self.allow_repeat(items.len()) {
             self.frames.push((items, position));
         } else {
             let count = *self
@@ -236,15 +248,18 @@ impl<'m> Iterator for CodeWalk<'m, '_> {
         {
             return Some(v);
         }
+        let m = self.m;
         loop {
             let (items, parent) = self.frames.last_mut()?;
-            let Some((&first, rest)) = items.split_first() else {
+            // The next code object among the constants (most are not).
+            let Some(i) = items.iter().position(|&c| matches!(m.get(c), Value::Code(_))) else {
                 self.frames.pop();
                 continue;
             };
-            *items = rest;
+            let id = items[i];
+            *items = &items[i + 1..];
             let parent = *parent;
-            if let Some(v) = self.visit(first, Some(parent)) {
+            if let Some(v) = self.visit(id, Some(parent)) {
                 return Some(v);
             }
         }

@@ -67,17 +67,17 @@ const MAX_REPR_DEPTH: usize = 200;
 /// # Errors
 /// [`ReprError`] when CPython itself would fail or the output would be
 /// unreasonably large; `out` then holds a partial text.
+#[inline]
 pub fn repr_object(out: &mut String, m: &Marshal<'_>, id: ObjId, opts: ReprOptions) -> Result<(), ReprError> {
     Repr {
         m,
         v: m.version(),
         limit: out.len().saturating_add(opts.max_len),
         max: opts.max_len,
-        keys: RefCell::new(ConstKeys::new(m)),
-        texts: RefCell::new(HashMap::new()),
+        keys: RefCell::new(None),
+        texts: RefCell::new(None),
     }
     .obj(out, id, 0)
-    .map(drop)
 }
 
 /// `repr()` of the code object `code` (see [`repr_object`] for the address).
@@ -98,18 +98,19 @@ struct Repr<'m, 'a> {
     v: PythonVersion,
     limit: usize,
     max: usize,
-    keys: RefCell<ConstKeys<'m, 'a>>,
+    /// Made when a set is first printed (most reprs print none).
+    keys: RefCell<Option<Box<ConstKeys<'m, 'a>>>>,
     /// Where the text of each shared (FLAG_REF) container printed so far
-    /// lies in `out`, and its nesting height.
-    texts: RefCell<HashMap<ObjId, Shown>>,
+    /// lies in `out`, and how deep it was.
+    texts: RefCell<Option<HashMap<ObjId, Shown>>>,
 }
 
-/// A container's text already in the output.
+/// A container's text already in the output, printed at nesting `depth`.
 #[derive(Clone, Copy)]
 struct Shown {
     start: usize,
     end: usize,
-    height: usize,
+    depth: usize,
 }
 
 impl Repr<'_, '_> {
@@ -117,53 +118,79 @@ impl Repr<'_, '_> {
         if out.len() > self.limit { Err(ReprError::TooLarge { limit: self.max }) } else { Ok(()) }
     }
 
-    /// Prints `ids` separated by commas; returns their greatest height.
-    fn seq(&self, out: &mut String, ids: &[ObjId], depth: usize) -> Result<usize, ReprError> {
-        let mut height = 0;
+    /// Prints `ids` separated by commas.
+    fn seq(&self, out: &mut String, ids: &[ObjId], depth: usize) -> Result<(), ReprError> {
         for (i, &id) in ids.iter().enumerate() {
             if i > 0 {
                 out.push_str(", ");
             }
-            height = height.max(self.obj(out, id, depth + 1)?);
+            self.obj(out, id, depth + 1)?;
             self.check(out)?;
         }
-        Ok(height)
+        Ok(())
     }
 
-    /// Prints the object `id` at nesting `depth`; returns its height (0 for
-    /// scalars), which decides where a copy of its text may go.
-    fn obj(&self, out: &mut String, id: ObjId, depth: usize) -> Result<usize, ReprError> {
+    /// Prints the object `id` at nesting `depth`.
+    fn obj(&self, out: &mut String, id: ObjId, depth: usize) -> Result<(), ReprError> {
         if depth > MAX_REPR_DEPTH {
             return Err(ReprError::TooDeep);
         }
         let node = self.m.resolve(id);
-        let shared = self.m.node(node).flag_ref();
-        if shared && let Some(shown) = self.texts.borrow().get(&node).copied() {
-            // Printed before in this repr: the same text, unless this
-            // nesting would take it past the depth limit (then printing it
-            // again reports that).
-            if depth + shown.height <= MAX_REPR_DEPTH {
+        let n = self.m.node(node);
+        match &n.value {
+            // Only a container that took a reference slot can be printed
+            // twice, and is worth copying.
+            Value::Tuple(_)
+            | Value::List(_)
+            | Value::Dict(_)
+            | Value::Set(_)
+            | Value::FrozenSet(_)
+            | Value::FrozenDict(_)
+            | Value::Slice(_)
+                if n.flag_ref() =>
+            {
+                self.shared(out, node, &n.value, depth)
+            }
+            value => self.value(out, value, depth),
+        }
+    }
+
+    /// [`Repr::obj`] of a container that may be printed more than once.
+    #[inline(never)]
+    fn shared(
+        &self,
+        out: &mut String,
+        node: ObjId,
+        value: &Value<'_>,
+        depth: usize,
+    ) -> Result<(), ReprError> {
+        if let Some(shown) = self.texts.borrow().as_ref().and_then(|t| t.get(&node).copied()) {
+            // Printed before in this repr, no less deep: the same text
+            // (deeper, printing it again finds whether it passes the depth
+            // limit).
+            if depth <= shown.depth {
                 let len = shown.end - shown.start;
                 if out.len().saturating_add(len) > self.limit {
                     return Err(ReprError::TooLarge { limit: self.max });
                 }
                 let text = out[shown.start..shown.end].to_owned();
                 out.push_str(&text);
-                return Ok(shown.height);
+                return Ok(());
             }
         }
         let start = out.len();
-        let height = self.value(out, node, depth)?;
-        if shared && height > 0 {
-            self.texts.borrow_mut().insert(node, Shown { start, end: out.len(), height });
-        }
-        Ok(height)
+        self.value(out, value, depth)?;
+        self.texts
+            .borrow_mut()
+            .get_or_insert_with(HashMap::new)
+            .insert(node, Shown { start, end: out.len(), depth });
+        Ok(())
     }
 
-    /// Prints the (resolved) object `id`; returns its height.
-    fn value(&self, out: &mut String, id: ObjId, depth: usize) -> Result<usize, ReprError> {
+    /// Prints the (resolved) object of `value`.
+    #[inline]
+    fn value(&self, out: &mut String, value: &Value<'_>, depth: usize) -> Result<(), ReprError> {
         let py2 = self.v.major < 3;
-        let value = self.m.get(id);
         match value {
             Value::Null => out.push_str("<NULL>"),
             Value::None => out.push_str("None"),
@@ -193,18 +220,18 @@ impl Repr<'_, '_> {
             Value::Tuple(items) => {
                 let ids = self.m.items(*items);
                 out.push('(');
-                let h = self.seq(out, ids, depth)?;
+                self.seq(out, ids, depth)?;
                 if ids.len() == 1 {
                     out.push(',');
                 }
                 out.push(')');
-                return Ok(h + 1);
+                return Ok(());
             }
             Value::List(items) => {
                 out.push('[');
-                let h = self.seq(out, self.m.items(*items), depth)?;
+                self.seq(out, self.m.items(*items), depth)?;
                 out.push(']');
-                return Ok(h + 1);
+                return Ok(());
             }
             Value::Dict(items) | Value::FrozenDict(items) => {
                 let frozen = matches!(value, Value::FrozenDict(_));
@@ -212,26 +239,25 @@ impl Repr<'_, '_> {
                 if frozen {
                     if ids.is_empty() {
                         out.push_str("frozendict()");
-                        return Ok(1);
+                        return Ok(());
                     }
                     out.push_str("frozendict(");
                 }
                 out.push('{');
-                let mut h = 0;
                 for (i, pair) in ids.chunks_exact(2).enumerate() {
                     if i > 0 {
                         out.push_str(", ");
                     }
-                    h = h.max(self.obj(out, pair[0], depth + 1)?);
+                    self.obj(out, pair[0], depth + 1)?;
                     out.push_str(": ");
-                    h = h.max(self.obj(out, pair[1], depth + 1)?);
+                    self.obj(out, pair[1], depth + 1)?;
                     self.check(out)?;
                 }
                 out.push('}');
                 if frozen {
                     out.push(')');
                 }
-                return Ok(h + 1);
+                return Ok(());
             }
             Value::Set(items) | Value::FrozenSet(items) => {
                 let frozen = matches!(value, Value::FrozenSet(_));
@@ -240,7 +266,7 @@ impl Repr<'_, '_> {
                 if ids.is_empty() {
                     out.push_str(name);
                     out.push_str(if py2 { "([])" } else { "()" });
-                    return Ok(1);
+                    return Ok(());
                 }
                 if frozen || py2 {
                     out.push_str(name);
@@ -248,19 +274,19 @@ impl Repr<'_, '_> {
                 } else {
                     out.push('{');
                 }
-                let h = self.seq(out, &ids, depth)?;
+                self.seq(out, &ids, depth)?;
                 if frozen || py2 {
                     out.push_str(if py2 { "])" } else { "})" });
                 } else {
                     out.push('}');
                 }
-                return Ok(h + 1);
+                return Ok(());
             }
             Value::Slice(parts) => {
                 out.push_str("slice(");
-                let h = self.seq(out, parts, depth)?;
+                self.seq(out, parts, depth)?;
                 out.push(')');
-                return Ok(h + 1);
+                return Ok(());
             }
             Value::Code(i) => {
                 if let Some(c) = self.m.codes().get(*i as usize) {
@@ -270,13 +296,15 @@ impl Repr<'_, '_> {
             // `get` resolves references.
             Value::Ref(_) | Value::StringRef(_) => out.push_str("<ref>"),
         }
-        Ok(0)
+        Ok(())
     }
 
     /// Set elements in that version's iteration order (stream order when
     /// not emulable), duplicates removed as CPython's set would.
     fn ordered(&self, ids: &[ObjId]) -> Vec<ObjId> {
-        self.keys.borrow_mut().set_order(ids).unwrap_or_else(|| ids.to_vec())
+        let mut keys = self.keys.borrow_mut();
+        let keys = keys.get_or_insert_with(|| Box::new(ConstKeys::new(self.m)));
+        keys.set_order(ids).unwrap_or_else(|| ids.to_vec())
     }
 }
 
