@@ -31,6 +31,7 @@ use bytescope_code::exceptions::parse_exception_table;
 use bytescope_code::lines::{co_lines, co_positions, findlinestarts, linestarts};
 use bytescope_code::{Code, code_objects};
 use bytescope_dis::{DisOptions, Disassembler, Scratch};
+use bytescope_inspect::Inspector;
 use bytescope_marshal::{Format, Marshal, load_pyc, read, read_in, write};
 use bytescope_pyc::{PythonVersion, parse_header, write_header};
 
@@ -157,8 +158,10 @@ pub fn tables(data: &[u8]) {
 }
 
 /// Everything the disassembler offers for the code objects of `m`: `dis`
-/// text (with `opts`), `code_info` text, and the instruction list and tables
-/// of every code object. `input` is the input size for the output bound.
+/// text (with `opts`), `code_info` text, the `dis --json` and `info --json`
+/// views (each also drained piece by piece: the same bytes and outcome), the
+/// `inspect` report, and the instruction list and tables of every code
+/// object. `input` is the input size for the output bound.
 fn run_dis(m: &Marshal<'_>, opts: DisOptions, input: usize) {
     let Ok(d) = Disassembler::new(m.version()) else { return };
     // The buffer type (String or Vec<u8>) is whatever the printers take.
@@ -202,6 +205,12 @@ fn run_dis(m: &Marshal<'_>, opts: DisOptions, input: usize) {
     drained.append(&mut rest);
     assert!(drained == json.as_bytes(), "drained attrs_json differs");
     assert_eq!(format!("{again:?}"), format!("{first:?}"));
+    // The code-object report: each code object at most once.
+    if let Ok(inspector) = Inspector::new(m.version())
+        && let Ok(report) = inspector.inspect(m)
+    {
+        assert!(report.code_objects.len() <= m.codes().len(), "{} reports", report.code_objects.len());
+    }
     let codes: Vec<Code<'_, '_>> = match code_objects(m) {
         Ok(c) => c,
         // Still look at the code objects before the bad one.
