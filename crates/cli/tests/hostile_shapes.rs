@@ -292,8 +292,9 @@ fn decoy_tree_before_the_real_function() {
     assert!(r.text().contains("\"qualname\":\"real\""), "{}", r.text());
     let r = run(&dir, &["inspect", "--json", name]);
     r.bounded("inspect");
-    let report: serde_json::Value = serde_json::from_slice(&r.stdout).expect("json");
-    let codes = report["code_objects"].as_array().expect("code objects");
+    // One record per code object.
+    let codes: Vec<serde_json::Value> =
+        r.text().lines().map(|l| serde_json::from_str(l).expect("a JSON record")).collect();
     // Every distinct code object once: the module, 40 levels, the decoy, real.
     assert_eq!(codes.len(), 43);
     assert!(codes.iter().any(|c| c["name"] == "real" && c["references"] == serde_json::json!(["os.system"])));
@@ -362,16 +363,16 @@ fn one_large_constant_loaded_a_thousand_times() {
                 fails_with(&r, name, &spent, &what);
                 assert!(r.stdout_len <= budget + 8, "{what}: {} bytes", r.stdout_len);
                 assert!(r.stdout_len > budget / 2, "{what}: {} bytes", r.stdout_len);
-                if jobs == "1" {
+                if jobs == "1" && ascii {
                     // Not the whole output in memory: drained as made (the
-                    // binary itself takes about 8 MiB).
+                    // binary itself takes about 10 MiB; the budget is 35 MB).
                     let held = (r.peak_kb as usize) << 10;
-                    assert!(held < (8 << 20) + budget / 4, "{what}: peak {} KiB: not drained", r.peak_kb);
+                    assert!(held < budget / 2, "{what}: peak {} KiB: not drained", r.peak_kb);
                 }
                 if cmd.len() == 2 {
-                    // Closed, valid JSON (the last code object's instructions cut short).
+                    // A closed record (the code object's instructions cut short).
                     let text = r.text();
-                    assert!(r.stdout_len > text.len() || text.ends_with("]}\n]\n"), "{what}");
+                    assert!(r.stdout_len > text.len() || text.ends_with("]}\n"), "{what}");
                 }
             }
             for cmd in [&["info"][..], &["info", "--json"]] {

@@ -326,6 +326,63 @@ impl Disassembler {
         repeats_result(&walk)
     }
 
+    /// Writes what `dis.disassemble(co)` prints for one code object: its
+    /// listing alone, without the nested code objects' (the Python binding
+    /// walks those itself for `dis(x, depth=...)`).
+    ///
+    /// # Errors
+    /// As [`Disassembler::dis`].
+    pub fn disassemble(
+        &self,
+        code: &Code<'_, '_>,
+        opts: DisOptions,
+        out: &mut Vec<u8>,
+    ) -> Result<(), DisError> {
+        self.check_options(opts)?;
+        let max_bytes = output_limit(code.marshal());
+        let mut keep = |_: &mut Vec<u8>| {};
+        let mut limit = Limit::new(out, max_bytes, usize::MAX, &mut keep);
+        let listing = self.prepare(code, true, Buffers::default());
+        listing.write_text(out, opts, &mut limit).map_err(|stop| match stop {
+            text::Stop::Repr(error) => DisError::Repr { error, code_offset: code.offset() },
+            text::Stop::Limit => DisError::OutputLimit { limit: max_bytes },
+        })
+    }
+
+    /// The instructions of one code object as iterating `dis.Bytecode(co)`
+    /// gives them: like [`Disassembler::instructions`], but from 3.11 the
+    /// exception table's targets are labels and jump targets too, as in the
+    /// `dis.dis` listing.
+    ///
+    /// # Errors
+    /// A constant CPython could not repr.
+    pub fn bytecode_instructions(&self, code: &Code<'_, '_>) -> Result<Vec<Instruction>, DisError> {
+        self.prepare(code, true, Buffers::default())
+            .decoded()
+            .instructions()
+            .map_err(|error| DisError::Repr { error, code_offset: code.offset() })
+    }
+
+    /// Writes `dis.code_info(co)` for one code object (without the blank
+    /// line [`Disassembler::code_info`] puts after each).
+    ///
+    /// # Errors
+    /// As [`Disassembler::code_info`].
+    pub fn code_info_of(&self, code: &Code<'_, '_>, out: &mut String) -> Result<(), DisError> {
+        let max = output_limit(code.marshal());
+        let mut bytes = std::mem::take(out).into_bytes();
+        let mut keep = |_: &mut Vec<u8>| {};
+        let mut limit = Limit::new(&bytes, max, usize::MAX, &mut keep);
+        let result = info::code_info(&mut bytes, code, self.table, &self.data.rules, &mut limit);
+        // Built from whole `str`s.
+        *out =
+            String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+        result.map_err(|stop| match stop {
+            info::InfoStop::Repr(error) => DisError::Repr { error, code_offset: code.offset() },
+            info::InfoStop::Limit => DisError::OutputLimit { limit: max },
+        })
+    }
+
     /// The instructions of one code object for analyses: opcodes, arguments
     /// and what they refer to, without printable text. Much cheaper than
     /// [`Disassembler::instructions`] (no constant reprs, positions or name

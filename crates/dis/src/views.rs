@@ -3,7 +3,7 @@
 
 use bytescope_code::Code;
 use bytescope_code::lines::{Positions, co_lines, findlinestarts, position_ranges};
-use bytescope_marshal::{CodeLayout, CodeWalk, Marshal, ObjId, Value, long_to_i64};
+use bytescope_marshal::{CodeLayout, Marshal, ObjId, Value, long_to_i64};
 use bytescope_pyc::PythonVersion;
 use bytescope_pyrepr::{ReprOptions, repr_object, repr_str};
 
@@ -106,13 +106,6 @@ impl<'l, 'd> JsonView<'l, 'd> {
         out.extend_from_slice(b"\n]\n");
         result
     }
-
-    /// After a row: repeats of shared code objects may use half the budget.
-    fn pace(&self, out: &[u8], walk: &mut CodeWalk<'_, '_>) {
-        if self.limit.written(out) > self.limit.max / 2 {
-            walk.stop_repeats();
-        }
-    }
 }
 
 /// Runs a `String`-based view through its draining form.
@@ -183,7 +176,7 @@ impl Disassembler {
         let mut walk = m.code_walk();
         let result = (|| {
             let mut s = String::new();
-            while let Some(visit) = walk.next() {
+            for visit in walk.by_ref() {
                 let c = Code::new(m, visit.code)?;
                 let len = c.code.len();
                 let first = c.firstlineno();
@@ -243,7 +236,6 @@ impl Disassembler {
                     }
                 }
                 view.end_row(out)?;
-                view.pace(out, &mut walk);
             }
             repeats_result(&walk)
         })();
@@ -264,7 +256,10 @@ impl Disassembler {
     /// [`Disassembler::instructions_json`] handing finished text to `drain`
     /// (see [`Disassembler::dis_draining`]). The output is checked against
     /// the budget instruction by instruction; a view stopped early (budget,
-    /// a constant CPython cannot repr) is closed to stay valid JSON.
+    /// a constant CPython cannot repr) is closed to stay valid JSON. Rows
+    /// follow [`Marshal::code_walk`] exactly (repeats within the walk's own
+    /// budget), as do those of the other JSON views, so callers can line
+    /// them up with [`Marshal::code_preorder`].
     ///
     /// # Errors
     /// As [`Disassembler::dis`].
@@ -281,7 +276,7 @@ impl Disassembler {
         let mut bufs = Buffers::default();
         let result = (|| {
             let mut s = String::new();
-            while let Some(visit) = walk.next() {
+            for visit in walk.by_ref() {
                 let code = Code::new(m, visit.code)?;
                 s.clear();
                 s.push('{');
@@ -318,7 +313,6 @@ impl Disassembler {
                 }
                 bufs = listing.into_buffers();
                 view.end_row(out)?;
-                view.pace(out, &mut walk);
             }
             repeats_result(&walk)
         })();
@@ -472,7 +466,7 @@ impl Disassembler {
         let mut walk = m.code_walk();
         let result = (|| {
             let mut s = String::new();
-            while let Some(visit) = walk.next() {
+            for visit in walk.by_ref() {
                 let code = Code::new(m, visit.code)?;
                 s.clear();
                 s.push('{');
@@ -499,7 +493,8 @@ impl Disassembler {
                 j::hex(&mut s, code.code);
                 key(&mut s, &mut first, "co_consts");
                 s.push('[');
-                view.start_row(out, &s, "}")?;
+                // Until the last piece, a stop leaves a list open.
+                view.start_row(out, &s, "]}")?;
                 for (i, &c) in code.consts.iter().enumerate() {
                     s.clear();
                     if i > 0 {
@@ -561,8 +556,8 @@ impl Disassembler {
                     j::hex(&mut s, code.exceptiontable);
                 }
                 view.piece(out, &s)?;
+                view.open = Some("}");
                 view.end_row(out)?;
-                view.pace(out, &mut walk);
             }
             repeats_result(&walk)
         })();

@@ -5,7 +5,8 @@ use std::process::ExitCode;
 use bytescope_dis::Disassembler;
 use bytescope_marshal::load_pyc;
 
-use crate::output::{DRAIN_AT, InputArgs, for_each_file_draining};
+use crate::output::{DRAIN_AT, Format, InputArgs, for_each_file};
+use crate::records::{self, View};
 
 /// Print dis.code_info() of every code object, as the file's CPython does
 ///
@@ -19,11 +20,12 @@ use crate::output::{DRAIN_AT, InputArgs, for_each_file_draining};
 #[derive(clap::Args, Debug)]
 pub struct Args {
     #[command(flatten)]
-    input: InputArgs,
+    pub input: InputArgs,
 
-    /// Print every co_* attribute of every code object as JSON instead: an
-    /// array with one object per line (pre-order) with the keys the version
-    /// has, in this order: co_argcount, co_posonlyargcount (3.8+),
+    /// Print every co_* attribute of every code object as JSON Lines instead:
+    /// one record per code object (pre-order; schema:
+    /// docs/schemas/info.schema.json) with path, member, index, qualname,
+    /// firstlineno, offset, then the keys the version has, in this order: co_argcount, co_posonlyargcount (3.8+),
     /// co_kwonlyargcount (3.0+), co_nlocals, co_stacksize, co_flags, co_code
     /// (hex), co_consts ([{"type", "repr"}]), co_names, co_varnames,
     /// co_freevars, co_cellvars, co_filename, co_name, co_qualname (3.11+),
@@ -34,15 +36,26 @@ pub struct Args {
 }
 
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
-    for_each_file_draining(&args.input, |data, out, drain| {
-        let pyc = load_pyc(data, args.input.python_version).map_err(|e| e.to_string())?;
-        let dis = Disassembler::new(pyc.version()).map_err(|e| e.to_string())?;
-        // Written as it is made (with -j 1), within the output budget.
-        let result = if args.json {
-            dis.attrs_json_draining(&pyc.marshal, out, DRAIN_AT, |part| drain(part))
-        } else {
-            dis.code_info_draining(&pyc.marshal, out, DRAIN_AT, |part| drain(part))
-        };
-        result.map_err(|e| e.to_string())
-    })
+    for_each_file(
+        &args.input,
+        if args.json { Format::Json } else { Format::Text },
+        |source, data, out, ctx| {
+            let pyc = load_pyc(data, args.input.python_version).map_err(|e| e.to_string())?;
+            let dis = Disassembler::new(pyc.version()).map_err(|e| e.to_string())?;
+            // Written as it is made (with -j 1), within the output budget.
+            if args.json {
+                return records::dis_view(
+                    out,
+                    source,
+                    &dis,
+                    &pyc.marshal,
+                    View::Attributes,
+                    &mut |o| ctx.drain(o),
+                    |buf, piece| dis.attrs_json_draining(&pyc.marshal, buf, DRAIN_AT, piece),
+                );
+            }
+            dis.code_info_draining(&pyc.marshal, out, DRAIN_AT, |part| ctx.drain(part))
+                .map_err(|e| e.to_string())
+        },
+    )
 }
