@@ -40,7 +40,8 @@ pub use rules::{Layout, Rules};
 pub use text::DisOptions;
 pub use views::TableKind;
 
-use budget::{Limit, output_limit};
+use budget::Limit;
+pub use budget::output_limit;
 use instr::Buffers;
 use listing::Prepared;
 use plan::VersionData;

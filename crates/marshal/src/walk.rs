@@ -88,6 +88,13 @@ impl<'m, 'a> CodeWalk<'m, 'a> {
         }
     }
 
+    /// The walk over the code object `code` of `m` and those nested in it
+    /// (nothing if `code` is not a code object of `m`).
+    #[must_use]
+    pub fn from_code(m: &'m Marshal<'a>, code: ObjId) -> Self {
+        CodeWalk { root: Some(code), ..CodeWalk::new(m) }
+    }
+
     /// The same walk with `units` of work for repeats (0: none, every code
     /// object once).
     #[must_use]

@@ -153,11 +153,11 @@ fn scan_paths(
     scan::Scan::start(list, find, select, jobs.unwrap_or(0), parse_version(version)?)
 }
 
-/// The output budget of listings of `code`'s file: 256 bytes per input byte
-/// plus 1 MiB, as the CLI's (only crafted files reach it).
+/// The output budget of listings of `code`'s file, the CLI's
+/// (`bytescope_dis::output_limit`; only crafted files reach it).
 #[pyfunction]
 fn output_limit(code: &Bound<'_, PyCode>) -> usize {
-    code.get().file.marshal().end_offset().saturating_mul(256).saturating_add(1 << 20)
+    bytescope_dis::output_limit(code.get().file.marshal())
 }
 
 /// The native half of the `bytescope` package.

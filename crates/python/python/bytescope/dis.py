@@ -355,7 +355,7 @@ def _recursive(co, file, depth, show_caches, show_offsets, show_positions):
         written += len(text)
         if written > limit:
             raise _native.Error(
-                f"{c.path}: output stopped at {limit} bytes (256 bytes per input byte + 1 MiB): "
+                f"{c.path}: output stopped at {limit} bytes, the budget for this input size: "
                 "the file repeats large constants"
             )
         _write(text, file)
