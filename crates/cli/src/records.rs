@@ -13,11 +13,8 @@
 use std::fmt::Write as _;
 
 use bytescope_batch::Source;
-use bytescope_code::{Code, CodeVecs};
-use bytescope_dis::Disassembler;
-use bytescope_inspect::Inspector;
+use bytescope_code::{Code, CodeVecs, Selection, code_tree, subtree_end};
 use bytescope_marshal::Marshal;
-use bytescope_pyc::PythonVersion;
 
 /// Writes `s` as a JSON string.
 fn string(out: &mut Vec<u8>, s: &str) {
@@ -75,6 +72,8 @@ pub fn start(out: &mut Vec<u8>, source: &Source) {
 
 /// What names a code object in its records.
 pub struct Head {
+    /// Position in the file's pre-order walk.
+    index: usize,
     name: String,
     qualname: Option<String>,
     filename: String,
@@ -82,44 +81,48 @@ pub struct Head {
     offset: usize,
 }
 
-/// The code objects of `m` in the JSON views' order, with their names.
-/// `qualname` is `co_qualname` from 3.11; before, the name CPython gives
-/// the function, derived as `bytescope inspect` does (`None` if that
-/// fails).
-pub fn heads(m: &Marshal<'_>, version: PythonVersion) -> Result<Vec<Head>, String> {
-    // The views' walk, one code object at a time with its name lists'
-    // memory reused.
-    let mut heads: Vec<Head> = Vec::new();
+/// The code objects of `m` a view goes through, in its order, with their
+/// names: every one (the views' walk), or those `selection` picks (with
+/// those nested in them when `nested`). `qualname` is `co_qualname` from
+/// 3.11; before, the name CPython gives the function, derived from the
+/// nesting (`bytescope_code::code_tree`).
+pub fn heads(m: &Marshal<'_>, selection: Option<&Selection>, nested: bool) -> Result<Vec<Head>, String> {
+    let tree = code_tree(m);
+    let order: Vec<usize> = match selection {
+        None => (0..tree.len()).collect(),
+        // A name that picks nothing: the view says so before any row.
+        Some(sel) => {
+            let mut order = Vec::new();
+            for i in sel.pick(&tree).unwrap_or_default() {
+                let end = if nested { subtree_end(&tree, i) } else { i + 1 };
+                order.extend((i.max(order.last().map_or(0, |&l: &usize| l + 1)))..end);
+            }
+            order
+        }
+    };
+    // One code object at a time, with its name lists' memory reused.
+    let mut heads: Vec<Head> = Vec::with_capacity(order.len());
     let mut vecs = CodeVecs::default();
-    for node in m.code_preorder() {
-        let c = Code::new_in(m, node, vecs).map_err(|e| e.to_string())?;
+    for i in order {
+        let entry = &tree[i];
+        let c = Code::new_in(m, entry.node, vecs).map_err(|e| e.to_string())?;
         heads.push(Head {
+            index: i,
             name: c.name.to_string(),
-            qualname: c.qualname.as_ref().map(ToString::to_string),
+            qualname: Some(entry.qualname.clone()),
             filename: c.filename.to_string(),
             firstlineno: c.firstlineno(),
             offset: c.offset(),
         });
         vecs = c.into_vecs();
     }
-    if heads.iter().any(|h| h.qualname.is_none())
-        && let Ok(report) = Inspector::new(version).and_then(|i| i.inspect(m))
-    {
-        let mut by_offset = std::collections::HashMap::new();
-        for c in &report.code_objects {
-            by_offset.entry(c.offset).or_insert(&c.qualname);
-        }
-        for h in heads.iter_mut().filter(|h| h.qualname.is_none()) {
-            h.qualname = by_offset.get(&h.offset).map(|q| (*q).clone());
-        }
-    }
     Ok(heads)
 }
 
 impl Head {
     /// `,"index":…,"name":…,"qualname":…,"filename":…,"firstlineno":…,"offset":…`
-    fn write(&self, out: &mut Vec<u8>, index: usize, with_names: bool) {
-        let _ = write!(Utf8(out), ",\"index\":{index}");
+    fn write(&self, out: &mut Vec<u8>, with_names: bool) {
+        let _ = write!(Utf8(out), ",\"index\":{}", self.index);
         if with_names {
             out.extend_from_slice(b",\"name\":");
             string(out, &self.name);
@@ -266,18 +269,18 @@ impl<'a> Records<'a> {
         start(out, self.source);
         Ok(match self.view {
             View::Instructions => {
-                head.write(out, index, true);
+                head.write(out, true);
                 // The row's own head is replaced.
                 let at = row.windows(INSTRUCTIONS.len()).position(|w| w == INSTRUCTIONS).unwrap_or(0);
                 &row[at..]
             }
             View::Attributes => {
-                head.write(out, index, false);
+                head.write(out, false);
                 out.push(b',');
                 &row[1..]
             }
             View::Table(kind) => {
-                head.write(out, index, true);
+                head.write(out, true);
                 out.extend_from_slice(b",\"table\":");
                 string(out, kind);
                 out.extend_from_slice(b",\"rows\":");
@@ -345,13 +348,14 @@ pub fn per_file(out: &mut Vec<u8>, source: &Source, object: &str) {
 pub fn dis_view(
     out: &mut Vec<u8>,
     source: &Source,
-    dis: &Disassembler,
     m: &Marshal<'_>,
     view: View<'_>,
+    selection: Option<&Selection>,
     drain: &mut dyn FnMut(&mut Vec<u8>),
     render: impl FnOnce(&mut Vec<u8>, &mut dyn FnMut(&mut Vec<u8>)) -> Result<(), bytescope_dis::DisError>,
 ) -> Result<(), String> {
-    let mut records = Records::new(source, view, heads(m, dis.rules().version)?);
+    let nested = matches!(view, View::Instructions);
+    let mut records = Records::new(source, view, heads(m, selection, nested)?);
     let mut buf = Vec::new();
     let mut lined_up: Result<(), String> = Ok(());
     let result = render(&mut buf, &mut |piece: &mut Vec<u8>| {
@@ -375,7 +379,9 @@ mod tests {
     fn heads(offsets: &[usize]) -> Vec<Head> {
         offsets
             .iter()
-            .map(|&offset| Head {
+            .enumerate()
+            .map(|(index, &offset)| Head {
+                index,
                 name: "f".to_owned(),
                 qualname: Some("f".to_owned()),
                 filename: "x.py".to_owned(),

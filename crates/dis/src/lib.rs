@@ -17,32 +17,31 @@
 //! ```
 #![deny(missing_docs)]
 
+mod argtext;
 mod budget;
 mod info;
-mod instr;
 mod listing;
 mod plan;
 mod pyjson;
 mod rules;
-mod special;
 mod text;
 mod views;
 
-use bytescope_code::{Code, CodeError, CodeVecs};
-use bytescope_marshal::Marshal;
+use bytescope_code::{Code, CodeError, CodeVecs, Selection};
+use bytescope_marshal::{CodeNode, CodeWalk, Marshal};
 use bytescope_opcodes::OpcodeTable;
 use bytescope_pyc::PythonVersion;
 use bytescope_pyrepr::{ReprError, ReprOptions, write_code_repr};
 
+pub use argtext::{ArgVal, Instruction, Op, OpValue};
 pub use info::pretty_flags;
-pub use instr::{ArgVal, Instruction, Op, OpValue};
 pub use rules::{Layout, Rules};
 pub use text::DisOptions;
 pub use views::TableKind;
 
+use argtext::{Buffers, Printer};
 use budget::Limit;
 pub use budget::output_limit;
-use instr::Buffers;
 use listing::Prepared;
 use plan::VersionData;
 
@@ -102,6 +101,12 @@ pub enum DisError {
         /// Offset of the first code object not shown.
         offset: usize,
     },
+    /// Names given to pick code objects by that match none.
+    #[error("no code object named {}", names.join(", "))]
+    NotFound {
+        /// The names.
+        names: Vec<String>,
+    },
     /// A constant CPython itself could not show (`dis` raises there).
     #[error("{error} (in a constant of the code object at offset {code_offset:#x})")]
     Repr {
@@ -114,7 +119,7 @@ pub enum DisError {
 
 /// The result of a walk that ran to its end: an error if it stopped early
 /// or left repeats out.
-fn repeats_result(walk: &bytescope_marshal::CodeWalk<'_, '_>) -> Result<(), DisError> {
+fn repeats_result(walk: &CodeWalk<'_, '_>) -> Result<(), DisError> {
     if let Some(offset) = walk.overflow() {
         return Err(DisError::SharedFields { offset });
     }
@@ -134,7 +139,6 @@ pub struct Disassembler {
     table: &'static OpcodeTable,
     /// Rules and opcode plans, shared by every disassembler of the version.
     data: &'static VersionData,
-    repr: ReprOptions,
 }
 
 impl Disassembler {
@@ -144,7 +148,7 @@ impl Disassembler {
     /// [`DisError::NoTable`] for versions without an opcode table.
     pub fn new(version: PythonVersion) -> Result<Self, DisError> {
         let table = bytescope_opcodes::table(version).ok_or(DisError::NoTable { version })?;
-        Ok(Disassembler { table, data: plan::version_data(table), repr: ReprOptions::default() })
+        Ok(Disassembler { table, data: plan::version_data(table) })
     }
 
     /// The version's rules.
@@ -184,7 +188,7 @@ impl Disassembler {
         for_dis: bool,
         bufs: Buffers,
     ) -> Prepared<'c, 'm, 'a> {
-        Prepared::new(code, self.table, self.data, self.repr_for(code.marshal()), for_dis, bufs)
+        Prepared::new(code, self.data, self.repr_for(code.marshal()), for_dis, bufs)
     }
 
     /// Repr options for the constants of `m`: one repr may be as long as
@@ -231,18 +235,77 @@ impl Disassembler {
         scratch: &mut Scratch,
         out: &mut Vec<u8>,
         high: usize,
-        mut drain: impl FnMut(&mut Vec<u8>),
+        drain: impl FnMut(&mut Vec<u8>),
     ) -> Result<(), DisError> {
         self.check_options(opts)?;
+        self.dis_nodes(m, Nodes::Walk(m.code_walk()), opts, scratch, out, high, drain, false)
+    }
+
+    /// [`Disassembler::dis`] with every line printed by the general path,
+    /// none by the fast paths: for tests that check the fast paths against
+    /// it (the output must be the same, byte for byte).
+    ///
+    /// # Errors
+    /// As [`Disassembler::dis`].
+    #[doc(hidden)]
+    pub fn dis_general_path(
+        &self,
+        m: &Marshal<'_>,
+        opts: DisOptions,
+        out: &mut Vec<u8>,
+    ) -> Result<(), DisError> {
+        self.check_options(opts)?;
+        let nodes = Nodes::Walk(m.code_walk());
+        self.dis_nodes(m, nodes, opts, &mut Scratch::default(), out, usize::MAX, |_| {}, true)
+    }
+
+    /// [`Disassembler::dis_draining`] of the code objects `selection`
+    /// picks: for each, what `dis.dis(co)` prints (from 3.7 with the code
+    /// objects nested in it), each after the first preceded by a blank
+    /// line and `Disassembly of <code object …>:`. A code object nested in
+    /// one already shown is not shown again.
+    ///
+    /// # Errors
+    /// [`DisError::NotFound`] (before any output) when a name picks
+    /// nothing; otherwise as [`Disassembler::dis`].
+    #[allow(clippy::too_many_arguments)]
+    pub fn dis_selected_draining(
+        &self,
+        m: &Marshal<'_>,
+        selection: &Selection,
+        opts: DisOptions,
+        scratch: &mut Scratch,
+        out: &mut Vec<u8>,
+        high: usize,
+        drain: impl FnMut(&mut Vec<u8>),
+    ) -> Result<(), DisError> {
+        self.check_options(opts)?;
+        let (nodes, stopped) = views::selected_nodes(m, selection, self.data.rules.recurse)?;
+        self.dis_nodes(m, Nodes::List(nodes.into_iter(), stopped), opts, scratch, out, high, drain, false)
+    }
+
+    /// Lists the code objects of `nodes` in order, each after the first
+    /// with its header (before 3.7, from a walk, the first only).
+    #[allow(clippy::too_many_arguments)]
+    fn dis_nodes(
+        &self,
+        m: &Marshal<'_>,
+        mut nodes: Nodes<'_, '_>,
+        opts: DisOptions,
+        scratch: &mut Scratch,
+        out: &mut Vec<u8>,
+        high: usize,
+        mut drain: impl FnMut(&mut Vec<u8>),
+        general: bool,
+    ) -> Result<(), DisError> {
         let Scratch(mut bufs, mut vecs) = std::mem::take(scratch);
         // The cached reprs belong to the previous file's objects.
         bufs.reprs.clear();
         let max_bytes = output_limit(m);
         let mut limit = Limit::new(out, max_bytes, high, &mut drain);
-        let mut walk = m.code_walk();
         let mut first = true;
-        while let Some(visit) = walk.next() {
-            let node = visit.code;
+        let whole_file = matches!(nodes, Nodes::Walk(_));
+        while let Some(node) = nodes.next() {
             let code = Code::new_in(m, node, std::mem::take(&mut vecs))?;
             if !first {
                 // The parent's LOAD_CONST has usually shown this repr already.
@@ -254,7 +317,8 @@ impl Disassembler {
                 out.extend_from_slice(repr.unwrap_or_default().as_bytes());
                 out.extend_from_slice(b":\n");
             }
-            let listing = self.prepare(&code, true, bufs);
+            let mut listing = self.prepare(&code, true, bufs);
+            listing.general = general;
             listing.write_text(out, opts, &mut limit).map_err(|stop| match stop {
                 text::Stop::Repr(error) => DisError::Repr { error, code_offset: code.offset() },
                 text::Stop::Limit => DisError::OutputLimit { limit: max_bytes },
@@ -264,19 +328,20 @@ impl Disassembler {
             if out.len() >= high {
                 limit.drain_now(out);
             }
-            if !self.data.rules.recurse {
+            if whole_file && !self.data.rules.recurse {
                 // Before 3.7 `dis` lists the module code object only.
-                break;
+                *scratch = Scratch(bufs, vecs);
+                return Ok(());
             }
             // Repeats may take half the budget: the rest is for code
             // objects not listed yet.
             if limit.written(out) > max_bytes / 2 {
-                walk.stop_repeats();
+                nodes.stop_repeats();
             }
             first = false;
         }
         *scratch = Scratch(bufs, vecs);
-        repeats_result(&walk)
+        nodes.result()
     }
 
     /// Writes `dis.code_info(co)` followed by a blank line for every code
@@ -294,6 +359,43 @@ impl Disassembler {
         result
     }
 
+    /// [`Disassembler::code_info`] of the code objects `selection` picks
+    /// (each alone, in pre-order).
+    ///
+    /// # Errors
+    /// [`DisError::NotFound`] when a name picks nothing; otherwise as
+    /// [`Disassembler::dis`].
+    pub fn code_info_selected(
+        &self,
+        m: &Marshal<'_>,
+        selection: &Selection,
+        out: &mut String,
+    ) -> Result<(), DisError> {
+        let mut bytes = std::mem::take(out).into_bytes();
+        let result = self.code_info_selected_draining(m, selection, &mut bytes, usize::MAX, |_| {});
+        // Built from whole `str`s.
+        *out =
+            String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+        result
+    }
+
+    /// [`Disassembler::code_info_selected`] handing its text to `drain`
+    /// line by line (see [`Disassembler::dis_draining`]).
+    ///
+    /// # Errors
+    /// As [`Disassembler::code_info_selected`].
+    pub fn code_info_selected_draining(
+        &self,
+        m: &Marshal<'_>,
+        selection: &Selection,
+        out: &mut Vec<u8>,
+        high: usize,
+        drain: impl FnMut(&mut Vec<u8>),
+    ) -> Result<(), DisError> {
+        let (nodes, stopped) = views::selected_nodes(m, selection, false)?;
+        self.code_infos(m, Nodes::List(nodes.into_iter(), stopped), out, high, drain)
+    }
+
     /// [`Disassembler::code_info`] handing its text to `drain` line by line
     /// (see [`Disassembler::dis_draining`]).
     ///
@@ -304,13 +406,25 @@ impl Disassembler {
         m: &Marshal<'_>,
         out: &mut Vec<u8>,
         high: usize,
+        drain: impl FnMut(&mut Vec<u8>),
+    ) -> Result<(), DisError> {
+        self.code_infos(m, Nodes::Walk(m.code_walk()), out, high, drain)
+    }
+
+    /// `dis.code_info(co)` and a blank line for each code object of
+    /// `nodes`.
+    fn code_infos(
+        &self,
+        m: &Marshal<'_>,
+        mut nodes: Nodes<'_, '_>,
+        out: &mut Vec<u8>,
+        high: usize,
         mut drain: impl FnMut(&mut Vec<u8>),
     ) -> Result<(), DisError> {
         let max_bytes = output_limit(m);
         let mut limit = Limit::new(out, max_bytes, high, &mut drain);
-        let mut walk = m.code_walk();
-        while let Some(visit) = walk.next() {
-            let code = Code::new(m, visit.code)?;
+        while let Some(node) = nodes.next() {
+            let code = Code::new(m, node)?;
             info::code_info(out, &code, self.table, &self.data.rules, &mut limit).map_err(
                 |stop| match stop {
                     info::InfoStop::Repr(error) => DisError::Repr { error, code_offset: code.offset() },
@@ -321,10 +435,10 @@ impl Disassembler {
             out.extend_from_slice(b"\n\n");
             limit.check(out, mark).map_err(|_| DisError::OutputLimit { limit: max_bytes })?;
             if limit.written(out) > max_bytes / 2 {
-                walk.stop_repeats();
+                nodes.stop_repeats();
             }
         }
-        repeats_result(&walk)
+        nodes.result()
     }
 
     /// Writes what `dis.disassemble(co)` prints for one code object: its
@@ -390,8 +504,8 @@ impl Disassembler {
     /// copies).
     #[must_use]
     pub fn ops<'c>(&'c self, code: &'c Code<'_, '_>) -> Vec<Op<'c>> {
-        let dec = instr::Decoder::new(code, self.table, self.data, self.repr);
-        dec.unpack().iter().map(|raw| dec.op(raw)).collect()
+        let p = Printer::new(code, self.data, self.repr_for(code.marshal()));
+        p.decoder.raw_instructions().map(|raw| p.op(&raw)).collect()
     }
 
     /// The instructions of one code object, as `dis.get_instructions` gives
@@ -404,5 +518,36 @@ impl Disassembler {
         self.prepare(code, false, Buffers::default())
             .instructions()
             .map_err(|error| DisError::Repr { error, code_offset: code.offset() })
+    }
+}
+
+/// The code objects a listing goes through: a file's walk, or a list picked
+/// from one (with the outcome of that walk).
+enum Nodes<'m, 'a> {
+    Walk(CodeWalk<'m, 'a>),
+    List(std::vec::IntoIter<&'m CodeNode>, Result<(), DisError>),
+}
+
+impl<'m> Nodes<'m, '_> {
+    fn next(&mut self) -> Option<&'m CodeNode> {
+        match self {
+            Nodes::Walk(walk) => walk.next().map(|v| v.code),
+            Nodes::List(nodes, _) => nodes.next(),
+        }
+    }
+
+    /// Skips repeats from now on (a list was cut by its walk already).
+    fn stop_repeats(&mut self) {
+        if let Nodes::Walk(walk) = self {
+            walk.stop_repeats();
+        }
+    }
+
+    /// The outcome once every code object was listed.
+    fn result(self) -> Result<(), DisError> {
+        match self {
+            Nodes::Walk(walk) => repeats_result(&walk),
+            Nodes::List(_, result) => result,
+        }
     }
 }

@@ -1,16 +1,16 @@
 //! Structured views for tools: instructions, code-object attributes and
 //! line/position/exception tables, as JSON with one code object per line.
 
-use bytescope_code::Code;
 use bytescope_code::lines::{Positions, co_lines, findlinestarts, position_ranges};
-use bytescope_marshal::{CodeLayout, Marshal, ObjId, Value, long_to_i64};
+use bytescope_code::{Code, Selection, code_tree_along, subtree_end};
+use bytescope_marshal::{CodeLayout, CodeNode, Marshal, ObjId, Value, long_to_i64};
 use bytescope_pyc::PythonVersion;
 use bytescope_pyrepr::{ReprOptions, repr_object, repr_str};
 
+use crate::argtext::{ArgVal, Buffers, Instruction};
 use crate::budget::{Limit, output_limit};
-use crate::instr::{ArgVal, Buffers, Instruction};
 use crate::pyjson::{self as j, key};
-use crate::{DisError, Disassembler, repeats_result};
+use crate::{DisError, Disassembler, Nodes, repeats_result};
 
 /// A table of `bytescope table`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -268,16 +268,60 @@ impl Disassembler {
         m: &Marshal<'_>,
         out: &mut Vec<u8>,
         high: usize,
+        drain: impl FnMut(&mut Vec<u8>),
+    ) -> Result<(), DisError> {
+        self.instructions_json_nodes(m, Nodes::Walk(m.code_walk()), out, high, drain)
+    }
+
+    /// [`Disassembler::instructions_json`] of the code objects `selection`
+    /// picks and those nested in them.
+    ///
+    /// # Errors
+    /// [`DisError::NotFound`] when a name picks nothing; otherwise as
+    /// [`Disassembler::dis`].
+    pub fn instructions_json_selected(
+        &self,
+        m: &Marshal<'_>,
+        selection: &Selection,
+        out: &mut String,
+    ) -> Result<(), DisError> {
+        into_string(out, |out| {
+            self.instructions_json_selected_draining(m, selection, out, usize::MAX, |_| {})
+        })
+    }
+
+    /// [`Disassembler::instructions_json_selected`] handing finished text
+    /// to `drain` (see [`Disassembler::instructions_json_draining`]).
+    ///
+    /// # Errors
+    /// As [`Disassembler::instructions_json_selected`].
+    pub fn instructions_json_selected_draining(
+        &self,
+        m: &Marshal<'_>,
+        selection: &Selection,
+        out: &mut Vec<u8>,
+        high: usize,
+        drain: impl FnMut(&mut Vec<u8>),
+    ) -> Result<(), DisError> {
+        let (nodes, stopped) = selected_nodes(m, selection, true)?;
+        self.instructions_json_nodes(m, Nodes::List(nodes.into_iter(), stopped), out, high, drain)
+    }
+
+    fn instructions_json_nodes(
+        &self,
+        m: &Marshal<'_>,
+        mut nodes: Nodes<'_, '_>,
+        out: &mut Vec<u8>,
+        high: usize,
         mut drain: impl FnMut(&mut Vec<u8>),
     ) -> Result<(), DisError> {
         let mut limit = Limit::new(out, output_limit(m), high, &mut drain);
         let mut view = JsonView::new(out, &mut limit);
-        let mut walk = m.code_walk();
         let mut bufs = Buffers::default();
         let result = (|| {
             let mut s = String::new();
-            for visit in walk.by_ref() {
-                let code = Code::new(m, visit.code)?;
+            while let Some(node) = nodes.next() {
+                let code = Code::new(m, node)?;
                 s.clear();
                 s.push('{');
                 let mut first = true;
@@ -299,10 +343,10 @@ impl Disassembler {
                 view.start_row(out, &s, "]}")?;
                 let listing = self.prepare(&code, false, std::mem::take(&mut bufs));
                 let mut line = None;
-                let count = listing.raws().count();
-                for i in 0..count {
+                let mut cursor = listing.lines.cursor();
+                for (i, raw) in listing.raws().enumerate() {
                     let ins = listing
-                        .instruction(i, &mut line)
+                        .instruction(&raw, cursor.starts_at(raw.offset), &mut line, true)
                         .map_err(|error| DisError::Repr { error, code_offset: code.offset() })?;
                     s.clear();
                     if i > 0 {
@@ -314,9 +358,9 @@ impl Disassembler {
                 bufs = listing.into_buffers();
                 view.end_row(out)?;
             }
-            repeats_result(&walk)
+            Ok(())
         })();
-        view.finish(out, result)
+        view.finish(out, result.and_then(|()| nodes.result()))
     }
 
     /// One instruction (`get_instructions`) as a JSON object with CPython's
@@ -459,15 +503,56 @@ impl Disassembler {
         m: &Marshal<'_>,
         out: &mut Vec<u8>,
         high: usize,
+        drain: impl FnMut(&mut Vec<u8>),
+    ) -> Result<(), DisError> {
+        self.attrs_json_nodes(m, Nodes::Walk(m.code_walk()), out, high, drain)
+    }
+
+    /// [`Disassembler::attrs_json`] of the code objects `selection` picks.
+    ///
+    /// # Errors
+    /// [`DisError::NotFound`] when a name picks nothing; otherwise as
+    /// [`Disassembler::attrs_json`].
+    pub fn attrs_json_selected(
+        &self,
+        m: &Marshal<'_>,
+        selection: &Selection,
+        out: &mut String,
+    ) -> Result<(), DisError> {
+        into_string(out, |out| self.attrs_json_selected_draining(m, selection, out, usize::MAX, |_| {}))
+    }
+
+    /// [`Disassembler::attrs_json_selected`] handing finished text to
+    /// `drain` (see [`Disassembler::attrs_json_draining`]).
+    ///
+    /// # Errors
+    /// As [`Disassembler::attrs_json_selected`].
+    pub fn attrs_json_selected_draining(
+        &self,
+        m: &Marshal<'_>,
+        selection: &Selection,
+        out: &mut Vec<u8>,
+        high: usize,
+        drain: impl FnMut(&mut Vec<u8>),
+    ) -> Result<(), DisError> {
+        let (nodes, stopped) = selected_nodes(m, selection, false)?;
+        self.attrs_json_nodes(m, Nodes::List(nodes.into_iter(), stopped), out, high, drain)
+    }
+
+    fn attrs_json_nodes(
+        &self,
+        m: &Marshal<'_>,
+        mut nodes: Nodes<'_, '_>,
+        out: &mut Vec<u8>,
+        high: usize,
         mut drain: impl FnMut(&mut Vec<u8>),
     ) -> Result<(), DisError> {
         let mut limit = Limit::new(out, output_limit(m), high, &mut drain);
         let mut view = JsonView::new(out, &mut limit);
-        let mut walk = m.code_walk();
         let result = (|| {
             let mut s = String::new();
-            for visit in walk.by_ref() {
-                let code = Code::new(m, visit.code)?;
+            while let Some(node) = nodes.next() {
+                let code = Code::new(m, node)?;
                 s.clear();
                 s.push('{');
                 let mut first = true;
@@ -559,10 +644,36 @@ impl Disassembler {
                 view.open = Some("}");
                 view.end_row(out)?;
             }
-            repeats_result(&walk)
+            Ok(())
         })();
-        view.finish(out, result)
+        view.finish(out, result.and_then(|()| nodes.result()))
     }
+}
+
+/// The code objects `selection` picks, in pre-order, with those nested in
+/// them when `nested`; and the outcome of the walk that found them (an
+/// error when it left repeats out or stopped early).
+///
+/// # Errors
+/// [`DisError::NotFound`] when a name picks nothing.
+pub(crate) fn selected_nodes<'m>(
+    m: &'m Marshal<'_>,
+    selection: &Selection,
+    nested: bool,
+) -> Result<(Vec<&'m CodeNode>, Result<(), DisError>), DisError> {
+    let mut walk = m.code_walk();
+    let tree = code_tree_along(m, &mut walk);
+    let picked = selection.pick(&tree).map_err(|names| DisError::NotFound { names })?;
+    let mut nodes = Vec::new();
+    let mut covered = 0;
+    for i in picked {
+        if i < covered {
+            continue;
+        }
+        covered = if nested { subtree_end(&tree, i) } else { i + 1 };
+        nodes.extend(tree[i..covered].iter().map(|e| e.node));
+    }
+    Ok((nodes, repeats_result(&walk)))
 }
 
 /// `repr()` of FORMAT_VALUE/CONVERT_VALUE's conversion function.

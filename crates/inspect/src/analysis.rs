@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use bytescope_dis::{Op as DisOp, OpValue};
+use bytescope_instr::{Argument, Instruction as DisOp};
 use bytescope_marshal::{Marshal, ObjId, Value};
 use bytescope_opcodes::OpcodeTable;
 
@@ -128,7 +128,7 @@ impl OpClasses {
     }
 
     fn of(&self, ins: &DisOp<'_>) -> Op {
-        self.ops[usize::from(ins.deopt)]
+        self.ops[usize::from(ins.base)]
     }
 }
 
@@ -221,9 +221,17 @@ pub(crate) type Bindings = HashMap<String, String>;
 const MAX_LOOKAHEAD: usize = 8;
 
 fn name_of<'c>(ins: &DisOp<'c>) -> Option<&'c str> {
-    match ins.value {
-        OpValue::Name(n) => Some(n),
+    match ins.argument {
+        Argument::Name { name, .. } | Argument::Local(name) | Argument::Free(name) => Some(name),
         _ => None,
+    }
+}
+
+/// The table entry an intrinsic or common-constant operand names, or `""`.
+fn text_of(arg: &Argument<'_>) -> &'static str {
+    match arg {
+        Argument::Intrinsic(t) | Argument::CommonConstant(t) => t,
+        _ => "",
     }
 }
 
@@ -262,7 +270,7 @@ impl Walker<'_, '_, '_> {
 
         let mut counts = [0usize; 256];
         for (i, x) in ins.iter().enumerate() {
-            counts[usize::from(x.deopt)] += 1;
+            counts[usize::from(x.base)] += 1;
             let op = self.classes.of(x);
             let import_related = matches!(
                 op,
@@ -275,7 +283,8 @@ impl Walker<'_, '_, '_> {
                     | Op::StoreLoadLocal
                     | Op::StoreLocalPair
                     | Op::LoadAttr
-            ) || (op == Op::CallIntrinsic && x.value.text() == "INTRINSIC_IMPORT_STAR");
+            ) || (op == Op::CallIntrinsic
+                && text_of(&x.argument) == "INTRINSIC_IMPORT_STAR");
             if !import_related {
                 flush_import(&mut a, &mut import);
             }
@@ -295,8 +304,8 @@ impl Walker<'_, '_, '_> {
                 Op::LoadLocal | Op::LoadFast | Op::LoadLocalPair => {
                     end_chain(&mut a, &mut tos);
                     // The second of a pair ends on top of the stack.
-                    let name = match x.value {
-                        OpValue::Pair(_, second) => Some(second),
+                    let name = match x.argument {
+                        Argument::LocalPair(Ok(_), Ok(second)) => Some(second),
                         _ => name_of(x),
                     };
                     let cell = op == Op::LoadFast && name.is_some_and(|n| self.closure_names.contains(n));
@@ -332,7 +341,7 @@ impl Walker<'_, '_, '_> {
                     // The first name takes the value as a STORE_FAST does;
                     // then a load of the second (STORE_FAST_LOAD_FAST) or
                     // a store of what was below (which nothing tracks).
-                    if let OpValue::Pair(first, second) = x.value {
+                    if let Argument::LocalPair(Ok(first), Ok(second)) = x.argument {
                         let value = tos.take();
                         if let Some(ch) = value {
                             if ch.interesting {
@@ -358,7 +367,7 @@ impl Walker<'_, '_, '_> {
                             && a.stored_qualname.is_none()
                             && let Some(p) = i.checked_sub(1).and_then(|j| ins.get(j))
                             && self.classes.of(p) == Op::LoadConst
-                            && let OpValue::Const(id) = p.value
+                            && let Argument::Const(id) = p.argument
                             && let Value::Str { .. } = self.m.get(id)
                         {
                             a.stored_qualname = self.m.name_lossy(id);
@@ -428,7 +437,7 @@ impl Walker<'_, '_, '_> {
                         ctx.froms.push(join(&ctx.module, "*"));
                     }
                 }
-                Op::CallIntrinsic if x.value.text() == "INTRINSIC_IMPORT_STAR" => {
+                Op::CallIntrinsic if text_of(&x.argument) == "INTRINSIC_IMPORT_STAR" => {
                     tos = None;
                     if let Some(ctx) = &mut import {
                         ctx.froms.push(join(&ctx.module, "*"));
@@ -436,7 +445,7 @@ impl Walker<'_, '_, '_> {
                 }
                 Op::LoadConst => {
                     end_chain(&mut a, &mut tos);
-                    if let OpValue::Const(id) = x.value
+                    if let Argument::Const(id) = x.argument
                         && self.m.code(id).is_some()
                     {
                         let mut usage = self.usage_at(ins, i);
@@ -478,17 +487,17 @@ impl Walker<'_, '_, '_> {
     fn import_args(&self, ins: &[DisOp<'_>], i: usize) -> (i64, bool) {
         let prev = |k: usize| i.checked_sub(k).and_then(|j| ins.get(j));
         let level = match prev(2) {
-            Some(p) => match (self.classes.of(p), &p.value) {
-                (Op::LoadConst, OpValue::Const(id)) => self.m.int(*id).unwrap_or(0),
+            Some(p) => match (self.classes.of(p), &p.argument) {
+                (Op::LoadConst, Argument::Const(id)) => self.m.int(*id).unwrap_or(0),
                 (Op::LoadSmallInt, _) => p.arg.unwrap_or(0),
                 _ => 0,
             },
             None => 0,
         };
         let fromlist = match prev(1) {
-            Some(p) => match (self.classes.of(p), &p.value) {
-                (Op::LoadConst, OpValue::Const(id)) => !matches!(self.m.get(*id), Value::None),
-                (Op::LoadCommonConstant, _) => p.value.text() != "None",
+            Some(p) => match (self.classes.of(p), &p.argument) {
+                (Op::LoadConst, Argument::Const(id)) => !matches!(self.m.get(*id), Value::None),
+                (Op::LoadCommonConstant, _) => text_of(&p.argument) != "None",
                 _ => true,
             },
             None => false,
@@ -502,7 +511,7 @@ impl Walker<'_, '_, '_> {
         // The next instructions, EXTENDED_ARG prefixes skipped.
         let next: Vec<(Op, &DisOp<'_>)> = ins[i + 1..]
             .iter()
-            .filter(|x| self.table.op(x.deopt).name != "EXTENDED_ARG")
+            .filter(|x| self.table.op(x.base).name != "EXTENDED_ARG")
             .take(MAX_LOOKAHEAD)
             .map(|x| (self.classes.of(x), x))
             .collect();
@@ -513,7 +522,7 @@ impl Walker<'_, '_, '_> {
         }
         // 3.3-3.10: LOAD_CONST code; LOAD_CONST 'qualname'; MAKE_FUNCTION/MAKE_CLOSURE.
         if ops.starts_with(&[Op::LoadConst, Op::MakeFunction])
-            && let OpValue::Const(id) = next[0].1.value
+            && let Argument::Const(id) = next[0].1.argument
             && let Value::Str { .. } = self.m.get(id)
         {
             usage.make_function_qualname = self.m.name_lossy(id);
@@ -523,7 +532,7 @@ impl Walker<'_, '_, '_> {
             match op {
                 Op::MakeFunction | Op::SetFunctionAttribute | Op::BuildTuple | Op::Transparent => {}
                 Op::CallIntrinsic => {
-                    usage.typing = match x.value.text() {
+                    usage.typing = match text_of(&x.argument) {
                         "INTRINSIC_TYPEALIAS" => Some(Kind::TypeAlias),
                         "INTRINSIC_TYPEVAR_WITH_BOUND" | "INTRINSIC_TYPEVAR_WITH_CONSTRAINTS" => {
                             Some(Kind::TypevarBound)

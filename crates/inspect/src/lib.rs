@@ -406,7 +406,7 @@ impl Inspector {
         for visit in walk.by_ref() {
             let (node, parent) = (visit.code, visit.parent);
             let code = Code::new(m, node)?;
-            let instructions = self.dis.ops(&code);
+            let instructions: Vec<_> = bytescope_instr::Decoder::with_table(&code, table).iter().collect();
             let is_root = parent.is_none();
             // Free variables start bound as the enclosing code object's
             // cells and free variables end.

@@ -7,6 +7,7 @@ use bytescope_marshal::load_pyc;
 
 use crate::output::{DRAIN_AT, Format, InputArgs, for_each_file};
 use crate::records::{self, View};
+use crate::select::SelectArgs;
 
 /// Print dis.code_info() of every code object, as the file's CPython does
 ///
@@ -22,6 +23,9 @@ pub struct Args {
     #[command(flatten)]
     pub input: InputArgs,
 
+    #[command(flatten)]
+    pub select: SelectArgs,
+
     /// Print every co_* attribute of every code object as JSON Lines instead:
     /// one record per code object (pre-order; schema:
     /// docs/schemas/info.schema.json) with path, member, index, qualname,
@@ -36,26 +40,31 @@ pub struct Args {
 }
 
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
-    for_each_file(
-        &args.input,
-        if args.json { Format::Json } else { Format::Text },
-        |source, data, out, ctx| {
-            let pyc = load_pyc(data, args.input.python_version).map_err(|e| e.to_string())?;
-            let dis = Disassembler::new(pyc.version()).map_err(|e| e.to_string())?;
-            // Written as it is made (with -j 1), within the output budget.
-            if args.json {
-                return records::dis_view(
-                    out,
-                    source,
-                    &dis,
-                    &pyc.marshal,
-                    View::Attributes,
-                    &mut |o| ctx.drain(o),
-                    |buf, piece| dis.attrs_json_draining(&pyc.marshal, buf, DRAIN_AT, piece),
-                );
-            }
-            dis.code_info_draining(&pyc.marshal, out, DRAIN_AT, |part| ctx.drain(part))
-                .map_err(|e| e.to_string())
-        },
-    )
+    let (input, selections) = args.select.split(&args.input);
+    for_each_file(&input, if args.json { Format::Json } else { Format::Text }, |source, data, out, ctx| {
+        let pyc = load_pyc(data, args.input.python_version).map_err(|e| e.to_string())?;
+        let dis = Disassembler::new(pyc.version()).map_err(|e| e.to_string())?;
+        let selection = selections.for_source(source);
+        let m = &pyc.marshal;
+        // Written as it is made (with -j 1), within the output budget.
+        if args.json {
+            return records::dis_view(
+                out,
+                source,
+                m,
+                View::Attributes,
+                selection.as_ref(),
+                &mut |o| ctx.drain(o),
+                |buf, piece| match &selection {
+                    Some(sel) => dis.attrs_json_selected_draining(m, sel, buf, DRAIN_AT, piece),
+                    None => dis.attrs_json_draining(m, buf, DRAIN_AT, piece),
+                },
+            );
+        }
+        match &selection {
+            Some(sel) => dis.code_info_selected_draining(m, sel, out, DRAIN_AT, |part| ctx.drain(part)),
+            None => dis.code_info_draining(m, out, DRAIN_AT, |part| ctx.drain(part)),
+        }
+        .map_err(|e| e.to_string())
+    })
 }

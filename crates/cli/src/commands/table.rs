@@ -65,9 +65,9 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         records::dis_view(
             out,
             source,
-            &dis,
             &pyc.marshal,
             View::Table(kind.name()),
+            None,
             &mut |o| ctx.drain(o),
             |buf, piece| dis.table_json_draining(&pyc.marshal, kind, buf, DRAIN_AT, piece),
         )
