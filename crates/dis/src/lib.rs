@@ -470,12 +470,14 @@ impl Disassembler {
     /// `dis.dis` listing.
     ///
     /// # Errors
-    /// A constant CPython could not repr.
+    /// A constant CPython could not repr; the output budget (see
+    /// [`Disassembler::instructions`]).
     pub fn bytecode_instructions(&self, code: &Code<'_, '_>) -> Result<Vec<Instruction>, DisError> {
-        self.prepare(code, true, Buffers::default())
-            .decoded()
-            .instructions()
-            .map_err(|error| DisError::Repr { error, code_offset: code.offset() })
+        let max = output_limit(code.marshal());
+        self.prepare(code, true, Buffers::default()).decoded().instructions(max).map_err(|stop| match stop {
+            text::Stop::Repr(error) => DisError::Repr { error, code_offset: code.offset() },
+            text::Stop::Limit => DisError::OutputLimit { limit: max },
+        })
     }
 
     /// Writes `dis.code_info(co)` for one code object (without the blank
@@ -512,12 +514,18 @@ impl Disassembler {
     /// them (from 3.11 its labels and jump targets ignore the exception
     /// table, unlike `dis.dis`).
     ///
+    /// Their text (`argrepr`) is bounded by the output budget in all
+    /// ([`DisError::OutputLimit`]): only crafted files, loading one large
+    /// constant thousands of times, get there.
+    ///
     /// # Errors
-    /// A constant CPython could not repr.
+    /// A constant CPython could not repr; the output budget.
     pub fn instructions(&self, code: &Code<'_, '_>) -> Result<Vec<Instruction>, DisError> {
-        self.prepare(code, false, Buffers::default())
-            .instructions()
-            .map_err(|error| DisError::Repr { error, code_offset: code.offset() })
+        let max = output_limit(code.marshal());
+        self.prepare(code, false, Buffers::default()).instructions(max).map_err(|stop| match stop {
+            text::Stop::Repr(error) => DisError::Repr { error, code_offset: code.offset() },
+            text::Stop::Limit => DisError::OutputLimit { limit: max },
+        })
     }
 }
 

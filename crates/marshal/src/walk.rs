@@ -77,8 +77,8 @@ impl<'m, 'a> CodeWalk<'m, 'a> {
             frames: Vec::new(),
             seen_codes: vec![false; m.codes().len()],
             seen_fields: Vec::new(),
-            shared_budget: m.end_offset().saturating_add(4096),
-            shared_limit: m.end_offset().saturating_add(4096),
+            shared_budget: Self::shared_field_limit(m),
+            shared_limit: Self::shared_field_limit(m),
             overflow: None,
             code_counts: std::collections::HashMap::new(),
             yielded: 0,
@@ -86,6 +86,16 @@ impl<'m, 'a> CodeWalk<'m, 'a> {
             repeats: true,
             skipped: 0,
         }
+    }
+
+    /// The budget for re-reading fields that distinct code objects of `m`
+    /// share (one unit, a name or a byte, per input byte plus 4096): a
+    /// consumer that reads every code object's fields once in full stays
+    /// linear in the input while [`Marshal::shared_code_fields`] is within
+    /// it (always, for files a compiler wrote).
+    #[must_use]
+    pub fn shared_field_limit(m: &Marshal<'_>) -> usize {
+        m.end_offset().saturating_add(4096)
     }
 
     /// The walk over the code object `code` of `m` and those nested in it
@@ -149,29 +159,17 @@ impl<'m, 'a> CodeWalk<'m, 'a> {
     /// written in place is read once). Constants are not counted: they are
     /// borrowed, and their scan is counted where it happens.
     fn field_units(&self, code: &CodeNode, all: bool) -> usize {
-        let m = self.m;
-        let fields = [
-            Some(code.code),
-            Some(code.names),
-            Some(code.varnames),
-            code.localspluskinds,
-            code.freevars,
-            code.cellvars,
-            Some(code.linetable),
-            code.exceptiontable,
-        ];
-        let mut units = 0usize;
-        for field in fields.into_iter().flatten() {
-            if !all && !matches!(m.node(field).value, Value::Ref(_) | Value::StringRef(_)) {
-                continue;
-            }
-            units = units.saturating_add(match m.get(field) {
-                Value::Bytes(b) => b.len(),
-                Value::Tuple(items) | Value::List(items) => items.len(),
-                _ => 0,
-            });
-        }
-        units
+        field_units(self.m, code, all)
+    }
+
+    /// What a consumer that reads `code`'s fields in full (bytecode, name
+    /// tuples, kinds, tables; not constants) reads again because they are
+    /// marshal references to objects other code objects hold: the units
+    /// the walk charges to its shared-field budget
+    /// ([`CodeWalk::shared_field_limit`]).
+    #[must_use]
+    pub fn shared_units(m: &Marshal<'_>, code: &CodeNode) -> usize {
+        field_units(m, code, false)
     }
 
     /// Where the walk stopped because code objects share more fields than
@@ -271,4 +269,31 @@ impl<'m> Iterator for CodeWalk<'m, '_> {
             }
         }
     }
+}
+
+/// The size of `code`'s fields that consumers read in full: all of them
+/// (`all`), or those that are marshal references (see `CodeWalk::field_units`).
+fn field_units(m: &Marshal<'_>, code: &CodeNode, all: bool) -> usize {
+    let fields = [
+        Some(code.code),
+        Some(code.names),
+        Some(code.varnames),
+        code.localspluskinds,
+        code.freevars,
+        code.cellvars,
+        Some(code.linetable),
+        code.exceptiontable,
+    ];
+    let mut units = 0usize;
+    for field in fields.into_iter().flatten() {
+        if !all && !matches!(m.node(field).value, Value::Ref(_) | Value::StringRef(_)) {
+            continue;
+        }
+        units = units.saturating_add(match m.get(field) {
+            Value::Bytes(b) => b.len(),
+            Value::Tuple(items) | Value::List(items) => items.len(),
+            _ => 0,
+        });
+    }
+    units
 }

@@ -101,10 +101,20 @@ impl PyCode {
 /// below `code` (at most `depth`): the code-object walk of
 /// `bytescope_marshal::CodeWalk` (every distinct code object; repeats within
 /// its budget).
-pub(crate) fn walk_depths(
+pub(crate) fn walk_depths(code: &Bound<'_, PyCode>, depth: Option<usize>) -> PyResult<Depths> {
+    Ok(walk_noted(code, depth)?.0)
+}
+
+/// Code objects with their depths, as [`walk_depths`] gives them.
+pub(crate) type Depths = Vec<(Py<PyAny>, usize)>;
+
+/// [`walk_depths`], and what the walk left out, in the CLI's words (`None`
+/// when nothing): repeats of shared code objects past the budget, or code
+/// objects past the shared-field budget (crafted files only).
+pub(crate) fn walk_noted(
     code: &Bound<'_, PyCode>,
     depth: Option<usize>,
-) -> PyResult<Vec<(Py<PyAny>, usize)>> {
+) -> PyResult<(Depths, Option<String>)> {
     let py = code.py();
     let me = code.get();
     let m = me.file.marshal();
@@ -112,7 +122,8 @@ pub(crate) fn walk_depths(
     let mut out: Vec<(Py<PyAny>, usize)> = Vec::new();
     // Depth of each visit, by its position in the walk.
     let mut depths: Vec<usize> = Vec::new();
-    for visit in CodeWalk::from_code(m, start) {
+    let mut walk = CodeWalk::from_code(m, start);
+    for visit in walk.by_ref() {
         let d = visit.parent.and_then(|p| depths.get(p)).map_or(0, |d| d + 1);
         depths.push(d);
         if depth.is_some_and(|max| d > max) {
@@ -125,7 +136,16 @@ pub(crate) fn walk_depths(
             out.push((Py::new(py, PyCode::new(Arc::clone(&me.file), *i))?.into_any(), d));
         }
     }
-    Ok(out)
+    let note = match (walk.overflow(), walk.skipped()) {
+        (Some(offset), _) => Some(format!(
+            "code objects share fields (names, bytecode, tables) through marshal references beyond the budget: stopped at the code object at offset {offset:#x} (crafted data)"
+        )),
+        (None, 0) => None,
+        (None, skipped) => Some(format!(
+            "every code object is shown, but {skipped} repeats of code objects shared by marshal references were left out (crafted data: they exceed the budget)"
+        )),
+    };
+    Ok((out, note))
 }
 
 /// `AttributeError` as CPython words it for a missing code attribute.

@@ -160,6 +160,16 @@ fn output_limit(code: &Bound<'_, PyCode>) -> usize {
     bytescope_dis::output_limit(code.get().file.marshal())
 }
 
+/// ``code.walk(depth)`` and what the walk left out (``None``, or the
+/// message the CLI ends with): repeats of code objects that marshal
+/// references share, past the budget (crafted files only).
+#[pyfunction]
+#[pyo3(signature = (code, depth=None))]
+fn walk_noted(code: &Bound<'_, PyCode>, depth: Option<usize>) -> PyResult<(Vec<Py<PyAny>>, Option<String>)> {
+    let (codes, note) = code::walk_noted(code, depth)?;
+    Ok((codes.into_iter().map(|(c, _)| c).collect(), note))
+}
+
 /// The native half of the `bytescope` package.
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -170,6 +180,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(loads, m)?)?;
     m.add_function(wrap_pyfunction!(versions, m)?)?;
     m.add_function(wrap_pyfunction!(output_limit, m)?)?;
+    m.add_function(wrap_pyfunction!(walk_noted, m)?)?;
     m.add_function(wrap_pyfunction!(dis::disassemble_text, m)?)?;
     m.add_function(wrap_pyfunction!(dis::code_info_text, m)?)?;
     m.add_function(wrap_pyfunction!(dis::instructions, m)?)?;
