@@ -1,12 +1,19 @@
 //! The tree of a file's code objects with their qualified names, and
 //! selecting code objects by qualified name.
 
-use bytescope_marshal::{CodeNode, CodeWalk, Marshal};
+use std::collections::{HashMap, HashSet};
+
+use bytescope_marshal::{CodeNode, CodeWalk, Marshal, ObjId};
 
 /// `CO_OPTIMIZED`: set on function-like scopes (functions, lambdas,
 /// comprehensions, generator expressions), never on modules and class
 /// bodies, in every version.
 const CO_OPTIMIZED: i32 = 0x1;
+
+/// `CO_NEWLOCALS`: set on every function-like scope; in Python 2 the one
+/// flag of functions that use `exec` or `import *` (which lose
+/// `CO_OPTIMIZED`).
+const CO_NEWLOCALS: i32 = 0x2;
 
 /// One code object of a file, in pre-order ([`code_tree`]).
 #[derive(Clone, Debug)]
@@ -31,9 +38,8 @@ pub struct CodeEntry<'m> {
 /// walk's budget lasts), with its qualified name.
 ///
 /// Derived names (before 3.11) follow the compiler's rule (checked against
-/// `co_qualname` on every 3.11+ fixture), except that a function declared
-/// `global` in its enclosing function gets the enclosing name here, where
-/// CPython gives the bare name.
+/// `co_qualname` on every 3.11+ fixture), a function or class declared
+/// `global` in its enclosing function getting the bare name.
 #[must_use]
 pub fn code_tree<'m>(m: &'m Marshal<'_>) -> Vec<CodeEntry<'m>> {
     code_tree_along(m, &mut m.code_walk())
@@ -50,13 +56,22 @@ pub fn code_tree_along<'m, 'a>(m: &'m Marshal<'a>, walk: &mut CodeWalk<'m, 'a>) 
 /// [`code_tree_along`], deriving every name when `co_qualname` is false.
 fn tree<'m, 'a>(m: &'m Marshal<'a>, walk: &mut CodeWalk<'m, 'a>, co_qualname: bool) -> Vec<CodeEntry<'m>> {
     let mut out: Vec<CodeEntry<'m>> = Vec::new();
+    // Per function holding nested code objects, the names it declares
+    // `global` (made once; each function's name tuples are read once, or
+    // within the walk's budget for fields shared between code objects).
+    let mut globals: HashMap<usize, HashSet<String>> = HashMap::new();
     // The walk's positions are indices in `out`: every visit is kept.
     for visit in walk {
         let (node, parent) = (visit.code, visit.parent);
         let name = m.name_lossy(node.name).unwrap_or_default();
         let (qualname, derived) = match node.qualname.filter(|_| co_qualname).and_then(|q| m.name_lossy(q)) {
             Some(q) => (q, false),
-            None => (derived_qualname(&out, parent, &name), true),
+            None => {
+                let global = parent.is_some_and(|p| {
+                    globals.entry(p).or_insert_with(|| declared_global(m, out[p].node)).contains(&name)
+                });
+                (if global { name.clone() } else { derived_qualname(m, &out, parent, &name) }, true)
+            }
         };
         let depth = parent.and_then(|p| out.get(p)).map_or(0, |p| p.depth + 1);
         out.push(CodeEntry { node, parent, depth, qualname, derived });
@@ -64,9 +79,55 @@ fn tree<'m, 'a>(m: &'m Marshal<'a>, walk: &mut CodeWalk<'m, 'a>, co_qualname: bo
     out
 }
 
+/// The names a function's code declares `global`: in `co_names` (global
+/// and attribute names) but not among its locals, cells or free variables.
+/// A function or class defined under such a name gets the bare name as its
+/// qualified name (`compiler_set_qualname`: an explicit global). Empty for
+/// modules, class bodies and unoptimised functions (Python 2's with `exec`),
+/// whose `co_names` hold the names they bind.
+fn declared_global(m: &Marshal<'_>, node: &CodeNode) -> HashSet<String> {
+    if node.flags & CO_OPTIMIZED == 0 {
+        return HashSet::new();
+    }
+    let names = |id: Option<ObjId>| {
+        id.and_then(|id| m.tuple(id))
+            .unwrap_or(&[])
+            .iter()
+            .filter_map(|&n| m.name_str(n))
+            .map(|n| n.into_owned())
+    };
+    let mut out: HashSet<String> = names(Some(node.names)).collect();
+    if !out.is_empty() {
+        for local in names(Some(node.varnames)).chain(names(node.cellvars)).chain(names(node.freevars)) {
+            out.remove(&local);
+        }
+    }
+    out
+}
+
+/// Whether `node` is a function-like scope: `CO_OPTIMIZED`, or (Python 2
+/// functions using `exec` or `import *`, which lose it) `CO_NEWLOCALS`
+/// without the class body's opening `__module__ = __name__`.
+fn is_function(m: &Marshal<'_>, node: &CodeNode) -> bool {
+    if node.flags & CO_OPTIMIZED != 0 {
+        return true;
+    }
+    if node.flags & CO_NEWLOCALS == 0 {
+        return false;
+    }
+    let names = m.tuple(node.names).unwrap_or(&[]);
+    let name = |i: usize| names.get(i).and_then(|&n| m.name_str(n));
+    !(name(0).as_deref() == Some("__name__") && name(1).as_deref() == Some("__module__"))
+}
+
 /// The qualified name of a code object named `name` whose parent is
 /// `tree[parent]`.
-fn derived_qualname(tree: &[CodeEntry<'_>], mut parent: Option<usize>, name: &str) -> String {
+fn derived_qualname(
+    m: &Marshal<'_>,
+    tree: &[CodeEntry<'_>],
+    mut parent: Option<usize>,
+    name: &str,
+) -> String {
     // Type-parameter scopes (3.12+) are left out of their children's names.
     while let Some(p) = parent.and_then(|p| tree.get(p))
         && p.qualname.rsplit('.').next().is_some_and(|n| n.starts_with("<generic parameters of "))
@@ -79,7 +140,7 @@ fn derived_qualname(tree: &[CodeEntry<'_>], mut parent: Option<usize>, name: &st
         Some(p) if p.parent.is_none() => name.to_owned(),
         // Functions and lambdas, but not comprehension scopes, add
         // `<locals>` (`compiler_set_qualname`).
-        Some(p) if p.node.flags & CO_OPTIMIZED != 0 && !is_comprehension(&p.qualname) => {
+        Some(p) if is_function(m, p.node) && !is_comprehension(&p.qualname) => {
             format!("{}.<locals>.{name}", p.qualname)
         }
         Some(p) => format!("{}.{name}", p.qualname),
