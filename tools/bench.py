@@ -538,43 +538,6 @@ def ratio(peer, ours):
     return peer / ours if ours > 0 else float("inf")
 
 
-def baseline_pairs(old, new, root, sample, pairs, full):
-    """`--baseline`: old and new `dis -j 1` over the same files, alternating
-    (which goes first alternates too), each run preceded by re-reading the
-    files; the per-pair ratios new/old of CPU and wall time, and their median.
-    The two listings must be byte-identical."""
-    import hashlib
-    outs = {}
-    for label, b in (("old", old), ("new", new)):
-        r = run_group([[b, "dis", "-j", "1"] + sample], root, capture_stdout=True, rss=False)
-        outs[label] = (hashlib.sha256(r.stdout.encode("utf-8", "surrogateescape")).hexdigest(), len(r.stdout), r.rc)
-    log("listings: old %s (%d chars, exit %d), new %s (%d chars, exit %d)" % (
-        outs["old"][0][:16], outs["old"][1], outs["old"][2], outs["new"][0][:16], outs["new"][1], outs["new"][2]))
-    same = outs["old"][0] == outs["new"][0]
-    rows = []
-    for i in range(pairs):
-        order = (("old", old), ("new", new)) if i % 2 == 0 else (("new", new), ("old", old))
-        got = {}
-        for label, b in order:
-            warm(root, sample)
-            got[label] = run_group([[b, "dis", "-j", "1"] + sample], root, rss=False)
-        rows.append({"old_cpu": got["old"].cpu, "new_cpu": got["new"].cpu,
-                     "old_wall": got["old"].wall, "new_wall": got["new"].wall,
-                     "cpu_ratio": got["new"].cpu / got["old"].cpu, "wall_ratio": got["new"].wall / got["old"].wall})
-        log("  pair %2d/%d: old %.3f s cpu, new %.3f s cpu: new/old %.4f" % (
-            i + 1, pairs, got["old"].cpu, got["new"].cpu, rows[-1]["cpu_ratio"]))
-    med = {k: statistics.median(r[k] for r in rows) for k in rows[0]}
-    result = {"python": full, "files": len(sample), "old": old, "new": new, "identical_listing": same,
-              "pairs": rows, "median": med, "load": os.getloadavg()[0]}
-    out = BENCH / ("baseline-pair-%s.json" % full)
-    out.write_text(json.dumps(result, indent=1))
-    print("| %d files, CPython %s stdlib | old | new | new/old (median of %d pairs) |" % (len(sample), full, pairs))
-    print("|---|---|---|---|")
-    print("| `dis -j 1` CPU | %.3f s | %.3f s | %.4f |" % (med["old_cpu"], med["new_cpu"], med["cpu_ratio"]))
-    print("| `dis -j 1` wall | %.3f s | %.3f s | %.4f |" % (med["old_wall"], med["new_wall"], med["wall_ratio"]))
-    print("listings identical: %s (written to %s)" % ("yes" if same else "NO", out))
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -593,10 +556,6 @@ def main():
     ap.add_argument("--baseline-runs", type=int, default=21, help="runs of each binary with --baseline (default 21)")
     ap.add_argument("--pgo", action="store_true",
                     help="measure the tools/pgo-build.sh binary (and pair the plain release build with CPython too)")
-    ap.add_argument("--baseline", metavar="PATH",
-                    help="paired check against an older binary: alternate `dis -j 1` of PATH and of the binary "
-                         "measured over the sample, --pairs times, report the new/old ratios, and stop")
-    ap.add_argument("--pairs", type=int, default=15, help="pairs for --baseline (default 15)")
     args = ap.parse_args()
     repeat = 1 if args.quick else max(1, args.repeat)
 
@@ -639,10 +598,6 @@ def main():
     all_mb = total_mb(root, pycs)
     log("sample: %d pycs (%.2f MB); full stdlib: %d pycs (%.1f MB)" % (len(sample), sample_mb, len(pycs), all_mb))
     warm(root, pycs)
-
-    if args.baseline:
-        baseline_pairs(str(Path(args.baseline).resolve()), bs, root, sample, args.pairs, full)
-        return
 
     caps = probe_cli(bs, sample[0], root)
     log("bytescope CLI: %s" % ", ".join("%s=%s" % kv for kv in sorted(caps.items())))
