@@ -9,16 +9,22 @@ Each seed is laid out as its target expects (see fuzz/src/lib.rs):
   marshal       version byte (index into PythonVersion::ALL), marshal data
   dis           version byte (index into DIS_VERSIONS), options byte, marshal data
   tables        version byte, co_firstlineno (i32 LE), len(co_code) (u16 LE), table
+  archive       a zip archive (made here with CPython's zipfile): stored and
+                deflated members, a nested zip, zip64 records, a prefix,
+                duplicate names, a directory entry, a pure-Python wheel
 
 The tables seeds need each code object's line and exception tables, which the
 CPython that wrote the fixture extracts (tools/oracle/common.py finds the
 interpreters); versions without an interpreter get no tables seeds.
 """
+import io
 import json
 import shutil
 import struct
 import subprocess
 import sys
+import warnings
+import zipfile
 from pathlib import Path
 
 FUZZ = Path(__file__).resolve().parent
@@ -60,7 +66,7 @@ def main():
     seeds = FUZZ / "seeds"
     if seeds.exists():
         shutil.rmtree(seeds)
-    for t in ("header", "marshal", "tables", "dis", "pyc"):
+    for t in ("header", "marshal", "tables", "dis", "pyc", "archive"):
         (seeds / t).mkdir(parents=True)
     interps = {"%d.%d" % i.version: i.path for i in common.discover()}
     for vdir in sorted((REPO / "tests" / "fixtures").iterdir()):
@@ -87,8 +93,44 @@ def main():
                     (seeds / "tables" / ("%s-%d-lines" % (tag, i))).write_bytes(head + bytes.fromhex(lt))
                     if et:
                         (seeds / "tables" / ("%s-%d-exc" % (tag, i))).write_bytes(head + bytes.fromhex(et))
+    archives(seeds / "archive")
     for t in sorted(seeds.iterdir()):
         print("%s: %d seeds" % (t.name, len(list(t.iterdir()))))
+
+
+def make_zip(members, compression=zipfile.ZIP_DEFLATED, zip64=False, prefix=b""):
+    buf = io.BytesIO()
+    buf.write(prefix)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # duplicate names are the point
+        with zipfile.ZipFile(buf, "w", compression) as z:
+            for name, data in members:
+                if name.endswith("/"):
+                    z.writestr(name, b"")
+                else:
+                    with z.open(name, "w", force_zip64=zip64) as f:
+                        f.write(data)
+    return buf.getvalue()
+
+
+def archives(out):
+    fx = REPO / "tests" / "fixtures"
+    a = (fx / "3.12" / "constants.pyc").read_bytes()
+    b = (fx / "2.7" / "py2_literals.pyc").read_bytes()
+    inner = make_zip([("m.pyc", b)])
+    seeds = {
+        "wheel": make_zip([("pkg/", b""), ("pkg/__init__.pyc", a), ("pkg-1.0.dist-info/RECORD", b"x")]),
+        "stored": make_zip([("a.pyc", a), ("b.pyo", b)], zipfile.ZIP_STORED),
+        "nested": make_zip([("inner.zip", inner), ("outer.pyc", b)], zipfile.ZIP_STORED),
+        "nested-deflated": make_zip([("lib/inner.whl", inner)]),
+        "zip64": make_zip([("a.pyc", a)], zip64=True),
+        "prefixed": make_zip([("__main__.pyc", b)], prefix=b"#!/usr/bin/env python3\n"),
+        "duplicates": make_zip([("a.pyc", a), ("a.pyc", b)]),
+        "pure": make_zip([("pure/__init__.py", b"x = 1\n")]),
+        "empty": make_zip([]),
+    }
+    for name, data in seeds.items():
+        (out / name).write_bytes(data)
 
 
 if __name__ == "__main__":

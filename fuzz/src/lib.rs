@@ -19,6 +19,7 @@
 //! | [`tables`] | `version` byte, `co_firstlineno` (i32 LE), `len(co_code)` (u16 LE, `0xffff` = huge), table bytes |
 //! | [`dis`] | `version` byte, options byte (bit 0 caches, 1 offsets, 2 positions), headerless marshal data |
 //! | [`pyc`] | a whole .pyc file |
+//! | [`archive`] | a zip archive |
 //!
 //! The `version` byte indexes [`VERSIONS`] (marshal, tables) or
 //! [`DIS_VERSIONS`] (dis) modulo their length.
@@ -233,6 +234,37 @@ pub fn pyc(data: &[u8]) {
         assert!(out == data[..end], "pyc round trip differs");
     }
     run_dis(&pyc.marshal, DisOptions::default(), data.len());
+}
+
+/// The limits [`archive`] reads under: small, so that the bounds are
+/// reached by inputs of a few KB.
+pub const ARCHIVE_LIMITS: bytescope_batch::Limits = bytescope_batch::Limits {
+    max_file_size: 1 << 20,
+    max_depth: 3,
+    inflate_ratio: 64,
+    inflate_slack: 64 << 10,
+};
+
+/// `archive`: the bytes as a zip archive, read by the batch layer as the
+/// CLI reads an archive input (central directory and layout checks, every
+/// .pyc member inflated, nested archives opened to depth 3), under
+/// [`ARCHIVE_LIMITS`]. Properties: every member holds at most the file
+/// limit, all members together at most the archive's inflation budget
+/// (64 times its size plus the slack), and every member has a name of its
+/// own.
+pub fn archive(data: &[u8]) {
+    let limits = ARCHIVE_LIMITS;
+    let budget = (data.len() as u64) * limits.inflate_ratio + limits.inflate_slack;
+    let mut total = 0u64;
+    let mut names = std::collections::HashSet::new();
+    let _ = bytescope_batch::read_archive(std::path::Path::new("fuzz.zip"), data, &limits, |source, r| {
+        assert!(names.insert(source.to_string()), "two members named {source}");
+        if let Ok(bytes) = r {
+            assert!(bytes.len() as u64 <= limits.max_file_size);
+            total += bytes.len() as u64;
+        }
+    });
+    assert!(total <= budget, "{total} bytes inflated from {} (budget {budget})", data.len());
 }
 
 /// Deterministic inputs for the smoke tests: pseudo-random bytes and

@@ -14,12 +14,17 @@ use bytescope_pyc::PythonVersion;
 #[derive(clap::Args, Debug, Clone)]
 pub struct InputArgs {
     /// Inputs: .pyc files (or raw marshal data with --python-version),
-    /// directories (every .pyc/.pyo below, in path order) and zip archives
-    /// (.zip, .whl, .egg, zipapps, executables with an appended zip;
-    /// recognised by content), whose .pyc/.pyo members are read in archive
-    /// order, and frozen applications (PyInstaller and py2exe executables),
-    /// whose scripts and modules are read in table-of-contents order;
-    /// APP:MEMBER reads one of them (e.g. app.exe:mypkg.inner).
+    /// directories (every .pyc/.pyo below, in path order, and the archives
+    /// among them) and zip archives (.zip, .whl, .egg, zipapps, executables
+    /// with an appended zip; recognised by content), whose .pyc/.pyo members
+    /// are read in archive order, archives inside them to 3 levels.
+    /// ARCHIVE:MEMBER reads one member, named as the output names it
+    /// (OUTER:INNER:MEMBER inside nested archives; a repeated name's later
+    /// copies are NAME#2, NAME#3, ...). `-` reads standard input. Only
+    /// regular files are read: FIFOs, sockets and devices are reported,
+    /// never opened. Frozen applications (PyInstaller and py2exe
+    /// executables) give their scripts and modules in table-of-contents
+    /// order; APP:MEMBER reads one of them (e.g. app.exe:mypkg.inner).
     #[arg(value_name = "FILE")]
     pub files: Vec<PathBuf>,
 
@@ -37,6 +42,12 @@ pub struct InputArgs {
     /// depend on it.
     #[arg(short = 'j', long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub jobs: Option<u16>,
+
+    /// Largest file, standard input or archive member read, e.g. 512M or
+    /// 2G (larger ones are one error each; archives themselves may be
+    /// larger). See docs/safety.md for every bound.
+    #[arg(long, value_name = "SIZE", default_value = "256M", value_parser = bytescope_batch::parse_size)]
+    pub max_file_size: u64,
 }
 
 /// Whether this is the main thread and its stack may grow to the batch
@@ -61,11 +72,25 @@ fn main_stack_suffices() -> bool {
 impl InputArgs {
     /// The batch options these arguments ask for.
     pub fn batch_options(&self) -> Options {
+        let max = bytescope_batch::max_jobs();
+        let jobs = self.jobs.map_or(0, usize::from);
+        if jobs > max {
+            eprintln!(
+                "bytescope: note: -j {jobs} is more than {} per core; using {max}",
+                bytescope_batch::MAX_JOBS_PER_CORE
+            );
+        }
         Options {
-            jobs: self.jobs.map_or(0, usize::from),
+            jobs: jobs.min(max),
             on_caller: main_stack_suffices(),
+            limits: self.limits(),
             ..Options::default()
         }
+    }
+
+    /// The size limits these arguments ask for.
+    pub fn limits(&self) -> bytescope_batch::Limits {
+        bytescope_batch::Limits { max_file_size: self.max_file_size, ..Default::default() }
     }
 
     /// Whether each item's output gets a `==> PATH <==` line: with several

@@ -12,6 +12,9 @@ mod fuzz_targets;
 use std::path::Path;
 
 use fuzz_targets::smoke::{Rng, mutants};
+
+#[path = "../../batch/tests/support/zipgen.rs"]
+mod zipgen;
 use fuzz_targets::{DIS_VERSIONS, VERSIONS};
 
 /// Small fixtures across the marshal dialects and dis layouts: 2.7, 3.6
@@ -223,7 +226,8 @@ type Target = fn(&[u8]);
 /// Replays every file in `fuzz/regressions/<dir>/<target>/` through its target.
 fn replay(dir: &str) -> usize {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/regressions").join(dir);
-    let targets: [(&str, Target); 5] = [
+    let targets: [(&str, Target); 6] = [
+        ("archive", fuzz_targets::archive),
         ("header", fuzz_targets::header),
         ("marshal", fuzz_targets::marshal),
         ("tables", fuzz_targets::tables),
@@ -248,4 +252,98 @@ fn replay(dir: &str) -> usize {
 #[test]
 fn fuzz_regressions() {
     assert!(replay("fixed") > 0);
+}
+
+/// Archives for the `archive` smoke run: the committed seeds (made by
+/// CPython's zipfile: stored, deflated, nested, zip64, prefixed,
+/// duplicates) and generated hostile layouts.
+fn archive_inputs() -> Vec<Vec<u8>> {
+    let seeds = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/seeds/archive");
+    let mut out: Vec<Vec<u8>> = std::fs::read_dir(seeds)
+        .expect("fuzz/seeds/archive")
+        .map(|e| std::fs::read(e.expect("entry").path()).expect("seed"))
+        .collect();
+    out.sort();
+    let pyc = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/3.12/args.pyc"))
+        .expect("fixture");
+    let m = |name: &str| zipgen::Member::deflated(name, &pyc);
+    let mut nest = zipgen::zip(b"", &[m("d.pyc")]);
+    for i in 0..5 {
+        nest = zipgen::zip(b"", &[zipgen::Member::stored(format!("l{i}.zip"), &nest), m("x.pyc")]);
+    }
+    let zeros = zipgen::Member {
+        name: b"z.pyc".to_vec(),
+        data: zipgen::deflate_zeros(4 << 20),
+        method: 8,
+        size: 4 << 20,
+        crc: 0,
+    };
+    out.extend([
+        nest,
+        zipgen::overlap_bomb(1000, 1 << 20),
+        zipgen::zip(b"", std::slice::from_ref(&zeros)),
+        zipgen::zip(b"", &[zipgen::Member { size: 1 << 30, ..zeros }]),
+        zipgen::zip(b"#!/bin/sh\n", &[m("a.pyc"), m("a.pyc"), zipgen::Member::stored(b"\xff.pyc", &pyc)]),
+    ]);
+    out
+}
+
+/// The archive reader on truncations (every third byte of small archives), length and
+/// offset fields smashed, bit flips and splices of each archive.
+#[test]
+fn archive_smoke() {
+    let mut rng = Rng(6);
+    let mut n = 0;
+    for z in archive_inputs() {
+        fuzz_targets::archive(&z);
+        // Every third byte of small archives, about 600 cuts of large ones.
+        for cut in (0..z.len()).step_by((z.len() / 600).max(3)) {
+            fuzz_targets::archive(&z[..cut]);
+            n += 1;
+        }
+        // Two- and four-byte fields of the records (every signature's
+        // neighbourhood) set to extreme and off-by-one values.
+        let records: Vec<usize> = z
+            .windows(4)
+            .enumerate()
+            .filter(|(_, w)| matches!(w, [b'P', b'K', 1 | 3 | 5 | 6, 2 | 4 | 6 | 7]))
+            .map(|(i, _)| i)
+            .collect();
+        // Sixteen records at most (the bomb has a thousand).
+        for _ in 0..records.len().min(16) {
+            let r = records[rng.below(records.len())];
+            for _ in 0..24 {
+                let mut m = z.clone();
+                let at = r + 4 + 2 * rng.below(22);
+                let v: &[u8] = [&b"\xff\xff\xff\xff"[..], b"\0\0\0\0", b"\xff\xff", b"\x01\0"][rng.below(4)];
+                for (i, b) in v.iter().enumerate() {
+                    if let Some(x) = m.get_mut(at + i) {
+                        *x = *b;
+                    }
+                }
+                if rng.below(3) == 0
+                    && let Some(x) = m.get_mut(at)
+                {
+                    *x = x.wrapping_add(1);
+                }
+                fuzz_targets::archive(&m);
+                n += 1;
+            }
+        }
+        for m in mutants(&z, &mut rng, 60) {
+            fuzz_targets::archive(&m);
+            n += 1;
+        }
+    }
+    for _ in 0..200 {
+        let len = rng.below(200);
+        let mut r = rng.bytes(len);
+        if r.len() >= 22 && rng.below(2) == 0 {
+            let at = r.len() - 22;
+            r[at..at + 4].copy_from_slice(b"PK\x05\x06");
+        }
+        fuzz_targets::archive(&r);
+        n += 1;
+    }
+    assert!(n > 3000, "{n}");
 }

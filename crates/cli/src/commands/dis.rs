@@ -119,7 +119,8 @@ fn run_source(args: &Args, opts: DisOptions) -> anyhow::Result<ExitCode> {
         sources.push(("<dis>".to_owned(), code.clone().into_bytes(), true));
     }
     for f in &args.input.files {
-        let data = std::fs::read(f).with_context(|| format!("cannot read {}", f.display()))?;
+        let data = bytescope_batch::read_file(f, &args.input.limits())
+            .with_context(|| format!("cannot read {}", f.display()))?;
         sources.push((f.display().to_string(), data, false));
     }
     let many = sources.len() > 1;

@@ -2,7 +2,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::fs::{self, OpenOptions};
-use std::io::{self, Read as _, Write as _};
+use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -70,19 +70,10 @@ pub struct Args {
 const MAX_INPUT: u64 = 4 << 30;
 
 fn read_input(path: &Path) -> anyhow::Result<Vec<u8>> {
-    let f = fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let len = f.metadata().map(|m| m.len()).unwrap_or(0);
-    if len > MAX_INPUT {
-        bail!("{}: file too large: {len} bytes (limit {MAX_INPUT})", path.display());
-    }
-    let mut data = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
-    f.take(MAX_INPUT + 1)
-        .read_to_end(&mut data)
-        .with_context(|| format!("cannot read {}", path.display()))?;
-    if data.len() as u64 > MAX_INPUT {
-        bail!("{}: file too large (limit {MAX_INPUT} bytes)", path.display());
-    }
-    Ok(data)
+    // Regular files only (a FIFO would block), size checked before
+    // allocating, memory reserved fallibly.
+    let limits = bytescope_batch::Limits { max_file_size: MAX_INPUT, ..Default::default() };
+    bytescope_batch::read_file(path, &limits).with_context(|| format!("cannot read {}", path.display()))
 }
 
 /// The file of a onedir build's directory that holds the archive: the one

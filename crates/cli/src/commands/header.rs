@@ -43,10 +43,12 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let source = match &args.source {
         Some(path) => {
             anyhow::ensure!(args.input.files.len() == 1, "--source needs exactly one .pyc FILE");
-            let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-            let meta = std::fs::metadata(path)?;
-            let mtime =
-                meta.modified()?.duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+            let (bytes, meta) = bytescope_batch::read_file_with_metadata(path, &args.input.limits())
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            let modified = meta.as_ref().and_then(|m| m.modified().ok());
+            let mtime = modified
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .map_or(0, |d| d.as_secs());
             Some((bytes, mtime))
         }
         None => None,

@@ -26,7 +26,8 @@ pub struct Args {
 }
 
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
-    let data = std::fs::read(&args.input).with_context(|| format!("cannot read {}", args.input.display()))?;
+    let data = bytescope_batch::read_file(&args.input, &bytescope_batch::Limits::default())
+        .with_context(|| format!("cannot read {}", args.input.display()))?;
     let pyc = load_pyc(&data, args.python_version).with_context(|| args.input.display().to_string())?;
     let mut out = pyc.header.as_ref().map(write_header).unwrap_or_default();
     if pyc.header.is_none() {

@@ -242,6 +242,12 @@ struct Scanned {
     error: Option<String>,
 }
 
+impl bytescope_batch::Footprint for Scanned {
+    fn footprint(&self) -> usize {
+        self.lines.capacity() + self.error.as_ref().map_or(0, String::capacity)
+    }
+}
+
 /// One inspector per version, shared by the workers.
 #[derive(Default)]
 struct Inspectors(Mutex<HashMap<PythonVersion, Arc<Inspector>>>);
@@ -399,7 +405,8 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let mut write_error = None;
     bytescope_batch::run(
         &args.input.files,
-        &args.input.batch_options(),
+        // A folder without pycs is a scan of 0 files, not an error.
+        &bytescope_batch::Options { report_empty: false, ..args.input.batch_options() },
         |source, data| scan_one(&ctx, source, data),
         |source, result| {
             let scanned = result.unwrap_or_else(|e| {
