@@ -15,7 +15,8 @@ use bytescope_pyc::PythonVersion;
 pub struct InputArgs {
     /// Inputs: .pyc files (or raw marshal data with --python-version),
     /// directories (every .pyc/.pyo below, in path order, and the archives
-    /// among them) and zip archives (.zip, .whl, .egg, zipapps, executables
+    /// and frozen applications among them, e.g. a PyInstaller onedir
+    /// build's executable) and zip archives (.zip, .whl, .egg, zipapps, executables
     /// with an appended zip; recognised by content), whose .pyc/.pyo members
     /// are read in archive order, archives inside them to 3 levels.
     /// ARCHIVE:MEMBER reads one member, named as the output names it
