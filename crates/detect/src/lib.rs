@@ -42,12 +42,14 @@
 
 mod check;
 mod failure;
+mod load;
 
 use bytescope_code::Code;
 use bytescope_marshal::{CodeLayout, FLAG_REF, Format, Marshal, MarshalError, Storage, read_in};
 use bytescope_pyc::{PythonVersion, header_len};
 
 pub use failure::{Check, Failure, FailureKind};
+pub use load::{Origin, ResolveError, Resolved, failures_text, resolve, versions_text};
 
 use check::Checker;
 
@@ -264,12 +266,19 @@ pub fn detect_among(data: &[u8], versions: &[PythonVersion], limits: &Limits) ->
 /// object, and past a header of 8, 12 or 16 bytes (zeroed, or with a magic
 /// no version has) when a code object starts there.
 fn marshal_starts(data: &[u8]) -> Vec<usize> {
-    let is_code = |at: usize| data.get(at).is_some_and(|b| b & 0x7f == b'c');
-    let mut out: Vec<usize> = [0, 8, 12, 16].into_iter().filter(|&at| is_code(at)).collect();
+    let mut out = code_starts(data);
     if out.is_empty() {
         out.push(0);
     }
     out
+}
+
+/// The offsets (0, 8, 12, 16) where a marshalled code object may start:
+/// empty when the data cannot be headerless marshal data of a module.
+#[must_use]
+pub fn code_starts(data: &[u8]) -> Vec<usize> {
+    let is_code = |at: usize| data.get(at).is_some_and(|b| b & 0x7f == b'c');
+    [0, 8, 12, 16].into_iter().filter(|&at| is_code(at)).collect()
 }
 
 fn detect_family(
