@@ -1,7 +1,9 @@
 //! Running a command over several inputs: expansion of directories and
-//! archives, parallel work, framing, errors, exit status.
+//! archives, parallel work, framing, errors, exit status, and how stdout is
+//! written (as is to pipes and files; escaped on a terminal).
 
-use std::io::{self, Write};
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{self, IsTerminal as _, Write};
 use std::ops::ControlFlow;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -21,11 +23,13 @@ pub struct InputArgs {
     /// are read in archive order, archives inside them to 3 levels.
     /// ARCHIVE:MEMBER reads one member, named as the output names it
     /// (OUTER:INNER:MEMBER inside nested archives; a repeated name's later
-    /// copies are NAME#2, NAME#3, ...). `-` reads standard input. Only
+    /// copies are NAME#2, NAME#3, ...). `-`, or no FILE, reads standard input. Only
     /// regular files are read: FIFOs, sockets and devices are reported,
     /// never opened. Frozen applications (PyInstaller and py2exe
     /// executables) give their scripts and modules in table-of-contents
     /// order; APP:MEMBER reads one of them (e.g. app.exe:mypkg.inner).
+    /// An argument that names an existing file is always a file, even if it
+    /// starts with '-'; `--` ends the options.
     #[arg(value_name = "FILE")]
     pub files: Vec<PathBuf>,
 
@@ -49,6 +53,11 @@ pub struct InputArgs {
     /// larger). See docs/safety.md for every bound.
     #[arg(long, value_name = "SIZE", default_value = "256M", value_parser = bytescope_batch::parse_size)]
     pub max_file_size: u64,
+
+    /// Frame every item, even a single one (another input, such as `dis
+    /// -c`, is printed too).
+    #[arg(skip)]
+    pub frame_all: bool,
 }
 
 /// Whether this is the main thread and its stack may grow to the batch
@@ -76,10 +85,10 @@ impl InputArgs {
         let max = bytescope_batch::max_jobs();
         let jobs = self.jobs.map_or(0, usize::from);
         if jobs > max {
-            eprintln!(
+            crate::text::stderr_line(&format!(
                 "bytescope: note: -j {jobs} is more than {} per core; using {max}",
                 bytescope_batch::MAX_JOBS_PER_CORE
-            );
+            ));
         }
         Options {
             jobs: jobs.min(max),
@@ -87,6 +96,22 @@ impl InputArgs {
             limits: self.limits(),
             ..Options::default()
         }
+    }
+
+    /// With no FILE, standard input (as `python -m dis` reads it), unless it
+    /// is a terminal.
+    ///
+    /// # Errors
+    /// No FILE and standard input is a terminal.
+    pub fn or_stdin(&mut self) -> anyhow::Result<()> {
+        if self.files.is_empty() {
+            anyhow::ensure!(
+                !io::stdin().is_terminal(),
+                "no input files: name FILEs, or pipe data in (standard input is a terminal); see --help"
+            );
+            self.files.push(PathBuf::from("-"));
+        }
+        Ok(())
     }
 
     /// The size limits these arguments ask for.
@@ -97,38 +122,186 @@ impl InputArgs {
     /// Whether each item's output gets a `==> PATH <==` line: with several
     /// inputs, or when an input is a directory or archive.
     pub fn framed(&self, source: &Source) -> bool {
-        self.files.len() > 1 || source.expanded
+        self.frame_all || self.files.len() > 1 || source.expanded
     }
+}
+
+/// Whether `path` names standard input: `-` as given.
+pub fn is_stdin(path: &std::path::Path) -> bool {
+    bytescope_batch::is_stdin(path)
+}
+
+/// Whether the item came from standard input (itself, not a member of an
+/// archive read from it).
+pub fn from_stdin(source: &Source) -> bool {
+    source.member.is_none() && source.is_stdin()
+}
+
+/// What a command prints on stdout.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// Text for people, each item framed by `==> PATH <==` when there are
+    /// several.
+    Text,
+    /// JSON Lines: records that name their file themselves, never framed.
+    Json,
+}
+
+/// `--color`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ColorChoice {
+    /// On a terminal, unless `NO_COLOR` is set (to anything but "").
+    #[default]
+    Auto,
+    /// Always, even into pipes and files.
+    Always,
+    /// Never.
+    Never,
+}
+
+static COLOR: std::sync::OnceLock<ColorChoice> = std::sync::OnceLock::new();
+
+/// Sets `--color` for the run (once, at start-up).
+pub fn set_color(choice: ColorChoice) {
+    let _ = COLOR.set(choice);
+}
+
+/// How stdout is written. To pipes and files exactly as rendered (the
+/// listing keeps CPython's bytes); to a terminal, characters that would act
+/// on it are escaped: text by [`bytescope_inspect::escape_into`]'s rule, JSON
+/// with `\uXXXX` escapes (the same JSON values).
+#[derive(Clone, Copy, Debug)]
+pub struct Printer {
+    format: Format,
+    terminal: bool,
+    color: bool,
+}
+
+impl Printer {
+    /// The printer for `format` on this process's stdout.
+    pub fn stdout(format: Format) -> Self {
+        let terminal = io::stdout().is_terminal();
+        let color = format == Format::Text
+            && match COLOR.get().copied().unwrap_or_default() {
+                ColorChoice::Always => true,
+                ColorChoice::Never => false,
+                ColorChoice::Auto => terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+            };
+        Printer { format, terminal, color }
+    }
+
+    /// Writes `bytes` to `w`. Pipes and files get them as they are (the
+    /// one fast path); a terminal gets them escaped, and coloured if asked.
+    pub fn write(&self, w: &mut impl Write, bytes: &[u8]) -> io::Result<()> {
+        if !(self.terminal || self.color) || bytes.is_empty() {
+            return w.write_all(bytes);
+        }
+        let text = match (self.terminal, self.format) {
+            (false, _) => match std::str::from_utf8(bytes) {
+                Ok(s) => std::borrow::Cow::Borrowed(s),
+                // Not text: left as it is.
+                Err(_) => return w.write_all(bytes),
+            },
+            (true, Format::Text) => crate::text::terminal_text(bytes),
+            (true, Format::Json) => crate::text::terminal_json(bytes),
+        };
+        if self.color {
+            return w.write_all(crate::color::listing(&text).as_bytes());
+        }
+        w.write_all(text.as_bytes())
+    }
+}
+
+/// What a render may do besides writing its item's output.
+pub struct Ctx<'a> {
+    drain: &'a mut dyn FnMut(&mut Vec<u8>),
+    /// Lines for stderr, printed (escaped) once the item's output is out.
+    pub notes: Vec<String>,
+    /// The item did not fail, but the run's status must be 1 (e.g. a stale
+    /// pyc for `header --source`).
+    pub unhappy: bool,
+}
+
+impl<'a> Ctx<'a> {
+    /// A context whose drain is `drain`.
+    pub fn new(drain: &'a mut dyn FnMut(&mut Vec<u8>)) -> Self {
+        Ctx { drain, notes: Vec::new(), unhappy: false }
+    }
+
+    /// Hands over `out` when it holds a finished part of the item's output
+    /// (see [`for_each_file_draining`]).
+    pub fn drain(&mut self, out: &mut Vec<u8>) {
+        (self.drain)(out);
+    }
+}
+
+/// What became of one item.
+struct Done {
+    result: Result<(), String>,
+    notes: Vec<String>,
+    unhappy: bool,
+}
+
+impl bytescope_batch::Footprint for Done {
+    fn footprint(&self) -> usize {
+        self.result.as_ref().err().map_or(0, String::capacity)
+            + self.notes.iter().map(String::capacity).sum::<usize>()
+    }
+}
+
+/// A render: `render(source, data, out, ctx)` appends the output for one
+/// item to `out`; see [`Ctx`].
+pub trait Render: Fn(&Source, &[u8], &mut Vec<u8>, &mut Ctx<'_>) -> Result<(), String> + Sync {}
+
+impl<F> Render for F where F: Fn(&Source, &[u8], &mut Vec<u8>, &mut Ctx<'_>) -> Result<(), String> + Sync {}
+
+/// Runs `render` on one item.
+fn render_one(
+    render: &impl Render,
+    source: &Source,
+    data: &[u8],
+    out: &mut Vec<u8>,
+    drain: &mut dyn FnMut(&mut Vec<u8>),
+) -> Done {
+    let mut ctx = Ctx { drain, notes: Vec::new(), unhappy: false };
+    let result = render(source, data, out, &mut ctx);
+    Done { result, notes: ctx.notes, unhappy: ctx.unhappy }
 }
 
 /// Runs `render` over every item of the inputs (in parallel), printing each
 /// result in input order (framed by `==> PATH <==`, or `==> ARCHIVE:MEMBER
-/// <==`, when there are several) and one line `bytescope: PATH: error` on
-/// stderr per failure. Exit status 1 if any item failed.
+/// <==`, when there are several and the format is text) and one line
+/// `bytescope: PATH: error` on stderr per failure. Exit status 1 if any
+/// item failed.
 pub fn for_each_file(
     args: &InputArgs,
-    render: impl Fn(&[u8], &mut Vec<u8>) -> Result<(), String> + Sync,
+    format: Format,
+    render: impl Fn(&Source, &[u8], &mut Vec<u8>, &mut Ctx<'_>) -> Result<(), String> + Sync,
 ) -> anyhow::Result<ExitCode> {
-    for_each_file_draining(args, |data, out, _| render(data, out))
+    for_each_file_draining(args, format, render)
 }
 
 /// [`for_each_file`] for renders that can hand over finished parts of an
-/// item's output early: `render(data, out, drain)` may call `drain(out)`
-/// when `out` holds a finished part. With `-j 1` items are rendered one
-/// after another straight into the output buffer, which `drain` writes out
-/// once it holds 64 KiB or more, so a huge listing never sits in memory and
-/// no output is copied; in parallel runs `drain` does nothing and each
-/// item's output is written when its turn comes.
+/// item's output early: `render` may call `ctx.drain(out)` when `out` holds
+/// a finished part. With `-j 1` items are rendered one after another
+/// straight into the output buffer, which `drain` writes out once it holds
+/// 64 KiB or more, so a huge listing never sits in memory and no output is
+/// copied; in parallel runs `drain` does nothing and each item's output is
+/// written when its turn comes.
+///
+/// A closed stdout (`| head`) ends the run quietly; the status still says
+/// whether an input had failed.
 pub fn for_each_file_draining(
     args: &InputArgs,
-    render: impl Fn(&[u8], &mut Vec<u8>, &mut dyn FnMut(&mut Vec<u8>)) -> Result<(), String> + Sync,
+    format: Format,
+    render: impl Render,
 ) -> anyhow::Result<ExitCode> {
-    anyhow::ensure!(!args.files.is_empty(), "no input files (see --help)");
+    let printer = Printer::stdout(format);
     let opts = args.batch_options();
     if opts.jobs == 1 {
         // One job renders and delivers each item in turn, on one thread:
         // renders may then write ahead of delivery.
-        return stream_each_file(args, &opts, render);
+        return stream_each_file(args, &args.files, printer, &opts, render);
     }
     // Headers and listings go out in large writes, not a write per line
     // (from whichever thread delivers results).
@@ -155,36 +328,51 @@ pub fn for_each_file_draining(
     bytescope_batch::run(
         &args.files,
         &opts,
-        |_, data| {
+        |source, data| {
             let mut buf = take();
-            let result = render(data, &mut buf, &mut |_| {});
-            (buf, result)
+            let done = render_one(&render, source, data, &mut buf, &mut |_| {});
+            (buf, done)
         },
         |source, result| {
-            let (buf, result) = match result {
+            let (buf, done) = match result {
                 Ok(done) => done,
-                Err(e) => (Vec::new(), Err(e.to_string())),
+                Err(e) => {
+                    (Vec::new(), Done { result: Err(e.to_string()), notes: Vec::new(), unhappy: false })
+                }
             };
             let written = (|| {
-                if args.framed(&source) {
-                    writeln!(out, "==> {source} <==")?;
+                if format == Format::Text && args.framed(&source) {
+                    let frame = format!("==> {} <==\n", crate::text::source(&source));
+                    printer.write(&mut out, frame.as_bytes())?;
                 }
-                out.write_all(&buf)?;
-                if let Err(msg) = &result {
+                printer.write(&mut out, &buf)?;
+                if done.result.is_err() || !done.notes.is_empty() {
                     out.flush()?;
-                    report_error(&source, msg);
                 }
                 Ok(())
             })();
             give(buf);
+            failed |= done.unhappy;
             if let Err(e) = written {
+                failed |= done.result.is_err();
                 write_error = Some(e);
                 return ControlFlow::Break(());
             }
-            after_item(args, result.is_err(), &mut failed)
+            report(&source, &done);
+            after_item(args, done.result.is_err(), &mut failed)
         },
     )?;
     finish(&mut out, write_error, failed)
+}
+
+/// The item's error line and notes on stderr.
+fn report(source: &Source, done: &Done) {
+    if let Err(msg) = &done.result {
+        report_error(source, msg);
+    }
+    for n in &done.notes {
+        crate::text::stderr_line(&crate::text::message(n));
+    }
 }
 
 /// After an item is written: notes a failure, and stops the run at one
@@ -206,39 +394,49 @@ const STREAM_CHUNK: usize = 64 << 10;
 /// one output buffer, written whenever a render drains it.
 fn stream_each_file(
     args: &InputArgs,
+    inputs: &[PathBuf],
+    printer: Printer,
     opts: &Options,
-    render: impl Fn(&[u8], &mut Vec<u8>, &mut dyn FnMut(&mut Vec<u8>)) -> Result<(), String> + Sync,
+    render: impl Render,
 ) -> anyhow::Result<ExitCode> {
-    let stream = Mutex::new(Stream { buf: Vec::new(), framed: false, error: None });
+    let stream = Mutex::new(Stream { buf: Vec::new(), framed: false, error: None, printer });
     let mut failed = false;
     bytescope_batch::run(
-        &args.files,
+        inputs,
         opts,
         |source, data| {
             // Items come one at a time: the lock is never contended.
-            let Ok(mut st) = stream.lock() else { return Err("output lock poisoned".to_owned()) };
+            let Ok(mut st) = stream.lock() else {
+                return Done {
+                    result: Err("output lock poisoned".to_owned()),
+                    notes: Vec::new(),
+                    unhappy: false,
+                };
+            };
             st.frame(args, source);
-            let Stream { buf, error, .. } = &mut *st;
-            render(data, buf, &mut |b| Stream::drain(b, error))
+            let Stream { buf, error, printer, .. } = &mut *st;
+            render_one(&render, source, data, buf, &mut |b| Stream::drain(*printer, b, error))
         },
         |source, result| {
             let Ok(mut st) = stream.lock() else { return ControlFlow::Break(()) };
-            let result = result.unwrap_or_else(|e| {
+            let done = result.unwrap_or_else(|e| {
                 // Not rendered: its frame line is still due.
                 st.frame(args, &source);
-                Err(e.to_string())
+                Done { result: Err(e.to_string()), notes: Vec::new(), unhappy: false }
             });
             st.framed = false;
-            if let Err(msg) = &result {
+            failed |= done.unhappy;
+            if done.result.is_err() || !done.notes.is_empty() {
                 st.write_all();
                 if st.error.is_none() {
-                    report_error(&source, msg);
+                    report(&source, &done);
                 }
             }
             if st.error.is_some() {
+                failed |= done.result.is_err();
                 return ControlFlow::Break(());
             }
-            after_item(args, result.is_err(), &mut failed)
+            after_item(args, done.result.is_err(), &mut failed)
         },
     )?;
     let mut st = stream.into_inner().map_err(|_| anyhow::anyhow!("output lock poisoned"))?;
@@ -253,6 +451,7 @@ struct Stream {
     framed: bool,
     /// The first write error; output is dropped after it.
     error: Option<io::Error>,
+    printer: Printer,
 }
 
 impl Stream {
@@ -260,23 +459,23 @@ impl Stream {
     fn frame(&mut self, args: &InputArgs, source: &Source) {
         if !self.framed {
             self.framed = true;
-            if args.framed(source) {
-                let _ = writeln!(self.buf, "==> {source} <==");
+            if self.printer.format == Format::Text && args.framed(source) {
+                let _ = writeln!(self.buf, "==> {} <==", crate::text::source(source));
             }
         }
     }
 
     /// Writes `buf` out (and empties it) once it holds [`STREAM_CHUNK`]
     /// bytes or more.
-    fn drain(buf: &mut Vec<u8>, error: &mut Option<io::Error>) {
+    fn drain(printer: Printer, buf: &mut Vec<u8>, error: &mut Option<io::Error>) {
         if buf.len() >= STREAM_CHUNK {
-            Stream::write(buf, error);
+            Stream::write(printer, buf, error);
         }
     }
 
     /// Writes everything rendered so far and flushes stdout.
     fn write_all(&mut self) {
-        Stream::write(&mut self.buf, &mut self.error);
+        Stream::write(self.printer, &mut self.buf, &mut self.error);
         if self.error.is_none()
             && let Err(e) = io::stdout().flush()
         {
@@ -284,9 +483,9 @@ impl Stream {
         }
     }
 
-    fn write(buf: &mut Vec<u8>, error: &mut Option<io::Error>) {
+    fn write(printer: Printer, buf: &mut Vec<u8>, error: &mut Option<io::Error>) {
         if error.is_none()
-            && let Err(e) = io::stdout().write_all(buf)
+            && let Err(e) = printer.write(&mut io::stdout(), buf)
         {
             *error = Some(e);
         }
@@ -294,13 +493,15 @@ impl Stream {
     }
 }
 
-/// `bytescope: PATH[:MEMBER]: message` on stderr.
+/// `bytescope: PATH[:MEMBER]: message` on stderr (escaped).
 pub fn report_error(source: &Source, msg: &str) {
-    eprintln!("bytescope: {source}: {msg}");
+    crate::text::report(&crate::text::source(source), msg);
 }
 
-/// Flushes stdout and turns the run's outcome into an exit status. A closed
-/// pipe (`| head`) ends the output quietly.
+/// Flushes stdout and turns the run's outcome into an exit status: 1 if an
+/// input failed, else 0. A closed stdout (`| head`) ends the output quietly
+/// with that same status (the inputs not reached are not counted); any
+/// other write error is an error.
 pub fn finish(
     out: &mut impl Write,
     write_error: Option<io::Error>,
@@ -316,4 +517,69 @@ pub fn finish(
         Ok(()) => {}
     }
     Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+}
+
+/// Options (or views) some inputs' versions lack. With several inputs such
+/// an input goes on without the option, and one note at the end names the
+/// files; an option that applied to no input at all is an error.
+#[derive(Default)]
+pub struct Skips(Mutex<SkipsInner>);
+
+#[derive(Default)]
+struct SkipsInner {
+    /// Per option: (the first version that has it, the inputs without it).
+    skipped: BTreeMap<&'static str, (String, Vec<String>)>,
+    /// Options applied to at least one input.
+    applied: BTreeSet<&'static str>,
+}
+
+impl Skips {
+    /// `option` applied to an input.
+    pub fn applied(&self, option: &'static str) {
+        if let Ok(mut inner) = self.0.lock() {
+            inner.applied.insert(option);
+        }
+    }
+
+    /// `source`'s version lacks `option`, which exists from `since`.
+    pub fn skipped(&self, option: &'static str, since: impl std::fmt::Display, source: &Source) {
+        if let Ok(mut inner) = self.0.lock() {
+            inner
+                .skipped
+                .entry(option)
+                .or_insert_with(|| (since.to_string(), Vec::new()))
+                .1
+                .push(crate::text::source(source));
+        }
+    }
+
+    /// One line per skipped option on stderr: a note if the option applied
+    /// to some input, else an error. `done` says what happened to the
+    /// skipped files ("listed", "left out"). Returns whether there was an
+    /// error.
+    pub fn report(&self, done: &str) -> bool {
+        let Ok(inner) = self.0.lock() else { return false };
+        let mut error = false;
+        for (option, (since, files)) in &inner.skipped {
+            let mut files = files.clone();
+            files.sort();
+            let n = files.len();
+            let shown: Vec<&str> = files.iter().take(3).map(String::as_str).collect();
+            let more = n - shown.len();
+            let list =
+                if more > 0 { format!("{}, and {more} more", shown.join(", ")) } else { shown.join(", ") };
+            let s = if n == 1 { "" } else { "s" };
+            if inner.applied.contains(option) {
+                crate::text::stderr_line(&format!(
+                    "bytescope: note: {option} exists from Python {since}; {n} older file{s} {done} without it: {list}"
+                ));
+            } else {
+                error = true;
+                crate::text::stderr_line(&format!(
+                    "bytescope: {option} needs Python {since} or later, and no input is ({n} file{s} {done} without it: {list})"
+                ));
+            }
+        }
+        error
+    }
 }

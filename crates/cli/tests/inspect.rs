@@ -29,9 +29,20 @@ fn text_report() {
 fn json_report() {
     let out = inspect(&["--json"], &[&fixture("2.7/py2_classes.pyc")]);
     assert!(out.status.success());
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(v["version"], "2.7");
-    let codes = v["code_objects"].as_array().unwrap();
+    // JSON Lines: one record per code object, naming its file.
+    let codes: Vec<serde_json::Value> = out
+        .stdout
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(|l| serde_json::from_slice(l).unwrap())
+        .collect();
+    assert!(codes.len() > 3);
+    for (i, c) in codes.iter().enumerate() {
+        assert_eq!(c["version"], "2.7");
+        assert_eq!(c["path"], fixture("2.7/py2_classes.pyc").display().to_string());
+        assert_eq!(c["member"], serde_json::Value::Null);
+        assert_eq!(c["index"], i);
+    }
     let method = codes.iter().find(|c| c["qualname"] == "NewStyle.__init__").unwrap();
     assert_eq!(method["kind"], "function");
     assert_eq!(method["method"], true);

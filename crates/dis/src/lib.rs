@@ -93,8 +93,11 @@ pub(crate) fn output_limit(m: &Marshal<'_>) -> usize {
 }
 
 /// Most code objects a single file may expand to when shared references
-/// repeat them (keeps crafted inputs linear; real files never share).
-fn visit_limit(m: &Marshal<'_>) -> usize {
+/// repeat them (keeps crafted inputs linear; real files never share). The
+/// JSON views visit `bytescope_code::code_objects(m, visit_limit(m))`, in
+/// that order, so callers can line their rows up with the code objects.
+#[must_use]
+pub fn visit_limit(m: &Marshal<'_>) -> usize {
     m.codes().len().saturating_mul(4).saturating_add(16)
 }
 

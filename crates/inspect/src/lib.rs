@@ -83,7 +83,7 @@ use bytescope_pyc::PythonVersion;
 use serde::Serialize;
 
 pub use kind::{Kind, ParentScope, QualnameSource, derive_qualname, flags};
-pub use text::write_text;
+pub use text::{escape, escape_bytes, escape_into, is_shown, write_text};
 
 use analysis::{Bindings, OpClasses, Walker};
 use kind::{Usage, kind_of};

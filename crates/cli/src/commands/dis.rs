@@ -2,15 +2,19 @@
 
 use std::cell::Cell;
 use std::io::Write as _;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::OnceLock;
 
-use anyhow::Context as _;
+use bytescope_batch::Source;
 use bytescope_dis::{DisOptions, Disassembler, Scratch};
 use bytescope_marshal::reuse::room_for;
-use bytescope_marshal::{Storage, load_marshal, load_pyc_in};
+use bytescope_marshal::{Marshal, Storage, load_marshal, load_pyc_in};
 
-use crate::interpreters;
-use crate::output::{InputArgs, for_each_file_draining};
+use crate::interpreters::{self, CompileError, Interpreter, Wanted};
+use crate::output::{Ctx, Format, InputArgs, Printer, Skips, for_each_file_draining, from_stdin};
+use crate::records::{self, View};
+use crate::text;
 
 /// Disassemble exactly as dis.dis() of the file's own CPython version does
 ///
@@ -26,7 +30,7 @@ use crate::output::{InputArgs, for_each_file_draining};
 #[derive(clap::Args, Debug)]
 pub struct Args {
     #[command(flatten)]
-    input: InputArgs,
+    pub input: InputArgs,
 
     /// One CACHE line per inline cache entry (3.11+), as dis(show_caches=True).
     #[arg(long, short = 'C')]
@@ -41,9 +45,10 @@ pub struct Args {
     #[arg(long, short = 'P')]
     show_positions: bool,
 
-    /// Print JSON instead: an array with one line per code object (pre-order)
-    /// `{"name", "qualname", "filename", "firstlineno", "offset",
-    /// "instructions"}`, each instruction with exactly the fields of that
+    /// Print JSON Lines instead: one record per code object (pre-order)
+    /// `{"path", "member", "index", "name", "qualname", "filename",
+    /// "firstlineno", "offset", "instructions"}` (schema:
+    /// docs/schemas/dis.schema.json), each instruction with exactly the fields of that
     /// version's dis.Instruction (`opname, opcode, arg, argval, argrepr,
     /// offset, starts_line, is_jump_target`, plus `positions` from 3.11; 3.13+:
     /// `start_offset, line_number, label, cache_info`). argval is JSON when
@@ -56,101 +61,279 @@ pub struct Args {
     /// dis.dis("...") does (as an expression if it is one, else as
     /// statements; file name "<dis>"), by an installed CPython (see --python).
     #[arg(short = 'c', long = "code", value_name = "CODE")]
-    code: Option<String>,
+    pub code: Option<String>,
 
-    /// For source input (FILE.py or -c): the CPython that compiles it, as X.Y
-    /// (found on PATH as pythonX.Y or in pyenv) or a path to an interpreter.
-    /// Default: the newest one found.
+    /// For source input (FILE.py, -c, piped source): the CPython that
+    /// compiles it, as X.Y (pythonX.Y in PATH's absolute directories, or in
+    /// pyenv) or a path containing '/' (./python3.12). Default: the newest
+    /// found. It runs isolated: only its compiler runs, nothing from the
+    /// current directory or the environment.
     #[arg(long, value_name = "X.Y|PATH")]
-    python: Option<String>,
+    python: Option<Wanted>,
+
+    /// Accepted as 3.14's `dis -S`/`--specialized` is, with the answer: a
+    /// .pyc holds no specialised instructions (only a running interpreter
+    /// does), so the listing is the code as compiled.
+    #[arg(short = 'S', long)]
+    specialized: bool,
+
+    /// As --specialized (dis(adaptive=True)).
+    #[arg(long)]
+    adaptive: bool,
 }
 
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
-    let opts = DisOptions {
+    if args.specialized || args.adaptive {
+        text::stderr_line(
+            "bytescope: note: a .pyc holds no specialised (adaptive) instructions: CPython \
+             specialises code in memory while it runs, so only a running interpreter has them \
+             (dis.dis(f, adaptive=True) on a live function). Unrun code shows as compiled, which \
+             is the listing below.",
+        );
+    }
+    let asked = DisOptions {
         show_caches: args.show_caches,
         show_offsets: args.show_offsets,
         show_positions: args.show_positions,
     };
-    let is_source = |p: &std::path::Path| p.extension().is_some_and(|e| e == "py" || e == "pyw");
-    if args.code.is_some() || (!args.input.files.is_empty() && args.input.files.iter().all(|f| is_source(f)))
-    {
-        return run_source(args, opts);
+    let sources = args.input.files.iter().filter(|f| is_source(f)).count();
+    let compiles = args.code.is_some() || sources > 0;
+    let stdin_input = args.input.files.iter().any(|f| crate::output::is_stdin(f));
+    if args.python.is_some() && !compiles && !stdin_input {
+        anyhow::bail!(
+            "--python chooses the interpreter that compiles source (FILE.py or -c); a .pyc is read \
+             as the version its header names, and headerless input needs --python-version X.Y"
+        );
     }
+    if args.input.python_version.is_some() && compiles && sources == args.input.files.len() {
+        anyhow::bail!(
+            "--python-version X.Y is for .pyc or marshal input without a header; to choose the \
+             CPython that compiles source, use --python X.Y"
+        );
+    }
+    let choose = || {
+        let i = interpreters::choose(args.python.as_ref())?;
+        text::stderr_line(&format!(
+            "bytescope: compiling with Python {} ({})",
+            i.version,
+            text::path(&i.path)
+        ));
+        anyhow::Ok(i)
+    };
+    let interp = if compiles { Some(choose()?) } else { None };
+    // Source piped in (as `python -m dis` reads it) finds its interpreter
+    // when it comes.
+    let piped: OnceLock<Result<Interpreter, String>> = OnceLock::new();
+    let format = if args.json { Format::Json } else { Format::Text };
+    let skips = Skips::default();
+    let mut failed = false;
+    if let (Some(code), Some(interp)) = (&args.code, &interp) {
+        failed = run_code(args, interp, code, asked, &skips)?;
+        if args.input.files.is_empty() {
+            skips.report("listed");
+            return Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS });
+        }
+    }
+    let mut input = args.input.clone();
+    input.frame_all |= args.code.is_some();
     thread_local! {
         /// Each worker reads every file into the node arena of its last one
         /// and lists it with the same working memory.
         static REUSE: Cell<(Storage, Scratch)> = Cell::default();
     }
-    for_each_file_draining(&args.input, |data, out, drain| {
-        let (storage, mut scratch) = REUSE.take();
-        let pyc = load_pyc_in(data, args.input.python_version, storage).map_err(|e| e.to_string())?;
-        let dis = Disassembler::new(pyc.version()).map_err(|e| e.to_string())?;
-        if args.json {
-            let mut text = String::with_capacity(data.len().saturating_mul(16));
-            let result = dis.instructions_json(&pyc.marshal, &mut text);
+    let status = for_each_file_draining(
+        &input,
+        format,
+        |source: &Source, data: &[u8], out: &mut Vec<u8>, ctx: &mut Ctx<'_>| {
+            let alone = !input.framed(source);
+            let piped_source = from_stdin(source) && args.input.python_version.is_none() && is_text(data);
+            let interp = if piped_source {
+                Some(
+                    piped
+                        .get_or_init(|| choose().map_err(|e| format!("{e:#}")))
+                        .as_ref()
+                        .map_err(Clone::clone)?,
+                )
+            } else {
+                interp.as_ref().filter(|_| !source.expanded && is_source(&source.path))
+            };
+            if let Some(interp) = interp {
+                let name = if piped_source {
+                    b"<stdin>".to_vec()
+                } else {
+                    text::os_bytes(source.path.as_os_str()).into_owned()
+                };
+                let compiled = compile(interp, data, &name, false, ctx)?;
+                let pyc = load_marshal(&compiled, interp.version).map_err(|e| e.to_string())?;
+                let dis = Disassembler::new(interp.version).map_err(|e| e.to_string())?;
+                let opts = applicable(&skips, &dis, asked, source, alone)?;
+                return render(
+                    &dis,
+                    &pyc.marshal,
+                    opts,
+                    args.json,
+                    source,
+                    &mut Scratch::default(),
+                    out,
+                    ctx,
+                );
+            }
+            let (storage, mut scratch) = REUSE.take();
+            let pyc = load_pyc_in(data, args.input.python_version, storage).map_err(|e| e.to_string())?;
+            let result = Disassembler::new(pyc.version()).map_err(|e| e.to_string()).and_then(|dis| {
+                let opts = applicable(&skips, &dis, asked, source, alone)?;
+                render(&dis, &pyc.marshal, opts, args.json, source, &mut scratch, out, ctx)
+            });
             REUSE.set((pyc.marshal.into_storage(), scratch));
-            out.write_all(text.as_bytes()).map_err(|e| e.to_string())?;
-            return result.map_err(|e| e.to_string());
-        }
-        // Listings run about 4-5 times the pyc size (up to 8 for small
-        // files); reserving once avoids copying while the listing grows. An
-        // empty (pooled) buffer too small is replaced, not grown, by one of
-        // at least 4 MiB (see `room_for`).
-        let want = data.len().saturating_mul(8);
-        if out.is_empty() {
-            room_for(out, want, 4 << 20);
-        } else {
-            out.reserve(want);
-        }
-        // With -j 1 the listing goes out in pieces of 16 KiB or more, which
-        // stay in the CPU caches.
-        let result = dis.dis_draining(&pyc.marshal, opts, &mut scratch, out, 16 << 10, |part| drain(part));
-        REUSE.set((pyc.marshal.into_storage(), scratch));
-        result.map_err(|e| e.to_string())
+            result
+        },
+    )?;
+    let none_applied = skips.report("listed");
+    Ok(if failed || none_applied || status != ExitCode::SUCCESS {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
     })
 }
 
-/// `dis FILE.py` / `dis -c CODE`: compile with a real CPython, then
-/// disassemble the result in-process.
-fn run_source(args: &Args, opts: DisOptions) -> anyhow::Result<ExitCode> {
-    let interp = interpreters::choose(args.python.as_deref())?;
-    let mut sources: Vec<(String, Vec<u8>, bool)> = Vec::new();
-    if let Some(code) = &args.code {
-        sources.push(("<dis>".to_owned(), code.clone().into_bytes(), true));
+/// Whether piped-in data is Python source rather than a pyc or marshal
+/// data: UTF-8 text without NUL bytes (every pyc header and every marshal
+/// code object holds NUL bytes).
+fn is_text(data: &[u8]) -> bool {
+    !data.contains(&0) && std::str::from_utf8(data).is_ok()
+}
+
+fn is_source(p: &Path) -> bool {
+    p.extension().is_some_and(|e| e == "py" || e == "pyw")
+}
+
+/// Lists the code in `m`, or writes its records (`--json`).
+#[allow(clippy::too_many_arguments)]
+fn render(
+    dis: &Disassembler,
+    m: &Marshal<'_>,
+    opts: DisOptions,
+    json: bool,
+    source: &Source,
+    scratch: &mut Scratch,
+    out: &mut Vec<u8>,
+    ctx: &mut Ctx<'_>,
+) -> Result<(), String> {
+    if json {
+        return records::dis_view(out, source, dis, m, View::Instructions, |s| dis.instructions_json(m, s));
     }
-    for f in &args.input.files {
-        let data = bytescope_batch::read_file(f, &args.input.limits())
-            .with_context(|| format!("cannot read {}", f.display()))?;
-        sources.push((f.display().to_string(), data, false));
+    // Listings run about 4-5 times the pyc size (up to 8 for small
+    // files); reserving once avoids copying while the listing grows. An
+    // empty (pooled) buffer too small is replaced, not grown, by one of
+    // at least 4 MiB (see `room_for`).
+    let want = m.end_offset().saturating_mul(8);
+    if out.is_empty() {
+        room_for(out, want, 4 << 20);
+    } else {
+        out.reserve(want);
     }
-    let many = sources.len() > 1;
-    let mut failed = false;
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
-    for (name, src, dis_string) in &sources {
-        if many {
-            writeln!(out, "==> {name} <==")?;
+    // With -j 1 the listing goes out in pieces of 16 KiB or more, which
+    // stay in the CPU caches.
+    dis.dis_draining(m, opts, scratch, out, 16 << 10, |part| ctx.drain(part)).map_err(|e| e.to_string())
+}
+
+/// Compiles `src` (named `name`) and returns its marshal data; the
+/// interpreter's warnings become notes, a compile error its message.
+fn compile(
+    interp: &Interpreter,
+    src: &[u8],
+    name: &[u8],
+    dis_string: bool,
+    ctx: &mut Ctx<'_>,
+) -> Result<Vec<u8>, String> {
+    match interpreters::compile(interp, src, name, dis_string) {
+        Ok(c) => {
+            ctx.notes.extend(String::from_utf8_lossy(&c.warnings).lines().map(str::to_owned));
+            Ok(c.marshal)
         }
-        let result = interpreters::compile(&interp, src, name, *dis_string).and_then(|marshal| {
-            let pyc = load_marshal(&marshal, interp.version)?;
-            let dis = Disassembler::new(interp.version)?;
-            let mut text = Vec::new();
-            let r = if args.json {
-                let mut json = String::new();
-                let r = dis.instructions_json(&pyc.marshal, &mut json);
-                text = json.into_bytes();
-                r
-            } else {
-                dis.dis(&pyc.marshal, opts, &mut text)
-            };
-            out.write_all(&text)?;
-            r.map_err(anyhow::Error::from)
-        });
-        if let Err(e) = result {
-            out.flush()?;
-            eprintln!("bytescope: {name}: {e:#}");
-            failed = true;
+        Err(CompileError::Source { version, message }) => {
+            ctx.notes.extend(String::from_utf8_lossy(&message).lines().map(str::to_owned));
+            Err(format!("Python {version} could not compile it:"))
+        }
+        Err(CompileError::Run(e)) => Err(format!("{e:#}")),
+    }
+}
+
+/// `dis -c CODE`: compiled as `dis.dis("CODE")` does, named `<dis>`.
+/// Returns whether it failed.
+fn run_code(
+    args: &Args,
+    interp: &Interpreter,
+    code: &str,
+    asked: DisOptions,
+    skips: &Skips,
+) -> anyhow::Result<bool> {
+    let source = Source { path: PathBuf::from("<dis>"), member: None, expanded: false };
+    let printer = Printer::stdout(if args.json { Format::Json } else { Format::Text });
+    let mut out = Vec::new();
+    if !args.input.files.is_empty() && !args.json {
+        out.extend_from_slice(b"==> <dis> <==\n");
+    }
+    let mut notes = Vec::new();
+    let mut drain = |_: &mut Vec<u8>| {};
+    let mut ctx = Ctx::new(&mut drain);
+    let result = compile(interp, code.as_bytes(), b"<dis>", true, &mut ctx).and_then(|marshal| {
+        let pyc = load_marshal(&marshal, interp.version).map_err(|e| e.to_string())?;
+        let dis = Disassembler::new(interp.version).map_err(|e| e.to_string())?;
+        let opts = applicable(skips, &dis, asked, &source, args.input.files.is_empty())?;
+        render(&dis, &pyc.marshal, opts, args.json, &source, &mut Scratch::default(), &mut out, &mut ctx)
+    });
+    notes.append(&mut ctx.notes);
+    let mut stdout = std::io::stdout().lock();
+    let written = printer.write(&mut stdout, &out).and_then(|()| stdout.flush());
+    match written {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+        Err(e) => return Err(anyhow::Error::new(e).context("cannot write output")),
+        Ok(()) => {}
+    }
+    if let Err(e) = &result {
+        text::report("<dis>", e);
+    }
+    for n in &notes {
+        text::stderr_line(&text::message(n));
+    }
+    Ok(result.is_err())
+}
+
+/// The options of `asked` that `dis`'s version has. A single input that
+/// lacks one fails; one of several is listed without it (see [`Skips`]).
+fn applicable(
+    skips: &Skips,
+    dis: &Disassembler,
+    asked: DisOptions,
+    source: &Source,
+    alone: bool,
+) -> Result<DisOptions, String> {
+    if alone {
+        return dis.check_options(asked).map(|()| asked).map_err(|e| e.to_string());
+    }
+    let mut opts = asked;
+    for (flag, name) in [
+        (&mut opts.show_caches, "--show-caches"),
+        (&mut opts.show_offsets, "--show-offsets"),
+        (&mut opts.show_positions, "--show-positions"),
+    ] {
+        if !*flag {
+            continue;
+        }
+        let one = DisOptions {
+            show_caches: name == "--show-caches",
+            show_offsets: name == "--show-offsets",
+            show_positions: name == "--show-positions",
+        };
+        match dis.check_options(one) {
+            Ok(()) => skips.applied(name),
+            Err(bytescope_dis::DisError::Option { since, .. }) => {
+                *flag = false;
+                skips.skipped(name, since, source);
+            }
+            Err(e) => return Err(e.to_string()),
         }
     }
-    Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+    Ok(opts)
 }

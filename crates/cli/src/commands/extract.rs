@@ -54,12 +54,12 @@ pub struct Args {
     /// The application: an executable, a onedir build's directory, a
     /// .pkg, or a library.zip.
     #[arg(value_name = "APP")]
-    app: PathBuf,
+    pub app: PathBuf,
 
     /// Write every entry below this directory (else list the table of
     /// contents).
     #[arg(short, long, value_name = "DIR")]
-    output: Option<PathBuf>,
+    pub output: Option<PathBuf>,
 
     /// JSON Lines instead of text.
     #[arg(long)]
@@ -100,14 +100,17 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let path = if args.app.is_dir() { app_in_dir(&args.app)? } else { args.app.clone() };
     let data = read_input(&path)?;
     let app = App::open(&data[..]).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-    let shown = path.display().to_string();
+    // Names as shown in text (escaped, see docs/cli.md); JSON carries them
+    // exactly.
+    let shown = crate::text::path(&path);
+    let exact = path.to_string_lossy().into_owned();
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     for w in &app.warnings {
-        eprintln!("bytescope: {shown}: warning: {w}");
+        crate::text::report(&shown, &format!("warning: {w}"));
     }
     if args.json {
-        writeln!(out, "{}", app_record(&app, &shown))?;
+        writeln!(out, "{}", app_record(&app, &exact))?;
     } else {
         write_summary(&mut out, &app, &shown)?;
     }
@@ -118,7 +121,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let mut failed = 0usize;
     let mut written = 0usize;
     for e in &app.entries {
-        let mut rec = entry_record(&app, e, &shown);
+        let mut rec = entry_record(&app, e, &exact);
         if let Some(w) = writer.as_mut()
             && let Some(rel) = &e.path
         {
@@ -139,7 +142,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             }
             if let Some(err) = error {
                 failed += 1;
-                eprintln!("bytescope: {shown}:{}: {err}", e.name);
+                crate::text::report(&format!("{shown}:{}", crate::text::message(&e.name)), &err.to_string());
                 rec["error"] = json!(err.to_string());
             }
         }
@@ -153,7 +156,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         writeln!(
             out,
             "{written} files written to {}{}",
-            dir.display(),
+            crate::text::path(dir),
             if failed > 0 { format!(" ({failed} entries failed)") } else { String::new() }
         )?;
     }
@@ -262,14 +265,14 @@ fn write_summary(out: &mut impl io::Write, app: &App<&[u8]>, path: &str) -> io::
 fn write_entry_line(out: &mut impl io::Write, e: &Entry) -> io::Result<()> {
     let tc = e.typecode.map_or_else(|| " ".to_owned(), String::from);
     let flags = format!("{}{}", if e.compressed { "z" } else { "-" }, if e.encrypted { "e" } else { "-" });
-    let target = e.path.as_deref().map(|p| format!("  -> {p}")).unwrap_or_default();
+    let target = e.path.as_deref().map(|p| format!("  -> {}", crate::text::message(p))).unwrap_or_default();
     writeln!(
         out,
         "{:<18} {tc} {flags} {:>10} {:>10}  {}{target}",
         e.kind.name(),
         format!("{:#x}", e.offset),
         e.stored_len,
-        e.name
+        crate::text::message(&e.name)
     )
 }
 

@@ -5,30 +5,36 @@ use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context;
 use bytescope_pyc::{Freshness, Invalidation, PycHeader, SourceInfo, check_source, hex, parse_header};
 
-use crate::output::{InputArgs, for_each_file};
+use crate::output::{Format, InputArgs, for_each_file};
+use crate::records;
 
 /// Show a .pyc header: magic, CPython version, flags, mtime/size or hash
 ///
 /// The magic number and the CPython version that wrote the file, PEP 552
 /// flags, and the source's mtime and size or its hash.
 ///
-/// --json prints one object per file: python ("X.Y"), magic, magic_hex,
-/// header_size (8, 12 or 16), flags (null before 3.7), hash_based,
-/// check_source, mtime, source_size, source_hash (hex), then release (the
-/// CPython release that introduced the magic), final_magic, invalidation
-/// (timestamp, checked-hash, unchecked-hash), mtime_utc and source_check.
+/// --json prints JSON Lines, one record per file (schema:
+/// docs/schemas/header.schema.json): path, member, python ("X.Y"), magic,
+/// magic_hex, header_size (8, 12 or 16), flags (null before 3.7),
+/// hash_based, check_source, mtime, source_size, source_hash (hex), then
+/// release (the CPython release that introduced the magic), final_magic,
+/// invalidation (timestamp, checked-hash, unchecked-hash), mtime_utc and
+/// source_check (null, or {"status": "up_to_date"|"stale", "checked" or
+/// "reason", "cpython_checks"}).
 ///
 /// With --source, also say whether the .pyc is up to date for that source, as
 /// the pyc's own CPython would decide: mtime and size for timestamp pycs, the
 /// SipHash of the source (2-4 up to 3.10, 1-3 from 3.11, keyed with the magic)
-/// for hash-based ones.
+/// for hash-based ones. The exit status is 1 when it is stale, so scripts can
+/// test it. An unchecked-hash pyc is compared too, and the report says that
+/// CPython loads it without checking the source (cpython_checks: false;
+/// unless run with --check-hash-based-pycs always).
 #[derive(clap::Args, Debug)]
 pub struct Args {
     #[command(flatten)]
-    input: InputArgs,
+    pub input: InputArgs,
 
     /// Print JSON (one object per file) instead of text.
     #[arg(long)]
@@ -36,7 +42,7 @@ pub struct Args {
 
     /// Check the .pyc against this source file (only with a single FILE).
     #[arg(long, value_name = "FILE.py")]
-    source: Option<PathBuf>,
+    pub source: Option<PathBuf>,
 }
 
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
@@ -44,7 +50,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         Some(path) => {
             anyhow::ensure!(args.input.files.len() == 1, "--source needs exactly one .pyc FILE");
             let (bytes, meta) = bytescope_batch::read_file_with_metadata(path, &args.input.limits())
-                .with_context(|| format!("cannot read {}", path.display()))?;
+                .map_err(|e| anyhow::anyhow!("{}: {e}", crate::text::path(path)))?;
             let modified = meta.as_ref().and_then(|m| m.modified().ok());
             let mtime = modified
                 .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
@@ -53,12 +59,16 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         }
         None => None,
     };
-    for_each_file(&args.input, |data, out| {
+    for_each_file(&args.input, if args.json { Format::Json } else { Format::Text }, |item, data, out, ctx| {
         let header = parse_header(data).map_err(|e| e.to_string())?;
         let fresh =
             source.as_ref().map(|(bytes, mtime)| check_source(&header, &SourceInfo { bytes, mtime: *mtime }));
-        let text = if args.json { json(&header, fresh.as_ref()) } else { text(&header, fresh.as_ref()) };
-        out.write_all(text.as_bytes()).map_err(|e| e.to_string())
+        ctx.unhappy = matches!(fresh, Some(Freshness::Stale { .. }));
+        if args.json {
+            records::per_file(out, item, &json(&header, fresh.as_ref()));
+            return Ok(());
+        }
+        out.write_all(text(&header, fresh.as_ref()).as_bytes()).map_err(|e| e.to_string())
     })
 }
 
@@ -91,9 +101,22 @@ fn text(h: &PycHeader, fresh: Option<&Freshness>) -> String {
             let _ = writeln!(s, "source hash:  {}", hex(&hash));
         }
     }
+    let unchecked = matches!(h.invalidation, Invalidation::UncheckedHash { .. });
     match fresh {
+        Some(Freshness::UpToDate { checked }) if unchecked => {
+            let _ = writeln!(
+                s,
+                "source:       up to date ({checked} match); unchecked-hash pyc: CPython loads it without checking"
+            );
+        }
         Some(Freshness::UpToDate { checked }) => {
             let _ = writeln!(s, "source:       up to date ({checked} match)");
+        }
+        Some(Freshness::Stale { reason }) if unchecked => {
+            let _ = writeln!(
+                s,
+                "source:       stale ({reason}); unchecked-hash pyc: CPython loads it anyway, without checking"
+            );
         }
         Some(Freshness::Stale { reason }) => {
             let _ = writeln!(s, "source:       stale ({reason})");
@@ -125,7 +148,15 @@ fn json(h: &PycHeader, fresh: Option<&Freshness>) -> String {
         "final_magic": h.magic.is_final,
         "invalidation": invalidation_name(&h.invalidation),
         "mtime_utc": mtime.map(utc),
-        "source_check": fresh,
+        "source_check": fresh.map(|f| {
+            let mut v = serde_json::to_value(f).unwrap_or_default();
+            if let Some(o) = v.as_object_mut() {
+                // CPython's default (--check-hash-based-pycs default) skips
+                // the check for unchecked-hash pycs.
+                o.insert("cpython_checks".to_owned(), (check_source != Some(false)).into());
+            }
+            v
+        }),
     });
     format!("{v}\n")
 }

@@ -6,7 +6,8 @@ use std::process::ExitCode;
 use bytescope_dis::Disassembler;
 use bytescope_marshal::load_pyc;
 
-use crate::output::{InputArgs, for_each_file};
+use crate::output::{Format, InputArgs, for_each_file};
+use crate::records::{self, View};
 
 /// Print dis.code_info() of every code object, as the file's CPython does
 ///
@@ -20,11 +21,12 @@ use crate::output::{InputArgs, for_each_file};
 #[derive(clap::Args, Debug)]
 pub struct Args {
     #[command(flatten)]
-    input: InputArgs,
+    pub input: InputArgs,
 
-    /// Print every co_* attribute of every code object as JSON instead: an
-    /// array with one object per line (pre-order) with the keys the version
-    /// has, in this order: co_argcount, co_posonlyargcount (3.8+),
+    /// Print every co_* attribute of every code object as JSON Lines instead:
+    /// one record per code object (pre-order; schema:
+    /// docs/schemas/info.schema.json) with path, member, index, qualname,
+    /// firstlineno, offset, then the keys the version has, in this order: co_argcount, co_posonlyargcount (3.8+),
     /// co_kwonlyargcount (3.0+), co_nlocals, co_stacksize, co_flags, co_code
     /// (hex), co_consts ([{"type", "repr"}]), co_names, co_varnames,
     /// co_freevars, co_cellvars, co_filename, co_name, co_qualname (3.11+),
@@ -35,15 +37,16 @@ pub struct Args {
 }
 
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
-    for_each_file(&args.input, |data, out| {
+    for_each_file(&args.input, if args.json { Format::Json } else { Format::Text }, |source, data, out, _| {
         let pyc = load_pyc(data, args.input.python_version).map_err(|e| e.to_string())?;
         let dis = Disassembler::new(pyc.version()).map_err(|e| e.to_string())?;
+        if args.json {
+            return records::dis_view(out, source, &dis, &pyc.marshal, View::Attributes, |s| {
+                dis.attrs_json(&pyc.marshal, s)
+            });
+        }
         let mut text = String::new();
-        let result = if args.json {
-            dis.attrs_json(&pyc.marshal, &mut text)
-        } else {
-            dis.code_info(&pyc.marshal, &mut text)
-        };
+        let result = dis.code_info(&pyc.marshal, &mut text);
         out.write_all(text.as_bytes()).map_err(|e| e.to_string())?;
         result.map_err(|e| e.to_string())
     })

@@ -6,7 +6,8 @@ use std::process::ExitCode;
 use bytescope_inspect::{Inspector, write_text};
 use bytescope_marshal::load_pyc;
 
-use crate::output::{InputArgs, for_each_file};
+use crate::output::{Format, InputArgs, for_each_file};
+use crate::records;
 
 /// Report every code object: kind, qualified name, arguments, names used
 ///
@@ -44,39 +45,46 @@ use crate::output::{InputArgs, for_each_file};
 /// STORE_GLOBAL and deletes); nested (name and kind); size (stack size,
 /// constants, with nested ones, instructions and bytes); flags.
 ///
-/// --json prints the same as one JSON object per file; the schema is in the
-/// bytescope-inspect crate documentation (keys: version, filename,
-/// code_objects[] with index, parent, depth, name, qualname, qualname_source,
-/// kind, method, filename, firstlineno, offset, flags, flag_names, argcount,
-/// posonlyargcount, kwonlyargcount, arguments{positional_only, positional,
-/// varargs, keyword_only, varkeywords}, locals, hidden_locals, cellvars,
-/// freevars, globals, attributes, imports, stores, references, nested,
-/// constants, constants_total, stacksize, code_size, instructions, opcodes).
+/// --json prints JSON Lines: one record per code object (pre-order) with
+/// path, member, version and the report's keys (schema:
+/// docs/schemas/inspect.schema.json; each key is documented in the
+/// bytescope-inspect crate): index, parent, depth, name, qualname,
+/// qualname_source, kind, method, filename, firstlineno, offset, flags,
+/// flag_names, argcount, posonlyargcount, kwonlyargcount,
+/// arguments{positional_only, positional, varargs, keyword_only,
+/// varkeywords}, locals, hidden_locals, cellvars, freevars, globals,
+/// attributes, imports, stores, references, nested, constants,
+/// constants_total, stacksize, code_size, instructions, opcodes.
 #[derive(clap::Args, Debug)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
     #[command(flatten)]
-    input: InputArgs,
+    pub input: InputArgs,
 
-    /// Print JSON (one pretty-printed object per file) instead of text.
+    /// Print JSON Lines (one record per code object) instead of text.
     #[arg(long)]
     json: bool,
 }
 
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
-    for_each_file(&args.input, |data, out| {
+    for_each_file(&args.input, if args.json { Format::Json } else { Format::Text }, |source, data, out, _| {
         let pyc = load_pyc(data, args.input.python_version).map_err(|e| e.to_string())?;
         let inspector = Inspector::new(pyc.version()).map_err(|e| e.to_string())?;
         let report = inspector.inspect(&pyc.marshal).map_err(|e| e.to_string())?;
-        let text = if args.json {
-            let mut s = serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?;
-            s.push('\n');
-            s
-        } else {
-            let mut s = String::new();
-            write_text(&report, &mut s);
-            s
-        };
-        out.write_all(text.as_bytes()).map_err(|e| e.to_string())
+        if args.json {
+            for c in &report.code_objects {
+                let body = serde_json::to_string(c).map_err(|e| e.to_string())?;
+                let mut object = String::with_capacity(body.len() + 32);
+                object.push_str("{\"version\":");
+                object.push_str(&serde_json::to_string(&report.version).map_err(|e| e.to_string())?);
+                object.push(',');
+                object.push_str(body.strip_prefix('{').unwrap_or(&body));
+                records::per_file(out, source, &object);
+            }
+            return Ok(());
+        }
+        let mut s = String::new();
+        write_text(&report, &mut s);
+        out.write_all(s.as_bytes()).map_err(|e| e.to_string())
     })
 }

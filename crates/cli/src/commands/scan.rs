@@ -15,7 +15,8 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::output::{InputArgs, finish, report_error};
+use crate::output::{Format, InputArgs, Printer, finish, report_error};
+use crate::text;
 
 /// Fields of `file` records, in output order.
 const FILE_FIELDS: &[&str] =
@@ -129,7 +130,7 @@ const DEFAULT_FIELDS: &[&str] = &[
 #[command(verbatim_doc_comment)]
 pub struct Args {
     #[command(flatten)]
-    input: InputArgs,
+    pub input: InputArgs,
 
     /// Print only these fields (comma-separated; "all" for every field).
     /// "type" is always printed; a record kind none of whose fields are
@@ -210,8 +211,15 @@ impl<'s, 'o> Record<'s, 'o> {
     fn new(select: &'s Select, kind: &str, source: &Source, out: &'o mut Vec<u8>) -> Self {
         out.extend_from_slice(b"{\"type\":");
         let _ = serde_json::to_writer(&mut *out, kind);
+        if select.has("path") {
+            out.extend_from_slice(b",\"path\":");
+            if source.is_stdin() {
+                out.extend_from_slice(b"\"-\"");
+            } else {
+                crate::records::path_json(out, &crate::text::os_bytes(source.path.as_os_str()));
+            }
+        }
         let mut r = Record { select, out };
-        r.put("path", &source.path.to_string_lossy());
         r.put("member", &source.member);
         r
     }
@@ -374,7 +382,11 @@ struct Summary {
     versions: BTreeMap<PythonVersion, usize>,
 }
 
-fn progress() -> ProgressBar {
+/// The progress line on stderr when it is a terminal: files done, elapsed
+/// time and the file being scanned; once a count of the inputs' files is
+/// known (counted on the side), also the total and an estimate of the time
+/// left.
+fn progress(inputs: &[std::path::PathBuf]) -> ProgressBar {
     if !io::stderr().is_terminal() {
         return ProgressBar::hidden();
     }
@@ -383,11 +395,61 @@ fn progress() -> ProgressBar {
         pb.set_style(style);
     }
     pb.enable_steady_tick(Duration::from_millis(120));
+    let counted = pb.clone();
+    let inputs = inputs.to_vec();
+    std::thread::spawn(move || {
+        if let Some(total) = count_pycs(&inputs)
+            && let Ok(style) = ProgressStyle::with_template(
+                "{spinner} {pos}/{len} files {elapsed} (about {eta} left) {wide_msg}",
+            )
+        {
+            counted.set_length(total);
+            counted.set_style(style);
+        }
+    });
     pb
 }
 
+/// How many pycs the inputs hold, if that can be known without reading
+/// them: `.pyc`/`.pyo` files below directories (symbolic links to
+/// directories not followed, as the batch layer walks) and pyc inputs.
+/// `None` when an archive takes part (its members are only known once it
+/// is read).
+fn count_pycs(inputs: &[std::path::PathBuf]) -> Option<u64> {
+    let archive = |name: &str| {
+        let lower = name.to_ascii_lowercase();
+        [".zip", ".whl", ".egg", ".pyz", ".pyzw"].iter().any(|e| lower.ends_with(e))
+    };
+    let mut total = 0u64;
+    let mut dirs = Vec::new();
+    for input in inputs {
+        let meta = std::fs::metadata(input).ok()?;
+        if meta.is_dir() {
+            dirs.push(input.clone());
+        } else if input.to_str().is_some_and(bytescope_batch::is_pyc_name) {
+            total += 1;
+        } else {
+            return None;
+        }
+    }
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).ok()?.flatten() {
+            let Ok(kind) = entry.file_type() else { continue };
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            if kind.is_dir() {
+                dirs.push(entry.path());
+            } else if archive(&name) {
+                return None;
+            } else if bytescope_batch::is_pyc_name(&name) {
+                total += 1;
+            }
+        }
+    }
+    Some(total)
+}
+
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
-    anyhow::ensure!(!args.input.files.is_empty(), "no input files (see --help)");
     let select = Select::new(&args.select, !args.find.is_empty())?;
     let queries: Vec<(String, Query)> = args.find.iter().map(|f| (f.clone(), Query::parse(f))).collect();
     let inspectors = Inspectors::default();
@@ -398,9 +460,10 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         inspectors: &inspectors,
     };
     let started = Instant::now();
-    let pb = progress();
+    let pb = progress(&args.input.files);
     // Written from whichever thread delivers results.
     let mut out = io::BufWriter::with_capacity(1 << 16, io::stdout());
+    let printer = Printer::stdout(Format::Json);
     let mut summary = Summary::default();
     let mut write_error = None;
     bytescope_batch::run(
@@ -431,8 +494,9 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
                 *summary.versions.entry(v).or_insert(0) += 1;
             }
             pb.inc(1);
-            pb.set_message(source.to_string());
-            if let Err(e) = out.write_all(&scanned.lines) {
+            pb.set_message(text::source(&source));
+            if let Err(e) = printer.write(&mut out, &scanned.lines) {
+                summary.failed += usize::from(scanned.error.is_some());
                 write_error = Some(e);
                 return ControlFlow::Break(());
             }
@@ -455,18 +519,22 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
 
 fn print_summary(s: &Summary, finding: bool, elapsed: Duration) {
     let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
-    eprintln!(
+    text::stderr_line(&format!(
         "bytescope scan: {}, {}, {} in {:.1} s",
         plural(s.files, "file"),
         plural(s.code_objects, "code object"),
         plural(s.failed, "error"),
         elapsed.as_secs_f64()
-    );
+    ));
     if !s.versions.is_empty() {
         let v: Vec<String> = s.versions.iter().map(|(v, n)| format!("{v} ({n})")).collect();
-        eprintln!("  versions: {}", v.join(", "));
+        text::stderr_line(&format!("  versions: {}", v.join(", ")));
     }
     if finding {
-        eprintln!("  found: {} in {}", plural(s.matched, "code object"), plural(s.matched_files, "file"));
+        text::stderr_line(&format!(
+            "  found: {} in {}",
+            plural(s.matched, "code object"),
+            plural(s.matched_files, "file")
+        ));
     }
 }

@@ -1,31 +1,37 @@
 //! `bytescope table`: line, position and exception tables as JSON.
 
-use std::io::Write as _;
 use std::process::ExitCode;
 
 use bytescope_dis::{Disassembler, TableKind};
 use bytescope_marshal::load_pyc;
 
-use crate::output::{InputArgs, for_each_file};
+use crate::output::{Format, InputArgs, Skips, for_each_file};
+use crate::records::{self, View};
 
-/// Print line, position or exception tables as JSON
+/// Print line, position or exception tables as JSON Lines
 ///
-/// One JSON array, one line per code object (pre-order), exactly as the
-/// file's CPython computes the table:
+/// One record per code object (pre-order), exactly as the file's CPython
+/// computes the table: {"path", "member", "index", "name", "qualname",
+/// "filename", "firstlineno", "offset", "table", "rows"} (schema:
+/// docs/schemas/table.schema.json). KIND is one of:
 ///
-///   lines       co_lines() as [start, end, line|null]            (3.10+)
-///   positions   co_positions() as [line, end_line, col, end_col]  (3.11+)
+///   lines       co_lines() as [start, end, line|null]              (3.10+)
+///   positions   co_positions() as [line, end_line, col, end_col]   (3.11+)
 ///   exceptions  the exception table as [start, end, target, depth, lasti],
-///               byte offsets, end exclusive (dis._parse_exception_table)  (3.11+)
-///   linestarts  dis.findlinestarts() as [offset, line]            (all versions)
+///               byte offsets, end exclusive                         (3.11+)
+///   linestarts  dis.findlinestarts() as [offset, line]             (all)
+///
+/// With several inputs, files whose version lacks the table are left out
+/// and named once on stderr.
 #[derive(clap::Args, Debug)]
+#[command(verbatim_doc_comment)]
 pub struct Args {
     /// Which table.
     #[arg(value_enum)]
     kind: Kind,
 
     #[command(flatten)]
-    input: InputArgs,
+    pub input: InputArgs,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug)]
@@ -43,12 +49,32 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         Kind::Exceptions => TableKind::Exceptions,
         Kind::Linestarts => TableKind::Linestarts,
     };
-    for_each_file(&args.input, |data, out| {
+    let skips = Skips::default();
+    let status = for_each_file(&args.input, Format::Json, |source, data, out, _| {
         let pyc = load_pyc(data, args.input.python_version).map_err(|e| e.to_string())?;
         let dis = Disassembler::new(pyc.version()).map_err(|e| e.to_string())?;
-        let mut text = String::new();
-        let result = dis.table_json(&pyc.marshal, kind, &mut text);
-        out.write_all(text.as_bytes()).map_err(|e| e.to_string())?;
-        result.map_err(|e| e.to_string())
-    })
+        if let Some(since) = kind.since().filter(|s| pyc.version() < *s)
+            && args.input.framed(source)
+        {
+            // One of several inputs: left out, named once at the end.
+            skips.skipped(option_name(kind), since, source);
+            return Ok(());
+        }
+        skips.applied(option_name(kind));
+        records::dis_view(out, source, &dis, &pyc.marshal, View::Table(kind.name()), |s| {
+            dis.table_json(&pyc.marshal, kind, s)
+        })
+    })?;
+    let none = skips.report("left out");
+    Ok(if none { ExitCode::FAILURE } else { status })
+}
+
+/// The table as named in notes.
+fn option_name(kind: TableKind) -> &'static str {
+    match kind {
+        TableKind::Lines => "table lines",
+        TableKind::Positions => "table positions",
+        TableKind::Exceptions => "table exceptions",
+        TableKind::Linestarts => "table linestarts",
+    }
 }
