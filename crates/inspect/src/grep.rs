@@ -89,7 +89,8 @@ pub struct Hit {
 }
 
 /// Patterns to search constants with, and what a file has matched so far.
-#[derive(Debug)]
+/// Clones share the compiled patterns (one per worker thread).
+#[derive(Clone, Debug)]
 pub struct Grep {
     patterns: Vec<(Regex, Mode)>,
     /// Per file: each constant object's first match per pattern.
@@ -133,6 +134,11 @@ impl Grep {
             .map_err(|e| PatternError::Invalid(e.to_string()))?;
         self.patterns.push((re, mode));
         Ok(())
+    }
+
+    /// The pattern texts, in order.
+    pub fn patterns(&self) -> impl Iterator<Item = &str> {
+        self.patterns.iter().map(|(re, _)| re.as_str())
     }
 
     /// Whether there are no patterns.

@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 use bytescope_batch::Source;
 use bytescope_dis::{DisOptions, Disassembler, Scratch};
 use bytescope_marshal::reuse::room_for;
-use bytescope_marshal::{Marshal, Storage, load_marshal, load_pyc_in};
+use bytescope_marshal::{Marshal, Storage, load_marshal};
 
 use crate::interpreters::{self, CompileError, Interpreter, Wanted};
 use crate::output::{Ctx, Format, InputArgs, Printer, Skips, for_each_file_draining, from_stdin};
@@ -179,7 +179,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
                 );
             }
             let (storage, mut scratch) = REUSE.take();
-            let pyc = load_pyc_in(data, args.input.python_version, storage).map_err(|e| e.to_string())?;
+            let pyc = args.input.load(source, data, storage, ctx)?;
             let result = Disassembler::new(pyc.version()).map_err(|e| e.to_string()).and_then(|dis| {
                 let opts = applicable(&skips, &dis, asked, source, alone)?;
                 render(&dis, &pyc.marshal, opts, args.json, source, &mut scratch, out, ctx)
