@@ -31,6 +31,9 @@ import shutil
 import subprocess
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import opsem_formulas as sem  # noqa: E402
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DATA_DIR = os.path.join(ROOT, "tools", "data", "opcodes")
 OUT_DIR = os.path.join(ROOT, "crates", "opcodes", "src", "generated")
@@ -171,7 +174,27 @@ def main():
     ff = getattr(dis, "FUNCTION_ATTR_FLAGS", getattr(dis, "MAKE_FUNCTION_FLAGS", ()))
     out["function_flags"] = list(ff)
     out["min_instrumented_opcode"] = getattr(opcode, "MIN_INSTRUMENTED_OPCODE", None)
+    out["metadata_header"] = read_metadata_header()
     sys.stdout.write(json.dumps(out, sort_keys=True))
+
+def read_metadata_header():
+    """{name: [popped, pushed]} C expressions from the installed opcode metadata header
+    (Include/internal/pycore_opcode_metadata.h, 3.13+ installs it), or None."""
+    import os, re, sysconfig
+    inc = sysconfig.get_paths().get("include") or ""
+    path = os.path.join(inc, "internal", "pycore_opcode_metadata.h")
+    if not os.path.exists(path):
+        return None
+    text = open(path).read()
+    out = {}
+    for i, fn in enumerate(("_PyOpcode_num_popped", "_PyOpcode_num_pushed")):
+        start = text.find("int %s(int opcode, int oparg)" % fn)
+        if start < 0:
+            return None
+        body = text[start:text.find("\n}\n", start)]
+        for name, expr in re.findall(r"case (\w+):\s*return ([^;]+);", body):
+            out.setdefault(name, [None, None])[i] = " ".join(expr.split())
+    return {"path": "Include/internal/pycore_opcode_metadata.h", "effects": out}
 
 main()
 '''
@@ -247,6 +270,153 @@ def extract(exe):
     if r.returncode != 0:
         raise RuntimeError("%s failed:\n%s" % (exe, r.stderr))
     return json.loads(r.stdout)
+
+
+# --------------------------------------------------------------------------
+# Semantics: roles and stack effects (tools/data/opcodes/semantics.txt).
+# --------------------------------------------------------------------------
+
+SEMANTICS_TXT = "tools/data/opcodes/semantics.txt"
+
+
+def base_names(data):
+    return [e["name"] for e in data["ops"] if e["kind"] == "base"]
+
+
+def merge_semantics(version, data, rows, header=None):
+    """The "semantics" rows and "semantics_source" of one version's JSON.
+
+    Roles and jump-path effects come from semantics.txt; pops and pushes too, except where
+    the interpreter installs its opcode metadata header (`header`), or where the committed
+    JSON says they came from one (kept as they are when no header is given)."""
+    old = {r[0]: r for r in data.get("semantics", [])}
+    old_source = data.get("semantics_source", {})
+    from_header = header is not None or old_source.get("pops_pushes", "").startswith("the interpreter's")
+    notes = []
+    out = []
+    for name in base_names(data):
+        found = sem.semantics_for(rows, name, version)
+        if found is None:
+            raise SystemExit("%s: %s has no line in %s" % (version, name, SEMANTICS_TXT))
+        pf, qf, jf, action, words = found
+        pops, pushes = sem.show(pf), sem.show(qf)
+        if header is not None:
+            effect = header["effects"].get(name)
+            if effect is None or None in effect:
+                raise SystemExit("%s: %s is missing from the metadata header" % (version, name))
+            hp, hq = sem.parse(effect[0]), sem.parse(effect[1])
+            if (hp, hq) != (pf, qf):
+                notes.append("%s: header %s/%s, semantics.txt %s/%s" % (
+                    name, sem.show(hp), sem.show(hq), pops, pushes))
+            pops, pushes = sem.show(hp), sem.show(hq)
+        elif from_header and name in old:
+            pops, pushes = old[name][1], old[name][2]
+        jump = None if jf is None else "%s/%s" % (sem.show(jf[0]), sem.show(jf[1]))
+        out.append([name, pops, pushes, jump, action] + list(words))
+    if from_header:
+        python = data.get("python", version)
+        stack_src = ("the interpreter's %s (CPython %s): _PyOpcode_num_popped / _PyOpcode_num_pushed"
+                     % (header["path"] if header else
+                        "Include/internal/pycore_opcode_metadata.h", python))
+    elif version in ("2.7",) or sem.vkey(version) < sem.vkey("3.12"):
+        stack_src = ("%s, transcribed from Python/compile.c (stack effects) and Python/ceval.c "
+                     "(what each opcode pops and pushes) at v%s" % (SEMANTICS_TXT, version))
+    else:
+        stack_src = ("%s, transcribed from Python/bytecodes.c and the generated opcode metadata "
+                     "at v%s (following the metadata's convention)" % (SEMANTICS_TXT, version))
+    has_probe = sem.vkey(version) >= sem.vkey("3.4")
+    if sem.vkey(version) >= sem.vkey("3.8"):
+        check = "dis.stack_effect(op, arg, jump=False/True/None) of every opcode and a set of args"
+    elif has_probe:
+        check = "dis.stack_effect(op, arg) of every opcode and a set of args (no jump split before 3.8)"
+    else:
+        check = "nothing: no dis.stack_effect before 3.4"
+    source = {
+        "roles": "%s (transcribed from Python/ceval.c / Python/bytecodes.c at v%s); argument "
+                 "kinds also from opcode.has* lists" % (SEMANTICS_TXT, version),
+        "pops_pushes": stack_src,
+        "jump_path": "%s (compile.c's stack_effect(jump=True) / stackdepth_walk at v%s)" % (
+            SEMANTICS_TXT, version),
+        "checked_against": check,
+    }
+    return out, source, notes
+
+
+def probe_stack_effects(exe):
+    """{name: {"arg/jump": effect}} from the interpreter's dis.stack_effect."""
+    code = STACK_PROBE
+    r = subprocess.run([exe, "-E", "-S", "-c", code], capture_output=True, text=True, timeout=300)
+    if r.returncode != 0:
+        raise RuntimeError("%s failed:\n%s" % (exe, r.stderr))
+    return json.loads(r.stdout)
+
+
+# The opargs every check and vector uses: small counts, bit patterns of the flag-carrying
+# opcodes, EXTENDED_ARG-sized values.
+PROBE_ARGS = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 31, 32, 255,
+              256, 257, 258, 259, 512, 513, 770, 0x1234, 0x10001, 0x20103]
+
+STACK_PROBE = r"""
+import sys, json, dis, opcode
+ARGS = %r
+def se(op, a, j):
+    try:
+        if j is None:
+            return dis.stack_effect(op, a)
+        return dis.stack_effect(op, a, jump=j)
+    except (ValueError, TypeError):
+        return None
+out = {}
+jumps = [None, False, True] if sys.version_info >= (3, 8) else [None]
+for name, op in opcode.opmap.items():
+    if not isinstance(op, int) or op > 255:
+        continue
+    row = {}
+    for a in [None] + ARGS:
+        for j in jumps:
+            r = se(op, a, j)
+            if r is not None:
+                row["%%s/%%s" %% (a, j)] = r
+    out[name] = row
+sys.stdout.write(json.dumps(out))
+""" % (PROBE_ARGS,)
+
+
+def check_against_probe(version, semantics, probe):
+    """Differences between the semantics' net effects and dis.stack_effect's."""
+    bad = []
+    by_name = {r[0]: r for r in semantics}
+    for name, row in sorted(probe.items()):
+        r = by_name.get(name)
+        if r is None:
+            continue
+        pf, qf = sem.parse(r[1]), sem.parse(r[2])
+        if r[3]:
+            jp, jq = r[3].split("/")
+            jpf, jqf = sem.parse(jp), sem.parse(jq)
+        else:
+            jpf, jqf = pf, qf
+        for key, got in row.items():
+            a, j = key.split("/")
+            arg = 0 if a == "None" else int(a)
+            fall = qf.eval(arg) - pf.eval(arg)
+            jump = jqf.eval(arg) - jpf.eval(arg)
+            if j == "True":
+                want = jump
+            elif j == "False":
+                want = fall
+            elif sem.vkey(version) >= sem.vkey("3.7"):
+                want = max(fall, jump)
+            elif r[4].endswith("_or_pop"):
+                # <= 3.6: stackdepth_walk takes JUMP_IF_*_OR_POP's pop off the fall-through
+                # only after counting the max; dis.stack_effect gives the jump path's 0.
+                want = jump
+            else:
+                want = fall
+            if want != got:
+                bad.append("%s %s(arg=%s, jump=%s): dis.stack_effect %d, ours %d" % (
+                    version, name, a, j, got, want))
+    return bad
 
 
 # --------------------------------------------------------------------------
@@ -385,8 +555,220 @@ def generate_version(version, data):
     w("    compiler_flag_names: &[%s]," % ", ".join(
         "(0x%x, %s)" % (bit, rs_str(name)) for bit, name in data.get("compiler_flag_names", [])))
     w("    function_flags: %s," % rs_str_slice(data.get("function_flags", [])))
+    w("    semantics: &SEMANTICS,")
+    src = data.get("semantics_source", {})
+    w("    semantics_source: &[")
+    for key in sorted(src):
+        w("        (%s, %s)," % (rs_str(key), rs_str(src[key])))
+    w("    ],")
     w("};")
+    w("")
+    sems = version_semantics(version, data)
+    counts = []
+    index = {}
+    for s in sems:
+        if s and s[4]:
+            pf, qf, jf = s[4]
+            for f in [pf, qf] + (list(jf) if jf else []):
+                if f not in index:
+                    index[f] = len(counts)
+                    counts.append(f)
+    for i, f in enumerate(counts):
+        w("#[rustfmt::skip] const C%d: Count = %s; // %s" % (i, rust_count(f), sem.show(f)))
+    w("")
+    w("#[rustfmt::skip]")
+    w("static SEMANTICS: [Semantics; 256] = [")
+    w("    // action, flow, operand, jump argument, (pops, pushes, jump path)")
+    for op, s in enumerate(sems):
+        if s is None:
+            w("    /* %3d */ Semantics::UNKNOWN," % op)
+            continue
+        action, flow, operand, jump, stack = s
+        if stack is None:
+            st = "None"
+        else:
+            pf, qf, jf = stack
+            st = "Some(StackEffect { pops: C%d, pushes: C%d, jump: %s })" % (
+                index[pf], index[qf],
+                "None" if jf is None else "Some((C%d, C%d))" % (index[jf[0]], index[jf[1]]))
+        w("    /* %3d */ Semantics { action: %s, flow: %s, operand: %s, jump: %s, stack: %s }," % (
+            op, action, flow, operand, jump, st))
+    w("];")
     return "\n".join(lines) + "\n"
+
+
+PLACES = {
+    "const": "Const", "small_int": "SmallInt", "common_const": "CommonConst", "local": "Local",
+    "local_pair": "LocalPair", "name": "Name", "global": "Global",
+    "dict_or_global": "DictOrGlobal", "free": "Free", "dict_or_free": "DictOrFree",
+    "closure": "Closure", "attr": "Attr", "method": "Method", "super_attr": "SuperAttr",
+    "special": "Special", "locals": "Locals", "build_class": "BuildClass",
+    "assertion_error": "AssertionError", "subscr": "Subscr", "slice": "Slice", "map": "Map",
+    "annotation": "Annotation",
+}
+CONTAINERS = {
+    "tuple": "Tuple", "list": "List", "set": "Set", "map": "Map", "map_sized": "MapSized",
+    "const_key_map": "ConstKeyMap", "string": "String", "slice": "Slice",
+    "tuple_unpack": "TupleUnpack", "list_unpack": "ListUnpack", "set_unpack": "SetUnpack",
+    "map_unpack": "MapUnpack", "interpolation": "Interpolation", "template": "Template",
+    "class": "Class", "tuple_from_list": "TupleFromList", "dict": "Dict",
+    "dict_merge": "DictMerge",
+}
+CALLS = {
+    None: "Positional", "legacy": "Legacy", "legacy_var": "LegacyVar", "legacy_kw": "LegacyKw",
+    "legacy_var_kw": "LegacyVarKw", "kw": "Kw", "kw_names": "KwNames", "ex": "Ex",
+    "precall": "Precall", "after_precall": "AfterPrecall",
+}
+CONDITIONS = {"false": "False", "true": "True", "none": "None", "not_none": "NotNone",
+              "false_or_pop": "FalseOrPop", "true_or_pop": "TrueOrPop"}
+BLOCKS = {"loop": "Loop", "except": "Except", "finally": "Finally", "with": "With",
+          "async_with": "AsyncWith"}
+SIMPLE_ACTIONS = {
+    "other": "Other", "nop": "Nop", "extended_arg": "ExtendedArg", "cache": "Cache", "kw_names": "KwNames",
+    "make_cell": "MakeCell", "copy_free_vars": "CopyFreeVars",
+    "setup_annotations": "SetupAnnotations", "pop": "Pop", "copy": "Copy", "swap": "Swap",
+    "push_null": "PushNull", "binary_op": "BinaryOp", "compare": "Compare", "is": "Is",
+    "contains": "Contains", "exc_match": "ExcMatch", "to_bool": "ToBool",
+    "intrinsic": "Intrinsic", "unpack": "Unpack", "convert": "Convert",
+    "make_function": "MakeFunction", "make_closure": "MakeClosure",
+    "set_function_attribute": "SetFunctionAttribute", "exec": "Exec", "iter": "GetIter",
+    "for_iter": "ForIter", "end_for": "EndFor", "pop_iter": "PopIter", "get_len": "GetLen",
+    "yield": "Yield", "yield_from": "YieldFrom", "send": "Send", "end_send": "EndSend",
+    "await": "Await", "aiter": "AIter", "anext": "ANext", "enter_with": "EnterWith",
+    "return_generator": "ReturnGenerator", "cleanup_throw": "CleanupThrow", "jump": "Jump",
+    "return": "Return", "return_const": "ReturnConst", "raise": "Raise", "reraise": "Reraise",
+    "pop_block": "PopBlock", "pop_except": "PopExcept", "push_exc_info": "PushExcInfo",
+    "with_cleanup": "WithCleanup", "end_finally": "EndFinally",
+    "begin_finally": "BeginFinally", "call_finally": "CallFinally", "pop_finally": "PopFinally",
+    "end_async_for": "EndAsyncFor", "prep_reraise_star": "PrepReraiseStar", "match": "Match",
+}
+FLOWS = {"jump": "Jump", "branch": "Branch", "return": "Return", "raise": "Raise",
+         "reraise": "Reraise", "setup": "Setup", "break": "Break", "continue": "Continue",
+         "link": "Link", "call_finally": "CallFinally"}
+OPERANDS = {
+    "small_int": "SmallInt", "common_const": "CommonConst", "local_pair": "LocalPair",
+    "name_null": "NameNull", "attr_method": "AttrMethod", "super_attr": "SuperAttr",
+    "special_method": "SpecialMethod", "binary_op": "BinaryOp", "is": "Is",
+    "contains": "Contains", "intrinsic1": "Intrinsic1", "intrinsic2": "Intrinsic2",
+    "format_value": "FormatValue", "convert": "Convert", "function_flags": "FunctionFlags",
+    "nargs": "Nargs", "import_name": "ImportName", "function_counts": "FunctionCounts",
+}
+
+
+def rust_action(token):
+    kind, _, param = token.partition(":")
+    if token in SIMPLE_ACTIONS:
+        return "Action::" + SIMPLE_ACTIONS[token]
+    if kind in ("load", "store", "delete", "store_load"):
+        variant = {"load": "Load", "store": "Store", "delete": "Delete", "store_load": "StoreLoad"}[kind]
+        return "Action::%s(Place::%s)" % (variant, PLACES[param])
+    if kind == "rot":
+        return "Action::Rot(%d)" % (0 if param == "n" else int(param))
+    if kind == "dup":
+        return "Action::Dup(%d)" % (0 if param == "n" else int(param))
+    if kind == "unary":
+        return "Action::Unary(%s)" % rs_str(param)
+    if kind == "binary":
+        return "Action::Binary(%s)" % rs_str(param)
+    if kind == "call":
+        return "Action::Call(CallKind::%s)" % CALLS[param or None]
+    if kind == "build":
+        return "Action::Build(Container::%s)" % CONTAINERS[param]
+    if kind == "append":
+        return "Action::Append(Container::%s)" % CONTAINERS[param]
+    if kind == "extend":
+        return "Action::Extend(Container::%s)" % CONTAINERS[param]
+    if kind == "unpack" and param == "ex":
+        return "Action::UnpackEx"
+    if kind == "format":
+        return "Action::" + {"value": "FormatValue", "simple": "FormatSimple", "spec": "FormatWithSpec"}[param]
+    if kind == "import":
+        return "Action::" + {"name": "ImportName", "from": "ImportFrom", "star": "ImportStar"}[param]
+    if kind == "print":
+        return "Action::Print"
+    if kind == "jump_if":
+        return "Action::JumpIf(Condition::%s)" % CONDITIONS[param]
+    if kind == "setup":
+        return "Action::Setup(Block::%s)" % BLOCKS[param]
+    raise SystemExit("unknown action %r in %s" % (token, SEMANTICS_TXT))
+
+
+def rust_count(f):
+    terms = []
+    for term, factor in sorted(f.terms.items()):
+        kind = term[0]
+        if kind == "field":
+            rt = "Term::Field { shift: %d, mask: 0x%x }" % (term[1], term[2])
+        elif kind == "popcount":
+            rt = "Term::Popcount { mask: 0x%x }" % term[1]
+        elif kind == "eq":
+            rt = "Term::Eq { value: %d }" % term[1]
+        else:
+            rt = "Term::NonZero { mask: 0x%x }" % term[1]
+        terms.append("(%d, %s)" % (factor, rt))
+    return "Count { constant: %d, terms: &[%s] }" % (f.const, ", ".join(terms))
+
+
+def version_semantics(version, data):
+    """Per opcode byte: (action, flow, operand, jump, stack) as Rust expressions."""
+    rows = {r[0]: r for r in data.get("semantics", [])}
+    flag_sets = {}
+    for key, name in FLAG_LISTS:
+        for op in data.get(key, []):
+            flag_sets.setdefault(op, set()).add(name)
+    by_op = {e["op"]: e for e in data["ops"]}
+    units = sem.vkey(version) >= sem.vkey("3.10")
+    after_caches = sem.vkey(version) >= sem.vkey("3.12")
+    out = []
+    for entry in data["ops"]:
+        if entry["kind"] == "unused":
+            out.append(None)
+            continue
+        deopt = entry["deopt"]
+        base = by_op[deopt]
+        row = rows.get(base["name"]) if base["kind"] == "base" else None
+        words = row[5:] if row else []
+        flags = flag_sets.get(deopt, set())
+        has_arg = base["has_arg"] if version != "2.7" and sem.vkey(version) >= sem.vkey("3.6") else entry["op"] >= data["have_argument"]
+        operand = "None"
+        if has_arg:
+            explicit = [w[4:] for w in words if w.startswith("arg:")]
+            if explicit:
+                operand = OPERANDS[explicit[0]]
+            elif "CONST" in flags:
+                operand = "Const"
+            elif "NAME" in flags:
+                operand = "Name"
+            elif flags & {"JREL", "JABS", "JUMP"}:
+                operand = "Jump"
+            elif "LOCAL" in flags:
+                operand = "Local"
+            elif "FREE" in flags:
+                operand = "Free"
+            elif "COMPARE" in flags:
+                operand = "Compare"
+            else:
+                operand = "Plain"
+        jump = "None"
+        if has_arg and flags & {"JREL", "JABS", "JUMP"}:
+            jump = "Some(JumpArg { absolute: %s, backward: %s, units: %s, after_caches: %s })" % (
+                "true" if "JABS" in flags else "false",
+                "true" if "backward" in words else "false",
+                "true" if units else "false", "true" if after_caches else "false")
+        if row is None:
+            out.append(("Action::Unknown", "Flow::Next", "Operand::" + operand, jump, None))
+            continue
+        flow = "Next"
+        for w in words:
+            if w.startswith("flow:"):
+                flow = FLOWS[w[5:]]
+        pf, qf = sem.parse(row[1]), sem.parse(row[2])
+        jf = None
+        if row[3]:
+            jp, jq = row[3].split("/")
+            jf = (sem.parse(jp), sem.parse(jq))
+        out.append((rust_action(row[4]), "Flow::" + flow, "Operand::" + operand, jump, (pf, qf, jf)))
+    return out
 
 
 def generate_mod(versions, used_flags):
@@ -395,6 +777,10 @@ def generate_mod(versions, used_flags):
     w("// @generated by tools/gen_opcodes.py from tools/data/opcodes/*.json \u2014 do not edit.")
     w("//! The generated per-version tables, one module per CPython minor version.")
     w("")
+    w("use crate::semantics::{")
+    w("    Action, Block, CallKind, Condition, Container, Count, Flow, JumpArg, Operand, Place, Semantics,")
+    w("    StackEffect, Term,")
+    w("};")
     w("use crate::{ArgFlags, CacheField, OpInfo, OpKind, OpcodeTable};")
     w("use bytescope_pyc::PythonVersion;")
     w("")
@@ -502,6 +888,19 @@ def run_extract():
         exe, full = interps[minor]
         data = extract(exe)
         data["source"] = ("extracted from the opcode and dis modules of CPython %s" % full)
+        header = data.pop("metadata_header", None)
+        data["semantics"], data["semantics_source"], notes = merge_semantics(
+            minor, data, sem.load_semantics(sem.SEMANTICS_PATH), header)
+        for note in notes:
+            print("note: %s %s" % (minor, note), file=sys.stderr)
+        bad = []
+        if sem.vkey(minor) >= sem.vkey("3.4"):
+            bad = check_against_probe(minor, data["semantics"], probe_stack_effects(exe))
+        if bad:
+            for line in bad[:40]:
+                print("mismatch: " + line, file=sys.stderr)
+            raise SystemExit("%d stack effects differ from %s's dis.stack_effect; fix %s"
+                             % (len(bad), minor, SEMANTICS_TXT))
         for op, name, probed in data.get("dis_name_mismatches", []):
             print("warning: %s byte %d: table says %s, dis printed %s" % (minor, op, name, probed),
                   file=sys.stderr)
@@ -512,6 +911,29 @@ def run_extract():
     missing = [v for v in VERSIONS if not os.path.exists(os.path.join(DATA_DIR, v + ".json"))]
     if missing:
         raise SystemExit("no data for %s (no interpreter, no committed JSON)" % ", ".join(missing))
+
+
+def merged_data():
+    """Every version's JSON with semantics.txt merged in (header-sourced pops/pushes kept)."""
+    rows = sem.load_semantics(sem.SEMANTICS_PATH)
+    out = {}
+    for v in VERSIONS:
+        data = load_data(v)
+        data["semantics"], data["semantics_source"], _ = merge_semantics(v, data, rows)
+        out[v] = data
+    return out
+
+
+def write_merged(merged):
+    for v, data in merged.items():
+        path = os.path.join(DATA_DIR, v + ".json")
+        text = dump_json(data)
+        with open(path, encoding="utf-8") as f:
+            old = f.read()
+        if old != text:
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(text)
+            print("wrote", os.path.relpath(path, ROOT))
 
 
 def main(argv=None):
@@ -529,7 +951,12 @@ def main(argv=None):
             print("%-5s %-8s %s" % (minor, full, exe))
         return 0
     if args.check:
-        ok = check_rust(render_all())
+        merged = merged_data()
+        stale = [v for v in VERSIONS if load_data(v) != merged[v]]
+        for v in stale:
+            print("out of date: tools/data/opcodes/%s.json (semantics.txt changed)" % v,
+                  file=sys.stderr)
+        ok = check_rust(render_all()) and not stale
         if not ok:
             print("run tools/gen_opcodes.py --from-data", file=sys.stderr)
             return 1
@@ -537,6 +964,7 @@ def main(argv=None):
         return 0
     if not args.from_data:
         run_extract()
+    write_merged(merged_data())
     write_rust(render_all())
     return 0
 

@@ -52,6 +52,7 @@ enum Command {
     Table(commands::table::Args),
     Header(commands::header::Args),
     Scan(commands::scan::Args),
+    Stack(commands::stack::Args),
     Rewrite(commands::rewrite::Args),
     Extract(commands::extract::Args),
     Completions(Completions),
@@ -216,6 +217,7 @@ impl Command {
                 &mut a.input.files
             }
             Command::Scan(a) => &mut a.input.files,
+            Command::Stack(a) => &mut a.input.files,
             Command::Rewrite(a) => {
                 fix(&mut a.input);
                 fix(&mut a.output);
@@ -251,6 +253,7 @@ fn main() -> ExitCode {
         Command::Table(a) => a.input.or_stdin(),
         Command::Header(a) => a.input.or_stdin(),
         Command::Scan(a) => a.input.or_stdin(),
+        Command::Stack(a) => a.input.or_stdin(),
         Command::Rewrite(_) | Command::Extract(_) | Command::Completions(_) | Command::Man(_) => Ok(()),
     };
     if let Err(e) = stdin {
@@ -264,6 +267,7 @@ fn main() -> ExitCode {
         Command::Table(a) => commands::table::run(&a),
         Command::Header(a) => commands::header::run(&a),
         Command::Scan(a) => commands::scan::run(&a),
+        Command::Stack(a) => commands::stack::run(&a),
         Command::Rewrite(a) => commands::rewrite::run(&a),
         Command::Extract(a) => commands::extract::run(&a),
         Command::Completions(c) => return completions(c.shell),

@@ -257,6 +257,58 @@ impl Disassembler {
         Ok(())
     }
 
+    /// Writes what `dis.disassemble(co)` prints for one code object: its
+    /// listing alone, without the nested code objects' (the Python binding
+    /// walks those itself for `dis(x, depth=...)`).
+    ///
+    /// # Errors
+    /// As [`Disassembler::dis`].
+    pub fn disassemble(
+        &self,
+        code: &Code<'_, '_>,
+        opts: DisOptions,
+        out: &mut Vec<u8>,
+    ) -> Result<(), DisError> {
+        self.check_options(opts)?;
+        let max_bytes = output_limit(code.marshal());
+        let limit = out.len().saturating_add(max_bytes);
+        let listing = self.prepare(code, true, Buffers::default());
+        listing.write_text(out, opts, limit).map_err(|stop| match stop {
+            text::Stop::Repr(error) => DisError::Repr { error, code_offset: code.offset() },
+            text::Stop::Limit => DisError::OutputLimit { limit: max_bytes },
+        })
+    }
+
+    /// The instructions of one code object as iterating `dis.Bytecode(co)`
+    /// gives them: like [`Disassembler::instructions`], but from 3.11 the
+    /// exception table's targets are labels and jump targets too, as in the
+    /// `dis.dis` listing.
+    ///
+    /// # Errors
+    /// A constant CPython could not repr.
+    pub fn bytecode_instructions(&self, code: &Code<'_, '_>) -> Result<Vec<Instruction>, DisError> {
+        self.prepare(code, true, Buffers::default())
+            .decoded()
+            .instructions()
+            .map_err(|error| DisError::Repr { error, code_offset: code.offset() })
+    }
+
+    /// Writes `dis.code_info(co)` for one code object (without the blank
+    /// line [`Disassembler::code_info`] puts after each).
+    ///
+    /// # Errors
+    /// As [`Disassembler::code_info`].
+    pub fn code_info_of(&self, code: &Code<'_, '_>, out: &mut String) -> Result<(), DisError> {
+        let max = output_limit(code.marshal());
+        let limit = out.len().saturating_add(max);
+        let stopped = info::code_info(out, code, self.table, &self.data.rules, self.repr, limit)
+            .map_err(|error| DisError::Repr { error, code_offset: code.offset() })?;
+        if stopped || out.len() > limit {
+            return Err(DisError::OutputLimit { limit: max });
+        }
+        Ok(())
+    }
+
     /// The instructions of one code object for analyses: opcodes, arguments
     /// and what they refer to, without printable text. Much cheaper than
     /// [`Disassembler::instructions`] (no constant reprs, positions or name

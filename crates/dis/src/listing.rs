@@ -246,6 +246,17 @@ impl<'c, 'm, 'a> Prepared<'c, 'm, 'a> {
         if self.labelled() { &self.targets } else { &[] }
     }
 
+    /// This listing with its instructions decoded beforehand, so that
+    /// [`Prepared::instructions`] can index them (listings otherwise decode
+    /// as they print).
+    pub(crate) fn decoded(mut self) -> Self {
+        if self.walk != Walk::Raws {
+            self.raws = self.dec.unpack_into(std::mem::take(&mut self.raws));
+            self.walk = Walk::Raws;
+        }
+        self
+    }
+
     /// Every instruction, resolved.
     ///
     /// # Errors

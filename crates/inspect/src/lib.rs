@@ -71,6 +71,7 @@
 mod analysis;
 pub mod grep;
 mod kind;
+pub mod records;
 mod text;
 
 use std::collections::{BTreeMap, HashMap, HashSet};

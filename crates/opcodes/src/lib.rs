@@ -12,11 +12,25 @@
 //! `table.op(byte)` is all a decoder needs: the printed name, whether an
 //! argument follows, the argument kind and the inline caches, already resolved
 //! through the deoptimized base for 3.11+ specialized opcodes.
+//!
+//! A parallel table, [`OpcodeTable::semantics`], says what each opcode *does*
+//! ([`Semantics`]): its [`Action`] (load, store or delete of a [`Place`], call,
+//! build, import, operator, block setup, …), its [`Flow`], how its argument is
+//! read ([`Operand`]), how a jump argument becomes a target ([`JumpArg`]), and
+//! its [`StackEffect`] — pops and pushes as formulas of the argument, on the
+//! fall-through and the jump path. [`OpcodeTable::stack_effect`] evaluates it;
+//! [`OpcodeTable::dis_stack_effect`] is the version's `dis.stack_effect`.
 #![deny(missing_docs)]
 
 use bytescope_pyc::PythonVersion;
 
 mod generated;
+pub mod semantics;
+
+pub use semantics::{
+    Action, Block, CallKind, Condition, Container, Count, Effect, Flow, JumpArg, Operand, Place, Semantics,
+    StackEffect, Term,
+};
 
 /// Facts about one opcode number in one version.
 ///
@@ -153,6 +167,13 @@ pub struct OpcodeTable {
     /// `dis.MAKE_FUNCTION_FLAGS` (3.8-3.12; `FUNCTION_ATTR_FLAGS` in 3.13+);
     /// empty before 3.8.
     pub function_flags: &'static [&'static str],
+    /// What each opcode byte does (indexed like [`OpcodeTable::ops`]; specialized opcodes
+    /// carry their base opcode's semantics). Apart from `ops`, which decoders read for every
+    /// instruction.
+    pub semantics: &'static [Semantics; 256],
+    /// Where each column of [`OpcodeTable::semantics`] came from, as `(column, source)`:
+    /// `roles`, `pops_pushes`, `jump_path`, and what it was `checked_against`.
+    pub semantics_source: &'static [(&'static str, &'static str)],
 }
 
 impl OpcodeTable {
@@ -160,6 +181,61 @@ impl OpcodeTable {
     #[must_use]
     pub fn op(&self, op: u8) -> &OpInfo {
         &self.ops[op as usize]
+    }
+
+    /// What opcode byte `op` does.
+    #[must_use]
+    pub fn semantics(&self, op: u8) -> &Semantics {
+        &self.semantics[op as usize]
+    }
+
+    /// What opcode byte `op` pops and pushes with argument `oparg` on the fall-through path
+    /// (`jump == false`) or the jump path; `None` for bytes with no known effect (unused and
+    /// instrumented opcodes, as `dis.stack_effect` has none). `oparg` is CPython's `int`
+    /// argument: only its low 32 bits count.
+    #[must_use]
+    pub fn stack_effect(&self, op: u8, oparg: u32, jump: bool) -> Option<Effect> {
+        self.semantics[op as usize].stack.map(|s| s.eval(oparg, jump))
+    }
+
+    /// What this version's `dis.stack_effect(op, oparg, jump=jump)` returns (3.4+), or `None`
+    /// where it raises `ValueError` (or, before 3.8, `TypeError` for a `jump`): unknown,
+    /// specialized and instrumented opcodes; an `oparg` given to an opcode that takes none,
+    /// or missing for one that takes one (up to 3.12; from 3.13 `oparg` is optional);
+    /// NOP and EXTENDED_ARG before 3.8. `jump=None` gives the larger of the two paths from
+    /// 3.7, and before that what the compiler adds before branching (see the crate docs of
+    /// `semantics`). Arguments outside `0..=i32::MAX` are not emulated (`None`).
+    #[must_use]
+    pub fn dis_stack_effect(&self, op: u8, oparg: Option<i64>, jump: Option<bool>) -> Option<i64> {
+        let v = self.version;
+        let info = self.op(op);
+        if info.kind != OpKind::Base || v < PythonVersion::PY34 || (jump.is_some() && v < PythonVersion::PY38)
+        {
+            return None;
+        }
+        let sem = self.semantics(op);
+        let stack = sem.stack?;
+        if v < PythonVersion::PY38 && matches!(sem.action, Action::Nop | Action::ExtendedArg) {
+            return None;
+        }
+        if v < PythonVersion::PY313 {
+            let needs = if v >= PythonVersion::PY312 { info.has_arg } else { op >= self.have_argument };
+            if needs != oparg.is_some() {
+                return None;
+            }
+        }
+        let arg = u32::try_from(oparg.unwrap_or(0)).ok().filter(|a| i32::try_from(*a).is_ok())?;
+        let fall = stack.eval(arg, false).net();
+        let taken = stack.eval(arg, true).net();
+        Some(match jump {
+            Some(true) => taken,
+            Some(false) => fall,
+            None if v >= PythonVersion::PY37 => fall.max(taken),
+            None if matches!(sem.action, Action::JumpIf(Condition::FalseOrPop | Condition::TrueOrPop)) => {
+                taken
+            }
+            None => fall,
+        })
     }
 
     /// The opcode number of a name, if this version has it.
@@ -195,3 +271,6 @@ pub fn tables() -> &'static [&'static OpcodeTable] {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod tests_semantics;

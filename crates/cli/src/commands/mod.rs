@@ -7,4 +7,5 @@ pub mod info;
 pub mod inspect;
 pub mod rewrite;
 pub mod scan;
+pub mod stack;
 pub mod table;

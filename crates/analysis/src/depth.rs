@@ -1,0 +1,480 @@
+//! Stack depth before and after every instruction, and the maximum, as each version's
+//! compiler counts it.
+
+use bytescope_code::exceptions::ExceptionEntry;
+use bytescope_opcodes::{Action, Flow, OpcodeTable, Semantics};
+
+use crate::insn::Insn;
+use crate::rules::{StackRules, Walk};
+use crate::{Problem, ProblemKind};
+
+/// No depth known (instruction not reached).
+pub(crate) const UNREACHED: i64 = -1;
+
+/// Most problems of one kind kept per code object (crafted code could have one per
+/// instruction).
+const MAX_PROBLEMS: usize = 64;
+
+/// Steps (instructions walked) allowed per instruction of the code before the walk gives up:
+/// valid code needs one or two; crafted jump loops with growing depths would never end.
+const STEPS_PER_INSN: usize = 64;
+
+/// Marks a missing net effect (an opcode without a known stack effect).
+const NO_EFFECT: i64 = i64::MIN;
+
+/// Everything the walks need about one code object.
+pub(crate) struct Graph<'i, 'c> {
+    pub insns: &'i [Insn<'c>],
+    pub sems: Vec<&'static Semantics>,
+    /// Net effect of each instruction on its fall-through and jump paths ([`NO_EFFECT`] when
+    /// unknown) and what it pops on the fall-through path, evaluated once.
+    nets: Vec<(i64, i64, i64)>,
+    /// Index of each instruction's jump target, for instructions whose target is a place
+    /// control goes to (see [`Flow::jumps`]).
+    pub targets: Vec<Option<u32>>,
+    /// `(handler index, depth at the handler)` of the exception entry covering each
+    /// instruction (3.11+; empty when the code has no exception table).
+    handlers: Vec<Option<(u32, i64)>>,
+    /// The depth the table says for the covering entry (3.11+, for dead handlers; empty
+    /// when the code has no exception table).
+    cover_depth: Vec<Option<i64>>,
+    /// Whether some jump targets each instruction.
+    pub is_target: Vec<bool>,
+    pub problems: Vec<Problem>,
+}
+
+impl<'i, 'c> Graph<'i, 'c> {
+    pub fn new(insns: &'i [Insn<'c>], table: &'static OpcodeTable, exceptions: &[ExceptionEntry]) -> Self {
+        let mut problems = Vec::new();
+        let n = insns.len();
+        let mut sems = Vec::with_capacity(n);
+        let mut nets = Vec::with_capacity(n);
+        for insn in insns {
+            let sem = table.semantics(insn.opcode);
+            sems.push(sem);
+            nets.push(sem.stack.map_or((NO_EFFECT, NO_EFFECT, 0), |s| {
+                let arg = crate::insn::oparg(insn);
+                let fall = s.eval(arg, false);
+                let taken = if s.jump.is_some() { s.eval(arg, true).net() } else { fall.net() };
+                (fall.net(), taken, fall.pops)
+            }));
+        }
+        let index_of = |offset: i64| -> Option<u32> {
+            let o = u32::try_from(offset).ok()?;
+            insns.binary_search_by_key(&o, |i| i.offset).ok().and_then(|i| u32::try_from(i).ok())
+        };
+        let mut targets = Vec::with_capacity(n);
+        let mut is_target = vec![false; n];
+        for (insn, sem) in insns.iter().zip(&sems) {
+            let t = match crate::insn::target(insn) {
+                Some(t) if sem.flow.jumps() => {
+                    let idx = index_of(t);
+                    match idx {
+                        Some(j) => is_target[j as usize] = true,
+                        None => {
+                            push_problem(&mut problems, insn.offset, ProblemKind::BadJumpTarget { target: t })
+                        }
+                    }
+                    idx
+                }
+                _ => None,
+            };
+            targets.push(t);
+        }
+        let (mut handlers, mut cover_depth) = (Vec::new(), Vec::new());
+        if !exceptions.is_empty() {
+            handlers = vec![None; n];
+            cover_depth = vec![None; n];
+            assign_handlers(insns, exceptions, &index_of, &mut handlers, &mut cover_depth, &mut problems);
+        }
+        Graph { insns, sems, nets, targets, handlers, cover_depth, is_target, problems }
+    }
+
+    fn len(&self) -> usize {
+        self.insns.len()
+    }
+
+    /// Net effect of instruction `i` on its fall-through (`jump == false`) or jump path;
+    /// `None` for opcodes without a known effect.
+    pub fn net(&self, i: usize, jump: bool) -> Option<i64> {
+        let (fall, taken, _) = self.nets[i];
+        let net = if jump { taken } else { fall };
+        (net != NO_EFFECT).then_some(net)
+    }
+
+    /// What instruction `i` pops on its fall-through path (0 when unknown).
+    pub fn pops(&self, i: usize) -> i64 {
+        self.nets[i].2
+    }
+
+    /// The exception handler covering instruction `i` and the depth it is entered at.
+    pub fn handler(&self, i: usize) -> Option<(u32, i64)> {
+        self.handlers.get(i).copied().flatten()
+    }
+
+    /// The depth of the exception-table entry covering instruction `i`.
+    pub fn cover_depth(&self, i: usize) -> Option<i64> {
+        self.cover_depth.get(i).copied().flatten()
+    }
+
+    /// The jump edge of `i` the compiler follows, with its target index.
+    fn jump_edge(&self, i: usize, rules: &StackRules) -> Option<usize> {
+        let t = self.targets[i]?;
+        if self.sems[i].flow == Flow::Continue && !rules.follow_continue {
+            return None;
+        }
+        Some(t as usize)
+    }
+}
+
+/// Assigns each instruction the first exception entry (in table order) covering it, as
+/// CPython's unwinder looks it up: a sweep over the entries sorted by start, so crafted
+/// tables with many overlapping entries stay `O((n + e) log e)`.
+fn assign_handlers(
+    insns: &[Insn<'_>],
+    exceptions: &[ExceptionEntry],
+    index_of: &dyn Fn(i64) -> Option<u32>,
+    handlers: &mut [Option<(u32, i64)>],
+    cover: &mut [Option<i64>],
+    problems: &mut Vec<Problem>,
+) {
+    if exceptions.is_empty() {
+        return;
+    }
+    let mut order: Vec<usize> = (0..exceptions.len()).collect();
+    order.sort_by_key(|&e| exceptions[e].start);
+    let mut active: std::collections::BinaryHeap<std::cmp::Reverse<(usize, u64)>> =
+        std::collections::BinaryHeap::new();
+    let mut next = 0;
+    for (i, insn) in insns.iter().enumerate() {
+        let at = u64::from(insn.offset);
+        while next < order.len() && exceptions[order[next]].start <= at {
+            let e = order[next];
+            active.push(std::cmp::Reverse((e, exceptions[e].end)));
+            next += 1;
+        }
+        // The first entry in table order that still covers `at`; ended ones are dropped.
+        while let Some(&std::cmp::Reverse((e, end))) = active.peek() {
+            if end > at {
+                let entry = &exceptions[e];
+                let depth = i64::try_from(entry.depth).unwrap_or(i64::MAX);
+                cover[i] = Some(depth);
+                match i64::try_from(entry.target).ok().and_then(index_of) {
+                    Some(t) => {
+                        let handler_depth = depth.saturating_add(1 + i64::from(entry.lasti));
+                        handlers[i] = Some((t, handler_depth));
+                    }
+                    None => push_problem(
+                        problems,
+                        insn.offset,
+                        ProblemKind::BadHandler { target: i64::try_from(entry.target).unwrap_or(i64::MAX) },
+                    ),
+                }
+                break;
+            }
+            active.pop();
+        }
+    }
+}
+
+pub(crate) fn push_problem(problems: &mut Vec<Problem>, offset: u32, kind: ProblemKind) {
+    let same =
+        problems.iter().filter(|p| std::mem::discriminant(&p.kind) == std::mem::discriminant(&kind)).count();
+    if same < MAX_PROBLEMS {
+        problems.push(Problem { offset, kind });
+    }
+}
+
+/// Which instructions control can reach from the entry, following only real control flow
+/// (fall-through, jumps, handlers): the compiler's walks also count code after a return
+/// (before 3.7) and handlers it dropped (3.11+), where an underflow means nothing.
+pub(crate) fn live(g: &Graph<'_, '_>, rules: &StackRules) -> Vec<bool> {
+    let n = g.len();
+    let mut live = vec![false; n];
+    let mut stack = Vec::new();
+    if n > 0 {
+        live[0] = true;
+        stack.push(0);
+    }
+    while let Some(i) = stack.pop() {
+        let flow = g.sems[i].flow;
+        let mut next = [None, None, None];
+        if flow.falls_through() && i + 1 < n {
+            next[0] = Some(i + 1);
+        }
+        next[1] = g.jump_edge(i, rules);
+        next[2] = g.handler(i).map(|(h, _)| h as usize);
+        for j in next.into_iter().flatten() {
+            if !live[j] {
+                live[j] = true;
+                stack.push(j);
+            }
+        }
+    }
+    live
+}
+
+/// The result of the walk.
+pub(crate) struct Depths {
+    /// Depth before each instruction (the largest the walk reached it with), or
+    /// [`UNREACHED`].
+    pub before: Vec<i64>,
+    /// The maximum, before the version's minimum and folding rules.
+    pub max: i64,
+}
+
+/// Walks `g` from the entry at `entry` depth by the version's rules.
+pub(crate) fn walk(g: &mut Graph<'_, '_>, rules: &StackRules, entry: i64) -> Depths {
+    let n = g.len();
+    let mut before = vec![UNREACHED; n];
+    if n == 0 {
+        return Depths { before, max: 0 };
+    }
+    let budget = n.saturating_mul(STEPS_PER_INSN).saturating_add(1024);
+    let finished = match rules.walk {
+        Walk::Recursive => recursive(g, rules, entry, &mut before, budget),
+        Walk::Worklist => {
+            let mut w = Worklist { before: &mut before, stack: Vec::new(), steps: 0, budget };
+            w.push(0, entry);
+            let ok = w.run(g, rules);
+            if ok && rules.dead_handlers { dead_code(g, rules, &mut w) } else { ok }
+        }
+    };
+    if !finished {
+        // Keep what was found (every depth so far is one the compiler would also reach).
+        let offset = g.insns.first().map_or(0, |i| i.offset);
+        push_problem(&mut g.problems, offset, ProblemKind::WalkLimit);
+    }
+    let max = maximum(g, rules, &before);
+    Depths { before, max }
+}
+
+/// The largest depth the compiler counts: before and after each reached instruction, at
+/// each jump target it follows and at each exception handler.
+fn maximum(g: &Graph<'_, '_>, rules: &StackRules, before: &[i64]) -> i64 {
+    let mut max = 0i64;
+    for (i, &d) in before.iter().enumerate() {
+        if d == UNREACHED {
+            continue;
+        }
+        max = max.max(d);
+        if let Some(net) = g.net(i, false) {
+            max = max.max(d.saturating_add(net));
+        }
+        if g.jump_edge(i, rules).is_some()
+            && let Some(net) = g.net(i, true)
+        {
+            max = max.max(d.saturating_add(net));
+        }
+        if let Some((_, h)) = g.handler(i) {
+            max = max.max(h);
+        }
+    }
+    max
+}
+
+struct Worklist<'b> {
+    before: &'b mut [i64],
+    stack: Vec<usize>,
+    steps: usize,
+    budget: usize,
+}
+
+impl Worklist<'_> {
+    /// Queues instruction `i` at `depth` unless it was reached with at least that depth.
+    fn push(&mut self, i: usize, depth: i64) {
+        let depth = depth.max(0);
+        if depth > self.before[i] {
+            self.before[i] = depth;
+            self.stack.push(i);
+        }
+    }
+
+    /// Runs until nothing is queued; `false` when the step budget ran out.
+    fn run(&mut self, g: &mut Graph<'_, '_>, rules: &StackRules) -> bool {
+        while let Some(start) = self.stack.pop() {
+            let mut i = start;
+            let mut d = self.before[i];
+            loop {
+                self.steps += 1;
+                if self.steps > self.budget {
+                    return false;
+                }
+                let Some(fall) = g.net(i, false) else {
+                    push_problem(
+                        &mut g.problems,
+                        g.insns[i].offset,
+                        ProblemKind::UnknownOpcode { op: g.insns[i].opcode },
+                    );
+                    break;
+                };
+                if let Some(t) = g.jump_edge(i, rules) {
+                    let jump = g.net(i, true).unwrap_or(fall);
+                    self.push(t, d.saturating_add(jump));
+                }
+                if let Some((h, depth)) = g.handler(i) {
+                    self.push(h as usize, depth);
+                }
+                if rules.stops(g.sems[i].flow) {
+                    break;
+                }
+                let next = i + 1;
+                if next >= g.len() {
+                    // Falling off the end is reported from the live code (see `live`).
+                    break;
+                }
+                let nd = d.saturating_add(fall).max(0);
+                if nd <= self.before[next] {
+                    break;
+                }
+                self.before[next] = nd;
+                i = next;
+                d = nd;
+            }
+        }
+        true
+    }
+}
+
+/// 3.11+: code the compiler counted but whose table entry it then dropped. First every
+/// unreached handler (PUSH_EXC_INFO) at the depth of the entry covering it, then, until
+/// nothing changes, unreached instructions that lead into counted code, at the depth that
+/// code has less their effect.
+fn dead_code(g: &mut Graph<'_, '_>, rules: &StackRules, w: &mut Worklist<'_>) -> bool {
+    for i in 0..g.len() {
+        if w.before[i] == UNREACHED
+            && g.sems[i].action == Action::PushExcInfo
+            && let Some(d) = g.cover_depth(i)
+        {
+            w.push(i, d);
+        }
+    }
+    if !w.run(g, rules) {
+        return false;
+    }
+    // Each pass resolves whole fall-through chains (it goes backwards); real code needs one
+    // or two, crafted code gets no more than this many.
+    for _ in 0..DEAD_CODE_PASSES {
+        let mut changed = false;
+        for i in (0..g.len()).rev() {
+            if w.before[i] != UNREACHED {
+                continue;
+            }
+            let flow = g.sems[i].flow;
+            let mut found = None;
+            if !rules.stops(flow) && i + 1 < g.len() && w.before[i + 1] != UNREACHED {
+                found = g.net(i, false).map(|net| w.before[i + 1] - net);
+            }
+            if found.is_none()
+                && let Some(t) = g.jump_edge(i, rules)
+                && w.before[t] != UNREACHED
+            {
+                found = g.net(i, true).map(|net| w.before[t] - net);
+            }
+            if let Some(d) = found.filter(|&d| d >= 0) {
+                w.push(i, d);
+                changed = true;
+            }
+        }
+        if !changed {
+            return true;
+        }
+        if !w.run(g, rules) {
+            return false;
+        }
+    }
+    true
+}
+
+/// Passes of the dead-code rule (see [`dead_code`]).
+const DEAD_CODE_PASSES: usize = 8;
+
+/// 2.7 and 3.0–3.6: `stackdepth_walk`, a depth-first walk over blocks (a block starts at
+/// offset 0 and at every jump target) that skips a block on the current path or already
+/// reached with at least this depth. Iterative, with a step budget.
+fn recursive(
+    g: &mut Graph<'_, '_>,
+    rules: &StackRules,
+    entry: i64,
+    before: &mut [i64],
+    budget: usize,
+) -> bool {
+    /// One pending piece of the recursion.
+    enum Frame {
+        /// Walking block `block`, now at instruction `i` with `depth`; `done` when only
+        /// the nested call for the next block is left (the block stays on the path).
+        Walk { block: usize, i: usize, depth: i64, done: bool },
+        /// The call for the block a finished block falls into, made once the calls before
+        /// it have returned.
+        Enter { block: usize, depth: i64 },
+    }
+    let n = g.len();
+    let mut leader = g.is_target.clone();
+    leader[0] = true;
+    let mut on_path = vec![false; n];
+    let mut start_depth = vec![i64::MIN; n];
+    let enter = |on_path: &mut [bool], start_depth: &mut [i64], b: usize, depth: i64| -> Option<Frame> {
+        if on_path[b] || start_depth[b] >= depth {
+            return None;
+        }
+        on_path[b] = true;
+        start_depth[b] = depth;
+        Some(Frame::Walk { block: b, i: b, depth, done: false })
+    };
+    let mut frames: Vec<Frame> = enter(&mut on_path, &mut start_depth, 0, entry).into_iter().collect();
+    let mut steps = 0usize;
+    while let Some(frame) = frames.last_mut() {
+        steps += 1;
+        if steps > budget {
+            return false;
+        }
+        let (i, d) = match *frame {
+            Frame::Enter { block, depth } => {
+                frames.pop();
+                frames.extend(enter(&mut on_path, &mut start_depth, block, depth));
+                continue;
+            }
+            Frame::Walk { block, done: true, .. } => {
+                on_path[block] = false;
+                frames.pop();
+                continue;
+            }
+            Frame::Walk { i, depth, .. } => (i, depth),
+        };
+        before[i] = before[i].max(d.max(0));
+        let Some(fall) = g.net(i, false) else {
+            push_problem(
+                &mut g.problems,
+                g.insns[i].offset,
+                ProblemKind::UnknownOpcode { op: g.insns[i].opcode },
+            );
+            if let Frame::Walk { done, .. } = frame {
+                *done = true;
+            }
+            continue;
+        };
+        let after = d.saturating_add(fall);
+        let stop = rules.stops(g.sems[i].flow);
+        let next = i + 1;
+        let off_end = !stop && next >= n;
+        let into_next = !stop && !off_end && leader[next];
+        if let Frame::Walk { i: fi, depth, done, .. } = frame {
+            if stop || off_end || into_next {
+                *done = true;
+            } else {
+                *fi = next;
+                *depth = after;
+            }
+        }
+        // CPython's order: the call for the jump target now, the one for the next block
+        // after it returns.
+        if into_next {
+            frames.push(Frame::Enter { block: next, depth: after });
+        }
+        if let Some(t) = g.jump_edge(i, rules) {
+            let td = d.saturating_add(g.net(i, true).unwrap_or(fall));
+            frames.extend(enter(&mut on_path, &mut start_depth, t, td));
+        }
+    }
+    true
+}

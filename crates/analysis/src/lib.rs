@@ -1,0 +1,313 @@
+//! Analyses over CPython instruction streams of every version (2.7, 3.0–3.15).
+//!
+//! The first is the stack analysis: for every code object, the stack depth before and after
+//! each instruction, following jumps and exception handlers as that version's compiler
+//! counts them, and the maximum — which reproduces CPython's own `co_stacksize` — plus a
+//! symbolic stack, each slot shown as the short expression that produced it.
+//!
+//! Stack effects (pops and pushes per opcode, per path) come from the generated opcode tables
+//! ([`bytescope_opcodes::Semantics`]); how each version's compiler walks its blocks, where
+//! generators start and which constants the peephole optimizer folded afterwards are small
+//! per-version [`StackRules`] values. Input is untrusted: crafted code (jump loops,
+//! self-jumps, huge arguments, jumps outside the code, inconsistent depths) gives
+//! [`Problem`]s and a bounded amount of work, never a panic or a hang.
+//!
+//! ```no_run
+//! # fn demo(data: &[u8]) -> Result<(), Box<dyn std::error::Error>> {
+//! let pyc = bytescope_marshal::load_pyc(data, None)?;
+//! let analyzer = bytescope_analysis::StackAnalyzer::new(pyc.version())?;
+//! for code in bytescope_code::code_objects(&pyc.marshal, usize::MAX)? {
+//!     let depths = analyzer.depths(&code);
+//!     println!("{}: computed {}, declared {}", code.name, depths.stacksize, code.stacksize());
+//! }
+//! # Ok(()) }
+//! ```
+#![deny(missing_docs)]
+
+mod depth;
+mod fold;
+mod insn;
+mod rules;
+mod symbolic;
+
+use bytescope_code::Code;
+use bytescope_code::exceptions::parse_exception_table;
+use bytescope_dis::Disassembler;
+use bytescope_opcodes::OpcodeTable;
+use bytescope_pyc::PythonVersion;
+
+pub use rules::{Fold, NullSlot, StackRules, Walk};
+
+/// Why an analyzer could not be made.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AnalysisError {
+    /// No opcode table for this version.
+    #[error("analysis of Python {version} bytecode is not supported (bytescope knows 2.7 and 3.0-3.15)")]
+    NoTable {
+        /// The version.
+        version: PythonVersion,
+    },
+}
+
+/// Something the stack analysis found wrong with a code object (crafted or damaged code;
+/// CPython's compiler never writes these).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Problem {
+    /// Byte offset of the instruction concerned.
+    pub offset: u32,
+    /// What is wrong.
+    pub kind: ProblemKind,
+}
+
+/// What is wrong (see [`Problem`]).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ProblemKind {
+    /// A jump whose target is outside the code or inside an instruction.
+    BadJumpTarget {
+        /// The target offset in bytes.
+        target: i64,
+    },
+    /// An exception-table entry whose handler is outside the code or inside an instruction.
+    BadHandler {
+        /// The handler offset in bytes.
+        target: i64,
+    },
+    /// An opcode the version does not have (or one with no stack effect, such as the
+    /// runtime-only instrumented opcodes): the walk stops there.
+    UnknownOpcode {
+        /// The opcode byte.
+        op: u8,
+    },
+    /// Control runs past the last instruction (reported at the last instruction).
+    FallsOffEnd,
+    /// The instruction takes more items than the stack holds (checked where control really
+    /// goes: not in code the compiler walks after a return, before 3.7).
+    Underflow {
+        /// Depth before the instruction.
+        depth: u32,
+        /// Items it takes.
+        pops: i64,
+    },
+    /// The walk needed more steps than any real code does (depths growing round a loop) and
+    /// stopped; depths are those found so far.
+    WalkLimit,
+}
+
+/// Stack depths of one code object.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StackDepths {
+    /// The computed `co_stacksize`: what the version's compiler would store.
+    pub stacksize: u32,
+    /// Depth before and after each instruction, in order.
+    pub insns: Vec<InsnDepth>,
+    /// What is wrong with the code, if anything.
+    pub problems: Vec<Problem>,
+}
+
+/// Depths around one instruction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InsnDepth {
+    /// Byte offset of the opcode.
+    pub offset: u32,
+    /// The opcode byte.
+    pub opcode: u8,
+    /// Depth before it (the largest control reaches it with); `None` when unreachable.
+    pub before: Option<u32>,
+    /// Depth after it on the fall-through path; `None` when unreachable.
+    pub after: Option<u32>,
+}
+
+/// One instruction with its depths and the symbolic stack after it, for printers (`bytescope
+/// stack`, the Python package).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct StackRow {
+    /// Byte offset of the opcode.
+    pub offset: u32,
+    /// The opcode's name as `dis` prints it.
+    pub opname: &'static str,
+    /// The argument, EXTENDED_ARG folded in.
+    pub arg: Option<i64>,
+    /// Depth before the instruction; `None` when unreachable.
+    pub depth_before: Option<u32>,
+    /// Depth after it on the fall-through path; `None` when unreachable.
+    pub depth_after: Option<u32>,
+    /// The stack after it, bottom first: each slot the expression that produced it (`NULL`
+    /// for the NULLs 3.11+ push next to callables, `?` where paths disagree or the producer
+    /// is unknown, cut with `…` past the width limit). Empty when unreachable.
+    pub stack: Vec<String>,
+}
+
+/// The stack analysis of one CPython version.
+#[derive(Debug)]
+pub struct StackAnalyzer {
+    table: &'static OpcodeTable,
+    rules: StackRules,
+    dis: Disassembler,
+}
+
+/// Widest slot text [`StackAnalyzer::rows`] keeps by default (in characters, `…` included).
+pub const DEFAULT_SLOT_WIDTH: usize = 40;
+
+impl StackAnalyzer {
+    /// The analyzer for `version`.
+    ///
+    /// # Errors
+    /// [`AnalysisError::NoTable`] for versions without an opcode table.
+    pub fn new(version: PythonVersion) -> Result<Self, AnalysisError> {
+        let table = bytescope_opcodes::table(version).ok_or(AnalysisError::NoTable { version })?;
+        let dis = Disassembler::new(version).map_err(|_| AnalysisError::NoTable { version })?;
+        Ok(StackAnalyzer { table, rules: StackRules::for_version(version), dis })
+    }
+
+    /// This analyzer with other rules: e.g. an assembler writing 3.8 bytecode itself wants
+    /// `fold: Fold::None` (no peephole folded anything after counting), so the size is the
+    /// exact maximum of the code it wrote.
+    #[must_use]
+    pub fn with_rules(mut self, rules: StackRules) -> Self {
+        self.rules = rules;
+        self
+    }
+
+    /// The version's stack-counting rules.
+    #[must_use]
+    pub fn rules(&self) -> &StackRules {
+        &self.rules
+    }
+
+    fn entry_depth(&self, code: &Code<'_, '_>) -> i64 {
+        if code.flags() & self.rules.generator_flags != 0 { i64::from(self.rules.generator_entry) } else { 0 }
+    }
+
+    fn graph<'i, 'c>(&self, code: &Code<'_, '_>, insns: &'i [insn::Insn<'c>]) -> depth::Graph<'i, 'c> {
+        let mut problems = Vec::new();
+        let exceptions = if self.rules.exception_table {
+            parse_exception_table(code.exceptiontable).unwrap_or_else(|_| {
+                problems.push(Problem { offset: 0, kind: ProblemKind::BadHandler { target: -1 } });
+                Vec::new()
+            })
+        } else {
+            Vec::new()
+        };
+        let mut g = depth::Graph::new(insns, self.table, &exceptions);
+        g.problems.extend(problems);
+        g
+    }
+
+    fn finish(
+        &self,
+        code: &Code<'_, '_>,
+        g: &mut depth::Graph<'_, '_>,
+        d: &depth::Depths,
+        rows: bool,
+    ) -> StackDepths {
+        let mut max = d.max;
+        for &(_, depth) in &fold::folded(g, &self.rules, code.marshal(), &d.before) {
+            max = max.max(depth);
+        }
+        let live = depth::live(g, &self.rules);
+        if let (Some(last), Some(&true)) = (g.insns.last(), live.last())
+            && g.sems[g.insns.len() - 1].flow.falls_through()
+        {
+            depth::push_problem(&mut g.problems, last.offset, ProblemKind::FallsOffEnd);
+        }
+        let mut insns = Vec::with_capacity(if rows { g.insns.len() } else { 0 });
+        for (i, insn) in g.insns.iter().enumerate() {
+            let b = d.before[i];
+            if b == depth::UNREACHED {
+                if rows {
+                    insns.push(InsnDepth {
+                        offset: insn.offset,
+                        opcode: insn.opcode,
+                        before: None,
+                        after: None,
+                    });
+                }
+                continue;
+            }
+            let pops = g.pops(i);
+            if pops > b && live[i] {
+                let depth = u32::try_from(b).unwrap_or(u32::MAX);
+                depth::push_problem(&mut g.problems, insn.offset, ProblemKind::Underflow { depth, pops });
+            }
+            if rows {
+                let after = g.net(i, false).map_or(b, |net| b.saturating_add(net).max(0));
+                insns.push(InsnDepth {
+                    offset: insn.offset,
+                    opcode: insn.opcode,
+                    before: Some(clamp(b)),
+                    after: Some(clamp(after)),
+                });
+            }
+        }
+        let stacksize = clamp(max).max(self.rules.minimum);
+        StackDepths { stacksize, insns, problems: std::mem::take(&mut g.problems) }
+    }
+
+    /// The stack depths of `code` and the `co_stacksize` its version's compiler computes.
+    #[must_use]
+    pub fn depths(&self, code: &Code<'_, '_>) -> StackDepths {
+        let insns = insn::decode(&self.dis, code);
+        let mut g = self.graph(code, &insns);
+        let d = depth::walk(&mut g, &self.rules, self.entry_depth(code));
+        self.finish(code, &mut g, &d, true)
+    }
+
+    /// Only the computed `co_stacksize` of `code` and the problems found (what
+    /// [`StackAnalyzer::depths`] gives, without the per-instruction depths).
+    #[must_use]
+    pub fn stacksize(&self, code: &Code<'_, '_>) -> StackDepths {
+        let insns = insn::decode(&self.dis, code);
+        let mut g = self.graph(code, &insns);
+        let d = depth::walk(&mut g, &self.rules, self.entry_depth(code));
+        self.finish(code, &mut g, &d, false)
+    }
+
+    /// Every instruction of `code` with its depths and symbolic stack (slots cut to
+    /// `slot_width` characters with `…`), and the depths summary.
+    #[must_use]
+    pub fn rows(&self, code: &Code<'_, '_>, slot_width: usize) -> (Vec<StackRow>, StackDepths) {
+        let insns = insn::decode(&self.dis, code);
+        let mut g = self.graph(code, &insns);
+        let entry = self.entry_depth(code);
+        let d = depth::walk(&mut g, &self.rules, entry);
+        let stacks = symbolic::Symbolic { g: &g, rules: &self.rules, table: self.table, m: code.marshal() }
+            .run(&d.before, entry);
+        let depths = self.finish(code, &mut g, &d, true);
+        let rows = insns
+            .iter()
+            .zip(&depths.insns)
+            .zip(stacks)
+            .map(|((insn, dep), stack)| StackRow {
+                offset: insn.offset,
+                opname: self.table.op(insn.opcode).name,
+                arg: insn.arg,
+                depth_before: dep.before,
+                depth_after: dep.after,
+                stack: stack.unwrap_or_default().iter().map(|s| cut(s, slot_width)).collect(),
+            })
+            .collect();
+        (rows, depths)
+    }
+}
+
+fn clamp(d: i64) -> u32 {
+    u32::try_from(d.max(0)).unwrap_or(u32::MAX)
+}
+
+/// `s` cut to `width` characters, the last one `…` when cut; a held PRECALL argument list
+/// is not shown.
+fn cut(s: &str, width: usize) -> String {
+    let s = s.split('\u{1f}').next().unwrap_or("");
+    if s.chars().count() <= width {
+        return s.to_owned();
+    }
+    let mut out: String = s.chars().take(width.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
+#[cfg(test)]
+mod tests;

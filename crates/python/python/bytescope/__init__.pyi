@@ -1,0 +1,87 @@
+import os
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, Union
+
+from . import dis as dis
+
+_Source = Union[str, os.PathLike[str], bytes, bytearray, memoryview]
+_Version = Union[tuple[int, int], str]
+
+class Error(ValueError): ...
+
+class ExceptionTableEntry(tuple[int, int, int, int, bool]):
+    start: int
+    end: int
+    target: int
+    depth: int
+    lasti: bool
+
+class Code:
+    """A code object of any CPython version (attributes its version lacks raise AttributeError)."""
+
+    co_argcount: int
+    co_posonlyargcount: int
+    co_kwonlyargcount: int
+    co_nlocals: int
+    co_stacksize: int
+    co_flags: int
+    co_code: bytes
+    co_consts: tuple[Any, ...]
+    co_names: tuple[str, ...]
+    co_varnames: tuple[str, ...]
+    co_cellvars: tuple[str, ...]
+    co_freevars: tuple[str, ...]
+    co_filename: str
+    co_name: str
+    co_qualname: str
+    co_firstlineno: int
+    co_lnotab: bytes
+    co_linetable: bytes
+    co_exceptiontable: bytes
+    co_lines: Callable[[], Iterator[tuple[int, int, Union[int, None]]]]
+    co_positions: Callable[
+        [], Iterator[tuple[Union[int, None], Union[int, None], Union[int, None], Union[int, None]]]
+    ]
+    @property
+    def version(self) -> tuple[int, int]: ...
+    @property
+    def offset(self) -> int: ...
+    @property
+    def path(self) -> str: ...
+    @property
+    def exception_table(self) -> list[ExceptionTableEntry]: ...
+    def walk(self, depth: Union[int, None] = None) -> list[Code]: ...
+
+class Pyc:
+    """A loaded .pyc: header fields and the module code object."""
+
+    @property
+    def version(self) -> tuple[int, int]: ...
+    @property
+    def magic(self) -> Union[int, None]: ...
+    @property
+    def flags(self) -> Union[int, None]: ...
+    @property
+    def mtime(self) -> Union[int, None]: ...
+    @property
+    def source_size(self) -> Union[int, None]: ...
+    @property
+    def source_hash(self) -> Union[bytes, None]: ...
+    @property
+    def header_size(self) -> int: ...
+    @property
+    def code(self) -> Code: ...
+    @property
+    def path(self) -> str: ...
+
+def load(source: _Source, *, version: Union[_Version, None] = None) -> Pyc: ...
+def loads(data: Union[bytes, bytearray, memoryview], version: _Version) -> Any: ...
+def versions() -> list[tuple[int, int]]: ...
+def scan(
+    paths: Union[str, os.PathLike[str], Sequence[Union[str, os.PathLike[str]]]],
+    *,
+    find: Sequence[str] = ...,
+    jobs: Union[int, None] = None,
+    select: Sequence[str] = ...,
+    version: Union[_Version, None] = None,
+) -> Iterator[dict[str, Any]]: ...

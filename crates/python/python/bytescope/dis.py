@@ -1,0 +1,508 @@
+"""A drop-in for the standard library's ``dis`` that works in the code's own version.
+
+Every function takes ``x`` as a :class:`bytescope.Code`, a :class:`bytescope.Pyc`, a path to a
+``.pyc`` (``str`` or ``os.PathLike``), the bytes of one, or a live host function, method,
+generator, coroutine, class, module or code object (read in the host's own version through
+``marshal.dumps``). The output is what that version's ``dis`` gives: ``dis()`` prints its
+text byte for byte, ``get_instructions()`` yields named tuples with exactly that version's
+``dis.Instruction`` fields. The one difference: where CPython shows a code object's memory
+address, bytescope shows its byte offset in the file (``<code object f at 0x1ba, ...>``).
+
+Options a version's ``dis`` does not have (``show_caches`` before 3.11, ``show_offsets``
+before 3.13, ``show_positions`` before 3.14, ``depth`` before 3.7) raise the ``TypeError``
+that version's ``dis`` raises. Code of 2.7 and 3.0-3.3, whose ``dis`` had no instruction
+API, is served with the 3.4 one.
+
+Unlike the standard library, a ``str`` argument is a path, not source code. The module-level
+tables (``opname``, ``opmap``, ``hasjrel``...) are the host's; ``opcodes(version)`` gives any
+version's.
+"""
+
+import collections
+import dis as _std
+import marshal
+import os
+import sys
+import types
+
+from . import _native, _opcodes
+from ._native import Code, Pyc
+from ._types import UNKNOWN, ExceptionTableEntry
+
+__all__ = [
+    "code_info", "dis", "disassemble", "distb", "disco", "findlinestarts", "findlabels",
+    "show_code", "get_instructions", "Instruction", "Bytecode", "Positions", "stack_effect",
+    "opcodes", "UNKNOWN", "ExceptionTableEntry", "pretty_flags",
+]
+
+_HOST = tuple(sys.version_info[:2])
+_UNSET = object()
+
+Positions = collections.namedtuple(
+    "Positions", ["lineno", "end_lineno", "col_offset", "end_col_offset"], defaults=[None] * 4
+)
+Positions.__doc__ = "Source positions of an instruction (3.11+), as ``dis.Positions``."
+
+_FIELDS_34 = ("opname", "opcode", "arg", "argval", "argrepr", "offset", "starts_line", "is_jump_target")
+_FIELDS_311 = _FIELDS_34 + ("positions",)
+_FIELDS_313 = (
+    "opname", "opcode", "arg", "argval", "argrepr", "offset", "start_offset", "starts_line",
+    "line_number", "label", "positions", "cache_info",
+)
+
+# First version of each keyword argument, per function (as CPython's dis grew them).
+_SINCE = {
+    "depth": (3, 7),
+    "show_caches": (3, 11),
+    "adaptive": (3, 11),
+    "show_offsets": (3, 13),
+    "show_positions": (3, 14),
+}
+
+
+def _version_key(version):
+    if version is None:
+        return _HOST
+    if isinstance(version, str):
+        parts = version.strip().split(".")
+        try:
+            version = (int(parts[0]), int(parts[1]))
+        except (ValueError, IndexError):
+            raise ValueError(f"unknown Python version {version!r}: expected MAJOR.MINOR") from None
+    version = tuple(version[:2])
+    if version not in _opcodes.TABLES:
+        raise ValueError(f"unknown Python version {version!r}: bytescope knows 2.7 and 3.0-3.15")
+    return version
+
+
+class _Opcodes(types.SimpleNamespace):
+    """One version's opcode tables, named as that version's ``opcode`` and ``dis``
+    modules name them."""
+
+    def __repr__(self):
+        return f"<bytescope.dis.opcodes {self.version[0]}.{self.version[1]}>"
+
+
+_OPCODES = {}
+
+
+def opcodes(version=None):
+    """The opcode tables of ``version`` (``(3, 12)``, ``"3.12"``; default: the host's):
+    ``opname``, ``opmap``, ``cmp_op``, ``HAVE_ARGUMENT``, ``EXTENDED_ARG``, the ``has*``
+    lists the version has (``hasarg``, ``hasconst``, ``hasname``, ``hasjrel``, ``hasjabs``,
+    ``hasjump``, ``haslocal``, ``hascompare``, ``hasfree``, ``hasnargs``, ``hasexc``),
+    ``COMPILER_FLAG_NAMES``, and from 3.11 ``_inline_cache_entries``, ``_cache_format``,
+    ``_specializations``, ``_nb_ops`` and the intrinsic descriptions."""
+    version = _version_key(version)
+    if version in _OPCODES:
+        return _OPCODES[version]
+    t = _opcodes.TABLES[version]
+    ns = _Opcodes(version=version, source=t["source"])
+    ns.opname = list(t["opcode_opname"])
+    ns.opmap = dict(t["opmap"])
+    ns.cmp_op = tuple(t["cmp_op"])
+    ns.HAVE_ARGUMENT = t["have_argument"]
+    ns.EXTENDED_ARG = t["extended_arg"]
+    for name in ("hasarg", "hasconst", "hasname", "hasjrel", "hasjabs", "hasjump", "haslocal",
+                 "hascompare", "hasfree", "hasnargs", "hasexc"):
+        if name in t:
+            setattr(ns, name, list(t[name]))
+    ns.COMPILER_FLAG_NAMES = {bit: name for bit, name in t["compiler_flag_names"]}
+    if t.get("min_instrumented_opcode") is not None:
+        ns.MIN_INSTRUMENTED_OPCODE = t["min_instrumented_opcode"]
+    if version >= (3, 11):
+        ns._inline_cache_entries = dict(t.get("inline_cache_entries", {}))
+        ns._cache_format = {name: dict(fields) for name, fields in t.get("cache_format", [])}
+        ns._specializations = {k: list(v) for k, v in t.get("specializations", {}).items()}
+        ns._specialized_opmap = dict(t.get("specialized_opmap", {}))
+        ns._nb_ops = [tuple(x) for x in t.get("nb_ops", [])]
+        ns._intrinsic_1_descs = list(t.get("intrinsic_1_descs", []))
+        ns._intrinsic_2_descs = list(t.get("intrinsic_2_descs", []))
+        deopt = {}
+        for base, specs in ns._specializations.items():
+            for spec in specs:
+                op = ns._specialized_opmap.get(spec, ns.opmap.get(spec))
+                if op is not None and base in ns.opmap:
+                    deopt[op] = ns.opmap[base]
+        ns.deoptmap = deopt
+    if version >= (3, 14):
+        ns._special_method_names = list(t.get("special_method_names", []))
+        ns._common_constants = list(t.get("common_constants", []))
+    if t.get("function_flags"):
+        ns.FUNCTION_ATTR_FLAGS = list(t["function_flags"])
+    _OPCODES[version] = ns
+    return ns
+
+
+_INSTRUCTION = {}
+# dis._is_backward_jump: relative jumps whose argument counts backwards (3.14 adds END_ASYNC_FOR,
+# "not really a jump, but it has a target").
+BACKWARD_JUMPS_313 = ("JUMP_BACKWARD", "JUMP_BACKWARD_NO_INTERRUPT")
+BACKWARD_JUMPS_314 = BACKWARD_JUMPS_313 + ("END_ASYNC_FOR",)
+
+
+def _instruction_class(version):
+    """``dis.Instruction`` of ``version``: a named tuple with that version's fields."""
+    try:
+        return _INSTRUCTION[version]
+    except KeyError:
+        pass
+    if version >= (3, 13):
+        fields, defaults = _FIELDS_313, [None, None, None]
+    elif version >= (3, 11):
+        fields, defaults = _FIELDS_311, [None]
+    else:
+        fields, defaults = _FIELDS_34, None
+    base = collections.namedtuple("Instruction", fields, defaults=defaults)
+    ns = {"__slots__": (), "__doc__": f"Details for a bytecode operation (CPython {version[0]}.{version[1]}'s dis.Instruction)."}
+    if version >= (3, 13):
+        tables = opcodes(version)
+        deopt = tables.deoptmap
+        caches = tables._inline_cache_entries
+        jrel, jabs = set(tables.hasjrel), set(tables.hasjabs)
+        backward = BACKWARD_JUMPS_314 if version >= (3, 14) else BACKWARD_JUMPS_313
+        opname = tables.opname
+        # Pseudo-opcodes (256+) are named through opmap.
+        allnames = dict(enumerate(opname))
+        allnames.update({v: k for k, v in tables.opmap.items() if v >= len(opname)})
+
+        def oparg(self):
+            """Alias for ``arg``."""
+            return self.arg
+
+        def baseopcode(self):
+            """The opcode's base form (specialized opcodes deoptimised)."""
+            return deopt.get(self.opcode, self.opcode)
+
+        def baseopname(self):
+            """The base opcode's name."""
+            op = deopt.get(self.opcode, self.opcode)
+            return allnames.get(op, "<%d>" % op)
+
+        def cache_offset(self):
+            """Start offset of the inline cache entries."""
+            return self.offset + 2
+
+        def end_offset(self):
+            """End offset of the instruction and its caches."""
+            return self.offset + 2 + 2 * caches.get(opname[deopt.get(self.opcode, self.opcode)], 0)
+
+        def jump_target(self):
+            """The jump target's offset (from ``arg`` and ``offset``), or None."""
+            deop = deopt.get(self.opcode, self.opcode)
+            arg = self.arg
+            if deop in jrel:
+                if opname[deop] in backward:
+                    arg = -arg
+                return self.offset + 2 + arg * 2 + 2 * caches.get(opname[deop], 0)
+            if deop in jabs:
+                return arg * 2
+            return None
+
+        def is_jump_target(self):
+            """Whether another instruction jumps here."""
+            return self.label is not None
+
+        for f in (oparg, baseopcode, baseopname, cache_offset, end_offset, jump_target, is_jump_target):
+            ns[f.__name__] = property(f)
+        if version >= (3, 14):
+            all_opmap = dict(tables.opmap)
+            all_opmap.update(tables._specialized_opmap)
+
+            def make(cls, opname, arg, argval, argrepr, offset, start_offset, starts_line, line_number,
+                     label=None, positions=None, cache_info=None):
+                """An Instruction from its opname (3.14's ``Instruction.make``)."""
+                return cls(opname, all_opmap[opname], arg, argval, argrepr, offset, start_offset, starts_line,
+                           line_number, label, positions, cache_info)
+
+            ns["make"] = classmethod(make)
+    cls = type("Instruction", (base,), ns)
+    cls.__module__ = "bytescope.dis"
+    _INSTRUCTION[version] = cls
+    return cls
+
+
+Instruction = _instruction_class(_HOST if _HOST in _opcodes.TABLES else (3, 15))
+
+
+def _host_code(co):
+    return _native.loads(marshal.dumps(co), _HOST)
+
+
+def _get_code(x):
+    """The :class:`bytescope.Code` that ``x`` stands for (``dis._get_code_object``)."""
+    if isinstance(x, Code):
+        return x
+    if isinstance(x, Pyc):
+        return x.code
+    if isinstance(x, str) and not os.path.isfile(x):
+        # Source code, as the standard library's dis takes it (compiled by the host).
+        return _host_code(_compile_source(x))
+    if isinstance(x, (str, bytes, bytearray, memoryview)) or hasattr(x, "__fspath__"):
+        return _native.load(x).code
+    if hasattr(x, "__func__"):
+        x = x.__func__
+    if hasattr(x, "__code__"):
+        x = x.__code__
+    elif hasattr(x, "gi_code"):
+        x = x.gi_code
+    elif hasattr(x, "ag_code"):
+        x = x.ag_code
+    elif hasattr(x, "cr_code"):
+        x = x.cr_code
+    if isinstance(x, types.CodeType):
+        return _host_code(x)
+    raise TypeError("don't know how to disassemble %s objects" % type(x).__name__)
+
+
+def _looks_like_pyc(data):
+    return len(data) >= 4 and data[2:4] == b"\r\n"
+
+
+def _compile_source(source):
+    """``dis._try_compile``: an expression if it is one, else statements."""
+    try:
+        return compile(source, "<dis>", "eval")
+    except SyntaxError:
+        return compile(source, "<dis>", "exec")
+
+
+def pretty_flags(flags):
+    """The host's ``dis.pretty_flags``: names of the code flags set in ``flags``."""
+    return _std.pretty_flags(flags)
+
+
+def _host_code_object(x):
+    """The host code object a live object stands for, else None."""
+    if isinstance(x, str) and not os.path.isfile(x):
+        return _compile_source(x)
+    if isinstance(x, (Code, Pyc, str, bytes, bytearray, memoryview)) or hasattr(x, "__fspath__"):
+        return None
+    x = getattr(x, "__func__", x)
+    for attr in ("__code__", "gi_code", "ag_code", "cr_code"):
+        if hasattr(x, attr):
+            x = getattr(x, attr)
+            break
+    return x if isinstance(x, types.CodeType) else None
+
+
+def _check(func, version, options):
+    """Raises the TypeError ``version``'s ``dis`` raises for keyword arguments it lacks."""
+    for name, value in options.items():
+        if value is _UNSET:
+            continue
+        since = _SINCE.get(name)
+        if since is not None and version < since:
+            qual = func if version >= (3, 10) or "." not in func else func.rsplit(".", 1)[1]
+            raise TypeError(f"{qual}() got an unexpected keyword argument '{name}'")
+
+
+def _value(v, default=False):
+    return default if v is _UNSET else v
+
+
+def _write(text, file):
+    (sys.stdout if file is None else file).write(text)
+
+
+def _listing(co, show_caches, show_offsets, show_positions):
+    return _native.disassemble_text(co, bool(show_caches), bool(show_offsets), bool(show_positions))
+
+
+def _have_code(x):
+    return isinstance(x, _std._have_code + (Code,))
+
+
+def dis(x=None, *, file=None, depth=_UNSET, show_caches=_UNSET, adaptive=_UNSET, show_offsets=_UNSET,
+        show_positions=_UNSET):
+    """Disassemble ``x`` as its version's ``dis.dis`` does: a code object and (3.7+) every
+    code object nested in it, ``depth`` levels deep (``None``: all). A live class or module
+    is disassembled member by member; ``x=None`` disassembles the last traceback (host)."""
+    opts = dict(depth=depth, show_caches=show_caches, adaptive=adaptive, show_offsets=show_offsets,
+                show_positions=show_positions)
+    if x is None:
+        return distb(file=file)
+    if hasattr(x, "__func__"):
+        x = x.__func__
+    if isinstance(x, (type, types.ModuleType)):
+        for name, x1 in sorted(x.__dict__.items()):
+            if _have_code(x1):
+                _write("Disassembly of %s:\n" % name, file)
+                try:
+                    dis(x1, file=file, **opts)
+                except TypeError as msg:
+                    _write("Sorry: %s\n" % msg, file)
+                _write("\n", file)
+        return None
+    if isinstance(x, (bytes, bytearray)) and not _looks_like_pyc(x):
+        # Raw bytecode of the host's version, as the standard library's dis takes it.
+        return _std.dis(x, file=file, **{k: v for k, v in opts.items() if v is not _UNSET})
+    co = _get_code(x)
+    _check("dis", co.version, opts)
+    _recursive(co, file, None if depth is _UNSET else depth, _value(show_caches), _value(show_offsets),
+               _value(show_positions))
+    return None
+
+
+def _recursive(co, file, depth, show_caches, show_offsets, show_positions):
+    """``dis._disassemble_recursive``: pre-order, each nested listing after a header."""
+    codes = co.walk(depth) if co.version >= (3, 7) else [co]
+    limit, written = _native.output_limit(co), 0
+    for i, c in enumerate(codes):
+        text = _listing(c, show_caches, show_offsets, show_positions)
+        if i:
+            text = "\nDisassembly of %r:\n" % (c,) + text
+        written += len(text)
+        if written > limit:
+            raise _native.Error(
+                f"{c.path}: output stopped at {limit} bytes (256 bytes per input byte + 1 MiB): "
+                "the file repeats large constants"
+            )
+        _write(text, file)
+
+
+def disassemble(co, lasti=-1, *, file=None, show_caches=_UNSET, adaptive=_UNSET, show_offsets=_UNSET,
+                show_positions=_UNSET):
+    """Disassemble one code object, without the code objects nested in it."""
+    co = _get_code(co)
+    _check("disassemble", co.version, dict(show_caches=show_caches, adaptive=adaptive,
+                                           show_offsets=show_offsets, show_positions=show_positions))
+    if lasti != -1:
+        raise NotImplementedError("bytescope.dis: marking the current instruction (lasti) is not supported yet")
+    _write(_listing(co, _value(show_caches), _value(show_offsets), _value(show_positions)), file)
+
+
+disco = disassemble
+
+
+def distb(tb=None, *, file=None, **kwargs):
+    """The host's ``dis.distb``: disassembles a live traceback (of the host's own version)."""
+    return _std.distb(tb, file=file, **kwargs)
+
+
+def code_info(x):
+    """Formatted details of the code object, as its version's ``dis.code_info`` gives them."""
+    return _native.code_info_text(_get_code(x))
+
+
+def show_code(co, *, file=None):
+    """Print :func:`code_info` of ``co``."""
+    print(code_info(co), file=file)
+
+
+def _instructions(co, bytecode, show_caches, line_offset):
+    cls = _instruction_class(co.version)
+    caches = bool(show_caches) and (3, 11) <= co.version < (3, 13)
+    return _native.instructions(co, cls, Positions, bytecode, caches, line_offset)
+
+
+def get_instructions(x, *, first_line=None, show_caches=_UNSET, adaptive=_UNSET):
+    """An iterator of ``Instruction`` named tuples for ``x``'s code object, with exactly
+    the fields and values its version's ``dis.get_instructions`` gives. ``first_line``
+    renumbers lines from that line."""
+    co = _get_code(x)
+    _check("get_instructions", co.version, dict(show_caches=show_caches, adaptive=adaptive))
+    offset = 0 if first_line is None else first_line - co.co_firstlineno
+    return iter(_instructions(co, False, _value(show_caches), offset))
+
+
+def findlinestarts(code):
+    """``(offset, line)`` for each offset that starts a line, as the version's
+    ``dis.findlinestarts`` yields them (``line`` may be None from 3.13)."""
+    return iter(_native.findlinestarts(_get_code(code)))
+
+
+def findlabels(code):
+    """The jump targets of ``code`` in the order their jumps appear. A ``bytes`` argument is
+    raw bytecode of the host's version (passed to the host's ``dis.findlabels``)."""
+    if isinstance(code, (bytes, bytearray)):
+        return _std.findlabels(code)
+    return _native.findlabels(_get_code(code))
+
+
+def stack_effect(opcode, oparg=None, *, jump=None, version=None):
+    """The stack effect of ``opcode`` with ``oparg`` in ``version`` (default: the host).
+
+    Not available yet: it needs bytescope's per-version stack-effect tables."""
+    raise NotImplementedError(
+        "bytescope.dis.stack_effect needs per-version stack-effect tables, which bytescope does not have yet"
+    )
+
+
+class Bytecode:
+    """The bytecode of a code object of any version, as its version's ``dis.Bytecode``:
+    iterating gives ``Instruction`` named tuples (exception handlers are jump targets, as in
+    the listing), ``dis()`` the listing text, ``info()`` the :func:`code_info` text."""
+
+    def __init__(self, x, *, first_line=None, current_offset=None, show_caches=_UNSET, adaptive=_UNSET,
+                 show_offsets=_UNSET, show_positions=_UNSET):
+        host = _host_code_object(x)
+        self._code = co = _host_code(host) if host is not None else _get_code(x)
+        # A live host object's codeobj is its own code object, as in the standard library.
+        self.codeobj = host if host is not None else co
+        _check("Bytecode.__init__", co.version, dict(show_caches=show_caches, adaptive=adaptive,
+                                                      show_offsets=show_offsets, show_positions=show_positions))
+        if first_line is None:
+            self.first_line = co.co_firstlineno
+            self._line_offset = 0
+        else:
+            self.first_line = first_line
+            self._line_offset = first_line - co.co_firstlineno
+        self._original_object = x
+        self.current_offset = current_offset
+        v = co.version
+        if v >= (3, 11):
+            self.exception_entries = co.exception_table
+            self.show_caches = _value(show_caches)
+            self.adaptive = _value(adaptive)
+        if v >= (3, 13):
+            self.show_offsets = _value(show_offsets)
+        if v >= (3, 14):
+            self.show_positions = _value(show_positions)
+
+    def __iter__(self):
+        return iter(_instructions(self._code, True, getattr(self, "show_caches", False), self._line_offset))
+
+    def __repr__(self):
+        return "{}({!r})".format(self.__class__.__name__, self._original_object)
+
+    @classmethod
+    def from_traceback(cls, tb, **kwargs):
+        """A Bytecode of the innermost frame of a (host) traceback."""
+        while tb.tb_next:
+            tb = tb.tb_next
+        return cls(tb.tb_frame.f_code, current_offset=tb.tb_lasti, **kwargs)
+
+    def info(self):
+        """Formatted details of the code object (:func:`code_info`)."""
+        return code_info(self._code)
+
+    def dis(self):
+        """The listing of this code object, as a string."""
+        if self.current_offset is not None or self._line_offset:
+            raise NotImplementedError(
+                "bytescope.dis: Bytecode.dis() with current_offset or first_line is not supported yet"
+            )
+        return _listing(self._code, getattr(self, "show_caches", False), getattr(self, "show_offsets", False),
+                        getattr(self, "show_positions", False))
+
+
+def _host_tables():
+    key = _HOST if _HOST in _opcodes.TABLES else max(_opcodes.TABLES)
+    return opcodes(key)
+
+
+_t = _host_tables()
+opname = _t.opname
+opmap = _t.opmap
+cmp_op = _t.cmp_op
+HAVE_ARGUMENT = _t.HAVE_ARGUMENT
+EXTENDED_ARG = _t.EXTENDED_ARG
+COMPILER_FLAG_NAMES = _t.COMPILER_FLAG_NAMES
+for _name in ("hasarg", "hasconst", "hasname", "hasjrel", "hasjabs", "hasjump", "haslocal", "hascompare",
+              "hasfree", "hasnargs", "hasexc"):
+    if hasattr(_t, _name):
+        globals()[_name] = getattr(_t, _name)
+        __all__.append(_name)
+__all__ += ["opname", "opmap", "cmp_op", "HAVE_ARGUMENT", "EXTENDED_ARG", "COMPILER_FLAG_NAMES"]
+del _t, _name

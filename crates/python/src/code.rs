@@ -1,0 +1,569 @@
+//! `bytescope.Code` and `bytescope.Pyc`: views of a loaded file, made on
+//! demand (a `Code` is a handle; its attributes are computed when read).
+
+use std::sync::{Arc, OnceLock};
+
+use bytescope_code::kinds;
+use bytescope_code::lines::{co_lines, co_positions};
+use bytescope_marshal::{CodeLayout, ObjId, Value};
+use bytescope_pyc::{Invalidation, PythonVersion};
+use bytescope_pyrepr::repr_code;
+use pyo3::exceptions::PyAttributeError;
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyCFunction, PyList, PyString, PyTuple};
+
+use crate::convert::{Converter, string};
+use crate::error::file_error;
+use crate::file::File;
+use crate::types;
+
+/// A code object of any CPython version, read from a .pyc or marshal data.
+///
+/// It has exactly the ``co_*`` attributes its version's code objects have,
+/// with the values that version's interpreter gives (reading one its version
+/// lacks raises ``AttributeError``), plus ``version`` (a tuple like
+/// ``(3, 12)``), ``offset`` (its byte offset in the file),
+/// ``exception_table`` and ``walk()``. Constants are host Python objects;
+/// nested code objects are ``Code`` objects.
+#[pyclass(frozen, module = "bytescope", name = "Code")]
+pub struct PyCode {
+    pub(crate) file: Arc<File>,
+    /// Index in the file's code objects (stream order).
+    pub(crate) index: u32,
+    consts: OnceLock<Py<PyTuple>>,
+}
+
+impl PyCode {
+    pub(crate) fn new(file: Arc<File>, index: u32) -> Self {
+        PyCode { file, index, consts: OnceLock::new() }
+    }
+
+    pub(crate) fn py_version(&self) -> PythonVersion {
+        self.file.version()
+    }
+
+    fn require(&self, since: PythonVersion, attr: &str) -> PyResult<()> {
+        if self.py_version() >= since { Ok(()) } else { Err(no_attribute(attr)) }
+    }
+
+    fn layout(&self) -> CodeLayout {
+        self.file.raw(self.index).layout
+    }
+
+    fn names(&self, py: Python<'_>, id: ObjId) -> PyResult<Py<PyTuple>> {
+        let m = self.file.marshal();
+        let ids = m.tuple(id).unwrap_or(&[]);
+        let v: Vec<Py<PyAny>> = ids.iter().map(|&n| name(py, &self.file, n)).collect::<PyResult<_>>()?;
+        Ok(PyTuple::new(py, v)?.unbind())
+    }
+
+    /// 3.11+: the names of `co_localsplusnames` whose kind has `mask`.
+    fn localsplus(&self, py: Python<'_>, mask: u8) -> PyResult<Py<PyTuple>> {
+        let m = self.file.marshal();
+        let raw = self.file.raw(self.index);
+        let ids = m.tuple(raw.varnames).unwrap_or(&[]);
+        let kinds = raw.localspluskinds.and_then(|k| m.bytes(k)).unwrap_or(&[]);
+        let v: Vec<Py<PyAny>> = ids
+            .iter()
+            .zip(kinds)
+            .filter(|&(_, k)| k & mask != 0)
+            .map(|(&n, _)| name(py, &self.file, n))
+            .collect::<PyResult<_>>()?;
+        Ok(PyTuple::new(py, v)?.unbind())
+    }
+
+    fn bytes_of(&self, id: ObjId) -> &[u8] {
+        self.file.marshal().bytes(id).unwrap_or(&[])
+    }
+
+    fn code_bytes(&self) -> &[u8] {
+        self.bytes_of(self.file.raw(self.index).code)
+    }
+
+    fn linetable(&self) -> &[u8] {
+        self.bytes_of(self.file.raw(self.index).linetable)
+    }
+
+    pub(crate) fn consts_tuple(&self, py: Python<'_>) -> PyResult<Py<PyTuple>> {
+        if let Some(t) = self.consts.get() {
+            return Ok(t.clone_ref(py));
+        }
+        let m = self.file.marshal();
+        let ids = m.tuple(self.file.raw(self.index).consts).unwrap_or(&[]);
+        let mut conv = Converter::new(&self.file);
+        let v: Vec<Py<PyAny>> = ids.iter().map(|&c| conv.object(py, c)).collect::<PyResult<_>>()?;
+        let t = PyTuple::new(py, v)?.unbind();
+        Ok(self.consts.get_or_init(|| t).clone_ref(py))
+    }
+
+    /// The nested code objects in `co_consts` order (as indices).
+    pub(crate) fn children(&self) -> Vec<u32> {
+        let m = self.file.marshal();
+        let ids = m.tuple(self.file.raw(self.index).consts).unwrap_or(&[]);
+        ids.iter()
+            .filter_map(|&c| match m.get(c) {
+                Value::Code(i) => Some(*i),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+/// `code` and the code objects nested in it, pre-order, each with its depth
+/// below `code` (at most `depth`), within the file's visit budget.
+pub(crate) fn walk_depths(
+    code: &Bound<'_, PyCode>,
+    depth: Option<usize>,
+) -> PyResult<Vec<(Py<PyAny>, usize)>> {
+    let py = code.py();
+    let me = code.get();
+    let limit = me.file.marshal().codes().len().saturating_mul(4).saturating_add(16);
+    let mut out: Vec<(Py<PyAny>, usize)> = vec![(code.clone().into_any().unbind(), 0)];
+    let mut stack: Vec<(u32, usize)> = Vec::new();
+    if depth != Some(0) {
+        stack.extend(me.children().into_iter().rev().map(|c| (c, 1)));
+    }
+    while let Some((i, d)) = stack.pop() {
+        if out.len() >= limit {
+            break;
+        }
+        let child = PyCode::new(Arc::clone(&me.file), i);
+        if depth.is_none_or(|max| d < max) {
+            stack.extend(child.children().into_iter().rev().map(|c| (c, d + 1)));
+        }
+        out.push((Py::new(py, child)?.into_any(), d));
+    }
+    Ok(out)
+}
+
+/// `AttributeError` as CPython words it for a missing code attribute.
+fn no_attribute(attr: &str) -> PyErr {
+    PyAttributeError::new_err(format!("'code' object has no attribute '{attr}'"))
+}
+
+/// A name (a `str`; Python 2's byte-string names decoded as UTF-8 with
+/// `surrogateescape`, so no byte is lost).
+fn name(py: Python<'_>, file: &File, id: ObjId) -> PyResult<Py<PyAny>> {
+    match file.marshal().get(id) {
+        Value::Str { text: Some(t), .. } => Ok(PyString::new(py, t).into_any().unbind()),
+        Value::Str { data, encoding, .. } => string(py, data, *encoding),
+        Value::Bytes(b) => {
+            Ok(PyBytes::new(py, b).call_method1("decode", ("utf-8", "surrogateescape"))?.unbind())
+        }
+        _ => Ok(py.None()),
+    }
+}
+
+/// `co_lnotab` from 3.10 on, derived from the line table as CPython's
+/// `decode_linetable` derives it: a (bytes, lines) pair wherever the line
+/// changes, with the line deltas signed.
+fn lnotab_from_lines(v: PythonVersion, code_len: usize, firstlineno: i32, table: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut emit = |bdelta: i64, ldelta: i64| {
+        out.push(bdelta as u8);
+        out.push(ldelta as i8 as u8);
+    };
+    let (mut code_offset, mut line) = (0i64, i64::from(firstlineno));
+    for r in co_lines(v, code_len, firstlineno, table) {
+        let Some(l) = r.line else { continue };
+        if l == line {
+            continue;
+        }
+        let (mut b, mut d) = (i64::from(r.start) - code_offset, l - line);
+        while b > 255 {
+            emit(255, 0);
+            b -= 255;
+        }
+        while d > 127 {
+            emit(b, 127);
+            b = 0;
+            d -= 127;
+        }
+        while d < -128 {
+            emit(b, -128);
+            b = 0;
+            d += 128;
+        }
+        emit(b, d);
+        code_offset = i64::from(r.start);
+        line = l;
+    }
+    out
+}
+
+#[pymethods]
+impl PyCode {
+    /// ``co_argcount``.
+    #[getter]
+    fn co_argcount(&self) -> i32 {
+        self.file.raw(self.index).argcount
+    }
+
+    /// ``co_posonlyargcount`` (3.8+).
+    #[getter]
+    fn co_posonlyargcount(&self) -> PyResult<i32> {
+        self.require(PythonVersion::PY38, "co_posonlyargcount")?;
+        Ok(self.file.raw(self.index).posonlyargcount)
+    }
+
+    /// ``co_kwonlyargcount`` (3.0+).
+    #[getter]
+    fn co_kwonlyargcount(&self) -> PyResult<i32> {
+        self.require(PythonVersion::PY30, "co_kwonlyargcount")?;
+        Ok(self.file.raw(self.index).kwonlyargcount)
+    }
+
+    /// ``co_nlocals`` (from 3.11 the number of local variables).
+    #[getter]
+    fn co_nlocals(&self) -> i32 {
+        let raw = self.file.raw(self.index);
+        match raw.layout {
+            CodeLayout::Py311 => {
+                let m = self.file.marshal();
+                let kinds = raw.localspluskinds.and_then(|k| m.bytes(k)).unwrap_or(&[]);
+                i32::try_from(kinds.iter().filter(|&&k| k & kinds::LOCAL != 0).count()).unwrap_or(i32::MAX)
+            }
+            _ => raw.nlocals,
+        }
+    }
+
+    /// ``co_stacksize``.
+    #[getter]
+    fn co_stacksize(&self) -> i32 {
+        self.file.raw(self.index).stacksize
+    }
+
+    /// ``co_flags``.
+    #[getter]
+    fn co_flags(&self) -> i32 {
+        self.file.raw(self.index).flags
+    }
+
+    /// ``co_code``: the bytecode as marshalled (from 3.11 the deoptimised
+    /// form with zeroed inline caches, as ``co_code`` returns it).
+    #[getter]
+    fn co_code<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
+        PyBytes::new(py, self.code_bytes())
+    }
+
+    /// ``co_consts``: constants as host objects (big ints, lone surrogates,
+    /// frozensets in stream order, slices, nested ``Code`` objects; a
+    /// read-only mapping for 3.15's ``frozendict`` on hosts without it).
+    #[getter]
+    fn co_consts(&self, py: Python<'_>) -> PyResult<Py<PyTuple>> {
+        self.consts_tuple(py)
+    }
+
+    /// ``co_names``.
+    #[getter]
+    fn co_names(&self, py: Python<'_>) -> PyResult<Py<PyTuple>> {
+        self.names(py, self.file.raw(self.index).names)
+    }
+
+    /// ``co_varnames``.
+    #[getter]
+    fn co_varnames(&self, py: Python<'_>) -> PyResult<Py<PyTuple>> {
+        match self.layout() {
+            CodeLayout::Py311 => self.localsplus(py, kinds::LOCAL),
+            _ => self.names(py, self.file.raw(self.index).varnames),
+        }
+    }
+
+    /// ``co_cellvars``.
+    #[getter]
+    fn co_cellvars(&self, py: Python<'_>) -> PyResult<Py<PyTuple>> {
+        let raw = self.file.raw(self.index);
+        match (self.layout(), raw.cellvars) {
+            (CodeLayout::Py311, _) => self.localsplus(py, kinds::CELL),
+            (_, Some(id)) => self.names(py, id),
+            _ => Ok(PyTuple::empty(py).unbind()),
+        }
+    }
+
+    /// ``co_freevars``.
+    #[getter]
+    fn co_freevars(&self, py: Python<'_>) -> PyResult<Py<PyTuple>> {
+        let raw = self.file.raw(self.index);
+        match (self.layout(), raw.freevars) {
+            (CodeLayout::Py311, _) => self.localsplus(py, kinds::FREE),
+            (_, Some(id)) => self.names(py, id),
+            _ => Ok(PyTuple::empty(py).unbind()),
+        }
+    }
+
+    /// ``co_filename``.
+    #[getter]
+    fn co_filename(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        name(py, &self.file, self.file.raw(self.index).filename)
+    }
+
+    /// ``co_name``.
+    #[getter]
+    fn co_name(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        name(py, &self.file, self.file.raw(self.index).name)
+    }
+
+    /// ``co_qualname`` (3.11+).
+    #[getter]
+    fn co_qualname(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        self.require(PythonVersion::PY311, "co_qualname")?;
+        match self.file.raw(self.index).qualname {
+            Some(id) => name(py, &self.file, id),
+            None => Ok(py.None()),
+        }
+    }
+
+    /// ``co_firstlineno``.
+    #[getter]
+    fn co_firstlineno(&self) -> i32 {
+        self.file.raw(self.index).firstlineno
+    }
+
+    /// ``co_lnotab`` (up to 3.14): stored up to 3.9, derived from the line
+    /// table from 3.10 as CPython derives it.
+    #[getter]
+    fn co_lnotab<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
+        let v = self.py_version();
+        if v >= PythonVersion::PY315 {
+            return Err(no_attribute("co_lnotab"));
+        }
+        if v < PythonVersion::PY310 {
+            return Ok(PyBytes::new(py, self.linetable()));
+        }
+        let raw = self.file.raw(self.index);
+        Ok(PyBytes::new(
+            py,
+            &lnotab_from_lines(v, self.code_bytes().len(), raw.firstlineno, self.linetable()),
+        ))
+    }
+
+    /// ``co_linetable`` (3.10+).
+    #[getter]
+    fn co_linetable<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
+        self.require(PythonVersion::PY310, "co_linetable")?;
+        Ok(PyBytes::new(py, self.linetable()))
+    }
+
+    /// ``co_exceptiontable`` (3.11+).
+    #[getter]
+    fn co_exceptiontable<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
+        self.require(PythonVersion::PY311, "co_exceptiontable")?;
+        let id = self.file.raw(self.index).exceptiontable;
+        Ok(PyBytes::new(py, id.map_or(&[][..], |i| self.bytes_of(i))))
+    }
+
+    /// ``co_lines()`` (3.10+): an iterator of ``(start, end, line)``, byte
+    /// offsets with ``end`` exclusive and ``line`` ``None`` where there is
+    /// none. (A method that exists only from 3.10, as in CPython.)
+    #[getter]
+    fn co_lines<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyCFunction>> {
+        let me = slf.get();
+        me.require(PythonVersion::PY310, "co_lines")?;
+        let (file, index) = (Arc::clone(&me.file), me.index);
+        PyCFunction::new_closure(slf.py(), Some(c"co_lines"), None, move |args, _kw| -> PyResult<Py<PyAny>> {
+            let py = args.py();
+            let raw = file.raw(index);
+            let m = file.marshal();
+            let code = m.bytes(raw.code).unwrap_or(&[]);
+            let table = m.bytes(raw.linetable).unwrap_or(&[]);
+            let rows: Vec<(u32, u32, Option<i64>)> =
+                co_lines(file.version(), code.len(), raw.firstlineno, table)
+                    .into_iter()
+                    .map(|r| (r.start, r.end, r.line))
+                    .collect();
+            Ok(PyList::new(py, rows)?.try_iter()?.into_any().unbind())
+        })
+    }
+
+    /// ``co_positions()`` (3.11+): an iterator of ``(lineno, end_lineno,
+    /// col_offset, end_col_offset)``, one per code unit.
+    #[getter]
+    fn co_positions<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyCFunction>> {
+        let me = slf.get();
+        me.require(PythonVersion::PY311, "co_positions")?;
+        let (file, index) = (Arc::clone(&me.file), me.index);
+        PyCFunction::new_closure(
+            slf.py(),
+            Some(c"co_positions"),
+            None,
+            move |args, _kw| -> PyResult<Py<PyAny>> {
+                let py = args.py();
+                let raw = file.raw(index);
+                let m = file.marshal();
+                let code = m.bytes(raw.code).unwrap_or(&[]);
+                let table = m.bytes(raw.linetable).unwrap_or(&[]);
+                let rows: Vec<_> = co_positions(file.version(), code.len(), raw.firstlineno, table)
+                    .into_iter()
+                    .map(|p| (p.line, p.end_line, p.col, p.end_col))
+                    .collect();
+                Ok(PyList::new(py, rows)?.try_iter()?.into_any().unbind())
+            },
+        )
+    }
+
+    /// The version as a tuple, like ``sys.version_info[:2]``.
+    #[getter(version)]
+    fn version_tuple(&self) -> (u8, u8) {
+        let v = self.file.version();
+        (v.major, v.minor)
+    }
+
+    /// The path of the file this code object was loaded from (``<bytes>``
+    /// for data).
+    #[getter]
+    fn path(&self) -> &str {
+        &self.file.label
+    }
+
+    /// Byte offset of this code object in the file (the address its repr
+    /// shows).
+    #[getter]
+    fn offset(&self) -> u32 {
+        self.file.marshal().node(self.file.raw(self.index).node).offset
+    }
+
+    /// The exception table (3.11+; empty before): a list of entries with
+    /// ``start``, ``end`` (exclusive), ``target`` (byte offsets), ``depth``
+    /// and ``lasti``, as ``dis`` parses it.
+    #[getter]
+    fn exception_table(&self, py: Python<'_>) -> PyResult<Py<PyList>> {
+        let raw = self.file.raw(self.index);
+        let table = raw.exceptiontable.map_or(&[][..], |i| self.bytes_of(i));
+        let entries = bytescope_code::exceptions::parse_exception_table(table).unwrap_or_default();
+        let cls = types::get(py, "ExceptionTableEntry")?;
+        let items: Vec<Bound<'_, PyAny>> = entries
+            .iter()
+            .map(|e| cls.call1((e.start, e.end, e.target, e.depth, e.lasti)))
+            .collect::<PyResult<_>>()?;
+        Ok(PyList::new(py, items)?.unbind())
+    }
+
+    /// This code object and every code object nested in it, pre-order (the
+    /// order ``dis`` lists them in); with ``depth``, only down to that many
+    /// levels below this one. A code object that the file references several
+    /// times is listed each time (as ``dis`` would), within a budget
+    /// proportional to the file.
+    #[pyo3(signature = (depth=None))]
+    fn walk(slf: &Bound<'_, Self>, depth: Option<usize>) -> PyResult<Py<PyList>> {
+        let py = slf.py();
+        Ok(PyList::new(py, walk_depths(slf, depth)?.into_iter().map(|(c, _)| c))?.unbind())
+    }
+
+    fn __repr__(&self) -> String {
+        let m = self.file.marshal();
+        repr_code(m, self.file.raw(self.index))
+    }
+
+    fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
+        other.cast::<PyCode>().is_ok_and(|o| {
+            let o = o.get();
+            Arc::ptr_eq(&o.file, &self.file) && o.index == self.index
+        })
+    }
+
+    fn __hash__(&self) -> u64 {
+        (Arc::as_ptr(&self.file) as u64).wrapping_mul(31).wrapping_add(u64::from(self.index))
+    }
+}
+
+/// A loaded ``.pyc``: its header fields and its module code object.
+#[pyclass(frozen, module = "bytescope", name = "Pyc")]
+pub struct PyPyc {
+    pub(crate) file: Arc<File>,
+}
+
+impl PyPyc {
+    pub(crate) fn root(&self) -> PyResult<u32> {
+        let m = self.file.marshal();
+        match m.get(m.root()) {
+            Value::Code(i) => Ok(*i),
+            _ => Err(file_error(
+                &self.file.label,
+                &format!(
+                    "the marshal data is not a code object (at offset {:#x})",
+                    self.file.pyc().marshal_offset
+                ),
+            )),
+        }
+    }
+}
+
+#[pymethods]
+impl PyPyc {
+    /// The version as a tuple, like ``sys.version_info[:2]``.
+    #[getter]
+    fn version(&self) -> (u8, u8) {
+        let v = self.file.version();
+        (v.major, v.minor)
+    }
+
+    /// The magic number (the header's first two bytes, little-endian), or
+    /// ``None`` for headerless data.
+    #[getter]
+    fn magic(&self) -> Option<u16> {
+        self.file.pyc().header.map(|h| h.magic.magic)
+    }
+
+    /// The PEP 552 flags word (3.7+), else ``None``.
+    #[getter]
+    fn flags(&self) -> Option<u32> {
+        self.file.pyc().header.and_then(|h| h.flags)
+    }
+
+    /// The source's modification time (timestamp pycs), else ``None``.
+    #[getter]
+    fn mtime(&self) -> Option<u32> {
+        match self.file.pyc().header?.invalidation {
+            Invalidation::Timestamp { mtime, .. } => Some(mtime),
+            _ => None,
+        }
+    }
+
+    /// The source's size (timestamp pycs of 3.3+), else ``None``.
+    #[getter]
+    fn source_size(&self) -> Option<u32> {
+        match self.file.pyc().header?.invalidation {
+            Invalidation::Timestamp { source_size, .. } => source_size,
+            _ => None,
+        }
+    }
+
+    /// The 8-byte source hash (hash-based pycs), else ``None``.
+    #[getter]
+    fn source_hash<'py>(&self, py: Python<'py>) -> Option<Bound<'py, PyBytes>> {
+        match self.file.pyc().header?.invalidation {
+            Invalidation::CheckedHash { hash } | Invalidation::UncheckedHash { hash } => {
+                Some(PyBytes::new(py, &hash))
+            }
+            Invalidation::Timestamp { .. } => None,
+        }
+    }
+
+    /// The header's size in bytes (0 for headerless data).
+    #[getter]
+    fn header_size(&self) -> usize {
+        self.file.pyc().header.map_or(0, |h| h.len)
+    }
+
+    /// The module code object.
+    #[getter]
+    fn code(&self, py: Python<'_>) -> PyResult<Py<PyCode>> {
+        Py::new(py, PyCode::new(Arc::clone(&self.file), self.root()?))
+    }
+
+    /// The path the file was loaded from (``<bytes>`` for data).
+    #[getter]
+    fn path(&self) -> &str {
+        &self.file.label
+    }
+
+    fn __repr__(&self) -> String {
+        format!("<bytescope.Pyc {} Python {}>", self.file.label, self.file.version())
+    }
+}
+
+/// Keeps `file.bytes()` used (the owner of the arena).
+#[allow(dead_code)]
+fn _owner(file: &File) -> usize {
+    file.bytes().len()
+}

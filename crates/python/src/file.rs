@@ -1,0 +1,97 @@
+//! A loaded file: its bytes and the marshal arena that borrows from them,
+//! shared by every `Pyc` and `Code` object made from it.
+
+use std::sync::Arc;
+
+use bytescope_code::{Code, CodeError};
+use bytescope_marshal::{CodeNode, LoadError, Marshal, Pyc, load_marshal, load_pyc};
+use bytescope_pyc::PythonVersion;
+
+self_cell::self_cell!(
+    /// The input bytes and the [`Pyc`] read from them.
+    struct Cell {
+        owner: Box<[u8]>,
+        #[covariant]
+        dependent: Pyc,
+    }
+);
+
+/// One loaded .pyc or marshal stream. Immutable once loaded, so it is
+/// shared between threads and Python objects without locks.
+pub(crate) struct File {
+    cell: Cell,
+    /// How errors name the file: the path as given, or `<bytes>`.
+    pub label: String,
+}
+
+/// Why a file could not be loaded: the message the CLI prints after
+/// `bytescope: PATH: `.
+pub(crate) struct LoadFailure(pub String);
+
+impl From<LoadError> for LoadFailure {
+    fn from(e: LoadError) -> Self {
+        LoadFailure(e.to_string())
+    }
+}
+
+impl From<CodeError> for LoadFailure {
+    fn from(e: CodeError) -> Self {
+        LoadFailure(e.to_string())
+    }
+}
+
+impl File {
+    /// Loads a .pyc (`headerless`: raw marshal data of `version`) and checks
+    /// every code object in it as CPython's `marshal.loads` would.
+    pub(crate) fn load(
+        data: Box<[u8]>,
+        version: Option<PythonVersion>,
+        headerless: bool,
+        label: String,
+    ) -> Result<Arc<File>, LoadFailure> {
+        let cell = Cell::try_new(data, |d| match (headerless, version) {
+            (true, Some(v)) => load_marshal(d, v),
+            _ => load_pyc(d, version),
+        })?;
+        let file = File { cell, label };
+        {
+            let m = file.marshal();
+            for raw in m.codes() {
+                Code::new(m, raw)?;
+            }
+        }
+        Ok(Arc::new(file))
+    }
+
+    /// The loaded pyc.
+    pub(crate) fn pyc(&self) -> &Pyc<'_> {
+        self.cell.borrow_dependent()
+    }
+
+    /// The marshal arena.
+    pub(crate) fn marshal(&self) -> &Marshal<'_> {
+        &self.pyc().marshal
+    }
+
+    /// The input bytes.
+    pub(crate) fn bytes(&self) -> &[u8] {
+        self.cell.borrow_owner()
+    }
+
+    /// The version the data was read as.
+    pub(crate) fn version(&self) -> PythonVersion {
+        self.pyc().version()
+    }
+
+    /// Code object `index` (in stream order).
+    pub(crate) fn raw(&self, index: u32) -> &CodeNode {
+        &self.marshal().codes()[index as usize]
+    }
+
+    /// Runs `f` on the checked view of code object `index`.
+    pub(crate) fn with_code<R>(&self, index: u32, f: impl FnOnce(&Code<'_, '_>) -> R) -> Result<R, String> {
+        let m = self.marshal();
+        let code = Code::new(m, &m.codes()[index as usize]).map_err(|e| e.to_string())?;
+        Ok(f(&code))
+    }
+}

@@ -1,0 +1,181 @@
+//! The `bytescope._native` extension module: loading, code objects and the
+//! printers, for the Python package in `python/bytescope`.
+//!
+//! Everything here is a thin layer over the library crates: a loaded file is
+//! kept once ([`file::File`]) and `Pyc`/`Code` objects are handles into it,
+//! whose attributes are computed when read.
+
+mod code;
+mod convert;
+mod dis;
+mod error;
+mod file;
+mod scan;
+mod types;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use bytescope_pyc::PythonVersion;
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyByteArray, PyBytes, PyString, PyTuple};
+
+use crate::code::{PyCode, PyPyc};
+use crate::convert::Converter;
+use crate::error::{Error, file_error};
+use crate::file::File;
+
+/// A version given as `(3, 12)`, `"3.12"` or `None`.
+pub(crate) fn parse_version(v: Option<&Bound<'_, PyAny>>) -> PyResult<Option<PythonVersion>> {
+    let Some(v) = v else { return Ok(None) };
+    if v.is_none() {
+        return Ok(None);
+    }
+    let text = if let Ok(s) = v.cast::<PyString>() {
+        s.to_string()
+    } else if let Ok(t) = v.cast::<PyTuple>() {
+        let parts: Vec<u8> = t.iter().take(2).map(|x| x.extract::<u8>()).collect::<PyResult<_>>()?;
+        match parts.as_slice() {
+            [a, b] => format!("{a}.{b}"),
+            _ => return Err(PyValueError::new_err("version must be (major, minor), e.g. (3, 12)")),
+        }
+    } else {
+        return Err(PyTypeError::new_err("version must be a tuple like (3, 12) or a string like \"3.12\""));
+    };
+    text.parse::<PythonVersion>().map(Some).map_err(|e| PyValueError::new_err(e.to_string()))
+}
+
+/// Bytes of a `bytes`-like argument, if it is one.
+fn data_of(obj: &Bound<'_, PyAny>) -> Option<Vec<u8>> {
+    if let Ok(b) = obj.cast::<PyBytes>() {
+        return Some(b.as_bytes().to_vec());
+    }
+    if let Ok(b) = obj.cast::<PyByteArray>() {
+        return Some(b.to_vec());
+    }
+    if obj.get_type().name().is_ok_and(|n| n == "memoryview") {
+        return obj.call_method0("tobytes").ok()?.cast::<PyBytes>().ok().map(|b| b.as_bytes().to_vec());
+    }
+    None
+}
+
+fn load_file(
+    py: Python<'_>,
+    data: Vec<u8>,
+    version: Option<PythonVersion>,
+    headerless: bool,
+    label: String,
+) -> PyResult<Arc<File>> {
+    py.detach(move || {
+        File::load(data.into_boxed_slice(), version, headerless, label.clone()).map_err(|e| (label, e.0))
+    })
+    .map_err(|(label, msg)| file_error(&label, &msg))
+}
+
+/// Loads a ``.pyc``.
+///
+/// ``source`` is a path (``str`` or ``os.PathLike``) or the file's bytes.
+/// Data without a valid header (stripped or zeroed, as extraction tools
+/// leave it) needs ``version``: a tuple like ``(3, 12)`` or a string like
+/// ``"3.12"``. A valid header always wins.
+///
+/// Raises ``bytescope.Error`` (a ``ValueError``) naming the file and byte
+/// offset for malformed data, ``OSError`` if the file cannot be read.
+#[pyfunction]
+#[pyo3(signature = (source, *, version=None))]
+fn load(py: Python<'_>, source: &Bound<'_, PyAny>, version: Option<&Bound<'_, PyAny>>) -> PyResult<PyPyc> {
+    let version = parse_version(version)?;
+    let (data, label) = match data_of(source) {
+        Some(d) => (d, "<bytes>".to_owned()),
+        None => {
+            let path: PathBuf = py.import("os")?.getattr("fspath")?.call1((source,))?.extract()?;
+            let label = path.to_string_lossy().into_owned();
+            let data = py.detach(|| std::fs::read(&path))?;
+            (data, label)
+        }
+    };
+    let file = load_file(py, data, version, false, label)?;
+    let pyc = PyPyc { file };
+    pyc.root()?;
+    Ok(pyc)
+}
+
+/// Reads raw marshal data (no header) of ``version`` (``(3, 12)`` or
+/// ``"3.12"``) and returns the object: a ``Code`` for a code object, else
+/// the constant as a host object. Raises ``bytescope.Error`` for malformed
+/// data.
+#[pyfunction]
+fn loads(py: Python<'_>, data: &Bound<'_, PyAny>, version: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    let version = parse_version(Some(version))?
+        .ok_or_else(|| PyValueError::new_err("loads() needs the data's version, e.g. (3, 12)"))?;
+    let bytes = data_of(data).ok_or_else(|| PyTypeError::new_err("loads() takes bytes"))?;
+    let file = load_file(py, bytes, Some(version), true, "<bytes>".to_owned())?;
+    let root = file.marshal().root();
+    Converter::new(&file).object(py, root)
+}
+
+/// The versions bytescope disassembles, oldest first, as tuples.
+#[pyfunction]
+fn versions() -> Vec<(u8, u8)> {
+    bytescope_opcodes::tables().iter().map(|t| (t.version.major, t.version.minor)).collect()
+}
+
+/// Scans ``.pyc`` files, directories and zip-family archives (``.whl``,
+/// ``.egg``, ``.zip``, PyInstaller executables) in parallel and yields one
+/// dict per file and one per code object: the records ``bytescope scan``
+/// prints as JSON Lines, in input order whatever ``jobs``.
+///
+/// ``find`` keeps the code objects that use one of these names, dotted
+/// names or opcodes (and the records of their files); ``select`` picks the
+/// fields (default: the CLI's default fields; ``["all"]`` for every one);
+/// ``jobs`` is the number of threads (default: one per core); ``version``
+/// reads headerless data. A file that cannot be read gives a file record
+/// whose ``error`` says why. The work runs on threads of its own, without
+/// the GIL.
+#[pyfunction(name = "scan")]
+#[pyo3(signature = (paths, *, find=Vec::new(), jobs=None, select=Vec::new(), version=None))]
+fn scan_paths(
+    py: Python<'_>,
+    paths: &Bound<'_, PyAny>,
+    find: Vec<String>,
+    jobs: Option<usize>,
+    select: Vec<String>,
+    version: Option<&Bound<'_, PyAny>>,
+) -> PyResult<scan::Scan> {
+    let fspath = py.import("os")?.getattr("fspath")?;
+    let one = paths.is_instance_of::<PyString>() || paths.hasattr("__fspath__")?;
+    let list: Vec<PathBuf> = if one {
+        vec![fspath.call1((paths,))?.extract()?]
+    } else {
+        paths.try_iter()?.map(|p| fspath.call1((p?,))?.extract()).collect::<PyResult<_>>()?
+    };
+    scan::Scan::start(list, find, select, jobs.unwrap_or(0), parse_version(version)?)
+}
+
+/// The output budget of listings of `code`'s file: 256 bytes per input byte
+/// plus 1 MiB, as the CLI's (only crafted files reach it).
+#[pyfunction]
+fn output_limit(code: &Bound<'_, PyCode>) -> usize {
+    code.get().file.marshal().end_offset().saturating_mul(256).saturating_add(1 << 20)
+}
+
+/// The native half of the `bytescope` package.
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("Error", m.py().get_type::<Error>())?;
+    m.add_class::<PyCode>()?;
+    m.add_class::<PyPyc>()?;
+    m.add_function(wrap_pyfunction!(load, m)?)?;
+    m.add_function(wrap_pyfunction!(loads, m)?)?;
+    m.add_function(wrap_pyfunction!(versions, m)?)?;
+    m.add_function(wrap_pyfunction!(output_limit, m)?)?;
+    m.add_function(wrap_pyfunction!(dis::disassemble_text, m)?)?;
+    m.add_function(wrap_pyfunction!(dis::code_info_text, m)?)?;
+    m.add_function(wrap_pyfunction!(dis::instructions, m)?)?;
+    m.add_function(wrap_pyfunction!(dis::findlinestarts, m)?)?;
+    m.add_function(wrap_pyfunction!(dis::findlabels, m)?)?;
+    m.add_class::<scan::Scan>()?;
+    m.add_function(wrap_pyfunction!(scan_paths, m)?)?;
+    Ok(())
+}

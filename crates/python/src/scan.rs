@@ -1,0 +1,125 @@
+//! `bytescope.scan`: the CLI's `scan` records over files, directories and
+//! archives, made in parallel by the batch layer on threads of its own while
+//! the caller holds no lock: the iterator waits with the GIL released.
+
+use std::collections::VecDeque;
+use std::ops::ControlFlow;
+use std::path::PathBuf;
+use std::sync::mpsc::{Receiver, sync_channel};
+use std::sync::{Arc, Mutex};
+
+use bytescope_batch::Options;
+use bytescope_inspect::records::{Scanner, Select};
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList};
+use serde_json::Value;
+
+/// Files delivered but not yet taken, at most (each a few records).
+const WINDOW: usize = 64;
+
+/// An iterator of scan records (see ``bytescope.scan``).
+#[pyclass(module = "bytescope")]
+pub struct Scan {
+    rx: Option<Mutex<Receiver<Vec<u8>>>>,
+    ready: VecDeque<Py<PyAny>>,
+}
+
+fn to_py(py: Python<'_>, v: &Value) -> PyResult<Py<PyAny>> {
+    Ok(match v {
+        Value::Null => py.None(),
+        Value::Bool(b) => b.into_pyobject(py)?.to_owned().into_any().unbind(),
+        Value::Number(n) => match (n.as_i64(), n.as_u64()) {
+            (Some(i), _) => i.into_pyobject(py)?.into_any().unbind(),
+            (None, Some(u)) => u.into_pyobject(py)?.into_any().unbind(),
+            _ => n.as_f64().unwrap_or(f64::NAN).into_pyobject(py)?.into_any().unbind(),
+        },
+        Value::String(s) => s.into_pyobject(py)?.into_any().unbind(),
+        Value::Array(a) => {
+            let items: Vec<Py<PyAny>> = a.iter().map(|x| to_py(py, x)).collect::<PyResult<_>>()?;
+            PyList::new(py, items)?.into_any().unbind()
+        }
+        Value::Object(o) => {
+            let d = PyDict::new(py);
+            for (k, x) in o {
+                d.set_item(k, to_py(py, x)?)?;
+            }
+            d.into_any().unbind()
+        }
+    })
+}
+
+impl Scan {
+    /// Starts scanning `paths` on a thread of its own.
+    pub(crate) fn start(
+        paths: Vec<PathBuf>,
+        find: Vec<String>,
+        select: Vec<String>,
+        jobs: usize,
+        version: Option<bytescope_pyc::PythonVersion>,
+    ) -> PyResult<Self> {
+        let select = Select::new(&select, !find.is_empty()).map_err(PyValueError::new_err)?;
+        let scanner = Arc::new(Scanner::new(select, &find, version));
+        let (tx, rx) = sync_channel::<Vec<u8>>(WINDOW);
+        let opts = Options { jobs, ..Options::default() };
+        std::thread::Builder::new()
+            .name("bytescope-scan".to_owned())
+            .stack_size(bytescope_batch::WORKER_STACK)
+            .spawn(move || {
+                let work = |source: &bytescope_batch::Source, data: &[u8]| {
+                    scanner.scan(&source.path.to_string_lossy(), source.member.as_deref(), data).lines
+                };
+                let result = bytescope_batch::run(&paths, &opts, work, |source, result| {
+                    let lines = result.unwrap_or_else(|e| {
+                        scanner
+                            .unreadable(
+                                &source.path.to_string_lossy(),
+                                source.member.as_deref(),
+                                &e.to_string(),
+                            )
+                            .lines
+                    });
+                    // The iterator was dropped: stop.
+                    if tx.send(lines).is_err() { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
+                });
+                if let Err(e) = result {
+                    let line =
+                        serde_json::json!({"type": "error", "error": e.to_string()}).to_string() + "\n";
+                    let _ = tx.send(line.into_bytes());
+                }
+            })
+            .map_err(|e| PyValueError::new_err(format!("cannot start the scan thread: {e}")))?;
+        Ok(Scan { rx: Some(Mutex::new(rx)), ready: VecDeque::new() })
+    }
+}
+
+#[pymethods]
+impl Scan {
+    fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+
+    fn __next__(&mut self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
+        loop {
+            if let Some(r) = self.ready.pop_front() {
+                return Ok(Some(r));
+            }
+            let Some(rx) = &self.rx else { return Ok(None) };
+            let got = py.detach(|| rx.lock().map_err(|_| ()).and_then(|r| r.recv().map_err(|_| ())));
+            match got {
+                Ok(lines) => {
+                    for line in lines.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+                        let v: Value = serde_json::from_slice(line).map_err(|e| {
+                            PyValueError::new_err(format!("internal error: bad scan record: {e}"))
+                        })?;
+                        self.ready.push_back(to_py(py, &v)?);
+                    }
+                }
+                Err(_) => {
+                    self.rx = None;
+                    return Ok(None);
+                }
+            }
+        }
+    }
+}

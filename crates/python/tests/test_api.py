@@ -1,0 +1,307 @@
+"""The package API on live objects of the host and on hand-made marshal data."""
+
+import dis as std_dis
+import io
+import marshal
+import os
+import pathlib
+import sys
+import types
+
+import pytest
+
+import bytescope
+import bytescope.dis as bdis
+from conftest import FIXTURES, normalise
+
+HOST = sys.version_info[:2]
+
+
+# --- live functions of the host --------------------------------------------------------
+
+def simple(a, b=2, *args, c, **kw):
+    total = a + b
+    for x in args:
+        if x > total:
+            total = x
+    try:
+        total //= c
+    except ZeroDivisionError:
+        total = None
+    return [total, kw, lambda y: y * a]
+
+
+async def coroutine(url):
+    async with url as u:
+        return await u.read()
+
+
+def generator(n):
+    yield from range(n)
+    yield {i: i * 2 for i in range(n)}
+
+
+class Sample:
+    """A class for dis(class)."""
+
+    def method(self, value):
+        return f"{value!r:>10} {self}"
+
+    @staticmethod
+    def static():
+        return 1e300 * 1e300, 2**100, -0.0, 1j, b"\xff", "\udc80", ..., frozenset({1, 2})
+
+
+LIVE = [simple, coroutine, generator, Sample.method, Sample.static, Sample().method, os.path.join,
+        pathlib.PurePath.joinpath, std_dis.findlinestarts]
+
+
+def host_fields(ins):
+    d = ins._asdict()
+    d["argval"] = normalise(repr(d["argval"])) if hasattr(d["argval"], "co_code") else d["argval"]
+    d["argrepr"] = normalise(d["argrepr"])
+    return d
+
+
+@pytest.mark.parametrize("f", LIVE, ids=lambda f: getattr(f, "__qualname__", repr(f)))
+def test_live_get_instructions(f):
+    ours = [host_fields(i) for i in bdis.get_instructions(f)]
+    theirs = [host_fields(i) for i in std_dis.get_instructions(f)]
+    assert ours == theirs
+    assert type(next(bdis.get_instructions(f)))._fields == std_dis.Instruction._fields
+
+
+@pytest.mark.parametrize("f", LIVE, ids=lambda f: getattr(f, "__qualname__", repr(f)))
+def test_live_bytecode(f):
+    ours, theirs = bdis.Bytecode(f), std_dis.Bytecode(f)
+    assert [host_fields(i) for i in ours] == [host_fields(i) for i in theirs]
+    assert normalise(ours.dis()) == normalise(theirs.dis())
+    assert normalise(ours.info()) == normalise(theirs.info())
+    assert ours.first_line == theirs.first_line
+    assert repr(ours) == repr(theirs)
+
+
+@pytest.mark.parametrize("f", LIVE + [Sample, pathlib, std_dis], ids=lambda f: getattr(f, "__qualname__", repr(f)))
+def test_live_dis_text(f):
+    ours, theirs = io.StringIO(), io.StringIO()
+    bdis.dis(f, file=ours)
+    std_dis.dis(f, file=theirs)
+    assert normalise(ours.getvalue()) == normalise(theirs.getvalue())
+
+
+@pytest.mark.parametrize("f", LIVE, ids=lambda f: getattr(f, "__qualname__", repr(f)))
+def test_live_code_info_and_tables(f):
+    co = f.__code__ if hasattr(f, "__code__") else f.__func__.__code__
+    ours = bdis._get_code(f)
+    assert normalise(bdis.code_info(f)) == normalise(std_dis.code_info(f))
+    assert list(bdis.findlinestarts(f)) == list(std_dis.findlinestarts(co))
+    assert bdis.findlabels(f) == std_dis.findlabels(co.co_code)
+    if HOST >= (3, 10):
+        assert list(ours.co_lines()) == list(co.co_lines())
+    if HOST >= (3, 11):
+        assert list(ours.co_positions()) == list(co.co_positions())
+        assert [tuple(e) for e in ours.exception_table] == [tuple(e) for e in std_dis._parse_exception_table(co)]
+    out = io.StringIO()
+    bdis.show_code(f, file=out)
+    assert normalise(out.getvalue()) == normalise(std_dis.code_info(f) + "\n")
+
+
+def same_const(a, b):
+    if hasattr(b, "co_code"):
+        return isinstance(a, bytescope.Code) and a.co_name == b.co_name and same_attrs(a, b)
+    if isinstance(b, tuple):
+        return type(a) is tuple and len(a) == len(b) and all(same_const(x, y) for x, y in zip(a, b))
+    if isinstance(b, float) and b != b:
+        return isinstance(a, float) and a != a
+    return type(a) is type(b) and a == b and repr(a) == repr(b)
+
+
+def same_attrs(ours, co):
+    for name in dir(co):
+        if not name.startswith("co_") or name in ("co_branches",):
+            continue
+        theirs = getattr(co, name)
+        mine = getattr(ours, name)
+        if callable(theirs):
+            assert list(mine()) == list(theirs()), name
+        elif name == "co_consts":
+            assert len(mine) == len(theirs)
+            assert all(same_const(a, b) for a, b in zip(mine, theirs)), name
+        else:
+            assert mine == theirs, name
+    return True
+
+
+@pytest.mark.parametrize("f", LIVE, ids=lambda f: getattr(f, "__qualname__", repr(f)))
+def test_live_attributes(f):
+    import warnings
+
+    co = f.__code__ if hasattr(f, "__code__") else f.__func__.__code__
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # co_lnotab on 3.12+
+        assert same_attrs(bdis._get_code(f), co)
+    ours = bdis._get_code(f)
+    assert ours.version == HOST
+    assert [c.co_name for c in ours.walk()][0] == co.co_name
+
+
+def test_walk_is_preorder():
+    code = bytescope.load(FIXTURES / "3.12" / "closures.pyc").code
+    names = [c.co_qualname for c in code.walk()]
+    assert names[0] == "<module>"
+    assert len(names) == len(set(id(c) for c in code.walk()))
+    assert "make_counter.<locals>.increment" in names
+
+
+# --- load / loads ------------------------------------------------------------------------
+
+def test_load_sources_agree():
+    path = FIXTURES / "3.12" / "args.pyc"
+    data = path.read_bytes()
+    a, b, c = bytescope.load(str(path)), bytescope.load(path), bytescope.load(data)
+    assert a.version == b.version == c.version == (3, 12)
+    assert repr(a.code) == repr(b.code) == repr(c.code)
+    assert c.path == "<bytes>" and a.path == str(path)
+    assert bytescope.load(bytearray(data)).code.co_name == "<module>"
+    assert bytescope.load(memoryview(data)).magic == 3531
+
+
+def test_load_headerless():
+    data = (FIXTURES / "3.11" / "args.pyc").read_bytes()
+    with pytest.raises(bytescope.Error, match="offset 0x0"):
+        bytescope.load(data[16:])
+    for v in ((3, 11), "3.11"):
+        pyc = bytescope.load(data[16:], version=v)
+        assert pyc.magic is None and pyc.version == (3, 11) and pyc.header_size == 0
+    zeroed = bytes(16) + data[16:]
+    assert bytescope.load(zeroed, version=(3, 11)).code.co_name == "<module>"
+    with pytest.raises(ValueError):
+        bytescope.load(data, version="3.99")
+
+
+def test_load_missing_file():
+    with pytest.raises(OSError):
+        bytescope.load("/nonexistent/x.pyc")
+
+
+CONSTANTS = [None, True, False, 0, -1, 2**31, 2**63, -(2**200), 10**400, 1.5, -0.0, float("inf"), 1 + 2j,
+             "", "abc", "é直接", "lone \udcff surrogate", b"\x00\xff", (), (1, ("a", None)), frozenset({1, "x"}),
+             ..., [1, 2], {"k": (1,)}, {1, 2}]
+
+
+@pytest.mark.parametrize("value", CONSTANTS, ids=repr)
+def test_loads_constants(value):
+    data = marshal.dumps(value)
+    got = bytescope.loads(data, HOST)
+    assert type(got) is type(value)
+    assert got == value
+    # What marshal.loads makes (a frozenset's order is its insertion order, the file's).
+    assert repr(got) == repr(marshal.loads(data))
+
+
+def test_loads_shared_references_stay_linear():
+    t = ("x" * 10,) * 3
+    nested = (t, t, (t, t))
+    assert bytescope.loads(marshal.dumps(nested), HOST) == nested
+
+
+def test_loads_code_object():
+    co = compile("def f(x):\n    return x + 1\n", "m.py", "exec")
+    got = bytescope.loads(marshal.dumps(co), HOST)
+    assert isinstance(got, bytescope.Code)
+    assert got.co_filename == "m.py" and got.version == HOST
+    assert normalise(repr(got)) == normalise(repr(co))
+
+
+def test_loads_slice_and_frozendict():
+    # 3.14 marshals slices (':'); 3.15 frozendicts ('}': key, value pairs, then '0').
+    s = bytescope.loads(b":\xe9\x01\x00\x00\x00N\xe9\x02\x00\x00\x00", (3, 14))
+    assert s == slice(1, None, 2)
+    fd = bytescope.loads(b"}\xda\x01a\xe9\x01\x00\x00\x00\xda\x01b\xe9\x02\x00\x00\x000", (3, 15))
+    assert dict(fd) == {"a": 1, "b": 2} and list(fd) == ["a", "b"]
+    assert hash(fd) == hash(bytescope.loads(b"}\xda\x01a\xe9\x01\x00\x00\x00\xda\x01b\xe9\x02\x00\x00\x000", (3, 15)))
+    with pytest.raises(TypeError):
+        fd["c"] = 3
+    with pytest.raises(bytescope.Error):
+        bytescope.loads(b"}0", (3, 14))
+
+
+def test_error_is_value_error():
+    assert issubclass(bytescope.Error, ValueError)
+    with pytest.raises(bytescope.Error) as e:
+        bytescope.loads(b"r\x05\x00\x00\x00", (3, 12))
+    assert str(e.value) == "<bytes>: bad marshal data: invalid reference 5 (0 objects registered so far) (at offset 0x1)"
+
+
+# --- dis options and tables ---------------------------------------------------------------
+
+def test_options_the_version_lacks():
+    code310 = bytescope.load(FIXTURES / "3.10" / "args.pyc").code
+    with pytest.raises(TypeError, match=r"^get_instructions\(\) got an unexpected keyword argument 'show_caches'$"):
+        bdis.get_instructions(code310, show_caches=True)
+    code39 = bytescope.load(FIXTURES / "3.9" / "args.pyc").code
+    with pytest.raises(TypeError, match=r"^__init__\(\) got an unexpected keyword argument 'adaptive'$"):
+        bdis.Bytecode(code39, adaptive=False)
+    code36 = bytescope.load(FIXTURES / "3.6" / "args.pyc").code
+    with pytest.raises(TypeError, match="depth"):
+        bdis.dis(code36, depth=1, file=io.StringIO())
+    code312 = bytescope.load(FIXTURES / "3.12" / "args.pyc").code
+    with pytest.raises(TypeError, match="show_offsets"):
+        bdis.dis(code312, show_offsets=True, file=io.StringIO())
+    # Options the version has are accepted, even when false.
+    bdis.dis(code312, show_caches=False, adaptive=False, file=io.StringIO())
+
+
+def test_depth():
+    pyc = bytescope.load(FIXTURES / "3.12" / "closures.pyc")
+    out0, full = io.StringIO(), io.StringIO()
+    bdis.dis(pyc, depth=0, file=out0)
+    bdis.dis(pyc, file=full)
+    assert "Disassembly of" not in out0.getvalue()
+    assert full.getvalue().startswith(out0.getvalue())
+    one = io.StringIO()
+    bdis.disassemble(pyc.code, file=one)
+    assert one.getvalue() == out0.getvalue()
+
+
+def test_first_line_and_caches():
+    code = bytescope.load(FIXTURES / "3.12" / "args.pyc").code
+    plain = list(bdis.get_instructions(code))
+    shifted = list(bdis.get_instructions(code, first_line=101))
+    assert [None if i.starts_line is None else i.starts_line + 100 for i in plain] == [i.starts_line for i in shifted]
+    calls = code.walk()[-1]
+    with_caches = list(bdis.get_instructions(calls, show_caches=True))
+    assert any(i.opname == "CACHE" for i in with_caches)
+    assert [i for i in with_caches if i.opname != "CACHE"] == list(bdis.get_instructions(calls))
+    code313 = bytescope.load(FIXTURES / "3.13" / "args.pyc").code
+    ins = [i for i in bdis.get_instructions(code313.walk()[-1]) if i.cache_info][0]
+    assert ins.cache_offset == ins.offset + 2 and ins.end_offset > ins.cache_offset
+    assert ins.baseopname == ins.opname and ins.oparg == ins.arg
+
+
+def test_opcodes_tables():
+    import opcode
+
+    host = bdis.opcodes()
+    assert host.opmap == opcode.opmap and host.opname == opcode.opname
+    assert host.hasjrel == opcode.hasjrel and host.cmp_op == tuple(opcode.cmp_op)
+    assert bdis.opname == opcode.opname
+    t27 = bdis.opcodes("2.7")
+    assert t27.opmap["PRINT_ITEM"] == 71 and not hasattr(t27, "hasjump")
+    t315 = bdis.opcodes((3, 15))
+    assert "hasjump" in vars(t315) and t315.version == (3, 15)
+    with pytest.raises(ValueError):
+        bdis.opcodes("3.99")
+
+
+@pytest.mark.xfail(raises=NotImplementedError, strict=True,
+                   reason="stack_effect needs the per-opcode stack-effect tables (crates/opcodes, in progress)")
+def test_stack_effect():
+    assert bdis.stack_effect(bdis.opmap["POP_TOP"]) == std_dis.stack_effect(std_dis.opmap["POP_TOP"])
+
+
+def test_versions_and_help():
+    assert (2, 7) in bytescope.versions() and (3, 15) in bytescope.versions()
+    assert "co_" in bytescope.Code.__doc__
+    assert "version" in bytescope.load.__doc__
+    assert bytescope.dis.get_instructions.__doc__
