@@ -6,6 +6,7 @@
 //! line table that does not cover the code. Data that fails one was not
 //! written by that version (or is damaged); data written by it passes all.
 
+use bytescope_analysis::{ProblemKind, StackAnalyzer};
 use bytescope_code::Code;
 use bytescope_code::exceptions::parse_exception_table_strict;
 use bytescope_code::lines::{LineTableFormat, check_line_table};
@@ -18,6 +19,14 @@ use crate::{Candidate, FailureKind, Limits};
 /// Argument kinds whose operand indexes a table of the code object or the
 /// version: an `OpValue::Other` for them is an operand out of range.
 const INDEXED: u16 = ArgFlags::CONST | ArgFlags::NAME | ArgFlags::LOCAL | ArgFlags::FREE | ArgFlags::COMPARE;
+
+/// Whether the stack analysis reproduces every `co_stacksize` the
+/// version's compiler writes: 3.7-3.15 on every code object of their
+/// standard libraries; 2.7 and 3.6 on 99.7% (docs/analysis.md), and 3.0-3.5
+/// unchecked (no interpreter), so there a differing size is weak evidence.
+fn stacksize_exact(v: PythonVersion) -> bool {
+    v >= PythonVersion::PY37
+}
 
 /// One candidate version being checked.
 pub(crate) struct Checker {
@@ -34,6 +43,8 @@ pub(crate) struct Checker {
     starts: Vec<u64>,
     /// Whether an argument on an argument-less opcode has been noted.
     argless_noted: bool,
+    /// The version's stack analysis.
+    stack: Option<StackAnalyzer>,
 }
 
 impl Checker {
@@ -52,6 +63,7 @@ impl Checker {
             instructions: 0,
             starts: Vec::new(),
             argless_noted: false,
+            stack: StackAnalyzer::new(version).ok(),
         })
     }
 
@@ -80,6 +92,36 @@ impl Checker {
         self.check_line_table(at, code);
         if self.rules.localsplus {
             self.check_exception_table(at, code);
+        }
+        self.check_stack(at, code);
+    }
+
+    fn check_stack(&mut self, at: usize, code: &Code<'_, '_>) {
+        let Some(stack) = &self.stack else { return };
+        let d = stack.stacksize(code);
+        self.cand.checks += 1;
+        let mut found = Vec::new();
+        for p in &d.problems {
+            let what = match p.kind {
+                ProblemKind::Underflow { .. } => "the stack underflows",
+                ProblemKind::FallsOffEnd => "control runs off the end of the code",
+                ProblemKind::WalkLimit => "the stack grows without bound",
+                // Bad jumps, handlers and opcodes have their own checks.
+                _ => continue,
+            };
+            found.push(FailureKind::Stack { what, offset: p.offset });
+        }
+        if i64::from(d.stacksize) != i64::from(code.stacksize()) {
+            if stacksize_exact(self.cand.version) {
+                found.push(FailureKind::StackSize { declared: code.stacksize(), computed: d.stacksize });
+            } else {
+                self.cand.note(
+                    "co_stacksize differs from the size computed for this version (its model is approximate)",
+                );
+            }
+        }
+        for kind in found {
+            self.fail(at, kind);
         }
     }
 

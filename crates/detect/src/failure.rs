@@ -43,6 +43,10 @@ pub enum Check {
     /// The exception table (3.11+) is well formed, its ranges inside the
     /// code and its handlers at instruction starts.
     ExceptionTable,
+    /// The stack never underflows, control does not run off the end, and
+    /// `co_stacksize` is what the version's compiler computes for the code
+    /// (`bytescope-analysis`).
+    StackDepth,
 }
 
 impl Check {
@@ -62,6 +66,7 @@ impl Check {
             Check::Jump => "jump",
             Check::LineTable => "line_table",
             Check::ExceptionTable => "exception_table",
+            Check::StackDepth => "stack_depth",
         }
     }
 }
@@ -232,6 +237,22 @@ pub enum FailureKind {
     /// A malformed exception table.
     #[error("exception table: {0}")]
     ExceptionTable(ExceptionTableError),
+    /// `co_stacksize` differs from what the version's compiler computes.
+    #[error("co_stacksize is {declared}, the version's compiler computes {computed}")]
+    StackSize {
+        /// Stored.
+        declared: i32,
+        /// Computed.
+        computed: u32,
+    },
+    /// The stack walk found code no compiler writes.
+    #[error("stack: {what} at {offset}")]
+    Stack {
+        /// What (underflow, falls off the end, ...).
+        what: &'static str,
+        /// Instruction offset.
+        offset: u32,
+    },
     /// An exception-table entry outside the code, with a handler that is no
     /// instruction start, or deeper than the stack.
     #[error("exception table entry {start}-{end} -> {target} (depth {depth}) {problem}")]
@@ -266,6 +287,7 @@ impl FailureKind {
             FailureKind::Jump { .. } => Check::Jump,
             FailureKind::LineTable(_) | FailureKind::LineCoverage { .. } => Check::LineTable,
             FailureKind::ExceptionTable(_) | FailureKind::Handler { .. } => Check::ExceptionTable,
+            FailureKind::StackSize { .. } | FailureKind::Stack { .. } => Check::StackDepth,
         }
     }
 }

@@ -142,9 +142,12 @@ impl Candidate {
         }
     }
 
+    /// Weak evidence: counted each time, said once.
     fn note(&mut self, note: &'static str) {
         self.soft += 1;
-        self.notes.push(note);
+        if !self.notes.contains(&note) {
+            self.notes.push(note);
+        }
     }
 }
 
