@@ -221,6 +221,7 @@ impl Detection {
 pub fn candidate_versions() -> Vec<PythonVersion> {
     bytescope_opcodes::tables()
         .iter()
+        .filter(|t| t.implementation == bytescope_pyc::Implementation::CPython)
         .map(|t| t.version)
         .filter(|&v| Format::for_version(v).code_layout.is_some())
         .collect()

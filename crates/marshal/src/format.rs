@@ -3,7 +3,7 @@
 //! Everything version-dependent in reading and writing is decided here, from
 //! the [`PythonVersion`], in one place.
 
-use bytescope_pyc::PythonVersion;
+use bytescope_pyc::{Implementation, PythonVersion};
 
 /// Bit set on a type code when the object is added to the reference table (3.4+).
 pub const FLAG_REF: u8 = 0x80;
@@ -386,6 +386,10 @@ pub struct Format {
     /// The exact field list of code objects (pre-releases may differ from
     /// the family's final list), `None` before 1.5.
     pub code_fields: Option<CodeFields>,
+    /// The implementation that wrote the stream (from the magic number;
+    /// CPython unless a PyPy magic says otherwise): PyPy's sets iterate in
+    /// insertion order, so their reprs follow the stream.
+    pub implementation: Implementation,
 }
 
 impl Format {
@@ -411,7 +415,14 @@ impl Format {
             _ => None,
         };
         let code_fields = code_layout.map(CodeLayout::fields);
-        Format { version, py2: version.major < 3, marshal_version, code_layout, code_fields }
+        Format {
+            version,
+            py2: version.major < 3,
+            marshal_version,
+            code_layout,
+            code_fields,
+            implementation: Implementation::CPython,
+        }
     }
 
     /// The format a file with magic number `magic` was written in: its
@@ -428,6 +439,7 @@ impl Format {
     pub fn for_magic(magic: u16) -> Option<Format> {
         let info = bytescope_pyc::lookup_magic(magic)?;
         let mut f = Format::for_version(info.version);
+        f.implementation = info.implementation;
         let fields = |layout: CodeLayout, fields| Some(CodeFields { layout, short_ints: false, fields });
         let pre = match magic {
             3000..3030 => fields(CodeLayout::Py23, lists::PY21),

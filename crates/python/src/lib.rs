@@ -118,7 +118,11 @@ fn loads(py: Python<'_>, data: &Bound<'_, PyAny>, version: &Bound<'_, PyAny>) ->
 /// The versions bytescope disassembles, oldest first, as tuples.
 #[pyfunction]
 fn versions() -> Vec<(u8, u8)> {
-    bytescope_opcodes::tables().iter().map(|t| (t.version.major, t.version.minor)).collect()
+    bytescope_opcodes::tables()
+        .iter()
+        .filter(|t| t.implementation == bytescope_pyc::Implementation::CPython)
+        .map(|t| (t.version.major, t.version.minor))
+        .collect()
 }
 
 /// Scans ``.pyc`` files, directories and zip-family archives (``.whl``,

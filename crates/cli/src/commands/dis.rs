@@ -180,7 +180,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             }
             let (storage, mut scratch) = REUSE.take();
             let pyc = args.input.load(source, data, storage, ctx)?;
-            let result = Disassembler::new(pyc.version()).map_err(|e| e.to_string()).and_then(|dis| {
+            let result = Disassembler::for_pyc(&pyc).map_err(|e| e.to_string()).and_then(|dis| {
                 let opts = applicable(&skips, &dis, asked, source, alone)?;
                 render(&dis, &pyc.marshal, opts, args.json, source, &mut scratch, out, ctx)
             });

@@ -42,7 +42,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         if args.json { Format::Json } else { Format::Text },
         |source, data, out, ctx| {
             let pyc = args.input.load(source, data, Storage::default(), ctx)?;
-            let dis = Disassembler::new(pyc.version()).map_err(|e| e.to_string())?;
+            let dis = Disassembler::for_pyc(&pyc).map_err(|e| e.to_string())?;
             if args.json {
                 return records::dis_view(out, source, &dis, &pyc.marshal, View::Attributes, |s| {
                     dis.attrs_json(&pyc.marshal, s)

@@ -89,7 +89,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     for_each_file(&args.input, format, |source, data, out, _| {
         let pyc = load_pyc(data, args.input.python_version).map_err(|e| e.to_string())?;
         let analyzer = StackAnalyzer::new(pyc.version()).map_err(|e| e.to_string())?;
-        let dis = Disassembler::new(pyc.version()).map_err(|e| e.to_string())?;
+        let dis = Disassembler::for_pyc(&pyc).map_err(|e| e.to_string())?;
         let m = &pyc.marshal;
         let codes = code_objects(m, visit_limit(m.codes().len())).map_err(|e| e.to_string())?;
         // Qualified names as `inspect` derives them (co_qualname exists only from 3.11).

@@ -52,7 +52,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let skips = Skips::default();
     let status = for_each_file(&args.input, Format::Json, |source, data, out, ctx| {
         let pyc = args.input.load(source, data, Storage::default(), ctx)?;
-        let dis = Disassembler::new(pyc.version()).map_err(|e| e.to_string())?;
+        let dis = Disassembler::for_pyc(&pyc).map_err(|e| e.to_string())?;
         if let Some(since) = kind.since().filter(|s| pyc.version() < *s)
             && args.input.framed(source)
         {
