@@ -66,7 +66,7 @@ def main():
     seeds = FUZZ / "seeds"
     if seeds.exists():
         shutil.rmtree(seeds)
-    for t in ("header", "marshal", "tables", "dis", "pyc", "archive"):
+    for t in ("header", "marshal", "tables", "dis", "pyc", "archive", "detect"):
         (seeds / t).mkdir(parents=True)
     interps = {"%d.%d" % i.version: i.path for i in common.discover()}
     for vdir in sorted((REPO / "tests" / "fixtures").iterdir()):
@@ -86,6 +86,10 @@ def main():
             vt = tuple(int(x) for x in v.split("."))
             opts = 7 if vt >= (3, 14) else 3 if vt >= (3, 13) else 1 if vt >= (3, 11) else 0
             (seeds / "dis" / tag).write_bytes(bytes([DIS.index(v), opts]) + body)
+            # detect: detection (selector 0), and a given version (selector 1,
+            # then the candidate index) over the same data.
+            (seeds / "detect" / tag).write_bytes(b"\x00" + body)
+            (seeds / "detect" / (tag + "-given")).write_bytes(bytes([1, DIS.index(v)]) + body)
             if v in interps:
                 out = subprocess.run([interps[v], "-c", DUMP, str(f)], capture_output=True, check=True)
                 for i, (first, code_len, lt, et) in enumerate(json.loads(out.stdout)[:3]):
