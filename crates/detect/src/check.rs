@@ -10,7 +10,8 @@ use bytescope_analysis::{ProblemKind, StackAnalyzer};
 use bytescope_code::Code;
 use bytescope_code::exceptions::parse_exception_table_strict;
 use bytescope_code::lines::{LineTableFormat, check_line_table};
-use bytescope_dis::{Disassembler, OpValue, Rules};
+use bytescope_dis::{Disassembler, OpValue};
+use bytescope_instr::Rules;
 use bytescope_opcodes::{ArgFlags, OpKind, OpcodeTable};
 use bytescope_pyc::PythonVersion;
 
@@ -57,7 +58,7 @@ impl Checker {
         Some(Checker {
             cand: Candidate::new(version, Some(offset)),
             table,
-            rules: *dis.rules(),
+            rules: Rules::for_version(version),
             dis,
             cache_op,
             instructions: 0,
