@@ -97,6 +97,12 @@ def main():
                     (seeds / "tables" / ("%s-%d-lines" % (tag, i))).write_bytes(head + bytes.fromhex(lt))
                     if et:
                         (seeds / "tables" / ("%s-%d-exc" % (tag, i))).write_bytes(head + bytes.fromhex(et))
+    # Other implementations and layouts read by magic: PyPy's pycs (its own
+    # opcode table) and the synthetic old and pre-release layouts.
+    for f in sorted((REPO / "tests" / "pypy").glob("*/*.pyc"))[:4]:
+        (seeds / "pyc" / ("pypy%s-%s" % (f.parent.name, f.stem))).write_bytes(f.read_bytes())
+    for f in sorted((REPO / "tests" / "layouts").glob("*.pyc")):
+        (seeds / "pyc" / ("layout-" + f.stem)).write_bytes(f.read_bytes())
     archives(seeds / "archive")
     for t in sorted(seeds.iterdir()):
         print("%s: %d seeds" % (t.name, len(list(t.iterdir()))))

@@ -136,8 +136,17 @@ impl Disassembler {
     /// # Errors
     /// [`DisError::NoTable`] for versions without an opcode table.
     pub fn for_pyc(pyc: &bytescope_marshal::Pyc<'_>) -> Result<Self, DisError> {
-        let version = pyc.version();
-        let implementation = pyc.marshal.format().implementation;
+        Self::for_marshal(&pyc.marshal)
+    }
+
+    /// A disassembler for the bytecode of `m`, by the format it was read
+    /// in (see [`Disassembler::for_pyc`]).
+    ///
+    /// # Errors
+    /// [`DisError::NoTable`] for versions without an opcode table.
+    pub fn for_marshal(m: &Marshal<'_>) -> Result<Self, DisError> {
+        let version = m.version();
+        let implementation = m.format().implementation;
         let table =
             bytescope_opcodes::table_for(implementation, version).ok_or(DisError::NoTable { version })?;
         Ok(Self::with_table(table))
