@@ -72,6 +72,15 @@ fn stripped_and_zeroed_headers() {
         // Same listing; only the code objects' file offsets (printed where
         // CPython prints addresses) move with the header.
         assert!(norm(&out.stdout) == norm(&good.stdout), "{} lists as the original", path.display());
+
+        // The assembly text detects too, and checks a given version.
+        let out = bytescope().args(["dis", "--asm"]).arg(path).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(String::from_utf8_lossy(&out.stdout).contains(".python 3.12"));
+        assert!(String::from_utf8_lossy(&out.stderr).contains("detected Python 3.12"));
+        let out = bytescope().args(["dis", "--asm", "--python-version", "3.13"]).arg(path).output().unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        assert!(String::from_utf8_lossy(&out.stderr).contains("the data is not Python 3.13 bytecode"));
     }
     let _ = std::fs::remove_dir_all(&dir);
 }

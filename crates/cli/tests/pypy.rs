@@ -48,3 +48,14 @@ fn pypy_listings_equal_pypys_dis() {
         (Some("PyPy"), Some("3.9"), Some(336))
     );
 }
+
+#[test]
+fn assembly_text_of_pypy_is_a_clear_error() {
+    let pyc = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/pypy/3.9/closures.pyc");
+    let out =
+        Command::new(env!("CARGO_BIN_EXE_bytescope")).args(["dis", "--asm"]).arg(&pyc).output().unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("a PyPy .pyc: the assembly text is CPython bytecode's"), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+}

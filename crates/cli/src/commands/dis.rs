@@ -96,7 +96,11 @@ pub struct Args {
 
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     if args.asm {
-        return crate::commands::asm::print_files(&args.input.files, args.input.python_version);
+        return crate::commands::asm::print_files(
+            &args.input.files,
+            args.input.python_version,
+            args.input.force,
+        );
     }
     if args.specialized || args.adaptive {
         text::stderr_line(
