@@ -48,6 +48,16 @@ pub enum AnalysisError {
         /// The version.
         version: PythonVersion,
     },
+    /// Bytecode of another implementation (PyPy): its compiler's blocks and
+    /// stack counting are not modelled.
+    #[error(
+        "stack analysis of {implementation} bytecode is not supported (it models CPython's compilers; \
+         bytescope dis lists the file)"
+    )]
+    Implementation {
+        /// The implementation that wrote the file.
+        implementation: bytescope_pyc::Implementation,
+    },
 }
 
 /// Something the stack analysis found wrong with a code object (crafted or damaged code;
@@ -160,6 +170,19 @@ impl StackAnalyzer {
         let table = bytescope_opcodes::table(version).ok_or(AnalysisError::NoTable { version })?;
         let dis = Disassembler::new(version).map_err(|_| AnalysisError::NoTable { version })?;
         Ok(StackAnalyzer { table, rules: StackRules::for_version(version), dis })
+    }
+
+    /// The analyzer for the bytecode of `m`, which CPython must have written.
+    ///
+    /// # Errors
+    /// [`AnalysisError::Implementation`] for another implementation's file
+    /// (PyPy: its own opcodes and block model), [`AnalysisError::NoTable`] for
+    /// versions without an opcode table.
+    pub fn for_marshal(m: &bytescope_marshal::Marshal<'_>) -> Result<Self, AnalysisError> {
+        match m.format().implementation {
+            bytescope_pyc::Implementation::CPython => Self::new(m.version()),
+            implementation => Err(AnalysisError::Implementation { implementation }),
+        }
     }
 
     /// This analyzer with other rules: e.g. an assembler writing 3.8 bytecode itself wants

@@ -73,6 +73,11 @@ fn stripped_and_zeroed_headers() {
         // CPython prints addresses) move with the header.
         assert!(norm(&out.stdout) == norm(&good.stdout), "{} lists as the original", path.display());
 
+        // The stack analysis detects too.
+        let out = bytescope().arg("stack").arg(path).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(String::from_utf8_lossy(&out.stderr).contains("detected Python 3.12"));
+
         // The assembly text detects too, and checks a given version.
         let out = bytescope().args(["dis", "--asm"]).arg(path).output().unwrap();
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));

@@ -59,3 +59,26 @@ fn assembly_text_of_pypy_is_a_clear_error() {
     assert!(err.contains("a PyPy .pyc: the assembly text is CPython bytecode's"), "{err}");
     assert_eq!(err.lines().count(), 1, "{err}");
 }
+
+#[test]
+fn inspect_reads_pypys_opcodes_and_stack_says_what_it_models() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/pypy/3.9");
+    // CALL_METHOD and LOOKUP_METHOD are PyPy's: calls are found through them.
+    let out = Command::new(env!("CARGO_BIN_EXE_bytescope"))
+        .arg("inspect")
+        .arg(dir.join("imports.pyc"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("imports     os, os.path, collections.abc, json"), "{text}");
+    let out = Command::new(env!("CARGO_BIN_EXE_bytescope"))
+        .arg("stack")
+        .arg(dir.join("classes.pyc"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("stack analysis of PyPy bytecode is not supported"), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+}

@@ -372,6 +372,17 @@ impl Inspector {
         Ok(Inspector { dis, classes, opts: Options::default() })
     }
 
+    /// The inspector for the bytecode of `m`: its implementation's opcode
+    /// table (PyPy's own opcodes when its magic names PyPy).
+    ///
+    /// # Errors
+    /// [`InspectError::Dis`] for versions without an opcode table.
+    pub fn for_marshal(m: &bytescope_marshal::Marshal<'_>) -> Result<Self, InspectError> {
+        let dis = Disassembler::for_marshal(m)?;
+        let classes = OpClassesBox(OpClasses::new(dis.table()));
+        Ok(Inspector { dis, classes, opts: Options::default() })
+    }
+
     /// The same inspector with `opts`.
     #[must_use]
     pub fn with_options(mut self, opts: Options) -> Self {

@@ -192,7 +192,7 @@ pub struct Scanner {
     select: Select,
     queries: Vec<(String, Query)>,
     python_version: Option<PythonVersion>,
-    inspectors: Mutex<HashMap<PythonVersion, Arc<Inspector>>>,
+    inspectors: Mutex<HashMap<(bytescope_pyc::Implementation, PythonVersion), Arc<Inspector>>>,
 }
 
 impl Scanner {
@@ -216,13 +216,14 @@ impl Scanner {
         !self.queries.is_empty()
     }
 
-    fn inspector(&self, v: PythonVersion) -> Result<Arc<Inspector>, String> {
+    fn inspector(&self, m: &bytescope_marshal::Marshal<'_>) -> Result<Arc<Inspector>, String> {
+        let key = (m.format().implementation, m.version());
         let mut map = self.inspectors.lock().map_err(|_| "internal error: poisoned lock".to_owned())?;
-        if let Some(i) = map.get(&v) {
+        if let Some(i) = map.get(&key) {
             return Ok(Arc::clone(i));
         }
-        let i = Arc::new(Inspector::new(v).map_err(|e| e.to_string())?);
-        map.insert(v, Arc::clone(&i));
+        let i = Arc::new(Inspector::for_marshal(m).map_err(|e| e.to_string())?);
+        map.insert(key, Arc::clone(&i));
         Ok(i)
     }
 
@@ -244,7 +245,7 @@ impl Scanner {
                 detected = matches!(r.origin, bytescope_detect::Origin::Detected(_));
                 let pyc = r.pyc;
                 version = Some(pyc.version());
-                self.inspector(pyc.version()).and_then(|i| i.inspect(&pyc.marshal).map_err(|e| e.to_string()))
+                self.inspector(&pyc.marshal).and_then(|i| i.inspect(&pyc.marshal).map_err(|e| e.to_string()))
             }
         };
         let (report, error) = match result {

@@ -252,7 +252,7 @@ fn render(
     ctx: &mut Ctx<'_>,
 ) -> Result<(), String> {
     if json {
-        return records::dis_view(out, source, dis, m, View::Instructions, |s| match selection {
+        return records::dis_view(out, source, m, View::Instructions, |s| match selection {
             Some(sel) => dis.instructions_json_selected(m, sel, s),
             None => dis.instructions_json(m, s),
         });

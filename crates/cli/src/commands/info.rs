@@ -47,17 +47,10 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         let dis = Disassembler::for_pyc(&pyc).map_err(|e| e.to_string())?;
         let selection = selections.for_source(source);
         if args.json {
-            return records::dis_view(
-                out,
-                source,
-                &dis,
-                &pyc.marshal,
-                View::Attributes,
-                |s| match &selection {
-                    Some(sel) => dis.attrs_json_selected(&pyc.marshal, sel, s),
-                    None => dis.attrs_json(&pyc.marshal, s),
-                },
-            );
+            return records::dis_view(out, source, &pyc.marshal, View::Attributes, |s| match &selection {
+                Some(sel) => dis.attrs_json_selected(&pyc.marshal, sel, s),
+                None => dis.attrs_json(&pyc.marshal, s),
+            });
         }
         let mut text = String::new();
         let result = match &selection {

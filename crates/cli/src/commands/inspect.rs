@@ -72,7 +72,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         if args.json { Format::Json } else { Format::Text },
         |source, data, out, ctx| {
             let pyc = args.input.load(source, data, Storage::default(), ctx)?;
-            let inspector = Inspector::new(pyc.version()).map_err(|e| e.to_string())?;
+            let inspector = Inspector::for_marshal(&pyc.marshal).map_err(|e| e.to_string())?;
             let report = inspector.inspect(&pyc.marshal).map_err(|e| e.to_string())?;
             if args.json {
                 for c in &report.code_objects {

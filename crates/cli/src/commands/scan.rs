@@ -13,7 +13,7 @@ use bytescope_dis::{Disassembler, visit_limit};
 use bytescope_inspect::grep::{Grep, Hit, Mode};
 use bytescope_inspect::{CodeReport, Inspector, Query, Report};
 use bytescope_marshal::{Marshal, Storage};
-use bytescope_pyc::{Invalidation, PycHeader, PythonVersion, hex, parse_header};
+use bytescope_pyc::{Implementation, Invalidation, PycHeader, PythonVersion, hex, parse_header};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -332,18 +332,19 @@ impl bytescope_batch::Footprint for Scanned {
     }
 }
 
-/// One inspector per version, shared by the workers.
+/// One inspector per implementation and version, shared by the workers.
 #[derive(Default)]
-struct Inspectors(Mutex<HashMap<PythonVersion, Arc<Inspector>>>);
+struct Inspectors(Mutex<HashMap<(Implementation, PythonVersion), Arc<Inspector>>>);
 
 impl Inspectors {
-    fn get(&self, v: PythonVersion) -> Result<Arc<Inspector>, String> {
+    fn get(&self, m: &Marshal<'_>) -> Result<Arc<Inspector>, String> {
+        let key = (m.format().implementation, m.version());
         let mut map = self.0.lock().map_err(|_| "internal error: poisoned lock".to_owned())?;
-        if let Some(i) = map.get(&v) {
+        if let Some(i) = map.get(&key) {
             return Ok(Arc::clone(i));
         }
-        let i = Arc::new(Inspector::new(v).map_err(|e| e.to_string())?);
-        map.insert(v, Arc::clone(&i));
+        let i = Arc::new(Inspector::for_marshal(m).map_err(|e| e.to_string())?);
+        map.insert(key, Arc::clone(&i));
         Ok(i)
     }
 }
@@ -425,7 +426,7 @@ fn scan_one(ctx: &Ctx<'_>, source: &Source, data: &[u8]) -> Scanned {
             detected = matches!(r.origin, Origin::Detected(_));
             let report = ctx
                 .inspectors
-                .get(pyc.version())
+                .get(&pyc.marshal)
                 .and_then(|i| i.inspect(&pyc.marshal).map_err(|e| e.to_string()));
             if report.is_ok() && !ctx.grep.is_empty() {
                 hits = grep_file(ctx.grep, &pyc.marshal);

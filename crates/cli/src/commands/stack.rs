@@ -7,7 +7,7 @@ use bytescope_analysis::{DEFAULT_SLOT_WIDTH, StackAnalyzer, StackDepths, StackRo
 use bytescope_code::{Code, code_objects};
 use bytescope_dis::Disassembler;
 use bytescope_inspect::Inspector;
-use bytescope_marshal::load_pyc;
+use bytescope_marshal::Storage;
 use serde::Serialize;
 
 use crate::output::{Format, InputArgs, for_each_file};
@@ -86,14 +86,14 @@ struct Row<'a> {
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let width = args.width.max(2);
     let format = if args.json { Format::Json } else { Format::Text };
-    for_each_file(&args.input, format, |source, data, out, _| {
-        let pyc = load_pyc(data, args.input.python_version).map_err(|e| e.to_string())?;
-        let analyzer = StackAnalyzer::new(pyc.version()).map_err(|e| e.to_string())?;
+    for_each_file(&args.input, format, |source, data, out, ctx| {
+        let pyc = args.input.load(source, data, Storage::default(), ctx)?;
+        let analyzer = StackAnalyzer::for_marshal(&pyc.marshal).map_err(|e| e.to_string())?;
         let dis = Disassembler::for_pyc(&pyc).map_err(|e| e.to_string())?;
         let m = &pyc.marshal;
         let codes = code_objects(m, visit_limit(m.codes().len())).map_err(|e| e.to_string())?;
         // Qualified names as `inspect` derives them (co_qualname exists only from 3.11).
-        let report = Inspector::new(pyc.version()).ok().and_then(|i| i.inspect(m).ok());
+        let report = Inspector::for_marshal(m).ok().and_then(|i| i.inspect(m).ok());
         let qualnames: Vec<String> = match report {
             Some(r) if r.code_objects.len() == codes.len() => {
                 r.code_objects.into_iter().map(|c| c.qualname).collect()

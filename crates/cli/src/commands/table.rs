@@ -61,7 +61,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             return Ok(());
         }
         skips.applied(option_name(kind));
-        records::dis_view(out, source, &dis, &pyc.marshal, View::Table(kind.name()), |s| {
+        records::dis_view(out, source, &pyc.marshal, View::Table(kind.name()), |s| {
             dis.table_json(&pyc.marshal, kind, s)
         })
     })?;
