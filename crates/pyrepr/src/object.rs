@@ -304,7 +304,16 @@ impl Repr<'_, '_> {
     fn ordered(&self, ids: &[ObjId]) -> Vec<ObjId> {
         let mut keys = self.keys.borrow_mut();
         let keys = keys.get_or_insert_with(|| Box::new(ConstKeys::new(self.m)));
-        keys.set_order(ids).unwrap_or_else(|| ids.to_vec())
+        match keys.set_order(ids) {
+            // PyPy's sets iterate in insertion order: the elements CPython's
+            // would keep (the first of equal ones), in the stream's order.
+            Some(order) if self.m.format().implementation == bytescope_pyc::Implementation::PyPy => {
+                let mut kept: std::collections::HashSet<ObjId> = order.into_iter().collect();
+                ids.iter().copied().filter(|i| kept.remove(i)).collect()
+            }
+            Some(order) => order,
+            None => ids.to_vec(),
+        }
     }
 }
 

@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use bytescope_dis::Disassembler;
-use bytescope_marshal::load_pyc;
+use bytescope_marshal::Storage;
 
 use crate::output::{DRAIN_AT, Format, InputArgs, for_each_file};
 use crate::records::{self, View};
@@ -42,8 +42,8 @@ pub struct Args {
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let (input, selections) = args.select.split(&args.input);
     for_each_file(&input, if args.json { Format::Json } else { Format::Text }, |source, data, out, ctx| {
-        let pyc = load_pyc(data, args.input.python_version).map_err(|e| e.to_string())?;
-        let dis = Disassembler::new(pyc.version()).map_err(|e| e.to_string())?;
+        let pyc = args.input.load(source, data, Storage::default(), ctx)?;
+        let dis = Disassembler::for_pyc(&pyc).map_err(|e| e.to_string())?;
         let selection = selections.for_source(source);
         let m = &pyc.marshal;
         // Written as it is made (with -j 1), within the output budget.

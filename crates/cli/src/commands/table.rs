@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use bytescope_dis::{Disassembler, TableKind};
-use bytescope_marshal::load_pyc;
+use bytescope_marshal::Storage;
 
 use crate::output::{DRAIN_AT, Format, InputArgs, Skips, for_each_file};
 use crate::records::{self, View};
@@ -51,8 +51,8 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     };
     let skips = Skips::default();
     let status = for_each_file(&args.input, Format::Json, |source, data, out, ctx| {
-        let pyc = load_pyc(data, args.input.python_version).map_err(|e| e.to_string())?;
-        let dis = Disassembler::new(pyc.version()).map_err(|e| e.to_string())?;
+        let pyc = args.input.load(source, data, Storage::default(), ctx)?;
+        let dis = Disassembler::for_pyc(&pyc).map_err(|e| e.to_string())?;
         if let Some(since) = kind.since().filter(|s| pyc.version() < *s)
             && args.input.framed(source)
         {
