@@ -16,7 +16,7 @@
 //! # fn demo(data: &[u8]) -> Result<(), Box<dyn std::error::Error>> {
 //! let pyc = bytescope_marshal::load_pyc(data, None)?;
 //! let analyzer = bytescope_analysis::StackAnalyzer::new(pyc.version())?;
-//! for code in bytescope_code::code_objects(&pyc.marshal, usize::MAX)? {
+//! for code in bytescope_code::code_objects(&pyc.marshal)? {
 //!     let depths = analyzer.depths(&code);
 //!     println!("{}: computed {}, declared {}", code.name, depths.stacksize, code.stacksize());
 //! }
@@ -54,6 +54,16 @@ pub enum AnalysisError {
     NoTable {
         /// The version.
         version: PythonVersion,
+    },
+    /// Bytecode of another implementation (PyPy): its compiler's blocks and
+    /// stack counting are not modelled.
+    #[error(
+        "analysis of {implementation} bytecode is not supported (stack, control flow and checks model \
+         CPython's compilers; bytescope dis lists the file)"
+    )]
+    Implementation {
+        /// The implementation that wrote the file.
+        implementation: bytescope_pyc::Implementation,
     },
 }
 
@@ -199,6 +209,19 @@ impl StackAnalyzer {
         let data = bytescope_instr::VersionData::of(table);
         let nets = depth::constant_nets(table);
         Ok(StackAnalyzer { table, rules: StackRules::for_version(version), data, dis, nets })
+    }
+
+    /// The analyzer for the bytecode of `m`, which CPython must have written.
+    ///
+    /// # Errors
+    /// [`AnalysisError::Implementation`] for another implementation's file
+    /// (PyPy: its own opcodes and block model), [`AnalysisError::NoTable`] for
+    /// versions without an opcode table.
+    pub fn for_marshal(m: &bytescope_marshal::Marshal<'_>) -> Result<Self, AnalysisError> {
+        match m.format().implementation {
+            bytescope_pyc::Implementation::CPython => Self::new(m.version()),
+            implementation => Err(AnalysisError::Implementation { implementation }),
+        }
     }
 
     /// This analyzer with other rules: e.g. an assembler writing 3.8 bytecode itself wants

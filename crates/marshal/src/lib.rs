@@ -22,14 +22,16 @@ mod object;
 mod pyc;
 mod reader;
 pub mod reuse;
+mod walk;
 mod writer;
 
 pub use error::{ErrorKind, MarshalError};
-pub use format::{CodeLayout, FLAG_REF, Format};
+pub use format::{CodeField, CodeFields, CodeLayout, FLAG_REF, Format};
 pub use object::{
     CodeNode, ComplexText, Items, Marshal, Node, ObjId, Storage, StrEncoding, Value, long_to_i64, str_utf8,
     value_name, value_name_bytes,
 };
 pub use pyc::{LoadError, Pyc, load_marshal, load_pyc, load_pyc_in};
 pub use reader::{MAX_DEPTH, read, read_in};
+pub use walk::{CodeVisit, CodeWalk};
 pub use writer::write;
