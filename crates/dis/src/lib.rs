@@ -19,6 +19,7 @@
 
 mod info;
 mod instr;
+mod lazy;
 mod listing;
 mod plan;
 mod pyjson;
@@ -35,6 +36,7 @@ use bytescope_pyrepr::{ReprError, ReprOptions, write_code_repr};
 
 pub use info::pretty_flags;
 pub use instr::{ArgVal, Instruction, Op, OpValue};
+pub use lazy::{ArgRef, ArgSlot, ArgreprCache, Decoded, Row};
 pub use rules::{Layout, Rules};
 pub use text::DisOptions;
 pub use views::TableKind;

@@ -201,6 +201,12 @@ impl<'c, 'm, 'a> Prepared<'c, 'm, 'a> {
         }
     }
 
+    /// The instructions decoded beforehand (empty for a listing that
+    /// decodes as it goes: see [`Prepared::decoded`]).
+    pub(crate) fn raw_slice(&self) -> &[Raw] {
+        &self.raws
+    }
+
     /// The instructions in order.
     pub(crate) fn raws(&self) -> Raws<'_> {
         match self.walk {

@@ -96,6 +96,26 @@ impl PyCode {
         Ok(self.consts.get_or_init(|| t).clone_ref(py))
     }
 
+    /// ``co_names``.
+    pub(crate) fn names_tuple(&self, py: Python<'_>) -> PyResult<Py<PyTuple>> {
+        self.names(py, self.file.raw(self.index).names)
+    }
+
+    /// The names local and cell/free operands index (`Code::localsplus`):
+    /// 3.11+ `co_localsplusnames`; before, the varnames, then the cellvars,
+    /// then the freevars.
+    pub(crate) fn localsplus_tuple(&self, py: Python<'_>) -> PyResult<Py<PyTuple>> {
+        let raw = self.file.raw(self.index);
+        if self.layout() == CodeLayout::Py311 {
+            return self.names(py, raw.varnames);
+        }
+        let mut all: Vec<Py<PyAny>> = self.names(py, raw.varnames)?.bind(py).iter().map(Bound::unbind).collect();
+        for id in [raw.cellvars, raw.freevars].into_iter().flatten() {
+            all.extend(self.names(py, id)?.bind(py).iter().map(Bound::unbind));
+        }
+        Ok(PyTuple::new(py, all)?.unbind())
+    }
+
     /// The nested code objects in `co_consts` order (as indices).
     pub(crate) fn children(&self) -> Vec<u32> {
         let m = self.file.marshal();

@@ -10,6 +10,7 @@ mod convert;
 mod dis;
 mod error;
 mod file;
+mod instructions;
 mod scan;
 mod types;
 
@@ -173,6 +174,11 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(dis::disassemble_text, m)?)?;
     m.add_function(wrap_pyfunction!(dis::code_info_text, m)?)?;
     m.add_function(wrap_pyfunction!(dis::instructions, m)?)?;
+    m.add_function(wrap_pyfunction!(dis::get_instructions, m)?)?;
+    m.add_function(wrap_pyfunction!(instructions::make_instruction, m)?)?;
+    m.add_function(wrap_pyfunction!(instructions::instruction_class, m)?)?;
+    m.add_class::<instructions::Instructions>()?;
+    m.add_function(wrap_pyfunction!(instructions::instructions_list, m)?)?;
     m.add_function(wrap_pyfunction!(dis::findlinestarts, m)?)?;
     m.add_function(wrap_pyfunction!(dis::findlabels, m)?)?;
     m.add_class::<scan::Scan>()?;

@@ -19,6 +19,7 @@ version's.
 """
 
 import collections
+import collections.abc
 import dis as _std
 import marshal
 import os
@@ -27,7 +28,7 @@ import types
 
 from . import _native, _opcodes
 from ._native import Code, Pyc
-from ._types import UNKNOWN, ExceptionTableEntry
+from ._types import UNKNOWN, ExceptionTableEntry, Positions
 
 __all__ = [
     "code_info", "dis", "disassemble", "distb", "disco", "findlinestarts", "findlabels",
@@ -37,18 +38,6 @@ __all__ = [
 
 _HOST = tuple(sys.version_info[:2])
 _UNSET = object()
-
-Positions = collections.namedtuple(
-    "Positions", ["lineno", "end_lineno", "col_offset", "end_col_offset"], defaults=[None] * 4
-)
-Positions.__doc__ = "Source positions of an instruction (3.11+), as ``dis.Positions``."
-
-_FIELDS_34 = ("opname", "opcode", "arg", "argval", "argrepr", "offset", "starts_line", "is_jump_target")
-_FIELDS_311 = _FIELDS_34 + ("positions",)
-_FIELDS_313 = (
-    "opname", "opcode", "arg", "argval", "argrepr", "offset", "start_offset", "starts_line",
-    "line_number", "label", "positions", "cache_info",
-)
 
 # First version of each keyword argument, per function (as CPython's dis grew them).
 _SINCE = {
@@ -134,7 +123,6 @@ def opcodes(version=None):
     return ns
 
 
-_INSTRUCTION = {}
 # dis._is_backward_jump: relative jumps whose argument counts backwards (3.14 adds END_ASYNC_FOR,
 # "not really a jump, but it has a target").
 BACKWARD_JUMPS_313 = ("JUMP_BACKWARD", "JUMP_BACKWARD_NO_INTERRUPT")
@@ -142,84 +130,93 @@ BACKWARD_JUMPS_314 = BACKWARD_JUMPS_313 + ("END_ASYNC_FOR",)
 
 
 def _instruction_class(version):
-    """``dis.Instruction`` of ``version``: a named tuple with that version's fields."""
+    """``dis.Instruction`` of ``version``: a class with that version's fields, behaving as its
+    named tuple does (see the module docs)."""
+    return _native.instruction_class(tuple(version[:2]))
+
+
+for _v in ((3, 4), (3, 11), (3, 13), (3, 14), (3, 15)):
+    # Instructions are sequences (not tuple subclasses: see the module docs).
+    collections.abc.Sequence.register(_instruction_class(_v))
+del _v
+
+_DERIVED = {}
+
+
+def _derived_functions(version):
+    """3.13+'s derived ``Instruction`` properties for ``version``, from its tables."""
     try:
-        return _INSTRUCTION[version]
+        return _DERIVED[version]
     except KeyError:
         pass
-    if version >= (3, 13):
-        fields, defaults = _FIELDS_313, [None, None, None]
-    elif version >= (3, 11):
-        fields, defaults = _FIELDS_311, [None]
-    else:
-        fields, defaults = _FIELDS_34, None
-    base = collections.namedtuple("Instruction", fields, defaults=defaults)
-    ns = {"__slots__": (), "__doc__": f"Details for a bytecode operation (CPython {version[0]}.{version[1]}'s dis.Instruction)."}
-    if version >= (3, 13):
-        tables = opcodes(version)
-        deopt = tables.deoptmap
-        caches = tables._inline_cache_entries
-        jrel, jabs = set(tables.hasjrel), set(tables.hasjabs)
-        backward = BACKWARD_JUMPS_314 if version >= (3, 14) else BACKWARD_JUMPS_313
-        opname = tables.opname
-        # Pseudo-opcodes (256+) are named through opmap.
-        allnames = dict(enumerate(opname))
-        allnames.update({v: k for k, v in tables.opmap.items() if v >= len(opname)})
+    tables = opcodes(version)
+    deopt = tables.deoptmap
+    caches = tables._inline_cache_entries
+    jrel, jabs = set(tables.hasjrel), set(tables.hasjabs)
+    backward = BACKWARD_JUMPS_314 if version >= (3, 14) else BACKWARD_JUMPS_313
+    opname = tables.opname
+    # Pseudo-opcodes (256+) are named through opmap.
+    allnames = dict(enumerate(opname))
+    allnames.update({v: k for k, v in tables.opmap.items() if v >= len(opname)})
 
-        def oparg(self):
-            """Alias for ``arg``."""
-            return self.arg
+    def jump_target(ins):
+        deop = deopt.get(ins.opcode, ins.opcode)
+        arg = ins.arg
+        if deop in jrel:
+            if opname[deop] in backward:
+                arg = -arg
+            return ins.offset + 2 + arg * 2 + 2 * caches.get(opname[deop], 0)
+        if deop in jabs:
+            return arg * 2
+        return None
 
-        def baseopcode(self):
-            """The opcode's base form (specialized opcodes deoptimised)."""
-            return deopt.get(self.opcode, self.opcode)
+    def baseopname(ins):
+        op = deopt.get(ins.opcode, ins.opcode)
+        return allnames.get(op, "<%d>" % op)
 
-        def baseopname(self):
-            """The base opcode's name."""
-            op = deopt.get(self.opcode, self.opcode)
-            return allnames.get(op, "<%d>" % op)
+    funcs = {
+        "oparg": lambda ins: ins.arg,
+        "baseopcode": lambda ins: deopt.get(ins.opcode, ins.opcode),
+        "baseopname": baseopname,
+        "cache_offset": lambda ins: ins.offset + 2,
+        "end_offset": lambda ins: ins.offset + 2 + 2 * caches.get(opname[deopt.get(ins.opcode, ins.opcode)], 0),
+        "jump_target": jump_target,
+        "is_jump_target": lambda ins: ins.label is not None,
+    }
+    if version >= (3, 14):
+        all_opmap = dict(tables.opmap)
+        all_opmap.update(tables._specialized_opmap)
+        funcs["_opmap"] = all_opmap
+    _DERIVED[version] = funcs
+    return funcs
 
-        def cache_offset(self):
-            """Start offset of the inline cache entries."""
-            return self.offset + 2
 
-        def end_offset(self):
-            """End offset of the instruction and its caches."""
-            return self.offset + 2 + 2 * caches.get(opname[deopt.get(self.opcode, self.opcode)], 0)
+def _instruction_property(version, name, ins):
+    """A 3.13+ derived ``Instruction`` property (``jump_target``, ``baseopname``...)."""
+    return _derived_functions(version)[name](ins)
 
-        def jump_target(self):
-            """The jump target's offset (from ``arg`` and ``offset``), or None."""
-            deop = deopt.get(self.opcode, self.opcode)
-            arg = self.arg
-            if deop in jrel:
-                if opname[deop] in backward:
-                    arg = -arg
-                return self.offset + 2 + arg * 2 + 2 * caches.get(opname[deop], 0)
-            if deop in jabs:
-                return arg * 2
-            return None
 
-        def is_jump_target(self):
-            """Whether another instruction jumps here."""
-            return self.label is not None
+def _instruction_make(version, cls, args, opname=None, arg=None, argval=None, argrepr=None, offset=None,
+                      start_offset=None, starts_line=None, line_number=None, label=None, positions=None,
+                      cache_info=None):
+    """3.14's ``Instruction.make(opname, arg, argval, argrepr, offset, start_offset, starts_line,
+    line_number, label=None, positions=None, cache_info=None)``."""
+    names = ("opname", "arg", "argval", "argrepr", "offset", "start_offset", "starts_line", "line_number",
+             "label", "positions", "cache_info")
+    given = dict(zip(names, args))
+    values = dict(opname=opname, arg=arg, argval=argval, argrepr=argrepr, offset=offset,
+                  start_offset=start_offset, starts_line=starts_line, line_number=line_number, label=label,
+                  positions=positions, cache_info=cache_info)
+    values.update(given)
+    opmap = _derived_functions(version)["_opmap"]
+    return cls(values["opname"], opmap[values["opname"]], values["arg"], values["argval"], values["argrepr"],
+               values["offset"], values["start_offset"], values["starts_line"], values["line_number"],
+               values["label"], values["positions"], values["cache_info"])
 
-        for f in (oparg, baseopcode, baseopname, cache_offset, end_offset, jump_target, is_jump_target):
-            ns[f.__name__] = property(f)
-        if version >= (3, 14):
-            all_opmap = dict(tables.opmap)
-            all_opmap.update(tables._specialized_opmap)
 
-            def make(cls, opname, arg, argval, argrepr, offset, start_offset, starts_line, line_number,
-                     label=None, positions=None, cache_info=None):
-                """An Instruction from its opname (3.14's ``Instruction.make``)."""
-                return cls(opname, all_opmap[opname], arg, argval, argrepr, offset, start_offset, starts_line,
-                           line_number, label, positions, cache_info)
-
-            ns["make"] = classmethod(make)
-    cls = type("Instruction", (base,), ns)
-    cls.__module__ = "bytescope.dis"
-    _INSTRUCTION[version] = cls
-    return cls
+def _make_instruction(version, values):
+    """Unpickles an instruction of ``version``."""
+    return _native.make_instruction(tuple(version), list(values))
 
 
 Instruction = _instruction_class(_HOST if _HOST in _opcodes.TABLES else (3, 15))
@@ -391,19 +388,11 @@ def show_code(co, *, file=None):
 
 
 def _instructions(co, bytecode, show_caches, line_offset):
-    cls = _instruction_class(co.version)
     caches = bool(show_caches) and (3, 11) <= co.version < (3, 13)
-    return _native.instructions(co, cls, Positions, bytecode, caches, line_offset)
+    return _native.instructions(co, bytecode, caches, line_offset)
 
 
-def get_instructions(x, *, first_line=None, show_caches=_UNSET, adaptive=_UNSET):
-    """An iterator of ``Instruction`` named tuples for ``x``'s code object, with exactly
-    the fields and values its version's ``dis.get_instructions`` gives. ``first_line``
-    renumbers lines from that line."""
-    co = _get_code(x)
-    _check("get_instructions", co.version, dict(show_caches=show_caches, adaptive=adaptive))
-    offset = 0 if first_line is None else first_line - co.co_firstlineno
-    return iter(_instructions(co, False, _value(show_caches), offset))
+get_instructions = _native.get_instructions
 
 
 def findlinestarts(code):
@@ -461,7 +450,7 @@ class Bytecode:
             self.show_positions = _value(show_positions)
 
     def __iter__(self):
-        return iter(_instructions(self._code, True, getattr(self, "show_caches", False), self._line_offset))
+        return _instructions(self._code, True, getattr(self, "show_caches", False), self._line_offset)
 
     def __repr__(self):
         return "{}({!r})".format(self.__class__.__name__, self._original_object)
