@@ -413,6 +413,48 @@ def measure(name, cmds, cwd, repeat, env=None, capture_stdout=False, inner=None,
     return med
 
 
+def compare_baseline(old, new, sample, root, full, sample_mb, runs, strict):
+    """`--baseline`: `dis -j 1` of an older binary against ours on the same
+    sample, in interleaved runs (old, new, new, old, ...) so both meet the same
+    host conditions; each run is preceded by re-reading the files (untimed) and
+    timed from wait4 of the process. Reports CPU and wall medians and the ratio
+    new/old of the CPU medians, and checks both print the same bytes."""
+    cmds = {"old": [old, "dis", "-j", "1"] + sample, "new": [new, "dis", "-j", "1"] + sample}
+    outs = {k: run_group([c], root, capture_stdout=True, rss=False).stdout for k, c in cmds.items()}
+    same = outs["old"] == outs["new"]
+    log("outputs %s (%d bytes)" % ("identical" if same else "DIFFER", len(outs["new"])))
+    times = {"old": [], "new": []}
+    for i in range(runs):
+        order = ("old", "new") if i % 2 == 0 else ("new", "old")
+        for k in order:
+            warm(root, sample)
+            r = run_group([cmds[k]], root, rss=False)
+            times[k].append((r.wall, r.cpu))
+        log("  pair %2d/%d: old cpu %.4f s, new cpu %.4f s" % (i + 1, runs, times["old"][-1][1], times["new"][-1][1]))
+    med = {k: (statistics.median(w for w, _ in v), statistics.median(c for _, c in v)) for k, v in times.items()}
+    pair_ratios = [n[1] / o[1] for o, n in zip(times["old"], times["new"]) if o[1] > 0]
+    ratio_cpu = med["new"][1] / med["old"][1] if med["old"][1] > 0 else float("inf")
+    ok = same and ratio_cpu <= 1.05
+    report = "\n".join([
+        "## `bytescope dis -j 1`: this build against a baseline (CPython %s stdlib, %d pycs, %.1f MB)" % (
+            full, len(sample), sample_mb),
+        "",
+        "| binary | CPU median (s) | wall median (s) |",
+        "|---|---:|---:|",
+        "| baseline `%s` | %.4f | %.4f |" % (old, med["old"][1], med["old"][0]),
+        "| this build `%s` | %.4f | %.4f |" % (new, med["new"][1], med["new"][0]),
+        "",
+        "- %d interleaved runs of each; ratio of the CPU medians new/old: **%.3f** (median of the per-pair "
+        "ratios %.3f); outputs %s." % (runs, ratio_cpu, statistics.median(pair_ratios) if pair_ratios else float("nan"),
+                                       "identical" if same else "DIFFER"),
+        "- floor (at most 5%% slower, same output): **%s**" % ("PASS" if ok else "FAIL"),
+        "",
+    ])
+    print(report)
+    (BENCH / ("baseline-%s.md" % full)).write_text(report)
+    return 1 if strict and not ok else 0
+
+
 def failures(stderr):
     return sum(1 for line in stderr.splitlines() if line.startswith("bytescope: "))
 
@@ -508,6 +550,10 @@ def main():
     ap.add_argument("--no-xdis", action="store_true", help="skip xdis")
     ap.add_argument("--no-scan", action="store_true", help="skip the full-stdlib scan")
     ap.add_argument("--strict", action="store_true", help="exit 1 if a floor FAILs")
+    ap.add_argument("--baseline", metavar="PATH",
+                    help="only compare `dis -j 1` of this (older) bytescope binary with ours, paired: "
+                         "interleaved runs on the same sample, CPU medians and their ratio (floor: 5%% slower at most)")
+    ap.add_argument("--baseline-runs", type=int, default=21, help="runs of each binary with --baseline (default 21)")
     ap.add_argument("--pgo", action="store_true",
                     help="measure the tools/pgo-build.sh binary (and pair the plain release build with CPython too)")
     args = ap.parse_args()
@@ -520,8 +566,8 @@ def main():
     else:
         bs = str(REPO / "target" / "release" / "bytescope")
         if not args.no_build:
-            log("cargo build --release -p bytescope ...")
-            subprocess.run(["cargo", "build", "--release", "-q", "-p", "bytescope"], cwd=str(REPO), check=True)
+            log("cargo build --release -p bytescope-cli ...")
+            subprocess.run(["cargo", "build", "--release", "-q", "-p", "bytescope-cli"], cwd=str(REPO), check=True)
     plain_bs = None
     if args.pgo:
         plain_bs = bs
@@ -555,6 +601,10 @@ def main():
 
     caps = probe_cli(bs, sample[0], root)
     log("bytescope CLI: %s" % ", ".join("%s=%s" % kv for kv in sorted(caps.items())))
+
+    if args.baseline:
+        return compare_baseline(str(Path(args.baseline).resolve()), bs, sample, root, full, sample_mb,
+                                args.baseline_runs, args.strict)
 
     results = {"python": full, "sample_files": len(sample), "sample_mb": sample_mb,
                "all_files": len(pycs), "all_mb": all_mb, "caps": caps, "rows": {},

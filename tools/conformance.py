@@ -552,7 +552,7 @@ def main():
         ap.error("unknown views: %s" % ", ".join(sorted(unknown)))
 
     if args.build and not args.fake_cli:
-        subprocess.run(["cargo", "build", "--release"], cwd=REPO, check=True)
+        subprocess.run(["cargo", "build", "--release", "-p", "bytescope-cli"], cwd=REPO, check=True)
     if not args.fake_cli and not args.oracle_only and not args.cli.exists():
         ap.error("%s does not exist (cargo build --release, or --build, or --fake-cli)" % args.cli)
 

@@ -10,7 +10,7 @@ source and replaced by other marshal bytes, which keeps the rest of the
 stream intact because marshal objects delimit themselves), or an instruction
 operand inside co_code.
 
-With --bless, also runs the debug CLI (`cargo build -p bytescope` first) as
+With --bless, also runs the debug CLI (`cargo build -p bytescope-cli` first) as
 `bytescope dis NAME.pyc` inside tests/malformed/ and writes what it prints:
 NAME.err gets stderr (the one error line, or empty when the file is shown),
 NAME.out gets stdout for the files that are shown, and NAME.info.err what

@@ -28,7 +28,7 @@ if [ "${PGO_STATIC:-1}" = 1 ] && [[ $host == *-linux-gnu ]]; then
 fi
 echo "pgo-build: instrumented build" >&2
 RUSTFLAGS="$flags -Cprofile-generate=$out/profiles" \
-    cargo build --release --locked -q -p bytescope --target "$host" --target-dir "$out/gen"
+    cargo build --release --locked -q -p bytescope-cli --target "$host" --target-dir "$out/gen"
 gen=$out/gen/$host/release/bytescope
 # Training: every committed fixture of every version, and, where a python3
 # is on PATH, this repository's own tools compiled by it (real modules, with
@@ -55,5 +55,5 @@ done
 "$profdata" merge -o "$out/merged.profdata" "$out/profiles"
 echo "pgo-build: optimized build" >&2
 RUSTFLAGS="$flags -Cprofile-use=$out/merged.profdata -Cllvm-args=-pgo-warn-missing-function=false" \
-    cargo build --release --locked -q -p bytescope --target "$host" --target-dir "$out"
+    cargo build --release --locked -q -p bytescope-cli --target "$host" --target-dir "$out"
 echo "$out/$host/release/bytescope"

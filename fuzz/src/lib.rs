@@ -32,6 +32,7 @@ use bytescope_code::exceptions::parse_exception_table;
 use bytescope_code::lines::{co_lines, co_positions, findlinestarts, linestarts};
 use bytescope_code::{Code, code_objects};
 use bytescope_dis::{DisOptions, Disassembler, Scratch};
+use bytescope_instr::{Decoder, Lines};
 use bytescope_marshal::{Format, Marshal, load_pyc, read, read_in, write};
 use bytescope_pyc::{PythonVersion, parse_header, write_header};
 
@@ -172,6 +173,11 @@ fn run_dis(m: &Marshal<'_>, opts: DisOptions, input: usize) {
         assert!(drained == text, "drained listing differs");
         assert_eq!(format!("{again:?}"), format!("{first:?}"));
     }
+    // Every line through the general path: the same bytes, the same outcome.
+    let mut general = Vec::new();
+    let slow = d.dis_general_path(m, opts, &mut general);
+    assert_eq!(format!("{slow:?}"), format!("{first:?}"));
+    assert!(general == text, "the fast paths and the general path differ");
     let mut info = Default::default();
     let _ = d.code_info(m, &mut info);
     check_output("code_info", Buffer::len(&info), input);
@@ -187,6 +193,7 @@ fn run_dis(m: &Marshal<'_>, opts: DisOptions, input: usize) {
         let v = code.version();
         run_tables(v, code.code.len(), code.firstlineno(), code.linetable);
         let _ = parse_exception_table(code.exceptiontable);
+        run_instr(code);
         if let Ok(ins) = d.instructions(code) {
             assert!(
                 ins.len() <= code.code.len(),
@@ -198,6 +205,33 @@ fn run_dis(m: &Marshal<'_>, opts: DisOptions, input: usize) {
         }
     }
     check_output("instructions", produced, input);
+}
+
+/// The instruction model on one code object: the resolved stream with
+/// lines and positions, the jump-target scan and the walk it picks (which
+/// must decode what the general walk decodes), and the facts every
+/// instruction states about itself.
+fn run_instr(code: &Code<'_, '_>) {
+    let Ok(dec) = Decoder::new(code) else { return };
+    let len = code.code.len();
+    let lines = Lines::new(code);
+    let mut count = 0usize;
+    let mut end = 0u32;
+    for located in dec.iter().located(&lines, true) {
+        let ins = located.instruction;
+        assert!(ins.offset >= end, "instructions overlap at {}", ins.offset);
+        assert!(ins.start_offset <= ins.offset);
+        assert!((ins.offset as usize) < len, "instruction at {} of {len} bytes", ins.offset);
+        assert_eq!(ins.jump_target(), dec.jump_target(&ins.raw()));
+        assert_eq!(ins.info.name, dec.table().op(ins.opcode).name);
+        end = ins.end_offset();
+        count += 1;
+    }
+    assert!(count <= len, "{count} instructions from {len} bytes");
+    let mut targets = Vec::new();
+    let walk = dec.jump_targets(&mut targets);
+    assert!(targets.len() <= count);
+    assert!(dec.walk(walk).eq(dec.raw_instructions()), "the chosen walk decodes differently");
 }
 
 /// `dis`: headerless marshal data read as the selected version (the

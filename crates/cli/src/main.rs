@@ -10,6 +10,7 @@ mod files;
 mod interpreters;
 mod output;
 mod records;
+mod select;
 mod text;
 
 use std::collections::HashMap;
@@ -55,6 +56,7 @@ enum Command {
     Stack(commands::stack::Args),
     Rewrite(commands::rewrite::Args),
     Extract(commands::extract::Args),
+    Asm(commands::asm::Args),
     Completions(Completions),
     Man(Man),
 }
@@ -230,6 +232,11 @@ impl Command {
                 }
                 return;
             }
+            Command::Asm(a) => {
+                fix(&mut a.input);
+                fix(&mut a.output);
+                return;
+            }
             Command::Completions(_) | Command::Man(_) => return,
         };
         files.iter_mut().for_each(fix);
@@ -254,7 +261,11 @@ fn main() -> ExitCode {
         Command::Header(a) => a.input.or_stdin(),
         Command::Scan(a) => a.input.or_stdin(),
         Command::Stack(a) => a.input.or_stdin(),
-        Command::Rewrite(_) | Command::Extract(_) | Command::Completions(_) | Command::Man(_) => Ok(()),
+        Command::Rewrite(_)
+        | Command::Extract(_)
+        | Command::Asm(_)
+        | Command::Completions(_)
+        | Command::Man(_) => Ok(()),
     };
     if let Err(e) = stdin {
         text::stderr_line(&format!("bytescope: {e}"));
@@ -270,6 +281,7 @@ fn main() -> ExitCode {
         Command::Stack(a) => commands::stack::run(&a),
         Command::Rewrite(a) => commands::rewrite::run(&a),
         Command::Extract(a) => commands::extract::run(&a),
+        Command::Asm(a) => commands::asm::run(&a),
         Command::Completions(c) => return completions(c.shell),
         Command::Man(m) => return man(m.command.as_deref()),
     };

@@ -11,6 +11,8 @@
 mod code;
 pub mod exceptions;
 pub mod lines;
+mod tree;
 pub mod varint;
 
 pub use code::{Code, CodeError, CodeVecs, Name, code_objects, kinds};
+pub use tree::{CodeEntry, Selection, code_tree, subtree_end};

@@ -274,15 +274,28 @@ pub fn co_positions(v: PythonVersion, code_len: usize, firstlineno: i32, table: 
 #[must_use]
 pub fn position_ranges(
     v: PythonVersion,
-    _code_len: usize,
+    code_len: usize,
     firstlineno: i32,
     table: &[u8],
 ) -> Vec<PositionRange> {
+    position_ranges_in(v, code_len, firstlineno, table, Vec::new())
+}
+
+/// [`position_ranges`] into `out`'s memory (emptied first): callers that
+/// walk many code objects reuse one buffer.
+#[must_use]
+pub fn position_ranges_in(
+    v: PythonVersion,
+    _code_len: usize,
+    firstlineno: i32,
+    table: &[u8],
+    mut out: Vec<PositionRange>,
+) -> Vec<PositionRange> {
+    out.clear();
     if v < PythonVersion::PY311 {
-        return Vec::new();
+        return out;
     }
     let byte = |i: usize| table.get(i).copied().unwrap_or(0);
-    let mut out = Vec::new();
     let mut pos = 0usize;
     let mut end: u64 = 0;
     let mut line = firstlineno;

@@ -9,8 +9,9 @@
 use bytescope_code::Code;
 use bytescope_pyrepr::ReprError;
 
-use crate::instr::{Arg, ArgVal, Buffers, Decoder, Raw, ReprCache, py_index};
-use crate::plan::ArgKind;
+use bytescope_instr::{ArgKind, Argument, RawInstruction, py_index};
+
+use crate::argtext::{ArgVal, Buffers, Printer, ReprCache};
 use crate::rules::Layout;
 use crate::{DisError, Disassembler};
 
@@ -115,12 +116,12 @@ impl Row {
         }
     }
 
-    fn raw(&self) -> Raw {
-        Raw {
+    fn raw(&self) -> RawInstruction {
+        RawInstruction {
             offset: self.offset,
             start_offset: self.start_offset,
-            op: self.opcode,
-            deop: self.deopt,
+            opcode: self.opcode,
+            base: self.deopt,
             size: self.size,
             arg: self.arg(),
             caches: self.cache_entries,
@@ -172,24 +173,14 @@ impl Disassembler {
     /// instruction.
     #[must_use]
     pub fn decode(&self, code: &Code<'_, '_>, bytecode: bool) -> Decoded {
-        let mut p = self.prepare(code, bytecode, Buffers::default());
-        if bytecode {
-            p = p.decoded();
-        }
+        let p = self.prepare(code, bytecode, Buffers::default());
         let labelled = self.data.rules.layout == Layout::Py313;
-        let mut rows = Vec::with_capacity(p.raw_slice().len());
+        let mut rows = Vec::with_capacity(code.code.len() / 2);
         let mut line: Option<i64> = None;
-        let starts = p.linestarts.as_slice();
-        let mut next_start = 0usize;
-        for raw in p.raw_slice() {
-            // Line starts ascend, like the offsets: one cursor walks both.
-            while starts.get(next_start).is_some_and(|&(o, _)| o < raw.offset) {
-                next_start += 1;
-            }
+        let mut cursor = p.lines.cursor();
+        for raw in p.raws() {
             let mut flags = 0;
-            if let Some(&(o, l)) = starts.get(next_start)
-                && o == raw.offset
-            {
+            if let Some(l) = cursor.starts_at(raw.offset) {
                 flags |= STARTS_LINE;
                 line = l;
             }
@@ -202,8 +193,8 @@ impl Disassembler {
             let mut row = Row {
                 offset: raw.offset,
                 start_offset: raw.start_offset,
-                opcode: raw.op,
-                deopt: raw.deop,
+                opcode: raw.opcode,
+                deopt: raw.base,
                 size: raw.size,
                 cache_entries: raw.caches,
                 flags,
@@ -213,7 +204,7 @@ impl Disassembler {
                 line: line.unwrap_or(0),
                 slot: 0,
             };
-            (row.slot_kind, row.slot) = match self.resolve_ref(&p.dec, code, &row) {
+            (row.slot_kind, row.slot) = match self.resolve_ref(&p.dec, code, &raw) {
                 ArgRef::Const(i) => (SLOT_CONST, i as i64),
                 ArgRef::Name(i) => (SLOT_NAME, i as i64),
                 ArgRef::Local(i) => (SLOT_LOCAL, i as i64),
@@ -231,31 +222,34 @@ impl Disassembler {
         Decoded { rows, labels, labelled }
     }
 
-    fn decoder<'c, 'm, 'a>(&'c self, code: &'c Code<'m, 'a>) -> Decoder<'c, 'm, 'a> {
-        Decoder::new(code, self.table, self.data, self.repr)
+    fn printer<'c, 'm, 'a>(&self, code: &'c Code<'m, 'a>) -> Printer<'c, 'm, 'a> {
+        Printer::new(code, self.data, self.repr)
     }
 
     /// What `row`'s `argval` is.
     #[must_use]
     pub fn arg_ref(&self, code: &Code<'_, '_>, row: &Row) -> ArgRef {
-        self.resolve_ref(&self.decoder(code), code, row)
+        self.resolve_ref(&self.printer(code), code, &row.raw())
     }
 
-    fn resolve_ref(&self, dec: &Decoder<'_, '_, '_>, code: &Code<'_, '_>, row: &Row) -> ArgRef {
-        let raw = row.raw();
-        let arg = dec.resolve(&raw, &[]);
-        let kind = self.data.plans[usize::from(row.opcode)].kind;
-        let a = row.arg;
-        // The table entries `resolve` found, by index (it found them, so the
-        // indices are in range).
+    fn resolve_ref(&self, p: &Printer<'_, '_, '_>, code: &Code<'_, '_>, raw: &RawInstruction) -> ArgRef {
+        let arg = p.decoder.resolve(raw);
+        let kind = self.data.decoding.plan(raw.opcode).kind;
+        let a = raw.arg.unwrap_or(0);
+        // The table entries the decoder found, by index (it found them, so
+        // the indices are in range).
         let index = match (arg, kind) {
-            (Arg::Const(i), _) => Some(ArgRef::Const(i)),
-            (Arg::Name { .. }, ArgKind::Name { shift, .. }) => {
+            (Argument::Const(id), ArgKind::Const)
+                if !self.data.plans[usize::from(raw.opcode)].unknown_const =>
+            {
+                py_index(code.consts.len(), a).filter(|&i| code.consts[i] == id).map(ArgRef::Const)
+            }
+            (Argument::Name { .. }, ArgKind::Name { shift, .. }) => {
                 py_index(code.names.len(), a >> shift).map(ArgRef::Name)
             }
-            (Arg::Local(_), ArgKind::Local) => self.local_index(code, a, false).map(ArgRef::Local),
-            (Arg::Local(_), ArgKind::Free) => self.local_index(code, a, true).map(ArgRef::Local),
-            (Arg::Pair(Ok(_), Ok(_)), ArgKind::Paired) => {
+            (Argument::Local(_), ArgKind::Local) => self.local_index(code, a, false).map(ArgRef::Local),
+            (Argument::Free(_), ArgKind::Free) => self.local_index(code, a, true).map(ArgRef::Local),
+            (Argument::LocalPair(Ok(_), Ok(_)), ArgKind::Paired) => {
                 match (self.local_index(code, a >> 4, false), self.local_index(code, a & 15, false)) {
                     (Some(x), Some(y)) => Some(ArgRef::Pair(x, y)),
                     _ => None,
@@ -263,13 +257,13 @@ impl Disassembler {
             }
             _ => None,
         };
-        index.unwrap_or_else(|| ArgRef::Value(dec.argval(&arg, &raw)))
+        index.unwrap_or_else(|| ArgRef::Value(p.argval(raw, &arg)))
     }
 
     /// The index in [`Code::localsplus`] of local (`free`: cell or free
     /// variable) operand `i`, as `dis` indexes them.
     fn local_index(&self, code: &Code<'_, '_>, i: i64, free: bool) -> Option<usize> {
-        if self.data.rules.localsplus {
+        if self.data.decoding.rules.localsplus {
             return py_index(code.localsplus.len(), i);
         }
         if free {
@@ -294,11 +288,11 @@ impl Disassembler {
         row: &Row,
         cache: &mut ArgreprCache,
     ) -> Result<String, DisError> {
-        let dec = self.decoder(code);
+        let p = self.printer(code);
         let raw = row.raw();
-        let arg = dec.resolve(&raw, &decoded.labels);
+        let arg = p.decoder.resolve(&raw);
         let mut text = Vec::new();
-        dec.write_argrepr(&mut text, &arg, &mut cache.0)
+        p.write_argrepr(&mut text, &raw, &arg, &decoded.labels, &mut cache.0)
             .map_err(|error: ReprError| DisError::Repr { error, code_offset: code.offset() })?;
         // Built from whole `&str`s and ASCII only.
         Ok(String::from_utf8(text).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
@@ -307,10 +301,7 @@ impl Disassembler {
     /// `row`'s jump target in bytes, for jump opcodes.
     #[must_use]
     pub fn row_jump_target(&self, code: &Code<'_, '_>, row: &Row) -> Option<i64> {
-        let dec = self.decoder(code);
-        let raw = row.raw();
-        let arg = dec.resolve(&raw, &[]);
-        Decoder::arg_jump_target(&arg).or_else(|| dec.jump_target(&raw))
+        self.printer(code).decoder.resolve(&row.raw()).jump_target()
     }
 }
 

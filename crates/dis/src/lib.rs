@@ -17,31 +17,30 @@
 //! ```
 #![deny(missing_docs)]
 
+mod argtext;
 mod info;
-mod instr;
 mod lazy;
 mod listing;
 mod plan;
 mod pyjson;
 mod rules;
-mod special;
 mod text;
 mod views;
 
-use bytescope_code::{Code, CodeError, CodeVecs, code_objects};
-use bytescope_marshal::Marshal;
+use bytescope_code::{Code, CodeError, CodeVecs, Selection, code_objects, code_tree, subtree_end};
+use bytescope_marshal::{CodeNode, Marshal};
 use bytescope_opcodes::OpcodeTable;
 use bytescope_pyc::PythonVersion;
 use bytescope_pyrepr::{ReprError, ReprOptions, write_code_repr};
 
+pub use argtext::{ArgVal, Instruction, Op, OpValue};
 pub use info::pretty_flags;
-pub use instr::{ArgVal, Instruction, Op, OpValue};
 pub use lazy::{ArgRef, ArgSlot, ArgreprCache, Decoded, Row};
 pub use rules::{Layout, Rules};
 pub use text::DisOptions;
 pub use views::TableKind;
 
-use instr::Buffers;
+use argtext::{Buffers, Printer};
 use listing::Prepared;
 use plan::VersionData;
 
@@ -77,6 +76,12 @@ pub enum DisError {
     OutputLimit {
         /// The budget in bytes.
         limit: usize,
+    },
+    /// Names given to pick code objects by that match none.
+    #[error("no code object named {}", names.join(", "))]
+    NotFound {
+        /// The names.
+        names: Vec<String>,
     },
     /// A constant CPython itself could not show (`dis` raises there).
     #[error("{error} (in a constant of the code object at offset {code_offset:#x})")]
@@ -163,7 +168,7 @@ impl Disassembler {
         for_dis: bool,
         bufs: Buffers,
     ) -> Prepared<'c, 'm, 'a> {
-        Prepared::new(code, self.table, self.data, self.repr, for_dis, bufs)
+        Prepared::new(code, self.data, self.repr, for_dis, bufs)
     }
 
     /// Writes what `dis.dis(code)` prints (UTF-8 bytes, as CPython writes
@@ -196,10 +201,80 @@ impl Disassembler {
         scratch: &mut Scratch,
         out: &mut Vec<u8>,
         high: usize,
-        mut drain: impl FnMut(&mut Vec<u8>),
+        drain: impl FnMut(&mut Vec<u8>),
     ) -> Result<(), DisError> {
         self.check_options(opts)?;
         let limit = if self.data.rules.recurse { visit_limit(m) } else { 1 };
+        self.dis_nodes(m, &m.code_preorder(limit), opts, scratch, out, high, drain, false)
+    }
+
+    /// [`Disassembler::dis`] with every line printed by the general path,
+    /// none by the fast paths: for tests that check the fast paths against
+    /// it (the output must be the same, byte for byte).
+    ///
+    /// # Errors
+    /// As [`Disassembler::dis`].
+    #[doc(hidden)]
+    pub fn dis_general_path(
+        &self,
+        m: &Marshal<'_>,
+        opts: DisOptions,
+        out: &mut Vec<u8>,
+    ) -> Result<(), DisError> {
+        self.check_options(opts)?;
+        let limit = if self.data.rules.recurse { visit_limit(m) } else { 1 };
+        let nodes = m.code_preorder(limit);
+        self.dis_nodes(m, &nodes, opts, &mut Scratch::default(), out, usize::MAX, |_| {}, true)
+    }
+
+    /// [`Disassembler::dis_draining`] of the code objects `selection`
+    /// picks: for each, what `dis.dis(co)` prints (from 3.7 with the code
+    /// objects nested in it), each after the first preceded by a blank
+    /// line and `Disassembly of <code object …>:`. A code object nested in
+    /// one already shown is not shown again.
+    ///
+    /// # Errors
+    /// [`DisError::NotFound`] (before any output) when a name picks
+    /// nothing; otherwise as [`Disassembler::dis`].
+    #[allow(clippy::too_many_arguments)]
+    pub fn dis_selected_draining(
+        &self,
+        m: &Marshal<'_>,
+        selection: &Selection,
+        opts: DisOptions,
+        scratch: &mut Scratch,
+        out: &mut Vec<u8>,
+        high: usize,
+        drain: impl FnMut(&mut Vec<u8>),
+    ) -> Result<(), DisError> {
+        self.check_options(opts)?;
+        let tree = code_tree(m, visit_limit(m));
+        let picked = selection.pick(&tree).map_err(|names| DisError::NotFound { names })?;
+        let mut nodes: Vec<&CodeNode> = Vec::new();
+        let mut covered = 0;
+        for i in picked {
+            if i < covered {
+                continue;
+            }
+            covered = if self.data.rules.recurse { subtree_end(&tree, i) } else { i + 1 };
+            nodes.extend(tree[i..covered].iter().map(|e| e.node));
+        }
+        self.dis_nodes(m, &nodes, opts, scratch, out, high, drain, false)
+    }
+
+    /// Lists `nodes` in order, each after the first with its header.
+    #[allow(clippy::too_many_arguments)]
+    fn dis_nodes(
+        &self,
+        m: &Marshal<'_>,
+        nodes: &[&CodeNode],
+        opts: DisOptions,
+        scratch: &mut Scratch,
+        out: &mut Vec<u8>,
+        high: usize,
+        mut drain: impl FnMut(&mut Vec<u8>),
+        general: bool,
+    ) -> Result<(), DisError> {
         let Scratch(mut bufs, mut vecs) = std::mem::take(scratch);
         // The cached reprs belong to the previous file's objects.
         bufs.reprs.clear();
@@ -207,7 +282,7 @@ impl Disassembler {
         // it falls in `out`, moved back by what each drain takes.
         let max_bytes = output_limit(m);
         let mut limit_bytes = out.len().saturating_add(max_bytes);
-        for (i, node) in m.code_preorder(limit).into_iter().enumerate() {
+        for (i, &node) in nodes.iter().enumerate() {
             let code = Code::new_in(m, node, std::mem::take(&mut vecs))?;
             if i > 0 {
                 // The parent's LOAD_CONST has usually shown this repr already.
@@ -219,7 +294,8 @@ impl Disassembler {
                 out.extend_from_slice(repr.unwrap_or_default().as_bytes());
                 out.extend_from_slice(b":\n");
             }
-            let listing = self.prepare(&code, true, bufs);
+            let mut listing = self.prepare(&code, true, bufs);
+            listing.general = general;
             listing.write_text(out, opts, limit_bytes).map_err(|stop| match stop {
                 text::Stop::Repr(error) => DisError::Repr { error, code_offset: code.offset() },
                 text::Stop::Limit => DisError::OutputLimit { limit: max_bytes },
@@ -242,8 +318,33 @@ impl Disassembler {
     /// # Errors
     /// As [`Disassembler::dis`].
     pub fn code_info(&self, m: &Marshal<'_>, out: &mut String) -> Result<(), DisError> {
+        self.code_infos(m, code_objects(m, visit_limit(m))?, out)
+    }
+
+    /// [`Disassembler::code_info`] of the code objects `selection` picks
+    /// (each alone, in pre-order).
+    ///
+    /// # Errors
+    /// [`DisError::NotFound`] when a name picks nothing; otherwise as
+    /// [`Disassembler::dis`].
+    pub fn code_info_selected(
+        &self,
+        m: &Marshal<'_>,
+        selection: &Selection,
+        out: &mut String,
+    ) -> Result<(), DisError> {
+        let codes = views::selected_codes(m, selection, false)?;
+        self.code_infos(m, codes, out)
+    }
+
+    fn code_infos(
+        &self,
+        m: &Marshal<'_>,
+        codes: Vec<Code<'_, '_>>,
+        out: &mut String,
+    ) -> Result<(), DisError> {
         let limit = out.len().saturating_add(output_limit(m));
-        for code in code_objects(m, visit_limit(m))? {
+        for code in codes {
             let before = out.len();
             let stopped = info::code_info(out, &code, self.table, &self.data.rules, self.repr, limit)
                 .map_err(|error| DisError::Repr { error, code_offset: code.offset() })?;
@@ -317,8 +418,8 @@ impl Disassembler {
     /// copies).
     #[must_use]
     pub fn ops<'c>(&'c self, code: &'c Code<'_, '_>) -> Vec<Op<'c>> {
-        let dec = instr::Decoder::new(code, self.table, self.data, self.repr);
-        dec.unpack().iter().map(|raw| dec.op(raw)).collect()
+        let p = Printer::new(code, self.data, self.repr);
+        p.decoder.raw_instructions().map(|raw| p.op(&raw)).collect()
     }
 
     /// The instructions of one code object, as `dis.get_instructions` gives

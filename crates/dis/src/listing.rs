@@ -1,30 +1,24 @@
-//! One code object prepared for disassembly: decoded instructions, labels,
-//! line starts, positions and exception entries.
+//! One code object prepared for printing: its jump targets and labels, line
+//! starts, positions and exception entries, around the instruction model's
+//! decoder.
 
-use std::cell::OnceCell;
 use std::cell::RefCell;
 
 use bytescope_code::Code;
 use bytescope_code::exceptions::{ExceptionEntry, parse_exception_table_in};
-use bytescope_code::lines::{LineStarts, PositionRange, Positions, linestarts_in, position_ranges};
+use bytescope_code::lines::{PositionRange, Positions};
+use bytescope_instr::{Lines, RawInstruction, RawInstructions, Walk};
 use bytescope_marshal::reuse::recycle;
-use bytescope_opcodes::OpcodeTable;
 use bytescope_pyrepr::{ReprError, ReprOptions};
 
-use crate::instr::{
-    Buffers, Decoder, ExtWords, Instruction, Raw, ReprCache, Words, jump_targets, label_number,
-    wordcode_jump_targets,
-};
+use crate::argtext::{Buffers, Instruction, Printer, ReprCache, label_number};
 use crate::plan::VersionData;
 use crate::rules::Layout;
 
 /// A code object ready to be listed.
 pub struct Prepared<'c, 'm, 'a> {
-    pub(crate) dec: Decoder<'c, 'm, 'a>,
-    /// The instructions, unless they are decoded as they are listed (see
-    /// [`Prepared::raws`]).
-    raws: Vec<Raw>,
-    /// How the instructions are walked.
+    pub(crate) dec: Printer<'c, 'm, 'a>,
+    /// How the instructions are walked (from the jump-target scan).
     walk: Walk,
     /// Per instruction slot: 1 for a jump target (a `>>` mark or a label).
     marks: Vec<u8>,
@@ -32,45 +26,36 @@ pub struct Prepared<'c, 'm, 'a> {
     pub(crate) mark_shift: u32,
     /// Constant reprs already computed (for the whole file).
     pub(crate) reprs: RefCell<ReprCache>,
-    pub(crate) linestarts: LineStarts,
-    /// `co_positions()` per code unit (3.11+), computed on first use: plain
-    /// `dis` text never needs it and it is ~6% of `bytescope dis`.
-    positions: OnceCell<Vec<PositionRange>>,
+    /// Line starts, and `co_positions()` (3.11+) computed on first use:
+    /// plain `dis` text never needs them and they are ~6% of `bytescope dis`.
+    pub(crate) lines: Lines<'a>,
     pub(crate) exceptions: Vec<ExceptionEntry>,
     /// Jump targets (kept for reuse by the next code object).
     targets: Vec<i64>,
+    /// Every line takes the general path (tests compare it with the fast
+    /// paths).
+    pub(crate) general: bool,
 }
 
 impl<'c, 'm, 'a> Prepared<'c, 'm, 'a> {
-    /// Decodes `code` with `table`/`rules`. `dis.dis` labels exception-table
-    /// offsets too (`labels_from_exceptions`); `dis.get_instructions` only
-    /// jump targets.
+    /// Prepares `code`. `dis.dis` labels exception-table offsets too
+    /// (`labels_from_exceptions`); `dis.get_instructions` only jump targets.
     pub(crate) fn new(
         code: &'c Code<'m, 'a>,
-        table: &'static OpcodeTable,
-        data: &'c VersionData,
+        data: &'static VersionData,
         repr: ReprOptions,
         labels_from_exceptions: bool,
         bufs: Buffers,
     ) -> Self {
-        let Buffers { reprs: cache, raws, targets, mut marks, starts, exceptions } = bufs;
+        let Buffers { reprs: cache, mut targets, mut marks, starts, exceptions } = bufs;
         let rules = &data.rules;
-        let v = rules.version;
-        let dec = Decoder::new(code, table, data, repr);
-        // Listings of wordcode find the jump targets in one pass and decode
-        // the instructions again as they list them, holding none.
-        let mut targets = targets;
-        let mut raws = raws;
-        let walk = if labels_from_exceptions && rules.wordcode {
-            raws.clear();
-            if wordcode_jump_targets(&dec, &mut targets) { Walk::ExtWords } else { Walk::Words }
-        } else {
-            raws = dec.unpack_into(raws);
-            targets = jump_targets(&dec, &raws, targets);
-            Walk::Raws
-        };
+        let dec = Printer::new(code, data, repr);
+        let decoding = dec.decoder.rules();
+        // One pass finds the jump targets; the instructions are decoded
+        // again as they are printed, none held.
+        let walk = dec.decoder.jump_targets(&mut targets);
         let code_len = code.code.len();
-        let exceptions = if rules.localsplus {
+        let exceptions = if decoding.localsplus {
             // Lenient like `dis._parse_exception_table` (a cut-off entry ends
             // the table); only varints beyond 64 bits fail, and then no
             // entries are shown.
@@ -90,11 +75,11 @@ impl<'c, 'm, 'a> Prepared<'c, 'm, 'a> {
         } else if rules.exc_targets_are_labels && labels_from_exceptions {
             targets.extend(exceptions.iter().filter(|e| e.start < e.end).map(|e| e.target as i64));
         }
-        let ls = linestarts_in(v, code_len, code.firstlineno(), code.linetable, starts);
+        let lines = Lines::new_in(code, starts);
         // Per-instruction marks: 1 at a jump target (a label, 3.13+). Indexed
         // by code unit for wordcode (instructions sit at even offsets; an
         // odd target marks nothing, as in CPython).
-        let shift = u32::from(rules.wordcode);
+        let shift = u32::from(decoding.wordcode);
         marks.clear();
         marks.resize((code_len >> shift) + 1, 0);
         for &off in &targets {
@@ -107,65 +92,44 @@ impl<'c, 'm, 'a> Prepared<'c, 'm, 'a> {
         }
         Prepared {
             dec,
-            raws,
             walk,
             marks,
             mark_shift: shift,
-            linestarts: ls,
-            positions: OnceCell::new(),
+            lines,
             exceptions,
             reprs: RefCell::new(cache),
             targets,
+            general: false,
         }
     }
 
-    /// `co_positions()` as ranges, one per location entry (empty before
-    /// 3.11): linear in the table, where one tuple per code unit could be
-    /// eight per table byte.
+    /// `co_positions()` as ranges (empty before 3.11).
     pub(crate) fn position_ranges(&self) -> &[PositionRange] {
-        self.positions.get_or_init(|| {
-            let v = self.dec.rules.version;
-            let code = self.dec.code;
-            if self.dec.rules.localsplus {
-                position_ranges(v, code.code.len(), code.firstlineno(), code.linetable)
-            } else {
-                Vec::new()
-            }
-        })
+        self.lines.position_ranges()
     }
 
-    /// Positions of the code unit at byte `offset` (all `None` past the table).
+    /// Positions of the code unit at byte `offset` (all `None` past the
+    /// table; `None` before 3.11).
     pub(crate) fn positions_at(&self, offset: u32) -> Option<Positions> {
-        if !self.dec.rules.localsplus {
-            return None;
-        }
-        let ranges = self.position_ranges();
-        let i = ranges.partition_point(|r| r.end <= offset);
-        Some(ranges.get(i).filter(|r| r.start <= offset).map_or(Positions::NONE, |r| r.positions))
+        self.lines.positions_at(offset)
     }
 
-    /// Resolves the `i`-th instruction. `line` carries 3.13's running
-    /// `line_number` from one instruction to the next.
-    pub(crate) fn instruction(&self, i: usize, line: &mut Option<i64>) -> Result<Instruction, ReprError> {
-        self.instruction_with(i, line, true)
-    }
-
-    /// As [`Prepared::instruction`]; without `positions` the instruction's
-    /// `positions` is `None` (text that does not show them skips the table).
-    pub(crate) fn instruction_with(
+    /// The `get_instructions` record of `raw`. `line` carries 3.13's
+    /// running `line_number` from one instruction to the next; without
+    /// `positions` the record's `positions` is `None`.
+    pub(crate) fn instruction(
         &self,
-        i: usize,
+        raw: &RawInstruction,
+        starts_line: Option<Option<i64>>,
         line: &mut Option<i64>,
         positions: bool,
     ) -> Result<Instruction, ReprError> {
-        let raw = &self.raws[i];
-        let arg = self.dec.resolve(raw, self.labels());
+        let arg = self.dec.decoder.resolve(raw);
         let mut text = Vec::new();
-        self.dec.write_argrepr(&mut text, &arg, &mut self.reprs.borrow_mut())?;
+        self.dec.write_argrepr(&mut text, raw, &arg, self.labels(), &mut self.reprs.borrow_mut())?;
         // Built from whole `&str`s and ASCII only.
         let argrepr =
             String::from_utf8(text).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
-        let starts_line = self.linestarts.get(raw.offset);
         if let Some(l) = starts_line {
             *line = l;
         }
@@ -173,13 +137,13 @@ impl<'c, 'm, 'a> Prepared<'c, 'm, 'a> {
         Ok(Instruction {
             offset: raw.offset,
             start_offset: raw.start_offset,
-            opcode: raw.op,
-            deopt: raw.deop,
+            opcode: raw.opcode,
+            deopt: raw.base,
             size: raw.size,
             arg: raw.arg,
-            argval: self.dec.argval(&arg, raw),
+            argval: self.dec.argval(raw, &arg),
             argrepr,
-            jump_target: Decoder::arg_jump_target(&arg).or_else(|| self.dec.jump_target(raw)),
+            jump_target: arg.jump_target(),
             cache_entries: raw.caches,
             starts_line,
             line_number: *line,
@@ -193,27 +157,16 @@ impl<'c, 'm, 'a> Prepared<'c, 'm, 'a> {
     pub(crate) fn into_buffers(self) -> Buffers {
         Buffers {
             reprs: self.reprs.into_inner(),
-            raws: self.raws,
             targets: self.targets,
             marks: self.marks,
-            starts: self.linestarts.into_vec(),
+            starts: self.lines.into_vec(),
             exceptions: self.exceptions,
         }
     }
 
-    /// The instructions decoded beforehand (empty for a listing that
-    /// decodes as it goes: see [`Prepared::decoded`]).
-    pub(crate) fn raw_slice(&self) -> &[Raw] {
-        &self.raws
-    }
-
-    /// The instructions in order.
-    pub(crate) fn raws(&self) -> Raws<'_> {
-        match self.walk {
-            Walk::Raws => Raws::Slice(self.raws.iter()),
-            Walk::Words => Raws::Words(Words::new(&self.dec)),
-            Walk::ExtWords => Raws::ExtWords(ExtWords::new(&self.dec)),
-        }
+    /// The instructions in order, decoded as they are walked.
+    pub(crate) fn raws(&self) -> RawInstructions<'c> {
+        self.dec.decoder.walk(self.walk)
     }
 
     /// [`Prepared::mark`] at a jump target (0 outside the code, and at an
@@ -252,56 +205,19 @@ impl<'c, 'm, 'a> Prepared<'c, 'm, 'a> {
         if self.labelled() { &self.targets } else { &[] }
     }
 
-    /// This listing with its instructions decoded beforehand, so that
-    /// [`Prepared::instructions`] can index them (listings otherwise decode
-    /// as they print).
-    pub(crate) fn decoded(mut self) -> Self {
-        if self.walk != Walk::Raws {
-            self.raws = self.dec.unpack_into(std::mem::take(&mut self.raws));
-            self.walk = Walk::Raws;
-        }
+    /// This listing, ready for [`Prepared::instructions`] (kept for
+    /// callers; the instructions are decoded as they are walked either way).
+    pub(crate) fn decoded(self) -> Self {
         self
     }
 
-    /// Every instruction, resolved.
+    /// Every instruction's `get_instructions` record.
     ///
     /// # Errors
     /// The first constant whose repr CPython could not produce.
     pub(crate) fn instructions(&self) -> Result<Vec<Instruction>, ReprError> {
-        // Listings (`labels_from_exceptions`) decode as they go instead.
-        debug_assert!(self.walk == Walk::Raws, "instructions of a listing");
         let mut line = None;
-        (0..self.raws.len()).map(|i| self.instruction(i, &mut line)).collect()
-    }
-}
-
-/// How a [`Prepared`] walks its instructions.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Walk {
-    /// Decoded beforehand, held in `raws` (views that index them).
-    Raws,
-    /// Decoded as listed: wordcode with no EXTENDED_ARG (nearly all).
-    Words,
-    /// Decoded as listed, with EXTENDED_ARG state.
-    ExtWords,
-}
-
-/// [`Prepared::raws`]: decoded before or on the fly.
-pub(crate) enum Raws<'p> {
-    Slice(std::slice::Iter<'p, Raw>),
-    Words(Words<'p>),
-    ExtWords(ExtWords<'p>),
-}
-
-impl Iterator for Raws<'_> {
-    type Item = Raw;
-
-    #[inline]
-    fn next(&mut self) -> Option<Raw> {
-        match self {
-            Raws::Slice(it) => it.next().copied(),
-            Raws::Words(w) => w.next(),
-            Raws::ExtWords(w) => w.next(),
-        }
+        let mut cursor = self.lines.cursor();
+        self.raws().map(|raw| self.instruction(&raw, cursor.starts_at(raw.offset), &mut line, true)).collect()
     }
 }

@@ -1,9 +1,10 @@
-//! How each CPython version's `dis` decodes and prints.
+//! How each CPython version's `dis` prints.
 //!
-//! Everything version-dependent in this crate is decided here, once, from the
-//! [`PythonVersion`]; the decoder and printers only read these fields. What a
-//! version's opcode table already says (argument kinds, cache sizes, which
-//! special opcodes exist) is not repeated here.
+//! Everything version-dependent about printing is decided here, once, from
+//! the [`PythonVersion`]; the printers only read these fields. How a version
+//! *encodes* instructions is the instruction model's
+//! ([`bytescope_instr::Rules`]); what its opcode table says (argument kinds,
+//! cache sizes) is not repeated here either.
 
 use bytescope_pyc::PythonVersion;
 
@@ -22,17 +23,6 @@ pub enum Layout {
     Py313,
 }
 
-/// Which opcodes count as backward jumps (their argument is negated).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Backward {
-    /// No backward relative jumps (≤3.10).
-    None,
-    /// `'JUMP_BACKWARD' in opname` (3.11–3.12).
-    NameContains,
-    /// An explicit list (3.13+).
-    Names(&'static [&'static str]),
-}
-
 /// Where `NULL`/`NULL|self` markers go in LOAD_GLOBAL/LOAD_ATTR argreprs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum NullMarker {
@@ -42,7 +32,7 @@ pub enum NullMarker {
     Suffix,
 }
 
-/// The decoding and printing rules of one version.
+/// The printing rules of one version.
 #[derive(Clone, Copy, Debug)]
 #[allow(clippy::struct_excessive_bools)]
 pub struct Rules {
@@ -50,37 +40,17 @@ pub struct Rules {
     pub version: PythonVersion,
     /// Output layout.
     pub layout: Layout,
-    /// 2-byte instructions (3.6+); otherwise 1 byte, or 3 with an argument.
-    pub wordcode: bool,
-    /// EXTENDED_ARG state is cleared by argument-less instructions (3.10+).
-    pub ext_reset_argless: bool,
-    /// The extended argument wraps like a C int (3.11+).
-    pub ext_wrap_i32: bool,
-    /// Jump arguments count code units (3.10+) rather than bytes.
-    pub jump_in_units: bool,
     /// Absolute jumps print `to N` (3.10+).
     pub jabs_argrepr: bool,
-    /// Backward jump detection.
-    pub backward: Backward,
-    /// Relative jump targets skip the jump's own inline caches (3.12+).
-    pub jump_skips_caches: bool,
     /// Exception-table targets are marked `>>` (3.11–3.12).
     pub exc_targets_are_labels: bool,
     /// Only LOAD_CONST resolves its constant (3.11; 3.12+ resolve every
     /// `hasconst` opcode, e.g. KW_NAMES, RETURN_CONST).
     pub only_load_const_resolves: bool,
-    /// LOAD_ATTR's low bit marks a method load (3.12+).
-    pub attr_null_bit: bool,
     /// NULL marker placement (3.11+).
     pub null_marker: Option<NullMarker>,
-    /// COMPARE_OP argument: `cmp_op[arg >> shift]`.
-    pub compare_shift: u8,
-    /// COMPARE_OP bit 16 prints `bool(op)` (3.13+).
-    pub compare_bool_bit: bool,
     /// IS_OP/CONTAINS_OP print `is`/`is not`/`in`/`not in` (3.14+).
     pub is_contains_argrepr: bool,
-    /// IMPORT_NAME carries lazy/eager bits below the name index (3.15+).
-    pub import_name_flags: bool,
     /// Ops whose jump argrepr says `from` instead of `to` (3.14+).
     pub from_ops: &'static [&'static str],
     /// `dis.dis(code)` recurses into nested code objects (3.7+).
@@ -100,13 +70,13 @@ pub struct Rules {
     pub has_show_offsets: bool,
     /// `show_positions` exists (3.14+).
     pub has_show_positions: bool,
+    /// LOAD_COMMON_CONSTANT's `argval` is the constant (3.15+), not the
+    /// argument.
+    pub common_constant_argval: bool,
     /// `code_info` prints `Positional-only arguments` (3.8+).
     pub code_info_posonly: bool,
     /// CALL_FUNCTION-style `hasnargs` ops describe their argument (3.4–3.5).
     pub nargs_argrepr: bool,
-    /// Local and cell operands index `localsplusnames`, and code objects
-    /// carry a location table and an exception table (3.11+).
-    pub localsplus: bool,
     /// `dis.Instruction` has `positions` (3.11+).
     pub instruction_positions: bool,
     /// `dis.Instruction` has 3.13's fields (`start_offset`, boolean
@@ -132,36 +102,15 @@ impl Rules {
         Rules {
             version: v,
             layout,
-            wordcode: v >= V::PY36,
-            ext_reset_argless: v >= V::PY310,
-            ext_wrap_i32: v >= V::PY311,
-            jump_in_units: v >= V::PY310,
             jabs_argrepr: v >= V::PY310,
-            backward: match v {
-                _ if v >= V::PY314 => {
-                    Backward::Names(&["JUMP_BACKWARD", "JUMP_BACKWARD_NO_INTERRUPT", "END_ASYNC_FOR"])
-                }
-                _ if v >= V::PY313 => Backward::Names(&["JUMP_BACKWARD", "JUMP_BACKWARD_NO_INTERRUPT"]),
-                _ if v >= V::PY311 => Backward::NameContains,
-                _ => Backward::None,
-            },
-            jump_skips_caches: v >= V::PY312,
             exc_targets_are_labels: v >= V::PY311 && v < V::PY313,
             only_load_const_resolves: v == V::PY311,
-            attr_null_bit: v >= V::PY312,
             null_marker: match v {
                 _ if v >= V::PY313 => Some(NullMarker::Suffix),
                 _ if v >= V::PY311 => Some(NullMarker::Prefix),
                 _ => None,
             },
-            compare_shift: match v {
-                _ if v >= V::PY313 => 5,
-                _ if v >= V::PY312 => 4,
-                _ => 0,
-            },
-            compare_bool_bit: v >= V::PY313,
             is_contains_argrepr: v >= V::PY314,
-            import_name_flags: v >= V::PY315,
             from_ops: if v >= V::PY314 { &["END_ASYNC_FOR"] } else { &[] },
             recurse: v >= V::PY37,
             dynamic_widths: v >= V::PY37,
@@ -171,9 +120,9 @@ impl Rules {
             has_show_caches: v >= V::PY311,
             has_show_offsets: v >= V::PY313,
             has_show_positions: v >= V::PY314,
+            common_constant_argval: v >= V::PY315,
             code_info_posonly: v >= V::PY38,
             nargs_argrepr: v >= V::PY34 && v < V::PY36,
-            localsplus: v >= V::PY311,
             instruction_positions: v >= V::PY311,
             instruction_fields_313: v >= V::PY313,
             linetable_attr: if v >= V::PY310 { "co_linetable" } else { "co_lnotab" },

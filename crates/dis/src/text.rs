@@ -5,8 +5,10 @@ use std::io::Write;
 use bytescope_code::lines::{Positions, lineno_width, positions_width};
 use bytescope_pyrepr::ReprError;
 
-use crate::instr::{Arg, FastText, Raw, ReprCache, TextSink, label_number};
-use crate::listing::{Prepared, Raws};
+use bytescope_instr::{Argument, RawInstruction as Raw, RawInstructions};
+
+use crate::argtext::{FastText, ReprCache, TextSink, label_number};
+use crate::listing::Prepared;
 use crate::plan::NAME_SLOT;
 use crate::rules::Layout;
 
@@ -25,33 +27,6 @@ const OPNAME_WIDTH: usize = 20;
 const OPARG_WIDTH: usize = 5;
 const NO_LINENO: &str = "  --";
 
-/// Walks the line-start table alongside the instructions (both ascend by
-/// offset), instead of a lookup per instruction.
-struct StartsCursor<'l> {
-    starts: &'l [(u32, Option<i64>)],
-}
-
-impl<'l> StartsCursor<'l> {
-    fn new(ls: &'l bytescope_code::lines::LineStarts) -> Self {
-        StartsCursor { starts: ls.as_slice() }
-    }
-
-    /// `Some(line)` if a line starts at `offset`.
-    #[inline]
-    fn at(&mut self, offset: u32) -> Option<Option<i64>> {
-        while let Some((&(off, line), rest)) = self.starts.split_first() {
-            if off > offset {
-                return None;
-            }
-            self.starts = rest;
-            if off == offset {
-                return Some(line);
-            }
-        }
-        None
-    }
-}
-
 impl Prepared<'_, '_, '_> {
     /// Writes `disassemble(co)` for this code object.
     ///
@@ -63,9 +38,9 @@ impl Prepared<'_, '_, '_> {
         match (self.dec.rules.layout, self.raws()) {
             (Layout::Py27 | Layout::Py30, raws) => self.write_old(raws, out, limit),
             (Layout::Py34 | Layout::Py37, raws) => self.write_classic(raws, out, opts, limit),
-            (Layout::Py313, Raws::Words(w)) => self.write_313(w, out, opts, limit),
-            (Layout::Py313, Raws::ExtWords(w)) => self.write_313(w, out, opts, limit),
-            (Layout::Py313, Raws::Slice(s)) => self.write_313(s.copied(), out, opts, limit),
+            (Layout::Py313, RawInstructions::Words(w)) => self.write_313(w, out, opts, limit),
+            (Layout::Py313, RawInstructions::ExtWords(w)) => self.write_313(w, out, opts, limit),
+            (Layout::Py313, RawInstructions::Bytes(b)) => self.write_313(b, out, opts, limit),
         }
     }
 
@@ -78,12 +53,13 @@ impl Prepared<'_, '_, '_> {
     fn paren_argrepr_with(
         &self,
         out: &mut Vec<u8>,
-        arg: &Arg<'_>,
+        raw: &Raw,
+        arg: &Argument<'_>,
         reprs: &mut ReprCache,
     ) -> Result<(), ReprError> {
         let mark = out.len();
         out.extend_from_slice(b" (");
-        self.dec.write_argrepr(out, arg, reprs)?;
+        self.dec.write_argrepr(out, raw, arg, self.labels(), reprs)?;
         if out.len() == mark + 2 {
             out.truncate(mark);
         } else {
@@ -104,12 +80,12 @@ impl Prepared<'_, '_, '_> {
         use bytescope_opcodes::ArgFlags as F;
         let py2 = self.dec.rules.layout == Layout::Py27;
         let described = F::CONST | F::NAME | F::JREL | F::LOCAL | F::COMPARE | F::FREE;
-        let mut starts = StartsCursor::new(&self.linestarts);
+        let mut starts = self.lines.cursor();
         for raw in raws {
             let raw = &raw;
             let before = out.len();
-            let starts_line = starts.at(raw.offset);
-            let arg = self.dec.resolve(raw, self.labels());
+            let starts_line = starts.starts_at(raw.offset);
+            let arg = self.dec.decoder.resolve(raw);
             if starts_line.is_some() && raw.offset > 0 {
                 out.push(b'\n');
             }
@@ -121,17 +97,18 @@ impl Prepared<'_, '_, '_> {
             items.item(|o| o.extend_from_slice(b"   "));
             items.item(|o| o.extend_from_slice(if self.mark(raw.offset) != 0 { b">>" } else { b"  " }));
             items.item(|o| push_int(o, i64::from(raw.offset), 4));
-            items.item(|o| push_left(o, self.opname(raw.op), OPNAME_WIDTH));
+            items.item(|o| push_left(o, self.opname(raw.opcode), OPNAME_WIDTH));
             if let Some(a) = raw.arg {
                 items.item(|o| push_int(o, a, OPARG_WIDTH));
                 // Old dis prints "(...)" for the kinds it knows, even when
                 // the text is empty (`from . import x`: "()"); jabs and plain
                 // arguments print nothing.
-                if self.dec.table.op(raw.deop).flags.0 & described != 0 {
+                if self.dec.table.op(raw.base).flags.0 & described != 0 {
                     let mut result = Ok(());
                     items.item(|o| {
                         o.push(b'(');
-                        result = self.dec.write_argrepr(o, &arg, &mut self.reprs.borrow_mut());
+                        result =
+                            self.dec.write_argrepr(o, raw, &arg, self.labels(), &mut self.reprs.borrow_mut());
                         o.push(b')');
                     });
                     if let Err(e) = result {
@@ -149,32 +126,32 @@ impl Prepared<'_, '_, '_> {
     /// 3.4–3.12: `Instruction._disassemble` joined by spaces and rstripped.
     fn write_classic(
         &self,
-        raws: Raws<'_>,
+        raws: RawInstructions<'_>,
         out: &mut Vec<u8>,
         opts: DisOptions,
         limit: usize,
     ) -> Result<(), Stop> {
         let r = self.dec.rules;
-        let lw = if r.layout == Layout::Py34 { 3 } else { lineno_width(r.version, &self.linestarts, 0) };
+        let lw = if r.layout == Layout::Py34 { 3 } else { lineno_width(r.version, self.lines.starts(), 0) };
         let code_len = self.dec.code.code.len();
         let maxoffset = code_len.saturating_sub(2);
         let ow = if r.dynamic_widths && maxoffset >= 10000 { maxoffset.to_string().len() } else { 4 };
-        let mut starts = StartsCursor::new(&self.linestarts);
+        let mut starts = self.lines.cursor();
         let reprs = &mut *self.reprs.borrow_mut();
         match raws {
-            Raws::Words(words) if self.classic_columns_fit(lw, ow) => {
+            RawInstructions::Words(words) if !self.general && self.classic_columns_fit(lw, ow) => {
                 self.classic_fast(words, out, opts, limit, lw, ow, reprs)?;
             }
-            Raws::ExtWords(words) if self.classic_columns_fit(lw, ow) => {
+            RawInstructions::ExtWords(words) if !self.general && self.classic_columns_fit(lw, ow) => {
                 self.classic_fast(words, out, opts, limit, lw, ow, reprs)?;
             }
-            Raws::Slice(raws) if self.classic_columns_fit(lw, ow) => {
-                self.classic_fast(raws.copied(), out, opts, limit, lw, ow, reprs)?;
+            RawInstructions::Bytes(raws) if !self.general && self.classic_columns_fit(lw, ow) => {
+                self.classic_fast(raws, out, opts, limit, lw, ow, reprs)?;
             }
             raws => {
                 for raw in raws {
                     let before = out.len();
-                    let starts_line = starts.at(raw.offset);
+                    let starts_line = starts.starts_at(raw.offset);
                     self.classic_line(out, &raw, starts_line, lw, ow, reprs)?;
                     if opts.show_caches && raw.caches > 0 {
                         self.classic_caches(out, &raw, lw, ow);
@@ -211,7 +188,8 @@ impl Prepared<'_, '_, '_> {
             && ow <= 10
             && (self.dec.code.code.len() as u64) < POW10[ow]
             && self
-                .linestarts
+                .lines
+                .starts()
                 .as_slice()
                 .iter()
                 .all(|&(_, l)| lw > 0 && (0..POW10[lw] as i64).contains(&l.unwrap_or(0)))
@@ -233,12 +211,12 @@ impl Prepared<'_, '_, '_> {
         reprs: &mut ReprCache,
     ) -> Result<(), Stop> {
         let plans = self.dec.plans;
-        let mut starts = StartsCursor::new(&self.linestarts);
+        let mut starts = self.lines.cursor();
         let mut num = itoa::Buffer::new();
         for raw in words {
             let before = out.len();
-            let starts_line = starts.at(raw.offset);
-            let p = &plans[usize::from(raw.op)];
+            let starts_line = starts.starts_at(raw.offset);
+            let p = &plans[usize::from(raw.opcode)];
             if p.name.len() <= OPNAME_WIDTH && raw.arg.is_none_or(|a| (0..100_000).contains(&a)) {
                 // The head first, then the argument's text written where
                 // it is resolved (one dispatch on the argument's kind).
@@ -308,11 +286,11 @@ impl Prepared<'_, '_, '_> {
     ) -> Result<(), Stop> {
         let before = out.len();
         let head = self.classic_start(out, raw, starts_line, lw);
-        let line = ClassicLine { head, opname: self.opname(raw.op), arg: raw.arg };
-        let padded = &self.dec.plans[usize::from(raw.op)].padded;
-        let fits = line.fits(lw, ow);
-        let arg = self.dec.resolve(raw, self.labels());
-        let written = match self.dec.argrepr_text(&arg, reprs) {
+        let line = ClassicLine { head, opname: self.opname(raw.opcode), arg: raw.arg };
+        let padded = &self.dec.plans[usize::from(raw.opcode)].padded;
+        let fits = !self.general && line.fits(lw, ow);
+        let arg = self.dec.decoder.resolve(raw);
+        let written = match self.dec.argrepr_text(raw, &arg, reprs) {
             Ok(Some(text)) if fits => {
                 line.write_fast(out, lw, ow, padded, str_text(text));
                 Ok(())
@@ -323,11 +301,13 @@ impl Prepared<'_, '_, '_> {
                     lw,
                     ow,
                     padded,
-                    ArgText::Maybe(|o: &mut Vec<u8>| self.dec.write_argrepr_rest(o, &arg)),
+                    ArgText::Maybe(|o: &mut Vec<u8>| {
+                        self.dec.write_argrepr_rest(o, raw, &arg, self.labels())
+                    }),
                 );
                 Ok(())
             }
-            Ok(_) => line.write(out, lw, ow, |o| self.paren_argrepr_with(o, &arg, reprs)),
+            Ok(_) => line.write(out, lw, ow, |o| self.paren_argrepr_with(o, raw, &arg, reprs)),
             Err(e) => Err(e),
         };
         written.map_err(|e| {
@@ -342,9 +322,9 @@ impl Prepared<'_, '_, '_> {
     fn classic_caches(&self, out: &mut Vec<u8>, raw: &Raw, lw: usize, ow: usize) {
         let code = self.dec.code.code;
         let r = self.dec.rules;
-        let quickened = raw.op != raw.deop;
+        let quickened = raw.opcode != raw.base;
         let mut offset = raw.offset as usize;
-        for field in self.dec.table.cache_fields(self.opname(raw.deop)) {
+        for field in self.dec.table.cache_fields(self.opname(raw.base)) {
             for k in 0..field.size {
                 offset += 2;
                 let text = if k == 0 && (!r.cache_names_only_quickened || quickened) {
@@ -384,26 +364,27 @@ impl Prepared<'_, '_, '_> {
         let lw = if opts.show_positions {
             positions_width(self.position_ranges().iter().filter(|r| r.start < r.end).map(|r| &r.positions))
         } else {
-            lineno_width(r.version, &self.linestarts, 0)
+            lineno_width(r.version, self.lines.starts(), 0)
         };
         let ow = if opts.show_offsets { code_len.saturating_sub(2).max(9999).to_string().len() } else { 0 };
         let label_width = 4 + self.labels().len().to_string().len();
         let f = Fmt313 { lw, ow, label_width, show_positions: opts.show_positions };
-        let columns_fit = f.columns_fit(self.linestarts.as_slice(), code_len, self.labels().len());
-        let mut starts = StartsCursor::new(&self.linestarts);
+        let columns_fit =
+            !self.general && f.columns_fit(self.lines.starts().as_slice(), code_len, self.labels().len());
+        let mut starts = self.lines.cursor();
         let mut line_number = None;
         let mut num = itoa::Buffer::new();
         let reprs = &mut *self.reprs.borrow_mut();
         for raw in raws {
             let raw = &raw;
             let before = out.len();
-            let starts_line = starts.at(raw.offset);
+            let starts_line = starts.starts_at(raw.offset);
             if let Some(l) = starts_line {
                 line_number = l;
             }
             let mark = self.mark(raw.offset);
-            let opname = self.opname(raw.op);
-            let padded = &self.dec.plans[usize::from(raw.op)].padded;
+            let opname = self.opname(raw.opcode);
+            let padded = &self.dec.plans[usize::from(raw.opcode)].padded;
             let fits = columns_fit
                 && opname.len() <= OPNAME_WIDTH
                 && raw.arg.is_none_or(|a| (0..100_000).contains(&a));
@@ -442,8 +423,8 @@ impl Prepared<'_, '_, '_> {
                 opname,
                 arg: raw.arg,
             };
-            let arg = self.dec.resolve(raw, self.labels());
-            let written = match self.dec.argrepr_text(&arg, reprs) {
+            let arg = self.dec.decoder.resolve(raw);
+            let written = match self.dec.argrepr_text(raw, &arg, reprs) {
                 // As in `write_classic`.
                 Ok(Some(text)) if fits => {
                     f.line_fast(out, &line, padded, str_text(text));
@@ -454,11 +435,13 @@ impl Prepared<'_, '_, '_> {
                         out,
                         &line,
                         padded,
-                        ArgText::Maybe(|o: &mut Vec<u8>| self.dec.write_argrepr_rest(o, &arg)),
+                        ArgText::Maybe(|o: &mut Vec<u8>| {
+                            self.dec.write_argrepr_rest(o, raw, &arg, self.labels())
+                        }),
                     );
                     Ok(())
                 }
-                Ok(_) => f.line(out, &line, |o| self.paren_argrepr_with(o, &arg, reprs)),
+                Ok(_) => f.line(out, &line, |o| self.paren_argrepr_with(o, raw, &arg, reprs)),
                 Err(e) => Err(e),
             };
             if let Err(e) = written {
@@ -494,7 +477,7 @@ impl Prepared<'_, '_, '_> {
         let code = self.dec.code.code;
         let mut offset = raw.offset as usize;
         let mut data_at = raw.offset as usize;
-        for field in self.dec.table.cache_fields(self.opname(raw.deop)) {
+        for field in self.dec.table.cache_fields(self.opname(raw.base)) {
             let start = (data_at + 2).min(code.len());
             let end = (data_at + 2 + 2 * usize::from(field.size)).min(code.len());
             let value = le_uint(&code[start..end]);

@@ -2,12 +2,12 @@
 //! line/position/exception tables, as JSON with one code object per line.
 
 use bytescope_code::lines::{Positions, co_lines, co_positions, findlinestarts};
-use bytescope_code::{Code, code_objects};
+use bytescope_code::{Code, Selection, code_objects, code_tree, subtree_end};
 use bytescope_marshal::{CodeLayout, Marshal, ObjId, Value, long_to_i64};
 use bytescope_pyc::PythonVersion;
 use bytescope_pyrepr::{ReprOptions, repr_object, repr_str};
 
-use crate::instr::{ArgVal, Instruction};
+use crate::argtext::{ArgVal, Instruction};
 use crate::pyjson::{self as j, key};
 use crate::{DisError, Disassembler, output_limit, visit_limit};
 
@@ -194,8 +194,33 @@ impl Disassembler {
     /// # Errors
     /// As [`Disassembler::dis`].
     pub fn instructions_json(&self, m: &Marshal<'_>, out: &mut String) -> Result<(), DisError> {
+        self.instructions_json_of(m, code_objects(m, visit_limit(m))?, out)
+    }
+
+    /// [`Disassembler::instructions_json`] of the code objects `selection`
+    /// picks and those nested in them.
+    ///
+    /// # Errors
+    /// [`DisError::NotFound`] when a name picks nothing; otherwise as
+    /// [`Disassembler::dis`].
+    pub fn instructions_json_selected(
+        &self,
+        m: &Marshal<'_>,
+        selection: &Selection,
+        out: &mut String,
+    ) -> Result<(), DisError> {
+        let codes = selected_codes(m, selection, true)?;
+        self.instructions_json_of(m, codes, out)
+    }
+
+    fn instructions_json_of(
+        &self,
+        m: &Marshal<'_>,
+        codes: Vec<Code<'_, '_>>,
+        out: &mut String,
+    ) -> Result<(), DisError> {
         let mut rows = Rows::new(m);
-        for code in code_objects(m, visit_limit(m))? {
+        for code in codes {
             let instrs = self.instructions(&code)?;
             let mut s = String::from("{");
             let mut first = true;
@@ -352,8 +377,32 @@ impl Disassembler {
     /// # Errors
     /// A malformed code object.
     pub fn attrs_json(&self, m: &Marshal<'_>, out: &mut String) -> Result<(), DisError> {
+        self.attrs_json_of(m, code_objects(m, visit_limit(m))?, out)
+    }
+
+    /// [`Disassembler::attrs_json`] of the code objects `selection` picks.
+    ///
+    /// # Errors
+    /// [`DisError::NotFound`] when a name picks nothing; a malformed code
+    /// object.
+    pub fn attrs_json_selected(
+        &self,
+        m: &Marshal<'_>,
+        selection: &Selection,
+        out: &mut String,
+    ) -> Result<(), DisError> {
+        let codes = selected_codes(m, selection, false)?;
+        self.attrs_json_of(m, codes, out)
+    }
+
+    fn attrs_json_of(
+        &self,
+        m: &Marshal<'_>,
+        codes: Vec<Code<'_, '_>>,
+        out: &mut String,
+    ) -> Result<(), DisError> {
         let mut rows = Rows::new(m);
-        for code in code_objects(m, visit_limit(m))? {
+        for code in codes {
             let mut s = String::from("{");
             let mut first = true;
             let raw = code.raw();
@@ -427,6 +476,29 @@ impl Disassembler {
         rows.write(out);
         Ok(())
     }
+}
+
+/// The code objects `selection` picks, in pre-order, with those nested in
+/// them when `nested`.
+pub(crate) fn selected_codes<'m, 'a>(
+    m: &'m Marshal<'a>,
+    selection: &Selection,
+    nested: bool,
+) -> Result<Vec<Code<'m, 'a>>, DisError> {
+    let tree = code_tree(m, visit_limit(m));
+    let picked = selection.pick(&tree).map_err(|names| DisError::NotFound { names })?;
+    let mut codes = Vec::new();
+    let mut covered = 0;
+    for i in picked {
+        if i < covered {
+            continue;
+        }
+        covered = if nested { subtree_end(&tree, i) } else { i + 1 };
+        for e in &tree[i..covered] {
+            codes.push(Code::new(m, e.node)?);
+        }
+    }
+    Ok(codes)
 }
 
 /// `repr()` of FORMAT_VALUE/CONVERT_VALUE's conversion function.

@@ -34,7 +34,11 @@ fn lazy_path_matches_general_path() {
                         let at = format!("{} offset {}", path.display(), ins.offset);
                         assert_eq!(row.offset, ins.offset, "{at}");
                         assert_eq!(row.start_offset, ins.start_offset, "{at}");
-                        assert_eq!((row.opcode, row.deopt, row.size), (ins.opcode, ins.deopt, ins.size), "{at}");
+                        assert_eq!(
+                            (row.opcode, row.deopt, row.size),
+                            (ins.opcode, ins.deopt, ins.size),
+                            "{at}"
+                        );
                         assert_eq!(row.cache_entries, ins.cache_entries, "{at}");
                         assert_eq!(row.arg(), ins.arg, "{at}");
                         assert_eq!(row.starts_line(), ins.starts_line, "{at}");

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use bytescope_dis::{Op as DisOp, OpValue};
+use bytescope_instr::{Argument, Instruction as DisOp};
 use bytescope_marshal::{Marshal, ObjId, Value};
 use bytescope_opcodes::OpcodeTable;
 
@@ -118,7 +118,7 @@ impl OpClasses {
     }
 
     fn of(&self, ins: &DisOp<'_>) -> Op {
-        self.ops[usize::from(ins.deopt)]
+        self.ops[usize::from(ins.base)]
     }
 }
 
@@ -207,9 +207,17 @@ pub(crate) type Bindings = HashMap<String, String>;
 const MAX_LOOKAHEAD: usize = 8;
 
 fn name_of<'c>(ins: &DisOp<'c>) -> Option<&'c str> {
-    match ins.value {
-        OpValue::Name(n) => Some(n),
+    match ins.argument {
+        Argument::Name { name, .. } | Argument::Local(name) | Argument::Free(name) => Some(name),
         _ => None,
+    }
+}
+
+/// The table entry an intrinsic or common-constant operand names, or `""`.
+fn text_of(arg: &Argument<'_>) -> &'static str {
+    match arg {
+        Argument::Intrinsic(t) | Argument::CommonConstant(t) => t,
+        _ => "",
     }
 }
 
@@ -243,7 +251,7 @@ impl Walker<'_, '_, '_> {
 
         let mut counts = [0usize; 256];
         for (i, x) in ins.iter().enumerate() {
-            counts[usize::from(x.deopt)] += 1;
+            counts[usize::from(x.base)] += 1;
             let op = self.classes.of(x);
             let import_related = matches!(
                 op,
@@ -254,7 +262,8 @@ impl Walker<'_, '_, '_> {
                     | Op::StoreGlobal
                     | Op::StoreLocal
                     | Op::LoadAttr
-            ) || (op == Op::CallIntrinsic && x.value.text() == "INTRINSIC_IMPORT_STAR");
+            ) || (op == Op::CallIntrinsic
+                && text_of(&x.argument) == "INTRINSIC_IMPORT_STAR");
             if !import_related {
                 flush_import(&mut a, &mut import);
             }
@@ -315,7 +324,7 @@ impl Walker<'_, '_, '_> {
                             && a.stored_qualname.is_none()
                             && let Some(p) = i.checked_sub(1).and_then(|j| ins.get(j))
                             && self.classes.of(p) == Op::LoadConst
-                            && let OpValue::Const(id) = p.value
+                            && let Argument::Const(id) = p.argument
                             && let Value::Str { .. } = self.m.get(id)
                         {
                             a.stored_qualname = self.m.name_lossy(id);
@@ -381,7 +390,7 @@ impl Walker<'_, '_, '_> {
                         ctx.froms.push(join(&ctx.module, "*"));
                     }
                 }
-                Op::CallIntrinsic if x.value.text() == "INTRINSIC_IMPORT_STAR" => {
+                Op::CallIntrinsic if text_of(&x.argument) == "INTRINSIC_IMPORT_STAR" => {
                     tos = None;
                     if let Some(ctx) = &mut import {
                         ctx.froms.push(join(&ctx.module, "*"));
@@ -389,7 +398,7 @@ impl Walker<'_, '_, '_> {
                 }
                 Op::LoadConst => {
                     end_chain(&mut a, &mut tos);
-                    if let OpValue::Const(id) = x.value
+                    if let Argument::Const(id) = x.argument
                         && self.m.code(id).is_some()
                     {
                         let mut usage = self.usage_at(ins, i);
@@ -422,17 +431,17 @@ impl Walker<'_, '_, '_> {
     fn import_args(&self, ins: &[DisOp<'_>], i: usize) -> (i64, bool) {
         let prev = |k: usize| i.checked_sub(k).and_then(|j| ins.get(j));
         let level = match prev(2) {
-            Some(p) => match (self.classes.of(p), &p.value) {
-                (Op::LoadConst, OpValue::Const(id)) => self.m.int(*id).unwrap_or(0),
+            Some(p) => match (self.classes.of(p), &p.argument) {
+                (Op::LoadConst, Argument::Const(id)) => self.m.int(*id).unwrap_or(0),
                 (Op::LoadSmallInt, _) => p.arg.unwrap_or(0),
                 _ => 0,
             },
             None => 0,
         };
         let fromlist = match prev(1) {
-            Some(p) => match (self.classes.of(p), &p.value) {
-                (Op::LoadConst, OpValue::Const(id)) => !matches!(self.m.get(*id), Value::None),
-                (Op::LoadCommonConstant, _) => p.value.text() != "None",
+            Some(p) => match (self.classes.of(p), &p.argument) {
+                (Op::LoadConst, Argument::Const(id)) => !matches!(self.m.get(*id), Value::None),
+                (Op::LoadCommonConstant, _) => text_of(&p.argument) != "None",
                 _ => true,
             },
             None => false,
@@ -446,7 +455,7 @@ impl Walker<'_, '_, '_> {
         // The next instructions, EXTENDED_ARG prefixes skipped.
         let next: Vec<(Op, &DisOp<'_>)> = ins[i + 1..]
             .iter()
-            .filter(|x| self.table.op(x.deopt).name != "EXTENDED_ARG")
+            .filter(|x| self.table.op(x.base).name != "EXTENDED_ARG")
             .take(MAX_LOOKAHEAD)
             .map(|x| (self.classes.of(x), x))
             .collect();
@@ -457,7 +466,7 @@ impl Walker<'_, '_, '_> {
         }
         // 3.3-3.10: LOAD_CONST code; LOAD_CONST 'qualname'; MAKE_FUNCTION/MAKE_CLOSURE.
         if ops.starts_with(&[Op::LoadConst, Op::MakeFunction])
-            && let OpValue::Const(id) = next[0].1.value
+            && let Argument::Const(id) = next[0].1.argument
             && let Value::Str { .. } = self.m.get(id)
         {
             usage.make_function_qualname = self.m.name_lossy(id);
@@ -467,7 +476,7 @@ impl Walker<'_, '_, '_> {
             match op {
                 Op::MakeFunction | Op::SetFunctionAttribute | Op::BuildTuple | Op::Transparent => {}
                 Op::CallIntrinsic => {
-                    usage.typing = match x.value.text() {
+                    usage.typing = match text_of(&x.argument) {
                         "INTRINSIC_TYPEALIAS" => Some(Kind::TypeAlias),
                         "INTRINSIC_TYPEVAR_WITH_BOUND" | "INTRINSIC_TYPEVAR_WITH_CONSTRAINTS" => {
                             Some(Kind::TypevarBound)

@@ -403,7 +403,7 @@ impl Inspector {
             }
             let Some(node) = m.code(id) else { continue };
             let code = Code::new(m, node)?;
-            let instructions = self.dis.ops(&code);
+            let instructions: Vec<_> = bytescope_instr::Decoder::with_table(&code, table).iter().collect();
             let is_root = parent.is_none();
             let analysis =
                 Walker { m, table, classes: &self.classes.0, file_bindings: &mut file_bindings, is_root }

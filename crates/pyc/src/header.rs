@@ -39,6 +39,27 @@ pub struct PycHeader {
 }
 
 impl PycHeader {
+    /// The header a final release of `version` writes with `invalidation`
+    /// (the PEP 552 flags follow from it from 3.7).
+    ///
+    /// `None` when bytescope knows no magic number for `version`, or for a
+    /// hash-based header before 3.7.
+    #[must_use]
+    pub fn for_version(version: PythonVersion, invalidation: Invalidation) -> Option<PycHeader> {
+        let magic = crate::magic::lookup(crate::magic::final_magic(version)?)?;
+        let (has_flags, has_size) = layout(version);
+        let (flags, invalidation) = match invalidation {
+            Invalidation::Timestamp { mtime, source_size } => (
+                has_flags.then_some(0),
+                Invalidation::Timestamp { mtime, source_size: has_size.then(|| source_size.unwrap_or(0)) },
+            ),
+            Invalidation::CheckedHash { .. } if has_flags => (Some(3), invalidation),
+            Invalidation::UncheckedHash { .. } if has_flags => (Some(1), invalidation),
+            _ => return None,
+        };
+        Some(PycHeader { magic, flags, invalidation, len: header_len(version) })
+    }
+
     /// The CPython minor version that wrote the file.
     #[must_use]
     pub fn version(&self) -> PythonVersion {
@@ -225,6 +246,23 @@ mod tests {
         let d = [0xa7, 0x0d, 0x0d, 0x0a, 3, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8];
         let h = parse_header(&d).unwrap();
         assert_eq!(h.invalidation, Invalidation::CheckedHash { hash: [1, 2, 3, 4, 5, 6, 7, 8] });
+    }
+
+    #[test]
+    fn built_headers_parse_back() {
+        for &v in PythonVersion::ALL {
+            let ts = Invalidation::Timestamp { mtime: 7, source_size: Some(9) };
+            let Some(h) = PycHeader::for_version(v, ts) else { continue };
+            let bytes = write_header(&h);
+            assert_eq!(bytes.len(), header_len(v), "{v}");
+            let back = parse_header(&bytes).unwrap();
+            assert_eq!(back, h, "{v}");
+            let hash = PycHeader::for_version(v, Invalidation::CheckedHash { hash: [1; 8] });
+            assert_eq!(hash.is_some(), v >= PythonVersion::PY37, "{v}");
+        }
+        let h = PycHeader::for_version(PythonVersion::PY312, Invalidation::UncheckedHash { hash: [2; 8] })
+            .unwrap();
+        assert_eq!(write_header(&h)[4..8], [1, 0, 0, 0]);
     }
 
     #[test]

@@ -109,7 +109,8 @@ impl PyCode {
         if self.layout() == CodeLayout::Py311 {
             return self.names(py, raw.varnames);
         }
-        let mut all: Vec<Py<PyAny>> = self.names(py, raw.varnames)?.bind(py).iter().map(Bound::unbind).collect();
+        let mut all: Vec<Py<PyAny>> =
+            self.names(py, raw.varnames)?.bind(py).iter().map(Bound::unbind).collect();
         for id in [raw.cellvars, raw.freevars].into_iter().flatten() {
             all.extend(self.names(py, id)?.bind(py).iter().map(Bound::unbind));
         }

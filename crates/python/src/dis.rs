@@ -128,7 +128,8 @@ fn code_of<'py>(x: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyCode>> {
     }
     let py = x.py();
     static GET_CODE: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
-    let f = GET_CODE.get_or_try_init(py, || py.import("bytescope.dis")?.getattr("_get_code").map(Bound::unbind))?;
+    let f = GET_CODE
+        .get_or_try_init(py, || py.import("bytescope.dis")?.getattr("_get_code").map(Bound::unbind))?;
     Ok(f.bind(py).call1((x,))?.cast_into::<PyCode>()?)
 }
 

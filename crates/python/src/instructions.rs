@@ -330,7 +330,8 @@ impl Listing {
     }
 
     fn argrepr(&self, py: Python<'_>, row: &Row) -> PyResult<Py<PyAny>> {
-        let mut cache = self.reprs.lock().map_err(|_| PyValueError::new_err("internal error: poisoned lock"))?;
+        let mut cache =
+            self.reprs.lock().map_err(|_| PyValueError::new_err("internal error: poisoned lock"))?;
         let text = self
             .cell
             .with_dependent(|_, c| self.dis.argrepr(c, &self.decoded, row, &mut cache))
@@ -351,7 +352,8 @@ impl Listing {
         let Some(range) = ranges.get(i).filter(|r| r.start <= offset) else {
             return positions_object(py, Positions::NONE);
         };
-        let objects = self.positions_objects.get_or_init(|| ranges.iter().map(|_| PyOnceLock::new()).collect());
+        let objects =
+            self.positions_objects.get_or_init(|| ranges.iter().map(|_| PyOnceLock::new()).collect());
         let obj = objects[i].get_or_try_init(py, || positions_object(py, range.positions))?;
         Ok(obj.clone_ref(py))
     }
@@ -493,7 +495,10 @@ impl Members {
     /// Taken from every field's values.
     fn eager(py: Python<'_>, kind: Kind, values: &[Py<PyAny>]) -> Members {
         let get = |f: Field| {
-            kind.fields().iter().position(|&x| x == f).map_or_else(|| py.None(), |at| values[at].clone_ref(py))
+            kind.fields()
+                .iter()
+                .position(|&x| x == f)
+                .map_or_else(|| py.None(), |at| values[at].clone_ref(py))
         };
         Members {
             opname: get(Field::Opname),
@@ -598,8 +603,9 @@ fn repr(py: Python<'_>, parts: &Parts<'_>, kind: Kind) -> PyResult<String> {
 fn derived(ins: &Bound<'_, PyAny>, name: &str, kind: Kind) -> PyResult<Py<PyAny>> {
     let py = ins.py();
     static HELPER: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
-    let helper =
-        HELPER.get_or_try_init(py, || py.import("bytescope.dis")?.getattr("_instruction_property").map(Bound::unbind))?;
+    let helper = HELPER.get_or_try_init(py, || {
+        py.import("bytescope.dis")?.getattr("_instruction_property").map(Bound::unbind)
+    })?;
     Ok(helper.bind(py).call1((kind.version(), name, ins))?.unbind())
 }
 
@@ -893,7 +899,10 @@ fn make(
 ) -> PyResult<Py<PyAny>> {
     let py = cls.py();
     let helper = py.import("bytescope.dis")?.getattr("_instruction_make")?;
-    let all = PyTuple::new(py, [kind.version().into_py_any(py)?, cls.clone().into_any().unbind(), args.clone().into_any().unbind()])?;
+    let all = PyTuple::new(
+        py,
+        [kind.version().into_py_any(py)?, cls.clone().into_any().unbind(), args.clone().into_any().unbind()],
+    )?;
     Ok(helper.call(all, kwargs)?.unbind())
 }
 
@@ -978,7 +987,10 @@ pub(crate) fn iterate(
 
 /// Experiment: every instruction of `code` at once.
 #[pyfunction]
-pub(crate) fn instructions_list<'py>(py: Python<'py>, code: &Bound<'py, PyCode>) -> PyResult<Bound<'py, PyList>> {
+pub(crate) fn instructions_list<'py>(
+    py: Python<'py>,
+    code: &Bound<'py, PyCode>,
+) -> PyResult<Bound<'py, PyList>> {
     let listing = Listing::new(code, false, 0)?;
     let n = listing.decoded.rows.len() as u32;
     PyList::new(py, (0..n).map(|i| make_lazy(py, &listing, i)).collect::<PyResult<Vec<_>>>()?)
@@ -1037,10 +1049,18 @@ fn with_caches<'py>(py: Python<'py>, listing: &Arc<Listing>) -> PyResult<Bound<'
 
 /// `bytescope.dis._make_instruction(version, values)`: unpickling.
 #[pyfunction]
-pub(crate) fn make_instruction(py: Python<'_>, version: (u8, u8), values: Vec<Py<PyAny>>) -> PyResult<Py<PyAny>> {
+pub(crate) fn make_instruction(
+    py: Python<'_>,
+    version: (u8, u8),
+    values: Vec<Py<PyAny>>,
+) -> PyResult<Py<PyAny>> {
     let kind = Kind::of(PythonVersion::new(version.0, version.1));
     if values.len() != kind.fields().len() {
-        return Err(PyTypeError::new_err(format!("Expected {} arguments, got {}", kind.fields().len(), values.len())));
+        return Err(PyTypeError::new_err(format!(
+            "Expected {} arguments, got {}",
+            kind.fields().len(),
+            values.len()
+        )));
     }
     make_eager(py, kind, values)
 }
@@ -1051,4 +1071,3 @@ pub(crate) fn instruction_class(py: Python<'_>, version: (u8, u8)) -> Bound<'_, 
     let kind = Kind::of(PythonVersion::new(version.0, version.1));
     class(py, kind)
 }
-

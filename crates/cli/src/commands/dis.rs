@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use std::sync::OnceLock;
 
 use bytescope_batch::Source;
+use bytescope_code::Selection;
 use bytescope_dis::{DisOptions, Disassembler, Scratch};
 use bytescope_marshal::reuse::room_for;
 use bytescope_marshal::{Marshal, Storage, load_marshal, load_pyc_in};
@@ -14,6 +15,7 @@ use bytescope_marshal::{Marshal, Storage, load_marshal, load_pyc_in};
 use crate::interpreters::{self, CompileError, Interpreter, Wanted};
 use crate::output::{Ctx, Format, InputArgs, Printer, Skips, for_each_file_draining, from_stdin};
 use crate::records::{self, View};
+use crate::select::SelectArgs;
 use crate::text;
 
 /// Disassemble exactly as dis.dis() of the file's own CPython version does
@@ -31,6 +33,9 @@ use crate::text;
 pub struct Args {
     #[command(flatten)]
     pub input: InputArgs,
+
+    #[command(flatten)]
+    pub select: SelectArgs,
 
     /// One CACHE line per inline cache entry (3.11+), as dis(show_caches=True).
     #[arg(long, short = 'C')]
@@ -56,6 +61,13 @@ pub struct Args {
     /// `{"repr": "..."}`; operands out of range are `{"invalid": "..."}`.
     #[arg(long, conflicts_with_all = ["show_caches", "show_offsets", "show_positions"])]
     json: bool,
+
+    /// Print bytescope assembly instead: the text `bytescope asm` builds the
+    /// .pyc back from, with labels, constants as Python literals, locations
+    /// and exception handlers, and every attribute of every code object.
+    /// Edit it and assemble to change a .pyc (files only, not directories).
+    #[arg(long, conflicts_with_all = ["show_caches", "show_offsets", "show_positions", "json"])]
+    asm: bool,
 
     /// Disassemble this source string instead of files, compiled as
     /// dis.dis("...") does (as an expression if it is one, else as
@@ -83,6 +95,9 @@ pub struct Args {
 }
 
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
+    if args.asm {
+        return crate::commands::asm::print_files(&args.input.files, args.input.python_version);
+    }
     if args.specialized || args.adaptive {
         text::stderr_line(
             "bytescope: note: a .pyc holds no specialised (adaptive) instructions: CPython \
@@ -134,7 +149,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             return Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS });
         }
     }
-    let mut input = args.input.clone();
+    let (mut input, selections) = args.select.split(&args.input);
     input.frame_all |= args.code.is_some();
     thread_local! {
         /// Each worker reads every file into the node arena of its last one
@@ -172,6 +187,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
                     &pyc.marshal,
                     opts,
                     args.json,
+                    selections.for_source(source).as_ref(),
                     source,
                     &mut Scratch::default(),
                     out,
@@ -182,7 +198,18 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             let pyc = load_pyc_in(data, args.input.python_version, storage).map_err(|e| e.to_string())?;
             let result = Disassembler::new(pyc.version()).map_err(|e| e.to_string()).and_then(|dis| {
                 let opts = applicable(&skips, &dis, asked, source, alone)?;
-                render(&dis, &pyc.marshal, opts, args.json, source, &mut scratch, out, ctx)
+                let selection = selections.for_source(source);
+                render(
+                    &dis,
+                    &pyc.marshal,
+                    opts,
+                    args.json,
+                    selection.as_ref(),
+                    source,
+                    &mut scratch,
+                    out,
+                    ctx,
+                )
             });
             REUSE.set((pyc.marshal.into_storage(), scratch));
             result
@@ -214,13 +241,17 @@ fn render(
     m: &Marshal<'_>,
     opts: DisOptions,
     json: bool,
+    selection: Option<&Selection>,
     source: &Source,
     scratch: &mut Scratch,
     out: &mut Vec<u8>,
     ctx: &mut Ctx<'_>,
 ) -> Result<(), String> {
     if json {
-        return records::dis_view(out, source, dis, m, View::Instructions, |s| dis.instructions_json(m, s));
+        return records::dis_view(out, source, dis, m, View::Instructions, |s| match selection {
+            Some(sel) => dis.instructions_json_selected(m, sel, s),
+            None => dis.instructions_json(m, s),
+        });
     }
     // Listings run about 4-5 times the pyc size (up to 8 for small
     // files); reserving once avoids copying while the listing grows. An
@@ -234,7 +265,11 @@ fn render(
     }
     // With -j 1 the listing goes out in pieces of 16 KiB or more, which
     // stay in the CPU caches.
-    dis.dis_draining(m, opts, scratch, out, 16 << 10, |part| ctx.drain(part)).map_err(|e| e.to_string())
+    match selection {
+        Some(sel) => dis.dis_selected_draining(m, sel, opts, scratch, out, 16 << 10, |part| ctx.drain(part)),
+        None => dis.dis_draining(m, opts, scratch, out, 16 << 10, |part| ctx.drain(part)),
+    }
+    .map_err(|e| e.to_string())
 }
 
 /// Compiles `src` (named `name`) and returns its marshal data; the
@@ -281,7 +316,18 @@ fn run_code(
         let pyc = load_marshal(&marshal, interp.version).map_err(|e| e.to_string())?;
         let dis = Disassembler::new(interp.version).map_err(|e| e.to_string())?;
         let opts = applicable(skips, &dis, asked, &source, args.input.files.is_empty())?;
-        render(&dis, &pyc.marshal, opts, args.json, &source, &mut Scratch::default(), &mut out, &mut ctx)
+        let selection = args.select.split(&args.input).1.global();
+        render(
+            &dis,
+            &pyc.marshal,
+            opts,
+            args.json,
+            selection.as_ref(),
+            &source,
+            &mut Scratch::default(),
+            &mut out,
+            &mut ctx,
+        )
     });
     notes.append(&mut ctx.notes);
     let mut stdout = std::io::stdout().lock();

@@ -8,6 +8,7 @@ use bytescope_marshal::load_pyc;
 
 use crate::output::{Format, InputArgs, for_each_file};
 use crate::records::{self, View};
+use crate::select::SelectArgs;
 
 /// Print dis.code_info() of every code object, as the file's CPython does
 ///
@@ -23,6 +24,9 @@ pub struct Args {
     #[command(flatten)]
     pub input: InputArgs,
 
+    #[command(flatten)]
+    pub select: SelectArgs,
+
     /// Print every co_* attribute of every code object as JSON Lines instead:
     /// one record per code object (pre-order; schema:
     /// docs/schemas/info.schema.json) with path, member, index, qualname,
@@ -37,16 +41,29 @@ pub struct Args {
 }
 
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
-    for_each_file(&args.input, if args.json { Format::Json } else { Format::Text }, |source, data, out, _| {
+    let (input, selections) = args.select.split(&args.input);
+    for_each_file(&input, if args.json { Format::Json } else { Format::Text }, |source, data, out, _| {
         let pyc = load_pyc(data, args.input.python_version).map_err(|e| e.to_string())?;
         let dis = Disassembler::new(pyc.version()).map_err(|e| e.to_string())?;
+        let selection = selections.for_source(source);
         if args.json {
-            return records::dis_view(out, source, &dis, &pyc.marshal, View::Attributes, |s| {
-                dis.attrs_json(&pyc.marshal, s)
-            });
+            return records::dis_view(
+                out,
+                source,
+                &dis,
+                &pyc.marshal,
+                View::Attributes,
+                |s| match &selection {
+                    Some(sel) => dis.attrs_json_selected(&pyc.marshal, sel, s),
+                    None => dis.attrs_json(&pyc.marshal, s),
+                },
+            );
         }
         let mut text = String::new();
-        let result = dis.code_info(&pyc.marshal, &mut text);
+        let result = match &selection {
+            Some(sel) => dis.code_info_selected(&pyc.marshal, sel, &mut text),
+            None => dis.code_info(&pyc.marshal, &mut text),
+        };
         out.write_all(text.as_bytes()).map_err(|e| e.to_string())?;
         result.map_err(|e| e.to_string())
     })

@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod asm;
 pub mod dis;
 pub mod extract;
 pub mod header;

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use bytescope_marshal::{load_pyc, write};
-use bytescope_pyc::{PythonVersion, write_header};
+use bytescope_pyc::{Invalidation, PycHeader, PythonVersion, write_header};
 
 use crate::{files, text};
 
@@ -25,6 +25,11 @@ use crate::{files, text};
 /// place once complete, so OUT is never left half-written and IN may be OUT.
 /// OUT `-` writes to stdout; an existing OUT that is not a regular file (a
 /// FIFO, /dev/null) is written to directly.
+///
+/// Header repair: with `--python-version X.Y`, input whose header is missing
+/// or zeroed (as PyInstaller extractions leave pycs) is written with the
+/// header a final X.Y release writes (its magic number; a timestamp header
+/// with mtime and source size 0), so other tools can read it.
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// The .pyc to read (`-`: standard input).
@@ -33,7 +38,8 @@ pub struct Args {
     /// Where to write the result (`-`: standard output).
     #[arg(value_name = "OUT")]
     pub output: PathBuf,
-    /// Read headerless input as this version (see `bytescope header --help`).
+    /// Read headerless or zeroed-header input as this version, and write it
+    /// with a correct header for that version.
     #[arg(long, value_name = "X.Y")]
     python_version: Option<PythonVersion>,
     /// Keep bytes after the marshal data: write them after it, unchanged.
@@ -60,11 +66,15 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             data.len() - trailing.len()
         );
     }
-    let mut out = pyc.header.as_ref().map(write_header).unwrap_or_default();
-    if pyc.header.is_none() {
-        // Keep a zeroed header as it was.
-        out.extend_from_slice(&data[..pyc.marshal_offset]);
-    }
+    let header = match (pyc.header, args.python_version) {
+        (Some(h), _) => Some(h),
+        // load_pyc only reads headerless input with a version.
+        (None, v) => v.and_then(|v| {
+            PycHeader::for_version(v, Invalidation::Timestamp { mtime: 0, source_size: Some(0) })
+        }),
+    };
+    let header = header.with_context(|| format!("{shown}: no .pyc header is known for that version"))?;
+    let mut out = write_header(&header);
     out.extend(write(&pyc.marshal));
     if args.keep_trailing {
         out.extend_from_slice(trailing);

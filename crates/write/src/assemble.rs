@@ -1,0 +1,728 @@
+//! Instruction encoding: a list of instructions and labels becomes
+//! `co_code`, the line table and (3.11+) the exception table of a version.
+//!
+//! - **Jumps** name a [`Label`]; the argument is computed in the version's
+//!   units (bytes up to 3.9, code units from 3.10) and direction: relative
+//!   jumps count from the end of the instruction (from 3.12 after its inline
+//!   caches), absolute jumps from the start of the code. A relative jump
+//!   whose label lies the other way switches to its sibling opcode where
+//!   the version has one (3.11 `POP_JUMP_FORWARD_IF_X` ↔
+//!   `POP_JUMP_BACKWARD_IF_X`, `JUMP_FORWARD` ↔ `JUMP_BACKWARD`); otherwise
+//!   it is an error (3.12+ conditional jumps only go forward).
+//! - **`EXTENDED_ARG`** prefixes are implicit, sized to a fixpoint as
+//!   CPython does: up to 3.12 the least fixpoint (start without prefixes,
+//!   only grow), from 3.13 CPython's `resolve_jump_offsets` (each jump
+//!   starts with its target's instruction index as argument, sizes may
+//!   shrink and grow). [`Instruction::min_prefixes`] keeps the extra
+//!   `EXTENDED_ARG 0` prefixes older peephole optimizers left.
+//! - **Inline caches** (3.11+): zeroed `CACHE` units after each instruction
+//!   that has them, as a .pyc stores them.
+//! - **Locations**: `co_lnotab` events where the line changes (up to 3.9),
+//!   the 3.10 line ranges, or one 3.11+ location run per instruction, each
+//!   through the version's encoder in [`crate::tables`].
+//! - **Handlers** (3.11+): each instruction's handler; adjacent instructions
+//!   with the same handler share an exception-table entry.
+
+use bytescope_code::lines::{LineRange, Positions};
+use bytescope_opcodes::{ArgFlags, OpcodeTable};
+use bytescope_pyc::PythonVersion;
+
+use crate::tables::{ExceptionTableBuilder, LineInput, PositionRun, TableError, encode_line_table};
+
+/// A jump target: a position between instructions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Label(pub u32);
+
+/// A source location in 16 bytes: `-1` stands for an unknown field (as in
+/// CPython, and as [`Positions`] reads it), so it converts both ways without
+/// loss.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Location {
+    /// First line (`-1`: no line).
+    pub line: i32,
+    /// Last line (`-1`: unknown).
+    pub end_line: i32,
+    /// Start column (`-1`: unknown).
+    pub col: i32,
+    /// End column (`-1`: unknown).
+    pub end_col: i32,
+}
+
+impl Location {
+    /// No location.
+    pub const NONE: Location = Location { line: -1, end_line: -1, col: -1, end_col: -1 };
+
+    /// A line and nothing else.
+    #[must_use]
+    pub fn line(line: i32) -> Location {
+        Location { line, ..Location::NONE }
+    }
+
+    /// The line, if known.
+    #[must_use]
+    pub fn line_number(&self) -> Option<i32> {
+        (self.line != -1).then_some(self.line)
+    }
+
+    /// As the decoders' [`Positions`].
+    #[must_use]
+    pub fn positions(&self) -> Positions {
+        Positions::from_raw(self.line, self.end_line, self.col, self.end_col)
+    }
+}
+
+impl From<Positions> for Location {
+    fn from(p: Positions) -> Location {
+        let raw = |x: Option<i32>| x.unwrap_or(-1);
+        Location { line: raw(p.line), end_line: raw(p.end_line), col: raw(p.col), end_col: raw(p.end_col) }
+    }
+}
+
+/// An instruction's argument.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Operand {
+    /// No argument (written as 0 from 3.6).
+    None,
+    /// A plain argument value.
+    Arg(u32),
+    /// A jump to a label.
+    Jump(Label),
+}
+
+/// The exception handler covering an instruction (3.11+).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Handler {
+    /// Where the handler starts.
+    pub target: Label,
+    /// Stack depth to unwind to.
+    pub depth: u32,
+    /// Whether the offset of the raising instruction is pushed.
+    pub lasti: bool,
+}
+
+/// One instruction to encode.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Instruction {
+    /// The opcode byte of the version (never `EXTENDED_ARG` or `CACHE`: both
+    /// are written by the encoder).
+    pub opcode: u8,
+    /// Its argument.
+    pub operand: Operand,
+    /// Its source location (only the line is used before 3.11).
+    pub location: Location,
+    /// Its exception handler (3.11+).
+    pub handler: Option<Handler>,
+    /// At least this many `EXTENDED_ARG` prefixes (more when the argument
+    /// needs them).
+    pub min_prefixes: u8,
+}
+
+impl Instruction {
+    /// An instruction with no location, handler or forced prefixes.
+    #[must_use]
+    pub fn new(opcode: u8, operand: Operand) -> Instruction {
+        Instruction { opcode, operand, location: Location::NONE, handler: None, min_prefixes: 0 }
+    }
+}
+
+/// An item of the instruction list.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Item {
+    /// A label at this position.
+    Label(Label),
+    /// An instruction.
+    Instr(Instruction),
+}
+
+/// What [`assemble`] produces.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Assembled {
+    /// `co_code`.
+    pub code: Vec<u8>,
+    /// `co_lnotab` / `co_linetable` for the given `co_firstlineno`.
+    pub linetable: Vec<u8>,
+    /// `co_exceptiontable` (empty before 3.11).
+    pub exceptiontable: Vec<u8>,
+}
+
+/// Why instructions could not be encoded. `index` counts instructions (not
+/// labels) from 0.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AsmError {
+    /// bytescope has no opcode table for the version.
+    #[error("no opcode table for Python {0}")]
+    NoOpcodes(PythonVersion),
+    /// The opcode does not exist in the version (or is written by the
+    /// encoder itself).
+    #[error("instruction {index}: opcode {opcode} cannot be written in Python {version}: {why}")]
+    BadOpcode {
+        /// Instruction index.
+        index: usize,
+        /// The opcode.
+        opcode: u8,
+        /// The version.
+        version: PythonVersion,
+        /// Why.
+        why: &'static str,
+    },
+    /// A label jumped to or used as a handler but never placed.
+    #[error("instruction {index}: label {label} is not defined")]
+    UnknownLabel {
+        /// Instruction index.
+        index: usize,
+        /// The label.
+        label: u32,
+    },
+    /// A label placed twice.
+    #[error("label {0} is defined twice")]
+    DuplicateLabel(u32),
+    /// A label operand on an instruction that does not jump, or a plain
+    /// argument on one that does.
+    #[error("instruction {index} ({name}): {why}")]
+    Operand {
+        /// Instruction index.
+        index: usize,
+        /// The opcode's name.
+        name: &'static str,
+        /// What is wrong.
+        why: String,
+    },
+    /// A relative jump whose label lies the other way, with no sibling
+    /// opcode for that direction.
+    #[error("instruction {index} ({name}) jumps {direction}, which it cannot in Python {version}")]
+    Direction {
+        /// Instruction index.
+        index: usize,
+        /// The opcode's name.
+        name: &'static str,
+        /// `"backward"` or `"forward"`.
+        direction: &'static str,
+        /// The version.
+        version: PythonVersion,
+    },
+    /// The layout did not settle (cannot happen for real code; bounded).
+    #[error("EXTENDED_ARG sizes did not settle after {0} rounds")]
+    NoFixpoint(usize),
+    /// A table encoder failed.
+    #[error(transparent)]
+    Table(#[from] TableError),
+}
+
+/// The jump semantics of one opcode in one version.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum JumpKind {
+    /// Not a jump.
+    No,
+    /// Absolute target.
+    Absolute,
+    /// Relative, forward.
+    Forward,
+    /// Relative, backward.
+    Backward,
+}
+
+/// Until the opcode semantics crate lands, the jump kind of `op` is read
+/// from the opcode table (`hasjrel`/`hasjabs`) and the version's rule for
+/// backward jumps (the same rule `bytescope-dis` decodes with).
+pub(crate) fn jump_kind(v: PythonVersion, table: &OpcodeTable, op: u8) -> JumpKind {
+    let info = table.op(op);
+    if info.flags.has(ArgFlags::JABS) {
+        return JumpKind::Absolute;
+    }
+    if !info.flags.has(ArgFlags::JREL) {
+        return JumpKind::No;
+    }
+    let backward = if v >= PythonVersion::PY314 {
+        matches!(info.name, "JUMP_BACKWARD" | "JUMP_BACKWARD_NO_INTERRUPT" | "END_ASYNC_FOR")
+    } else if v >= PythonVersion::PY313 {
+        matches!(info.name, "JUMP_BACKWARD" | "JUMP_BACKWARD_NO_INTERRUPT")
+    } else if v >= PythonVersion::PY311 {
+        info.name.contains("JUMP_BACKWARD")
+    } else {
+        false
+    };
+    if backward { JumpKind::Backward } else { JumpKind::Forward }
+}
+
+/// What the encoder and its inverse need of one opcode, per version.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct OpFacts {
+    /// Its jump kind.
+    pub(crate) jump: JumpKind,
+    /// Inline cache units (3.11+).
+    pub(crate) caches: u8,
+    /// `dis` reads an argument.
+    pub(crate) has_arg: bool,
+    /// An opcode of the version that an instruction list may hold (not
+    /// `EXTENDED_ARG` or `CACHE`, which the encoder writes).
+    pub(crate) writable: bool,
+}
+
+const NO_FACTS: OpFacts = OpFacts { jump: JumpKind::No, caches: 0, has_arg: false, writable: false };
+
+/// [`OpFacts`] of every opcode of version `v`, computed once per version
+/// (the hot loops read one small array instead of the opcode table's
+/// names).
+pub(crate) fn op_facts(v: PythonVersion) -> &'static [OpFacts; 256] {
+    use std::sync::OnceLock;
+    static FACTS: [OnceLock<[OpFacts; 256]>; 32] = [const { OnceLock::new() }; 32];
+    static NONE: [OpFacts; 256] = [NO_FACTS; 256];
+    let tables = bytescope_opcodes::tables();
+    let Some((i, table)) = tables.iter().enumerate().find(|(_, t)| t.version == v) else { return &NONE };
+    let Some(slot) = FACTS.get(i) else { return &NONE };
+    slot.get_or_init(|| {
+        std::array::from_fn(|o| {
+            let op = o as u8;
+            let info = table.op(op);
+            OpFacts {
+                jump: jump_kind(v, table, op),
+                caches: info.cache_entries,
+                has_arg: info.has_arg,
+                writable: info.defined && op != table.extended_arg && info.name != "CACHE",
+            }
+        })
+    })
+}
+
+/// The opcode that jumps the other way, if the version has one.
+fn sibling(table: &OpcodeTable, op: u8) -> Option<u8> {
+    let name = table.op(op).name;
+    let other = if name.contains("FORWARD") {
+        name.replacen("FORWARD", "BACKWARD", 1)
+    } else if name.contains("BACKWARD") {
+        name.replacen("BACKWARD", "FORWARD", 1)
+    } else {
+        return None;
+    };
+    table.opcode(&other)
+}
+
+/// How one version lays out instructions.
+struct Layout {
+    v: PythonVersion,
+    wordcode: bool,
+    /// Jump arguments count code units (3.10+).
+    units: bool,
+    /// Relative jumps count from after the inline caches (3.12+).
+    skip_caches: bool,
+    /// 3.13+ `resolve_jump_offsets` (else the least fixpoint).
+    index_start: bool,
+}
+
+/// Number of `EXTENDED_ARG` prefixes `arg` needs.
+fn prefixes_for(wordcode: bool, arg: u32) -> u8 {
+    if wordcode {
+        u8::from(arg > 0xff) + u8::from(arg > 0xffff) + u8::from(arg > 0xff_ffff)
+    } else {
+        u8::from(arg > 0xffff)
+    }
+}
+
+#[derive(Debug)]
+struct Slot {
+    op: u8,
+    arg: u32,
+    jump: JumpKind,
+    /// Index into `slots` of the label's instruction (`slots.len()` for the
+    /// end of the code), once resolved.
+    target: Option<usize>,
+    /// The label jumped to.
+    label: Option<Label>,
+    has_arg: bool,
+    caches: u32,
+    prefixes: u8,
+    min_prefixes: u8,
+}
+
+impl Layout {
+    /// Size in bytes of an instruction with `prefixes` prefixes.
+    fn size(&self, s: &Slot, prefixes: u8) -> u32 {
+        if self.wordcode {
+            2 * (1 + u32::from(prefixes) + s.caches)
+        } else if s.has_arg {
+            3 * (1 + u32::from(prefixes))
+        } else {
+            1
+        }
+    }
+
+    /// The argument of jump `s` at byte `start` with size `size`, given the
+    /// byte offset of every instruction (and the end).
+    fn jump_arg(&self, s: &Slot, start: u32, size: u32, offsets: &[u32]) -> u32 {
+        let target = offsets[s.target.unwrap_or(0)];
+        let div = if self.units { 2 } else { 1 };
+        match s.jump {
+            JumpKind::Absolute => target / div,
+            JumpKind::Forward | JumpKind::Backward => {
+                let mut base = start + size;
+                if !self.skip_caches {
+                    base -= 2 * s.caches;
+                }
+                if s.jump == JumpKind::Forward {
+                    target.saturating_sub(base) / div
+                } else {
+                    base.saturating_sub(target) / div
+                }
+            }
+            JumpKind::No => s.arg,
+        }
+    }
+}
+
+/// Encodes `items` for `version`; `firstlineno` is the code object's
+/// `co_firstlineno`, from which the line table counts.
+///
+/// # Errors
+/// An [`AsmError`] naming the instruction.
+pub fn assemble(version: PythonVersion, firstlineno: i32, items: &[Item]) -> Result<Assembled, AsmError> {
+    Assembler::default().assemble(version, firstlineno, items)
+}
+
+/// [`assemble`] with working memory kept between calls: a caller encoding
+/// many code objects allocates it once.
+#[derive(Debug, Default)]
+pub struct Assembler {
+    /// Instruction index of each label, for labels below `4 * items + 64`
+    /// (`u32::MAX`: not placed); larger labels go to `sparse`.
+    dense: Vec<u32>,
+    sparse: std::collections::HashMap<u32, usize, foldhash::fast::FixedState>,
+    slots: Vec<Slot>,
+    offsets: Vec<u32>,
+    events: Vec<(u64, i64)>,
+    ranges: Vec<LineRange>,
+    runs: Vec<(PositionRun, Location)>,
+    runs_out: Vec<PositionRun>,
+    handlers: ExceptionTableBuilder,
+}
+
+impl Assembler {
+    /// A new assembler.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn label(&self, index: usize, l: Label) -> Result<usize, AsmError> {
+        let found = match self.dense.get(l.0 as usize) {
+            Some(&i) if i != u32::MAX => Some(i as usize),
+            Some(_) => None,
+            None => self.sparse.get(&l.0).copied(),
+        };
+        found.ok_or(AsmError::UnknownLabel { index, label: l.0 })
+    }
+
+    /// Encodes `items` for `version` (see [`assemble`]).
+    ///
+    /// # Errors
+    /// An [`AsmError`] naming the instruction.
+    pub fn assemble(
+        &mut self,
+        version: PythonVersion,
+        firstlineno: i32,
+        items: &[Item],
+    ) -> Result<Assembled, AsmError> {
+        let table = bytescope_opcodes::table(version).ok_or(AsmError::NoOpcodes(version))?;
+        let layout = Layout {
+            v: version,
+            wordcode: version >= PythonVersion::PY36,
+            units: version >= PythonVersion::PY310,
+            skip_caches: version >= PythonVersion::PY312,
+            index_start: version >= PythonVersion::PY313,
+        };
+        // One pass: labels → instruction index, and a slot per instruction
+        // (jump targets resolved after, when every label is known).
+        let limit = 4 * items.len() + 64;
+        self.dense.clear();
+        self.sparse.clear();
+        let mut slots = std::mem::take(&mut self.slots);
+        slots.clear();
+        slots.reserve(items.len());
+        let facts = op_facts(version);
+        let mut failed = None;
+        for item in items {
+            match item {
+                Item::Label(l) => {
+                    let count = slots.len();
+                    let at = u32::try_from(count).unwrap_or(u32::MAX);
+                    let dup = if (l.0 as usize) < limit {
+                        let i = l.0 as usize;
+                        if self.dense.len() <= i {
+                            self.dense.resize(i + 1, u32::MAX);
+                        }
+                        std::mem::replace(&mut self.dense[i], at) != u32::MAX
+                    } else {
+                        self.sparse.insert(l.0, count).is_some()
+                    };
+                    if dup {
+                        failed = Some(AsmError::DuplicateLabel(l.0));
+                        break;
+                    }
+                }
+                Item::Instr(ins) => {
+                    let index = slots.len();
+                    if let Err(e) = slot(&layout, table, facts, index, ins, &mut slots) {
+                        failed = Some(e);
+                        break;
+                    }
+                }
+            }
+        }
+        if failed.is_none() {
+            failed = self.resolve_targets(&layout, table, facts, &mut slots).err();
+        }
+        if let Some(e) = failed {
+            self.slots = slots;
+            return Err(e);
+        }
+        let instrs = || {
+            items.iter().filter_map(|i| match i {
+                Item::Instr(x) => Some(x),
+                Item::Label(_) => None,
+            })
+        };
+        let mut offsets = std::mem::take(&mut self.offsets);
+        let resolved = resolve(&layout, &mut slots, &mut offsets);
+        self.slots = slots;
+        self.offsets = offsets;
+        resolved?;
+        // One pass: the bytes, the line table's input and the handlers.
+        let mut code = Vec::with_capacity(*self.offsets.last().unwrap_or(&0) as usize);
+        let (mut events, mut ranges, mut runs, mut handlers) = (
+            std::mem::take(&mut self.events),
+            std::mem::take(&mut self.ranges),
+            std::mem::take(&mut self.runs),
+            std::mem::take(&mut self.handlers),
+        );
+        events.clear();
+        ranges.clear();
+        runs.clear();
+        handlers.clear();
+        let mut last_line = i64::from(firstlineno);
+        let with_handlers = version >= PythonVersion::PY311;
+        let mut failed = None;
+        for (i, (s, ins)) in self.slots.iter().zip(instrs()).enumerate() {
+            let (start, end) = (self.offsets[i], self.offsets[i + 1]);
+            let arg = layout.jump_arg(s, start, end - start, &self.offsets);
+            emit(&layout, table, s, arg, &mut code);
+            let loc = ins.location;
+            if !layout.units {
+                if let Some(line) = loc.line_number()
+                    && i64::from(line) != last_line
+                {
+                    events.push((u64::from(start), i64::from(line)));
+                    last_line = i64::from(line);
+                }
+            } else if version == PythonVersion::PY310 {
+                let line = loc.line_number().map(i64::from);
+                match ranges.last_mut() {
+                    Some(r) if r.line == line => r.end = end,
+                    _ => ranges.push(LineRange { start, end, line }),
+                }
+            } else {
+                // 3.12+ merge equal neighbours (the encoder would too).
+                match runs.last_mut() {
+                    Some((r, last)) if version >= PythonVersion::PY312 && *last == loc => {
+                        r.units += (end - start) / 2
+                    }
+                    _ => {
+                        runs.push((PositionRun { units: (end - start) / 2, positions: loc.positions() }, loc))
+                    }
+                }
+            }
+            if with_handlers {
+                let handler = match ins.handler {
+                    Some(h) => match self.label(i, h.target) {
+                        Ok(t) => Some((u64::from(self.offsets[t]), u64::from(h.depth), h.lasti)),
+                        Err(e) => {
+                            failed = Some(e);
+                            break;
+                        }
+                    },
+                    None => None,
+                };
+                handlers.instruction(u64::from(start), u64::from(end), handler);
+            }
+        }
+        let mut runs_out = std::mem::take(&mut self.runs_out);
+        runs_out.clear();
+        runs_out.extend(runs.iter().map(|(r, _)| *r));
+        let input = if !layout.units {
+            LineInput::Events(&events)
+        } else if version == PythonVersion::PY310 {
+            LineInput::Ranges(&ranges)
+        } else {
+            LineInput::Positions(&runs_out)
+        };
+        let linetable = encode_line_table(version, firstlineno, &input);
+        let exceptiontable = if with_handlers { handlers.finish() } else { Vec::new() };
+        (self.events, self.ranges, self.runs, self.runs_out, self.handlers) =
+            (events, ranges, runs, runs_out, handlers);
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        let linetable = linetable?;
+        Ok(Assembled { code, linetable, exceptiontable })
+    }
+}
+
+fn slot(
+    layout: &Layout,
+    table: &OpcodeTable,
+    facts: &[OpFacts; 256],
+    index: usize,
+    ins: &Instruction,
+    slots: &mut Vec<Slot>,
+) -> Result<(), AsmError> {
+    let v = layout.v;
+    let op = ins.opcode;
+    let f = facts[usize::from(op)];
+    if !f.writable {
+        let info = table.op(op);
+        let why = if !info.defined {
+            "not an opcode of this version"
+        } else if op == table.extended_arg {
+            "EXTENDED_ARG prefixes are implicit (see min_prefixes)"
+        } else {
+            "inline caches are written by the encoder"
+        };
+        return Err(AsmError::BadOpcode { index, opcode: op, version: v, why });
+    }
+    let operand_err = |why: String| AsmError::Operand { index, name: table.op(op).name, why };
+    let (arg, label) = match (ins.operand, f.jump) {
+        (Operand::Jump(l), JumpKind::No) => {
+            return Err(operand_err(format!("does not jump, but has label {} as argument", l.0)));
+        }
+        (Operand::Jump(l), _) => (0, Some(l)),
+        (Operand::Arg(a), _) => {
+            if !f.has_arg && (a > 0xff || !layout.wordcode) && a != 0 {
+                return Err(operand_err(format!("takes no argument, got {a}")));
+            }
+            (a, None)
+        }
+        (Operand::None, _) => (0, None),
+    };
+    let caches = if layout.wordcode { u32::from(f.caches) } else { 0 };
+    // Pushed here rather than returned: a Result around the slot costs a
+    // store-to-load stall per instruction.
+    slots.push(Slot {
+        op,
+        arg,
+        jump: if label.is_some() { f.jump } else { JumpKind::No },
+        target: None,
+        label,
+        has_arg: f.has_arg || arg != 0,
+        caches,
+        prefixes: 0,
+        min_prefixes: ins.min_prefixes,
+    });
+    Ok(())
+}
+
+impl Assembler {
+    /// Resolves each jump's label to its instruction, switching a relative
+    /// jump to its sibling when the label lies the other way.
+    fn resolve_targets(
+        &self,
+        layout: &Layout,
+        table: &OpcodeTable,
+        facts: &[OpFacts; 256],
+        slots: &mut [Slot],
+    ) -> Result<(), AsmError> {
+        let v = layout.v;
+        for (index, s) in slots.iter_mut().enumerate() {
+            let Some(l) = s.label else { continue };
+            let t = self.label(index, l)?;
+            s.target = Some(t);
+            if !matches!(s.jump, JumpKind::Forward | JumpKind::Backward) {
+                continue;
+            }
+            // A label at or before the jump is behind it.
+            let want = if t <= index { JumpKind::Backward } else { JumpKind::Forward };
+            if want == s.jump {
+                continue;
+            }
+            match sibling(table, s.op) {
+                Some(other) if jump_kind(v, table, other) == want => {
+                    s.op = other;
+                    s.jump = want;
+                    s.caches = if layout.wordcode { u32::from(facts[usize::from(other)].caches) } else { 0 };
+                }
+                _ => {
+                    return Err(AsmError::Direction {
+                        index,
+                        name: table.op(s.op).name,
+                        direction: if want == JumpKind::Backward { "backward" } else { "forward" },
+                        version: v,
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Sizes the prefixes to a fixpoint; returns each instruction's byte offset
+/// and the end.
+fn resolve(layout: &Layout, slots: &mut [Slot], offsets: &mut Vec<u32>) -> Result<(), AsmError> {
+    let w = layout.wordcode;
+    for s in slots.iter_mut() {
+        let initial = match (s.jump, layout.index_start) {
+            (JumpKind::No, _) => s.arg,
+            // 3.13+: the target's instruction index.
+            (_, true) => u32::try_from(s.target.unwrap_or(0)).unwrap_or(u32::MAX),
+            (_, false) => 0,
+        };
+        s.prefixes = prefixes_for(w, initial).max(s.min_prefixes);
+    }
+    offsets.clear();
+    offsets.resize(slots.len() + 1, 0);
+    let jumps: Vec<usize> = (0..slots.len()).filter(|&i| slots[i].jump != JumpKind::No).collect();
+    let max_rounds = 64 + 4 * slots.len();
+    for _ in 0..max_rounds {
+        let mut at = 0u32;
+        for (i, s) in slots.iter().enumerate() {
+            offsets[i] = at;
+            at += layout.size(s, s.prefixes);
+        }
+        offsets[slots.len()] = at;
+        let mut changed = false;
+        for &i in &jumps {
+            let s = &mut slots[i];
+            let size = layout.size(s, s.prefixes);
+            let arg = layout.jump_arg(s, offsets[i], size, offsets);
+            let need = prefixes_for(w, arg).max(s.min_prefixes);
+            let new = if layout.index_start { need } else { need.max(s.prefixes) };
+            if new != s.prefixes {
+                s.prefixes = new;
+                changed = true;
+            }
+        }
+        if !changed {
+            return Ok(());
+        }
+    }
+    Err(AsmError::NoFixpoint(max_rounds))
+}
+
+fn emit(layout: &Layout, table: &OpcodeTable, s: &Slot, arg: u32, code: &mut Vec<u8>) {
+    let ext = table.extended_arg;
+    if layout.wordcode {
+        for k in (1..=s.prefixes).rev() {
+            code.extend_from_slice(&[ext, (arg >> (8 * u32::from(k))) as u8]);
+        }
+        code.extend_from_slice(&[s.op, arg as u8]);
+        if s.caches > 0 {
+            code.resize(code.len() + 2 * s.caches as usize, 0);
+        }
+    } else {
+        if s.prefixes > 0 {
+            code.push(ext);
+            code.extend_from_slice(&((arg >> 16) as u16).to_le_bytes());
+        }
+        code.push(s.op);
+        if s.has_arg {
+            code.extend_from_slice(&(arg as u16).to_le_bytes());
+        }
+    }
+}
