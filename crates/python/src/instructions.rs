@@ -424,31 +424,22 @@ fn positions_object(py: Python<'_>, p: Positions) -> PyResult<Py<PyAny>> {
     Ok(new.bind(py).call1((cls, items))?.unbind())
 }
 
-/// Where an instruction's fields come from: the five read most
-/// (`opname`, `opcode`, `arg`, `argval`, `offset`) are made with it and
-/// stored as struct members, which CPython reads directly (3.12+ specialises
-/// them in its bytecode like `__slots__`); the others from here.
+/// Where an instruction's fields come from.
 pub(crate) enum Src {
-    /// Instruction `.1` of a listing, the other fields made when read.
+    /// Instruction `.1` of a listing: every field made when read, so that
+    /// iterating costs one small object per instruction.
     Lazy(Arc<Listing>, u32),
     /// Values given from Python, every field in field order.
     Eager(Box<[Py<PyAny>]>),
 }
 
-/// The fields stored as members.
-const HOT: [Field; 5] = [Field::Opname, Field::Opcode, Field::Arg, Field::Argval, Field::Offset];
-
-/// An instruction's members and source.
+/// An instruction's source.
 struct Parts<'a> {
-    hot: [&'a Py<PyAny>; 5],
     src: &'a Src,
 }
 
 impl Parts<'_> {
     fn field(&self, py: Python<'_>, kind: Kind, f: Field) -> PyResult<Py<PyAny>> {
-        if let Some(h) = HOT.iter().position(|&x| x == f) {
-            return Ok(self.hot[h].clone_ref(py));
-        }
         match self.src {
             Src::Lazy(l, i) => l.field(py, *i as usize, f),
             Src::Eager(values) => {
@@ -467,46 +458,6 @@ impl Parts<'_> {
 
     fn tuple<'py>(&self, py: Python<'py>, kind: Kind) -> PyResult<Bound<'py, PyTuple>> {
         PyTuple::new(py, self.values(py, kind)?)
-    }
-}
-
-/// The members of an instruction: its hot fields.
-struct Members {
-    opname: Py<PyAny>,
-    opcode: Py<PyAny>,
-    arg: Py<PyAny>,
-    argval: Py<PyAny>,
-    offset: Py<PyAny>,
-}
-
-impl Members {
-    /// Instruction `i` of `listing`'s.
-    fn lazy(py: Python<'_>, listing: &Listing, i: u32) -> PyResult<Members> {
-        let row = listing.row(i as usize);
-        Ok(Members {
-            opname: listing.opnames[usize::from(row.opcode)].clone_ref(py).into_any(),
-            opcode: row.opcode.into_py_any(py)?,
-            arg: row.arg().into_py_any(py)?,
-            argval: listing.argval(py, row)?,
-            offset: row.offset.into_py_any(py)?,
-        })
-    }
-
-    /// Taken from every field's values.
-    fn eager(py: Python<'_>, kind: Kind, values: &[Py<PyAny>]) -> Members {
-        let get = |f: Field| {
-            kind.fields()
-                .iter()
-                .position(|&x| x == f)
-                .map_or_else(|| py.None(), |at| values[at].clone_ref(py))
-        };
-        Members {
-            opname: get(Field::Opname),
-            opcode: get(Field::Opcode),
-            arg: get(Field::Arg),
-            argval: get(Field::Argval),
-            offset: get(Field::Offset),
-        }
     }
 }
 
@@ -619,41 +570,22 @@ macro_rules! instruction_class {
         #[doc = $doc]
         #[pyclass(frozen, module = "bytescope.dis", name = "Instruction", sequence, freelist = 256)]
         pub(crate) struct $ty {
-            /// The opcode's name, e.g. ``'LOAD_CONST'``.
-            #[pyo3(get)]
-            opname: Py<PyAny>,
-            /// The opcode byte.
-            #[pyo3(get)]
-            opcode: Py<PyAny>,
-            /// The argument (EXTENDED_ARG folded in), or None.
-            #[pyo3(get)]
-            arg: Py<PyAny>,
-            /// The resolved argument: a constant, a name, a jump target...
-            #[pyo3(get)]
-            argval: Py<PyAny>,
-            /// Byte offset of the instruction.
-            #[pyo3(get)]
-            offset: Py<PyAny>,
             src: Src,
         }
 
         impl $ty {
             pub(crate) const KIND: Kind = $kind;
 
-            fn with(m: Members, src: Src) -> Self {
-                $ty { opname: m.opname, opcode: m.opcode, arg: m.arg, argval: m.argval, offset: m.offset, src }
+            pub(crate) fn lazy(listing: &Arc<Listing>, i: u32) -> Self {
+                $ty { src: Src::Lazy(Arc::clone(listing), i) }
             }
 
-            pub(crate) fn lazy(py: Python<'_>, listing: &Arc<Listing>, i: u32) -> PyResult<Self> {
-                Ok(Self::with(Members::lazy(py, listing, i)?, Src::Lazy(Arc::clone(listing), i)))
-            }
-
-            pub(crate) fn eager(py: Python<'_>, values: Box<[Py<PyAny>]>) -> Self {
-                Self::with(Members::eager(py, Self::KIND, &values), Src::Eager(values))
+            pub(crate) fn eager(values: Box<[Py<PyAny>]>) -> Self {
+                $ty { src: Src::Eager(values) }
             }
 
             fn parts(&self) -> Parts<'_> {
-                Parts { hot: [&self.opname, &self.opcode, &self.arg, &self.argval, &self.offset], src: &self.src }
+                Parts { src: &self.src }
             }
         }
 
@@ -666,7 +598,7 @@ macro_rules! instruction_class {
                 args: &Bound<'_, PyTuple>,
                 kwargs: Option<&Bound<'_, PyDict>>,
             ) -> PyResult<Self> {
-                Ok(Self::eager(py, new_values(py, Self::KIND, args, kwargs)?))
+                Ok(Self::eager(new_values(py, Self::KIND, args, kwargs)?))
             }
 
             $(
@@ -779,7 +711,7 @@ macro_rules! instruction_class {
                         return Err(PyValueError::new_err(format!("Got unexpected field names: {unknown:?}")));
                     }
                 }
-                Ok(Self::eager(py, values.into_boxed_slice()))
+                Ok(Self::eager(values.into_boxed_slice()))
             }
 
             /// An instruction from an iterable of its field values.
@@ -791,7 +723,7 @@ macro_rules! instruction_class {
                 if values.len() != n {
                     return Err(PyTypeError::new_err(format!("Expected {n} arguments, got {}", values.len())));
                 }
-                Ok(Self::eager(iterable.py(), values.into_boxed_slice()))
+                Ok(Self::eager(values.into_boxed_slice()))
             }
 
             fn __getnewargs__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
@@ -805,12 +737,12 @@ macro_rules! instruction_class {
 
             /// The number of fields equal to ``value``.
             fn count(&self, py: Python<'_>, value: &Bound<'_, PyAny>) -> PyResult<usize> {
-                Ok(self.parts().tuple(py, Self::KIND)?.as_any().call_method1("count", (value,))?.extract()?)
+                self.parts().tuple(py, Self::KIND)?.as_any().call_method1("count", (value,))?.extract()
             }
 
             /// The position of the first field equal to ``value``.
             fn index(&self, py: Python<'_>, value: &Bound<'_, PyAny>) -> PyResult<usize> {
-                Ok(self.parts().tuple(py, Self::KIND)?.as_any().call_method1("index", (value,))?.extract()?)
+                self.parts().tuple(py, Self::KIND)?.as_any().call_method1("index", (value,))?.extract()
             }
 
             $($extra)*
@@ -822,7 +754,8 @@ instruction_class!(
     Instruction34, Kind::I34,
     "Details for a bytecode operation, as ``dis.Instruction`` of CPython 3.4-3.10 (and of 2.7 and 3.0-3.3 code).",
     fields {
-        argrepr => Field::Argrepr, starts_line => Field::StartsLineNumber,
+        opname => Field::Opname, opcode => Field::Opcode, arg => Field::Arg, argval => Field::Argval,
+        offset => Field::Offset, argrepr => Field::Argrepr, starts_line => Field::StartsLineNumber,
         is_jump_target => Field::IsJumpTarget,
     },
     properties {},
@@ -833,7 +766,8 @@ instruction_class!(
     Instruction311, Kind::I311,
     "Details for a bytecode operation, as ``dis.Instruction`` of CPython 3.11-3.12.",
     fields {
-        argrepr => Field::Argrepr, starts_line => Field::StartsLineNumber,
+        opname => Field::Opname, opcode => Field::Opcode, arg => Field::Arg, argval => Field::Argval,
+        offset => Field::Offset, argrepr => Field::Argrepr, starts_line => Field::StartsLineNumber,
         is_jump_target => Field::IsJumpTarget, positions => Field::Positions,
     },
     properties {},
@@ -844,7 +778,8 @@ instruction_class!(
     Instruction313, Kind::I313,
     "Details for a bytecode operation, as ``dis.Instruction`` of CPython 3.13.",
     fields {
-        argrepr => Field::Argrepr, start_offset => Field::StartOffset,
+        opname => Field::Opname, opcode => Field::Opcode, arg => Field::Arg, argval => Field::Argval,
+        offset => Field::Offset, argrepr => Field::Argrepr, start_offset => Field::StartOffset,
         starts_line => Field::StartsLine, line_number => Field::LineNumber, label => Field::Label,
         positions => Field::Positions, cache_info => Field::CacheInfo,
     },
@@ -856,7 +791,8 @@ instruction_class!(
     Instruction314, Kind::I314,
     "Details for a bytecode operation, as ``dis.Instruction`` of CPython 3.14.",
     fields {
-        argrepr => Field::Argrepr, start_offset => Field::StartOffset,
+        opname => Field::Opname, opcode => Field::Opcode, arg => Field::Arg, argval => Field::Argval,
+        offset => Field::Offset, argrepr => Field::Argrepr, start_offset => Field::StartOffset,
         starts_line => Field::StartsLine, line_number => Field::LineNumber, label => Field::Label,
         positions => Field::Positions, cache_info => Field::CacheInfo,
     },
@@ -875,7 +811,8 @@ instruction_class!(
     Instruction315, Kind::I315,
     "Details for a bytecode operation, as ``dis.Instruction`` of CPython 3.15.",
     fields {
-        argrepr => Field::Argrepr, start_offset => Field::StartOffset,
+        opname => Field::Opname, opcode => Field::Opcode, arg => Field::Arg, argval => Field::Argval,
+        offset => Field::Offset, argrepr => Field::Argrepr, start_offset => Field::StartOffset,
         starts_line => Field::StartsLine, line_number => Field::LineNumber, label => Field::Label,
         positions => Field::Positions, cache_info => Field::CacheInfo,
     },
@@ -920,11 +857,11 @@ pub(crate) fn class<'py>(py: Python<'py>, kind: Kind) -> Bound<'py, PyType> {
 /// Instruction `i` of `listing` as an object of its class.
 fn make_lazy(py: Python<'_>, listing: &Arc<Listing>, i: u32) -> PyResult<Py<PyAny>> {
     Ok(match listing.kind {
-        Kind::I34 => Py::new(py, Instruction34::lazy(py, listing, i)?)?.into_any(),
-        Kind::I311 => Py::new(py, Instruction311::lazy(py, listing, i)?)?.into_any(),
-        Kind::I313 => Py::new(py, Instruction313::lazy(py, listing, i)?)?.into_any(),
-        Kind::I314 => Py::new(py, Instruction314::lazy(py, listing, i)?)?.into_any(),
-        Kind::I315 => Py::new(py, Instruction315::lazy(py, listing, i)?)?.into_any(),
+        Kind::I34 => Py::new(py, Instruction34::lazy(listing, i))?.into_any(),
+        Kind::I311 => Py::new(py, Instruction311::lazy(listing, i))?.into_any(),
+        Kind::I313 => Py::new(py, Instruction313::lazy(listing, i))?.into_any(),
+        Kind::I314 => Py::new(py, Instruction314::lazy(listing, i))?.into_any(),
+        Kind::I315 => Py::new(py, Instruction315::lazy(listing, i))?.into_any(),
     })
 }
 
@@ -932,11 +869,11 @@ fn make_lazy(py: Python<'_>, listing: &Arc<Listing>, i: u32) -> PyResult<Py<PyAn
 fn make_eager(py: Python<'_>, kind: Kind, values: Vec<Py<PyAny>>) -> PyResult<Py<PyAny>> {
     let values = values.into_boxed_slice();
     Ok(match kind {
-        Kind::I34 => Py::new(py, Instruction34::eager(py, values))?.into_any(),
-        Kind::I311 => Py::new(py, Instruction311::eager(py, values))?.into_any(),
-        Kind::I313 => Py::new(py, Instruction313::eager(py, values))?.into_any(),
-        Kind::I314 => Py::new(py, Instruction314::eager(py, values))?.into_any(),
-        Kind::I315 => Py::new(py, Instruction315::eager(py, values))?.into_any(),
+        Kind::I34 => Py::new(py, Instruction34::eager(values))?.into_any(),
+        Kind::I311 => Py::new(py, Instruction311::eager(values))?.into_any(),
+        Kind::I313 => Py::new(py, Instruction313::eager(values))?.into_any(),
+        Kind::I314 => Py::new(py, Instruction314::eager(values))?.into_any(),
+        Kind::I315 => Py::new(py, Instruction315::eager(values))?.into_any(),
     })
 }
 
@@ -983,17 +920,6 @@ pub(crate) fn iterate(
         return Ok(list.as_any().try_iter()?.into_any().unbind());
     }
     Ok(Py::new(py, Instructions { listing, next: AtomicUsize::new(0) })?.into_any())
-}
-
-/// Experiment: every instruction of `code` at once.
-#[pyfunction]
-pub(crate) fn instructions_list<'py>(
-    py: Python<'py>,
-    code: &Bound<'py, PyCode>,
-) -> PyResult<Bound<'py, PyList>> {
-    let listing = Listing::new(code, false, 0)?;
-    let n = listing.decoded.rows.len() as u32;
-    PyList::new(py, (0..n).map(|i| make_lazy(py, &listing, i)).collect::<PyResult<Vec<_>>>()?)
 }
 
 /// `int.from_bytes(data, "little")` for cache fields (at most 16 bytes).

@@ -178,7 +178,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(instructions::make_instruction, m)?)?;
     m.add_function(wrap_pyfunction!(instructions::instruction_class, m)?)?;
     m.add_class::<instructions::Instructions>()?;
-    m.add_function(wrap_pyfunction!(instructions::instructions_list, m)?)?;
     m.add_function(wrap_pyfunction!(dis::findlinestarts, m)?)?;
     m.add_function(wrap_pyfunction!(dis::findlabels, m)?)?;
     m.add_class::<scan::Scan>()?;
