@@ -174,3 +174,20 @@ pub(crate) fn get_instructions(
     };
     crate::instructions::iterate(py, &code, false, caches, line_offset)
 }
+
+/// What `version`'s `dis.stack_effect(opcode, oparg, jump=jump)` returns,
+/// from the generated stack-effect tables; `None` where it raises
+/// `ValueError("invalid opcode or oparg")` (the argument checks with other
+/// messages are `bytescope.dis.stack_effect`'s).
+#[pyfunction]
+#[pyo3(signature = (version, opcode, oparg, jump))]
+pub(crate) fn stack_effect(
+    version: (u8, u8),
+    opcode: i64,
+    oparg: Option<i64>,
+    jump: Option<bool>,
+) -> Option<i64> {
+    let table = bytescope_opcodes::table(PythonVersion::new(version.0, version.1))?;
+    let op = u8::try_from(opcode).ok()?;
+    table.dis_stack_effect(op, oparg, jump)
+}

@@ -180,6 +180,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<instructions::Instructions>()?;
     m.add_function(wrap_pyfunction!(dis::findlinestarts, m)?)?;
     m.add_function(wrap_pyfunction!(dis::findlabels, m)?)?;
+    m.add_function(wrap_pyfunction!(dis::stack_effect, m)?)?;
     m.add_class::<scan::Scan>()?;
     m.add_function(wrap_pyfunction!(scan_paths, m)?)?;
     Ok(())

@@ -410,12 +410,46 @@ def findlabels(code):
 
 
 def stack_effect(opcode, oparg=None, *, jump=None, version=None):
-    """The stack effect of ``opcode`` with ``oparg`` in ``version`` (default: the host).
+    """What ``version``'s ``dis.stack_effect(opcode, oparg, jump=jump)`` returns (default: the
+    host's version): the net change of the stack depth, from bytescope's generated
+    per-version stack-effect tables. ``jump=True`` is the effect when the jump is taken,
+    ``False`` when not, ``None`` the larger of the two (before 3.7: what the compiler counted).
 
-    Not available yet: it needs bytescope's per-version stack-effect tables."""
-    raise NotImplementedError(
-        "bytescope.dis.stack_effect needs per-version stack-effect tables, which bytescope does not have yet"
-    )
+    As that version: ``ValueError`` for unknown, specialised and instrumented opcodes, and
+    (up to 3.12) for an ``oparg`` given to an opcode that takes none or missing for one that
+    takes one; ``jump`` raises the ``TypeError`` of 3.4-3.7, whose ``stack_effect`` had none.
+    ``dis.stack_effect`` first appeared in 3.4: older versions raise ``ValueError``."""
+    v = _version_key(version)
+    if v < (3, 4):
+        raise ValueError(f"dis.stack_effect does not exist in Python {v[0]}.{v[1]} (it first appeared in 3.4)")
+    if jump is not None and v < (3, 8):
+        raise TypeError("stack_effect() takes no keyword arguments")
+    opcode = _index(opcode)
+    if oparg is not None:
+        oparg = _index(oparg)
+    if jump is not None and jump is not True and jump is not False:
+        raise ValueError("stack_effect: jump must be False, True or None")
+    if v < (3, 13):
+        if opcode >= opcodes(v).HAVE_ARGUMENT:
+            if oparg is None:
+                raise ValueError("stack_effect: opcode requires oparg but oparg was not specified")
+        elif oparg is not None:
+            raise ValueError("stack_effect: opcode does not permit oparg but oparg was specified")
+    effect = None
+    if -(1 << 63) <= opcode < (1 << 63) and (oparg is None or -(1 << 63) <= oparg < (1 << 63)):
+        effect = _native.stack_effect(v, opcode, oparg, jump)
+    if effect is None:
+        raise ValueError("invalid opcode or oparg")
+    return effect
+
+
+def _index(x):
+    if isinstance(x, int):
+        return int(x)
+    try:
+        return x.__index__()
+    except AttributeError:
+        raise TypeError(f"'{type(x).__name__}' object cannot be interpreted as an integer") from None
 
 
 class Bytecode:
