@@ -5,6 +5,7 @@
 //! kept once ([`file::File`]) and `Pyc`/`Code` objects are handles into it,
 //! whose attributes are computed when read.
 
+mod analysis;
 mod code;
 mod convert;
 mod dis;
@@ -181,6 +182,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(dis::findlinestarts, m)?)?;
     m.add_function(wrap_pyfunction!(dis::findlabels, m)?)?;
     m.add_function(wrap_pyfunction!(dis::stack_effect, m)?)?;
+    m.add_function(wrap_pyfunction!(analysis::stack_json, m)?)?;
     m.add_class::<scan::Scan>()?;
     m.add_function(wrap_pyfunction!(scan_paths, m)?)?;
     Ok(())

@@ -13,8 +13,8 @@ own version; :func:`scan` gives the CLI's JSON Lines records of whole trees and 
 Malformed input raises :class:`Error` (a ``ValueError``) naming the file and byte offset.
 """
 
-from . import dis
+from . import analysis, dis
 from ._native import Code, Error, Pyc, load, loads, versions
 from ._scan import scan
 
-__all__ = ["Code", "Error", "Pyc", "dis", "load", "loads", "scan", "versions"]
+__all__ = ["Code", "Error", "Pyc", "analysis", "dis", "load", "loads", "scan", "versions"]

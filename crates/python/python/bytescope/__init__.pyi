@@ -2,6 +2,7 @@ import os
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Union
 
+from . import analysis as analysis
 from . import dis as dis
 
 _Source = Union[str, os.PathLike[str], bytes, bytearray, memoryview]
