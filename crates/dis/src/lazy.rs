@@ -1,7 +1,7 @@
 //! Instructions decoded once and resolved field by field, for consumers that
 //! read only some fields of some instructions (the Python package's lazy
 //! `get_instructions`): [`Disassembler::decode`] keeps what every
-//! instruction has in 32 bytes ([`Row`]); its argument
+//! instruction has in one 40-byte [`Row`], nothing resolved; its argument
 //! ([`Disassembler::arg_ref`]) and argument text ([`Disassembler::argrepr`])
 //! are resolved when asked for, by the same rules as
 //! [`Disassembler::instructions`] (a test compares both on every fixture).
@@ -32,42 +32,10 @@ pub struct Row {
     /// Inline cache code units that follow (3.11+).
     pub cache_entries: u8,
     flags: u8,
-    /// What `slot` holds (`SLOT_*`).
-    slot_kind: u8,
     /// The `L<n>` label (3.13+) or 1 for a `>>` mark; 0 when nothing jumps here.
     mark: u32,
     arg: i64,
     line: i64,
-    /// The argval's index or value (see [`Row::arg_slot`]).
-    slot: i64,
-}
-
-const SLOT_NONE: u8 = 0;
-const SLOT_INT: u8 = 1;
-const SLOT_CONST: u8 = 2;
-const SLOT_NAME: u8 = 3;
-const SLOT_LOCAL: u8 = 4;
-const SLOT_PAIR: u8 = 5;
-const SLOT_OTHER: u8 = 6;
-
-/// What an instruction's `argval` is, as far as it is an index or a number
-/// ([`Row::arg_slot`]); the rest through [`Disassembler::arg_ref`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ArgSlot {
-    /// `None`.
-    None,
-    /// The number (the argument, or a jump target).
-    Int(i64),
-    /// `co_consts[i]`.
-    Const(usize),
-    /// `co_names[i]`.
-    Name(usize),
-    /// [`Code::localsplus`]`[i]`.
-    Local(usize),
-    /// Two entries of [`Code::localsplus`].
-    Pair(usize, usize),
-    /// Something else: see [`Disassembler::arg_ref`].
-    Other,
 }
 
 const HAS_ARG: u8 = 1;
@@ -99,21 +67,6 @@ impl Row {
     #[must_use]
     pub fn is_jump_target(&self) -> bool {
         self.mark != 0
-    }
-
-    /// What `argval` is (resolved when the row was decoded).
-    #[must_use]
-    pub fn arg_slot(&self) -> ArgSlot {
-        let s = self.slot;
-        match self.slot_kind {
-            SLOT_NONE => ArgSlot::None,
-            SLOT_INT => ArgSlot::Int(s),
-            SLOT_CONST => ArgSlot::Const(s as usize),
-            SLOT_NAME => ArgSlot::Name(s as usize),
-            SLOT_LOCAL => ArgSlot::Local(s as usize),
-            SLOT_PAIR => ArgSlot::Pair((s >> 32) as usize, (s & 0xffff_ffff) as usize),
-            _ => ArgSlot::Other,
-        }
     }
 
     fn raw(&self) -> RawInstruction {
@@ -190,7 +143,7 @@ impl Disassembler {
             if raw.arg.is_some() {
                 flags |= HAS_ARG;
             }
-            let mut row = Row {
+            rows.push(Row {
                 offset: raw.offset,
                 start_offset: raw.start_offset,
                 opcode: raw.opcode,
@@ -198,25 +151,10 @@ impl Disassembler {
                 size: raw.size,
                 cache_entries: raw.caches,
                 flags,
-                slot_kind: SLOT_OTHER,
                 mark: p.mark(raw.offset),
                 arg: raw.arg.unwrap_or(0),
                 line: line.unwrap_or(0),
-                slot: 0,
-            };
-            (row.slot_kind, row.slot) = match self.resolve_ref(&p.dec, code, &raw) {
-                ArgRef::Const(i) => (SLOT_CONST, i as i64),
-                ArgRef::Name(i) => (SLOT_NAME, i as i64),
-                ArgRef::Local(i) => (SLOT_LOCAL, i as i64),
-                ArgRef::Pair(a, b) => match (u32::try_from(a), u32::try_from(b)) {
-                    (Ok(a), Ok(b)) => (SLOT_PAIR, (i64::from(a) << 32) | i64::from(b)),
-                    _ => (SLOT_OTHER, 0),
-                },
-                ArgRef::Value(ArgVal::None) => (SLOT_NONE, 0),
-                ArgRef::Value(ArgVal::Int(v)) => (SLOT_INT, v),
-                ArgRef::Value(_) => (SLOT_OTHER, 0),
-            };
-            rows.push(row);
+            });
         }
         let labels = p.labels().to_vec();
         Decoded { rows, labels, labelled }

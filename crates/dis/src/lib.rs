@@ -35,7 +35,7 @@ use bytescope_pyrepr::{ReprError, ReprOptions, write_code_repr};
 
 pub use argtext::{ArgVal, Instruction, Op, OpValue};
 pub use info::pretty_flags;
-pub use lazy::{ArgRef, ArgSlot, ArgreprCache, Decoded, Row};
+pub use lazy::{ArgRef, ArgreprCache, Decoded, Row};
 pub use rules::{Layout, Rules};
 pub use text::DisOptions;
 pub use views::TableKind;

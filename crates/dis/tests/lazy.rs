@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use bytescope_code::code_objects;
-use bytescope_dis::{ArgRef, ArgSlot, ArgVal, ArgreprCache, Disassembler};
+use bytescope_dis::{ArgRef, ArgVal, ArgreprCache, Disassembler};
 use bytescope_marshal::load_pyc;
 
 #[test]
@@ -14,7 +14,6 @@ fn lazy_path_matches_general_path() {
     let mut dirs: Vec<_> = std::fs::read_dir(&root).expect("fixtures").flatten().map(|e| e.path()).collect();
     dirs.sort();
     let mut checked = 0usize;
-    let mut others = 0usize;
     for dir in dirs.iter().filter(|d| d.is_dir()) {
         let mut files: Vec<_> = std::fs::read_dir(dir).expect("dir").flatten().map(|e| e.path()).collect();
         files.sort();
@@ -57,20 +56,6 @@ fn lazy_path_matches_general_path() {
                             ArgRef::Value(v) => v,
                         };
                         assert_eq!(got, ins.argval, "{at}");
-                        let slot = match row.arg_slot() {
-                            ArgSlot::None => Some(ArgVal::None),
-                            ArgSlot::Int(v) => Some(ArgVal::Int(v)),
-                            ArgSlot::Const(i) => Some(ArgVal::Const(code.consts[i])),
-                            ArgSlot::Name(i) => Some(ArgVal::Name(code.names[i].to_string())),
-                            ArgSlot::Local(i) => Some(ArgVal::Name(name(i))),
-                            ArgSlot::Pair(a, b) => Some(ArgVal::Pair(name(a), name(b))),
-                            ArgSlot::Other => None,
-                        };
-                        if let Some(slot) = slot {
-                            assert_eq!(slot, ins.argval, "{at} (slot)");
-                        } else {
-                            others += 1;
-                        }
                         checked += 1;
                     }
                 }
@@ -78,6 +63,4 @@ fn lazy_path_matches_general_path() {
         }
     }
     assert!(checked > 40_000, "{checked} instructions");
-    // The slot covers nearly every instruction.
-    assert!(others * 20 < checked, "{others} of {checked} instructions outside the slot");
 }

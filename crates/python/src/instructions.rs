@@ -1,5 +1,5 @@
 //! `dis.Instruction`s made lazily: `get_instructions` decodes a code object
-//! once into compact rows ([`bytescope_dis::Decoded`], 32 bytes an
+//! once into compact rows ([`bytescope_dis::Decoded`], 40 bytes an
 //! instruction) shared by every instruction object made from it, and each
 //! instruction object is a handle (the shared rows and an index) whose
 //! fields are computed when read: the opname is an interned string made
@@ -21,7 +21,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use bytescope_code::Code;
 use bytescope_code::lines::{PositionRange, Positions, co_positions, position_ranges};
-use bytescope_dis::{ArgRef, ArgSlot, ArgVal, ArgreprCache, Decoded, Disassembler, Row, Rules};
+use bytescope_dis::{ArgRef, ArgVal, ArgreprCache, Decoded, Disassembler, Row, Rules};
 use bytescope_pyc::PythonVersion;
 use pyo3::IntoPyObjectExt;
 use pyo3::exceptions::{PyIndexError, PyTypeError, PyValueError};
@@ -268,14 +268,6 @@ impl Listing {
     }
 
     fn argval(&self, py: Python<'_>, row: &Row) -> PyResult<Py<PyAny>> {
-        match row.arg_slot() {
-            ArgSlot::None => return Ok(py.None()),
-            ArgSlot::Int(v) => return v.into_py_any(py),
-            ArgSlot::Const(i) => return self.const_item(py, i),
-            ArgSlot::Name(i) => return self.name_item(py, i),
-            ArgSlot::Local(i) => return self.local_item(py, i),
-            ArgSlot::Pair(..) | ArgSlot::Other => {}
-        }
         let r = self.cell.with_dependent(|_, c| self.dis.arg_ref(c, row));
         match r {
             ArgRef::Const(i) => self.const_item(py, i),
