@@ -13,6 +13,7 @@ use bytescope_write::{
 use crate::literal::{LitError, Parser};
 use crate::print::{name_shift, paired};
 use crate::{AsmTextError, Header, Module};
+use bytescope_opcodes::semantics::Operand as SemOperand;
 
 /// Reads assembly text (see the crate docs) into a module: every block is
 /// assembled (jumps, prefixes, caches, tables) and checked as its version's
@@ -453,7 +454,7 @@ fn instruction(
         let info = table.op(opcode);
         let f = info.flags;
         let close = matching_paren(text, pos).ok_or_else(|| err(n, open + 1, "unclosed `(`"))?;
-        if operand == Operand::None && info.name == "BINARY_OP" {
+        if operand == Operand::None && table.semantics(opcode).operand == SemOperand::BinaryOp {
             let inner = text[open + 1..close].trim();
             let i = table.binary_ops.iter().position(|s| *s == inner).ok_or_else(|| {
                 err(n, open + 2, format!("`{inner}` is not a BINARY_OP operator of Python {v}"))
@@ -473,7 +474,7 @@ fn instruction(
                 b.uses.extend(uses);
                 o
             } else if f.has(ArgFlags::NAME) || f.has(ArgFlags::LOCAL) || f.has(ArgFlags::FREE) {
-                if f.has(ArgFlags::NAME) && name_shift(v, info.name) != 0 || paired(info.name) {
+                if f.has(ArgFlags::NAME) && name_shift(table, opcode) != 0 || paired(table, opcode) {
                     return Err(err(n, open + 1, format!("{} needs its argument as a number", info.name)));
                 }
                 if inner.starts_with(['\'', '"', 'u', 'b'])

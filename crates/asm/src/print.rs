@@ -2,7 +2,8 @@
 
 use std::fmt::Write as _;
 
-use bytescope_opcodes::ArgFlags;
+use bytescope_opcodes::semantics::Operand as SemOperand;
+use bytescope_opcodes::{ArgFlags, OpcodeTable};
 use bytescope_pyc::PythonVersion;
 use bytescope_write::{CodeObject, Item, Locals, Location, Operand, lift};
 
@@ -263,9 +264,9 @@ fn instructions<'c>(
                         lit(&mut s, k, v, blocks);
                         s
                     })
-                } else if f.has(ArgFlags::NAME) && name_shift(v, info.name) == 0 {
+                } else if f.has(ArgFlags::NAME) && name_shift(table, ins.opcode) == 0 {
                     c.names.get(idx).map(|n| ident_or_lit(n, v))
-                } else if f.has(ArgFlags::LOCAL) && !paired(info.name) {
+                } else if f.has(ArgFlags::LOCAL) && !paired(table, ins.opcode) {
                     if v >= PythonVersion::PY311 {
                         localsplus.get(idx).map(|(n, _)| ident_or_lit(n, v))
                     } else {
@@ -277,7 +278,7 @@ fn instructions<'c>(
                     } else {
                         cells_frees.get(idx).map(|n| ident_or_lit(n, v))
                     }
-                } else if info.name == "BINARY_OP" {
+                } else if table.semantics(ins.opcode).operand == SemOperand::BinaryOp {
                     table.binary_op(a).map(str::to_owned)
                 } else {
                     None
@@ -295,26 +296,19 @@ fn instructions<'c>(
     Ok(())
 }
 
-/// How far a name operand is shifted (the low bits are flags).
-pub(crate) fn name_shift(v: PythonVersion, name: &str) -> u32 {
-    match name {
-        "LOAD_GLOBAL" if v >= PythonVersion::PY311 => 1,
-        "LOAD_ATTR" if v >= PythonVersion::PY312 => 1,
-        "LOAD_SUPER_ATTR" => 2,
-        "IMPORT_NAME" if v >= PythonVersion::PY315 => 2,
+/// How far `op`'s name operand is shifted (the low bits are flags), from
+/// its generated semantics.
+pub(crate) fn name_shift(table: &OpcodeTable, op: u8) -> u32 {
+    match table.semantics(op).operand {
+        SemOperand::NameNull | SemOperand::AttrMethod => 1,
+        SemOperand::SuperAttr | SemOperand::ImportName => 2,
         _ => 0,
     }
 }
 
-/// The 3.13+ opcodes whose argument holds two locals.
-pub(crate) fn paired(name: &str) -> bool {
-    matches!(
-        name,
-        "LOAD_FAST_LOAD_FAST"
-            | "LOAD_FAST_BORROW_LOAD_FAST_BORROW"
-            | "STORE_FAST_LOAD_FAST"
-            | "STORE_FAST_STORE_FAST"
-    )
+/// Whether `op`'s argument holds two locals (3.13+).
+pub(crate) fn paired(table: &OpcodeTable, op: u8) -> bool {
+    table.semantics(op).operand == SemOperand::LocalPair
 }
 
 /// A name as an identifier when it is one, else as a string literal.

@@ -9,11 +9,13 @@
 //!
 //! ```
 //! use bytescope::Argument;
+//! use bytescope::opcodes::Action;
 //!
 //! let data = include_bytes!("../../../examples/hello.cpython-312.pyc");
 //! let pyc = bytescope::read_pyc(data)?;
 //! assert_eq!(pyc.version().to_string(), "3.12");
 //! let mut globals = Vec::new();
+//! let mut builds = Vec::new();
 //! for code in bytescope::code_objects(&pyc.marshal)? {
 //!     if code.name != "greet" {
 //!         continue;
@@ -24,9 +26,15 @@
 //!         if let Argument::Name { name, .. } = ins.argument {
 //!             globals.push((ins.offset, ins.name(), name.to_owned()));
 //!         }
+//!         // And what the opcode does, from the generated tables: its role,
+//!         // where control goes, its pops and pushes.
+//!         if let (Action::Build(_), Some(e)) = (ins.semantics.action, ins.stack_effect(false)) {
+//!             builds.push((ins.name(), e.pops, e.pushes));
+//!         }
 //!     }
 //! }
 //! assert_eq!(globals, [(2, "LOAD_GLOBAL", "GREETING".to_owned())]);
+//! assert_eq!(builds, [("BUILD_STRING", 4, 1)]);
 //! # Ok::<(), bytescope::Error>(())
 //! ```
 //!
@@ -41,10 +49,15 @@
 //! | [`instr`] | `bytescope-instr` | the instruction model: decoded, resolved instructions |
 //! | [`pyrepr`] | `bytescope-pyrepr` | each version's `repr()` |
 //! | [`dis`] | `bytescope-dis` | `dis.dis`, `code_info`, `get_instructions` and tables, byte for byte |
+//! | [`analysis`] | `bytescope-analysis` | stack depth per instruction and the symbolic stack |
 //! | [`inspect`] | `bytescope-inspect` | code-object reports |
+//! | [`write`] | `bytescope-write` | owned, editable code objects; table encoders, assembler, marshal and .pyc writing |
+//! | [`asm`] | `bytescope-asm` | the assembly text: code objects to text and back |
 //! | [`frozen`] | `bytescope-frozen` | frozen applications (PyInstaller, py2exe, cx_Freeze): their `.pyc` files |
 #![deny(missing_docs)]
 
+pub use bytescope_analysis as analysis;
+pub use bytescope_asm as asm;
 pub use bytescope_code as code;
 pub use bytescope_dis as dis;
 pub use bytescope_frozen as frozen;
@@ -54,6 +67,7 @@ pub use bytescope_marshal as marshal;
 pub use bytescope_opcodes as opcodes;
 pub use bytescope_pyc as pyc;
 pub use bytescope_pyrepr as pyrepr;
+pub use bytescope_write as write;
 
 pub use bytescope_code::{Code, CodeEntry, Selection};
 pub use bytescope_dis::{DisOptions, Disassembler};

@@ -6,6 +6,7 @@ use std::sync::OnceLock;
 
 use bytescope_instr::{ArgKind, VersionData as Decoding};
 use bytescope_opcodes::OpcodeTable;
+use bytescope_opcodes::semantics::{Action, Flow, Place};
 
 use crate::rules::{Layout, Rules};
 
@@ -50,7 +51,6 @@ impl VersionData {
     fn new(table: &'static OpcodeTable) -> Self {
         let rules = Rules::for_version(table.version);
         let decoding = Decoding::of(table);
-        let load_const = decoding.special.LOAD_CONST;
         let plans = std::array::from_fn(|op| {
             let p = decoding.plan(op as u8);
             let name = p.info.name;
@@ -60,16 +60,14 @@ impl VersionData {
             let jump = match p.kind {
                 ArgKind::Jump { abs: true, .. } if !rules.jabs_argrepr => JumpStyle::Hidden,
                 _ if rules.layout == Layout::Py313 => {
-                    JumpStyle::Label(if rules.from_ops.contains(&table.op(p.deop).name) {
-                        "from"
-                    } else {
-                        "to"
-                    })
+                    // A `Link` operand points back at a related instruction (`from L`).
+                    JumpStyle::Label(if table.semantics(p.deop).flow == Flow::Link { "from" } else { "to" })
                 }
                 _ => JumpStyle::Offset,
             };
-            let unknown_const =
-                rules.only_load_const_resolves && p.kind == ArgKind::Const && Some(p.deop) != load_const;
+            let unknown_const = rules.only_load_const_resolves
+                && p.kind == ArgKind::Const
+                && table.semantics(p.deop).action != Action::Load(Place::Const);
             PrintPlan { name, padded, jump, unknown_const }
         });
         VersionData { rules, plans, decoding }

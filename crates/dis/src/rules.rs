@@ -51,8 +51,6 @@ pub struct Rules {
     pub null_marker: Option<NullMarker>,
     /// IS_OP/CONTAINS_OP print `is`/`is not`/`in`/`not in` (3.14+).
     pub is_contains_argrepr: bool,
-    /// Ops whose jump argrepr says `from` instead of `to` (3.14+).
-    pub from_ops: &'static [&'static str],
     /// `dis.dis(code)` recurses into nested code objects (3.7+).
     pub recurse: bool,
     /// Line-number width grows past 3 digits and offsets past 4 (3.7+).
@@ -111,7 +109,6 @@ impl Rules {
                 _ => None,
             },
             is_contains_argrepr: v >= V::PY314,
-            from_ops: if v >= V::PY314 { &["END_ASYNC_FOR"] } else { &[] },
             recurse: v >= V::PY37,
             dynamic_widths: v >= V::PY37,
             lineno_needs_starts: v >= V::PY310,

@@ -350,6 +350,7 @@ impl<'c, 'm, 'a> Decoder<'c, 'm, 'a> {
             arg: raw.arg,
             argument,
             info: self.data.plans[usize::from(raw.opcode)].info,
+            semantics: &self.data.table.semantics[usize::from(raw.opcode)],
         }
     }
 }

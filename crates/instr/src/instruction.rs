@@ -1,6 +1,7 @@
 //! The decoded, resolved instruction and the stream of them.
 
 use bytescope_opcodes::OpInfo;
+use bytescope_opcodes::semantics::{Effect, Semantics};
 
 use crate::argument::Argument;
 use crate::decoder::Decoder;
@@ -36,6 +37,11 @@ pub struct Instruction<'c> {
     pub argument: Argument<'c>,
     /// The opcode's table entry (name, kind, flags, caches, base opcode).
     pub info: &'static OpInfo,
+    /// What the opcode does, from the generated tables: its role
+    /// ([`Semantics::action`]), where control goes ([`Semantics::flow`]), how
+    /// the argument reads, and its stack effect as pops and pushes.
+    /// Specialised opcodes carry their base opcode's.
+    pub semantics: &'static Semantics,
 }
 
 impl Instruction<'_> {
@@ -72,6 +78,22 @@ impl Instruction<'_> {
     #[must_use]
     pub fn jump_target(&self) -> Option<i64> {
         self.argument.jump_target()
+    }
+
+    /// Items popped and pushed on the fall-through path (`jump == false`) or
+    /// the jump path (branch taken, or a setup's handler); `None` where the
+    /// version's `dis.stack_effect` has no value either.
+    #[must_use]
+    pub fn stack_effect(&self, jump: bool) -> Option<Effect> {
+        let oparg = self.arg.unwrap_or(0) as u32;
+        self.semantics.stack.map(|s| s.eval(oparg, jump))
+    }
+
+    /// Whether control can go on to the next instruction.
+    #[inline]
+    #[must_use]
+    pub fn falls_through(&self) -> bool {
+        self.semantics.flow.falls_through()
     }
 
     /// The decoded part alone.

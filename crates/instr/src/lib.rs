@@ -41,7 +41,6 @@ mod instruction;
 mod lines;
 mod plan;
 mod rules;
-mod special;
 mod walk;
 
 pub use argument::{Argument, Conversion, NameMarker, Operand};
@@ -49,8 +48,7 @@ pub use decoder::{ArgumentSink, Decoder, NoTable, py_index};
 pub use instruction::{Instruction, Instructions};
 pub use lines::{LineCursor, LineInfo, Lines, Located, LocatedInstruction};
 pub use plan::{ArgKind, NameBits, OpPlan, VersionData};
-pub use rules::{Backward, Rules};
-pub use special::Special;
+pub use rules::Rules;
 pub use walk::{Bytes, ExtWords, RawInstruction, RawInstructions, Walk, Words};
 
 pub use bytescope_code::lines::Positions;

@@ -8,8 +8,7 @@ use std::sync::OnceLock;
 use bytescope_opcodes::{ArgFlags, OpInfo, OpcodeTable};
 
 use crate::argument::{NameMarker, Operand};
-use crate::rules::{Backward, Rules};
-use crate::special::Special;
+use crate::rules::Rules;
 
 /// How an opcode's argument is resolved, in the order `dis` tests the
 /// cases (`ArgResolver.get_argval_argrepr` and its predecessors).
@@ -126,19 +125,16 @@ pub struct VersionData {
     pub steps: [u8; 256],
     /// Opcodes a jump-target walk stops at: jumps and EXTENDED_ARG.
     pub stops: [bool; 256],
-    /// The opcodes the decoder treats specially.
-    pub special: Special,
 }
 
 impl VersionData {
     fn new(table: &'static OpcodeTable) -> Self {
         let rules = Rules::for_version(table.version);
-        let special = Special::new(table);
-        let plans: [OpPlan; 256] = std::array::from_fn(|op| plan(table, &rules, &special, op as u8));
+        let plans: [OpPlan; 256] = std::array::from_fn(|op| plan(table, &rules, op as u8));
         let steps = std::array::from_fn(|op| 2 + 2 * plans[op].caches);
         let stops =
             std::array::from_fn(|op| plans[op].is_ext || matches!(plans[op].kind, ArgKind::Jump { .. }));
-        VersionData { table, rules, plans, steps, stops, special }
+        VersionData { table, rules, plans, steps, stops }
     }
 
     /// The (cached) data of `table`'s version.
@@ -163,7 +159,7 @@ impl VersionData {
     }
 }
 
-fn plan(t: &'static OpcodeTable, r: &Rules, s: &Special, op: u8) -> OpPlan {
+fn plan(t: &'static OpcodeTable, r: &Rules, op: u8) -> OpPlan {
     let info = t.op(op);
     let (deop, has_arg, caches) = if r.wordcode {
         let d = t.op(info.deopt);
@@ -171,74 +167,43 @@ fn plan(t: &'static OpcodeTable, r: &Rules, s: &Special, op: u8) -> OpPlan {
     } else {
         (op, op >= t.have_argument, 0)
     };
-    OpPlan { info, deop, has_arg, caches, is_ext: deop == t.extended_arg, kind: kind(t, r, s, deop) }
+    OpPlan { info, deop, has_arg, caches, is_ext: deop == t.extended_arg, kind: kind(t, deop) }
 }
 
-/// The argument kind of base opcode `deop`, tested in `dis`'s order.
-fn kind(t: &OpcodeTable, r: &Rules, s: &Special, deop: u8) -> ArgKind {
-    let info = t.op(deop);
-    let flags = info.flags;
-    let is = |o: Option<u8>| o == Some(deop);
-    if flags.has(ArgFlags::CONST) {
-        return ArgKind::Const;
-    }
-    if flags.has(ArgFlags::NAME) {
-        let (shift, bits) = if r.global_null_bit && is(s.LOAD_GLOBAL) {
-            (1, NameBits::Null)
-        } else if r.attr_null_bit && is(s.LOAD_ATTR) {
-            (1, NameBits::Method)
-        } else if is(s.LOAD_SUPER_ATTR) {
-            (2, NameBits::Method)
-        } else if r.import_name_flags && is(s.IMPORT_NAME) {
-            (2, NameBits::Import)
-        } else {
-            (0, NameBits::None)
-        };
-        return ArgKind::Name { shift, bits };
-    }
-    if flags.has(ArgFlags::JREL) || flags.has(ArgFlags::JABS) {
-        let abs = flags.has(ArgFlags::JABS);
-        let backward = flags.has(ArgFlags::JREL)
-            && match r.backward {
-                Backward::None => false,
-                Backward::NameContains => info.name.contains("JUMP_BACKWARD"),
-                Backward::Names(list) => list.contains(&info.name),
-            };
-        return ArgKind::Jump { abs, backward };
-    }
-    if s.is_paired_local(deop) {
-        return ArgKind::Paired;
-    }
-    if flags.has(ArgFlags::LOCAL) {
-        ArgKind::Local
-    } else if flags.has(ArgFlags::FREE) {
-        ArgKind::Free
-    } else if flags.has(ArgFlags::COMPARE) {
-        ArgKind::Compare
-    } else if is(s.FORMAT_VALUE) {
-        ArgKind::FormatValue
-    } else if is(s.CONVERT_VALUE) {
-        ArgKind::Converter
-    } else if (is(s.MAKE_FUNCTION) || is(s.SET_FUNCTION_ATTRIBUTE)) && !t.function_flags.is_empty() {
-        ArgKind::FunctionFlags
-    } else if is(s.BINARY_OP) {
-        ArgKind::Table { list: t.binary_ops, which: Operand::BinaryOp }
-    } else if is(s.CALL_INTRINSIC_1) {
-        ArgKind::Table { list: t.intrinsic1, which: Operand::Intrinsic }
-    } else if is(s.CALL_INTRINSIC_2) {
-        ArgKind::Table { list: t.intrinsic2, which: Operand::Intrinsic }
-    } else if is(s.LOAD_COMMON_CONSTANT) {
-        ArgKind::Common
-    } else if is(s.LOAD_SPECIAL) {
-        ArgKind::Table { list: t.special_method_names, which: Operand::SpecialMethod }
-    } else if is(s.IS_OP) {
-        ArgKind::IsOp
-    } else if is(s.CONTAINS_OP) {
-        ArgKind::ContainsOp
-    } else if r.split_nargs && flags.has(ArgFlags::NARGS) {
-        ArgKind::Nargs
-    } else {
-        ArgKind::Plain
+/// The argument kind of base opcode `deop`: how `dis` resolves it, read from
+/// the opcode's generated semantics (`Semantics::operand` and
+/// `Semantics::jump`), so no opcode is named here.
+fn kind(t: &OpcodeTable, deop: u8) -> ArgKind {
+    use bytescope_opcodes::semantics::Operand as O;
+    let sem = t.semantics(deop);
+    match sem.operand {
+        O::Const => ArgKind::Const,
+        O::Name => ArgKind::Name { shift: 0, bits: NameBits::None },
+        O::NameNull => ArgKind::Name { shift: 1, bits: NameBits::Null },
+        O::AttrMethod => ArgKind::Name { shift: 1, bits: NameBits::Method },
+        O::SuperAttr => ArgKind::Name { shift: 2, bits: NameBits::Method },
+        O::ImportName => ArgKind::Name { shift: 2, bits: NameBits::Import },
+        O::Jump => match sem.jump {
+            Some(j) => ArgKind::Jump { abs: j.absolute, backward: !j.absolute && j.backward },
+            None => ArgKind::Plain,
+        },
+        O::LocalPair => ArgKind::Paired,
+        O::Local => ArgKind::Local,
+        O::Free => ArgKind::Free,
+        O::Compare => ArgKind::Compare,
+        O::FormatValue => ArgKind::FormatValue,
+        O::Convert => ArgKind::Converter,
+        O::FunctionFlags if !t.function_flags.is_empty() => ArgKind::FunctionFlags,
+        O::BinaryOp => ArgKind::Table { list: t.binary_ops, which: Operand::BinaryOp },
+        O::Intrinsic1 => ArgKind::Table { list: t.intrinsic1, which: Operand::Intrinsic },
+        O::Intrinsic2 => ArgKind::Table { list: t.intrinsic2, which: Operand::Intrinsic },
+        O::CommonConst => ArgKind::Common,
+        O::SpecialMethod => ArgKind::Table { list: t.special_method_names, which: Operand::SpecialMethod },
+        O::Is => ArgKind::IsOp,
+        O::Contains => ArgKind::ContainsOp,
+        // `dis` shows the split counts only where the version lists the opcode in `hasnargs`.
+        O::Nargs if t.op(deop).flags.has(ArgFlags::NARGS) => ArgKind::Nargs,
+        _ => ArgKind::Plain,
     }
 }
 

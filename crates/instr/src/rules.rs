@@ -8,17 +8,6 @@
 
 use bytescope_pyc::PythonVersion;
 
-/// Which opcodes count as backward jumps (their argument is negated).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Backward {
-    /// No backward relative jumps (≤3.10).
-    None,
-    /// `'JUMP_BACKWARD' in opname` (3.11–3.12).
-    NameContains,
-    /// An explicit list (3.13+).
-    Names(&'static [&'static str]),
-}
-
 /// The decoding rules of one version.
 #[derive(Clone, Copy, Debug)]
 #[allow(clippy::struct_excessive_bools)]
@@ -33,8 +22,6 @@ pub struct Rules {
     pub ext_wrap_i32: bool,
     /// Jump arguments count code units (3.10+) rather than bytes.
     pub jump_in_units: bool,
-    /// Backward jump detection.
-    pub backward: Backward,
     /// Relative jump targets skip the jump's own inline caches (3.12+).
     pub jump_skips_caches: bool,
     /// LOAD_GLOBAL's low bit pushes a `NULL` (3.11+).
@@ -66,14 +53,6 @@ impl Rules {
             ext_reset_argless: v >= V::PY310,
             ext_wrap_i32: v >= V::PY311,
             jump_in_units: v >= V::PY310,
-            backward: match v {
-                _ if v >= V::PY314 => {
-                    Backward::Names(&["JUMP_BACKWARD", "JUMP_BACKWARD_NO_INTERRUPT", "END_ASYNC_FOR"])
-                }
-                _ if v >= V::PY313 => Backward::Names(&["JUMP_BACKWARD", "JUMP_BACKWARD_NO_INTERRUPT"]),
-                _ if v >= V::PY311 => Backward::NameContains,
-                _ => Backward::None,
-            },
             jump_skips_caches: v >= V::PY312,
             global_null_bit: v >= V::PY311,
             attr_null_bit: v >= V::PY312,

@@ -24,7 +24,7 @@
 //!   with the same handler share an exception-table entry.
 
 use bytescope_code::lines::{LineRange, Positions};
-use bytescope_opcodes::{ArgFlags, OpcodeTable};
+use bytescope_opcodes::OpcodeTable;
 use bytescope_pyc::PythonVersion;
 
 use crate::tables::{ExceptionTableBuilder, LineInput, PositionRun, TableError, encode_line_table};
@@ -222,27 +222,14 @@ pub(crate) enum JumpKind {
     Backward,
 }
 
-/// Until the opcode semantics crate lands, the jump kind of `op` is read
-/// from the opcode table (`hasjrel`/`hasjabs`) and the version's rule for
-/// backward jumps (the same rule `bytescope-dis` decodes with).
-pub(crate) fn jump_kind(v: PythonVersion, table: &OpcodeTable, op: u8) -> JumpKind {
-    let info = table.op(op);
-    if info.flags.has(ArgFlags::JABS) {
-        return JumpKind::Absolute;
+/// The jump kind of `op`, from its generated semantics (`Semantics::jump`).
+pub(crate) fn jump_kind(table: &OpcodeTable, op: u8) -> JumpKind {
+    match table.semantics(op).jump {
+        None => JumpKind::No,
+        Some(j) if j.absolute => JumpKind::Absolute,
+        Some(j) if j.backward => JumpKind::Backward,
+        Some(_) => JumpKind::Forward,
     }
-    if !info.flags.has(ArgFlags::JREL) {
-        return JumpKind::No;
-    }
-    let backward = if v >= PythonVersion::PY314 {
-        matches!(info.name, "JUMP_BACKWARD" | "JUMP_BACKWARD_NO_INTERRUPT" | "END_ASYNC_FOR")
-    } else if v >= PythonVersion::PY313 {
-        matches!(info.name, "JUMP_BACKWARD" | "JUMP_BACKWARD_NO_INTERRUPT")
-    } else if v >= PythonVersion::PY311 {
-        info.name.contains("JUMP_BACKWARD")
-    } else {
-        false
-    };
-    if backward { JumpKind::Backward } else { JumpKind::Forward }
 }
 
 /// What the encoder and its inverse need of one opcode, per version.
@@ -276,7 +263,7 @@ pub(crate) fn op_facts(v: PythonVersion) -> &'static [OpFacts; 256] {
             let op = o as u8;
             let info = table.op(op);
             OpFacts {
-                jump: jump_kind(v, table, op),
+                jump: jump_kind(table, op),
                 caches: info.cache_entries,
                 has_arg: info.has_arg,
                 writable: info.defined && op != table.extended_arg && info.name != "CACHE",
@@ -643,7 +630,7 @@ impl Assembler {
                 continue;
             }
             match sibling(table, s.op) {
-                Some(other) if jump_kind(v, table, other) == want => {
+                Some(other) if jump_kind(table, other) == want => {
                     s.op = other;
                     s.jump = want;
                     s.caches = if layout.wordcode { u32::from(facts[usize::from(other)].caches) } else { 0 };
