@@ -511,6 +511,15 @@ impl PyPyc {
 
 #[pymethods]
 impl PyPyc {
+    /// The ``.pyc`` as bytes, written by bytescope's write path: the header as read (for
+    /// headerless data, the version's timestamp header with zero mtime and size), then the
+    /// module code object marshalled in its version's format. Loading the result gives
+    /// back an equal module (the marshal reference flags may be placed differently from
+    /// the compiler's, so the bytes can differ from the original's).
+    fn to_bytes<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, pyo3::types::PyBytes>> {
+        crate::write::pyc_to_bytes(slf.py(), slf)
+    }
+
     /// The version as a tuple, like ``sys.version_info[:2]``.
     #[getter]
     fn version(&self) -> (u8, u8) {

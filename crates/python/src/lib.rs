@@ -14,6 +14,7 @@ mod file;
 mod instructions;
 mod scan;
 mod types;
+mod write;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -183,6 +184,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(dis::findlabels, m)?)?;
     m.add_function(wrap_pyfunction!(dis::stack_effect, m)?)?;
     m.add_function(wrap_pyfunction!(analysis::stack_json, m)?)?;
+    m.add_function(wrap_pyfunction!(write::dumps_code_object, m)?)?;
     m.add_class::<scan::Scan>()?;
     m.add_function(wrap_pyfunction!(scan_paths, m)?)?;
     Ok(())
