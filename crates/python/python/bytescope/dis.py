@@ -4,9 +4,11 @@ Every function takes ``x`` as a :class:`bytescope.Code`, a :class:`bytescope.Pyc
 ``.pyc`` (``str`` or ``os.PathLike``), the bytes of one, or a live host function, method,
 generator, coroutine, class, module or code object (read in the host's own version through
 ``marshal.dumps``). The output is what that version's ``dis`` gives: ``dis()`` prints its
-text byte for byte, ``get_instructions()`` yields named tuples with exactly that version's
-``dis.Instruction`` fields. The one difference: where CPython shows a code object's memory
-address, bytescope shows its byte offset in the file (``<code object f at 0x1ba, ...>``).
+text byte for byte, ``get_instructions()`` yields instructions with exactly that version's
+``dis.Instruction`` fields, behaving as its named tuple (but not ``tuple`` subclasses: they are
+made lazily, each field computed when read). The one difference: where CPython shows a code
+object's memory address, bytescope shows its byte offset in the file
+(``<code object f at 0x1ba, ...>``).
 
 Options a version's ``dis`` does not have (``show_caches`` before 3.11, ``show_offsets``
 before 3.13, ``show_positions`` before 3.14, ``depth`` before 3.7) raise the ``TypeError``
@@ -454,7 +456,7 @@ def _index(x):
 
 class Bytecode:
     """The bytecode of a code object of any version, as its version's ``dis.Bytecode``:
-    iterating gives ``Instruction`` named tuples (exception handlers are jump targets, as in
+    iterating gives ``Instruction`` objects (exception handlers are jump targets, as in
     the listing), ``dis()`` the listing text, ``info()`` the :func:`code_info` text."""
 
     def __init__(self, x, *, first_line=None, current_offset=None, show_caches=_UNSET, adaptive=_UNSET,
