@@ -3,9 +3,10 @@
 
 use std::sync::{Arc, OnceLock};
 
-use bytescope_code::kinds;
 use bytescope_code::lines::{co_lines, co_positions};
+use bytescope_code::{Code, kinds};
 use bytescope_marshal::{CodeLayout, ObjId, Value};
+use bytescope_opcodes::Action;
 use bytescope_pyc::{Invalidation, PythonVersion};
 use bytescope_pyrepr::repr_code;
 use pyo3::exceptions::PyAttributeError;
@@ -396,6 +397,28 @@ impl PyCode {
         })
     }
 
+    /// ``co_branches()`` (3.14+): an iterator of ``(src, not_taken, target)``
+    /// byte offsets, one per branch as ``sys.monitoring`` reports them: the
+    /// conditional jumps (``not_taken`` after their ``NOT_TAKEN``),
+    /// ``FOR_ITER`` (``target`` after the loop's ``END_FOR`` and
+    /// ``POP_ITER``) and ``END_ASYNC_FOR`` (from its ``END_SEND``).
+    #[getter]
+    fn co_branches<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyCFunction>> {
+        let me = slf.get();
+        me.require(PythonVersion::PY314, "co_branches")?;
+        let (file, index) = (Arc::clone(&me.file), me.index);
+        PyCFunction::new_closure(
+            slf.py(),
+            Some(c"co_branches"),
+            None,
+            move |args, _kw| -> PyResult<Py<PyAny>> {
+                let py = args.py();
+                let rows = file.with_code(index, branches).map_err(|e| file_error(&file.label, &e))?;
+                Ok(PyList::new(py, rows)?.try_iter()?.into_any().unbind())
+            },
+        )
+    }
+
     /// ``co_positions()`` (3.11+): an iterator of ``(lineno, end_lineno,
     /// col_offset, end_col_offset)``, one per code unit.
     #[getter]
@@ -596,4 +619,26 @@ impl PyPyc {
 #[allow(dead_code)]
 fn _owner(file: &File) -> usize {
     file.bytes().len()
+}
+
+/// `co_branches()` of `code` (3.14+), from the instructions' generated
+/// semantics: conditional jumps, `FOR_ITER` and `END_ASYNC_FOR`. The offsets
+/// skipped (the `NOT_TAKEN` after a conditional jump, `END_FOR` and
+/// `POP_ITER` after a loop, `END_SEND` and `NOT_TAKEN` of an async loop) are
+/// one code unit each, as the 3.14+ compiler lays them out.
+fn branches(code: &Code<'_, '_>) -> Vec<(i64, i64, i64)> {
+    let Ok(dec) = bytescope_instr::Decoder::new(code) else { return Vec::new() };
+    let Some(table) = bytescope_opcodes::table(code.version()) else { return Vec::new() };
+    let mut out = Vec::new();
+    for ins in dec.iter() {
+        let (offset, next) = (i64::from(ins.offset), i64::from(ins.end_offset()));
+        let Some(target) = ins.jump_target() else { continue };
+        match table.semantics(ins.base).action {
+            Action::JumpIf(_) => out.push((offset, next + 2, target)),
+            Action::ForIter => out.push((offset, next, target + 4)),
+            Action::EndAsyncFor => out.push((target, target + 4, next)),
+            _ => {}
+        }
+    }
+    out
 }

@@ -40,6 +40,7 @@ class Code:
     co_linetable: bytes
     co_exceptiontable: bytes
     co_lines: Callable[[], Iterator[tuple[int, int, Union[int, None]]]]
+    co_branches: Callable[[], Iterator[tuple[int, int, int]]]
     co_positions: Callable[
         [], Iterator[tuple[Union[int, None], Union[int, None], Union[int, None], Union[int, None]]]
     ]
