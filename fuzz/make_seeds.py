@@ -8,6 +8,8 @@ Each seed is laid out as its target expects (see fuzz/src/lib.rs):
   header, pyc   the .pyc file as is
   marshal       version byte (index into PythonVersion::ALL), marshal data
   dis           version byte (index into DIS_VERSIONS), options byte, marshal data
+  stack         version byte (index into STACK_VERSIONS, the same order as DIS_VERSIONS),
+                marshal data; also crates/analysis/tests/fixtures/*/stack_example.pyc
   tables        version byte, co_firstlineno (i32 LE), len(co_code) (u16 LE), table
   archive       a zip archive (made here with CPython's zipfile): stored and
                 deflated members, a nested zip, zip64 records, a prefix,
@@ -64,9 +66,10 @@ def header_len(version):
 
 def main():
     seeds = FUZZ / "seeds"
-    if seeds.exists():
-        shutil.rmtree(seeds)
-    for t in ("header", "marshal", "tables", "dis", "pyc", "archive"):
+    # Only the targets made here (seeds/frozen comes from tools/gen_frozen_fixtures.py).
+    for t in ("header", "marshal", "tables", "dis", "pyc", "archive", "stack"):
+        if (seeds / t).exists():
+            shutil.rmtree(seeds / t)
         (seeds / t).mkdir(parents=True)
     interps = {"%d.%d" % i.version: i.path for i in common.discover()}
     for vdir in sorted((REPO / "tests" / "fixtures").iterdir()):
@@ -86,6 +89,7 @@ def main():
             vt = tuple(int(x) for x in v.split("."))
             opts = 7 if vt >= (3, 14) else 3 if vt >= (3, 13) else 1 if vt >= (3, 11) else 0
             (seeds / "dis" / tag).write_bytes(bytes([DIS.index(v), opts]) + body)
+            (seeds / "stack" / tag).write_bytes(bytes([DIS.index(v)]) + body)
             if v in interps:
                 out = subprocess.run([interps[v], "-c", DUMP, str(f)], capture_output=True, check=True)
                 for i, (first, code_len, lt, et) in enumerate(json.loads(out.stdout)[:3]):
@@ -93,6 +97,10 @@ def main():
                     (seeds / "tables" / ("%s-%d-lines" % (tag, i))).write_bytes(head + bytes.fromhex(lt))
                     if et:
                         (seeds / "tables" / ("%s-%d-exc" % (tag, i))).write_bytes(head + bytes.fromhex(et))
+    for f in sorted((REPO / "crates" / "analysis" / "tests" / "fixtures").glob("*/stack_example.pyc")):
+        v = f.parent.name
+        body = f.read_bytes()[header_len(v):]
+        (seeds / "stack" / ("%s-stack_example" % v)).write_bytes(bytes([DIS.index(v)]) + body)
     archives(seeds / "archive")
     for t in sorted(seeds.iterdir()):
         print("%s: %d seeds" % (t.name, len(list(t.iterdir()))))

@@ -8,19 +8,21 @@ Usage:
    tools/stack_conformance.py compiles it (``.conformance/stack/X.Y/pyc``; compiled
    here if missing), or every k-th of them with --files N.
 2. bytescope: ``cargo build --release --example stack_bench`` (crates/analysis), then the
-   example reads and parses every file (untimed) and times ``StackAnalyzer::depths`` over
-   every code object, --rounds times, single-threaded.
+   example reads and parses every file (untimed) and times, --rounds times, single-threaded,
+   ``StackAnalyzer::stacksize`` (the stack analysis) and ``StackAnalyzer::analyze`` (the
+   stack analysis and the control-flow graph: blocks, edges, exception edges, dominators,
+   loops) over every code object.
 3. The bytecode library, in its own venv (``.bench/venv-bytecode-X.Y``, made with that
    interpreter and ``pip install bytecode``): one process reads every file,
    ``marshal.loads`` each (untimed), then times, for every code object (nested ones
    included), ``ControlFlowGraph.from_bytecode(Bytecode.from_code(co))`` and
    ``cfg.compute_stacksize()``. Code objects it raises on are counted, not timed again.
 4. Pairing: bytescope runs right before and right after the Python run (each its
-   --rounds rounds); the ratio is the Python time over the median bytescope round of the
-   two runs. Everything under ``nice``, one process at a time.
+   --rounds rounds); the ratios are the Python time over the median bytescope round of the
+   two runs, for the stack analysis alone and for stack + CFG (issue 12's floor: ×200 for
+   stack + CFG). Everything under ``nice``, one process at a time.
 
-Prints a JSON summary and writes it to ``.bench/stack.json``. This is the stack half of
-issue 12's "stack + CFG" benchmark: bytescope builds no CFG yet.
+Prints a JSON summary and writes it to ``.bench/stack.json``.
 """
 
 import argparse
@@ -114,6 +116,8 @@ def main():
     after = ours()
     rounds = before["seconds"] + after["seconds"]
     median = statistics.median(rounds)
+    rounds_cfg = before["seconds_cfg"] + after["seconds_cfg"]
+    median_cfg = statistics.median(rounds_cfg)
     summary = {
         "python": full,
         "bytecode_version": bc_version,
@@ -127,7 +131,15 @@ def main():
         "bytecode_failed": python["failed"],
         "bytecode_identical_stacksize": python["identical_stacksize"],
         "ratio": python["seconds"] / median,
+        "bytescope_cfg_seconds_median": median_cfg,
+        "bytescope_cfg_rounds": rounds_cfg,
+        "bytescope_cfg_identical_stacksize": before["identical_stacksize_cfg"],
+        "blocks": before["blocks"],
+        "edges": before["edges"],
+        "loops": before["loops"],
+        "ratio_stack_cfg": python["seconds"] / median_cfg,
         "per_code_object_us": {"bytescope": 1e6 * median / max(before["code_objects"], 1),
+                               "bytescope_stack_cfg": 1e6 * median_cfg / max(before["code_objects"], 1),
                                "bytecode": 1e6 * python["seconds"] / max(python["code_objects"], 1)},
     }
     os.makedirs(BENCH, exist_ok=True)

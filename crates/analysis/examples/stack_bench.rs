@@ -2,9 +2,12 @@
 //! the .pyc files named on stdin (one path per line), single-threaded.
 //!
 //! Every file is read and parsed first (untimed, as the Python side's `marshal.loads`);
-//! then each round times [`StackAnalyzer::depths`] (decoding, jumps, handlers, depths and
-//! the maximum) over all code objects. Prints one JSON object: code objects, rounds, the
-//! seconds of each round, and how many computed sizes equal `co_stacksize`.
+//! then each round times [`StackAnalyzer::stacksize`] (decoding, jumps, handlers, depths and
+//! the maximum) over all code objects, and then [`StackAnalyzer::analyze`] (the same plus the
+//! control-flow graph: blocks, edges with exception edges, dominators, loops), which is what
+//! the `bytecode` library's side does. Prints one JSON object: code objects, rounds, the
+//! seconds of each round for both, how many computed sizes equal `co_stacksize`, and the
+//! graphs' block, edge and loop totals.
 #![allow(clippy::print_stdout)]
 
 use std::io::BufRead as _;
@@ -32,7 +35,10 @@ fn main() {
         }
     }
     let mut seconds = Vec::new();
+    let mut seconds_cfg = Vec::new();
     let mut same = 0usize;
+    let mut same_cfg = 0usize;
+    let (mut blocks, mut edges, mut loops) = (0usize, 0usize, 0usize);
     for round in 0..rounds {
         let start = Instant::now();
         let mut matched = 0usize;
@@ -41,14 +47,26 @@ fn main() {
             matched += usize::from(i64::from(d.stacksize) == i64::from(code.stacksize()));
         }
         seconds.push(start.elapsed().as_secs_f64());
+        let start = Instant::now();
+        let mut matched_cfg = 0usize;
+        let (mut b, mut e, mut l) = (0usize, 0usize, 0usize);
+        for (i, code) in &codes {
+            let a = analyzers[*i].analyze(code);
+            matched_cfg += usize::from(i64::from(a.depths.stacksize) == i64::from(code.stacksize()));
+            b += a.cfg.blocks.len();
+            e += a.cfg.edges.len();
+            l += a.cfg.loops.len();
+        }
+        seconds_cfg.push(start.elapsed().as_secs_f64());
         if round == 0 {
-            same = matched;
+            (same, same_cfg, blocks, edges, loops) = (matched, matched_cfg, b, e, l);
         }
     }
     println!(
-        "{{\"files\": {}, \"code_objects\": {}, \"rounds\": {rounds}, \"seconds\": {:?}, \"identical_stacksize\": {same}}}",
+        "{{\"files\": {}, \"code_objects\": {}, \"rounds\": {rounds}, \"seconds\": {:?}, \"seconds_cfg\": {:?}, \"identical_stacksize\": {same}, \"identical_stacksize_cfg\": {same_cfg}, \"blocks\": {blocks}, \"edges\": {edges}, \"loops\": {loops}}}",
         pycs.len(),
         codes.len(),
-        seconds
+        seconds,
+        seconds_cfg
     );
 }

@@ -35,6 +35,11 @@ pub(crate) struct Graph<'i, 'c> {
     /// `(handler index, depth at the handler)` of the exception entry covering each
     /// instruction (3.11+; empty when the code has no exception table).
     handlers: Vec<Option<(u32, i64)>>,
+    /// Index in [`Graph::exceptions`] of the entry covering each instruction (3.11+; empty
+    /// when the code has no exception table).
+    pub entry_of: Vec<Option<u32>>,
+    /// The exception table (3.11+).
+    pub exceptions: Vec<ExceptionEntry>,
     /// The depth the table says for the covering entry (3.11+, for dead handlers; empty
     /// when the code has no exception table).
     cover_depth: Vec<Option<i64>>,
@@ -44,7 +49,7 @@ pub(crate) struct Graph<'i, 'c> {
 }
 
 impl<'i, 'c> Graph<'i, 'c> {
-    pub fn new(insns: &'i [Insn<'c>], table: &'static OpcodeTable, exceptions: &[ExceptionEntry]) -> Self {
+    pub fn new(insns: &'i [Insn<'c>], table: &'static OpcodeTable, exceptions: Vec<ExceptionEntry>) -> Self {
         let mut problems = Vec::new();
         let n = insns.len();
         let mut sems = Vec::with_capacity(n);
@@ -81,13 +86,16 @@ impl<'i, 'c> Graph<'i, 'c> {
             };
             targets.push(t);
         }
-        let (mut handlers, mut cover_depth) = (Vec::new(), Vec::new());
+        let (mut handlers, mut cover_depth, mut entry_of) = (Vec::new(), Vec::new(), Vec::new());
         if !exceptions.is_empty() {
             handlers = vec![None; n];
             cover_depth = vec![None; n];
-            assign_handlers(insns, exceptions, &index_of, &mut handlers, &mut cover_depth, &mut problems);
+            entry_of = vec![None; n];
+            let mut out =
+                Assigned { handlers: &mut handlers, cover: &mut cover_depth, entry_of: &mut entry_of };
+            assign_handlers(insns, &exceptions, &index_of, &mut out, &mut problems);
         }
-        Graph { insns, sems, nets, targets, handlers, cover_depth, is_target, problems }
+        Graph { insns, sems, nets, targets, handlers, entry_of, exceptions, cover_depth, is_target, problems }
     }
 
     fn len(&self) -> usize {
@@ -112,6 +120,14 @@ impl<'i, 'c> Graph<'i, 'c> {
         self.handlers.get(i).copied().flatten()
     }
 
+    /// The exception-table entry covering instruction `i` (3.11+), with its handler's index
+    /// when that is an instruction.
+    pub fn entry(&self, i: usize) -> Option<(&ExceptionEntry, Option<u32>)> {
+        let e = self.entry_of.get(i).copied().flatten()?;
+        let entry = self.exceptions.get(e as usize)?;
+        Some((entry, self.handler(i).map(|(h, _)| h)))
+    }
+
     /// The depth of the exception-table entry covering instruction `i`.
     pub fn cover_depth(&self, i: usize) -> Option<i64> {
         self.cover_depth.get(i).copied().flatten()
@@ -127,6 +143,13 @@ impl<'i, 'c> Graph<'i, 'c> {
     }
 }
 
+/// Where [`assign_handlers`] writes, one slot per instruction.
+struct Assigned<'a> {
+    handlers: &'a mut [Option<(u32, i64)>],
+    cover: &'a mut [Option<i64>],
+    entry_of: &'a mut [Option<u32>],
+}
+
 /// Assigns each instruction the first exception entry (in table order) covering it, as
 /// CPython's unwinder looks it up: a sweep over the entries sorted by start, so crafted
 /// tables with many overlapping entries stay `O((n + e) log e)`.
@@ -134,8 +157,7 @@ fn assign_handlers(
     insns: &[Insn<'_>],
     exceptions: &[ExceptionEntry],
     index_of: &dyn Fn(i64) -> Option<u32>,
-    handlers: &mut [Option<(u32, i64)>],
-    cover: &mut [Option<i64>],
+    out: &mut Assigned<'_>,
     problems: &mut Vec<Problem>,
 ) {
     if exceptions.is_empty() {
@@ -158,11 +180,12 @@ fn assign_handlers(
             if end > at {
                 let entry = &exceptions[e];
                 let depth = i64::try_from(entry.depth).unwrap_or(i64::MAX);
-                cover[i] = Some(depth);
+                out.cover[i] = Some(depth);
+                out.entry_of[i] = u32::try_from(e).ok();
                 match i64::try_from(entry.target).ok().and_then(index_of) {
                     Some(t) => {
                         let handler_depth = depth.saturating_add(1 + i64::from(entry.lasti));
-                        handlers[i] = Some((t, handler_depth));
+                        out.handlers[i] = Some((t, handler_depth));
                     }
                     None => push_problem(
                         problems,

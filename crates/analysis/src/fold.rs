@@ -2,7 +2,7 @@
 //! the final bytecode loads a tuple in one step where the compiler counted one push per
 //! element.
 
-use bytescope_dis::OpValue;
+use bytescope_instr::Argument;
 use bytescope_marshal::{Marshal, ObjId, Value};
 use bytescope_opcodes::{Action, Container, Place};
 
@@ -62,7 +62,7 @@ pub(crate) fn folded(
         if before[i] == UNREACHED || g.sems[i].action != Action::Load(Place::Const) {
             continue;
         }
-        let OpValue::Const(id) = insn.value else { continue };
+        let Argument::Const(id) = insn.argument else { continue };
         if !is_folded_kind(m, id, rules.fold) {
             continue;
         }

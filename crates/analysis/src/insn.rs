@@ -1,15 +1,13 @@
-//! The narrow view of an instruction stream the analyses read.
-//!
-//! Built today from [`bytescope_dis::Disassembler::ops`]; when the public instruction model
-//! lands, only [`decode`] and these accessors change.
+//! The analyses' view of an instruction: the public instruction model's
+//! [`bytescope_instr::Instruction`], decoded once per code object.
 
 use bytescope_code::Code;
-use bytescope_dis::{Disassembler, Op, OpValue};
+use bytescope_instr::{Decoder, Instruction, VersionData};
 
-/// One instruction as the analyses need it: offset, opcode byte (its semantics are the base
-/// opcode's), argument with EXTENDED_ARG folded in, and what the argument refers to (jumps
-/// carry their target offset in bytes).
-pub(crate) type Insn<'c> = Op<'c>;
+/// One instruction: offset, opcode byte (its semantics are the base opcode's), argument
+/// with EXTENDED_ARG folded in, and what the argument refers to (jumps carry their target
+/// offset in bytes).
+pub(crate) type Insn<'c> = Instruction<'c>;
 
 /// The argument as CPython's C `int` oparg: its low 32 bits (0 without an argument).
 pub(crate) fn oparg(insn: &Insn<'_>) -> u32 {
@@ -21,13 +19,11 @@ pub(crate) fn oparg(insn: &Insn<'_>) -> u32 {
 
 /// The jump target in bytes, for instructions with a jump argument.
 pub(crate) fn target(insn: &Insn<'_>) -> Option<i64> {
-    match insn.value {
-        OpValue::Jump(t) => Some(t),
-        _ => None,
-    }
+    insn.jump_target()
 }
 
-/// The instructions of `code`, in order.
-pub(crate) fn decode<'c>(dis: &'c Disassembler, code: &'c Code<'_, '_>) -> Vec<Insn<'c>> {
-    dis.ops(code)
+/// The instructions of `code`, in order. The analyses index them and walk them several
+/// times, hence the one vector per code object.
+pub(crate) fn decode<'c>(data: &'static VersionData, code: &'c Code<'_, '_>) -> Vec<Insn<'c>> {
+    Decoder::with_data(code, data).iter().collect()
 }

@@ -24,9 +24,14 @@
 //! ```
 #![deny(missing_docs)]
 
+mod cfg;
+mod check;
 mod depth;
+pub mod diff;
+mod dom;
 mod fold;
 mod insn;
+pub mod render;
 mod rules;
 mod symbolic;
 
@@ -36,6 +41,8 @@ use bytescope_dis::Disassembler;
 use bytescope_opcodes::OpcodeTable;
 use bytescope_pyc::PythonVersion;
 
+pub use cfg::{Block, Cfg, Edge, EdgeKind, Loop};
+pub use check::{CheckReport, Finding, FindingKind};
 pub use rules::{Fold, NullSlot, StackRules, Walk};
 
 /// Why an analyzer could not be made.
@@ -140,11 +147,23 @@ pub struct StackRow {
     pub stack: Vec<String>,
 }
 
+/// The stack depths and control-flow graph of one code object ([`StackAnalyzer::analyze`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Analysis {
+    /// The computed `co_stacksize` and the problems found (no per-instruction depths).
+    pub depths: StackDepths,
+    /// The control-flow graph.
+    pub cfg: Cfg,
+}
+
 /// The stack analysis of one CPython version.
 #[derive(Debug)]
 pub struct StackAnalyzer {
     table: &'static OpcodeTable,
     rules: StackRules,
+    /// The instruction model's per-version decoding data.
+    data: &'static bytescope_instr::VersionData,
+    /// For the argument texts of listings and diffs (`dis`'s own `argrepr`).
     dis: Disassembler,
 }
 
@@ -159,7 +178,8 @@ impl StackAnalyzer {
     pub fn new(version: PythonVersion) -> Result<Self, AnalysisError> {
         let table = bytescope_opcodes::table(version).ok_or(AnalysisError::NoTable { version })?;
         let dis = Disassembler::new(version).map_err(|_| AnalysisError::NoTable { version })?;
-        Ok(StackAnalyzer { table, rules: StackRules::for_version(version), dis })
+        let data = bytescope_instr::VersionData::of(table);
+        Ok(StackAnalyzer { table, rules: StackRules::for_version(version), data, dis })
     }
 
     /// This analyzer with other rules: e.g. an assembler writing 3.8 bytecode itself wants
@@ -191,7 +211,7 @@ impl StackAnalyzer {
         } else {
             Vec::new()
         };
-        let mut g = depth::Graph::new(insns, self.table, &exceptions);
+        let mut g = depth::Graph::new(insns, self.table, exceptions);
         g.problems.extend(problems);
         g
     }
@@ -249,7 +269,7 @@ impl StackAnalyzer {
     /// The stack depths of `code` and the `co_stacksize` its version's compiler computes.
     #[must_use]
     pub fn depths(&self, code: &Code<'_, '_>) -> StackDepths {
-        let insns = insn::decode(&self.dis, code);
+        let insns = insn::decode(self.data, code);
         let mut g = self.graph(code, &insns);
         let d = depth::walk(&mut g, &self.rules, self.entry_depth(code));
         self.finish(code, &mut g, &d, true)
@@ -259,17 +279,85 @@ impl StackAnalyzer {
     /// [`StackAnalyzer::depths`] gives, without the per-instruction depths).
     #[must_use]
     pub fn stacksize(&self, code: &Code<'_, '_>) -> StackDepths {
-        let insns = insn::decode(&self.dis, code);
+        let insns = insn::decode(self.data, code);
         let mut g = self.graph(code, &insns);
         let d = depth::walk(&mut g, &self.rules, self.entry_depth(code));
         self.finish(code, &mut g, &d, false)
+    }
+
+    /// The consistency checks of `code` (see [`FindingKind`]): the stack size against what
+    /// the code needs and what the compiler computes, jump targets, opcodes, operands, the
+    /// exception and line tables, unreachable code, underflow.
+    #[must_use]
+    pub fn check(&self, code: &Code<'_, '_>) -> CheckReport {
+        let insns = insn::decode(self.data, code);
+        let mut g = self.graph(code, &insns);
+        let d = depth::walk(&mut g, &self.rules, self.entry_depth(code));
+        let code_len = u32::try_from(code.code.len()).unwrap_or(u32::MAX);
+        let cfg = cfg::build(&g, &self.rules, &d.before, code_len);
+        let needed = clamp(d.max).max(self.rules.minimum);
+        let compiler = self.finish(code, &mut g, &d, false);
+        check::run(&check::Inputs {
+            code,
+            g: &g,
+            cfg: &cfg,
+            compiler: &compiler,
+            needed,
+            fold: self.rules.fold,
+            exception_table: self.rules.exception_table,
+            dead_code: self.rules.dead_code,
+            before: &d.before,
+        })
+    }
+
+    /// Every instruction of `code` as `dis` shows it (name, argument, `argrepr`), for the
+    /// renderers ([`render`]); `argrepr`s are empty where `dis` could not show them.
+    #[must_use]
+    pub fn listing(&self, code: &Code<'_, '_>) -> Vec<render::InsnText> {
+        let reprs = self.dis.instructions(code).ok();
+        insn::decode(self.data, code)
+            .iter()
+            .map(|op| {
+                let argrepr = reprs
+                    .as_ref()
+                    .and_then(|r| {
+                        r.binary_search_by_key(&op.offset, |i| i.offset).ok().map(|k| r[k].argrepr.clone())
+                    })
+                    .unwrap_or_default();
+                render::InsnText {
+                    offset: op.offset,
+                    opname: self.table.op(op.opcode).name,
+                    arg: op.arg,
+                    argrepr,
+                }
+            })
+            .collect()
+    }
+
+    /// The control-flow graph of `code`: basic blocks, edges, dominators and natural loops.
+    #[must_use]
+    pub fn cfg(&self, code: &Code<'_, '_>) -> Cfg {
+        self.analyze(code).cfg
+    }
+
+    /// The stack depths (as [`StackAnalyzer::stacksize`]: without the per-instruction
+    /// depths) and the control-flow graph of `code`, decoded once.
+    #[must_use]
+    pub fn analyze(&self, code: &Code<'_, '_>) -> Analysis {
+        let insns = insn::decode(self.data, code);
+        let mut g = self.graph(code, &insns);
+        let d = depth::walk(&mut g, &self.rules, self.entry_depth(code));
+        let code_len = u32::try_from(code.code.len()).unwrap_or(u32::MAX);
+        let cfg = cfg::build(&g, &self.rules, &d.before, code_len);
+        let depths = self.finish(code, &mut g, &d, false);
+        Analysis { depths, cfg }
     }
 
     /// Every instruction of `code` with its depths and symbolic stack (slots cut to
     /// `slot_width` characters with `…`), and the depths summary.
     #[must_use]
     pub fn rows(&self, code: &Code<'_, '_>, slot_width: usize) -> (Vec<StackRow>, StackDepths) {
-        let insns = insn::decode(&self.dis, code);
+        let insns = insn::decode(self.data, code);
         let mut g = self.graph(code, &insns);
         let entry = self.entry_depth(code);
         let d = depth::walk(&mut g, &self.rules, entry);
@@ -311,3 +399,7 @@ fn cut(s: &str, width: usize) -> String {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_cfg;
+#[cfg(test)]
+mod tests_check;

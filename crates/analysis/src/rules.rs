@@ -64,8 +64,17 @@ pub struct StackRules {
     /// counting them (an empty `try` body) are counted from the entry that covers them, or
     /// back from the live code they flow into.
     pub dead_handlers: bool,
+    /// 3.0–3.10: entering an exception handler pushes an `EXCEPT_HANDLER` block, which
+    /// `POP_EXCEPT` (and `END_FINALLY`/`POP_FINALLY` on their way out) pop again; 2.7 pushes
+    /// none. Read by the control-flow graph's block-stack simulation.
+    pub handler_block: bool,
     /// Constants folded after the depth was computed.
     pub fold: Fold,
+    /// The compiler leaves unreachable code in `co_code` (≤3.9: the jump after a `break`,
+    /// `continue` or `return` in a loop or handler, a `while True` loop's `else`, cleanup
+    /// after a `return` in `try`); from 3.10 it removes every block no path reaches, so
+    /// unreachable code is something the checks report.
+    pub dead_code: bool,
     /// Where NULL goes next to a callable (3.11+).
     pub null_slot: Option<NullSlot>,
     /// COMPARE_OP's operator is `cmp_op[oparg >> compare_shift]`.
@@ -91,11 +100,13 @@ impl StackRules {
             minimum: u32::from(v >= V::PY313),
             exception_table: v >= V::PY311,
             dead_handlers: v >= V::PY311,
+            handler_block: v.major >= 3 && v < V::PY311,
             fold: match v {
                 _ if v >= V::PY310 => Fold::None,
                 _ if v >= V::PY37 => Fold::Defaults,
                 _ => Fold::AllTuples,
             },
+            dead_code: v < V::PY310,
             null_slot: match v {
                 _ if v >= V::PY313 => Some(NullSlot::Above),
                 _ if v >= V::PY311 => Some(NullSlot::Below),

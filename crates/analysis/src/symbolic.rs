@@ -2,7 +2,7 @@
 
 use std::rc::Rc;
 
-use bytescope_dis::OpValue;
+use bytescope_instr::Argument;
 use bytescope_marshal::Marshal;
 use bytescope_opcodes::{Action, CallKind, Container, OpcodeTable, Place};
 use bytescope_pyrepr::{ReprOptions, repr_object};
@@ -126,16 +126,22 @@ impl Symbolic<'_, '_, '_, '_, '_> {
     }
 
     fn name(&self, i: usize) -> String {
-        match self.g.insns[i].value {
-            OpValue::Name(n) => n.to_owned(),
-            OpValue::Text(t) => t.to_owned(),
-            OpValue::Pair(a, b) => format!("{a}, {b}"),
+        match self.g.insns[i].argument {
+            Argument::Name { name, .. } | Argument::Local(name) | Argument::Free(name) => name.to_owned(),
+            Argument::Compare { op: t, .. }
+            | Argument::BinaryOp(t)
+            | Argument::Intrinsic(t)
+            | Argument::SpecialMethod(t)
+            | Argument::CommonConstant(t) => t.to_owned(),
+            Argument::Is { invert } => (if invert { "is not" } else { "is" }).to_owned(),
+            Argument::Contains { invert } => (if invert { "not in" } else { "in" }).to_owned(),
+            Argument::LocalPair(Ok(a), Ok(b)) => format!("{a}, {b}"),
             _ => "?".to_owned(),
         }
     }
 
     fn constant(&self, i: usize) -> String {
-        let OpValue::Const(id) = self.g.insns[i].value else { return "?".to_owned() };
+        let Argument::Const(id) = self.g.insns[i].argument else { return "?".to_owned() };
         if let Some(code) = self.m.code(id) {
             // A code object's repr carries an address and a file name: its name says enough.
             let name = self.m.name_lossy(code.name).unwrap_or_else(|| "?".to_owned());
@@ -171,8 +177,8 @@ impl Symbolic<'_, '_, '_, '_, '_> {
                     one(self.name(i))
                 }
                 Place::DictOrGlobal | Place::DictOrFree => one(self.name(i)),
-                Place::LocalPair => match insn.value {
-                    OpValue::Pair(a, b) => vec![Slot::from(a), Slot::from(b)],
+                Place::LocalPair => match insn.argument {
+                    Argument::LocalPair(Ok(a), Ok(b)) => vec![Slot::from(a), Slot::from(b)],
                     _ => Vec::new(),
                 },
                 Place::Global => {
@@ -209,8 +215,8 @@ impl Symbolic<'_, '_, '_, '_, '_> {
                 Place::AssertionError => one("AssertionError".to_owned()),
                 _ => generic(self.table.op(insn.opcode).name, popped, pushes),
             },
-            Action::StoreLoad(_) => match insn.value {
-                OpValue::Pair(_, b) => one(b.to_owned()),
+            Action::StoreLoad(_) => match insn.argument {
+                Argument::LocalPair(_, Ok(b)) => one(b.to_owned()),
                 _ => one("?".to_owned()),
             },
             Action::Store(Place::Map) => one(p(0)),

@@ -10,12 +10,12 @@ use bytescope_pyc::PythonVersion as V;
 
 use super::*;
 
-fn root() -> PathBuf {
+pub(crate) fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
 /// Every `.pyc` under `dir`'s version directories, sorted.
-fn pycs(dir: &Path) -> Vec<PathBuf> {
+pub(crate) fn pycs(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut dirs: Vec<_> = std::fs::read_dir(dir).expect("dir").flatten().map(|e| e.path()).collect();
     dirs.sort();

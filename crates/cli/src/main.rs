@@ -54,6 +54,9 @@ enum Command {
     Header(commands::header::Args),
     Scan(commands::scan::Args),
     Stack(commands::stack::Args),
+    Cfg(commands::cfg::Args),
+    Check(commands::check::Args),
+    Diff(commands::diff::Args),
     Rewrite(commands::rewrite::Args),
     Extract(commands::extract::Args),
     Asm(commands::asm::Args),
@@ -220,6 +223,9 @@ impl Command {
             }
             Command::Scan(a) => &mut a.input.files,
             Command::Stack(a) => &mut a.input.files,
+            Command::Cfg(a) => &mut a.input.files,
+            Command::Check(a) => &mut a.input.files,
+            Command::Diff(a) => &mut a.files,
             Command::Rewrite(a) => {
                 fix(&mut a.input);
                 fix(&mut a.output);
@@ -261,7 +267,10 @@ fn main() -> ExitCode {
         Command::Header(a) => a.input.or_stdin(),
         Command::Scan(a) => a.input.or_stdin(),
         Command::Stack(a) => a.input.or_stdin(),
-        Command::Rewrite(_)
+        Command::Cfg(a) => a.input.or_stdin(),
+        Command::Check(a) => a.input.or_stdin(),
+        Command::Diff(_)
+        | Command::Rewrite(_)
         | Command::Extract(_)
         | Command::Asm(_)
         | Command::Completions(_)
@@ -279,6 +288,9 @@ fn main() -> ExitCode {
         Command::Header(a) => commands::header::run(&a),
         Command::Scan(a) => commands::scan::run(&a),
         Command::Stack(a) => commands::stack::run(&a),
+        Command::Cfg(a) => commands::cfg::run(&a),
+        Command::Check(a) => commands::check::run(&a),
+        Command::Diff(a) => commands::diff::run(&a),
         Command::Rewrite(a) => commands::rewrite::run(&a),
         Command::Extract(a) => commands::extract::run(&a),
         Command::Asm(a) => commands::asm::run(&a),

@@ -1,6 +1,9 @@
 //! One module per subcommand.
 
 pub mod asm;
+pub mod cfg;
+pub mod check;
+pub mod diff;
 pub mod dis;
 pub mod extract;
 pub mod header;

@@ -4,14 +4,15 @@ use std::fmt::Write as _;
 use std::process::ExitCode;
 
 use bytescope_analysis::{DEFAULT_SLOT_WIDTH, StackAnalyzer, StackDepths, StackRow};
-use bytescope_code::{Code, code_objects};
+use bytescope_code::Code;
 use bytescope_dis::Disassembler;
-use bytescope_inspect::Inspector;
 use bytescope_marshal::load_pyc;
 use serde::Serialize;
 
+use crate::commands::cfg::{code_objects_named, select};
 use crate::output::{Format, InputArgs, for_each_file};
 use crate::records;
+use crate::select::SelectArgs;
 
 /// The stack at every instruction: depth before → after, and what each slot holds
 ///
@@ -35,11 +36,16 @@ use crate::records;
 /// firstlineno, co_stacksize, computed_stacksize, instructions (offset, opname, arg,
 /// argrepr, depth_before, depth_after, stack) and problems (offset, kind: bad_jump_target,
 /// bad_handler, unknown_opcode, falls_off_end, underflow, walk_limit).
+///
+/// FILE::QUALNAME (or --function QUALNAME) picks that code object and those nested in it.
 #[derive(clap::Args, Debug)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
     #[command(flatten)]
     pub input: InputArgs,
+
+    #[command(flatten)]
+    pub select: SelectArgs,
 
     /// Print JSON Lines (one object per code object) instead of text.
     #[arg(long)]
@@ -53,11 +59,6 @@ pub struct Args {
     /// Widest a stack slot is shown, in characters (longer ones end in `…`).
     #[arg(long, value_name = "N", default_value_t = DEFAULT_SLOT_WIDTH)]
     width: usize,
-}
-
-/// Most code objects one file expands to (shared references repeated).
-fn visit_limit(count: usize) -> usize {
-    count.saturating_mul(4).saturating_add(16)
 }
 
 /// A code object's record; `records::per_file` puts `path` and `member` first.
@@ -86,22 +87,17 @@ struct Row<'a> {
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let width = args.width.max(2);
     let format = if args.json { Format::Json } else { Format::Text };
-    for_each_file(&args.input, format, |source, data, out, _| {
+    let (input, selections) = args.select.split(&args.input);
+    for_each_file(&input, format, |source, data, out, _| {
         let pyc = load_pyc(data, args.input.python_version).map_err(|e| e.to_string())?;
         let analyzer = StackAnalyzer::new(pyc.version()).map_err(|e| e.to_string())?;
         let dis = Disassembler::new(pyc.version()).map_err(|e| e.to_string())?;
         let m = &pyc.marshal;
-        let codes = code_objects(m, visit_limit(m.codes().len())).map_err(|e| e.to_string())?;
-        // Qualified names as `inspect` derives them (co_qualname exists only from 3.11).
-        let report = Inspector::new(pyc.version()).ok().and_then(|i| i.inspect(m).ok());
-        let qualnames: Vec<String> = match report {
-            Some(r) if r.code_objects.len() == codes.len() => {
-                r.code_objects.into_iter().map(|c| c.qualname).collect()
-            }
-            _ => codes.iter().map(|c| c.qualname.as_ref().unwrap_or(&c.name).to_string()).collect(),
-        };
+        let codes = code_objects_named(m, pyc.version())?;
+        let codes = select(m, codes, selections.for_source(source).as_ref())?;
         let mut text = String::new();
-        for (code, qualname) in codes.iter().zip(&qualnames) {
+        for a in &codes {
+            let (code, qualname) = (&a.code, &a.qualname);
             let (rows, depths) =
                 if args.summary { (Vec::new(), analyzer.depths(code)) } else { analyzer.rows(code, width) };
             let reprs = if args.summary { Vec::new() } else { argreprs(&dis, code, &rows) };
