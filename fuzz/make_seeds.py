@@ -67,7 +67,7 @@ def header_len(version):
 def main():
     seeds = FUZZ / "seeds"
     # Only the targets made here (seeds/frozen comes from tools/gen_frozen_fixtures.py).
-    for t in ("header", "marshal", "tables", "dis", "pyc", "archive", "stack"):
+    for t in ("header", "marshal", "tables", "dis", "pyc", "archive", "stack", "detect"):
         if (seeds / t).exists():
             shutil.rmtree(seeds / t)
         (seeds / t).mkdir(parents=True)
@@ -89,6 +89,10 @@ def main():
             vt = tuple(int(x) for x in v.split("."))
             opts = 7 if vt >= (3, 14) else 3 if vt >= (3, 13) else 1 if vt >= (3, 11) else 0
             (seeds / "dis" / tag).write_bytes(bytes([DIS.index(v), opts]) + body)
+            # detect: detection (selector 0), and a given version (selector 1,
+            # then the candidate index) over the same data.
+            (seeds / "detect" / tag).write_bytes(b"\x00" + body)
+            (seeds / "detect" / (tag + "-given")).write_bytes(bytes([1, DIS.index(v)]) + body)
             (seeds / "stack" / tag).write_bytes(bytes([DIS.index(v)]) + body)
             if v in interps:
                 out = subprocess.run([interps[v], "-c", DUMP, str(f)], capture_output=True, check=True)
@@ -97,6 +101,12 @@ def main():
                     (seeds / "tables" / ("%s-%d-lines" % (tag, i))).write_bytes(head + bytes.fromhex(lt))
                     if et:
                         (seeds / "tables" / ("%s-%d-exc" % (tag, i))).write_bytes(head + bytes.fromhex(et))
+    # Other implementations and layouts read by magic: PyPy's pycs (its own
+    # opcode table) and the synthetic old and pre-release layouts.
+    for f in sorted((REPO / "tests" / "pypy").glob("*/*.pyc"))[:4]:
+        (seeds / "pyc" / ("pypy%s-%s" % (f.parent.name, f.stem))).write_bytes(f.read_bytes())
+    for f in sorted((REPO / "tests" / "layouts").glob("*.pyc")):
+        (seeds / "pyc" / ("layout-" + f.stem)).write_bytes(f.read_bytes())
     for f in sorted((REPO / "crates" / "analysis" / "tests" / "fixtures").glob("*/stack_example.pyc")):
         v = f.parent.name
         body = f.read_bytes()[header_len(v):]

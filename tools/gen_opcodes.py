@@ -40,6 +40,10 @@ OUT_DIR = os.path.join(ROOT, "crates", "opcodes", "src", "generated")
 
 # Every version bytescope has a table for; each needs tools/data/opcodes/X.Y.json.
 VERSIONS = ["2.7"] + ["3.%d" % m for m in range(0, 16)]
+# Other implementations' tables, keyed "pypyX.Y" (tools/data/opcodes/pypyX.Y.json):
+# extracted from the PyPy interpreter found here (pypy3 on PATH).
+PYPY_TABLES = ["pypy3.9"]
+TABLES = VERSIONS + PYPY_TABLES
 
 # --------------------------------------------------------------------------
 # Stage 1: extraction snippet (must run under 2.7 and every 3.x we have).
@@ -261,6 +265,29 @@ def find_interpreters():
     return {k: (v[0], v[1]) for k, v in found.items()}
 
 
+def find_pypys():
+    """(key, exe, description) for the PyPy interpreters on PATH whose version has a table."""
+    out = []
+    for name in ("pypy3", "pypy"):
+        exe = shutil.which(name)
+        if not exe:
+            continue
+        try:
+            r = subprocess.run([exe, "-E", "-S", "-c",
+                                "import sys; print('%d.%d %d.%d.%d %s' % (sys.version_info[:2] + "
+                                "tuple(sys.pypy_version_info[:3]) + (sys.version.split()[0],)))"],
+                               capture_output=True, text=True, timeout=60)
+        except (OSError, subprocess.TimeoutExpired):
+            continue
+        if r.returncode != 0:
+            continue
+        minor, pypy, full = r.stdout.split()
+        key = "pypy" + minor
+        if key in PYPY_TABLES:
+            out.append((key, exe, "PyPy %s (Python %s)" % (pypy, full)))
+    return out
+
+
 def extract(exe):
     env = dict(os.environ)
     env["PYTHONHASHSEED"] = "0"
@@ -313,7 +340,11 @@ def merge_semantics(version, data, rows, header=None):
             pops, pushes = old[name][1], old[name][2]
         jump = None if jf is None else "%s/%s" % (sem.show(jf[0]), sem.show(jf[1]))
         out.append([name, pops, pushes, jump, action] + list(words))
-    if from_header:
+    if version.startswith("pypy"):
+        stack_src = ("%s: the %s lines where PyPy's compiler counts differently (its "
+                     "astcompiler's _opcode_stack_effect), else CPython %s's" % (
+                         SEMANTICS_TXT, version, sem.base_version(version)))
+    elif from_header:
         python = data.get("python", version)
         stack_src = ("the interpreter's %s (CPython %s): _PyOpcode_num_popped / _PyOpcode_num_pushed"
                      % (header["path"] if header else
@@ -325,7 +356,9 @@ def merge_semantics(version, data, rows, header=None):
         stack_src = ("%s, transcribed from Python/bytecodes.c and the generated opcode metadata "
                      "at v%s (following the metadata's convention)" % (SEMANTICS_TXT, version))
     has_probe = sem.vkey(version) >= sem.vkey("3.4")
-    if sem.vkey(version) >= sem.vkey("3.8"):
+    if version.startswith("pypy"):
+        check = "PyPy's dis.stack_effect(op, arg, jump=False/True/None) of every opcode and a set of args"
+    elif sem.vkey(version) >= sem.vkey("3.8"):
         check = "dis.stack_effect(op, arg, jump=False/True/None) of every opcode and a set of args"
     elif has_probe:
         check = "dis.stack_effect(op, arg) of every opcode and a set of args (no jump split before 3.8)"
@@ -343,12 +376,37 @@ def merge_semantics(version, data, rows, header=None):
 
 
 def probe_stack_effects(exe):
-    """{name: {"arg/jump": effect}} from the interpreter's dis.stack_effect."""
-    code = STACK_PROBE
-    r = subprocess.run([exe, "-E", "-S", "-c", code], capture_output=True, text=True, timeout=300)
-    if r.returncode != 0:
-        raise RuntimeError("%s failed:\n%s" % (exe, r.stderr))
-    return json.loads(r.stdout)
+    """{name: {"arg/jump": effect}} from the interpreter's dis.stack_effect.
+
+    PyPy's stack_effect aborts the process (an RPython assertion, not an exception) for
+    some arguments, e.g. CALL_FUNCTION_EX with oparg 255: when the one-process probe dies,
+    each opcode is probed in a process of its own, and an opcode that still kills it one
+    argument at a time, the deadly arguments left out (as if they raised)."""
+    r = subprocess.run([exe, "-E", "-S", "-c", STACK_PROBE % (PROBE_ARGS, "None")],
+                       capture_output=True, text=True, timeout=300)
+    if r.returncode == 0:
+        return json.loads(r.stdout)
+    names = json.loads(subprocess.run(
+        [exe, "-E", "-S", "-c", "import json, opcode; print(json.dumps(sorted(opcode.opmap)))"],
+        capture_output=True, text=True, timeout=60, check=True).stdout)
+    out = {}
+
+    def one(name, args):
+        r = subprocess.run([exe, "-E", "-S", "-c", STACK_PROBE % (args, repr([name]))],
+                           capture_output=True, text=True, timeout=300)
+        return json.loads(r.stdout).get(name, {}) if r.returncode == 0 else None
+
+    for name in names:
+        row = one(name, PROBE_ARGS)
+        if row is None:
+            row = {}
+            for a in PROBE_ARGS:
+                part = one(name, [a])
+                if part is not None:
+                    row.update((k, v) for k, v in part.items() if not k.startswith("None/"))
+            row.update(one(name, []) or {})
+        out[name] = row
+    return out
 
 
 # The opargs every check and vector uses: small counts, bit patterns of the flag-carrying
@@ -359,6 +417,7 @@ PROBE_ARGS = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 31, 
 STACK_PROBE = r"""
 import sys, json, dis, opcode
 ARGS = %r
+ONLY = %s
 def se(op, a, j):
     try:
         if j is None:
@@ -369,7 +428,7 @@ def se(op, a, j):
 out = {}
 jumps = [None, False, True] if sys.version_info >= (3, 8) else [None]
 for name, op in opcode.opmap.items():
-    if not isinstance(op, int) or op > 255:
+    if not isinstance(op, int) or op > 255 or (ONLY is not None and name not in ONLY):
         continue
     row = {}
     for a in [None] + ARGS:
@@ -379,7 +438,7 @@ for name, op in opcode.opmap.items():
                 row["%%s/%%s" %% (a, j)] = r
     out[name] = row
 sys.stdout.write(json.dumps(out))
-""" % (PROBE_ARGS,)
+"""
 
 
 def check_against_probe(version, semantics, probe):
@@ -501,8 +560,12 @@ def mod_name(version):
 
 
 def const_name(version):
-    major, minor = version.split(".")
+    major, minor = sem.base_version(version).split(".")
     return "PY%s%s" % (major, minor)
+
+
+def implementation(key):
+    return "PyPy" if key.startswith("pypy") else "CPython"
 
 
 def generate_version(version, data):
@@ -513,13 +576,14 @@ def generate_version(version, data):
     lines = []
     w = lines.append
     w("// @generated by tools/gen_opcodes.py from tools/data/opcodes/%s.json \u2014 do not edit." % version)
-    w("//! CPython %s: %s" % (version, data["source"]))
+    w("//! %s %s: %s" % (implementation(version), sem.base_version(version), data["source"]))
     w("")
     w("use super::*;")
     w("")
     w("#[rustfmt::skip]")
     w("pub(crate) static TABLE: OpcodeTable = OpcodeTable {")
     w("    version: PythonVersion::%s," % const_name(version))
+    w("    implementation: Implementation::%s," % implementation(version))
     w("    source: %s," % rs_str(data["source"]))
     w("    have_argument: %d," % data["have_argument"])
     w("    extended_arg: %d," % data["extended_arg"])
@@ -729,7 +793,7 @@ def version_semantics(version, data):
         row = rows.get(base["name"]) if base["kind"] == "base" else None
         words = row[5:] if row else []
         flags = flag_sets.get(deopt, set())
-        has_arg = base["has_arg"] if version != "2.7" and sem.vkey(version) >= sem.vkey("3.6") else entry["op"] >= data["have_argument"]
+        has_arg = base["has_arg"] if sem.vkey(version) >= sem.vkey("3.6") else entry["op"] >= data["have_argument"]
         operand = "None"
         if has_arg:
             explicit = [w[4:] for w in words if w.startswith("arg:")]
@@ -782,7 +846,7 @@ def generate_mod(versions, used_flags):
     w("    StackEffect, Term,")
     w("};")
     w("use crate::{ArgFlags, CacheField, OpInfo, OpKind, OpcodeTable};")
-    w("use bytescope_pyc::PythonVersion;")
+    w("use bytescope_pyc::{Implementation, PythonVersion};")
     w("")
     for name in sorted(mod_name(v) for v in versions):  # rustfmt's order
         w("mod %s;" % name)
@@ -818,14 +882,14 @@ def generate_mod(versions, used_flags):
     w("    CacheField { name, size }")
     w("}")
     w("")
-    w("/// Every table, oldest version first.")
+    w("/// Every table: CPython's oldest version first, then other implementations'.")
     w("pub(crate) static ALL: [&OpcodeTable; %d] = [" % len(versions))
     for v in versions:
         w("    &%s::TABLE," % mod_name(v))
     w("];")
     w("")
-    w("pub(crate) fn table(version: PythonVersion) -> Option<&'static OpcodeTable> {")
-    w("    ALL.iter().copied().find(|t| t.version == version)")
+    w("pub(crate) fn table(implementation: Implementation, version: PythonVersion) -> Option<&'static OpcodeTable> {")
+    w("    ALL.iter().copied().find(|t| t.version == version && t.implementation == implementation)")
     w("}")
     return "\n".join(lines) + "\n"
 
@@ -834,7 +898,7 @@ def render_all():
     files = {}
     versions = []
     used_flags = set()
-    for v in VERSIONS:
+    for v in TABLES:
         data = load_data(v)
         versions.append(v)
         files[mod_name(v) + ".rs"] = generate_version(v, data)
@@ -908,7 +972,22 @@ def run_extract():
         with open(path, "w", encoding="utf-8") as f:
             f.write(dump_json(data))
         print("extracted %s from %s (%s)" % (minor, exe, full))
-    missing = [v for v in VERSIONS if not os.path.exists(os.path.join(DATA_DIR, v + ".json"))]
+    for key, exe, full in find_pypys():
+        data = extract(exe)
+        data["source"] = "extracted from the opcode and dis modules of %s" % full
+        data.pop("metadata_header", None)
+        data["semantics"], data["semantics_source"], notes = merge_semantics(
+            key, data, sem.load_semantics(sem.SEMANTICS_PATH), None)
+        bad = check_against_probe(key, data["semantics"], probe_stack_effects(exe))
+        if bad:
+            for line in bad[:40]:
+                print("mismatch: " + line, file=sys.stderr)
+            raise SystemExit("%d stack effects differ from %s's dis.stack_effect; fix %s"
+                             % (len(bad), key, SEMANTICS_TXT))
+        with open(os.path.join(DATA_DIR, key + ".json"), "w", encoding="utf-8") as f:
+            f.write(dump_json(data))
+        print("extracted %s from %s (%s)" % (key, exe, full))
+    missing = [v for v in TABLES if not os.path.exists(os.path.join(DATA_DIR, v + ".json"))]
     if missing:
         raise SystemExit("no data for %s (no interpreter, no committed JSON)" % ", ".join(missing))
 
@@ -917,7 +996,7 @@ def merged_data():
     """Every version's JSON with semantics.txt merged in (header-sourced pops/pushes kept)."""
     rows = sem.load_semantics(sem.SEMANTICS_PATH)
     out = {}
-    for v in VERSIONS:
+    for v in TABLES:
         data = load_data(v)
         data["semantics"], data["semantics_source"], _ = merge_semantics(v, data, rows)
         out[v] = data
@@ -952,7 +1031,7 @@ def main(argv=None):
         return 0
     if args.check:
         merged = merged_data()
-        stale = [v for v in VERSIONS if load_data(v) != merged[v]]
+        stale = [v for v in TABLES if load_data(v) != merged[v]]
         for v in stale:
             print("out of date: tools/data/opcodes/%s.json (semantics.txt changed)" % v,
                   file=sys.stderr)

@@ -36,7 +36,9 @@ def render():
         "",
         "TABLES = {",
     ]
-    for path in sorted(DATA.glob("*.json"), key=key):
+    # CPython's tables only (pypyX.Y.json is the Rust library's table of PyPy's bytecode).
+    cpython = [p for p in DATA.glob("*.json") if not p.stem.startswith("pypy")]
+    for path in sorted(cpython, key=key):
         d = json.loads(path.read_text())
         t = {k: d[k] for k in KEYS if k in d}
         t["source"] = d.get("source", "")

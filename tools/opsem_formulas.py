@@ -16,7 +16,7 @@ VERSIONS = ["2.7"] + ["3.%d" % m for m in range(0, 16)]
 
 
 def vkey(v):
-    return VERSIONS.index(v)
+    return VERSIONS.index(base_version(v))
 
 
 class Formula(object):
@@ -286,9 +286,21 @@ def indicator(f):
 # --------------------------------------------------------------------------
 
 
+def base_version(key):
+    """The CPython version a table key follows: "3.9" for "pypy3.9"."""
+    return key[4:] if key.startswith("pypy") else key
+
+
 def _versions_match(spec, version):
     if spec == "*":
         return True
+    if spec.startswith("pypy") or version.startswith("pypy"):
+        # A PyPy key matches its own lines, then its CPython version's.
+        if spec == version:
+            return True
+        if spec.startswith("pypy"):
+            return False
+        version = base_version(version)
     if "-" not in spec:
         return spec == version
     lo, hi = spec.split("-")
@@ -308,7 +320,7 @@ def load_semantics(path):
             if len(cols) < 6:
                 raise SystemExit("%s:%d: expected NAME VERSIONS POPS PUSHES JUMP ROLE" % (path, lineno))
             name, spec, pops, pushes, jump = cols[:5]
-            if spec != "*":
+            if spec != "*" and not spec.startswith("pypy"):
                 for v in spec.split("-"):
                     if v and v not in VERSIONS:
                         raise SystemExit("%s:%d: unknown version %r" % (path, lineno, v))
@@ -325,7 +337,11 @@ def load_semantics(path):
 
 
 def semantics_for(rows, name, version):
-    for spec, pf, qf, jf, action, words in rows.get(name, []):
+    # A table's own lines (pypyX.Y) win over the CPython lines it falls back on.
+    candidates = rows.get(name, [])
+    if version.startswith("pypy"):
+        candidates = sorted(candidates, key=lambda r: r[0] != version)
+    for spec, pf, qf, jf, action, words in candidates:
         if _versions_match(spec, version):
             return pf, qf, jf, action, words
     return None

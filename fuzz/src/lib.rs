@@ -158,7 +158,8 @@ pub fn tables(data: &[u8]) {
 /// text (with `opts`), `code_info` text, and the instruction list and tables
 /// of every code object. `input` is the input size for the output bound.
 fn run_dis(m: &Marshal<'_>, opts: DisOptions, input: usize) {
-    let Ok(d) = Disassembler::new(m.version()) else { return };
+    // PyPy's magics select PyPy's table, as the CLI does.
+    let Ok(d) = Disassembler::for_marshal(m) else { return };
     // The buffer type (String or Vec<u8>) is whatever the printers take.
     let mut text = Default::default();
     let first = d.dis(m, opts, &mut text);

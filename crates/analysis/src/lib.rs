@@ -55,6 +55,16 @@ pub enum AnalysisError {
         /// The version.
         version: PythonVersion,
     },
+    /// Bytecode of another implementation (PyPy): its compiler's blocks and
+    /// stack counting are not modelled.
+    #[error(
+        "analysis of {implementation} bytecode is not supported (stack, control flow and checks model \
+         CPython's compilers; bytescope dis lists the file)"
+    )]
+    Implementation {
+        /// The implementation that wrote the file.
+        implementation: bytescope_pyc::Implementation,
+    },
 }
 
 /// Something the stack analysis found wrong with a code object (crafted or damaged code;
@@ -180,6 +190,19 @@ impl StackAnalyzer {
         let dis = Disassembler::new(version).map_err(|_| AnalysisError::NoTable { version })?;
         let data = bytescope_instr::VersionData::of(table);
         Ok(StackAnalyzer { table, rules: StackRules::for_version(version), data, dis })
+    }
+
+    /// The analyzer for the bytecode of `m`, which CPython must have written.
+    ///
+    /// # Errors
+    /// [`AnalysisError::Implementation`] for another implementation's file
+    /// (PyPy: its own opcodes and block model), [`AnalysisError::NoTable`] for
+    /// versions without an opcode table.
+    pub fn for_marshal(m: &bytescope_marshal::Marshal<'_>) -> Result<Self, AnalysisError> {
+        match m.format().implementation {
+            bytescope_pyc::Implementation::CPython => Self::new(m.version()),
+            implementation => Err(AnalysisError::Implementation { implementation }),
+        }
     }
 
     /// This analyzer with other rules: e.g. an assembler writing 3.8 bytecode itself wants

@@ -193,6 +193,35 @@ pub(crate) fn sniff_zip(head: &[u8], tail: &[u8]) -> Option<Kind> {
     (head.starts_with(b"PK\x03\x04") || zipfile::has_end_record(tail)).then_some(Kind::Zip)
 }
 
+/// Whether a file found in a directory walk, named `name`, may be a frozen
+/// application's executable and is worth a look at its first bytes: a
+/// `.exe`, or a file without an extension that is marked executable (a
+/// PyInstaller onedir build's `app` next to its `_internal` folder).
+pub(crate) fn may_be_program(name: &str, entry: &walkdir::DirEntry) -> bool {
+    let lower = name.to_ascii_lowercase();
+    if lower.ends_with(".exe") {
+        return true;
+    }
+    if name.contains('.') {
+        return false;
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        entry.metadata().is_ok_and(|m| m.permissions().mode() & 0o111 != 0)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = entry;
+        false
+    }
+}
+
+/// Whether `head` starts an executable (ELF, PE, Mach-O).
+pub(crate) fn is_executable(head: &[u8]) -> bool {
+    bytescope_frozen::exe::ExeFormat::of(head) != bytescope_frozen::exe::ExeFormat::Other
+}
+
 /// The kind of container a file or member named `name` is by its name
 /// (used for what is found in directories and containers; inputs named on
 /// the command line are sniffed by content).

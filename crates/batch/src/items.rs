@@ -179,6 +179,28 @@ impl<'i> Items<'i> {
         }
     }
 
+    /// A program found in a directory walk ([`container::may_be_program`]):
+    /// its expansion when it is a frozen application, `None` (skipped,
+    /// without an error) when it is anything else or cannot be read.
+    fn walk_program(&mut self, path: PathBuf) -> Option<Step> {
+        let (file, meta) = open_checked(&path, false).ok()?;
+        let mut head = [0u8; 4096];
+        let n = usize::try_from(meta.len()).map_or(head.len(), |len| len.min(head.len()));
+        read_at(&file, 0, &mut head[..n]).ok()?;
+        if !container::is_executable(&head[..n]) || meta.len() > self.limits.max_file_size {
+            return None;
+        }
+        let Ok(Opened::Container(Kind::Frozen, backing)) = self.sniffed(file, meta.len()) else {
+            return None;
+        };
+        let source = Source { path, member: None, expanded: true };
+        match self.push_container(&source, Kind::Frozen, backing) {
+            Ok(None) => Some(Step::Again),
+            // Not a readable frozen application after all.
+            Ok(Some(_)) | Err(_) => None,
+        }
+    }
+
     /// The bytes of the regular file `file` of `size` bytes, known to be a
     /// container by its name: read whole if small, else at offsets.
     fn backing(&mut self, mut file: File, size: u64) -> Result<Backing, InputError> {
@@ -424,6 +446,12 @@ impl<'i> Items<'i> {
                 let name = entry.file_name().to_string_lossy();
                 let (pyc, archive) = (is_pyc_name(&name), container::by_name(&name));
                 if !pyc && archive.is_none() {
+                    // A PyInstaller onedir build's executable sits next to
+                    // its _internal folder: programs are opened when they
+                    // are frozen applications, and skipped quietly when not.
+                    if container::may_be_program(&name, &entry) {
+                        return self.walk_program(entry.into_path()).unwrap_or(Step::Again);
+                    }
                     continue;
                 }
                 let path = entry.into_path();

@@ -7,7 +7,10 @@
 //!   items, in path order (entries sorted by name at every level; symbolic
 //!   links are followed to regular files only, never to directories), and
 //!   its `.zip`, `.whl`, `.egg`, `.pyz` and `.pyzw` files are opened as
-//!   archives;
+//!   archives, and its programs (`.exe` files, and files without an
+//!   extension marked executable, such as a PyInstaller onedir build's
+//!   executable next to its `_internal` folder) are opened as frozen
+//!   applications when they are one and skipped quietly when not;
 //! - a **zip archive** (`.zip`, `.whl`, `.egg`, zipapps, executables with an
 //!   appended zip such as PyInstaller builds: a file named as an archive, or
 //!   whatever its name one that does not start with a .pyc magic number and

@@ -629,3 +629,38 @@ fn zip64_archives_are_read() {
     let got = archive_items(&z, &Limits::default());
     assert_eq!(got, [("mem.zip:big.pyc".to_owned(), Ok("zip64".to_owned()))]);
 }
+
+/// A PyInstaller onedir folder: the executable next to `_internal` is read
+/// as the frozen application it is; other programs and files without an
+/// extension are skipped without an error.
+#[cfg(unix)]
+#[test]
+fn onedir_executables_are_found_in_directories() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let t = TempDir::new();
+    let dir = t.0.join("dist/app");
+    let app = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("../frozen/tests/data/pi6_py312.elf"))
+        .expect("fixture");
+    let exec = |p: &Path, data: &[u8]| {
+        write(p, data);
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    };
+    exec(&dir.join("app"), &app);
+    // The same bytes, not executable and without extension: not looked at.
+    write(&dir.join("app-copy"), &app);
+    let mut elf = b"\x7fELF".to_vec();
+    elf.resize(8192, 0);
+    exec(&dir.join("_internal/helper"), &elf);
+    write(&dir.join("_internal/libpython3.12.so"), &elf);
+    exec(&dir.join("_internal/run"), b"#!/bin/sh\necho hi\n");
+    write(&dir.join("tool.exe"), b"MZ not really a program");
+    write(&dir.join("_internal/mod.pyc"), &pyc("m"));
+    let got = collect(&[t.0.join("dist")], &Options::default());
+    let names: Vec<&str> = got.iter().map(|(s, _)| s.as_str()).collect();
+    assert!(got.iter().all(|(_, r)| r.is_ok()), "{got:?}");
+    let app_items: Vec<&str> = names.iter().filter(|n| n.contains("dist/app/app:")).copied().collect();
+    assert_eq!(app_items.len(), 7, "{names:?}");
+    assert!(app_items[0].ends_with("/app:struct"), "{names:?}");
+    assert!(names.iter().any(|n| n.ends_with("_internal/mod.pyc")), "{names:?}");
+    assert_eq!(names.len(), 8, "{names:?}");
+}

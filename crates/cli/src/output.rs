@@ -17,7 +17,8 @@ use bytescope_pyc::PythonVersion;
 pub struct InputArgs {
     /// Inputs: .pyc files (or raw marshal data with --python-version),
     /// directories (every .pyc/.pyo below, in path order, and the archives
-    /// among them) and zip archives (.zip, .whl, .egg, zipapps, executables
+    /// and frozen applications among them, e.g. a PyInstaller onedir
+    /// build's executable) and zip archives (.zip, .whl, .egg, zipapps, executables
     /// with an appended zip; recognised by content), whose .pyc/.pyo members
     /// are read in archive order, archives inside them to 3 levels.
     /// ARCHIVE:MEMBER reads one member, named as the output names it
@@ -34,9 +35,20 @@ pub struct InputArgs {
 
     /// Read input that has no valid .pyc header (stripped or zeroed, as
     /// PyInstaller extractions leave them, or raw marshal data) as this
-    /// CPython version, e.g. 3.12. Files with a valid header keep their own.
+    /// CPython version, e.g. 3.12, once the data passes that version's
+    /// checks (known opcodes, operands in range, consistent tables; a
+    /// failure says which and the file fails, unless --force). Without it,
+    /// the version is detected from the data and named on stderr (with the
+    /// versions it ties with when several read it the same). Files with a
+    /// valid header keep their own.
     #[arg(long, value_name = "X.Y")]
     pub python_version: Option<PythonVersion>,
+
+    /// Read headerless input as --python-version even when the data fails
+    /// that version's checks, or as the closest detected version when none
+    /// passes them all (a note on stderr says what failed).
+    #[arg(long)]
+    pub force: bool,
 
     /// Stop at the first file that fails (in output order).
     #[arg(long)]
@@ -122,6 +134,32 @@ impl InputArgs {
     /// inputs, or when an input is a directory or archive.
     pub fn framed(&self, source: &Source) -> bool {
         self.frame_all || self.files.len() > 1 || source.expanded
+    }
+}
+
+impl InputArgs {
+    /// Loads one item (see [`bytescope_detect::resolve`]): as its header's
+    /// version; without a header, as --python-version when the data passes
+    /// its checks, or as the version detected from the data. How the
+    /// version was chosen, when not by the header, goes to stderr as a note.
+    ///
+    /// # Errors
+    /// The message: a bad header, malformed data, checks failed, nothing
+    /// detected.
+    pub fn load<'a>(
+        &self,
+        source: &Source,
+        data: &'a [u8],
+        storage: bytescope_marshal::Storage,
+        ctx: &mut Ctx<'_>,
+    ) -> Result<bytescope_marshal::Pyc<'a>, String> {
+        let limits = bytescope_detect::Limits::default();
+        let resolved = bytescope_detect::resolve(data, self.python_version, self.force, &limits, storage)
+            .map_err(|e| e.to_string())?;
+        if let Some(note) = resolved.origin.note() {
+            ctx.notes.push(format!("bytescope: {}: {note}", crate::text::source(source)));
+        }
+        Ok(resolved.pyc)
     }
 }
 

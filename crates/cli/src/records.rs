@@ -14,10 +14,9 @@ use std::fmt::Write as _;
 
 use bytescope_batch::Source;
 use bytescope_code::{Code, CodeVecs};
-use bytescope_dis::{Disassembler, visit_limit};
+use bytescope_dis::visit_limit;
 use bytescope_inspect::Inspector;
 use bytescope_marshal::Marshal;
-use bytescope_pyc::PythonVersion;
 
 /// Writes `s` as a JSON string.
 fn string(out: &mut Vec<u8>, s: &str) {
@@ -86,7 +85,7 @@ pub struct Head {
 /// `qualname` is `co_qualname` from 3.11; before, the name CPython gives
 /// the function, derived as `bytescope inspect` does (`None` if that
 /// fails).
-pub fn heads(m: &Marshal<'_>, version: PythonVersion) -> Result<Vec<Head>, String> {
+pub fn heads(m: &Marshal<'_>) -> Result<Vec<Head>, String> {
     // The views' walk (`code_objects(m, visit_limit(m))`), one code object
     // at a time with its name lists' memory reused.
     let mut heads: Vec<Head> = Vec::new();
@@ -103,7 +102,7 @@ pub fn heads(m: &Marshal<'_>, version: PythonVersion) -> Result<Vec<Head>, Strin
         vecs = c.into_vecs();
     }
     if heads.iter().any(|h| h.qualname.is_none())
-        && let Ok(report) = Inspector::new(version).and_then(|i| i.inspect(m))
+        && let Ok(report) = Inspector::for_marshal(m).and_then(|i| i.inspect(m))
     {
         let mut by_offset = std::collections::HashMap::new();
         for c in &report.code_objects {
@@ -265,11 +264,10 @@ pub fn per_code(
     out: &mut Vec<u8>,
     source: &Source,
     m: &Marshal<'_>,
-    version: PythonVersion,
     view: View<'_>,
     array: &str,
 ) -> Result<(), String> {
-    let mut records = Records::new(source, view, heads(m, version)?);
+    let mut records = Records::new(source, view, heads(m)?);
     records.feed(array.as_bytes(), out)?;
     records.finish(out)
 }
@@ -290,14 +288,13 @@ pub fn per_file(out: &mut Vec<u8>, source: &Source, object: &str) {
 pub fn dis_view(
     out: &mut Vec<u8>,
     source: &Source,
-    dis: &Disassembler,
     m: &Marshal<'_>,
     view: View<'_>,
     render: impl FnOnce(&mut String) -> Result<(), bytescope_dis::DisError>,
 ) -> Result<(), String> {
     let mut array = String::new();
     let result = render(&mut array);
-    per_code(out, source, m, dis.rules().version, view, &array)?;
+    per_code(out, source, m, view, &array)?;
     result.map_err(|e| e.to_string())
 }
 

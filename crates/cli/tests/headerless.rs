@@ -1,6 +1,7 @@
 //! Headerless marshal data and stripped/zeroed headers (PyInstaller leaves
-//! pycs this way): a clear error by default, a full listing with
-//! `--python-version`.
+//! pycs this way): the version is detected and named on stderr; a
+//! `--python-version` the data does not fit fails with the checks that
+//! failed, unless `--force`.
 
 use std::process::Command;
 
@@ -32,16 +33,6 @@ fn stripped_and_zeroed_headers() {
     assert!(good.status.success());
 
     for path in [&stripped, &zeroed] {
-        let out = bytescope().arg("dis").arg(path).output().unwrap();
-        assert!(!out.status.success());
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert!(err.contains("header is missing or zeroed") && err.contains("--python-version"), "{err}");
-        assert_eq!(err.lines().count(), 1, "one error line: {err}");
-
-        let out = bytescope().args(["dis", "--python-version", "3.12"]).arg(path).output().unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        // Same listing; only the code objects' file offsets (printed where
-        // CPython prints addresses) move with the header.
         let norm = |b: &[u8]| {
             let s = String::from_utf8_lossy(b).into_owned();
             s.split(" at 0x")
@@ -49,8 +40,81 @@ fn stripped_and_zeroed_headers() {
                 .collect::<Vec<_>>()
                 .join(" at 0x")
         };
+        // Detected, and said so on stderr.
+        let out = bytescope().arg("dis").arg(path).output().unwrap();
+        assert!(out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("no .pyc header: detected Python 3.12 (every other version fails its checks)"),
+            "{err}"
+        );
+        assert_eq!(err.lines().count(), 1, "one note: {err}");
         assert!(norm(&out.stdout) == norm(&good.stdout), "{} lists as the original", path.display());
+
+        // A version the data does not fit: the checks that failed, status 1.
+        let out = bytescope().args(["dis", "--python-version", "3.13"]).arg(path).output().unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        assert!(out.stdout.is_empty());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("the data is not Python 3.13 bytecode: ") && err.contains("it reads as Python 3.12"),
+            "{err}"
+        );
+        assert!(err.contains("pass --force"), "{err}");
+        let out =
+            bytescope().args(["dis", "--python-version", "3.13", "--force"]).arg(path).output().unwrap();
+        assert!(out.status.success());
+        assert!(String::from_utf8_lossy(&out.stderr).contains("read as Python 3.13 (forced) although"));
+
+        let out = bytescope().args(["dis", "--python-version", "3.12"]).arg(path).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+        // Same listing; only the code objects' file offsets (printed where
+        // CPython prints addresses) move with the header.
+        assert!(norm(&out.stdout) == norm(&good.stdout), "{} lists as the original", path.display());
+
+        // The stack analysis detects too.
+        let out = bytescope().arg("stack").arg(path).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(String::from_utf8_lossy(&out.stderr).contains("detected Python 3.12"));
+
+        // The assembly text detects too, and checks a given version.
+        let out = bytescope().args(["dis", "--asm"]).arg(path).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(String::from_utf8_lossy(&out.stdout).contains(".python 3.12"));
+        assert!(String::from_utf8_lossy(&out.stderr).contains("detected Python 3.12"));
+        let out = bytescope().args(["dis", "--asm", "--python-version", "3.13"]).arg(path).output().unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        assert!(String::from_utf8_lossy(&out.stderr).contains("the data is not Python 3.13 bytecode"));
     }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn header_names_detected_versions_and_ties() {
+    let dir = std::env::temp_dir().join(format!("bytescope-headerless-json-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let pyc = fixture("3.6/operators.pyc");
+    let bare = dir.join("bare");
+    std::fs::write(&bare, &pyc[12..]).unwrap();
+    let out = bytescope().args(["header", "--json"]).arg(&bare).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["version_detected"], true);
+    assert_eq!(v["verdict"], "tie");
+    let clean: Vec<&str> = v["candidates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["clean"] == true)
+        .map(|c| c["version"].as_str().unwrap())
+        .collect();
+    assert!(clean.contains(&"3.6") && clean.contains(&"3.7"), "{clean:?}");
+    assert_eq!(v["python"], v["version"]);
+    assert!(v["magic"].is_null());
+    let text = bytescope().arg("header").arg(&bare).output().unwrap();
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains("cannot be told apart"), "{text}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 

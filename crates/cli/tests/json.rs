@@ -70,6 +70,7 @@ fn records_match_their_schemas() {
         (&["scan"], "scan"),
         (&["scan", "--select", "all"], "scan"),
         (&["scan", "--find", "os.path", "--select", "path,qualname,matches"], "scan"),
+        (&["scan", "--grep", "[a-z]{4}", "--grep-bytes", r"\x00"], "scan"),
     ];
     for (args, name) in cases {
         let validator = schema(name);
@@ -90,6 +91,13 @@ fn records_match_their_schemas() {
             }
         }
         assert!(members > 0 || args.contains(&"--find"), "{args:?}: no archive member records");
+    }
+    // Headerless input: the detected version and its candidates.
+    let bare = t.path("bare");
+    std::fs::write(&bare, &std::fs::read(fixtures().join("3.12/args.pyc")).unwrap()[16..]).unwrap();
+    for r in run(&["header", "--json"], &[bare]) {
+        assert!(schema("header").is_valid(&r), "{r}");
+        assert_eq!(r["version_detected"], true);
     }
     // The tables only some versions have, over the versions that have them.
     for kind in ["positions", "exceptions"] {

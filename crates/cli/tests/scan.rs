@@ -124,7 +124,11 @@ fn records_for_every_file_and_code_object() {
         .count();
     assert_eq!(files.len(), pycs);
     let f = files[0];
-    assert_eq!(keys(f), ["type", "path", "member", "version", "magic", "header", "code_objects", "error"]);
+    assert_eq!(
+        keys(f),
+        ["type", "path", "member", "version", "version_detected", "magic", "header", "code_objects", "error"]
+    );
+    assert_eq!(f["version_detected"], false);
     assert_eq!(f["version"], "3.12");
     assert_eq!(f["magic"], 3531);
     assert_eq!(f["header"]["invalidation"], "timestamp");
@@ -289,4 +293,33 @@ fn archives_and_order_do_not_depend_on_jobs() {
         .map(|r| r["member"].clone())
         .collect();
     assert_eq!(members, ["x/b.pyc", "x/a.pyc"]);
+}
+
+/// --grep and --grep-bytes: constant records after the code records of the
+/// code objects with matching constants; only those are printed.
+#[test]
+fn grep_reports_constants_and_their_loads() {
+    let file = fixtures().join("3.12/constants.pyc");
+    let out = scan(&["--grep", "hello", "--grep-bytes", r"\xff"], &[&file]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let recs = records(&out);
+    let consts: Vec<&Value> = recs.iter().filter(|r| r["type"] == "constant").collect();
+    let hello = consts.iter().find(|r| r["pattern"] == "hello").expect("hello");
+    assert_eq!(hello["value"], "hello world");
+    assert_eq!(hello["const_kind"], "str");
+    assert_eq!(hello["match"], "hello");
+    assert!(!hello["loads"].as_array().unwrap().is_empty());
+    let ff = consts.iter().find(|r| r["pattern"] == r"\xff").expect("bytes");
+    assert_eq!(ff["const_kind"], "bytes");
+    assert_eq!(ff["value"], "\u{0}\\xff");
+    // Code records only for the code objects that matched.
+    assert!(
+        recs.iter()
+            .filter(|r| r["type"] == "code")
+            .all(|r| r["matches"].as_array().is_some_and(|m| !m.is_empty()))
+    );
+    // A bad pattern is a usage error.
+    let out = scan(&["--grep", "("], &[&file]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("--grep \"(\""), "{}", stderr(&out));
 }

@@ -3,7 +3,7 @@
 use std::borrow::Cow;
 
 use bytescope_marshal::reuse::recycle;
-use bytescope_marshal::{CodeLayout, CodeNode, Marshal, ObjId, Value, value_name};
+use bytescope_marshal::{CodeField, CodeLayout, CodeNode, Marshal, ObjId, Value, value_name};
 use bytescope_pyc::PythonVersion;
 
 /// `localspluskinds` bits (`Include/internal/pycore_code.h`, 3.11+).
@@ -151,20 +151,15 @@ impl<'m, 'a> Code<'m, 'a> {
             }
             _ => {
                 let v = names_into(m, "co_varnames", raw.varnames, py2, recycle(varnames))?;
-                let f = names_into(
-                    m,
-                    "co_freevars",
-                    raw.freevars.unwrap_or(raw.varnames),
-                    py2,
-                    recycle(freevars),
-                )?;
-                let c = names_into(
-                    m,
-                    "co_cellvars",
-                    raw.cellvars.unwrap_or(raw.varnames),
-                    py2,
-                    recycle(cellvars),
-                )?;
+                // 1.5-2.0 code objects have no free or cell variables.
+                let f = match raw.freevars {
+                    Some(id) => names_into(m, "co_freevars", id, py2, recycle(freevars))?,
+                    None => recycle(freevars),
+                };
+                let c = match raw.cellvars {
+                    Some(id) => names_into(m, "co_cellvars", id, py2, recycle(cellvars))?,
+                    None => recycle(cellvars),
+                };
                 let mut lp = recycle(localsplus);
                 lp.reserve(v.len() + c.len() + f.len());
                 lp.extend(v.iter().map(|n| (copy_name(n), kinds::LOCAL)));
@@ -256,8 +251,12 @@ impl<'m, 'a> Code<'m, 'a> {
     /// `co_nlocals`: stored before 3.11, the number of fast locals from 3.11.
     #[must_use]
     pub fn nlocals(&self) -> i32 {
+        // From 3.11 (and its alphas from magic 3452) co_nlocals is not
+        // stored but counted from the locals.
+        let stored = self.m.format().code_fields.is_none_or(|f| f.has(CodeField::NLocals));
         match self.raw.layout {
             CodeLayout::Py311 => i32::try_from(self.varnames.len()).unwrap_or(i32::MAX),
+            _ if !stored => i32::try_from(self.varnames.len()).unwrap_or(i32::MAX),
             _ => self.raw.nlocals,
         }
     }

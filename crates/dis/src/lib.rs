@@ -128,7 +128,36 @@ impl Disassembler {
     /// [`DisError::NoTable`] for versions without an opcode table.
     pub fn new(version: PythonVersion) -> Result<Self, DisError> {
         let table = bytescope_opcodes::table(version).ok_or(DisError::NoTable { version })?;
-        Ok(Disassembler { table, data: plan::version_data(table), repr: ReprOptions::default() })
+        Ok(Self::with_table(table))
+    }
+
+    /// A disassembler for the bytecode of `pyc`: its implementation's table
+    /// (PyPy's own opcodes) when its magic names one, else CPython's of its
+    /// version.
+    ///
+    /// # Errors
+    /// [`DisError::NoTable`] for versions without an opcode table.
+    pub fn for_pyc(pyc: &bytescope_marshal::Pyc<'_>) -> Result<Self, DisError> {
+        Self::for_marshal(&pyc.marshal)
+    }
+
+    /// A disassembler for the bytecode of `m`, by the format it was read
+    /// in (see [`Disassembler::for_pyc`]).
+    ///
+    /// # Errors
+    /// [`DisError::NoTable`] for versions without an opcode table.
+    pub fn for_marshal(m: &Marshal<'_>) -> Result<Self, DisError> {
+        let version = m.version();
+        let implementation = m.format().implementation;
+        let table =
+            bytescope_opcodes::table_for(implementation, version).ok_or(DisError::NoTable { version })?;
+        Ok(Self::with_table(table))
+    }
+
+    /// A disassembler driven by `table` (its version's rules).
+    #[must_use]
+    pub fn with_table(table: &'static OpcodeTable) -> Self {
+        Disassembler { table, data: plan::version_data(table), repr: ReprOptions::default() }
     }
 
     /// The version's rules.

@@ -69,6 +69,7 @@
 #![deny(missing_docs)]
 
 mod analysis;
+pub mod grep;
 mod kind;
 pub mod records;
 mod text;
@@ -316,14 +317,19 @@ pub enum Query {
 }
 
 impl Query {
-    /// Classifies `s`: an opcode name of any CPython version, a dotted name,
-    /// or a bare name.
+    /// Classifies `s`: an opcode name of any CPython version (in capitals,
+    /// or in any case when it has an underscore: `import_star` is
+    /// `IMPORT_STAR`, while `call` stays a name), a dotted name, or a bare
+    /// name.
     #[must_use]
     pub fn parse(s: &str) -> Query {
-        let is_opcode = s.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
-            && bytescope_opcodes::tables().iter().any(|t| t.opcode(s).is_some());
+        let upper = s.to_ascii_uppercase();
+        let spelled = upper == s || s.contains('_');
+        let is_opcode = spelled
+            && upper.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+            && bytescope_opcodes::tables().iter().any(|t| t.opcode(&upper).is_some());
         if is_opcode {
-            Query::Opcode(s.to_owned())
+            Query::Opcode(upper)
         } else if s.contains('.') {
             Query::Dotted(s.to_owned())
         } else {
@@ -362,6 +368,17 @@ impl Inspector {
     /// [`InspectError::Dis`] for versions without an opcode table.
     pub fn new(version: PythonVersion) -> Result<Self, InspectError> {
         let dis = Disassembler::new(version)?;
+        let classes = OpClassesBox(OpClasses::new(dis.table()));
+        Ok(Inspector { dis, classes, opts: Options::default() })
+    }
+
+    /// The inspector for the bytecode of `m`: its implementation's opcode
+    /// table (PyPy's own opcodes when its magic names PyPy).
+    ///
+    /// # Errors
+    /// [`InspectError::Dis`] for versions without an opcode table.
+    pub fn for_marshal(m: &bytescope_marshal::Marshal<'_>) -> Result<Self, InspectError> {
+        let dis = Disassembler::for_marshal(m)?;
         let classes = OpClassesBox(OpClasses::new(dis.table()));
         Ok(Inspector { dis, classes, opts: Options::default() })
     }

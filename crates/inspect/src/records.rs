@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use bytescope_marshal::load_pyc;
+use bytescope_marshal::Storage;
 use bytescope_pyc::{Invalidation, PycHeader, PythonVersion, hex, parse_header};
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -18,7 +18,7 @@ use crate::{CodeReport, Inspector, Query, Report};
 
 /// Fields of `file` records, in output order.
 pub const FILE_FIELDS: &[&str] =
-    &["type", "path", "member", "version", "magic", "header", "code_objects", "error"];
+    &["type", "path", "member", "version", "version_detected", "magic", "header", "code_objects", "error"];
 
 /// Fields of `code` records, in output order.
 pub const CODE_FIELDS: &[&str] = &[
@@ -60,6 +60,7 @@ pub const DEFAULT_FIELDS: &[&str] = &[
     "path",
     "member",
     "version",
+    "version_detected",
     "magic",
     "header",
     "code_objects",
@@ -191,7 +192,7 @@ pub struct Scanner {
     select: Select,
     queries: Vec<(String, Query)>,
     python_version: Option<PythonVersion>,
-    inspectors: Mutex<HashMap<PythonVersion, Arc<Inspector>>>,
+    inspectors: Mutex<HashMap<(bytescope_pyc::Implementation, PythonVersion), Arc<Inspector>>>,
 }
 
 impl Scanner {
@@ -215,13 +216,14 @@ impl Scanner {
         !self.queries.is_empty()
     }
 
-    fn inspector(&self, v: PythonVersion) -> Result<Arc<Inspector>, String> {
+    fn inspector(&self, m: &bytescope_marshal::Marshal<'_>) -> Result<Arc<Inspector>, String> {
+        let key = (m.format().implementation, m.version());
         let mut map = self.inspectors.lock().map_err(|_| "internal error: poisoned lock".to_owned())?;
-        if let Some(i) = map.get(&v) {
+        if let Some(i) = map.get(&key) {
             return Ok(Arc::clone(i));
         }
-        let i = Arc::new(Inspector::new(v).map_err(|e| e.to_string())?);
-        map.insert(v, Arc::clone(&i));
+        let i = Arc::new(Inspector::for_marshal(m).map_err(|e| e.to_string())?);
+        map.insert(key, Arc::clone(&i));
         Ok(i)
     }
 
@@ -231,11 +233,19 @@ impl Scanner {
         let select = &self.select;
         let header = parse_header(data).ok();
         let mut version = header.as_ref().map(PycHeader::version);
-        let result: Result<Report, String> = match load_pyc(data, self.python_version) {
+        let mut detected = false;
+        // As the CLI's scan loads: the header's version, a given version
+        // checked against the data, or the version detected from it.
+        let limits = bytescope_detect::Limits::default();
+        let resolved =
+            bytescope_detect::resolve(data, self.python_version, false, &limits, Storage::default());
+        let result: Result<Report, String> = match resolved {
             Err(e) => Err(e.to_string()),
-            Ok(pyc) => {
+            Ok(r) => {
+                detected = matches!(r.origin, bytescope_detect::Origin::Detected(_));
+                let pyc = r.pyc;
                 version = Some(pyc.version());
-                self.inspector(pyc.version()).and_then(|i| i.inspect(&pyc.marshal).map_err(|e| e.to_string()))
+                self.inspector(&pyc.marshal).and_then(|i| i.inspect(&pyc.marshal).map_err(|e| e.to_string()))
             }
         };
         let (report, error) = match result {
@@ -267,6 +277,7 @@ impl Scanner {
         if show_file {
             let mut r = Record::new(select, "file", path, member, &mut lines);
             r.put("version", &version.map(|v| v.to_string()));
+            r.put("version_detected", &detected);
             r.put("magic", &header.as_ref().map(|h| h.magic.magic));
             r.put("header", &header.as_ref().map(header_json));
             r.put("code_objects", &code_objects);
@@ -283,7 +294,7 @@ impl Scanner {
         let mut lines = Vec::new();
         if self.select.files {
             let mut r = Record::new(&self.select, "file", path, member, &mut lines);
-            for f in ["version", "magic", "header"] {
+            for f in ["version", "version_detected", "magic", "header"] {
                 r.put(f, &Value::Null);
             }
             r.put("code_objects", &0);

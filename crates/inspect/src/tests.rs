@@ -193,6 +193,100 @@ fn queries() {
     assert_eq!(Query::parse("os.system"), Query::Dotted("os.system".into()));
     assert_eq!(Query::parse("eval"), Query::Name("eval".into()));
     assert_eq!(Query::parse("FOO"), Query::Name("FOO".into()));
+    // Opcode names in any case when they have an underscore.
+    assert_eq!(Query::parse("import_star"), Query::Opcode("IMPORT_STAR".into()));
+    assert_eq!(Query::parse("Load_Fast"), Query::Opcode("LOAD_FAST".into()));
+    assert_eq!(Query::parse("call"), Query::Name("call".into()));
+    assert_eq!(Query::parse("CALL"), Query::Opcode("CALL".into()));
+    assert_eq!(Query::parse("not_an_opcode"), Query::Name("not_an_opcode".into()));
+}
+
+mod grepping {
+    use super::*;
+    use crate::grep::{ConstKind, Grep, Mode, PatternError};
+    use bytescope_code::code_objects;
+    use bytescope_dis::Disassembler;
+
+    fn fixture(rel: &str) -> Vec<u8> {
+        std::fs::read(PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures")).join(rel))
+            .unwrap()
+    }
+
+    fn hits(rel: &str, g: &mut Grep) -> Vec<(String, crate::grep::Hit)> {
+        let data = fixture(rel);
+        let pyc = load_pyc(&data, None).unwrap();
+        let dis = Disassembler::new(pyc.version()).unwrap();
+        g.start_file();
+        let mut out = Vec::new();
+        for code in code_objects(&pyc.marshal, 1000).unwrap() {
+            for h in g.search(&code, &dis) {
+                out.push((code.name.to_string(), h));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn text_and_bytes_constants_with_their_loads() {
+        let mut g = Grep::new();
+        g.add("hello|te.t", Mode::Text).unwrap();
+        g.add(r"\xff", Mode::Bytes).unwrap();
+        for v in ["3.6", "3.8", "3.11", "3.12", "3.13", "3.14", "3.15"] {
+            let found = hits(&format!("{v}/constants.pyc"), &mut g);
+            let describe: Vec<(String, usize, String, ConstKind, bool)> = found
+                .iter()
+                .map(|(name, h)| {
+                    let text = String::from_utf8_lossy(&h.value[h.start..h.end]).into_owned();
+                    (name.clone(), h.pattern, text, h.kind, h.loads.is_empty())
+                })
+                .collect();
+            // "hello world" inside the module's strings tuple; "text" in
+            // function_constants, loaded there; b"\x00\xff" among the byte
+            // strings (and nothing else has a byte 0xff: str constants are
+            // UTF-8, and bytes patterns never look at them).
+            assert!(
+                describe.contains(&("<module>".into(), 0, "hello".into(), ConstKind::Str, false)),
+                "{v}: {describe:?}"
+            );
+            assert!(
+                describe.iter().any(|d| d.0 == "function_constants" && d.2 == "text" && !d.4),
+                "{v}: {describe:?}"
+            );
+            assert!(describe.iter().any(|d| d.1 == 1 && d.3 == ConstKind::Bytes), "{v}: {describe:?}");
+            assert!(
+                describe.iter().filter(|d| d.1 == 1).all(|d| d.3 == ConstKind::Bytes),
+                "{v}: {describe:?}"
+            );
+            // In the strings tuple, folded into one constant from 3.7 (3.6
+            // builds it at run time).
+            assert!(
+                v == "3.6"
+                    || found
+                        .iter()
+                        .any(|(_, h)| h.pattern == 0 && h.value == b"hello world" && h.path.len() == 1),
+                "{v}: {describe:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn python2_strings_are_bytes() {
+        let mut g = Grep::new();
+        g.add("^import", Mode::Text).unwrap();
+        g.add("(?i)[a-z]", Mode::Text).unwrap();
+        let found = hits("2.7/py2_literals.pyc", &mut g);
+        assert!(found.iter().any(|(_, h)| h.kind == ConstKind::Bytes), "{found:?}");
+    }
+
+    #[test]
+    fn hostile_patterns_are_refused() {
+        let mut g = Grep::new();
+        assert!(matches!(g.add(&"a".repeat(5000), Mode::Text), Err(PatternError::TooLong { .. })));
+        assert!(matches!(g.add("(", Mode::Text), Err(PatternError::Invalid(_))));
+        // Compiled size past the limit.
+        assert!(matches!(g.add(r"\w{1000}\w{1000}\w{1000}", Mode::Text), Err(PatternError::Invalid(_))));
+        assert!(g.is_empty());
+    }
 }
 
 /// Truncated and bit-flipped fixtures give a report or an error, never a

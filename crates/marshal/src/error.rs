@@ -117,7 +117,7 @@ pub enum ErrorKind {
         context: &'static str,
     },
     /// A code object of a version whose layout bytescope does not decode.
-    #[error("code objects of Python {version} are not supported (bytescope decodes 2.3 and later)")]
+    #[error("code objects of Python {version} are not supported (bytescope decodes 1.5 and later)")]
     UnsupportedCodeLayout {
         /// The version.
         version: PythonVersion,

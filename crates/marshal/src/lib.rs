@@ -25,7 +25,7 @@ pub mod reuse;
 mod writer;
 
 pub use error::{ErrorKind, MarshalError};
-pub use format::{CodeLayout, FLAG_REF, Format};
+pub use format::{CodeField, CodeFields, CodeLayout, FLAG_REF, Format};
 pub use object::{
     CodeNode, ComplexText, Items, Marshal, Node, ObjId, Storage, StrEncoding, Value, long_to_i64, str_utf8,
     value_name, value_name_bytes,

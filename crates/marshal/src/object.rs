@@ -228,6 +228,10 @@ pub struct CodeNode {
     pub linetable: ObjId,
     /// `co_exceptiontable` (3.11+).
     pub exceptiontable: Option<ObjId>,
+    /// `co_endlinetable` (3.11 alphas, magic 3459–3493).
+    pub endlinetable: Option<ObjId>,
+    /// `co_columntable` (3.11 alphas, magic 3459–3493).
+    pub columntable: Option<ObjId>,
     /// The node of this code object.
     pub node: ObjId,
 }

@@ -62,7 +62,9 @@ pub fn load_pyc_in(
     match (parse_header(data), version) {
         (Ok(header), _) => {
             let off = header.len;
-            let marshal = read_in(&data[off..], Format::for_version(header.version()), off, storage)?;
+            let format =
+                Format::for_magic(header.magic.magic).unwrap_or(Format::for_version(header.version()));
+            let marshal = read_in(&data[off..], format, off, storage)?;
             let end = marshal.end_offset();
             Ok(Pyc { header: Some(header), marshal, marshal_offset: off, trailing: &data[end..] })
         }

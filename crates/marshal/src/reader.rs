@@ -8,7 +8,7 @@
 //! allocated, so memory stays proportional to the input.
 
 use crate::error::{ErrorKind, MarshalError};
-use crate::format::{CodeLayout, FLAG_REF, Format, any_version_knows};
+use crate::format::{CodeField, CodeFields, CodeLayout, FLAG_REF, Format, any_version_knows};
 use crate::object::{CodeNode, ComplexText, Items, Marshal, Node, ObjId, Storage, StrEncoding, Value};
 use crate::reuse::{recycle, room_for};
 
@@ -150,6 +150,17 @@ impl<'a> Reader<'a> {
         self.chunk(what).map(i32::from_le_bytes)
     }
 
+    /// An integer field of a code object: 32-bit, or 16-bit (sign-extended,
+    /// as `r_short` reads it) up to 2.2.
+    fn code_int(&mut self, fields: CodeFields, field: CodeField) -> Result<i32, MarshalError> {
+        let what = field.name(fields.layout);
+        if fields.short_ints {
+            self.chunk(what).map(|b| i32::from(i16::from_le_bytes(b)))
+        } else {
+            self.i32(what)
+        }
+    }
+
     fn i64(&mut self, what: &'static str) -> Result<i64, MarshalError> {
         self.chunk(what).map(i64::from_le_bytes)
     }
@@ -263,7 +274,8 @@ impl<'a> Reader<'a> {
                     Kind::Root => return Ok(child),
                     Kind::Code if cur.stop != 0 => {
                         // co_firstlineno sits between co_name/co_qualname and the line table.
-                        let v = self.i32("co_firstlineno")?;
+                        let fields = self.builders.last().map_or(CodeLayout::Py311.fields(), |b| b.fields);
+                        let v = self.code_int(fields, CodeField::FirstLineNo)?;
                         if let Some(b) = self.builders.last_mut() {
                             b.firstlineno = v;
                         }
@@ -298,8 +310,11 @@ impl<'a> Reader<'a> {
                 _ => "tuple",
             },
             Kind::Code => {
-                let fields = self.builders.last().map_or(FIELDS_311, CodeBuilder::fields);
-                fields[self.scratch.len() - f.mark]
+                let fields = self.builders.last().map_or(CodeLayout::Py311.fields(), |b| b.fields);
+                fields
+                    .objects()
+                    .nth(self.scratch.len() - f.mark)
+                    .map_or("code object field", |field| field.name(fields.layout))
             }
         };
         Err(self.err_at(abs, ErrorKind::NullObject { context }))
@@ -329,6 +344,11 @@ impl<'a> Reader<'a> {
         let ty = code & self.strip;
         let flag = code & !self.strip != 0;
         let mv = self.format.marshal_version;
+        // Before 2.5 type codes came one release at a time (see
+        // `Format::knows_type`); the dispatch below is 2.5's and later's.
+        if mv < 2 && !self.format.knows_type(ty) {
+            return Err(self.unknown_type(abs, ty));
+        }
         // The guards and the fallback arm are `Format::knows_type`, folded
         // into the dispatch (a test checks they agree).
         let value = match ty {
@@ -468,10 +488,10 @@ impl<'a> Reader<'a> {
             b'{' | b'}' => (Kind::Dict, usize::MAX),
             b':' => (Kind::Seq, 3),
             _ => {
-                let layout = self.format.code_layout.ok_or_else(|| {
+                let fields = self.format.code_fields.ok_or_else(|| {
                     self.err_at(abs, ErrorKind::UnsupportedCodeLayout { version: self.format.version })
                 })?;
-                (Kind::Code, code_fields(layout).len())
+                (Kind::Code, fields.objects().count())
             }
         };
         let id = self.push(Value::Null, code, abs);
@@ -481,21 +501,14 @@ impl<'a> Reader<'a> {
         });
         let mut frame = Frame { id, ty, kind, slot, mark: self.scratch.len(), remaining, stop: 0 };
         if let Kind::Code = kind {
-            frame.stop = remaining - FIRSTLINENO_AFTER;
-            let mut b = CodeBuilder::new(self.format.code_layout.unwrap_or(CodeLayout::Py311));
+            let fields = self.format.code_fields.unwrap_or(CodeLayout::Py311.fields());
+            frame.stop = remaining - fields.objects_before_firstlineno();
+            let mut b = CodeBuilder::new(fields);
             // Integer fields before co_code.
-            b.argcount = self.i32("co_argcount")?;
-            if b.layout >= CodeLayout::Py38 {
-                b.posonlyargcount = self.i32("co_posonlyargcount")?;
+            for field in fields.leading_ints() {
+                let v = self.code_int(fields, field)?;
+                b.set_int(field, v);
             }
-            if b.layout >= CodeLayout::Py30 {
-                b.kwonlyargcount = self.i32("co_kwonlyargcount")?;
-            }
-            if b.layout < CodeLayout::Py311 {
-                b.nlocals = self.i32("co_nlocals")?;
-            }
-            b.stacksize = self.i32("co_stacksize")?;
-            b.flags = self.i32("co_flags")?;
             self.builders.push(b);
         } else if remaining == 0 {
             return Ok(Started::Obj(self.finish(&frame)));
@@ -580,18 +593,9 @@ enum Kind {
     Root,
 }
 
-/// How many object fields precede co_firstlineno (8 in every layout:
-/// through co_name, or co_qualname in 3.11+).
-const FIRSTLINENO_AFTER: usize = 8;
-
-/// The object fields of a code object in stream order.
-fn code_fields(layout: CodeLayout) -> &'static [&'static str] {
-    if layout == CodeLayout::Py311 { FIELDS_311 } else { FIELDS_OLD }
-}
-
 /// A code object's integer fields, gathered while its object fields are read.
 struct CodeBuilder {
-    layout: CodeLayout,
+    fields: CodeFields,
     argcount: i32,
     posonlyargcount: i32,
     kwonlyargcount: i32,
@@ -601,34 +605,10 @@ struct CodeBuilder {
     firstlineno: i32,
 }
 
-const FIELDS_OLD: &[&str] = &[
-    "co_code",
-    "co_consts",
-    "co_names",
-    "co_varnames",
-    "co_freevars",
-    "co_cellvars",
-    "co_filename",
-    "co_name",
-    "co_lnotab",
-];
-const FIELDS_311: &[&str] = &[
-    "co_code",
-    "co_consts",
-    "co_names",
-    "co_localsplusnames",
-    "co_localspluskinds",
-    "co_filename",
-    "co_name",
-    "co_qualname",
-    "co_linetable",
-    "co_exceptiontable",
-];
-
 impl CodeBuilder {
-    fn new(layout: CodeLayout) -> Self {
+    fn new(fields: CodeFields) -> Self {
         CodeBuilder {
-            layout,
+            fields,
             argcount: 0,
             posonlyargcount: 0,
             kwonlyargcount: 0,
@@ -639,14 +619,23 @@ impl CodeBuilder {
         }
     }
 
-    fn fields(&self) -> &'static [&'static str] {
-        code_fields(self.layout)
+    fn set_int(&mut self, field: CodeField, v: i32) {
+        match field {
+            CodeField::ArgCount => self.argcount = v,
+            CodeField::PosOnlyArgCount => self.posonlyargcount = v,
+            CodeField::KwOnlyArgCount => self.kwonlyargcount = v,
+            CodeField::NLocals => self.nlocals = v,
+            CodeField::StackSize => self.stacksize = v,
+            CodeField::Flags => self.flags = v,
+            CodeField::FirstLineNo => self.firstlineno = v,
+            _ => {}
+        }
     }
 
+    /// The code object from its object fields `f` (in stream order).
     fn build(&self, f: &[ObjId], node: ObjId) -> CodeNode {
-        let new = self.layout == CodeLayout::Py311;
-        CodeNode {
-            layout: self.layout,
+        let mut c = CodeNode {
+            layout: self.fields.layout,
             argcount: self.argcount,
             posonlyargcount: self.posonlyargcount,
             kwonlyargcount: self.kwonlyargcount,
@@ -654,20 +643,42 @@ impl CodeBuilder {
             stacksize: self.stacksize,
             flags: self.flags,
             firstlineno: self.firstlineno,
-            code: f[0],
-            consts: f[1],
-            names: f[2],
-            varnames: f[3],
-            localspluskinds: new.then(|| f[4]),
-            freevars: (!new).then(|| f[4]),
-            cellvars: (!new).then(|| f[5]),
-            filename: if new { f[5] } else { f[6] },
-            name: if new { f[6] } else { f[7] },
-            qualname: new.then(|| f[7]),
-            linetable: f[8],
-            exceptiontable: new.then(|| f[9]),
+            code: node,
+            consts: node,
+            names: node,
+            varnames: node,
+            localspluskinds: None,
+            freevars: None,
+            cellvars: None,
+            filename: node,
+            name: node,
+            qualname: None,
+            linetable: node,
+            exceptiontable: None,
+            endlinetable: None,
+            columntable: None,
             node,
+        };
+        for (field, &id) in self.fields.objects().zip(f) {
+            match field {
+                CodeField::Code => c.code = id,
+                CodeField::Consts => c.consts = id,
+                CodeField::Names => c.names = id,
+                CodeField::VarNames | CodeField::LocalsPlusNames => c.varnames = id,
+                CodeField::LocalsPlusKinds => c.localspluskinds = Some(id),
+                CodeField::FreeVars => c.freevars = Some(id),
+                CodeField::CellVars => c.cellvars = Some(id),
+                CodeField::Filename => c.filename = id,
+                CodeField::Name => c.name = id,
+                CodeField::QualName => c.qualname = Some(id),
+                CodeField::LineTable => c.linetable = id,
+                CodeField::EndLineTable => c.endlinetable = Some(id),
+                CodeField::ColumnTable => c.columntable = Some(id),
+                CodeField::ExceptionTable => c.exceptiontable = Some(id),
+                _ => {}
+            }
         }
+        c
     }
 }
 

@@ -6,7 +6,7 @@
 //! identity over whole standard libraries is the proof the reader loses
 //! nothing.
 
-use crate::format::CodeLayout;
+use crate::format::CodeField;
 use crate::object::{Marshal, ObjId, Value};
 
 /// Serialises the tree rooted at `m.root()`.
@@ -115,38 +115,48 @@ impl Writer<'_, '_> {
 
     fn code(&mut self, index: usize) {
         let c = &self.m.codes()[index];
-        self.i32(c.argcount);
-        if c.layout >= CodeLayout::Py38 {
-            self.i32(c.posonlyargcount);
-        }
-        if c.layout >= CodeLayout::Py30 {
-            self.i32(c.kwonlyargcount);
-        }
-        if c.layout < CodeLayout::Py311 {
-            self.i32(c.nlocals);
-        }
-        self.i32(c.stacksize);
-        self.i32(c.flags);
-        self.object(c.code);
-        self.object(c.consts);
-        self.object(c.names);
-        self.object(c.varnames);
-        if let Some(k) = c.localspluskinds {
-            self.object(k);
-        }
-        if let (Some(fv), Some(cv)) = (c.freevars, c.cellvars) {
-            self.object(fv);
-            self.object(cv);
-        }
-        self.object(c.filename);
-        self.object(c.name);
-        if let Some(q) = c.qualname {
-            self.object(q);
-        }
-        self.i32(c.firstlineno);
-        self.object(c.linetable);
-        if let Some(e) = c.exceptiontable {
-            self.object(e);
+        let fields = self.m.format().code_fields.unwrap_or(c.layout.fields());
+        for &field in fields.fields {
+            let int = |v: i32| (v, true);
+            let (value, is_int) = match field {
+                CodeField::ArgCount => int(c.argcount),
+                CodeField::PosOnlyArgCount => int(c.posonlyargcount),
+                CodeField::KwOnlyArgCount => int(c.kwonlyargcount),
+                CodeField::NLocals => int(c.nlocals),
+                CodeField::StackSize => int(c.stacksize),
+                CodeField::Flags => int(c.flags),
+                CodeField::FirstLineNo => int(c.firstlineno),
+                _ => (0, false),
+            };
+            if is_int {
+                if fields.short_ints {
+                    // Read as sign-extended 16-bit values: their low half.
+                    self.out.extend_from_slice(&(value as i16).to_le_bytes());
+                } else {
+                    self.i32(value);
+                }
+                continue;
+            }
+            let id = match field {
+                CodeField::Code => Some(c.code),
+                CodeField::Consts => Some(c.consts),
+                CodeField::Names => Some(c.names),
+                CodeField::VarNames | CodeField::LocalsPlusNames => Some(c.varnames),
+                CodeField::LocalsPlusKinds => c.localspluskinds,
+                CodeField::FreeVars => c.freevars,
+                CodeField::CellVars => c.cellvars,
+                CodeField::Filename => Some(c.filename),
+                CodeField::Name => Some(c.name),
+                CodeField::QualName => c.qualname,
+                CodeField::LineTable => Some(c.linetable),
+                CodeField::EndLineTable => c.endlinetable,
+                CodeField::ColumnTable => c.columntable,
+                CodeField::ExceptionTable => c.exceptiontable,
+                _ => None,
+            };
+            if let Some(id) = id {
+                self.object(id);
+            }
         }
     }
 }

@@ -22,7 +22,7 @@
 //! [`OpcodeTable::dis_stack_effect`] is the version's `dis.stack_effect`.
 #![deny(missing_docs)]
 
-use bytescope_pyc::PythonVersion;
+use bytescope_pyc::{Implementation, PythonVersion};
 
 mod generated;
 pub mod semantics;
@@ -130,6 +130,8 @@ pub struct CacheField {
 pub struct OpcodeTable {
     /// The version these tables were extracted from.
     pub version: PythonVersion,
+    /// Whose bytecode: CPython's, or PyPy's for that Python version.
+    pub implementation: Implementation,
     /// Where the data came from, e.g. `"extracted from the opcode and dis
     /// modules of CPython 3.12.1"` (3.0-3.5 are transcribed from source).
     pub source: &'static str,
@@ -257,10 +259,18 @@ impl OpcodeTable {
     }
 }
 
-/// The table for `version`, if bytescope has one (2.7 and 3.0-3.15).
+/// CPython's table for `version`, if bytescope has one (2.7 and 3.0-3.15).
 #[must_use]
 pub fn table(version: PythonVersion) -> Option<&'static OpcodeTable> {
-    generated::table(version)
+    generated::table(Implementation::CPython, version)
+}
+
+/// The table of `implementation`'s bytecode for `version`: PyPy 3.9 has its
+/// own (CPython 3.9's plus PyPy's opcodes, some renumbered); other PyPy
+/// versions fall back on CPython's table of that version.
+#[must_use]
+pub fn table_for(implementation: Implementation, version: PythonVersion) -> Option<&'static OpcodeTable> {
+    generated::table(implementation, version).or_else(|| generated::table(Implementation::CPython, version))
 }
 
 /// Every table bytescope has, oldest version first.

@@ -40,8 +40,24 @@ fn a_table_for_every_version() {
     for v in ALL {
         assert_eq!(t(v).version, v);
     }
-    let listed: Vec<V> = tables().iter().map(|t| t.version).collect();
+    let listed: Vec<V> = tables()
+        .iter()
+        .filter(|t| t.implementation == bytescope_pyc::Implementation::CPython)
+        .map(|t| t.version)
+        .collect();
     assert_eq!(listed, ALL);
+    // PyPy 3.9's own table; other PyPy versions fall back on CPython's.
+    let pypy = crate::table_for(bytescope_pyc::Implementation::PyPy, V::PY39).unwrap();
+    assert_eq!(
+        (pypy.implementation, pypy.opcode("BUILD_LIST_FROM_ARG")),
+        (bytescope_pyc::Implementation::PyPy, Some(203))
+    );
+    assert_eq!(pypy.opcode("LIST_EXTEND"), Some(164));
+    assert_eq!(t(V::PY39).opcode("LIST_EXTEND"), Some(162));
+    assert!(std::ptr::eq(
+        crate::table_for(bytescope_pyc::Implementation::PyPy, V::PY310).unwrap(),
+        t(V::PY310)
+    ));
     for v in [V::PY15, V::PY26] {
         assert!(table(v).is_none());
     }

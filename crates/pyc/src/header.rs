@@ -110,6 +110,18 @@ pub enum HeaderError {
         /// The first four bytes.
         bytes: [u8; 4],
     },
+    /// A file bytescope recognises but cannot read: CPython before 1.3
+    /// (whose magic words carry no `\r\n`), GraalPy and RustPython (their own
+    /// bytecode formats), PyPy versions whose magic it does not know.
+    #[error("{what} (magic {}): {why} (at offset 0x0)", hex4(bytes))]
+    Unreadable {
+        /// What the file is, e.g. `"a GraalPy .pyc"`.
+        what: &'static str,
+        /// Why it cannot be read.
+        why: &'static str,
+        /// The first four bytes.
+        bytes: [u8; 4],
+    },
     /// PEP 552 flags with bits CPython does not define.
     #[error("invalid .pyc flags {flags:#x}: only bits 0 and 1 are defined (at offset 0x4)")]
     BadFlags {
@@ -159,6 +171,9 @@ pub fn parse_header(data: &[u8]) -> Result<PycHeader, HeaderError> {
     if bytes == [0; 4] {
         return Err(HeaderError::Stripped { what: "is four zero bytes" });
     }
+    if let Some(e) = unreadable(bytes) {
+        return Err(e);
+    }
     if bytes[2..] != *b"\r\n" {
         // A code object marshal type code ('c', 0x63, with or without FLAG_REF)
         // at offset 0 means the header was cut off.
@@ -196,6 +211,43 @@ pub fn parse_header(data: &[u8]) -> Result<PycHeader, HeaderError> {
         (None, Invalidation::Timestamp { mtime: u32_at(data, 4), source_size: size })
     };
     Ok(PycHeader { magic: info, flags, invalidation, len: needed })
+}
+
+/// The files bytescope names but cannot read (see [`HeaderError::Unreadable`]).
+fn unreadable(bytes: [u8; 4]) -> Option<HeaderError> {
+    const OLD: &str = "bytescope reads code objects of Python 1.5 and later";
+    const GRAAL: &str = "GraalPy caches its own serialized bytecode, not CPython's";
+    let (what, why) = match bytes {
+        // 1.0 and 1.1/1.2 wrote a 32-bit word without "\r\n".
+        [0x02, 0x99, 0x99, 0x00] => ("a Python 1.0 .pyc", OLD),
+        [0x03, 0x99, 0x99, 0x00] => ("a Python 1.1 or 1.2 .pyc", OLD),
+        // GraalPy before 22: a fixed word (lib-graalpython/_imp.py).
+        [0x0c, 0xaf, 0xaf, 0xe1] => ("a GraalPy .pyc", GRAAL),
+        [a, b, b'\r', b'\n'] => {
+            let magic = u16::from_le_bytes([a, b]);
+            if crate::magic::lookup(magic).is_some() {
+                return None;
+            }
+            match magic {
+                // GraalPy 22+: 21000 + 10 * its serialization version.
+                21000..22000 if magic % 10 == 0 => ("a GraalPy .pyc", GRAAL),
+                // PyPy 3 numbers its magics in steps of 16 below 3000
+                // (pypy_incremental_magic in pypy/interpreter/pycode.py).
+                0..3000 if magic % 16 == 0 => (
+                    "a PyPy .pyc of a PyPy version bytescope does not know",
+                    "PyPy's magic numbers do not say which Python version they follow",
+                ),
+                // RustPython's own numbers sit just below CPython 3's.
+                2900..3000 => (
+                    "a RustPython .pyc",
+                    "RustPython writes its own bytecode and marshal format, not CPython's",
+                ),
+                _ => return None,
+            }
+        }
+        _ => return None,
+    };
+    Some(HeaderError::Unreadable { what, why, bytes })
 }
 
 /// Builds the header bytes a pyc of `magic` would carry.
@@ -273,5 +325,58 @@ mod tests {
         assert!(matches!(parse_header(&[0xcb, 0x0d, 0x0d, 0x0a, 0]), Err(HeaderError::Truncated { .. })));
         assert!(matches!(parse_header(&[0x01, 0x00, 0x0d, 0x0a]), Err(HeaderError::UnknownMagic { .. })));
         assert!(matches!(parse_header(&[0x01]), Err(HeaderError::TooShort { .. })));
+    }
+}
+
+#[cfg(test)]
+mod implementation_tests {
+    use super::*;
+    use crate::Implementation;
+
+    fn head(bytes: &[u8]) -> Vec<u8> {
+        let mut d = bytes.to_vec();
+        d.resize(32, 0);
+        d[16] = b'c';
+        d
+    }
+
+    #[test]
+    fn other_implementations_and_old_releases_are_named() {
+        let err = |b: &[u8]| parse_header(&head(b)).unwrap_err().to_string();
+        assert!(err(&[0x02, 0x99, 0x99, 0x00]).starts_with("a Python 1.0 .pyc (magic 02 99 99 00)"));
+        assert!(err(&[0x03, 0x99, 0x99, 0x00]).starts_with("a Python 1.1 or 1.2 .pyc"));
+        assert!(err(&[0x0c, 0xaf, 0xaf, 0xe1]).starts_with("a GraalPy .pyc"));
+        let graal = 21030u16.to_le_bytes();
+        assert!(err(&[graal[0], graal[1], b'\r', b'\n']).contains("GraalPy caches its own"));
+        let rust = 2997u16.to_le_bytes();
+        assert!(err(&[rust[0], rust[1], b'\r', b'\n']).starts_with("a RustPython .pyc"));
+        let pypy = 112u16.to_le_bytes();
+        assert!(err(&[pypy[0], pypy[1], b'\r', b'\n']).starts_with("a PyPy .pyc of a PyPy version"));
+        // Every message names the offset.
+        assert!(err(&[0x02, 0x99, 0x99, 0x00]).ends_with("(at offset 0x0)"));
+    }
+
+    #[test]
+    fn pypy_and_old_cpython_magics_parse() {
+        let h = parse_header(&head(b"P\x01\r\n")).unwrap();
+        assert_eq!(
+            (h.magic.implementation, h.version(), h.len),
+            (Implementation::PyPy, PythonVersion::PY39, 16)
+        );
+        assert!(!h.magic.is_final);
+        let h = parse_header(&head(&[0x0a, 0xf3, b'\r', b'\n'])).unwrap();
+        assert_eq!(
+            (h.magic.implementation, h.version(), h.len),
+            (Implementation::PyPy, PythonVersion::PY27, 8)
+        );
+        let h = parse_header(&head(&[0x04, 0x17, b'\r', b'\n'])).unwrap();
+        assert_eq!(
+            (h.magic.implementation, h.version(), h.len),
+            (Implementation::CPython, PythonVersion::PY14, 8)
+        );
+        let h = parse_header(&head(&[0x89, 0x2e, b'\r', b'\n'])).unwrap();
+        assert_eq!(h.version(), PythonVersion::PY13);
+        let h = parse_header(&head(b"\xcb\r\r\n")).unwrap();
+        assert_eq!(h.magic.implementation, Implementation::CPython);
     }
 }

@@ -17,6 +17,6 @@ mod source;
 mod version;
 
 pub use header::{HeaderError, Invalidation, PycHeader, header_len, parse_header, write_header};
-pub use magic::{MagicInfo, final_magic, lookup as lookup_magic};
+pub use magic::{Implementation, MagicInfo, final_magic, lookup as lookup_magic};
 pub use source::{Freshness, SourceInfo, check_source, hex, source_hash};
 pub use version::{ParseVersionError, PythonVersion};

@@ -5,11 +5,47 @@
 
 use crate::PythonVersion;
 
+/// Which Python implementation wrote a .pyc.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+pub enum Implementation {
+    /// CPython.
+    CPython,
+    /// PyPy: CPython's marshal format and its version's bytecode, plus
+    /// opcodes of its own (`LOOKUP_METHOD`, `CALL_METHOD`,
+    /// `BUILD_LIST_FROM_ARG`, ...).
+    PyPy,
+    /// GraalPy: its own serialized bytecode, not CPython's.
+    GraalPy,
+    /// RustPython: its own bytecode and marshal format.
+    RustPython,
+}
+
+impl Implementation {
+    /// The name, e.g. `"PyPy"`.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Implementation::CPython => "CPython",
+            Implementation::PyPy => "PyPy",
+            Implementation::GraalPy => "GraalPy",
+            Implementation::RustPython => "RustPython",
+        }
+    }
+}
+
+impl std::fmt::Display for Implementation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// What a magic number says about the interpreter that wrote a .pyc.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct MagicInfo {
     /// The 16-bit magic number (the first two bytes of the file, little-endian).
     pub magic: u16,
+    /// The implementation that wrote it.
+    pub implementation: Implementation,
     /// The minor version it belongs to.
     pub version: PythonVersion,
     /// The release that introduced it as CPython documents it, e.g. `"3.12b1"`,
@@ -27,16 +63,33 @@ pub struct MagicInfo {
 /// magics) map to that version; anything else is unknown.
 #[must_use]
 pub fn lookup(magic: u16) -> Option<MagicInfo> {
-    use crate::magic_table::{MAGICS, UNICODE_MAGICS};
+    use crate::magic_table::{MAGICS, OTHER_MAGICS, UNICODE_MAGICS};
     if let Some(e) = MAGICS.iter().chain(UNICODE_MAGICS).find(|e| e.magic == magic) {
         return Some(info(e));
+    }
+    if let Some(e) = OTHER_MAGICS.iter().find(|e| e.magic == magic) {
+        // PyPy numbers its own magics; none is a final CPython magic.
+        let is_final = e.implementation == Implementation::CPython;
+        return Some(MagicInfo {
+            magic,
+            implementation: e.implementation,
+            version: e.version,
+            release: e.release,
+            is_final,
+        });
     }
     // 3.x magics grow monotonically; an unlisted number between two entries
     // of one minor version belongs to it.
     let below = MAGICS.iter().filter(|e| e.magic < magic && e.magic >= 3000).max_by_key(|e| e.magic)?;
     let above = MAGICS.iter().filter(|e| e.magic > magic && e.magic >= 3000).min_by_key(|e| e.magic)?;
     if magic >= 3000 && below.version == above.version {
-        Some(MagicInfo { magic, version: below.version, release: below.release, is_final: false })
+        Some(MagicInfo {
+            magic,
+            implementation: Implementation::CPython,
+            version: below.version,
+            release: below.release,
+            is_final: false,
+        })
     } else {
         None
     }
@@ -44,7 +97,13 @@ pub fn lookup(magic: u16) -> Option<MagicInfo> {
 
 fn info(e: &crate::magic_table::MagicEntry) -> MagicInfo {
     let is_final = crate::magic_table::FINAL_MAGICS.iter().any(|f| f.magic == e.magic);
-    MagicInfo { magic: e.magic, version: e.version, release: e.release, is_final }
+    MagicInfo {
+        magic: e.magic,
+        implementation: Implementation::CPython,
+        version: e.version,
+        release: e.release,
+        is_final,
+    }
 }
 
 /// The magic number a final release of `version` writes.
@@ -153,7 +212,7 @@ mod tests {
         }
         let py3: Vec<u16> = MAGICS.iter().filter(|e| e.version.major == 3).map(|e| e.magic).collect();
         assert!(py3.windows(2).all(|w| w[0] < w[1]));
-        for version in V::ALL {
+        for version in V::ALL.iter().filter(|v| **v >= V::PY15) {
             assert!(final_magic(*version).is_some(), "{version}");
         }
         // Python 2's -U variant is MAGIC + 1 of the final magic.

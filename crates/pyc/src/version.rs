@@ -30,7 +30,7 @@ macro_rules! versions {
 }
 
 versions! {
-    PY15 = (1, 5), PY16 = (1, 6),
+    PY13 = (1, 3), PY14 = (1, 4), PY15 = (1, 5), PY16 = (1, 6),
     PY20 = (2, 0), PY21 = (2, 1), PY22 = (2, 2), PY23 = (2, 3), PY24 = (2, 4), PY25 = (2, 5), PY26 = (2, 6), PY27 = (2, 7),
     PY30 = (3, 0), PY31 = (3, 1), PY32 = (3, 2), PY33 = (3, 3), PY34 = (3, 4), PY35 = (3, 5), PY36 = (3, 6), PY37 = (3, 7),
     PY38 = (3, 8), PY39 = (3, 9), PY310 = (3, 10), PY311 = (3, 11), PY312 = (3, 12), PY313 = (3, 13), PY314 = (3, 14),
@@ -44,10 +44,10 @@ impl PythonVersion {
         PythonVersion { major, minor }
     }
 
-    /// Whether bytescope can decode code objects of this version (2.3 and later).
+    /// Whether bytescope can decode code objects of this version (1.5 and later).
     #[must_use]
     pub fn has_supported_code_layout(self) -> bool {
-        self >= Self::PY23
+        self >= Self::PY15
     }
 }
 
@@ -59,7 +59,7 @@ impl fmt::Display for PythonVersion {
 
 /// Error for a version string that is not `MAJOR.MINOR` of a known version.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown Python version {0:?}: expected MAJOR.MINOR, one of 1.5-1.6, 2.0-2.7, 3.0-3.15")]
+#[error("unknown Python version {0:?}: expected MAJOR.MINOR, one of 1.3-1.6, 2.0-2.7, 3.0-3.15")]
 pub struct ParseVersionError(pub String);
 
 impl FromStr for PythonVersion {

@@ -214,6 +214,12 @@ impl Repr<'_, '_> {
     fn ordered(&self, ids: &[ObjId]) -> Vec<ObjId> {
         let keys: Option<Vec<Hashable<'_>>> = ids.iter().map(|&i| self.hashable(i, 0)).collect();
         match keys.and_then(|k| frozenset_order(&k, self.v)) {
+            // PyPy's sets iterate in insertion order: the elements CPython's
+            // would keep (the first of equal ones), in the stream's order.
+            Some(mut order) if self.m.format().implementation == bytescope_pyc::Implementation::PyPy => {
+                order.sort_unstable();
+                order.into_iter().filter_map(|i| ids.get(i).copied()).collect()
+            }
             Some(order) => order.into_iter().filter_map(|i| ids.get(i).copied()).collect(),
             None => ids.to_vec(),
         }

@@ -550,6 +550,21 @@ impl PyPyc {
         (v.major, v.minor)
     }
 
+    /// Whether the version was detected from headerless data (no valid
+    /// header and no ``version`` given).
+    #[getter]
+    fn version_detected(&self) -> bool {
+        self.file.detected
+    }
+
+    /// How the version of headerless data was chosen, as the CLI notes it
+    /// on stderr (``"no .pyc header: detected Python 3.12 ..."``, or the
+    /// versions it ties with), else ``None``.
+    #[getter]
+    fn version_note(&self) -> Option<String> {
+        self.file.note.clone()
+    }
+
     /// The magic number (the header's first two bytes, little-endian), or
     /// ``None`` for headerless data.
     #[getter]

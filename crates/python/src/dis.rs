@@ -13,7 +13,8 @@ use crate::code::PyCode;
 use crate::error::file_error;
 
 fn disassembler(code: &PyCode) -> PyResult<Disassembler> {
-    Disassembler::new(code.py_version()).map_err(|e| file_error(&code.file.label, &e.to_string()))
+    // The implementation's table (PyPy's own opcodes) when the magic names one.
+    Disassembler::for_marshal(code.file.marshal()).map_err(|e| file_error(&code.file.label, &e.to_string()))
 }
 
 fn dis_error(code: &PyCode, e: &DisError) -> PyErr {

@@ -4,7 +4,8 @@
 use std::sync::Arc;
 
 use bytescope_code::{Code, CodeError};
-use bytescope_marshal::{CodeNode, LoadError, Marshal, Pyc, load_marshal, load_pyc};
+use bytescope_detect::{Limits, Origin, resolve};
+use bytescope_marshal::{CodeNode, LoadError, Marshal, Pyc, Storage, load_marshal};
 use bytescope_pyc::PythonVersion;
 
 self_cell::self_cell!(
@@ -22,6 +23,12 @@ pub(crate) struct File {
     cell: Cell,
     /// How errors name the file: the path as given, or `<bytes>`.
     pub label: String,
+    /// What a user should be told about how the version was chosen
+    /// (headerless data: detected, or read as a given version): the CLI's
+    /// stderr note.
+    pub note: Option<String>,
+    /// Whether the version was detected from headerless data.
+    pub detected: bool,
 }
 
 /// Why a file could not be loaded: the message the CLI prints after
@@ -49,11 +56,20 @@ impl File {
         headerless: bool,
         label: String,
     ) -> Result<Arc<File>, LoadFailure> {
+        let (mut note, mut detected) = (None, false);
         let cell = Cell::try_new(data, |d| match (headerless, version) {
-            (true, Some(v)) => load_marshal(d, v),
-            _ => load_pyc(d, version),
+            (true, Some(v)) => load_marshal(d, v).map_err(LoadFailure::from),
+            // As the CLI loads: the header's version, a given version checked
+            // against the data, or the version detected from it.
+            _ => {
+                let r = resolve(d, version, false, &Limits::default(), Storage::default())
+                    .map_err(|e| LoadFailure(e.to_string()))?;
+                note = r.origin.note();
+                detected = matches!(r.origin, Origin::Detected(_));
+                Ok(r.pyc)
+            }
         })?;
-        let file = File { cell, label };
+        let file = File { cell, label, note, detected };
         {
             let m = file.marshal();
             for raw in m.codes() {

@@ -80,8 +80,10 @@ fn load_file(
 ///
 /// ``source`` is a path (``str`` or ``os.PathLike``) or the file's bytes.
 /// Data without a valid header (stripped or zeroed, as extraction tools
-/// leave it) needs ``version``: a tuple like ``(3, 12)`` or a string like
-/// ``"3.12"``. A valid header always wins.
+/// leave it) has its version detected from the data (``Pyc.version_detected``,
+/// ``Pyc.version_note``), or read as ``version`` — a tuple like ``(3, 12)``
+/// or a string like ``"3.12"`` — when the data passes that version's checks.
+/// A valid header always wins.
 ///
 /// Raises ``bytescope.Error`` (a ``ValueError``) naming the file and byte
 /// offset for malformed data, ``OSError`` if the file cannot be read.
@@ -121,7 +123,11 @@ fn loads(py: Python<'_>, data: &Bound<'_, PyAny>, version: &Bound<'_, PyAny>) ->
 /// The versions bytescope disassembles, oldest first, as tuples.
 #[pyfunction]
 fn versions() -> Vec<(u8, u8)> {
-    bytescope_opcodes::tables().iter().map(|t| (t.version.major, t.version.minor)).collect()
+    bytescope_opcodes::tables()
+        .iter()
+        .filter(|t| t.implementation == bytescope_pyc::Implementation::CPython)
+        .map(|t| (t.version.major, t.version.minor))
+        .collect()
 }
 
 /// Scans ``.pyc`` files, directories and zip-family archives (``.whl``,

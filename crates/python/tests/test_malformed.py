@@ -26,12 +26,15 @@ def error_text(name, kind):
     if text is None and kind == "info.err":
         text = expected(name, "err")
     text = text[len("bytescope: "):] if text else ""
+    if ": no .pyc header: detected Python " in text:
+        # Not an error: the CLI's note on headerless data whose version it detected;
+        # bytescope.load detects it too (Pyc.version_note) and the file lists.
+        return ""
     if "bad zip archive" in text:
         # The CLI's batch layer takes a file that starts like a zip for an archive;
-        # bytescope.load reads one .pyc and names its bad magic instead.
-        data = (MALFORMED / f"{name}.pyc").read_bytes()
-        text = f"{name}.pyc: not a .pyc file: bad magic {' '.join('%02x' % b for b in data[:4])} " \
-               "(bytes 2-3 should be 0d 0a) (at offset 0x0)"
+        # bytescope.load reads one .pyc: a bad header over a readable body is
+        # headerless data, whose version it detects (checked in test_dis).
+        return ""
     return text
 
 
@@ -54,8 +57,12 @@ def test_dis(name):
         with pytest.raises(bytescope.Error) as e:
             listing(name)
         assert str(e.value) == err
-    else:
+    elif (MALFORMED / f"{name}.out").exists():
         assert listing(name) == (MALFORMED / f"{name}.out").read_text()
+    else:
+        pyc = bytescope.load(f"{name}.pyc")
+        assert pyc.version_detected and "detected Python" in pyc.version_note
+        assert listing(name)
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -256,7 +256,13 @@ pub(crate) fn op_facts(v: PythonVersion) -> &'static [OpFacts; 256] {
     static FACTS: [OnceLock<[OpFacts; 256]>; 32] = [const { OnceLock::new() }; 32];
     static NONE: [OpFacts; 256] = [NO_FACTS; 256];
     let tables = bytescope_opcodes::tables();
-    let Some((i, table)) = tables.iter().enumerate().find(|(_, t)| t.version == v) else { return &NONE };
+    let Some((i, table)) = tables
+        .iter()
+        .enumerate()
+        .find(|(_, t)| t.version == v && t.implementation == bytescope_pyc::Implementation::CPython)
+    else {
+        return &NONE;
+    };
     let Some(slot) = FACTS.get(i) else { return &NONE };
     slot.get_or_init(|| {
         std::array::from_fn(|o| {

@@ -7,8 +7,8 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use bytescope_asm::{Header, Module};
-use bytescope_marshal::load_pyc;
-use bytescope_pyc::{Invalidation, PythonVersion};
+use bytescope_marshal::Storage;
+use bytescope_pyc::{Implementation, Invalidation, PythonVersion};
 use bytescope_write::CodeObject;
 
 /// Assemble bytescope assembly text into a .pyc
@@ -42,14 +42,18 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
 }
 
 /// `dis --asm`: prints the assembly text of each file.
-pub fn print_files(files: &[PathBuf], version: Option<PythonVersion>) -> anyhow::Result<ExitCode> {
+pub fn print_files(
+    files: &[PathBuf],
+    version: Option<PythonVersion>,
+    force: bool,
+) -> anyhow::Result<ExitCode> {
     let mut status = ExitCode::SUCCESS;
     let mut out = std::io::stdout().lock();
     for (i, f) in files.iter().enumerate() {
         if files.len() > 1 {
             writeln!(out, "{}==> {} <==", if i > 0 { "\n" } else { "" }, f.display())?;
         }
-        match text_of(f, version) {
+        match text_of(f, version, force) {
             Ok(text) => out.write_all(text.as_bytes())?,
             Err(e) => {
                 out.flush()?;
@@ -64,9 +68,23 @@ pub fn print_files(files: &[PathBuf], version: Option<PythonVersion>) -> anyhow:
     Ok(status)
 }
 
-fn text_of(f: &Path, version: Option<PythonVersion>) -> anyhow::Result<String> {
+fn text_of(f: &Path, version: Option<PythonVersion>, force: bool) -> anyhow::Result<String> {
     let data = std::fs::read(f).with_context(|| format!("cannot read {}", f.display()))?;
-    let pyc = load_pyc(&data, version).with_context(|| f.display().to_string())?;
+    // Headerless input is detected or checked as every other command does.
+    let limits = bytescope_detect::Limits::default();
+    let resolved = bytescope_detect::resolve(&data, version, force, &limits, Storage::default())
+        .with_context(|| f.display().to_string())?;
+    if let Some(note) = resolved.origin.note() {
+        crate::text::stderr_line(&format!("bytescope: {}: {note}", f.display()));
+    }
+    let pyc = resolved.pyc;
+    let implementation = pyc.marshal.format().implementation;
+    if implementation != Implementation::CPython {
+        anyhow::bail!(
+            "{}: a {implementation} .pyc: the assembly text is CPython bytecode's (bytescope dis lists it)",
+            f.display()
+        );
+    }
     let header = match pyc.header.map(|h| h.invalidation) {
         None => Header::None,
         Some(Invalidation::Timestamp { mtime, source_size }) => {

@@ -7,7 +7,7 @@ use bytescope_analysis::render::{self, CfgView, InsnText};
 use bytescope_analysis::{Cfg, StackAnalyzer};
 use bytescope_code::{Code, code_objects};
 use bytescope_inspect::Inspector;
-use bytescope_marshal::{Marshal, load_pyc};
+use bytescope_marshal::Marshal;
 use serde::Serialize;
 
 use crate::output::{Format, InputArgs, for_each_file};
@@ -220,9 +220,9 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let format = if args.json { CfgFormat::Json } else { args.format };
     let out_format = if format == CfgFormat::Json { Format::Json } else { Format::Text };
     let (input, selections) = args.select.split(&args.input);
-    for_each_file(&input, out_format, |source, data, out, _| {
-        let pyc = load_pyc(data, args.input.python_version).map_err(|e| e.to_string())?;
-        let analyzer = StackAnalyzer::new(pyc.version()).map_err(|e| e.to_string())?;
+    for_each_file(&input, out_format, |source, data, out, ctx| {
+        let pyc = args.input.load(source, data, bytescope_marshal::Storage::default(), ctx)?;
+        let analyzer = StackAnalyzer::for_marshal(&pyc.marshal).map_err(|e| e.to_string())?;
         let codes = code_objects_named(&pyc.marshal, pyc.version())?;
         let codes = select(&pyc.marshal, codes, selections.for_source(source).as_ref())?;
         let graphs: Vec<(Cfg, Vec<InsnText>)> =

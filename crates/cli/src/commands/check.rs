@@ -4,7 +4,6 @@ use std::fmt::Write as _;
 use std::process::ExitCode;
 
 use bytescope_analysis::{Finding, StackAnalyzer};
-use bytescope_marshal::load_pyc;
 use serde::Serialize;
 
 use crate::commands::cfg::{code_objects_named, select};
@@ -72,8 +71,8 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let (input, selections) = args.select.split(&args.input);
     // Every line names its file, as JSON Lines records do: no `==> PATH <==` frames.
     for_each_file(&input, Format::Json, |source, data, out, ctx| {
-        let pyc = load_pyc(data, args.input.python_version).map_err(|e| e.to_string())?;
-        let analyzer = StackAnalyzer::new(pyc.version()).map_err(|e| e.to_string())?;
+        let pyc = args.input.load(source, data, bytescope_marshal::Storage::default(), ctx)?;
+        let analyzer = StackAnalyzer::for_marshal(&pyc.marshal).map_err(|e| e.to_string())?;
         let shown = crate::text::source(source);
         let mut text = String::new();
         let codes = code_objects_named(&pyc.marshal, pyc.version())?;

@@ -97,7 +97,7 @@ fn load(arg: &Path, args: &Args, opts: DiffOptions) -> Result<Loaded, String> {
     let limits = bytescope_batch::Limits { max_file_size: args.max_file_size, ..Default::default() };
     let data = bytescope_batch::read_file(&path, &limits).map_err(|e| format!("{shown}: {e}"))?;
     let pyc = load_pyc(&data, args.python_version).map_err(|e| format!("{shown}: {e}"))?;
-    let analyzer = StackAnalyzer::new(pyc.version()).map_err(|e| format!("{shown}: {e}"))?;
+    let analyzer = StackAnalyzer::for_marshal(&pyc.marshal).map_err(|e| format!("{shown}: {e}"))?;
     let all = code_objects_named(&pyc.marshal, pyc.version()).map_err(|e| format!("{shown}: {e}"))?;
     let root = match &qualname {
         Some(q) => q.clone(),

@@ -10,7 +10,7 @@ use bytescope_batch::Source;
 use bytescope_code::Selection;
 use bytescope_dis::{DisOptions, Disassembler, Scratch};
 use bytescope_marshal::reuse::room_for;
-use bytescope_marshal::{Marshal, Storage, load_marshal, load_pyc_in};
+use bytescope_marshal::{Marshal, Storage, load_marshal};
 
 use crate::interpreters::{self, CompileError, Interpreter, Wanted};
 use crate::output::{Ctx, Format, InputArgs, Printer, Skips, for_each_file_draining, from_stdin};
@@ -96,7 +96,11 @@ pub struct Args {
 
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     if args.asm {
-        return crate::commands::asm::print_files(&args.input.files, args.input.python_version);
+        return crate::commands::asm::print_files(
+            &args.input.files,
+            args.input.python_version,
+            args.input.force,
+        );
     }
     if args.specialized || args.adaptive {
         text::stderr_line(
@@ -195,8 +199,8 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
                 );
             }
             let (storage, mut scratch) = REUSE.take();
-            let pyc = load_pyc_in(data, args.input.python_version, storage).map_err(|e| e.to_string())?;
-            let result = Disassembler::new(pyc.version()).map_err(|e| e.to_string()).and_then(|dis| {
+            let pyc = args.input.load(source, data, storage, ctx)?;
+            let result = Disassembler::for_pyc(&pyc).map_err(|e| e.to_string()).and_then(|dis| {
                 let opts = applicable(&skips, &dis, asked, source, alone)?;
                 let selection = selections.for_source(source);
                 render(
@@ -248,7 +252,7 @@ fn render(
     ctx: &mut Ctx<'_>,
 ) -> Result<(), String> {
     if json {
-        return records::dis_view(out, source, dis, m, View::Instructions, |s| match selection {
+        return records::dis_view(out, source, m, View::Instructions, |s| match selection {
             Some(sel) => dis.instructions_json_selected(m, sel, s),
             None => dis.instructions_json(m, s),
         });

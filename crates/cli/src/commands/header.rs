@@ -7,6 +7,9 @@ use std::process::ExitCode;
 
 use bytescope_pyc::{Freshness, Invalidation, PycHeader, SourceInfo, check_source, hex, parse_header};
 
+use bytescope_detect::{Candidate, Limits, Origin, ResolveError, Verdict};
+use bytescope_marshal::Storage;
+
 use crate::output::{Format, InputArgs, for_each_file};
 use crate::records;
 
@@ -16,13 +19,23 @@ use crate::records;
 /// flags, and the source's mtime and size or its hash.
 ///
 /// --json prints JSON Lines, one record per file (schema:
-/// docs/schemas/header.schema.json): path, member, python ("X.Y"), magic,
+/// docs/schemas/header.schema.json): path, member, python ("X.Y"), version
+/// (the same), version_detected (false), implementation (CPython, PyPy), magic,
 /// magic_hex, header_size (8, 12 or 16), flags (null before 3.7),
 /// hash_based, check_source, mtime, source_size, source_hash (hex), then
 /// release (the CPython release that introduced the magic), final_magic,
 /// invalidation (timestamp, checked-hash, unchecked-hash), mtime_utc and
 /// source_check (null, or {"status": "up_to_date"|"stale", "checked" or
 /// "reason", "cpython_checks"}).
+///
+/// Input without a usable header (stripped, zeroed, an unknown magic; raw
+/// marshal data) gets its version from the data: detected, or the
+/// --python-version given and checked (see --help of the inputs). Text says
+/// how and lists the best candidates; --json gives version,
+/// version_detected (true), verdict (unique, tie, unclean, given, forced),
+/// marshal_offset and the ranked candidates (version, score: the share of
+/// checks passed, clean, checks, failed, failures, notes), with the header
+/// fields null.
 ///
 /// With --source, also say whether the .pyc is up to date for that source, as
 /// the pyc's own CPython would decide: mtime and size for timestamp pycs, the
@@ -60,7 +73,10 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         None => None,
     };
     for_each_file(&args.input, if args.json { Format::Json } else { Format::Text }, |item, data, out, ctx| {
-        let header = parse_header(data).map_err(|e| e.to_string())?;
+        let header = match parse_header(data) {
+            Ok(h) => h,
+            Err(e) => return headerless(args, item, data, e, out),
+        };
         let fresh =
             source.as_ref().map(|(bytes, mtime)| check_source(&header, &SourceInfo { bytes, mtime: *mtime }));
         ctx.unhappy = matches!(fresh, Some(Freshness::Stale { .. }));
@@ -70,6 +86,101 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         }
         out.write_all(text(&header, fresh.as_ref()).as_bytes()).map_err(|e| e.to_string())
     })
+}
+
+/// A file without a usable header: what the data says about its version
+/// (detected, or the --python-version given, checked).
+fn headerless(
+    args: &Args,
+    item: &bytescope_batch::Source,
+    data: &[u8],
+    e: bytescope_pyc::HeaderError,
+    out: &mut Vec<u8>,
+) -> Result<(), String> {
+    let limits = Limits::default();
+    let input = &args.input;
+    let resolved =
+        bytescope_detect::resolve(data, input.python_version, input.force, &limits, Storage::default());
+    let r = match resolved {
+        Ok(r) => r,
+        // Not headerless marshal data: the header's own error.
+        Err(ResolveError::Header(_)) => return Err(e.to_string()),
+        Err(other) => return Err(other.to_string()),
+    };
+    let (version, offset) = (r.pyc.version(), r.pyc.marshal_offset);
+    let (detected, candidates): (bool, Vec<&Candidate>) = match &r.origin {
+        Origin::Detected(d) => (true, d.candidates.iter().collect()),
+        Origin::Given(c) | Origin::Forced(c) => (false, vec![c]),
+        Origin::Header => (false, Vec::new()),
+    };
+    let verdict = match &r.origin {
+        Origin::Detected(d) => match d.verdict() {
+            Verdict::Unique(_) => "unique",
+            Verdict::Tie(_) => "tie",
+            _ => "unclean",
+        },
+        Origin::Given(_) => "given",
+        _ => "forced",
+    };
+    if args.json {
+        let cands: Vec<serde_json::Value> = candidates
+            .iter()
+            .map(|c| {
+                serde_json::json!({
+                    "version": c.version.to_string(),
+                    "score": (c.score() * 1e6).round() / 1e6,
+                    "clean": c.is_clean(),
+                    "checks": c.checks,
+                    "failed": c.failed,
+                    "failures": c.failures.iter().map(ToString::to_string).collect::<Vec<_>>(),
+                    "notes": c.notes,
+                })
+            })
+            .collect();
+        let v = serde_json::json!({
+            "python": version.to_string(),
+            "version": version.to_string(),
+            "version_detected": detected,
+            "verdict": verdict,
+            "implementation": null,
+            "marshal_offset": offset,
+            "candidates": cands,
+            "magic": null, "magic_hex": null, "header_size": null, "flags": null, "hash_based": null,
+            "check_source": null, "mtime": null, "source_size": null, "source_hash": null, "release": null,
+            "final_magic": null, "invalidation": null, "mtime_utc": null, "source_check": null,
+        });
+        records::per_file(out, item, &format!("{v}\n"));
+        return Ok(());
+    }
+    let mut s = String::new();
+    let why = match e {
+        bytescope_pyc::HeaderError::UnknownMagic { magic, .. } => format!("unknown magic number {magic}"),
+        bytescope_pyc::HeaderError::BadMagic { .. } => "the first bytes are no magic number".to_owned(),
+        _ => "the header is missing or zeroed".to_owned(),
+    };
+    let _ = writeln!(s, "magic:        none ({why})");
+    let how = match &r.origin {
+        Origin::Detected(_) => r.origin.note().unwrap_or_default(),
+        Origin::Given(_) => "given by --python-version; the data passes its checks".to_owned(),
+        _ => r.origin.note().unwrap_or_default(),
+    };
+    let _ = writeln!(s, "version:      {version} ({how})");
+    let _ = writeln!(s, "marshal data: at offset {offset:#x}");
+    if detected {
+        let ranked: Vec<String> = candidates
+            .iter()
+            .take(5)
+            .map(|c| {
+                if c.is_clean() {
+                    format!("{} (passes all {} checks)", c.version, c.checks)
+                } else {
+                    format!("{} ({} of {} checks fail)", c.version, c.failed, c.checks)
+                }
+            })
+            .collect();
+        let _ = writeln!(s, "candidates:   {}", ranked.join(", "));
+    }
+    out.write_all(s.as_bytes()).map_err(|e| e.to_string())
 }
 
 fn invalidation_name(inv: &Invalidation) -> &'static str {
@@ -85,7 +196,11 @@ fn text(h: &PycHeader, fresh: Option<&Freshness>) -> String {
     let m = h.magic.magic.to_le_bytes();
     let _ = writeln!(s, "magic:        {} ({})", h.magic.magic, hex(&[m[0], m[1], b'\r', b'\n']));
     let release = if h.magic.is_final { String::new() } else { format!(" (magic of {})", h.magic.release) };
-    let _ = writeln!(s, "version:      {}{release}", h.version());
+    let implementation = match h.magic.implementation {
+        bytescope_pyc::Implementation::CPython => String::new(),
+        other => format!(" ({other})"),
+    };
+    let _ = writeln!(s, "version:      {}{implementation}{release}", h.version());
     let _ = writeln!(s, "header size:  {} bytes", h.len);
     if let Some(flags) = h.flags {
         let _ = writeln!(s, "flags:        {flags:#x} ({})", invalidation_name(&h.invalidation));
@@ -135,6 +250,9 @@ fn json(h: &PycHeader, fresh: Option<&Freshness>) -> String {
     };
     let v = serde_json::json!({
         "python": h.version().to_string(),
+        "version": h.version().to_string(),
+        "version_detected": false,
+        "implementation": h.magic.implementation.name(),
         "magic": h.magic.magic,
         "magic_hex": hex(&[m[0], m[1], b'\r', b'\n']),
         "header_size": h.len,

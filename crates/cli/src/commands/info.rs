@@ -4,7 +4,7 @@ use std::io::Write as _;
 use std::process::ExitCode;
 
 use bytescope_dis::Disassembler;
-use bytescope_marshal::load_pyc;
+use bytescope_marshal::Storage;
 
 use crate::output::{Format, InputArgs, for_each_file};
 use crate::records::{self, View};
@@ -42,22 +42,15 @@ pub struct Args {
 
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let (input, selections) = args.select.split(&args.input);
-    for_each_file(&input, if args.json { Format::Json } else { Format::Text }, |source, data, out, _| {
-        let pyc = load_pyc(data, args.input.python_version).map_err(|e| e.to_string())?;
-        let dis = Disassembler::new(pyc.version()).map_err(|e| e.to_string())?;
+    for_each_file(&input, if args.json { Format::Json } else { Format::Text }, |source, data, out, ctx| {
+        let pyc = args.input.load(source, data, Storage::default(), ctx)?;
+        let dis = Disassembler::for_pyc(&pyc).map_err(|e| e.to_string())?;
         let selection = selections.for_source(source);
         if args.json {
-            return records::dis_view(
-                out,
-                source,
-                &dis,
-                &pyc.marshal,
-                View::Attributes,
-                |s| match &selection {
-                    Some(sel) => dis.attrs_json_selected(&pyc.marshal, sel, s),
-                    None => dis.attrs_json(&pyc.marshal, s),
-                },
-            );
+            return records::dis_view(out, source, &pyc.marshal, View::Attributes, |s| match &selection {
+                Some(sel) => dis.attrs_json_selected(&pyc.marshal, sel, s),
+                None => dis.attrs_json(&pyc.marshal, s),
+            });
         }
         let mut text = String::new();
         let result = match &selection {

@@ -4,7 +4,7 @@ use std::io::Write as _;
 use std::process::ExitCode;
 
 use bytescope_inspect::{Inspector, write_text};
-use bytescope_marshal::load_pyc;
+use bytescope_marshal::Storage;
 
 use crate::output::{Format, InputArgs, for_each_file};
 use crate::records;
@@ -67,24 +67,28 @@ pub struct Args {
 }
 
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
-    for_each_file(&args.input, if args.json { Format::Json } else { Format::Text }, |source, data, out, _| {
-        let pyc = load_pyc(data, args.input.python_version).map_err(|e| e.to_string())?;
-        let inspector = Inspector::new(pyc.version()).map_err(|e| e.to_string())?;
-        let report = inspector.inspect(&pyc.marshal).map_err(|e| e.to_string())?;
-        if args.json {
-            for c in &report.code_objects {
-                let body = serde_json::to_string(c).map_err(|e| e.to_string())?;
-                let mut object = String::with_capacity(body.len() + 32);
-                object.push_str("{\"version\":");
-                object.push_str(&serde_json::to_string(&report.version).map_err(|e| e.to_string())?);
-                object.push(',');
-                object.push_str(body.strip_prefix('{').unwrap_or(&body));
-                records::per_file(out, source, &object);
+    for_each_file(
+        &args.input,
+        if args.json { Format::Json } else { Format::Text },
+        |source, data, out, ctx| {
+            let pyc = args.input.load(source, data, Storage::default(), ctx)?;
+            let inspector = Inspector::for_marshal(&pyc.marshal).map_err(|e| e.to_string())?;
+            let report = inspector.inspect(&pyc.marshal).map_err(|e| e.to_string())?;
+            if args.json {
+                for c in &report.code_objects {
+                    let body = serde_json::to_string(c).map_err(|e| e.to_string())?;
+                    let mut object = String::with_capacity(body.len() + 32);
+                    object.push_str("{\"version\":");
+                    object.push_str(&serde_json::to_string(&report.version).map_err(|e| e.to_string())?);
+                    object.push(',');
+                    object.push_str(body.strip_prefix('{').unwrap_or(&body));
+                    records::per_file(out, source, &object);
+                }
+                return Ok(());
             }
-            return Ok(());
-        }
-        let mut s = String::new();
-        write_text(&report, &mut s);
-        out.write_all(s.as_bytes()).map_err(|e| e.to_string())
-    })
+            let mut s = String::new();
+            write_text(&report, &mut s);
+            out.write_all(s.as_bytes()).map_err(|e| e.to_string())
+        },
+    )
 }

@@ -8,9 +8,12 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bytescope_batch::Source;
+use bytescope_detect::Origin;
+use bytescope_dis::{Disassembler, visit_limit};
+use bytescope_inspect::grep::{Grep, Hit, Mode};
 use bytescope_inspect::{CodeReport, Inspector, Query, Report};
-use bytescope_marshal::load_pyc;
-use bytescope_pyc::{Invalidation, PycHeader, PythonVersion, hex, parse_header};
+use bytescope_marshal::{Marshal, Storage};
+use bytescope_pyc::{Implementation, Invalidation, PycHeader, PythonVersion, hex, parse_header};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -20,7 +23,26 @@ use crate::text;
 
 /// Fields of `file` records, in output order.
 const FILE_FIELDS: &[&str] =
-    &["type", "path", "member", "version", "magic", "header", "code_objects", "error"];
+    &["type", "path", "member", "version", "version_detected", "magic", "header", "code_objects", "error"];
+
+/// Fields of `constant` records (--grep, --grep-bytes), in output order.
+const CONST_FIELDS: &[&str] = &[
+    "type",
+    "path",
+    "member",
+    "index",
+    "qualname",
+    "pattern",
+    "const_index",
+    "const_path",
+    "const_kind",
+    "value",
+    "length",
+    "match",
+    "match_start",
+    "match_end",
+    "loads",
+];
 
 /// Fields of `code` records, in output order.
 const CODE_FIELDS: &[&str] = &[
@@ -62,6 +84,7 @@ const DEFAULT_FIELDS: &[&str] = &[
     "path",
     "member",
     "version",
+    "version_detected",
     "magic",
     "header",
     "code_objects",
@@ -81,6 +104,16 @@ const DEFAULT_FIELDS: &[&str] = &[
     "nested",
     "code_size",
     "matches",
+    "pattern",
+    "const_index",
+    "const_path",
+    "const_kind",
+    "value",
+    "length",
+    "match",
+    "match_start",
+    "match_end",
+    "loads",
 ];
 
 /// Scan files, directories and archives; print JSON Lines per file and code object
@@ -97,11 +130,22 @@ const DEFAULT_FIELDS: &[&str] = &[
 /// module, then nested code objects in co_consts order). For archive members
 /// "path" is the archive and "member" the name inside it.
 ///
-/// File fields: type, path, member, version ("3.12"; null if unknown), magic
+/// File fields: type, path, member, version ("3.12"; null if unknown),
+/// version_detected (true when the file has no header and its version was
+/// detected from the data, see --python-version), magic
 /// (the header's magic number; null without header), header ({"size",
 /// "flags", "invalidation" (timestamp, checked-hash, unchecked-hash),
 /// "mtime", "source_size", "source_hash"} or null), code_objects (count),
 /// error (the message, or null).
+///
+/// Constant fields (with --grep, --grep-bytes): type, path, member, index
+/// and qualname of the code object, pattern (the REGEX matched), const_index
+/// (in co_consts), const_path (positions inside nested constant tuples and
+/// frozensets; [] for co_consts itself), const_kind (str or bytes), value
+/// (the constant's text, its first 1024 bytes; bytes not UTF-8 as \xNN),
+/// length (in bytes), match (the first match), match_start and match_end
+/// (byte offsets in the constant), loads (offsets of the instructions that
+/// load co_consts[const_index]).
 ///
 /// Code fields: type, path, member, index (pre-order position), parent
 /// (index or null), name (co_name), qualname, firstlineno, kind (module,
@@ -154,6 +198,23 @@ pub struct Args {
     /// run time (getattr(os, "sys" + "tem")).
     #[arg(long, value_name = "NAME|OPNAME")]
     find: Vec<String>,
+
+    /// Print the str and bytes constants matching REGEX (repeatable), each
+    /// as a constant record after its code object's record: URLs, IP
+    /// addresses, base64 blobs, shell commands. Constants inside constant
+    /// tuples and frozensets count; bytes constants (Python 2 str included)
+    /// are searched as bytes, so ASCII text in them matches. Like --find,
+    /// it limits the output to code objects that match (and their files).
+    /// Regular expressions of the Rust regex crate (no look-around or
+    /// backreferences; linear time), e.g. 'https?://[^\s"]+' or
+    /// '(?i)powershell'.
+    #[arg(long, value_name = "REGEX")]
+    grep: Vec<String>,
+
+    /// Like --grep, for bytes constants only, with a byte pattern: \xNN is
+    /// that byte and . any byte, e.g. '\x4d\x5a\x90\x00' (a PE header).
+    #[arg(long, value_name = "REGEX")]
+    grep_bytes: Vec<String>,
 }
 
 /// Which fields to print.
@@ -161,13 +222,27 @@ struct Select {
     fields: Vec<&'static str>,
     files: bool,
     codes: bool,
+    /// Constant records (--grep).
+    consts: bool,
 }
 
 impl Select {
-    fn new(asked: &[String], finding: bool) -> anyhow::Result<Self> {
-        let all: Vec<&'static str> = FILE_FIELDS.iter().chain(CODE_FIELDS).copied().collect();
+    fn new(asked: &[String], finding: bool, grepping: bool) -> anyhow::Result<Self> {
+        let mut all: Vec<&'static str> = FILE_FIELDS.iter().chain(CODE_FIELDS).copied().collect();
+        let extra: Vec<&'static str> = CONST_FIELDS.iter().copied().filter(|f| !all.contains(f)).collect();
+        all.extend(extra);
         let mut fields: Vec<&'static str> = if asked.is_empty() {
-            DEFAULT_FIELDS.iter().copied().filter(|f| finding || *f != "matches").collect()
+            DEFAULT_FIELDS
+                .iter()
+                .copied()
+                .filter(|f| {
+                    (finding || grepping || *f != "matches")
+                        && (grepping
+                            || !CONST_FIELDS.contains(f)
+                            || CODE_FIELDS.contains(f)
+                            || FILE_FIELDS.contains(f))
+                })
+                .collect()
         } else if asked.iter().any(|a| a == "all") {
             all.clone()
         } else {
@@ -177,9 +252,10 @@ impl Select {
                 match all.iter().find(|f| **f == a) {
                     Some(f) => v.push(f),
                     None => anyhow::bail!(
-                        "unknown field {a:?} for --select (file fields: {}; code fields: {})",
+                        "unknown field {a:?} for --select (file fields: {}; code fields: {}; constant fields: {})",
                         FILE_FIELDS.join(", "),
-                        CODE_FIELDS.join(", ")
+                        CODE_FIELDS.join(", "),
+                        CONST_FIELDS.join(", ")
                     ),
                 }
             }
@@ -188,11 +264,11 @@ impl Select {
         fields.dedup();
         let common = ["type", "path", "member"];
         let own = |list: &[&str]| fields.iter().any(|f| list.contains(f) && !common.contains(f));
-        let (mut files, mut codes) = (own(FILE_FIELDS), own(CODE_FIELDS));
-        if !files && !codes {
-            (files, codes) = (true, true);
+        let (mut files, mut codes, mut consts) = (own(FILE_FIELDS), own(CODE_FIELDS), own(CONST_FIELDS));
+        if !files && !codes && !consts {
+            (files, codes, consts) = (true, true, true);
         }
-        Ok(Select { fields, files, codes })
+        Ok(Select { fields, files, codes, consts })
     }
 
     fn has(&self, f: &str) -> bool {
@@ -256,18 +332,19 @@ impl bytescope_batch::Footprint for Scanned {
     }
 }
 
-/// One inspector per version, shared by the workers.
+/// One inspector per implementation and version, shared by the workers.
 #[derive(Default)]
-struct Inspectors(Mutex<HashMap<PythonVersion, Arc<Inspector>>>);
+struct Inspectors(Mutex<HashMap<(Implementation, PythonVersion), Arc<Inspector>>>);
 
 impl Inspectors {
-    fn get(&self, v: PythonVersion) -> Result<Arc<Inspector>, String> {
+    fn get(&self, m: &Marshal<'_>) -> Result<Arc<Inspector>, String> {
+        let key = (m.format().implementation, m.version());
         let mut map = self.0.lock().map_err(|_| "internal error: poisoned lock".to_owned())?;
-        if let Some(i) = map.get(&v) {
+        if let Some(i) = map.get(&key) {
             return Ok(Arc::clone(i));
         }
-        let i = Arc::new(Inspector::new(v).map_err(|e| e.to_string())?);
-        map.insert(v, Arc::clone(&i));
+        let i = Arc::new(Inspector::for_marshal(m).map_err(|e| e.to_string())?);
+        map.insert(key, Arc::clone(&i));
         Ok(i)
     }
 }
@@ -323,18 +400,38 @@ fn code_record(select: &Select, source: &Source, c: &CodeReport, matches: &[&str
 struct Ctx<'a> {
     select: &'a Select,
     queries: &'a [(String, Query)],
-    python_version: Option<PythonVersion>,
+    grep: &'a Grep,
+    input: &'a InputArgs,
     inspectors: &'a Inspectors,
 }
 
 fn scan_one(ctx: &Ctx<'_>, source: &Source, data: &[u8]) -> Scanned {
     let header = parse_header(data).ok();
     let mut version = header.as_ref().map(PycHeader::version);
-    let result: Result<Report, String> = match load_pyc(data, ctx.python_version) {
+    let mut detected = false;
+    let mut hits: HashMap<usize, Vec<Hit>> = HashMap::new();
+    let limits = bytescope_detect::Limits::default();
+    let resolved = bytescope_detect::resolve(
+        data,
+        ctx.input.python_version,
+        ctx.input.force,
+        &limits,
+        Storage::default(),
+    );
+    let result: Result<Report, String> = match resolved {
         Err(e) => Err(e.to_string()),
-        Ok(pyc) => {
+        Ok(r) => {
+            let pyc = r.pyc;
             version = Some(pyc.version());
-            ctx.inspectors.get(pyc.version()).and_then(|i| i.inspect(&pyc.marshal).map_err(|e| e.to_string()))
+            detected = matches!(r.origin, Origin::Detected(_));
+            let report = ctx
+                .inspectors
+                .get(&pyc.marshal)
+                .and_then(|i| i.inspect(&pyc.marshal).map_err(|e| e.to_string()));
+            if report.is_ok() && !ctx.grep.is_empty() {
+                hits = grep_file(ctx.grep, &pyc.marshal);
+            }
+            report
         }
     };
     let (report, error) = match result {
@@ -346,22 +443,36 @@ fn scan_one(ctx: &Ctx<'_>, source: &Source, data: &[u8]) -> Scanned {
     if let Some(report) = &report
         && ctx.select.codes
     {
+        let patterns: Vec<&str> = ctx.grep.patterns().collect();
         for c in &report.code_objects {
-            let matches: Vec<&str> =
+            let mut matches: Vec<&str> =
                 ctx.queries.iter().filter(|(_, q)| c.matches(q)).map(|(text, _)| text.as_str()).collect();
-            if !ctx.queries.is_empty() && matches.is_empty() {
+            let found = hits.get(&c.index).map_or(&[][..], Vec::as_slice);
+            for h in found {
+                if !matches.contains(&patterns[h.pattern]) {
+                    matches.push(patterns[h.pattern]);
+                }
+            }
+            if (!ctx.queries.is_empty() || !ctx.grep.is_empty()) && matches.is_empty() {
                 continue;
             }
             matched += 1;
             code_record(ctx.select, source, c, &matches, &mut codes);
+            if ctx.select.consts {
+                for h in found {
+                    const_record(ctx.select, source, c, patterns[h.pattern], h, &mut codes);
+                }
+            }
         }
     }
     let code_objects = report.as_ref().map_or(0, |r| r.code_objects.len());
     let mut lines = Vec::new();
-    let show_file = ctx.select.files && (ctx.queries.is_empty() || matched > 0 || error.is_some());
+    let filtering = !ctx.queries.is_empty() || !ctx.grep.is_empty();
+    let show_file = ctx.select.files && (!filtering || matched > 0 || error.is_some());
     if show_file {
         let mut r = Record::new(ctx.select, "file", source, &mut lines);
         r.put("version", &version.map(|v| v.to_string()));
+        r.put("version_detected", &detected);
         r.put("magic", &header.as_ref().map(|h| h.magic.magic));
         r.put("header", &header.as_ref().map(header_json));
         r.put("code_objects", &code_objects);
@@ -370,6 +481,53 @@ fn scan_one(ctx: &Ctx<'_>, source: &Source, data: &[u8]) -> Scanned {
     }
     lines.extend(codes);
     Scanned { lines, version, code_objects, matched, error }
+}
+
+/// The --grep hits of every code object of `m`, by pre-order index (the
+/// inspector's numbering).
+fn grep_file(template: &Grep, m: &Marshal<'_>) -> HashMap<usize, Vec<Hit>> {
+    let mut out = HashMap::new();
+    let Ok(dis) = Disassembler::new(m.version()) else { return out };
+    let mut grep = template.clone();
+    grep.start_file();
+    let Ok(codes) = bytescope_code::code_objects(m, visit_limit(m)) else { return out };
+    for (i, code) in codes.iter().enumerate() {
+        let hits = grep.search(code, &dis);
+        if !hits.is_empty() {
+            out.insert(i, hits);
+        }
+    }
+    out
+}
+
+/// A constant's bytes as text: UTF-8 where it is, `\xNN` for other bytes.
+fn bytes_text(b: &[u8]) -> String {
+    let mut s = String::with_capacity(b.len());
+    for chunk in b.utf8_chunks() {
+        s.push_str(chunk.valid());
+        for x in chunk.invalid() {
+            s.push_str(&format!("\\x{x:02x}"));
+        }
+    }
+    s
+}
+
+fn const_record(select: &Select, source: &Source, c: &CodeReport, pattern: &str, h: &Hit, out: &mut Vec<u8>) {
+    let mut r = Record::new(select, "constant", source, out);
+    r.put("index", &c.index);
+    r.put("qualname", &c.qualname);
+    r.put("pattern", pattern);
+    r.put("const_index", &h.index);
+    r.put("const_path", &h.path);
+    r.put("const_kind", &h.kind);
+    r.put("value", &bytes_text(&h.value));
+    r.put("length", &h.len);
+    let matched = h.value.get(h.start..h.end.min(h.value.len())).unwrap_or_default();
+    r.put("match", &bytes_text(matched));
+    r.put("match_start", &h.start);
+    r.put("match_end", &h.end);
+    r.put("loads", &h.loads);
+    r.finish();
 }
 
 #[derive(Default)]
@@ -450,15 +608,18 @@ fn count_pycs(inputs: &[std::path::PathBuf]) -> Option<u64> {
 }
 
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
-    let select = Select::new(&args.select, !args.find.is_empty())?;
+    let grepping = !args.grep.is_empty() || !args.grep_bytes.is_empty();
+    let select = Select::new(&args.select, !args.find.is_empty(), grepping)?;
     let queries: Vec<(String, Query)> = args.find.iter().map(|f| (f.clone(), Query::parse(f))).collect();
+    let mut grep = Grep::new();
+    for (patterns, mode) in [(&args.grep, Mode::Text), (&args.grep_bytes, Mode::Bytes)] {
+        for p in patterns {
+            grep.add(p, mode).map_err(|e| anyhow::anyhow!("--grep {p:?}: {e}"))?;
+        }
+    }
     let inspectors = Inspectors::default();
-    let ctx = Ctx {
-        select: &select,
-        queries: &queries,
-        python_version: args.input.python_version,
-        inspectors: &inspectors,
-    };
+    let ctx =
+        Ctx { select: &select, queries: &queries, grep: &grep, input: &args.input, inspectors: &inspectors };
     let started = Instant::now();
     let pb = progress(&args.input.files);
     // Written from whichever thread delivers results.
@@ -477,7 +638,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
                 let mut lines = Vec::new();
                 if select.files {
                     let mut r = Record::new(&select, "file", &source, &mut lines);
-                    for f in ["version", "magic", "header"] {
+                    for f in ["version", "version_detected", "magic", "header"] {
                         r.put(f, &Value::Null);
                     }
                     r.put("code_objects", &0);
@@ -513,7 +674,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     )?;
     pb.finish_and_clear();
     let status = finish(&mut out, write_error, summary.failed > 0)?;
-    print_summary(&summary, !queries.is_empty(), started.elapsed());
+    print_summary(&summary, !queries.is_empty() || grepping, started.elapsed());
     Ok(status)
 }
 

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use bytescope_analysis::{DEFAULT_SLOT_WIDTH, StackAnalyzer, StackDepths, StackRow};
 use bytescope_code::Code;
 use bytescope_dis::Disassembler;
-use bytescope_marshal::load_pyc;
+use bytescope_marshal::Storage;
 use serde::Serialize;
 
 use crate::commands::cfg::{code_objects_named, select};
@@ -88,10 +88,10 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let width = args.width.max(2);
     let format = if args.json { Format::Json } else { Format::Text };
     let (input, selections) = args.select.split(&args.input);
-    for_each_file(&input, format, |source, data, out, _| {
-        let pyc = load_pyc(data, args.input.python_version).map_err(|e| e.to_string())?;
-        let analyzer = StackAnalyzer::new(pyc.version()).map_err(|e| e.to_string())?;
-        let dis = Disassembler::new(pyc.version()).map_err(|e| e.to_string())?;
+    for_each_file(&input, format, |source, data, out, ctx| {
+        let pyc = args.input.load(source, data, Storage::default(), ctx)?;
+        let analyzer = StackAnalyzer::for_marshal(&pyc.marshal).map_err(|e| e.to_string())?;
+        let dis = Disassembler::for_pyc(&pyc).map_err(|e| e.to_string())?;
         let m = &pyc.marshal;
         let codes = code_objects_named(m, pyc.version())?;
         let codes = select(m, codes, selections.for_source(source).as_ref())?;

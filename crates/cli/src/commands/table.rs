@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use bytescope_dis::{Disassembler, TableKind};
-use bytescope_marshal::load_pyc;
+use bytescope_marshal::Storage;
 
 use crate::output::{Format, InputArgs, Skips, for_each_file};
 use crate::records::{self, View};
@@ -50,9 +50,9 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         Kind::Linestarts => TableKind::Linestarts,
     };
     let skips = Skips::default();
-    let status = for_each_file(&args.input, Format::Json, |source, data, out, _| {
-        let pyc = load_pyc(data, args.input.python_version).map_err(|e| e.to_string())?;
-        let dis = Disassembler::new(pyc.version()).map_err(|e| e.to_string())?;
+    let status = for_each_file(&args.input, Format::Json, |source, data, out, ctx| {
+        let pyc = args.input.load(source, data, Storage::default(), ctx)?;
+        let dis = Disassembler::for_pyc(&pyc).map_err(|e| e.to_string())?;
         if let Some(since) = kind.since().filter(|s| pyc.version() < *s)
             && args.input.framed(source)
         {
@@ -61,7 +61,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             return Ok(());
         }
         skips.applied(option_name(kind));
-        records::dis_view(out, source, &dis, &pyc.marshal, View::Table(kind.name()), |s| {
+        records::dis_view(out, source, &pyc.marshal, View::Table(kind.name()), |s| {
             dis.table_json(&pyc.marshal, kind, s)
         })
     })?;

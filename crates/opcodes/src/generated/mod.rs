@@ -6,7 +6,7 @@ use crate::semantics::{
     StackEffect, Term,
 };
 use crate::{ArgFlags, CacheField, OpInfo, OpKind, OpcodeTable};
-use bytescope_pyc::PythonVersion;
+use bytescope_pyc::{Implementation, PythonVersion};
 
 mod v2_7;
 mod v3_0;
@@ -25,6 +25,7 @@ mod v3_6;
 mod v3_7;
 mod v3_8;
 mod v3_9;
+mod vpypy3_9;
 
 const U: OpKind = OpKind::Unused;
 const B: OpKind = OpKind::Base;
@@ -63,8 +64,8 @@ const fn cf(name: &'static str, size: u8) -> CacheField {
     CacheField { name, size }
 }
 
-/// Every table, oldest version first.
-pub(crate) static ALL: [&OpcodeTable; 17] = [
+/// Every table: CPython's oldest version first, then other implementations'.
+pub(crate) static ALL: [&OpcodeTable; 18] = [
     &v2_7::TABLE,
     &v3_0::TABLE,
     &v3_1::TABLE,
@@ -82,8 +83,9 @@ pub(crate) static ALL: [&OpcodeTable; 17] = [
     &v3_13::TABLE,
     &v3_14::TABLE,
     &v3_15::TABLE,
+    &vpypy3_9::TABLE,
 ];
 
-pub(crate) fn table(version: PythonVersion) -> Option<&'static OpcodeTable> {
-    ALL.iter().copied().find(|t| t.version == version)
+pub(crate) fn table(implementation: Implementation, version: PythonVersion) -> Option<&'static OpcodeTable> {
+    ALL.iter().copied().find(|t| t.version == version && t.implementation == implementation)
 }

@@ -6,6 +6,7 @@ use super::*;
 #[rustfmt::skip]
 pub(crate) static TABLE: OpcodeTable = OpcodeTable {
     version: PythonVersion::PY312,
+    implementation: Implementation::CPython,
     source: "extracted from the opcode and dis modules of CPython 3.12.1",
     have_argument: 90,
     extended_arg: 144,

@@ -6,6 +6,7 @@ use super::*;
 #[rustfmt::skip]
 pub(crate) static TABLE: OpcodeTable = OpcodeTable {
     version: PythonVersion::PY313,
+    implementation: Implementation::CPython,
     source: "extracted from the opcode and dis modules of CPython 3.13.0",
     have_argument: 44,
     extended_arg: 71,

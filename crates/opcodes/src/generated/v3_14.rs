@@ -6,6 +6,7 @@ use super::*;
 #[rustfmt::skip]
 pub(crate) static TABLE: OpcodeTable = OpcodeTable {
     version: PythonVersion::PY314,
+    implementation: Implementation::CPython,
     source: "extracted from the opcode and dis modules of CPython 3.14.10",
     have_argument: 43,
     extended_arg: 69,

@@ -6,6 +6,7 @@ use super::*;
 #[rustfmt::skip]
 pub(crate) static TABLE: OpcodeTable = OpcodeTable {
     version: PythonVersion::PY315,
+    implementation: Implementation::CPython,
     source: "extracted from the opcode and dis modules of CPython 3.15.2",
     have_argument: 41,
     extended_arg: 67,

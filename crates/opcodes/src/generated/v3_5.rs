@@ -6,6 +6,7 @@ use super::*;
 #[rustfmt::skip]
 pub(crate) static TABLE: OpcodeTable = OpcodeTable {
     version: PythonVersion::PY35,
+    implementation: Implementation::CPython,
     source: "transcribed by hand for CPython 3.5 from Lib/opcode.py and Lib/dis.py at v3.5.10 (no 3.5 interpreter here); see \"transcription_notes\"",
     have_argument: 90,
     extended_arg: 144,
