@@ -32,6 +32,7 @@ use bytescope_code::exceptions::parse_exception_table;
 use bytescope_code::lines::{co_lines, co_positions, findlinestarts, linestarts};
 use bytescope_code::{Code, code_objects};
 use bytescope_dis::{DisOptions, Disassembler, Scratch};
+use bytescope_inspect::Inspector;
 use bytescope_instr::{Decoder, Lines};
 use bytescope_marshal::{Format, Marshal, load_pyc, read, read_in, write};
 use bytescope_pyc::{PythonVersion, parse_header, write_header};
@@ -67,11 +68,15 @@ pub const OUTPUT_PER_INPUT_BYTE: usize = 256;
 /// Fixed allowance on top of [`OUTPUT_PER_INPUT_BYTE`].
 pub const OUTPUT_SLACK: usize = 1 << 20;
 
-/// How many code objects a walk may visit: the same bound the disassembler
-/// uses (shared references may repeat code objects).
-fn visit_limit(m: &Marshal<'_>) -> usize {
-    m.codes().len().saturating_mul(4).saturating_add(16)
+/// Most code objects a walk may yield: every distinct one, plus repeats
+/// within the walk's budget (4 units per input byte plus 4096, at least 64
+/// units per repeat).
+fn visit_bound(m: &Marshal<'_>) -> usize {
+    m.codes().len().saturating_add(m.end_offset().saturating_mul(4).saturating_add(4096) / 64)
 }
+
+/// Bytes a stopped JSON view may add past its budget to close its brackets.
+const JSON_CLOSE: usize = 8;
 
 fn check_output(what: &str, produced: usize, input: usize) {
     let bound = input.saturating_mul(OUTPUT_PER_INPUT_BYTE).saturating_add(OUTPUT_SLACK);
@@ -155,8 +160,10 @@ pub fn tables(data: &[u8]) {
 }
 
 /// Everything the disassembler offers for the code objects of `m`: `dis`
-/// text (with `opts`), `code_info` text, and the instruction list and tables
-/// of every code object. `input` is the input size for the output bound.
+/// text (with `opts`), `code_info` text, the `dis --json` and `info --json`
+/// views (each also drained piece by piece: the same bytes and outcome), the
+/// `inspect` report, and the instruction list and tables of every code
+/// object. `input` is the input size for the output bound.
 fn run_dis(m: &Marshal<'_>, opts: DisOptions, input: usize) {
     // PyPy's magics select PyPy's table, as the CLI does.
     let Ok(d) = Disassembler::for_marshal(m) else { return };
@@ -180,15 +187,44 @@ fn run_dis(m: &Marshal<'_>, opts: DisOptions, input: usize) {
     assert_eq!(format!("{slow:?}"), format!("{first:?}"));
     assert!(general == text, "the fast paths and the general path differ");
     let mut info = Default::default();
-    let _ = d.code_info(m, &mut info);
+    let first = d.code_info(m, &mut info);
     check_output("code_info", Buffer::len(&info), input);
-    let limit = visit_limit(m);
-    let codes: Vec<Code<'_, '_>> = match code_objects(m, limit) {
+    let (mut rest, mut drained) = (Vec::new(), Vec::new());
+    let again = d.code_info_draining(m, &mut rest, 1, |part| drained.append(part));
+    drained.append(&mut rest);
+    assert!(drained == info.as_bytes(), "drained code_info differs");
+    assert_eq!(format!("{again:?}"), format!("{first:?}"));
+    // The JSON views: within the budget (plus their closing brackets),
+    // valid-looking, and the same when drained line by line.
+    let mut json = String::new();
+    let first = d.instructions_json(m, &mut json);
+    check_output("instructions_json", json.len().saturating_sub(JSON_CLOSE), input);
+    assert!(json.starts_with('[') && json.ends_with("\n]\n"), "unclosed JSON");
+    let (mut rest, mut drained) = (Vec::new(), Vec::new());
+    let again = d.instructions_json_draining(m, &mut rest, 1, |part| drained.append(part));
+    drained.append(&mut rest);
+    assert!(drained == json.as_bytes(), "drained instructions_json differs");
+    assert_eq!(format!("{again:?}"), format!("{first:?}"));
+    let mut json = String::new();
+    let first = d.attrs_json(m, &mut json);
+    check_output("attrs_json", json.len().saturating_sub(JSON_CLOSE), input);
+    let (mut rest, mut drained) = (Vec::new(), Vec::new());
+    let again = d.attrs_json_draining(m, &mut rest, 1, |part| drained.append(part));
+    drained.append(&mut rest);
+    assert!(drained == json.as_bytes(), "drained attrs_json differs");
+    assert_eq!(format!("{again:?}"), format!("{first:?}"));
+    // The code-object report: each code object at most once.
+    if let Ok(inspector) = Inspector::new(m.version())
+        && let Ok(report) = inspector.inspect(m)
+    {
+        assert!(report.code_objects.len() <= m.codes().len(), "{} reports", report.code_objects.len());
+    }
+    let codes: Vec<Code<'_, '_>> = match code_objects(m) {
         Ok(c) => c,
         // Still look at the code objects before the bad one.
-        Err(_) => m.code_preorder(limit).into_iter().map_while(|c| Code::new(m, c).ok()).collect(),
+        Err(_) => m.code_walk().map_while(|v| Code::new(m, v.code).ok()).collect(),
     };
-    assert!(codes.len() <= limit);
+    assert!(codes.len() <= visit_bound(m), "{} code objects visited", codes.len());
     let mut produced = 0usize;
     for code in &codes {
         let v = code.version();

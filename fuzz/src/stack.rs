@@ -59,8 +59,7 @@ fn run(data: &[u8], all: bool) {
     let v = STACK_VERSIONS[usize::from(sel) % STACK_VERSIONS.len()];
     let Ok(m) = read(rest, Format::for_version(v), 0) else { return };
     let Ok(analyzer) = StackAnalyzer::new(v) else { return };
-    let limit = m.codes().len().saturating_mul(4).saturating_add(16);
-    let Ok(codes) = code_objects(&m, limit) else { return };
+    let Ok(codes) = code_objects(&m) else { return };
     let mut previous = None;
     for code in &codes {
         if all {

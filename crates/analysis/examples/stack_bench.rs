@@ -29,8 +29,7 @@ fn main() {
         .collect();
     let mut codes = Vec::new();
     for (i, p) in pycs.iter().enumerate() {
-        let limit = p.marshal.codes().len().saturating_mul(4).saturating_add(16);
-        for code in code_objects(&p.marshal, limit).unwrap_or_default() {
+        for code in code_objects(&p.marshal).unwrap_or_default() {
             codes.push((i, code));
         }
     }

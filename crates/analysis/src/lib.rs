@@ -16,7 +16,7 @@
 //! # fn demo(data: &[u8]) -> Result<(), Box<dyn std::error::Error>> {
 //! let pyc = bytescope_marshal::load_pyc(data, None)?;
 //! let analyzer = bytescope_analysis::StackAnalyzer::new(pyc.version())?;
-//! for code in bytescope_code::code_objects(&pyc.marshal, usize::MAX)? {
+//! for code in bytescope_code::code_objects(&pyc.marshal)? {
 //!     let depths = analyzer.depths(&code);
 //!     println!("{}: computed {}, declared {}", code.name, depths.stacksize, code.stacksize());
 //! }

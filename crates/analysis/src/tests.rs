@@ -30,7 +30,7 @@ pub(crate) fn pycs(dir: &Path) -> Vec<PathBuf> {
 fn with_codes(data: &[u8], mut f: impl FnMut(&StackAnalyzer, &Code<'_, '_>)) {
     let pyc = load_pyc(data, None).expect("pyc");
     let analyzer = StackAnalyzer::new(pyc.version()).expect("analyzer");
-    for code in code_objects(&pyc.marshal, 10_000).expect("codes") {
+    for code in code_objects(&pyc.marshal).expect("codes") {
         f(&analyzer, &code);
     }
 }
@@ -148,7 +148,7 @@ fn patched(version: &str, name: &str, code: &[u8], filler: &[u8]) -> Vec<u8> {
 fn analyze(data: &[u8], name: &str) -> (Vec<StackRow>, StackDepths) {
     let pyc = load_pyc(data, None).expect("pyc");
     let a = StackAnalyzer::new(pyc.version()).expect("analyzer");
-    let codes = code_objects(&pyc.marshal, 100).expect("codes");
+    let codes = code_objects(&pyc.marshal).expect("codes");
     let code = codes.iter().find(|c| c.name == name).expect("code");
     a.rows(code, 40)
 }
@@ -230,7 +230,7 @@ fn without_the_fold_rule_the_size_is_the_codes_own_maximum() {
     // 3.8: `def guarded(table, key, default=None)` loads its folded defaults tuple in one step.
     let data = example("3.8");
     let pyc = load_pyc(&data, None).expect("pyc");
-    let codes = code_objects(&pyc.marshal, 100).expect("codes");
+    let codes = code_objects(&pyc.marshal).expect("codes");
     let module = &codes[0];
     let compiler = StackAnalyzer::new(V::PY38).expect("analyzer");
     let exact = StackAnalyzer::new(V::PY38)

@@ -171,7 +171,7 @@ fn cfg_invariants_on_every_fixture() {
         let data = std::fs::read(path).expect("read");
         let pyc = load_pyc(&data, None).expect("pyc");
         let a = StackAnalyzer::new(pyc.version()).expect("analyzer");
-        for code in code_objects(&pyc.marshal, 10_000).expect("codes") {
+        for code in code_objects(&pyc.marshal).expect("codes") {
             let cfg = a.cfg(&code);
             codes += 1;
             blocks += cfg.blocks.len();
@@ -195,7 +195,7 @@ pub(crate) fn cfg_text(rel: &str) -> String {
     let pyc = load_pyc(&data, None).expect("pyc");
     let a = StackAnalyzer::new(pyc.version()).expect("analyzer");
     let mut out = String::new();
-    for code in code_objects(&pyc.marshal, 10_000).expect("codes") {
+    for code in code_objects(&pyc.marshal).expect("codes") {
         let cfg = a.cfg(&code);
         let insns = a.listing(&code);
         let name = code.qualname.as_ref().unwrap_or(&code.name).to_string();

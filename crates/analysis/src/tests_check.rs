@@ -17,7 +17,7 @@ fn check_reports_nothing_on_every_fixture() {
         let data = std::fs::read(path).expect("read");
         let pyc = load_pyc(&data, None).expect("pyc");
         let a = StackAnalyzer::new(pyc.version()).expect("analyzer");
-        for code in code_objects(&pyc.marshal, 10_000).expect("codes") {
+        for code in code_objects(&pyc.marshal).expect("codes") {
             codes += 1;
             let r = a.check(&code);
             for f in &r.findings {
@@ -41,7 +41,7 @@ fn tampered(version: &str, name: &str, edit: impl Fn(&StackAnalyzer, &[u8], &mut
     let mut out = data.clone();
     let pyc = load_pyc(&data, None).expect("pyc");
     let a = StackAnalyzer::new(pyc.version()).expect("analyzer");
-    let codes = code_objects(&pyc.marshal, 100).expect("codes");
+    let codes = code_objects(&pyc.marshal).expect("codes");
     let code = codes.iter().find(|c| c.name == name).expect("function");
     let at = code.code.as_ptr() as usize - data.as_ptr() as usize;
     edit(&a, code.code, &mut out[at..at + code.code.len()]);
@@ -53,7 +53,7 @@ fn findings(data: &[u8]) -> Vec<(String, String)> {
     let pyc = load_pyc(data, None).expect("pyc");
     let a = StackAnalyzer::new(pyc.version()).expect("analyzer");
     let mut out = Vec::new();
-    for code in code_objects(&pyc.marshal, 100).expect("codes") {
+    for code in code_objects(&pyc.marshal).expect("codes") {
         for f in a.check(&code).findings {
             out.push((code.name.to_string(), f.message()));
         }
@@ -97,7 +97,7 @@ fn diff_manual_loop_against_comprehension() {
         let data = std::fs::read(path).expect("fixture");
         let pyc = load_pyc(&data, None).expect("pyc");
         let a = StackAnalyzer::new(pyc.version()).expect("analyzer");
-        let codes = code_objects(&pyc.marshal, 100).expect("codes");
+        let codes = code_objects(&pyc.marshal).expect("codes");
         let named = |n: &str| codes.iter().find(|c| c.name == n).expect("code object");
         let manual = named("manual");
         // Up to 3.11 the comprehension's loop is its own code object; from 3.12 it is inlined.

@@ -105,20 +105,13 @@ pub fn read_pyc(data: &[u8]) -> Result<Pyc<'_>, Error> {
     Ok(bytescope_marshal::load_pyc(data, None)?)
 }
 
-/// Most code objects a walk visits: shared references may repeat code
-/// objects (as CPython visits them), bounded so crafted files stay linear.
-#[must_use]
-pub fn visit_limit(m: &Marshal<'_>) -> usize {
-    m.codes().len().saturating_mul(4).saturating_add(16)
-}
-
 /// Every code object of `m` (the module, then each nested one in
 /// `co_consts` order, recursively), checked.
 ///
 /// # Errors
 /// [`Error::Code`] for the first malformed code object.
 pub fn code_objects<'m, 'a>(m: &'m Marshal<'a>) -> Result<Vec<Code<'m, 'a>>, Error> {
-    Ok(bytescope_code::code_objects(m, visit_limit(m))?)
+    Ok(bytescope_code::code_objects(m)?)
 }
 
 /// The code objects of `m` that `selection` picks (by qualified name, see
@@ -127,7 +120,7 @@ pub fn code_objects<'m, 'a>(m: &'m Marshal<'a>) -> Result<Vec<Code<'m, 'a>>, Err
 /// # Errors
 /// [`Error::NotFound`] with the names that pick nothing; [`Error::Code`].
 pub fn select<'m, 'a>(m: &'m Marshal<'a>, selection: &Selection) -> Result<Vec<Code<'m, 'a>>, Error> {
-    let tree = bytescope_code::code_tree(m, visit_limit(m));
+    let tree = bytescope_code::code_tree(m);
     let picked = selection.pick(&tree).map_err(Error::NotFound)?;
     Ok(picked.into_iter().map(|i| Code::new(m, tree[i].node)).collect::<Result<_, _>>()?)
 }

@@ -427,6 +427,12 @@ fn after_item(args: &InputArgs, item_failed: bool, failed: &mut bool) -> Control
 /// Output written at 64 KiB or more at a time (see [`Stream::drain`]).
 const STREAM_CHUNK: usize = 64 << 10;
 
+/// How much finished output a render lets wait before it offers it to the
+/// drain of [`for_each_file_draining`] (which writes once [`STREAM_CHUNK`]
+/// waits): the memory a one-job run holds stays this small, whatever the
+/// size of an item's output.
+pub const DRAIN_AT: usize = 16 << 10;
+
 /// [`for_each_file_draining`] with one job: every item is rendered into
 /// one output buffer, written whenever a render drains it.
 fn stream_each_file(

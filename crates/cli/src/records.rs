@@ -6,16 +6,14 @@
 //! `docs/schemas/`; `docs/cli.md` states the rule.
 //!
 //! The per-code-object views come from `bytescope-dis` as one row per line
-//! of a JSON array, rows in the order of
-//! `code_objects(m, visit_limit(m))`; this module puts each row into its
-//! record.
+//! of a JSON array, rows in the order of the code-object walk
+//! (`Marshal::code_walk`, which [`heads`] follows too); this module puts each
+//! row into its record, as the view is written.
 
 use std::fmt::Write as _;
 
 use bytescope_batch::Source;
-use bytescope_code::{Code, CodeVecs};
-use bytescope_dis::visit_limit;
-use bytescope_inspect::Inspector;
+use bytescope_code::{Code, CodeVecs, Selection, code_tree, subtree_end};
 use bytescope_marshal::Marshal;
 
 /// Writes `s` as a JSON string.
@@ -74,6 +72,8 @@ pub fn start(out: &mut Vec<u8>, source: &Source) {
 
 /// What names a code object in its records.
 pub struct Head {
+    /// Position in the file's pre-order walk.
+    index: usize,
     name: String,
     qualname: Option<String>,
     filename: String,
@@ -81,44 +81,48 @@ pub struct Head {
     offset: usize,
 }
 
-/// The code objects of `m` in the JSON views' order, with their names.
-/// `qualname` is `co_qualname` from 3.11; before, the name CPython gives
-/// the function, derived as `bytescope inspect` does (`None` if that
-/// fails).
-pub fn heads(m: &Marshal<'_>) -> Result<Vec<Head>, String> {
-    // The views' walk (`code_objects(m, visit_limit(m))`), one code object
-    // at a time with its name lists' memory reused.
-    let mut heads: Vec<Head> = Vec::new();
+/// The code objects of `m` a view goes through, in its order, with their
+/// names: every one (the views' walk), or those `selection` picks (with
+/// those nested in them when `nested`). `qualname` is `co_qualname` from
+/// 3.11; before, the name CPython gives the function, derived from the
+/// nesting (`bytescope_code::code_tree`).
+pub fn heads(m: &Marshal<'_>, selection: Option<&Selection>, nested: bool) -> Result<Vec<Head>, String> {
+    let tree = code_tree(m);
+    let order: Vec<usize> = match selection {
+        None => (0..tree.len()).collect(),
+        // A name that picks nothing: the view says so before any row.
+        Some(sel) => {
+            let mut order = Vec::new();
+            for i in sel.pick(&tree).unwrap_or_default() {
+                let end = if nested { subtree_end(&tree, i) } else { i + 1 };
+                order.extend((i.max(order.last().map_or(0, |&l: &usize| l + 1)))..end);
+            }
+            order
+        }
+    };
+    // One code object at a time, with its name lists' memory reused.
+    let mut heads: Vec<Head> = Vec::with_capacity(order.len());
     let mut vecs = CodeVecs::default();
-    for node in m.code_preorder(visit_limit(m)) {
-        let c = Code::new_in(m, node, vecs).map_err(|e| e.to_string())?;
+    for i in order {
+        let entry = &tree[i];
+        let c = Code::new_in(m, entry.node, vecs).map_err(|e| e.to_string())?;
         heads.push(Head {
+            index: i,
             name: c.name.to_string(),
-            qualname: c.qualname.as_ref().map(ToString::to_string),
+            qualname: Some(entry.qualname.clone()),
             filename: c.filename.to_string(),
             firstlineno: c.firstlineno(),
             offset: c.offset(),
         });
         vecs = c.into_vecs();
     }
-    if heads.iter().any(|h| h.qualname.is_none())
-        && let Ok(report) = Inspector::for_marshal(m).and_then(|i| i.inspect(m))
-    {
-        let mut by_offset = std::collections::HashMap::new();
-        for c in &report.code_objects {
-            by_offset.entry(c.offset).or_insert(&c.qualname);
-        }
-        for h in heads.iter_mut().filter(|h| h.qualname.is_none()) {
-            h.qualname = by_offset.get(&h.offset).map(|q| (*q).clone());
-        }
-    }
     Ok(heads)
 }
 
 impl Head {
     /// `,"index":…,"name":…,"qualname":…,"filename":…,"firstlineno":…,"offset":…`
-    fn write(&self, out: &mut Vec<u8>, index: usize, with_names: bool) {
-        let _ = write!(Utf8(out), ",\"index\":{index}");
+    fn write(&self, out: &mut Vec<u8>, with_names: bool) {
+        let _ = write!(Utf8(out), ",\"index\":{}", self.index);
         if with_names {
             out.extend_from_slice(b",\"name\":");
             string(out, &self.name);
@@ -153,41 +157,54 @@ pub enum View<'k> {
 /// name their code object's offset, with the next code object at that
 /// offset (so a view that leaves out repeats of shared code objects still
 /// lines up).
+///
+/// A row's record starts as soon as the row's head is known (for `dis`, up
+/// to its `"instructions":[`); the rest of the row passes through as it
+/// comes, so a row of any length is never held whole.
 pub struct Records<'a> {
     source: &'a Source,
     view: View<'a>,
     heads: Vec<Head>,
     next: usize,
-    /// The start of a row not complete yet.
+    /// The start of a row whose record has not started yet.
     partial: Vec<u8>,
+    /// A row's record has started: its text passes through.
+    open: bool,
+    /// A comma held back at the end of a piece: inside the row, or the
+    /// separator after it (which the record leaves out).
+    comma: bool,
 }
+
+/// What starts a `dis` row's instruction list (inside a JSON string every
+/// quote is escaped, so the first raw one is the key).
+const INSTRUCTIONS: &[u8] = b",\"instructions\":[";
 
 impl<'a> Records<'a> {
     /// Records of `source`'s code objects `heads` (see [`heads`]).
     pub fn new(source: &'a Source, view: View<'a>, heads: Vec<Head>) -> Self {
-        Records { source, view, heads, next: 0, partial: Vec::new() }
+        Records { source, view, heads, next: 0, partial: Vec::new(), open: false, comma: false }
     }
 
-    /// Takes the next piece of the view; writes the records of the rows it
-    /// completes to `out`.
+    /// Takes the next piece of the view; writes the records (and the parts
+    /// of records) it completes to `out`.
     ///
     /// # Errors
     /// A row that does not line up with a code object (a bug).
     pub fn feed(&mut self, piece: &[u8], out: &mut Vec<u8>) -> Result<(), String> {
         let mut rest = piece;
-        while let Some(nl) = rest.iter().position(|&b| b == b'\n') {
-            let line = if self.partial.is_empty() {
-                self.row(&rest[..nl], out)
+        loop {
+            let nl = rest.iter().position(|&b| b == b'\n');
+            let chunk = &rest[..nl.unwrap_or(rest.len())];
+            if self.open {
+                self.pass(chunk, out);
             } else {
-                let mut line = std::mem::take(&mut self.partial);
-                line.extend_from_slice(&rest[..nl]);
-                self.row(&line, out)
-            };
-            line?;
+                self.partial.extend_from_slice(chunk);
+                self.try_start(out)?;
+            }
+            let Some(nl) = nl else { return Ok(()) };
+            self.end_row(out)?;
             rest = &rest[nl + 1..];
         }
-        self.partial.extend_from_slice(rest);
-        Ok(())
     }
 
     /// Ends the view (a last row without a newline is taken too).
@@ -195,20 +212,52 @@ impl<'a> Records<'a> {
     /// # Errors
     /// As [`Records::feed`].
     pub fn finish(mut self, out: &mut Vec<u8>) -> Result<(), String> {
-        let last = std::mem::take(&mut self.partial);
-        self.row(&last, out)
+        self.end_row(out)
     }
 
-    fn row(&mut self, line: &[u8], out: &mut Vec<u8>) -> Result<(), String> {
-        let line = std::str::from_utf8(line).map_err(|_| "internal error: a view row is not UTF-8")?;
-        let row = line.trim_end_matches(',');
-        // The array's brackets (and what a stopped view closes with).
-        if row.is_empty() || row == "[" || row == "]" {
+    /// Writes row text that passes through, holding back a final comma.
+    fn pass(&mut self, chunk: &[u8], out: &mut Vec<u8>) {
+        if chunk.is_empty() {
+            return;
+        }
+        if std::mem::take(&mut self.comma) {
+            out.push(b',');
+        }
+        match chunk.split_last() {
+            Some((b',', body)) => {
+                out.extend_from_slice(body);
+                self.comma = true;
+            }
+            _ => out.extend_from_slice(chunk),
+        }
+    }
+
+    /// Starts the record of the row in `partial` if its head is there.
+    fn try_start(&mut self, out: &mut Vec<u8>) -> Result<(), String> {
+        let p = &self.partial;
+        let ready = match self.view {
+            View::Instructions => p.windows(INSTRUCTIONS.len()).any(|w| w == INSTRUCTIONS),
+            View::Attributes => p.first() == Some(&b'{'),
+            // The array's own `[` is a line of its own.
+            View::Table(_) => p.len() >= 2 && p[0] == b'[',
+        };
+        if !ready {
             return Ok(());
         }
+        let row = std::mem::take(&mut self.partial);
+        let rest = self.start_record(&row, out)?;
+        self.open = true;
+        self.pass(rest, out);
+        Ok(())
+    }
+
+    /// Writes the start of the record of the row that begins with `row`;
+    /// returns what of `row` comes after the part the record replaces.
+    fn start_record<'r>(&mut self, row: &'r [u8], out: &mut Vec<u8>) -> Result<&'r [u8], String> {
         let index = match self.view {
             View::Instructions => {
-                let offset = row_offset(row).ok_or("internal error: a dis row without its offset")?;
+                let head = std::str::from_utf8(row).map_err(|_| "internal error: a view row is not UTF-8")?;
+                let offset = row_offset(head).ok_or("internal error: a dis row without its offset")?;
                 (self.next..self.heads.len())
                     .find(|&i| self.heads[i].offset == offset)
                     .ok_or("internal error: a dis row for no code object")?
@@ -218,30 +267,49 @@ impl<'a> Records<'a> {
         let head = self.heads.get(index).ok_or("internal error: more rows than code objects")?;
         self.next = index + 1;
         start(out, self.source);
-        match self.view {
+        Ok(match self.view {
             View::Instructions => {
-                head.write(out, index, true);
-                // The row's own head is replaced; its first raw
-                // `,"instructions":[` is the key (inside a JSON string
-                // every quote is escaped).
-                let at = row.find(",\"instructions\":[").ok_or("internal error: no instructions")?;
-                out.extend_from_slice(&row.as_bytes()[at..]);
+                head.write(out, true);
+                // The row's own head is replaced.
+                let at = row.windows(INSTRUCTIONS.len()).position(|w| w == INSTRUCTIONS).unwrap_or(0);
+                &row[at..]
             }
             View::Attributes => {
-                head.write(out, index, false);
+                head.write(out, false);
                 out.push(b',');
-                out.extend_from_slice(
-                    row.strip_prefix('{').ok_or("internal error: not an object")?.as_bytes(),
-                );
+                &row[1..]
             }
             View::Table(kind) => {
-                head.write(out, index, true);
+                head.write(out, true);
                 out.extend_from_slice(b",\"table\":");
                 string(out, kind);
                 out.extend_from_slice(b",\"rows\":");
-                out.extend_from_slice(row.as_bytes());
-                out.push(b'}');
+                row
             }
+        })
+    }
+
+    /// A row ends (a newline, or the end of the view).
+    fn end_row(&mut self, out: &mut Vec<u8>) -> Result<(), String> {
+        // The separator after the row is not the record's.
+        self.comma = false;
+        if !self.open {
+            let line = std::mem::take(&mut self.partial);
+            let row = line.strip_suffix(b",").unwrap_or(&line);
+            // The array's brackets (and what a stopped view closes with).
+            if row.is_empty() || row == b"[" || row == b"]" {
+                return Ok(());
+            }
+            // A short table row, or a row without the head a record needs.
+            let rest = self.start_record(row, out)?;
+            if matches!(self.view, View::Instructions) && !rest.starts_with(INSTRUCTIONS) {
+                return Err("internal error: no instructions".to_owned());
+            }
+            out.extend_from_slice(rest);
+        }
+        self.open = false;
+        if matches!(self.view, View::Table(_)) {
+            out.push(b'}');
         }
         out.push(b'\n');
         Ok(())
@@ -256,22 +324,6 @@ fn row_offset(row: &str) -> Option<usize> {
     head[at..].parse().ok()
 }
 
-/// Writes one record per row of `array` (a whole view of `m`) for `source`.
-///
-/// # Errors
-/// When the rows and the code objects do not line up (a bug).
-pub fn per_code(
-    out: &mut Vec<u8>,
-    source: &Source,
-    m: &Marshal<'_>,
-    view: View<'_>,
-    array: &str,
-) -> Result<(), String> {
-    let mut records = Records::new(source, view, heads(m)?);
-    records.feed(array.as_bytes(), out)?;
-    records.finish(out)
-}
-
 /// Writes `object` (one JSON object, as text) as a record of `source`:
 /// `{"path":…,"member":…,` then its members.
 pub fn per_file(out: &mut Vec<u8>, source: &Source, object: &str) {
@@ -284,17 +336,38 @@ pub fn per_file(out: &mut Vec<u8>, source: &Source, object: &str) {
     out.push(b'\n');
 }
 
-/// The disassembler's view of `m` as records.
+/// The disassembler's view of `m` as records, made as the view is written:
+/// `render(buf, piece)` writes the view into `buf` and hands each finished
+/// piece to `piece`; each piece's rows become records in `out`, which is
+/// then offered to `drain` (the item's [`crate::output::Ctx::drain`]). So a
+/// view never sits in memory whole, with one job.
+///
+/// # Errors
+/// The view's error (after the records of what it wrote), or rows that do
+/// not line up with the code objects (a bug).
 pub fn dis_view(
     out: &mut Vec<u8>,
     source: &Source,
     m: &Marshal<'_>,
     view: View<'_>,
-    render: impl FnOnce(&mut String) -> Result<(), bytescope_dis::DisError>,
+    selection: Option<&Selection>,
+    drain: &mut dyn FnMut(&mut Vec<u8>),
+    render: impl FnOnce(&mut Vec<u8>, &mut dyn FnMut(&mut Vec<u8>)) -> Result<(), bytescope_dis::DisError>,
 ) -> Result<(), String> {
-    let mut array = String::new();
-    let result = render(&mut array);
-    per_code(out, source, m, view, &array)?;
+    let nested = matches!(view, View::Instructions);
+    let mut records = Records::new(source, view, heads(m, selection, nested)?);
+    let mut buf = Vec::new();
+    let mut lined_up: Result<(), String> = Ok(());
+    let result = render(&mut buf, &mut |piece: &mut Vec<u8>| {
+        if lined_up.is_ok() {
+            lined_up = records.feed(piece, out);
+        }
+        piece.clear();
+        drain(out);
+    });
+    lined_up?;
+    records.feed(&buf, out)?;
+    records.finish(out)?;
     result.map_err(|e| e.to_string())
 }
 
@@ -306,7 +379,9 @@ mod tests {
     fn heads(offsets: &[usize]) -> Vec<Head> {
         offsets
             .iter()
-            .map(|&offset| Head {
+            .enumerate()
+            .map(|(index, &offset)| Head {
+                index,
                 name: "f".to_owned(),
                 qualname: Some("f".to_owned()),
                 filename: "x.py".to_owned(),
@@ -338,5 +413,48 @@ mod tests {
             assert_eq!(out, whole, "cut at {cut}");
         }
         assert_eq!(row_offset("{\"name\":\",\\\"offset\\\":3\",\"offset\":7,\"instructions\":[]}"), Some(7));
+    }
+
+    /// Every view, cut anywhere, gives the same records; a long row's
+    /// record is written as the row comes, not held.
+    #[test]
+    fn rows_stream_through() {
+        let source = Source { path: "a.pyc".into(), member: None, expanded: false };
+        let mut long = String::from("[\n{\"name\":\"f\",\"offset\":16,\"instructions\":[");
+        for i in 0..500 {
+            long.push_str(if i > 0 { ",{\"x\":\",\"}" } else { "{\"x\":\",\"}" });
+        }
+        long.push_str("]},\n{\"name\":\"g\",\"offset\":99,\"instructions\":[]}\n]\n");
+        let views = [
+            (View::Instructions, long.as_str()),
+            (
+                View::Attributes,
+                "[\n{\"co_argcount\":0,\"co_consts\":[{\"a\":1},{\"b\":2}]},\n{\"co_argcount\":1}\n]\n",
+            ),
+            (View::Table("lines"), "[\n[[0,2,1],[2,4,null]],\n[],\n[[0,2,3]]\n]\n"),
+        ];
+        for (view, text) in views {
+            let mut whole = Vec::new();
+            let mut r = Records::new(&source, view, heads(&[16, 50, 99]));
+            r.feed(text.as_bytes(), &mut whole).unwrap();
+            r.finish(&mut whole).unwrap();
+            let records = String::from_utf8(whole.clone()).unwrap();
+            for line in records.lines() {
+                assert!(line.starts_with("{\"path\":\"a.pyc\"") && line.ends_with('}'), "{line}");
+            }
+            for cut in 1..text.len() {
+                let mut out = Vec::new();
+                let mut r = Records::new(&source, view, heads(&[16, 50, 99]));
+                r.feed(&text.as_bytes()[..cut], &mut out).unwrap();
+                r.feed(&text.as_bytes()[cut..], &mut out).unwrap();
+                r.finish(&mut out).unwrap();
+                assert_eq!(out, whole, "cut at {cut}");
+            }
+        }
+        // Half of the long row in: most of its record is out already.
+        let mut out = Vec::new();
+        let mut r = Records::new(&source, View::Instructions, heads(&[16, 99]));
+        r.feed(&long.as_bytes()[..long.len() / 2], &mut out).unwrap();
+        assert!(out.len() > long.len() / 3, "{} bytes out", out.len());
     }
 }

@@ -107,4 +107,28 @@ fn function_selection() {
         .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("no code object named missing"));
+    // The JSON records of a selection name the picked code objects (their
+    // pre-order index, qualname and offset), not the module's.
+    // (`dis` shows the code objects nested in a picked one too.)
+    for (cmd, want) in [
+        ("info", &[(2, "Counter"), (4, "Counter.add")][..]),
+        ("dis", &[(2, "Counter"), (3, "Counter.__init__"), (4, "Counter.add")]),
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_bytescope"))
+            .args([cmd, "--json", "--function", "Counter.add", "--function", "Counter"])
+            .arg(&hello)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{cmd}");
+        let got: Vec<(u64, String)> = String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                (v["index"].as_u64().unwrap(), v["qualname"].as_str().unwrap().to_owned())
+            })
+            .collect();
+        let want: Vec<(u64, String)> = want.iter().map(|&(i, q)| (i, q.to_owned())).collect();
+        assert_eq!(got, want, "{cmd}");
+    }
 }

@@ -400,14 +400,13 @@ fn names_into<'a>(
 }
 
 /// Every code object of `m` in pre-order (the module, then each nested code
-/// object in `co_consts` order, recursively), checked.
-///
-/// `limit` bounds the walk (shared code objects are visited once per
-/// reference, as CPython does, and crafted data could otherwise make that
-/// exponential).
+/// object in `co_consts` order, recursively), checked: every distinct one,
+/// and one that marshal references repeat again at each place while the
+/// walk's budget lasts (see [`bytescope_marshal::CodeWalk`], which also
+/// stops where crafted code objects share too many fields).
 ///
 /// # Errors
 /// The first [`CodeError`].
-pub fn code_objects<'m, 'a>(m: &'m Marshal<'a>, limit: usize) -> Result<Vec<Code<'m, 'a>>, CodeError> {
-    m.code_preorder(limit).into_iter().map(|c| Code::new(m, c)).collect()
+pub fn code_objects<'m, 'a>(m: &'m Marshal<'a>) -> Result<Vec<Code<'m, 'a>>, CodeError> {
+    m.code_walk().map(|v| Code::new(m, v.code)).collect()
 }

@@ -15,4 +15,4 @@ mod tree;
 pub mod varint;
 
 pub use code::{Code, CodeError, CodeVecs, Name, code_objects, kinds};
-pub use tree::{CodeEntry, Selection, code_tree, subtree_end};
+pub use tree::{CodeEntry, Selection, code_tree, code_tree_along, subtree_end};

@@ -480,8 +480,13 @@ fn location_linestarts_loop<const MERGE: bool, const EVERY: bool>(
 ) {
     // The buffer is reused across code objects.
     room_for(out, table.len() / 2, 0);
-    let mut st =
-        StartsState::<MERGE, EVERY> { end: 0, line: firstlineno, last_raw: NONE, last_yielded: NONE };
+    let mut st = StartsState::<MERGE, EVERY> {
+        end: 0,
+        line: firstlineno,
+        last_raw: NONE,
+        last_yielded: NONE,
+        deltas: LineDeltas::new(table),
+    };
     if table.is_empty() || !st.entry(table, 0, out) {
         return;
     }
@@ -511,14 +516,15 @@ fn location_linestarts_loop<const MERGE: bool, const EVERY: bool>(
 const NONE: i64 = i64::MIN;
 
 /// [`location_linestarts_loop`]'s state between entries.
-struct StartsState<const MERGE: bool, const EVERY: bool> {
+struct StartsState<'t, const MERGE: bool, const EVERY: bool> {
     end: u64,
     line: i32,
     last_raw: i64,
     last_yielded: i64,
+    deltas: LineDeltas<'t>,
 }
 
-impl<const MERGE: bool, const EVERY: bool> StartsState<MERGE, EVERY> {
+impl<const MERGE: bool, const EVERY: bool> StartsState<'_, MERGE, EVERY> {
     /// Whether an entry that keeps the line would start nothing: it merges
     /// into the last range (3.12+) or repeats the last line yielded (3.11).
     #[inline(always)]
@@ -570,7 +576,7 @@ impl<const MERGE: bool, const EVERY: bool> StartsState<MERGE, EVERY> {
     #[inline(always)]
     fn entry(&mut self, table: &[u8], pos: usize, out: &mut Vec<(u32, Option<i64>)>) -> bool {
         let first = table[pos];
-        self.line = self.line.wrapping_add(location_line_delta(first, table, pos));
+        self.line = self.line.wrapping_add(self.deltas.delta(first, pos));
         let raw = i64::from(if first >> 3 == 0x1f { -1 } else { self.line });
         let start = self.end;
         self.end += (u64::from(first & 7) + 1) * 2;
@@ -771,17 +777,124 @@ fn pep626_ranges(firstlineno: i32, table: &[u8]) -> Vec<(u32, u32, i32)> {
     out
 }
 
-/// The line delta of the 3.11+ entry at `pos`, whose first byte `first`
-/// the caller has read (`get_line_delta` in `Objects/codeobject.c`): short
-/// forms (codes 0-9) keep the line, one-line forms add 0-2, the no-column
-/// and long forms start with a signed varint.
+/// The line deltas of a 3.11+ table's entries, read as CPython's
+/// `get_line_delta` (`Objects/codeobject.c`) reads them: short forms (codes
+/// 0-9) keep the line, one-line forms add 0-2, the no-column and long forms
+/// start with a signed varint.
+///
+/// `co_lines()` takes every byte with bit 7 set as an entry, and its
+/// varint reader stops only at a byte without bit 6 — which may lie many
+/// entries further on (`0xf0` is both a long-form entry start and a
+/// continuation byte). Reading each such varint to its end is quadratic in
+/// the table; CPython does exactly that. Here a varint of more than
+/// [`SHORT_VARINT`] bytes is answered from [`LongVarints`], built once per
+/// table in linear time, with the same value.
+struct LineDeltas<'t> {
+    table: &'t [u8],
+    long: Option<LongVarints>,
+}
+
+/// Longest varint [`LineDeltas`] reads byte by byte (real tables: 1-3).
+const SHORT_VARINT: usize = 16;
+
+impl<'t> LineDeltas<'t> {
+    fn new(table: &'t [u8]) -> Self {
+        LineDeltas { table, long: None }
+    }
+
+    /// The line delta of the entry at `pos`, whose first byte `first` the
+    /// caller has read.
+    #[inline]
+    fn delta(&mut self, first: u8, pos: usize) -> i32 {
+        let code = (first >> 3) & 15;
+        match code {
+            LOC_NO_COLUMNS | LOC_LONG => svarint_value(self.varint(pos + 1)),
+            LOC_ONE_LINE0..=LOC_ONE_LINE2 => i32::from(code - LOC_ONE_LINE0),
+            _ => 0,
+        }
+    }
+
+    /// [`read_location_varint_lenient`]'s value at `at`, in constant time
+    /// (amortised) however far the varint runs.
+    #[inline(always)]
+    fn varint(&mut self, at: usize) -> u32 {
+        // One or two bytes: nearly every line delta of a real table.
+        let b0 = self.table.get(at).copied().unwrap_or(0);
+        if b0 & 0x40 == 0 {
+            return u32::from(b0 & 0x3f);
+        }
+        let b1 = self.table.get(at + 1).copied().unwrap_or(0);
+        if b1 & 0x40 == 0 {
+            return u32::from(b0 & 0x3f) | u32::from(b1 & 0x3f) << 6;
+        }
+        self.varint_long(at)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn varint_long(&mut self, at: usize) -> u32 {
+        match read_short_varint(self.table, at) {
+            Some(v) => v,
+            None => self.long.get_or_insert_with(|| LongVarints::new(self.table)).value(at),
+        }
+    }
+}
+
+/// A lenient varint at `at` if it ends within [`SHORT_VARINT`] bytes.
 #[inline]
-fn location_line_delta(first: u8, table: &[u8], pos: usize) -> i32 {
-    let code = (first >> 3) & 15;
-    match code {
-        LOC_NO_COLUMNS | LOC_LONG => svarint_value(read_location_varint_lenient(table, pos + 1).0),
-        LOC_ONE_LINE0..=LOC_ONE_LINE2 => i32::from(code - LOC_ONE_LINE0),
-        _ => 0,
+fn read_short_varint(table: &[u8], at: usize) -> Option<u32> {
+    let mut value = 0u32;
+    for i in 0..SHORT_VARINT {
+        // Past the end: the bytes object's NUL, which ends the varint.
+        let b = table.get(at + i).copied().unwrap_or(0);
+        value |= u32::from(b & 0x3f).wrapping_shl(6 * i as u32);
+        if b & 0x40 == 0 {
+            return Some(value);
+        }
+    }
+    None
+}
+
+/// The value of the lenient varint starting at every offset of a table
+/// (`read_location_varint_lenient(table, p).0` for `p` in `0..=len`),
+/// computed in one backward pass.
+///
+/// A varint's chunk `i` lands at bit `6 * i mod 32` (the C shift count
+/// wraps), which repeats every 16 chunks, and OR is idempotent: so a
+/// varint that runs 16 bytes or more is its first 16 chunks ORed with the
+/// varint 16 bytes further on.
+struct LongVarints {
+    values: Vec<u32>,
+}
+
+impl LongVarints {
+    fn new(table: &[u8]) -> Self {
+        let n = table.len();
+        let byte = |i: usize| table.get(i).copied().unwrap_or(0);
+        let mut values = vec![0u32; n + 1];
+        // `end`: the offset of the byte that ends the varint at `p` (the
+        // first at or after `p` without bit 6; the NUL at `n` at the latest).
+        let mut end = n;
+        for p in (0..=n).rev() {
+            if byte(p) & 0x40 == 0 {
+                end = p;
+            }
+            let head = (end - p).min(SHORT_VARINT - 1);
+            let mut v = 0u32;
+            for i in 0..=head {
+                v |= u32::from(byte(p + i) & 0x3f).wrapping_shl(6 * i as u32);
+            }
+            if p + SHORT_VARINT <= end {
+                v |= values[p + SHORT_VARINT];
+            }
+            values[p] = v;
+        }
+        LongVarints { values }
+    }
+
+    fn value(&self, at: usize) -> u32 {
+        // Offsets past the table read the NUL: 0.
+        self.values.get(at).copied().unwrap_or(0)
     }
 }
 
@@ -792,9 +905,10 @@ fn location_line_ranges(firstlineno: i32, table: &[u8]) -> Vec<(u32, u32, i32)> 
     let mut end: u64 = 0;
     let mut line = firstlineno;
     let mut pos = 0usize;
+    let mut deltas = LineDeltas::new(table);
     while pos < table.len() {
         let first = table[pos];
-        line = line.wrapping_add(location_line_delta(first, table, pos));
+        line = line.wrapping_add(deltas.delta(first, pos));
         // `is_no_line_marker`: the whole top 5 bits, so a first byte without
         // bit 7 is never "no line" here.
         let ar_line = if first >> 3 == 0x1f { -1 } else { line };
@@ -978,6 +1092,83 @@ mod tests {
     }
 
     use super::*;
+
+    /// The varint every long line-delta read must equal: CPython's reader,
+    /// byte by byte to its end.
+    #[test]
+    fn long_varints_match_the_byte_reader() {
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for case in 0..400 {
+            let len = (next() % 300) as usize;
+            // Mostly continuation bytes, in long runs, some ends.
+            let table: Vec<u8> = (0..len)
+                .map(|_| {
+                    let r = next() as u8;
+                    if case % 4 == 0 || !r.is_multiple_of(23) { r | 0x40 } else { r & !0x40 }
+                })
+                .collect();
+            let long = LongVarints::new(&table);
+            let mut deltas = LineDeltas::new(&table);
+            for p in 0..=len + 2 {
+                let want = read_location_varint_lenient(&table, p).0;
+                assert_eq!(long.value(p), want, "{p} {table:02x?}");
+                assert_eq!(deltas.varint(p), want, "{p}");
+            }
+        }
+    }
+
+    /// Entry bytes that double as continuation bytes (`0xf0`: a long-form
+    /// entry start with bit 6 set; `0xe8`: the no-column form): every
+    /// entry's varint runs to the end of the table, in CPython too. The
+    /// result must be CPython's (the byte reader's), in linear time.
+    #[test]
+    fn runaway_varints_are_linear_and_exact() {
+        for entry in [0xf0u8, 0xe8, 0xf7, 0xef] {
+            let small: Vec<u8> =
+                (0..600).map(|i| if i % 7 == 3 { entry & !0x40 | 0x05 } else { entry }).collect();
+            let slow = |table: &[u8]| {
+                // The walk of `location_line_ranges` with a byte-by-byte reader.
+                let mut out = Vec::new();
+                let (mut end, mut line, mut pos) = (0u32, 1i32, 0usize);
+                while pos < table.len() {
+                    let first = table[pos];
+                    let code = (first >> 3) & 15;
+                    if code == LOC_LONG || code == LOC_NO_COLUMNS {
+                        line =
+                            line.wrapping_add(svarint_value(read_location_varint_lenient(table, pos + 1).0));
+                    } else if (LOC_ONE_LINE0..=LOC_ONE_LINE2).contains(&code) {
+                        line += i32::from(code - LOC_ONE_LINE0);
+                    }
+                    let start = end;
+                    end += (u32::from(first & 7) + 1) * 2;
+                    out.push((start, end, if first >> 3 == 0x1f { -1 } else { line }));
+                    pos += 1;
+                    while pos < table.len() && table[pos] & 0x80 == 0 {
+                        pos += 1;
+                    }
+                }
+                out
+            };
+            assert_eq!(location_line_ranges(1, &small), slow(&small), "{entry:#x}");
+            for v in [V311, V312, V313] {
+                let want = LineStarts::from_pairs(findlinestarts(v, 10, 1, &small));
+                assert_eq!(linestarts(v, 10, 1, &small), want);
+            }
+        }
+        // 3 * 10^5 bytes: quadratic would be 4.5 * 10^10 byte reads.
+        let big = vec![0xf0u8; 300_000];
+        let start = std::time::Instant::now();
+        let ranges = co_lines(V312, 2, 1, &big);
+        let starts = linestarts(V313, 2, 1, &big);
+        assert_eq!(starts.len(), ranges.len());
+        assert!(start.elapsed() < std::time::Duration::from_secs(5), "{:?}", start.elapsed());
+    }
 
     const V27: PythonVersion = PythonVersion::PY27;
     const V36: PythonVersion = PythonVersion::PY36;

@@ -1,12 +1,19 @@
 //! The tree of a file's code objects with their qualified names, and
 //! selecting code objects by qualified name.
 
-use bytescope_marshal::{CodeNode, Marshal, ObjId};
+use std::collections::{HashMap, HashSet};
+
+use bytescope_marshal::{CodeNode, CodeWalk, Marshal, ObjId};
 
 /// `CO_OPTIMIZED`: set on function-like scopes (functions, lambdas,
 /// comprehensions, generator expressions), never on modules and class
 /// bodies, in every version.
 const CO_OPTIMIZED: i32 = 0x1;
+
+/// `CO_NEWLOCALS`: set on every function-like scope; in Python 2 the one
+/// flag of functions that use `exec` or `import *` (which lose
+/// `CO_OPTIMIZED`).
+const CO_NEWLOCALS: i32 = 0x2;
 
 /// One code object of a file, in pre-order ([`code_tree`]).
 #[derive(Clone, Debug)]
@@ -26,60 +33,101 @@ pub struct CodeEntry<'m> {
 }
 
 /// Every code object of `m` in pre-order (the order of
-/// [`code_objects`](crate::code_objects)), with its qualified name.
+/// [`code_objects`](crate::code_objects): every distinct code object, and
+/// one that marshal references repeat again at each place while the
+/// walk's budget lasts), with its qualified name.
 ///
 /// Derived names (before 3.11) follow the compiler's rule (checked against
-/// `co_qualname` on every 3.11+ fixture), except that a function declared
-/// `global` in its enclosing function gets the enclosing name here, where
-/// CPython gives the bare name.
-///
-/// `limit` bounds the walk as in [`code_objects`](crate::code_objects).
+/// `co_qualname` on every 3.11+ fixture), a function or class declared
+/// `global` in its enclosing function getting the bare name.
 #[must_use]
-pub fn code_tree<'m>(m: &'m Marshal<'_>, limit: usize) -> Vec<CodeEntry<'m>> {
-    tree(m, limit, true)
+pub fn code_tree<'m>(m: &'m Marshal<'_>) -> Vec<CodeEntry<'m>> {
+    code_tree_along(m, &mut m.code_walk())
 }
 
-/// [`code_tree`], deriving every name when `co_qualname` is false.
-fn tree<'m>(m: &'m Marshal<'_>, limit: usize, co_qualname: bool) -> Vec<CodeEntry<'m>> {
+/// [`code_tree`] along `walk` (a [`CodeWalk`] of `m`), which then tells
+/// whether repeats were left out ([`CodeWalk::skipped`]) or the walk
+/// stopped early ([`CodeWalk::overflow`]).
+#[must_use]
+pub fn code_tree_along<'m, 'a>(m: &'m Marshal<'a>, walk: &mut CodeWalk<'m, 'a>) -> Vec<CodeEntry<'m>> {
+    tree(m, walk, true)
+}
+
+/// [`code_tree_along`], deriving every name when `co_qualname` is false.
+fn tree<'m, 'a>(m: &'m Marshal<'a>, walk: &mut CodeWalk<'m, 'a>, co_qualname: bool) -> Vec<CodeEntry<'m>> {
     let mut out: Vec<CodeEntry<'m>> = Vec::new();
-    // As `Marshal::code_preorder`: each co_consts tuple is scanned the
-    // first time it is met; a tuple met again (crafted sharing) has its
-    // code objects remembered, so the walk stays linear.
-    let mut seen = vec![0u64; m.nodes().len().div_ceil(64)];
-    let mut again: std::collections::HashMap<ObjId, Vec<&'m CodeNode>> = std::collections::HashMap::new();
-    let mut stack: Vec<(&'m CodeNode, Option<usize>)> =
-        m.code(m.root()).map(|c| (c, None)).into_iter().collect();
-    while let Some((node, parent)) = stack.pop() {
-        if out.len() >= limit {
-            break;
-        }
+    // Per function holding nested code objects, the names it declares
+    // `global` (made once; each function's name tuples are read once, or
+    // within the walk's budget for fields shared between code objects).
+    let mut globals: HashMap<usize, HashSet<String>> = HashMap::new();
+    // The walk's positions are indices in `out`: every visit is kept.
+    for visit in walk {
+        let (node, parent) = (visit.code, visit.parent);
         let name = m.name_lossy(node.name).unwrap_or_default();
         let (qualname, derived) = match node.qualname.filter(|_| co_qualname).and_then(|q| m.name_lossy(q)) {
             Some(q) => (q, false),
-            None => (derived_qualname(&out, parent, &name), true),
+            None => {
+                let global = parent.is_some_and(|p| {
+                    globals.entry(p).or_insert_with(|| declared_global(m, out[p].node)).contains(&name)
+                });
+                (if global { name.clone() } else { derived_qualname(m, &out, parent, &name) }, true)
+            }
         };
-        let depth = parent.map_or(0, |p| out[p].depth + 1);
-        let index = out.len();
+        let depth = parent.and_then(|p| out.get(p)).map_or(0, |p| p.depth + 1);
         out.push(CodeEntry { node, parent, depth, qualname, derived });
-        let tuple = m.resolve(node.consts);
-        let (word, bit) = (tuple.index() / 64, 1u64 << (tuple.index() % 64));
-        if seen.get(word).is_some_and(|w| w & bit == 0) {
-            seen[word] |= bit;
-            let items = m.tuple(tuple).unwrap_or(&[]);
-            stack.extend(items.iter().rev().filter_map(|&c| m.code(c)).map(|c| (c, Some(index))));
-        } else {
-            let kids = again
-                .entry(tuple)
-                .or_insert_with(|| m.tuple(tuple).unwrap_or(&[]).iter().filter_map(|&c| m.code(c)).collect());
-            stack.extend(kids.iter().rev().map(|&c| (c, Some(index))));
+    }
+    out
+}
+
+/// The names a function's code declares `global`: in `co_names` (global
+/// and attribute names) but not among its locals, cells or free variables.
+/// A function or class defined under such a name gets the bare name as its
+/// qualified name (`compiler_set_qualname`: an explicit global). Empty for
+/// modules, class bodies and unoptimised functions (Python 2's with `exec`),
+/// whose `co_names` hold the names they bind.
+fn declared_global(m: &Marshal<'_>, node: &CodeNode) -> HashSet<String> {
+    if node.flags & CO_OPTIMIZED == 0 {
+        return HashSet::new();
+    }
+    let names = |id: Option<ObjId>| {
+        id.and_then(|id| m.tuple(id))
+            .unwrap_or(&[])
+            .iter()
+            .filter_map(|&n| m.name_str(n))
+            .map(|n| n.into_owned())
+    };
+    let mut out: HashSet<String> = names(Some(node.names)).collect();
+    if !out.is_empty() {
+        for local in names(Some(node.varnames)).chain(names(node.cellvars)).chain(names(node.freevars)) {
+            out.remove(&local);
         }
     }
     out
 }
 
+/// Whether `node` is a function-like scope: `CO_OPTIMIZED`, or (Python 2
+/// functions using `exec` or `import *`, which lose it) `CO_NEWLOCALS`
+/// without the class body's opening `__module__ = __name__`.
+fn is_function(m: &Marshal<'_>, node: &CodeNode) -> bool {
+    if node.flags & CO_OPTIMIZED != 0 {
+        return true;
+    }
+    if node.flags & CO_NEWLOCALS == 0 {
+        return false;
+    }
+    let names = m.tuple(node.names).unwrap_or(&[]);
+    let name = |i: usize| names.get(i).and_then(|&n| m.name_str(n));
+    !(name(0).as_deref() == Some("__name__") && name(1).as_deref() == Some("__module__"))
+}
+
 /// The qualified name of a code object named `name` whose parent is
 /// `tree[parent]`.
-fn derived_qualname(tree: &[CodeEntry<'_>], mut parent: Option<usize>, name: &str) -> String {
+fn derived_qualname(
+    m: &Marshal<'_>,
+    tree: &[CodeEntry<'_>],
+    mut parent: Option<usize>,
+    name: &str,
+) -> String {
     // Type-parameter scopes (3.12+) are left out of their children's names.
     while let Some(p) = parent.and_then(|p| tree.get(p))
         && p.qualname.rsplit('.').next().is_some_and(|n| n.starts_with("<generic parameters of "))
@@ -92,7 +140,7 @@ fn derived_qualname(tree: &[CodeEntry<'_>], mut parent: Option<usize>, name: &st
         Some(p) if p.parent.is_none() => name.to_owned(),
         // Functions and lambdas, but not comprehension scopes, add
         // `<locals>` (`compiler_set_qualname`).
-        Some(p) if p.node.flags & CO_OPTIMIZED != 0 && !is_comprehension(&p.qualname) => {
+        Some(p) if is_function(m, p.node) && !is_comprehension(&p.qualname) => {
             format!("{}.<locals>.{name}", p.qualname)
         }
         Some(p) => format!("{}.{name}", p.qualname),
@@ -213,8 +261,8 @@ mod tests {
                 let data = std::fs::read(f).expect("read");
                 let pyc = bytescope_marshal::load_pyc(&data, None).expect("loads");
                 let m = &pyc.marshal;
-                let real = code_tree(m, 10_000);
-                let derived = tree(m, 10_000, false);
+                let real = code_tree(m);
+                let derived = tree(m, &mut m.code_walk(), false);
                 assert_eq!(real.len(), derived.len());
                 for (r, d) in real.iter().zip(&derived) {
                     assert!(!r.derived && d.derived);
@@ -238,7 +286,7 @@ mod tests {
             std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/hello.cpython-312.pyc");
         let data = std::fs::read(root).expect("read");
         let pyc = bytescope_marshal::load_pyc(&data, None).expect("loads");
-        let tree = code_tree(&pyc.marshal, 100);
+        let tree = code_tree(&pyc.marshal);
         let names: Vec<&str> = tree.iter().map(|e| e.qualname.as_str()).collect();
         assert_eq!(names, ["<module>", "greet", "Counter", "Counter.__init__", "Counter.add"]);
         let pick = |names: &[&str]| Selection::of(names).pick(&tree);

@@ -34,11 +34,6 @@ fn inputs() -> Vec<(String, PathBuf)> {
     v
 }
 
-/// Most code objects one file may expand to (as `Disassembler` bounds it).
-fn limit(m: &bytescope_marshal::Marshal<'_>) -> usize {
-    m.codes().len().saturating_mul(4).saturating_add(16)
-}
-
 fn core(c: &mut Criterion) {
     let files: Vec<(String, Vec<u8>)> = inputs()
         .into_iter()
@@ -62,7 +57,7 @@ fn core(c: &mut Criterion) {
         let pyc = load_pyc(data, None).expect("pyc");
         g.throughput(Throughput::Bytes(data.len() as u64));
         g.bench_function(BenchmarkId::from_parameter(label), |b| {
-            b.iter(|| code_objects(black_box(&pyc.marshal), limit(&pyc.marshal)).expect("code").len());
+            b.iter(|| code_objects(black_box(&pyc.marshal)).expect("code").len());
         });
     }
     g.finish();

@@ -205,6 +205,10 @@ pub(crate) fn label_number(labels: &[i64], offset: i64) -> Option<u32> {
 /// `FORMAT_VALUE`/`CONVERT_VALUE` conversions as `dis` names them.
 const CONVERSIONS: [&str; 4] = ["", "str", "repr", "ascii"];
 
+/// Longest string constant whose argrepr the fast path takes straight from
+/// the text (checked at every load); longer ones are reprs, computed once.
+const FAST_STR_MAX: usize = 4096;
+
 fn conversion_name(c: Conversion) -> &'static str {
     CONVERSIONS[usize::from(c.number() & 3)]
 }
@@ -531,8 +535,10 @@ impl<'c, 'm, 'a> Printer<'c, 'm, 'a> {
     {
         let m = self.code.marshal();
         Ok(match m.get(id) {
-            // (Not ''; printers take an empty middle part for "no text".)
-            Value::Str { text: Some(text), .. } if !text.is_empty() && text.len() < self.repr.max_len => {
+            // (Not ''; printers take an empty middle part for "no text".
+            // Long strings go through the cache: this check reads the whole
+            // text at every load.)
+            Value::Str { text: Some(text), .. } if !text.is_empty() && text.len() <= FAST_STR_MAX => {
                 match plain_str_quotes(text, self.rules.version) {
                     Some((open, close)) => k.put(FastText::Name(open, text, close)),
                     None => k.put(FastText::Str(self.const_repr(id, cache)?)),

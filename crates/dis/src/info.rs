@@ -6,6 +6,7 @@ use bytescope_code::Code;
 use bytescope_opcodes::OpcodeTable;
 use bytescope_pyrepr::{ReprError, ReprOptions, repr_object};
 
+use crate::budget::Limit;
 use crate::rules::Rules;
 
 /// `dis.pretty_flags`: names of the set bits in ascending order, `hex()` for
@@ -40,41 +41,43 @@ fn py_hex(v: i64) -> String {
     if v < 0 { format!("-{:#x}", v.unsigned_abs()) } else { format!("{v:#x}") }
 }
 
-/// Writes `dis.code_info(code)` (no trailing newline, as CPython returns it).
-/// Returns `true` when it stopped early because the output passed `limit`.
+/// Writes `dis.code_info(code)` (no trailing newline, as CPython returns it)
+/// into `out`, line by line within `limit`.
 ///
 /// # Errors
-/// A constant whose repr CPython could not produce.
+/// [`InfoStop::Repr`] for a constant whose repr CPython could not produce
+/// (its line is not written), [`InfoStop::Limit`] once the budget is spent.
 pub(crate) fn code_info(
-    out: &mut String,
+    out: &mut Vec<u8>,
     code: &Code<'_, '_>,
     table: &OpcodeTable,
     rules: &Rules,
-    repr: ReprOptions,
-    limit: usize,
-) -> Result<bool, ReprError> {
-    let _ = writeln!(out, "Name:              {}", code.name);
-    let _ = writeln!(out, "Filename:          {}", code.filename);
-    let _ = writeln!(out, "Argument count:    {}", code.argcount());
+    limit: &mut Limit<'_>,
+) -> Result<(), InfoStop> {
+    let mut s = String::new();
+    let _ = writeln!(s, "Name:              {}", code.name);
+    let _ = writeln!(s, "Filename:          {}", code.filename);
+    let _ = writeln!(s, "Argument count:    {}", code.argcount());
     if rules.code_info_posonly {
-        let _ = writeln!(out, "Positional-only arguments: {}", code.posonlyargcount());
+        let _ = writeln!(s, "Positional-only arguments: {}", code.posonlyargcount());
     }
     if rules.version.major >= 3 {
-        let _ = writeln!(out, "Kw-only arguments: {}", code.kwonlyargcount());
+        let _ = writeln!(s, "Kw-only arguments: {}", code.kwonlyargcount());
     }
-    let _ = writeln!(out, "Number of locals:  {}", code.nlocals());
-    let _ = writeln!(out, "Stack size:        {}", code.stacksize());
-    let _ = write!(out, "Flags:             {}", pretty_flags(i64::from(code.raw().flags), table));
+    let _ = writeln!(s, "Number of locals:  {}", code.nlocals());
+    let _ = writeln!(s, "Stack size:        {}", code.stacksize());
+    let _ = write!(s, "Flags:             {}", pretty_flags(i64::from(code.raw().flags), table));
+    line(out, &mut s, limit)?;
     if !code.consts.is_empty() {
-        out.push_str("\nConstants:");
+        s.push_str("\nConstants:");
         for (i, &c) in code.consts.iter().enumerate() {
-            let before = out.len();
-            let _ = write!(out, "\n{i:4}: ");
-            repr_object(out, code.marshal(), c, repr)?;
-            // Past the output budget: drop this line, the caller reports it.
-            if out.len() > limit {
-                out.truncate(before);
-                return Ok(true);
+            let _ = write!(s, "\n{i:4}: ");
+            // A repr longer than what is left of the budget stops there.
+            let max_len = limit.at.saturating_sub(out.len() + s.len());
+            match repr_object(&mut s, code.marshal(), c, ReprOptions { max_len }) {
+                Ok(()) => line(out, &mut s, limit)?,
+                Err(ReprError::TooLarge { .. }) => return Err(InfoStop::Limit),
+                Err(e) => return Err(InfoStop::Repr(e)),
             }
         }
     }
@@ -85,11 +88,28 @@ pub(crate) fn code_info(
         ("Cell variables", &code.cellvars),
     ] {
         if !list.is_empty() {
-            let _ = write!(out, "\n{title}:");
+            let _ = write!(s, "\n{title}:");
             for (i, n) in list.iter().enumerate() {
-                let _ = write!(out, "\n{i:4}: {n}");
+                let _ = write!(s, "\n{i:4}: {n}");
+                line(out, &mut s, limit)?;
             }
         }
     }
-    Ok(false)
+    Ok(())
+}
+
+/// Moves the line in `s` to `out`, checked against the budget as it is made.
+fn line(out: &mut Vec<u8>, s: &mut String, limit: &mut Limit<'_>) -> Result<(), InfoStop> {
+    let mark = out.len();
+    out.extend_from_slice(s.as_bytes());
+    s.clear();
+    limit.check(out, mark).map_err(|_| InfoStop::Limit)
+}
+
+/// Why [`code_info`] stopped.
+pub(crate) enum InfoStop {
+    /// A constant CPython could not repr.
+    Repr(ReprError),
+    /// The output budget is spent.
+    Limit,
 }

@@ -161,7 +161,7 @@ impl Disassembler {
     }
 
     fn printer<'c, 'm, 'a>(&self, code: &'c Code<'m, 'a>) -> Printer<'c, 'm, 'a> {
-        Printer::new(code, self.data, self.repr)
+        Printer::new(code, self.data, self.repr_for(code.marshal()))
     }
 
     /// What `row`'s `argval` is.

@@ -18,6 +18,7 @@
 #![deny(missing_docs)]
 
 mod argtext;
+mod budget;
 mod info;
 mod lazy;
 mod listing;
@@ -27,8 +28,8 @@ mod rules;
 mod text;
 mod views;
 
-use bytescope_code::{Code, CodeError, CodeVecs, Selection, code_objects, code_tree, subtree_end};
-use bytescope_marshal::{CodeNode, Marshal};
+use bytescope_code::{Code, CodeError, CodeVecs, Selection};
+use bytescope_marshal::{CodeNode, CodeWalk, Marshal};
 use bytescope_opcodes::OpcodeTable;
 use bytescope_pyc::PythonVersion;
 use bytescope_pyrepr::{ReprError, ReprOptions, write_code_repr};
@@ -41,6 +42,8 @@ pub use text::DisOptions;
 pub use views::TableKind;
 
 use argtext::{Buffers, Printer};
+use budget::Limit;
+pub use budget::output_limit;
 use listing::Prepared;
 use plan::VersionData;
 
@@ -67,15 +70,38 @@ pub enum DisError {
     /// A malformed code object.
     #[error(transparent)]
     Code(#[from] CodeError),
-    /// The output would grow past a budget proportional to the input: only
-    /// crafted files (one large constant loaded thousands of times, or shared
-    /// by many code objects) get there, and CPython would print it all.
+    /// The output would grow past a budget proportional to the input (256
+    /// bytes per input byte, 16 past about 270 KiB of input, plus 1 MiB):
+    /// only crafted files (one large constant loaded thousands of times, or
+    /// shared by many code objects) get there, and CPython would print it all.
     #[error(
-        "output stopped at {limit} bytes (256 bytes per input byte + 1 MiB): the file repeats large constants"
+        "output stopped at {limit} bytes, the budget for this input size: the file repeats large constants"
     )]
     OutputLimit {
         /// The budget in bytes.
         limit: usize,
+    },
+    /// Code objects that marshal references put in several places (only
+    /// crafted files share them) were all shown, but not again at every
+    /// further place as CPython's `dis` shows them: the repeats would have
+    /// exceeded the budget.
+    #[error(
+        "every code object is shown, but {skipped} repeats of code objects shared by marshal references were left out (crafted data: they exceed the budget)"
+    )]
+    RepeatsSkipped {
+        /// Repeats left out (each with the code objects it holds).
+        skipped: usize,
+    },
+    /// Distinct code objects share fields (names, bytecode, tables) through
+    /// marshal references beyond the budget (only crafted files do): reading
+    /// them again for each code object would take time quadratic in the
+    /// input. The code objects before `offset` were shown.
+    #[error(
+        "code objects share fields (names, bytecode, tables) through marshal references beyond the budget: stopped at the code object at offset {offset:#x} (crafted data)"
+    )]
+    SharedFields {
+        /// Offset of the first code object not shown.
+        offset: usize,
     },
     /// Names given to pick code objects by that match none.
     #[error("no code object named {}", names.join(", "))]
@@ -93,19 +119,16 @@ pub enum DisError {
     },
 }
 
-/// The output budget for marshal data `m`: 256 bytes per input byte plus
-/// 1 MiB. Real listings run about 5 bytes per pyc byte.
-pub(crate) fn output_limit(m: &Marshal<'_>) -> usize {
-    m.end_offset().saturating_mul(256).saturating_add(1 << 20)
-}
-
-/// Most code objects a single file may expand to when shared references
-/// repeat them (keeps crafted inputs linear; real files never share). The
-/// JSON views visit `bytescope_code::code_objects(m, visit_limit(m))`, in
-/// that order, so callers can line their rows up with the code objects.
-#[must_use]
-pub fn visit_limit(m: &Marshal<'_>) -> usize {
-    m.codes().len().saturating_mul(4).saturating_add(16)
+/// The result of a walk that ran to its end: an error if it stopped early
+/// or left repeats out.
+fn repeats_result(walk: &CodeWalk<'_, '_>) -> Result<(), DisError> {
+    if let Some(offset) = walk.overflow() {
+        return Err(DisError::SharedFields { offset });
+    }
+    match walk.skipped() {
+        0 => Ok(()),
+        skipped => Err(DisError::RepeatsSkipped { skipped }),
+    }
 }
 
 /// Working memory of [`Disassembler::dis_draining`], kept between files.
@@ -118,7 +141,6 @@ pub struct Disassembler {
     table: &'static OpcodeTable,
     /// Rules and opcode plans, shared by every disassembler of the version.
     data: &'static VersionData,
-    repr: ReprOptions,
 }
 
 impl Disassembler {
@@ -157,7 +179,7 @@ impl Disassembler {
     /// A disassembler driven by `table` (its version's rules).
     #[must_use]
     pub fn with_table(table: &'static OpcodeTable) -> Self {
-        Disassembler { table, data: plan::version_data(table), repr: ReprOptions::default() }
+        Disassembler { table, data: plan::version_data(table) }
     }
 
     /// The version's rules.
@@ -197,7 +219,13 @@ impl Disassembler {
         for_dis: bool,
         bufs: Buffers,
     ) -> Prepared<'c, 'm, 'a> {
-        Prepared::new(code, self.data, self.repr, for_dis, bufs)
+        Prepared::new(code, self.data, self.repr_for(code.marshal()), for_dis, bufs)
+    }
+
+    /// Repr options for the constants of `m`: one repr may be as long as
+    /// the whole output may be, no longer.
+    fn repr_for(&self, m: &Marshal<'_>) -> ReprOptions {
+        ReprOptions { max_len: output_limit(m) }
     }
 
     /// Writes what `dis.dis(code)` prints (UTF-8 bytes, as CPython writes
@@ -213,9 +241,17 @@ impl Disassembler {
     }
 
     /// [`Disassembler::dis`] for output that need not stay in memory: once
-    /// `out` holds `high` bytes or more after a code object's listing,
-    /// `drain` is called to take them (it empties `out`, e.g. by writing
-    /// it), so a huge listing never sits in memory or spills the CPU caches.
+    /// `out` holds `high` bytes or more at the end of a line, `drain` is
+    /// called to take them (it empties `out`, e.g. by writing it, or leaves
+    /// them to be asked again `high` bytes later), so a huge listing never
+    /// sits in memory or spills the CPU caches.
+    ///
+    /// The output is bounded by a budget proportional to the input (see
+    /// [`DisError::OutputLimit`]). Code objects shared by marshal
+    /// references are listed at each place, as CPython does, while half the
+    /// budget and the walk's own (see [`bytescope_marshal::CodeWalk`]) last;
+    /// past that every code object is still listed once, and the result is
+    /// [`DisError::RepeatsSkipped`].
     ///
     /// `scratch` holds working memory between calls (a batch of files then
     /// allocates it once).
@@ -233,8 +269,7 @@ impl Disassembler {
         drain: impl FnMut(&mut Vec<u8>),
     ) -> Result<(), DisError> {
         self.check_options(opts)?;
-        let limit = if self.data.rules.recurse { visit_limit(m) } else { 1 };
-        self.dis_nodes(m, &m.code_preorder(limit), opts, scratch, out, high, drain, false)
+        self.dis_nodes(m, Nodes::Walk(m.code_walk()), opts, scratch, out, high, drain, false)
     }
 
     /// [`Disassembler::dis`] with every line printed by the general path,
@@ -251,9 +286,8 @@ impl Disassembler {
         out: &mut Vec<u8>,
     ) -> Result<(), DisError> {
         self.check_options(opts)?;
-        let limit = if self.data.rules.recurse { visit_limit(m) } else { 1 };
-        let nodes = m.code_preorder(limit);
-        self.dis_nodes(m, &nodes, opts, &mut Scratch::default(), out, usize::MAX, |_| {}, true)
+        let nodes = Nodes::Walk(m.code_walk());
+        self.dis_nodes(m, nodes, opts, &mut Scratch::default(), out, usize::MAX, |_| {}, true)
     }
 
     /// [`Disassembler::dis_draining`] of the code objects `selection`
@@ -277,26 +311,17 @@ impl Disassembler {
         drain: impl FnMut(&mut Vec<u8>),
     ) -> Result<(), DisError> {
         self.check_options(opts)?;
-        let tree = code_tree(m, visit_limit(m));
-        let picked = selection.pick(&tree).map_err(|names| DisError::NotFound { names })?;
-        let mut nodes: Vec<&CodeNode> = Vec::new();
-        let mut covered = 0;
-        for i in picked {
-            if i < covered {
-                continue;
-            }
-            covered = if self.data.rules.recurse { subtree_end(&tree, i) } else { i + 1 };
-            nodes.extend(tree[i..covered].iter().map(|e| e.node));
-        }
-        self.dis_nodes(m, &nodes, opts, scratch, out, high, drain, false)
+        let (nodes, stopped) = views::selected_nodes(m, selection, self.data.rules.recurse)?;
+        self.dis_nodes(m, Nodes::List(nodes.into_iter(), stopped), opts, scratch, out, high, drain, false)
     }
 
-    /// Lists `nodes` in order, each after the first with its header.
+    /// Lists the code objects of `nodes` in order, each after the first
+    /// with its header (before 3.7, from a walk, the first only).
     #[allow(clippy::too_many_arguments)]
     fn dis_nodes(
         &self,
         m: &Marshal<'_>,
-        nodes: &[&CodeNode],
+        mut nodes: Nodes<'_, '_>,
         opts: DisOptions,
         scratch: &mut Scratch,
         out: &mut Vec<u8>,
@@ -307,13 +332,13 @@ impl Disassembler {
         let Scratch(mut bufs, mut vecs) = std::mem::take(scratch);
         // The cached reprs belong to the previous file's objects.
         bufs.reprs.clear();
-        // The output limit counts drained bytes too: `limit_bytes` is where
-        // it falls in `out`, moved back by what each drain takes.
         let max_bytes = output_limit(m);
-        let mut limit_bytes = out.len().saturating_add(max_bytes);
-        for (i, &node) in nodes.iter().enumerate() {
+        let mut limit = Limit::new(out, max_bytes, high, &mut drain);
+        let mut first = true;
+        let whole_file = matches!(nodes, Nodes::Walk(_));
+        while let Some(node) = nodes.next() {
             let code = Code::new_in(m, node, std::mem::take(&mut vecs))?;
-            if i > 0 {
+            if !first {
                 // The parent's LOAD_CONST has usually shown this repr already.
                 let repr = bufs.reprs.get(node.node, |s| {
                     write_code_repr(s, m, node);
@@ -325,29 +350,44 @@ impl Disassembler {
             }
             let mut listing = self.prepare(&code, true, bufs);
             listing.general = general;
-            listing.write_text(out, opts, limit_bytes).map_err(|stop| match stop {
+            listing.write_text(out, opts, &mut limit).map_err(|stop| match stop {
                 text::Stop::Repr(error) => DisError::Repr { error, code_offset: code.offset() },
                 text::Stop::Limit => DisError::OutputLimit { limit: max_bytes },
             })?;
             bufs = listing.into_buffers();
             vecs = code.into_vecs();
             if out.len() >= high {
-                let before = out.len();
-                drain(out);
-                limit_bytes = limit_bytes.saturating_sub(before.saturating_sub(out.len()));
+                limit.drain_now(out);
             }
+            if whole_file && !self.data.rules.recurse {
+                // Before 3.7 `dis` lists the module code object only.
+                *scratch = Scratch(bufs, vecs);
+                return Ok(());
+            }
+            // Repeats may take half the budget: the rest is for code
+            // objects not listed yet.
+            if limit.written(out) > max_bytes / 2 {
+                nodes.stop_repeats();
+            }
+            first = false;
         }
         *scratch = Scratch(bufs, vecs);
-        Ok(())
+        nodes.result()
     }
 
     /// Writes `dis.code_info(co)` followed by a blank line for every code
-    /// object of `m` in pre-order.
+    /// object of `m` in pre-order (see [`Disassembler::dis_draining`] for
+    /// the budget and shared code objects).
     ///
     /// # Errors
     /// As [`Disassembler::dis`].
     pub fn code_info(&self, m: &Marshal<'_>, out: &mut String) -> Result<(), DisError> {
-        self.code_infos(m, code_objects(m, visit_limit(m))?, out)
+        let mut bytes = std::mem::take(out).into_bytes();
+        let result = self.code_info_draining(m, &mut bytes, usize::MAX, |_| {});
+        // Built from whole `str`s.
+        *out =
+            String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+        result
     }
 
     /// [`Disassembler::code_info`] of the code objects `selection` picks
@@ -362,31 +402,74 @@ impl Disassembler {
         selection: &Selection,
         out: &mut String,
     ) -> Result<(), DisError> {
-        let codes = views::selected_codes(m, selection, false)?;
-        self.code_infos(m, codes, out)
+        let mut bytes = std::mem::take(out).into_bytes();
+        let result = self.code_info_selected_draining(m, selection, &mut bytes, usize::MAX, |_| {});
+        // Built from whole `str`s.
+        *out =
+            String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+        result
     }
 
+    /// [`Disassembler::code_info_selected`] handing its text to `drain`
+    /// line by line (see [`Disassembler::dis_draining`]).
+    ///
+    /// # Errors
+    /// As [`Disassembler::code_info_selected`].
+    pub fn code_info_selected_draining(
+        &self,
+        m: &Marshal<'_>,
+        selection: &Selection,
+        out: &mut Vec<u8>,
+        high: usize,
+        drain: impl FnMut(&mut Vec<u8>),
+    ) -> Result<(), DisError> {
+        let (nodes, stopped) = views::selected_nodes(m, selection, false)?;
+        self.code_infos(m, Nodes::List(nodes.into_iter(), stopped), out, high, drain)
+    }
+
+    /// [`Disassembler::code_info`] handing its text to `drain` line by line
+    /// (see [`Disassembler::dis_draining`]).
+    ///
+    /// # Errors
+    /// As [`Disassembler::dis`].
+    pub fn code_info_draining(
+        &self,
+        m: &Marshal<'_>,
+        out: &mut Vec<u8>,
+        high: usize,
+        drain: impl FnMut(&mut Vec<u8>),
+    ) -> Result<(), DisError> {
+        self.code_infos(m, Nodes::Walk(m.code_walk()), out, high, drain)
+    }
+
+    /// `dis.code_info(co)` and a blank line for each code object of
+    /// `nodes`.
     fn code_infos(
         &self,
         m: &Marshal<'_>,
-        codes: Vec<Code<'_, '_>>,
-        out: &mut String,
+        mut nodes: Nodes<'_, '_>,
+        out: &mut Vec<u8>,
+        high: usize,
+        mut drain: impl FnMut(&mut Vec<u8>),
     ) -> Result<(), DisError> {
-        let limit = out.len().saturating_add(output_limit(m));
-        for code in codes {
-            let before = out.len();
-            let stopped = info::code_info(out, &code, self.table, &self.data.rules, self.repr, limit)
-                .map_err(|error| DisError::Repr { error, code_offset: code.offset() })?;
-            out.push_str("\n\n");
-            if stopped || out.len() > limit {
-                if out.len() > limit {
-                    // A line start: always a char boundary.
-                    out.truncate(before);
-                }
-                return Err(DisError::OutputLimit { limit: output_limit(m) });
+        let max_bytes = output_limit(m);
+        let mut limit = Limit::new(out, max_bytes, high, &mut drain);
+        while let Some(node) = nodes.next() {
+            let code = Code::new(m, node)?;
+            info::code_info(out, &code, self.table, &self.data.rules, &mut limit).map_err(
+                |stop| match stop {
+                    info::InfoStop::Repr(error) => DisError::Repr { error, code_offset: code.offset() },
+                    info::InfoStop::Limit => DisError::OutputLimit { limit: max_bytes },
+                },
+            )?;
+            let mark = out.len();
+            out.extend_from_slice(b"\n\n");
+            limit.check(out, mark).map_err(|_| DisError::OutputLimit { limit: max_bytes })?;
+            if limit.written(out) > max_bytes / 2 {
+                nodes.stop_repeats();
             }
         }
-        Ok(())
+        nodes.result()
     }
 
     /// Writes what `dis.disassemble(co)` prints for one code object: its
@@ -403,9 +486,10 @@ impl Disassembler {
     ) -> Result<(), DisError> {
         self.check_options(opts)?;
         let max_bytes = output_limit(code.marshal());
-        let limit = out.len().saturating_add(max_bytes);
+        let mut keep = |_: &mut Vec<u8>| {};
+        let mut limit = Limit::new(out, max_bytes, usize::MAX, &mut keep);
         let listing = self.prepare(code, true, Buffers::default());
-        listing.write_text(out, opts, limit).map_err(|stop| match stop {
+        listing.write_text(out, opts, &mut limit).map_err(|stop| match stop {
             text::Stop::Repr(error) => DisError::Repr { error, code_offset: code.offset() },
             text::Stop::Limit => DisError::OutputLimit { limit: max_bytes },
         })
@@ -417,12 +501,14 @@ impl Disassembler {
     /// `dis.dis` listing.
     ///
     /// # Errors
-    /// A constant CPython could not repr.
+    /// A constant CPython could not repr; the output budget (see
+    /// [`Disassembler::instructions`]).
     pub fn bytecode_instructions(&self, code: &Code<'_, '_>) -> Result<Vec<Instruction>, DisError> {
-        self.prepare(code, true, Buffers::default())
-            .decoded()
-            .instructions()
-            .map_err(|error| DisError::Repr { error, code_offset: code.offset() })
+        let max = output_limit(code.marshal());
+        self.prepare(code, true, Buffers::default()).decoded().instructions(max).map_err(|stop| match stop {
+            text::Stop::Repr(error) => DisError::Repr { error, code_offset: code.offset() },
+            text::Stop::Limit => DisError::OutputLimit { limit: max },
+        })
     }
 
     /// Writes `dis.code_info(co)` for one code object (without the blank
@@ -432,13 +518,17 @@ impl Disassembler {
     /// As [`Disassembler::code_info`].
     pub fn code_info_of(&self, code: &Code<'_, '_>, out: &mut String) -> Result<(), DisError> {
         let max = output_limit(code.marshal());
-        let limit = out.len().saturating_add(max);
-        let stopped = info::code_info(out, code, self.table, &self.data.rules, self.repr, limit)
-            .map_err(|error| DisError::Repr { error, code_offset: code.offset() })?;
-        if stopped || out.len() > limit {
-            return Err(DisError::OutputLimit { limit: max });
-        }
-        Ok(())
+        let mut bytes = std::mem::take(out).into_bytes();
+        let mut keep = |_: &mut Vec<u8>| {};
+        let mut limit = Limit::new(&bytes, max, usize::MAX, &mut keep);
+        let result = info::code_info(&mut bytes, code, self.table, &self.data.rules, &mut limit);
+        // Built from whole `str`s.
+        *out =
+            String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+        result.map_err(|stop| match stop {
+            info::InfoStop::Repr(error) => DisError::Repr { error, code_offset: code.offset() },
+            info::InfoStop::Limit => DisError::OutputLimit { limit: max },
+        })
     }
 
     /// The instructions of one code object for analyses: opcodes, arguments
@@ -447,7 +537,7 @@ impl Disassembler {
     /// copies).
     #[must_use]
     pub fn ops<'c>(&'c self, code: &'c Code<'_, '_>) -> Vec<Op<'c>> {
-        let p = Printer::new(code, self.data, self.repr);
+        let p = Printer::new(code, self.data, self.repr_for(code.marshal()));
         p.decoder.raw_instructions().map(|raw| p.op(&raw)).collect()
     }
 
@@ -455,11 +545,48 @@ impl Disassembler {
     /// them (from 3.11 its labels and jump targets ignore the exception
     /// table, unlike `dis.dis`).
     ///
+    /// Their text (`argrepr`) is bounded by the output budget in all
+    /// ([`DisError::OutputLimit`]): only crafted files, loading one large
+    /// constant thousands of times, get there.
+    ///
     /// # Errors
-    /// A constant CPython could not repr.
+    /// A constant CPython could not repr; the output budget.
     pub fn instructions(&self, code: &Code<'_, '_>) -> Result<Vec<Instruction>, DisError> {
-        self.prepare(code, false, Buffers::default())
-            .instructions()
-            .map_err(|error| DisError::Repr { error, code_offset: code.offset() })
+        let max = output_limit(code.marshal());
+        self.prepare(code, false, Buffers::default()).instructions(max).map_err(|stop| match stop {
+            text::Stop::Repr(error) => DisError::Repr { error, code_offset: code.offset() },
+            text::Stop::Limit => DisError::OutputLimit { limit: max },
+        })
+    }
+}
+
+/// The code objects a listing goes through: a file's walk, or a list picked
+/// from one (with the outcome of that walk).
+enum Nodes<'m, 'a> {
+    Walk(CodeWalk<'m, 'a>),
+    List(std::vec::IntoIter<&'m CodeNode>, Result<(), DisError>),
+}
+
+impl<'m> Nodes<'m, '_> {
+    fn next(&mut self) -> Option<&'m CodeNode> {
+        match self {
+            Nodes::Walk(walk) => walk.next().map(|v| v.code),
+            Nodes::List(nodes, _) => nodes.next(),
+        }
+    }
+
+    /// Skips repeats from now on (a list was cut by its walk already).
+    fn stop_repeats(&mut self) {
+        if let Nodes::Walk(walk) = self {
+            walk.stop_repeats();
+        }
+    }
+
+    /// The outcome once every code object was listed.
+    fn result(self) -> Result<(), DisError> {
+        match self {
+            Nodes::Walk(walk) => repeats_result(&walk),
+            Nodes::List(_, result) => result,
+        }
     }
 }

@@ -14,6 +14,7 @@ use bytescope_pyrepr::{ReprError, ReprOptions};
 use crate::argtext::{Buffers, Instruction, Printer, ReprCache, label_number};
 use crate::plan::VersionData;
 use crate::rules::Layout;
+use crate::text::Stop;
 
 /// A code object ready to be listed.
 pub struct Prepared<'c, 'm, 'a> {
@@ -211,13 +212,27 @@ impl<'c, 'm, 'a> Prepared<'c, 'm, 'a> {
         self
     }
 
-    /// Every instruction's `get_instructions` record.
+    /// Every instruction's `get_instructions` record, their text (argrepr)
+    /// within `max` bytes in all: one large constant loaded thousands of
+    /// times (crafted) would otherwise make a copy per load.
     ///
     /// # Errors
-    /// The first constant whose repr CPython could not produce.
-    pub(crate) fn instructions(&self) -> Result<Vec<Instruction>, ReprError> {
+    /// The first constant whose repr CPython could not produce; the budget.
+    pub(crate) fn instructions(&self, max: usize) -> Result<Vec<Instruction>, Stop> {
         let mut line = None;
         let mut cursor = self.lines.cursor();
-        self.raws().map(|raw| self.instruction(&raw, cursor.starts_at(raw.offset), &mut line, true)).collect()
+        let mut text = 0usize;
+        self.raws()
+            .map(|raw| {
+                let ins = self
+                    .instruction(&raw, cursor.starts_at(raw.offset), &mut line, true)
+                    .map_err(Stop::Repr)?;
+                text = text.saturating_add(ins.argrepr.len());
+                if text > max {
+                    return Err(Stop::Limit);
+                }
+                Ok(ins)
+            })
+            .collect()
     }
 }

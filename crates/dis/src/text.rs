@@ -8,6 +8,7 @@ use bytescope_pyrepr::ReprError;
 use bytescope_instr::{Argument, RawInstruction as Raw, RawInstructions};
 
 use crate::argtext::{FastText, ReprCache, TextSink, label_number};
+use crate::budget::Limit;
 use crate::listing::Prepared;
 use crate::plan::NAME_SLOT;
 use crate::rules::Layout;
@@ -33,7 +34,12 @@ impl Prepared<'_, '_, '_> {
     /// # Errors
     /// Stops at the first constant CPython could not repr (the lines before
     /// it are already written, as CPython prints them before raising).
-    pub(crate) fn write_text(&self, out: &mut Vec<u8>, opts: DisOptions, limit: usize) -> Result<(), Stop> {
+    pub(crate) fn write_text(
+        &self,
+        out: &mut Vec<u8>,
+        opts: DisOptions,
+        limit: &mut Limit<'_>,
+    ) -> Result<(), Stop> {
         // One copy of each loop per way of walking the instructions.
         match (self.dec.rules.layout, self.raws()) {
             (Layout::Py27 | Layout::Py30, raws) => self.write_old(raws, out, limit),
@@ -75,7 +81,7 @@ impl Prepared<'_, '_, '_> {
         &self,
         raws: impl Iterator<Item = Raw>,
         out: &mut Vec<u8>,
-        limit: usize,
+        limit: &mut Limit<'_>,
     ) -> Result<(), Stop> {
         use bytescope_opcodes::ArgFlags as F;
         let py2 = self.dec.rules.layout == Layout::Py27;
@@ -129,7 +135,7 @@ impl Prepared<'_, '_, '_> {
         raws: RawInstructions<'_>,
         out: &mut Vec<u8>,
         opts: DisOptions,
-        limit: usize,
+        limit: &mut Limit<'_>,
     ) -> Result<(), Stop> {
         let r = self.dec.rules;
         let lw = if r.layout == Layout::Py34 { 3 } else { lineno_width(r.version, self.lines.starts(), 0) };
@@ -205,7 +211,7 @@ impl Prepared<'_, '_, '_> {
         words: impl Iterator<Item = Raw>,
         out: &mut Vec<u8>,
         opts: DisOptions,
-        limit: usize,
+        limit: &mut Limit<'_>,
         lw: usize,
         ow: usize,
         reprs: &mut ReprCache,
@@ -357,7 +363,7 @@ impl Prepared<'_, '_, '_> {
         raws: impl Iterator<Item = Raw>,
         out: &mut Vec<u8>,
         opts: DisOptions,
-        limit: usize,
+        limit: &mut Limit<'_>,
     ) -> Result<(), Stop> {
         let r = self.dec.rules;
         let code_len = self.dec.code.code.len();
@@ -533,15 +539,12 @@ fn fast_written(written: Result<bool, ReprError>, out: &mut Vec<u8>, before: usi
     }
 }
 
-/// Stops once the output passes `limit` bytes, dropping the line (from
-/// `line_start`) that crossed it.
-fn check(out: &mut Vec<u8>, line_start: usize, limit: usize) -> Result<(), Stop> {
-    if out.len() > limit {
-        out.truncate(line_start.min(limit));
-        Err(Stop::Limit)
-    } else {
-        Ok(())
-    }
+/// Stops once the output passes the budget, dropping the line (from
+/// `line_start`) that crossed it; at a line end the finished text may be
+/// drained (see [`Limit::check`]).
+#[inline]
+fn check(out: &mut Vec<u8>, line_start: usize, limit: &mut Limit<'_>) -> Result<(), Stop> {
+    limit.check(out, line_start).map_err(|_| Stop::Limit)
 }
 
 /// `int.from_bytes(data, "little")` as decimal text (cache fields are at

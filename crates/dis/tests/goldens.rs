@@ -260,7 +260,7 @@ fn selected_listing_is_part_of_the_module_listing() {
         let mut whole = Vec::new();
         d.dis(m, DisOptions::default(), &mut whole).unwrap();
         let whole = String::from_utf8(whole).unwrap();
-        let tree = bytescope_code::code_tree(m, 10_000);
+        let tree = bytescope_code::code_tree(m);
         for e in tree.iter().skip(1) {
             if tree.iter().filter(|o| o.qualname == e.qualname).count() > 1 {
                 continue;
@@ -296,7 +296,7 @@ fn instruction_stream_agrees_with_get_instructions() {
         let data = std::fs::read(&pyc_path).unwrap();
         let pyc = load_pyc(&data, None).unwrap();
         let d = Disassembler::new(pyc.version()).unwrap();
-        for code in bytescope_code::code_objects(&pyc.marshal, 10_000).unwrap() {
+        for code in bytescope_code::code_objects(&pyc.marshal).unwrap() {
             let want = d.instructions(&code).unwrap();
             let lines = Lines::new(&code);
             let got: Vec<_> = Decoder::new(&code).unwrap().iter().located(&lines, true).collect();

@@ -19,8 +19,11 @@ pub(crate) enum Op {
     Transparent,
     /// LOAD_GLOBAL, LOAD_NAME, LOAD_FROM_DICT_OR_GLOBALS.
     LoadGlobal,
-    /// LOAD_FAST and friends, LOAD_DEREF: only followed through bindings.
+    /// LOAD_DEREF and friends: only followed through bindings.
     LoadLocal,
+    /// LOAD_FAST and friends: as [`Op::LoadLocal`], except of a cell or
+    /// free variable (3.13+ builds closures with it: the cell, not a value).
+    LoadFast,
     /// LOAD_ATTR, LOAD_METHOD: extend a dotted chain.
     LoadAttr,
     /// LOAD_SUPER_ATTR and the 3.12 pre-release super opcodes.
@@ -36,6 +39,14 @@ pub(crate) enum Op {
     DeleteName,
     /// STORE_FAST, STORE_DEREF.
     StoreLocal,
+    /// STORE_FAST_LOAD_FAST (3.13+): a store, then a load of a local.
+    StoreLoadLocal,
+    /// STORE_FAST_STORE_FAST (3.13+): two stores (the first takes the
+    /// top of the stack).
+    StoreLocalPair,
+    /// LOAD_FAST_LOAD_FAST, LOAD_FAST_BORROW_LOAD_FAST_BORROW (3.13+): two
+    /// loads of locals, the second on top.
+    LoadLocalPair,
     /// IMPORT_NAME.
     ImportName,
     /// IMPORT_FROM.
@@ -82,12 +93,8 @@ impl OpClasses {
                     Op::Transparent
                 }
                 "LOAD_GLOBAL" | "LOAD_NAME" | "LOAD_FROM_DICT_OR_GLOBALS" => Op::LoadGlobal,
-                "LOAD_FAST"
-                | "LOAD_FAST_CHECK"
-                | "LOAD_FAST_BORROW"
-                | "LOAD_DEREF"
-                | "LOAD_CLASSDEREF"
-                | "LOAD_FROM_DICT_OR_DEREF" => Op::LoadLocal,
+                "LOAD_FAST" | "LOAD_FAST_CHECK" | "LOAD_FAST_BORROW" => Op::LoadFast,
+                "LOAD_DEREF" | "LOAD_CLASSDEREF" | "LOAD_FROM_DICT_OR_DEREF" => Op::LoadLocal,
                 "LOAD_ATTR" | "LOAD_METHOD" | "LOOKUP_METHOD" => Op::LoadAttr,
                 "LOAD_SUPER_ATTR"
                 | "LOAD_SUPER_METHOD"
@@ -98,6 +105,9 @@ impl OpClasses {
                 "STORE_GLOBAL" => Op::StoreGlobal,
                 "DELETE_NAME" | "DELETE_GLOBAL" | "STORE_ANNOTATION" => Op::DeleteName,
                 "STORE_FAST" | "STORE_DEREF" => Op::StoreLocal,
+                "STORE_FAST_LOAD_FAST" => Op::StoreLoadLocal,
+                "STORE_FAST_STORE_FAST" => Op::StoreLocalPair,
+                "LOAD_FAST_LOAD_FAST" | "LOAD_FAST_BORROW_LOAD_FAST_BORROW" => Op::LoadLocalPair,
                 "IMPORT_NAME" => Op::ImportName,
                 "IMPORT_FROM" => Op::ImportFrom,
                 "IMPORT_STAR" => Op::ImportStar,
@@ -198,6 +208,10 @@ pub(crate) struct Analysis {
     /// The `__qualname__` a class body stores (`LOAD_CONST 'A.B';
     /// STORE_NAME __qualname__`, 3.3+).
     pub stored_qualname: Option<String>,
+    /// What the code object's local, cell and free variables are bound to
+    /// at its end (imports, and what it inherited): nested code objects
+    /// that read a cell of this one start from these.
+    pub local_bindings: Bindings,
 }
 
 /// Bindings of names to the dotted names they were imported as
@@ -238,13 +252,18 @@ pub(crate) struct Walker<'x, 'm, 'a> {
     /// adds to them.
     pub file_bindings: &'x mut Bindings,
     pub is_root: bool,
+    /// Bindings of the free variables, from the enclosing code objects'
+    /// cells (an `import` in an outer function that a closure reads).
+    pub inherited: Bindings,
+    /// The code object's cell and free variable names.
+    pub closure_names: HashSet<&'x str>,
 }
 
 impl Walker<'_, '_, '_> {
     #[allow(clippy::too_many_lines)]
     pub(crate) fn run(&mut self, ins: &[DisOp<'_>]) -> Analysis {
         let mut a = Analysis::default();
-        let mut local_bindings: Bindings = HashMap::new();
+        let mut local_bindings: Bindings = std::mem::take(&mut self.inherited);
         let mut tos: Option<Chain> = None;
         let mut import: Option<ImportCtx> = None;
         let mut build_class_pending = false;
@@ -261,6 +280,8 @@ impl Walker<'_, '_, '_> {
                     | Op::StoreName
                     | Op::StoreGlobal
                     | Op::StoreLocal
+                    | Op::StoreLoadLocal
+                    | Op::StoreLocalPair
                     | Op::LoadAttr
             ) || (op == Op::CallIntrinsic
                 && text_of(&x.argument) == "INTRINSIC_IMPORT_STAR");
@@ -280,12 +301,15 @@ impl Walker<'_, '_, '_> {
                         });
                     }
                 }
-                Op::LoadLocal => {
+                Op::LoadLocal | Op::LoadFast | Op::LoadLocalPair => {
                     end_chain(&mut a, &mut tos);
-                    let bound = name_of(x).and_then(|n| {
-                        if self.is_root { self.file_bindings.get(n) } else { local_bindings.get(n) }
-                    });
-                    tos = bound.map(|b| Chain { dotted: b.clone(), interesting: true });
+                    // The second of a pair ends on top of the stack.
+                    let name = match x.argument {
+                        Argument::LocalPair(Ok(_), Ok(second)) => Some(second),
+                        _ => name_of(x),
+                    };
+                    let cell = op == Op::LoadFast && name.is_some_and(|n| self.closure_names.contains(n));
+                    tos = name.filter(|_| !cell).and_then(|n| self.local_chain(n, &local_bindings));
                 }
                 Op::LoadAttr => {
                     if let Some(n) = name_of(x) {
@@ -313,6 +337,25 @@ impl Walker<'_, '_, '_> {
                     }
                     tos = None;
                 }
+                Op::StoreLoadLocal | Op::StoreLocalPair => {
+                    // The first name takes the value as a STORE_FAST does;
+                    // then a load of the second (STORE_FAST_LOAD_FAST) or
+                    // a store of what was below (which nothing tracks).
+                    if let Argument::LocalPair(Ok(first), Ok(second)) = x.argument {
+                        let value = tos.take();
+                        if let Some(ch) = value {
+                            if ch.interesting {
+                                a.references.add(&ch.dotted);
+                            }
+                            local_bindings.insert(first.to_owned(), ch.dotted);
+                        }
+                        if op == Op::StoreLoadLocal {
+                            tos = self.local_chain(second, &local_bindings);
+                        }
+                    } else {
+                        tos = None;
+                    }
+                }
                 Op::StoreName | Op::StoreGlobal | Op::StoreLocal => {
                     let value = tos.take();
                     if let Some(n) = name_of(x) {
@@ -336,7 +379,11 @@ impl Walker<'_, '_, '_> {
                             if ch.interesting {
                                 a.references.add(&ch.dotted);
                             }
-                            if ch.dotted != n {
+                            // Locals and cells are read back only through
+                            // their bindings (`import os` in a function binds
+                            // `os` to `os`); names read as globals resolve to
+                            // themselves without one.
+                            if op == Op::StoreLocal || ch.dotted != n {
                                 let global = op == Op::StoreGlobal || (op == Op::StoreName && self.is_root);
                                 let map = if global { &mut *self.file_bindings } else { &mut local_bindings };
                                 map.insert(n.to_owned(), ch.dotted);
@@ -423,7 +470,16 @@ impl Walker<'_, '_, '_> {
                 *a.opcodes.entry(self.table.op(op as u8).name).or_insert(0) += n;
             }
         }
+        a.local_bindings = local_bindings;
         a
+    }
+
+    /// The dotted name a local, cell or free variable `n` holds, if known;
+    /// worth reporting on its own (as a global would not be) only when an
+    /// import renamed it.
+    fn local_chain(&self, n: &str, local_bindings: &Bindings) -> Option<Chain> {
+        let bound = if self.is_root { self.file_bindings.get(n) } else { local_bindings.get(n) };
+        bound.map(|b| Chain { dotted: b.clone(), interesting: b != n })
     }
 
     /// The level and whether a fromlist was given, from the two constants

@@ -30,6 +30,10 @@
 //! }
 //! ```
 //!
+//! Every code object appears once. One that marshal references put in
+//! several places (crafted files; compilers never share code objects) is
+//! reported under the first, where `dis` lists it again at each place.
+//!
 //! and each [`CodeReport`] as an object with these keys, in this order:
 //!
 //! | key | type | meaning |
@@ -56,7 +60,7 @@
 //! | `attributes` | `[str]` | names used by LOAD_ATTR, LOAD_METHOD, STORE_ATTR, DELETE_ATTR, LOAD_SUPER_ATTR |
 //! | `imports` | `[str]` | `import a.b` gives `a.b`, `from m import x` gives `m.x`, `from m import *` gives `m.*`; relative imports keep their dots (`.sibling`) |
 //! | `stores` | `[str]` | names written by STORE_NAME, STORE_GLOBAL, DELETE_NAME, DELETE_GLOBAL |
-//! | `references` | `[str]` | dotted names loaded: a global (or imported name) followed by attribute loads, e.g. `os.path.join`, with import aliases resolved (`sp.call` after `import subprocess as sp` is `subprocess.call`) |
+//! | `references` | `[str]` | dotted names loaded: a global (or imported name) followed by attribute loads, e.g. `os.path.join`, with import aliases resolved (`sp.call` after `import subprocess as sp` is `subprocess.call`); names imported inside a function (into locals or cells, also read by nested closures) resolve alike |
 //! | `nested` | `[int]` | indices of the code objects in `co_consts` |
 //! | `constants` | int | `len(co_consts)` |
 //! | `constants_total` | int | constants of this code object and all nested ones |
@@ -359,6 +363,8 @@ impl std::fmt::Debug for OpClassesBox {
 struct Side {
     usages: HashMap<ObjId, Usage>,
     global_stores: HashSet<String>,
+    /// Local, cell and free variable bindings at the end (for closures).
+    bindings: Bindings,
 }
 
 impl Inspector {
@@ -407,26 +413,40 @@ impl Inspector {
         if m.code(m.root()).is_none() {
             return Err(InspectError::NoCode { offset: m.node(m.root()).offset as usize });
         }
-        // As `dis` does: shared code objects are visited once per reference,
-        // bounded so crafted data stays linear.
-        let limit = m.codes().len().saturating_mul(4).saturating_add(16);
+        // Every distinct code object once, in pre-order: one that marshal
+        // references put in several places (only crafted files share them)
+        // is reported under the first (unlike `dis`, which lists it at each).
         let mut reports: Vec<CodeReport> = Vec::new();
         let mut sides: Vec<Side> = Vec::new();
         let mut file_bindings = Bindings::new();
-        let mut stack: Vec<(ObjId, Option<usize>)> = vec![(m.root(), None)];
-        while let Some((id, parent)) = stack.pop() {
-            if reports.len() >= limit {
-                break;
-            }
-            let Some(node) = m.code(id) else { continue };
+        let mut walk = m.code_walk().with_repeat_budget(0);
+        for visit in walk.by_ref() {
+            let (node, parent) = (visit.code, visit.parent);
             let code = Code::new(m, node)?;
             let instructions: Vec<_> = bytescope_instr::Decoder::with_table(&code, table).iter().collect();
             let is_root = parent.is_none();
-            let analysis =
-                Walker { m, table, classes: &self.classes.0, file_bindings: &mut file_bindings, is_root }
-                    .run(&instructions);
+            // Free variables start bound as the enclosing code object's
+            // cells and free variables end.
+            let inherited: Bindings = parent
+                .map(|p| {
+                    code.freevars
+                        .iter()
+                        .filter_map(|n| sides[p].bindings.get(n.as_ref()).map(|b| (n.to_string(), b.clone())))
+                        .collect()
+                })
+                .unwrap_or_default();
+            let mut analysis = Walker {
+                m,
+                table,
+                classes: &self.classes.0,
+                file_bindings: &mut file_bindings,
+                is_root,
+                inherited,
+                closure_names: code.cellvars.iter().chain(&code.freevars).map(AsRef::as_ref).collect(),
+            }
+            .run(&instructions);
 
-            let usage = parent.and_then(|p| sides[p].usages.get(&m.resolve(id)).cloned()).unwrap_or_default();
+            let usage = parent.and_then(|p| sides[p].usages.get(&node.node).cloned()).unwrap_or_default();
             let kind = kind_of(
                 &code.name,
                 code.flags(),
@@ -511,8 +531,11 @@ impl Inspector {
             sides.push(Side {
                 usages: analysis.usages,
                 global_stores: analysis.global_stores.into_vec().into_iter().collect(),
+                bindings: std::mem::take(&mut analysis.local_bindings),
             });
-            stack.extend(code.consts.iter().rev().map(|&c| (c, Some(index))));
+        }
+        if let Some(offset) = walk.overflow() {
+            return Err(InspectError::Dis(DisError::SharedFields { offset }));
         }
         // Children follow their parent, so a backward pass sums subtrees.
         for i in (1..reports.len()).rev() {

@@ -218,7 +218,7 @@ mod grepping {
         let dis = Disassembler::new(pyc.version()).unwrap();
         g.start_file();
         let mut out = Vec::new();
-        for code in code_objects(&pyc.marshal, 1000).unwrap() {
+        for code in code_objects(&pyc.marshal).unwrap() {
             for h in g.search(&code, &dis) {
                 out.push((code.name.to_string(), h));
             }

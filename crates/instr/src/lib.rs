@@ -19,7 +19,7 @@
 //! use bytescope_instr::{Argument, Decoder};
 //!
 //! let pyc = bytescope_marshal::load_pyc(pyc_bytes, None)?;
-//! for code in bytescope_code::code_objects(&pyc.marshal, 1000)? {
+//! for code in bytescope_code::code_objects(&pyc.marshal)? {
 //!     for ins in Decoder::new(&code)?.iter() {
 //!         if let Argument::Name { name, .. } = ins.argument {
 //!             println!("{} {} {name}", ins.offset, ins.name());

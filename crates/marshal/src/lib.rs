@@ -22,6 +22,7 @@ mod object;
 mod pyc;
 mod reader;
 pub mod reuse;
+mod walk;
 mod writer;
 
 pub use error::{ErrorKind, MarshalError};
@@ -32,4 +33,5 @@ pub use object::{
 };
 pub use pyc::{LoadError, Pyc, load_marshal, load_pyc, load_pyc_in};
 pub use reader::{MAX_DEPTH, read, read_in};
+pub use walk::{CodeVisit, CodeWalk};
 pub use writer::write;

@@ -247,6 +247,8 @@ pub struct Marshal<'a> {
     pub(crate) refs: Vec<ObjId>,
     pub(crate) interned: Vec<ObjId>,
     pub(crate) end: usize,
+    /// See [`Marshal::shared_code_fields`].
+    pub(crate) shared_code_fields: usize,
 }
 
 /// The memory of a finished [`Marshal`], for reading the next stream into
@@ -308,6 +310,17 @@ impl<'a> Marshal<'a> {
         self.end
     }
 
+    /// The total size (tuple items, bytes) of the code object fields that
+    /// are marshal references, that is shared with an object read before:
+    /// an upper bound of what the code-object walk charges for shared
+    /// fields ([`crate::CodeWalk`]), which skips its per-object accounting
+    /// when this is small (always, for real files: they share only empty
+    /// and one-byte singletons).
+    #[must_use]
+    pub fn shared_code_fields(&self) -> usize {
+        self.shared_code_fields
+    }
+
     /// Every node in stream order.
     #[must_use]
     pub fn nodes(&self) -> &[Node<'a>] {
@@ -334,8 +347,14 @@ impl<'a> Marshal<'a> {
 
     /// The value `id` denotes, references followed.
     #[must_use]
+    #[inline]
     pub fn get(&self, id: ObjId) -> &Value<'a> {
-        &self.nodes[self.resolve(id).index()].value
+        // One load for the (usual) node that is not a reference.
+        match &self.nodes[id.index()].value {
+            Value::Ref(i) => &self.nodes[self.refs[*i as usize].index()].value,
+            Value::StringRef(i) => &self.nodes[self.interned[*i as usize].index()].value,
+            value => value,
+        }
     }
 
     /// The children of a container.
@@ -422,39 +441,18 @@ impl<'a> Marshal<'a> {
     /// Code objects in pre-order: the root, then each nested code object
     /// in `co_consts` order, recursively (the order `dis` recurses in).
     ///
-    /// A code object reachable several times (through references) is listed
-    /// each time, as CPython would visit it; the walk is bounded by
-    /// `limit` entries to keep crafted inputs linear.
+    /// Every distinct code object is listed; one that references put in
+    /// several places is listed again at each while the walk's budget lasts
+    /// (see [`CodeWalk`], which also says how many repeats were skipped).
     #[must_use]
-    pub fn code_preorder(&self, limit: usize) -> Vec<&CodeNode> {
-        let mut out = Vec::new();
-        // Each co_consts tuple is scanned for code objects the first time
-        // it is met (a bit per node marks it); only a tuple met again
-        // (crafted files share one huge tuple among many code objects) has
-        // its code objects remembered, so the walk stays linear.
-        let mut seen = vec![0u64; self.nodes.len().div_ceil(64)];
-        let mut again: std::collections::HashMap<ObjId, Vec<&CodeNode>> = std::collections::HashMap::new();
-        let mut stack: Vec<&CodeNode> = self.code(self.root()).into_iter().collect();
-        while let Some(code) = stack.pop() {
-            if out.len() >= limit {
-                break;
-            }
-            out.push(code);
-            let tuple = self.resolve(code.consts);
-            let (word, bit) = (tuple.index() / 64, 1u64 << (tuple.index() % 64));
-            let first = seen.get(word).is_some_and(|w| w & bit == 0);
-            if first {
-                seen[word] |= bit;
-                let items = self.tuple(tuple).unwrap_or(&[]);
-                stack.extend(items.iter().rev().filter_map(|&c| self.code(c)));
-            } else {
-                let kids = again.entry(tuple).or_insert_with(|| {
-                    self.tuple(tuple).unwrap_or(&[]).iter().filter_map(|&c| self.code(c)).collect()
-                });
-                stack.extend(kids.iter().rev().copied());
-            }
-        }
-        out
+    pub fn code_preorder(&self) -> Vec<&CodeNode> {
+        self.code_walk().map(|v| v.code).collect()
+    }
+
+    /// The walk behind [`Marshal::code_preorder`], one code object at a time.
+    #[must_use]
+    pub fn code_walk(&self) -> crate::CodeWalk<'_, 'a> {
+        crate::CodeWalk::new(self)
     }
 }
 

@@ -55,6 +55,7 @@ pub fn read_in(
             refs: with_room(refs, (data.len() / 64).min(1 << 18)),
             interned,
             end: 0,
+            shared_code_fields: 0,
         },
         scratch: Vec::new(),
         builders: Vec::new(),
@@ -356,7 +357,16 @@ impl<'a> Reader<'a> {
                 let at = self.abs();
                 let i = self.i32("reference")?;
                 match usize::try_from(i).ok().and_then(|i| self.m.refs.get(i)) {
-                    Some(&r) if r != RESERVED => {}
+                    Some(&r) if r != RESERVED => {
+                        if cur.kind == Kind::Code {
+                            // A field shared with what came before (see
+                            // `Marshal::shared_code_fields`).
+                            self.m.shared_code_fields = self
+                                .m
+                                .shared_code_fields
+                                .saturating_add(field_size(&self.m.nodes[r.index()].value));
+                        }
+                    }
                     Some(_) => return Err(self.err_at(at, ErrorKind::IncompleteRef { index: i64::from(i) })),
                     None => {
                         let count = self.m.refs.len();
@@ -555,6 +565,16 @@ impl<'a> Reader<'a> {
             self.m.refs[i] = f.id;
         }
         f.id
+    }
+}
+
+/// The size a consumer reads of a code object field: items of a tuple,
+/// bytes of a bytes object (strings and scalars count nothing).
+fn field_size(value: &Value<'_>) -> usize {
+    match value {
+        Value::Bytes(b) => b.len(),
+        Value::Tuple(items) | Value::List(items) => items.len(),
+        _ => 0,
     }
 }
 

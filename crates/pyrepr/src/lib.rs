@@ -18,6 +18,7 @@
 //! | `float`, `complex` | [`repr_float`], [`repr_complex`] |
 //! | hashes | [`hash`] over [`Hashable`], [`hash_int`], [`hash_float`], [`hash_str_chars`], [`hash_bytes`], [`hash_tuple`], [`hash_frozenset`] |
 //! | frozenset order | [`set_order`], [`set_order_by`], [`frozenset_order`] |
+//! | the same on marshal objects (shared ones once) | [`ConstKeys`] |
 //!
 //! # Verification
 //!
@@ -42,15 +43,26 @@
 //! * Set order for 3.0–3.5 follows the transcribed `setobject.c` logic
 //!   (3.4 read from its source; 3.5 assumed equal to 3.6); the frozenset
 //!   hash's dispersion step (bpo-26163) is taken as new in 3.6.
-//! * Deeply nested tuples/frozensets recurse once per level (marshal limits
-//!   nesting anyway); `repr` of a huge int without a digit limit (2.7, 3.6)
-//!   is quadratic in its length.
+//! * [`repr_object`] stops at 200 levels of nesting ([`ReprError::TooDeep`];
+//!   CPython's limit is about 990); hashing marshal objects has no depth
+//!   limit. `repr` of a huge int without a digit limit (2.7, 3.6) is
+//!   quadratic in its length.
+//! * Marshal references can share one object among many containers, so an
+//!   object's expansion can be exponential in the file size. [`ConstKeys`]
+//!   and [`repr_object`] work on the reference graph: each shared object is
+//!   hashed once and each pair compared once (identical objects are equal,
+//!   as in CPython's set lookups), and a shared object printed again is
+//!   copied; only the printed text itself can grow large, and
+//!   [`ReprOptions::max_len`] stops it. Equality walks have a budget
+//!   proportional to the input; a frozenset whose order would need more is
+//!   shown in marshal order, like one whose order depends on addresses.
 #![deny(missing_docs)]
 
 mod float;
 mod generated;
 mod hash;
 mod int;
+mod keys;
 mod object;
 mod set;
 mod strings;
@@ -64,6 +76,7 @@ pub use hash::{
 pub use int::{
     INT_MAX_STR_DIGITS, IntReprError, has_int_digit_limit, long_from_digits, repr_bigint, repr_int, repr_long,
 };
+pub use keys::ConstKeys;
 pub use num_bigint::BigInt;
 pub use object::{ReprError, ReprOptions, repr_code, repr_object, write_code_repr};
 pub use set::{frozenset_order, set_order, set_order_by};

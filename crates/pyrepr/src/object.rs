@@ -1,11 +1,13 @@
 //! `repr()` of whole marshal objects: containers, code objects, singletons.
 
-use bytescope_marshal::{CodeNode, Marshal, ObjId, Value, long_to_i64};
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use bytescope_marshal::{CodeNode, Marshal, ObjId, Value};
 use bytescope_pyc::PythonVersion;
 
-use crate::{
-    Hashable, IntReprError, frozenset_order, repr_bytes, repr_complex, repr_float, repr_int, repr_long,
-};
+use crate::keys::ConstKeys;
+use crate::{IntReprError, repr_bytes, repr_complex, repr_float, repr_int, repr_long};
 
 /// Why a constant could not be shown.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -57,12 +59,25 @@ const MAX_REPR_DEPTH: usize = 200;
 /// depends on addresses (sets holding `None` before 3.12, `Ellipsis`, NaN
 /// from 3.10) the marshal order is used.
 ///
+/// Objects shared through marshal references are hashed and compared once
+/// ([`ConstKeys`]), and the text of one printed again is copied, so the work
+/// is linear in the input plus the output; the output itself can be
+/// exponential in the input (as CPython's is), which `opts.max_len` stops.
+///
 /// # Errors
 /// [`ReprError`] when CPython itself would fail or the output would be
 /// unreasonably large; `out` then holds a partial text.
+#[inline]
 pub fn repr_object(out: &mut String, m: &Marshal<'_>, id: ObjId, opts: ReprOptions) -> Result<(), ReprError> {
-    Repr { m, v: m.version(), limit: out.len().saturating_add(opts.max_len), max: opts.max_len }
-        .obj(out, id, 0)
+    Repr {
+        m,
+        v: m.version(),
+        limit: out.len().saturating_add(opts.max_len),
+        max: opts.max_len,
+        keys: RefCell::new(None),
+        texts: RefCell::new(None),
+    }
+    .obj(out, id, 0)
 }
 
 /// `repr()` of the code object `code` (see [`repr_object`] for the address).
@@ -83,6 +98,19 @@ struct Repr<'m, 'a> {
     v: PythonVersion,
     limit: usize,
     max: usize,
+    /// Made when a set is first printed (most reprs print none).
+    keys: RefCell<Option<Box<ConstKeys<'m, 'a>>>>,
+    /// Where the text of each shared (FLAG_REF) container printed so far
+    /// lies in `out`, and how deep it was.
+    texts: RefCell<Option<HashMap<ObjId, Shown>>>,
+}
+
+/// A container's text already in the output, printed at nesting `depth`.
+#[derive(Clone, Copy)]
+struct Shown {
+    start: usize,
+    end: usize,
+    depth: usize,
 }
 
 impl Repr<'_, '_> {
@@ -90,6 +118,7 @@ impl Repr<'_, '_> {
         if out.len() > self.limit { Err(ReprError::TooLarge { limit: self.max }) } else { Ok(()) }
     }
 
+    /// Prints `ids` separated by commas.
     fn seq(&self, out: &mut String, ids: &[ObjId], depth: usize) -> Result<(), ReprError> {
         for (i, &id) in ids.iter().enumerate() {
             if i > 0 {
@@ -101,12 +130,68 @@ impl Repr<'_, '_> {
         Ok(())
     }
 
+    /// Prints the object `id` at nesting `depth`.
     fn obj(&self, out: &mut String, id: ObjId, depth: usize) -> Result<(), ReprError> {
         if depth > MAX_REPR_DEPTH {
             return Err(ReprError::TooDeep);
         }
+        let node = self.m.resolve(id);
+        let n = self.m.node(node);
+        match &n.value {
+            // Only a container that took a reference slot can be printed
+            // twice, and is worth copying.
+            Value::Tuple(_)
+            | Value::List(_)
+            | Value::Dict(_)
+            | Value::Set(_)
+            | Value::FrozenSet(_)
+            | Value::FrozenDict(_)
+            | Value::Slice(_)
+                if n.flag_ref() =>
+            {
+                self.shared(out, node, &n.value, depth)
+            }
+            value => self.value(out, value, depth),
+        }
+    }
+
+    /// [`Repr::obj`] of a container that may be printed more than once.
+    #[inline(never)]
+    fn shared(
+        &self,
+        out: &mut String,
+        node: ObjId,
+        value: &Value<'_>,
+        depth: usize,
+    ) -> Result<(), ReprError> {
+        if let Some(shown) = self.texts.borrow().as_ref().and_then(|t| t.get(&node).copied()) {
+            // Printed before in this repr, no less deep: the same text
+            // (deeper, printing it again finds whether it passes the depth
+            // limit).
+            if depth <= shown.depth {
+                let len = shown.end - shown.start;
+                if out.len().saturating_add(len) > self.limit {
+                    return Err(ReprError::TooLarge { limit: self.max });
+                }
+                let text = out[shown.start..shown.end].to_owned();
+                out.push_str(&text);
+                return Ok(());
+            }
+        }
+        let start = out.len();
+        self.value(out, value, depth)?;
+        self.texts
+            .borrow_mut()
+            .get_or_insert_with(HashMap::new)
+            .insert(node, Shown { start, end: out.len(), depth });
+        Ok(())
+    }
+
+    /// Prints the (resolved) object of `value`.
+    #[inline]
+    fn value(&self, out: &mut String, value: &Value<'_>, depth: usize) -> Result<(), ReprError> {
         let py2 = self.v.major < 3;
-        match self.m.get(id) {
+        match value {
             Value::Null => out.push_str("<NULL>"),
             Value::None => out.push_str("None"),
             Value::True => out.push_str("True"),
@@ -140,14 +225,16 @@ impl Repr<'_, '_> {
                     out.push(',');
                 }
                 out.push(')');
+                return Ok(());
             }
             Value::List(items) => {
                 out.push('[');
                 self.seq(out, self.m.items(*items), depth)?;
                 out.push(']');
+                return Ok(());
             }
             Value::Dict(items) | Value::FrozenDict(items) => {
-                let frozen = matches!(self.m.get(id), Value::FrozenDict(_));
+                let frozen = matches!(value, Value::FrozenDict(_));
                 let ids = self.m.items(*items);
                 if frozen {
                     if ids.is_empty() {
@@ -170,9 +257,10 @@ impl Repr<'_, '_> {
                 if frozen {
                     out.push(')');
                 }
+                return Ok(());
             }
             Value::Set(items) | Value::FrozenSet(items) => {
-                let frozen = matches!(self.m.get(id), Value::FrozenSet(_));
+                let frozen = matches!(value, Value::FrozenSet(_));
                 let name = if frozen { "frozenset" } else { "set" };
                 let ids = self.ordered(self.m.items(*items));
                 if ids.is_empty() {
@@ -192,11 +280,13 @@ impl Repr<'_, '_> {
                 } else {
                     out.push('}');
                 }
+                return Ok(());
             }
             Value::Slice(parts) => {
                 out.push_str("slice(");
                 self.seq(out, parts, depth)?;
                 out.push(')');
+                return Ok(());
             }
             Value::Code(i) => {
                 if let Some(c) = self.m.codes().get(*i as usize) {
@@ -212,53 +302,18 @@ impl Repr<'_, '_> {
     /// Set elements in that version's iteration order (stream order when
     /// not emulable), duplicates removed as CPython's set would.
     fn ordered(&self, ids: &[ObjId]) -> Vec<ObjId> {
-        let keys: Option<Vec<Hashable<'_>>> = ids.iter().map(|&i| self.hashable(i, 0)).collect();
-        match keys.and_then(|k| frozenset_order(&k, self.v)) {
+        let mut keys = self.keys.borrow_mut();
+        let keys = keys.get_or_insert_with(|| Box::new(ConstKeys::new(self.m)));
+        match keys.set_order(ids) {
             // PyPy's sets iterate in insertion order: the elements CPython's
             // would keep (the first of equal ones), in the stream's order.
-            Some(mut order) if self.m.format().implementation == bytescope_pyc::Implementation::PyPy => {
-                order.sort_unstable();
-                order.into_iter().filter_map(|i| ids.get(i).copied()).collect()
+            Some(order) if self.m.format().implementation == bytescope_pyc::Implementation::PyPy => {
+                let mut kept: std::collections::HashSet<ObjId> = order.into_iter().collect();
+                ids.iter().copied().filter(|i| kept.remove(i)).collect()
             }
-            Some(order) => order.into_iter().filter_map(|i| ids.get(i).copied()).collect(),
+            Some(order) => order,
             None => ids.to_vec(),
         }
-    }
-
-    fn hashable(&self, id: ObjId, depth: usize) -> Option<Hashable<'_>> {
-        if depth > MAX_REPR_DEPTH {
-            return None;
-        }
-        Some(match self.m.get(id) {
-            Value::None => Hashable::None,
-            Value::True => Hashable::Bool(true),
-            Value::False => Hashable::Bool(false),
-            Value::Ellipsis => Hashable::Ellipsis,
-            Value::Int(i) => Hashable::Int(*i),
-            Value::Long { size, digits } => match long_to_i64(*size, digits) {
-                Some(i) => Hashable::Int(i),
-                None => {
-                    let ds: Vec<u16> =
-                        digits.chunks_exact(2).map(|d| u16::from_le_bytes([d[0], d[1]])).collect();
-                    Hashable::Long(crate::long_from_digits(*size < 0, &ds))
-                }
-            },
-            Value::Float { value, .. } => Hashable::Float(*value),
-            Value::Complex { re, im, .. } => Hashable::Complex(*re, *im),
-            Value::Str { data, encoding, .. } => match bytescope_marshal::str_utf8(data, *encoding) {
-                std::borrow::Cow::Borrowed(b) => Hashable::Str(b),
-                // Latin-1 stored non-ASCII text: rare enough to give up on order.
-                std::borrow::Cow::Owned(_) => return None,
-            },
-            Value::Bytes(b) => Hashable::Bytes(b),
-            Value::Tuple(items) => Hashable::Tuple(
-                self.m.items(*items).iter().map(|&i| self.hashable(i, depth + 1)).collect::<Option<_>>()?,
-            ),
-            Value::FrozenSet(items) => Hashable::FrozenSet(
-                self.m.items(*items).iter().map(|&i| self.hashable(i, depth + 1)).collect::<Option<_>>()?,
-            ),
-            _ => return None,
-        })
     }
 }
 

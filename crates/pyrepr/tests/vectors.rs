@@ -6,8 +6,9 @@ mod common;
 
 use std::collections::BTreeMap;
 
+use bytescope_marshal::{Format, ObjId, Value};
 use bytescope_pyrepr::{
-    BigInt, Hashable, PythonVersion, frozenset_order, hash, repr_bigint, repr_bytes, repr_complex,
+    BigInt, ConstKeys, Hashable, PythonVersion, frozenset_order, hash, repr_bigint, repr_bytes, repr_complex,
     repr_float, repr_int, repr_long, repr_str,
 };
 use common::{Json, parse, unhex};
@@ -64,6 +65,58 @@ fn hashable(v: &Val) -> Hashable<'_> {
         Val::FrozenSet(items) => Hashable::FrozenSet(items.iter().map(hashable).collect()),
         Val::None => Hashable::None,
         Val::Bool(b) => Hashable::Bool(*b),
+    }
+}
+
+/// `v` as marshal data (the containers share nothing): the same values
+/// through [`ConstKeys`], which works on the marshal graph.
+fn marshal_of(v: &Val, out: &mut Vec<u8>) {
+    match v {
+        Val::Int(n) => match i32::try_from(n) {
+            Ok(i) => {
+                out.push(b'i');
+                out.extend_from_slice(&i.to_le_bytes());
+            }
+            Err(_) => {
+                let (neg, digits) = to_digits(n);
+                out.push(b'l');
+                let size = digits.len() as i32;
+                out.extend_from_slice(&(if neg { -size } else { size }).to_le_bytes());
+                for d in digits {
+                    out.extend_from_slice(&d.to_le_bytes());
+                }
+            }
+        },
+        Val::Str(b) | Val::Bytes(b) => {
+            out.push(if matches!(v, Val::Str(_)) { b'u' } else { b's' });
+            out.extend_from_slice(&(b.len() as u32).to_le_bytes());
+            out.extend_from_slice(b);
+        }
+        Val::Float(x) => {
+            out.push(b'g');
+            out.extend_from_slice(&x.to_le_bytes());
+        }
+        Val::Complex(a, b) => {
+            out.push(b'y');
+            out.extend_from_slice(&a.to_le_bytes());
+            out.extend_from_slice(&b.to_le_bytes());
+        }
+        Val::Tuple(items) | Val::FrozenSet(items) => {
+            out.push(if matches!(v, Val::Tuple(_)) { b'(' } else { b'>' });
+            out.extend_from_slice(&(items.len() as u32).to_le_bytes());
+            for item in items {
+                marshal_of(item, out);
+            }
+        }
+        Val::None => out.push(b'N'),
+        Val::Bool(b) => out.push(if *b { b'T' } else { b'F' }),
+    }
+}
+
+fn items_len(v: &Val) -> usize {
+    match v {
+        Val::Tuple(items) | Val::FrozenSet(items) => items.len(),
+        _ => 1,
     }
 }
 
@@ -235,6 +288,16 @@ fn run_version(name: &str) -> BTreeMap<&'static str, Tally> {
             None if contains_nan(&value) && v >= PythonVersion::PY310 => tally.skipped += 1,
             h => tally.check(h == r[1].i64(), || format!("{:?}: {h:?} != {:?}", r[0], r[1])),
         }
+        let mut data = Vec::new();
+        marshal_of(&value, &mut data);
+        let tally = t.entry("hash on the marshal graph").or_default();
+        match bytescope_marshal::read(&data, Format::for_version(v), 0) {
+            Ok(m) => match ConstKeys::new(&m).hash(m.root()) {
+                None if contains_nan(&value) && v >= PythonVersion::PY310 => tally.skipped += 1,
+                h => tally.check(h == r[1].i64(), || format!("{:?}: {h:?} != {:?}", r[0], r[1])),
+            },
+            Err(e) => tally.check(false, || format!("{:?}: {e}", r[0])),
+        }
     }
     for row in section("sets") {
         let r = row.arr();
@@ -244,6 +307,17 @@ fn run_version(name: &str) -> BTreeMap<&'static str, Tally> {
         let got = frozenset_order(&hs, v);
         let tally = t.entry("frozenset order").or_default();
         tally.check(got.as_ref() == Some(&want), || format!("n={}: {got:?} != {want:?}", vals.len()));
+        let set = Val::FrozenSet(vals);
+        let mut data = Vec::new();
+        marshal_of(&set, &mut data);
+        let tally = t.entry("frozenset order on the marshal graph").or_default();
+        let got = bytescope_marshal::read(&data, Format::for_version(v), 0).ok().and_then(|m| {
+            let Value::FrozenSet(items) = m.get(m.root()) else { return None };
+            let items: Vec<ObjId> = m.items(*items).to_vec();
+            let order = ConstKeys::new(&m).set_order(&items)?;
+            Some(order.iter().filter_map(|id| items.iter().position(|x| x == id)).collect::<Vec<_>>())
+        });
+        tally.check(got.as_ref() == Some(&want), || format!("n={}: {got:?} != {want:?}", items_len(&set)));
     }
     t
 }

@@ -5,7 +5,7 @@ use std::sync::{Arc, OnceLock};
 
 use bytescope_code::lines::{co_lines, co_positions};
 use bytescope_code::{Code, kinds};
-use bytescope_marshal::{CodeLayout, ObjId, Value};
+use bytescope_marshal::{CodeLayout, CodeWalk, ObjId, Value};
 use bytescope_opcodes::Action;
 use bytescope_pyc::{Invalidation, PythonVersion};
 use bytescope_pyrepr::repr_code;
@@ -117,45 +117,57 @@ impl PyCode {
         }
         Ok(PyTuple::new(py, all)?.unbind())
     }
-
-    /// The nested code objects in `co_consts` order (as indices).
-    pub(crate) fn children(&self) -> Vec<u32> {
-        let m = self.file.marshal();
-        let ids = m.tuple(self.file.raw(self.index).consts).unwrap_or(&[]);
-        ids.iter()
-            .filter_map(|&c| match m.get(c) {
-                Value::Code(i) => Some(*i),
-                _ => None,
-            })
-            .collect()
-    }
 }
 
 /// `code` and the code objects nested in it, pre-order, each with its depth
-/// below `code` (at most `depth`), within the file's visit budget.
-pub(crate) fn walk_depths(
+/// below `code` (at most `depth`): the code-object walk of
+/// `bytescope_marshal::CodeWalk` (every distinct code object; repeats within
+/// its budget).
+pub(crate) fn walk_depths(code: &Bound<'_, PyCode>, depth: Option<usize>) -> PyResult<Depths> {
+    Ok(walk_noted(code, depth)?.0)
+}
+
+/// Code objects with their depths, as [`walk_depths`] gives them.
+pub(crate) type Depths = Vec<(Py<PyAny>, usize)>;
+
+/// [`walk_depths`], and what the walk left out, in the CLI's words (`None`
+/// when nothing): repeats of shared code objects past the budget, or code
+/// objects past the shared-field budget (crafted files only).
+pub(crate) fn walk_noted(
     code: &Bound<'_, PyCode>,
     depth: Option<usize>,
-) -> PyResult<Vec<(Py<PyAny>, usize)>> {
+) -> PyResult<(Depths, Option<String>)> {
     let py = code.py();
     let me = code.get();
-    let limit = me.file.marshal().codes().len().saturating_mul(4).saturating_add(16);
-    let mut out: Vec<(Py<PyAny>, usize)> = vec![(code.clone().into_any().unbind(), 0)];
-    let mut stack: Vec<(u32, usize)> = Vec::new();
-    if depth != Some(0) {
-        stack.extend(me.children().into_iter().rev().map(|c| (c, 1)));
-    }
-    while let Some((i, d)) = stack.pop() {
-        if out.len() >= limit {
-            break;
+    let m = me.file.marshal();
+    let start = me.file.raw(me.index).node;
+    let mut out: Vec<(Py<PyAny>, usize)> = Vec::new();
+    // Depth of each visit, by its position in the walk.
+    let mut depths: Vec<usize> = Vec::new();
+    let mut walk = CodeWalk::from_code(m, start);
+    for visit in walk.by_ref() {
+        let d = visit.parent.and_then(|p| depths.get(p)).map_or(0, |d| d + 1);
+        depths.push(d);
+        if depth.is_some_and(|max| d > max) {
+            continue;
         }
-        let child = PyCode::new(Arc::clone(&me.file), i);
-        if depth.is_none_or(|max| d < max) {
-            stack.extend(child.children().into_iter().rev().map(|c| (c, d + 1)));
+        let Value::Code(i) = m.get(visit.code.node) else { continue };
+        if d == 0 {
+            out.push((code.clone().into_any().unbind(), 0));
+        } else {
+            out.push((Py::new(py, PyCode::new(Arc::clone(&me.file), *i))?.into_any(), d));
         }
-        out.push((Py::new(py, child)?.into_any(), d));
     }
-    Ok(out)
+    let note = match (walk.overflow(), walk.skipped()) {
+        (Some(offset), _) => Some(format!(
+            "code objects share fields (names, bytecode, tables) through marshal references beyond the budget: stopped at the code object at offset {offset:#x} (crafted data)"
+        )),
+        (None, 0) => None,
+        (None, skipped) => Some(format!(
+            "every code object is shown, but {skipped} repeats of code objects shared by marshal references were left out (crafted data: they exceed the budget)"
+        )),
+    };
+    Ok((out, note))
 }
 
 /// `AttributeError` as CPython words it for a missing code attribute.

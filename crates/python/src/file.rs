@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use bytescope_code::{Code, CodeError};
 use bytescope_detect::{Limits, Origin, resolve};
-use bytescope_marshal::{CodeNode, LoadError, Marshal, Pyc, Storage, load_marshal};
+use bytescope_marshal::{CodeNode, CodeWalk, LoadError, Marshal, Pyc, Storage, load_marshal};
 use bytescope_pyc::PythonVersion;
 
 self_cell::self_cell!(
@@ -72,7 +72,23 @@ impl File {
         let file = File { cell, label, note, detected };
         {
             let m = file.marshal();
+            // Checking a code object reads the fields it shares with others
+            // again: within the walk's shared-field budget, so that crafted
+            // sharing stays linear (20,000 code objects holding one
+            // 50,000-name tuple took 50 s). The CLI stops there too.
+            let limit = CodeWalk::shared_field_limit(m);
+            let sharing = m.shared_code_fields() > limit;
+            let mut shared = 0usize;
             for raw in m.codes() {
+                if sharing {
+                    shared = shared.saturating_add(CodeWalk::shared_units(m, raw));
+                    if shared > limit {
+                        let offset = m.node(raw.node).offset;
+                        return Err(LoadFailure(format!(
+                            "code objects share fields (names, bytecode, tables) through marshal references beyond the budget: stopped at the code object at offset {offset:#x} (crafted data)"
+                        )));
+                    }
+                }
                 Code::new(m, raw)?;
             }
         }

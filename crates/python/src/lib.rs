@@ -162,11 +162,21 @@ fn scan_paths(
     scan::Scan::start(list, find, select, jobs.unwrap_or(0), parse_version(version)?)
 }
 
-/// The output budget of listings of `code`'s file: 256 bytes per input byte
-/// plus 1 MiB, as the CLI's (only crafted files reach it).
+/// The output budget of listings of `code`'s file, the CLI's
+/// (`bytescope_dis::output_limit`; only crafted files reach it).
 #[pyfunction]
 fn output_limit(code: &Bound<'_, PyCode>) -> usize {
-    code.get().file.marshal().end_offset().saturating_mul(256).saturating_add(1 << 20)
+    bytescope_dis::output_limit(code.get().file.marshal())
+}
+
+/// ``code.walk(depth)`` and what the walk left out (``None``, or the
+/// message the CLI ends with): repeats of code objects that marshal
+/// references share, past the budget (crafted files only).
+#[pyfunction]
+#[pyo3(signature = (code, depth=None))]
+fn walk_noted(code: &Bound<'_, PyCode>, depth: Option<usize>) -> PyResult<(Vec<Py<PyAny>>, Option<String>)> {
+    let (codes, note) = code::walk_noted(code, depth)?;
+    Ok((codes.into_iter().map(|(c, _)| c).collect(), note))
 }
 
 /// The native half of the `bytescope` package.
@@ -179,6 +189,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(loads, m)?)?;
     m.add_function(wrap_pyfunction!(versions, m)?)?;
     m.add_function(wrap_pyfunction!(output_limit, m)?)?;
+    m.add_function(wrap_pyfunction!(walk_noted, m)?)?;
     m.add_function(wrap_pyfunction!(dis::disassemble_text, m)?)?;
     m.add_function(wrap_pyfunction!(dis::code_info_text, m)?)?;
     m.add_function(wrap_pyfunction!(dis::instructions, m)?)?;

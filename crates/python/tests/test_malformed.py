@@ -104,7 +104,9 @@ def test_every_attribute(name):
             list(bdis.Bytecode(code))
             list(bdis.findlinestarts(code))
         except bytescope.Error as e:
-            assert "offset 0x" in str(e)
+            # A malformed part, or the instructions' text past the file's output
+            # budget (one large constant loaded many times).
+            assert "offset 0x" in str(e) or BUDGET in str(e)
 
 
 def test_headerless_with_version():

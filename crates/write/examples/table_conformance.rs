@@ -70,7 +70,7 @@ fn main() {
         let v = pyc.version();
         let s = stats.entry(v).or_default();
         s.files += 1;
-        let Ok(codes) = code_objects(&pyc.marshal, 1 << 20) else {
+        let Ok(codes) = code_objects(&pyc.marshal) else {
             s.errors += 1;
             continue;
         };

@@ -76,7 +76,7 @@ fn write_tables_smoke() {
     for pyc in fixtures() {
         let p = load_pyc(&pyc, None).expect("fixture loads");
         let sel = selector(p.version());
-        for c in code_objects(&p.marshal, 1000).expect("code objects") {
+        for c in code_objects(&p.marshal).expect("code objects") {
             let mut head = vec![sel];
             head.extend_from_slice(&c.firstlineno().to_le_bytes());
             head.extend_from_slice(&u16::try_from(c.code.len()).unwrap_or(u16::MAX).to_le_bytes());

@@ -5,8 +5,7 @@ use std::process::ExitCode;
 
 use bytescope_analysis::render::{self, CfgView, InsnText};
 use bytescope_analysis::{Cfg, StackAnalyzer};
-use bytescope_code::{Code, code_objects};
-use bytescope_inspect::Inspector;
+use bytescope_code::Code;
 use bytescope_marshal::Marshal;
 use serde::Serialize;
 
@@ -91,7 +90,7 @@ pub fn select<'m, 'a>(
     selection: Option<&bytescope_code::Selection>,
 ) -> Result<Vec<Analyzed<'m, 'a>>, String> {
     let Some(sel) = selection else { return Ok(codes) };
-    let tree = bytescope_code::code_tree(m, bytescope_dis::visit_limit(m));
+    let tree = bytescope_code::code_tree(m);
     if tree.len() != codes.len() {
         return Err("the code objects cannot be named (shared or too many)".to_owned());
     }
@@ -114,31 +113,18 @@ pub struct Analyzed<'m, 'a> {
 }
 
 /// The code objects of `m` in pre-order with their qualified names (`co_qualname` from
-/// 3.11; before, as `bytescope inspect` derives them).
-pub fn code_objects_named<'m, 'a>(
-    m: &'m Marshal<'a>,
-    version: bytescope_pyc::PythonVersion,
-) -> Result<Vec<Analyzed<'m, 'a>>, String> {
-    let codes = code_objects(m, bytescope_dis::visit_limit(m)).map_err(|e| e.to_string())?;
-    let report = Inspector::new(version).ok().and_then(|i| i.inspect(m).ok());
-    let derived: Option<Vec<String>> = match report {
-        Some(r) if r.code_objects.len() == codes.len() => {
-            Some(r.code_objects.into_iter().map(|c| c.qualname).collect())
-        }
-        _ => None,
-    };
-    Ok(codes
+/// 3.11; before, derived from the nesting by `bytescope_code::code_tree`).
+pub fn code_objects_named<'m, 'a>(m: &'m Marshal<'a>) -> Result<Vec<Analyzed<'m, 'a>>, String> {
+    // `code_tree` walks as `code_objects` does and names each code object
+    // by the compiler's rule (no inspection pass).
+    bytescope_code::code_tree(m)
         .into_iter()
         .enumerate()
-        .map(|(index, code)| {
-            let qualname = match (&code.qualname, &derived) {
-                (Some(q), _) => q.to_string(),
-                (None, Some(d)) => d[index].clone(),
-                (None, None) => code.name.to_string(),
-            };
-            Analyzed { code, index, qualname }
+        .map(|(index, e)| {
+            let code = Code::new(m, e.node).map_err(|e| e.to_string())?;
+            Ok(Analyzed { code, index, qualname: e.qualname })
         })
-        .collect())
+        .collect()
 }
 
 #[derive(Serialize)]
@@ -223,7 +209,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     for_each_file(&input, out_format, |source, data, out, ctx| {
         let pyc = args.input.load(source, data, bytescope_marshal::Storage::default(), ctx)?;
         let analyzer = StackAnalyzer::for_marshal(&pyc.marshal).map_err(|e| e.to_string())?;
-        let codes = code_objects_named(&pyc.marshal, pyc.version())?;
+        let codes = code_objects_named(&pyc.marshal)?;
         let codes = select(&pyc.marshal, codes, selections.for_source(source).as_ref())?;
         let graphs: Vec<(Cfg, Vec<InsnText>)> =
             codes.iter().map(|a| (analyzer.cfg(&a.code), analyzer.listing(&a.code))).collect();

@@ -75,7 +75,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         let analyzer = StackAnalyzer::for_marshal(&pyc.marshal).map_err(|e| e.to_string())?;
         let shown = crate::text::source(source);
         let mut text = String::new();
-        let codes = code_objects_named(&pyc.marshal, pyc.version())?;
+        let codes = code_objects_named(&pyc.marshal)?;
         for a in select(&pyc.marshal, codes, selections.for_source(source).as_ref())? {
             let report = analyzer.check(&a.code);
             ctx.unhappy |= !report.findings.is_empty();

@@ -98,7 +98,7 @@ fn load(arg: &Path, args: &Args, opts: DiffOptions) -> Result<Loaded, String> {
     let data = bytescope_batch::read_file(&path, &limits).map_err(|e| format!("{shown}: {e}"))?;
     let pyc = load_pyc(&data, args.python_version).map_err(|e| format!("{shown}: {e}"))?;
     let analyzer = StackAnalyzer::for_marshal(&pyc.marshal).map_err(|e| format!("{shown}: {e}"))?;
-    let all = code_objects_named(&pyc.marshal, pyc.version()).map_err(|e| format!("{shown}: {e}"))?;
+    let all = code_objects_named(&pyc.marshal).map_err(|e| format!("{shown}: {e}"))?;
     let root = match &qualname {
         Some(q) => q.clone(),
         None => all.first().map(|a| a.qualname.clone()).unwrap_or_default(),

@@ -13,7 +13,7 @@ use bytescope_marshal::reuse::room_for;
 use bytescope_marshal::{Marshal, Storage, load_marshal};
 
 use crate::interpreters::{self, CompileError, Interpreter, Wanted};
-use crate::output::{Ctx, Format, InputArgs, Printer, Skips, for_each_file_draining, from_stdin};
+use crate::output::{Ctx, DRAIN_AT, Format, InputArgs, Printer, Skips, for_each_file_draining, from_stdin};
 use crate::records::{self, View};
 use crate::select::SelectArgs;
 use crate::text;
@@ -252,10 +252,18 @@ fn render(
     ctx: &mut Ctx<'_>,
 ) -> Result<(), String> {
     if json {
-        return records::dis_view(out, source, m, View::Instructions, |s| match selection {
-            Some(sel) => dis.instructions_json_selected(m, sel, s),
-            None => dis.instructions_json(m, s),
-        });
+        return records::dis_view(
+            out,
+            source,
+            m,
+            View::Instructions,
+            selection,
+            &mut |o| ctx.drain(o),
+            |buf, piece| match selection {
+                Some(sel) => dis.instructions_json_selected_draining(m, sel, buf, DRAIN_AT, piece),
+                None => dis.instructions_json_draining(m, buf, DRAIN_AT, piece),
+            },
+        );
     }
     // Listings run about 4-5 times the pyc size (up to 8 for small
     // files); reserving once avoids copying while the listing grows. An
@@ -268,10 +276,10 @@ fn render(
         out.reserve(want);
     }
     // With -j 1 the listing goes out in pieces of 16 KiB or more, which
-    // stay in the CPU caches.
+    // stay in the CPU caches, however long one code object's listing is.
     match selection {
-        Some(sel) => dis.dis_selected_draining(m, sel, opts, scratch, out, 16 << 10, |part| ctx.drain(part)),
-        None => dis.dis_draining(m, opts, scratch, out, 16 << 10, |part| ctx.drain(part)),
+        Some(sel) => dis.dis_selected_draining(m, sel, opts, scratch, out, DRAIN_AT, |part| ctx.drain(part)),
+        None => dis.dis_draining(m, opts, scratch, out, DRAIN_AT, |part| ctx.drain(part)),
     }
     .map_err(|e| e.to_string())
 }

@@ -1,12 +1,11 @@
 //! `bytescope info`: `dis.code_info()` of every code object.
 
-use std::io::Write as _;
 use std::process::ExitCode;
 
 use bytescope_dis::Disassembler;
 use bytescope_marshal::Storage;
 
-use crate::output::{Format, InputArgs, for_each_file};
+use crate::output::{DRAIN_AT, Format, InputArgs, for_each_file};
 use crate::records::{self, View};
 use crate::select::SelectArgs;
 
@@ -46,18 +45,26 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         let pyc = args.input.load(source, data, Storage::default(), ctx)?;
         let dis = Disassembler::for_pyc(&pyc).map_err(|e| e.to_string())?;
         let selection = selections.for_source(source);
+        let m = &pyc.marshal;
+        // Written as it is made (with -j 1), within the output budget.
         if args.json {
-            return records::dis_view(out, source, &pyc.marshal, View::Attributes, |s| match &selection {
-                Some(sel) => dis.attrs_json_selected(&pyc.marshal, sel, s),
-                None => dis.attrs_json(&pyc.marshal, s),
-            });
+            return records::dis_view(
+                out,
+                source,
+                m,
+                View::Attributes,
+                selection.as_ref(),
+                &mut |o| ctx.drain(o),
+                |buf, piece| match &selection {
+                    Some(sel) => dis.attrs_json_selected_draining(m, sel, buf, DRAIN_AT, piece),
+                    None => dis.attrs_json_draining(m, buf, DRAIN_AT, piece),
+                },
+            );
         }
-        let mut text = String::new();
-        let result = match &selection {
-            Some(sel) => dis.code_info_selected(&pyc.marshal, sel, &mut text),
-            None => dis.code_info(&pyc.marshal, &mut text),
-        };
-        out.write_all(text.as_bytes()).map_err(|e| e.to_string())?;
-        result.map_err(|e| e.to_string())
+        match &selection {
+            Some(sel) => dis.code_info_selected_draining(m, sel, out, DRAIN_AT, |part| ctx.drain(part)),
+            None => dis.code_info_draining(m, out, DRAIN_AT, |part| ctx.drain(part)),
+        }
+        .map_err(|e| e.to_string())
     })
 }

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use bytescope_batch::Source;
 use bytescope_detect::Origin;
-use bytescope_dis::{Disassembler, visit_limit};
+use bytescope_dis::Disassembler;
 use bytescope_inspect::grep::{Grep, Hit, Mode};
 use bytescope_inspect::{CodeReport, Inspector, Query, Report};
 use bytescope_marshal::{Marshal, Storage};
@@ -490,9 +490,10 @@ fn grep_file(template: &Grep, m: &Marshal<'_>) -> HashMap<usize, Vec<Hit>> {
     let Ok(dis) = Disassembler::new(m.version()) else { return out };
     let mut grep = template.clone();
     grep.start_file();
-    let Ok(codes) = bytescope_code::code_objects(m, visit_limit(m)) else { return out };
-    for (i, code) in codes.iter().enumerate() {
-        let hits = grep.search(code, &dis);
+    // The inspector's walk: each code object once.
+    for (i, visit) in m.code_walk().with_repeat_budget(0).enumerate() {
+        let Ok(code) = bytescope_code::Code::new(m, visit.code) else { return out };
+        let hits = grep.search(&code, &dis);
         if !hits.is_empty() {
             out.insert(i, hits);
         }

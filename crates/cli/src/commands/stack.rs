@@ -93,7 +93,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         let analyzer = StackAnalyzer::for_marshal(&pyc.marshal).map_err(|e| e.to_string())?;
         let dis = Disassembler::for_pyc(&pyc).map_err(|e| e.to_string())?;
         let m = &pyc.marshal;
-        let codes = code_objects_named(m, pyc.version())?;
+        let codes = code_objects_named(m)?;
         let codes = select(m, codes, selections.for_source(source).as_ref())?;
         let mut text = String::new();
         for a in &codes {

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use bytescope_dis::{Disassembler, TableKind};
 use bytescope_marshal::Storage;
 
-use crate::output::{Format, InputArgs, Skips, for_each_file};
+use crate::output::{DRAIN_AT, Format, InputArgs, Skips, for_each_file};
 use crate::records::{self, View};
 
 /// Print line, position or exception tables as JSON Lines
@@ -61,9 +61,16 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             return Ok(());
         }
         skips.applied(option_name(kind));
-        records::dis_view(out, source, &pyc.marshal, View::Table(kind.name()), |s| {
-            dis.table_json(&pyc.marshal, kind, s)
-        })
+        // Written as it is made (with -j 1), within the output budget.
+        records::dis_view(
+            out,
+            source,
+            &pyc.marshal,
+            View::Table(kind.name()),
+            None,
+            &mut |o| ctx.drain(o),
+            |buf, piece| dis.table_json_draining(&pyc.marshal, kind, buf, DRAIN_AT, piece),
+        )
     })?;
     let none = skips.report("left out");
     Ok(if none { ExitCode::FAILURE } else { status })

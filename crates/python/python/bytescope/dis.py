@@ -345,7 +345,7 @@ def dis(x=None, *, file=None, depth=_UNSET, show_caches=_UNSET, adaptive=_UNSET,
 
 def _recursive(co, file, depth, show_caches, show_offsets, show_positions):
     """``dis._disassemble_recursive``: pre-order, each nested listing after a header."""
-    codes = co.walk(depth) if co.version >= (3, 7) else [co]
+    codes, note = _native.walk_noted(co, depth) if co.version >= (3, 7) else ([co], None)
     limit, written = _native.output_limit(co), 0
     for i, c in enumerate(codes):
         text = _listing(c, show_caches, show_offsets, show_positions)
@@ -354,10 +354,13 @@ def _recursive(co, file, depth, show_caches, show_offsets, show_positions):
         written += len(text)
         if written > limit:
             raise _native.Error(
-                f"{c.path}: output stopped at {limit} bytes (256 bytes per input byte + 1 MiB): "
+                f"{c.path}: output stopped at {limit} bytes, the budget for this input size: "
                 "the file repeats large constants"
             )
         _write(text, file)
+    if note:
+        # Crafted sharing: everything was listed once, not at every place.
+        raise _native.Error(f"{co.path}: {note}")
 
 
 def disassemble(co, lasti=-1, *, file=None, show_caches=_UNSET, adaptive=_UNSET, show_offsets=_UNSET,
