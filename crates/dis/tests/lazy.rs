@@ -22,7 +22,7 @@ fn lazy_path_matches_general_path() {
             let pyc = load_pyc(&data, None).expect("load");
             let dis = Disassembler::new(pyc.version()).expect("table");
             let mut cache = ArgreprCache::default();
-            for code in code_objects(&pyc.marshal, usize::MAX).expect("codes") {
+            for code in code_objects(&pyc.marshal).expect("codes") {
                 for bytecode in [false, true] {
                     let general =
                         if bytecode { dis.bytecode_instructions(&code) } else { dis.instructions(&code) }
