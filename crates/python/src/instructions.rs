@@ -206,6 +206,11 @@ pub(crate) struct Listing {
     /// One `Positions` per range of `positions`, made when first read.
     positions_objects: OnceLock<Vec<PyOnceLock<Py<PyAny>>>>,
     reprs: Mutex<ArgreprCache>,
+    /// Bytes of argument text made so far, and the most allowed (the
+    /// listings' output budget: a file loading one large constant thousands
+    /// of times stops with `DisError::OutputLimit`, as the eager path did).
+    produced: AtomicUsize,
+    budget: usize,
 }
 
 /// `opname` strings of every version, interned, made once.
@@ -251,6 +256,8 @@ impl Listing {
             positions: OnceLock::new(),
             positions_objects: OnceLock::new(),
             reprs: Mutex::default(),
+            produced: AtomicUsize::new(0),
+            budget: bytescope_dis::output_limit(pc.file.marshal()),
             dis,
         }))
     }
@@ -329,6 +336,11 @@ impl Listing {
             .with_dependent(|_, c| self.dis.argrepr(c, &self.decoded, row, &mut cache))
             .map_err(|e| file_error(self.label(), &e.to_string()))?;
         drop(cache);
+        let cost = text.len() + 64;
+        if self.produced.fetch_add(cost, Ordering::Relaxed).saturating_add(cost) > self.budget {
+            let e = bytescope_dis::DisError::OutputLimit { limit: self.budget };
+            return Err(file_error(self.label(), &e.to_string()));
+        }
         crate::dis::text(py, text.into_bytes())
     }
 
