@@ -21,7 +21,8 @@ hashes in ``.conformance/<X.Y>/expected.json``.
 
 Then the bytescope CLI (``target/release/bytescope``; --build runs
 ``cargo build --release`` first) runs once per (version, view) over all files, in
-chunks that stay under ARG_MAX. Its output is split at the ``==> PATH <==`` lines
+chunks that stay under ARG_MAX. Its text output is split at the ``==> PATH <==`` lines
+(JSON Lines output is grouped by each record's ``path``)
 and compared file by file. The ``rewrite`` view runs ``bytescope rewrite IN OUT``
 per pyc and compares the bytes with the input.
 
@@ -329,7 +330,10 @@ class Version:
         errbuf = []
         errt = threading.Thread(target=lambda: errbuf.append(proc.stderr.read()))
         errt.start()
-        split_sections(proc.stdout, files, on_section)
+        if view in common.JSON_VIEWS and not self.args.fake_cli:
+            split_records(view, proc.stdout, files, on_section)
+        else:
+            split_sections(proc.stdout, files, on_section)
         proc.wait()
         errt.join()
         if proc.returncode not in (0, 1) or (errbuf and errbuf[0] and self.args.verbose):
@@ -481,6 +485,42 @@ def split_sections(stream, files, on_section):
         buf.append(line)
     if current is not None:
         on_section(current, b"".join(buf))
+
+
+# Keys the CLI's JSON Lines records add to CPython's fields (attrs view).
+OWN_KEYS = ("path", "member", "index", "qualname", "firstlineno", "offset")
+
+
+def split_records(view, stream, files, on_section):
+    """Group the CLI's JSON Lines records by ``path`` into the oracle's shape.
+
+    The fixture of a JSON view is one JSON value per file: the header object, or an
+    array with one entry per code object (its instructions, its table rows, or its
+    attributes). Each CLI record carries ``path``; records of one file are
+    gathered in order and handed over as that value's JSON text.
+    """
+    names = set(files)
+    grouped = {}
+    for line in iter(stream.readline, b""):
+        try:
+            rec = json.loads(line)
+        except ValueError:
+            continue
+        path = rec.get("path") if isinstance(rec, dict) else None
+        if path not in names or rec.get("member") is not None:
+            continue
+        if view == "header":
+            grouped[path] = rec
+            continue
+        if view == "instructions":
+            entry = rec.get("instructions")
+        elif view == "attrs":
+            entry = {k: v for k, v in rec.items() if k not in OWN_KEYS}
+        else:
+            entry = rec.get("rows")
+        grouped.setdefault(path, []).append(entry)
+    for path, value in grouped.items():
+        on_section(path, (json.dumps(value, ensure_ascii=False) + "\n").encode("utf-8", "surrogateescape"))
 
 
 # ----------------------------------------------------------------------------

@@ -82,49 +82,45 @@ pub(crate) struct OpClasses {
 
 impl OpClasses {
     pub(crate) fn new(table: &OpcodeTable) -> Self {
-        let mut ops = [Op::Other; 256];
-        for (i, op) in ops.iter_mut().enumerate() {
-            let info = table.op(i as u8);
-            if !info.defined {
-                continue;
+        OpClasses { ops: std::array::from_fn(|op| Self::class_of(table, op as u8)) }
+    }
+
+    /// The class of opcode byte `op`, from its generated semantics (its
+    /// role, [`bytescope_opcodes::Action`]); no opcode is named here.
+    pub(crate) fn class_of(table: &OpcodeTable, op: u8) -> Op {
+        use bytescope_opcodes::semantics::{Action as A, CallKind, Container, Operand as O, Place as P};
+        match table.semantics(op).action {
+            A::ExtendedArg | A::Cache | A::Nop | A::Pop | A::Swap | A::Rot(2) | A::PushNull => {
+                Op::Transparent
             }
-            *op = match info.name {
-                "EXTENDED_ARG" | "CACHE" | "NOP" | "POP_TOP" | "SWAP" | "ROT_TWO" | "PUSH_NULL" => {
-                    Op::Transparent
-                }
-                "LOAD_GLOBAL" | "LOAD_NAME" | "LOAD_FROM_DICT_OR_GLOBALS" => Op::LoadGlobal,
-                "LOAD_FAST" | "LOAD_FAST_CHECK" | "LOAD_FAST_BORROW" => Op::LoadFast,
-                "LOAD_DEREF" | "LOAD_CLASSDEREF" | "LOAD_FROM_DICT_OR_DEREF" => Op::LoadLocal,
-                "LOAD_ATTR" | "LOAD_METHOD" | "LOOKUP_METHOD" => Op::LoadAttr,
-                "LOAD_SUPER_ATTR"
-                | "LOAD_SUPER_METHOD"
-                | "LOAD_ZERO_SUPER_ATTR"
-                | "LOAD_ZERO_SUPER_METHOD" => Op::SuperAttr,
-                "STORE_ATTR" | "DELETE_ATTR" => Op::StoreAttr,
-                "STORE_NAME" => Op::StoreName,
-                "STORE_GLOBAL" => Op::StoreGlobal,
-                "DELETE_NAME" | "DELETE_GLOBAL" | "STORE_ANNOTATION" => Op::DeleteName,
-                "STORE_FAST" | "STORE_DEREF" => Op::StoreLocal,
-                "STORE_FAST_LOAD_FAST" => Op::StoreLoadLocal,
-                "STORE_FAST_STORE_FAST" => Op::StoreLocalPair,
-                "LOAD_FAST_LOAD_FAST" | "LOAD_FAST_BORROW_LOAD_FAST_BORROW" => Op::LoadLocalPair,
-                "IMPORT_NAME" => Op::ImportName,
-                "IMPORT_FROM" => Op::ImportFrom,
-                "IMPORT_STAR" => Op::ImportStar,
-                "LOAD_CONST" => Op::LoadConst,
-                "LOAD_SMALL_INT" => Op::LoadSmallInt,
-                "LOAD_COMMON_CONSTANT" => Op::LoadCommonConstant,
-                "MAKE_FUNCTION" | "MAKE_CLOSURE" => Op::MakeFunction,
-                "SET_FUNCTION_ATTRIBUTE" => Op::SetFunctionAttribute,
-                "BUILD_TUPLE" => Op::BuildTuple,
-                "LOAD_BUILD_CLASS" => Op::LoadBuildClass,
-                "BUILD_CLASS" => Op::BuildClass,
-                "CALL_FUNCTION" => Op::CallFunction,
-                "CALL_INTRINSIC_1" | "CALL_INTRINSIC_2" => Op::CallIntrinsic,
-                _ => Op::Other,
-            };
+            A::Load(P::Global | P::Name | P::DictOrGlobal) => Op::LoadGlobal,
+            A::Load(P::Local) => Op::LoadFast,
+            A::Load(P::Free | P::DictOrFree) => Op::LoadLocal,
+            A::Load(P::Attr | P::Method) => Op::LoadAttr,
+            A::Load(P::SuperAttr) => Op::SuperAttr,
+            A::Store(P::Attr) | A::Delete(P::Attr) => Op::StoreAttr,
+            A::Store(P::Name) => Op::StoreName,
+            A::Store(P::Global) => Op::StoreGlobal,
+            A::Delete(P::Name | P::Global) | A::Store(P::Annotation) => Op::DeleteName,
+            A::Store(P::Local | P::Free) => Op::StoreLocal,
+            A::StoreLoad(_) => Op::StoreLoadLocal,
+            A::Store(P::LocalPair) => Op::StoreLocalPair,
+            A::Load(P::LocalPair) => Op::LoadLocalPair,
+            A::ImportName => Op::ImportName,
+            A::ImportFrom => Op::ImportFrom,
+            A::ImportStar => Op::ImportStar,
+            A::Load(P::Const) => Op::LoadConst,
+            A::Load(P::SmallInt) => Op::LoadSmallInt,
+            A::Load(P::CommonConst) => Op::LoadCommonConstant,
+            A::MakeFunction | A::MakeClosure => Op::MakeFunction,
+            A::SetFunctionAttribute => Op::SetFunctionAttribute,
+            A::Build(Container::Tuple) => Op::BuildTuple,
+            A::Load(P::BuildClass) => Op::LoadBuildClass,
+            A::Build(Container::Class) => Op::BuildClass,
+            A::Call(CallKind::Legacy) => Op::CallFunction,
+            A::Intrinsic if table.semantics(op).operand != O::None => Op::CallIntrinsic,
+            _ => Op::Other,
         }
-        OpClasses { ops }
     }
 
     fn of(&self, ins: &DisOp<'_>) -> Op {
@@ -511,7 +507,7 @@ impl Walker<'_, '_, '_> {
         // The next instructions, EXTENDED_ARG prefixes skipped.
         let next: Vec<(Op, &DisOp<'_>)> = ins[i + 1..]
             .iter()
-            .filter(|x| self.table.op(x.base).name != "EXTENDED_ARG")
+            .filter(|x| x.base != self.table.extended_arg)
             .take(MAX_LOOKAHEAD)
             .map(|x| (self.classes.of(x), x))
             .collect();
