@@ -239,9 +239,29 @@ fn run_dis(m: &Marshal<'_>, opts: DisOptions, input: usize) {
                 code.code.len()
             );
             produced = produced.saturating_add(ins.iter().map(|i| i.argrepr.len() + 64).sum::<usize>());
+            run_lazy(&d, code, &ins);
         }
     }
     check_output("instructions", produced, input);
+}
+
+/// The lazy path of the Python package's `get_instructions`
+/// (`Disassembler::decode`, then each field resolved on its own) on one code
+/// object: it must give what the general path gave.
+fn run_lazy(d: &Disassembler, code: &Code<'_, '_>, general: &[bytescope_dis::Instruction]) {
+    let decoded = d.decode(code, false);
+    assert_eq!(decoded.rows.len(), general.len(), "the lazy path decodes another number of instructions");
+    let mut cache = bytescope_dis::ArgreprCache::default();
+    for (row, ins) in decoded.rows.iter().zip(general) {
+        assert_eq!((row.offset, row.arg(), row.line_number()), (ins.offset, ins.arg, ins.line_number));
+        assert_eq!(row.starts_line(), ins.starts_line);
+        assert_eq!(decoded.label(row), ins.label);
+        assert_eq!(d.row_jump_target(code, row), ins.jump_target);
+        if let Ok(text) = d.argrepr(code, &decoded, row, &mut cache) {
+            assert_eq!(text, ins.argrepr, "the lazy argrepr differs at {}", ins.offset);
+        }
+        let _ = d.arg_ref(code, row);
+    }
 }
 
 /// The instruction model on one code object: the resolved stream with

@@ -20,6 +20,7 @@
 mod argtext;
 mod budget;
 mod info;
+mod lazy;
 mod listing;
 mod plan;
 mod pyjson;
@@ -35,6 +36,7 @@ use bytescope_pyrepr::{ReprError, ReprOptions, write_code_repr};
 
 pub use argtext::{ArgVal, Instruction, Op, OpValue};
 pub use info::pretty_flags;
+pub use lazy::{ArgRef, ArgreprCache, Decoded, Row};
 pub use rules::{Layout, Rules};
 pub use text::DisOptions;
 pub use views::TableKind;

@@ -3,9 +3,10 @@
 
 use std::sync::{Arc, OnceLock};
 
-use bytescope_code::kinds;
 use bytescope_code::lines::{co_lines, co_positions};
+use bytescope_code::{Code, kinds};
 use bytescope_marshal::{CodeLayout, CodeWalk, ObjId, Value};
+use bytescope_opcodes::Action;
 use bytescope_pyc::{Invalidation, PythonVersion};
 use bytescope_pyrepr::repr_code;
 use pyo3::exceptions::PyAttributeError;
@@ -94,6 +95,27 @@ impl PyCode {
         let v: Vec<Py<PyAny>> = ids.iter().map(|&c| conv.object(py, c)).collect::<PyResult<_>>()?;
         let t = PyTuple::new(py, v)?.unbind();
         Ok(self.consts.get_or_init(|| t).clone_ref(py))
+    }
+
+    /// ``co_names``.
+    pub(crate) fn names_tuple(&self, py: Python<'_>) -> PyResult<Py<PyTuple>> {
+        self.names(py, self.file.raw(self.index).names)
+    }
+
+    /// The names local and cell/free operands index (`Code::localsplus`):
+    /// 3.11+ `co_localsplusnames`; before, the varnames, then the cellvars,
+    /// then the freevars.
+    pub(crate) fn localsplus_tuple(&self, py: Python<'_>) -> PyResult<Py<PyTuple>> {
+        let raw = self.file.raw(self.index);
+        if self.layout() == CodeLayout::Py311 {
+            return self.names(py, raw.varnames);
+        }
+        let mut all: Vec<Py<PyAny>> =
+            self.names(py, raw.varnames)?.bind(py).iter().map(Bound::unbind).collect();
+        for id in [raw.cellvars, raw.freevars].into_iter().flatten() {
+            all.extend(self.names(py, id)?.bind(py).iter().map(Bound::unbind));
+        }
+        Ok(PyTuple::new(py, all)?.unbind())
     }
 }
 
@@ -387,6 +409,28 @@ impl PyCode {
         })
     }
 
+    /// ``co_branches()`` (3.14+): an iterator of ``(src, not_taken, target)``
+    /// byte offsets, one per branch as ``sys.monitoring`` reports them: the
+    /// conditional jumps (``not_taken`` after their ``NOT_TAKEN``),
+    /// ``FOR_ITER`` (``target`` after the loop's ``END_FOR`` and
+    /// ``POP_ITER``) and ``END_ASYNC_FOR`` (from its ``END_SEND``).
+    #[getter]
+    fn co_branches<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyCFunction>> {
+        let me = slf.get();
+        me.require(PythonVersion::PY314, "co_branches")?;
+        let (file, index) = (Arc::clone(&me.file), me.index);
+        PyCFunction::new_closure(
+            slf.py(),
+            Some(c"co_branches"),
+            None,
+            move |args, _kw| -> PyResult<Py<PyAny>> {
+                let py = args.py();
+                let rows = file.with_code(index, branches).map_err(|e| file_error(&file.label, &e))?;
+                Ok(PyList::new(py, rows)?.try_iter()?.into_any().unbind())
+            },
+        )
+    }
+
     /// ``co_positions()`` (3.11+): an iterator of ``(lineno, end_lineno,
     /// col_offset, end_col_offset)``, one per code unit.
     #[getter]
@@ -502,6 +546,15 @@ impl PyPyc {
 
 #[pymethods]
 impl PyPyc {
+    /// The ``.pyc`` as bytes, written by bytescope's write path: the header as read (for
+    /// headerless data, the version's timestamp header with zero mtime and size), then the
+    /// module code object marshalled in its version's format. Loading the result gives
+    /// back an equal module (the marshal reference flags may be placed differently from
+    /// the compiler's, so the bytes can differ from the original's).
+    fn to_bytes<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, pyo3::types::PyBytes>> {
+        crate::write::pyc_to_bytes(slf.py(), slf)
+    }
+
     /// The version as a tuple, like ``sys.version_info[:2]``.
     #[getter]
     fn version(&self) -> (u8, u8) {
@@ -593,4 +646,26 @@ impl PyPyc {
 #[allow(dead_code)]
 fn _owner(file: &File) -> usize {
     file.bytes().len()
+}
+
+/// `co_branches()` of `code` (3.14+), from the instructions' generated
+/// semantics: conditional jumps, `FOR_ITER` and `END_ASYNC_FOR`. The offsets
+/// skipped (the `NOT_TAKEN` after a conditional jump, `END_FOR` and
+/// `POP_ITER` after a loop, `END_SEND` and `NOT_TAKEN` of an async loop) are
+/// one code unit each, as the 3.14+ compiler lays them out.
+fn branches(code: &Code<'_, '_>) -> Vec<(i64, i64, i64)> {
+    let Ok(dec) = bytescope_instr::Decoder::new(code) else { return Vec::new() };
+    let Some(table) = bytescope_opcodes::table(code.version()) else { return Vec::new() };
+    let mut out = Vec::new();
+    for ins in dec.iter() {
+        let (offset, next) = (i64::from(ins.offset), i64::from(ins.end_offset()));
+        let Some(target) = ins.jump_target() else { continue };
+        match table.semantics(ins.base).action {
+            Action::JumpIf(_) => out.push((offset, next + 2, target)),
+            Action::ForIter => out.push((offset, next, target + 4)),
+            Action::EndAsyncFor => out.push((target, target + 4, next)),
+            _ => {}
+        }
+    }
+    out
 }

@@ -1,21 +1,16 @@
 //! What `bytescope.dis` needs from Rust: listings, `code_info` text and
 //! instructions of one code object, in that code object's own version.
 
-use std::cell::RefCell;
-use std::collections::HashMap;
-
-use bytescope_code::lines::{co_positions, findlinestarts as code_linestarts};
-use bytescope_dis::{ArgVal, DisError, DisOptions, Disassembler, Instruction};
-use bytescope_marshal::ObjId;
+use bytescope_code::lines::findlinestarts as code_linestarts;
+use bytescope_dis::{DisError, DisOptions, Disassembler};
 use bytescope_pyc::PythonVersion;
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyBytes, PyList, PyNone, PyString, PyTuple};
+use pyo3::types::{PyBytes, PyString};
 
 use crate::code::PyCode;
 use crate::error::file_error;
-use crate::types;
 
 fn disassembler(code: &PyCode) -> PyResult<Disassembler> {
     // The implementation's table (PyPy's own opcodes) when the magic names one.
@@ -31,7 +26,7 @@ fn dis_error(code: &PyCode, e: &DisError) -> PyErr {
 
 /// Text the printers wrote: UTF-8, except that lone surrogates of the
 /// constants' reprs are kept in their 3-byte form (as `str` holds them).
-fn text(py: Python<'_>, bytes: Vec<u8>) -> PyResult<Py<PyAny>> {
+pub(crate) fn text(py: Python<'_>, bytes: Vec<u8>) -> PyResult<Py<PyAny>> {
     match String::from_utf8(bytes) {
         Ok(s) => Ok(PyString::new(py, &s).into_any().unbind()),
         Err(e) => {
@@ -110,258 +105,90 @@ pub(crate) fn findlabels(code: &Bound<'_, PyCode>) -> PyResult<Vec<i64>> {
     Ok(labels)
 }
 
-/// Cached host objects used for every instruction.
-struct Host {
-    tuple_new: Py<PyAny>,
-    str_: Py<PyAny>,
-    repr: Py<PyAny>,
-    ascii: Py<PyAny>,
-}
-
-fn host(py: Python<'_>) -> PyResult<&Host> {
-    static HOST: PyOnceLock<Host> = PyOnceLock::new();
-    HOST.get_or_try_init(py, || -> PyResult<Host> {
-        let b = py.import("builtins")?;
-        Ok(Host {
-            tuple_new: b.getattr("tuple")?.getattr("__new__")?.unbind(),
-            str_: b.getattr("str")?.unbind(),
-            repr: b.getattr("repr")?.unbind(),
-            ascii: b.getattr("ascii")?.unbind(),
-        })
-    })
-}
-
-/// `int.from_bytes(data, "little")` for cache fields (at most 16 bytes).
-fn le_uint(data: &[u8]) -> u128 {
-    data.iter().take(16).enumerate().fold(0u128, |v, (i, b)| v | (u128::from(*b) << (8 * i)))
-}
-
-/// Builds `dis.Instruction` named tuples of the code object's version.
-struct Builder<'py> {
-    py: Python<'py>,
-    host: &'py Host,
-    instruction: Bound<'py, PyAny>,
-    positions: Bound<'py, PyAny>,
-    consts: Bound<'py, PyTuple>,
-    const_index: HashMap<ObjId, usize>,
-    fields_313: bool,
-    has_positions: bool,
-
-    line_offset: i64,
-    /// `opname` strings by opcode, made once per call.
-    opnames: RefCell<Vec<Option<Bound<'py, PyString>>>>,
-    /// The last `Positions` made: consecutive instructions often share one.
-    last_positions: RefCell<Option<(bytescope_code::lines::Positions, Bound<'py, PyAny>)>>,
-}
-
-impl<'py> Builder<'py> {
-    fn opname(&self, op: u8, name: &str) -> Bound<'py, PyString> {
-        let mut cache = self.opnames.borrow_mut();
-        if cache.is_empty() {
-            cache.resize(256, None);
-        }
-        cache[op as usize].get_or_insert_with(|| PyString::intern(self.py, name)).clone()
-    }
-
-    fn make(&self, cls: &Bound<'py, PyAny>, items: Vec<Bound<'py, PyAny>>) -> PyResult<Bound<'py, PyAny>> {
-        let t = PyTuple::new(self.py, items)?;
-        self.host.tuple_new.bind(self.py).call1((cls, t))
-    }
-
-    fn converter(&self, c: u8) -> Bound<'py, PyAny> {
-        let h = self.host;
-        match c {
-            1 => h.str_.bind(self.py).clone(),
-            2 => h.repr.bind(self.py).clone(),
-            3 => h.ascii.bind(self.py).clone(),
-            _ => PyNone::get(self.py).to_owned().into_any(),
-        }
-    }
-
-    fn argval(&self, v: &ArgVal, m: &bytescope_marshal::Marshal<'_>) -> PyResult<Bound<'py, PyAny>> {
-        let py = self.py;
-        Ok(match v {
-            ArgVal::None | ArgVal::Invalid => PyNone::get(py).to_owned().into_any(),
-            ArgVal::Int(i) => i.into_pyobject(py)?.into_any(),
-            ArgVal::Const(id) => {
-                let i = self.const_index.get(id).or_else(|| self.const_index.get(&m.resolve(*id)));
-                match i {
-                    Some(&i) => self.consts.get_item(i)?,
-                    None => PyNone::get(py).to_owned().into_any(),
-                }
-            }
-            ArgVal::Name(n) => PyString::new(py, n).into_any(),
-            ArgVal::Str(s) => PyString::new(py, s).into_any(),
-            ArgVal::Pair(a, b) => PyTuple::new(py, [a.as_str(), b.as_str()])?.into_any(),
-            ArgVal::FormatValue(c, spec) => {
-                PyTuple::new(py, [self.converter(*c), spec.into_pyobject(py)?.to_owned().into_any()])?
-                    .into_any()
-            }
-            ArgVal::Converter(c) => self.converter(*c),
-            ArgVal::Common(text) => types::get(py, "_common_constant")?.call1((*text,))?,
-            ArgVal::Unknown => types::get(py, "UNKNOWN")?.clone(),
-        })
-    }
-
-    fn positions(&self, p: Option<bytescope_code::lines::Positions>) -> PyResult<Bound<'py, PyAny>> {
-        let p = p.unwrap_or_default();
-        if let Some((last, obj)) = &*self.last_positions.borrow()
-            && *last == p
-        {
-            return Ok(obj.clone());
-        }
-        let obj = self.new_positions(p)?;
-        *self.last_positions.borrow_mut() = Some((p, obj.clone()));
-        Ok(obj)
-    }
-
-    fn new_positions(&self, p: bytescope_code::lines::Positions) -> PyResult<Bound<'py, PyAny>> {
-        let py = self.py;
-        let f = |x: Option<i32>| -> PyResult<Bound<'py, PyAny>> { Ok(x.into_pyobject(py)?.into_any()) };
-        self.make(&self.positions, vec![f(p.line)?, f(p.end_line)?, f(p.col)?, f(p.end_col)?])
-    }
-
-    fn instruction(
-        &self,
-        ins: &Instruction,
-        opname: &'static str,
-        m: &bytescope_marshal::Marshal<'_>,
-        cache_info: Option<Bound<'py, PyAny>>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let py = self.py;
-        let none = || PyNone::get(py).to_owned().into_any();
-        let mut f: Vec<Bound<'py, PyAny>> = Vec::with_capacity(12);
-        f.push(self.opname(ins.opcode, opname).into_any());
-        f.push(ins.opcode.into_pyobject(py)?.into_any());
-        f.push(ins.arg.into_pyobject(py)?.into_any());
-        f.push(self.argval(&ins.argval, m)?);
-        f.push(PyString::new(py, &ins.argrepr).into_any());
-        f.push(ins.offset.into_pyobject(py)?.into_any());
-        if self.fields_313 {
-            let line = ins.line_number.map(|l| l + self.line_offset);
-            f.push(ins.start_offset.into_pyobject(py)?.into_any());
-            f.push(ins.starts_line.is_some().into_pyobject(py)?.to_owned().into_any());
-            f.push(line.into_pyobject(py)?.into_any());
-            f.push(ins.label.into_pyobject(py)?.into_any());
-            f.push(if self.has_positions { self.positions(ins.positions)? } else { none() });
-            f.push(cache_info.unwrap_or_else(none));
-        } else {
-            let starts = ins.starts_line.flatten().map(|l| l + self.line_offset);
-            f.push(starts.into_pyobject(py)?.into_any());
-            f.push(ins.is_jump_target.into_pyobject(py)?.to_owned().into_any());
-            if self.has_positions {
-                f.push(self.positions(ins.positions)?);
-            }
-        }
-        self.make(&self.instruction, f)
-    }
-}
-
-/// The instructions of one code object as `dis.Instruction` named tuples
-/// of its version (`instruction` and `positions` are the package's
-/// per-version classes). `bytecode`: as iterating `dis.Bytecode` gives
-/// them (exception handlers are jump targets); `show_caches`: 3.11–3.12
-/// CACHE entries; `line_offset`: `first_line - co_firstlineno`.
+/// The instructions of one code object, made as they are reached (see
+/// `bytescope.dis.get_instructions`). `bytecode`: as iterating
+/// `dis.Bytecode` gives them (exception handlers are jump targets);
+/// `show_caches`: 3.11-3.12 CACHE entries; `line_offset`: `first_line -
+/// co_firstlineno`.
 #[pyfunction]
-#[pyo3(signature = (code, instruction, positions, bytecode=false, show_caches=false, line_offset=0))]
-pub(crate) fn instructions<'py>(
-    py: Python<'py>,
-    code: &Bound<'py, PyCode>,
-    instruction: Bound<'py, PyAny>,
-    positions: Bound<'py, PyAny>,
+#[pyo3(signature = (code, bytecode=false, show_caches=false, line_offset=0))]
+pub(crate) fn instructions(
+    py: Python<'_>,
+    code: &Bound<'_, PyCode>,
     bytecode: bool,
     show_caches: bool,
     line_offset: i64,
-) -> PyResult<Bound<'py, PyList>> {
-    let pycode = code.get();
-    let dis = disassembler(pycode)?;
-    let file = &pycode.file;
-    let instrs = py
-        .detach(|| {
-            file.with_code(pycode.index, |c| {
-                if bytecode { dis.bytecode_instructions(c) } else { dis.instructions(c) }
-            })
-        })
-        .map_err(|e| file_error(&file.label, &e))?
-        .map_err(|e| dis_error(pycode, &e))?;
-    let m = file.marshal();
-    let raw = file.raw(pycode.index);
-    let const_ids = m.tuple(raw.consts).unwrap_or(&[]);
-    let const_index: HashMap<ObjId, usize> = const_ids.iter().enumerate().map(|(i, &id)| (id, i)).collect();
-    let v = pycode.py_version();
-    let rules = dis.rules();
-    let builder = Builder {
-        py,
-        host: host(py)?,
-        instruction,
-        positions,
-        consts: pycode.consts_tuple(py)?.into_bound(py),
-        const_index,
-        fields_313: rules.instruction_fields_313,
-        has_positions: rules.instruction_positions,
+) -> PyResult<Py<PyAny>> {
+    crate::instructions::iterate(py, code, bytecode, show_caches, line_offset)
+}
 
-        line_offset,
-        opnames: RefCell::new(Vec::new()),
-        last_positions: RefCell::new(None),
-    };
-    let table = dis.table();
-    let code_bytes = m.bytes(raw.code).unwrap_or(&[]);
-    let linetable = m.bytes(raw.linetable).unwrap_or(&[]);
-    let cache_positions = if show_caches && !builder.fields_313 && builder.has_positions {
-        co_positions(v, code_bytes.len(), raw.firstlineno, linetable)
-    } else {
-        Vec::new()
-    };
-    let mut out: Vec<Bound<'py, PyAny>> = Vec::with_capacity(instrs.len());
-    for ins in &instrs {
-        let fields = table.cache_fields(table.op(ins.deopt).name);
-        let cache_info = if builder.fields_313 && ins.cache_entries > 0 && !fields.is_empty() {
-            let mut at = ins.offset as usize;
-            let mut items = Vec::with_capacity(fields.len());
-            for f in fields {
-                let start = (at + 2).min(code_bytes.len());
-                let end = (at + 2 + 2 * usize::from(f.size)).min(code_bytes.len());
-                if !rules.cache_info_same_offset {
-                    at += 2 * usize::from(f.size);
-                }
-                items.push((f.name, f.size, PyBytes::new(py, &code_bytes[start..end])));
-            }
-            Some(PyList::new(py, items)?.into_any())
-        } else {
-            None
-        };
-        out.push(builder.instruction(ins, table.op(ins.opcode).name, m, cache_info)?);
-        if show_caches && !builder.fields_313 && ins.cache_entries > 0 {
-            // 3.11-3.12: one CACHE entry per cache unit; the first unit of
-            // each field names it and its value (3.11: only when quickened).
-            let mut offset = ins.offset as usize;
-            let quickened = ins.opcode != ins.deopt;
-            for f in fields {
-                for k in 0..f.size {
-                    offset += 2;
-                    let argrepr = if k == 0 && (v != PythonVersion::PY311 || quickened) {
-                        let end = (offset + 2 * usize::from(f.size)).min(code_bytes.len());
-                        let data = code_bytes.get(offset.min(end)..end).unwrap_or(&[]);
-                        format!("{}: {}", f.name, le_uint(data))
-                    } else {
-                        String::new()
-                    };
-                    let p = cache_positions.get(offset / 2).copied();
-                    let items = vec![
-                        PyString::intern(py, "CACHE").into_any(),
-                        0u8.into_pyobject(py)?.into_any(),
-                        0u8.into_pyobject(py)?.into_any(),
-                        PyNone::get(py).to_owned().into_any(),
-                        PyString::new(py, &argrepr).into_any(),
-                        offset.into_pyobject(py)?.into_any(),
-                        PyNone::get(py).to_owned().into_any(),
-                        false.into_pyobject(py)?.to_owned().into_any(),
-                        builder.positions(p)?,
-                    ];
-                    out.push(builder.make(&builder.instruction, items)?);
-                }
+/// The `Code` that `x` stands for, through `bytescope.dis._get_code`.
+fn code_of<'py>(x: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyCode>> {
+    if let Ok(c) = x.cast::<PyCode>() {
+        return Ok(c.clone());
+    }
+    let py = x.py();
+    static GET_CODE: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+    let f = GET_CODE
+        .get_or_try_init(py, || py.import("bytescope.dis")?.getattr("_get_code").map(Bound::unbind))?;
+    Ok(f.bind(py).call1((x,))?.cast_into::<PyCode>()?)
+}
+
+/// An iterator of ``Instruction``s for ``x``'s code object, with exactly the
+/// fields and values its version's ``dis.get_instructions`` gives (``x``: a
+/// ``Code``, ``Pyc``, path, pyc bytes or live host object). ``first_line``
+/// renumbers lines from that line; ``show_caches`` (3.11+) adds 3.11-3.12's
+/// CACHE entries; ``adaptive`` (3.11+) is accepted (a .pyc holds no
+/// specialised instructions). Options the code's version lacks raise the
+/// ``TypeError`` its ``dis`` raises.
+///
+/// Instructions are made as the iterator reaches them, and their fields
+/// when read.
+#[pyfunction]
+#[pyo3(signature = (x, *, first_line=None, show_caches=None, adaptive=None))]
+pub(crate) fn get_instructions(
+    py: Python<'_>,
+    x: &Bound<'_, PyAny>,
+    first_line: Option<i64>,
+    show_caches: Option<&Bound<'_, PyAny>>,
+    adaptive: Option<&Bound<'_, PyAny>>,
+) -> PyResult<Py<PyAny>> {
+    let code = code_of(x)?;
+    let c = code.get();
+    let v = c.py_version();
+    if v < PythonVersion::PY311 {
+        for (name, value) in [("show_caches", show_caches), ("adaptive", adaptive)] {
+            if value.is_some() {
+                return Err(PyTypeError::new_err(format!(
+                    "get_instructions() got an unexpected keyword argument '{name}'"
+                )));
             }
         }
     }
-    PyList::new(py, out)
+    let line_offset = match first_line {
+        Some(l) => l - i64::from(c.file.raw(c.index).firstlineno),
+        None => 0,
+    };
+    let caches = match show_caches {
+        Some(s) => s.is_truthy()?,
+        None => false,
+    };
+    crate::instructions::iterate(py, &code, false, caches, line_offset)
+}
+
+/// What `version`'s `dis.stack_effect(opcode, oparg, jump=jump)` returns,
+/// from the generated stack-effect tables; `None` where it raises
+/// `ValueError("invalid opcode or oparg")` (the argument checks with other
+/// messages are `bytescope.dis.stack_effect`'s).
+#[pyfunction]
+#[pyo3(signature = (version, opcode, oparg, jump))]
+pub(crate) fn stack_effect(
+    version: (u8, u8),
+    opcode: i64,
+    oparg: Option<i64>,
+    jump: Option<bool>,
+) -> Option<i64> {
+    let table = bytescope_opcodes::table(PythonVersion::new(version.0, version.1))?;
+    let op = u8::try_from(opcode).ok()?;
+    table.dis_stack_effect(op, oparg, jump)
 }

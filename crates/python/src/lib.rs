@@ -5,13 +5,16 @@
 //! kept once ([`file::File`]) and `Pyc`/`Code` objects are handles into it,
 //! whose attributes are computed when read.
 
+mod analysis;
 mod code;
 mod convert;
 mod dis;
 mod error;
 mod file;
+mod instructions;
 mod scan;
 mod types;
+mod write;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -190,8 +193,15 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(dis::disassemble_text, m)?)?;
     m.add_function(wrap_pyfunction!(dis::code_info_text, m)?)?;
     m.add_function(wrap_pyfunction!(dis::instructions, m)?)?;
+    m.add_function(wrap_pyfunction!(dis::get_instructions, m)?)?;
+    m.add_function(wrap_pyfunction!(instructions::make_instruction, m)?)?;
+    m.add_function(wrap_pyfunction!(instructions::instruction_class, m)?)?;
+    m.add_class::<instructions::Instructions>()?;
     m.add_function(wrap_pyfunction!(dis::findlinestarts, m)?)?;
     m.add_function(wrap_pyfunction!(dis::findlabels, m)?)?;
+    m.add_function(wrap_pyfunction!(dis::stack_effect, m)?)?;
+    m.add_function(wrap_pyfunction!(analysis::stack_json, m)?)?;
+    m.add_function(wrap_pyfunction!(write::dumps_code_object, m)?)?;
     m.add_class::<scan::Scan>()?;
     m.add_function(wrap_pyfunction!(scan_paths, m)?)?;
     Ok(())

@@ -13,8 +13,23 @@ own version; :func:`scan` gives the CLI's JSON Lines records of whole trees and 
 Malformed input raises :class:`Error` (a ``ValueError``) naming the file and byte offset.
 """
 
-from . import dis
+from . import analysis, dis
+from . import _native
 from ._native import Code, Error, Pyc, load, loads, versions
 from ._scan import scan
 
-__all__ = ["Code", "Error", "Pyc", "dis", "load", "loads", "scan", "versions"]
+
+
+def dumps(x):
+    """The marshal data of a code object (a :class:`Code`, or a :class:`Pyc`'s module code),
+    written in the code's own version's format by bytescope's write path, as that version's
+    ``marshal.dumps`` would write it: ``bytescope.loads(bytescope.dumps(code), code.version)``
+    gives an equal code object. Constants other than code objects are not supported yet."""
+    if isinstance(x, Pyc):
+        x = x.code
+    if not isinstance(x, Code):
+        raise TypeError(f"bytescope.dumps takes a Code or a Pyc, not {type(x).__name__}")
+    return _native.dumps_code_object(x)
+
+
+__all__ = ["Code", "Error", "Pyc", "analysis", "dis", "dumps", "load", "loads", "scan", "versions"]

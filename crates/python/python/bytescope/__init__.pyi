@@ -2,6 +2,7 @@ import os
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Union
 
+from . import analysis as analysis
 from . import dis as dis
 
 _Source = Union[str, os.PathLike[str], bytes, bytearray, memoryview]
@@ -39,6 +40,7 @@ class Code:
     co_linetable: bytes
     co_exceptiontable: bytes
     co_lines: Callable[[], Iterator[tuple[int, int, Union[int, None]]]]
+    co_branches: Callable[[], Iterator[tuple[int, int, int]]]
     co_positions: Callable[
         [], Iterator[tuple[Union[int, None], Union[int, None], Union[int, None], Union[int, None]]]
     ]
@@ -77,9 +79,11 @@ class Pyc:
     def code(self) -> Code: ...
     @property
     def path(self) -> str: ...
+    def to_bytes(self) -> bytes: ...
 
 def load(source: _Source, *, version: Union[_Version, None] = None) -> Pyc: ...
 def loads(data: Union[bytes, bytearray, memoryview], version: _Version) -> Any: ...
+def dumps(x: Union[Code, Pyc]) -> bytes: ...
 def versions() -> list[tuple[int, int]]: ...
 def scan(
     paths: Union[str, os.PathLike[str], Sequence[Union[str, os.PathLike[str]]]],

@@ -5,6 +5,12 @@ import builtins
 import collections
 from collections.abc import Mapping
 
+Positions = collections.namedtuple(
+    "Positions", ["lineno", "end_lineno", "col_offset", "end_col_offset"], defaults=[None] * 4
+)
+Positions.__module__ = "bytescope.dis"
+Positions.__doc__ = "Source positions of an instruction (3.11+), as ``dis.Positions``."
+
 ExceptionTableEntry = collections.namedtuple("_ExceptionTableEntry", "start end target depth lasti")
 ExceptionTableEntry.__doc__ = """One exception-table entry (3.11+), as ``dis._parse_exception_table`` gives it:
 byte offsets ``start``..``end`` (exclusive) are handled at ``target`` after unwinding the

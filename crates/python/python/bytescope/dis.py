@@ -4,9 +4,11 @@ Every function takes ``x`` as a :class:`bytescope.Code`, a :class:`bytescope.Pyc
 ``.pyc`` (``str`` or ``os.PathLike``), the bytes of one, or a live host function, method,
 generator, coroutine, class, module or code object (read in the host's own version through
 ``marshal.dumps``). The output is what that version's ``dis`` gives: ``dis()`` prints its
-text byte for byte, ``get_instructions()`` yields named tuples with exactly that version's
-``dis.Instruction`` fields. The one difference: where CPython shows a code object's memory
-address, bytescope shows its byte offset in the file (``<code object f at 0x1ba, ...>``).
+text byte for byte, ``get_instructions()`` yields instructions with exactly that version's
+``dis.Instruction`` fields, behaving as its named tuple (but not ``tuple`` subclasses: they are
+made lazily, each field computed when read). The one difference: where CPython shows a code
+object's memory address, bytescope shows its byte offset in the file
+(``<code object f at 0x1ba, ...>``).
 
 Options a version's ``dis`` does not have (``show_caches`` before 3.11, ``show_offsets``
 before 3.13, ``show_positions`` before 3.14, ``depth`` before 3.7) raise the ``TypeError``
@@ -19,6 +21,7 @@ version's.
 """
 
 import collections
+import collections.abc
 import dis as _std
 import marshal
 import os
@@ -27,7 +30,7 @@ import types
 
 from . import _native, _opcodes
 from ._native import Code, Pyc
-from ._types import UNKNOWN, ExceptionTableEntry
+from ._types import UNKNOWN, ExceptionTableEntry, Positions
 
 __all__ = [
     "code_info", "dis", "disassemble", "distb", "disco", "findlinestarts", "findlabels",
@@ -37,18 +40,6 @@ __all__ = [
 
 _HOST = tuple(sys.version_info[:2])
 _UNSET = object()
-
-Positions = collections.namedtuple(
-    "Positions", ["lineno", "end_lineno", "col_offset", "end_col_offset"], defaults=[None] * 4
-)
-Positions.__doc__ = "Source positions of an instruction (3.11+), as ``dis.Positions``."
-
-_FIELDS_34 = ("opname", "opcode", "arg", "argval", "argrepr", "offset", "starts_line", "is_jump_target")
-_FIELDS_311 = _FIELDS_34 + ("positions",)
-_FIELDS_313 = (
-    "opname", "opcode", "arg", "argval", "argrepr", "offset", "start_offset", "starts_line",
-    "line_number", "label", "positions", "cache_info",
-)
 
 # First version of each keyword argument, per function (as CPython's dis grew them).
 _SINCE = {
@@ -134,7 +125,6 @@ def opcodes(version=None):
     return ns
 
 
-_INSTRUCTION = {}
 # dis._is_backward_jump: relative jumps whose argument counts backwards (3.14 adds END_ASYNC_FOR,
 # "not really a jump, but it has a target").
 BACKWARD_JUMPS_313 = ("JUMP_BACKWARD", "JUMP_BACKWARD_NO_INTERRUPT")
@@ -142,84 +132,93 @@ BACKWARD_JUMPS_314 = BACKWARD_JUMPS_313 + ("END_ASYNC_FOR",)
 
 
 def _instruction_class(version):
-    """``dis.Instruction`` of ``version``: a named tuple with that version's fields."""
+    """``dis.Instruction`` of ``version``: a class with that version's fields, behaving as its
+    named tuple does (see the module docs)."""
+    return _native.instruction_class(tuple(version[:2]))
+
+
+for _v in ((3, 4), (3, 11), (3, 13), (3, 14), (3, 15)):
+    # Instructions are sequences (not tuple subclasses: see the module docs).
+    collections.abc.Sequence.register(_instruction_class(_v))
+del _v
+
+_DERIVED = {}
+
+
+def _derived_functions(version):
+    """3.13+'s derived ``Instruction`` properties for ``version``, from its tables."""
     try:
-        return _INSTRUCTION[version]
+        return _DERIVED[version]
     except KeyError:
         pass
-    if version >= (3, 13):
-        fields, defaults = _FIELDS_313, [None, None, None]
-    elif version >= (3, 11):
-        fields, defaults = _FIELDS_311, [None]
-    else:
-        fields, defaults = _FIELDS_34, None
-    base = collections.namedtuple("Instruction", fields, defaults=defaults)
-    ns = {"__slots__": (), "__doc__": f"Details for a bytecode operation (CPython {version[0]}.{version[1]}'s dis.Instruction)."}
-    if version >= (3, 13):
-        tables = opcodes(version)
-        deopt = tables.deoptmap
-        caches = tables._inline_cache_entries
-        jrel, jabs = set(tables.hasjrel), set(tables.hasjabs)
-        backward = BACKWARD_JUMPS_314 if version >= (3, 14) else BACKWARD_JUMPS_313
-        opname = tables.opname
-        # Pseudo-opcodes (256+) are named through opmap.
-        allnames = dict(enumerate(opname))
-        allnames.update({v: k for k, v in tables.opmap.items() if v >= len(opname)})
+    tables = opcodes(version)
+    deopt = tables.deoptmap
+    caches = tables._inline_cache_entries
+    jrel, jabs = set(tables.hasjrel), set(tables.hasjabs)
+    backward = BACKWARD_JUMPS_314 if version >= (3, 14) else BACKWARD_JUMPS_313
+    opname = tables.opname
+    # Pseudo-opcodes (256+) are named through opmap.
+    allnames = dict(enumerate(opname))
+    allnames.update({v: k for k, v in tables.opmap.items() if v >= len(opname)})
 
-        def oparg(self):
-            """Alias for ``arg``."""
-            return self.arg
+    def jump_target(ins):
+        deop = deopt.get(ins.opcode, ins.opcode)
+        arg = ins.arg
+        if deop in jrel:
+            if opname[deop] in backward:
+                arg = -arg
+            return ins.offset + 2 + arg * 2 + 2 * caches.get(opname[deop], 0)
+        if deop in jabs:
+            return arg * 2
+        return None
 
-        def baseopcode(self):
-            """The opcode's base form (specialized opcodes deoptimised)."""
-            return deopt.get(self.opcode, self.opcode)
+    def baseopname(ins):
+        op = deopt.get(ins.opcode, ins.opcode)
+        return allnames.get(op, "<%d>" % op)
 
-        def baseopname(self):
-            """The base opcode's name."""
-            op = deopt.get(self.opcode, self.opcode)
-            return allnames.get(op, "<%d>" % op)
+    funcs = {
+        "oparg": lambda ins: ins.arg,
+        "baseopcode": lambda ins: deopt.get(ins.opcode, ins.opcode),
+        "baseopname": baseopname,
+        "cache_offset": lambda ins: ins.offset + 2,
+        "end_offset": lambda ins: ins.offset + 2 + 2 * caches.get(opname[deopt.get(ins.opcode, ins.opcode)], 0),
+        "jump_target": jump_target,
+        "is_jump_target": lambda ins: ins.label is not None,
+    }
+    if version >= (3, 14):
+        all_opmap = dict(tables.opmap)
+        all_opmap.update(tables._specialized_opmap)
+        funcs["_opmap"] = all_opmap
+    _DERIVED[version] = funcs
+    return funcs
 
-        def cache_offset(self):
-            """Start offset of the inline cache entries."""
-            return self.offset + 2
 
-        def end_offset(self):
-            """End offset of the instruction and its caches."""
-            return self.offset + 2 + 2 * caches.get(opname[deopt.get(self.opcode, self.opcode)], 0)
+def _instruction_property(version, name, ins):
+    """A 3.13+ derived ``Instruction`` property (``jump_target``, ``baseopname``...)."""
+    return _derived_functions(version)[name](ins)
 
-        def jump_target(self):
-            """The jump target's offset (from ``arg`` and ``offset``), or None."""
-            deop = deopt.get(self.opcode, self.opcode)
-            arg = self.arg
-            if deop in jrel:
-                if opname[deop] in backward:
-                    arg = -arg
-                return self.offset + 2 + arg * 2 + 2 * caches.get(opname[deop], 0)
-            if deop in jabs:
-                return arg * 2
-            return None
 
-        def is_jump_target(self):
-            """Whether another instruction jumps here."""
-            return self.label is not None
+def _instruction_make(version, cls, args, opname=None, arg=None, argval=None, argrepr=None, offset=None,
+                      start_offset=None, starts_line=None, line_number=None, label=None, positions=None,
+                      cache_info=None):
+    """3.14's ``Instruction.make(opname, arg, argval, argrepr, offset, start_offset, starts_line,
+    line_number, label=None, positions=None, cache_info=None)``."""
+    names = ("opname", "arg", "argval", "argrepr", "offset", "start_offset", "starts_line", "line_number",
+             "label", "positions", "cache_info")
+    given = dict(zip(names, args))
+    values = dict(opname=opname, arg=arg, argval=argval, argrepr=argrepr, offset=offset,
+                  start_offset=start_offset, starts_line=starts_line, line_number=line_number, label=label,
+                  positions=positions, cache_info=cache_info)
+    values.update(given)
+    opmap = _derived_functions(version)["_opmap"]
+    return cls(values["opname"], opmap[values["opname"]], values["arg"], values["argval"], values["argrepr"],
+               values["offset"], values["start_offset"], values["starts_line"], values["line_number"],
+               values["label"], values["positions"], values["cache_info"])
 
-        for f in (oparg, baseopcode, baseopname, cache_offset, end_offset, jump_target, is_jump_target):
-            ns[f.__name__] = property(f)
-        if version >= (3, 14):
-            all_opmap = dict(tables.opmap)
-            all_opmap.update(tables._specialized_opmap)
 
-            def make(cls, opname, arg, argval, argrepr, offset, start_offset, starts_line, line_number,
-                     label=None, positions=None, cache_info=None):
-                """An Instruction from its opname (3.14's ``Instruction.make``)."""
-                return cls(opname, all_opmap[opname], arg, argval, argrepr, offset, start_offset, starts_line,
-                           line_number, label, positions, cache_info)
-
-            ns["make"] = classmethod(make)
-    cls = type("Instruction", (base,), ns)
-    cls.__module__ = "bytescope.dis"
-    _INSTRUCTION[version] = cls
-    return cls
+def _make_instruction(version, values):
+    """Unpickles an instruction of ``version``."""
+    return _native.make_instruction(tuple(version), list(values))
 
 
 Instruction = _instruction_class(_HOST if _HOST in _opcodes.TABLES else (3, 15))
@@ -394,19 +393,11 @@ def show_code(co, *, file=None):
 
 
 def _instructions(co, bytecode, show_caches, line_offset):
-    cls = _instruction_class(co.version)
     caches = bool(show_caches) and (3, 11) <= co.version < (3, 13)
-    return _native.instructions(co, cls, Positions, bytecode, caches, line_offset)
+    return _native.instructions(co, bytecode, caches, line_offset)
 
 
-def get_instructions(x, *, first_line=None, show_caches=_UNSET, adaptive=_UNSET):
-    """An iterator of ``Instruction`` named tuples for ``x``'s code object, with exactly
-    the fields and values its version's ``dis.get_instructions`` gives. ``first_line``
-    renumbers lines from that line."""
-    co = _get_code(x)
-    _check("get_instructions", co.version, dict(show_caches=show_caches, adaptive=adaptive))
-    offset = 0 if first_line is None else first_line - co.co_firstlineno
-    return iter(_instructions(co, False, _value(show_caches), offset))
+get_instructions = _native.get_instructions
 
 
 def findlinestarts(code):
@@ -424,17 +415,51 @@ def findlabels(code):
 
 
 def stack_effect(opcode, oparg=None, *, jump=None, version=None):
-    """The stack effect of ``opcode`` with ``oparg`` in ``version`` (default: the host).
+    """What ``version``'s ``dis.stack_effect(opcode, oparg, jump=jump)`` returns (default: the
+    host's version): the net change of the stack depth, from bytescope's generated
+    per-version stack-effect tables. ``jump=True`` is the effect when the jump is taken,
+    ``False`` when not, ``None`` the larger of the two (before 3.7: what the compiler counted).
 
-    Not available yet: it needs bytescope's per-version stack-effect tables."""
-    raise NotImplementedError(
-        "bytescope.dis.stack_effect needs per-version stack-effect tables, which bytescope does not have yet"
-    )
+    As that version: ``ValueError`` for unknown, specialised and instrumented opcodes, and
+    (up to 3.12) for an ``oparg`` given to an opcode that takes none or missing for one that
+    takes one; ``jump`` raises the ``TypeError`` of 3.4-3.7, whose ``stack_effect`` had none.
+    ``dis.stack_effect`` first appeared in 3.4: older versions raise ``ValueError``."""
+    v = _version_key(version)
+    if v < (3, 4):
+        raise ValueError(f"dis.stack_effect does not exist in Python {v[0]}.{v[1]} (it first appeared in 3.4)")
+    if jump is not None and v < (3, 8):
+        raise TypeError("stack_effect() takes no keyword arguments")
+    opcode = _index(opcode)
+    if oparg is not None:
+        oparg = _index(oparg)
+    if jump is not None and jump is not True and jump is not False:
+        raise ValueError("stack_effect: jump must be False, True or None")
+    if v < (3, 13):
+        if opcode >= opcodes(v).HAVE_ARGUMENT:
+            if oparg is None:
+                raise ValueError("stack_effect: opcode requires oparg but oparg was not specified")
+        elif oparg is not None:
+            raise ValueError("stack_effect: opcode does not permit oparg but oparg was specified")
+    effect = None
+    if -(1 << 63) <= opcode < (1 << 63) and (oparg is None or -(1 << 63) <= oparg < (1 << 63)):
+        effect = _native.stack_effect(v, opcode, oparg, jump)
+    if effect is None:
+        raise ValueError("invalid opcode or oparg")
+    return effect
+
+
+def _index(x):
+    if isinstance(x, int):
+        return int(x)
+    try:
+        return x.__index__()
+    except AttributeError:
+        raise TypeError(f"'{type(x).__name__}' object cannot be interpreted as an integer") from None
 
 
 class Bytecode:
     """The bytecode of a code object of any version, as its version's ``dis.Bytecode``:
-    iterating gives ``Instruction`` named tuples (exception handlers are jump targets, as in
+    iterating gives ``Instruction`` objects (exception handlers are jump targets, as in
     the listing), ``dis()`` the listing text, ``info()`` the :func:`code_info` text."""
 
     def __init__(self, x, *, first_line=None, current_offset=None, show_caches=_UNSET, adaptive=_UNSET,
@@ -464,7 +489,7 @@ class Bytecode:
             self.show_positions = _value(show_positions)
 
     def __iter__(self):
-        return iter(_instructions(self._code, True, getattr(self, "show_caches", False), self._line_offset))
+        return _instructions(self._code, True, getattr(self, "show_caches", False), self._line_offset)
 
     def __repr__(self):
         return "{}({!r})".format(self.__class__.__name__, self._original_object)

@@ -1,0 +1,3 @@
+from typing import Any
+
+def stack(x: Any, *, summary: bool = False, width: int = 40) -> dict[str, Any]: ...

@@ -1,0 +1,111 @@
+//! `bytescope.analysis`: the analyses of `crates/analysis` over one code
+//! object, as the records the CLI writes (`bytescope stack --json`).
+
+use bytescope_analysis::{Problem, StackAnalyzer};
+use bytescope_dis::Disassembler;
+use bytescope_inspect::Inspector;
+use pyo3::prelude::*;
+use serde::Serialize;
+
+use crate::code::PyCode;
+use crate::error::file_error;
+
+/// One code object's stack analysis (the CLI's `stack --json` record,
+/// without `path` and `member`).
+#[derive(Serialize)]
+struct Record<'a> {
+    qualname: &'a str,
+    firstlineno: i32,
+    co_stacksize: i32,
+    computed_stacksize: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    instructions: Option<Vec<Row<'a>>>,
+    problems: &'a [Problem],
+}
+
+#[derive(Serialize)]
+struct Row<'a> {
+    offset: u32,
+    opname: &'static str,
+    arg: Option<i64>,
+    argrepr: &'a str,
+    depth_before: Option<u32>,
+    depth_after: Option<u32>,
+    stack: &'a [String],
+}
+
+/// The stack analysis of `code` as JSON (`bytescope.analysis.stack` makes
+/// it Python data): the `bytescope stack --json` record of the code object.
+#[pyfunction]
+#[pyo3(signature = (code, summary=false, width=bytescope_analysis::DEFAULT_SLOT_WIDTH))]
+pub(crate) fn stack_json(
+    py: Python<'_>,
+    code: &Bound<'_, PyCode>,
+    summary: bool,
+    width: usize,
+) -> PyResult<String> {
+    let pc = code.get();
+    let file = &pc.file;
+    let v = file.version();
+    let fail = |e: &dyn std::fmt::Display| file_error(&file.label, &e.to_string());
+    let analyzer = StackAnalyzer::new(v).map_err(|e| fail(&e))?;
+    let dis = Disassembler::new(v).map_err(|e| fail(&e))?;
+    let width = width.max(2);
+    py.detach(|| {
+        file.with_code(pc.index, |c| {
+            // Qualified names as `inspect` derives them (co_qualname exists
+            // only from 3.11), as the CLI names them.
+            let qualname = match &c.qualname {
+                Some(q) => q.to_string(),
+                None => Inspector::new(v)
+                    .ok()
+                    .and_then(|i| i.inspect(c.marshal()).ok())
+                    .and_then(|r| r.code_objects.into_iter().find(|o| o.offset == c.offset()))
+                    .map_or_else(|| c.name.to_string(), |o| o.qualname),
+            };
+            let (rows, depths) =
+                if summary { (Vec::new(), analyzer.depths(c)) } else { analyzer.rows(c, width) };
+            let reprs: Vec<String> = if summary {
+                Vec::new()
+            } else {
+                let instructions = dis.instructions(c).unwrap_or_default();
+                let mut by_offset = instructions.into_iter().peekable();
+                rows.iter()
+                    .map(|r| {
+                        while by_offset.peek().is_some_and(|i| i.offset < r.offset) {
+                            by_offset.next();
+                        }
+                        match by_offset.peek() {
+                            Some(i) if i.offset == r.offset => i.argrepr.clone(),
+                            _ => String::new(),
+                        }
+                    })
+                    .collect()
+            };
+            let record = Record {
+                qualname: &qualname,
+                firstlineno: c.firstlineno(),
+                co_stacksize: c.stacksize(),
+                computed_stacksize: depths.stacksize,
+                instructions: (!summary).then(|| {
+                    rows.iter()
+                        .zip(&reprs)
+                        .map(|(r, a)| Row {
+                            offset: r.offset,
+                            opname: r.opname,
+                            arg: r.arg,
+                            argrepr: a,
+                            depth_before: r.depth_before,
+                            depth_after: r.depth_after,
+                            stack: &r.stack,
+                        })
+                        .collect()
+                }),
+                problems: &depths.problems,
+            };
+            serde_json::to_string(&record).map_err(|e| e.to_string())
+        })
+    })
+    .and_then(|r| r)
+    .map_err(|e| fail(&e))
+}
