@@ -20,7 +20,8 @@ Usage:
 4. Pairing: bytescope runs right before and right after the Python run (each its
    --rounds rounds); the ratios are the Python time over the median bytescope round of the
    two runs, for the stack analysis alone and for stack + CFG (issue 12's floor: ×200 for
-   stack + CFG). Everything under ``nice``, one process at a time.
+   stack + CFG), in wall time and (``cpu``) in process CPU time, which a busy shared
+   machine disturbs least. Everything under ``nice``, one process at a time.
 
 Prints a JSON summary and writes it to ``.bench/stack.json``.
 """
@@ -55,6 +56,7 @@ for p in paths:
 failed = 0
 same = 0
 start = time.perf_counter()
+cpu_start = time.process_time()
 for co in codes:
     try:
         cfg = ControlFlowGraph.from_bytecode(Bytecode.from_code(co))
@@ -63,7 +65,9 @@ for co in codes:
     except Exception:
         failed += 1
 seconds = time.perf_counter() - start
-print(json.dumps({"code_objects": len(codes), "seconds": seconds, "failed": failed,
+cpu_seconds = time.process_time() - cpu_start
+print(json.dumps({"code_objects": len(codes), "seconds": seconds, "cpu_seconds": cpu_seconds,
+                  "failed": failed,
                   "identical_stacksize": same}))
 '''
 
@@ -118,6 +122,8 @@ def main():
     median = statistics.median(rounds)
     rounds_cfg = before["seconds_cfg"] + after["seconds_cfg"]
     median_cfg = statistics.median(rounds_cfg)
+    cpu_median = statistics.median(before["cpu_seconds"] + after["cpu_seconds"])
+    cpu_median_cfg = statistics.median(before["cpu_seconds_cfg"] + after["cpu_seconds_cfg"])
     summary = {
         "python": full,
         "bytecode_version": bc_version,
@@ -138,6 +144,11 @@ def main():
         "edges": before["edges"],
         "loops": before["loops"],
         "ratio_stack_cfg": python["seconds"] / median_cfg,
+        "cpu": {"bytescope_seconds_median": cpu_median,
+                "bytescope_cfg_seconds_median": cpu_median_cfg,
+                "bytecode_seconds": python["cpu_seconds"],
+                "ratio": python["cpu_seconds"] / cpu_median,
+                "ratio_stack_cfg": python["cpu_seconds"] / cpu_median_cfg},
         "per_code_object_us": {"bytescope": 1e6 * median / max(before["code_objects"], 1),
                                "bytescope_stack_cfg": 1e6 * median_cfg / max(before["code_objects"], 1),
                                "bytecode": 1e6 * python["seconds"] / max(python["code_objects"], 1)},

@@ -130,7 +130,7 @@ def main():
     ap.add_argument("--refresh", action="store_true", help="compile the stdlibs again")
     args = ap.parse_args()
     if args.build:
-        subprocess.run(["nice", "-n", "10", "cargo", "build", "--release", "-j", "1", "-p", "bytescope"],
+        subprocess.run(["nice", "-n", "10", "cargo", "build", "--release", "-j", "1", "-p", "bytescope-cli"],
                        cwd=REPO, check=True)
     found = gen_opcodes.find_interpreters()
     versions = args.python or sorted(found, key=gen_opcodes.sem.vkey)

@@ -16,7 +16,7 @@
 
 use bytescope_analysis::diff::{DiffOptions, Tag, align, unified};
 use bytescope_analysis::render::{self, CfgView};
-use bytescope_analysis::{Cfg, StackAnalyzer};
+use bytescope_analysis::{Cfg, Scratch, StackAnalyzer};
 use bytescope_code::code_objects;
 use bytescope_marshal::{Format, read};
 use bytescope_pyc::PythonVersion;
@@ -61,9 +61,14 @@ fn run(data: &[u8], all: bool) {
     let Ok(analyzer) = StackAnalyzer::new(v) else { return };
     let Ok(codes) = code_objects(&m) else { return };
     let mut previous = None;
+    // Working memory kept across the code objects, as a caller analysing many does: what it
+    // gives must be what a fresh analysis gives.
+    let mut scratch = Scratch::default();
     for code in &codes {
         if all {
             previous = Some(analyses(&analyzer, code, previous.take(), v));
+            let fresh = analyzer.analyze(code);
+            assert_eq!(analyzer.analyze_with(code, &mut scratch), &fresh, "{v}: kept scratch differs");
         }
         let depths = analyzer.depths(code);
         let (rows, again) = analyzer.rows(code, 12);
@@ -75,6 +80,7 @@ fn run(data: &[u8], all: bool) {
             (depths.stacksize, &depths.problems),
             "{v}: fast path differs"
         );
+        assert_eq!(analyzer.stacksize_with(code, &mut scratch), &quick, "{v}: kept scratch differs");
         assert_eq!(rows.len(), depths.insns.len());
         for row in &rows {
             assert_eq!(row.depth_before.is_some(), row.depth_after.is_some());

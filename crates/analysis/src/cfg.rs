@@ -167,20 +167,47 @@ const fn ends_block(flow: Flow) -> bool {
     !matches!(flow, Flow::Next | Flow::Setup | Flow::Link)
 }
 
-/// Builds the graph of the code `g` describes; `before` is the stack walk's depth before
-/// each instruction, `code_len` the length of `co_code`.
-pub(crate) fn build(g: &Graph<'_, '_>, rules: &StackRules, before: &[i64], code_len: u32) -> Cfg {
-    let n = g.insns.len();
-    let mut cfg = Cfg { offsets: g.insns.iter().map(|i| i.offset).collect(), ..Cfg::default() };
+/// The working vectors of [`build`], kept between code objects (see [`crate::Scratch`]).
+#[derive(Debug, Default)]
+pub(crate) struct CfgBufs {
+    leader: Vec<bool>,
+    handler: Vec<bool>,
+    block_of: Vec<u32>,
+    exc: Vec<(u32, Option<u32>, Option<bool>)>,
+    dom: crate::dom::DomBufs,
+}
+
+/// Builds the graph of the code `g` describes into `cfg` (its contents are replaced, its
+/// memory reused); `before` is the stack walk's depth before each instruction, `code_len`
+/// the length of `co_code`.
+pub(crate) fn build(
+    g: &Graph<'_, '_>,
+    rules: &StackRules,
+    before: &[i64],
+    code_len: u32,
+    cfg: &mut Cfg,
+    bufs: &mut CfgBufs,
+) {
+    let n = g.ops.len();
+    cfg.blocks.clear();
+    cfg.edges.clear();
+    cfg.loops.clear();
+    cfg.loops_truncated = false;
+    cfg.edge_start.clear();
+    cfg.offsets.clear();
+    cfg.offsets.extend(g.ops.iter().map(|i| i.offset));
     if n == 0 {
         cfg.edge_start.push(0);
-        return cfg;
+        return;
     }
     let stack = if rules.exception_table { None } else { Some(BlockStack::simulate(g, rules)) };
 
     // Leaders.
-    let mut leader = vec![false; n];
-    let mut handler = vec![false; n];
+    let CfgBufs { leader, handler, block_of, exc, dom } = bufs;
+    leader.clear();
+    leader.resize(n, false);
+    handler.clear();
+    handler.resize(n, false);
     leader[0] = true;
     for i in 0..n {
         if let Some(t) = g.targets[i] {
@@ -196,14 +223,15 @@ pub(crate) fn build(g: &Graph<'_, '_>, rules: &StackRules, before: &[i64], code_
     }
 
     // Blocks.
-    let mut block_of = vec![0u32; n];
+    block_of.clear();
+    block_of.resize(n, 0);
     for i in 0..n {
         if leader[i] {
             let id = u32::try_from(cfg.blocks.len()).unwrap_or(NONE);
             let first = u32::try_from(i).unwrap_or(NONE);
             cfg.blocks.push(Block {
                 id,
-                start: g.insns[i].offset,
+                start: g.ops[i].offset,
                 end: 0,
                 first,
                 len: 0,
@@ -217,11 +245,10 @@ pub(crate) fn build(g: &Graph<'_, '_>, rules: &StackRules, before: &[i64], code_
         block_of[i] = u32::try_from(b).unwrap_or(NONE);
     }
     for b in 0..cfg.blocks.len() {
-        cfg.blocks[b].end = cfg.blocks.get(b + 1).map_or(code_len.max(g.insns[n - 1].offset), |x| x.start);
+        cfg.blocks[b].end = cfg.blocks.get(b + 1).map_or(code_len.max(g.ops[n - 1].offset), |x| x.start);
     }
 
     // Edges, block by block.
-    let mut exc: Vec<(u32, Option<u32>, Option<bool>)> = Vec::new();
     cfg.edge_start.reserve(cfg.blocks.len() + 1);
     for b in 0..cfg.blocks.len() {
         cfg.edge_start.push(u32::try_from(cfg.edges.len()).unwrap_or(NONE));
@@ -262,14 +289,13 @@ pub(crate) fn build(g: &Graph<'_, '_>, rules: &StackRules, before: &[i64], code_
                 exc.push((to, depth, lasti));
             }
         }
-        for &(to, depth, lasti) in &exc {
+        for &(to, depth, lasti) in exc.iter() {
             cfg.edges.push(Edge { from, to, kind: EdgeKind::Exception, back: false, depth, lasti });
         }
     }
     cfg.edge_start.push(u32::try_from(cfg.edges.len()).unwrap_or(NONE));
 
-    crate::dom::finish(&mut cfg);
-    cfg
+    crate::dom::finish(cfg, dom);
 }
 
 /// The handler instruction an exception raised at instruction `i` goes to.
@@ -339,7 +365,7 @@ const UNSET: u32 = u32::MAX - 1;
 
 impl BlockStack {
     fn simulate(g: &Graph<'_, '_>, rules: &StackRules) -> BlockStack {
-        let n = g.insns.len();
+        let n = g.ops.len();
         let mut s = BlockStack { frames: Vec::new(), state: vec![UNSET; n] };
         let mut interned: std::collections::HashMap<(u32, FrameKind, u32), u32> =
             std::collections::HashMap::new();

@@ -1,10 +1,14 @@
 //! Stack depth before and after every instruction, and the maximum, as each version's
 //! compiler counts it.
 
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::mem::take;
+
 use bytescope_code::exceptions::ExceptionEntry;
 use bytescope_opcodes::{Action, Flow, OpcodeTable, Semantics};
 
-use crate::insn::Insn;
+use crate::insn::{Insn, Op};
 use crate::rules::{StackRules, Walk};
 use crate::{Problem, ProblemKind};
 
@@ -24,7 +28,11 @@ const NO_EFFECT: i64 = i64::MIN;
 
 /// Everything the walks need about one code object.
 pub(crate) struct Graph<'i, 'c> {
+    /// The instructions, for the views that read their arguments (the symbolic stack, the
+    /// checks); empty when the graph was made from [`Op`]s alone ([`Graph::lean`]).
     pub insns: &'i [Insn<'c>],
+    /// The instructions as the walks read them.
+    pub ops: Vec<Op>,
     pub sems: Vec<&'static Semantics>,
     /// Net effect of each instruction on its fall-through and jump paths ([`NO_EFFECT`] when
     /// unknown) and what it pops on the fall-through path, evaluated once.
@@ -48,36 +56,133 @@ pub(crate) struct Graph<'i, 'c> {
     pub problems: Vec<Problem>,
 }
 
+/// The per-instruction vectors of a [`Graph`], kept between code objects (see
+/// [`crate::Scratch`]).
+#[derive(Debug, Default)]
+pub(crate) struct GraphBufs {
+    sems: Vec<&'static Semantics>,
+    nets: Vec<(i64, i64, i64)>,
+    targets: Vec<Option<u32>>,
+    handlers: Vec<Option<(u32, i64)>>,
+    entry_of: Vec<Option<u32>>,
+    /// The exception table's memory.
+    pub exceptions: Vec<ExceptionEntry>,
+    cover_depth: Vec<Option<i64>>,
+    is_target: Vec<bool>,
+    problems: Vec<Problem>,
+    ops: Vec<Op>,
+    /// Jump targets in bytes, while the graph is made.
+    jumps: Vec<Option<i64>>,
+    /// [`assign_handlers`]' working memory.
+    order: Vec<usize>,
+    active: BinaryHeap<Reverse<(usize, u64)>>,
+}
+
+/// Net effects of each opcode byte of a version whose stack effect does not depend on the
+/// argument (`None`: it does), as [`Graph`] stores them: looked up instead of evaluated.
+pub(crate) type ConstantNets = [Option<(i64, i64, i64)>; 256];
+
+/// The net effects of `table`'s opcodes (see [`ConstantNets`]).
+pub(crate) fn constant_nets(table: &'static OpcodeTable) -> Box<ConstantNets> {
+    Box::new(std::array::from_fn(|op| {
+        let op = u8::try_from(op).unwrap_or(0);
+        match table.semantics(op).stack {
+            None => Some((NO_EFFECT, NO_EFFECT, 0)),
+            Some(s) => {
+                let constant = s.pops.is_constant()
+                    && s.pushes.is_constant()
+                    && s.jump.is_none_or(|(p, q)| p.is_constant() && q.is_constant());
+                constant.then(|| nets(&s, 0))
+            }
+        }
+    }))
+}
+
+/// `(fall-through net, jump net, fall-through pops)` of an effect for `arg`.
+fn nets(s: &bytescope_opcodes::StackEffect, arg: u32) -> (i64, i64, i64) {
+    let fall = s.eval(arg, false);
+    let taken = if s.jump.is_some() { s.eval(arg, true).net() } else { fall.net() };
+    (fall.net(), taken, fall.pops)
+}
+
 impl<'i, 'c> Graph<'i, 'c> {
-    pub fn new(insns: &'i [Insn<'c>], table: &'static OpcodeTable, exceptions: Vec<ExceptionEntry>) -> Self {
-        let mut problems = Vec::new();
-        let n = insns.len();
-        let mut sems = Vec::with_capacity(n);
-        let mut nets = Vec::with_capacity(n);
+    /// The graph of `insns`, in `bufs`' memory (give it back with [`Graph::recycle`]).
+    pub fn new(
+        insns: &'i [Insn<'c>],
+        table: &'static OpcodeTable,
+        exceptions: Vec<ExceptionEntry>,
+        constant: &ConstantNets,
+        bufs: &mut GraphBufs,
+    ) -> Self {
+        let mut ops = take(&mut bufs.ops);
+        let mut jumps = take(&mut bufs.jumps);
+        ops.clear();
+        jumps.clear();
         for insn in insns {
-            let sem = table.semantics(insn.opcode);
+            let (op, jump) = Op::of(insn);
+            ops.push(op);
+            jumps.push(jump);
+        }
+        Graph::build(insns, ops, jumps, table, exceptions, constant, bufs)
+    }
+
+    /// The graph of `code` without [`Insn`]s ([`Graph::insns`] is empty), decoded straight
+    /// into [`Op`]s: what the stack walk and the control-flow graph read.
+    pub fn lean(
+        code: &bytescope_code::Code<'_, '_>,
+        data: &'static bytescope_instr::VersionData,
+        exceptions: Vec<ExceptionEntry>,
+        constant: &ConstantNets,
+        bufs: &mut GraphBufs,
+    ) -> Self {
+        let mut ops = take(&mut bufs.ops);
+        let mut jumps = take(&mut bufs.jumps);
+        crate::insn::decode_ops(data, code, &mut ops, &mut jumps);
+        Graph::build(&[], ops, jumps, data.table, exceptions, constant, bufs)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn build(
+        insns: &'i [Insn<'c>],
+        ops: Vec<Op>,
+        jumps: Vec<Option<i64>>,
+        table: &'static OpcodeTable,
+        exceptions: Vec<ExceptionEntry>,
+        constant: &ConstantNets,
+        bufs: &mut GraphBufs,
+    ) -> Self {
+        let mut problems = take(&mut bufs.problems);
+        problems.clear();
+        let n = ops.len();
+        let mut sems = take(&mut bufs.sems);
+        sems.clear();
+        let mut nets = take(&mut bufs.nets);
+        nets.clear();
+        for op in &ops {
+            let sem = table.semantics(op.opcode);
             sems.push(sem);
-            nets.push(sem.stack.map_or((NO_EFFECT, NO_EFFECT, 0), |s| {
-                let arg = crate::insn::oparg(insn);
-                let fall = s.eval(arg, false);
-                let taken = if s.jump.is_some() { s.eval(arg, true).net() } else { fall.net() };
-                (fall.net(), taken, fall.pops)
-            }));
+            nets.push(match constant[usize::from(op.opcode)] {
+                Some(n) => n,
+                None => sem.stack.map_or((NO_EFFECT, NO_EFFECT, 0), |s| self::nets(&s, op.oparg)),
+            });
         }
         let index_of = |offset: i64| -> Option<u32> {
             let o = u32::try_from(offset).ok()?;
-            insns.binary_search_by_key(&o, |i| i.offset).ok().and_then(|i| u32::try_from(i).ok())
+            ops.binary_search_by_key(&o, |i| i.offset).ok().and_then(|i| u32::try_from(i).ok())
         };
-        let mut targets = Vec::with_capacity(n);
-        let mut is_target = vec![false; n];
-        for (insn, sem) in insns.iter().zip(&sems) {
-            let t = match crate::insn::target(insn) {
+        let mut targets = take(&mut bufs.targets);
+        targets.clear();
+        let mut is_target = take(&mut bufs.is_target);
+        is_target.clear();
+        is_target.resize(n, false);
+        for ((op, sem), &jump) in ops.iter().zip(&sems).zip(&jumps) {
+            let t = match jump {
                 Some(t) if sem.flow.jumps() => {
                     let idx = index_of(t);
                     match idx {
                         Some(j) => is_target[j as usize] = true,
                         None => {
-                            push_problem(&mut problems, insn.offset, ProblemKind::BadJumpTarget { target: t })
+                            push_problem(&mut problems, op.offset, ProblemKind::BadJumpTarget { target: t })
                         }
                     }
                     idx
@@ -86,20 +191,62 @@ impl<'i, 'c> Graph<'i, 'c> {
             };
             targets.push(t);
         }
-        let (mut handlers, mut cover_depth, mut entry_of) = (Vec::new(), Vec::new(), Vec::new());
+        let mut handlers = take(&mut bufs.handlers);
+        let mut cover_depth = take(&mut bufs.cover_depth);
+        let mut entry_of = take(&mut bufs.entry_of);
+        handlers.clear();
+        cover_depth.clear();
+        entry_of.clear();
         if !exceptions.is_empty() {
-            handlers = vec![None; n];
-            cover_depth = vec![None; n];
-            entry_of = vec![None; n];
-            let mut out =
-                Assigned { handlers: &mut handlers, cover: &mut cover_depth, entry_of: &mut entry_of };
-            assign_handlers(insns, &exceptions, &index_of, &mut out, &mut problems);
+            handlers.resize(n, None);
+            cover_depth.resize(n, None);
+            entry_of.resize(n, None);
+            let mut out = Assigned {
+                handlers: &mut handlers,
+                cover: &mut cover_depth,
+                entry_of: &mut entry_of,
+                order: &mut bufs.order,
+                active: &mut bufs.active,
+            };
+            assign_handlers(&ops, &exceptions, &index_of, &mut out, &mut problems);
         }
-        Graph { insns, sems, nets, targets, handlers, entry_of, exceptions, cover_depth, is_target, problems }
+        bufs.jumps = jumps;
+        Graph {
+            insns,
+            ops,
+            sems,
+            nets,
+            targets,
+            handlers,
+            entry_of,
+            exceptions,
+            cover_depth,
+            is_target,
+            problems,
+        }
+    }
+
+    /// Gives the graph's memory back to `bufs`.
+    pub fn recycle(self, bufs: &mut GraphBufs) {
+        *bufs = GraphBufs {
+            sems: self.sems,
+            nets: self.nets,
+            targets: self.targets,
+            handlers: self.handlers,
+            entry_of: self.entry_of,
+            exceptions: self.exceptions,
+            cover_depth: self.cover_depth,
+            is_target: self.is_target,
+            problems: self.problems,
+            ops: self.ops,
+            jumps: take(&mut bufs.jumps),
+            order: take(&mut bufs.order),
+            active: take(&mut bufs.active),
+        };
     }
 
     fn len(&self) -> usize {
-        self.insns.len()
+        self.ops.len()
     }
 
     /// Net effect of instruction `i` on its fall-through (`jump == false`) or jump path;
@@ -148,13 +295,15 @@ struct Assigned<'a> {
     handlers: &'a mut [Option<(u32, i64)>],
     cover: &'a mut [Option<i64>],
     entry_of: &'a mut [Option<u32>],
+    order: &'a mut Vec<usize>,
+    active: &'a mut BinaryHeap<Reverse<(usize, u64)>>,
 }
 
 /// Assigns each instruction the first exception entry (in table order) covering it, as
 /// CPython's unwinder looks it up: a sweep over the entries sorted by start, so crafted
 /// tables with many overlapping entries stay `O((n + e) log e)`.
 fn assign_handlers(
-    insns: &[Insn<'_>],
+    insns: &[Op],
     exceptions: &[ExceptionEntry],
     index_of: &dyn Fn(i64) -> Option<u32>,
     out: &mut Assigned<'_>,
@@ -163,20 +312,22 @@ fn assign_handlers(
     if exceptions.is_empty() {
         return;
     }
-    let mut order: Vec<usize> = (0..exceptions.len()).collect();
+    let order = &mut *out.order;
+    order.clear();
+    order.extend(0..exceptions.len());
     order.sort_by_key(|&e| exceptions[e].start);
-    let mut active: std::collections::BinaryHeap<std::cmp::Reverse<(usize, u64)>> =
-        std::collections::BinaryHeap::new();
+    let active = &mut *out.active;
+    active.clear();
     let mut next = 0;
     for (i, insn) in insns.iter().enumerate() {
         let at = u64::from(insn.offset);
         while next < order.len() && exceptions[order[next]].start <= at {
             let e = order[next];
-            active.push(std::cmp::Reverse((e, exceptions[e].end)));
+            active.push(Reverse((e, exceptions[e].end)));
             next += 1;
         }
         // The first entry in table order that still covers `at`; ended ones are dropped.
-        while let Some(&std::cmp::Reverse((e, end))) = active.peek() {
+        while let Some(&Reverse((e, end))) = active.peek() {
             if end > at {
                 let entry = &exceptions[e];
                 let depth = i64::try_from(entry.depth).unwrap_or(i64::MAX);
@@ -211,10 +362,11 @@ pub(crate) fn push_problem(problems: &mut Vec<Problem>, offset: u32, kind: Probl
 /// Which instructions control can reach from the entry, following only real control flow
 /// (fall-through, jumps, handlers): the compiler's walks also count code after a return
 /// (before 3.7) and handlers it dropped (3.11+), where an underflow means nothing.
-pub(crate) fn live(g: &Graph<'_, '_>, rules: &StackRules) -> Vec<bool> {
+pub(crate) fn live(g: &Graph<'_, '_>, rules: &StackRules, live: &mut Vec<bool>, stack: &mut Vec<usize>) {
     let n = g.len();
-    let mut live = vec![false; n];
-    let mut stack = Vec::new();
+    live.clear();
+    live.resize(n, false);
+    stack.clear();
     if n > 0 {
         live[0] = true;
         stack.push(0);
@@ -234,7 +386,6 @@ pub(crate) fn live(g: &Graph<'_, '_>, rules: &StackRules) -> Vec<bool> {
             }
         }
     }
-    live
 }
 
 /// The result of the walk.
@@ -246,10 +397,18 @@ pub(crate) struct Depths {
     pub max: i64,
 }
 
-/// Walks `g` from the entry at `entry` depth by the version's rules.
-pub(crate) fn walk(g: &mut Graph<'_, '_>, rules: &StackRules, entry: i64) -> Depths {
+/// Walks `g` from the entry at `entry` depth by the version's rules, in the memory of
+/// `before` (its contents are dropped) and `stack`.
+pub(crate) fn walk(
+    g: &mut Graph<'_, '_>,
+    rules: &StackRules,
+    entry: i64,
+    mut before: Vec<i64>,
+    stack: &mut Vec<usize>,
+) -> Depths {
     let n = g.len();
-    let mut before = vec![UNREACHED; n];
+    before.clear();
+    before.resize(n, UNREACHED);
     if n == 0 {
         return Depths { before, max: 0 };
     }
@@ -257,7 +416,8 @@ pub(crate) fn walk(g: &mut Graph<'_, '_>, rules: &StackRules, entry: i64) -> Dep
     let finished = match rules.walk {
         Walk::Recursive => recursive(g, rules, entry, &mut before, budget),
         Walk::Worklist => {
-            let mut w = Worklist { before: &mut before, stack: Vec::new(), steps: 0, budget };
+            stack.clear();
+            let mut w = Worklist { before: &mut before, stack, steps: 0, budget };
             w.push(0, entry);
             let ok = w.run(g, rules);
             if ok && rules.dead_handlers { dead_code(g, rules, &mut w) } else { ok }
@@ -265,7 +425,7 @@ pub(crate) fn walk(g: &mut Graph<'_, '_>, rules: &StackRules, entry: i64) -> Dep
     };
     if !finished {
         // Keep what was found (every depth so far is one the compiler would also reach).
-        let offset = g.insns.first().map_or(0, |i| i.offset);
+        let offset = g.ops.first().map_or(0, |i| i.offset);
         push_problem(&mut g.problems, offset, ProblemKind::WalkLimit);
     }
     let max = maximum(g, rules, &before);
@@ -298,7 +458,7 @@ fn maximum(g: &Graph<'_, '_>, rules: &StackRules, before: &[i64]) -> i64 {
 
 struct Worklist<'b> {
     before: &'b mut [i64],
-    stack: Vec<usize>,
+    stack: &'b mut Vec<usize>,
     steps: usize,
     budget: usize,
 }
@@ -326,8 +486,8 @@ impl Worklist<'_> {
                 let Some(fall) = g.net(i, false) else {
                     push_problem(
                         &mut g.problems,
-                        g.insns[i].offset,
-                        ProblemKind::UnknownOpcode { op: g.insns[i].opcode },
+                        g.ops[i].offset,
+                        ProblemKind::UnknownOpcode { op: g.ops[i].opcode },
                     );
                     break;
                 };
@@ -468,8 +628,8 @@ fn recursive(
         let Some(fall) = g.net(i, false) else {
             push_problem(
                 &mut g.problems,
-                g.insns[i].offset,
-                ProblemKind::UnknownOpcode { op: g.insns[i].opcode },
+                g.ops[i].offset,
+                ProblemKind::UnknownOpcode { op: g.ops[i].opcode },
             );
             if let Frame::Walk { done, .. } = frame {
                 *done = true;

@@ -11,54 +11,75 @@ const NONE: u32 = u32::MAX;
 /// few loops deep; thousands of crafted nested loops would take quadratic time.
 const LOOP_WORK_PER_ITEM: usize = 32;
 
+/// The working vectors of [`finish`], kept between code objects (see [`crate::Scratch`]).
+#[derive(Debug, Default)]
+pub(crate) struct DomBufs {
+    preds: Preds,
+    dfs: Dfs,
+    dfs_stack: Vec<(u32, usize)>,
+    lt: Lt,
+    tree: DomTree,
+    loops: LoopBufs,
+}
+
 /// Fills in reachability, immediate dominators, back edges and loops.
-pub(crate) fn finish(cfg: &mut Cfg) {
+pub(crate) fn finish(cfg: &mut Cfg, bufs: &mut DomBufs) {
     let nb = cfg.blocks.len();
     if nb == 0 {
         return;
     }
-    let preds = Preds::new(cfg);
-    let d = Dfs::new(cfg);
+    let DomBufs { preds, dfs: d, dfs_stack, lt, tree, loops: lb } = bufs;
+    preds.fill(cfg);
+    d.fill(cfg, dfs_stack);
     for &v in &d.vertex {
         cfg.blocks[v as usize].reachable = true;
     }
-    let idom = lengauer_tarjan(&d, &preds);
-    for (w, &i) in idom.iter().enumerate().skip(1) {
+    lengauer_tarjan(d, preds, lt);
+    for (w, &i) in lt.idom.iter().enumerate().skip(1) {
         if i != NONE {
             cfg.blocks[d.vertex[w] as usize].idom = Some(d.vertex[i as usize]);
         }
     }
-    let tree = DomTree::new(cfg);
+    tree.fill(cfg);
+    let mut any_back = false;
     for e in &mut cfg.edges {
         e.back = cfg.blocks[e.from as usize].reachable && tree.dominates(e.to, e.from);
+        any_back |= e.back;
     }
-    loops(cfg, &preds);
+    if any_back {
+        loops(cfg, preds, lb);
+    }
 }
 
 /// Predecessors of every block, as a compressed list.
+#[derive(Debug, Default)]
 struct Preds {
     start: Vec<u32>,
+    fill: Vec<u32>,
     list: Vec<u32>,
 }
 
 impl Preds {
-    fn new(cfg: &Cfg) -> Preds {
+    fn fill(&mut self, cfg: &Cfg) {
         let nb = cfg.blocks.len();
-        let mut count = vec![0u32; nb + 1];
+        let count = &mut self.start;
+        count.clear();
+        count.resize(nb + 1, 0);
         for e in &cfg.edges {
             count[e.to as usize + 1] += 1;
         }
         for i in 0..nb {
             count[i + 1] += count[i];
         }
-        let mut fill = count.clone();
-        let mut list = vec![0u32; cfg.edges.len()];
+        self.fill.clear();
+        self.fill.extend_from_slice(count);
+        self.list.clear();
+        self.list.resize(cfg.edges.len(), 0);
         for e in &cfg.edges {
-            let slot = &mut fill[e.to as usize];
-            list[*slot as usize] = e.from;
+            let slot = &mut self.fill[e.to as usize];
+            self.list[*slot as usize] = e.from;
             *slot += 1;
         }
-        Preds { start: count, list }
     }
 
     fn of(&self, b: u32) -> &[u32] {
@@ -68,6 +89,7 @@ impl Preds {
 }
 
 /// A depth-first numbering of the blocks reachable from the entry.
+#[derive(Debug, Default)]
 struct Dfs {
     /// Block of each DFS number.
     vertex: Vec<u32>,
@@ -78,45 +100,62 @@ struct Dfs {
 }
 
 impl Dfs {
-    fn new(cfg: &Cfg) -> Dfs {
+    fn fill(&mut self, cfg: &Cfg, stack: &mut Vec<(u32, usize)>) {
         let nb = cfg.blocks.len();
-        let mut d = Dfs { vertex: Vec::new(), number: vec![NONE; nb], parent: Vec::new() };
-        let mut stack: Vec<(u32, usize)> = Vec::new();
+        self.vertex.clear();
+        self.parent.clear();
+        self.number.clear();
+        self.number.resize(nb, NONE);
+        stack.clear();
         let visit = |d: &mut Dfs, b: u32, parent: u32, stack: &mut Vec<(u32, usize)>| {
             d.number[b as usize] = u32::try_from(d.vertex.len()).unwrap_or(NONE);
             d.vertex.push(b);
             d.parent.push(parent);
             stack.push((b, 0));
         };
-        visit(&mut d, 0, NONE, &mut stack);
+        visit(self, 0, NONE, stack);
         while let Some(top) = stack.last_mut() {
             let (b, k) = *top;
             let succ = cfg.successors(b);
             if let Some(e) = succ.get(k) {
                 top.1 += 1;
-                if d.number[e.to as usize] == NONE {
-                    let p = d.number[b as usize];
-                    visit(&mut d, e.to, p, &mut stack);
+                if self.number[e.to as usize] == NONE {
+                    let p = self.number[b as usize];
+                    visit(self, e.to, p, stack);
                 }
             } else {
                 stack.pop();
             }
         }
-        d
     }
 }
 
-/// Immediate dominators by DFS number (`NONE` for the root), Lengauer and Tarjan's simple
-/// version (path compression without balancing): `O(m log n)`.
-fn lengauer_tarjan(d: &Dfs, preds: &Preds) -> Vec<u32> {
+/// Lengauer and Tarjan's working vectors; [`Lt::idom`] is the result.
+#[derive(Debug, Default)]
+struct Lt {
+    semi: Vec<u32>,
+    label: Vec<u32>,
+    ancestor: Vec<u32>,
+    /// Immediate dominators by DFS number (`NONE` for the root).
+    idom: Vec<u32>,
+    bucket_head: Vec<u32>,
+    bucket_next: Vec<u32>,
+    path: Vec<u32>,
+}
+
+/// Immediate dominators by DFS number (`NONE` for the root) into `lt.idom`, Lengauer and
+/// Tarjan's simple version (path compression without balancing): `O(m log n)`.
+fn lengauer_tarjan(d: &Dfs, preds: &Preds, lt: &mut Lt) {
     let r = d.vertex.len();
-    let mut semi: Vec<u32> = (0..r).map(|i| u32::try_from(i).unwrap_or(NONE)).collect();
-    let mut label = semi.clone();
-    let mut ancestor = vec![NONE; r];
-    let mut idom = vec![NONE; r];
-    let mut bucket_head = vec![NONE; r];
-    let mut bucket_next = vec![NONE; r];
-    let mut path: Vec<u32> = Vec::new();
+    let Lt { semi, label, ancestor, idom, bucket_head, bucket_next, path } = lt;
+    semi.clear();
+    semi.extend((0..r).map(|i| u32::try_from(i).unwrap_or(NONE)));
+    label.clear();
+    label.extend_from_slice(semi);
+    for v in [&mut *ancestor, &mut *idom, &mut *bucket_head, &mut *bucket_next] {
+        v.clear();
+        v.resize(r, NONE);
+    }
     let mut eval = |v: u32, ancestor: &mut [u32], label: &mut [u32], semi: &[u32]| -> u32 {
         if ancestor[v as usize] == NONE {
             return v;
@@ -144,7 +183,7 @@ fn lengauer_tarjan(d: &Dfs, preds: &Preds) -> Vec<u32> {
             if v == NONE {
                 continue;
             }
-            let u = eval(v, &mut ancestor, &mut label, &semi);
+            let u = eval(v, ancestor, label, semi);
             if semi[u as usize] < semi[w] {
                 semi[w] = semi[u as usize];
             }
@@ -156,7 +195,7 @@ fn lengauer_tarjan(d: &Dfs, preds: &Preds) -> Vec<u32> {
         ancestor[w] = p;
         let mut v = std::mem::replace(&mut bucket_head[p as usize], NONE);
         while v != NONE {
-            let u = eval(v, &mut ancestor, &mut label, &semi);
+            let u = eval(v, ancestor, label, semi);
             idom[v as usize] = if semi[u as usize] < semi[v as usize] { u } else { p };
             v = bucket_next[v as usize];
         }
@@ -166,43 +205,50 @@ fn lengauer_tarjan(d: &Dfs, preds: &Preds) -> Vec<u32> {
             idom[w] = idom[idom[w] as usize];
         }
     }
-    idom
 }
 
 /// The dominator tree, numbered for `O(1)` dominance queries.
+#[derive(Debug, Default)]
 struct DomTree {
     enter: Vec<u32>,
     leave: Vec<u32>,
+    head: Vec<u32>,
+    next: Vec<u32>,
+    stack: Vec<(u32, u32)>,
 }
 
 impl DomTree {
-    fn new(cfg: &Cfg) -> DomTree {
+    fn fill(&mut self, cfg: &Cfg) {
         let nb = cfg.blocks.len();
-        let mut head = vec![NONE; nb];
-        let mut next = vec![NONE; nb];
+        let DomTree { enter, leave, head, next, stack } = self;
+        for v in [&mut *head, &mut *next, &mut *enter] {
+            v.clear();
+            v.resize(nb, NONE);
+        }
+        leave.clear();
+        leave.resize(nb, 0);
         for b in (0..nb).rev() {
             if let Some(p) = cfg.blocks[b].idom {
                 next[b] = head[p as usize];
                 head[p as usize] = u32::try_from(b).unwrap_or(NONE);
             }
         }
-        let mut t = DomTree { enter: vec![NONE; nb], leave: vec![0; nb] };
         let mut clock = 0u32;
-        let mut stack: Vec<(u32, u32)> = vec![(0, head[0])];
-        t.enter[0] = 0;
+        stack.clear();
+        stack.push((0, head[0]));
+        enter[0] = 0;
         while let Some(top) = stack.last_mut() {
             let (b, child) = *top;
             if child == NONE {
-                t.leave[b as usize] = clock;
+                leave[b as usize] = clock;
                 stack.pop();
             } else {
                 top.1 = next[child as usize];
                 clock += 1;
-                t.enter[child as usize] = clock;
+                enter[child as usize] = clock;
                 stack.push((child, head[child as usize]));
             }
         }
-        t
     }
 
     /// Whether `a` dominates `b` (both reachable).
@@ -216,16 +262,29 @@ impl DomTree {
 }
 
 /// Natural loops from the back edges, their nesting, and the instructions per iteration.
-fn loops(cfg: &mut Cfg, preds: &Preds) {
+/// The working vectors of [`loops`], kept between code objects.
+#[derive(Debug, Default)]
+struct LoopBufs {
+    latches: Vec<(u32, u32)>,
+    mark: Vec<u32>,
+    work: Vec<u32>,
+    innermost: Vec<u32>,
+    counter: Iterations,
+}
+
+fn loops(cfg: &mut Cfg, preds: &Preds, bufs: &mut LoopBufs) {
     let nb = cfg.blocks.len();
     let mut budget = (nb + cfg.edges.len()).saturating_mul(LOOP_WORK_PER_ITEM).saturating_add(1 << 16);
+    let LoopBufs { latches, mark, work, innermost, counter } = bufs;
     // Headers in block order, each with its latches.
-    let mut latches: Vec<(u32, u32)> = cfg.edges.iter().filter(|e| e.back).map(|e| (e.to, e.from)).collect();
+    latches.clear();
+    latches.extend(cfg.edges.iter().filter(|e| e.back).map(|e| (e.to, e.from)));
     latches.sort_unstable();
     latches.dedup();
     let mut found: Vec<Loop> = Vec::new();
-    let mut mark = vec![NONE; nb];
-    let mut work: Vec<u32> = Vec::new();
+    mark.clear();
+    mark.resize(nb, NONE);
+    work.clear();
     let mut i = 0;
     'headers: while i < latches.len() {
         let header = latches[i].0;
@@ -271,7 +330,8 @@ fn loops(cfg: &mut Cfg, preds: &Preds) {
     // its header.
     let mut order: Vec<usize> = (0..found.len()).collect();
     order.sort_by_key(|&l| (std::cmp::Reverse(found[l].blocks.len()), found[l].header));
-    let mut innermost = vec![NONE; nb];
+    innermost.clear();
+    innermost.resize(nb, NONE);
     let mut parent = vec![NONE; found.len()];
     for &l in &order {
         parent[l] = innermost[found[l].header as usize];
@@ -309,7 +369,7 @@ fn loops(cfg: &mut Cfg, preds: &Preds) {
         }
         out.push(lp);
     }
-    let mut counter = Iterations::new(nb);
+    counter.reset(nb);
     for lp in &mut out {
         if cfg.loops_truncated {
             break;
@@ -325,6 +385,7 @@ fn loops(cfg: &mut Cfg, preds: &Preds) {
 /// Counts the instructions of one iteration of a loop: paths from the header to a latch
 /// over the loop's blocks, without exception edges and without going round a loop (a
 /// back edge, or any edge closing a cycle in the depth-first order for irreducible code).
+#[derive(Debug, Default)]
 struct Iterations {
     /// Loop membership stamp of each block.
     member: Vec<u32>,
@@ -337,14 +398,15 @@ struct Iterations {
 }
 
 impl Iterations {
-    fn new(nb: usize) -> Iterations {
-        Iterations {
-            member: vec![NONE; nb],
-            post: vec![NONE; nb],
-            dist: vec![(0, 0); nb],
-            order: Vec::new(),
-            stamp: 0,
+    fn reset(&mut self, nb: usize) {
+        for v in [&mut self.member, &mut self.post] {
+            v.clear();
+            v.resize(nb, NONE);
         }
+        self.dist.clear();
+        self.dist.resize(nb, (0, 0));
+        self.order.clear();
+        self.stamp = 0;
     }
 
     /// `Some(per_iteration)`, or `None` when the budget ran out.

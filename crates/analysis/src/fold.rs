@@ -2,7 +2,6 @@
 //! the final bytecode loads a tuple in one step where the compiler counted one push per
 //! element.
 
-use bytescope_instr::Argument;
 use bytescope_marshal::{Marshal, ObjId, Value};
 use bytescope_opcodes::{Action, Container, Place};
 
@@ -58,11 +57,11 @@ pub(crate) fn folded(
         return Vec::new();
     }
     let mut out = Vec::new();
-    for (i, insn) in g.insns.iter().enumerate() {
+    for (i, op) in g.ops.iter().enumerate() {
         if before[i] == UNREACHED || g.sems[i].action != Action::Load(Place::Const) {
             continue;
         }
-        let Argument::Const(id) = insn.argument else { continue };
+        let Some(id) = op.konst else { continue };
         if !is_folded_kind(m, id, rules.fold) {
             continue;
         }
@@ -105,18 +104,18 @@ fn made_by_compiler(g: &Graph<'_, '_>, i: usize) -> bool {
 fn taken_as_defaults(g: &Graph<'_, '_>, i: usize) -> bool {
     // Items above the tuple (0: it is on top), walking forward in straight-line code.
     let mut above: i64 = 0;
-    for j in i + 1..g.insns.len().min(i + 1 + LOOKAHEAD) {
+    for j in i + 1..g.ops.len().min(i + 1 + LOOKAHEAD) {
         if j != i + 1 && g.is_target[j] {
             return false;
         }
         let sem = &g.sems[j];
         let Some(stack) = sem.stack else { return false };
-        let e = stack.eval(crate::insn::oparg(&g.insns[j]), false);
+        let e = stack.eval(g.ops[j].oparg, false);
         if e.pops > above {
             // `j` takes the tuple, as its (pops - 1 - above)-th operand from the bottom.
             let from_bottom = e.pops - 1 - above;
             return match sem.action {
-                Action::MakeFunction => from_bottom == 0 && crate::insn::oparg(&g.insns[j]) & 1 != 0,
+                Action::MakeFunction => from_bottom == 0 && g.ops[j].oparg & 1 != 0,
                 Action::Build(Container::TupleUnpack | Container::ListUnpack | Container::SetUnpack) => true,
                 _ => false,
             };

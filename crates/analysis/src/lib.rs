@@ -36,7 +36,7 @@ mod rules;
 mod symbolic;
 
 use bytescope_code::Code;
-use bytescope_code::exceptions::parse_exception_table;
+use bytescope_code::exceptions::parse_exception_table_in;
 use bytescope_dis::Disassembler;
 use bytescope_opcodes::OpcodeTable;
 use bytescope_pyc::PythonVersion;
@@ -114,7 +114,7 @@ pub enum ProblemKind {
 }
 
 /// Stack depths of one code object.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct StackDepths {
     /// The computed `co_stacksize`: what the version's compiler would store.
     pub stacksize: u32,
@@ -158,12 +158,28 @@ pub struct StackRow {
 }
 
 /// The stack depths and control-flow graph of one code object ([`StackAnalyzer::analyze`]).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Analysis {
     /// The computed `co_stacksize` and the problems found (no per-instruction depths).
     pub depths: StackDepths,
     /// The control-flow graph.
     pub cfg: Cfg,
+}
+
+/// Working memory of the analyses, kept by a caller between code objects
+/// ([`StackAnalyzer::analyze_with`], [`StackAnalyzer::stacksize_with`]): the decoded
+/// instructions, the per-instruction and per-block vectors of the stack walk, the graph builder and
+/// the dominator and loop passes, and the last result. Analysing many code objects with one
+/// `Scratch` allocates only when a code object is larger than all before it (and for loop
+/// bodies); the results are the same as without it.
+#[derive(Debug, Default)]
+pub struct Scratch {
+    graph: depth::GraphBufs,
+    before: Vec<i64>,
+    stack: Vec<usize>,
+    live: Vec<bool>,
+    cfg: cfg::CfgBufs,
+    out: Analysis,
 }
 
 /// The stack analysis of one CPython version.
@@ -175,6 +191,8 @@ pub struct StackAnalyzer {
     data: &'static bytescope_instr::VersionData,
     /// For the argument texts of listings and diffs (`dis`'s own `argrepr`).
     dis: Disassembler,
+    /// The net effects of the opcodes whose effect does not depend on the argument.
+    nets: Box<depth::ConstantNets>,
 }
 
 /// Widest slot text [`StackAnalyzer::rows`] keeps by default (in characters, `…` included).
@@ -189,7 +207,8 @@ impl StackAnalyzer {
         let table = bytescope_opcodes::table(version).ok_or(AnalysisError::NoTable { version })?;
         let dis = Disassembler::new(version).map_err(|_| AnalysisError::NoTable { version })?;
         let data = bytescope_instr::VersionData::of(table);
-        Ok(StackAnalyzer { table, rules: StackRules::for_version(version), data, dis })
+        let nets = depth::constant_nets(table);
+        Ok(StackAnalyzer { table, rules: StackRules::for_version(version), data, dis, nets })
     }
 
     /// The analyzer for the bytecode of `m`, which CPython must have written.
@@ -224,40 +243,64 @@ impl StackAnalyzer {
         if code.flags() & self.rules.generator_flags != 0 { i64::from(self.rules.generator_entry) } else { 0 }
     }
 
-    fn graph<'i, 'c>(&self, code: &Code<'_, '_>, insns: &'i [insn::Insn<'c>]) -> depth::Graph<'i, 'c> {
-        let mut problems = Vec::new();
-        let exceptions = if self.rules.exception_table {
-            parse_exception_table(code.exceptiontable).unwrap_or_else(|_| {
-                problems.push(Problem { offset: 0, kind: ProblemKind::BadHandler { target: -1 } });
-                Vec::new()
-            })
-        } else {
-            Vec::new()
+    /// The graph of `code` from its instructions `insns`, or from [`insn::Op`]s alone
+    /// when `insns` is `None`.
+    fn graph<'i, 'c>(
+        &self,
+        code: &Code<'_, '_>,
+        insns: Option<&'i [insn::Insn<'c>]>,
+        bufs: &mut depth::GraphBufs,
+    ) -> depth::Graph<'i, 'c> {
+        let mut bad = false;
+        let mut exceptions = std::mem::take(&mut bufs.exceptions);
+        exceptions.clear();
+        if self.rules.exception_table {
+            match parse_exception_table_in(code.exceptiontable, exceptions) {
+                Ok(e) => exceptions = e,
+                Err(_) => {
+                    bad = true;
+                    exceptions = Vec::new();
+                }
+            }
+        }
+        let mut g = match insns {
+            Some(insns) => depth::Graph::new(insns, self.table, exceptions, &self.nets, bufs),
+            None => depth::Graph::lean(code, self.data, exceptions, &self.nets, bufs),
         };
-        let mut g = depth::Graph::new(insns, self.table, exceptions);
-        g.problems.extend(problems);
+        if bad {
+            g.problems.push(Problem { offset: 0, kind: ProblemKind::BadHandler { target: -1 } });
+        }
         g
     }
 
+    /// The summary of the walk `d` over `g` into `out` (its contents replaced, its memory
+    /// reused; `g.problems` swapped with `out.problems`).
     fn finish(
         &self,
         code: &Code<'_, '_>,
         g: &mut depth::Graph<'_, '_>,
         d: &depth::Depths,
         rows: bool,
-    ) -> StackDepths {
+        work: (&mut Vec<bool>, &mut Vec<usize>),
+        out: &mut StackDepths,
+    ) {
         let mut max = d.max;
         for &(_, depth) in &fold::folded(g, &self.rules, code.marshal(), &d.before) {
             max = max.max(depth);
         }
-        let live = depth::live(g, &self.rules);
-        if let (Some(last), Some(&true)) = (g.insns.last(), live.last())
-            && g.sems[g.insns.len() - 1].flow.falls_through()
+        let (live, stack) = work;
+        depth::live(g, &self.rules, live, stack);
+        if let (Some(last), Some(&true)) = (g.ops.last(), live.last())
+            && g.sems[g.ops.len() - 1].flow.falls_through()
         {
             depth::push_problem(&mut g.problems, last.offset, ProblemKind::FallsOffEnd);
         }
-        let mut insns = Vec::with_capacity(if rows { g.insns.len() } else { 0 });
-        for (i, insn) in g.insns.iter().enumerate() {
+        let insns = &mut out.insns;
+        insns.clear();
+        if rows {
+            insns.reserve(g.ops.len());
+        }
+        for (i, insn) in g.ops.iter().enumerate() {
             let b = d.before[i];
             if b == depth::UNREACHED {
                 if rows {
@@ -285,27 +328,54 @@ impl StackAnalyzer {
                 });
             }
         }
-        let stacksize = clamp(max).max(self.rules.minimum);
-        StackDepths { stacksize, insns, problems: std::mem::take(&mut g.problems) }
+        out.stacksize = clamp(max).max(self.rules.minimum);
+        out.problems.clear();
+        std::mem::swap(&mut out.problems, &mut g.problems);
+    }
+
+    /// The stack walk of `code` (and its graph when `with_cfg`) into `s.out`, in `s`'s
+    /// memory.
+    fn run(&self, code: &Code<'_, '_>, s: &mut Scratch, rows: bool, with_cfg: bool) {
+        let mut g = self.graph(code, None, &mut s.graph);
+        let d = depth::walk(
+            &mut g,
+            &self.rules,
+            self.entry_depth(code),
+            std::mem::take(&mut s.before),
+            &mut s.stack,
+        );
+        if with_cfg {
+            let code_len = u32::try_from(code.code.len()).unwrap_or(u32::MAX);
+            cfg::build(&g, &self.rules, &d.before, code_len, &mut s.out.cfg, &mut s.cfg);
+        }
+        self.finish(code, &mut g, &d, rows, (&mut s.live, &mut s.stack), &mut s.out.depths);
+        s.before = d.before;
+        g.recycle(&mut s.graph);
     }
 
     /// The stack depths of `code` and the `co_stacksize` its version's compiler computes.
     #[must_use]
     pub fn depths(&self, code: &Code<'_, '_>) -> StackDepths {
-        let insns = insn::decode(self.data, code);
-        let mut g = self.graph(code, &insns);
-        let d = depth::walk(&mut g, &self.rules, self.entry_depth(code));
-        self.finish(code, &mut g, &d, true)
+        let mut s = Scratch::default();
+        self.run(code, &mut s, true, false);
+        s.out.depths
     }
 
     /// Only the computed `co_stacksize` of `code` and the problems found (what
     /// [`StackAnalyzer::depths`] gives, without the per-instruction depths).
     #[must_use]
     pub fn stacksize(&self, code: &Code<'_, '_>) -> StackDepths {
-        let insns = insn::decode(self.data, code);
-        let mut g = self.graph(code, &insns);
-        let d = depth::walk(&mut g, &self.rules, self.entry_depth(code));
-        self.finish(code, &mut g, &d, false)
+        let mut s = Scratch::default();
+        self.stacksize_with(code, &mut s);
+        s.out.depths
+    }
+
+    /// [`StackAnalyzer::stacksize`] in `scratch`'s memory: for analysing many code objects,
+    /// keep one [`Scratch`] and pass it to every call. The result lives in `scratch` until
+    /// its next use.
+    pub fn stacksize_with<'s>(&self, code: &Code<'_, '_>, scratch: &'s mut Scratch) -> &'s StackDepths {
+        self.run(code, scratch, false, false);
+        &scratch.out.depths
     }
 
     /// The consistency checks of `code` (see [`FindingKind`]): the stack size against what
@@ -313,13 +383,16 @@ impl StackAnalyzer {
     /// exception and line tables, unreachable code, underflow.
     #[must_use]
     pub fn check(&self, code: &Code<'_, '_>) -> CheckReport {
+        let mut s = Scratch::default();
         let insns = insn::decode(self.data, code);
-        let mut g = self.graph(code, &insns);
-        let d = depth::walk(&mut g, &self.rules, self.entry_depth(code));
+        let mut g = self.graph(code, Some(&insns), &mut s.graph);
+        let d = depth::walk(&mut g, &self.rules, self.entry_depth(code), Vec::new(), &mut s.stack);
         let code_len = u32::try_from(code.code.len()).unwrap_or(u32::MAX);
-        let cfg = cfg::build(&g, &self.rules, &d.before, code_len);
+        let mut cfg = Cfg::default();
+        cfg::build(&g, &self.rules, &d.before, code_len, &mut cfg, &mut s.cfg);
         let needed = clamp(d.max).max(self.rules.minimum);
-        let compiler = self.finish(code, &mut g, &d, false);
+        let mut compiler = StackDepths::default();
+        self.finish(code, &mut g, &d, false, (&mut s.live, &mut s.stack), &mut compiler);
         check::run(&check::Inputs {
             code,
             g: &g,
@@ -367,26 +440,32 @@ impl StackAnalyzer {
     /// depths) and the control-flow graph of `code`, decoded once.
     #[must_use]
     pub fn analyze(&self, code: &Code<'_, '_>) -> Analysis {
-        let insns = insn::decode(self.data, code);
-        let mut g = self.graph(code, &insns);
-        let d = depth::walk(&mut g, &self.rules, self.entry_depth(code));
-        let code_len = u32::try_from(code.code.len()).unwrap_or(u32::MAX);
-        let cfg = cfg::build(&g, &self.rules, &d.before, code_len);
-        let depths = self.finish(code, &mut g, &d, false);
-        Analysis { depths, cfg }
+        let mut s = Scratch::default();
+        self.analyze_with(code, &mut s);
+        s.out
+    }
+
+    /// [`StackAnalyzer::analyze`] in `scratch`'s memory: for analysing many code objects,
+    /// keep one [`Scratch`] and pass it to every call. The result lives in `scratch` until
+    /// its next use (clone it to keep it).
+    pub fn analyze_with<'s>(&self, code: &Code<'_, '_>, scratch: &'s mut Scratch) -> &'s Analysis {
+        self.run(code, scratch, false, true);
+        &scratch.out
     }
 
     /// Every instruction of `code` with its depths and symbolic stack (slots cut to
     /// `slot_width` characters with `…`), and the depths summary.
     #[must_use]
     pub fn rows(&self, code: &Code<'_, '_>, slot_width: usize) -> (Vec<StackRow>, StackDepths) {
+        let mut s = Scratch::default();
         let insns = insn::decode(self.data, code);
-        let mut g = self.graph(code, &insns);
+        let mut g = self.graph(code, Some(&insns), &mut s.graph);
         let entry = self.entry_depth(code);
-        let d = depth::walk(&mut g, &self.rules, entry);
+        let d = depth::walk(&mut g, &self.rules, entry, Vec::new(), &mut s.stack);
         let stacks = symbolic::Symbolic { g: &g, rules: &self.rules, table: self.table, m: code.marshal() }
             .run(&d.before, entry);
-        let depths = self.finish(code, &mut g, &d, true);
+        let mut depths = StackDepths::default();
+        self.finish(code, &mut g, &d, true, (&mut s.live, &mut s.stack), &mut depths);
         let rows = insns
             .iter()
             .zip(&depths.insns)

@@ -35,6 +35,45 @@ fn with_codes(data: &[u8], mut f: impl FnMut(&StackAnalyzer, &Code<'_, '_>)) {
     }
 }
 
+/// The stack walk's decoding straight into `Op`s gives what the full decoding gives.
+#[test]
+fn op_decoding_is_the_full_decodings() {
+    let mut files = pycs(&root().join("tests/fixtures"));
+    files.extend(pycs(&root().join("crates/analysis/tests/fixtures")));
+    let (mut ops, mut jumps) = (Vec::new(), Vec::new());
+    for path in files {
+        let data = std::fs::read(&path).expect("read");
+        with_codes(&data, |a, code| {
+            let full: Vec<_> = crate::insn::decode(a.data, code).iter().map(crate::insn::Op::of).collect();
+            crate::insn::decode_ops(a.data, code, &mut ops, &mut jumps);
+            let lean: Vec<_> = ops.iter().copied().zip(jumps.iter().copied()).collect();
+            assert_eq!(full, lean, "{} {}", path.display(), code.name);
+        });
+    }
+}
+
+/// One [`Scratch`] kept across every code object of every fixture (all versions, large
+/// and small, one after another) gives what a fresh analysis gives: the reused memory
+/// carries nothing over.
+#[test]
+fn a_kept_scratch_gives_the_fresh_results() {
+    let mut files = pycs(&root().join("tests/fixtures"));
+    files.extend(pycs(&root().join("crates/analysis/tests/fixtures")));
+    let mut scratch = Scratch::default();
+    let mut total = 0;
+    for path in files {
+        let data = std::fs::read(&path).expect("read");
+        with_codes(&data, |a, code| {
+            total += 1;
+            let fresh = a.analyze(code);
+            assert_eq!(a.analyze_with(code, &mut scratch), &fresh, "{} {}", path.display(), code.name);
+            assert_eq!(a.stacksize_with(code, &mut scratch), &fresh.depths, "{}", path.display());
+            assert_eq!(a.stacksize(code), fresh.depths);
+        });
+    }
+    assert!(total > 1500, "{total} code objects");
+}
+
 /// Code objects whose `co_stacksize` the final bytecode cannot give back (see
 /// docs/analysis.md): `(fixture, code object, CPython's, ours, why)`.
 const KNOWN: &[(&str, &str, i32, u32, &str)] = &[(
