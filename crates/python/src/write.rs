@@ -16,7 +16,7 @@ use bytescope_write::{
     CodeObject, CodeRules, CodeValueError, HeaderSpec, MAX_DEPTH, Object, PyErrorKind, PyFloat, PyInt, PyStr,
     Replace, dumps_code, pyc_header,
 };
-use pyo3::exceptions::{PyOverflowError, PySystemError, PyTypeError, PyValueError};
+use pyo3::exceptions::{PyMemoryError, PyOverflowError, PySystemError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{
     PyBool, PyBytes, PyComplex, PyDict, PyFloat as PyFloatType, PyFrozenSet, PyInt as PyIntType, PyList,
@@ -27,6 +27,24 @@ use crate::code::{PyCode, PyPyc};
 use crate::error::file_error;
 use crate::file::File;
 
+/// The stack of the threads [`deep`] runs on: the write crate recurses once
+/// per nesting level of constants (up to marshal's 2000), which needs more
+/// than the caller's thread may have (a debug build overflows 8 MiB).
+const DEEP_STACK: usize = 256 << 20;
+
+/// Runs `f` (work of the write crate, which recurses over nested constants)
+/// on a thread of its own with a [`DEEP_STACK`] stack, and waits for it.
+fn deep<T: Send>(f: impl FnOnce() -> PyResult<T> + Send) -> PyResult<T> {
+    std::thread::scope(|s| {
+        let handle = std::thread::Builder::new()
+            .name("bytescope-write".to_owned())
+            .stack_size(DEEP_STACK)
+            .spawn_scoped(s, f)
+            .map_err(|e| PyMemoryError::new_err(format!("cannot start the writer's thread: {e}")))?;
+        handle.join().unwrap_or_else(|_| Err(PySystemError::new_err("bytescope's writer failed (a bug)")))
+    })
+}
+
 /// The owned form of code object `index` of `file`.
 fn owned_code(file: &File, index: u32) -> PyResult<CodeObject> {
     CodeObject::from_marshal(file.marshal(), file.raw(index))
@@ -36,8 +54,10 @@ fn owned_code(file: &File, index: u32) -> PyResult<CodeObject> {
 /// The marshal data of code object `index` of `file`, written in its
 /// version's format by the write path (read -> owned -> marshal).
 fn marshal_code(file: &File, index: u32) -> PyResult<Vec<u8>> {
-    let owned = owned_code(file, index)?;
-    dumps_code(&owned).map_err(|e| file_error(&file.label, &e.to_string()))
+    deep(|| {
+        let owned = owned_code(file, index)?;
+        dumps_code(&owned).map_err(|e| file_error(&file.label, &e.to_string()))
+    })
 }
 
 /// `bytescope.dumps(code)`: a code object as its version's `marshal.dumps`
@@ -122,15 +142,18 @@ pub(crate) fn replace_code(
         }
         set_field(&mut r, &key, &v, &rules)?;
     }
-    let owned = owned_code(&c.file, c.index)?;
-    let edited = owned.replace(r).map_err(|e| code_value_error(&e))?;
-    let data = dumps_code(&edited).map_err(|e| PyValueError::new_err(format!("replace(): {e}")))?;
-    let label = edited_label(&c.file.label);
-    let file = py
-        .detach(move || {
-            File::load(data.into_boxed_slice(), Some(version), true, label.clone()).map_err(|e| (label, e.0))
+    let source = &c.file;
+    let index = c.index;
+    let file = py.detach(|| {
+        deep(move || {
+            let owned = owned_code(source, index)?;
+            let edited = owned.replace(r).map_err(|e| code_value_error(&e))?;
+            let data = dumps_code(&edited).map_err(|e| PyValueError::new_err(format!("replace(): {e}")))?;
+            let label = edited_label(&source.label);
+            File::load(data.into_boxed_slice(), Some(version), true, label.clone())
+                .map_err(|e| file_error(&label, &e.0))
         })
-        .map_err(|(label, msg)| file_error(&label, &msg))?;
+    })?;
     let m = file.marshal();
     let index = match m.get(m.root()) {
         Value::Code(i) => *i,
@@ -212,7 +235,7 @@ fn set_field(r: &mut Replace, key: &str, v: &Bound<'_, PyAny>, rules: &CodeRules
                     type_name(v)
                 )));
             };
-            let consts = t.iter().map(|c| constant(&c, rules.version, 1)).collect::<PyResult<_>>()?;
+            let consts = t.iter().map(|c| constant(&c, rules.version)).collect::<PyResult<_>>()?;
             r.consts = Some(consts);
         }
         _ => return Err(code_value_error(&CodeValueError::unknown_keyword(rules.version, key))),
@@ -250,67 +273,141 @@ fn text(v: &Bound<'_, PyAny>) -> PyResult<PyStr> {
         .map_err(|e| PyValueError::new_err(format!("a str that is not UTF-8: {e}")))
 }
 
-/// A Python constant as an owned [`Object`], `depth` levels down in
-/// `co_consts` (marshal refuses deeper than [`MAX_DEPTH`]).
-fn constant(v: &Bound<'_, PyAny>, version: PythonVersion, depth: usize) -> PyResult<Object> {
-    let py = v.py();
-    if depth > MAX_DEPTH {
-        return Err(PyValueError::new_err(format!(
-            "co_consts: constants nest deeper than {MAX_DEPTH} levels, which marshal cannot load"
-        )));
+/// The containers `co_consts` may hold.
+enum Shape {
+    Tuple,
+    FrozenSet,
+    List,
+    Set,
+    Dict,
+    Slice,
+}
+
+/// A constant converted, or a container whose elements are converted next.
+enum Step<'py> {
+    Leaf(Object),
+    Container(Shape, Vec<Bound<'py, PyAny>>),
+}
+
+/// A Python constant as an owned [`Object`]. Iterative (a value can nest
+/// deeper than a thread's stack allows) and bounded: nesting deeper than
+/// marshal's [`MAX_DEPTH`], or a container that holds itself, is an error.
+fn constant(v: &Bound<'_, PyAny>, version: PythonVersion) -> PyResult<Object> {
+    let mut stack: Vec<(Shape, std::vec::IntoIter<Bound<'_, PyAny>>, Vec<Object>)> = Vec::new();
+    let mut next = Some(v.clone());
+    loop {
+        if let Some(x) = next.take() {
+            match classify(&x, version)? {
+                Step::Leaf(o) => match stack.last_mut() {
+                    None => return Ok(o),
+                    Some(top) => top.2.push(o),
+                },
+                Step::Container(shape, items) => {
+                    if stack.len() >= MAX_DEPTH {
+                        return Err(PyValueError::new_err(format!(
+                            "co_consts: constants nest deeper than {MAX_DEPTH} levels, which marshal cannot write"
+                        )));
+                    }
+                    let n = items.len();
+                    stack.push((shape, items.into_iter(), Vec::with_capacity(n)));
+                }
+            }
+        }
+        while let Some(top) = stack.last_mut() {
+            if let Some(x) = top.1.next() {
+                next = Some(x);
+                break;
+            }
+            let Some((shape, _, vals)) = stack.pop() else { break };
+            let o = build(shape, vals);
+            match stack.last_mut() {
+                None => return Ok(o),
+                Some(top) => top.2.push(o),
+            }
+        }
     }
-    let items = |it: Bound<'_, PyAny>| -> PyResult<Vec<Object>> {
-        it.try_iter()?.map(|x| constant(&x?, version, depth + 1)).collect()
+}
+
+/// A container from its converted elements.
+fn build(shape: Shape, vals: Vec<Object>) -> Object {
+    match shape {
+        Shape::Tuple => Object::Tuple(vals),
+        Shape::FrozenSet => Object::FrozenSet(vals),
+        Shape::List => Object::List(vals),
+        Shape::Set => Object::Set(vals),
+        Shape::Dict => {
+            let mut pairs = Vec::with_capacity(vals.len() / 2);
+            let mut it = vals.into_iter();
+            while let (Some(k), Some(x)) = (it.next(), it.next()) {
+                pairs.push((k, x));
+            }
+            Object::Dict(pairs)
+        }
+        Shape::Slice => {
+            let mut it = vals.into_iter();
+            let mut part = || it.next().unwrap_or(Object::None);
+            Object::Slice(Box::new([part(), part(), part()]))
+        }
+    }
+}
+
+/// One constant, or the elements of a container.
+fn classify<'py>(v: &Bound<'py, PyAny>, version: PythonVersion) -> PyResult<Step<'py>> {
+    let py = v.py();
+    let leaf = |o| Ok(Step::Leaf(o));
+    let items = |shape, v: &Bound<'py, PyAny>| -> PyResult<Step<'py>> {
+        Ok(Step::Container(shape, v.try_iter()?.collect::<PyResult<_>>()?))
     };
     if v.is_none() {
-        return Ok(Object::None);
+        return leaf(Object::None);
     }
     if v.is(py.Ellipsis()) {
-        return Ok(Object::Ellipsis);
+        return leaf(Object::Ellipsis);
     }
     if v.is(py.get_type::<pyo3::exceptions::PyStopIteration>()) {
-        return Ok(Object::StopIteration);
+        return leaf(Object::StopIteration);
     }
     if let Ok(b) = v.cast_exact::<PyBool>() {
-        return Ok(Object::Bool(b.is_true()));
+        return leaf(Object::Bool(b.is_true()));
     }
     if v.cast_exact::<PyIntType>().is_ok() {
-        return Ok(Object::Int(int(v)?));
+        return leaf(Object::Int(int(v)?));
     }
     if let Ok(f) = v.cast_exact::<PyFloatType>() {
-        return Ok(Object::Float(PyFloat(f.value())));
+        return leaf(Object::Float(PyFloat(f.value())));
     }
     if let Ok(c) = v.cast_exact::<PyComplex>() {
-        return Ok(Object::Complex { re: PyFloat(c.real()), im: PyFloat(c.imag()) });
+        return leaf(Object::Complex { re: PyFloat(c.real()), im: PyFloat(c.imag()) });
     }
     if v.cast_exact::<PyString>().is_ok() {
-        return Ok(Object::Str(text(v)?));
+        return leaf(Object::Str(text(v)?));
     }
     if let Ok(b) = v.cast_exact::<PyBytes>() {
-        return Ok(Object::Bytes(b.as_bytes().to_vec()));
+        return leaf(Object::Bytes(b.as_bytes().to_vec()));
     }
     if v.cast_exact::<PyTuple>().is_ok() {
-        return Ok(Object::Tuple(items(v.clone())?));
+        return items(Shape::Tuple, v);
     }
     if v.cast_exact::<PyFrozenSet>().is_ok() {
-        return Ok(Object::FrozenSet(items(v.clone())?));
+        return items(Shape::FrozenSet, v);
     }
     if v.cast_exact::<PyList>().is_ok() {
-        return Ok(Object::List(items(v.clone())?));
+        return items(Shape::List, v);
     }
     if v.cast_exact::<PySet>().is_ok() {
-        return Ok(Object::Set(items(v.clone())?));
+        return items(Shape::Set, v);
     }
     if let Ok(d) = v.cast_exact::<PyDict>() {
-        let mut pairs = Vec::with_capacity(d.len());
+        let mut flat = Vec::with_capacity(2 * d.len());
         for (k, x) in d.iter() {
-            pairs.push((constant(&k, version, depth + 1)?, constant(&x, version, depth + 1)?));
+            flat.push(k);
+            flat.push(x);
         }
-        return Ok(Object::Dict(pairs));
+        return Ok(Step::Container(Shape::Dict, flat));
     }
     if let Ok(s) = v.cast_exact::<PySlice>() {
-        let part = |a: &str| constant(&s.getattr(a)?, version, depth + 1);
-        return Ok(Object::Slice(Box::new([part("start")?, part("stop")?, part("step")?])));
+        let parts = ["start", "stop", "step"].iter().map(|a| s.getattr(*a)).collect::<PyResult<_>>()?;
+        return Ok(Step::Container(Shape::Slice, parts));
     }
     if let Ok(code) = v.cast::<PyCode>() {
         let c = code.get();
@@ -320,10 +417,11 @@ fn constant(v: &Bound<'_, PyAny>, version: PythonVersion, depth: usize) -> PyRes
                 "co_consts: a Python {cv} code object cannot be a constant of Python {version} code"
             )));
         }
-        return Ok(Object::Code(Box::new(owned_code(&c.file, c.index)?)));
+        let (file, index) = (&c.file, c.index);
+        return leaf(Object::Code(Box::new(py.detach(|| deep(|| owned_code(file, index)))?)));
     }
     if v.is_instance(&py.import("types")?.getattr("CodeType")?)? {
-        return host_code(v, version).map(|c| Object::Code(Box::new(c)));
+        return leaf(Object::Code(Box::new(host_code(v, version)?)));
     }
     Err(PyTypeError::new_err(format!(
         "co_consts: cannot store a constant of type {} (marshal writes None, bool, int, float, complex, str, bytes, tuple, frozenset, Ellipsis, slice and code objects)",
@@ -374,6 +472,8 @@ fn host_code(v: &Bound<'_, PyAny>, version: PythonVersion) -> PyResult<CodeObjec
     }
     let data = py.import("marshal")?.call_method1("dumps", (v,))?;
     let data = data.cast::<PyBytes>()?.as_bytes();
-    let pyc = load_marshal(data, version).map_err(|e| PyValueError::new_err(e.to_string()))?;
-    CodeObject::from_root(&pyc.marshal).map_err(|e| PyValueError::new_err(e.to_string()))
+    deep(|| {
+        let pyc = load_marshal(data, version).map_err(|e| PyValueError::new_err(e.to_string()))?;
+        CodeObject::from_root(&pyc.marshal).map_err(|e| PyValueError::new_err(e.to_string()))
+    })
 }
