@@ -589,6 +589,16 @@ impl PyPyc {
         crate::write::pyc_replace(py, self, code)
     }
 
+    /// Writes ``to_bytes()`` to ``path`` (``str`` or ``os.PathLike``), replacing the file.
+    fn write(slf: &Bound<'_, Self>, path: &Bound<'_, PyAny>) -> PyResult<()> {
+        let py = slf.py();
+        let data = crate::write::pyc_to_bytes(py, slf)?;
+        let path: std::path::PathBuf = py.import("os")?.getattr("fspath")?.call1((path,))?.extract()?;
+        let bytes = data.as_bytes();
+        py.detach(|| std::fs::write(&path, bytes))?;
+        Ok(())
+    }
+
     /// The version as a tuple, like ``sys.version_info[:2]``.
     #[getter]
     fn version(&self) -> (u8, u8) {

@@ -280,6 +280,7 @@ enum Shape {
     List,
     Set,
     Dict,
+    FrozenDict,
     Slice,
 }
 
@@ -335,13 +336,13 @@ fn build(shape: Shape, vals: Vec<Object>) -> Object {
         Shape::FrozenSet => Object::FrozenSet(vals),
         Shape::List => Object::List(vals),
         Shape::Set => Object::Set(vals),
-        Shape::Dict => {
+        Shape::Dict | Shape::FrozenDict => {
             let mut pairs = Vec::with_capacity(vals.len() / 2);
             let mut it = vals.into_iter();
             while let (Some(k), Some(x)) = (it.next(), it.next()) {
                 pairs.push((k, x));
             }
-            Object::Dict(pairs)
+            if matches!(shape, Shape::Dict) { Object::Dict(pairs) } else { Object::FrozenDict(pairs) }
         }
         Shape::Slice => {
             let mut it = vals.into_iter();
@@ -420,11 +421,20 @@ fn classify<'py>(v: &Bound<'py, PyAny>, version: PythonVersion) -> PyResult<Step
         let (file, index) = (&c.file, c.index);
         return leaf(Object::Code(Box::new(py.detach(|| deep(|| owned_code(file, index)))?)));
     }
+    if v.get_type().is(crate::convert::frozendict_type(py)?) {
+        let mut flat = Vec::new();
+        for pair in v.call_method0("items")?.try_iter()? {
+            let (k, x): (Bound<'py, PyAny>, Bound<'py, PyAny>) = pair?.extract()?;
+            flat.push(k);
+            flat.push(x);
+        }
+        return Ok(Step::Container(Shape::FrozenDict, flat));
+    }
     if v.is_instance(&py.import("types")?.getattr("CodeType")?)? {
         return leaf(Object::Code(Box::new(host_code(v, version)?)));
     }
     Err(PyTypeError::new_err(format!(
-        "co_consts: cannot store a constant of type {} (marshal writes None, bool, int, float, complex, str, bytes, tuple, frozenset, Ellipsis, slice and code objects)",
+        "co_consts: cannot store a constant of type {} (marshal writes None, bool, int, float, complex, str, bytes, tuple, frozenset, Ellipsis, slice, frozendict and code objects)",
         type_name(v)
     )))
 }

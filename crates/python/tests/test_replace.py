@@ -304,3 +304,108 @@ def test_host_code_constant():
     nested = edited.co_consts[-1]
     assert isinstance(nested, bytescope.Code) and nested.co_name == "inner"
     assert load_live(edited).co_consts[-1] == inner.__code__
+
+
+def test_frozendict_constant_and_pyc_write(tmp_path):
+    """3.15's frozendict constants (the host's type, or bytescope's where the host has none),
+    and Pyc.write."""
+    import builtins
+
+    from bytescope._types import frozendict as ours
+
+    fd = getattr(builtins, "frozendict", ours)
+    pyc = bytescope.load(FIXTURES / "3.15" / "args.pyc")
+    f = find(pyc.code, "kwonly")
+    g = f.replace(co_consts=f.co_consts + (fd({"a": 1, "b": (2, 3)}),))
+    got = g.co_consts[-1]
+    assert type(got) is fd and dict(got.items()) == {"a": 1, "b": (2, 3)}
+    roundtrips(g)
+    with pytest.raises(ValueError, match="frozendict"):
+        find(bytescope.load(FIXTURES / "3.14" / "args.pyc").code, "kwonly").replace(co_consts=(fd({}),))
+    out = tmp_path / "edited.pyc"
+    pyc.replace(code=pyc.code.replace(co_filename="edited.py")).write(out)
+    again = bytescope.load(out)
+    assert again.code.co_filename == "edited.py" and again.version == (3, 15)
+    assert out.read_bytes()[: pyc.header_size] == (FIXTURES / "3.15" / "args.pyc").read_bytes()[: pyc.header_size]
+
+
+def interpreter(v):
+    """The real interpreter of version ``v`` if this machine has one (pyenv's, or
+    ``pythonX.Y`` on PATH), checked by asking it; else None."""
+    import glob
+    import os
+    import shutil
+    import subprocess
+
+    root = os.environ.get("PYENV_ROOT") or os.path.expanduser("~/.pyenv")
+    found = sorted(glob.glob(os.path.join(root, "versions", v + ".*", "bin", "python")))
+    for exe in found[-1:] + [shutil.which("python" + v)]:
+        if not exe:
+            continue
+        try:
+            got = subprocess.run(
+                [exe, "-E", "-s", "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+                capture_output=True, text=True, timeout=60,
+            ).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            continue
+        if got == v:
+            return exe
+    return None
+
+
+def run_function(exe, tmp_path, code, call):
+    """``repr(call)`` evaluated by ``exe`` with ``f`` the function of edited ``code``."""
+    import subprocess
+
+    path = tmp_path / ("%s.marshal" % code.co_name)
+    path.write_bytes(bytescope.dumps(code))
+    script = (
+        "import marshal, types\n"
+        "f = types.FunctionType(marshal.loads(open(%r, 'rb').read()), {})\n"
+        "print(repr(%s))" % (str(path), call)
+    )
+    r = subprocess.run([exe, "-E", "-s", "-c", script], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    return r.stdout.strip()
+
+
+ALL_VERSIONS = ["2.7"] + ["3.%d" % m for m in range(6, 16)]
+
+
+@pytest.mark.parametrize("v", ALL_VERSIONS)
+def test_edits_run_on_their_interpreter(v, tmp_path):
+    """Opt-in where the machine has that version's interpreter (skipped otherwise): edited
+    fixture functions, written by bytescope, run by the real interpreter of their version."""
+    exe = interpreter(v)
+    if exe is None:
+        pytest.skip("no Python %s here" % v)
+    pyc, f = function_of(v)
+    renamed = f.replace(co_varnames=tuple("v%d" % i for i in range(len(f.co_varnames))))
+    if v == "2.7":
+        assert run_function(exe, tmp_path, renamed, "f(1, 2, 3, k=4)") == "(1, 2, (3,), {'k': 4})"
+        assert run_function(exe, tmp_path, renamed, "f.__code__.co_varnames") == "('v0', 'v1', 'v2', 'v3')"
+        return
+    assert run_function(exe, tmp_path, renamed, "f(1, v1=2, v2=3)") == "6"
+    if vt(v) >= (3, 11):
+        ins = next(i for i in bdis.get_instructions(f) if i.opname == "BINARY_OP" and i.arg == 0)
+        co_code = bytearray(f.co_code)
+        co_code[ins.offset + 1] = 5
+        times = f.replace(co_code=bytes(co_code))
+        assert run_function(exe, tmp_path, times, "f(2, b=3, c=3)") == "9"
+    # a changed constant, through the whole edited .pyc
+    import subprocess
+
+    old = (1, "two", None, (1, 2), -1.5)
+    consts = tuple((10, "TWO", None, (1, 2), -1.5) if c == old else c for c in pyc.code.co_consts)
+    assert consts != pyc.code.co_consts
+    out = tmp_path / "args.pyc"
+    pyc.replace(code=pyc.code.replace(co_consts=consts)).write(out)
+    script = (
+        "import marshal\nns = {}\n"
+        "exec(marshal.loads(open(%r, 'rb').read()[%d:]), ns)\n"
+        "print(repr(ns['defaults'](0)))" % (str(out), pyc.header_size)
+    )
+    r = subprocess.run([exe, "-E", "-s", "-c", script], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "(0, 10, 'TWO', None, (1, 2), -1.5)"
