@@ -59,6 +59,9 @@ pub fn read_in(
         },
         scratch: Vec::new(),
         builders: Vec::new(),
+        code_counts: format
+            .code_fields
+            .map_or((0, 0), |f| (f.objects().count(), f.objects_before_firstlineno())),
     };
     r.object()?;
     r.m.end = r.abs();
@@ -86,6 +89,9 @@ struct Reader<'a> {
     scratch: Vec<ObjId>,
     /// Integer fields of the open code objects, innermost last.
     builders: Vec<CodeBuilder>,
+    /// The format's code objects: object fields, and those before
+    /// `co_firstlineno` (counted once here rather than per code object).
+    code_counts: (usize, usize),
 }
 
 /// Sentinel in `refs` for a slot reserved by an object still being read.
@@ -498,10 +504,12 @@ impl<'a> Reader<'a> {
             b'{' | b'}' => (Kind::Dict, usize::MAX),
             b':' => (Kind::Seq, 3),
             _ => {
-                let fields = self.format.code_fields.ok_or_else(|| {
-                    self.err_at(abs, ErrorKind::UnsupportedCodeLayout { version: self.format.version })
-                })?;
-                (Kind::Code, fields.objects().count())
+                if self.format.code_fields.is_none() {
+                    return Err(
+                        self.err_at(abs, ErrorKind::UnsupportedCodeLayout { version: self.format.version })
+                    );
+                }
+                (Kind::Code, self.code_counts.0)
             }
         };
         let id = self.push(Value::Null, code, abs);
@@ -512,7 +520,7 @@ impl<'a> Reader<'a> {
         let mut frame = Frame { id, ty, kind, slot, mark: self.scratch.len(), remaining, stop: 0 };
         if let Kind::Code = kind {
             let fields = self.format.code_fields.unwrap_or(CodeLayout::Py311.fields());
-            frame.stop = remaining - fields.objects_before_firstlineno();
+            frame.stop = remaining - self.code_counts.1;
             let mut b = CodeBuilder::new(fields);
             // Integer fields before co_code.
             for field in fields.leading_ints() {
