@@ -409,3 +409,41 @@ def test_edits_run_on_their_interpreter(v, tmp_path):
     r = subprocess.run([exe, "-E", "-s", "-c", script], capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "(0, 10, 'TWO', None, (1, 2), -1.5)"
+
+
+@pytest.mark.parametrize("v", ALL_VERSIONS)
+def test_random_fields_never_crash(v):
+    """Random bytecode, line and exception tables and locals: replace raises a clean
+    exception, or gives a Code that every view lists (or rejects with bytescope.Error)."""
+    import random
+
+    rng = random.Random(v)
+    linetable = "co_linetable" if vt(v) >= (3, 10) else "co_lnotab"
+    for path in sorted((FIXTURES / v).glob("*.pyc"))[:4]:
+        for code in bytescope.load(path).code.walk():
+            for _ in range(5):
+                blob = bytes(rng.randrange(256) for _ in range(2 * rng.randrange(40)))
+                field = rng.choice(["co_code", linetable, "co_exceptiontable", "co_varnames"])
+                if field == "co_exceptiontable" and vt(v) < (3, 11):
+                    field = "co_code"
+                if field == "co_varnames":
+                    names = tuple("x%d" % i for i in range(rng.randrange(6)))
+                    changes = dict(co_varnames=names, co_nlocals=len(names))
+                else:
+                    changes = {field: blob}
+                try:
+                    c = code.replace(**changes)
+                except (ValueError, TypeError, OverflowError, SystemError):
+                    continue
+                try:
+                    bdis.dis(c, file=io.StringIO())
+                    list(bdis.get_instructions(c))
+                    bdis.code_info(c)
+                    bytescope.loads(bytescope.dumps(c), c.version)
+                    if vt(v) >= (3, 10):
+                        list(c.co_lines())
+                    if vt(v) >= (3, 11):
+                        list(c.co_positions())
+                        c.exception_table
+                except bytescope.Error:
+                    pass
