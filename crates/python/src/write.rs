@@ -30,7 +30,7 @@ use crate::file::File;
 /// The stack of the threads [`deep`] runs on: the write crate recurses once
 /// per nesting level of constants (up to marshal's 2000), which needs more
 /// than the caller's thread may have (a debug build overflows 8 MiB).
-const DEEP_STACK: usize = 256 << 20;
+const DEEP_STACK: usize = 64 << 20;
 
 /// Runs `f` (work of the write crate, which recurses over nested constants)
 /// on a thread of its own with a [`DEEP_STACK`] stack, and waits for it.
