@@ -505,6 +505,32 @@ impl PyCode {
         Ok(PyList::new(py, walk_depths(slf, depth)?.into_iter().map(|(c, _)| c))?.unbind())
     }
 
+    /// A copy with the given ``co_*`` fields changed, as ``code.replace(**changes)`` does in
+    /// this code object's version (2.x-3.7, which have no ``replace()``, use their
+    /// ``types.CodeType`` constructor with the other fields unchanged).
+    ///
+    /// Values are host objects: ints; ``bytes`` for ``co_code``, ``co_linetable`` (3.10+) or
+    /// ``co_lnotab`` (up to 3.9) and ``co_exceptiontable``; tuples of ``str`` for
+    /// ``co_names``, ``co_varnames``, ``co_cellvars`` and ``co_freevars``; ``str`` for
+    /// ``co_name``, ``co_filename`` and ``co_qualname``; and for ``co_consts`` a tuple of
+    /// None, bool, int (any size), float, complex, str, bytes, tuple, frozenset, Ellipsis,
+    /// slice (3.14+) and code objects (``Code`` objects of this version, or live host code
+    /// objects when the host is this version).
+    ///
+    /// The result is written in the version's marshal format and read back: a new ``Code``
+    /// of the same version on which ``bytescope.dis``, ``bytescope.dumps`` and the rest
+    /// work. A keyword the version's ``replace()`` does not take raises ``TypeError``;
+    /// values that version rejects raise what it raises (``ValueError``, ``TypeError``,
+    /// ``OverflowError``, with its message); data the reader rejects raises
+    /// ``bytescope.Error``.
+    #[pyo3(signature = (**changes))]
+    fn replace(
+        slf: &Bound<'_, Self>,
+        changes: Option<&Bound<'_, pyo3::types::PyDict>>,
+    ) -> PyResult<Py<PyCode>> {
+        crate::write::replace_code(slf.py(), slf, changes)
+    }
+
     fn __repr__(&self) -> String {
         let m = self.file.marshal();
         repr_code(m, self.file.raw(self.index))
@@ -553,6 +579,24 @@ impl PyPyc {
     /// the compiler's, so the bytes can differ from the original's).
     fn to_bytes<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, pyo3::types::PyBytes>> {
         crate::write::pyc_to_bytes(slf.py(), slf)
+    }
+
+    /// A copy of this ``.pyc`` with ``code`` (a ``Code`` of the same version, e.g. from
+    /// ``Code.replace``) as its module code object and the same header; ``to_bytes()`` of
+    /// the result is the edited ``.pyc``.
+    #[pyo3(signature = (*, code=None))]
+    fn replace(&self, py: Python<'_>, code: Option<&Bound<'_, PyCode>>) -> PyResult<PyPyc> {
+        crate::write::pyc_replace(py, self, code)
+    }
+
+    /// Writes ``to_bytes()`` to ``path`` (``str`` or ``os.PathLike``), replacing the file.
+    fn write(slf: &Bound<'_, Self>, path: &Bound<'_, PyAny>) -> PyResult<()> {
+        let py = slf.py();
+        let data = crate::write::pyc_to_bytes(py, slf)?;
+        let path: std::path::PathBuf = py.import("os")?.getattr("fspath")?.call1((path,))?.extract()?;
+        let bytes = data.as_bytes();
+        py.detach(|| std::fs::write(&path, bytes))?;
+        Ok(())
     }
 
     /// The version as a tuple, like ``sys.version_info[:2]``.

@@ -216,7 +216,7 @@ fn long(py: Python<'_>, size: i32, digits: &[u8]) -> PyResult<Py<PyAny>> {
 
 /// `builtins.frozendict` where the host has it (3.15+), else the package's
 /// read-only mapping.
-fn frozendict_type(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
+pub(crate) fn frozendict_type(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
     static TYPE: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
     TYPE.get_or_try_init(py, || -> PyResult<Py<PyAny>> {
         let builtins = py.import("builtins")?;

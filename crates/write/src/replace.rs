@@ -59,6 +59,22 @@ impl CodeValueError {
         CodeValueError { kind, message: message.into(), version }
     }
 
+    /// The `TypeError` for a keyword `name` that `version`'s `replace()`
+    /// does not take, in that version's words (2.x–3.7, which have no
+    /// `replace()`, name the constructor).
+    #[must_use]
+    pub fn unknown_keyword(version: PythonVersion, name: &str) -> CodeValueError {
+        let rules = CodeRules::for_version(version);
+        let message = if !rules.has_replace {
+            format!("code() takes no argument {name:?} in Python {version}")
+        } else if rules.new_keyword_message {
+            format!("replace() got an unexpected keyword argument '{name}'")
+        } else {
+            format!("'{name}' is an invalid keyword argument for replace()")
+        };
+        CodeValueError::new(version, PyErrorKind::TypeError, message)
+    }
+
     fn value(version: PythonVersion, message: impl Into<String>) -> CodeValueError {
         CodeValueError::new(version, PyErrorKind::ValueError, message)
     }
@@ -239,14 +255,7 @@ impl CodeObject {
         let version = self.version;
         let allowed = rules.keywords();
         if let Some(bad) = changes.keywords(&rules).into_iter().find(|k| !allowed.contains(k)) {
-            let message = if !rules.has_replace {
-                format!("code() takes no argument {bad:?} in Python {version}")
-            } else if rules.new_keyword_message {
-                format!("replace() got an unexpected keyword argument '{bad}'")
-            } else {
-                format!("'{bad}' is an invalid keyword argument for replace()")
-            };
-            return Err(CodeValueError::new(version, PyErrorKind::TypeError, message));
+            return Err(CodeValueError::unknown_keyword(version, bad));
         }
         let Replace {
             argcount,

@@ -24,7 +24,8 @@ def dumps(x):
     """The marshal data of a code object (a :class:`Code`, or a :class:`Pyc`'s module code),
     written in the code's own version's format by bytescope's write path, as that version's
     ``marshal.dumps`` would write it: ``bytescope.loads(bytescope.dumps(code), code.version)``
-    gives an equal code object. Constants other than code objects are not supported yet."""
+    gives an equal code object (also for code made by :meth:`Code.replace`). Constants
+    other than code objects are not supported yet."""
     if isinstance(x, Pyc):
         x = x.code
     if not isinstance(x, Code):

@@ -53,6 +53,31 @@ class Code:
     @property
     def exception_table(self) -> list[ExceptionTableEntry]: ...
     def walk(self, depth: Union[int, None] = None) -> list[Code]: ...
+    def replace(
+        self,
+        *,
+        co_argcount: int = ...,
+        co_posonlyargcount: int = ...,
+        co_kwonlyargcount: int = ...,
+        co_nlocals: int = ...,
+        co_stacksize: int = ...,
+        co_flags: int = ...,
+        co_firstlineno: int = ...,
+        co_code: bytes = ...,
+        co_consts: tuple[Any, ...] = ...,
+        co_names: tuple[str, ...] = ...,
+        co_varnames: tuple[str, ...] = ...,
+        co_freevars: tuple[str, ...] = ...,
+        co_cellvars: tuple[str, ...] = ...,
+        co_filename: str = ...,
+        co_name: str = ...,
+        co_qualname: str = ...,
+        co_lnotab: bytes = ...,
+        co_linetable: bytes = ...,
+        co_exceptiontable: bytes = ...,
+    ) -> Code:
+        """A copy with these fields changed, with the rules of the code's own version's
+        ``code.replace()`` (keywords it lacks raise TypeError)."""
 
 class Pyc:
     """A loaded .pyc: header fields and the module code object."""
@@ -80,6 +105,9 @@ class Pyc:
     @property
     def path(self) -> str: ...
     def to_bytes(self) -> bytes: ...
+    def write(self, path: Union[str, os.PathLike[str]]) -> None: ...
+    def replace(self, *, code: Union[Code, None] = None) -> Pyc:
+        """The same header with ``code`` (of the same version) as the module code object."""
 
 def load(source: _Source, *, version: Union[_Version, None] = None) -> Pyc: ...
 def loads(data: Union[bytes, bytearray, memoryview], version: _Version) -> Any: ...
