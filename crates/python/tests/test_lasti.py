@@ -1,0 +1,83 @@
+"""The current-instruction marker (``disassemble(co, lasti)``, ``Bytecode(current_offset=)``)
+and shifted line numbers (``Bytecode(first_line=)``, ``get_instructions(first_line=)``) against
+each version's real interpreter when it is here, else against lasti.json (regenerated from
+them by tools/gen_python_lasti.py)."""
+
+import importlib.util
+import io
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+import bytescope
+import bytescope.dis as bdis
+from conftest import FIXTURES, REPO, normalise, vkey
+
+COMMITTED = json.loads((Path(__file__).parent / "lasti.json").read_text())
+
+
+def _generator():
+    spec = importlib.util.spec_from_file_location("gen_python_lasti", REPO / "tools" / "gen_python_lasti.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+GEN = _generator()
+
+
+def expected(version):
+    """The interpreter's own cases when it is here, else the committed ones."""
+    python = GEN.interpreter(version)
+    if python is None:
+        return COMMITTED[version]
+    return GEN.expected(version, python)
+
+
+def actual(code, kind, args):
+    if kind == "disassemble":
+        out = io.StringIO()
+        bdis.disassemble(code, args["lasti"], file=out, **({"show_caches": True} if args.get("show_caches") else {}))
+        return normalise(out.getvalue())
+    if kind == "bytecode":
+        return normalise(bdis.Bytecode(code, **args).dis())
+    keys = args["fields"]
+    return [[i.offset] + [list(i.positions) if k == "positions" else getattr(i, k) for k in keys]
+            for i in bdis.get_instructions(code, first_line=args["first_line"])]
+
+
+@pytest.mark.parametrize("version", sorted(COMMITTED, key=vkey))
+def test_lasti_and_first_line(version):
+    for snippet, cases in expected(version).items():
+        codes = list(bytescope.load(FIXTURES / version / f"{snippet}.pyc").code.walk())
+        for index, kind, args, want in cases:
+            assert actual(codes[index], kind, args) == want, (snippet, index, kind, args)
+
+
+def test_committed_cases_cover_every_fixture_version():
+    assert set(COMMITTED) == {d.name for d in FIXTURES.iterdir() if d.is_dir()}
+
+
+def test_marker_on_host_function():
+    def f(x):
+        return x + 1
+
+    lasti = list(bdis.get_instructions(f))[-1].offset
+    ours, theirs = io.StringIO(), io.StringIO()
+    bdis.disassemble(f, lasti, file=ours)
+    import dis
+
+    dis.disassemble(f.__code__, lasti, file=theirs)
+    assert ours.getvalue() == theirs.getvalue()
+    assert "-->" in ours.getvalue()
+    assert bdis.Bytecode(f, current_offset=lasti, first_line=7).dis() == dis.Bytecode(
+        f, current_offset=lasti, first_line=7
+    ).dis()
+
+
+@pytest.mark.skipif(sys.version_info >= (3, 14), reason="dis.dis has no lasti in any version")
+def test_dis_has_no_lasti():
+    with pytest.raises(TypeError):
+        bdis.dis(bytescope.load(FIXTURES / "3.12" / "loops.pyc"), lasti=2)
