@@ -112,7 +112,7 @@ impl Prepared<'_, '_, '_> {
             }
             let mut items = OldItems { out: &mut *out, py2, soft: false };
             match starts_line {
-                Some(l) => items.item(|o| push_int(o, l.unwrap_or(0), 3)),
+                Some(l) => items.item(|o| push_int(o, l.unwrap_or(0).saturating_add(opts.line_offset), 3)),
                 None => items.item(|o| o.extend_from_slice(b"   ")),
             }
             let current = opts.lasti == Some(i64::from(raw.offset));

@@ -81,3 +81,21 @@ def test_marker_on_host_function():
 def test_dis_has_no_lasti():
     with pytest.raises(TypeError):
         bdis.dis(bytescope.load(FIXTURES / "3.12" / "loops.pyc"), lasti=2)
+
+
+def test_first_line_of_old_versions():
+    # 2.7 has no Bytecode; bytescope serves it with the 3.4 API, line numbers shifted as there.
+    code = bytescope.load(FIXTURES / "2.7" / "py2_exceptions.pyc").code
+    plain = bdis.Bytecode(code).dis().splitlines()
+    shifted = bdis.Bytecode(code, first_line=code.co_firstlineno + 100).dis().splitlines()
+    want = ["%3d" % (int(line[:3]) + 100) + line[3:] if line[:3].strip() else line for line in plain]
+    assert shifted == want
+    assert shifted != plain
+
+
+def test_lasti_none_marks_nothing():
+    code = bytescope.load(FIXTURES / "3.12" / "loops.pyc").code
+    a, b = io.StringIO(), io.StringIO()
+    bdis.disassemble(code, None, file=a)
+    bdis.disassemble(code, file=b)
+    assert a.getvalue() == b.getvalue() and "-->" not in a.getvalue()

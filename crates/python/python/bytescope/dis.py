@@ -371,7 +371,8 @@ def disassemble(co, lasti=-1, *, file=None, show_caches=_UNSET, adaptive=_UNSET,
     co = _get_code(co)
     _check("disassemble", co.version, dict(show_caches=show_caches, adaptive=adaptive,
                                            show_offsets=show_offsets, show_positions=show_positions))
-    _write(_listing(co, _value(show_caches), _value(show_offsets), _value(show_positions), _index(lasti)), file)
+    _write(_listing(co, _value(show_caches), _value(show_offsets), _value(show_positions),
+                    None if lasti is None else _index(lasti)), file)
 
 
 disco = disassemble
