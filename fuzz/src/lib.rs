@@ -303,6 +303,8 @@ pub fn dis(data: &[u8]) {
         show_caches: data[1] & 1 != 0,
         show_offsets: data[1] & 2 != 0,
         show_positions: data[1] & 4 != 0,
+        lasti: (data[1] & 8 != 0).then_some(i64::from(data[1] >> 5) * 2),
+        line_offset: if data[1] & 16 != 0 { i64::MIN / 2 } else { 0 },
     };
     let rest = &data[2..];
     if let Ok(pyc) = load_pyc(rest, Some(v)) {

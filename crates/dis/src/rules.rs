@@ -83,6 +83,9 @@ pub struct Rules {
     /// The line table attribute's name: `co_lnotab` up to 3.9,
     /// `co_linetable` from 3.10.
     pub linetable_attr: &'static str,
+    /// `lasti` marks the instruction whose inline caches it points into
+    /// (3.12 without `show_caches`, 3.13+), not only the one at `lasti`.
+    pub lasti_spans_caches: bool,
 }
 
 impl Rules {
@@ -123,6 +126,7 @@ impl Rules {
             instruction_positions: v >= V::PY311,
             instruction_fields_313: v >= V::PY313,
             linetable_attr: if v >= V::PY310 { "co_linetable" } else { "co_lnotab" },
+            lasti_spans_caches: v >= V::PY312,
         }
     }
 }

@@ -22,6 +22,20 @@ pub struct DisOptions {
     pub show_offsets: bool,
     /// `show_positions=True` (3.14+): source positions instead of lines.
     pub show_positions: bool,
+    /// `disassemble(co, lasti)` / `Bytecode(current_offset=)`: the
+    /// instruction at this offset is marked `-->`.
+    pub lasti: Option<i64>,
+    /// `Bytecode(first_line=)`: `first_line - co_firstlineno`, added to
+    /// every line number shown.
+    pub line_offset: i64,
+}
+
+impl DisOptions {
+    /// Whether a line needs the general path (the fast paths print neither
+    /// the `-->` marker nor shifted line numbers).
+    fn marks_or_shifts(&self) -> bool {
+        self.lasti.is_some() || self.line_offset != 0
+    }
 }
 
 const OPNAME_WIDTH: usize = 20;
@@ -42,7 +56,7 @@ impl Prepared<'_, '_, '_> {
     ) -> Result<(), Stop> {
         // One copy of each loop per way of walking the instructions.
         match (self.dec.rules.layout, self.raws()) {
-            (Layout::Py27 | Layout::Py30, raws) => self.write_old(raws, out, limit),
+            (Layout::Py27 | Layout::Py30, raws) => self.write_old(raws, out, opts, limit),
             (Layout::Py34 | Layout::Py37, raws) => self.write_classic(raws, out, opts, limit),
             (Layout::Py313, RawInstructions::Words(w)) => self.write_313(w, out, opts, limit),
             (Layout::Py313, RawInstructions::ExtWords(w)) => self.write_313(w, out, opts, limit),
@@ -81,6 +95,7 @@ impl Prepared<'_, '_, '_> {
         &self,
         raws: impl Iterator<Item = Raw>,
         out: &mut Vec<u8>,
+        opts: DisOptions,
         limit: &mut Limit<'_>,
     ) -> Result<(), Stop> {
         use bytescope_opcodes::ArgFlags as F;
@@ -97,10 +112,11 @@ impl Prepared<'_, '_, '_> {
             }
             let mut items = OldItems { out: &mut *out, py2, soft: false };
             match starts_line {
-                Some(l) => items.item(|o| push_int(o, l.unwrap_or(0), 3)),
+                Some(l) => items.item(|o| push_int(o, l.unwrap_or(0).saturating_add(opts.line_offset), 3)),
                 None => items.item(|o| o.extend_from_slice(b"   ")),
             }
-            items.item(|o| o.extend_from_slice(b"   "));
+            let current = opts.lasti == Some(i64::from(raw.offset));
+            items.item(|o| o.extend_from_slice(if current { b"-->" } else { b"   " }));
             items.item(|o| o.extend_from_slice(if self.mark(raw.offset) != 0 { b">>" } else { b"  " }));
             items.item(|o| push_int(o, i64::from(raw.offset), 4));
             items.item(|o| push_left(o, self.opname(raw.opcode), OPNAME_WIDTH));
@@ -138,29 +154,36 @@ impl Prepared<'_, '_, '_> {
         limit: &mut Limit<'_>,
     ) -> Result<(), Stop> {
         let r = self.dec.rules;
-        let lw = if r.layout == Layout::Py34 { 3 } else { lineno_width(r.version, self.lines.starts(), 0) };
+        let lw = if r.layout == Layout::Py34 {
+            3
+        } else {
+            lineno_width(r.version, self.lines.starts(), opts.line_offset)
+        };
         let code_len = self.dec.code.code.len();
         let maxoffset = code_len.saturating_sub(2);
         let ow = if r.dynamic_widths && maxoffset >= 10000 { maxoffset.to_string().len() } else { 4 };
+        let fast = !self.general && !opts.marks_or_shifts() && self.classic_columns_fit(lw, ow);
         let mut starts = self.lines.cursor();
         let reprs = &mut *self.reprs.borrow_mut();
         match raws {
-            RawInstructions::Words(words) if !self.general && self.classic_columns_fit(lw, ow) => {
+            RawInstructions::Words(words) if fast => {
                 self.classic_fast(words, out, opts, limit, lw, ow, reprs)?;
             }
-            RawInstructions::ExtWords(words) if !self.general && self.classic_columns_fit(lw, ow) => {
+            RawInstructions::ExtWords(words) if fast => {
                 self.classic_fast(words, out, opts, limit, lw, ow, reprs)?;
             }
-            RawInstructions::Bytes(raws) if !self.general && self.classic_columns_fit(lw, ow) => {
+            RawInstructions::Bytes(raws) if fast => {
                 self.classic_fast(raws, out, opts, limit, lw, ow, reprs)?;
             }
             raws => {
                 for raw in raws {
                     let before = out.len();
-                    let starts_line = starts.starts_at(raw.offset);
-                    self.classic_line(out, &raw, starts_line, lw, ow, reprs)?;
+                    let starts_line =
+                        starts.starts_at(raw.offset).map(|l| l.map(|l| l.saturating_add(opts.line_offset)));
+                    let current = self.classic_current(&raw, opts);
+                    self.classic_line(out, &raw, starts_line, current, lw, ow, reprs)?;
                     if opts.show_caches && raw.caches > 0 {
-                        self.classic_caches(out, &raw, lw, ow);
+                        self.classic_caches(out, &raw, lw, ow, opts.lasti);
                     }
                     check(out, before, limit)?;
                 }
@@ -184,6 +207,18 @@ impl Prepared<'_, '_, '_> {
             }
         }
         Ok(())
+    }
+
+    /// `is_current_instr` of 3.4-3.12: the instruction at `lasti`, or (3.12
+    /// without caches shown) the one whose caches `lasti` points into.
+    fn classic_current(&self, raw: &Raw, opts: DisOptions) -> bool {
+        let Some(lasti) = opts.lasti else { return false };
+        let at = i64::from(raw.offset);
+        if self.dec.rules.lasti_spans_caches && !opts.show_caches {
+            (at..=at + 2 * i64::from(raw.caches)).contains(&lasti)
+        } else {
+            at == lasti
+        }
     }
 
     /// Whether every line of this code object fits its columns whatever
@@ -242,15 +277,15 @@ impl Prepared<'_, '_, '_> {
                 };
                 if fast_written(self.dec.fast_text(&raw, reprs, tail), out, before)? {
                     if opts.show_caches && raw.caches > 0 {
-                        self.classic_caches(out, &raw, lw, ow);
+                        self.classic_caches(out, &raw, lw, ow, None);
                     }
                     check(out, before, limit)?;
                     continue;
                 }
             }
-            self.classic_line(out, &raw, starts_line, lw, ow, reprs)?;
+            self.classic_line(out, &raw, starts_line, false, lw, ow, reprs)?;
             if opts.show_caches && raw.caches > 0 {
-                self.classic_caches(out, &raw, lw, ow);
+                self.classic_caches(out, &raw, lw, ow, None);
             }
             check(out, before, limit)?;
         }
@@ -272,6 +307,7 @@ impl Prepared<'_, '_, '_> {
         }
         ClassicHead {
             lineno: starts_line.map(|l| l.unwrap_or(0)),
+            current: false,
             target: self.mark(raw.offset) != 0,
             offset: raw.offset,
         }
@@ -281,20 +317,23 @@ impl Prepared<'_, '_, '_> {
     /// beside [`Prepared::classic_fast`], out of its way).
     #[cold]
     #[inline(never)]
+    #[allow(clippy::too_many_arguments)]
     fn classic_line(
         &self,
         out: &mut Vec<u8>,
         raw: &Raw,
         starts_line: Option<Option<i64>>,
+        current: bool,
         lw: usize,
         ow: usize,
         reprs: &mut ReprCache,
     ) -> Result<(), Stop> {
         let before = out.len();
-        let head = self.classic_start(out, raw, starts_line, lw);
+        let mut head = self.classic_start(out, raw, starts_line, lw);
+        head.current = current;
         let line = ClassicLine { head, opname: self.opname(raw.opcode), arg: raw.arg };
         let padded = &self.dec.plans[usize::from(raw.opcode)].padded;
-        let fits = !self.general && line.fits(lw, ow);
+        let fits = !self.general && !current && line.fits(lw, ow);
         let arg = self.dec.decoder.resolve(raw);
         let written = match self.dec.argrepr_text(raw, &arg, reprs) {
             Ok(Some(text)) if fits => {
@@ -325,7 +364,7 @@ impl Prepared<'_, '_, '_> {
     /// 3.11–3.12 CACHE lines.
     #[cold]
     #[inline(never)]
-    fn classic_caches(&self, out: &mut Vec<u8>, raw: &Raw, lw: usize, ow: usize) {
+    fn classic_caches(&self, out: &mut Vec<u8>, raw: &Raw, lw: usize, ow: usize, lasti: Option<i64>) {
         let code = self.dec.code.code;
         let r = self.dec.rules;
         let quickened = raw.opcode != raw.base;
@@ -341,7 +380,13 @@ impl Prepared<'_, '_, '_> {
                     String::new()
                 };
                 let line = ClassicLine {
-                    head: ClassicHead { lineno: None, target: false, offset: offset as u32 },
+                    head: ClassicHead {
+                        lineno: None,
+                        // 3.11-3.12 list caches as instructions of their own.
+                        current: lasti == Some(offset as i64),
+                        target: false,
+                        offset: offset as u32,
+                    },
                     opname: "CACHE",
                     arg: Some(0),
                 };
@@ -375,8 +420,9 @@ impl Prepared<'_, '_, '_> {
         let ow = if opts.show_offsets { code_len.saturating_sub(2).max(9999).to_string().len() } else { 0 };
         let label_width = 4 + self.labels().len().to_string().len();
         let f = Fmt313 { lw, ow, label_width, show_positions: opts.show_positions };
-        let columns_fit =
-            !self.general && f.columns_fit(self.lines.starts().as_slice(), code_len, self.labels().len());
+        let columns_fit = !self.general
+            && !opts.marks_or_shifts()
+            && f.columns_fit(self.lines.starts().as_slice(), code_len, self.labels().len());
         let mut starts = self.lines.cursor();
         let mut line_number = None;
         let mut num = itoa::Buffer::new();
@@ -386,8 +432,13 @@ impl Prepared<'_, '_, '_> {
             let before = out.len();
             let starts_line = starts.starts_at(raw.offset);
             if let Some(l) = starts_line {
-                line_number = l;
+                line_number = l.map(|l| l.saturating_add(opts.line_offset));
             }
+            // Each instruction is current for `lasti` in its caches too.
+            let current = opts.lasti.is_some_and(|lasti| {
+                let at = i64::from(raw.offset);
+                (at..=at + 2 * i64::from(raw.caches)).contains(&lasti)
+            });
             let mark = self.mark(raw.offset);
             let opname = self.opname(raw.opcode);
             let padded = &self.dec.plans[usize::from(raw.opcode)].padded;
@@ -425,6 +476,7 @@ impl Prepared<'_, '_, '_> {
                 starts_line: starts_line.is_some(),
                 line_number,
                 label: mark,
+                current,
                 positions,
                 opname,
                 arg: raw.arg,
@@ -497,6 +549,7 @@ impl Prepared<'_, '_, '_> {
                     starts_line: false,
                     line_number: None,
                     label: 0,
+                    current: false,
                     positions,
                     opname: "CACHE",
                     arg: Some(0),
@@ -617,9 +670,10 @@ impl ClassicLine {
             }
             b.str(" ");
         }
-        // "   " (the unused `-->` column of `mark_as_current`), the
-        // jump-target marker, then the offset.
-        b.str(if self.head.target { "    >> " } else { "       " });
+        // The `-->` column of `mark_as_current`, the jump-target marker,
+        // then the offset.
+        b.str(if self.head.current { "-->" } else { "   " });
+        b.str(if self.head.target { " >> " } else { "    " });
         b.int(i64::from(self.head.offset), ow);
         b.str(" ");
         if let Some(a) = self.arg {
@@ -650,6 +704,8 @@ fn classic_name_column(lw: usize, ow: usize) -> usize {
 /// The part of a classic line before the opname, on the fast path.
 struct ClassicHead {
     lineno: Option<i64>,
+    /// Marked `-->` (never on the fast path).
+    current: bool,
     target: bool,
     offset: u32,
 }
@@ -988,6 +1044,8 @@ struct Line313 {
     line_number: Option<i64>,
     /// Label number, 0 for none.
     label: u32,
+    /// Marked `-->` (never on the fast path).
+    current: bool,
     positions: Positions,
     opname: &'static str,
     arg: Option<i64>,
@@ -1120,7 +1178,7 @@ impl Fmt313 {
             b.int(i64::from(ins.offset), self.ow);
             b.str("  ");
         }
-        b.str("     ");
+        b.str(if ins.current { " --> " } else { "     " });
         let opname = ins.opname;
         if let Some(a) = ins.arg {
             b.left(opname, OPNAME_WIDTH);

@@ -35,19 +35,22 @@ pub(crate) fn text(py: Python<'_>, bytes: Vec<u8>) -> PyResult<Py<PyAny>> {
     }
 }
 
-/// `dis.disassemble(co)` text of one code object (no nested ones).
+/// `dis.disassemble(co, lasti)` text of one code object (no nested ones);
+/// `line_offset`: `Bytecode(first_line=)` less `co_firstlineno`.
 #[pyfunction]
-#[pyo3(signature = (code, show_caches=false, show_offsets=false, show_positions=false))]
+#[pyo3(signature = (code, show_caches=false, show_offsets=false, show_positions=false, lasti=None, line_offset=0))]
 pub(crate) fn disassemble_text(
     py: Python<'_>,
     code: &Bound<'_, PyCode>,
     show_caches: bool,
     show_offsets: bool,
     show_positions: bool,
+    lasti: Option<i64>,
+    line_offset: i64,
 ) -> PyResult<Py<PyAny>> {
     let code = code.get();
     let dis = disassembler(code)?;
-    let opts = DisOptions { show_caches, show_offsets, show_positions };
+    let opts = DisOptions { show_caches, show_offsets, show_positions, lasti, line_offset };
     let mut out = Vec::new();
     let result = py.detach(|| code.file.with_code(code.index, |c| dis.disassemble(c, opts, &mut out)));
     match result {

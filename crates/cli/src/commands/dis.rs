@@ -114,6 +114,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         show_caches: args.show_caches,
         show_offsets: args.show_offsets,
         show_positions: args.show_positions,
+        ..DisOptions::default()
     };
     let sources = args.input.files.iter().filter(|f| is_source(f)).count();
     let compiles = args.code.is_some() || sources > 0;
@@ -383,6 +384,7 @@ fn applicable(
             show_caches: name == "--show-caches",
             show_offsets: name == "--show-offsets",
             show_positions: name == "--show-positions",
+            ..DisOptions::default()
         };
         match dis.check_options(one) {
             Ok(()) => skips.applied(name),

@@ -304,8 +304,9 @@ def _write(text, file):
     (sys.stdout if file is None else file).write(text)
 
 
-def _listing(co, show_caches, show_offsets, show_positions):
-    return _native.disassemble_text(co, bool(show_caches), bool(show_offsets), bool(show_positions))
+def _listing(co, show_caches, show_offsets, show_positions, lasti=None, line_offset=0):
+    return _native.disassemble_text(co, bool(show_caches), bool(show_offsets), bool(show_positions),
+                                    lasti, line_offset)
 
 
 def _have_code(x):
@@ -365,13 +366,13 @@ def _recursive(co, file, depth, show_caches, show_offsets, show_positions):
 
 def disassemble(co, lasti=-1, *, file=None, show_caches=_UNSET, adaptive=_UNSET, show_offsets=_UNSET,
                 show_positions=_UNSET):
-    """Disassemble one code object, without the code objects nested in it."""
+    """Disassemble one code object, without the code objects nested in it; the instruction
+    at offset ``lasti`` is marked ``-->`` (from 3.12, also for ``lasti`` in its caches)."""
     co = _get_code(co)
     _check("disassemble", co.version, dict(show_caches=show_caches, adaptive=adaptive,
                                            show_offsets=show_offsets, show_positions=show_positions))
-    if lasti != -1:
-        raise NotImplementedError("bytescope.dis: marking the current instruction (lasti) is not supported yet")
-    _write(_listing(co, _value(show_caches), _value(show_offsets), _value(show_positions)), file)
+    _write(_listing(co, _value(show_caches), _value(show_offsets), _value(show_positions),
+                    None if lasti is None else _index(lasti)), file)
 
 
 disco = disassemble
@@ -506,13 +507,11 @@ class Bytecode:
         return code_info(self._code)
 
     def dis(self):
-        """The listing of this code object, as a string."""
-        if self.current_offset is not None or self._line_offset:
-            raise NotImplementedError(
-                "bytescope.dis: Bytecode.dis() with current_offset or first_line is not supported yet"
-            )
+        """The listing of this code object, as a string: line numbers shifted to start at
+        ``first_line``, the instruction at ``current_offset`` marked ``-->``."""
+        lasti = None if self.current_offset is None else _index(self.current_offset)
         return _listing(self._code, getattr(self, "show_caches", False), getattr(self, "show_offsets", False),
-                        getattr(self, "show_positions", False))
+                        getattr(self, "show_positions", False), lasti, self._line_offset)
 
 
 def _host_tables():
