@@ -59,6 +59,7 @@ pub fn read_in(
         },
         scratch: Vec::new(),
         builders: Vec::new(),
+        code_objects: object_fields(format),
         code_counts: format
             .code_fields
             .map_or((0, 0), |f| (f.objects().count(), f.objects_before_firstlineno())),
@@ -92,6 +93,9 @@ struct Reader<'a> {
     /// The format's code objects: object fields, and those before
     /// `co_firstlineno` (counted once here rather than per code object).
     code_counts: (usize, usize),
+    /// The format's object fields in stream order (the first
+    /// `code_counts.0`), gathered once for every code object's build.
+    code_objects: [CodeField; 24],
 }
 
 /// Sentinel in `refs` for a slot reserved by an object still being read.
@@ -549,7 +553,8 @@ impl<'a> Reader<'a> {
             Kind::Code => {
                 let index = self.m.codes.len() as u32;
                 if let Some(b) = self.builders.pop() {
-                    self.m.codes.push(b.build(ids, f.id));
+                    let objects = &self.code_objects[..self.code_counts.0.min(24)];
+                    self.m.codes.push(b.build(objects, ids, f.id));
                 }
                 Value::Code(index)
             }
@@ -621,6 +626,18 @@ enum Kind {
     Root,
 }
 
+/// The object fields of `format`'s code objects, in stream order (the rest
+/// of the array is padding).
+fn object_fields(format: Format) -> [CodeField; 24] {
+    let mut out = [CodeField::Code; 24];
+    if let Some(f) = format.code_fields {
+        for (slot, field) in out.iter_mut().zip(f.objects()) {
+            *slot = field;
+        }
+    }
+    out
+}
+
 /// A code object's integer fields, gathered while its object fields are read.
 struct CodeBuilder {
     fields: CodeFields,
@@ -661,7 +678,7 @@ impl CodeBuilder {
     }
 
     /// The code object from its object fields `f` (in stream order).
-    fn build(&self, f: &[ObjId], node: ObjId) -> CodeNode {
+    fn build(&self, objects: &[CodeField], f: &[ObjId], node: ObjId) -> CodeNode {
         let mut c = CodeNode {
             layout: self.fields.layout,
             argcount: self.argcount,
@@ -687,7 +704,7 @@ impl CodeBuilder {
             columntable: None,
             node,
         };
-        for (field, &id) in self.fields.objects().zip(f) {
+        for (&field, &id) in objects.iter().zip(f) {
             match field {
                 CodeField::Code => c.code = id,
                 CodeField::Consts => c.consts = id,
