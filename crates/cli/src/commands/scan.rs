@@ -18,12 +18,10 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
 use serde_json::{Value, json};
 
+use bytescope_inspect::records::{CODE_FIELDS, FILE_FIELDS};
+
 use crate::output::{Format, InputArgs, Printer, finish, report_error};
 use crate::text;
-
-/// Fields of `file` records, in output order.
-const FILE_FIELDS: &[&str] =
-    &["type", "path", "member", "version", "version_detected", "magic", "header", "code_objects", "error"];
 
 /// Fields of `constant` records (--grep, --grep-bytes), in output order.
 const CONST_FIELDS: &[&str] = &[
@@ -42,40 +40,6 @@ const CONST_FIELDS: &[&str] = &[
     "match_start",
     "match_end",
     "loads",
-];
-
-/// Fields of `code` records, in output order.
-const CODE_FIELDS: &[&str] = &[
-    "type",
-    "path",
-    "member",
-    "index",
-    "parent",
-    "name",
-    "qualname",
-    "firstlineno",
-    "kind",
-    "method",
-    "flags",
-    "argcount",
-    "posonlyargcount",
-    "kwonlyargcount",
-    "arguments",
-    "locals",
-    "cellvars",
-    "freevars",
-    "globals",
-    "attributes",
-    "imports",
-    "references",
-    "stores",
-    "opcodes",
-    "nested",
-    "constants",
-    "stacksize",
-    "code_size",
-    "instructions",
-    "matches",
 ];
 
 /// Fields printed without --select.
