@@ -31,6 +31,7 @@ pub mod diff;
 mod dom;
 mod fold;
 mod insn;
+mod record;
 pub mod render;
 mod rules;
 mod symbolic;
@@ -43,6 +44,7 @@ use bytescope_pyc::PythonVersion;
 
 pub use cfg::{Block, Cfg, Edge, EdgeKind, Loop};
 pub use check::{CheckReport, Finding, FindingKind};
+pub use record::{StackRecord, StackRecordRow};
 pub use rules::{Fold, NullSlot, StackRules, Walk};
 
 /// Why an analyzer could not be made.

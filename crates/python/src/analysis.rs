@@ -1,38 +1,13 @@
 //! `bytescope.analysis`: the analyses of `crates/analysis` over one code
 //! object, as the records the CLI writes (`bytescope stack --json`).
 
-use bytescope_analysis::{Problem, StackAnalyzer};
+use bytescope_analysis::{StackAnalyzer, StackRecord};
 use bytescope_dis::Disassembler;
 use bytescope_inspect::Inspector;
 use pyo3::prelude::*;
-use serde::Serialize;
 
 use crate::code::PyCode;
 use crate::error::file_error;
-
-/// One code object's stack analysis (the CLI's `stack --json` record,
-/// without `path` and `member`).
-#[derive(Serialize)]
-struct Record<'a> {
-    qualname: &'a str,
-    firstlineno: i32,
-    co_stacksize: i32,
-    computed_stacksize: u32,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    instructions: Option<Vec<Row<'a>>>,
-    problems: &'a [Problem],
-}
-
-#[derive(Serialize)]
-struct Row<'a> {
-    offset: u32,
-    opname: &'static str,
-    arg: Option<i64>,
-    argrepr: &'a str,
-    depth_before: Option<u32>,
-    depth_after: Option<u32>,
-    stack: &'a [String],
-}
 
 /// The stack analysis of `code` as JSON (`bytescope.analysis.stack` makes
 /// it Python data): the `bytescope stack --json` record of the code object.
@@ -82,27 +57,8 @@ pub(crate) fn stack_json(
                     })
                     .collect()
             };
-            let record = Record {
-                qualname: &qualname,
-                firstlineno: c.firstlineno(),
-                co_stacksize: c.stacksize(),
-                computed_stacksize: depths.stacksize,
-                instructions: (!summary).then(|| {
-                    rows.iter()
-                        .zip(&reprs)
-                        .map(|(r, a)| Row {
-                            offset: r.offset,
-                            opname: r.opname,
-                            arg: r.arg,
-                            argrepr: a,
-                            depth_before: r.depth_before,
-                            depth_after: r.depth_after,
-                            stack: &r.stack,
-                        })
-                        .collect()
-                }),
-                problems: &depths.problems,
-            };
+            let rows = (!summary).then_some((rows.as_slice(), reprs.as_slice()));
+            let record = StackRecord::new(&qualname, c.firstlineno(), c.stacksize(), &depths, rows);
             serde_json::to_string(&record).map_err(|e| e.to_string())
         })
     })

@@ -3,11 +3,10 @@
 use std::fmt::Write as _;
 use std::process::ExitCode;
 
-use bytescope_analysis::{DEFAULT_SLOT_WIDTH, StackAnalyzer, StackDepths, StackRow};
+use bytescope_analysis::{DEFAULT_SLOT_WIDTH, StackAnalyzer, StackDepths, StackRecord, StackRow};
 use bytescope_code::Code;
 use bytescope_dis::Disassembler;
 use bytescope_marshal::Storage;
-use serde::Serialize;
 
 use crate::commands::cfg::{code_objects_named, select};
 use crate::output::{Format, InputArgs, for_each_file};
@@ -61,29 +60,8 @@ pub struct Args {
     width: usize,
 }
 
-/// A code object's record; `records::per_file` puts `path` and `member` first.
-#[derive(Serialize)]
-struct Record<'a> {
-    qualname: &'a str,
-    firstlineno: i32,
-    co_stacksize: i32,
-    computed_stacksize: u32,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    instructions: Option<Vec<Row<'a>>>,
-    problems: &'a [bytescope_analysis::Problem],
-}
-
-#[derive(Serialize)]
-struct Row<'a> {
-    offset: u32,
-    opname: &'static str,
-    arg: Option<i64>,
-    argrepr: &'a str,
-    depth_before: Option<u32>,
-    depth_after: Option<u32>,
-    stack: &'a [String],
-}
-
+/// Runs `bytescope stack`; each JSON record is `StackRecord`, with `path` and
+/// `member` put first by `records::per_file`.
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let width = args.width.max(2);
     let format = if args.json { Format::Json } else { Format::Text };
@@ -102,27 +80,8 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
                 if args.summary { (Vec::new(), analyzer.depths(code)) } else { analyzer.rows(code, width) };
             let reprs = if args.summary { Vec::new() } else { argreprs(&dis, code, &rows) };
             if args.json {
-                let record = Record {
-                    qualname,
-                    firstlineno: code.firstlineno(),
-                    co_stacksize: code.stacksize(),
-                    computed_stacksize: depths.stacksize,
-                    instructions: (!args.summary).then(|| {
-                        rows.iter()
-                            .zip(&reprs)
-                            .map(|(r, a)| Row {
-                                offset: r.offset,
-                                opname: r.opname,
-                                arg: r.arg,
-                                argrepr: a,
-                                depth_before: r.depth_before,
-                                depth_after: r.depth_after,
-                                stack: &r.stack,
-                            })
-                            .collect()
-                    }),
-                    problems: &depths.problems,
-                };
+                let rows = (!args.summary).then_some((rows.as_slice(), reprs.as_slice()));
+                let record = StackRecord::new(qualname, code.firstlineno(), code.stacksize(), &depths, rows);
                 let object = serde_json::to_string(&record).map_err(|e| e.to_string())?;
                 records::per_file(out, source, &object);
             } else {
