@@ -13,7 +13,7 @@ use bytescope_opcodes::OpcodeTable;
 use bytescope_pyrepr::{ReprError, ReprOptions, plain_str_quotes, repr_object};
 
 use crate::plan::{JumpStyle, PrintPlan, VersionData};
-use crate::rules::{NullMarker, Rules};
+use crate::rules::Rules;
 
 /// One decoded instruction, with its argument resolved as that version's
 /// `dis` resolves it.
@@ -262,6 +262,8 @@ pub(crate) struct Printer<'c, 'm, 'a> {
     pub plans: &'static [PrintPlan; 256],
     pub decoder: Decoder<'c, 'm, 'a>,
     pub repr: ReprOptions,
+    /// See [`VersionData::affixes`].
+    affixes: &'static [(&'static str, &'static str); 5],
 }
 
 impl<'c, 'm, 'a> Printer<'c, 'm, 'a> {
@@ -275,6 +277,7 @@ impl<'c, 'm, 'a> Printer<'c, 'm, 'a> {
             plans: &data.plans,
             decoder: Decoder::with_data(code, data.decoding),
             repr,
+            affixes: &data.affixes,
         }
     }
 
@@ -317,19 +320,7 @@ impl<'c, 'm, 'a> Printer<'c, 'm, 'a> {
     /// What goes before and after the name `name` with `marker`.
     #[inline]
     fn around(&self, name: &str, marker: NameMarker) -> (&'static str, &'static str) {
-        if name.is_empty() {
-            return ("", "");
-        }
-        let prefix = self.rules.null_marker == Some(NullMarker::Prefix);
-        match marker {
-            NameMarker::None => ("", ""),
-            NameMarker::Lazy => ("", " + lazy"),
-            NameMarker::Eager => ("", " + eager"),
-            NameMarker::Null if prefix => ("NULL + ", ""),
-            NameMarker::Method if prefix => ("NULL|self + ", ""),
-            NameMarker::Null => ("", " + NULL"),
-            NameMarker::Method => ("", " + NULL|self"),
-        }
+        if name.is_empty() { ("", "") } else { self.affixes[marker as usize] }
     }
 
     /// `argrepr` of `arg` (of `raw`) when it is one borrowed string (nearly
@@ -515,8 +506,7 @@ impl<'c, 'm, 'a> Printer<'c, 'm, 'a> {
     where
         'c: 's,
     {
-        let plan = &self.plans[usize::from(raw.opcode)];
-        self.decoder.resolve_with(raw, FastSink { p: self, plan, cache, k })
+        self.decoder.resolve_with(raw, FastSink { p: self, op: raw.opcode, cache, k })
     }
 
     /// The argrepr of constant `id` on the fast path, handed to `k` (see
@@ -609,7 +599,8 @@ impl<'c, 'm, 'a> Printer<'c, 'm, 'a> {
 /// resolution, where the variant is known, so its `match` folds away.
 struct FastSink<'s, 'c, 'm, 'a, K> {
     p: &'s Printer<'c, 'm, 'a>,
-    plan: &'s PrintPlan,
+    /// The opcode (its plan is read only by the arms that need it).
+    op: u8,
     cache: &'s mut ReprCache,
     k: K,
 }
@@ -622,10 +613,13 @@ impl<'s, 'c: 's, R, K: TextSink<'s, Out = R>> ArgumentSink<'c> for FastSink<'s, 
     #[cfg_attr(not(debug_assertions), inline(always))]
     #[cfg_attr(debug_assertions, inline)]
     fn put(self, arg: Argument<'c>) -> Result<R, ReprError> {
-        let FastSink { p, plan, cache, k } = self;
+        let FastSink { p, op, cache, k } = self;
+        let plan = || &p.plans[usize::from(op)];
         let text = match arg {
             Argument::None | Argument::Plain(_) => FastText::Str(""),
-            Argument::Const(_) | Argument::Invalid { operand: Operand::Const, .. } if plan.unknown_const => {
+            Argument::Const(_) | Argument::Invalid { operand: Operand::Const, .. }
+                if plan().unknown_const =>
+            {
                 FastText::Str("")
             }
             Argument::Const(id) => return p.const_text_with(id, cache, k),
@@ -634,7 +628,7 @@ impl<'s, 'c: 's, R, K: TextSink<'s, Out = R>> ArgumentSink<'c> for FastSink<'s, 
                 FastText::Name(prefix, name, suffix)
             }
             Argument::Local(n) | Argument::Free(n) => FastText::Str(n),
-            Argument::Jump(t) => match plan.jump {
+            Argument::Jump(t) => match plan().jump {
                 JumpStyle::Offset => FastText::To(t),
                 JumpStyle::Hidden => FastText::Str(""),
                 JumpStyle::Label(prep) => FastText::Label(prep, t),
