@@ -8,6 +8,14 @@ use crate::semantics::{
 use crate::{ArgFlags, CacheField, OpInfo, OpKind, OpcodeTable};
 use bytescope_pyc::{Implementation, PythonVersion};
 
+mod v1_5;
+mod v2_0;
+mod v2_1;
+mod v2_2;
+mod v2_3;
+mod v2_4;
+mod v2_5;
+mod v2_6;
 mod v2_7;
 mod v3_0;
 mod v3_1;
@@ -65,7 +73,15 @@ const fn cf(name: &'static str, size: u8) -> CacheField {
 }
 
 /// Every table: CPython's oldest version first, then other implementations'.
-pub(crate) static ALL: [&OpcodeTable; 18] = [
+pub(crate) static ALL: [&OpcodeTable; 26] = [
+    &v1_5::TABLE,
+    &v2_0::TABLE,
+    &v2_1::TABLE,
+    &v2_2::TABLE,
+    &v2_3::TABLE,
+    &v2_4::TABLE,
+    &v2_5::TABLE,
+    &v2_6::TABLE,
     &v2_7::TABLE,
     &v3_0::TABLE,
     &v3_1::TABLE,
