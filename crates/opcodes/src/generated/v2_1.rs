@@ -298,9 +298,8 @@ pub(crate) static TABLE: OpcodeTable = OpcodeTable {
 #[rustfmt::skip] const C7: Count = Count { constant: 1, terms: &[(1, Term::Field { shift: 0, mask: 0xff }), (2, Term::Field { shift: 8, mask: 0xff })] }; // (oparg&255)+2*(oparg>>8&255)+1
 #[rustfmt::skip] const C8: Count = Count { constant: 1, terms: &[(1, Term::Field { shift: 0, mask: 0xffffffff })] }; // oparg+1
 #[rustfmt::skip] const C9: Count = Count { constant: 2, terms: &[(1, Term::Eq { value: 3 })] }; // (oparg==3)+2
-#[rustfmt::skip] const C10: Count = Count { constant: 2, terms: &[(1, Term::Field { shift: 0, mask: 0xffffffff })] }; // oparg+2
-#[rustfmt::skip] const C11: Count = Count { constant: 2, terms: &[(1, Term::Field { shift: 0, mask: 0xff }), (2, Term::Field { shift: 8, mask: 0xff })] }; // (oparg&255)+2*(oparg>>8&255)+2
-#[rustfmt::skip] const C12: Count = Count { constant: 3, terms: &[(1, Term::Field { shift: 0, mask: 0xff }), (2, Term::Field { shift: 8, mask: 0xff })] }; // (oparg&255)+2*(oparg>>8&255)+3
+#[rustfmt::skip] const C10: Count = Count { constant: 2, terms: &[(1, Term::Field { shift: 0, mask: 0xff }), (2, Term::Field { shift: 8, mask: 0xff })] }; // (oparg&255)+2*(oparg>>8&255)+2
+#[rustfmt::skip] const C11: Count = Count { constant: 3, terms: &[(1, Term::Field { shift: 0, mask: 0xff }), (2, Term::Field { shift: 8, mask: 0xff })] }; // (oparg&255)+2*(oparg>>8&255)+3
 
 #[rustfmt::skip]
 static SEMANTICS: [Semantics; 256] = [
@@ -439,15 +438,15 @@ static SEMANTICS: [Semantics; 256] = [
     /* 131 */ Semantics { action: Action::Call(CallKind::Legacy), flow: Flow::Next, operand: Operand::Nargs, jump: None, stack: Some(StackEffect { pops: C7, pushes: C1, jump: None }) },
     /* 132 */ Semantics { action: Action::MakeFunction, flow: Flow::Next, operand: Operand::Plain, jump: None, stack: Some(StackEffect { pops: C8, pushes: C1, jump: None }) },
     /* 133 */ Semantics { action: Action::Build(Container::Slice), flow: Flow::Next, operand: Operand::Plain, jump: None, stack: Some(StackEffect { pops: C9, pushes: C1, jump: None }) },
-    /* 134 */ Semantics { action: Action::MakeClosure, flow: Flow::Next, operand: Operand::Plain, jump: None, stack: Some(StackEffect { pops: C10, pushes: C1, jump: None }) },
+    /* 134 */ Semantics { action: Action::MakeClosure, flow: Flow::Next, operand: Operand::Plain, jump: None, stack: Some(StackEffect { pops: C8, pushes: C1, jump: None }) },
     /* 135 */ Semantics { action: Action::Load(Place::Closure), flow: Flow::Next, operand: Operand::Free, jump: None, stack: Some(StackEffect { pops: C0, pushes: C1, jump: None }) },
     /* 136 */ Semantics { action: Action::Load(Place::Free), flow: Flow::Next, operand: Operand::Free, jump: None, stack: Some(StackEffect { pops: C0, pushes: C1, jump: None }) },
     /* 137 */ Semantics { action: Action::Store(Place::Free), flow: Flow::Next, operand: Operand::Free, jump: None, stack: Some(StackEffect { pops: C1, pushes: C0, jump: None }) },
     /* 138 */ Semantics::UNKNOWN,
     /* 139 */ Semantics::UNKNOWN,
-    /* 140 */ Semantics { action: Action::Call(CallKind::LegacyVar), flow: Flow::Next, operand: Operand::Nargs, jump: None, stack: Some(StackEffect { pops: C11, pushes: C1, jump: None }) },
-    /* 141 */ Semantics { action: Action::Call(CallKind::LegacyKw), flow: Flow::Next, operand: Operand::Nargs, jump: None, stack: Some(StackEffect { pops: C11, pushes: C1, jump: None }) },
-    /* 142 */ Semantics { action: Action::Call(CallKind::LegacyVarKw), flow: Flow::Next, operand: Operand::Nargs, jump: None, stack: Some(StackEffect { pops: C12, pushes: C1, jump: None }) },
+    /* 140 */ Semantics { action: Action::Call(CallKind::LegacyVar), flow: Flow::Next, operand: Operand::Nargs, jump: None, stack: Some(StackEffect { pops: C10, pushes: C1, jump: None }) },
+    /* 141 */ Semantics { action: Action::Call(CallKind::LegacyKw), flow: Flow::Next, operand: Operand::Nargs, jump: None, stack: Some(StackEffect { pops: C10, pushes: C1, jump: None }) },
+    /* 142 */ Semantics { action: Action::Call(CallKind::LegacyVarKw), flow: Flow::Next, operand: Operand::Nargs, jump: None, stack: Some(StackEffect { pops: C11, pushes: C1, jump: None }) },
     /* 143 */ Semantics { action: Action::ExtendedArg, flow: Flow::Next, operand: Operand::Plain, jump: None, stack: Some(StackEffect { pops: C0, pushes: C0, jump: None }) },
     /* 144 */ Semantics::UNKNOWN,
     /* 145 */ Semantics::UNKNOWN,

@@ -298,9 +298,8 @@ pub(crate) static TABLE: OpcodeTable = OpcodeTable {
 #[rustfmt::skip] const C7: Count = Count { constant: 1, terms: &[(1, Term::Field { shift: 0, mask: 0xff }), (2, Term::Field { shift: 8, mask: 0xff })] }; // (oparg&255)+2*(oparg>>8&255)+1
 #[rustfmt::skip] const C8: Count = Count { constant: 1, terms: &[(1, Term::Field { shift: 0, mask: 0xffffffff })] }; // oparg+1
 #[rustfmt::skip] const C9: Count = Count { constant: 2, terms: &[(1, Term::Eq { value: 3 })] }; // (oparg==3)+2
-#[rustfmt::skip] const C10: Count = Count { constant: 2, terms: &[(1, Term::Field { shift: 0, mask: 0xffffffff })] }; // oparg+2
-#[rustfmt::skip] const C11: Count = Count { constant: 2, terms: &[(1, Term::Field { shift: 0, mask: 0xff }), (2, Term::Field { shift: 8, mask: 0xff })] }; // (oparg&255)+2*(oparg>>8&255)+2
-#[rustfmt::skip] const C12: Count = Count { constant: 3, terms: &[(1, Term::Field { shift: 0, mask: 0xff }), (2, Term::Field { shift: 8, mask: 0xff })] }; // (oparg&255)+2*(oparg>>8&255)+3
+#[rustfmt::skip] const C10: Count = Count { constant: 2, terms: &[(1, Term::Field { shift: 0, mask: 0xff }), (2, Term::Field { shift: 8, mask: 0xff })] }; // (oparg&255)+2*(oparg>>8&255)+2
+#[rustfmt::skip] const C11: Count = Count { constant: 3, terms: &[(1, Term::Field { shift: 0, mask: 0xff }), (2, Term::Field { shift: 8, mask: 0xff })] }; // (oparg&255)+2*(oparg>>8&255)+3
 
 #[rustfmt::skip]
 static SEMANTICS: [Semantics; 256] = [
@@ -335,10 +334,10 @@ static SEMANTICS: [Semantics; 256] = [
     /*  27 */ Semantics { action: Action::Binary("/"), flow: Flow::Next, operand: Operand::None, jump: None, stack: Some(StackEffect { pops: C2, pushes: C1, jump: None }) },
     /*  28 */ Semantics { action: Action::Binary("//="), flow: Flow::Next, operand: Operand::None, jump: None, stack: Some(StackEffect { pops: C2, pushes: C1, jump: None }) },
     /*  29 */ Semantics { action: Action::Binary("/="), flow: Flow::Next, operand: Operand::None, jump: None, stack: Some(StackEffect { pops: C2, pushes: C1, jump: None }) },
-    /*  30 */ Semantics { action: Action::Load(Place::Slice), flow: Flow::Next, operand: Operand::None, jump: None, stack: Some(StackEffect { pops: C1, pushes: C1, jump: None }) },
-    /*  31 */ Semantics { action: Action::Load(Place::Slice), flow: Flow::Next, operand: Operand::None, jump: None, stack: Some(StackEffect { pops: C2, pushes: C1, jump: None }) },
-    /*  32 */ Semantics { action: Action::Load(Place::Slice), flow: Flow::Next, operand: Operand::None, jump: None, stack: Some(StackEffect { pops: C2, pushes: C1, jump: None }) },
-    /*  33 */ Semantics { action: Action::Load(Place::Slice), flow: Flow::Next, operand: Operand::None, jump: None, stack: Some(StackEffect { pops: C3, pushes: C1, jump: None }) },
+    /*  30 */ Semantics { action: Action::Load(Place::Slice), flow: Flow::Next, operand: Operand::None, jump: None, stack: Some(StackEffect { pops: C1, pushes: C2, jump: None }) },
+    /*  31 */ Semantics { action: Action::Load(Place::Slice), flow: Flow::Next, operand: Operand::None, jump: None, stack: Some(StackEffect { pops: C2, pushes: C2, jump: None }) },
+    /*  32 */ Semantics { action: Action::Load(Place::Slice), flow: Flow::Next, operand: Operand::None, jump: None, stack: Some(StackEffect { pops: C2, pushes: C2, jump: None }) },
+    /*  33 */ Semantics { action: Action::Load(Place::Slice), flow: Flow::Next, operand: Operand::None, jump: None, stack: Some(StackEffect { pops: C3, pushes: C2, jump: None }) },
     /*  34 */ Semantics::UNKNOWN,
     /*  35 */ Semantics::UNKNOWN,
     /*  36 */ Semantics::UNKNOWN,
@@ -398,7 +397,7 @@ static SEMANTICS: [Semantics; 256] = [
     /*  90 */ Semantics { action: Action::Store(Place::Name), flow: Flow::Next, operand: Operand::Name, jump: None, stack: Some(StackEffect { pops: C1, pushes: C0, jump: None }) },
     /*  91 */ Semantics { action: Action::Delete(Place::Name), flow: Flow::Next, operand: Operand::Name, jump: None, stack: Some(StackEffect { pops: C0, pushes: C0, jump: None }) },
     /*  92 */ Semantics { action: Action::Unpack, flow: Flow::Next, operand: Operand::Plain, jump: None, stack: Some(StackEffect { pops: C1, pushes: C5, jump: None }) },
-    /*  93 */ Semantics { action: Action::ForIter, flow: Flow::Branch, operand: Operand::Jump, jump: Some(JumpArg { absolute: false, backward: false, units: false, after_caches: false }), stack: Some(StackEffect { pops: C1, pushes: C2, jump: Some((C1, C0)) }) },
+    /*  93 */ Semantics { action: Action::ForIter, flow: Flow::Branch, operand: Operand::Jump, jump: Some(JumpArg { absolute: false, backward: false, units: false, after_caches: false }), stack: Some(StackEffect { pops: C1, pushes: C2, jump: Some((C1, C2)) }) },
     /*  94 */ Semantics::UNKNOWN,
     /*  95 */ Semantics { action: Action::Store(Place::Attr), flow: Flow::Next, operand: Operand::Name, jump: None, stack: Some(StackEffect { pops: C2, pushes: C0, jump: None }) },
     /*  96 */ Semantics { action: Action::Delete(Place::Attr), flow: Flow::Next, operand: Operand::Name, jump: None, stack: Some(StackEffect { pops: C1, pushes: C0, jump: None }) },
@@ -412,7 +411,7 @@ static SEMANTICS: [Semantics; 256] = [
     /* 104 */ Semantics { action: Action::Build(Container::MapSized), flow: Flow::Next, operand: Operand::Plain, jump: None, stack: Some(StackEffect { pops: C0, pushes: C1, jump: None }) },
     /* 105 */ Semantics { action: Action::Load(Place::Attr), flow: Flow::Next, operand: Operand::Name, jump: None, stack: Some(StackEffect { pops: C1, pushes: C1, jump: None }) },
     /* 106 */ Semantics { action: Action::Compare, flow: Flow::Next, operand: Operand::Compare, jump: None, stack: Some(StackEffect { pops: C2, pushes: C1, jump: None }) },
-    /* 107 */ Semantics { action: Action::ImportName, flow: Flow::Next, operand: Operand::Name, jump: None, stack: Some(StackEffect { pops: C2, pushes: C1, jump: None }) },
+    /* 107 */ Semantics { action: Action::ImportName, flow: Flow::Next, operand: Operand::Name, jump: None, stack: Some(StackEffect { pops: C1, pushes: C1, jump: None }) },
     /* 108 */ Semantics { action: Action::ImportFrom, flow: Flow::Next, operand: Operand::Name, jump: None, stack: Some(StackEffect { pops: C1, pushes: C2, jump: None }) },
     /* 109 */ Semantics::UNKNOWN,
     /* 110 */ Semantics { action: Action::Jump, flow: Flow::Jump, operand: Operand::Jump, jump: Some(JumpArg { absolute: false, backward: false, units: false, after_caches: false }), stack: Some(StackEffect { pops: C0, pushes: C0, jump: None }) },
@@ -439,15 +438,15 @@ static SEMANTICS: [Semantics; 256] = [
     /* 131 */ Semantics { action: Action::Call(CallKind::Legacy), flow: Flow::Next, operand: Operand::Nargs, jump: None, stack: Some(StackEffect { pops: C7, pushes: C1, jump: None }) },
     /* 132 */ Semantics { action: Action::MakeFunction, flow: Flow::Next, operand: Operand::Plain, jump: None, stack: Some(StackEffect { pops: C8, pushes: C1, jump: None }) },
     /* 133 */ Semantics { action: Action::Build(Container::Slice), flow: Flow::Next, operand: Operand::Plain, jump: None, stack: Some(StackEffect { pops: C9, pushes: C1, jump: None }) },
-    /* 134 */ Semantics { action: Action::MakeClosure, flow: Flow::Next, operand: Operand::Plain, jump: None, stack: Some(StackEffect { pops: C10, pushes: C1, jump: None }) },
+    /* 134 */ Semantics { action: Action::MakeClosure, flow: Flow::Next, operand: Operand::Plain, jump: None, stack: Some(StackEffect { pops: C8, pushes: C1, jump: None }) },
     /* 135 */ Semantics { action: Action::Load(Place::Closure), flow: Flow::Next, operand: Operand::Free, jump: None, stack: Some(StackEffect { pops: C0, pushes: C1, jump: None }) },
     /* 136 */ Semantics { action: Action::Load(Place::Free), flow: Flow::Next, operand: Operand::Free, jump: None, stack: Some(StackEffect { pops: C0, pushes: C1, jump: None }) },
     /* 137 */ Semantics { action: Action::Store(Place::Free), flow: Flow::Next, operand: Operand::Free, jump: None, stack: Some(StackEffect { pops: C1, pushes: C0, jump: None }) },
     /* 138 */ Semantics::UNKNOWN,
     /* 139 */ Semantics::UNKNOWN,
-    /* 140 */ Semantics { action: Action::Call(CallKind::LegacyVar), flow: Flow::Next, operand: Operand::Nargs, jump: None, stack: Some(StackEffect { pops: C11, pushes: C1, jump: None }) },
-    /* 141 */ Semantics { action: Action::Call(CallKind::LegacyKw), flow: Flow::Next, operand: Operand::Nargs, jump: None, stack: Some(StackEffect { pops: C11, pushes: C1, jump: None }) },
-    /* 142 */ Semantics { action: Action::Call(CallKind::LegacyVarKw), flow: Flow::Next, operand: Operand::Nargs, jump: None, stack: Some(StackEffect { pops: C12, pushes: C1, jump: None }) },
+    /* 140 */ Semantics { action: Action::Call(CallKind::LegacyVar), flow: Flow::Next, operand: Operand::Nargs, jump: None, stack: Some(StackEffect { pops: C10, pushes: C1, jump: None }) },
+    /* 141 */ Semantics { action: Action::Call(CallKind::LegacyKw), flow: Flow::Next, operand: Operand::Nargs, jump: None, stack: Some(StackEffect { pops: C10, pushes: C1, jump: None }) },
+    /* 142 */ Semantics { action: Action::Call(CallKind::LegacyVarKw), flow: Flow::Next, operand: Operand::Nargs, jump: None, stack: Some(StackEffect { pops: C11, pushes: C1, jump: None }) },
     /* 143 */ Semantics { action: Action::ExtendedArg, flow: Flow::Next, operand: Operand::Plain, jump: None, stack: Some(StackEffect { pops: C0, pushes: C0, jump: None }) },
     /* 144 */ Semantics::UNKNOWN,
     /* 145 */ Semantics::UNKNOWN,
