@@ -84,6 +84,36 @@ fn stack_cfg_info_and_rewrite_work() {
     assert!(text.contains("\n\n         48 SET_LINENO          6\n"), "{text}");
 }
 
+/// `dis --asm` then `asm` builds the file again: byte for byte up to 2.3 (16-bit fields up to
+/// 2.2, no free or cell variables in 1.5), the same listing in 2.5-2.6 (whose names the writer
+/// interns as those versions' marshal did; the fixtures write them plain).
+#[test]
+fn assembly_text_builds_the_file_again() {
+    let dir = std::env::temp_dir().join(format!("bytescope-old-asm-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for name in CASES {
+        let pyc = fixture(name, "pyc");
+        let text = run(&["dis", "--asm"], &pyc);
+        assert!(text.status.success(), "{name}: {}", String::from_utf8_lossy(&text.stderr));
+        let src = dir.join(format!("{name}.s"));
+        let built = dir.join(format!("{name}.pyc"));
+        std::fs::write(&src, &text.stdout).unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_bytescope"))
+            .arg("asm")
+            .arg(&src)
+            .arg("-o")
+            .arg(&built)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{name}: {}", String::from_utf8_lossy(&out.stderr));
+        if ["py15", "py21", "py22", "py23"].contains(&name) {
+            assert_eq!(std::fs::read(&built).unwrap(), std::fs::read(&pyc).unwrap(), "{name}");
+        }
+        assert_eq!(run(&["dis"], &built).stdout, run(&["dis"], &pyc).stdout, "{name}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 #[test]
 fn versions_without_a_table_say_so() {
     // 1.6's .pyc header reads; its bytecode has no transcribed table.
