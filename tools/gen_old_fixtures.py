@@ -33,11 +33,12 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, "tests", "old")
 DATA = os.path.join(ROOT, "tools", "data", "opcodes")
 
-MAGICS = {"1.5": 20121, "2.1": 60202, "2.2": 60717, "2.3": 62011, "2.5": 62131, "2.6": 62161}
+MAGICS = {"1.5": 20121, "2.1": 60202, "2.2": 60717, "2.3": 62011, "2.5": 62131, "2.6": 62161,
+          "pypy2.7": 62218}
 
 
 def vkey(v):
-    return tuple(int(x) for x in v.split("."))
+    return tuple(int(x) for x in v.replace("pypy", "").split("."))
 
 
 class Code(object):
@@ -363,8 +364,22 @@ def program_26():
         lines=[("l2", 2), ("l3", 3), ("fin", 5)])
 
 
+def program_pypy27():
+    # assert x / o.m(1, k=2)   (PyPy 2.7: JUMP_IF_NOT_DEBUG skips asserts under -O;
+    # LOOKUP_METHOD/CALL_METHOD, whose argument counts keywords in its high byte)
+    return Code("pypy2.7", "<module>", [
+        (None, "JUMP_IF_NOT_DEBUG", "l2"), (None, "LOAD_NAME", 0),
+        (None, "POP_JUMP_IF_TRUE", "l2"), (None, "LOAD_GLOBAL", 1),
+        (None, "RAISE_VARARGS", 1),
+        ("l2", "LOAD_NAME", 2), (None, "LOOKUP_METHOD", 3), (None, "LOAD_CONST", 0),
+        (None, "LOAD_CONST", 1), (None, "LOAD_CONST", 2), (None, "CALL_METHOD", 0x101),
+        (None, "POP_TOP", None), (None, "LOAD_CONST", 3), (None, "RETURN_VALUE", None),
+    ], consts=[1, "k", 2, None], names=["x", "AssertionError", "o", "m"], stacksize=5,
+        lines=[("l2", 2)])
+
+
 PROGRAMS = {"py15": program_15, "py21": program_21, "py22": program_22, "py23": program_23,
-            "py25": program_25, "py26": program_26}
+            "py25": program_25, "py26": program_26, "pypy27": program_pypy27}
 
 
 def render():

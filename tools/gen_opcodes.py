@@ -46,8 +46,11 @@ OLD_VERSIONS = ["1.5", "2.0", "2.1", "2.2", "2.3", "2.4", "2.5", "2.6"]
 # Every version bytescope has a table for; each needs tools/data/opcodes/X.Y.json.
 VERSIONS = OLD_VERSIONS + ["2.7"] + ["3.%d" % m for m in range(0, 16)]
 # Other implementations' tables, keyed "pypyX.Y" (tools/data/opcodes/pypyX.Y.json):
-# extracted from the PyPy interpreter found here (pypy3 on PATH).
-PYPY_TABLES = ["pypy3.9"]
+# extracted from the PyPy interpreter found here (pypy3 on PATH), or (PyPy 2.7)
+# transcribed in old_versions.txt.
+PYPY_TABLES = ["pypy2.7", "pypy3.9"]
+# Tables built from tools/data/opcodes/old_versions.txt rather than extracted.
+TRANSCRIBED = OLD_VERSIONS + ["pypy2.7"]
 TABLES = VERSIONS + PYPY_TABLES
 
 # --------------------------------------------------------------------------
@@ -348,7 +351,12 @@ def merge_semantics(version, data, rows, header=None):
             pops, pushes = old[name][1], old[name][2]
         jump = None if jf is None else "%s/%s" % (sem.show(jf[0]), sem.show(jf[1]))
         out.append([name, pops, pushes, jump, action] + list(words))
-    if version.startswith("pypy"):
+    if version in TRANSCRIBED and version.startswith("pypy"):
+        stack_src = ("%s: the %s lines for PyPy's own opcodes (its astcompiler's "
+                     "_opcode_stack_effect), else CPython %s's; not checked against a PyPy "
+                     "interpreter (none of this version here)" % (
+                         SEMANTICS_TXT, version, sem.base_version(version)))
+    elif version.startswith("pypy"):
         stack_src = ("%s: the %s lines where PyPy's compiler counts differently (its "
                      "astcompiler's _opcode_stack_effect), else CPython %s's" % (
                          SEMANTICS_TXT, version, sem.base_version(version)))
@@ -371,7 +379,9 @@ def merge_semantics(version, data, rows, header=None):
         stack_src = ("%s, transcribed from Python/bytecodes.c and the generated opcode metadata "
                      "at v%s (following the metadata's convention)" % (SEMANTICS_TXT, version))
     has_probe = sem.vkey(version) >= sem.vkey("3.4")
-    if version.startswith("pypy"):
+    if version in TRANSCRIBED and version.startswith("pypy"):
+        check = "nothing: no PyPy of this version here"
+    elif version.startswith("pypy"):
         check = "PyPy's dis.stack_effect(op, arg, jump=False/True/None) of every opcode and a set of args"
     elif sem.vkey(version) >= sem.vkey("3.8"):
         check = "dis.stack_effect(op, arg, jump=False/True/None) of every opcode and a set of args"
@@ -386,7 +396,7 @@ def merge_semantics(version, data, rows, header=None):
         "roles": "%s (transcribed from Python/ceval.c / Python/bytecodes.c at v%s); argument "
                  "kinds also from %shas* lists" % (
                      SEMANTICS_TXT, version,
-                     "the transcribed " if version in OLD_VERSIONS else "opcode."),
+                     "the transcribed " if version in TRANSCRIBED else "opcode."),
         "pops_pushes": stack_src,
         "jump_path": "%s (compile.c's stack_effect(jump=True) / stackdepth_walk at v%s)" % (
             SEMANTICS_TXT, version),
@@ -578,11 +588,14 @@ def parse_old_versions(path=OLD_TXT):
                 cur = {"version": version, "checks": [], "notes": []}
                 if base:
                     parent = sections.get(base.split()[-1])
+                    if parent is None and base.startswith("from "):
+                        parent = json_section(base.split()[-1])
                     if not base.startswith("from ") or parent is None:
                         raise SystemExit("%s: [X.Y] from A.B needs A.B above" % where)
                     cur.update(have_argument=parent["have_argument"],
                                extended_arg=parent["extended_arg"], ops=dict(parent["ops"]),
-                               base=parent["version"])
+                               base=parent["version"], flags=parent.get("flags"),
+                               flags_source=parent.get("flags_source"))
                 else:
                     cur["ops"] = {}
                 sections[version] = cur
@@ -621,6 +634,24 @@ def parse_old_versions(path=OLD_TXT):
     for version, sec in sections.items():
         run_old_checks(sec, sections)
     return sections
+
+
+def json_section(version):
+    """A committed, extracted table (tools/data/opcodes/X.Y.json) as a section to derive from."""
+    path = os.path.join(DATA_DIR, version + ".json")
+    if version in OLD_VERSIONS or not os.path.exists(path):
+        return None
+    d = load_data(version)
+    kinds = {}
+    for key, lst in OLD_KINDS.items():
+        for op in d.get(lst, []) if lst else []:
+            kinds[op] = key
+    ops = {e["op"]: (e["name"], kinds.get(e["op"], "-"), False)
+           for e in d["ops"] if e["kind"] == "base"}
+    return {"version": version, "have_argument": d["have_argument"],
+            "extended_arg": d["extended_arg"], "ops": ops, "checks": [], "notes": [],
+            "flags": d.get("compiler_flag_names"),
+            "flags_source": d.get("compiler_flag_names_source")}
 
 
 def run_old_checks(sec, sections):
@@ -701,7 +732,7 @@ def build_old(version, sections=None):
     ext = sec["extended_arg"]
     data = {
         "version": version,
-        "python": version,
+        "python": sem.base_version(version),
         "have_argument": ha,
         # No EXTENDED_ARG before 2.0: 143, 2.0's number, which no 1.5 opcode has.
         "extended_arg": 143 if ext is None else ext,
@@ -716,10 +747,10 @@ def build_old(version, sections=None):
         "nb_ops": [], "intrinsic_1_descs": [], "intrinsic_2_descs": [],
         "special_method_names": [], "common_constants": [], "cache_format": [],
         "inline_cache_entries": {},
-        "compiler_flag_names": [[bit, name] for bit, name, since in OLD_FLAGS
-                                if sem.vkey(since) <= sem.vkey(version)],
-        "compiler_flag_names_source": ("the CO_* flags this version defines "
-                                       "(Include/compile.h), by their inspect names"),
+        "compiler_flag_names": sec.get("flags") or [
+            [bit, name] for bit, name, since in OLD_FLAGS if sem.vkey(since) <= sem.vkey(version)],
+        "compiler_flag_names_source": sec.get("flags_source") or (
+            "the CO_* flags this version defines (Include/compile.h), by their inspect names"),
         "function_flags": [],
         "min_instrumented_opcode": None,
         "stale": stale,
@@ -1192,6 +1223,8 @@ def run_extract():
             f.write(dump_json(data))
         print("extracted %s from %s (%s)" % (minor, exe, full))
     for key, exe, full in find_pypys():
+        if key in TRANSCRIBED:
+            continue
         data = extract(exe)
         data["source"] = "extracted from the opcode and dis modules of %s" % full
         data.pop("metadata_header", None)
@@ -1206,7 +1239,7 @@ def run_extract():
         with open(os.path.join(DATA_DIR, key + ".json"), "w", encoding="utf-8") as f:
             f.write(dump_json(data))
         print("extracted %s from %s (%s)" % (key, exe, full))
-    missing = [v for v in TABLES if v not in OLD_VERSIONS
+    missing = [v for v in TABLES if v not in TRANSCRIBED
                and not os.path.exists(os.path.join(DATA_DIR, v + ".json"))]
     if missing:
         raise SystemExit("no data for %s (no interpreter, no committed JSON)" % ", ".join(missing))
@@ -1218,7 +1251,7 @@ def merged_data():
     out = {}
     sections = parse_old_versions()
     for v in TABLES:
-        data = build_old(v, sections) if v in OLD_VERSIONS else load_data(v)
+        data = build_old(v, sections) if v in TRANSCRIBED else load_data(v)
         data["semantics"], data["semantics_source"], _ = merge_semantics(v, data, rows)
         out[v] = data
     return out

@@ -1,4 +1,4 @@
-//! CPython 1.5 and 2.1–2.6: hand-assembled pycs (tests/old, made by
+//! CPython 1.5 and 2.1–2.6 (and PyPy 2.7's own opcodes): hand-assembled pycs (tests/old, made by
 //! tools/gen_old_fixtures.py from the transcribed opcode tables, no interpreter of these
 //! versions being available) list as that version's `dis` printed them, pass `check` with
 //! the compiler's stack count, go through `stack`, `cfg` and `info`, and rewrite byte for byte.
@@ -33,7 +33,7 @@ fn addresses(s: &str) -> String {
 
 #[test]
 fn listings_follow_each_versions_dis() {
-    for name in CASES {
+    for name in CASES.into_iter().chain(["pypy27"]) {
         let pyc = fixture(name, "pyc");
         let out = run(&["dis"], &pyc);
         assert!(out.status.success(), "{name}: {}", String::from_utf8_lossy(&out.stderr));
@@ -112,6 +112,25 @@ fn assembly_text_builds_the_file_again() {
         assert_eq!(run(&["dis"], &built).stdout, run(&["dis"], &pyc).stdout, "{name}");
     }
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// PyPy 2.7: CPython 2.7's table plus PyPy's opcodes (lib-python/2.7/opcode.py), no `<N>`.
+#[test]
+fn pypy27_has_its_own_opcodes() {
+    let pyc = fixture("pypy27", "pyc");
+    let out = run(&["header", "--json"], &pyc);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((v["implementation"].as_str(), v["version"].as_str()), (Some("PyPy"), Some("2.7")));
+    let text = String::from_utf8(run(&["dis"], &pyc).stdout).unwrap();
+    for name in
+        ["JUMP_IF_NOT_DEBUG       12 (to 15)", "LOOKUP_METHOD            3 (m)", "CALL_METHOD            257"]
+    {
+        assert!(text.contains(name), "{text}");
+    }
+    assert!(!text.contains(" <2"), "{text}");
+    let out =
+        Command::new(env!("CARGO_BIN_EXE_bytescope")).arg("rewrite").arg(&pyc).arg("-").output().unwrap();
+    assert_eq!(out.stdout, std::fs::read(&pyc).unwrap());
 }
 
 #[test]

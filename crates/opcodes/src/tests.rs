@@ -66,6 +66,12 @@ fn a_table_for_every_version() {
         crate::table_for(bytescope_pyc::Implementation::PyPy, V::PY310).unwrap(),
         t(V::PY310)
     ));
+    // PyPy 2.7's own table (transcribed): CPython 2.7's numbers plus 201-205.
+    let pypy27 = crate::table_for(bytescope_pyc::Implementation::PyPy, V::PY27).unwrap();
+    assert_eq!(pypy27.implementation, bytescope_pyc::Implementation::PyPy);
+    assert_eq!((pypy27.opcode("LOOKUP_METHOD"), pypy27.opcode("JUMP_IF_NOT_DEBUG")), (Some(201), Some(204)));
+    assert!(pypy27.op(204).flags.has(ArgFlags::JREL));
+    assert_eq!(pypy27.opcode("POP_JUMP_IF_TRUE"), t(V::PY27).opcode("POP_JUMP_IF_TRUE"));
     // No copy of 1.6's dis.py was found; 1.3/1.4 code objects are not read.
     for v in [V::PY13, V::PY14, V::PY16] {
         assert!(table(v).is_none());

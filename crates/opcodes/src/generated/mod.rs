@@ -33,6 +33,7 @@ mod v3_6;
 mod v3_7;
 mod v3_8;
 mod v3_9;
+mod vpypy2_7;
 mod vpypy3_9;
 
 const U: OpKind = OpKind::Unused;
@@ -73,7 +74,7 @@ const fn cf(name: &'static str, size: u8) -> CacheField {
 }
 
 /// Every table: CPython's oldest version first, then other implementations'.
-pub(crate) static ALL: [&OpcodeTable; 26] = [
+pub(crate) static ALL: [&OpcodeTable; 27] = [
     &v1_5::TABLE,
     &v2_0::TABLE,
     &v2_1::TABLE,
@@ -99,6 +100,7 @@ pub(crate) static ALL: [&OpcodeTable; 26] = [
     &v3_13::TABLE,
     &v3_14::TABLE,
     &v3_15::TABLE,
+    &vpypy2_7::TABLE,
     &vpypy3_9::TABLE,
 ];
 
