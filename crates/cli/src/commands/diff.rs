@@ -1,12 +1,12 @@
 //! `bytescope diff`: two code objects' instructions, aligned.
 
 use std::fmt::Write as _;
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use bytescope_analysis::StackAnalyzer;
 use bytescope_analysis::diff::{self, DiffOptions, DiffSide, Op};
-use bytescope_marshal::load_pyc;
 use bytescope_pyc::PythonVersion;
 use serde::Serialize;
 
@@ -61,9 +61,15 @@ pub struct Args {
     #[arg(long)]
     json: bool,
 
-    /// Read input with no valid .pyc header as this CPython version.
+    /// Read input with no valid .pyc header as this CPython version once the data passes
+    /// that version's checks (without it, the version is detected and named on stderr).
     #[arg(long, value_name = "X.Y")]
     python_version: Option<PythonVersion>,
+
+    /// Read headerless input as --python-version even when it fails that version's checks,
+    /// or as the closest detected version.
+    #[arg(long)]
+    force: bool,
 
     /// Largest file read.
     #[arg(long, value_name = "SIZE", default_value = "256M", value_parser = bytescope_batch::parse_size)]
@@ -91,12 +97,51 @@ fn split(arg: &Path) -> (PathBuf, Option<String>) {
     }
 }
 
+/// The bytes of the one file `path` names: a file, standard input, or one member of an
+/// archive or frozen application (`ARCHIVE:MEMBER`, `app.exe:module`), read as every
+/// command reads its inputs (size limits, member names).
+fn read_one(path: &Path, args: &Args, shown: &str) -> Result<Vec<u8>, String> {
+    let opts = bytescope_batch::Options {
+        jobs: 1,
+        on_caller: false,
+        limits: bytescope_batch::Limits { max_file_size: args.max_file_size, ..Default::default() },
+        ..Default::default()
+    };
+    let mut items: Vec<(bytescope_batch::Source, Result<Vec<u8>, String>)> = Vec::new();
+    bytescope_batch::run(
+        &[path.to_path_buf()],
+        &opts,
+        |_, data| data.to_vec(),
+        |source, r| {
+            items.push((source, r.map_err(|e| e.to_string())));
+            if items.len() > 1 { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
+        },
+    )
+    .map_err(|e| format!("{shown}: {e}"))?;
+    match items.len() {
+        0 => Err(format!("{shown}: no .pyc in it")),
+        1 => items.pop().map_or_else(
+            || Err(format!("{shown}: no .pyc in it")),
+            |(_, r)| r.map_err(|e| format!("{shown}: {e}")),
+        ),
+        _ => Err(format!(
+            "{shown}: names several files (a directory or an archive): name one file, or one member as ARCHIVE:MEMBER (e.g. app.exe:module)"
+        )),
+    }
+}
+
 fn load(arg: &Path, args: &Args, opts: DiffOptions) -> Result<Loaded, String> {
     let (path, qualname) = split(arg);
     let shown = crate::text::path(&path);
-    let limits = bytescope_batch::Limits { max_file_size: args.max_file_size, ..Default::default() };
-    let data = bytescope_batch::read_file(&path, &limits).map_err(|e| format!("{shown}: {e}"))?;
-    let pyc = load_pyc(&data, args.python_version).map_err(|e| format!("{shown}: {e}"))?;
+    let data = read_one(&path, args, &shown)?;
+    let limits = bytescope_detect::Limits::default();
+    let resolved =
+        bytescope_detect::resolve(&data, args.python_version, args.force, &limits, Default::default())
+            .map_err(|e| format!("{shown}: {e}"))?;
+    if let Some(note) = resolved.origin.note() {
+        crate::text::stderr_line(&format!("bytescope: {shown}: {}", crate::text::message(&note)));
+    }
+    let pyc = resolved.pyc;
     let analyzer = StackAnalyzer::for_marshal(&pyc.marshal).map_err(|e| format!("{shown}: {e}"))?;
     let all = code_objects_named(&pyc.marshal).map_err(|e| format!("{shown}: {e}"))?;
     let root = match &qualname {
