@@ -48,9 +48,9 @@ VERSIONS = OLD_VERSIONS + ["2.7"] + ["3.%d" % m for m in range(0, 16)]
 # Other implementations' tables, keyed "pypyX.Y" (tools/data/opcodes/pypyX.Y.json):
 # extracted from the PyPy interpreter found here (pypy3 on PATH), or (PyPy 2.7)
 # transcribed in old_versions.txt.
-PYPY_TABLES = ["pypy2.7", "pypy3.9"]
+PYPY_TABLES = ["pypy2.7", "pypy3.9", "pypy3.10"]
 # Tables built from tools/data/opcodes/old_versions.txt rather than extracted.
-TRANSCRIBED = OLD_VERSIONS + ["pypy2.7"]
+TRANSCRIBED = OLD_VERSIONS + ["pypy2.7", "pypy3.10"]
 TABLES = VERSIONS + PYPY_TABLES
 
 # --------------------------------------------------------------------------
@@ -595,7 +595,8 @@ def parse_old_versions(path=OLD_TXT):
                     cur.update(have_argument=parent["have_argument"],
                                extended_arg=parent["extended_arg"], ops=dict(parent["ops"]),
                                base=parent["version"], flags=parent.get("flags"),
-                               flags_source=parent.get("flags_source"))
+                               flags_source=parent.get("flags_source"),
+                               inherit=parent.get("inherit", {}))
                 else:
                     cur["ops"] = {}
                 sections[version] = cur
@@ -651,7 +652,9 @@ def json_section(version):
     return {"version": version, "have_argument": d["have_argument"],
             "extended_arg": d["extended_arg"], "ops": ops, "checks": [], "notes": [],
             "flags": d.get("compiler_flag_names"),
-            "flags_source": d.get("compiler_flag_names_source")}
+            "flags_source": d.get("compiler_flag_names_source"),
+            # What the base's dis knows besides the opcode list, kept as it is.
+            "inherit": {k: d[k] for k in ("cmp_op", "function_flags", "hasnargs") if k in d}}
 
 
 def run_old_checks(sec, sections):
@@ -762,6 +765,7 @@ def build_old(version, sections=None):
     if ext is None:
         data["extended_arg_note"] = "this version has no EXTENDED_ARG"
     data.update(lists)
+    data.update(sec.get("inherit", {}))
     return data
 
 

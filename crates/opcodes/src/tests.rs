@@ -62,9 +62,14 @@ fn a_table_for_every_version() {
     );
     assert_eq!(pypy.opcode("LIST_EXTEND"), Some(164));
     assert_eq!(t(V::PY39).opcode("LIST_EXTEND"), Some(162));
+    // PyPy 3.10's own table (transcribed): PyPy 3.9's changes made to CPython 3.10's.
+    let pypy310 = crate::table_for(bytescope_pyc::Implementation::PyPy, V::PY310).unwrap();
+    assert_eq!(pypy310.implementation, bytescope_pyc::Implementation::PyPy);
+    assert_eq!((pypy310.opcode("SETUP_EXCEPT"), pypy310.opcode("DICT_MERGE")), (Some(120), Some(166)));
+    assert_eq!(pypy310.opcode("RERAISE"), t(V::PY310).opcode("RERAISE"));
     assert!(std::ptr::eq(
-        crate::table_for(bytescope_pyc::Implementation::PyPy, V::PY310).unwrap(),
-        t(V::PY310)
+        crate::table_for(bytescope_pyc::Implementation::PyPy, V::PY311).unwrap(),
+        t(V::PY311)
     ));
     // PyPy 2.7's own table (transcribed): CPython 2.7's numbers plus 201-205.
     let pypy27 = crate::table_for(bytescope_pyc::Implementation::PyPy, V::PY27).unwrap();

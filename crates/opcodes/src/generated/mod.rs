@@ -34,6 +34,7 @@ mod v3_7;
 mod v3_8;
 mod v3_9;
 mod vpypy2_7;
+mod vpypy3_10;
 mod vpypy3_9;
 
 const U: OpKind = OpKind::Unused;
@@ -74,7 +75,7 @@ const fn cf(name: &'static str, size: u8) -> CacheField {
 }
 
 /// Every table: CPython's oldest version first, then other implementations'.
-pub(crate) static ALL: [&OpcodeTable; 27] = [
+pub(crate) static ALL: [&OpcodeTable; 28] = [
     &v1_5::TABLE,
     &v2_0::TABLE,
     &v2_1::TABLE,
@@ -102,6 +103,7 @@ pub(crate) static ALL: [&OpcodeTable; 27] = [
     &v3_15::TABLE,
     &vpypy2_7::TABLE,
     &vpypy3_9::TABLE,
+    &vpypy3_10::TABLE,
 ];
 
 pub(crate) fn table(implementation: Implementation, version: PythonVersion) -> Option<&'static OpcodeTable> {
