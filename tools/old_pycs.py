@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Opt-in: bytescope over real pycs of CPython 1.x and 2.0-2.6 from public test corpora.
+"""Opt-in: bytescope over real pycs of CPython 1.x and 2.0-2.6 (and PyPy) from public test corpora.
 
 No interpreter of 1.5-2.6 exists here, so the oracle is the files themselves: each pyc was
 written by a real old CPython, and its code objects carry that compiler's co_stacksize. For
@@ -13,6 +13,10 @@ this reports:
              inside an instruction, argument out of range, stack underflow, co_stacksize
              smaller than the code needs, ...)
   exact      code objects whose co_stacksize bytescope's stack model computes exactly
+  unknown    instructions listed as <N> (a number the version's table does not name)
+
+PyPy pycs are listed too (the analyses model CPython's compilers only, so for them only
+"listed" and "unknown" count).
 
 The corpora are the PyPI source distributions of the decompiler projects uncompyle6 and xdis
 (GPL: downloaded at run time with `pip download` into a temporary directory, read as input
@@ -27,6 +31,7 @@ import glob
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -71,6 +76,10 @@ def pycs(dirs):
     return sorted(seen.values())
 
 
+# An instruction whose opcode the table does not name: `<N>` where the name goes.
+UNKNOWN = re.compile(r"^.{8,}? \d+ <\d+>", re.M)
+
+
 def run(bs, args):
     return subprocess.run([bs] + args, capture_output=True, text=True)
 
@@ -102,12 +111,15 @@ def main(argv=None):
             except (ValueError, KeyError):
                 version = "unreadable header"
             major = version.split(".")[0]
-            if not (major == "1" or version.startswith("2.") and version[:3] < "2.7"):
+            if not (major == "1" or version.startswith("2.") and version[:3] < "2.7"
+                    or "PyPy" in version):
                 continue
             s = stats[version]
             s["files"] += 1
-            if run(bs, ["dis", path]).returncode == 0:
+            d = run(bs, ["dis", path])
+            if d.returncode == 0:
                 s["listed"] += 1
+                s["unknown"] += len(UNKNOWN.findall(d.stdout))
             c = run(bs, ["check", "--json", path])
             if not c.stdout.strip():
                 kinds[version]["error: " + c.stderr.strip().split(": ")[-1][:80]] += 1
@@ -120,13 +132,13 @@ def main(argv=None):
                         kinds[version][f["kind"]] += 1
                 if rec.get("computed_stacksize") == rec.get("co_stacksize"):
                     s["exact"] += 1
-        print("| version | files | listed | code objects | with findings | co_stacksize exact |")
-        print("|---|---|---|---|---|---|")
+        print("| version | files | listed | `<N>` listed | code objects | with findings | co_stacksize exact |")
+        print("|---|---|---|---|---|---|---|")
         for v in sorted(stats):
             s = stats[v]
             exact = "%d (%.1f%%)" % (s["exact"], 100.0 * s["exact"] / s["codes"]) if s["codes"] else "-"
-            print("| %s | %d | %d | %d | %d | %s |" % (v, s["files"], s["listed"], s["codes"],
-                                                     s["findings"], exact))
+            print("| %s | %d | %d | %d | %d | %d | %s |" % (v, s["files"], s["listed"], s["unknown"],
+                                                          s["codes"], s["findings"], exact))
         for v in sorted(kinds):
             for k, n in kinds[v].most_common():
                 print("%s: %d x %s" % (v, n, k), file=sys.stderr)
