@@ -202,6 +202,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(dis::stack_effect, m)?)?;
     m.add_function(wrap_pyfunction!(analysis::stack_json, m)?)?;
     m.add_function(wrap_pyfunction!(write::dumps_code_object, m)?)?;
+    m.add_function(wrap_pyfunction!(write::dumps_constant, m)?)?;
     m.add_class::<scan::Scan>()?;
     m.add_function(wrap_pyfunction!(scan_paths, m)?)?;
     Ok(())

@@ -132,17 +132,27 @@ pub fn dumps_code(code: &CodeObject) -> Result<Vec<u8>, WriteError> {
     let mut w = Writer::new(Format::for_version(code.version));
     // Room for the whole stream up front: growing a multi-megabyte buffer
     // by doubling costs copies and allocator work.
-    let estimate: usize = code
-        .preorder()
-        .iter()
-        .map(|c| {
-            96 + c.code.len()
-                + c.linetable.len()
-                + c.exceptiontable.len()
-                + 12 * (c.consts.len() + c.names.len())
-        })
-        .sum();
+    // Likewise the reference table: about one entry per constant, name and
+    // local (growing a hash table rehashes every entry each time).
+    let (mut estimate, mut refs) = (0usize, 0usize);
+    for c in code.preorder() {
+        let locals = match &c.locals {
+            Locals::Split { varnames, cellvars, freevars } => {
+                varnames.len() + cellvars.len() + freevars.len()
+            }
+            Locals::Plus(lp) => lp.len(),
+        };
+        estimate += 96
+            + c.code.len()
+            + c.linetable.len()
+            + c.exceptiontable.len()
+            + 12 * (c.consts.len() + c.names.len());
+        refs += 8 + c.consts.len() + c.names.len() + locals;
+    }
     w.out.reserve(estimate);
+    if w.refs {
+        w.written.reserve(refs);
+    }
     w.code(code)?;
     Ok(w.out)
 }

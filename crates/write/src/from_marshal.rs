@@ -243,6 +243,9 @@ impl<'m, 'a> Converter<'m, 'a> {
 /// UTF-8 with surrogates as stored, or Latin-1 converted.
 fn str_of(data: &[u8], encoding: StrEncoding, text: Option<&str>) -> PyStr {
     match (text, encoding) {
+        // The reader gives the text of an ASCII type code only when it is
+        // ASCII (`Value::Str::text`).
+        (Some(t), StrEncoding::Latin1) => PyStr::from_ascii_text(t),
         (Some(t), _) => PyStr::from(t),
         (None, StrEncoding::Utf8) => PyStr::from_checked(data),
         (None, StrEncoding::Latin1) => PyStr::from_latin1(data),
