@@ -250,6 +250,12 @@ impl<'o> Writer<'o> {
         Ok(())
     }
 
+    /// `code`, if the version's marshal has that type (bool from 2.3, sets from 2.5,
+    /// `unicode` from 1.6, ...), else [`WriteError::Unmarshallable`].
+    fn type_code(&self, code: u8, what: &'static str) -> Result<u8, WriteError> {
+        if self.format.knows_type(code) { Ok(code) } else { Err(self.unmarshallable(what)) }
+    }
+
     fn unmarshallable(&self, what: &'static str) -> WriteError {
         WriteError::Unmarshallable {
             what,
@@ -296,14 +302,15 @@ impl<'o> Writer<'o> {
     fn object_inner(&mut self, obj: &'o Object, ctx: Ctx) -> Result<(), WriteError> {
         match obj {
             Object::None => self.out.push(b'N'),
-            Object::Bool(true) => self.out.push(b'T'),
-            Object::Bool(false) => self.out.push(b'F'),
-            Object::StopIteration => self.out.push(b'S'),
-            Object::Ellipsis => self.out.push(b'.'),
+            Object::Bool(true) => self.out.push(self.type_code(b'T', "bool")?),
+            Object::Bool(false) => self.out.push(self.type_code(b'F', "bool")?),
+            Object::StopIteration => self.out.push(self.type_code(b'S', "StopIteration")?),
+            Object::Ellipsis => self.out.push(self.type_code(b'.', "Ellipsis")?),
             Object::Str(s) if self.format.py2 => {
                 // Python 2 `unicode`: never interned.
+                let code = self.type_code(b'u', "unicode")?;
                 let Some(flag) = self.reference(None) else { return Ok(()) };
-                self.out.push(b'u' | flag);
+                self.out.push(code | flag);
                 self.len32("unicode", s.as_bytes().len())?;
                 self.out.extend_from_slice(s.as_bytes());
             }
@@ -340,7 +347,7 @@ impl<'o> Writer<'o> {
                     self.out.extend_from_slice(&re.0.to_le_bytes());
                     self.out.extend_from_slice(&im.0.to_le_bytes());
                 } else {
-                    self.out.push(b'x' | flag);
+                    self.out.push(self.type_code(b'x', "complex")? | flag);
                     self.float_text(re.0);
                     self.float_text(im.0);
                 }
@@ -353,10 +360,11 @@ impl<'o> Writer<'o> {
                 }
             }
             Object::List(items) => self.seq(b'[', "list", items, ctx)?,
-            Object::Set(items) => self.seq(b'<', "set", items, ctx)?,
+            Object::Set(items) => self.seq(self.type_code(b'<', "set")?, "set", items, ctx)?,
             Object::FrozenSet(items) => {
+                let code = self.type_code(b'>', "frozenset")?;
                 let Some(flag) = self.reference(self.key(obj)) else { return Ok(()) };
-                self.out.push(b'>' | flag);
+                self.out.push(code | flag);
                 self.len32("frozenset", items.len())?;
                 for o in items {
                     self.object(o, ctx)?;
