@@ -88,7 +88,13 @@ def test_dumps_of_values_is_what_host_marshal_loads():
 @pytest.mark.parametrize("version", bytescope.versions())
 def test_dumps_of_values_reads_back_in_every_version(version):
     for v in VALUES:
-        got = bytescope.loads(bytescope.dumps(v, version=version), version)
+        try:
+            data = bytescope.dumps(v, version=version)
+        except bytescope.Error as e:
+            # 1.5-2.6's marshal lacks some types: bool before 2.3, sets before 2.5, unicode in 1.5.
+            assert version < (2, 7) and "cannot be marshalled by Python" in str(e), (version, v, e)
+            continue
+        got = bytescope.loads(data, version)
         assert repr(got) == repr(v) or (isinstance(v, float) and math.isnan(v)), (version, v, got)
     if version < (3, 14):
         with pytest.raises(bytescope.Error, match="slice cannot be marshalled by Python"):

@@ -198,8 +198,11 @@ impl<'m, 'a> Converter<'m, 'a> {
             }
             _ => {
                 let varnames = self.names("co_varnames", raw.varnames)?;
-                let freevars = self.names("co_freevars", raw.freevars.unwrap_or(raw.varnames))?;
-                let cellvars = self.names("co_cellvars", raw.cellvars.unwrap_or(raw.varnames))?;
+                // 1.5-2.0 code objects have no free or cell variables.
+                let freevars =
+                    raw.freevars.map(|id| self.names("co_freevars", id)).transpose()?.unwrap_or_default();
+                let cellvars =
+                    raw.cellvars.map(|id| self.names("co_cellvars", id)).transpose()?.unwrap_or_default();
                 Locals::Split { varnames, cellvars, freevars }
             }
         };
