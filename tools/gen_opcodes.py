@@ -164,8 +164,9 @@ def main():
     out["cache_format"] = [[name, [[f, s] for f, s in fields.items()]]
                            for name, fields in cf.items()]
     ice = getattr(opcode, "_inline_cache_entries", None)
-    if isinstance(ice, dict):
-        out["inline_cache_entries"] = dict(ice)
+    if hasattr(ice, "items"):
+        # A dict, or 3.15's frozendict (a mapping, not a dict subclass).
+        out["inline_cache_entries"] = dict(ice.items())
     elif ice is not None:
         out["inline_cache_entries"] = dict((raw[i], n) for i, n in enumerate(ice) if n)
     else:

@@ -44,7 +44,10 @@ use bytescope_pyc::PythonVersion;
 
 pub use cfg::{Block, Cfg, Edge, EdgeKind, Loop};
 pub use check::{CheckReport, Finding, FindingKind};
-pub use record::{StackRecord, StackRecordRow};
+pub use record::{
+    CfgBlockRecord, CfgLoopRecord, CfgRecord, CheckRecord, DiffPairRecord, DiffRecord, DiffSideRecord,
+    DiffSummary, FindingRecord, PerIteration, StackRecord, StackRecordRow,
+};
 pub use rules::{Fold, NullSlot, StackRules, Walk};
 
 /// Why an analyzer could not be made.

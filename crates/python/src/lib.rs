@@ -201,6 +201,9 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(dis::findlabels, m)?)?;
     m.add_function(wrap_pyfunction!(dis::stack_effect, m)?)?;
     m.add_function(wrap_pyfunction!(analysis::stack_json, m)?)?;
+    m.add_function(wrap_pyfunction!(analysis::cfg_json, m)?)?;
+    m.add_function(wrap_pyfunction!(analysis::check_json, m)?)?;
+    m.add_function(wrap_pyfunction!(analysis::diff_json, m)?)?;
     m.add_function(wrap_pyfunction!(write::dumps_code_object, m)?)?;
     m.add_function(wrap_pyfunction!(write::dumps_constant, m)?)?;
     m.add_class::<scan::Scan>()?;

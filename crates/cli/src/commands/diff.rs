@@ -5,10 +5,9 @@ use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use bytescope_analysis::StackAnalyzer;
-use bytescope_analysis::diff::{self, DiffOptions, DiffSide, Op};
+use bytescope_analysis::diff::{self, DiffCode, DiffOptions, DiffSide};
+use bytescope_analysis::{DiffRecord, DiffSideRecord, StackAnalyzer};
 use bytescope_pyc::PythonVersion;
-use serde::Serialize;
 
 use crate::commands::cfg::code_objects_named;
 
@@ -82,8 +81,8 @@ struct Loaded {
     path: PathBuf,
     qualname: Option<String>,
     version: PythonVersion,
-    /// Code objects compared: (qualified name relative to the root, full name, side).
-    codes: Vec<(String, String, DiffSide)>,
+    /// Code objects compared.
+    codes: Vec<DiffCode>,
 }
 
 /// Splits `FILE::QUALNAME` (unless the whole argument names a file).
@@ -162,47 +161,15 @@ fn load(arg: &Path, args: &Args, opts: DiffOptions) -> Result<Loaded, String> {
         };
         // The first code object of that name is the one compared (a redefinition's later
         // copies count as nested ones of their own names).
-        if rel.is_empty() && codes.iter().any(|(r, _, _): &(String, String, DiffSide)| r.is_empty()) {
+        if rel.is_empty() && codes.iter().any(|c: &DiffCode| c.rel.is_empty()) {
             continue;
         }
-        codes.push((rel, a.qualname.clone(), analyzer.diff_side(&a.code, opts)));
+        codes.push(DiffCode { rel, qualname: a.qualname.clone(), side: analyzer.diff_side(&a.code, opts) });
     }
-    if !codes.iter().any(|(r, _, _)| r.is_empty()) {
+    if !codes.iter().any(|c| c.rel.is_empty()) {
         return Err(format!("{shown}: no code object named {}", crate::text::message(&root)));
     }
     Ok(Loaded { shown, path, qualname, version: pyc.version(), codes })
-}
-
-#[derive(Serialize)]
-struct SideRecord<'a> {
-    path: String,
-    qualname: Option<&'a str>,
-    version: String,
-}
-
-#[derive(Serialize)]
-struct PairRecord<'a> {
-    a: Option<&'a str>,
-    b: Option<&'a str>,
-    ops: &'a [Op],
-    a_instructions: Vec<&'a str>,
-    b_instructions: Vec<&'a str>,
-    a_summary: Option<Summary<'a>>,
-    b_summary: Option<Summary<'a>>,
-}
-
-#[derive(Serialize)]
-struct Summary<'a> {
-    instructions: usize,
-    loops: &'a [diff::LoopSummary],
-}
-
-#[derive(Serialize)]
-struct Record<'a> {
-    a: SideRecord<'a>,
-    b: SideRecord<'a>,
-    same: bool,
-    pairs: Vec<PairRecord<'a>>,
 }
 
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
@@ -215,71 +182,35 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(2));
         }
     };
-    // Pairs: a's code objects in order with b's of the same relative name, then b's others.
+    let cmp = diff::compare(&a.codes, &b.codes);
     let empty = DiffSide { insns: Vec::new(), instructions: 0, loops: Vec::new() };
-    let mut used = vec![false; b.codes.len()];
-    let mut pairs: Vec<(Option<usize>, Option<usize>)> = Vec::new();
-    for (i, (rel, _, _)) in a.codes.iter().enumerate() {
-        let j = b.codes.iter().enumerate().position(|(j, (r, _, _))| !used[j] && r == rel);
-        if let Some(j) = j {
-            used[j] = true;
-        }
-        pairs.push((Some(i), j));
-    }
-    pairs.extend(used.iter().enumerate().filter(|(_, u)| !**u).map(|(j, _)| (None, Some(j))));
-    let aligned: Vec<Vec<Op>> = pairs
-        .iter()
-        .map(|&(i, j)| {
-            let sa = i.map_or(&empty, |i| &a.codes[i].2);
-            let sb = j.map_or(&empty, |j| &b.codes[j].2);
-            diff::align(&sa.insns, &sb.insns)
-        })
-        .collect();
-    let same = aligned.iter().all(|ops| ops.iter().all(|o| o.tag == diff::Tag::Equal));
     let label = |l: &Loaded| match &l.qualname {
         Some(q) => format!("{}::{}", l.shown, crate::text::message(q)),
         None => l.shown.clone(),
     };
     let mut out = String::new();
     if args.json {
-        let side = |l: &'_ Loaded| SideRecord {
-            path: String::from_utf8_lossy(&crate::text::os_bytes(l.path.as_os_str())).into_owned(),
-            qualname: None,
-            version: l.version.to_string(),
-        };
-        let mut rec = Record { a: side(&a), b: side(&b), same, pairs: Vec::new() };
-        rec.a.qualname = a.qualname.as_deref();
-        rec.b.qualname = b.qualname.as_deref();
-        for (&(i, j), ops) in pairs.iter().zip(&aligned) {
-            let sa = i.map(|i| &a.codes[i]);
-            let sb = j.map(|j| &b.codes[j]);
-            rec.pairs.push(PairRecord {
-                a: sa.map(|s| s.1.as_str()),
-                b: sb.map(|s| s.1.as_str()),
-                ops,
-                a_instructions: sa
-                    .map(|s| s.2.insns.iter().map(|x| x.text.as_str()).collect())
-                    .unwrap_or_default(),
-                b_instructions: sb
-                    .map(|s| s.2.insns.iter().map(|x| x.text.as_str()).collect())
-                    .unwrap_or_default(),
-                a_summary: sa.map(|s| Summary { instructions: s.2.instructions, loops: &s.2.loops }),
-                b_summary: sb.map(|s| Summary { instructions: s.2.instructions, loops: &s.2.loops }),
-            });
-        }
+        let path =
+            |l: &Loaded| String::from_utf8_lossy(&crate::text::os_bytes(l.path.as_os_str())).into_owned();
+        let (path_a, path_b) = (path(&a), path(&b));
+        let sa =
+            DiffSideRecord { path: &path_a, qualname: a.qualname.as_deref(), version: a.version.to_string() };
+        let sb =
+            DiffSideRecord { path: &path_b, qualname: b.qualname.as_deref(), version: b.version.to_string() };
+        let rec = DiffRecord::new(sa, sb, &a.codes, &b.codes, &cmp);
         out = serde_json::to_string(&rec)?;
         out.push('\n');
     } else {
         let _ = writeln!(out, "--- {}\t(Python {})", label(&a), a.version);
         let _ = writeln!(out, "+++ {}\t(Python {})", label(&b), b.version);
-        for (&(i, j), ops) in pairs.iter().zip(&aligned) {
-            let sa = i.map_or(&empty, |i| &a.codes[i].2);
-            let sb = j.map_or(&empty, |j| &b.codes[j].2);
+        for (&(i, j), ops) in cmp.pairs.iter().zip(&cmp.ops) {
+            let sa = i.map_or(&empty, |i| &a.codes[i].side);
+            let sb = j.map_or(&empty, |j| &b.codes[j].side);
             if ops.iter().all(|o| o.tag == diff::Tag::Equal) {
                 continue;
             }
             let name = |l: &Loaded, k: Option<usize>| {
-                k.map_or("(none)".to_owned(), |k| crate::text::message(&l.codes[k].1).into_owned())
+                k.map_or("(none)".to_owned(), |k| crate::text::message(&l.codes[k].qualname).into_owned())
             };
             let _ = writeln!(out, "=== {} | {}", name(&a, i), name(&b, j));
             diff::unified(&sa.insns, &sb.insns, ops, args.context, &mut out);
@@ -293,7 +224,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => return Err(e.into()),
         _ => {}
     }
-    Ok(if same { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if cmp.same { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
 /// Per code object of each side: instructions, and each loop's instructions per iteration.
@@ -302,8 +233,8 @@ fn summary(out: &mut String, a: &Loaded, b: &Loaded) {
     let rows: Vec<(char, String, &DiffSide)> = a
         .codes
         .iter()
-        .map(|(_, q, s)| ('-', crate::text::message(q).into_owned(), s))
-        .chain(b.codes.iter().map(|(_, q, s)| ('+', crate::text::message(q).into_owned(), s)))
+        .map(|c| ('-', crate::text::message(&c.qualname).into_owned(), &c.side))
+        .chain(b.codes.iter().map(|c| ('+', crate::text::message(&c.qualname).into_owned(), &c.side)))
         .collect();
     let width = rows.iter().map(|(_, q, _)| q.chars().count()).max().unwrap_or(0).max(11);
     let _ = writeln!(out, "  {:<width$}  instructions  loops: instructions per iteration", "code object");
