@@ -36,7 +36,8 @@ import common  # noqa: E402
 
 # PythonVersion::ALL order.
 ALL = ["1.5", "1.6"] + ["2.%d" % i for i in range(8)] + ["3.%d" % i for i in range(16)]
-DIS = ["2.7"] + ["3.%d" % i for i in range(16)]
+# DIS_VERSIONS order: the transcribed 1.5 and 2.0-2.6 tables come last.
+DIS = ["2.7"] + ["3.%d" % i for i in range(16)] + ["1.5"] + ["2.%d" % i for i in range(7)]
 PICKS = ["constants", "closures", "exceptions", "slices", "py2_literals", "py2_exceptions"]
 
 DUMP = r"""
@@ -107,6 +108,15 @@ def main():
         (seeds / "pyc" / ("pypy%s-%s" % (f.parent.name, f.stem))).write_bytes(f.read_bytes())
     for f in sorted((REPO / "tests" / "layouts").glob("*.pyc")):
         (seeds / "pyc" / ("layout-" + f.stem)).write_bytes(f.read_bytes())
+    # 1.5 and 2.1-2.6: the hand-assembled pycs of tests/old (tools/gen_old_fixtures.py).
+    for f in sorted((REPO / "tests" / "old").glob("*.pyc")):
+        data = f.read_bytes()
+        (seeds / "pyc" / ("old-" + f.stem)).write_bytes(data)
+        if f.stem.startswith("pypy"):
+            continue  # the dis and stack targets pick CPython's tables
+        v = "%s.%s" % (f.stem[2], f.stem[3])
+        (seeds / "dis" / ("old-" + f.stem)).write_bytes(bytes([DIS.index(v), 0]) + data[8:])
+        (seeds / "stack" / ("old-" + f.stem)).write_bytes(bytes([DIS.index(v)]) + data[8:])
     for f in sorted((REPO / "crates" / "analysis" / "tests" / "fixtures").glob("*/stack_example.pyc")):
         v = f.parent.name
         body = f.read_bytes()[header_len(v):]

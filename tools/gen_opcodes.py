@@ -1,14 +1,16 @@
 #!/usr/bin/env python3
 """Generate bytescope's per-version opcode tables.
 
-Two stages:
+Two stages (plus a transcription step for 1.5 and 2.0-2.6):
 
 1. *Extract* (default): find every CPython interpreter on this machine
    (``python2.7`` / ``python3.X`` on PATH, every ``$(pyenv root)/versions/*``,
    ``python3.14`` / ``python3.15``), run a small snippet inside each one that
    dumps what its ``opcode`` and ``dis`` modules know, and write one JSON file
    per minor version to ``tools/data/opcodes/X.Y.json``.  Versions without an
-   interpreter here (3.0-3.5) keep their committed, hand-transcribed JSON.
+   interpreter here (3.0-3.5) keep their committed, hand-transcribed JSON;
+   1.5 and 2.0-2.6 are built from tools/data/opcodes/old_versions.txt (see
+   its header), with the derivations it states checked.
 2. *Generate*: turn every JSON file into ``crates/opcodes/src/generated/``
    (``mod.rs`` plus one ``vX_Y.rs`` per version).
 
@@ -38,11 +40,17 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DATA_DIR = os.path.join(ROOT, "tools", "data", "opcodes")
 OUT_DIR = os.path.join(ROOT, "crates", "opcodes", "src", "generated")
 
+# Versions without an interpreter anywhere near here, transcribed by hand in
+# tools/data/opcodes/old_versions.txt (turned into X.Y.json by this script).
+OLD_VERSIONS = ["1.5", "2.0", "2.1", "2.2", "2.3", "2.4", "2.5", "2.6"]
 # Every version bytescope has a table for; each needs tools/data/opcodes/X.Y.json.
-VERSIONS = ["2.7"] + ["3.%d" % m for m in range(0, 16)]
+VERSIONS = OLD_VERSIONS + ["2.7"] + ["3.%d" % m for m in range(0, 16)]
 # Other implementations' tables, keyed "pypyX.Y" (tools/data/opcodes/pypyX.Y.json):
-# extracted from the PyPy interpreter found here (pypy3 on PATH).
-PYPY_TABLES = ["pypy3.9"]
+# extracted from the PyPy interpreter found here (pypy3 on PATH), or (PyPy 2.7)
+# transcribed in old_versions.txt.
+PYPY_TABLES = ["pypy2.7", "pypy3.9", "pypy3.10"]
+# Tables built from tools/data/opcodes/old_versions.txt rather than extracted.
+TRANSCRIBED = OLD_VERSIONS + ["pypy2.7", "pypy3.10"]
 TABLES = VERSIONS + PYPY_TABLES
 
 # --------------------------------------------------------------------------
@@ -156,8 +164,9 @@ def main():
     out["cache_format"] = [[name, [[f, s] for f, s in fields.items()]]
                            for name, fields in cf.items()]
     ice = getattr(opcode, "_inline_cache_entries", None)
-    if isinstance(ice, dict):
-        out["inline_cache_entries"] = dict(ice)
+    if hasattr(ice, "items"):
+        # A dict, or 3.15's frozendict (a mapping, not a dict subclass).
+        out["inline_cache_entries"] = dict(ice.items())
     elif ice is not None:
         out["inline_cache_entries"] = dict((raw[i], n) for i, n in enumerate(ice) if n)
     else:
@@ -321,7 +330,10 @@ def merge_semantics(version, data, rows, header=None):
     from_header = header is not None or old_source.get("pops_pushes", "").startswith("the interpreter's")
     notes = []
     out = []
+    stale = set(data.get("stale", []))
     for name in base_names(data):
+        if name in stale:
+            continue  # named by dis, not executed by the interpreter: no semantics
         found = sem.semantics_for(rows, name, version)
         if found is None:
             raise SystemExit("%s: %s has no line in %s" % (version, name, SEMANTICS_TXT))
@@ -340,10 +352,22 @@ def merge_semantics(version, data, rows, header=None):
             pops, pushes = old[name][1], old[name][2]
         jump = None if jf is None else "%s/%s" % (sem.show(jf[0]), sem.show(jf[1]))
         out.append([name, pops, pushes, jump, action] + list(words))
-    if version.startswith("pypy"):
+    if version in TRANSCRIBED and version.startswith("pypy"):
+        stack_src = ("%s: the %s lines for PyPy's own opcodes (its astcompiler's "
+                     "_opcode_stack_effect), else CPython %s's; not checked against a PyPy "
+                     "interpreter (none of this version here)" % (
+                         SEMANTICS_TXT, version, sem.base_version(version)))
+    elif version.startswith("pypy"):
         stack_src = ("%s: the %s lines where PyPy's compiler counts differently (its "
                      "astcompiler's _opcode_stack_effect), else CPython %s's" % (
                          SEMANTICS_TXT, version, sem.base_version(version)))
+    elif version in OLD_VERSIONS:
+        stack_src = ("%s: the counts of this version's compiler (the old compile.c's com_push/"
+                     "com_pop up to 2.4, the AST compiler's opcode_stack_effect in 2.5-2.6) "
+                     "where they differ from 2.7's, else 2.7's; no copy of this version's "
+                     "compile.c was read whole, so the differences are those CPython's "
+                     "history records, checked against co_stacksize of real pycs "
+                     "(docs/triage.md)" % SEMANTICS_TXT)
     elif from_header:
         python = data.get("python", version)
         stack_src = ("the interpreter's %s (CPython %s): _PyOpcode_num_popped / _PyOpcode_num_pushed"
@@ -356,17 +380,24 @@ def merge_semantics(version, data, rows, header=None):
         stack_src = ("%s, transcribed from Python/bytecodes.c and the generated opcode metadata "
                      "at v%s (following the metadata's convention)" % (SEMANTICS_TXT, version))
     has_probe = sem.vkey(version) >= sem.vkey("3.4")
-    if version.startswith("pypy"):
+    if version in TRANSCRIBED and version.startswith("pypy"):
+        check = "nothing: no PyPy of this version here"
+    elif version.startswith("pypy"):
         check = "PyPy's dis.stack_effect(op, arg, jump=False/True/None) of every opcode and a set of args"
     elif sem.vkey(version) >= sem.vkey("3.8"):
         check = "dis.stack_effect(op, arg, jump=False/True/None) of every opcode and a set of args"
     elif has_probe:
         check = "dis.stack_effect(op, arg) of every opcode and a set of args (no jump split before 3.8)"
+    elif version in OLD_VERSIONS:
+        check = ("nothing in tests (no dis.stack_effect, no interpreter); bytescope check "
+                 "against real pycs' co_stacksize (opt-in, docs/triage.md)")
     else:
         check = "nothing: no dis.stack_effect before 3.4"
     source = {
         "roles": "%s (transcribed from Python/ceval.c / Python/bytecodes.c at v%s); argument "
-                 "kinds also from opcode.has* lists" % (SEMANTICS_TXT, version),
+                 "kinds also from %shas* lists" % (
+                     SEMANTICS_TXT, version,
+                     "the transcribed " if version in TRANSCRIBED else "opcode."),
         "pops_pushes": stack_src,
         "jump_path": "%s (compile.c's stack_effect(jump=True) / stackdepth_walk at v%s)" % (
             SEMANTICS_TXT, version),
@@ -513,6 +544,230 @@ def load_data(version):
     path = os.path.join(DATA_DIR, version + ".json")
     with open(path, encoding="utf-8") as f:
         return json.load(f)
+
+
+# --------------------------------------------------------------------------
+# Transcribed tables of 1.5 and 2.0-2.6 (tools/data/opcodes/old_versions.txt).
+# --------------------------------------------------------------------------
+
+OLD_TXT = os.path.join(DATA_DIR, "old_versions.txt")
+OLD_KINDS = {"-": None, "const": "hasconst", "name": "hasname", "jrel": "hasjrel",
+             "jabs": "hasjabs", "local": "haslocal", "compare": "hascompare", "free": "hasfree"}
+OLD_CMP_OP = ["<", "<=", "==", "!=", ">", ">=", "in", "not in", "is", "is not",
+              "exception match", "BAD"]
+# The CO_* flags each version defines (Include/compile.h), by their inspect names.
+OLD_FLAGS = [(1, "OPTIMIZED", "1.5"), (2, "NEWLOCALS", "1.5"), (4, "VARARGS", "1.5"),
+             (8, "VARKEYWORDS", "1.5"), (16, "NESTED", "2.1"), (32, "GENERATOR", "2.2"),
+             (64, "NOFREE", "2.4")]
+# What 2.7 changed in the opcode table (magics 62171-62211): undone, 2.7's table must give
+# 2.6's. (name in 2.7, number in 2.7, number in 2.6 or None when 2.6 has no such opcode)
+UNDO_27 = [("LIST_APPEND", 94, 18), ("BUILD_SET", 104, None), ("BUILD_MAP", 105, 104),
+           ("LOAD_ATTR", 106, 105), ("COMPARE_OP", 107, 106), ("IMPORT_NAME", 108, 107),
+           ("IMPORT_FROM", 109, 108), ("JUMP_IF_FALSE_OR_POP", 111, None),
+           ("JUMP_IF_TRUE_OR_POP", 112, None), ("POP_JUMP_IF_FALSE", 114, None),
+           ("POP_JUMP_IF_TRUE", 115, None), ("SETUP_WITH", 143, None),
+           ("EXTENDED_ARG", 145, 143), ("SET_ADD", 146, None), ("MAP_ADD", 147, None)]
+ADDED_26 = [(111, "JUMP_IF_FALSE", "jrel"), (112, "JUMP_IF_TRUE", "jrel")]
+
+
+def parse_old_versions(path=OLD_TXT):
+    """version -> {"source", "have_argument", "extended_arg", "ops": {op: (name, kind, stale)},
+    "checks": [...]}, derivations resolved in file order."""
+    sections = {}
+    order = []
+    cur = None
+    with open(path, encoding="utf-8") as f:
+        for lineno, raw in enumerate(f, 1):
+            line = raw.strip()
+            if not line or line.startswith("#"):
+                continue
+            where = "%s:%d" % (os.path.relpath(path, ROOT), lineno)
+            if line.startswith("["):
+                head, _, base = line.partition("]")
+                version = head[1:]
+                base = base.strip()
+                cur = {"version": version, "checks": [], "notes": []}
+                if base:
+                    parent = sections.get(base.split()[-1])
+                    if parent is None and base.startswith("from "):
+                        parent = json_section(base.split()[-1])
+                    if not base.startswith("from ") or parent is None:
+                        raise SystemExit("%s: [X.Y] from A.B needs A.B above" % where)
+                    cur.update(have_argument=parent["have_argument"],
+                               extended_arg=parent["extended_arg"], ops=dict(parent["ops"]),
+                               base=parent["version"], flags=parent.get("flags"),
+                               flags_source=parent.get("flags_source"),
+                               inherit=parent.get("inherit", {}))
+                else:
+                    cur["ops"] = {}
+                sections[version] = cur
+                order.append(version)
+                continue
+            if cur is None:
+                raise SystemExit("%s: text before the first [X.Y]" % where)
+            key, sep, value = line.partition(": ")
+            if sep and key in ("source", "have_argument", "extended_arg", "why", "check"):
+                if key == "source":
+                    cur["source"] = value
+                elif key == "why":
+                    cur["notes"].append(value)
+                elif key == "check":
+                    cur["checks"].append((where, value))
+                elif value == "none":
+                    cur[key] = None
+                else:
+                    cur[key] = int(value)
+                continue
+            cols = line.split()
+            sign = None
+            if cols[0] in ("+", "-"):
+                sign, cols = cols[0], cols[1:]
+            op = int(cols[0])
+            if sign == "-":
+                if op not in cur["ops"]:
+                    raise SystemExit("%s: - %d: no such opcode" % (where, op))
+                del cur["ops"][op]
+                continue
+            if len(cols) not in (3, 4) or cols[2] not in OLD_KINDS or cols[3:] not in ([], ["stale"]):
+                raise SystemExit("%s: expected N NAME KIND [stale]" % where)
+            if sign is None and "base" in cur:
+                raise SystemExit("%s: a derived table lists changes (+ or -) only" % where)
+            cur["ops"][op] = (cols[1], cols[2], cols[3:] == ["stale"])
+    for version, sec in sections.items():
+        run_old_checks(sec, sections)
+    return sections
+
+
+def json_section(version):
+    """A committed, extracted table (tools/data/opcodes/X.Y.json) as a section to derive from."""
+    path = os.path.join(DATA_DIR, version + ".json")
+    if version in OLD_VERSIONS or not os.path.exists(path):
+        return None
+    d = load_data(version)
+    kinds = {}
+    for key, lst in OLD_KINDS.items():
+        for op in d.get(lst, []) if lst else []:
+            kinds[op] = key
+    ops = {e["op"]: (e["name"], kinds.get(e["op"], "-"), False)
+           for e in d["ops"] if e["kind"] == "base"}
+    return {"version": version, "have_argument": d["have_argument"],
+            "extended_arg": d["extended_arg"], "ops": ops, "checks": [], "notes": [],
+            "flags": d.get("compiler_flag_names"),
+            "flags_source": d.get("compiler_flag_names_source"),
+            # What the base's dis knows besides the opcode list, kept as it is.
+            "inherit": {k: d[k] for k in ("cmp_op", "function_flags", "hasnargs") if k in d}}
+
+
+def run_old_checks(sec, sections):
+    """The cross-checks old_versions.txt states: a derived table against another copy."""
+    for where, spec in sec["checks"]:
+        words = spec.split()
+        other = sections.get(words[0])
+        if other is None or words[1] != "-":
+            raise SystemExit("%s: check: A.B - N... [~ N NAME]" % where)
+        want = dict(other["ops"])
+        i = 2
+        while i < len(words):
+            if words[i] == "~":
+                op, name = int(words[i + 1]), words[i + 2]
+                want[op] = (name,) + want[op][1:]
+                i += 3
+            else:
+                del want[int(words[i])]
+                i += 1
+        if want != sec["ops"]:
+            diff = sorted(set(want.items()) ^ set(sec["ops"].items()))
+            raise SystemExit("%s: %s's table differs from %s: %r" % (where, sec["version"], spec, diff))
+    if sec["version"] == "2.6":
+        check_26_against_27(sec)
+
+
+def check_26_against_27(sec):
+    """2.6's derived table must equal 2.7's extracted one with 2.7's changes undone."""
+    d27 = load_data("2.7")
+    kinds = {}
+    for key, lst in OLD_KINDS.items():
+        for op in d27.get(lst, []) if lst else []:
+            kinds[op] = key
+    want = {}
+    for e in d27["ops"]:
+        if e["kind"] == "base":
+            want[e["op"]] = (e["name"], kinds.get(e["op"], "-"), False)
+    for name, op27, op26 in UNDO_27:
+        if want.get(op27, (None,))[0] != name:
+            raise SystemExit("2.7's table has no %s at %d" % (name, op27))
+        entry = want.pop(op27)
+        if op26 is not None:
+            kind = entry[1]
+            if name == "LIST_APPEND":
+                kind = "-"  # 2.6's LIST_APPEND (18) takes no argument
+            want[op26] = (name, kind, False)
+    for op, name, kind in ADDED_26:
+        want[op] = (name, kind, False)
+    if want != sec["ops"]:
+        diff = sorted(set(want.items()) ^ set(sec["ops"].items()))
+        raise SystemExit("2.6's derived table differs from 2.7's with its changes undone: %r" % diff)
+
+
+def build_old(version, sections=None):
+    """The JSON data of a transcribed version (semantics merged later)."""
+    sec = (sections or parse_old_versions())[version]
+    ha = sec["have_argument"]
+    ops = []
+    lists = {lst: [] for lst in OLD_KINDS.values() if lst}
+    opmap = {}
+    stale = []
+    names = []
+    for op in range(256):
+        if op in sec["ops"]:
+            name, kind, is_stale = sec["ops"][op]
+            if OLD_KINDS[kind]:
+                lists[OLD_KINDS[kind]].append(op)
+            opmap[name] = op
+            if is_stale:
+                stale.append(name)
+            ops.append({"op": op, "name": name, "kind": "base", "deopt": op,
+                        "has_arg": op >= ha, "cache": 0, "dis_checked": False})
+        else:
+            name = "<%d>" % op
+            ops.append({"op": op, "name": name, "kind": "unused", "deopt": op,
+                        "has_arg": op >= ha, "cache": 0, "dis_checked": False})
+        names.append(name)
+    ext = sec["extended_arg"]
+    data = {
+        "version": version,
+        "python": sem.base_version(version),
+        "have_argument": ha,
+        # No EXTENDED_ARG before 2.0: 143, 2.0's number, which no 1.5 opcode has.
+        "extended_arg": 143 if ext is None else ext,
+        "opcode_opname": names,
+        "ops": ops,
+        "dis_name_mismatches": [],
+        "opmap": opmap,
+        "specialized_opmap": {},
+        "specializations": {},
+        "unplaced_specialized": [],
+        "cmp_op": list(OLD_CMP_OP),
+        "nb_ops": [], "intrinsic_1_descs": [], "intrinsic_2_descs": [],
+        "special_method_names": [], "common_constants": [], "cache_format": [],
+        "inline_cache_entries": {},
+        "compiler_flag_names": sec.get("flags") or [
+            [bit, name] for bit, name, since in OLD_FLAGS if sem.vkey(since) <= sem.vkey(version)],
+        "compiler_flag_names_source": sec.get("flags_source") or (
+            "the CO_* flags this version defines (Include/compile.h), by their inspect names"),
+        "function_flags": [],
+        "min_instrumented_opcode": None,
+        "stale": stale,
+        "source": sec["source"],
+        "transcription_notes": " ".join(sec["notes"]) or (
+            "transcribed in full from the copy named in source; see "
+            "tools/data/opcodes/old_versions.txt"),
+    }
+    if ext is None:
+        data["extended_arg_note"] = "this version has no EXTENDED_ARG"
+    data.update(lists)
+    data.update(sec.get("inherit", {}))
+    return data
 
 
 # --------------------------------------------------------------------------
@@ -688,7 +943,7 @@ CONDITIONS = {"false": "False", "true": "True", "none": "None", "not_none": "Not
 BLOCKS = {"loop": "Loop", "except": "Except", "finally": "Finally", "with": "With",
           "async_with": "AsyncWith"}
 SIMPLE_ACTIONS = {
-    "other": "Other", "nop": "Nop", "extended_arg": "ExtendedArg", "cache": "Cache", "kw_names": "KwNames",
+    "other": "Other", "nop": "Nop", "extended_arg": "ExtendedArg", "set_lineno": "SetLineno", "cache": "Cache", "kw_names": "KwNames",
     "make_cell": "MakeCell", "copy_free_vars": "CopyFreeVars",
     "setup_annotations": "SetupAnnotations", "pop": "Pop", "copy": "Copy", "swap": "Swap",
     "push_null": "PushNull", "binary_op": "BinaryOp", "compare": "Compare", "is": "Is",
@@ -973,6 +1228,8 @@ def run_extract():
             f.write(dump_json(data))
         print("extracted %s from %s (%s)" % (minor, exe, full))
     for key, exe, full in find_pypys():
+        if key in TRANSCRIBED:
+            continue
         data = extract(exe)
         data["source"] = "extracted from the opcode and dis modules of %s" % full
         data.pop("metadata_header", None)
@@ -987,7 +1244,8 @@ def run_extract():
         with open(os.path.join(DATA_DIR, key + ".json"), "w", encoding="utf-8") as f:
             f.write(dump_json(data))
         print("extracted %s from %s (%s)" % (key, exe, full))
-    missing = [v for v in TABLES if not os.path.exists(os.path.join(DATA_DIR, v + ".json"))]
+    missing = [v for v in TABLES if v not in TRANSCRIBED
+               and not os.path.exists(os.path.join(DATA_DIR, v + ".json"))]
     if missing:
         raise SystemExit("no data for %s (no interpreter, no committed JSON)" % ", ".join(missing))
 
@@ -996,8 +1254,9 @@ def merged_data():
     """Every version's JSON with semantics.txt merged in (header-sourced pops/pushes kept)."""
     rows = sem.load_semantics(sem.SEMANTICS_PATH)
     out = {}
+    sections = parse_old_versions()
     for v in TABLES:
-        data = load_data(v)
+        data = build_old(v, sections) if v in TRANSCRIBED else load_data(v)
         data["semantics"], data["semantics_source"], _ = merge_semantics(v, data, rows)
         out[v] = data
     return out
@@ -1007,8 +1266,10 @@ def write_merged(merged):
     for v, data in merged.items():
         path = os.path.join(DATA_DIR, v + ".json")
         text = dump_json(data)
-        with open(path, encoding="utf-8") as f:
-            old = f.read()
+        old = None
+        if os.path.exists(path):
+            with open(path, encoding="utf-8") as f:
+                old = f.read()
         if old != text:
             with open(path, "w", encoding="utf-8") as f:
                 f.write(text)
@@ -1031,7 +1292,8 @@ def main(argv=None):
         return 0
     if args.check:
         merged = merged_data()
-        stale = [v for v in TABLES if load_data(v) != merged[v]]
+        stale = [v for v in TABLES
+                 if not os.path.exists(os.path.join(DATA_DIR, v + ".json")) or load_data(v) != merged[v]]
         for v in stale:
             print("out of date: tools/data/opcodes/%s.json (semantics.txt changed)" % v,
                   file=sys.stderr)

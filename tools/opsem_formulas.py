@@ -12,7 +12,7 @@ import os
 import re
 
 FULL = 0xFFFFFFFF
-VERSIONS = ["2.7"] + ["3.%d" % m for m in range(0, 16)]
+VERSIONS = ["1.5", "1.6", "2.0", "2.1", "2.2", "2.3", "2.4", "2.5", "2.6", "2.7"] + ["3.%d" % m for m in range(0, 16)]
 
 
 def vkey(v):

@@ -40,7 +40,7 @@ use bytescope_pyc::{PythonVersion, parse_header, write_header};
 /// Every version the marshal layer knows, as the `version` byte selects them.
 pub const VERSIONS: &[PythonVersion] = PythonVersion::ALL;
 
-/// The versions with an opcode table (2.7, 3.0–3.15).
+/// The versions with an opcode table (2.7, 3.0–3.15, then 1.5 and 2.0–2.6).
 pub const DIS_VERSIONS: &[PythonVersion] = &[
     PythonVersion::PY27,
     PythonVersion::PY30,
@@ -59,6 +59,15 @@ pub const DIS_VERSIONS: &[PythonVersion] = &[
     PythonVersion::PY313,
     PythonVersion::PY314,
     PythonVersion::PY315,
+    // Transcribed tables, after the others so that existing seeds keep their versions.
+    PythonVersion::PY15,
+    PythonVersion::PY20,
+    PythonVersion::PY21,
+    PythonVersion::PY22,
+    PythonVersion::PY23,
+    PythonVersion::PY24,
+    PythonVersion::PY25,
+    PythonVersion::PY26,
 ];
 
 /// Output (dis text, code_info text, instruction lists) may be at most this

@@ -40,6 +40,15 @@ pub const STACK_VERSIONS: &[PythonVersion] = &[
     PythonVersion::PY313,
     PythonVersion::PY314,
     PythonVersion::PY315,
+    // Transcribed tables, after the others so that existing seeds keep their versions.
+    PythonVersion::PY15,
+    PythonVersion::PY20,
+    PythonVersion::PY21,
+    PythonVersion::PY22,
+    PythonVersion::PY23,
+    PythonVersion::PY24,
+    PythonVersion::PY25,
+    PythonVersion::PY26,
 ];
 
 /// `stack`: see the module documentation.

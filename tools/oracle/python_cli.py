@@ -7,7 +7,10 @@ outputs from one host (cross-host): ``tools/conformance_python.py --cross-host``
                   --show-positions|--json] FILES | table lines|positions|exceptions|linestarts FILES
 
 Every view is rendered from the package's objects in the fixtures' format
-(tests/fixtures/README.md); with several files each output follows ``==> PATH <==``.
+(tests/fixtures/README.md). Text views of several files follow ``==> PATH <==`` each; JSON
+views are JSON Lines records carrying ``path``, as the CLI writes them (``header --json``:
+one per file; ``info --json``, ``dis --json`` and ``table``: one per code object, with its
+attributes, its ``instructions`` or its ``rows``).
 Non-JSON-native ``argval``s of constants are shown by their ``argrepr`` (the target version's
 repr, which the package computes); other values by the host's repr.
 """
@@ -134,6 +137,14 @@ def view(args, pyc):
     raise SystemExit("unknown view %r" % (args,))
 
 
+def json_records(cmd, path, value):
+    """The CLI's JSON Lines records of one file's view ``value`` (fixture format)."""
+    if cmd == "header":
+        return jdump(dict(path=path, **value)) + "\n"
+    key = {"dis": "instructions", "table": "rows"}.get(cmd)
+    return "".join(jdump({"path": path, key: v} if key else dict(path=path, **v)) + "\n" for v in value)
+
+
 def main():
     argv = sys.argv[1:]
     opts = [a for a in argv if a.startswith("-") or a in ("header", "info", "dis", "table", "lines", "positions",
@@ -141,8 +152,9 @@ def main():
     files = [a for a in argv if a not in opts]
     out = sys.stdout.buffer
     status = 0
+    records = "--json" in opts or opts[:1] == ["table"]
     for f in files:
-        if len(files) > 1:
+        if len(files) > 1 and not records:
             out.write(("==> %s <==\n" % f).encode())
         try:
             text = view(opts, bytescope.load(f))
@@ -150,6 +162,8 @@ def main():
             sys.stderr.write("bytescope: %s\n" % e)
             status = 1
             continue
+        if records:
+            text = json_records(opts[0], f, json.loads(text))
         out.write(text.encode("utf-8", "surrogatepass"))
     out.flush()
     return status

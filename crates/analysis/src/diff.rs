@@ -85,6 +85,59 @@ pub struct Op {
     pub b_end: usize,
 }
 
+/// One code object of a diff's side: its qualified name relative to the
+/// side's root (`""` for the root itself; nested ones are paired by it), its
+/// full qualified name, and its instructions.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DiffCode {
+    /// The name relative to the root code object compared.
+    pub rel: String,
+    /// The qualified name.
+    pub qualname: String,
+    /// What is compared.
+    pub side: DiffSide,
+}
+
+/// Two sides' code objects paired and aligned ([`compare`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Comparison {
+    /// Pairs of indices into the two sides: the first side's code objects in
+    /// order with the second's of the same relative name, then the second's
+    /// others.
+    pub pairs: Vec<(Option<usize>, Option<usize>)>,
+    /// The alignment of each pair (a missing side counts as empty).
+    pub ops: Vec<Vec<Op>>,
+    /// Whether every pair is equal.
+    pub same: bool,
+}
+
+/// Pairs the code objects of `a` and `b` by relative name and aligns each
+/// pair ([`align`]).
+#[must_use]
+pub fn compare(a: &[DiffCode], b: &[DiffCode]) -> Comparison {
+    let empty = DiffSide { insns: Vec::new(), instructions: 0, loops: Vec::new() };
+    let mut used = vec![false; b.len()];
+    let mut pairs: Vec<(Option<usize>, Option<usize>)> = Vec::new();
+    for (i, ca) in a.iter().enumerate() {
+        let j = b.iter().enumerate().position(|(j, cb)| !used[j] && cb.rel == ca.rel);
+        if let Some(j) = j {
+            used[j] = true;
+        }
+        pairs.push((Some(i), j));
+    }
+    pairs.extend(used.iter().enumerate().filter(|(_, u)| !**u).map(|(j, _)| (None, Some(j))));
+    let ops: Vec<Vec<Op>> = pairs
+        .iter()
+        .map(|&(i, j)| {
+            let sa = i.map_or(&empty, |i| &a[i].side);
+            let sb = j.map_or(&empty, |j| &b[j].side);
+            align(&sa.insns, &sb.insns)
+        })
+        .collect();
+    let same = ops.iter().all(|o| o.iter().all(|o| o.tag == Tag::Equal));
+    Comparison { pairs, ops, same }
+}
+
 /// Most instructions compared per side: the Myers diff is `O((n + m) d)`, so two crafted
 /// code objects with nothing in common cost `(n + m)²` steps (about 1.6·10⁹ at this
 /// bound); longer ones are compared on their first instructions only. The largest code

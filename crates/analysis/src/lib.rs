@@ -44,7 +44,10 @@ use bytescope_pyc::PythonVersion;
 
 pub use cfg::{Block, Cfg, Edge, EdgeKind, Loop};
 pub use check::{CheckReport, Finding, FindingKind};
-pub use record::{StackRecord, StackRecordRow};
+pub use record::{
+    CfgBlockRecord, CfgLoopRecord, CfgRecord, CheckRecord, DiffPairRecord, DiffRecord, DiffSideRecord,
+    DiffSummary, FindingRecord, PerIteration, StackRecord, StackRecordRow,
+};
 pub use rules::{Fold, NullSlot, StackRules, Walk};
 
 /// Why an analyzer could not be made.
@@ -52,7 +55,9 @@ pub use rules::{Fold, NullSlot, StackRules, Walk};
 #[non_exhaustive]
 pub enum AnalysisError {
     /// No opcode table for this version.
-    #[error("analysis of Python {version} bytecode is not supported (bytescope knows 2.7 and 3.0-3.15)")]
+    #[error(
+        "analysis of Python {version} bytecode is not supported (bytescope knows 1.5, 2.0-2.7 and 3.0-3.15)"
+    )]
     NoTable {
         /// The version.
         version: PythonVersion,

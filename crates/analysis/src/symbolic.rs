@@ -352,9 +352,12 @@ impl Symbolic<'_, '_, '_, '_, '_> {
             Action::Return | Action::ReturnConst | Action::Raise | Action::Reraise => {
                 popped.iter().take(pushes).cloned().collect()
             }
-            Action::Nop | Action::ExtendedArg | Action::Cache | Action::KwNames | Action::MakeCell => {
-                popped.to_vec()
-            }
+            Action::Nop
+            | Action::SetLineno
+            | Action::ExtendedArg
+            | Action::Cache
+            | Action::KwNames
+            | Action::MakeCell => popped.to_vec(),
             _ => generic(self.table.op(insn.opcode).name, popped, pushes),
         }
     }

@@ -21,7 +21,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 /// Open CPython bytecode of every version: .pyc headers, marshal data and code
-/// objects from CPython 2.7 and 3.0-3.15, shown exactly as that version's own
+/// objects from CPython 1.5, 2.0-2.7 and 3.0-3.15, shown as that version's own
 /// tools show them, with no Python installed.
 ///
 /// Every command takes FILEs: pycs, directories, zip archives, or standard

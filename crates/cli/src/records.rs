@@ -22,28 +22,9 @@ fn string(out: &mut Vec<u8>, s: &str) {
     let _ = serde_json::to_writer(&mut *out, s);
 }
 
-/// Writes a file name as a JSON string: its bytes as UTF-8 where they are,
-/// each byte that is not as a lone surrogate `\udc80`–`\udcff` (Python's
-/// `surrogateescape`, so `os.fsencode(record["path"])` gives the bytes
-/// back). Two different names never give the same string.
-pub fn path_json(out: &mut Vec<u8>, bytes: &[u8]) {
-    if let Ok(s) = std::str::from_utf8(bytes) {
-        return string(out, s);
-    }
-    let mut s = Vec::with_capacity(bytes.len() + 16);
-    s.push(b'"');
-    for chunk in bytes.utf8_chunks() {
-        let mut valid = Vec::new();
-        string(&mut valid, chunk.valid());
-        // Without the quotes.
-        s.extend_from_slice(&valid[1..valid.len() - 1]);
-        for b in chunk.invalid() {
-            let _ = write!(Utf8(&mut s), "\\udc{b:02x}");
-        }
-    }
-    s.push(b'"');
-    out.extend_from_slice(&s);
-}
+/// Writes a file name as a JSON string (the scan records' rule, shared by
+/// every record).
+pub use bytescope_inspect::records::path_json;
 
 /// `fmt::Write` into a byte vector.
 struct Utf8<'a>(&'a mut Vec<u8>);

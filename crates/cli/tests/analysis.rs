@@ -131,3 +131,48 @@ fn records_match_their_schemas() {
         );
     }
 }
+
+#[test]
+fn diff_reads_inputs_as_every_command_does() {
+    // Headerless data (the 3.12 fixture without its 16-byte header): detected and named on
+    // stderr; a wrong --python-version fails unless --force; archive members and stdin work;
+    // a directory of several files asks for one.
+    let f = fixture("3.12");
+    let data = std::fs::read(&f).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let bare = dir.path().join("bare.bin");
+    std::fs::write(&bare, &data[16..]).unwrap();
+    let (a, b) = (format!("{}::manual", f.display()), format!("{}::manual", bare.display()));
+    let out = run(&["diff", &a, &b]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("detected Python 3.12"));
+    let out = run(&["diff", "--python-version", "3.13", &a, &b]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not Python 3.13"));
+    let out = run(&["diff", "--python-version", "3.12", &a, &b]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+
+    let zip_path = dir.path().join("a.zip");
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    w.start_file("m.pyc", zip::write::SimpleFileOptions::default()).unwrap();
+    std::io::Write::write_all(&mut w, &data).unwrap();
+    let zip = w.finish().unwrap().into_inner();
+    std::fs::write(&zip_path, &zip).unwrap();
+    let member = format!("{}:m.pyc::manual", zip_path.display());
+    let out = run(&["diff", &member, &a]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        stdout(&out).starts_with(&format!("--- {}:m.pyc::manual", zip_path.display())),
+        "{}",
+        stdout(&out)
+    );
+
+    std::fs::copy(&f, dir.path().join("b.pyc")).unwrap();
+    let out = run(&["diff", dir.path().to_str().unwrap(), &a]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("names several files"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

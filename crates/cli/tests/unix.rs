@@ -74,7 +74,7 @@ fn version_names_commit_and_versions() {
     let s = String::from_utf8(out.stdout).unwrap();
     let first = s.lines().next().unwrap();
     assert!(first.starts_with(&format!("bytescope {} (commit ", env!("CARGO_PKG_VERSION"))), "{s}");
-    assert!(s.contains("CPython 2.7, 3.0-3.15"), "{s}");
+    assert!(s.contains("CPython 1.5, 2.0-2.7, 3.0-3.15"), "{s}");
     let out = run_within(bin().arg("-V"), 30);
     assert_eq!(String::from_utf8(out.stdout).unwrap(), format!("{first}\n"));
 }

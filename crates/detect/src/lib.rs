@@ -215,15 +215,20 @@ impl Detection {
     }
 }
 
-/// Every version detection considers: those whose code objects bytescope
-/// reads and disassembles.
+/// The oldest version detection considers. 1.5–2.6 are read and listed when named
+/// (`--python-version`, or a header), but their tables are transcribed, not extracted, and
+/// no headerless corpus of theirs measures detection, so they stay out of the guess.
+pub const OLDEST_DETECTED: PythonVersion = PythonVersion::PY27;
+
+/// Every version detection considers: those from [`OLDEST_DETECTED`] whose code objects
+/// bytescope reads and disassembles.
 #[must_use]
 pub fn candidate_versions() -> Vec<PythonVersion> {
     bytescope_opcodes::tables()
         .iter()
         .filter(|t| t.implementation == bytescope_pyc::Implementation::CPython)
         .map(|t| t.version)
-        .filter(|&v| Format::for_version(v).code_layout.is_some())
+        .filter(|&v| v >= OLDEST_DETECTED && Format::for_version(v).code_layout.is_some())
         .collect()
 }
 

@@ -52,7 +52,9 @@ use plan::VersionData;
 #[non_exhaustive]
 pub enum DisError {
     /// No opcode table for this version.
-    #[error("disassembly of Python {version} bytecode is not supported (bytescope knows 2.7 and 3.0-3.15)")]
+    #[error(
+        "disassembly of Python {version} bytecode is not supported (bytescope knows 1.5, 2.0-2.7 and 3.0-3.15)"
+    )]
     NoTable {
         /// The version.
         version: PythonVersion,

@@ -11,7 +11,7 @@ use bytescope_pyc::PythonVersion;
 /// Which `dis` output layout a version uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Layout {
-    /// 2.7: Python 2 `print x,` fields (soft spaces, no trailing strip).
+    /// 1.5–2.7: Python `print x,` fields (soft spaces, no trailing strip).
     Py27,
     /// 3.0–3.3: `print(x, end=' ')` fields, each followed by a space.
     Py30,
@@ -40,6 +40,11 @@ pub struct Rules {
     pub version: PythonVersion,
     /// Output layout.
     pub layout: Layout,
+    /// The listing has a line-number column from the line table (2.3+). Before, `dis`
+    /// prints none and starts a paragraph before each `SET_LINENO` instead.
+    pub line_column: bool,
+    /// `ljust` width of the opcode name: 15 in 1.5's `dis`, 20 from 2.0.
+    pub opname_width: usize,
     /// Absolute jumps print `to N` (3.10+).
     pub jabs_argrepr: bool,
     /// Exception-table targets are marked `>>` (3.11–3.12).
@@ -103,6 +108,8 @@ impl Rules {
         Rules {
             version: v,
             layout,
+            line_column: v >= V::PY23,
+            opname_width: if v >= V::PY20 { 20 } else { 15 },
             jabs_argrepr: v >= V::PY310,
             exc_targets_are_labels: v >= V::PY311 && v < V::PY313,
             only_load_const_resolves: v == V::PY311,

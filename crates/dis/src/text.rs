@@ -6,6 +6,7 @@ use bytescope_code::lines::{Positions, lineno_width, positions_width};
 use bytescope_pyrepr::ReprError;
 
 use bytescope_instr::{Argument, RawInstruction as Raw, RawInstructions};
+use bytescope_opcodes::Action;
 
 use crate::argtext::{FastText, ReprCache, TextSink, label_number};
 use crate::budget::Limit;
@@ -101,17 +102,26 @@ impl Prepared<'_, '_, '_> {
         use bytescope_opcodes::ArgFlags as F;
         let py2 = self.dec.rules.layout == Layout::Py27;
         let described = F::CONST | F::NAME | F::JREL | F::LOCAL | F::COMPARE | F::FREE;
+        let line_column = self.dec.rules.line_column;
+        let opname_width = self.dec.rules.opname_width;
         let mut starts = self.lines.cursor();
         for raw in raws {
             let raw = &raw;
             let before = out.len();
             let starts_line = starts.starts_at(raw.offset);
             let arg = self.dec.decoder.resolve(raw);
-            if starts_line.is_some() && raw.offset > 0 {
+            // 2.3+: a paragraph per line; before, one per SET_LINENO.
+            let paragraph = if line_column {
+                starts_line.is_some()
+            } else {
+                self.dec.table.semantics(raw.base).action == Action::SetLineno
+            };
+            if paragraph && raw.offset > 0 {
                 out.push(b'\n');
             }
             let mut items = OldItems { out: &mut *out, py2, soft: false };
             match starts_line {
+                _ if !line_column => {}
                 Some(l) => items.item(|o| push_int(o, l.unwrap_or(0).saturating_add(opts.line_offset), 3)),
                 None => items.item(|o| o.extend_from_slice(b"   ")),
             }
@@ -119,7 +129,7 @@ impl Prepared<'_, '_, '_> {
             items.item(|o| o.extend_from_slice(if current { b"-->" } else { b"   " }));
             items.item(|o| o.extend_from_slice(if self.mark(raw.offset) != 0 { b">>" } else { b"  " }));
             items.item(|o| push_int(o, i64::from(raw.offset), 4));
-            items.item(|o| push_left(o, self.opname(raw.opcode), OPNAME_WIDTH));
+            items.item(|o| push_left(o, self.opname(raw.opcode), opname_width));
             if let Some(a) = raw.arg {
                 items.item(|o| push_int(o, a, OPARG_WIDTH));
                 // Old dis prints "(...)" for the kinds it knows, even when

@@ -2,9 +2,10 @@
 //! JSON Lines, one record per file and one per code object, each written
 //! field by field in the schema's order.
 //!
-//! The schema is documented on the CLI's `scan --help`; [`FILE_FIELDS`] and
-//! [`CODE_FIELDS`] list the fields in output order. Nothing here touches
-//! files or threads: [`Scanner::scan`] takes one file's bytes.
+//! The schema is documented on the CLI's `scan --help`; [`FILE_FIELDS`],
+//! [`CODE_FIELDS`] and [`CONST_FIELDS`] list the fields in output order.
+//! Nothing here touches files or threads: [`Scanner::scan`] takes one file's
+//! bytes and its path already written as JSON ([`path_json`]).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -14,6 +15,10 @@ use bytescope_pyc::{Invalidation, PycHeader, PythonVersion, hex, parse_header};
 use serde::Serialize;
 use serde_json::{Value, json};
 
+use bytescope_dis::Disassembler;
+use bytescope_marshal::Marshal;
+
+use crate::grep::{Grep, Hit};
 use crate::{CodeReport, Inspector, Query, Report};
 
 /// Fields of `file` records, in output order.
@@ -54,7 +59,27 @@ pub const CODE_FIELDS: &[&str] = &[
     "matches",
 ];
 
-/// Fields printed without --select.
+/// Fields of `constant` records (`--grep`, `--grep-bytes`), in output order.
+pub const CONST_FIELDS: &[&str] = &[
+    "type",
+    "path",
+    "member",
+    "index",
+    "qualname",
+    "pattern",
+    "const_index",
+    "const_path",
+    "const_kind",
+    "value",
+    "length",
+    "match",
+    "match_start",
+    "match_end",
+    "loads",
+];
+
+/// Fields printed without --select (the constant fields only when
+/// grepping, `matches` only when finding or grepping).
 pub const DEFAULT_FIELDS: &[&str] = &[
     "type",
     "path",
@@ -80,6 +105,16 @@ pub const DEFAULT_FIELDS: &[&str] = &[
     "nested",
     "code_size",
     "matches",
+    "pattern",
+    "const_index",
+    "const_path",
+    "const_kind",
+    "value",
+    "length",
+    "match",
+    "match_start",
+    "match_end",
+    "loads",
 ];
 
 /// Which fields to print.
@@ -89,18 +124,28 @@ pub struct Select {
     pub files: bool,
     /// Whether code records are printed.
     pub codes: bool,
+    /// Whether constant records (`--grep`) are printed.
+    pub consts: bool,
 }
 
 impl Select {
     /// The fields `asked` (empty: the default fields; `"all"`: every
-    /// field); `finding` adds `matches` to the defaults.
+    /// field); `finding` (queries) or `grepping` (patterns) add `matches` to
+    /// the defaults, and `grepping` the constant fields.
     ///
     /// # Errors
     /// The message for a field that does not exist.
-    pub fn new(asked: &[String], finding: bool) -> Result<Self, String> {
-        let all: Vec<&'static str> = FILE_FIELDS.iter().chain(CODE_FIELDS).copied().collect();
+    pub fn new(asked: &[String], finding: bool, grepping: bool) -> Result<Self, String> {
+        let mut all: Vec<&'static str> = FILE_FIELDS.iter().chain(CODE_FIELDS).copied().collect();
+        let extra: Vec<&'static str> = CONST_FIELDS.iter().copied().filter(|f| !all.contains(f)).collect();
+        all.extend(extra);
         let mut fields: Vec<&'static str> = if asked.is_empty() {
-            DEFAULT_FIELDS.iter().copied().filter(|f| finding || *f != "matches").collect()
+            let const_only = |f: &&str| !CODE_FIELDS.contains(f) && !FILE_FIELDS.contains(f);
+            DEFAULT_FIELDS
+                .iter()
+                .copied()
+                .filter(|f| (finding || grepping || *f != "matches") && (grepping || !const_only(f)))
+                .collect()
         } else if asked.iter().any(|a| a == "all") {
             all.clone()
         } else {
@@ -111,9 +156,10 @@ impl Select {
                     Some(f) => v.push(f),
                     None => {
                         return Err(format!(
-                            "unknown field {a:?} for --select (file fields: {}; code fields: {})",
+                            "unknown field {a:?} for --select (file fields: {}; code fields: {}; constant fields: {})",
                             FILE_FIELDS.join(", "),
-                            CODE_FIELDS.join(", ")
+                            CODE_FIELDS.join(", "),
+                            CONST_FIELDS.join(", ")
                         ));
                     }
                 }
@@ -123,11 +169,11 @@ impl Select {
         fields.dedup();
         let common = ["type", "path", "member"];
         let own = |list: &[&str]| fields.iter().any(|f| list.contains(f) && !common.contains(f));
-        let (mut files, mut codes) = (own(FILE_FIELDS), own(CODE_FIELDS));
-        if !files && !codes {
-            (files, codes) = (true, true);
+        let (mut files, mut codes, mut consts) = (own(FILE_FIELDS), own(CODE_FIELDS), own(CONST_FIELDS));
+        if !files && !codes && !consts {
+            (files, codes, consts) = (true, true, true);
         }
-        Ok(Select { fields, files, codes })
+        Ok(Select { fields, files, codes, consts })
     }
 
     /// Whether field `f` is printed.
@@ -135,6 +181,31 @@ impl Select {
     pub fn has(&self, f: &str) -> bool {
         self.fields.contains(&f)
     }
+}
+
+/// Writes a file name as a JSON string: its bytes as UTF-8 where they are,
+/// each byte that is not as a lone surrogate `\udc80`–`\udcff` (Python's
+/// `surrogateescape`, so `os.fsencode(record["path"])` gives the bytes
+/// back). Two different names never give the same string.
+pub fn path_json(out: &mut Vec<u8>, bytes: &[u8]) {
+    let string = |out: &mut Vec<u8>, s: &str| {
+        // Serializing a str into a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut *out, s);
+    };
+    if let Ok(s) = std::str::from_utf8(bytes) {
+        return string(out, s);
+    }
+    out.push(b'"');
+    for chunk in bytes.utf8_chunks() {
+        let mut valid = Vec::new();
+        string(&mut valid, chunk.valid());
+        // Without the quotes.
+        out.extend_from_slice(&valid[1..valid.len() - 1]);
+        for b in chunk.invalid() {
+            out.extend_from_slice(format!("\\udc{b:02x}").as_bytes());
+        }
+    }
+    out.push(b'"');
 }
 
 /// One record, written field by field in the schema's order straight into
@@ -145,11 +216,15 @@ struct Record<'s, 'o> {
 }
 
 impl<'s, 'o> Record<'s, 'o> {
-    fn new(select: &'s Select, kind: &str, path: &str, member: Option<&str>, out: &'o mut Vec<u8>) -> Self {
+    /// `path` is already JSON ([`path_json`]).
+    fn new(select: &'s Select, kind: &str, path: &[u8], member: Option<&str>, out: &'o mut Vec<u8>) -> Self {
         out.extend_from_slice(b"{\"type\":");
         let _ = serde_json::to_writer(&mut *out, kind);
+        if select.has("path") {
+            out.extend_from_slice(b",\"path\":");
+            out.extend_from_slice(path);
+        }
         let mut r = Record { select, out };
-        r.put("path", path);
         r.put("member", &member);
         r
     }
@@ -186,22 +261,33 @@ pub struct Scanned {
     pub error: Option<String>,
 }
 
-/// Scans files into records: the fields to print, the `--find` queries and
-/// one [`Inspector`] per version, shared by the threads that use it.
+/// Scans files into records: the fields to print, the `--find` queries,
+/// the `--grep` patterns and one [`Inspector`] per version, shared by the
+/// threads that use it.
 pub struct Scanner {
     select: Select,
     queries: Vec<(String, Query)>,
+    grep: Grep,
     python_version: Option<PythonVersion>,
+    force: bool,
     inspectors: Mutex<HashMap<(bytescope_pyc::Implementation, PythonVersion), Arc<Inspector>>>,
 }
 
 impl Scanner {
     /// A scanner printing `select`, keeping the code objects that match one
-    /// of `find` (all without), reading headerless data as `python_version`.
+    /// of `find` or one of `grep`'s patterns (all without either), reading
+    /// headerless data as `python_version` once it passes that version's
+    /// checks (or regardless, with `force`), else as the detected version.
     #[must_use]
-    pub fn new(select: Select, find: &[String], python_version: Option<PythonVersion>) -> Self {
+    pub fn new(
+        select: Select,
+        find: &[String],
+        grep: Grep,
+        python_version: Option<PythonVersion>,
+        force: bool,
+    ) -> Self {
         let queries = find.iter().map(|f| (f.clone(), Query::parse(f))).collect();
-        Scanner { select, queries, python_version, inspectors: Mutex::default() }
+        Scanner { select, queries, grep, python_version, force, inspectors: Mutex::default() }
     }
 
     /// The fields printed.
@@ -210,13 +296,13 @@ impl Scanner {
         &self.select
     }
 
-    /// Whether there are queries.
+    /// Whether records are filtered (by queries or patterns).
     #[must_use]
     pub fn finding(&self) -> bool {
-        !self.queries.is_empty()
+        !self.queries.is_empty() || !self.grep.is_empty()
     }
 
-    fn inspector(&self, m: &bytescope_marshal::Marshal<'_>) -> Result<Arc<Inspector>, String> {
+    fn inspector(&self, m: &Marshal<'_>) -> Result<Arc<Inspector>, String> {
         let key = (m.format().implementation, m.version());
         let mut map = self.inspectors.lock().map_err(|_| "internal error: poisoned lock".to_owned())?;
         if let Some(i) = map.get(&key) {
@@ -227,25 +313,33 @@ impl Scanner {
         Ok(i)
     }
 
-    /// The records of one file (`path`, and `member` inside an archive).
+    /// The records of one file (`path`, written as JSON by [`path_json`],
+    /// and `member` inside an archive).
     #[must_use]
-    pub fn scan(&self, path: &str, member: Option<&str>, data: &[u8]) -> Scanned {
+    pub fn scan(&self, path: &[u8], member: Option<&str>, data: &[u8]) -> Scanned {
         let select = &self.select;
         let header = parse_header(data).ok();
         let mut version = header.as_ref().map(PycHeader::version);
         let mut detected = false;
-        // As the CLI's scan loads: the header's version, a given version
-        // checked against the data, or the version detected from it.
+        let mut hits: HashMap<usize, Vec<Hit>> = HashMap::new();
+        // The header's version, a given version checked against the data,
+        // or the version detected from it.
         let limits = bytescope_detect::Limits::default();
         let resolved =
-            bytescope_detect::resolve(data, self.python_version, false, &limits, Storage::default());
+            bytescope_detect::resolve(data, self.python_version, self.force, &limits, Storage::default());
         let result: Result<Report, String> = match resolved {
             Err(e) => Err(e.to_string()),
             Ok(r) => {
                 detected = matches!(r.origin, bytescope_detect::Origin::Detected(_));
                 let pyc = r.pyc;
                 version = Some(pyc.version());
-                self.inspector(&pyc.marshal).and_then(|i| i.inspect(&pyc.marshal).map_err(|e| e.to_string()))
+                let report = self
+                    .inspector(&pyc.marshal)
+                    .and_then(|i| i.inspect(&pyc.marshal).map_err(|e| e.to_string()));
+                if report.is_ok() && !self.grep.is_empty() {
+                    hits = grep_file(&self.grep, &pyc.marshal);
+                }
+                report
             }
         };
         let (report, error) = match result {
@@ -257,23 +351,38 @@ impl Scanner {
         if let Some(report) = &report
             && select.codes
         {
+            let patterns: Vec<&str> = self.grep.patterns().collect();
             for c in &report.code_objects {
-                let matches: Vec<&str> = self
+                let mut matches: Vec<&str> = self
                     .queries
                     .iter()
                     .filter(|(_, q)| c.matches(q))
                     .map(|(text, _)| text.as_str())
                     .collect();
-                if !self.queries.is_empty() && matches.is_empty() {
+                let found = hits.get(&c.index).map_or(&[][..], Vec::as_slice);
+                for h in found {
+                    if let Some(&p) = patterns.get(h.pattern)
+                        && !matches.contains(&p)
+                    {
+                        matches.push(p);
+                    }
+                }
+                if self.finding() && matches.is_empty() {
                     continue;
                 }
                 matched += 1;
                 code_record(select, path, member, c, &matches, &mut codes);
+                if select.consts {
+                    for h in found {
+                        let pattern = patterns.get(h.pattern).copied().unwrap_or_default();
+                        const_record(select, path, member, c, pattern, h, &mut codes);
+                    }
+                }
             }
         }
         let code_objects = report.as_ref().map_or(0, |r| r.code_objects.len());
         let mut lines = Vec::new();
-        let show_file = select.files && (self.queries.is_empty() || matched > 0 || error.is_some());
+        let show_file = select.files && (!self.finding() || matched > 0 || error.is_some());
         if show_file {
             let mut r = Record::new(select, "file", path, member, &mut lines);
             r.put("version", &version.map(|v| v.to_string()));
@@ -290,7 +399,7 @@ impl Scanner {
 
     /// The file record of an input that could not even be read.
     #[must_use]
-    pub fn unreadable(&self, path: &str, member: Option<&str>, error: &str) -> Scanned {
+    pub fn unreadable(&self, path: &[u8], member: Option<&str>, error: &str) -> Scanned {
         let mut lines = Vec::new();
         if self.select.files {
             let mut r = Record::new(&self.select, "file", path, member, &mut lines);
@@ -303,6 +412,24 @@ impl Scanner {
         }
         Scanned { lines, version: None, code_objects: 0, matched: 0, error: Some(error.to_owned()) }
     }
+}
+
+/// The `--grep` hits of every code object of `m`, by pre-order index (the
+/// inspector's numbering).
+fn grep_file(template: &Grep, m: &Marshal<'_>) -> HashMap<usize, Vec<Hit>> {
+    let mut out = HashMap::new();
+    let Ok(dis) = Disassembler::new(m.version()) else { return out };
+    let mut grep = template.clone();
+    grep.start_file();
+    // The inspector's walk: each code object once.
+    for (i, visit) in m.code_walk().with_repeat_budget(0).enumerate() {
+        let Ok(code) = bytescope_code::Code::new(m, visit.code) else { return out };
+        let hits = grep.search(&code, &dis);
+        if !hits.is_empty() {
+            out.insert(i, hits);
+        }
+    }
+    out
 }
 
 fn header_json(h: &PycHeader) -> Value {
@@ -323,7 +450,7 @@ fn header_json(h: &PycHeader) -> Value {
 
 fn code_record(
     select: &Select,
-    path: &str,
+    path: &[u8],
     member: Option<&str>,
     c: &CodeReport,
     matches: &[&str],
@@ -357,5 +484,43 @@ fn code_record(
     r.put("code_size", &c.code_size);
     r.put("instructions", &c.instructions);
     r.put("matches", matches);
+    r.finish();
+}
+
+/// A constant's bytes as text: UTF-8 where it is, `\xNN` for other bytes.
+fn bytes_text(b: &[u8]) -> String {
+    let mut s = String::with_capacity(b.len());
+    for chunk in b.utf8_chunks() {
+        s.push_str(chunk.valid());
+        for x in chunk.invalid() {
+            s.push_str(&format!("\\x{x:02x}"));
+        }
+    }
+    s
+}
+
+fn const_record(
+    select: &Select,
+    path: &[u8],
+    member: Option<&str>,
+    c: &CodeReport,
+    pattern: &str,
+    h: &Hit,
+    out: &mut Vec<u8>,
+) {
+    let mut r = Record::new(select, "constant", path, member, out);
+    r.put("index", &c.index);
+    r.put("qualname", &c.qualname);
+    r.put("pattern", pattern);
+    r.put("const_index", &h.index);
+    r.put("const_path", &h.path);
+    r.put("const_kind", &h.kind);
+    r.put("value", &bytes_text(&h.value));
+    r.put("length", &h.len);
+    let matched = h.value.get(h.start..h.end.min(h.value.len())).unwrap_or_default();
+    r.put("match", &bytes_text(matched));
+    r.put("match_start", &h.start);
+    r.put("match_end", &h.end);
+    r.put("loads", &h.loads);
     r.finish();
 }

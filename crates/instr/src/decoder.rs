@@ -35,7 +35,7 @@ impl<'c> ArgumentSink<'c> for Same {
 
 /// No opcode table for a version.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("decoding Python {version} bytecode is not supported (bytescope knows 2.7 and 3.0-3.15)")]
+#[error("decoding Python {version} bytecode is not supported (bytescope knows 1.5, 2.0-2.7 and 3.0-3.15)")]
 pub struct NoTable {
     /// The version.
     pub version: PythonVersion,

@@ -170,7 +170,9 @@ fn plan(t: &'static OpcodeTable, r: &Rules, op: u8) -> OpPlan {
     } else {
         (op, op >= t.have_argument, 0)
     };
-    OpPlan { info, deop, has_arg, caches, is_ext: deop == t.extended_arg, kind: kind(t, deop) }
+    // 1.5 has no EXTENDED_ARG: its table names a number no opcode has.
+    let is_ext = deop == t.extended_arg && t.op(deop).defined;
+    OpPlan { info, deop, has_arg, caches, is_ext, kind: kind(t, deop) }
 }
 
 /// The argument kind of base opcode `deop`: how `dis` resolves it, read from

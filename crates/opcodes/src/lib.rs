@@ -4,8 +4,9 @@
 //! printing (as one operator list drives wasmparser and wasmprinter). The
 //! tables in `generated/` are written by `tools/gen_opcodes.py` from
 //! `tools/data/opcodes/X.Y.json`, which is extracted from the real
-//! interpreters' `opcode`/`dis` modules (2.7, 3.6–3.15) or transcribed by hand
-//! (3.0–3.5, no interpreter available; see each table's [`OpcodeTable::source`]
+//! interpreters' `opcode`/`dis` modules (2.7, 3.6–3.15, PyPy 3.9) or transcribed by hand
+//! (3.0–3.5; 1.5, 2.0–2.6 and PyPy 2.7 from `tools/data/opcodes/old_versions.txt`; no
+//! interpreter available; see each table's [`OpcodeTable::source`]
 //! and the JSON's `transcription_notes`). Do not edit them by hand.
 //!
 //! Every [`OpInfo`] states what that version's `dis` does with the byte, so
@@ -137,7 +138,8 @@ pub struct OpcodeTable {
     pub source: &'static str,
     /// `opcode.HAVE_ARGUMENT`.
     pub have_argument: u8,
-    /// `opcode.EXTENDED_ARG` (`dis.EXTENDED_ARG`).
+    /// `opcode.EXTENDED_ARG` (`dis.EXTENDED_ARG`). 1.5 has none: its table gives 143, a
+    /// number no 1.5 opcode has (`op(143).defined` is false).
     pub extended_arg: u8,
     /// `opcode.MIN_INSTRUMENTED_OPCODE` (3.12+): opcodes from here up are
     /// instrumented forms.
@@ -259,14 +261,14 @@ impl OpcodeTable {
     }
 }
 
-/// CPython's table for `version`, if bytescope has one (2.7 and 3.0-3.15).
+/// CPython's table for `version`, if bytescope has one (1.5, 2.0–2.7 and 3.0–3.15).
 #[must_use]
 pub fn table(version: PythonVersion) -> Option<&'static OpcodeTable> {
     generated::table(Implementation::CPython, version)
 }
 
-/// The table of `implementation`'s bytecode for `version`: PyPy 3.9 has its
-/// own (CPython 3.9's plus PyPy's opcodes, some renumbered); other PyPy
+/// The table of `implementation`'s bytecode for `version`: PyPy 2.7 and 3.9 have
+/// their own (CPython's plus PyPy's opcodes, some renumbered in 3.9); other PyPy
 /// versions fall back on CPython's table of that version.
 #[must_use]
 pub fn table_for(implementation: Implementation, version: PythonVersion) -> Option<&'static OpcodeTable> {

@@ -172,6 +172,9 @@ pub enum Action {
     Nop,
     /// EXTENDED_ARG.
     ExtendedArg,
+    /// SET_LINENO (1.5–2.2): records the current line number; `dis` starts a paragraph
+    /// before it (these versions' `dis` has no line column).
+    SetLineno,
     /// An inline cache entry (3.11+).
     Cache,
     /// Pops the top value.

@@ -201,7 +201,11 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(dis::findlabels, m)?)?;
     m.add_function(wrap_pyfunction!(dis::stack_effect, m)?)?;
     m.add_function(wrap_pyfunction!(analysis::stack_json, m)?)?;
+    m.add_function(wrap_pyfunction!(analysis::cfg_json, m)?)?;
+    m.add_function(wrap_pyfunction!(analysis::check_json, m)?)?;
+    m.add_function(wrap_pyfunction!(analysis::diff_json, m)?)?;
     m.add_function(wrap_pyfunction!(write::dumps_code_object, m)?)?;
+    m.add_function(wrap_pyfunction!(write::dumps_constant, m)?)?;
     m.add_class::<scan::Scan>()?;
     m.add_function(wrap_pyfunction!(scan_paths, m)?)?;
     Ok(())

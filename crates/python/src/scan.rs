@@ -9,6 +9,7 @@ use std::sync::mpsc::{Receiver, sync_channel};
 use std::sync::{Arc, Mutex};
 
 use bytescope_batch::Options;
+use bytescope_inspect::grep::Grep;
 use bytescope_inspect::records::{Scanner, Select};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -49,6 +50,18 @@ fn to_py(py: Python<'_>, v: &Value) -> PyResult<Py<PyAny>> {
     })
 }
 
+/// The path of `source` as the records write it (the CLI's rule: bytes
+/// that are not UTF-8 as lone surrogates, which `os.fsencode` turns back).
+fn path_json(source: &bytescope_batch::Source) -> Vec<u8> {
+    let mut out = Vec::new();
+    if source.is_stdin() {
+        out.extend_from_slice(b"\"-\"");
+    } else {
+        bytescope_inspect::records::path_json(&mut out, source.path.as_os_str().as_encoded_bytes());
+    }
+    out
+}
+
 impl Scan {
     /// Starts scanning `paths` on a thread of its own.
     pub(crate) fn start(
@@ -58,8 +71,8 @@ impl Scan {
         jobs: usize,
         version: Option<bytescope_pyc::PythonVersion>,
     ) -> PyResult<Self> {
-        let select = Select::new(&select, !find.is_empty()).map_err(PyValueError::new_err)?;
-        let scanner = Arc::new(Scanner::new(select, &find, version));
+        let select = Select::new(&select, !find.is_empty(), false).map_err(PyValueError::new_err)?;
+        let scanner = Arc::new(Scanner::new(select, &find, Grep::new(), version, false));
         let (tx, rx) = sync_channel::<Vec<u8>>(WINDOW);
         let opts = Options { jobs, ..Options::default() };
         std::thread::Builder::new()
@@ -67,16 +80,12 @@ impl Scan {
             .stack_size(bytescope_batch::WORKER_STACK)
             .spawn(move || {
                 let work = |source: &bytescope_batch::Source, data: &[u8]| {
-                    scanner.scan(&source.path.to_string_lossy(), source.member.as_deref(), data).lines
+                    scanner.scan(&path_json(source), source.member.as_deref(), data).lines
                 };
                 let result = bytescope_batch::run(&paths, &opts, work, |source, result| {
                     let lines = result.unwrap_or_else(|e| {
                         scanner
-                            .unreadable(
-                                &source.path.to_string_lossy(),
-                                source.member.as_deref(),
-                                &e.to_string(),
-                            )
+                            .unreadable(&path_json(&source), source.member.as_deref(), &e.to_string())
                             .lines
                     });
                     // The iterator was dropped: stop.

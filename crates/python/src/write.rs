@@ -72,6 +72,30 @@ pub(crate) fn dumps_code_object<'py>(
     Ok(PyBytes::new(py, &data))
 }
 
+/// `bytescope.dumps(value, version=...)`: a constant (None, bool, int,
+/// float, complex, str, bytes, tuple, list, set, frozenset, dict, slice,
+/// Ellipsis, a `Code` of that version) as `version`'s `marshal.dumps`
+/// writes it.
+#[pyfunction]
+pub(crate) fn dumps_constant<'py>(
+    py: Python<'py>,
+    value: &Bound<'py, PyAny>,
+    version: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyBytes>> {
+    let Some(v) = crate::parse_version(Some(version))? else {
+        return Err(PyTypeError::new_err("bytescope.dumps of a value that is not a Code needs version="));
+    };
+    // The versions bytescope has tables for (`bytescope.versions()`).
+    if bytescope_opcodes::table(v).is_none() {
+        return Err(PyValueError::new_err(format!("bytescope does not know Python {v}")));
+    }
+    let obj = constant(value, v)?;
+    let data = py.detach(|| {
+        deep(|| bytescope_write::dumps(&obj, v).map_err(|e| crate::error::Error::new_err(e.to_string())))
+    })?;
+    Ok(PyBytes::new(py, &data))
+}
+
 /// The header of `file` as read, or for headerless data a timestamp header
 /// of its version with zero mtime and size.
 fn header_of(file: &File) -> PyResult<Vec<u8>> {

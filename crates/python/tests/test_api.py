@@ -328,3 +328,14 @@ def test_versions_and_help():
     assert "co_" in bytescope.Code.__doc__
     assert "version" in bytescope.load.__doc__
     assert bytescope.dis.get_instructions.__doc__
+
+
+def test_inline_cache_entries_are_counts():
+    # 3.15's opcode._inline_cache_entries is a frozendict: read as a mapping, not a sequence.
+    for v in [(3, 11), (3, 12), (3, 13), (3, 14), (3, 15)]:
+        table = bdis.opcodes(v)._inline_cache_entries
+        assert table and all(isinstance(n, int) and n > 0 for n in table.values()), v
+    assert bdis.opcodes("3.15")._inline_cache_entries["LOAD_GLOBAL"] == 4
+    for path in sorted((FIXTURES / "3.15").glob("*.pyc"))[:3]:
+        for ins in bdis.get_instructions(bytescope.load(path).code):
+            assert ins.end_offset >= ins.cache_offset

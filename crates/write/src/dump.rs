@@ -86,6 +86,22 @@ pub enum WriteError {
     /// Nested deeper than the reader accepts.
     #[error("objects nest deeper than {MAX_DEPTH} levels, which marshal.loads rejects")]
     TooDeep,
+    /// An integer field of a 1.5–2.2 code object that does not fit its 16 bits.
+    #[error("co_{what} = {value} does not fit the 16-bit field of Python {version} code objects")]
+    TooWide {
+        /// The field.
+        what: &'static str,
+        /// Its value.
+        value: i32,
+        /// The target version.
+        version: PythonVersion,
+    },
+    /// Cell or free variables in a 1.5–2.0 code object, whose layout has no place for them.
+    #[error("Python {version} code objects have no cell or free variables")]
+    NoCells {
+        /// The target version.
+        version: PythonVersion,
+    },
     /// A length that does not fit marshal's 32-bit fields.
     #[error("{what} of length {len} does not fit marshal's 32-bit length")]
     TooLong {
@@ -116,17 +132,27 @@ pub fn dumps_code(code: &CodeObject) -> Result<Vec<u8>, WriteError> {
     let mut w = Writer::new(Format::for_version(code.version));
     // Room for the whole stream up front: growing a multi-megabyte buffer
     // by doubling costs copies and allocator work.
-    let estimate: usize = code
-        .preorder()
-        .iter()
-        .map(|c| {
-            96 + c.code.len()
-                + c.linetable.len()
-                + c.exceptiontable.len()
-                + 12 * (c.consts.len() + c.names.len())
-        })
-        .sum();
+    // Likewise the reference table: about one entry per constant, name and
+    // local (growing a hash table rehashes every entry each time).
+    let (mut estimate, mut refs) = (0usize, 0usize);
+    for c in code.preorder() {
+        let locals = match &c.locals {
+            Locals::Split { varnames, cellvars, freevars } => {
+                varnames.len() + cellvars.len() + freevars.len()
+            }
+            Locals::Plus(lp) => lp.len(),
+        };
+        estimate += 96
+            + c.code.len()
+            + c.linetable.len()
+            + c.exceptiontable.len()
+            + 12 * (c.consts.len() + c.names.len());
+        refs += 8 + c.consts.len() + c.names.len() + locals;
+    }
     w.out.reserve(estimate);
+    if w.refs {
+        w.written.reserve(refs);
+    }
     w.code(code)?;
     Ok(w.out)
 }
@@ -203,10 +229,31 @@ impl<'o> Writer<'o> {
         self.out.extend_from_slice(&v.to_le_bytes());
     }
 
+    /// A code object's integer field: 16 bits in the 1.5–2.2 layouts, else 32.
+    fn int_field(&mut self, what: &'static str, v: i32, layout: CodeLayout) -> Result<(), WriteError> {
+        if layout < CodeLayout::Py23 {
+            let short = i16::try_from(v).map_err(|_| WriteError::TooWide {
+                what,
+                value: v,
+                version: self.version(),
+            })?;
+            self.out.extend_from_slice(&short.to_le_bytes());
+        } else {
+            self.i32(v);
+        }
+        Ok(())
+    }
+
     fn len32(&mut self, what: &'static str, n: usize) -> Result<(), WriteError> {
         let v = i32::try_from(n).map_err(|_| WriteError::TooLong { what, len: n })?;
         self.i32(v);
         Ok(())
+    }
+
+    /// `code`, if the version's marshal has that type (bool from 2.3, sets from 2.5,
+    /// `unicode` from 1.6, ...), else [`WriteError::Unmarshallable`].
+    fn type_code(&self, code: u8, what: &'static str) -> Result<u8, WriteError> {
+        if self.format.knows_type(code) { Ok(code) } else { Err(self.unmarshallable(what)) }
     }
 
     fn unmarshallable(&self, what: &'static str) -> WriteError {
@@ -255,14 +302,15 @@ impl<'o> Writer<'o> {
     fn object_inner(&mut self, obj: &'o Object, ctx: Ctx) -> Result<(), WriteError> {
         match obj {
             Object::None => self.out.push(b'N'),
-            Object::Bool(true) => self.out.push(b'T'),
-            Object::Bool(false) => self.out.push(b'F'),
-            Object::StopIteration => self.out.push(b'S'),
-            Object::Ellipsis => self.out.push(b'.'),
+            Object::Bool(true) => self.out.push(self.type_code(b'T', "bool")?),
+            Object::Bool(false) => self.out.push(self.type_code(b'F', "bool")?),
+            Object::StopIteration => self.out.push(self.type_code(b'S', "StopIteration")?),
+            Object::Ellipsis => self.out.push(self.type_code(b'.', "Ellipsis")?),
             Object::Str(s) if self.format.py2 => {
                 // Python 2 `unicode`: never interned.
+                let code = self.type_code(b'u', "unicode")?;
                 let Some(flag) = self.reference(None) else { return Ok(()) };
-                self.out.push(b'u' | flag);
+                self.out.push(code | flag);
                 self.len32("unicode", s.as_bytes().len())?;
                 self.out.extend_from_slice(s.as_bytes());
             }
@@ -299,7 +347,7 @@ impl<'o> Writer<'o> {
                     self.out.extend_from_slice(&re.0.to_le_bytes());
                     self.out.extend_from_slice(&im.0.to_le_bytes());
                 } else {
-                    self.out.push(b'x' | flag);
+                    self.out.push(self.type_code(b'x', "complex")? | flag);
                     self.float_text(re.0);
                     self.float_text(im.0);
                 }
@@ -312,10 +360,11 @@ impl<'o> Writer<'o> {
                 }
             }
             Object::List(items) => self.seq(b'[', "list", items, ctx)?,
-            Object::Set(items) => self.seq(b'<', "set", items, ctx)?,
+            Object::Set(items) => self.seq(self.type_code(b'<', "set")?, "set", items, ctx)?,
             Object::FrozenSet(items) => {
+                let code = self.type_code(b'>', "frozenset")?;
                 let Some(flag) = self.reference(self.key(obj)) else { return Ok(()) };
-                self.out.push(b'>' | flag);
+                self.out.push(code | flag);
                 self.len32("frozenset", items.len())?;
                 for o in items {
                     self.object(o, ctx)?;
@@ -440,7 +489,8 @@ impl<'o> Writer<'o> {
 
     /// A Python 2 byte string: interned ones go through the `R` table.
     fn str2(&mut self, b: &'o [u8], interned: bool) -> Result<(), WriteError> {
-        if interned {
+        // Interned strings ('t', 2.4+) where the format has them.
+        if interned && self.format.knows_type(b't') {
             if let Some(&i) = self.interned.get(b) {
                 self.out.push(b'R');
                 self.i32(i32::try_from(i).unwrap_or(i32::MAX));
@@ -503,7 +553,7 @@ impl<'o> Writer<'o> {
         let Some(layout) = self.format.code_layout else { return Err(self.unmarshallable("code")) };
         self.enter()?;
         self.out.push(b'c');
-        self.i32(c.argcount);
+        self.int_field("argcount", c.argcount, layout)?;
         if layout >= CodeLayout::Py38 {
             self.i32(c.posonlyargcount);
         }
@@ -511,10 +561,10 @@ impl<'o> Writer<'o> {
             self.i32(c.kwonlyargcount);
         }
         if layout < CodeLayout::Py311 {
-            self.i32(c.nlocals);
+            self.int_field("nlocals", c.nlocals, layout)?;
         }
-        self.i32(c.stacksize);
-        self.i32(c.flags);
+        self.int_field("stacksize", c.stacksize, layout)?;
+        self.int_field("flags", c.flags, layout)?;
         self.bytes_field(&c.code)?;
         // co_consts.
         self.enter()?;
@@ -536,6 +586,12 @@ impl<'o> Writer<'o> {
                 self.out.extend(lp.iter().map(|(_, k)| *k));
                 self.depth -= 1;
             }
+            (Locals::Split { varnames, cellvars, freevars }, CodeLayout::Py15) => {
+                if !cellvars.is_empty() || !freevars.is_empty() {
+                    return Err(WriteError::NoCells { version: self.version() });
+                }
+                self.names(varnames.iter())?;
+            }
             (Locals::Split { varnames, cellvars, freevars }, _) => {
                 self.names(varnames.iter())?;
                 self.names(freevars.iter())?;
@@ -550,7 +606,7 @@ impl<'o> Writer<'o> {
             let q = c.qualname.as_ref().unwrap_or(&c.name);
             self.name(q, true)?;
         }
-        self.i32(c.firstlineno);
+        self.int_field("firstlineno", c.firstlineno, layout)?;
         self.bytes_field(&c.linetable)?;
         if layout == CodeLayout::Py311 {
             self.bytes_field(&c.exceptiontable)?;

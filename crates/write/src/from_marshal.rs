@@ -198,8 +198,11 @@ impl<'m, 'a> Converter<'m, 'a> {
             }
             _ => {
                 let varnames = self.names("co_varnames", raw.varnames)?;
-                let freevars = self.names("co_freevars", raw.freevars.unwrap_or(raw.varnames))?;
-                let cellvars = self.names("co_cellvars", raw.cellvars.unwrap_or(raw.varnames))?;
+                // 1.5-2.0 code objects have no free or cell variables.
+                let freevars =
+                    raw.freevars.map(|id| self.names("co_freevars", id)).transpose()?.unwrap_or_default();
+                let cellvars =
+                    raw.cellvars.map(|id| self.names("co_cellvars", id)).transpose()?.unwrap_or_default();
                 Locals::Split { varnames, cellvars, freevars }
             }
         };
@@ -240,6 +243,9 @@ impl<'m, 'a> Converter<'m, 'a> {
 /// UTF-8 with surrogates as stored, or Latin-1 converted.
 fn str_of(data: &[u8], encoding: StrEncoding, text: Option<&str>) -> PyStr {
     match (text, encoding) {
+        // The reader gives the text of an ASCII type code only when it is
+        // ASCII (`Value::Str::text`).
+        (Some(t), StrEncoding::Latin1) => PyStr::from_ascii_text(t),
         (Some(t), _) => PyStr::from(t),
         (None, StrEncoding::Utf8) => PyStr::from_checked(data),
         (None, StrEncoding::Latin1) => PyStr::from_latin1(data),

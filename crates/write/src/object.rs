@@ -305,8 +305,55 @@ impl fmt::Debug for PyFloat {
 ///
 /// Like a Python `str` it is immutable, and cheap to clone: clones share
 /// one buffer (a name referenced many times in a .pyc is stored once).
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
-pub struct PyStr(std::sync::Arc<[u8]>);
+///
+/// Equality, hashing and ordering are those of the bytes.
+#[derive(Clone, Default)]
+pub struct PyStr(std::sync::Arc<[u8]>, Known);
+
+/// What is known of a [`PyStr`]'s bytes without reading them again: set by
+/// the constructors that checked (or were handed checked data), so writing
+/// and validating a string read from a .pyc does not scan it once more.
+/// Unset facts are computed when asked.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Known(u8);
+
+impl Known {
+    const ASCII: u8 = 1;
+    const VALID: u8 = 2;
+    const TEXT: Known = Known(Known::VALID);
+    const ASCII_TEXT: Known = Known(Known::VALID | Known::ASCII);
+    const NOTHING: Known = Known(0);
+
+    fn has(self, bit: u8) -> bool {
+        self.0 & bit != 0
+    }
+}
+
+impl PartialEq for PyStr {
+    fn eq(&self, other: &PyStr) -> bool {
+        self.0 == other.0
+    }
+}
+
+impl Eq for PyStr {}
+
+impl std::hash::Hash for PyStr {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.hash(state);
+    }
+}
+
+impl PartialOrd for PyStr {
+    fn partial_cmp(&self, other: &PyStr) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for PyStr {
+    fn cmp(&self, other: &PyStr) -> std::cmp::Ordering {
+        self.0.cmp(&other.0)
+    }
+}
 
 /// Bytes that are not UTF-8 with surrogates.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
@@ -323,7 +370,7 @@ impl PyStr {
     /// [`StrError`] at the first byte that is not such UTF-8.
     pub fn from_utf8_surrogates(bytes: Vec<u8>) -> Result<PyStr, StrError> {
         check_utf8_surrogates(&bytes)?;
-        Ok(PyStr(bytes.into()))
+        Ok(PyStr(bytes.into(), Known::TEXT))
     }
 
     /// From Latin-1 (one byte per code point): how CPython reads marshal's
@@ -331,20 +378,27 @@ impl PyStr {
     #[must_use]
     pub fn from_latin1(bytes: &[u8]) -> PyStr {
         if bytes.is_ascii() {
-            return PyStr(bytes.into());
+            return PyStr(bytes.into(), Known::ASCII_TEXT);
         }
-        PyStr(bytes.iter().map(|&b| char::from(b)).collect::<String>().into_bytes().into())
+        PyStr(bytes.iter().map(|&b| char::from(b)).collect::<String>().into_bytes().into(), Known::TEXT)
     }
 
     /// A Python 2 byte string used as a name, kept as it is.
     #[must_use]
     pub fn from_py2_bytes(bytes: Vec<u8>) -> PyStr {
-        PyStr(bytes.into())
+        PyStr(bytes.into(), Known::NOTHING)
     }
 
     /// Bytes the marshal reader already checked (UTF-8 with surrogates).
     pub(crate) fn from_checked(bytes: &[u8]) -> PyStr {
-        PyStr(bytes.into())
+        PyStr(bytes.into(), Known::TEXT)
+    }
+
+    /// Text known to be ASCII (marshal's ASCII string types, checked by the
+    /// reader).
+    pub(crate) fn from_ascii_text(text: &str) -> PyStr {
+        debug_assert!(text.is_ascii());
+        PyStr(text.as_bytes().into(), Known::ASCII_TEXT)
     }
 
     /// The address of the shared buffer: clones of one string have the same
@@ -374,7 +428,7 @@ impl PyStr {
     /// Whether every character is ASCII.
     #[must_use]
     pub fn is_ascii(&self) -> bool {
-        self.0.is_ascii()
+        self.1.has(Known::ASCII) || self.0.is_ascii()
     }
 
     /// The number of characters (code points; bytes for a Python 2 name).
@@ -394,19 +448,19 @@ impl PyStr {
     /// built from text; Python 2 names may be any bytes).
     #[must_use]
     pub fn is_valid(&self) -> bool {
-        self.0.is_ascii() || check_utf8_surrogates(&self.0).is_ok()
+        self.1.has(Known::VALID) || self.0.is_ascii() || check_utf8_surrogates(&self.0).is_ok()
     }
 }
 
 impl From<&str> for PyStr {
     fn from(s: &str) -> PyStr {
-        PyStr(s.as_bytes().into())
+        PyStr(s.as_bytes().into(), Known::TEXT)
     }
 }
 
 impl From<String> for PyStr {
     fn from(s: String) -> PyStr {
-        PyStr(s.into_bytes().into())
+        PyStr(s.into_bytes().into(), Known::TEXT)
     }
 }
 
@@ -463,6 +517,31 @@ fn check_utf8_surrogates(b: &[u8]) -> Result<(), StrError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn known_facts_do_not_change_identity_or_answers() {
+        use std::hash::BuildHasher as _;
+        let h = std::hash::RandomState::new();
+        let built = [
+            PyStr::from("abc"),
+            PyStr::from_py2_bytes(b"abc".to_vec()),
+            PyStr::from_latin1(b"abc"),
+            PyStr::from_ascii_text("abc"),
+            PyStr::from_checked(b"abc"),
+        ];
+        for s in &built {
+            assert_eq!(s, &built[0]);
+            assert_eq!(s.cmp(&built[0]), std::cmp::Ordering::Equal);
+            assert_eq!(h.hash_one(s), h.hash_one(&built[0]));
+            assert!(s.is_ascii() && s.is_valid());
+        }
+        // Unchecked bytes are still judged by their content.
+        let bad = PyStr::from_py2_bytes(vec![0xff, b'a']);
+        assert!(!bad.is_valid() && !bad.is_ascii());
+        let text = PyStr::from_utf8_surrogates("é\u{7f}".as_bytes().to_vec()).unwrap();
+        assert!(text.is_valid() && !text.is_ascii());
+        assert!(PyStr::default().is_ascii() && PyStr::default().is_valid());
+    }
 
     #[test]
     fn int_digits_round_trip() {

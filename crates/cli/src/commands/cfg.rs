@@ -4,10 +4,9 @@ use std::fmt::Write as _;
 use std::process::ExitCode;
 
 use bytescope_analysis::render::{self, CfgView, InsnText};
-use bytescope_analysis::{Cfg, StackAnalyzer};
+use bytescope_analysis::{Cfg, CfgRecord, StackAnalyzer};
 use bytescope_code::Code;
 use bytescope_marshal::Marshal;
-use serde::Serialize;
 
 use crate::output::{Format, InputArgs, for_each_file};
 use crate::records;
@@ -127,78 +126,8 @@ pub fn code_objects_named<'m, 'a>(m: &'m Marshal<'a>) -> Result<Vec<Analyzed<'m,
         .collect()
 }
 
-#[derive(Serialize)]
-struct Record<'a> {
-    index: usize,
-    qualname: &'a str,
-    firstlineno: i32,
-    blocks: Vec<BlockRecord<'a>>,
-    edges: &'a [bytescope_analysis::Edge],
-    loops: Vec<LoopRecord<'a>>,
-    loops_truncated: bool,
-}
-
-#[derive(Serialize)]
-struct BlockRecord<'a> {
-    id: u32,
-    start: u32,
-    end: u32,
-    offsets: &'a [u32],
-    reachable: bool,
-    handler: bool,
-    idom: Option<u32>,
-}
-
-#[derive(Serialize)]
-struct LoopRecord<'a> {
-    header: u32,
-    latches: &'a [u32],
-    blocks: &'a [u32],
-    parent: Option<u32>,
-    depth: u32,
-    per_iteration: Option<PerIteration>,
-}
-
-/// Instructions one iteration runs.
-#[derive(Serialize)]
-pub struct PerIteration {
-    pub min: u32,
-    pub max: u32,
-}
-
 fn record(a: &Analyzed<'_, '_>, cfg: &Cfg) -> Result<String, String> {
-    let rec = Record {
-        index: a.index,
-        qualname: &a.qualname,
-        firstlineno: a.code.firstlineno(),
-        blocks: cfg
-            .blocks
-            .iter()
-            .map(|b| BlockRecord {
-                id: b.id,
-                start: b.start,
-                end: b.end,
-                offsets: cfg.block_offsets(b),
-                reachable: b.reachable,
-                handler: b.handler,
-                idom: b.idom,
-            })
-            .collect(),
-        edges: &cfg.edges,
-        loops: cfg
-            .loops
-            .iter()
-            .map(|l| LoopRecord {
-                header: l.header,
-                latches: &l.latches,
-                blocks: &l.blocks,
-                parent: l.parent,
-                depth: l.depth,
-                per_iteration: l.per_iteration.map(|(min, max)| PerIteration { min, max }),
-            })
-            .collect(),
-        loops_truncated: cfg.loops_truncated,
-    };
+    let rec = CfgRecord::new(a.index, &a.qualname, a.code.firstlineno(), cfg);
     serde_json::to_string(&rec).map_err(|e| e.to_string())
 }
 

@@ -3,8 +3,7 @@
 use std::fmt::Write as _;
 use std::process::ExitCode;
 
-use bytescope_analysis::{Finding, StackAnalyzer};
-use serde::Serialize;
+use bytescope_analysis::{CheckRecord, StackAnalyzer};
 
 use crate::commands::cfg::{code_objects_named, select};
 use crate::output::{Format, InputArgs, for_each_file};
@@ -49,24 +48,6 @@ pub struct Args {
     json: bool,
 }
 
-#[derive(Serialize)]
-struct Record<'a> {
-    index: usize,
-    qualname: &'a str,
-    firstlineno: i32,
-    co_stacksize: i32,
-    computed_stacksize: u32,
-    needed_stacksize: u32,
-    findings: Vec<FindingRecord<'a>>,
-}
-
-#[derive(Serialize)]
-struct FindingRecord<'a> {
-    #[serde(flatten)]
-    finding: &'a Finding,
-    message: String,
-}
-
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let (input, selections) = args.select.split(&args.input);
     // Every line names its file, as JSON Lines records do: no `==> PATH <==` frames.
@@ -80,19 +61,8 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             let report = analyzer.check(&a.code);
             ctx.unhappy |= !report.findings.is_empty();
             if args.json {
-                let rec = Record {
-                    index: a.index,
-                    qualname: &a.qualname,
-                    firstlineno: a.code.firstlineno(),
-                    co_stacksize: a.code.stacksize(),
-                    computed_stacksize: report.computed_stacksize,
-                    needed_stacksize: report.needed_stacksize,
-                    findings: report
-                        .findings
-                        .iter()
-                        .map(|finding| FindingRecord { finding, message: finding.message() })
-                        .collect(),
-                };
+                let rec =
+                    CheckRecord::new(a.index, &a.qualname, a.code.firstlineno(), a.code.stacksize(), &report);
                 let object = serde_json::to_string(&rec).map_err(|e| e.to_string())?;
                 records::per_file(out, source, &object);
                 continue;

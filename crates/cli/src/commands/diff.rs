@@ -1,14 +1,13 @@
 //! `bytescope diff`: two code objects' instructions, aligned.
 
 use std::fmt::Write as _;
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use bytescope_analysis::StackAnalyzer;
-use bytescope_analysis::diff::{self, DiffOptions, DiffSide, Op};
-use bytescope_marshal::load_pyc;
+use bytescope_analysis::diff::{self, DiffCode, DiffOptions, DiffSide};
+use bytescope_analysis::{DiffRecord, DiffSideRecord, StackAnalyzer};
 use bytescope_pyc::PythonVersion;
-use serde::Serialize;
 
 use crate::commands::cfg::code_objects_named;
 
@@ -61,9 +60,15 @@ pub struct Args {
     #[arg(long)]
     json: bool,
 
-    /// Read input with no valid .pyc header as this CPython version.
+    /// Read input with no valid .pyc header as this CPython version once the data passes
+    /// that version's checks (without it, the version is detected and named on stderr).
     #[arg(long, value_name = "X.Y")]
     python_version: Option<PythonVersion>,
+
+    /// Read headerless input as --python-version even when it fails that version's checks,
+    /// or as the closest detected version.
+    #[arg(long)]
+    force: bool,
 
     /// Largest file read.
     #[arg(long, value_name = "SIZE", default_value = "256M", value_parser = bytescope_batch::parse_size)]
@@ -76,8 +81,8 @@ struct Loaded {
     path: PathBuf,
     qualname: Option<String>,
     version: PythonVersion,
-    /// Code objects compared: (qualified name relative to the root, full name, side).
-    codes: Vec<(String, String, DiffSide)>,
+    /// Code objects compared.
+    codes: Vec<DiffCode>,
 }
 
 /// Splits `FILE::QUALNAME` (unless the whole argument names a file).
@@ -91,12 +96,51 @@ fn split(arg: &Path) -> (PathBuf, Option<String>) {
     }
 }
 
+/// The bytes of the one file `path` names: a file, standard input, or one member of an
+/// archive or frozen application (`ARCHIVE:MEMBER`, `app.exe:module`), read as every
+/// command reads its inputs (size limits, member names).
+fn read_one(path: &Path, args: &Args, shown: &str) -> Result<Vec<u8>, String> {
+    let opts = bytescope_batch::Options {
+        jobs: 1,
+        on_caller: false,
+        limits: bytescope_batch::Limits { max_file_size: args.max_file_size, ..Default::default() },
+        ..Default::default()
+    };
+    let mut items: Vec<(bytescope_batch::Source, Result<Vec<u8>, String>)> = Vec::new();
+    bytescope_batch::run(
+        &[path.to_path_buf()],
+        &opts,
+        |_, data| data.to_vec(),
+        |source, r| {
+            items.push((source, r.map_err(|e| e.to_string())));
+            if items.len() > 1 { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
+        },
+    )
+    .map_err(|e| format!("{shown}: {e}"))?;
+    match items.len() {
+        0 => Err(format!("{shown}: no .pyc in it")),
+        1 => items.pop().map_or_else(
+            || Err(format!("{shown}: no .pyc in it")),
+            |(_, r)| r.map_err(|e| format!("{shown}: {e}")),
+        ),
+        _ => Err(format!(
+            "{shown}: names several files (a directory or an archive): name one file, or one member as ARCHIVE:MEMBER (e.g. app.exe:module)"
+        )),
+    }
+}
+
 fn load(arg: &Path, args: &Args, opts: DiffOptions) -> Result<Loaded, String> {
     let (path, qualname) = split(arg);
     let shown = crate::text::path(&path);
-    let limits = bytescope_batch::Limits { max_file_size: args.max_file_size, ..Default::default() };
-    let data = bytescope_batch::read_file(&path, &limits).map_err(|e| format!("{shown}: {e}"))?;
-    let pyc = load_pyc(&data, args.python_version).map_err(|e| format!("{shown}: {e}"))?;
+    let data = read_one(&path, args, &shown)?;
+    let limits = bytescope_detect::Limits::default();
+    let resolved =
+        bytescope_detect::resolve(&data, args.python_version, args.force, &limits, Default::default())
+            .map_err(|e| format!("{shown}: {e}"))?;
+    if let Some(note) = resolved.origin.note() {
+        crate::text::stderr_line(&format!("bytescope: {shown}: {}", crate::text::message(&note)));
+    }
+    let pyc = resolved.pyc;
     let analyzer = StackAnalyzer::for_marshal(&pyc.marshal).map_err(|e| format!("{shown}: {e}"))?;
     let all = code_objects_named(&pyc.marshal).map_err(|e| format!("{shown}: {e}"))?;
     let root = match &qualname {
@@ -117,47 +161,15 @@ fn load(arg: &Path, args: &Args, opts: DiffOptions) -> Result<Loaded, String> {
         };
         // The first code object of that name is the one compared (a redefinition's later
         // copies count as nested ones of their own names).
-        if rel.is_empty() && codes.iter().any(|(r, _, _): &(String, String, DiffSide)| r.is_empty()) {
+        if rel.is_empty() && codes.iter().any(|c: &DiffCode| c.rel.is_empty()) {
             continue;
         }
-        codes.push((rel, a.qualname.clone(), analyzer.diff_side(&a.code, opts)));
+        codes.push(DiffCode { rel, qualname: a.qualname.clone(), side: analyzer.diff_side(&a.code, opts) });
     }
-    if !codes.iter().any(|(r, _, _)| r.is_empty()) {
+    if !codes.iter().any(|c| c.rel.is_empty()) {
         return Err(format!("{shown}: no code object named {}", crate::text::message(&root)));
     }
     Ok(Loaded { shown, path, qualname, version: pyc.version(), codes })
-}
-
-#[derive(Serialize)]
-struct SideRecord<'a> {
-    path: String,
-    qualname: Option<&'a str>,
-    version: String,
-}
-
-#[derive(Serialize)]
-struct PairRecord<'a> {
-    a: Option<&'a str>,
-    b: Option<&'a str>,
-    ops: &'a [Op],
-    a_instructions: Vec<&'a str>,
-    b_instructions: Vec<&'a str>,
-    a_summary: Option<Summary<'a>>,
-    b_summary: Option<Summary<'a>>,
-}
-
-#[derive(Serialize)]
-struct Summary<'a> {
-    instructions: usize,
-    loops: &'a [diff::LoopSummary],
-}
-
-#[derive(Serialize)]
-struct Record<'a> {
-    a: SideRecord<'a>,
-    b: SideRecord<'a>,
-    same: bool,
-    pairs: Vec<PairRecord<'a>>,
 }
 
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
@@ -170,71 +182,35 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(2));
         }
     };
-    // Pairs: a's code objects in order with b's of the same relative name, then b's others.
+    let cmp = diff::compare(&a.codes, &b.codes);
     let empty = DiffSide { insns: Vec::new(), instructions: 0, loops: Vec::new() };
-    let mut used = vec![false; b.codes.len()];
-    let mut pairs: Vec<(Option<usize>, Option<usize>)> = Vec::new();
-    for (i, (rel, _, _)) in a.codes.iter().enumerate() {
-        let j = b.codes.iter().enumerate().position(|(j, (r, _, _))| !used[j] && r == rel);
-        if let Some(j) = j {
-            used[j] = true;
-        }
-        pairs.push((Some(i), j));
-    }
-    pairs.extend(used.iter().enumerate().filter(|(_, u)| !**u).map(|(j, _)| (None, Some(j))));
-    let aligned: Vec<Vec<Op>> = pairs
-        .iter()
-        .map(|&(i, j)| {
-            let sa = i.map_or(&empty, |i| &a.codes[i].2);
-            let sb = j.map_or(&empty, |j| &b.codes[j].2);
-            diff::align(&sa.insns, &sb.insns)
-        })
-        .collect();
-    let same = aligned.iter().all(|ops| ops.iter().all(|o| o.tag == diff::Tag::Equal));
     let label = |l: &Loaded| match &l.qualname {
         Some(q) => format!("{}::{}", l.shown, crate::text::message(q)),
         None => l.shown.clone(),
     };
     let mut out = String::new();
     if args.json {
-        let side = |l: &'_ Loaded| SideRecord {
-            path: String::from_utf8_lossy(&crate::text::os_bytes(l.path.as_os_str())).into_owned(),
-            qualname: None,
-            version: l.version.to_string(),
-        };
-        let mut rec = Record { a: side(&a), b: side(&b), same, pairs: Vec::new() };
-        rec.a.qualname = a.qualname.as_deref();
-        rec.b.qualname = b.qualname.as_deref();
-        for (&(i, j), ops) in pairs.iter().zip(&aligned) {
-            let sa = i.map(|i| &a.codes[i]);
-            let sb = j.map(|j| &b.codes[j]);
-            rec.pairs.push(PairRecord {
-                a: sa.map(|s| s.1.as_str()),
-                b: sb.map(|s| s.1.as_str()),
-                ops,
-                a_instructions: sa
-                    .map(|s| s.2.insns.iter().map(|x| x.text.as_str()).collect())
-                    .unwrap_or_default(),
-                b_instructions: sb
-                    .map(|s| s.2.insns.iter().map(|x| x.text.as_str()).collect())
-                    .unwrap_or_default(),
-                a_summary: sa.map(|s| Summary { instructions: s.2.instructions, loops: &s.2.loops }),
-                b_summary: sb.map(|s| Summary { instructions: s.2.instructions, loops: &s.2.loops }),
-            });
-        }
+        let path =
+            |l: &Loaded| String::from_utf8_lossy(&crate::text::os_bytes(l.path.as_os_str())).into_owned();
+        let (path_a, path_b) = (path(&a), path(&b));
+        let sa =
+            DiffSideRecord { path: &path_a, qualname: a.qualname.as_deref(), version: a.version.to_string() };
+        let sb =
+            DiffSideRecord { path: &path_b, qualname: b.qualname.as_deref(), version: b.version.to_string() };
+        let rec = DiffRecord::new(sa, sb, &a.codes, &b.codes, &cmp);
         out = serde_json::to_string(&rec)?;
         out.push('\n');
     } else {
         let _ = writeln!(out, "--- {}\t(Python {})", label(&a), a.version);
         let _ = writeln!(out, "+++ {}\t(Python {})", label(&b), b.version);
-        for (&(i, j), ops) in pairs.iter().zip(&aligned) {
-            let sa = i.map_or(&empty, |i| &a.codes[i].2);
-            let sb = j.map_or(&empty, |j| &b.codes[j].2);
+        for (&(i, j), ops) in cmp.pairs.iter().zip(&cmp.ops) {
+            let sa = i.map_or(&empty, |i| &a.codes[i].side);
+            let sb = j.map_or(&empty, |j| &b.codes[j].side);
             if ops.iter().all(|o| o.tag == diff::Tag::Equal) {
                 continue;
             }
             let name = |l: &Loaded, k: Option<usize>| {
-                k.map_or("(none)".to_owned(), |k| crate::text::message(&l.codes[k].1).into_owned())
+                k.map_or("(none)".to_owned(), |k| crate::text::message(&l.codes[k].qualname).into_owned())
             };
             let _ = writeln!(out, "=== {} | {}", name(&a, i), name(&b, j));
             diff::unified(&sa.insns, &sb.insns, ops, args.context, &mut out);
@@ -248,7 +224,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => return Err(e.into()),
         _ => {}
     }
-    Ok(if same { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if cmp.same { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
 /// Per code object of each side: instructions, and each loop's instructions per iteration.
@@ -257,8 +233,8 @@ fn summary(out: &mut String, a: &Loaded, b: &Loaded) {
     let rows: Vec<(char, String, &DiffSide)> = a
         .codes
         .iter()
-        .map(|(_, q, s)| ('-', crate::text::message(q).into_owned(), s))
-        .chain(b.codes.iter().map(|(_, q, s)| ('+', crate::text::message(q).into_owned(), s)))
+        .map(|c| ('-', crate::text::message(&c.qualname).into_owned(), &c.side))
+        .chain(b.codes.iter().map(|c| ('+', crate::text::message(&c.qualname).into_owned(), &c.side)))
         .collect();
     let width = rows.iter().map(|(_, q, _)| q.chars().count()).max().unwrap_or(0).max(11);
     let _ = writeln!(out, "  {:<width$}  instructions  loops: instructions per iteration", "code object");

@@ -20,7 +20,7 @@ use crate::text;
 
 /// Disassemble exactly as dis.dis() of the file's own CPython version does
 ///
-/// Works for .pyc files of CPython 2.7 and 3.0-3.15, without that Python
+/// Works for .pyc files of CPython 1.5, 2.0-2.7 and 3.0-3.15, without that Python
 /// installed, and for source (FILE.py or -c CODE) compiled by an installed
 /// CPython.
 ///

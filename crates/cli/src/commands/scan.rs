@@ -1,84 +1,19 @@
 //! `bytescope scan`: JSON Lines over many pycs, for triage and statistics.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::io::{self, IsTerminal as _, Write as _};
 use std::ops::ControlFlow;
 use std::process::ExitCode;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bytescope_batch::Source;
-use bytescope_detect::Origin;
-use bytescope_dis::Disassembler;
-use bytescope_inspect::grep::{Grep, Hit, Mode};
-use bytescope_inspect::{CodeReport, Inspector, Query, Report};
-use bytescope_marshal::{Marshal, Storage};
-use bytescope_pyc::{Implementation, Invalidation, PycHeader, PythonVersion, hex, parse_header};
+use bytescope_inspect::grep::{Grep, Mode};
+use bytescope_inspect::records::{self, Scanned, Scanner, Select};
+use bytescope_pyc::PythonVersion;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use serde::Serialize;
-use serde_json::{Value, json};
-
-use bytescope_inspect::records::{CODE_FIELDS, FILE_FIELDS};
 
 use crate::output::{Format, InputArgs, Printer, finish, report_error};
 use crate::text;
-
-/// Fields of `constant` records (--grep, --grep-bytes), in output order.
-const CONST_FIELDS: &[&str] = &[
-    "type",
-    "path",
-    "member",
-    "index",
-    "qualname",
-    "pattern",
-    "const_index",
-    "const_path",
-    "const_kind",
-    "value",
-    "length",
-    "match",
-    "match_start",
-    "match_end",
-    "loads",
-];
-
-/// Fields printed without --select.
-const DEFAULT_FIELDS: &[&str] = &[
-    "type",
-    "path",
-    "member",
-    "version",
-    "version_detected",
-    "magic",
-    "header",
-    "code_objects",
-    "error",
-    "qualname",
-    "firstlineno",
-    "kind",
-    "flags",
-    "argcount",
-    "posonlyargcount",
-    "kwonlyargcount",
-    "globals",
-    "attributes",
-    "imports",
-    "references",
-    "opcodes",
-    "nested",
-    "code_size",
-    "matches",
-    "pattern",
-    "const_index",
-    "const_path",
-    "const_kind",
-    "value",
-    "length",
-    "match",
-    "match_start",
-    "match_end",
-    "loads",
-];
 
 /// Scan files, directories and archives; print JSON Lines per file and code object
 ///
@@ -181,318 +116,24 @@ pub struct Args {
     grep_bytes: Vec<String>,
 }
 
-/// Which fields to print.
-struct Select {
-    fields: Vec<&'static str>,
-    files: bool,
-    codes: bool,
-    /// Constant records (--grep).
-    consts: bool,
-}
+/// One file's records, as the batch layer holds them until their turn.
+struct Item(Scanned);
 
-impl Select {
-    fn new(asked: &[String], finding: bool, grepping: bool) -> anyhow::Result<Self> {
-        let mut all: Vec<&'static str> = FILE_FIELDS.iter().chain(CODE_FIELDS).copied().collect();
-        let extra: Vec<&'static str> = CONST_FIELDS.iter().copied().filter(|f| !all.contains(f)).collect();
-        all.extend(extra);
-        let mut fields: Vec<&'static str> = if asked.is_empty() {
-            DEFAULT_FIELDS
-                .iter()
-                .copied()
-                .filter(|f| {
-                    (finding || grepping || *f != "matches")
-                        && (grepping
-                            || !CONST_FIELDS.contains(f)
-                            || CODE_FIELDS.contains(f)
-                            || FILE_FIELDS.contains(f))
-                })
-                .collect()
-        } else if asked.iter().any(|a| a == "all") {
-            all.clone()
-        } else {
-            let mut v = vec!["type"];
-            for a in asked {
-                let a = a.trim();
-                match all.iter().find(|f| **f == a) {
-                    Some(f) => v.push(f),
-                    None => anyhow::bail!(
-                        "unknown field {a:?} for --select (file fields: {}; code fields: {}; constant fields: {})",
-                        FILE_FIELDS.join(", "),
-                        CODE_FIELDS.join(", "),
-                        CONST_FIELDS.join(", ")
-                    ),
-                }
-            }
-            v
-        };
-        fields.dedup();
-        let common = ["type", "path", "member"];
-        let own = |list: &[&str]| fields.iter().any(|f| list.contains(f) && !common.contains(f));
-        let (mut files, mut codes, mut consts) = (own(FILE_FIELDS), own(CODE_FIELDS), own(CONST_FIELDS));
-        if !files && !codes && !consts {
-            (files, codes, consts) = (true, true, true);
-        }
-        Ok(Select { fields, files, codes, consts })
-    }
-
-    fn has(&self, f: &str) -> bool {
-        self.fields.contains(&f)
-    }
-}
-
-/// One record, written field by field in the schema's order straight into
-/// the output (no intermediate JSON values).
-struct Record<'s, 'o> {
-    select: &'s Select,
-    out: &'o mut Vec<u8>,
-}
-
-impl<'s, 'o> Record<'s, 'o> {
-    fn new(select: &'s Select, kind: &str, source: &Source, out: &'o mut Vec<u8>) -> Self {
-        out.extend_from_slice(b"{\"type\":");
-        let _ = serde_json::to_writer(&mut *out, kind);
-        if select.has("path") {
-            out.extend_from_slice(b",\"path\":");
-            if source.is_stdin() {
-                out.extend_from_slice(b"\"-\"");
-            } else {
-                crate::records::path_json(out, &crate::text::os_bytes(source.path.as_os_str()));
-            }
-        }
-        let mut r = Record { select, out };
-        r.put("member", &source.member);
-        r
-    }
-
-    /// Adds `field` if selected.
-    fn put<T: Serialize + ?Sized>(&mut self, field: &str, value: &T) {
-        if self.select.has(field) {
-            self.out.extend_from_slice(b",\"");
-            self.out.extend_from_slice(field.as_bytes());
-            self.out.extend_from_slice(b"\":");
-            // Serializing strings, numbers, lists and maps of them into a
-            // Vec cannot fail.
-            let _ = serde_json::to_writer(&mut *self.out, value);
-        }
-    }
-
-    fn finish(self) {
-        self.out.extend_from_slice(b"}\n");
-    }
-}
-
-/// What one file gives: its lines and what the summary needs.
-struct Scanned {
-    lines: Vec<u8>,
-    version: Option<PythonVersion>,
-    code_objects: usize,
-    matched: usize,
-    error: Option<String>,
-}
-
-impl bytescope_batch::Footprint for Scanned {
+impl bytescope_batch::Footprint for Item {
     fn footprint(&self) -> usize {
-        self.lines.capacity() + self.error.as_ref().map_or(0, String::capacity)
+        self.0.lines.capacity() + self.0.error.as_ref().map_or(0, String::capacity)
     }
 }
 
-/// One inspector per implementation and version, shared by the workers.
-#[derive(Default)]
-struct Inspectors(Mutex<HashMap<(Implementation, PythonVersion), Arc<Inspector>>>);
-
-impl Inspectors {
-    fn get(&self, m: &Marshal<'_>) -> Result<Arc<Inspector>, String> {
-        let key = (m.format().implementation, m.version());
-        let mut map = self.0.lock().map_err(|_| "internal error: poisoned lock".to_owned())?;
-        if let Some(i) = map.get(&key) {
-            return Ok(Arc::clone(i));
-        }
-        let i = Arc::new(Inspector::for_marshal(m).map_err(|e| e.to_string())?);
-        map.insert(key, Arc::clone(&i));
-        Ok(i)
-    }
-}
-
-fn header_json(h: &PycHeader) -> Value {
-    let (invalidation, mtime, size, hash) = match h.invalidation {
-        Invalidation::Timestamp { mtime, source_size } => ("timestamp", Some(mtime), source_size, None),
-        Invalidation::CheckedHash { hash } => ("checked-hash", None, None, Some(hex(&hash))),
-        Invalidation::UncheckedHash { hash } => ("unchecked-hash", None, None, Some(hex(&hash))),
-    };
-    json!({
-        "size": h.len,
-        "flags": h.flags,
-        "invalidation": invalidation,
-        "mtime": mtime,
-        "source_size": size,
-        "source_hash": hash,
-    })
-}
-
-fn code_record(select: &Select, source: &Source, c: &CodeReport, matches: &[&str], out: &mut Vec<u8>) {
-    let mut r = Record::new(select, "code", source, out);
-    r.put("index", &c.index);
-    r.put("parent", &c.parent);
-    r.put("name", &c.name);
-    r.put("qualname", &c.qualname);
-    r.put("firstlineno", &c.firstlineno);
-    r.put("kind", c.kind.name());
-    r.put("method", &c.method);
-    r.put("flags", &c.flag_names);
-    r.put("argcount", &c.argcount);
-    r.put("posonlyargcount", &c.posonlyargcount);
-    r.put("kwonlyargcount", &c.kwonlyargcount);
-    r.put("arguments", &c.arguments);
-    r.put("locals", &c.locals);
-    r.put("cellvars", &c.cellvars);
-    r.put("freevars", &c.freevars);
-    r.put("globals", &c.globals);
-    r.put("attributes", &c.attributes);
-    r.put("imports", &c.imports);
-    r.put("references", &c.references);
-    r.put("stores", &c.stores);
-    r.put("opcodes", &c.opcodes);
-    r.put("nested", &c.nested.len());
-    r.put("constants", &c.constants);
-    r.put("stacksize", &c.stacksize);
-    r.put("code_size", &c.code_size);
-    r.put("instructions", &c.instructions);
-    r.put("matches", matches);
-    r.finish();
-}
-
-struct Ctx<'a> {
-    select: &'a Select,
-    queries: &'a [(String, Query)],
-    grep: &'a Grep,
-    input: &'a InputArgs,
-    inspectors: &'a Inspectors,
-}
-
-fn scan_one(ctx: &Ctx<'_>, source: &Source, data: &[u8]) -> Scanned {
-    let header = parse_header(data).ok();
-    let mut version = header.as_ref().map(PycHeader::version);
-    let mut detected = false;
-    let mut hits: HashMap<usize, Vec<Hit>> = HashMap::new();
-    let limits = bytescope_detect::Limits::default();
-    let resolved = bytescope_detect::resolve(
-        data,
-        ctx.input.python_version,
-        ctx.input.force,
-        &limits,
-        Storage::default(),
-    );
-    let result: Result<Report, String> = match resolved {
-        Err(e) => Err(e.to_string()),
-        Ok(r) => {
-            let pyc = r.pyc;
-            version = Some(pyc.version());
-            detected = matches!(r.origin, Origin::Detected(_));
-            let report = ctx
-                .inspectors
-                .get(&pyc.marshal)
-                .and_then(|i| i.inspect(&pyc.marshal).map_err(|e| e.to_string()));
-            if report.is_ok() && !ctx.grep.is_empty() {
-                hits = grep_file(ctx.grep, &pyc.marshal);
-            }
-            report
-        }
-    };
-    let (report, error) = match result {
-        Ok(r) => (Some(r), None),
-        Err(e) => (None, Some(e)),
-    };
-    let mut codes = Vec::new();
-    let mut matched = 0;
-    if let Some(report) = &report
-        && ctx.select.codes
-    {
-        let patterns: Vec<&str> = ctx.grep.patterns().collect();
-        for c in &report.code_objects {
-            let mut matches: Vec<&str> =
-                ctx.queries.iter().filter(|(_, q)| c.matches(q)).map(|(text, _)| text.as_str()).collect();
-            let found = hits.get(&c.index).map_or(&[][..], Vec::as_slice);
-            for h in found {
-                if !matches.contains(&patterns[h.pattern]) {
-                    matches.push(patterns[h.pattern]);
-                }
-            }
-            if (!ctx.queries.is_empty() || !ctx.grep.is_empty()) && matches.is_empty() {
-                continue;
-            }
-            matched += 1;
-            code_record(ctx.select, source, c, &matches, &mut codes);
-            if ctx.select.consts {
-                for h in found {
-                    const_record(ctx.select, source, c, patterns[h.pattern], h, &mut codes);
-                }
-            }
-        }
-    }
-    let code_objects = report.as_ref().map_or(0, |r| r.code_objects.len());
-    let mut lines = Vec::new();
-    let filtering = !ctx.queries.is_empty() || !ctx.grep.is_empty();
-    let show_file = ctx.select.files && (!filtering || matched > 0 || error.is_some());
-    if show_file {
-        let mut r = Record::new(ctx.select, "file", source, &mut lines);
-        r.put("version", &version.map(|v| v.to_string()));
-        r.put("version_detected", &detected);
-        r.put("magic", &header.as_ref().map(|h| h.magic.magic));
-        r.put("header", &header.as_ref().map(header_json));
-        r.put("code_objects", &code_objects);
-        r.put("error", &error);
-        r.finish();
-    }
-    lines.extend(codes);
-    Scanned { lines, version, code_objects, matched, error }
-}
-
-/// The --grep hits of every code object of `m`, by pre-order index (the
-/// inspector's numbering).
-fn grep_file(template: &Grep, m: &Marshal<'_>) -> HashMap<usize, Vec<Hit>> {
-    let mut out = HashMap::new();
-    let Ok(dis) = Disassembler::new(m.version()) else { return out };
-    let mut grep = template.clone();
-    grep.start_file();
-    // The inspector's walk: each code object once.
-    for (i, visit) in m.code_walk().with_repeat_budget(0).enumerate() {
-        let Ok(code) = bytescope_code::Code::new(m, visit.code) else { return out };
-        let hits = grep.search(&code, &dis);
-        if !hits.is_empty() {
-            out.insert(i, hits);
-        }
+/// The path of `source` as the records write it: `-` for standard input.
+fn path_json(source: &Source) -> Vec<u8> {
+    let mut out = Vec::new();
+    if source.is_stdin() {
+        out.extend_from_slice(b"\"-\"");
+    } else {
+        records::path_json(&mut out, &crate::text::os_bytes(source.path.as_os_str()));
     }
     out
-}
-
-/// A constant's bytes as text: UTF-8 where it is, `\xNN` for other bytes.
-fn bytes_text(b: &[u8]) -> String {
-    let mut s = String::with_capacity(b.len());
-    for chunk in b.utf8_chunks() {
-        s.push_str(chunk.valid());
-        for x in chunk.invalid() {
-            s.push_str(&format!("\\x{x:02x}"));
-        }
-    }
-    s
-}
-
-fn const_record(select: &Select, source: &Source, c: &CodeReport, pattern: &str, h: &Hit, out: &mut Vec<u8>) {
-    let mut r = Record::new(select, "constant", source, out);
-    r.put("index", &c.index);
-    r.put("qualname", &c.qualname);
-    r.put("pattern", pattern);
-    r.put("const_index", &h.index);
-    r.put("const_path", &h.path);
-    r.put("const_kind", &h.kind);
-    r.put("value", &bytes_text(&h.value));
-    r.put("length", &h.len);
-    let matched = h.value.get(h.start..h.end.min(h.value.len())).unwrap_or_default();
-    r.put("match", &bytes_text(matched));
-    r.put("match_start", &h.start);
-    r.put("match_end", &h.end);
-    r.put("loads", &h.loads);
-    r.finish();
 }
 
 #[derive(Default)]
@@ -574,17 +215,16 @@ fn count_pycs(inputs: &[std::path::PathBuf]) -> Option<u64> {
 
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let grepping = !args.grep.is_empty() || !args.grep_bytes.is_empty();
-    let select = Select::new(&args.select, !args.find.is_empty(), grepping)?;
-    let queries: Vec<(String, Query)> = args.find.iter().map(|f| (f.clone(), Query::parse(f))).collect();
+    let select =
+        Select::new(&args.select, !args.find.is_empty(), grepping).map_err(|e| anyhow::anyhow!(e))?;
     let mut grep = Grep::new();
     for (patterns, mode) in [(&args.grep, Mode::Text), (&args.grep_bytes, Mode::Bytes)] {
         for p in patterns {
             grep.add(p, mode).map_err(|e| anyhow::anyhow!("--grep {p:?}: {e}"))?;
         }
     }
-    let inspectors = Inspectors::default();
-    let ctx =
-        Ctx { select: &select, queries: &queries, grep: &grep, input: &args.input, inspectors: &inspectors };
+    let finding = !args.find.is_empty() || grepping;
+    let scanner = Scanner::new(select, &args.find, grep, args.input.python_version, args.input.force);
     let started = Instant::now();
     let pb = progress(&args.input.files);
     // Written from whichever thread delivers results.
@@ -596,22 +236,13 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         &args.input.files,
         // A folder without pycs is a scan of 0 files, not an error.
         &bytescope_batch::Options { report_empty: false, ..args.input.batch_options() },
-        |source, data| scan_one(&ctx, source, data),
+        |source, data| Item(scanner.scan(&path_json(source), source.member.as_deref(), data)),
         |source, result| {
-            let scanned = result.unwrap_or_else(|e| {
+            let scanned = match result {
+                Ok(Item(s)) => s,
                 // Not even read: still one file record.
-                let mut lines = Vec::new();
-                if select.files {
-                    let mut r = Record::new(&select, "file", &source, &mut lines);
-                    for f in ["version", "version_detected", "magic", "header"] {
-                        r.put(f, &Value::Null);
-                    }
-                    r.put("code_objects", &0);
-                    r.put("error", &e.to_string());
-                    r.finish();
-                }
-                Scanned { lines, version: None, code_objects: 0, matched: 0, error: Some(e.to_string()) }
-            });
+                Err(e) => scanner.unreadable(&path_json(&source), source.member.as_deref(), &e.to_string()),
+            };
             summary.files += 1;
             summary.code_objects += scanned.code_objects;
             summary.matched += scanned.matched;
@@ -639,7 +270,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     )?;
     pb.finish_and_clear();
     let status = finish(&mut out, write_error, summary.failed > 0)?;
-    print_summary(&summary, !queries.is_empty() || grepping, started.elapsed());
+    print_summary(&summary, finding, started.elapsed());
     Ok(status)
 }
 

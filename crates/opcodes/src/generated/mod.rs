@@ -8,6 +8,14 @@ use crate::semantics::{
 use crate::{ArgFlags, CacheField, OpInfo, OpKind, OpcodeTable};
 use bytescope_pyc::{Implementation, PythonVersion};
 
+mod v1_5;
+mod v2_0;
+mod v2_1;
+mod v2_2;
+mod v2_3;
+mod v2_4;
+mod v2_5;
+mod v2_6;
 mod v2_7;
 mod v3_0;
 mod v3_1;
@@ -25,6 +33,8 @@ mod v3_6;
 mod v3_7;
 mod v3_8;
 mod v3_9;
+mod vpypy2_7;
+mod vpypy3_10;
 mod vpypy3_9;
 
 const U: OpKind = OpKind::Unused;
@@ -65,7 +75,15 @@ const fn cf(name: &'static str, size: u8) -> CacheField {
 }
 
 /// Every table: CPython's oldest version first, then other implementations'.
-pub(crate) static ALL: [&OpcodeTable; 18] = [
+pub(crate) static ALL: [&OpcodeTable; 28] = [
+    &v1_5::TABLE,
+    &v2_0::TABLE,
+    &v2_1::TABLE,
+    &v2_2::TABLE,
+    &v2_3::TABLE,
+    &v2_4::TABLE,
+    &v2_5::TABLE,
+    &v2_6::TABLE,
     &v2_7::TABLE,
     &v3_0::TABLE,
     &v3_1::TABLE,
@@ -83,7 +101,9 @@ pub(crate) static ALL: [&OpcodeTable; 18] = [
     &v3_13::TABLE,
     &v3_14::TABLE,
     &v3_15::TABLE,
+    &vpypy2_7::TABLE,
     &vpypy3_9::TABLE,
+    &vpypy3_10::TABLE,
 ];
 
 pub(crate) fn table(implementation: Implementation, version: PythonVersion) -> Option<&'static OpcodeTable> {

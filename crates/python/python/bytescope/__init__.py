@@ -20,17 +20,21 @@ from ._scan import scan
 
 
 
-def dumps(x):
-    """The marshal data of a code object (a :class:`Code`, or a :class:`Pyc`'s module code),
-    written in the code's own version's format by bytescope's write path, as that version's
-    ``marshal.dumps`` would write it: ``bytescope.loads(bytescope.dumps(code), code.version)``
-    gives an equal code object (also for code made by :meth:`Code.replace`). Constants
-    other than code objects are not supported yet."""
+def dumps(x, version=None):
+    """Marshal data as a version's ``marshal.dumps`` writes it, by bytescope's write path.
+
+    A :class:`Code` (or a :class:`Pyc`'s module code) is written in its own version's format:
+    ``bytescope.loads(bytescope.dumps(code), code.version)`` gives an equal code object (also
+    for code made by :meth:`Code.replace`). Any other value — None, bool, int, float, complex,
+    str, bytes, tuple, list, set, frozenset, dict, slice, Ellipsis, nested :class:`Code` of that
+    version — needs ``version`` (``(3, 12)`` or ``"3.12"``) and is written in that version's
+    format: ``bytescope.dumps((1, "a"), version="2.7")`` is what Python 2.7's ``marshal.dumps``
+    gives for it (Python 2 ``str`` are ``bytes``)."""
     if isinstance(x, Pyc):
         x = x.code
-    if not isinstance(x, Code):
-        raise TypeError(f"bytescope.dumps takes a Code or a Pyc, not {type(x).__name__}")
-    return _native.dumps_code_object(x)
+    if isinstance(x, Code) and version is None:
+        return _native.dumps_code_object(x)
+    return _native.dumps_constant(x, version)
 
 
 __all__ = ["Code", "Error", "Pyc", "analysis", "dis", "dumps", "load", "loads", "scan", "versions"]
