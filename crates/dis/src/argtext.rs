@@ -506,7 +506,7 @@ impl<'c, 'm, 'a> Printer<'c, 'm, 'a> {
     where
         'c: 's,
     {
-        self.decoder.resolve_with(raw, FastSink { p: self, op: raw.opcode, cache, k })
+        FastSink { p: self, op: raw.opcode, cache, k }.put(self.decoder.resolve(raw))
     }
 
     /// The argrepr of constant `id` on the fast path, handed to `k` (see
