@@ -246,8 +246,7 @@ pub(crate) enum FastText<'s> {
     Other,
 }
 
-/// Where [`Printer::fast_text`] hands a [`FastText`]. Its `put` is
-/// inlined into each kind's arm, where the variant is known.
+/// Where [`Printer::fast_text`] hands a [`FastText`].
 pub(crate) trait TextSink<'s> {
     type Out;
     fn put(self, text: FastText<'s>) -> Self::Out;
@@ -486,13 +485,15 @@ impl<'c, 'm, 'a> Printer<'c, 'm, 'a> {
     }
 
     /// The argrepr of `raw` for the listing fast path: the instruction
-    /// model resolves the argument ([`Decoder::resolve_with`]) and this
-    /// shapes the common kinds (constants, names, locals, jumps by offset,
-    /// fixed texts) into a [`FastText`] handed to `k`. Inlined, each arm of
-    /// the resolution puts a variant known there, so both `match`es fold
-    /// away (one dispatch per line, not three). [`FastText::Other`] sends
-    /// the rest through [`Printer::write_argrepr`]. Must agree with it (the
-    /// listing tests compare both paths' output on every fixture).
+    /// model resolves the argument ([`Decoder::resolve`]) and this shapes
+    /// the common kinds (constants, names, locals, jumps by offset, fixed
+    /// texts) into a [`FastText`] handed to `k`, from one place: a `k.put`
+    /// inlined into each arm of the resolution made a copy of the line
+    /// writer per argument kind, fewer instructions but a loop too large
+    /// for the instruction cache (see `docs/performance.md`).
+    /// [`FastText::Other`] sends the rest through [`Printer::write_argrepr`].
+    /// Must agree with it (the listing tests compare both paths' output on
+    /// every fixture).
     ///
     /// # Errors
     /// A constant CPython could not repr (`k` is not called).
@@ -594,9 +595,8 @@ impl<'c, 'm, 'a> Printer<'c, 'm, 'a> {
     }
 }
 
-/// The sink [`Printer::fast_text`] resolves into: shapes the argument into
-/// a [`FastText`] for `k`. `put` is inlined into each arm of the
-/// resolution, where the variant is known, so its `match` folds away.
+/// What [`Printer::fast_text`] hands the resolved argument to: shapes it
+/// into a [`FastText`] for `k`, which is called once.
 struct FastSink<'s, 'c, 'm, 'a, K> {
     p: &'s Printer<'c, 'm, 'a>,
     /// The opcode (its plan is read only by the arms that need it).
@@ -608,10 +608,7 @@ struct FastSink<'s, 'c, 'm, 'a, K> {
 impl<'s, 'c: 's, R, K: TextSink<'s, Out = R>> ArgumentSink<'c> for FastSink<'s, 'c, '_, '_, K> {
     type Out = Result<R, ReprError>;
 
-    // Forced only in optimised builds, where the copies fold (see
-    // `Decoder::resolve_with`).
-    #[cfg_attr(not(debug_assertions), inline(always))]
-    #[cfg_attr(debug_assertions, inline)]
+    #[inline(always)]
     fn put(self, arg: Argument<'c>) -> Result<R, ReprError> {
         let FastSink { p, op, cache, k } = self;
         let plan = || &p.plans[usize::from(op)];
