@@ -13,7 +13,7 @@ use bytescope_opcodes::OpcodeTable;
 use bytescope_pyrepr::{ReprError, ReprOptions, plain_str_quotes, repr_object};
 
 use crate::plan::{JumpStyle, PrintPlan, VersionData};
-use crate::rules::{NullMarker, Rules};
+use crate::rules::Rules;
 
 /// One decoded instruction, with its argument resolved as that version's
 /// `dis` resolves it.
@@ -246,8 +246,7 @@ pub(crate) enum FastText<'s> {
     Other,
 }
 
-/// Where [`Printer::fast_text`] hands a [`FastText`]. Its `put` is
-/// inlined into each kind's arm, where the variant is known.
+/// Where [`Printer::fast_text`] hands a [`FastText`].
 pub(crate) trait TextSink<'s> {
     type Out;
     fn put(self, text: FastText<'s>) -> Self::Out;
@@ -262,6 +261,8 @@ pub(crate) struct Printer<'c, 'm, 'a> {
     pub plans: &'static [PrintPlan; 256],
     pub decoder: Decoder<'c, 'm, 'a>,
     pub repr: ReprOptions,
+    /// See [`VersionData::affixes`].
+    affixes: &'static [(&'static str, &'static str); 5],
 }
 
 impl<'c, 'm, 'a> Printer<'c, 'm, 'a> {
@@ -275,6 +276,7 @@ impl<'c, 'm, 'a> Printer<'c, 'm, 'a> {
             plans: &data.plans,
             decoder: Decoder::with_data(code, data.decoding),
             repr,
+            affixes: &data.affixes,
         }
     }
 
@@ -317,19 +319,7 @@ impl<'c, 'm, 'a> Printer<'c, 'm, 'a> {
     /// What goes before and after the name `name` with `marker`.
     #[inline]
     fn around(&self, name: &str, marker: NameMarker) -> (&'static str, &'static str) {
-        if name.is_empty() {
-            return ("", "");
-        }
-        let prefix = self.rules.null_marker == Some(NullMarker::Prefix);
-        match marker {
-            NameMarker::None => ("", ""),
-            NameMarker::Lazy => ("", " + lazy"),
-            NameMarker::Eager => ("", " + eager"),
-            NameMarker::Null if prefix => ("NULL + ", ""),
-            NameMarker::Method if prefix => ("NULL|self + ", ""),
-            NameMarker::Null => ("", " + NULL"),
-            NameMarker::Method => ("", " + NULL|self"),
-        }
+        if name.is_empty() { ("", "") } else { self.affixes[marker as usize] }
     }
 
     /// `argrepr` of `arg` (of `raw`) when it is one borrowed string (nearly
@@ -495,13 +485,15 @@ impl<'c, 'm, 'a> Printer<'c, 'm, 'a> {
     }
 
     /// The argrepr of `raw` for the listing fast path: the instruction
-    /// model resolves the argument ([`Decoder::resolve_with`]) and this
-    /// shapes the common kinds (constants, names, locals, jumps by offset,
-    /// fixed texts) into a [`FastText`] handed to `k`. Inlined, each arm of
-    /// the resolution puts a variant known there, so both `match`es fold
-    /// away (one dispatch per line, not three). [`FastText::Other`] sends
-    /// the rest through [`Printer::write_argrepr`]. Must agree with it (the
-    /// listing tests compare both paths' output on every fixture).
+    /// model resolves the argument ([`Decoder::resolve`]) and this shapes
+    /// the common kinds (constants, names, locals, jumps by offset, fixed
+    /// texts) into a [`FastText`] handed to `k`, from one place: a `k.put`
+    /// inlined into each arm of the resolution made a copy of the line
+    /// writer per argument kind, fewer instructions but a loop too large
+    /// for the instruction cache (see `docs/performance.md`).
+    /// [`FastText::Other`] sends the rest through [`Printer::write_argrepr`].
+    /// Must agree with it (the listing tests compare both paths' output on
+    /// every fixture).
     ///
     /// # Errors
     /// A constant CPython could not repr (`k` is not called).
@@ -515,8 +507,7 @@ impl<'c, 'm, 'a> Printer<'c, 'm, 'a> {
     where
         'c: 's,
     {
-        let plan = &self.plans[usize::from(raw.opcode)];
-        self.decoder.resolve_with(raw, FastSink { p: self, plan, cache, k })
+        FastSink { p: self, op: raw.opcode, cache, k }.put(self.decoder.resolve(raw))
     }
 
     /// The argrepr of constant `id` on the fast path, handed to `k` (see
@@ -604,12 +595,12 @@ impl<'c, 'm, 'a> Printer<'c, 'm, 'a> {
     }
 }
 
-/// The sink [`Printer::fast_text`] resolves into: shapes the argument into
-/// a [`FastText`] for `k`. `put` is inlined into each arm of the
-/// resolution, where the variant is known, so its `match` folds away.
+/// What [`Printer::fast_text`] hands the resolved argument to: shapes it
+/// into a [`FastText`] for `k`, which is called once.
 struct FastSink<'s, 'c, 'm, 'a, K> {
     p: &'s Printer<'c, 'm, 'a>,
-    plan: &'s PrintPlan,
+    /// The opcode (its plan is read only by the arms that need it).
+    op: u8,
     cache: &'s mut ReprCache,
     k: K,
 }
@@ -617,15 +608,15 @@ struct FastSink<'s, 'c, 'm, 'a, K> {
 impl<'s, 'c: 's, R, K: TextSink<'s, Out = R>> ArgumentSink<'c> for FastSink<'s, 'c, '_, '_, K> {
     type Out = Result<R, ReprError>;
 
-    // Forced only in optimised builds, where the copies fold (see
-    // `Decoder::resolve_with`).
-    #[cfg_attr(not(debug_assertions), inline(always))]
-    #[cfg_attr(debug_assertions, inline)]
+    #[inline(always)]
     fn put(self, arg: Argument<'c>) -> Result<R, ReprError> {
-        let FastSink { p, plan, cache, k } = self;
+        let FastSink { p, op, cache, k } = self;
+        let plan = || &p.plans[usize::from(op)];
         let text = match arg {
             Argument::None | Argument::Plain(_) => FastText::Str(""),
-            Argument::Const(_) | Argument::Invalid { operand: Operand::Const, .. } if plan.unknown_const => {
+            Argument::Const(_) | Argument::Invalid { operand: Operand::Const, .. }
+                if plan().unknown_const =>
+            {
                 FastText::Str("")
             }
             Argument::Const(id) => return p.const_text_with(id, cache, k),
@@ -634,7 +625,7 @@ impl<'s, 'c: 's, R, K: TextSink<'s, Out = R>> ArgumentSink<'c> for FastSink<'s, 
                 FastText::Name(prefix, name, suffix)
             }
             Argument::Local(n) | Argument::Free(n) => FastText::Str(n),
-            Argument::Jump(t) => match plan.jump {
+            Argument::Jump(t) => match plan().jump {
                 JumpStyle::Offset => FastText::To(t),
                 JumpStyle::Hidden => FastText::Str(""),
                 JumpStyle::Label(prep) => FastText::Label(prep, t),

@@ -4,11 +4,11 @@
 
 use std::sync::OnceLock;
 
-use bytescope_instr::{ArgKind, VersionData as Decoding};
+use bytescope_instr::{ArgKind, NameMarker, VersionData as Decoding};
 use bytescope_opcodes::OpcodeTable;
 use bytescope_opcodes::semantics::{Action, Flow, Place};
 
-use crate::rules::{Layout, Rules};
+use crate::rules::{Layout, NullMarker, Rules};
 
 /// How a jump's argument is worded.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -45,6 +45,9 @@ pub(crate) struct VersionData {
     pub rules: Rules,
     pub plans: [PrintPlan; 256],
     pub decoding: &'static Decoding,
+    /// What goes before and after a name, per [`NameMarker`] (indexed by
+    /// its discriminant), by the version's NULL-marker placement.
+    pub affixes: [(&'static str, &'static str); 5],
 }
 
 impl VersionData {
@@ -70,7 +73,19 @@ impl VersionData {
                 && table.semantics(p.deop).action != Action::Load(Place::Const);
             PrintPlan { name, padded, jump, unknown_const }
         });
-        VersionData { rules, plans, decoding }
+        let prefix = rules.null_marker == Some(NullMarker::Prefix);
+        let affixes =
+            [NameMarker::None, NameMarker::Null, NameMarker::Method, NameMarker::Lazy, NameMarker::Eager]
+                .map(|marker| match marker {
+                    NameMarker::None => ("", ""),
+                    NameMarker::Lazy => ("", " + lazy"),
+                    NameMarker::Eager => ("", " + eager"),
+                    NameMarker::Null if prefix => ("NULL + ", ""),
+                    NameMarker::Method if prefix => ("NULL|self + ", ""),
+                    NameMarker::Null => ("", " + NULL"),
+                    NameMarker::Method => ("", " + NULL|self"),
+                });
+        VersionData { rules, plans, decoding, affixes }
     }
 }
 

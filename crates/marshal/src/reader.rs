@@ -59,10 +59,7 @@ pub fn read_in(
         },
         scratch: Vec::new(),
         builders: Vec::new(),
-        code_objects: object_fields(format),
-        code_counts: format
-            .code_fields
-            .map_or((0, 0), |f| (f.objects().count(), f.objects_before_firstlineno())),
+        shape: CodeShape::of(format),
     };
     r.object()?;
     r.m.end = r.abs();
@@ -90,12 +87,9 @@ struct Reader<'a> {
     scratch: Vec<ObjId>,
     /// Integer fields of the open code objects, innermost last.
     builders: Vec<CodeBuilder>,
-    /// The format's code objects: object fields, and those before
-    /// `co_firstlineno` (counted once here rather than per code object).
-    code_counts: (usize, usize),
-    /// The format's object fields in stream order (the first
-    /// `code_counts.0`), gathered once for every code object's build.
-    code_objects: [CodeField; 24],
+    /// Where the format's code objects keep each field (worked out once
+    /// here rather than per code object).
+    shape: CodeShape,
 }
 
 /// Sentinel in `refs` for a slot reserved by an object still being read.
@@ -163,12 +157,21 @@ impl<'a> Reader<'a> {
 
     /// An integer field of a code object: 32-bit, or 16-bit (sign-extended,
     /// as `r_short` reads it) up to 2.2.
+    #[inline]
     fn code_int(&mut self, fields: CodeFields, field: CodeField) -> Result<i32, MarshalError> {
-        let what = field.name(fields.layout);
+        // The field's name is only looked up for the error.
         if fields.short_ints {
-            self.chunk(what).map(|b| i32::from(i16::from_le_bytes(b)))
+            let Some((b, rest)) = self.rest.split_first_chunk::<2>() else {
+                return Err(self.eof(field.name(fields.layout), 2));
+            };
+            self.rest = rest;
+            Ok(i32::from(i16::from_le_bytes(*b)))
         } else {
-            self.i32(what)
+            let Some((b, rest)) = self.rest.split_first_chunk::<4>() else {
+                return Err(self.eof(field.name(fields.layout), 4));
+            };
+            self.rest = rest;
+            Ok(i32::from_le_bytes(*b))
         }
     }
 
@@ -513,7 +516,7 @@ impl<'a> Reader<'a> {
                         self.err_at(abs, ErrorKind::UnsupportedCodeLayout { version: self.format.version })
                     );
                 }
-                (Kind::Code, self.code_counts.0)
+                (Kind::Code, self.shape.objects)
             }
         };
         let id = self.push(Value::Null, code, abs);
@@ -524,10 +527,11 @@ impl<'a> Reader<'a> {
         let mut frame = Frame { id, ty, kind, slot, mark: self.scratch.len(), remaining, stop: 0 };
         if let Kind::Code = kind {
             let fields = self.format.code_fields.unwrap_or(CodeLayout::Py311.fields());
-            frame.stop = remaining - self.code_counts.1;
+            frame.stop = remaining - self.shape.before_firstlineno;
             let mut b = CodeBuilder::new(fields);
             // Integer fields before co_code.
-            for field in fields.leading_ints() {
+            for i in 0..self.shape.n_ints {
+                let field = self.shape.ints[i];
                 let v = self.code_int(fields, field)?;
                 b.set_int(field, v);
             }
@@ -553,8 +557,7 @@ impl<'a> Reader<'a> {
             Kind::Code => {
                 let index = self.m.codes.len() as u32;
                 if let Some(b) = self.builders.pop() {
-                    let objects = &self.code_objects[..self.code_counts.0.min(24)];
-                    self.m.codes.push(b.build(objects, ids, f.id));
+                    self.m.codes.push(b.build(&self.shape.pos, ids, f.id));
                 }
                 Value::Code(index)
             }
@@ -626,16 +629,46 @@ enum Kind {
     Root,
 }
 
-/// The object fields of `format`'s code objects, in stream order (the rest
-/// of the array is padding).
-fn object_fields(format: Format) -> [CodeField; 24] {
-    let mut out = [CodeField::Code; 24];
-    if let Some(f) = format.code_fields {
-        for (slot, field) in out.iter_mut().zip(f.objects()) {
-            *slot = field;
+/// Where a format's code objects keep their fields.
+struct CodeShape {
+    /// Per [`CodeField`] (by discriminant): its position among the object
+    /// fields in stream order, or [`CodeShape::ABSENT`].
+    pos: [u8; 32],
+    /// The integer fields before `co_code` (the first `n_ints`).
+    ints: [CodeField; 8],
+    n_ints: usize,
+    /// How many object fields there are.
+    objects: usize,
+    /// How many object fields precede `co_firstlineno`.
+    before_firstlineno: usize,
+}
+
+impl CodeShape {
+    const ABSENT: u8 = u8::MAX;
+
+    fn of(format: Format) -> Self {
+        let mut shape = CodeShape {
+            pos: [Self::ABSENT; 32],
+            ints: [CodeField::ArgCount; 8],
+            n_ints: 0,
+            objects: 0,
+            before_firstlineno: 0,
+        };
+        if let Some(f) = format.code_fields {
+            for (i, field) in f.objects().enumerate() {
+                if let (Some(slot), Ok(i)) = (shape.pos.get_mut(field as usize), u8::try_from(i)) {
+                    *slot = i;
+                }
+            }
+            for (slot, field) in shape.ints.iter_mut().zip(f.leading_ints()) {
+                *slot = field;
+                shape.n_ints += 1;
+            }
+            shape.objects = f.objects().count();
+            shape.before_firstlineno = f.objects_before_firstlineno();
         }
+        shape
     }
-    out
 }
 
 /// A code object's integer fields, gathered while its object fields are read.
@@ -677,9 +710,12 @@ impl CodeBuilder {
         }
     }
 
-    /// The code object from its object fields `f` (in stream order).
-    fn build(&self, objects: &[CodeField], f: &[ObjId], node: ObjId) -> CodeNode {
-        let mut c = CodeNode {
+    /// The code object from its object fields `f` (in stream order; `pos`
+    /// is [`CodeShape::pos`]).
+    #[inline]
+    fn build(&self, pos: &[u8; 32], f: &[ObjId], node: ObjId) -> CodeNode {
+        let get = |field: CodeField| f.get(usize::from(pos[field as usize])).copied();
+        CodeNode {
             layout: self.fields.layout,
             argcount: self.argcount,
             posonlyargcount: self.posonlyargcount,
@@ -688,42 +724,22 @@ impl CodeBuilder {
             stacksize: self.stacksize,
             flags: self.flags,
             firstlineno: self.firstlineno,
-            code: node,
-            consts: node,
-            names: node,
-            varnames: node,
-            localspluskinds: None,
-            freevars: None,
-            cellvars: None,
-            filename: node,
-            name: node,
-            qualname: None,
-            linetable: node,
-            exceptiontable: None,
-            endlinetable: None,
-            columntable: None,
+            code: get(CodeField::Code).unwrap_or(node),
+            consts: get(CodeField::Consts).unwrap_or(node),
+            names: get(CodeField::Names).unwrap_or(node),
+            varnames: get(CodeField::VarNames).or_else(|| get(CodeField::LocalsPlusNames)).unwrap_or(node),
+            localspluskinds: get(CodeField::LocalsPlusKinds),
+            freevars: get(CodeField::FreeVars),
+            cellvars: get(CodeField::CellVars),
+            filename: get(CodeField::Filename).unwrap_or(node),
+            name: get(CodeField::Name).unwrap_or(node),
+            qualname: get(CodeField::QualName),
+            linetable: get(CodeField::LineTable).unwrap_or(node),
+            exceptiontable: get(CodeField::ExceptionTable),
+            endlinetable: get(CodeField::EndLineTable),
+            columntable: get(CodeField::ColumnTable),
             node,
-        };
-        for (&field, &id) in objects.iter().zip(f) {
-            match field {
-                CodeField::Code => c.code = id,
-                CodeField::Consts => c.consts = id,
-                CodeField::Names => c.names = id,
-                CodeField::VarNames | CodeField::LocalsPlusNames => c.varnames = id,
-                CodeField::LocalsPlusKinds => c.localspluskinds = Some(id),
-                CodeField::FreeVars => c.freevars = Some(id),
-                CodeField::CellVars => c.cellvars = Some(id),
-                CodeField::Filename => c.filename = id,
-                CodeField::Name => c.name = id,
-                CodeField::QualName => c.qualname = Some(id),
-                CodeField::LineTable => c.linetable = id,
-                CodeField::EndLineTable => c.endlinetable = Some(id),
-                CodeField::ColumnTable => c.columntable = Some(id),
-                CodeField::ExceptionTable => c.exceptiontable = Some(id),
-                _ => {}
-            }
         }
-        c
     }
 }
 
