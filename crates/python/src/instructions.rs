@@ -564,6 +564,30 @@ fn derived(ins: &Bound<'_, PyAny>, name: &str, kind: Kind) -> PyResult<Py<PyAny>
     Ok(helper.bind(py).call1((kind.version(), name, ins))?.unbind())
 }
 
+/// `str(ins)` of 3.13+: `Formatter.print_instruction_line` with the default
+/// formatter (no line, offset or label column widths, not current).
+fn instruction_line(ins: &Bound<'_, PyAny>) -> PyResult<String> {
+    // `_OPNAME_WIDTH` and `_OPARG_WIDTH` of 3.13-3.15's dis.
+    const OPNAME_WIDTH: usize = 20;
+    const OPARG_WIDTH: usize = 5;
+    let opname: String = ins.getattr("opname")?.extract()?;
+    let label = ins.getattr("label")?;
+    let arg = ins.getattr("arg")?;
+    let mut fields = vec![if label.is_none() { String::new() } else { format!("L{}:", label.str()?) }];
+    fields.push("   ".to_owned());
+    fields.push(format!("{opname:<OPNAME_WIDTH$}"));
+    if !arg.is_none() {
+        // A long opname overflows into the argument's column.
+        let excess = opname.chars().count().saturating_sub(OPNAME_WIDTH);
+        fields.push(format!("{:>w$}", arg.repr()?.to_string(), w = OPARG_WIDTH.saturating_sub(excess)));
+        let argrepr = ins.getattr("argrepr")?;
+        if argrepr.is_truthy()? {
+            fields.push(format!("({})", argrepr.extract::<String>()?));
+        }
+    }
+    Ok(fields.join(" ").trim_end().to_owned() + "\n")
+}
+
 macro_rules! instruction_class {
     (
         $ty:ident, $kind:expr, $doc:literal,
@@ -679,6 +703,15 @@ macro_rules! instruction_class {
 
             fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
                 repr(py, &self.parts(), Self::KIND)
+            }
+
+            /// 3.13+: the instruction as one line of a listing (the standard
+            /// library's `Formatter().print_instruction(ins)`); before, the repr.
+            fn __str__(slf: &Bound<'_, Self>) -> PyResult<String> {
+                if !Self::KIND.names().contains(&"label") {
+                    return Ok(slf.repr()?.to_string());
+                }
+                instruction_line(slf.as_any())
             }
 
             fn __add__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {

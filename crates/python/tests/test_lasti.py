@@ -98,3 +98,25 @@ def test_lasti_none_marks_nothing():
     bdis.disassemble(code, None, file=a)
     bdis.disassemble(code, file=b)
     assert a.getvalue() == b.getvalue() and "-->" not in a.getvalue()
+
+
+STR = json.loads((Path(__file__).parent / "instruction_str.json").read_text())
+
+
+@pytest.mark.parametrize("version", sorted(STR, key=vkey))
+def test_str_of_instructions_is_the_listing_line(version):
+    """3.13+ ``str(ins)`` is ``Formatter().print_instruction(ins)``'s line (tools/gen_python_str.py)."""
+    spec = importlib.util.spec_from_file_location("gen_python_str", REPO / "tools" / "gen_python_str.py")
+    gen = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gen)
+    python = gen.interpreter(version)
+    want = gen.expected(version, python) if python else STR[version]
+    code = bytescope.load(FIXTURES / version / "loops.pyc").code
+    got = [[normalise(str(i)) for i in bdis.get_instructions(c)] for c in code.walk()]
+    assert got == want
+
+
+def test_str_before_313_is_the_repr():
+    code = bytescope.load(FIXTURES / "3.12" / "loops.pyc").code
+    ins = next(iter(bdis.get_instructions(code)))
+    assert str(ins) == repr(ins)
