@@ -469,8 +469,14 @@ impl StackAnalyzer {
         let mut g = self.graph(code, Some(&insns), &mut s.graph);
         let entry = self.entry_depth(code);
         let d = depth::walk(&mut g, &self.rules, entry, Vec::new(), &mut s.stack);
-        let stacks = symbolic::Symbolic { g: &g, rules: &self.rules, table: self.table, m: code.marshal() }
-            .run(&d.before, entry);
+        let stacks = symbolic::Symbolic {
+            g: &g,
+            rules: &self.rules,
+            table: self.table,
+            m: code.marshal(),
+            made: std::cell::Cell::new(0),
+        }
+        .run(&d.before, entry);
         let mut depths = StackDepths::default();
         self.finish(code, &mut g, &d, true, (&mut s.live, &mut s.stack), &mut depths);
         let rows = insns

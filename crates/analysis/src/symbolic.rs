@@ -30,11 +30,24 @@ const MAX_SLOTS: usize = 1024;
 /// of the rows then have no symbolic stack).
 const MAX_TOTAL_SLOTS: usize = 1 << 22;
 
+/// Longest slot text kept (bytes): expressions built from expressions (`x + x` of `x + x`
+/// …) double at each step, so crafted code could otherwise build gigabytes of text.
+const MAX_TEXT: usize = 256;
+
+/// Bytes of new slot text (and slot overhead) made for one code object before the walk
+/// stops (the rest of the rows then have no symbolic stack).
+const MAX_TEXT_TOTAL: usize = 32 << 20;
+
+/// What each new slot costs against [`MAX_TEXT_TOTAL`] besides its text.
+const SLOT_OVERHEAD: usize = 32;
+
 pub(crate) struct Symbolic<'g, 'i, 'c, 'm, 'a> {
     pub g: &'g Graph<'i, 'c>,
     pub rules: &'g StackRules,
     pub table: &'static OpcodeTable,
     pub m: &'m Marshal<'a>,
+    /// Bytes of slot text made so far (see [`MAX_TEXT_TOTAL`]).
+    pub made: std::cell::Cell<usize>,
 }
 
 impl Symbolic<'_, '_, '_, '_, '_> {
@@ -47,7 +60,7 @@ impl Symbolic<'_, '_, '_, '_, '_> {
             return out;
         }
         let mut queue = Vec::new();
-        let seed: Vec<Slot> = (0..entry).map(|_| Slot::from("<sent>")).collect();
+        let seed: Vec<Slot> = (0..entry.min(MAX_SLOTS as i64)).map(|_| Slot::from("<sent>")).collect();
         merge(&mut ins, &mut queue, 0, seed);
         let budget = n.saturating_mul(STEPS_PER_INSN).saturating_add(256);
         let mut steps = 0;
@@ -62,7 +75,7 @@ impl Symbolic<'_, '_, '_, '_, '_> {
                 let Some(stack) = ins[i].clone() else { continue };
                 let after = self.apply(i, &stack, false);
                 slots = slots.saturating_add(after.len());
-                if slots > MAX_TOTAL_SLOTS {
+                if slots > MAX_TOTAL_SLOTS || self.made.get() > MAX_TEXT_TOTAL {
                     return out;
                 }
                 if let Some(t) = self.g.targets[i].filter(|_| self.g.sems[i].flow.jumps()) {
@@ -72,7 +85,8 @@ impl Symbolic<'_, '_, '_, '_, '_> {
                 if let Some((h, depth)) = self.g.handler(i) {
                     // Unwound to the entry's depth, then `lasti` (when set) and the exception.
                     let table_depth = self.g.cover_depth(i).unwrap_or(0);
-                    let keep = usize::try_from(table_depth).unwrap_or(0).min(MAX_SLOTS);
+                    // Room for `lasti` and the exception within MAX_SLOTS.
+                    let keep = usize::try_from(table_depth).unwrap_or(0).min(MAX_SLOTS - 2);
                     let lasti = depth > table_depth.saturating_add(1);
                     let mut s: Vec<Slot> = stack.iter().take(keep).cloned().collect();
                     pad(&mut s, keep);
@@ -101,7 +115,7 @@ impl Symbolic<'_, '_, '_, '_, '_> {
     fn apply(&self, i: usize, stack: &[Slot], jump: bool) -> Vec<Slot> {
         let insn = &self.g.insns[i];
         let sem = &self.g.sems[i];
-        let Some(effect) = sem.stack else { return stack.to_vec() };
+        let Some(effect) = sem.stack else { return stack[stack.len().saturating_sub(MAX_SLOTS)..].to_vec() };
         let e = effect.eval(crate::insn::oparg(insn), jump);
         let pops = usize::try_from(e.pops).unwrap_or(usize::MAX).min(stack.len().saturating_add(MAX_SLOTS));
         let pushes = usize::try_from(e.pushes).unwrap_or(0).min(MAX_SLOTS);
@@ -115,9 +129,19 @@ impl Symbolic<'_, '_, '_, '_, '_> {
         };
         let mut pushed = self.render(i, &mut popped, pushes, jump);
         pushed.resize_with(pushes, || Slot::from("·"));
+        let mut made = 0usize;
+        for p in &mut pushed {
+            capped(p);
+            made = made.saturating_add(p.len() + SLOT_OVERHEAD);
+        }
         if sem.action == Action::Call(CallKind::Precall) {
             hold_precall_args(&mut s, &popped);
+            if let Some(last) = s.last_mut() {
+                capped(last);
+                made = made.saturating_add(last.len() + SLOT_OVERHEAD);
+            }
         }
+        self.made.set(self.made.get().saturating_add(made));
         s.extend(pushed);
         if s.len() > MAX_SLOTS {
             s.drain(..s.len() - MAX_SLOTS);
@@ -475,6 +499,17 @@ fn merge(ins: &mut [Option<Vec<Slot>>], queue: &mut Vec<usize>, i: usize, stack:
             queue.push(i);
         }
         Some(_) => {}
+    }
+}
+
+/// `slot` cut to [`MAX_TEXT`] bytes (at a character boundary), `…` marking the cut.
+fn capped(slot: &mut Slot) {
+    if slot.len() > MAX_TEXT {
+        let mut end = MAX_TEXT;
+        while !slot.is_char_boundary(end) {
+            end -= 1;
+        }
+        *slot = Slot::from(format!("{}…", &slot[..end]));
     }
 }
 

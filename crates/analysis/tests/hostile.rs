@@ -137,3 +137,22 @@ fn stack_analysis_survives_hostile_code() {
     let total = start.elapsed();
     assert!(total < Duration::from_secs(600), "{runs} inputs took {total:?}");
 }
+
+/// Inputs the `stack` fuzzer found (`fuzz/regressions/fixed/stack/`): 3.13 code whose
+/// symbolic stack built expressions of expressions (`x + x` of `x + x` …) until it held
+/// gigabytes of text (60 s and 14 GB in `bytescope stack`), and a handler entry that left
+/// 1,026 slots. Each must now run in well under a second.
+#[test]
+fn fuzz_regressions_run_quickly() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/regressions/fixed/stack");
+    let mut n = 0;
+    for entry in std::fs::read_dir(dir).expect("fuzz/regressions/fixed/stack") {
+        let path = entry.expect("entry").path();
+        let data = std::fs::read(&path).expect("regression input");
+        let t = Instant::now();
+        stack(&data);
+        assert!(t.elapsed() < Duration::from_secs(10), "{}: {:?}", path.display(), t.elapsed());
+        n += 1;
+    }
+    assert!(n >= 5);
+}
