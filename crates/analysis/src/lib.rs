@@ -46,7 +46,7 @@ pub use cfg::{Block, Cfg, Edge, EdgeKind, Loop};
 pub use check::{CheckReport, Finding, FindingKind};
 pub use record::{
     CfgBlockRecord, CfgLoopRecord, CfgRecord, CheckRecord, DiffPairRecord, DiffRecord, DiffSideRecord,
-    DiffSummary, FindingRecord, PerIteration, StackRecord, StackRecordRow,
+    DiffSummary, FindingRecord, PerIteration, StackRecord, StackRecordRow, argreprs,
 };
 pub use rules::{Fold, NullSlot, StackRules, Walk};
 

@@ -45,6 +45,31 @@ pub struct StackRecordRow<'a> {
     pub stack: &'a [String],
 }
 
+/// Each row's argument text as `dis` prints it (`Instruction.argrepr`; empty
+/// where the listing has no instruction at the row's offset or the code cannot
+/// be listed): the `argrepr` column of a [`StackRecord`] and of `bytescope
+/// stack`'s text.
+#[must_use]
+pub fn argreprs(
+    dis: &bytescope_dis::Disassembler,
+    code: &bytescope_code::Code<'_, '_>,
+    rows: &[StackRow],
+) -> Vec<String> {
+    let Ok(instructions) = dis.instructions(code) else { return vec![String::new(); rows.len()] };
+    let mut by_offset = instructions.into_iter().peekable();
+    rows.iter()
+        .map(|r| {
+            while by_offset.peek().is_some_and(|i| i.offset < r.offset) {
+                by_offset.next();
+            }
+            match by_offset.peek() {
+                Some(i) if i.offset == r.offset => i.argrepr.clone(),
+                _ => String::new(),
+            }
+        })
+        .collect()
+}
+
 impl<'a> StackRecord<'a> {
     /// The record of a code object named `qualname` with `firstlineno` and
     /// `co_stacksize`, its `depths`, and — unless a summary — its `rows` with

@@ -384,12 +384,7 @@ impl Disassembler {
     /// # Errors
     /// As [`Disassembler::dis`].
     pub fn code_info(&self, m: &Marshal<'_>, out: &mut String) -> Result<(), DisError> {
-        let mut bytes = std::mem::take(out).into_bytes();
-        let result = self.code_info_draining(m, &mut bytes, usize::MAX, |_| {});
-        // Built from whole `str`s.
-        *out =
-            String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
-        result
+        views::into_string(out, |bytes| self.code_info_draining(m, bytes, usize::MAX, |_| {}))
     }
 
     /// [`Disassembler::code_info`] of the code objects `selection` picks
@@ -404,12 +399,9 @@ impl Disassembler {
         selection: &Selection,
         out: &mut String,
     ) -> Result<(), DisError> {
-        let mut bytes = std::mem::take(out).into_bytes();
-        let result = self.code_info_selected_draining(m, selection, &mut bytes, usize::MAX, |_| {});
-        // Built from whole `str`s.
-        *out =
-            String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
-        result
+        views::into_string(out, |bytes| {
+            self.code_info_selected_draining(m, selection, bytes, usize::MAX, |_| {})
+        })
     }
 
     /// [`Disassembler::code_info_selected`] handing its text to `drain`

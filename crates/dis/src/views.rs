@@ -109,13 +109,13 @@ impl<'l, 'd> JsonView<'l, 'd> {
 }
 
 /// Runs a `String`-based view through its draining form.
-fn into_string(
+pub(crate) fn into_string(
     out: &mut String,
     view: impl FnOnce(&mut Vec<u8>) -> Result<(), DisError>,
 ) -> Result<(), DisError> {
     let mut bytes = std::mem::take(out).into_bytes();
     let result = view(&mut bytes);
-    // JSON views write ASCII only.
+    // Views are built from whole `str`s (JSON views from ASCII only).
     *out = String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
     result
 }

@@ -6,7 +6,6 @@ use bytescope_analysis::diff::{self, DiffCode, DiffOptions};
 use bytescope_analysis::{CfgRecord, CheckRecord, DiffRecord, DiffSideRecord, StackAnalyzer, StackRecord};
 use bytescope_code::{Code, CodeEntry, code_tree, subtree_end};
 use bytescope_dis::Disassembler;
-use bytescope_inspect::Inspector;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
@@ -32,42 +31,17 @@ pub(crate) fn stack_json(
     let dis = Disassembler::new(v).map_err(|e| fail(&e))?;
     let width = width.max(2);
     py.detach(|| {
-        file.with_code(pc.index, |c| {
-            // Qualified names as `inspect` derives them (co_qualname exists
-            // only from 3.11), as the CLI names them.
-            let qualname = match &c.qualname {
-                Some(q) => q.to_string(),
-                None => Inspector::new(v)
-                    .ok()
-                    .and_then(|i| i.inspect(c.marshal()).ok())
-                    .and_then(|r| r.code_objects.into_iter().find(|o| o.offset == c.offset()))
-                    .map_or_else(|| c.name.to_string(), |o| o.qualname),
-            };
-            let (rows, depths) =
-                if summary { (Vec::new(), analyzer.depths(c)) } else { analyzer.rows(c, width) };
-            let reprs: Vec<String> = if summary {
-                Vec::new()
-            } else {
-                let instructions = dis.instructions(c).unwrap_or_default();
-                let mut by_offset = instructions.into_iter().peekable();
-                rows.iter()
-                    .map(|r| {
-                        while by_offset.peek().is_some_and(|i| i.offset < r.offset) {
-                            by_offset.next();
-                        }
-                        match by_offset.peek() {
-                            Some(i) if i.offset == r.offset => i.argrepr.clone(),
-                            _ => String::new(),
-                        }
-                    })
-                    .collect()
-            };
-            let rows = (!summary).then_some((rows.as_slice(), reprs.as_slice()));
-            let record = StackRecord::new(&qualname, c.firstlineno(), c.stacksize(), &depths, rows);
-            serde_json::to_string(&record).map_err(|e| e.to_string())
-        })
+        // Named and numbered as the CLI names them (the file's code tree).
+        let (_, tree) = subtree(file, pc)?;
+        let entry = &tree[0];
+        let c = Code::new(file.marshal(), entry.node).map_err(|e| e.to_string())?;
+        let (rows, depths) =
+            if summary { (Vec::new(), analyzer.depths(&c)) } else { analyzer.rows(&c, width) };
+        let reprs = if summary { Vec::new() } else { bytescope_analysis::argreprs(&dis, &c, &rows) };
+        let rows = (!summary).then_some((rows.as_slice(), reprs.as_slice()));
+        let record = StackRecord::new(&entry.qualname, c.firstlineno(), c.stacksize(), &depths, rows);
+        serde_json::to_string(&record).map_err(|e| e.to_string())
     })
-    .and_then(|r| r)
     .map_err(|e| fail(&e))
 }
 

@@ -78,7 +78,8 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             let (code, qualname) = (&a.code, &a.qualname);
             let (rows, depths) =
                 if args.summary { (Vec::new(), analyzer.depths(code)) } else { analyzer.rows(code, width) };
-            let reprs = if args.summary { Vec::new() } else { argreprs(&dis, code, &rows) };
+            let reprs =
+                if args.summary { Vec::new() } else { bytescope_analysis::argreprs(&dis, code, &rows) };
             if args.json {
                 let rows = (!args.summary).then_some((rows.as_slice(), reprs.as_slice()));
                 let record = StackRecord::new(qualname, code.firstlineno(), code.stacksize(), &depths, rows);
@@ -95,22 +96,6 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
 }
 
 /// Each row's argument text as `dis` shows it (empty where `dis` could not show it).
-fn argreprs(dis: &Disassembler, code: &Code<'_, '_>, rows: &[StackRow]) -> Vec<String> {
-    let Ok(instructions) = dis.instructions(code) else { return vec![String::new(); rows.len()] };
-    let mut by_offset = instructions.into_iter().peekable();
-    rows.iter()
-        .map(|r| {
-            while by_offset.peek().is_some_and(|i| i.offset < r.offset) {
-                by_offset.next();
-            }
-            match by_offset.peek() {
-                Some(i) if i.offset == r.offset => i.argrepr.clone(),
-                _ => String::new(),
-            }
-        })
-        .collect()
-}
-
 /// Widest argument text column (longer ones are cut with `…`).
 const ARGREPR_WIDTH: usize = 24;
 
