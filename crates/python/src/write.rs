@@ -468,27 +468,12 @@ fn int(v: &Bound<'_, PyAny>) -> PyResult<PyInt> {
     if let Ok(i) = v.extract::<i64>() {
         return Ok(PyInt::from(i));
     }
-    // Beyond 64 bits: the magnitude's little-endian bytes as 15-bit digits.
+    // Beyond 64 bits: the magnitude's little-endian bytes.
     let negative = v.lt(0)?;
     let mag = v.call_method0("__abs__")?;
     let nbytes = mag.call_method0("bit_length")?.extract::<usize>()?.div_ceil(8);
     let raw = mag.call_method1("to_bytes", (nbytes, "little"))?;
-    let raw = raw.cast::<PyBytes>()?.as_bytes();
-    let mut digits = Vec::with_capacity(raw.len() * 8 / 15 + 1);
-    let (mut acc, mut bits) = (0u32, 0u32);
-    for &b in raw {
-        acc |= u32::from(b) << bits;
-        bits += 8;
-        while bits >= 15 {
-            digits.push((acc & 0x7fff) as u16);
-            acc >>= 15;
-            bits -= 15;
-        }
-    }
-    if bits > 0 {
-        digits.push((acc & 0x7fff) as u16);
-    }
-    Ok(PyInt::from_marshal_digits(negative, digits.into_iter()))
+    Ok(PyInt::from_le_bytes(negative, raw.cast::<PyBytes>()?.as_bytes()))
 }
 
 /// A live code object of the host, through `marshal.dumps` (the host's own

@@ -223,6 +223,14 @@ impl PyInt {
         (if negative { -n } else { n }, out)
     }
 
+    /// From a magnitude's little-endian bytes and a sign (how Python's
+    /// `int.to_bytes` gives a value of any size).
+    #[must_use]
+    pub fn from_le_bytes(negative: bool, magnitude: &[u8]) -> PyInt {
+        let sign = if negative { num_bigint::Sign::Minus } else { num_bigint::Sign::Plus };
+        PyInt::from(BigInt::from_bytes_le(sign, magnitude))
+    }
+
     /// From marshal's 15-bit digits (least significant first).
     #[must_use]
     pub fn from_marshal_digits(negative: bool, digits: impl DoubleEndedIterator<Item = u16>) -> PyInt {
@@ -517,6 +525,14 @@ fn check_utf8_surrogates(b: &[u8]) -> Result<(), StrError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ints_from_le_bytes() {
+        let big = PyInt::from_le_bytes(true, &[0, 0, 0, 0, 0, 0, 0, 0, 1]);
+        assert_eq!(big, PyInt::from(-(BigInt::from(1u8) << 64u32)));
+        assert_eq!(PyInt::from_le_bytes(false, &[5]).to_i64(), Some(5));
+        assert_eq!(PyInt::from_le_bytes(true, &[]).to_i64(), Some(0));
+    }
 
     #[test]
     fn known_facts_do_not_change_identity_or_answers() {
