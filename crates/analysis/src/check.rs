@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::cfg::Cfg;
 use crate::depth::Graph;
-use crate::{Fold, ProblemKind, StackDepths};
+use crate::{ProblemKind, StackDepths};
 
 /// Most findings of one kind kept per code object.
 const MAX_FINDINGS: usize = 64;
@@ -186,7 +186,8 @@ pub(crate) struct Inputs<'a, 'i, 'c> {
     pub compiler: &'a StackDepths,
     /// The deepest the code itself goes.
     pub needed: u32,
-    pub fold: Fold,
+    /// The count is the compiler's exactly ([`crate::StackRules::stacksize_exact`]).
+    pub stacksize_exact: bool,
     pub exception_table: bool,
     /// The version's compiler leaves unreachable code ([`crate::StackRules::dead_code`]).
     pub dead_code: bool,
@@ -212,10 +213,10 @@ pub(crate) fn run(x: &Inputs<'_, '_, '_>) -> CheckReport {
     // uses; the reconstruction can exceed CPython's by a few slots (3 of the 3.6 standard
     // library's 61,223 code objects, by 1 to 4). Only a shortfall beyond one block's
     // reservation is certain there.
-    let slack = if x.fold == Fold::AllTuples { 6 } else { 0 };
+    let slack = if x.stacksize_exact { 0 } else { 6 };
     if declared + slack < i64::from(x.needed) {
         push(&mut out, None, FindingKind::StacksizeTooSmall { declared, needed: x.needed });
-    } else if x.fold != Fold::AllTuples && declared != i64::from(x.compiler.stacksize) {
+    } else if x.stacksize_exact && declared != i64::from(x.compiler.stacksize) {
         push(&mut out, None, FindingKind::StacksizeDiffers { declared, computed: x.compiler.stacksize });
     }
     let code_len = code.code.len() as u64;

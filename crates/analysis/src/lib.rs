@@ -406,7 +406,7 @@ impl StackAnalyzer {
             cfg: &cfg,
             compiler: &compiler,
             needed,
-            fold: self.rules.fold,
+            stacksize_exact: self.rules.stacksize_exact(),
             exception_table: self.rules.exception_table,
             dead_code: self.rules.dead_code,
             before: &d.before,

@@ -82,6 +82,14 @@ pub struct StackRules {
 }
 
 impl StackRules {
+    /// Whether the computed `co_stacksize` is the compiler's exactly (3.7+, on every code
+    /// object of the standard libraries); before, the peephole optimiser folded constants
+    /// after the compiler counted, so the count is approximate.
+    #[must_use]
+    pub fn stacksize_exact(&self) -> bool {
+        self.fold != Fold::AllTuples
+    }
+
     /// The rules of `v`.
     #[must_use]
     pub fn for_version(v: PythonVersion) -> StackRules {

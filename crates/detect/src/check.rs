@@ -6,7 +6,7 @@
 //! line table that does not cover the code. Data that fails one was not
 //! written by that version (or is damaged); data written by it passes all.
 
-use bytescope_analysis::{ProblemKind, StackAnalyzer};
+use bytescope_analysis::{ProblemKind, StackAnalyzer, StackRules};
 use bytescope_code::Code;
 use bytescope_code::exceptions::parse_exception_table_strict;
 use bytescope_code::lines::{LineTableFormat, check_line_table};
@@ -20,14 +20,6 @@ use crate::{Candidate, FailureKind, Limits};
 /// Argument kinds whose operand indexes a table of the code object or the
 /// version: an `OpValue::Other` for them is an operand out of range.
 const INDEXED: u16 = ArgFlags::CONST | ArgFlags::NAME | ArgFlags::LOCAL | ArgFlags::FREE | ArgFlags::COMPARE;
-
-/// Whether the stack analysis reproduces every `co_stacksize` the
-/// version's compiler writes: 3.7-3.15 on every code object of their
-/// standard libraries; 2.7 and 3.6 on 99.7% (docs/analysis.md), and 3.0-3.5
-/// unchecked (no interpreter), so there a differing size is weak evidence.
-fn stacksize_exact(v: PythonVersion) -> bool {
-    v >= PythonVersion::PY37
-}
 
 /// One candidate version being checked.
 pub(crate) struct Checker {
@@ -113,7 +105,8 @@ impl Checker {
             found.push(FailureKind::Stack { what, offset: p.offset });
         }
         if i64::from(d.stacksize) != i64::from(code.stacksize()) {
-            if stacksize_exact(self.cand.version) {
+            // 3.0-3.6 and older: the model is approximate, so a differing size is weak evidence.
+            if StackRules::for_version(self.cand.version).stacksize_exact() {
                 found.push(FailureKind::StackSize { declared: code.stacksize(), computed: d.stacksize });
             } else {
                 self.cand.note(
