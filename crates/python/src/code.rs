@@ -9,9 +9,9 @@ use bytescope_marshal::{CodeLayout, CodeWalk, ObjId, Value};
 use bytescope_opcodes::Action;
 use bytescope_pyc::{Invalidation, PythonVersion};
 use bytescope_pyrepr::repr_code;
-use pyo3::exceptions::PyAttributeError;
+use pyo3::exceptions::{PyAttributeError, PyIndexError, PyOverflowError, PyTypeError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyCFunction, PyList, PyString, PyTuple};
+use pyo3::types::{PyBytes, PyCFunction, PyDict, PyList, PyString, PyTuple};
 
 use crate::convert::{Converter, string};
 use crate::error::file_error;
@@ -168,6 +168,50 @@ pub(crate) fn walk_noted(
         )),
     };
     Ok((out, note))
+}
+
+/// `_co_code_adaptive` of `code` (a code object's `co_code` in `file`): quickened
+/// as the file's version quickens a new code object.
+pub(crate) fn adaptive_code(file: &File, code: &[u8]) -> Vec<u8> {
+    match bytescope_opcodes::table(file.version()) {
+        Some(t) => t.quickened(code),
+        None => code.to_vec(),
+    }
+}
+
+/// The one argument of an Argument Clinic method taking `(/, name)`, with the
+/// messages CPython's argument parser gives.
+fn clinic_one_arg<'py>(
+    func: &str,
+    name: &str,
+    args: &Bound<'py, PyTuple>,
+    kwargs: Option<&Bound<'py, PyDict>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let nkw = kwargs.map_or(0, |k| k.len());
+    let given = args.len() + nkw;
+    if given > 1 {
+        let keyword = if args.is_empty() { "keyword " } else { "" };
+        return Err(PyTypeError::new_err(format!(
+            "{func}() takes at most 1 {keyword}argument ({given} given)"
+        )));
+    }
+    if let Ok(first) = args.get_item(0) {
+        return Ok(first);
+    }
+    match kwargs.map(|k| k.get_item(name)).transpose()?.flatten() {
+        Some(v) => Ok(v),
+        None => Err(PyTypeError::new_err(format!("{func}() missing required argument '{name}' (pos 1)"))),
+    }
+}
+
+/// `x` as a C `int`, converted as Argument Clinic's `int` converter converts
+/// it (`__index__`; `OverflowError` beyond 32 bits).
+fn c_int(x: &Bound<'_, PyAny>) -> PyResult<i32> {
+    let i = x.py().import("operator")?.getattr("index")?.call1((x,))?;
+    i.extract::<i64>()
+        .ok()
+        .and_then(|v| i32::try_from(v).ok())
+        .ok_or_else(|| PyOverflowError::new_err("Python int too large to convert to C int"))
 }
 
 /// `AttributeError` as CPython words it for a missing code attribute.
@@ -384,6 +428,45 @@ impl PyCode {
         self.require(PythonVersion::PY311, "co_exceptiontable")?;
         let id = self.file.raw(self.index).exceptiontable;
         Ok(PyBytes::new(py, id.map_or(&[][..], |i| self.bytes_of(i))))
+    }
+
+    /// ``_co_code_adaptive`` (3.11+): the bytecode as the version's interpreter
+    /// holds it once it has made the code object, before running it. 3.11
+    /// leaves it as ``co_code``; 3.12+ quicken at once: every inline cache's
+    /// first unit holds the version's initial counter, and 3.12 also makes
+    /// its five superinstructions (``LOAD_FAST__LOAD_FAST``, ...). Specialised
+    /// instructions of code that has run are never in a ``.pyc``.
+    #[getter(_co_code_adaptive)]
+    fn co_code_adaptive<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
+        self.require(PythonVersion::PY311, "_co_code_adaptive")?;
+        Ok(PyBytes::new(py, &adaptive_code(&self.file, self.code_bytes())))
+    }
+
+    /// ``_varname_from_oparg(oparg)`` (3.11+): the name of entry ``oparg``
+    /// of the locals-plus table (``co_varnames``, then the cell variables
+    /// that are not arguments, then ``co_freevars``), as CPython gives it:
+    /// ``IndexError`` outside it, ``OverflowError`` beyond a C int.
+    /// (Internal in CPython: ``dis`` uses it for local and cell operands.)
+    #[getter(_varname_from_oparg)]
+    fn varname_from_oparg<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyCFunction>> {
+        slf.get().require(PythonVersion::PY311, "_varname_from_oparg")?;
+        let code = slf.clone().unbind();
+        PyCFunction::new_closure(
+            slf.py(),
+            Some(c"_varname_from_oparg"),
+            Some(c"(internal-only) Return the local variable name for the given oparg."),
+            move |args, kwargs| -> PyResult<Py<PyAny>> {
+                let py = args.py();
+                let oparg = clinic_one_arg("_varname_from_oparg", "oparg", args, kwargs)?;
+                let index = c_int(&oparg)?;
+                let names = code.get().localsplus_tuple(py)?;
+                let names = names.bind(py);
+                match usize::try_from(index).ok().filter(|&i| i < names.len()) {
+                    Some(i) => Ok(names.get_item(i)?.unbind()),
+                    None => Err(PyIndexError::new_err("tuple index out of range")),
+                }
+            },
+        )
     }
 
     /// ``co_lines()`` (3.10+): an iterator of ``(start, end, line)``, byte

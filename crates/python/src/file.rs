@@ -126,4 +126,22 @@ impl File {
         let code = Code::new(m, &m.codes()[index as usize]).map_err(|e| e.to_string())?;
         Ok(f(&code))
     }
+
+    /// Runs `f` on the checked view of code object `index`, whose bytecode is
+    /// `_co_code_adaptive` if `adaptive` (`dis(x, adaptive=True)`).
+    pub(crate) fn with_code_as<R>(
+        &self,
+        index: u32,
+        adaptive: bool,
+        f: impl FnOnce(&Code<'_, '_>) -> R,
+    ) -> Result<R, String> {
+        if !adaptive {
+            return self.with_code(index, f);
+        }
+        let m = self.marshal();
+        let mut code = Code::new(m, &m.codes()[index as usize]).map_err(|e| e.to_string())?;
+        let quickened = crate::code::adaptive_code(self, code.code);
+        code.code = &quickened;
+        Ok(f(&code))
+    }
 }

@@ -304,9 +304,9 @@ def _write(text, file):
     (sys.stdout if file is None else file).write(text)
 
 
-def _listing(co, show_caches, show_offsets, show_positions, lasti=None, line_offset=0):
+def _listing(co, show_caches, show_offsets, show_positions, lasti=None, line_offset=0, adaptive=False):
     return _native.disassemble_text(co, bool(show_caches), bool(show_offsets), bool(show_positions),
-                                    lasti, line_offset)
+                                    lasti, line_offset, bool(adaptive))
 
 
 def _have_code(x):
@@ -340,16 +340,16 @@ def dis(x=None, *, file=None, depth=_UNSET, show_caches=_UNSET, adaptive=_UNSET,
     co = _get_code(x)
     _check("dis", co.version, opts)
     _recursive(co, file, None if depth is _UNSET else depth, _value(show_caches), _value(show_offsets),
-               _value(show_positions))
+               _value(show_positions), _value(adaptive))
     return None
 
 
-def _recursive(co, file, depth, show_caches, show_offsets, show_positions):
+def _recursive(co, file, depth, show_caches, show_offsets, show_positions, adaptive):
     """``dis._disassemble_recursive``: pre-order, each nested listing after a header."""
     codes, note = _native.walk_noted(co, depth) if co.version >= (3, 7) else ([co], None)
     limit, written = _native.output_limit(co), 0
     for i, c in enumerate(codes):
-        text = _listing(c, show_caches, show_offsets, show_positions)
+        text = _listing(c, show_caches, show_offsets, show_positions, adaptive=adaptive)
         if i:
             text = "\nDisassembly of %r:\n" % (c,) + text
         written += len(text)
@@ -372,7 +372,7 @@ def disassemble(co, lasti=-1, *, file=None, show_caches=_UNSET, adaptive=_UNSET,
     _check("disassemble", co.version, dict(show_caches=show_caches, adaptive=adaptive,
                                            show_offsets=show_offsets, show_positions=show_positions))
     _write(_listing(co, _value(show_caches), _value(show_offsets), _value(show_positions),
-                    None if lasti is None else _index(lasti)), file)
+                    None if lasti is None else _index(lasti), adaptive=_value(adaptive)), file)
 
 
 disco = disassemble
@@ -393,9 +393,9 @@ def show_code(co, *, file=None):
     print(code_info(co), file=file)
 
 
-def _instructions(co, bytecode, show_caches, line_offset):
+def _instructions(co, bytecode, show_caches, line_offset, adaptive=False):
     caches = bool(show_caches) and (3, 11) <= co.version < (3, 13)
-    return _native.instructions(co, bytecode, caches, line_offset)
+    return _native.instructions(co, bytecode, caches, line_offset, bool(adaptive))
 
 
 get_instructions = _native.get_instructions
@@ -490,7 +490,8 @@ class Bytecode:
             self.show_positions = _value(show_positions)
 
     def __iter__(self):
-        return _instructions(self._code, True, getattr(self, "show_caches", False), self._line_offset)
+        return _instructions(self._code, True, getattr(self, "show_caches", False), self._line_offset,
+                             getattr(self, "adaptive", False))
 
     def __repr__(self):
         return "{}({!r})".format(self.__class__.__name__, self._original_object)
@@ -511,7 +512,8 @@ class Bytecode:
         ``first_line``, the instruction at ``current_offset`` marked ``-->``."""
         lasti = None if self.current_offset is None else _index(self.current_offset)
         return _listing(self._code, getattr(self, "show_caches", False), getattr(self, "show_offsets", False),
-                        getattr(self, "show_positions", False), lasti, self._line_offset)
+                        getattr(self, "show_positions", False), lasti, self._line_offset,
+                        getattr(self, "adaptive", False))
 
 
 def _host_tables():
