@@ -44,6 +44,10 @@ class Code:
     co_positions: Callable[
         [], Iterator[tuple[Union[int, None], Union[int, None], Union[int, None], Union[int, None]]]
     ]
+    _co_code_adaptive: bytes
+    """3.11+: the bytecode as the version's interpreter quickens a new code object (3.11: ``co_code``)."""
+    def _varname_from_oparg(self, oparg: int) -> str:
+        """3.11+: the name of locals-plus entry ``oparg`` (IndexError outside the table)."""
     @property
     def version(self) -> tuple[int, int]: ...
     @property
