@@ -7,7 +7,7 @@ use bytescope_pyc::PythonVersion;
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyBytes, PyString};
+use pyo3::types::{PyBytes, PyString, PyTuple};
 
 use crate::code::PyCode;
 use crate::error::file_error;
@@ -153,15 +153,29 @@ fn code_of<'py>(x: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyCode>> {
 /// Instructions are made as the iterator reaches them, and their fields
 /// when read.
 #[pyfunction]
-#[pyo3(signature = (x, *, first_line=None, show_caches=None, adaptive=None))]
+#[pyo3(signature = (*args, first_line=None, show_caches=None, adaptive=None), text_signature = "(x, *, first_line=None, show_caches=None, adaptive=False)")]
 pub(crate) fn get_instructions(
     py: Python<'_>,
-    x: &Bound<'_, PyAny>,
+    args: &Bound<'_, PyTuple>,
     first_line: Option<i64>,
     show_caches: Option<&Bound<'_, PyAny>>,
     adaptive: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<Py<PyAny>> {
-    let code = code_of(x)?;
+    // `x` taken by hand for the messages of a Python function's `(x, *, ...)`.
+    let x = match args.len() {
+        1 => args.get_item(0)?,
+        0 => {
+            return Err(PyTypeError::new_err(
+                "get_instructions() missing 1 required positional argument: 'x'",
+            ));
+        }
+        n => {
+            return Err(PyTypeError::new_err(format!(
+                "get_instructions() takes 1 positional argument but {n} were given"
+            )));
+        }
+    };
+    let code = code_of(&x)?;
     let c = code.get();
     let v = c.py_version();
     if v < PythonVersion::PY311 {

@@ -323,6 +323,50 @@ def test_stack_effect():
         bdis.stack_effect(1, version="2.7")
 
 
+# Argument errors of dis.stack_effect, as each interpreter printed them (3.7.16, 3.9.18,
+# 3.10.13, 3.13.0, 3.15.2): opcode and oparg are positional-only, 3.4-3.7 take no keywords.
+STACK_EFFECT_ARGUMENTS = [
+    ("3.7", (100,), {"oparg": 1}, "stack_effect() takes no keyword arguments"),
+    ("3.7", (), {}, "stack_effect() takes at least 1 argument (0 given)"),
+    ("3.7", (100, 1, 2), {}, "stack_effect() takes at most 2 arguments (3 given)"),
+    ("3.7", ("a",), {}, "an integer is required (got type str)"),
+    ("3.7", (100.0, 1), {}, "integer argument expected, got float"),
+    ("3.9", (100,), {"oparg": 1}, "'oparg' is an invalid keyword argument for stack_effect()"),
+    ("3.9", (100, 1), {"x": 1}, "'x' is an invalid keyword argument for stack_effect()"),
+    ("3.9", (), {}, "stack_effect() takes at least 1 positional argument (0 given)"),
+    ("3.9", (), {"opcode": 100}, "stack_effect() takes at least 1 positional argument (0 given)"),
+    ("3.9", (100, "1"), {}, "an integer is required (got type str)"),
+    ("3.10", ("a",), {}, "'str' object cannot be interpreted as an integer"),
+    ("3.10", (100.0, 1), {}, "'float' object cannot be interpreted as an integer"),
+    ("3.13", (100,), {"oparg": 1}, "stack_effect() got an unexpected keyword argument 'oparg'"),
+    ("3.15", (100, 1, 2), {}, "stack_effect() takes at most 2 positional arguments (3 given)"),
+]
+
+
+@pytest.mark.parametrize("version,args,kwargs,message", STACK_EFFECT_ARGUMENTS)
+def test_stack_effect_arguments(version, args, kwargs, message):
+    assert _effect(bdis.stack_effect, *args, version=version, **kwargs) == ("TypeError", message)
+
+
+def test_stack_effect_arguments_as_the_host():
+    cases = [((100,), {"oparg": 1}), ((), {}), ((100, 1, 2), {}), ((100, 1), {"x": 1}), ((), {"opcode": 100}),
+             (("a",), {}), ((100, "1"), {}), ((100.0, 1), {}), ((100, 1), {"jump": None}), ((100, None), {})]
+    for args, kwargs in cases:
+        assert _effect(bdis.stack_effect, *args, **kwargs) == _effect(std_dis.stack_effect, *args, **kwargs), (
+            args, kwargs)
+
+
+def test_get_instructions_arguments_as_the_host():
+    host = test_get_instructions_arguments_as_the_host.__code__
+    ours = bytescope.loads(marshal.dumps(host), sys.version_info[:2])
+    for args, kwargs in [([], {}), ([None, 1], {}), ([None], {"foo": 1})]:
+        with pytest.raises(TypeError) as want:
+            std_dis.get_instructions(*[host if a is None else a for a in args], **kwargs)
+        with pytest.raises(TypeError) as got:
+            bdis.get_instructions(*[ours if a is None else a for a in args], **kwargs)
+        assert str(got.value) == str(want.value), (args, kwargs)
+
+
 def test_versions_and_help():
     assert (2, 7) in bytescope.versions() and (3, 15) in bytescope.versions()
     assert "co_" in bytescope.Code.__doc__

@@ -415,24 +415,26 @@ def findlabels(code):
     return _native.findlabels(_get_code(code))
 
 
-def stack_effect(opcode, oparg=None, *, jump=None, version=None):
-    """What ``version``'s ``dis.stack_effect(opcode, oparg, jump=jump)`` returns (default: the
+def stack_effect(*args, jump=_UNSET, version=None, **kwargs):
+    """stack_effect(opcode, oparg=None, /, *, jump=None, version=None)
+
+    What ``version``'s ``dis.stack_effect(opcode, oparg, jump=jump)`` returns (default: the
     host's version): the net change of the stack depth, from bytescope's generated
     per-version stack-effect tables. ``jump=True`` is the effect when the jump is taken,
     ``False`` when not, ``None`` the larger of the two (before 3.7: what the compiler counted).
 
-    As that version: ``ValueError`` for unknown, specialised and instrumented opcodes, and
-    (up to 3.12) for an ``oparg`` given to an opcode that takes none or missing for one that
-    takes one; ``jump`` raises the ``TypeError`` of 3.4-3.7, whose ``stack_effect`` had none.
+    As that version: ``opcode`` and ``oparg`` are positional-only; ``ValueError`` for
+    unknown, specialised and instrumented opcodes, and (up to 3.12) for an ``oparg`` given
+    to an opcode that takes none or missing for one that takes one; 3.4-3.7 take no keyword
+    arguments (``jump`` is a ``TypeError``); the argument errors have the version's wording.
     ``dis.stack_effect`` first appeared in 3.4: older versions raise ``ValueError``."""
     v = _version_key(version)
     if v < (3, 4):
         raise ValueError(f"dis.stack_effect does not exist in Python {v[0]}.{v[1]} (it first appeared in 3.4)")
-    if jump is not None and v < (3, 8):
-        raise TypeError("stack_effect() takes no keyword arguments")
-    opcode = _index(opcode)
-    if oparg is not None:
-        oparg = _index(oparg)
+    _stack_effect_arguments(v, args, kwargs, jump is not _UNSET)
+    jump = None if jump is _UNSET else jump
+    opcode = _clinic_int(args[0], v)
+    oparg = None if len(args) < 2 or args[1] is None else _clinic_int(args[1], v)
     if jump is not None and jump is not True and jump is not False:
         raise ValueError("stack_effect: jump must be False, True or None")
     if v < (3, 13):
@@ -447,6 +449,33 @@ def stack_effect(opcode, oparg=None, *, jump=None, version=None):
     if effect is None:
         raise ValueError("invalid opcode or oparg")
     return effect
+
+
+def _stack_effect_arguments(v, args, kwargs, jump_given):
+    """The argument checks of ``v``'s ``stack_effect(opcode, oparg=None, /, *, jump=None)``
+    (3.4-3.7: ``stack_effect(opcode, oparg=None, /)``), with its messages."""
+    positional = "" if v < (3, 8) else "positional "
+    if v < (3, 8) and (kwargs or jump_given):
+        raise TypeError("stack_effect() takes no keyword arguments")
+    if len(args) > 2:
+        raise TypeError(f"stack_effect() takes at most 2 {positional}arguments ({len(args)} given)")
+    if not args:
+        raise TypeError(f"stack_effect() takes at least 1 {positional}argument (0 given)")
+    if kwargs:
+        name = next(iter(kwargs))
+        if v < (3, 13):
+            raise TypeError(f"'{name}' is an invalid keyword argument for stack_effect()")
+        raise TypeError(f"stack_effect() got an unexpected keyword argument '{name}'")
+
+
+def _clinic_int(x, v):
+    """``x`` as an ``int`` argument of ``v``'s C functions (``__index__``; up to 3.9 with
+    the older messages)."""
+    if v < (3, 10) and not hasattr(type(x), "__index__"):
+        if isinstance(x, float):
+            raise TypeError("integer argument expected, got float")
+        raise TypeError(f"an integer is required (got type {type(x).__name__})")
+    return _index(x)
 
 
 def _index(x):
