@@ -294,6 +294,34 @@ def test_opcodes_tables():
         bdis.opcodes("3.99")
 
 
+def test_opcodes_tables_in_the_modules_order():
+    """Lists and dicts in the order the host's opcode/dis modules hold them; for other
+    versions, facts the interpreters printed (3.9.18, 3.12.1, 3.13.0, 3.14.10, 3.15.2)."""
+    import opcode
+
+    host = bdis.opcodes()
+    assert list(host.opmap.items()) == list(opcode.opmap.items())
+    assert host.opname == list(std_dis.opname)
+    for name in ("hasarg", "hasconst", "hasname", "hasjrel", "hasjabs", "hasjump", "haslocal", "hascompare",
+                 "hasfree", "hasnargs", "hasexc"):
+        assert getattr(host, name, None) == getattr(std_dis, name, None), name
+    # opname names the pseudo-opcodes too (3.12+).
+    lengths = {"3.11": 256, "3.12": 267, "3.13": 268, "3.14": 267, "3.15": 267}
+    for v, n in lengths.items():
+        assert len(bdis.opcodes(v).opname) == n, v
+    assert bdis.opcodes("3.12").opname[260] == "JUMP"
+    # opmap's order, and 3.13+'s hasarg in it.
+    names = list(bdis.opcodes("3.9").opmap)
+    assert names[names.index("LOAD_CLASSDEREF") + 1] == "EXTENDED_ARG"
+    assert list(bdis.opcodes("3.13").opmap)[:5] == ["CACHE", "RESERVED", "RESUME", "INSTRUMENTED_LINE",
+                                                     "BEFORE_ASYNC_WITH"]
+    assert list(bdis.opcodes("3.15").opmap)[:7] == ["CACHE", "RESERVED", "RESUME", "INSTRUMENTED_LINE",
+                                                     "ENTER_EXECUTOR", "TRACE_RECORD", "BINARY_SLICE"]
+    assert bdis.opcodes("3.13").hasarg[:2] == [149, 45]
+    assert bdis.opcodes("3.14").hasarg[:3] == [128, 255, 44]
+    assert not hasattr(bdis.opcodes("3.11"), "_intrinsic_1_descs")
+
+
 def _effect(f, *args, **kwargs):
     try:
         return f(*args, **kwargs)

@@ -15,9 +15,10 @@ before 3.13, ``show_positions`` before 3.14, ``depth`` before 3.7) raise the ``T
 that version's ``dis`` raises. Code of 2.7 and 3.0-3.3, whose ``dis`` had no instruction
 API, is served with the 3.4 one.
 
-Unlike the standard library, a ``str`` argument is a path, not source code. The module-level
-tables (``opname``, ``opmap``, ``hasjrel``...) are the host's; ``opcodes(version)`` gives any
-version's.
+A ``str`` naming an existing file is a path; any other ``str`` is source code, compiled by the
+host as the standard library compiles it, and bytes that are not a ``.pyc`` are raw host
+bytecode. The module-level tables (``opname``, ``opmap``, ``hasjrel``...) are the host's;
+``opcodes(version)`` gives any version's.
 """
 
 import collections
@@ -89,15 +90,25 @@ def opcodes(version=None):
         return _OPCODES[version]
     t = _opcodes.TABLES[version]
     ns = _Opcodes(version=version, source=t["source"])
+    ns.opmap = _module_order(version, t["opmap"])
     ns.opname = list(t["opcode_opname"])
-    ns.opmap = dict(t["opmap"])
+    top = max(ns.opmap.values(), default=0)
+    if top >= len(ns.opname):
+        # 3.12+: opname also names the pseudo-opcodes (256 and up), as opmap does.
+        names = {op: name for name, op in ns.opmap.items()}
+        ns.opname += [names.get(op, "<%r>" % (op,)) for op in range(len(ns.opname), top + 1)]
     ns.cmp_op = tuple(t["cmp_op"])
     ns.HAVE_ARGUMENT = t["have_argument"]
     ns.EXTENDED_ARG = t["extended_arg"]
     for name in ("hasarg", "hasconst", "hasname", "hasjrel", "hasjabs", "hasjump", "haslocal",
                  "hascompare", "hasfree", "hasnargs", "hasexc"):
         if name in t:
-            setattr(ns, name, list(t[name]))
+            ops = list(t[name])
+            if name == "hasarg" and version >= (3, 13):
+                # Built as [op for op in opmap.values() if has_arg(op)]: in opmap's order.
+                members = set(ops)
+                ops = [op for op in ns.opmap.values() if op in members]
+            setattr(ns, name, ops)
     ns.COMPILER_FLAG_NAMES = {bit: name for bit, name in t["compiler_flag_names"]}
     if t.get("min_instrumented_opcode") is not None:
         ns.MIN_INSTRUMENTED_OPCODE = t["min_instrumented_opcode"]
@@ -107,8 +118,10 @@ def opcodes(version=None):
         ns._specializations = {k: list(v) for k, v in t.get("specializations", {}).items()}
         ns._specialized_opmap = dict(t.get("specialized_opmap", {}))
         ns._nb_ops = [tuple(x) for x in t.get("nb_ops", [])]
+    if version >= (3, 12):
         ns._intrinsic_1_descs = list(t.get("intrinsic_1_descs", []))
         ns._intrinsic_2_descs = list(t.get("intrinsic_2_descs", []))
+    if version >= (3, 11):
         deopt = {}
         for base, specs in ns._specializations.items():
             for spec in specs:
@@ -123,6 +136,30 @@ def opcodes(version=None):
         ns.FUNCTION_ATTR_FLAGS = list(t["function_flags"])
     _OPCODES[version] = ns
     return ns
+
+
+# The opcodes each version's opmap lists first, before the rest in numeric order (3.13+: the
+# generated _opcode_metadata's fixed-number opcodes).
+_OPMAP_HEADS = {
+    (3, 13): ("CACHE", "RESERVED", "RESUME", "INSTRUMENTED_LINE"),
+    (3, 14): ("CACHE", "RESERVED", "RESUME", "INSTRUMENTED_LINE", "ENTER_EXECUTOR"),
+    (3, 15): ("CACHE", "RESERVED", "RESUME", "INSTRUMENTED_LINE", "ENTER_EXECUTOR", "TRACE_RECORD"),
+}
+
+
+def _module_order(version, opmap):
+    """``opmap`` (numeric order) in the order the version's ``opcode.opmap`` has its
+    entries: 3.6-3.9 define EXTENDED_ARG (144) after LOAD_CLASSDEREF (148); 3.13+ list
+    their fixed-number opcodes first."""
+    items = sorted(opmap.items(), key=lambda kv: kv[1])
+    if (3, 6) <= version <= (3, 9) and "EXTENDED_ARG" in opmap and "LOAD_CLASSDEREF" in opmap:
+        items.remove(("EXTENDED_ARG", opmap["EXTENDED_ARG"]))
+        at = items.index(("LOAD_CLASSDEREF", opmap["LOAD_CLASSDEREF"])) + 1
+        items.insert(at, ("EXTENDED_ARG", opmap["EXTENDED_ARG"]))
+    heads = [name for name in _OPMAP_HEADS.get(version, ()) if name in opmap]
+    if heads:
+        items = [(n, opmap[n]) for n in heads] + [kv for kv in items if kv[0] not in heads]
+    return dict(items)
 
 
 # dis._is_backward_jump: relative jumps whose argument counts backwards (3.14 adds END_ASYNC_FOR,
