@@ -9,7 +9,7 @@ use bytescope_marshal::{CodeLayout, CodeWalk, ObjId, Value};
 use bytescope_opcodes::Action;
 use bytescope_pyc::{Invalidation, PythonVersion};
 use bytescope_pyrepr::repr_code;
-use pyo3::exceptions::{PyAttributeError, PyIndexError, PyOverflowError, PyTypeError};
+use pyo3::exceptions::{PyAttributeError, PyDeprecationWarning, PyIndexError, PyOverflowError, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyCFunction, PyDict, PyList, PyString, PyTuple};
 
@@ -398,12 +398,21 @@ impl PyCode {
     }
 
     /// ``co_lnotab`` (up to 3.14): stored up to 3.9, derived from the line
-    /// table from 3.10 as CPython derives it.
+    /// table from 3.10 as CPython derives it. 3.12-3.14 warn, as they do
+    /// (``DeprecationWarning: co_lnotab is deprecated, use co_lines instead.``).
     #[getter]
     fn co_lnotab<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
         let v = self.py_version();
         if v >= PythonVersion::PY315 {
             return Err(no_attribute("co_lnotab"));
+        }
+        if v >= PythonVersion::PY312 {
+            PyErr::warn(
+                py,
+                &py.get_type::<PyDeprecationWarning>(),
+                c"co_lnotab is deprecated, use co_lines instead.",
+                1,
+            )?;
         }
         if v < PythonVersion::PY310 {
             return Ok(PyBytes::new(py, self.linetable()));

@@ -411,3 +411,17 @@ def test_inline_cache_entries_are_counts():
     for path in sorted((FIXTURES / "3.15").glob("*.pyc"))[:3]:
         for ins in bdis.get_instructions(bytescope.load(path).code):
             assert ins.end_offset >= ins.cache_offset
+
+
+@pytest.mark.parametrize("version,warns", [("3.10", False), ("3.11", False), ("3.12", True), ("3.14", True)])
+def test_co_lnotab_deprecated_from_3_12(version, warns):
+    """3.12-3.14 warn when co_lnotab is read (3.15 has none), as they do."""
+    import warnings
+
+    code = bytescope.load(FIXTURES / version / "loops.pyc").code
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        code.co_lnotab
+    got = [(w.category, str(w.message)) for w in caught]
+    assert got == ([(DeprecationWarning, "co_lnotab is deprecated, use co_lines instead.")] if warns else [])
+
