@@ -250,6 +250,12 @@ def test_options_the_version_lacks():
         bdis.dis(code312, show_offsets=True, file=io.StringIO())
     # Options the version has are accepted, even when false.
     bdis.dis(code312, show_caches=False, adaptive=False, file=io.StringIO())
+    # Keywords no version has: 3.9's Bytecode says __init__() (as 3.6-3.9 print it), 3.10+'s
+    # Bytecode.__init__().
+    with pytest.raises(TypeError, match=r"^__init__\(\) got an unexpected keyword argument 'depth'$"):
+        bdis.Bytecode(code39, depth=1)
+    with pytest.raises(TypeError, match=r"^Bytecode.__init__\(\) got an unexpected keyword argument 'file'$"):
+        bdis.Bytecode(code310, file=None)
 
 
 def test_depth():

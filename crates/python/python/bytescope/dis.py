@@ -322,13 +322,14 @@ def _host_code_object(x):
     return x if isinstance(x, types.CodeType) else None
 
 
-def _check(func, version, options):
-    """Raises the TypeError ``version``'s ``dis`` raises for keyword arguments it lacks."""
+def _check(func, version, options, always=False):
+    """Raises the TypeError ``version``'s ``dis`` raises for keyword arguments it lacks
+    (``always``: for every one of ``options``)."""
     for name, value in options.items():
         if value is _UNSET:
             continue
         since = _SINCE.get(name)
-        if since is not None and version < since:
+        if always or (since is not None and version < since):
             qual = func if version >= (3, 10) or "." not in func else func.rsplit(".", 1)[1]
             raise TypeError(f"{qual}() got an unexpected keyword argument '{name}'")
 
@@ -530,9 +531,12 @@ class Bytecode:
     the listing), ``dis()`` the listing text, ``info()`` the :func:`code_info` text."""
 
     def __init__(self, x, *, first_line=None, current_offset=None, show_caches=_UNSET, adaptive=_UNSET,
-                 show_offsets=_UNSET, show_positions=_UNSET):
+                 show_offsets=_UNSET, show_positions=_UNSET, **unknown):
         host = _host_code_object(x)
         self._code = co = _host_code(host) if host is not None else _get_code(x)
+        # A keyword no version has, worded as the code's version words it (before 3.10
+        # without the class name).
+        _check("Bytecode.__init__", co.version, {name: None for name in unknown}, always=True)
         # A live host object's codeobj is its own code object, as in the standard library.
         self.codeobj = host if host is not None else co
         _check("Bytecode.__init__", co.version, dict(show_caches=show_caches, adaptive=adaptive,
