@@ -318,6 +318,23 @@ pub fn dis(data: &[u8]) {
     let rest = &data[2..];
     if let Ok(pyc) = load_pyc(rest, Some(v)) {
         run_dis(&pyc.marshal, opts, rest.len());
+        run_adaptive(&pyc.marshal, opts, rest.len());
+    }
+}
+
+/// `dis(x, adaptive=True)` as the Python package lists it: every code object's bytecode
+/// quickened as its version quickens new code objects (`OpcodeTable::quickened`, the same
+/// length), then listed; within the output budget.
+fn run_adaptive(m: &Marshal<'_>, opts: DisOptions, input: usize) {
+    let Ok(d) = Disassembler::for_marshal(m) else { return };
+    let Ok(codes) = code_objects(m) else { return };
+    for mut code in codes {
+        let quickened = d.table().quickened(code.code);
+        assert_eq!(quickened.len(), code.code.len(), "quickening changed the length");
+        code.code = &quickened;
+        let mut out = Vec::new();
+        let _ = d.disassemble(&code, opts, &mut out);
+        check_output("adaptive", out.len(), input);
     }
 }
 
