@@ -204,6 +204,16 @@ fn clinic_one_arg<'py>(
     }
 }
 
+/// `replace()` takes keywords only, refusing positional arguments with
+/// CPython's message.
+fn no_positional(args: &Bound<'_, PyTuple>) -> PyResult<()> {
+    if args.is_empty() {
+        Ok(())
+    } else {
+        Err(PyTypeError::new_err("replace() takes no positional arguments"))
+    }
+}
+
 /// `x` as a C `int`, converted as Argument Clinic's `int` converter converts
 /// it (`__index__`; `OverflowError` beyond 32 bits).
 fn c_int(x: &Bound<'_, PyAny>) -> PyResult<i32> {
@@ -615,11 +625,29 @@ impl PyCode {
     /// values that version rejects raise what it raises (``ValueError``, ``TypeError``,
     /// ``OverflowError``, with its message); data the reader rejects raises
     /// ``bytescope.Error``.
-    #[pyo3(signature = (**changes))]
+    #[pyo3(signature = (*args, **changes), text_signature = "($self, /, **changes)")]
     fn replace(
         slf: &Bound<'_, Self>,
+        args: &Bound<'_, PyTuple>,
         changes: Option<&Bound<'_, pyo3::types::PyDict>>,
     ) -> PyResult<Py<PyCode>> {
+        no_positional(args)?;
+        crate::write::replace_code(slf.py(), slf, changes)
+    }
+
+    /// The same as ``replace()``: ``copy.replace(code, **changes)`` (3.13+). Code of older
+    /// versions raises the ``TypeError`` ``copy.replace`` gives for objects without it
+    /// (``replace() does not support code objects``).
+    #[pyo3(signature = (*args, **changes), text_signature = "($self, /, **changes)")]
+    fn __replace__(
+        slf: &Bound<'_, Self>,
+        args: &Bound<'_, PyTuple>,
+        changes: Option<&Bound<'_, pyo3::types::PyDict>>,
+    ) -> PyResult<Py<PyCode>> {
+        if slf.get().py_version() < PythonVersion::PY313 {
+            return Err(PyTypeError::new_err("replace() does not support code objects"));
+        }
+        no_positional(args)?;
         crate::write::replace_code(slf.py(), slf, changes)
     }
 

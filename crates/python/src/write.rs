@@ -202,18 +202,21 @@ fn code_value_error(e: &CodeValueError) -> PyErr {
 
 /// Stores keyword `key` (one the version takes) converted into `r`.
 fn set_field(r: &mut Replace, key: &str, v: &Bound<'_, PyAny>, rules: &CodeRules) -> PyResult<()> {
+    // As the version's Argument Clinic `int` converter words it.
     let int = || -> PyResult<Option<i32>> {
         if !v.is_instance_of::<PyIntType>() {
-            return Err(PyTypeError::new_err(format!(
-                "replace() argument '{key}' must be int, not {}",
-                type_name(v)
-            )));
+            let t = type_name(v);
+            return Err(PyTypeError::new_err(if rules.version >= PythonVersion::PY310 {
+                format!("'{t}' object cannot be interpreted as an integer")
+            } else if t == "float" {
+                "integer argument expected, got float".to_owned()
+            } else {
+                format!("an integer is required (got type {t})")
+            }));
         }
         match v.extract::<i32>() {
             Ok(i) => Ok(Some(i)),
-            Err(_) => Err(PyOverflowError::new_err(format!(
-                "replace() argument '{key}': Python int too large to convert to C int"
-            ))),
+            Err(_) => Err(PyOverflowError::new_err("Python int too large to convert to C int")),
         }
     };
     let bytes = || -> PyResult<Option<Vec<u8>>> {
@@ -249,9 +252,9 @@ fn set_field(r: &mut Replace, key: &str, v: &Bound<'_, PyAny>, rules: &CodeRules
         "co_varnames" => r.varnames = names()?,
         "co_freevars" => r.freevars = names()?,
         "co_cellvars" => r.cellvars = names()?,
-        "co_filename" => r.filename = Some(name(v, key, rules)?),
-        "co_name" => r.name = Some(name(v, key, rules)?),
-        "co_qualname" => r.qualname = Some(name(v, key, rules)?),
+        "co_filename" => r.filename = Some(scalar_name(v, key, rules)?),
+        "co_name" => r.name = Some(scalar_name(v, key, rules)?),
+        "co_qualname" => r.qualname = Some(scalar_name(v, key, rules)?),
         "co_consts" => {
             let Ok(t) = v.cast::<PyTuple>() else {
                 return Err(PyTypeError::new_err(format!(
@@ -269,6 +272,19 @@ fn set_field(r: &mut Replace, key: &str, v: &Bound<'_, PyAny>, rules: &CodeRules
 
 fn type_name(v: &Bound<'_, PyAny>) -> String {
     v.get_type().name().map_or_else(|_| "object".to_owned(), |n| n.to_string())
+}
+
+/// `co_name`, `co_filename` or `co_qualname`: a [`name`], refused with the
+/// message of `replace()`'s `str` converter.
+fn scalar_name(v: &Bound<'_, PyAny>, key: &str, rules: &CodeRules) -> PyResult<PyStr> {
+    let accepted = v.is_instance_of::<PyString>() || (rules.py2_names && v.is_instance_of::<PyBytes>());
+    if !accepted {
+        return Err(PyTypeError::new_err(format!(
+            "replace() argument '{key}' must be str, not {}",
+            type_name(v)
+        )));
+    }
+    name(v, key, rules)
 }
 
 /// A name (an element of `co_names`, `co_varnames`, ..., or `co_name`,
