@@ -82,6 +82,8 @@ class Code:
     ) -> Code:
         """A copy with these fields changed, with the rules of the code's own version's
         ``code.replace()`` (keywords it lacks raise TypeError)."""
+    def __replace__(self, **changes: Any) -> Code:
+        """``copy.replace(code, **changes)``: the same as ``replace()`` (3.13+ code)."""
 
 class Pyc:
     """A loaded .pyc: header fields and the module code object."""
