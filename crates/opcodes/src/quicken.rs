@@ -12,6 +12,9 @@
 //! 3.14.10, 3.15.2: `_co_code_adaptive` against `co_code` over their standard
 //! libraries, with `tools/conformance_python.py` checking every code object);
 //! `tools/gen_python_adaptive.py` records them for the tests.
+//!
+//! The other direction is `co_code` itself: CPython's getter deoptimises what the code
+//! object stores ([`OpcodeTable::deoptimized`]), which matters only for crafted data.
 
 use bytescope_pyc::PythonVersion;
 
@@ -126,7 +129,9 @@ impl OpcodeTable {
             let raw = code[2 * i];
             let info = self.op(raw);
             let op = if q.deopt { info.deopt } else { raw };
-            let caches = usize::from(self.op(op).cache_entries);
+            // Read as stored (3.14+), a specialised opcode has no caches of its own
+            // (`_PyOpcode_Caches` lists base opcodes only).
+            let caches = if op == info.deopt { usize::from(info.cache_entries) } else { 0 };
             if caches > 0 {
                 if i + 1 < units {
                     let at = 2 * (i + 1);
@@ -143,6 +148,37 @@ impl OpcodeTable {
             }
             previous = Some(op);
             i += 1;
+        }
+        out
+    }
+}
+
+impl OpcodeTable {
+    /// `co_code` of a code object whose stored bytecode is `code` (3.11+), where it differs
+    /// from `code`: CPython's `co_code` getter deoptimises (`_PyCode_GetCode`): every opcode
+    /// becomes its base (`dis._deoptop`) and every inline cache unit is zeroed. Bytecode
+    /// CPython wrote is already so (`None`); only crafted data (specialised opcodes, non-zero
+    /// caches in a `.pyc`) changes, and `dis` of the loaded code object lists the result.
+    /// Instrumented opcodes (runtime-only) are kept.
+    #[must_use]
+    pub fn deoptimized(&self, code: &[u8]) -> Option<Vec<u8>> {
+        if self.version < PythonVersion::PY311 {
+            return None;
+        }
+        let units = code.len() / 2;
+        let mut out: Option<Vec<u8>> = None;
+        let mut i = 0;
+        while i < units {
+            let info = self.op(code[2 * i]);
+            let caches = usize::from(info.cache_entries);
+            let end = (i + 1 + caches).min(units);
+            let changed = info.deopt != code[2 * i] || code[2 * (i + 1)..2 * end].iter().any(|&b| b != 0);
+            if changed {
+                let out = out.get_or_insert_with(|| code.to_vec());
+                out[2 * i] = info.deopt;
+                out[2 * (i + 1)..2 * end].fill(0);
+            }
+            i = end;
         }
         out
     }
@@ -195,6 +231,56 @@ mod tests {
             let t = table(v).unwrap();
             assert_eq!(t.quickened(&hex(code)), hex(adaptive), "{v}");
         }
+    }
+
+    /// Crafted bytecode (a specialised `BINARY_OP_ADD_INT` with cache units 07 09): as stored,
+    /// `co_code` and `_co_code_adaptive` of `marshal.loads` of it, printed by each interpreter
+    /// for `def f(a, b): x = a + b; return x[0]`.
+    const CRAFTED: [(V, &str, &str, &str); 5] = [
+        (
+            V::PY311,
+            "97007c007c01050007097d027c026401190000000000000000005300",
+            "97007c007c017a0000007d027c026401190000000000000000005300",
+            "97007c007c01050007097d027c026401190000000000000000005300",
+        ),
+        (
+            V::PY312,
+            "97007c007c01070007097d027c026401190000005300",
+            "97007c007c017a0000007d027c026401190000005300",
+            "970058007c01070011009a0256026401190011005300",
+        ),
+        (
+            V::PY313,
+            "95005801970007096e0255025301050000002400",
+            "950058012d0000006e0255025301050000002400",
+            "95005801970011006e0255025301050011002400",
+        ),
+        (
+            V::PY314,
+            "80005701820007090000000000000000700256025e002c1a000000000000000000002300",
+            "800057012c0000000000000000000000700256025e002c1a000000000000000000002300",
+            "80005701820007090000000000000000700256025e002c1a110000000000000000002300",
+        ),
+        (
+            V::PY315,
+            "8000000056018200070900000000000000006f0255025d002a1a000000000000000000002100",
+            "8000000056012a00000000000000000000006f0255025d002a1a000000000000000000002100",
+            "8000f6ff56018200070900000000000000006f0255025d002a1a090000000000000000002100",
+        ),
+    ];
+
+    #[test]
+    fn crafted_code_as_the_interpreters_hold_it() {
+        for (v, stored, co_code, adaptive) in CRAFTED {
+            let t = table(v).unwrap();
+            assert_eq!(t.deoptimized(&hex(stored)), Some(hex(co_code)), "{v} co_code");
+            assert_eq!(t.quickened(&hex(stored)), hex(adaptive), "{v} _co_code_adaptive");
+        }
+        // Bytecode CPython wrote is already deoptimised.
+        for (v, code, _) in VECTORS {
+            assert_eq!(table(v).unwrap().deoptimized(&hex(code)), None, "{v}");
+        }
+        assert_eq!(table(V::PY310).unwrap().deoptimized(&[1, 2, 3, 4]), None);
     }
 
     #[test]

@@ -170,13 +170,10 @@ pub(crate) fn walk_noted(
     Ok((out, note))
 }
 
-/// `_co_code_adaptive` of `code` (a code object's `co_code` in `file`): quickened
-/// as the file's version quickens a new code object.
+/// `_co_code_adaptive` of a code object of `file` storing `code`: quickened as
+/// the file's version quickens a new code object.
 pub(crate) fn adaptive_code(file: &File, code: &[u8]) -> Vec<u8> {
-    match bytescope_opcodes::table(file.version()) {
-        Some(t) => t.quickened(code),
-        None => code.to_vec(),
-    }
+    file.bytecode_as(code, true).unwrap_or_else(|| code.to_vec())
 }
 
 /// The one argument of an Argument Clinic method taking `(/, name)`, with the
@@ -327,11 +324,16 @@ impl PyCode {
         self.file.raw(self.index).flags
     }
 
-    /// ``co_code``: the bytecode as marshalled (from 3.11 the deoptimised
-    /// form with zeroed inline caches, as ``co_code`` returns it).
+    /// ``co_code``: the bytecode as marshalled; from 3.11 as CPython's getter
+    /// returns it, deoptimised (base opcodes, zeroed inline caches), which
+    /// changes only crafted data.
     #[getter]
     fn co_code<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
-        PyBytes::new(py, self.code_bytes())
+        let stored = self.code_bytes();
+        match self.file.bytecode_as(stored, false) {
+            Some(deoptimized) => PyBytes::new(py, &deoptimized),
+            None => PyBytes::new(py, stored),
+        }
     }
 
     /// ``co_consts``: constants as host objects (big ints, lone surrogates,

@@ -97,7 +97,7 @@ pub(crate) fn findlabels(code: &Bound<'_, PyCode>) -> PyResult<Vec<i64>> {
     let dis = disassembler(code)?;
     let instrs = code
         .file
-        .with_code(code.index, |c| dis.instructions(c))
+        .with_code_as(code.index, false, |c| dis.instructions(c))
         .map_err(|e| file_error(&code.file.label, &e))?
         .map_err(|e| dis_error(code, &e))?;
     let mut labels: Vec<i64> = Vec::new();

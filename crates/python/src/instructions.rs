@@ -38,11 +38,12 @@ use crate::types;
 /// A code object's checked view, kept with the file it borrows from.
 type CodeView<'a> = Code<'a, 'a>;
 
-/// The file a listing reads, and its code object's `_co_code_adaptive` when
-/// the listing shows that (`adaptive=True`) instead of `co_code`.
+/// The file a listing reads, and the bytecode it lists where that is not the
+/// stored one: `_co_code_adaptive` (`adaptive=True`), or a crafted file's
+/// deoptimised `co_code`.
 struct Source {
     file: Arc<File>,
-    adaptive: Option<Box<[u8]>>,
+    bytecode: Option<Box<[u8]>>,
 }
 
 self_cell::self_cell!(
@@ -253,14 +254,14 @@ impl Listing {
         let index = pc.index;
         let v = file.version();
         let dis = Disassembler::new(v).map_err(|e| file_error(&label, &e.to_string()))?;
-        let adaptive = adaptive.then(|| {
-            let raw = file.marshal().bytes(file.raw(index).code).unwrap_or(&[]);
-            crate::code::adaptive_code(&file, raw).into_boxed_slice()
-        });
-        let cell = CodeCell::try_new(Source { file, adaptive }, |s| {
+        // The bytecode `dis` reads: `_co_code_adaptive`, or `co_code` where
+        // it differs from the stored bytes (crafted data).
+        let raw = file.marshal().bytes(file.raw(index).code).unwrap_or(&[]);
+        let listed = file.bytecode_as(raw, adaptive).map(Vec::into_boxed_slice);
+        let cell = CodeCell::try_new(Source { file, bytecode: listed }, |s| {
             let mut c = Code::new(s.file.marshal(), s.file.raw(index))?;
-            if let Some(a) = &s.adaptive {
-                c.code = a;
+            if let Some(b) = &s.bytecode {
+                c.code = b;
             }
             Ok::<_, bytescope_code::CodeError>(c)
         })

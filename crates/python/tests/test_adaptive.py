@@ -169,3 +169,51 @@ def test_host_fixtures():
             assert o._co_code_adaptive == r._co_code_adaptive, (pyc.name, r.co_name)
             n = len(r.co_varnames) + len(r.co_cellvars) + len(r.co_freevars)
             assert [varname(o, i) for i in range(n + 1)] == [varname(r, i) for i in range(n + 1)]
+
+
+def crafted(data, code, version):
+    """``data`` with the first BINARY_OP of ``code`` turned into its specialised
+    BINARY_OP_ADD_INT and its first cache unit set to 07 09, as no interpreter writes it."""
+    ops = bdis.opcodes(version)
+    target = next(i for i in bdis.get_instructions(code) if i.opname == "BINARY_OP")
+    at = bytes(data).find(code.co_code)
+    assert at > 0
+    out = bytearray(data)
+    out[at + target.offset] = ops._specialized_opmap["BINARY_OP_ADD_INT"]
+    out[at + target.offset + 2: at + target.offset + 4] = b"\x07\x09"
+    return bytes(out), target.offset
+
+
+@pytest.mark.parametrize("version", ["3.11", "3.12", "3.13", "3.14", "3.15"])
+def test_crafted_specialised_code(version):
+    """A .pyc holding a specialised opcode and cache data: co_code and dis show what CPython's
+    do (deoptimised, caches zeroed); _co_code_adaptive keeps the stored opcode."""
+    pyc = FIXTURES / version / "operators.pyc"
+    data = pyc.read_bytes()
+    clean = bytescope.load(data)
+    code = next(c for c in clean.code.walk() if any(i.opname == "BINARY_OP" for i in bdis.get_instructions(c)))
+    bad, offset = crafted(data, code, version)
+    index = [c.offset for c in clean.code.walk()].index(code.offset)
+    ours = bytescope.load(bad).code.walk()[index]
+    assert ours.co_code == code.co_code
+    assert ours._co_code_adaptive[offset] == bad[bytes(data).find(code.co_code) + offset]
+    a, b = io.StringIO(), io.StringIO()
+    bdis.dis(ours, file=a)
+    bdis.dis(code, file=b)
+    assert a.getvalue() == b.getvalue()
+    assert [tuple(i) for i in bdis.get_instructions(ours)] == [tuple(i) for i in bdis.get_instructions(code)]
+
+
+@pytest.mark.skipif(HOST < (3, 11), reason="specialised opcodes are 3.11+")
+def test_crafted_specialised_code_as_the_host():
+    data = marshal.dumps(f_sample.__code__)
+    ours_clean = bytescope.loads(data, HOST)
+    bad, _ = crafted(data, ours_clean, HOST)
+    real, ours = marshal.loads(bad), bytescope.loads(bad, HOST)
+    assert ours.co_code == real.co_code
+    assert ours._co_code_adaptive == real._co_code_adaptive
+    for kwargs in ({}, {"adaptive": True, "show_caches": True}):
+        a, b = io.StringIO(), io.StringIO()
+        bdis.dis(ours, file=a, **kwargs)
+        dis.dis(real, file=b, **kwargs)
+        assert normalise(a.getvalue()) == normalise(b.getvalue()), kwargs
