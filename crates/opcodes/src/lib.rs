@@ -31,8 +31,8 @@ pub mod semantics;
 
 pub use quicken::{Quickening, quickening};
 pub use semantics::{
-    Action, Block, CallKind, Condition, Container, Count, Effect, Flow, JumpArg, Operand, Place, Semantics,
-    StackEffect, Term,
+    Action, Block, CallKind, Condition, Container, Count, Effect, Flow, JumpArg, MAX_TERMS, Operand, Place,
+    Semantics, StackEffect, Symbol, Term,
 };
 
 /// Facts about one opcode number in one version.
