@@ -47,8 +47,43 @@ fn deep<T: Send>(f: impl FnOnce() -> PyResult<T> + Send) -> PyResult<T> {
 
 /// The owned form of code object `index` of `file`.
 fn owned_code(file: &File, index: u32) -> PyResult<CodeObject> {
-    CodeObject::from_marshal(file.marshal(), file.raw(index))
-        .map_err(|e| file_error(&file.label, &e.to_string()))
+    let mut code = CodeObject::from_marshal(file.marshal(), file.raw(index))
+        .map_err(|e| file_error(&file.label, &e.to_string()))?;
+    deoptimize_tree(&mut code);
+    Ok(code)
+}
+
+/// Every code object in `code` (itself and those among its constants, at any
+/// depth) with the bytecode its `co_code` gives (3.11+: deoptimised), which is
+/// what CPython's `marshal.dumps` and `replace()` start from. Only crafted
+/// data changes.
+fn deoptimize_tree(code: &mut CodeObject) {
+    let Some(table) = bytescope_opcodes::table(code.version) else { return };
+    if let Some(d) = table.deoptimized(&code.code) {
+        code.code = d;
+    }
+    let mut stack: Vec<&mut Object> = code.consts.iter_mut().collect();
+    while let Some(o) = stack.pop() {
+        match o {
+            Object::Code(c) => {
+                if let Some(d) = table.deoptimized(&c.code) {
+                    c.code = d;
+                }
+                stack.extend(c.consts.iter_mut());
+            }
+            Object::Tuple(v) | Object::List(v) | Object::Set(v) | Object::FrozenSet(v) => {
+                stack.extend(v.iter_mut())
+            }
+            Object::Dict(pairs) | Object::FrozenDict(pairs) => {
+                for (k, v) in pairs.iter_mut() {
+                    stack.push(k);
+                    stack.push(v);
+                }
+            }
+            Object::Slice(parts) => stack.extend(parts.iter_mut()),
+            _ => {}
+        }
+    }
 }
 
 /// The marshal data of code object `index` of `file`, written in its

@@ -202,6 +202,12 @@ def test_crafted_specialised_code(version):
     bdis.dis(code, file=b)
     assert a.getvalue() == b.getvalue()
     assert [tuple(i) for i in bdis.get_instructions(ours)] == [tuple(i) for i in bdis.get_instructions(code)]
+    # Written back (dumps, to_bytes) and edited (replace) from co_code, as CPython's marshal.dumps
+    # and replace() start from it.
+    assert bytescope.loads(bytescope.dumps(ours), vkey(version)).co_code == code.co_code
+    again = bytescope.load(bytescope.load(bad).to_bytes()).code.walk()[index]
+    assert again.co_code == code.co_code and again._co_code_adaptive == code._co_code_adaptive
+    assert ours.replace(co_name="x").co_code == code.co_code
 
 
 @pytest.mark.skipif(HOST < (3, 11), reason="specialised opcodes are 3.11+")
@@ -212,6 +218,8 @@ def test_crafted_specialised_code_as_the_host():
     real, ours = marshal.loads(bad), bytescope.loads(bad, HOST)
     assert ours.co_code == real.co_code
     assert ours._co_code_adaptive == real._co_code_adaptive
+    assert marshal.loads(bytescope.dumps(ours))._co_code_adaptive == marshal.loads(marshal.dumps(real))._co_code_adaptive
+    assert ours.replace(co_name="x")._co_code_adaptive == real.replace(co_name="x")._co_code_adaptive
     for kwargs in ({}, {"adaptive": True, "show_caches": True}):
         a, b = io.StringIO(), io.StringIO()
         bdis.dis(ours, file=a, **kwargs)
