@@ -295,19 +295,72 @@ pub fn position_ranges_in(
     if v < PythonVersion::PY311 {
         return out;
     }
-    let byte = |i: usize| table.get(i).copied().unwrap_or(0);
-    let mut pos = 0usize;
-    let mut end: u64 = 0;
-    let mut line = firstlineno;
-    while pos < table.len() {
-        let first = table[pos];
-        pos += 1;
+    out.extend(LocationEntries::new(firstlineno, table).map(|e| PositionRange {
+        start: e.start,
+        end: e.end,
+        positions: Positions::from_raw(e.line, e.end_line, e.col, e.end_col),
+    }));
+    out
+}
+
+/// One 3.11+ location-table entry with CPython's raw C values (`-1` where
+/// [`Positions`] has `None`): what [`LocationEntries`] yields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct LocationEntry {
+    /// First byte offset covered.
+    pub start: u32,
+    /// Byte offset just past the entry.
+    pub end: u32,
+    /// First line.
+    pub line: i32,
+    /// Last line.
+    pub end_line: i32,
+    /// Start column.
+    pub col: i32,
+    /// End column.
+    pub end_col: i32,
+}
+
+/// The entries of a 3.11+ location table in order, parsed back to back as
+/// `co_positions()` parses them: the decoder behind [`position_ranges`], for
+/// callers that walk the table once alongside the code (no buffer, no
+/// `Option` per field). Stops where an entry would end past `i32::MAX`
+/// bytes.
+#[derive(Debug, Clone)]
+pub struct LocationEntries<'t> {
+    table: &'t [u8],
+    pos: usize,
+    end: u64,
+    line: i32,
+}
+
+impl<'t> LocationEntries<'t> {
+    /// The entries of `table` for a code object whose `co_firstlineno` is
+    /// `firstlineno`.
+    #[must_use]
+    pub fn new(firstlineno: i32, table: &'t [u8]) -> Self {
+        LocationEntries { table, pos: 0, end: 0, line: firstlineno }
+    }
+}
+
+impl Iterator for LocationEntries<'_> {
+    type Item = LocationEntry;
+
+    #[inline]
+    fn next(&mut self) -> Option<LocationEntry> {
+        let table = self.table;
+        let byte = |i: usize| table.get(i).copied().unwrap_or(0);
+        let first = *table.get(self.pos)?;
+        let mut pos = self.pos + 1;
         let code = (first >> 3) & 15;
-        let start = end;
-        end += (u64::from(first & 7) + 1) * 2;
+        let start = self.end;
+        let end = start + (u64::from(first & 7) + 1) * 2;
         if end > MAX_OFFSET {
-            break;
+            self.pos = table.len();
+            return None;
         }
+        self.end = end;
+        let mut line = self.line;
         let (l, el, c, ec) = match code {
             LOC_NONE => (-1, -1, -1, -1),
             LOC_LONG => {
@@ -341,14 +394,18 @@ pub fn position_ranges_in(
                 (line, line, col, col + i32::from(b & 15))
             }
         };
+        self.pos = pos;
+        self.line = line;
         // `start`/`end` are at most MAX_OFFSET here.
-        out.push(PositionRange {
+        Some(LocationEntry {
             start: start as u32,
             end: end as u32,
-            positions: Positions::from_raw(l, el, c, ec),
-        });
+            line: l,
+            end_line: el,
+            col: c,
+            end_col: ec,
+        })
     }
-    out
 }
 
 /// The per-version `linestarts` mapping that `dis` builds with

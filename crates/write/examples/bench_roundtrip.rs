@@ -3,10 +3,14 @@
 //! line and exception tables) → the module marshalled again. Single thread;
 //! the files are read into memory before the clock starts.
 //!
-//! `cargo run --release -p bytescope-write --example bench_roundtrip -- [--repeat N] [--owned-only] LISTFILE|PYC...`
+//! `cargo run --release -p bytescope-write --example bench_roundtrip -- [--repeat N] [--owned-only] [--no-cpu-clock] LISTFILE|PYC...`
 //!
 //! `--owned-only` leaves out lifting and assembling the instructions (read →
 //! owned → marshal).
+//!
+//! `--no-cpu-clock` reports wall time only (`cpu_seconds` is then 0): the
+//! vDSO process-CPU clock crashes under valgrind, so profile with
+//! `valgrind --tool=callgrind target/release/examples/bench_roundtrip --no-cpu-clock LISTFILE`.
 //!
 //! Prints one JSON object: files, code objects, and the wall and CPU
 //! seconds of each repetition (`tools/bench_write.py` pairs it with the
@@ -50,8 +54,14 @@ fn main() {
     }
     // --owned-only: read -> owned -> marshal, without lifting and
     // assembling the instructions.
-    let owned_only = args.first().is_some_and(|a| a == "--owned-only");
-    if owned_only {
+    let mut owned_only = false;
+    let mut cpu_clock = true;
+    while let Some(a) = args.first() {
+        match a.as_str() {
+            "--owned-only" => owned_only = true,
+            "--no-cpu-clock" => cpu_clock = false,
+            _ => break,
+        }
         args.remove(0);
     }
     let mut paths = Vec::new();
@@ -66,6 +76,9 @@ fn main() {
     let mut seconds = Vec::new();
     let mut cpu_seconds = Vec::new();
     let cpu = || {
+        if !cpu_clock {
+            return 0.0;
+        }
         let t = rustix::time::clock_gettime(rustix::time::ClockId::ProcessCPUTime);
         t.tv_sec as f64 + t.tv_nsec as f64 * 1e-9
     };
