@@ -20,7 +20,7 @@
 use std::time::Instant;
 
 use bytescope_marshal::{Storage, load_pyc_in};
-use bytescope_write::{Assembler, CodeObject, Item, Lifter, Object, dumps_code};
+use bytescope_write::{Assembled, Assembler, CodeObject, Item, Lifter, Object, dumps_code};
 
 /// Working memory shared by every code object of the run.
 #[derive(Default)]
@@ -33,10 +33,15 @@ struct Work {
 fn reassemble(code: &mut CodeObject, count: &mut usize, w: &mut Work) -> Result<(), String> {
     *count += 1;
     w.lifter.lift_into(code, &mut w.items).map_err(|e| e.to_string())?;
-    let asm = w.assembler.assemble(code.version, code.firstlineno, &w.items).map_err(|e| e.to_string())?;
-    code.code = asm.code;
-    code.linetable = asm.linetable;
-    code.exceptiontable = asm.exceptiontable;
+    // Re-encoded into the code object's own buffers (their memory reused).
+    let mut out = Assembled {
+        code: std::mem::take(&mut code.code),
+        linetable: std::mem::take(&mut code.linetable),
+        exceptiontable: std::mem::take(&mut code.exceptiontable),
+    };
+    let r = w.assembler.assemble_into(code.version, code.firstlineno, &w.items, &mut out);
+    (code.code, code.linetable, code.exceptiontable) = (out.code, out.linetable, out.exceptiontable);
+    r.map_err(|e| e.to_string())?;
     for c in &mut code.consts {
         if let Object::Code(inner) = c {
             reassemble(inner, count, w)?;
