@@ -343,6 +343,28 @@ impl<'t> LocationEntries<'t> {
     }
 }
 
+impl LocationEntries<'_> {
+    /// The entries with varints (long, no columns): rarer, kept out of
+    /// line. Returns `(line, end line, column, end column)` and the offset
+    /// past the entry.
+    #[inline(never)]
+    fn varint_entry(&mut self, code: u8, pos: usize) -> ((i32, i32, i32, i32), usize) {
+        let table = self.table;
+        let mut line = self.line;
+        let (d, next) = read_location_varint_lenient(table, pos);
+        line = line.wrapping_add(svarint_value(d));
+        self.line = line;
+        if code == LOC_NO_COLUMNS {
+            return ((line, line, -1, -1), next);
+        }
+        let (dl, next) = read_location_varint_lenient(table, next);
+        let (c, next) = read_location_varint_lenient(table, next);
+        let (ec, next) = read_location_varint_lenient(table, next);
+        // The C reader returns these as `int`; `- 1` wraps.
+        ((line, line.wrapping_add(dl as i32), (c as i32).wrapping_sub(1), (ec as i32).wrapping_sub(1)), next)
+    }
+}
+
 impl Iterator for LocationEntries<'_> {
     type Item = LocationEntry;
 
@@ -351,7 +373,7 @@ impl Iterator for LocationEntries<'_> {
         let table = self.table;
         let byte = |i: usize| table.get(i).copied().unwrap_or(0);
         let first = *table.get(self.pos)?;
-        let mut pos = self.pos + 1;
+        let pos = self.pos + 1;
         let code = (first >> 3) & 15;
         let start = self.end;
         let end = start + (u64::from(first & 7) + 1) * 2;
@@ -360,51 +382,25 @@ impl Iterator for LocationEntries<'_> {
             return None;
         }
         self.end = end;
-        let mut line = self.line;
-        let (l, el, c, ec) = match code {
-            LOC_NONE => (-1, -1, -1, -1),
-            LOC_LONG => {
-                let (d, next) = read_location_varint_lenient(table, pos);
-                line = line.wrapping_add(svarint_value(d));
-                let (dl, next) = read_location_varint_lenient(table, next);
-                let (c, next) = read_location_varint_lenient(table, next);
-                let (ec, next) = read_location_varint_lenient(table, next);
-                pos = next;
-                // The C reader returns these as `int`; `- 1` wraps.
-                (line, line.wrapping_add(dl as i32), (c as i32).wrapping_sub(1), (ec as i32).wrapping_sub(1))
-            }
-            LOC_NO_COLUMNS => {
-                let (d, next) = read_location_varint_lenient(table, pos);
-                pos = next;
-                line = line.wrapping_add(svarint_value(d));
-                (line, line, -1, -1)
-            }
+        let ((l, el, c, ec), next) = match code {
+            LOC_NONE => ((-1, -1, -1, -1), pos),
+            LOC_LONG | LOC_NO_COLUMNS => self.varint_entry(code, pos),
             LOC_ONE_LINE0..=LOC_ONE_LINE2 => {
-                line = line.wrapping_add(i32::from(code - LOC_ONE_LINE0));
-                let (c, ec) = (byte(pos), byte(pos + 1));
-                pos += 2;
-                (line, line, i32::from(c), i32::from(ec))
+                let line = self.line.wrapping_add(i32::from(code - LOC_ONE_LINE0));
+                self.line = line;
+                ((line, line, i32::from(byte(pos)), i32::from(byte(pos + 1))), pos + 2)
             }
             _ => {
                 // Short forms 0-9: `col = code << 3 | b >> 4` (an OR, which
                 // differs from `code * 8 + ...` when b has bit 7 set).
                 let b = byte(pos);
-                pos += 1;
                 let col = i32::from(code << 3 | b >> 4);
-                (line, line, col, col + i32::from(b & 15))
+                ((self.line, self.line, col, col + i32::from(b & 15)), pos + 1)
             }
         };
-        self.pos = pos;
-        self.line = line;
+        self.pos = next;
         // `start`/`end` are at most MAX_OFFSET here.
-        Some(LocationEntry {
-            start: start as u32,
-            end: end as u32,
-            line: l,
-            end_line: el,
-            col: c,
-            end_col: ec,
-        })
+        Some(LocationEntry { start: start as u32, end: end as u32, line: l, end_line: el, col: c, end_col: ec })
     }
 }
 
