@@ -400,7 +400,14 @@ impl Iterator for LocationEntries<'_> {
         };
         self.pos = next;
         // `start`/`end` are at most MAX_OFFSET here.
-        Some(LocationEntry { start: start as u32, end: end as u32, line: l, end_line: el, col: c, end_col: ec })
+        Some(LocationEntry {
+            start: start as u32,
+            end: end as u32,
+            line: l,
+            end_line: el,
+            col: c,
+            end_col: ec,
+        })
     }
 }
 

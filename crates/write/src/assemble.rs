@@ -608,28 +608,22 @@ impl Assembler {
         let code = &mut out.code;
         code.resize(total, 0);
         let ext = table.extended_arg;
-        self.events.clear();
-        self.ranges.clear();
-        self.handlers.clear();
-        let mut last_line = i64::from(firstlineno);
-        let with_handlers = version >= PythonVersion::PY311;
-        let mut locations = LocationWriter::new(version, firstlineno);
-        let mut instrs = items.iter().filter_map(|i| match i {
-            Item::Instr(x) => Some(x),
-            Item::Label(_) => None,
-        });
-        let mut cached_handler: Option<(Label, u64)> = None;
-        for (i, s) in self.slots.iter().enumerate() {
-            let Some(ins) = instrs.next() else { break };
-            let (start, end) = (offsets[i], offsets[i + 1]);
+        for (s, o) in self.slots.iter().zip(offsets.windows(2)) {
+            let (start, end) = (o[0], o[1]);
             let arg = layout.jump_arg(s, start, end - start, offsets);
             // Within `size(s, s.prefixes)` bytes by construction.
             let Some(dst) = code.get_mut(start as usize..end as usize) else { break };
-            // Each prefix carries the next 8 (3.6+) or 16 bits of the
-            // argument, most significant first.
             let p = usize::from(s.prefixes);
-            let bits = |k: usize| arg.checked_shr((8 * (p - k)) as u32).unwrap_or(0);
             if layout.wordcode {
+                if p == 0
+                    && let [op, a, ..] = dst
+                {
+                    (*op, *a) = (s.op, arg as u8);
+                    continue;
+                }
+                // Each prefix carries the next 8 bits of the argument, most
+                // significant first.
+                let bits = |k: usize| arg.checked_shr((8 * (p - k)) as u32).unwrap_or(0);
                 for k in 0..p {
                     dst[2 * k] = ext;
                     dst[2 * k + 1] = bits(k) as u8;
@@ -637,6 +631,7 @@ impl Assembler {
                 dst[2 * p] = s.op;
                 dst[2 * p + 1] = arg as u8;
             } else {
+                // 16 bits per prefix.
                 let bits = |k: usize| arg.checked_shr((16 * (p - k)) as u32).unwrap_or(0);
                 for k in 0..p {
                     dst[3 * k] = ext;
@@ -647,37 +642,53 @@ impl Assembler {
                     dst[3 * p + 1..3 * p + 3].copy_from_slice(&(arg as u16).to_le_bytes());
                 }
             }
-            let loc = ins.location;
-            if !layout.units {
-                if let Some(line) = loc.line_number()
+        }
+        // The line table's input and the handlers, per instruction.
+        let instrs = items.iter().filter_map(|i| match i {
+            Item::Instr(x) => Some(x),
+            Item::Label(_) => None,
+        });
+        let ranges = offsets.windows(2).zip(instrs);
+        let mut locations = LocationWriter::new(version, firstlineno);
+        if !layout.units {
+            self.events.clear();
+            let mut last_line = i64::from(firstlineno);
+            for (o, ins) in ranges {
+                if let Some(line) = ins.location.line_number()
                     && i64::from(line) != last_line
                 {
-                    self.events.push((u64::from(start), i64::from(line)));
+                    self.events.push((u64::from(o[0]), i64::from(line)));
                     last_line = i64::from(line);
                 }
-            } else if version == PythonVersion::PY310 {
-                let line = loc.line_number().map(i64::from);
+            }
+        } else if version == PythonVersion::PY310 {
+            self.ranges.clear();
+            for (o, ins) in ranges {
+                let (start, end) = (o[0], o[1]);
+                let line = ins.location.line_number().map(i64::from);
                 match self.ranges.last_mut() {
                     Some(r) if r.line == line => r.end = end,
                     _ => self.ranges.push(LineRange { start, end, line }),
                 }
-            } else {
-                locations.add(&mut out.linetable, (end - start) / 2, loc);
             }
-            if with_handlers && let Some(h) = ins.handler {
-                let target = match cached_handler {
-                    Some((l, offset)) if l == h.target => offset,
-                    _ => {
-                        let offset = u64::from(offsets[self.label(i, h.target)?]);
-                        cached_handler = Some((h.target, offset));
-                        offset
-                    }
-                };
-                self.handlers.instruction(
-                    u64::from(start),
-                    u64::from(end),
-                    Some((target, u64::from(h.depth), h.lasti)),
-                );
+        } else {
+            self.handlers.clear();
+            let mut cached_handler: Option<(Label, u64)> = None;
+            for (i, (o, ins)) in ranges.enumerate() {
+                let (start, end) = (o[0], o[1]);
+                locations.add(&mut out.linetable, (end - start) / 2, ins.location);
+                if let Some(h) = ins.handler {
+                    let target = match cached_handler {
+                        Some((l, offset)) if l == h.target => offset,
+                        _ => {
+                            let offset = u64::from(offsets[self.label(i, h.target)?]);
+                            cached_handler = Some((h.target, offset));
+                            offset
+                        }
+                    };
+                    let handler = Some((target, u64::from(h.depth), h.lasti));
+                    self.handlers.instruction(u64::from(start), u64::from(end), handler);
+                }
             }
         }
         if !layout.units {
@@ -687,7 +698,7 @@ impl Assembler {
         } else {
             locations.finish(&mut out.linetable);
         }
-        if with_handlers {
+        if version >= PythonVersion::PY311 {
             self.handlers.finish_into(&mut out.exceptiontable);
         }
         Ok(())

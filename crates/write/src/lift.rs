@@ -11,7 +11,7 @@
 //! unit.
 
 use bytescope_code::exceptions::{ExceptionEntry, parse_exception_table_in};
-use bytescope_code::lines::{LocationEntries, co_lines};
+use bytescope_code::lines::{LocationEntries, LocationEntry, co_lines};
 use bytescope_pyc::PythonVersion;
 
 use crate::assemble::{Handler, Instruction, Item, JumpKind, Label, Location, Operand, op_facts};
@@ -59,6 +59,8 @@ struct Raw {
     handler: u32,
     op: u8,
     prefixes: u8,
+    /// Whether `dis` reads an argument.
+    has_arg: bool,
     /// Whether a label stands before this instruction.
     label: bool,
 }
@@ -67,6 +69,8 @@ struct Raw {
 #[derive(Debug, Default)]
 pub struct Lifter {
     raws: Vec<Raw>,
+    /// Number of labels before instructions.
+    labels: usize,
     /// Indices of the jumps in `raws`.
     jumps: Vec<u32>,
     entries: Vec<ExceptionEntry>,
@@ -99,8 +103,9 @@ impl Lifter {
         items.clear();
         self.raws.clear();
         self.jumps.clear();
+        self.labels = 0;
         let end_label = self.decode(code)?;
-        emit_items(code, &self.raws, &self.entries, end_label, items);
+        emit_items(code, &self.raws, self.labels, &self.entries, end_label, items);
         Ok(())
     }
 
@@ -180,6 +185,7 @@ impl Lifter {
                     handler: u32::MAX,
                     op,
                     prefixes,
+                    has_arg: info.has_arg,
                     label: false,
                 });
                 break;
@@ -216,7 +222,10 @@ impl Lifter {
             })?;
             raws[i].target = target as u32;
             match raws.get_mut(target) {
-                Some(x) => x.label = true,
+                Some(x) => {
+                    self.labels += usize::from(!x.label);
+                    x.label = true;
+                }
                 None => end_label = true,
             }
         }
@@ -248,7 +257,10 @@ impl Lifter {
                     r.handler = k as u32;
                 }
                 match raws.get_mut(target) {
-                    Some(x) => x.label = true,
+                    Some(x) => {
+                        self.labels += usize::from(!x.label);
+                        x.label = true;
+                    }
                     None => end_label = true,
                 }
             }
@@ -267,6 +279,7 @@ fn label(i: u32) -> Label {
 fn emit_items(
     code: &CodeObject,
     raws: &[Raw],
+    labels: usize,
     entries: &[ExceptionEntry],
     end_label: bool,
     items: &mut Vec<Item>,
@@ -274,57 +287,54 @@ fn emit_items(
     let v = code.version;
     let wordcode = v >= PythonVersion::PY36;
     let units = v >= PythonVersion::PY310;
-    let facts = op_facts(v);
-    let labels = raws.iter().filter(|r| r.label).count();
     items.reserve(raws.len() + labels + 1);
     let item = |r: &Raw, location: Location| {
         let is_jump = r.target != u32::MAX;
         let operand = if is_jump {
             Operand::Jump(label(r.target))
-        } else if r.arg != 0 || facts[usize::from(r.op)].has_arg {
+        } else if r.arg != 0 || r.has_arg {
             Operand::Arg(r.arg)
         } else {
             Operand::None
         };
-        let needed = if wordcode {
-            u8::from(r.arg > 0xff) + u8::from(r.arg > 0xffff) + u8::from(r.arg > 0xff_ffff)
+        let min_prefixes = if r.prefixes == 0 {
+            0
         } else {
-            u8::from(r.arg > 0xffff)
+            let needed = if wordcode {
+                u8::from(r.arg > 0xff) + u8::from(r.arg > 0xffff) + u8::from(r.arg > 0xff_ffff)
+            } else {
+                u8::from(r.arg > 0xffff)
+            };
+            // Up to 3.9 a jump keeps its prefixes: the peephole optimizer
+            // rewrote assembled bytecode without ever shrinking a jump, so
+            // a prefix its argument needed before may now be needed only
+            // because of its own size (the larger of two fixpoints). From
+            // 3.10 the assembler's own fixpoint is reproduced exactly.
+            if r.prefixes > needed || is_jump && !units { r.prefixes } else { 0 }
         };
         let handler = entries.get(r.handler as usize).map(|e| Handler {
             target: label(e.target as u32),
             depth: e.depth as u32,
             lasti: e.lasti,
         });
-        Instruction {
-            opcode: r.op,
-            operand,
-            location,
-            handler,
-            // Up to 3.9 a jump keeps its prefixes: the peephole optimizer
-            // rewrote assembled bytecode without ever shrinking a jump, so
-            // a prefix its argument needed before may now be needed only
-            // because of its own size (the larger of two fixpoints). From
-            // 3.10 the assembler's own fixpoint is reproduced exactly.
-            min_prefixes: if r.prefixes > needed || is_jump && !units { r.prefixes } else { 0 },
-        }
+        Instruction { opcode: r.op, operand, location, handler, min_prefixes }
     };
     if v >= PythonVersion::PY311 {
         // Each instruction takes the location of its first code unit: walk
         // the location table alongside.
         let mut table = LocationEntries::new(code.firstlineno, &code.linetable);
-        let mut cur = table.next();
+        // Past the table: covers nothing (offsets stay below i32::MAX).
+        const PAST: LocationEntry =
+            LocationEntry { start: u32::MAX, end: u32::MAX, line: -1, end_line: -1, col: -1, end_col: -1 };
+        let mut cur = table.next().unwrap_or(PAST);
         for (i, r) in raws.iter().enumerate() {
-            while let Some(e) = cur
-                && e.end <= r.start
-            {
-                cur = table.next();
+            while cur.end <= r.start {
+                cur = table.next().unwrap_or(PAST);
             }
-            let location = match cur {
-                Some(e) if e.start <= r.start => {
-                    Location { line: e.line, end_line: e.end_line, col: e.col, end_col: e.end_col }
-                }
-                _ => Location::NONE,
+            let location = if cur.start <= r.start {
+                Location { line: cur.line, end_line: cur.end_line, col: cur.col, end_col: cur.end_col }
+            } else {
+                Location::NONE
             };
             if r.label {
                 items.push(Item::Label(label(i as u32)));
