@@ -305,11 +305,15 @@ struct Layout {
     skip_caches: bool,
     /// 3.13+ `resolve_jump_offsets` (else the least fixpoint).
     index_start: bool,
+    facts: &'static [OpFacts; 256],
 }
 
 /// Number of `EXTENDED_ARG` prefixes `arg` needs.
+#[inline]
 fn prefixes_for(wordcode: bool, arg: u32) -> u8 {
-    if wordcode {
+    if arg <= 0xff {
+        0
+    } else if wordcode {
         u8::from(arg > 0xff) + u8::from(arg > 0xffff) + u8::from(arg > 0xff_ffff)
     } else {
         u8::from(arg > 0xffff)
@@ -447,6 +451,7 @@ impl Assembler {
             units: version >= PythonVersion::PY310,
             skip_caches: version >= PythonVersion::PY312,
             index_start: version >= PythonVersion::PY313,
+            facts: op_facts(version),
         };
         self.read_items(&layout, table, items)?;
         self.resolve_targets(&layout, table)?;
@@ -463,7 +468,7 @@ impl Assembler {
         self.slots.clear();
         self.jumps.clear();
         self.slots.reserve(items.len());
-        let facts = op_facts(layout.v);
+        let facts = layout.facts;
         let w = layout.wordcode;
         for item in items {
             match item {
@@ -543,7 +548,7 @@ impl Assembler {
     /// its initial prefixes.
     fn resolve_targets(&mut self, layout: &Layout, table: &OpcodeTable) -> Result<(), AsmError> {
         let v = layout.v;
-        let facts = op_facts(v);
+        let facts = layout.facts;
         let mut slots = std::mem::take(&mut self.slots);
         let mut result = Ok(());
         for &j in &self.jumps {

@@ -109,7 +109,12 @@ impl LocationWriter {
         }
     }
 
+    #[inline]
     fn run(&mut self, out: &mut Vec<u8>, units: u32, l: Location) {
+        if (1..=8).contains(&units) {
+            self.entry(out, units as u8, l);
+            return;
+        }
         let mut left = units;
         while left > 8 {
             self.entry(out, 8, l);
@@ -120,22 +125,14 @@ impl LocationWriter {
         }
     }
 
+    /// One entry: the short and one-line forms inline (nearly every entry
+    /// the compiler writes), the others out of line.
     #[inline]
     fn entry(&mut self, out: &mut Vec<u8>, units: u8, l: Location) {
         let head = |code: u8| 0x80 | code << 3 | (units - 1);
         let Location { line, end_line, col, end_col } = l;
-        if line == -1 {
-            if l == Location::NONE {
-                out.push(head(NONE));
-            } else {
-                // A location without a line but with other fields: only
-                // crafted tables have one; the long form keeps it.
-                self.long(out, head(LONG), -1, end_line, col, end_col);
-            }
-            return;
-        }
-        let delta = line.wrapping_sub(self.line);
-        if end_line == line && col >= 0 && end_col >= 0 {
+        if line != -1 && end_line == line && col >= 0 && end_col >= 0 {
+            let delta = line.wrapping_sub(self.line);
             if delta == 0 && col < 80 && end_col - col < 16 && end_col >= col {
                 out.extend_from_slice(&[
                     head(SHORT0 + (col >> 3) as u8),
@@ -149,9 +146,27 @@ impl LocationWriter {
                 return;
             }
         }
+        self.other_entry(out, units, l);
+    }
+
+    /// The forms other than short and one-line.
+    #[inline(never)]
+    fn other_entry(&mut self, out: &mut Vec<u8>, units: u8, l: Location) {
+        let head = |code: u8| 0x80 | code << 3 | (units - 1);
+        let Location { line, end_line, col, end_col } = l;
+        if line == -1 {
+            if l == Location::NONE {
+                out.push(head(NONE));
+            } else {
+                // A location without a line but with other fields: only
+                // crafted tables have one; the long form keeps it.
+                self.long(out, head(LONG), -1, end_line, col, end_col);
+            }
+            return;
+        }
         if col == -1 && end_col == -1 && (end_line == line || end_line == -1) {
             out.push(head(NO_COLUMNS));
-            svarint(out, delta);
+            svarint(out, line.wrapping_sub(self.line));
             self.line = line;
             return;
         }
