@@ -461,6 +461,9 @@ impl Assembler {
 
     /// One pass over the items: labels → instruction index, and a slot per
     /// instruction (jump targets resolved after, when every label is known).
+    // Kept out of line: inlined into a caller's loop over many code objects
+    // it costs more (register pressure) than the call.
+    #[inline(never)]
     fn read_items(&mut self, layout: &Layout, table: &OpcodeTable, items: &[Item]) -> Result<(), AsmError> {
         let limit = 4 * items.len() + 64;
         self.dense.clear();
@@ -546,6 +549,9 @@ impl Assembler {
     /// Resolves each jump's label to its instruction, switching a relative
     /// jump to its sibling when the label lies the other way, and gives it
     /// its initial prefixes.
+    // Kept out of line: inlined into a caller's loop over many code objects
+    // it costs more (register pressure) than the call.
+    #[inline(never)]
     fn resolve_targets(&mut self, layout: &Layout, table: &OpcodeTable) -> Result<(), AsmError> {
         let v = layout.v;
         let facts = layout.facts;
@@ -599,6 +605,9 @@ impl Assembler {
     }
 
     /// One pass: the bytes, the line table and the handlers.
+    // Kept out of line: inlined into a caller's loop over many code objects
+    // it costs more (register pressure) than the call.
+    #[inline(never)]
     fn write(
         &mut self,
         layout: &Layout,
@@ -725,6 +734,9 @@ fn bad_opcode(v: PythonVersion, table: &OpcodeTable, index: usize, op: u8) -> As
 
 /// Sizes the prefixes to a fixpoint; fills each instruction's byte offset
 /// and the end.
+// Kept out of line: inlined into a caller's loop over many code objects
+// it costs more (register pressure) than the call.
+#[inline(never)]
 fn resolve(
     layout: &Layout,
     slots: &mut [Slot],

@@ -112,6 +112,9 @@ impl Lifter {
     /// Decodes `code` into `raws`, resolves jump and handler targets to
     /// instruction indices and marks them; returns whether a label stands
     /// at the end of the code.
+    // Kept out of line: inlined into a caller's loop over many code objects
+    // it costs more (register pressure) than the call.
+    #[inline(never)]
     fn decode(&mut self, code: &CodeObject) -> Result<bool, LiftError> {
         let v = code.version;
         let table = bytescope_opcodes::table(v).ok_or(LiftError::NoOpcodes(v))?;
@@ -276,6 +279,9 @@ fn label(i: u32) -> Label {
 }
 
 /// The items of decoded instructions, each with its location.
+// Kept out of line: inlined into a caller's loop over many code objects
+// it costs more (register pressure) than the call.
+#[inline(never)]
 fn emit_items(
     code: &CodeObject,
     raws: &[Raw],
@@ -326,16 +332,22 @@ fn emit_items(
         // Past the table: covers nothing (offsets stay below i32::MAX).
         const PAST: LocationEntry =
             LocationEntry { start: u32::MAX, end: u32::MAX, line: -1, end_line: -1, col: -1, end_col: -1 };
+        let as_location = |e: &LocationEntry| Location {
+            line: e.line,
+            end_line: e.end_line,
+            col: e.col,
+            end_col: e.end_col,
+        };
         let mut cur = table.next().unwrap_or(PAST);
+        let mut cur_location = as_location(&cur);
         for (i, r) in raws.iter().enumerate() {
-            while cur.end <= r.start {
-                cur = table.next().unwrap_or(PAST);
+            if cur.end <= r.start {
+                while cur.end <= r.start {
+                    cur = table.next().unwrap_or(PAST);
+                }
+                cur_location = as_location(&cur);
             }
-            let location = if cur.start <= r.start {
-                Location { line: cur.line, end_line: cur.end_line, col: cur.col, end_col: cur.end_col }
-            } else {
-                Location::NONE
-            };
+            let location = if cur.start <= r.start { cur_location } else { Location::NONE };
             if r.label {
                 items.push(Item::Label(label(i as u32)));
             }

@@ -109,7 +109,7 @@ impl LocationWriter {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn run(&mut self, out: &mut Vec<u8>, units: u32, l: Location) {
         if (1..=8).contains(&units) {
             self.entry(out, units as u8, l);
@@ -127,7 +127,7 @@ impl LocationWriter {
 
     /// One entry: the short and one-line forms inline (nearly every entry
     /// the compiler writes), the others out of line.
-    #[inline]
+    #[inline(always)]
     fn entry(&mut self, out: &mut Vec<u8>, units: u8, l: Location) {
         let head = |code: u8| 0x80 | code << 3 | (units - 1);
         let Location { line, end_line, col, end_col } = l;
