@@ -88,7 +88,7 @@ impl LocationWriter {
     }
 
     /// `units` more code units at `loc`.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn add(&mut self, out: &mut Vec<u8>, units: u32, loc: Location) {
         if self.units > 0 {
             if self.merge && loc == self.pending {
@@ -113,8 +113,14 @@ impl LocationWriter {
     fn run(&mut self, out: &mut Vec<u8>, units: u32, l: Location) {
         if (1..=8).contains(&units) {
             self.entry(out, units as u8, l);
-            return;
+        } else {
+            self.long_run(out, units, l);
         }
+    }
+
+    /// A run of more than 8 units: entries of 8 and the rest.
+    #[inline(never)]
+    fn long_run(&mut self, out: &mut Vec<u8>, units: u32, l: Location) {
         let mut left = units;
         while left > 8 {
             self.entry(out, 8, l);
