@@ -344,10 +344,9 @@ impl<'t> LocationEntries<'t> {
 }
 
 impl LocationEntries<'_> {
-    /// The entries with varints (long, no columns): rarer, kept out of
-    /// line. Returns `(line, end line, column, end column)` and the offset
-    /// past the entry.
-    #[inline(never)]
+    /// The entries with varints (long, no columns). Returns `(line, end
+    /// line, column, end column)` and the offset past the entry.
+    #[inline]
     fn varint_entry(&mut self, code: u8, pos: usize) -> ((i32, i32, i32, i32), usize) {
         let table = self.table;
         let mut line = self.line;
@@ -368,7 +367,7 @@ impl LocationEntries<'_> {
 impl Iterator for LocationEntries<'_> {
     type Item = LocationEntry;
 
-    #[inline]
+    #[inline(always)]
     fn next(&mut self) -> Option<LocationEntry> {
         let table = self.table;
         let byte = |i: usize| table.get(i).copied().unwrap_or(0);
