@@ -986,9 +986,9 @@ def rust_action(token):
     if kind == "dup":
         return "Action::Dup(%d)" % (0 if param == "n" else int(param))
     if kind == "unary":
-        return "Action::Unary(%s)" % rs_str(param)
+        return "Action::Unary(Symbol::new(%s))" % rs_str(param)
     if kind == "binary":
-        return "Action::Binary(%s)" % rs_str(param)
+        return "Action::Binary(Symbol::new(%s))" % rs_str(param)
     if kind == "call":
         return "Action::Call(CallKind::%s)" % CALLS[param or None]
     if kind == "build":
@@ -1012,6 +1012,10 @@ def rust_action(token):
     raise SystemExit("unknown action %r in %s" % (token, SEMANTICS_TXT))
 
 
+# crates/opcodes/src/semantics.rs: MAX_TERMS (counts are stored inline, pointer-free).
+MAX_TERMS = 3
+
+
 def rust_count(f):
     terms = []
     for term, factor in sorted(f.terms.items()):
@@ -1025,7 +1029,9 @@ def rust_count(f):
         else:
             rt = "Term::NonZero { mask: 0x%x }" % term[1]
         terms.append("(%d, %s)" % (factor, rt))
-    return "Count { constant: %d, terms: &[%s] }" % (f.const, ", ".join(terms))
+    if len(terms) > MAX_TERMS:
+        raise SystemExit("a stack count with %d terms (Count holds %d): %r" % (len(terms), MAX_TERMS, f))
+    return "Count::new(%d, &[%s])" % (f.const, ", ".join(terms))
 
 
 def version_semantics(version, data):
@@ -1098,7 +1104,7 @@ def generate_mod(versions, used_flags):
     w("")
     w("use crate::semantics::{")
     w("    Action, Block, CallKind, Condition, Container, Count, Flow, JumpArg, Operand, Place, Semantics,")
-    w("    StackEffect, Term,")
+    w("    StackEffect, Symbol, Term,")
     w("};")
     w("use crate::{ArgFlags, CacheField, OpInfo, OpKind, OpcodeTable};")
     w("use bytescope_pyc::{Implementation, PythonVersion};")

@@ -268,7 +268,7 @@ impl Symbolic<'_, '_, '_, '_, '_> {
                 }
                 v
             }
-            Action::Unary(sym) => one(match sym {
+            Action::Unary(sym) => one(match sym.as_str() {
                 "not" => format!("not {}", paren(&p(0))),
                 "`" => format!("`{}`", p(0)),
                 _ => format!("{sym}{}", paren(&p(0))),

@@ -29,8 +29,8 @@ mod generated;
 pub mod semantics;
 
 pub use semantics::{
-    Action, Block, CallKind, Condition, Container, Count, Effect, Flow, JumpArg, Operand, Place, Semantics,
-    StackEffect, Term,
+    Action, Block, CallKind, Condition, Container, Count, Effect, Flow, JumpArg, MAX_TERMS, Operand, Place,
+    Semantics, StackEffect, Symbol, Term,
 };
 
 /// Facts about one opcode number in one version.

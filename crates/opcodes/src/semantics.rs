@@ -197,10 +197,10 @@ pub enum Action {
     StoreLoad(Place),
     /// Deletes something.
     Delete(Place),
-    /// A unary operator; the text is its symbol (`"-"`, `"not"`, …).
-    Unary(&'static str),
-    /// A binary operator with its own opcode (≤3.10); the text is its symbol (`"+"`, `"+="`).
-    Binary(&'static str),
+    /// A unary operator, with its symbol (`"-"`, `"not"`, …).
+    Unary(Symbol),
+    /// A binary operator with its own opcode (≤3.10), with its symbol (`"+"`, `"+="`).
+    Binary(Symbol),
     /// BINARY_OP (3.11+): the operator is `binary_ops[oparg]`.
     BinaryOp,
     /// COMPARE_OP.
@@ -503,20 +503,104 @@ impl Term {
     }
 }
 
+/// An operator's symbol (`"+"`, `"**="`, `"not"`: at most [`Symbol::MAX_LEN`] bytes), held
+/// inline so that the semantics tables that name operators hold no pointer (see [`Count`]).
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Symbol {
+    len: u8,
+    bytes: [u8; Symbol::MAX_LEN],
+}
+
+impl Symbol {
+    /// The longest symbol, in bytes.
+    pub const MAX_LEN: usize = 3;
+
+    /// The symbol `text`.
+    ///
+    /// # Panics
+    /// If `text` is longer than [`Symbol::MAX_LEN`] bytes (in a `const`, a compile error).
+    #[must_use]
+    pub const fn new(text: &str) -> Symbol {
+        let b = text.as_bytes();
+        assert!(b.len() <= Symbol::MAX_LEN, "an operator symbol has at most 3 bytes");
+        let mut bytes = [0; Symbol::MAX_LEN];
+        let mut i = 0;
+        while i < b.len() {
+            bytes[i] = b[i];
+            i += 1;
+        }
+        Symbol { len: b.len() as u8, bytes }
+    }
+
+    /// The symbol's text.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        // Made from a `&str` by `new`, so always valid.
+        self.bytes.get(..usize::from(self.len)).and_then(|b| std::str::from_utf8(b).ok()).unwrap_or("")
+    }
+}
+
+impl std::fmt::Debug for Symbol {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl std::fmt::Display for Symbol {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The most `(factor, term)` pairs a [`Count`] holds (`tools/gen_opcodes.py` checks every
+/// table against it).
+pub const MAX_TERMS: usize = 3;
+
+/// The filler of a [`Count`]'s unused term slots (one value, so derived equality and hashing
+/// see only the terms in use).
+const NO_TERM: (i32, Term) = (0, Term::Eq { value: 0 });
+
 /// A number of stack items as a function of the argument: `constant + Σ factor·term`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Count {
     /// The constant part.
     pub constant: i32,
-    /// `(factor, term)` pairs.
-    pub terms: &'static [(i32, Term)],
+    len: u8,
+    // Inline rather than a `&'static` slice: with no pointer in them, the per-version
+    // semantics tables (32 KB each) are plain read-only data, paged in only when read.
+    // With a slice each table needed load-time relocations, so the loader wrote about
+    // 1 MB of them on every start of every command.
+    terms: [(i32, Term); MAX_TERMS],
 }
 
 impl Count {
+    /// `constant + Σ factor·term` over `terms` (at most [`MAX_TERMS`]; the generated tables
+    /// build their counts with this at compile time).
+    ///
+    /// # Panics
+    /// With more than [`MAX_TERMS`] terms (in a `const`, a compile error).
+    #[must_use]
+    pub const fn new(constant: i32, terms: &[(i32, Term)]) -> Count {
+        assert!(terms.len() <= MAX_TERMS, "a Count holds at most MAX_TERMS terms");
+        let mut slots = [NO_TERM; MAX_TERMS];
+        let mut i = 0;
+        while i < terms.len() {
+            slots[i] = terms[i];
+            i += 1;
+        }
+        Count { constant, len: terms.len() as u8, terms: slots }
+    }
+
+    /// The `(factor, term)` pairs.
+    #[must_use]
+    pub fn terms(&self) -> &[(i32, Term)] {
+        self.terms.get(..usize::from(self.len)).unwrap_or(&[])
+    }
+
     /// The count for `oparg` (saturating; crafted arguments give large counts, never a wrap).
     #[must_use]
     pub fn eval(&self, oparg: u32) -> i64 {
-        self.terms.iter().fold(i64::from(self.constant), |acc, &(factor, term)| {
+        self.terms().iter().fold(i64::from(self.constant), |acc, &(factor, term)| {
             acc.saturating_add(i64::from(factor).saturating_mul(term.eval(oparg)))
         })
     }
@@ -524,7 +608,13 @@ impl Count {
     /// Whether the count does not depend on the argument.
     #[must_use]
     pub const fn is_constant(&self) -> bool {
-        self.terms.is_empty()
+        self.len == 0
+    }
+}
+
+impl std::fmt::Debug for Count {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Count").field("constant", &self.constant).field("terms", &self.terms()).finish()
     }
 }
 

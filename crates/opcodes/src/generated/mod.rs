@@ -3,7 +3,7 @@
 
 use crate::semantics::{
     Action, Block, CallKind, Condition, Container, Count, Flow, JumpArg, Operand, Place, Semantics,
-    StackEffect, Term,
+    StackEffect, Symbol, Term,
 };
 use crate::{ArgFlags, CacheField, OpInfo, OpKind, OpcodeTable};
 use bytescope_pyc::{Implementation, PythonVersion};

@@ -288,18 +288,18 @@ pub(crate) static TABLE: OpcodeTable = OpcodeTable {
     ],
 };
 
-#[rustfmt::skip] const C0: Count = Count { constant: 0, terms: &[] }; // 0
-#[rustfmt::skip] const C1: Count = Count { constant: 1, terms: &[] }; // 1
-#[rustfmt::skip] const C2: Count = Count { constant: 2, terms: &[] }; // 2
-#[rustfmt::skip] const C3: Count = Count { constant: 3, terms: &[] }; // 3
-#[rustfmt::skip] const C4: Count = Count { constant: 4, terms: &[] }; // 4
-#[rustfmt::skip] const C5: Count = Count { constant: 0, terms: &[(1, Term::Field { shift: 0, mask: 0xffffffff })] }; // oparg
-#[rustfmt::skip] const C6: Count = Count { constant: 0, terms: &[(2, Term::Field { shift: 0, mask: 0xffffffff })] }; // 2*oparg
-#[rustfmt::skip] const C7: Count = Count { constant: 1, terms: &[(1, Term::Field { shift: 0, mask: 0xff }), (2, Term::Field { shift: 8, mask: 0xff })] }; // (oparg&255)+2*(oparg>>8&255)+1
-#[rustfmt::skip] const C8: Count = Count { constant: 1, terms: &[(1, Term::Field { shift: 0, mask: 0xffffffff })] }; // oparg+1
-#[rustfmt::skip] const C9: Count = Count { constant: 2, terms: &[(1, Term::Eq { value: 3 })] }; // (oparg==3)+2
-#[rustfmt::skip] const C10: Count = Count { constant: 2, terms: &[(1, Term::Field { shift: 0, mask: 0xff }), (2, Term::Field { shift: 8, mask: 0xff })] }; // (oparg&255)+2*(oparg>>8&255)+2
-#[rustfmt::skip] const C11: Count = Count { constant: 3, terms: &[(1, Term::Field { shift: 0, mask: 0xff }), (2, Term::Field { shift: 8, mask: 0xff })] }; // (oparg&255)+2*(oparg>>8&255)+3
+#[rustfmt::skip] const C0: Count = Count::new(0, &[]); // 0
+#[rustfmt::skip] const C1: Count = Count::new(1, &[]); // 1
+#[rustfmt::skip] const C2: Count = Count::new(2, &[]); // 2
+#[rustfmt::skip] const C3: Count = Count::new(3, &[]); // 3
+#[rustfmt::skip] const C4: Count = Count::new(4, &[]); // 4
+#[rustfmt::skip] const C5: Count = Count::new(0, &[(1, Term::Field { shift: 0, mask: 0xffffffff })]); // oparg
+#[rustfmt::skip] const C6: Count = Count::new(0, &[(2, Term::Field { shift: 0, mask: 0xffffffff })]); // 2*oparg
+#[rustfmt::skip] const C7: Count = Count::new(1, &[(1, Term::Field { shift: 0, mask: 0xff }), (2, Term::Field { shift: 8, mask: 0xff })]); // (oparg&255)+2*(oparg>>8&255)+1
+#[rustfmt::skip] const C8: Count = Count::new(1, &[(1, Term::Field { shift: 0, mask: 0xffffffff })]); // oparg+1
+#[rustfmt::skip] const C9: Count = Count::new(2, &[(1, Term::Eq { value: 3 })]); // (oparg==3)+2
+#[rustfmt::skip] const C10: Count = Count::new(2, &[(1, Term::Field { shift: 0, mask: 0xff }), (2, Term::Field { shift: 8, mask: 0xff })]); // (oparg&255)+2*(oparg>>8&255)+2
+#[rustfmt::skip] const C11: Count = Count::new(3, &[(1, Term::Field { shift: 0, mask: 0xff }), (2, Term::Field { shift: 8, mask: 0xff })]); // (oparg&255)+2*(oparg>>8&255)+3
 
 #[rustfmt::skip]
 static SEMANTICS: [Semantics; 256] = [
@@ -314,26 +314,26 @@ static SEMANTICS: [Semantics; 256] = [
     /*   7 */ Semantics::UNKNOWN,
     /*   8 */ Semantics::UNKNOWN,
     /*   9 */ Semantics::UNKNOWN,
-    /*  10 */ Semantics { action: Action::Unary("+"), flow: Flow::Next, operand: Operand::None, jump: None, stack: Some(StackEffect { pops: C1, pushes: C1, jump: None }) },
-    /*  11 */ Semantics { action: Action::Unary("-"), flow: Flow::Next, operand: Operand::None, jump: None, stack: Some(StackEffect { pops: C1, pushes: C1, jump: None }) },
-    /*  12 */ Semantics { action: Action::Unary("not"), flow: Flow::Next, operand: Operand::None, jump: None, stack: Some(StackEffect { pops: C1, pushes: C1, jump: None }) },
-    /*  13 */ Semantics { action: Action::Unary("`"), flow: Flow::Next, operand: Operand::None, jump: None, stack: Some(StackEffect { pops: C1, pushes: C1, jump: None }) },
+    /*  10 */ Semantics { action: Action::Unary(Symbol::new("+")), flow: Flow::Next, operand: Operand::None, jump: None, stack: Some(StackEffect { pops: C1, pushes: C1, jump: None }) },
+    /*  11 */ Semantics { action: Action::Unary(Symbol::new("-")), flow: Flow::Next, operand: Operand::None, jump: None, stack: Some(StackEffect { pops: C1, pushes: C1, jump: None }) },
+    /*  12 */ Semantics { action: Action::Unary(Symbol::new("not")), flow: Flow::Next, operand: Operand::None, jump: None, stack: Some(StackEffect { pops: C1, pushes: C1, jump: None }) },
+    /*  13 */ Semantics { action: Action::Unary(Symbol::new("`")), flow: Flow::Next, operand: Operand::None, jump: None, stack: Some(StackEffect { pops: C1, pushes: C1, jump: None }) },
     /*  14 */ Semantics::UNKNOWN,
-    /*  15 */ Semantics { action: Action::Unary("~"), flow: Flow::Next, operand: Operand::None, jump: None, stack: Some(StackEffect { pops: C1, pushes: C1, jump: None }) },
+    /*  15 */ Semantics { action: Action::Unary(Symbol::new("~")), flow: Flow::Next, operand: Operand::None, jump: None, stack: Some(StackEffect { pops: C1, pushes: C1, jump: None }) },
     /*  16 */ Semantics::UNKNOWN,
     /*  17 */ Semantics::UNKNOWN,
     /*  18 */ Semantics::UNKNOWN,
-    /*  19 */ Semantics { action: Action::Binary("**"), flow: Flow::Next, operand: Operand::None, jump: None, stack: Some(StackEffect { pops: C2, pushes: C1, jump: None }) },
-    /*  20 */ Semantics { action: Action::Binary("*"), flow: Flow::Next, operand: Operand::None, jump: None, stack: Some(StackEffect { pops: C2, pushes: C1, jump: None }) },
-    /*  21 */ Semantics { action: Action::Binary("/"), flow: Flow::Next, operand: Operand::None, jump: None, stack: Some(StackEffect { pops: C2, pushes: C1, jump: None }) },
-    /*  22 */ Semantics { action: Action::Binary("%"), flow: Flow::Next, operand: Operand::None, jump: None, stack: Some(StackEffect { pops: C2, pushes: C1, jump: None }) },
-    /*  23 */ Semantics { action: Action::Binary("+"), flow: Flow::Next, operand: Operand::None, jump: None, stack: Some(StackEffect { pops: C2, pushes: C1, jump: None }) },
-    /*  24 */ Semantics { action: Action::Binary("-"), flow: Flow::Next, operand: Operand::None, jump: None, stack: Some(StackEffect { pops: C2, pushes: C1, jump: None }) },
+    /*  19 */ Semantics { action: Action::Binary(Symbol::new("**")), flow: Flow::Next, operand: Operand::None, jump: None, stack: Some(StackEffect { pops: C2, pushes: C1, jump: None }) },
+    /*  20 */ Semantics { action: Action::Binary(Symbol::new("*")), flow: Flow::Next, operand: Operand::None, jump: None, stack: Some(StackEffect { pops: C2, pushes: C1, jump: None }) },
+    /*  21 */ Semantics { action: Action::Binary(Symbol::new("/")), flow: Flow::Next, operand: Operand::None, jump: None, stack: Some(StackEffect { pops: C2, pushes: C1, jump: None }) },
+    /*  22 */ Semantics { action: Action::Binary(Symbol::new("%")), flow: Flow::Next, operand: Operand::None, jump: None, stack: Some(StackEffect { pops: C2, pushes: C1, jump: None }) },
+    /*  23 */ Semantics { action: Action::Binary(Symbol::new("+")), flow: Flow::Next, operand: Operand::None, jump: None, stack: Some(StackEffect { pops: C2, pushes: C1, jump: None }) },
+    /*  24 */ Semantics { action: Action::Binary(Symbol::new("-")), flow: Flow::Next, operand: Operand::None, jump: None, stack: Some(StackEffect { pops: C2, pushes: C1, jump: None }) },
     /*  25 */ Semantics { action: Action::Load(Place::Subscr), flow: Flow::Next, operand: Operand::None, jump: None, stack: Some(StackEffect { pops: C2, pushes: C1, jump: None }) },
-    /*  26 */ Semantics { action: Action::Binary("//"), flow: Flow::Next, operand: Operand::None, jump: None, stack: Some(StackEffect { pops: C2, pushes: C1, jump: None }) },
-    /*  27 */ Semantics { action: Action::Binary("/"), flow: Flow::Next, operand: Operand::None, jump: None, stack: Some(StackEffect { pops: C2, pushes: C1, jump: None }) },
-    /*  28 */ Semantics { action: Action::Binary("//="), flow: Flow::Next, operand: Operand::None, jump: None, stack: Some(StackEffect { pops: C2, pushes: C1, jump: None }) },
-    /*  29 */ Semantics { action: Action::Binary("/="), flow: Flow::Next, operand: Operand::None, jump: None, stack: Some(StackEffect { pops: C2, pushes: C1, jump: None }) },
+    /*  26 */ Semantics { action: Action::Binary(Symbol::new("//")), flow: Flow::Next, operand: Operand::None, jump: None, stack: Some(StackEffect { pops: C2, pushes: C1, jump: None }) },
+    /*  27 */ Semantics { action: Action::Binary(Symbol::new("/")), flow: Flow::Next, operand: Operand::None, jump: None, stack: Some(StackEffect { pops: C2, pushes: C1, jump: None }) },
+    /*  28 */ Semantics { action: Action::Binary(Symbol::new("//=")), flow: Flow::Next, operand: Operand::None, jump: None, stack: Some(StackEffect { pops: C2, pushes: C1, jump: None }) },
+    /*  29 */ Semantics { action: Action::Binary(Symbol::new("/=")), flow: Flow::Next, operand: Operand::None, jump: None, stack: Some(StackEffect { pops: C2, pushes: C1, jump: None }) },
     /*  30 */ Semantics { action: Action::Load(Place::Slice), flow: Flow::Next, operand: Operand::None, jump: None, stack: Some(StackEffect { pops: C1, pushes: C1, jump: None }) },
     /*  31 */ Semantics { action: Action::Load(Place::Slice), flow: Flow::Next, operand: Operand::None, jump: None, stack: Some(StackEffect { pops: C2, pushes: C1, jump: None }) },
     /*  32 */ Semantics { action: Action::Load(Place::Slice), flow: Flow::Next, operand: Operand::None, jump: None, stack: Some(StackEffect { pops: C2, pushes: C1, jump: None }) },
@@ -359,19 +359,19 @@ static SEMANTICS: [Semantics; 256] = [
     /*  52 */ Semantics { action: Action::Delete(Place::Slice), flow: Flow::Next, operand: Operand::None, jump: None, stack: Some(StackEffect { pops: C2, pushes: C0, jump: None }) },
     /*  53 */ Semantics { action: Action::Delete(Place::Slice), flow: Flow::Next, operand: Operand::None, jump: None, stack: Some(StackEffect { pops: C3, pushes: C0, jump: None }) },
     /*  54 */ Semantics::UNKNOWN,
-    /*  55 */ Semantics { action: Action::Binary("+="), flow: Flow::Next, operand: Operand::None, jump: None, stack: Some(StackEffect { pops: C2, pushes: C1, jump: None }) },
-    /*  56 */ Semantics { action: Action::Binary("-="), flow: Flow::Next, operand: Operand::None, jump: None, stack: Some(StackEffect { pops: C2, pushes: C1, jump: None }) },
-    /*  57 */ Semantics { action: Action::Binary("*="), flow: Flow::Next, operand: Operand::None, jump: None, stack: Some(StackEffect { pops: C2, pushes: C1, jump: None }) },
-    /*  58 */ Semantics { action: Action::Binary("/="), flow: Flow::Next, operand: Operand::None, jump: None, stack: Some(StackEffect { pops: C2, pushes: C1, jump: None }) },
-    /*  59 */ Semantics { action: Action::Binary("%="), flow: Flow::Next, operand: Operand::None, jump: None, stack: Some(StackEffect { pops: C2, pushes: C1, jump: None }) },
+    /*  55 */ Semantics { action: Action::Binary(Symbol::new("+=")), flow: Flow::Next, operand: Operand::None, jump: None, stack: Some(StackEffect { pops: C2, pushes: C1, jump: None }) },
+    /*  56 */ Semantics { action: Action::Binary(Symbol::new("-=")), flow: Flow::Next, operand: Operand::None, jump: None, stack: Some(StackEffect { pops: C2, pushes: C1, jump: None }) },
+    /*  57 */ Semantics { action: Action::Binary(Symbol::new("*=")), flow: Flow::Next, operand: Operand::None, jump: None, stack: Some(StackEffect { pops: C2, pushes: C1, jump: None }) },
+    /*  58 */ Semantics { action: Action::Binary(Symbol::new("/=")), flow: Flow::Next, operand: Operand::None, jump: None, stack: Some(StackEffect { pops: C2, pushes: C1, jump: None }) },
+    /*  59 */ Semantics { action: Action::Binary(Symbol::new("%=")), flow: Flow::Next, operand: Operand::None, jump: None, stack: Some(StackEffect { pops: C2, pushes: C1, jump: None }) },
     /*  60 */ Semantics { action: Action::Store(Place::Subscr), flow: Flow::Next, operand: Operand::None, jump: None, stack: Some(StackEffect { pops: C3, pushes: C0, jump: None }) },
     /*  61 */ Semantics { action: Action::Delete(Place::Subscr), flow: Flow::Next, operand: Operand::None, jump: None, stack: Some(StackEffect { pops: C2, pushes: C0, jump: None }) },
-    /*  62 */ Semantics { action: Action::Binary("<<"), flow: Flow::Next, operand: Operand::None, jump: None, stack: Some(StackEffect { pops: C2, pushes: C1, jump: None }) },
-    /*  63 */ Semantics { action: Action::Binary(">>"), flow: Flow::Next, operand: Operand::None, jump: None, stack: Some(StackEffect { pops: C2, pushes: C1, jump: None }) },
-    /*  64 */ Semantics { action: Action::Binary("&"), flow: Flow::Next, operand: Operand::None, jump: None, stack: Some(StackEffect { pops: C2, pushes: C1, jump: None }) },
-    /*  65 */ Semantics { action: Action::Binary("^"), flow: Flow::Next, operand: Operand::None, jump: None, stack: Some(StackEffect { pops: C2, pushes: C1, jump: None }) },
-    /*  66 */ Semantics { action: Action::Binary("|"), flow: Flow::Next, operand: Operand::None, jump: None, stack: Some(StackEffect { pops: C2, pushes: C1, jump: None }) },
-    /*  67 */ Semantics { action: Action::Binary("**="), flow: Flow::Next, operand: Operand::None, jump: None, stack: Some(StackEffect { pops: C2, pushes: C1, jump: None }) },
+    /*  62 */ Semantics { action: Action::Binary(Symbol::new("<<")), flow: Flow::Next, operand: Operand::None, jump: None, stack: Some(StackEffect { pops: C2, pushes: C1, jump: None }) },
+    /*  63 */ Semantics { action: Action::Binary(Symbol::new(">>")), flow: Flow::Next, operand: Operand::None, jump: None, stack: Some(StackEffect { pops: C2, pushes: C1, jump: None }) },
+    /*  64 */ Semantics { action: Action::Binary(Symbol::new("&")), flow: Flow::Next, operand: Operand::None, jump: None, stack: Some(StackEffect { pops: C2, pushes: C1, jump: None }) },
+    /*  65 */ Semantics { action: Action::Binary(Symbol::new("^")), flow: Flow::Next, operand: Operand::None, jump: None, stack: Some(StackEffect { pops: C2, pushes: C1, jump: None }) },
+    /*  66 */ Semantics { action: Action::Binary(Symbol::new("|")), flow: Flow::Next, operand: Operand::None, jump: None, stack: Some(StackEffect { pops: C2, pushes: C1, jump: None }) },
+    /*  67 */ Semantics { action: Action::Binary(Symbol::new("**=")), flow: Flow::Next, operand: Operand::None, jump: None, stack: Some(StackEffect { pops: C2, pushes: C1, jump: None }) },
     /*  68 */ Semantics { action: Action::GetIter, flow: Flow::Next, operand: Operand::None, jump: None, stack: Some(StackEffect { pops: C1, pushes: C1, jump: None }) },
     /*  69 */ Semantics::UNKNOWN,
     /*  70 */ Semantics { action: Action::Print, flow: Flow::Next, operand: Operand::None, jump: None, stack: Some(StackEffect { pops: C1, pushes: C0, jump: None }) },
@@ -379,11 +379,11 @@ static SEMANTICS: [Semantics; 256] = [
     /*  72 */ Semantics { action: Action::Print, flow: Flow::Next, operand: Operand::None, jump: None, stack: Some(StackEffect { pops: C0, pushes: C0, jump: None }) },
     /*  73 */ Semantics { action: Action::Print, flow: Flow::Next, operand: Operand::None, jump: None, stack: Some(StackEffect { pops: C2, pushes: C0, jump: None }) },
     /*  74 */ Semantics { action: Action::Print, flow: Flow::Next, operand: Operand::None, jump: None, stack: Some(StackEffect { pops: C1, pushes: C0, jump: None }) },
-    /*  75 */ Semantics { action: Action::Binary("<<="), flow: Flow::Next, operand: Operand::None, jump: None, stack: Some(StackEffect { pops: C2, pushes: C1, jump: None }) },
-    /*  76 */ Semantics { action: Action::Binary(">>="), flow: Flow::Next, operand: Operand::None, jump: None, stack: Some(StackEffect { pops: C2, pushes: C1, jump: None }) },
-    /*  77 */ Semantics { action: Action::Binary("&="), flow: Flow::Next, operand: Operand::None, jump: None, stack: Some(StackEffect { pops: C2, pushes: C1, jump: None }) },
-    /*  78 */ Semantics { action: Action::Binary("^="), flow: Flow::Next, operand: Operand::None, jump: None, stack: Some(StackEffect { pops: C2, pushes: C1, jump: None }) },
-    /*  79 */ Semantics { action: Action::Binary("|="), flow: Flow::Next, operand: Operand::None, jump: None, stack: Some(StackEffect { pops: C2, pushes: C1, jump: None }) },
+    /*  75 */ Semantics { action: Action::Binary(Symbol::new("<<=")), flow: Flow::Next, operand: Operand::None, jump: None, stack: Some(StackEffect { pops: C2, pushes: C1, jump: None }) },
+    /*  76 */ Semantics { action: Action::Binary(Symbol::new(">>=")), flow: Flow::Next, operand: Operand::None, jump: None, stack: Some(StackEffect { pops: C2, pushes: C1, jump: None }) },
+    /*  77 */ Semantics { action: Action::Binary(Symbol::new("&=")), flow: Flow::Next, operand: Operand::None, jump: None, stack: Some(StackEffect { pops: C2, pushes: C1, jump: None }) },
+    /*  78 */ Semantics { action: Action::Binary(Symbol::new("^=")), flow: Flow::Next, operand: Operand::None, jump: None, stack: Some(StackEffect { pops: C2, pushes: C1, jump: None }) },
+    /*  79 */ Semantics { action: Action::Binary(Symbol::new("|=")), flow: Flow::Next, operand: Operand::None, jump: None, stack: Some(StackEffect { pops: C2, pushes: C1, jump: None }) },
     /*  80 */ Semantics { action: Action::Jump, flow: Flow::Break, operand: Operand::None, jump: None, stack: Some(StackEffect { pops: C0, pushes: C0, jump: None }) },
     /*  81 */ Semantics::UNKNOWN,
     /*  82 */ Semantics { action: Action::Load(Place::Locals), flow: Flow::Next, operand: Operand::None, jump: None, stack: Some(StackEffect { pops: C0, pushes: C1, jump: None }) },

@@ -308,21 +308,21 @@ pub(crate) static TABLE: OpcodeTable = OpcodeTable {
     ],
 };
 
-#[rustfmt::skip] const C0: Count = Count { constant: 0, terms: &[] }; // 0
-#[rustfmt::skip] const C1: Count = Count { constant: 3, terms: &[] }; // 3
-#[rustfmt::skip] const C2: Count = Count { constant: 1, terms: &[] }; // 1
-#[rustfmt::skip] const C3: Count = Count { constant: 2, terms: &[] }; // 2
-#[rustfmt::skip] const C4: Count = Count { constant: 4, terms: &[] }; // 4
-#[rustfmt::skip] const C5: Count = Count { constant: 5, terms: &[] }; // 5
-#[rustfmt::skip] const C6: Count = Count { constant: 2, terms: &[(1, Term::Field { shift: 0, mask: 0x1 })] }; // (oparg&1)+2
-#[rustfmt::skip] const C7: Count = Count { constant: 0, terms: &[(1, Term::Field { shift: 0, mask: 0xffffffff })] }; // oparg
-#[rustfmt::skip] const C8: Count = Count { constant: 0, terms: &[(2, Term::Field { shift: 0, mask: 0xffffffff })] }; // 2*oparg
-#[rustfmt::skip] const C9: Count = Count { constant: 2, terms: &[(1, Term::Field { shift: 0, mask: 0xffffffff })] }; // oparg+2
-#[rustfmt::skip] const C10: Count = Count { constant: 3, terms: &[(1, Term::Field { shift: 0, mask: 0xffffffff })] }; // oparg+3
-#[rustfmt::skip] const C11: Count = Count { constant: 1, terms: &[(1, Term::Field { shift: 0, mask: 0xffffffff })] }; // oparg+1
-#[rustfmt::skip] const C12: Count = Count { constant: 4, terms: &[(1, Term::Field { shift: 0, mask: 0xffffffff })] }; // oparg+4
-#[rustfmt::skip] const C13: Count = Count { constant: 1, terms: &[(1, Term::Field { shift: 0, mask: 0x1 })] }; // (oparg&1)+1
-#[rustfmt::skip] const C14: Count = Count { constant: 1, terms: &[(1, Term::Field { shift: 0, mask: 0xff }), (1, Term::Field { shift: 8, mask: 0xffffff })] }; // (oparg&255)+(oparg>>8)+1
+#[rustfmt::skip] const C0: Count = Count::new(0, &[]); // 0
+#[rustfmt::skip] const C1: Count = Count::new(3, &[]); // 3
+#[rustfmt::skip] const C2: Count = Count::new(1, &[]); // 1
+#[rustfmt::skip] const C3: Count = Count::new(2, &[]); // 2
+#[rustfmt::skip] const C4: Count = Count::new(4, &[]); // 4
+#[rustfmt::skip] const C5: Count = Count::new(5, &[]); // 5
+#[rustfmt::skip] const C6: Count = Count::new(2, &[(1, Term::Field { shift: 0, mask: 0x1 })]); // (oparg&1)+2
+#[rustfmt::skip] const C7: Count = Count::new(0, &[(1, Term::Field { shift: 0, mask: 0xffffffff })]); // oparg
+#[rustfmt::skip] const C8: Count = Count::new(0, &[(2, Term::Field { shift: 0, mask: 0xffffffff })]); // 2*oparg
+#[rustfmt::skip] const C9: Count = Count::new(2, &[(1, Term::Field { shift: 0, mask: 0xffffffff })]); // oparg+2
+#[rustfmt::skip] const C10: Count = Count::new(3, &[(1, Term::Field { shift: 0, mask: 0xffffffff })]); // oparg+3
+#[rustfmt::skip] const C11: Count = Count::new(1, &[(1, Term::Field { shift: 0, mask: 0xffffffff })]); // oparg+1
+#[rustfmt::skip] const C12: Count = Count::new(4, &[(1, Term::Field { shift: 0, mask: 0xffffffff })]); // oparg+4
+#[rustfmt::skip] const C13: Count = Count::new(1, &[(1, Term::Field { shift: 0, mask: 0x1 })]); // (oparg&1)+1
+#[rustfmt::skip] const C14: Count = Count::new(1, &[(1, Term::Field { shift: 0, mask: 0xff }), (1, Term::Field { shift: 8, mask: 0xffffff })]); // (oparg&255)+(oparg>>8)+1
 
 #[rustfmt::skip]
 static SEMANTICS: [Semantics; 256] = [
@@ -367,9 +367,9 @@ static SEMANTICS: [Semantics; 256] = [
     /*  37 */ Semantics { action: Action::Store(Place::Slice), flow: Flow::Next, operand: Operand::None, jump: None, stack: Some(StackEffect { pops: C4, pushes: C0, jump: None }) },
     /*  38 */ Semantics { action: Action::Store(Place::Subscr), flow: Flow::Next, operand: Operand::None, jump: None, stack: Some(StackEffect { pops: C1, pushes: C0, jump: None }) },
     /*  39 */ Semantics { action: Action::ToBool, flow: Flow::Next, operand: Operand::None, jump: None, stack: Some(StackEffect { pops: C2, pushes: C2, jump: None }) },
-    /*  40 */ Semantics { action: Action::Unary("~"), flow: Flow::Next, operand: Operand::None, jump: None, stack: Some(StackEffect { pops: C2, pushes: C2, jump: None }) },
-    /*  41 */ Semantics { action: Action::Unary("-"), flow: Flow::Next, operand: Operand::None, jump: None, stack: Some(StackEffect { pops: C2, pushes: C2, jump: None }) },
-    /*  42 */ Semantics { action: Action::Unary("not"), flow: Flow::Next, operand: Operand::None, jump: None, stack: Some(StackEffect { pops: C2, pushes: C2, jump: None }) },
+    /*  40 */ Semantics { action: Action::Unary(Symbol::new("~")), flow: Flow::Next, operand: Operand::None, jump: None, stack: Some(StackEffect { pops: C2, pushes: C2, jump: None }) },
+    /*  41 */ Semantics { action: Action::Unary(Symbol::new("-")), flow: Flow::Next, operand: Operand::None, jump: None, stack: Some(StackEffect { pops: C2, pushes: C2, jump: None }) },
+    /*  42 */ Semantics { action: Action::Unary(Symbol::new("not")), flow: Flow::Next, operand: Operand::None, jump: None, stack: Some(StackEffect { pops: C2, pushes: C2, jump: None }) },
     /*  43 */ Semantics { action: Action::WithCleanup, flow: Flow::Next, operand: Operand::None, jump: None, stack: Some(StackEffect { pops: C4, pushes: C5, jump: None }) },
     /*  44 */ Semantics { action: Action::BinaryOp, flow: Flow::Next, operand: Operand::BinaryOp, jump: None, stack: Some(StackEffect { pops: C3, pushes: C2, jump: None }) },
     /*  45 */ Semantics { action: Action::Build(Container::Interpolation), flow: Flow::Next, operand: Operand::Plain, jump: None, stack: Some(StackEffect { pops: C6, pushes: C2, jump: None }) },
