@@ -381,21 +381,22 @@ impl Iterator for LocationEntries<'_> {
             return None;
         }
         self.end = end;
-        let ((l, el, c, ec), next) = match code {
-            LOC_NONE => ((-1, -1, -1, -1), pos),
-            LOC_LONG | LOC_NO_COLUMNS => self.varint_entry(code, pos),
-            LOC_ONE_LINE0..=LOC_ONE_LINE2 => {
-                let line = self.line.wrapping_add(i32::from(code - LOC_ONE_LINE0));
-                self.line = line;
-                ((line, line, i32::from(byte(pos)), i32::from(byte(pos + 1))), pos + 2)
-            }
-            _ => {
-                // Short forms 0-9: `col = code << 3 | b >> 4` (an OR, which
-                // differs from `code * 8 + ...` when b has bit 7 set).
-                let b = byte(pos);
-                let col = i32::from(code << 3 | b >> 4);
-                ((self.line, self.line, col, col + i32::from(b & 15)), pos + 1)
-            }
+        // Short forms first: most entries the compiler writes.
+        let ((l, el, c, ec), next) = if code < LOC_ONE_LINE0 {
+            // Short forms 0-9: `col = code << 3 | b >> 4` (an OR, which
+            // differs from `code * 8 + ...` when b has bit 7 set).
+            let b = byte(pos);
+            let col = i32::from(code << 3 | b >> 4);
+            ((self.line, self.line, col, col + i32::from(b & 15)), pos + 1)
+        } else if code <= LOC_ONE_LINE2 {
+            let line = self.line.wrapping_add(i32::from(code - LOC_ONE_LINE0));
+            self.line = line;
+            ((line, line, i32::from(byte(pos)), i32::from(byte(pos + 1))), pos + 2)
+        } else if code == LOC_NONE {
+            ((-1, -1, -1, -1), pos)
+        } else {
+            // LOC_LONG, LOC_NO_COLUMNS.
+            self.varint_entry(code, pos)
         };
         self.pos = next;
         // `start`/`end` are at most MAX_OFFSET here.
