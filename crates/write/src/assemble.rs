@@ -498,20 +498,23 @@ impl Assembler {
                     if !f.writable {
                         return Err(bad_opcode(layout.v, table, index, op));
                     }
-                    let (arg, label) = match (ins.operand, f.jump) {
-                        (Operand::Jump(l), JumpKind::No) => {
-                            let why = format!("does not jump, but has label {} as argument", l.0);
-                            return Err(AsmError::Operand { index, name: table.op(op).name, why });
-                        }
-                        (Operand::Jump(l), _) => (0, Some(l)),
-                        (Operand::Arg(a), _) => {
+                    let (arg, jump, target, prefixes) = match ins.operand {
+                        Operand::Arg(a) => {
                             if !f.has_arg && (a > 0xff || !w) && a != 0 {
                                 let why = format!("takes no argument, got {a}");
                                 return Err(AsmError::Operand { index, name: table.op(op).name, why });
                             }
-                            (a, None)
+                            (a, JumpKind::No, 0, prefixes_for(w, a).max(ins.min_prefixes))
                         }
-                        (Operand::None, _) => (0, None),
+                        Operand::None => (0, JumpKind::No, 0, ins.min_prefixes),
+                        Operand::Jump(l) => {
+                            if f.jump == JumpKind::No {
+                                let why = format!("does not jump, but has label {} as argument", l.0);
+                                return Err(AsmError::Operand { index, name: table.op(op).name, why });
+                            }
+                            self.jumps.push(index as u32);
+                            (0, f.jump, l.0, 0)
+                        }
                     };
                     let caches = if w { f.caches } else { 0 };
                     let has_arg = f.has_arg || arg != 0;
@@ -521,13 +524,6 @@ impl Assembler {
                         3
                     } else {
                         1
-                    };
-                    let (jump, target, prefixes) = match label {
-                        Some(l) => {
-                            self.jumps.push(index as u32);
-                            (f.jump, l.0, 0)
-                        }
-                        None => (JumpKind::No, 0, prefixes_for(w, arg).max(ins.min_prefixes)),
                     };
                     self.slots.push(Slot {
                         arg,
