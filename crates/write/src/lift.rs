@@ -14,7 +14,7 @@ use bytescope_code::exceptions::{ExceptionEntry, parse_exception_table_in};
 use bytescope_code::lines::{LocationEntries, LocationEntry, co_lines};
 use bytescope_pyc::PythonVersion;
 
-use crate::assemble::{Handler, Instruction, Item, JumpKind, Label, Location, Operand, op_facts};
+use crate::assemble::{Handler, Instruction, Item, JumpKind, Label, Location, OpFacts, Operand, op_facts};
 use crate::code::CodeObject;
 
 /// Why code could not be turned into instructions that assemble back to it.
@@ -123,76 +123,10 @@ impl Lifter {
         let facts = op_facts(v);
         let (raws, jumps) = (&mut self.raws, &mut self.jumps);
         raws.reserve(bytes.len() / 2);
-        let mut at = 0usize;
-        while at < bytes.len() {
-            let start = at;
-            let (mut arg, mut prefixes) = (0u32, 0u8);
-            let unsupported = |why| LiftError::Unsupported { offset: start as u64, why };
-            loop {
-                let op = bytes[at];
-                let info = facts[usize::from(op)];
-                if wordcode {
-                    let Some(&b) = bytes.get(at + 1) else {
-                        return Err(unsupported("truncated instruction"));
-                    };
-                    arg = arg << 8 | u32::from(b);
-                    at += 2;
-                    if op == table.extended_arg {
-                        prefixes += 1;
-                        if prefixes > 3 || at >= bytes.len() {
-                            return Err(unsupported("EXTENDED_ARG chain the encoder cannot write"));
-                        }
-                        continue;
-                    }
-                    if !info.writable {
-                        return Err(unsupported("not an opcode the encoder writes"));
-                    }
-                    at += 2 * usize::from(info.caches);
-                    if at > bytes.len() {
-                        return Err(unsupported("truncated inline caches"));
-                    }
-                } else {
-                    at += 1;
-                    if !info.has_arg {
-                        if prefixes > 0 {
-                            return Err(unsupported("EXTENDED_ARG before an instruction without argument"));
-                        }
-                        if !info.writable {
-                            return Err(unsupported("not an opcode of this version"));
-                        }
-                    } else {
-                        let (Some(&lo), Some(&hi)) = (bytes.get(at), bytes.get(at + 1)) else {
-                            return Err(unsupported("truncated instruction"));
-                        };
-                        at += 2;
-                        arg = arg << 16 | u32::from(u16::from_le_bytes([lo, hi]));
-                        if op == table.extended_arg {
-                            prefixes += 1;
-                            if prefixes > 1 || at >= bytes.len() {
-                                return Err(unsupported("EXTENDED_ARG chain the encoder cannot write"));
-                            }
-                            continue;
-                        }
-                        if !info.writable {
-                            return Err(unsupported("not an opcode of this version"));
-                        }
-                    }
-                }
-                if info.jump != JumpKind::No {
-                    jumps.push(raws.len() as u32);
-                }
-                raws.push(Raw {
-                    start: start as u32,
-                    arg,
-                    target: u32::MAX,
-                    handler: u32::MAX,
-                    op,
-                    prefixes,
-                    has_arg: info.has_arg,
-                    label: false,
-                });
-                break;
-            }
+        if wordcode {
+            decode_wordcode(bytes, table.extended_arg, facts, raws, jumps)?;
+        } else {
+            decode_bytecode(bytes, table.extended_arg, facts, raws, jumps)?;
         }
         let n_raws = raws.len();
         let index_of = |raws: &[Raw], offset: i64| -> Option<usize> {
@@ -270,6 +204,116 @@ impl Lifter {
         }
         Ok(end_label)
     }
+}
+
+/// Decodes 3.6+ wordcode into `raws` (and the jumps' indices into `jumps`):
+/// one flat loop over code units, prefixes folded into the instruction
+/// they extend, caches skipped.
+fn decode_wordcode(
+    bytes: &[u8],
+    ext: u8,
+    facts: &[OpFacts; 256],
+    raws: &mut Vec<Raw>,
+    jumps: &mut Vec<u32>,
+) -> Result<(), LiftError> {
+    let (mut at, mut start) = (0usize, 0usize);
+    let (mut arg, mut prefixes) = (0u32, 0u8);
+    let unsupported = |start: usize, why| LiftError::Unsupported { offset: start as u64, why };
+    while let Some(&op) = bytes.get(at) {
+        let Some(&b) = bytes.get(at + 1) else { return Err(unsupported(start, "truncated instruction")) };
+        arg = arg << 8 | u32::from(b);
+        at += 2;
+        if op == ext {
+            prefixes += 1;
+            if prefixes > 3 || at >= bytes.len() {
+                return Err(unsupported(start, "EXTENDED_ARG chain the encoder cannot write"));
+            }
+            continue;
+        }
+        let info = facts[usize::from(op)];
+        if !info.writable {
+            return Err(unsupported(start, "not an opcode the encoder writes"));
+        }
+        at += 2 * usize::from(info.caches);
+        if at > bytes.len() {
+            return Err(unsupported(start, "truncated inline caches"));
+        }
+        if info.jump != JumpKind::No {
+            jumps.push(raws.len() as u32);
+        }
+        raws.push(Raw {
+            start: start as u32,
+            arg,
+            target: u32::MAX,
+            handler: u32::MAX,
+            op,
+            prefixes,
+            has_arg: info.has_arg,
+            label: false,
+        });
+        (start, arg, prefixes) = (at, 0, 0);
+    }
+    Ok(())
+}
+
+/// Decodes pre-3.6 bytecode (1 or 3 bytes an instruction) into `raws`.
+fn decode_bytecode(
+    bytes: &[u8],
+    ext: u8,
+    facts: &[OpFacts; 256],
+    raws: &mut Vec<Raw>,
+    jumps: &mut Vec<u32>,
+) -> Result<(), LiftError> {
+    let mut at = 0usize;
+    while at < bytes.len() {
+        let start = at;
+        let (mut arg, mut prefixes) = (0u32, 0u8);
+        let unsupported = |why| LiftError::Unsupported { offset: start as u64, why };
+        loop {
+            let op = bytes[at];
+            let info = facts[usize::from(op)];
+            at += 1;
+            if !info.has_arg {
+                if prefixes > 0 {
+                    return Err(unsupported("EXTENDED_ARG before an instruction without argument"));
+                }
+                if !info.writable {
+                    return Err(unsupported("not an opcode of this version"));
+                }
+            } else {
+                let (Some(&lo), Some(&hi)) = (bytes.get(at), bytes.get(at + 1)) else {
+                    return Err(unsupported("truncated instruction"));
+                };
+                at += 2;
+                arg = arg << 16 | u32::from(u16::from_le_bytes([lo, hi]));
+                if op == ext {
+                    prefixes += 1;
+                    if prefixes > 1 || at >= bytes.len() {
+                        return Err(unsupported("EXTENDED_ARG chain the encoder cannot write"));
+                    }
+                    continue;
+                }
+                if !info.writable {
+                    return Err(unsupported("not an opcode of this version"));
+                }
+            }
+            if info.jump != JumpKind::No {
+                jumps.push(raws.len() as u32);
+            }
+            raws.push(Raw {
+                start: start as u32,
+                arg,
+                target: u32::MAX,
+                handler: u32::MAX,
+                op,
+                prefixes,
+                has_arg: info.has_arg,
+                label: false,
+            });
+            break;
+        }
+    }
+    Ok(())
 }
 
 /// Labels are numbered by the instruction they stand before (index + 1;
