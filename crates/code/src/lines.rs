@@ -295,60 +295,120 @@ pub fn position_ranges_in(
     if v < PythonVersion::PY311 {
         return out;
     }
-    let byte = |i: usize| table.get(i).copied().unwrap_or(0);
-    let mut pos = 0usize;
-    let mut end: u64 = 0;
-    let mut line = firstlineno;
-    while pos < table.len() {
-        let first = table[pos];
-        pos += 1;
-        let code = (first >> 3) & 15;
-        let start = end;
-        end += (u64::from(first & 7) + 1) * 2;
-        if end > MAX_OFFSET {
-            break;
+    out.extend(LocationEntries::new(firstlineno, table).map(|e| PositionRange {
+        start: e.start,
+        end: e.end,
+        positions: Positions::from_raw(e.line, e.end_line, e.col, e.end_col),
+    }));
+    out
+}
+
+/// One 3.11+ location-table entry with CPython's raw C values (`-1` where
+/// [`Positions`] has `None`): what [`LocationEntries`] yields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct LocationEntry {
+    /// First byte offset covered.
+    pub start: u32,
+    /// Byte offset just past the entry.
+    pub end: u32,
+    /// First line.
+    pub line: i32,
+    /// Last line.
+    pub end_line: i32,
+    /// Start column.
+    pub col: i32,
+    /// End column.
+    pub end_col: i32,
+}
+
+/// The entries of a 3.11+ location table in order, parsed back to back as
+/// `co_positions()` parses them: the decoder behind [`position_ranges`], for
+/// callers that walk the table once alongside the code (no buffer, no
+/// `Option` per field). Stops where an entry would end past `i32::MAX`
+/// bytes.
+#[derive(Debug, Clone)]
+pub struct LocationEntries<'t> {
+    table: &'t [u8],
+    pos: usize,
+    end: u64,
+    line: i32,
+}
+
+impl<'t> LocationEntries<'t> {
+    /// The entries of `table` for a code object whose `co_firstlineno` is
+    /// `firstlineno`.
+    #[must_use]
+    pub fn new(firstlineno: i32, table: &'t [u8]) -> Self {
+        LocationEntries { table, pos: 0, end: 0, line: firstlineno }
+    }
+}
+
+impl LocationEntries<'_> {
+    /// The entries with varints (long, no columns). Returns `(line, end
+    /// line, column, end column)` and the offset past the entry.
+    #[inline]
+    fn varint_entry(&mut self, code: u8, pos: usize) -> ((i32, i32, i32, i32), usize) {
+        let table = self.table;
+        let mut line = self.line;
+        let (d, next) = read_location_varint_lenient(table, pos);
+        line = line.wrapping_add(svarint_value(d));
+        self.line = line;
+        if code == LOC_NO_COLUMNS {
+            return ((line, line, -1, -1), next);
         }
-        let (l, el, c, ec) = match code {
-            LOC_NONE => (-1, -1, -1, -1),
-            LOC_LONG => {
-                let (d, next) = read_location_varint_lenient(table, pos);
-                line = line.wrapping_add(svarint_value(d));
-                let (dl, next) = read_location_varint_lenient(table, next);
-                let (c, next) = read_location_varint_lenient(table, next);
-                let (ec, next) = read_location_varint_lenient(table, next);
-                pos = next;
-                // The C reader returns these as `int`; `- 1` wraps.
-                (line, line.wrapping_add(dl as i32), (c as i32).wrapping_sub(1), (ec as i32).wrapping_sub(1))
-            }
-            LOC_NO_COLUMNS => {
-                let (d, next) = read_location_varint_lenient(table, pos);
-                pos = next;
-                line = line.wrapping_add(svarint_value(d));
-                (line, line, -1, -1)
-            }
-            LOC_ONE_LINE0..=LOC_ONE_LINE2 => {
-                line = line.wrapping_add(i32::from(code - LOC_ONE_LINE0));
-                let (c, ec) = (byte(pos), byte(pos + 1));
-                pos += 2;
-                (line, line, i32::from(c), i32::from(ec))
-            }
-            _ => {
-                // Short forms 0-9: `col = code << 3 | b >> 4` (an OR, which
-                // differs from `code * 8 + ...` when b has bit 7 set).
-                let b = byte(pos);
-                pos += 1;
-                let col = i32::from(code << 3 | b >> 4);
-                (line, line, col, col + i32::from(b & 15))
-            }
+        let (dl, next) = read_location_varint_lenient(table, next);
+        let (c, next) = read_location_varint_lenient(table, next);
+        let (ec, next) = read_location_varint_lenient(table, next);
+        // The C reader returns these as `int`; `- 1` wraps.
+        ((line, line.wrapping_add(dl as i32), (c as i32).wrapping_sub(1), (ec as i32).wrapping_sub(1)), next)
+    }
+}
+
+impl Iterator for LocationEntries<'_> {
+    type Item = LocationEntry;
+
+    #[inline(always)]
+    fn next(&mut self) -> Option<LocationEntry> {
+        let table = self.table;
+        let byte = |i: usize| table.get(i).copied().unwrap_or(0);
+        let first = *table.get(self.pos)?;
+        let pos = self.pos + 1;
+        let code = (first >> 3) & 15;
+        let start = self.end;
+        let end = start + (u64::from(first & 7) + 1) * 2;
+        if end > MAX_OFFSET {
+            self.pos = table.len();
+            return None;
+        }
+        self.end = end;
+        // Short forms first: most entries the compiler writes.
+        let ((l, el, c, ec), next) = if code < LOC_ONE_LINE0 {
+            // Short forms 0-9: `col = code << 3 | b >> 4` (an OR, which
+            // differs from `code * 8 + ...` when b has bit 7 set).
+            let b = byte(pos);
+            let col = i32::from(code << 3 | b >> 4);
+            ((self.line, self.line, col, col + i32::from(b & 15)), pos + 1)
+        } else if code <= LOC_ONE_LINE2 {
+            let line = self.line.wrapping_add(i32::from(code - LOC_ONE_LINE0));
+            self.line = line;
+            ((line, line, i32::from(byte(pos)), i32::from(byte(pos + 1))), pos + 2)
+        } else if code == LOC_NONE {
+            ((-1, -1, -1, -1), pos)
+        } else {
+            // LOC_LONG, LOC_NO_COLUMNS.
+            self.varint_entry(code, pos)
         };
+        self.pos = next;
         // `start`/`end` are at most MAX_OFFSET here.
-        out.push(PositionRange {
+        Some(LocationEntry {
             start: start as u32,
             end: end as u32,
-            positions: Positions::from_raw(l, el, c, ec),
-        });
+            line: l,
+            end_line: el,
+            col: c,
+            end_col: ec,
+        })
     }
-    out
 }
 
 /// The per-version `linestarts` mapping that `dis` builds with

@@ -3,10 +3,14 @@
 //! line and exception tables) → the module marshalled again. Single thread;
 //! the files are read into memory before the clock starts.
 //!
-//! `cargo run --release -p bytescope-write --example bench_roundtrip -- [--repeat N] [--owned-only] LISTFILE|PYC...`
+//! `cargo run --release -p bytescope-write --example bench_roundtrip -- [--repeat N] [--owned-only] [--no-cpu-clock] LISTFILE|PYC...`
 //!
 //! `--owned-only` leaves out lifting and assembling the instructions (read →
 //! owned → marshal).
+//!
+//! `--no-cpu-clock` reports wall time only (`cpu_seconds` is then 0): the
+//! vDSO process-CPU clock crashes under valgrind, so profile with
+//! `valgrind --tool=callgrind target/release/examples/bench_roundtrip --no-cpu-clock LISTFILE`.
 //!
 //! Prints one JSON object: files, code objects, and the wall and CPU
 //! seconds of each repetition (`tools/bench_write.py` pairs it with the
@@ -16,7 +20,7 @@
 use std::time::Instant;
 
 use bytescope_marshal::{Storage, load_pyc_in};
-use bytescope_write::{Assembler, CodeObject, Item, Lifter, Object, dumps_code};
+use bytescope_write::{Assembled, Assembler, CodeObject, Item, Lifter, Object, dumps_code};
 
 /// Working memory shared by every code object of the run.
 #[derive(Default)]
@@ -29,10 +33,15 @@ struct Work {
 fn reassemble(code: &mut CodeObject, count: &mut usize, w: &mut Work) -> Result<(), String> {
     *count += 1;
     w.lifter.lift_into(code, &mut w.items).map_err(|e| e.to_string())?;
-    let asm = w.assembler.assemble(code.version, code.firstlineno, &w.items).map_err(|e| e.to_string())?;
-    code.code = asm.code;
-    code.linetable = asm.linetable;
-    code.exceptiontable = asm.exceptiontable;
+    // Re-encoded into the code object's own buffers (their memory reused).
+    let mut out = Assembled {
+        code: std::mem::take(&mut code.code),
+        linetable: std::mem::take(&mut code.linetable),
+        exceptiontable: std::mem::take(&mut code.exceptiontable),
+    };
+    let r = w.assembler.assemble_into(code.version, code.firstlineno, &w.items, &mut out);
+    (code.code, code.linetable, code.exceptiontable) = (out.code, out.linetable, out.exceptiontable);
+    r.map_err(|e| e.to_string())?;
     for c in &mut code.consts {
         if let Object::Code(inner) = c {
             reassemble(inner, count, w)?;
@@ -50,8 +59,14 @@ fn main() {
     }
     // --owned-only: read -> owned -> marshal, without lifting and
     // assembling the instructions.
-    let owned_only = args.first().is_some_and(|a| a == "--owned-only");
-    if owned_only {
+    let mut owned_only = false;
+    let mut cpu_clock = true;
+    while let Some(a) = args.first() {
+        match a.as_str() {
+            "--owned-only" => owned_only = true,
+            "--no-cpu-clock" => cpu_clock = false,
+            _ => break,
+        }
         args.remove(0);
     }
     let mut paths = Vec::new();
@@ -66,6 +81,9 @@ fn main() {
     let mut seconds = Vec::new();
     let mut cpu_seconds = Vec::new();
     let cpu = || {
+        if !cpu_clock {
+            return 0.0;
+        }
         let t = rustix::time::clock_gettime(rustix::time::ClockId::ProcessCPUTime);
         t.tv_sec as f64 + t.tv_nsec as f64 * 1e-9
     };

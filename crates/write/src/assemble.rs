@@ -27,7 +27,8 @@ use bytescope_code::lines::{LineRange, Positions};
 use bytescope_opcodes::OpcodeTable;
 use bytescope_pyc::PythonVersion;
 
-use crate::tables::{ExceptionTableBuilder, LineInput, PositionRun, TableError, encode_line_table};
+use crate::tables::locations::LocationWriter;
+use crate::tables::{ExceptionTableBuilder, LineInput, TableError, encode_line_table};
 
 /// A jump target: a position between instructions.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -201,6 +202,9 @@ pub enum AsmError {
         /// The version.
         version: PythonVersion,
     },
+    /// The code would be 4 GiB or more.
+    #[error("the code would be 4 GiB or more")]
+    TooLarge,
     /// The layout did not settle (cannot happen for real code; bounded).
     #[error("EXTENDED_ARG sizes did not settle after {0} rounds")]
     NoFixpoint(usize),
@@ -301,56 +305,59 @@ struct Layout {
     skip_caches: bool,
     /// 3.13+ `resolve_jump_offsets` (else the least fixpoint).
     index_start: bool,
+    facts: &'static [OpFacts; 256],
 }
 
 /// Number of `EXTENDED_ARG` prefixes `arg` needs.
+#[inline]
 fn prefixes_for(wordcode: bool, arg: u32) -> u8 {
-    if wordcode {
+    if arg <= 0xff {
+        0
+    } else if wordcode {
         u8::from(arg > 0xff) + u8::from(arg > 0xffff) + u8::from(arg > 0xff_ffff)
     } else {
         u8::from(arg > 0xffff)
     }
 }
 
-#[derive(Debug)]
+/// One instruction being laid out (16 bytes).
+#[derive(Clone, Copy, Debug)]
 struct Slot {
-    op: u8,
     arg: u32,
+    /// A jump's label while the items are read, then the index into `slots`
+    /// of the label's instruction (`slots.len()` for the end of the code).
+    target: u32,
+    /// Size in bytes without prefixes (opcode, argument, caches).
+    base: u16,
+    op: u8,
     jump: JumpKind,
-    /// Index into `slots` of the label's instruction (`slots.len()` for the
-    /// end of the code), once resolved.
-    target: Option<usize>,
-    /// The label jumped to.
-    label: Option<Label>,
     has_arg: bool,
-    caches: u32,
+    caches: u8,
     prefixes: u8,
     min_prefixes: u8,
 }
 
 impl Layout {
-    /// Size in bytes of an instruction with `prefixes` prefixes.
+    /// Size in bytes of an instruction with `prefixes` prefixes: each is a
+    /// code unit from 3.6, an `EXTENDED_ARG` with a 16-bit argument before.
     fn size(&self, s: &Slot, prefixes: u8) -> u32 {
-        if self.wordcode {
-            2 * (1 + u32::from(prefixes) + s.caches)
-        } else if s.has_arg {
-            3 * (1 + u32::from(prefixes))
-        } else {
-            1
-        }
+        u32::from(s.base) + u32::from(prefixes) * if self.wordcode { 2 } else { 3 }
     }
 
     /// The argument of jump `s` at byte `start` with size `size`, given the
     /// byte offset of every instruction (and the end).
     fn jump_arg(&self, s: &Slot, start: u32, size: u32, offsets: &[u32]) -> u32 {
-        let target = offsets[s.target.unwrap_or(0)];
+        if s.jump == JumpKind::No {
+            return s.arg;
+        }
+        let target = offsets.get(s.target as usize).copied().unwrap_or(0);
         let div = if self.units { 2 } else { 1 };
         match s.jump {
             JumpKind::Absolute => target / div,
-            JumpKind::Forward | JumpKind::Backward => {
+            _ => {
                 let mut base = start + size;
                 if !self.skip_caches {
-                    base -= 2 * s.caches;
+                    base -= 2 * u32::from(s.caches);
                 }
                 if s.jump == JumpKind::Forward {
                     target.saturating_sub(base) / div
@@ -358,7 +365,6 @@ impl Layout {
                     base.saturating_sub(target) / div
                 }
             }
-            JumpKind::No => s.arg,
         }
     }
 }
@@ -381,11 +387,11 @@ pub struct Assembler {
     dense: Vec<u32>,
     sparse: std::collections::HashMap<u32, usize, foldhash::fast::FixedState>,
     slots: Vec<Slot>,
+    /// Indices of the jumps in `slots`.
+    jumps: Vec<u32>,
     offsets: Vec<u32>,
     events: Vec<(u64, i64)>,
     ranges: Vec<LineRange>,
-    runs: Vec<(PositionRun, Location)>,
-    runs_out: Vec<PositionRun>,
     handlers: ExceptionTableBuilder,
 }
 
@@ -415,6 +421,29 @@ impl Assembler {
         firstlineno: i32,
         items: &[Item],
     ) -> Result<Assembled, AsmError> {
+        let mut out = Assembled::default();
+        self.assemble_into(version, firstlineno, items, &mut out)?;
+        Ok(out)
+    }
+
+    /// [`Assembler::assemble`] into the buffers of `out` (emptied first,
+    /// their memory reused): re-encoding a code object in place can pass
+    /// its own `code`, `linetable` and `exceptiontable`, taken with
+    /// [`std::mem::take`], and allocate nothing. On error `out` holds
+    /// unspecified bytes.
+    ///
+    /// # Errors
+    /// As [`assemble`].
+    pub fn assemble_into(
+        &mut self,
+        version: PythonVersion,
+        firstlineno: i32,
+        items: &[Item],
+        out: &mut Assembled,
+    ) -> Result<(), AsmError> {
+        out.code.clear();
+        out.linetable.clear();
+        out.exceptiontable.clear();
         let table = bytescope_opcodes::table(version).ok_or(AsmError::NoOpcodes(version))?;
         let layout = Layout {
             v: version,
@@ -422,21 +451,32 @@ impl Assembler {
             units: version >= PythonVersion::PY310,
             skip_caches: version >= PythonVersion::PY312,
             index_start: version >= PythonVersion::PY313,
+            facts: op_facts(version),
         };
-        // One pass: labels → instruction index, and a slot per instruction
-        // (jump targets resolved after, when every label is known).
+        self.read_items(&layout, table, items)?;
+        self.resolve_targets(&layout, table)?;
+        resolve(&layout, &mut self.slots, &self.jumps, &mut self.offsets)?;
+        self.write(&layout, table, firstlineno, items, out)
+    }
+
+    /// One pass over the items: labels → instruction index, and a slot per
+    /// instruction (jump targets resolved after, when every label is known).
+    // Kept out of line: inlined into a caller's loop over many code objects
+    // it costs more (register pressure) than the call.
+    #[inline(never)]
+    fn read_items(&mut self, layout: &Layout, table: &OpcodeTable, items: &[Item]) -> Result<(), AsmError> {
         let limit = 4 * items.len() + 64;
         self.dense.clear();
         self.sparse.clear();
-        let mut slots = std::mem::take(&mut self.slots);
-        slots.clear();
-        slots.reserve(items.len());
-        let facts = op_facts(version);
-        let mut failed = None;
+        self.slots.clear();
+        self.jumps.clear();
+        self.slots.reserve(items.len());
+        let facts = layout.facts;
+        let w = layout.wordcode;
         for item in items {
             match item {
                 Item::Label(l) => {
-                    let count = slots.len();
+                    let count = self.slots.len();
                     let at = u32::try_from(count).unwrap_or(u32::MAX);
                     let dup = if (l.0 as usize) < limit {
                         let i = l.0 as usize;
@@ -448,185 +488,86 @@ impl Assembler {
                         self.sparse.insert(l.0, count).is_some()
                     };
                     if dup {
-                        failed = Some(AsmError::DuplicateLabel(l.0));
-                        break;
+                        return Err(AsmError::DuplicateLabel(l.0));
                     }
                 }
                 Item::Instr(ins) => {
-                    let index = slots.len();
-                    if let Err(e) = slot(&layout, table, facts, index, ins, &mut slots) {
-                        failed = Some(e);
-                        break;
+                    let index = self.slots.len();
+                    let op = ins.opcode;
+                    let f = facts[usize::from(op)];
+                    if !f.writable {
+                        return Err(bad_opcode(layout.v, table, index, op));
                     }
-                }
-            }
-        }
-        if failed.is_none() {
-            failed = self.resolve_targets(&layout, table, facts, &mut slots).err();
-        }
-        if let Some(e) = failed {
-            self.slots = slots;
-            return Err(e);
-        }
-        let instrs = || {
-            items.iter().filter_map(|i| match i {
-                Item::Instr(x) => Some(x),
-                Item::Label(_) => None,
-            })
-        };
-        let mut offsets = std::mem::take(&mut self.offsets);
-        let resolved = resolve(&layout, &mut slots, &mut offsets);
-        self.slots = slots;
-        self.offsets = offsets;
-        resolved?;
-        // One pass: the bytes, the line table's input and the handlers.
-        let mut code = Vec::with_capacity(*self.offsets.last().unwrap_or(&0) as usize);
-        let (mut events, mut ranges, mut runs, mut handlers) = (
-            std::mem::take(&mut self.events),
-            std::mem::take(&mut self.ranges),
-            std::mem::take(&mut self.runs),
-            std::mem::take(&mut self.handlers),
-        );
-        events.clear();
-        ranges.clear();
-        runs.clear();
-        handlers.clear();
-        let mut last_line = i64::from(firstlineno);
-        let with_handlers = version >= PythonVersion::PY311;
-        let mut failed = None;
-        for (i, (s, ins)) in self.slots.iter().zip(instrs()).enumerate() {
-            let (start, end) = (self.offsets[i], self.offsets[i + 1]);
-            let arg = layout.jump_arg(s, start, end - start, &self.offsets);
-            emit(&layout, table, s, arg, &mut code);
-            let loc = ins.location;
-            if !layout.units {
-                if let Some(line) = loc.line_number()
-                    && i64::from(line) != last_line
-                {
-                    events.push((u64::from(start), i64::from(line)));
-                    last_line = i64::from(line);
-                }
-            } else if version == PythonVersion::PY310 {
-                let line = loc.line_number().map(i64::from);
-                match ranges.last_mut() {
-                    Some(r) if r.line == line => r.end = end,
-                    _ => ranges.push(LineRange { start, end, line }),
-                }
-            } else {
-                // 3.12+ merge equal neighbours (the encoder would too).
-                match runs.last_mut() {
-                    Some((r, last)) if version >= PythonVersion::PY312 && *last == loc => {
-                        r.units += (end - start) / 2
-                    }
-                    _ => {
-                        runs.push((PositionRun { units: (end - start) / 2, positions: loc.positions() }, loc))
-                    }
-                }
-            }
-            if with_handlers {
-                let handler = match ins.handler {
-                    Some(h) => match self.label(i, h.target) {
-                        Ok(t) => Some((u64::from(self.offsets[t]), u64::from(h.depth), h.lasti)),
-                        Err(e) => {
-                            failed = Some(e);
-                            break;
+                    let (arg, jump, target, prefixes) = match ins.operand {
+                        Operand::Arg(a) => {
+                            if !f.has_arg && (a > 0xff || !w) && a != 0 {
+                                let why = format!("takes no argument, got {a}");
+                                return Err(AsmError::Operand { index, name: table.op(op).name, why });
+                            }
+                            (a, JumpKind::No, 0, prefixes_for(w, a).max(ins.min_prefixes))
                         }
-                    },
-                    None => None,
-                };
-                handlers.instruction(u64::from(start), u64::from(end), handler);
+                        Operand::None => (0, JumpKind::No, 0, ins.min_prefixes),
+                        Operand::Jump(l) => {
+                            if f.jump == JumpKind::No {
+                                let why = format!("does not jump, but has label {} as argument", l.0);
+                                return Err(AsmError::Operand { index, name: table.op(op).name, why });
+                            }
+                            self.jumps.push(index as u32);
+                            (0, f.jump, l.0, 0)
+                        }
+                    };
+                    let caches = if w { f.caches } else { 0 };
+                    let has_arg = f.has_arg || arg != 0;
+                    let base = if w {
+                        2 * (1 + u16::from(caches))
+                    } else if has_arg {
+                        3
+                    } else {
+                        1
+                    };
+                    self.slots.push(Slot {
+                        arg,
+                        target,
+                        base,
+                        op,
+                        jump,
+                        has_arg,
+                        caches,
+                        prefixes,
+                        min_prefixes: ins.min_prefixes,
+                    });
+                }
             }
         }
-        let mut runs_out = std::mem::take(&mut self.runs_out);
-        runs_out.clear();
-        runs_out.extend(runs.iter().map(|(r, _)| *r));
-        let input = if !layout.units {
-            LineInput::Events(&events)
-        } else if version == PythonVersion::PY310 {
-            LineInput::Ranges(&ranges)
-        } else {
-            LineInput::Positions(&runs_out)
-        };
-        let linetable = encode_line_table(version, firstlineno, &input);
-        let exceptiontable = if with_handlers { handlers.finish() } else { Vec::new() };
-        (self.events, self.ranges, self.runs, self.runs_out, self.handlers) =
-            (events, ranges, runs, runs_out, handlers);
-        if let Some(e) = failed {
-            return Err(e);
-        }
-        let linetable = linetable?;
-        Ok(Assembled { code, linetable, exceptiontable })
+        Ok(())
     }
-}
 
-fn slot(
-    layout: &Layout,
-    table: &OpcodeTable,
-    facts: &[OpFacts; 256],
-    index: usize,
-    ins: &Instruction,
-    slots: &mut Vec<Slot>,
-) -> Result<(), AsmError> {
-    let v = layout.v;
-    let op = ins.opcode;
-    let f = facts[usize::from(op)];
-    if !f.writable {
-        let info = table.op(op);
-        let why = if !info.defined {
-            "not an opcode of this version"
-        } else if op == table.extended_arg {
-            "EXTENDED_ARG prefixes are implicit (see min_prefixes)"
-        } else {
-            "inline caches are written by the encoder"
-        };
-        return Err(AsmError::BadOpcode { index, opcode: op, version: v, why });
-    }
-    let operand_err = |why: String| AsmError::Operand { index, name: table.op(op).name, why };
-    let (arg, label) = match (ins.operand, f.jump) {
-        (Operand::Jump(l), JumpKind::No) => {
-            return Err(operand_err(format!("does not jump, but has label {} as argument", l.0)));
-        }
-        (Operand::Jump(l), _) => (0, Some(l)),
-        (Operand::Arg(a), _) => {
-            if !f.has_arg && (a > 0xff || !layout.wordcode) && a != 0 {
-                return Err(operand_err(format!("takes no argument, got {a}")));
-            }
-            (a, None)
-        }
-        (Operand::None, _) => (0, None),
-    };
-    let caches = if layout.wordcode { u32::from(f.caches) } else { 0 };
-    // Pushed here rather than returned: a Result around the slot costs a
-    // store-to-load stall per instruction.
-    slots.push(Slot {
-        op,
-        arg,
-        jump: if label.is_some() { f.jump } else { JumpKind::No },
-        target: None,
-        label,
-        has_arg: f.has_arg || arg != 0,
-        caches,
-        prefixes: 0,
-        min_prefixes: ins.min_prefixes,
-    });
-    Ok(())
-}
-
-impl Assembler {
     /// Resolves each jump's label to its instruction, switching a relative
-    /// jump to its sibling when the label lies the other way.
-    fn resolve_targets(
-        &self,
-        layout: &Layout,
-        table: &OpcodeTable,
-        facts: &[OpFacts; 256],
-        slots: &mut [Slot],
-    ) -> Result<(), AsmError> {
+    /// jump to its sibling when the label lies the other way, and gives it
+    /// its initial prefixes.
+    // Kept out of line: inlined into a caller's loop over many code objects
+    // it costs more (register pressure) than the call.
+    #[inline(never)]
+    fn resolve_targets(&mut self, layout: &Layout, table: &OpcodeTable) -> Result<(), AsmError> {
         let v = layout.v;
-        for (index, s) in slots.iter_mut().enumerate() {
-            let Some(l) = s.label else { continue };
-            let t = self.label(index, l)?;
-            s.target = Some(t);
+        let facts = layout.facts;
+        let mut slots = std::mem::take(&mut self.slots);
+        let mut result = Ok(());
+        for &j in &self.jumps {
+            let index = j as usize;
+            let s = &mut slots[index];
+            let t = match self.label(index, Label(s.target)) {
+                Ok(t) => t,
+                Err(e) => {
+                    result = Err(e);
+                    break;
+                }
+            };
+            s.target = t as u32;
+            // 3.13+: a jump starts with its target's instruction index as
+            // argument.
+            let initial = if layout.index_start { u32::try_from(t).unwrap_or(u32::MAX) } else { 0 };
+            s.prefixes = prefixes_for(layout.wordcode, initial).max(s.min_prefixes);
             if !matches!(s.jump, JumpKind::Forward | JumpKind::Backward) {
                 continue;
             }
@@ -639,48 +580,179 @@ impl Assembler {
                 Some(other) if jump_kind(table, other) == want => {
                     s.op = other;
                     s.jump = want;
-                    s.caches = if layout.wordcode { u32::from(facts[usize::from(other)].caches) } else { 0 };
+                    if layout.wordcode {
+                        s.caches = facts[usize::from(other)].caches;
+                        s.base = 2 * (1 + u16::from(s.caches));
+                    }
                 }
                 _ => {
-                    return Err(AsmError::Direction {
+                    result = Err(AsmError::Direction {
                         index,
                         name: table.op(s.op).name,
                         direction: if want == JumpKind::Backward { "backward" } else { "forward" },
                         version: v,
                     });
+                    break;
                 }
             }
+        }
+        self.slots = slots;
+        result
+    }
+
+    /// One pass: the bytes, the line table and the handlers.
+    // Kept out of line: inlined into a caller's loop over many code objects
+    // it costs more (register pressure) than the call.
+    #[inline(never)]
+    fn write(
+        &mut self,
+        layout: &Layout,
+        table: &OpcodeTable,
+        firstlineno: i32,
+        items: &[Item],
+        out: &mut Assembled,
+    ) -> Result<(), AsmError> {
+        let version = layout.v;
+        let offsets = &self.offsets;
+        let total = offsets.last().copied().unwrap_or(0) as usize;
+        let code = &mut out.code;
+        code.resize(total, 0);
+        let ext = table.extended_arg;
+        for (s, o) in self.slots.iter().zip(offsets.windows(2)) {
+            let (start, end) = (o[0], o[1]);
+            let arg = layout.jump_arg(s, start, end - start, offsets);
+            // Within `size(s, s.prefixes)` bytes by construction.
+            let Some(dst) = code.get_mut(start as usize..end as usize) else { break };
+            let p = usize::from(s.prefixes);
+            if layout.wordcode {
+                if p == 0
+                    && let [op, a, ..] = dst
+                {
+                    (*op, *a) = (s.op, arg as u8);
+                    continue;
+                }
+                // Each prefix carries the next 8 bits of the argument, most
+                // significant first.
+                let bits = |k: usize| arg.checked_shr((8 * (p - k)) as u32).unwrap_or(0);
+                for k in 0..p {
+                    dst[2 * k] = ext;
+                    dst[2 * k + 1] = bits(k) as u8;
+                }
+                dst[2 * p] = s.op;
+                dst[2 * p + 1] = arg as u8;
+            } else {
+                // 16 bits per prefix.
+                let bits = |k: usize| arg.checked_shr((16 * (p - k)) as u32).unwrap_or(0);
+                for k in 0..p {
+                    dst[3 * k] = ext;
+                    dst[3 * k + 1..3 * k + 3].copy_from_slice(&(bits(k) as u16).to_le_bytes());
+                }
+                dst[3 * p] = s.op;
+                if s.has_arg {
+                    dst[3 * p + 1..3 * p + 3].copy_from_slice(&(arg as u16).to_le_bytes());
+                }
+            }
+        }
+        // The line table's input and the handlers, per instruction.
+        let instrs = items.iter().filter_map(|i| match i {
+            Item::Instr(x) => Some(x),
+            Item::Label(_) => None,
+        });
+        let ranges = offsets.windows(2).zip(instrs);
+        let mut locations = LocationWriter::new(version, firstlineno);
+        if !layout.units {
+            self.events.clear();
+            let mut last_line = i64::from(firstlineno);
+            for (o, ins) in ranges {
+                if let Some(line) = ins.location.line_number()
+                    && i64::from(line) != last_line
+                {
+                    self.events.push((u64::from(o[0]), i64::from(line)));
+                    last_line = i64::from(line);
+                }
+            }
+        } else if version == PythonVersion::PY310 {
+            self.ranges.clear();
+            for (o, ins) in ranges {
+                let (start, end) = (o[0], o[1]);
+                let line = ins.location.line_number().map(i64::from);
+                match self.ranges.last_mut() {
+                    Some(r) if r.line == line => r.end = end,
+                    _ => self.ranges.push(LineRange { start, end, line }),
+                }
+            }
+        } else {
+            self.handlers.clear();
+            let mut cached_handler: Option<(Label, u64)> = None;
+            for (i, (o, ins)) in ranges.enumerate() {
+                let (start, end) = (o[0], o[1]);
+                locations.add(&mut out.linetable, (end - start) / 2, ins.location);
+                if let Some(h) = ins.handler {
+                    let target = match cached_handler {
+                        Some((l, offset)) if l == h.target => offset,
+                        _ => {
+                            let offset = u64::from(offsets[self.label(i, h.target)?]);
+                            cached_handler = Some((h.target, offset));
+                            offset
+                        }
+                    };
+                    let handler = Some((target, u64::from(h.depth), h.lasti));
+                    self.handlers.instruction(u64::from(start), u64::from(end), handler);
+                }
+            }
+        }
+        if !layout.units {
+            out.linetable = encode_line_table(version, firstlineno, &LineInput::Events(&self.events))?;
+        } else if version == PythonVersion::PY310 {
+            out.linetable = encode_line_table(version, firstlineno, &LineInput::Ranges(&self.ranges))?;
+        } else {
+            locations.finish(&mut out.linetable);
+        }
+        if version >= PythonVersion::PY311 {
+            self.handlers.finish_into(&mut out.exceptiontable);
         }
         Ok(())
     }
 }
 
-/// Sizes the prefixes to a fixpoint; returns each instruction's byte offset
+/// Why `op` cannot stand in an instruction list of `v`.
+fn bad_opcode(v: PythonVersion, table: &OpcodeTable, index: usize, op: u8) -> AsmError {
+    let info = table.op(op);
+    let why = if !info.defined {
+        "not an opcode of this version"
+    } else if op == table.extended_arg {
+        "EXTENDED_ARG prefixes are implicit (see min_prefixes)"
+    } else {
+        "inline caches are written by the encoder"
+    };
+    AsmError::BadOpcode { index, opcode: op, version: v, why }
+}
+
+/// Sizes the prefixes to a fixpoint; fills each instruction's byte offset
 /// and the end.
-fn resolve(layout: &Layout, slots: &mut [Slot], offsets: &mut Vec<u32>) -> Result<(), AsmError> {
+// Kept out of line: inlined into a caller's loop over many code objects
+// it costs more (register pressure) than the call.
+#[inline(never)]
+fn resolve(
+    layout: &Layout,
+    slots: &mut [Slot],
+    jumps: &[u32],
+    offsets: &mut Vec<u32>,
+) -> Result<(), AsmError> {
     let w = layout.wordcode;
-    for s in slots.iter_mut() {
-        let initial = match (s.jump, layout.index_start) {
-            (JumpKind::No, _) => s.arg,
-            // 3.13+: the target's instruction index.
-            (_, true) => u32::try_from(s.target.unwrap_or(0)).unwrap_or(u32::MAX),
-            (_, false) => 0,
-        };
-        s.prefixes = prefixes_for(w, initial).max(s.min_prefixes);
-    }
     offsets.clear();
     offsets.resize(slots.len() + 1, 0);
-    let jumps: Vec<usize> = (0..slots.len()).filter(|&i| slots[i].jump != JumpKind::No).collect();
     let max_rounds = 64 + 4 * slots.len();
     for _ in 0..max_rounds {
         let mut at = 0u32;
-        for (i, s) in slots.iter().enumerate() {
-            offsets[i] = at;
-            at += layout.size(s, s.prefixes);
+        for (o, s) in offsets.iter_mut().zip(slots.iter()) {
+            *o = at;
+            at = at.checked_add(layout.size(s, s.prefixes)).ok_or(AsmError::TooLarge)?;
         }
         offsets[slots.len()] = at;
         let mut changed = false;
-        for &i in &jumps {
+        for &j in jumps {
+            let i = j as usize;
             let s = &mut slots[i];
             let size = layout.size(s, s.prefixes);
             let arg = layout.jump_arg(s, offsets[i], size, offsets);
@@ -696,26 +768,4 @@ fn resolve(layout: &Layout, slots: &mut [Slot], offsets: &mut Vec<u32>) -> Resul
         }
     }
     Err(AsmError::NoFixpoint(max_rounds))
-}
-
-fn emit(layout: &Layout, table: &OpcodeTable, s: &Slot, arg: u32, code: &mut Vec<u8>) {
-    let ext = table.extended_arg;
-    if layout.wordcode {
-        for k in (1..=s.prefixes).rev() {
-            code.extend_from_slice(&[ext, (arg >> (8 * u32::from(k))) as u8]);
-        }
-        code.extend_from_slice(&[s.op, arg as u8]);
-        if s.caches > 0 {
-            code.resize(code.len() + 2 * s.caches as usize, 0);
-        }
-    } else {
-        if s.prefixes > 0 {
-            code.push(ext);
-            code.extend_from_slice(&((arg >> 16) as u16).to_le_bytes());
-        }
-        code.push(s.op);
-        if s.has_arg {
-            code.extend_from_slice(&(arg as u16).to_le_bytes());
-        }
-    }
 }

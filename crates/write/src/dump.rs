@@ -134,7 +134,7 @@ pub fn dumps_code(code: &CodeObject) -> Result<Vec<u8>, WriteError> {
     // by doubling costs copies and allocator work.
     // Likewise the reference table: about one entry per constant, name and
     // local (growing a hash table rehashes every entry each time).
-    let (mut estimate, mut refs) = (0usize, 0usize);
+    let (mut estimate, mut refs, mut strs) = (0usize, 0usize, 0usize);
     for c in code.preorder() {
         let locals = match &c.locals {
             Locals::Split { varnames, cellvars, freevars } => {
@@ -147,11 +147,13 @@ pub fn dumps_code(code: &CodeObject) -> Result<Vec<u8>, WriteError> {
             + c.linetable.len()
             + c.exceptiontable.len()
             + 12 * (c.consts.len() + c.names.len());
-        refs += 8 + c.consts.len() + c.names.len() + locals;
+        refs += 4 + c.consts.len();
+        strs += 4 + c.consts.len() + c.names.len() + locals;
     }
     w.out.reserve(estimate);
     if w.refs {
         w.written.reserve(refs);
+        w.strs.reserve(strs);
     }
     w.code(code)?;
     Ok(w.out)
@@ -186,8 +188,13 @@ struct Writer<'o> {
     format: Format,
     out: Vec<u8>,
     refs: bool,
-    /// Reference index of each value written with FLAG_REF.
+    /// Reference index of each value written with FLAG_REF (strings in
+    /// `strs`).
     written: HashMap<Key<'o>, u32, FixedState>,
+    /// Reference index of each string written with FLAG_REF, by buffer:
+    /// most references are strings, and a word key hashes and compares
+    /// faster than a `Key`.
+    strs: HashMap<usize, u32, FixedState>,
     next_ref: u32,
     /// Python 2: index of each interned string written as `t`.
     interned: HashMap<&'o [u8], u32, FixedState>,
@@ -201,6 +208,7 @@ impl<'o> Writer<'o> {
             out: Vec::with_capacity(4096),
             refs: format.has_refs(),
             written: HashMap::default(),
+            strs: HashMap::default(),
             next_ref: 0,
             interned: HashMap::default(),
             depth: 0,
@@ -269,11 +277,13 @@ impl<'o> Writer<'o> {
     /// and takes the next index (3.4+; 0 before).
     fn reference(&mut self, key: Option<Key<'o>>) -> Option<u8> {
         let Some(key) = key.filter(|_| self.refs) else { return Some(0) };
+        if let Key::Str(id) = key {
+            return self.str_reference(id);
+        }
         match self.written.entry(key) {
             std::collections::hash_map::Entry::Occupied(e) => {
                 let i = *e.get();
-                self.out.push(b'r');
-                self.i32(i32::try_from(i).unwrap_or(i32::MAX));
+                self.back_reference(i);
                 None
             }
             std::collections::hash_map::Entry::Vacant(e) => {
@@ -282,6 +292,30 @@ impl<'o> Writer<'o> {
                 Some(FLAG_REF)
             }
         }
+    }
+
+    /// [`Writer::reference`] for the string whose buffer is `id`.
+    fn str_reference(&mut self, id: usize) -> Option<u8> {
+        if !self.refs {
+            return Some(0);
+        }
+        match self.strs.entry(id) {
+            std::collections::hash_map::Entry::Occupied(e) => {
+                let i = *e.get();
+                self.back_reference(i);
+                None
+            }
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(self.next_ref);
+                self.next_ref += 1;
+                Some(FLAG_REF)
+            }
+        }
+    }
+
+    fn back_reference(&mut self, i: u32) {
+        self.out.push(b'r');
+        self.i32(i32::try_from(i).unwrap_or(i32::MAX));
     }
 
     fn enter(&mut self) -> Result<(), WriteError> {
@@ -464,7 +498,7 @@ impl<'o> Writer<'o> {
 
     /// A Python 3 str.
     fn str3(&mut self, s: &'o PyStr, interned: bool) -> Result<(), WriteError> {
-        let Some(flag) = self.reference(Some(Key::Str(s.buffer_id()))) else { return Ok(()) };
+        let Some(flag) = self.str_reference(s.buffer_id()) else { return Ok(()) };
         let b = s.as_bytes();
         let v = self.format.marshal_version;
         if v >= 4 && s.is_ascii() {

@@ -187,14 +187,32 @@ impl<'m, 'a> Converter<'m, 'a> {
         let names = self.names("co_names", raw.names)?;
         let locals = match raw.layout {
             CodeLayout::Py311 => {
-                let names = self.names("co_localsplusnames", raw.varnames)?;
+                // Names and kinds straight into one Vec (no intermediate
+                // Vecs to allocate and free); checked in the same order as
+                // `names` then `bytes`.
+                self.spend(raw.varnames)?;
+                let names = match m.get(raw.varnames) {
+                    Value::Tuple(items) => m.items(*items),
+                    _ => return Err(self.bad("co_localsplusnames", raw.varnames, "is not a tuple")),
+                };
+                let mut plus = Vec::with_capacity(names.len());
+                for &id in names {
+                    plus.push((self.name("co_localsplusnames", id)?, 0));
+                }
                 let kinds_id = raw.localspluskinds.unwrap_or(raw.varnames);
-                let kinds = self.bytes("co_localspluskinds", kinds_id)?;
+                self.spend(kinds_id)?;
+                let kinds = match m.get(kinds_id) {
+                    Value::Bytes(b) => *b,
+                    _ => return Err(self.bad("co_localspluskinds", kinds_id, "is not a bytes object")),
+                };
                 if kinds.len() != names.len() {
                     let problem = format!("has {} kinds for {} names", kinds.len(), names.len());
                     return Err(self.bad("co_localspluskinds", kinds_id, &problem));
                 }
-                Locals::Plus(names.into_iter().zip(kinds).collect())
+                for (p, &k) in plus.iter_mut().zip(kinds) {
+                    p.1 = k;
+                }
+                Locals::Plus(plus)
             }
             _ => {
                 let varnames = self.names("co_varnames", raw.varnames)?;

@@ -14,14 +14,19 @@ use bytescope_code::varint::write_exception_varint;
 #[must_use]
 pub fn encode_exception_table(entries: &[ExceptionEntry]) -> Vec<u8> {
     let mut out = Vec::with_capacity(entries.len() * 4);
+    encode_exception_table_into(entries, &mut out);
+    out
+}
+
+/// [`encode_exception_table`] appended to `out`.
+pub fn encode_exception_table_into(entries: &[ExceptionEntry], out: &mut Vec<u8>) {
     for e in entries {
         let size = e.end.saturating_sub(e.start);
-        write_exception_varint(&mut out, e.start / 2, true);
-        write_exception_varint(&mut out, size / 2, false);
-        write_exception_varint(&mut out, e.target / 2, false);
-        write_exception_varint(&mut out, e.depth << 1 | u64::from(e.lasti), false);
+        write_exception_varint(out, e.start / 2, true);
+        write_exception_varint(out, size / 2, false);
+        write_exception_varint(out, e.target / 2, false);
+        write_exception_varint(out, e.depth << 1 | u64::from(e.lasti), false);
     }
-    out
 }
 
 /// Builds the table from each instruction's handler, as CPython's
@@ -42,6 +47,7 @@ impl ExceptionTableBuilder {
     /// Records that the bytes `start..end` (an instruction with its caches)
     /// are covered by `handler` (`(target offset, depth, lasti)`), or by
     /// none. Instructions must come in code order.
+    #[inline]
     pub fn instruction(&mut self, start: u64, end: u64, handler: Option<(u64, u64, bool)>) {
         let Some((target, depth, lasti)) = handler else { return };
         if let Some(last) = self.entries.last_mut()
@@ -69,6 +75,11 @@ impl ExceptionTableBuilder {
     #[must_use]
     pub fn finish(&self) -> Vec<u8> {
         encode_exception_table(&self.entries)
+    }
+
+    /// The encoded table, appended to `out`.
+    pub fn finish_into(&self, out: &mut Vec<u8>) {
+        encode_exception_table_into(&self.entries, out);
     }
 }
 

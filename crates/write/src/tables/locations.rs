@@ -35,6 +35,8 @@ use bytescope_code::lines::Positions;
 use bytescope_code::varint::write_location_varint;
 use bytescope_pyc::PythonVersion;
 
+use crate::assemble::Location;
+
 /// `units` code units sharing one location: one instruction (3.11), or any
 /// run (3.12+).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -54,103 +56,143 @@ const NONE: u8 = 15;
 /// Encodes the location table of `version` (3.11+).
 #[must_use]
 pub fn encode_locations(version: PythonVersion, firstlineno: i32, runs: &[PositionRun]) -> Vec<u8> {
-    let mut e = Encoder { out: Vec::with_capacity(runs.len() * 2), line: firstlineno };
-    if version >= PythonVersion::PY312 {
-        let mut cur: Option<PositionRun> = None;
-        for r in runs {
-            match &mut cur {
-                Some(c) if c.positions == r.positions => c.units += r.units,
-                _ => {
-                    if let Some(c) = cur {
-                        e.run(c);
-                    }
-                    cur = Some(*r);
-                }
-            }
-        }
-        if let Some(c) = cur {
-            e.run(c);
-        }
-    } else {
-        for r in runs {
-            e.run(*r);
+    let mut out = Vec::with_capacity(runs.len() * 2);
+    let mut w = LocationWriter::new(version, firstlineno);
+    for r in runs {
+        w.add(&mut out, r.units, Location::from(r.positions));
+    }
+    w.finish(&mut out);
+    out
+}
+
+/// The location table written one instruction (or run) at a time, in
+/// code order: 3.12+ merge consecutive equal locations first. Works on raw
+/// values (`-1`: unknown), as the assembler holds them.
+pub(crate) struct LocationWriter {
+    /// The line the next entry's delta counts from.
+    line: i32,
+    merge: bool,
+    /// The run not yet written, and its length in code units.
+    pending: Location,
+    units: u32,
+}
+
+impl LocationWriter {
+    pub(crate) fn new(version: PythonVersion, firstlineno: i32) -> Self {
+        LocationWriter {
+            line: firstlineno,
+            merge: version >= PythonVersion::PY312,
+            pending: Location::NONE,
+            units: 0,
         }
     }
-    e.out
-}
 
-struct Encoder {
-    out: Vec<u8>,
-    line: i32,
-}
+    /// `units` more code units at `loc`.
+    #[inline(always)]
+    pub(crate) fn add(&mut self, out: &mut Vec<u8>, units: u32, loc: Location) {
+        if self.units > 0 {
+            if self.merge && loc == self.pending {
+                self.units += units;
+                return;
+            }
+            self.run(out, self.units, self.pending);
+        }
+        self.pending = loc;
+        self.units = units;
+    }
 
-impl Encoder {
-    fn run(&mut self, r: PositionRun) {
-        let mut left = r.units;
+    /// Writes what is pending.
+    pub(crate) fn finish(&mut self, out: &mut Vec<u8>) {
+        if self.units > 0 {
+            self.run(out, self.units, self.pending);
+            self.units = 0;
+        }
+    }
+
+    #[inline(always)]
+    fn run(&mut self, out: &mut Vec<u8>, units: u32, l: Location) {
+        if (1..=8).contains(&units) {
+            self.entry(out, units as u8, l);
+        } else {
+            self.long_run(out, units, l);
+        }
+    }
+
+    /// A run of more than 8 units: entries of 8 and the rest.
+    #[inline(never)]
+    fn long_run(&mut self, out: &mut Vec<u8>, units: u32, l: Location) {
+        let mut left = units;
         while left > 8 {
-            self.entry(8, r.positions);
+            self.entry(out, 8, l);
             left -= 8;
         }
         if left > 0 {
-            self.entry(left as u8, r.positions);
+            self.entry(out, left as u8, l);
         }
     }
 
-    fn head(&mut self, code: u8, units: u8) {
-        self.out.push(0x80 | code << 3 | (units - 1));
-    }
-
-    fn svarint(&mut self, v: i32) {
-        // CPython's write_location_signed_varint, in 32-bit unsigned
-        // arithmetic.
-        let u = if v < 0 { (0u32.wrapping_sub(v as u32) << 1) | 1 } else { (v as u32) << 1 };
-        write_location_varint(&mut self.out, u);
-    }
-
-    fn entry(&mut self, units: u8, p: Positions) {
-        let (col, end_col) = (p.col.unwrap_or(-1), p.end_col.unwrap_or(-1));
-        let Some(line) = p.line else {
-            if p == Positions::NONE {
-                self.head(NONE, units);
-            } else {
-                // A location without a line but with other fields: only
-                // crafted tables have one; the long form keeps it.
-                self.long(units, -1, p.end_line.unwrap_or(-1), col, end_col);
-            }
-            return;
-        };
-        let delta = line.wrapping_sub(self.line);
-        if p.col.is_none() && p.end_col.is_none() && (p.end_line == Some(line) || p.end_line.is_none()) {
-            self.head(NO_COLUMNS, units);
-            self.svarint(delta);
-            self.line = line;
-            return;
-        }
-        if col >= 0 && end_col >= 0 && p.end_line == Some(line) {
+    /// One entry: the short and one-line forms inline (nearly every entry
+    /// the compiler writes), the others out of line.
+    #[inline(always)]
+    fn entry(&mut self, out: &mut Vec<u8>, units: u8, l: Location) {
+        let head = |code: u8| 0x80 | code << 3 | (units - 1);
+        let Location { line, end_line, col, end_col } = l;
+        if line != -1 && end_line == line && col >= 0 && end_col >= 0 {
+            let delta = line.wrapping_sub(self.line);
             if delta == 0 && col < 80 && end_col - col < 16 && end_col >= col {
-                self.head(SHORT0 + (col >> 3) as u8, units);
-                self.out.push(((col & 7) << 4) as u8 | (end_col - col) as u8);
+                out.extend_from_slice(&[
+                    head(SHORT0 + (col >> 3) as u8),
+                    ((col & 7) << 4) as u8 | (end_col - col) as u8,
+                ]);
                 return;
             }
             if (0..3).contains(&delta) && col < 128 && end_col < 128 {
-                self.head(ONE_LINE0 + delta as u8, units);
-                self.out.push(col as u8);
-                self.out.push(end_col as u8);
+                out.extend_from_slice(&[head(ONE_LINE0 + delta as u8), col as u8, end_col as u8]);
                 self.line = line;
                 return;
             }
         }
-        self.long(units, line, p.end_line.unwrap_or(-1), col, end_col);
+        self.other_entry(out, units, l);
     }
 
-    fn long(&mut self, units: u8, line: i32, end_line: i32, col: i32, end_col: i32) {
-        self.head(LONG, units);
-        self.svarint(line.wrapping_sub(self.line));
-        write_location_varint(&mut self.out, end_line.wrapping_sub(line) as u32);
-        write_location_varint(&mut self.out, col.wrapping_add(1) as u32);
-        write_location_varint(&mut self.out, end_col.wrapping_add(1) as u32);
+    /// The forms other than short and one-line.
+    #[inline(never)]
+    fn other_entry(&mut self, out: &mut Vec<u8>, units: u8, l: Location) {
+        let head = |code: u8| 0x80 | code << 3 | (units - 1);
+        let Location { line, end_line, col, end_col } = l;
+        if line == -1 {
+            if l == Location::NONE {
+                out.push(head(NONE));
+            } else {
+                // A location without a line but with other fields: only
+                // crafted tables have one; the long form keeps it.
+                self.long(out, head(LONG), -1, end_line, col, end_col);
+            }
+            return;
+        }
+        if col == -1 && end_col == -1 && (end_line == line || end_line == -1) {
+            out.push(head(NO_COLUMNS));
+            svarint(out, line.wrapping_sub(self.line));
+            self.line = line;
+            return;
+        }
+        self.long(out, head(LONG), line, end_line, col, end_col);
+    }
+
+    fn long(&mut self, out: &mut Vec<u8>, head: u8, line: i32, end_line: i32, col: i32, end_col: i32) {
+        out.push(head);
+        svarint(out, line.wrapping_sub(self.line));
+        write_location_varint(out, end_line.wrapping_sub(line) as u32);
+        write_location_varint(out, col.wrapping_add(1) as u32);
+        write_location_varint(out, end_col.wrapping_add(1) as u32);
         self.line = line;
     }
+}
+
+/// CPython's `write_location_signed_varint`, in 32-bit unsigned arithmetic.
+fn svarint(out: &mut Vec<u8>, v: i32) {
+    let u = if v < 0 { (0u32.wrapping_sub(v as u32) << 1) | 1 } else { (v as u32) << 1 };
+    write_location_varint(out, u);
 }
 
 #[cfg(test)]

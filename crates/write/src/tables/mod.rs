@@ -19,7 +19,7 @@ pub mod locations;
 
 use bytescope_pyc::PythonVersion;
 
-pub use exceptions::{ExceptionTableBuilder, encode_exception_table};
+pub use exceptions::{ExceptionTableBuilder, encode_exception_table, encode_exception_table_into};
 pub use linetable::encode_linetable_310;
 pub use lnotab::encode_lnotab;
 pub use locations::{PositionRun, encode_locations};
