@@ -156,7 +156,7 @@ def main():
         print(f"[{xy}] {exe} ...", file=sys.stderr)
         summary[xy] = run_version(xy, exe, wheel, args.limit, args.test_dis)
         (OUT / "summary.json").write_text(json.dumps(summary, indent=1))
-    views = ["attrs", "info", "dis", "instructions", "lines", "positions", "linestarts"]
+    views = ["attrs", "info", "dis", "instructions", "lines", "positions", "linestarts", "adaptive"]
     print("| version | files | " + " | ".join(views) + " |")
     print("|---|---|" + "---|" * len(views))
     for xy, res in sorted(summary.items(), key=lambda kv: tuple(map(int, kv[0].split(".")))):

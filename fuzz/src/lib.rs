@@ -318,6 +318,32 @@ pub fn dis(data: &[u8]) {
     let rest = &data[2..];
     if let Ok(pyc) = load_pyc(rest, Some(v)) {
         run_dis(&pyc.marshal, opts, rest.len());
+        run_adaptive(&pyc.marshal, opts, rest.len());
+    }
+}
+
+/// The bytecode views the Python package lists: every code object's bytecode quickened as
+/// its version quickens new code objects (`OpcodeTable::quickened`, `dis(x, adaptive=True)`)
+/// and deoptimised as CPython's `co_code` getter gives it (`OpcodeTable::deoptimized`), each
+/// of the same length, a deoptimised one stable, each listed within the output budget.
+fn run_adaptive(m: &Marshal<'_>, opts: DisOptions, input: usize) {
+    let Ok(d) = Disassembler::for_marshal(m) else { return };
+    let Ok(codes) = code_objects(m) else { return };
+    for mut code in codes {
+        let quickened = d.table().quickened(code.code);
+        assert_eq!(quickened.len(), code.code.len(), "quickening changed the length");
+        let deoptimized = d.table().deoptimized(code.code);
+        if let Some(deopt) = &deoptimized {
+            assert_eq!(deopt.len(), code.code.len(), "deoptimising changed the length");
+            assert!(d.table().deoptimized(deopt).is_none(), "deoptimised code is not stable");
+        }
+        let variants: Vec<Vec<u8>> = [Some(quickened), deoptimized].into_iter().flatten().collect();
+        for bytes in &variants {
+            code.code = bytes;
+            let mut out = Vec::new();
+            let _ = d.disassemble(&code, opts, &mut out);
+            check_output("adaptive", out.len(), input);
+        }
     }
 }
 

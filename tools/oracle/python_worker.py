@@ -14,7 +14,10 @@ no inherited flags), write the pyc bytes importlib writes, read them back with
 - dis / info: ``dis.dis`` of the module code and ``code_info`` of every code object, as text;
 - linestarts, lines, positions: ``findlinestarts``, ``co_lines()``, ``co_positions()``;
 - attrs: every ``co_*`` attribute, constants equal in type and value, recursively
-  (nested code objects attribute by attribute).
+  (nested code objects attribute by attribute); from 3.11 also ``_co_code_adaptive`` and
+  ``_varname_from_oparg(i)`` for every index of the locals-plus table and one past it;
+- adaptive (3.11+): ``dis.dis(module, adaptive=True, show_caches=True)`` as text (the code
+  as the interpreter quickens a new code object).
 
 Writes per view the number of files compared and identical, and the first differences.
 """
@@ -38,7 +41,7 @@ VIEWS = ["instructions", "dis", "info", "linestarts", "attrs"]
 if HOST >= (3, 10):
     VIEWS.append("lines")
 if HOST >= (3, 11):
-    VIEWS.append("positions")
+    VIEWS += ["positions", "adaptive"]
 
 
 def norm(text):
@@ -90,7 +93,20 @@ def same_code(ours, real):
                     return name
             elif mine != theirs:
                 return name
+        if hasattr(real, "_co_code_adaptive"):
+            if ours._co_code_adaptive != real._co_code_adaptive:
+                return "_co_code_adaptive"
+            n = len(real.co_varnames) + len(set(real.co_cellvars) - set(real.co_varnames)) + len(real.co_freevars)
+            if [varname(ours, i) for i in range(n + 1)] != [varname(real, i) for i in range(n + 1)]:
+                return "_varname_from_oparg"
     return None
+
+
+def varname(code, i):
+    try:
+        return code._varname_from_oparg(i)
+    except Exception as e:
+        return "%s: %s" % (type(e).__name__, e)
 
 
 def same_argval(a, b):
@@ -161,6 +177,10 @@ def compare(path, rel):
     if HOST >= (3, 11):
         res["positions"] = first(lambda o, r: None if list(o.co_positions()) == list(r.co_positions())
                                  else "co_positions")
+        a, b = io.StringIO(), io.StringIO()
+        bdis.dis(pyc, file=a, adaptive=True, show_caches=True)
+        dis.dis(real, file=b, adaptive=True, show_caches=True)
+        res["adaptive"] = None if norm(a.getvalue()) == norm(b.getvalue()) else "text differs"
     return res
 
 

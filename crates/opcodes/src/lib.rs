@@ -26,8 +26,10 @@
 use bytescope_pyc::{Implementation, PythonVersion};
 
 mod generated;
+mod quicken;
 pub mod semantics;
 
+pub use quicken::{Quickening, quickening};
 pub use semantics::{
     Action, Block, CallKind, Condition, Container, Count, Effect, Flow, JumpArg, MAX_TERMS, Operand, Place,
     Semantics, StackEffect, Symbol, Term,

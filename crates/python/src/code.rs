@@ -9,9 +9,9 @@ use bytescope_marshal::{CodeLayout, CodeWalk, ObjId, Value};
 use bytescope_opcodes::Action;
 use bytescope_pyc::{Invalidation, PythonVersion};
 use bytescope_pyrepr::repr_code;
-use pyo3::exceptions::PyAttributeError;
+use pyo3::exceptions::{PyAttributeError, PyDeprecationWarning, PyIndexError, PyOverflowError, PyTypeError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyCFunction, PyList, PyString, PyTuple};
+use pyo3::types::{PyBytes, PyCFunction, PyDict, PyList, PyString, PyTuple};
 
 use crate::convert::{Converter, string};
 use crate::error::file_error;
@@ -170,6 +170,57 @@ pub(crate) fn walk_noted(
     Ok((out, note))
 }
 
+/// `_co_code_adaptive` of a code object of `file` storing `code`: quickened as
+/// the file's version quickens a new code object.
+pub(crate) fn adaptive_code(file: &File, code: &[u8]) -> Vec<u8> {
+    file.bytecode_as(code, true).unwrap_or_else(|| code.to_vec())
+}
+
+/// The one argument of an Argument Clinic method taking `(/, name)`, with the
+/// messages CPython's argument parser gives.
+fn clinic_one_arg<'py>(
+    func: &str,
+    name: &str,
+    args: &Bound<'py, PyTuple>,
+    kwargs: Option<&Bound<'py, PyDict>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let nkw = kwargs.map_or(0, |k| k.len());
+    let given = args.len() + nkw;
+    if given > 1 {
+        let keyword = if args.is_empty() { "keyword " } else { "" };
+        return Err(PyTypeError::new_err(format!(
+            "{func}() takes at most 1 {keyword}argument ({given} given)"
+        )));
+    }
+    if let Ok(first) = args.get_item(0) {
+        return Ok(first);
+    }
+    match kwargs.map(|k| k.get_item(name)).transpose()?.flatten() {
+        Some(v) => Ok(v),
+        None => Err(PyTypeError::new_err(format!("{func}() missing required argument '{name}' (pos 1)"))),
+    }
+}
+
+/// `replace()` takes keywords only, refusing positional arguments with
+/// CPython's message.
+fn no_positional(args: &Bound<'_, PyTuple>) -> PyResult<()> {
+    if args.is_empty() {
+        Ok(())
+    } else {
+        Err(PyTypeError::new_err("replace() takes no positional arguments"))
+    }
+}
+
+/// `x` as a C `int`, converted as Argument Clinic's `int` converter converts
+/// it (`__index__`; `OverflowError` beyond 32 bits).
+fn c_int(x: &Bound<'_, PyAny>) -> PyResult<i32> {
+    let i = x.py().import("operator")?.getattr("index")?.call1((x,))?;
+    i.extract::<i64>()
+        .ok()
+        .and_then(|v| i32::try_from(v).ok())
+        .ok_or_else(|| PyOverflowError::new_err("Python int too large to convert to C int"))
+}
+
 /// `AttributeError` as CPython words it for a missing code attribute.
 fn no_attribute(attr: &str) -> PyErr {
     PyAttributeError::new_err(format!("'code' object has no attribute '{attr}'"))
@@ -273,11 +324,16 @@ impl PyCode {
         self.file.raw(self.index).flags
     }
 
-    /// ``co_code``: the bytecode as marshalled (from 3.11 the deoptimised
-    /// form with zeroed inline caches, as ``co_code`` returns it).
+    /// ``co_code``: the bytecode as marshalled; from 3.11 as CPython's getter
+    /// returns it, deoptimised (base opcodes, zeroed inline caches), which
+    /// changes only crafted data.
     #[getter]
     fn co_code<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
-        PyBytes::new(py, self.code_bytes())
+        let stored = self.code_bytes();
+        match self.file.bytecode_as(stored, false) {
+            Some(deoptimized) => PyBytes::new(py, &deoptimized),
+            None => PyBytes::new(py, stored),
+        }
     }
 
     /// ``co_consts``: constants as host objects (big ints, lone surrogates,
@@ -354,12 +410,21 @@ impl PyCode {
     }
 
     /// ``co_lnotab`` (up to 3.14): stored up to 3.9, derived from the line
-    /// table from 3.10 as CPython derives it.
+    /// table from 3.10 as CPython derives it. 3.12-3.14 warn, as they do
+    /// (``DeprecationWarning: co_lnotab is deprecated, use co_lines instead.``).
     #[getter]
     fn co_lnotab<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
         let v = self.py_version();
         if v >= PythonVersion::PY315 {
             return Err(no_attribute("co_lnotab"));
+        }
+        if v >= PythonVersion::PY312 {
+            PyErr::warn(
+                py,
+                &py.get_type::<PyDeprecationWarning>(),
+                c"co_lnotab is deprecated, use co_lines instead.",
+                1,
+            )?;
         }
         if v < PythonVersion::PY310 {
             return Ok(PyBytes::new(py, self.linetable()));
@@ -384,6 +449,45 @@ impl PyCode {
         self.require(PythonVersion::PY311, "co_exceptiontable")?;
         let id = self.file.raw(self.index).exceptiontable;
         Ok(PyBytes::new(py, id.map_or(&[][..], |i| self.bytes_of(i))))
+    }
+
+    /// ``_co_code_adaptive`` (3.11+): the bytecode as the version's interpreter
+    /// holds it once it has made the code object, before running it. 3.11
+    /// leaves it as ``co_code``; 3.12+ quicken at once: every inline cache's
+    /// first unit holds the version's initial counter, and 3.12 also makes
+    /// its five superinstructions (``LOAD_FAST__LOAD_FAST``, ...). Specialised
+    /// instructions of code that has run are never in a ``.pyc``.
+    #[getter(_co_code_adaptive)]
+    fn co_code_adaptive<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
+        self.require(PythonVersion::PY311, "_co_code_adaptive")?;
+        Ok(PyBytes::new(py, &adaptive_code(&self.file, self.code_bytes())))
+    }
+
+    /// ``_varname_from_oparg(oparg)`` (3.11+): the name of entry ``oparg``
+    /// of the locals-plus table (``co_varnames``, then the cell variables
+    /// that are not arguments, then ``co_freevars``), as CPython gives it:
+    /// ``IndexError`` outside it, ``OverflowError`` beyond a C int.
+    /// (Internal in CPython: ``dis`` uses it for local and cell operands.)
+    #[getter(_varname_from_oparg)]
+    fn varname_from_oparg<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyCFunction>> {
+        slf.get().require(PythonVersion::PY311, "_varname_from_oparg")?;
+        let code = slf.clone().unbind();
+        PyCFunction::new_closure(
+            slf.py(),
+            Some(c"_varname_from_oparg"),
+            Some(c"(internal-only) Return the local variable name for the given oparg."),
+            move |args, kwargs| -> PyResult<Py<PyAny>> {
+                let py = args.py();
+                let oparg = clinic_one_arg("_varname_from_oparg", "oparg", args, kwargs)?;
+                let index = c_int(&oparg)?;
+                let names = code.get().localsplus_tuple(py)?;
+                let names = names.bind(py);
+                match usize::try_from(index).ok().filter(|&i| i < names.len()) {
+                    Some(i) => Ok(names.get_item(i)?.unbind()),
+                    None => Err(PyIndexError::new_err("tuple index out of range")),
+                }
+            },
+        )
     }
 
     /// ``co_lines()`` (3.10+): an iterator of ``(start, end, line)``, byte
@@ -523,11 +627,29 @@ impl PyCode {
     /// values that version rejects raise what it raises (``ValueError``, ``TypeError``,
     /// ``OverflowError``, with its message); data the reader rejects raises
     /// ``bytescope.Error``.
-    #[pyo3(signature = (**changes))]
+    #[pyo3(signature = (*args, **changes), text_signature = "($self, /, **changes)")]
     fn replace(
         slf: &Bound<'_, Self>,
+        args: &Bound<'_, PyTuple>,
         changes: Option<&Bound<'_, pyo3::types::PyDict>>,
     ) -> PyResult<Py<PyCode>> {
+        no_positional(args)?;
+        crate::write::replace_code(slf.py(), slf, changes)
+    }
+
+    /// The same as ``replace()``: ``copy.replace(code, **changes)`` (3.13+). Code of older
+    /// versions raises the ``TypeError`` ``copy.replace`` gives for objects without it
+    /// (``replace() does not support code objects``).
+    #[pyo3(signature = (*args, **changes), text_signature = "($self, /, **changes)")]
+    fn __replace__(
+        slf: &Bound<'_, Self>,
+        args: &Bound<'_, PyTuple>,
+        changes: Option<&Bound<'_, pyo3::types::PyDict>>,
+    ) -> PyResult<Py<PyCode>> {
+        if slf.get().py_version() < PythonVersion::PY313 {
+            return Err(PyTypeError::new_err("replace() does not support code objects"));
+        }
+        no_positional(args)?;
         crate::write::replace_code(slf.py(), slf, changes)
     }
 

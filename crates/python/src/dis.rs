@@ -7,7 +7,7 @@ use bytescope_pyc::PythonVersion;
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyBytes, PyString};
+use pyo3::types::{PyBytes, PyString, PyTuple};
 
 use crate::code::PyCode;
 use crate::error::file_error;
@@ -36,9 +36,11 @@ pub(crate) fn text(py: Python<'_>, bytes: Vec<u8>) -> PyResult<Py<PyAny>> {
 }
 
 /// `dis.disassemble(co, lasti)` text of one code object (no nested ones);
-/// `line_offset`: `Bytecode(first_line=)` less `co_firstlineno`.
+/// `line_offset`: `Bytecode(first_line=)` less `co_firstlineno`;
+/// `adaptive`: the listing of `_co_code_adaptive` (`adaptive=True`).
 #[pyfunction]
-#[pyo3(signature = (code, show_caches=false, show_offsets=false, show_positions=false, lasti=None, line_offset=0))]
+#[pyo3(signature = (code, show_caches=false, show_offsets=false, show_positions=false, lasti=None, line_offset=0, adaptive=false))]
+#[allow(clippy::too_many_arguments)] // dis.disassemble's own options, one each
 pub(crate) fn disassemble_text(
     py: Python<'_>,
     code: &Bound<'_, PyCode>,
@@ -47,12 +49,14 @@ pub(crate) fn disassemble_text(
     show_positions: bool,
     lasti: Option<i64>,
     line_offset: i64,
+    adaptive: bool,
 ) -> PyResult<Py<PyAny>> {
     let code = code.get();
     let dis = disassembler(code)?;
     let opts = DisOptions { show_caches, show_offsets, show_positions, lasti, line_offset };
     let mut out = Vec::new();
-    let result = py.detach(|| code.file.with_code(code.index, |c| dis.disassemble(c, opts, &mut out)));
+    let result =
+        py.detach(|| code.file.with_code_as(code.index, adaptive, |c| dis.disassemble(c, opts, &mut out)));
     match result {
         Ok(Ok(())) => text(py, out),
         Ok(Err(e)) => Err(dis_error(code, &e)),
@@ -93,7 +97,7 @@ pub(crate) fn findlabels(code: &Bound<'_, PyCode>) -> PyResult<Vec<i64>> {
     let dis = disassembler(code)?;
     let instrs = code
         .file
-        .with_code(code.index, |c| dis.instructions(c))
+        .with_code_as(code.index, false, |c| dis.instructions(c))
         .map_err(|e| file_error(&code.file.label, &e))?
         .map_err(|e| dis_error(code, &e))?;
     let mut labels: Vec<i64> = Vec::new();
@@ -112,17 +116,18 @@ pub(crate) fn findlabels(code: &Bound<'_, PyCode>) -> PyResult<Vec<i64>> {
 /// `bytescope.dis.get_instructions`). `bytecode`: as iterating
 /// `dis.Bytecode` gives them (exception handlers are jump targets);
 /// `show_caches`: 3.11-3.12 CACHE entries; `line_offset`: `first_line -
-/// co_firstlineno`.
+/// co_firstlineno`; `adaptive`: of `_co_code_adaptive`.
 #[pyfunction]
-#[pyo3(signature = (code, bytecode=false, show_caches=false, line_offset=0))]
+#[pyo3(signature = (code, bytecode=false, show_caches=false, line_offset=0, adaptive=false))]
 pub(crate) fn instructions(
     py: Python<'_>,
     code: &Bound<'_, PyCode>,
     bytecode: bool,
     show_caches: bool,
     line_offset: i64,
+    adaptive: bool,
 ) -> PyResult<Py<PyAny>> {
-    crate::instructions::iterate(py, code, bytecode, show_caches, line_offset)
+    crate::instructions::iterate(py, code, bytecode, adaptive, show_caches, line_offset)
 }
 
 /// The `Code` that `x` stands for, through `bytescope.dis._get_code`.
@@ -141,22 +146,36 @@ fn code_of<'py>(x: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyCode>> {
 /// fields and values its version's ``dis.get_instructions`` gives (``x``: a
 /// ``Code``, ``Pyc``, path, pyc bytes or live host object). ``first_line``
 /// renumbers lines from that line; ``show_caches`` (3.11+) adds 3.11-3.12's
-/// CACHE entries; ``adaptive`` (3.11+) is accepted (a .pyc holds no
-/// specialised instructions). Options the code's version lacks raise the
+/// CACHE entries; ``adaptive`` (3.11+) lists ``_co_code_adaptive``, the
+/// code as its interpreter quickens it before running it. Options the code's version lacks raise the
 /// ``TypeError`` its ``dis`` raises.
 ///
 /// Instructions are made as the iterator reaches them, and their fields
 /// when read.
 #[pyfunction]
-#[pyo3(signature = (x, *, first_line=None, show_caches=None, adaptive=None))]
+#[pyo3(signature = (*args, first_line=None, show_caches=None, adaptive=None), text_signature = "(x, *, first_line=None, show_caches=None, adaptive=False)")]
 pub(crate) fn get_instructions(
     py: Python<'_>,
-    x: &Bound<'_, PyAny>,
+    args: &Bound<'_, PyTuple>,
     first_line: Option<i64>,
     show_caches: Option<&Bound<'_, PyAny>>,
     adaptive: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<Py<PyAny>> {
-    let code = code_of(x)?;
+    // `x` taken by hand for the messages of a Python function's `(x, *, ...)`.
+    let x = match args.len() {
+        1 => args.get_item(0)?,
+        0 => {
+            return Err(PyTypeError::new_err(
+                "get_instructions() missing 1 required positional argument: 'x'",
+            ));
+        }
+        n => {
+            return Err(PyTypeError::new_err(format!(
+                "get_instructions() takes 1 positional argument but {n} were given"
+            )));
+        }
+    };
+    let code = code_of(&x)?;
     let c = code.get();
     let v = c.py_version();
     if v < PythonVersion::PY311 {
@@ -172,11 +191,9 @@ pub(crate) fn get_instructions(
         Some(l) => l - i64::from(c.file.raw(c.index).firstlineno),
         None => 0,
     };
-    let caches = match show_caches {
-        Some(s) => s.is_truthy()?,
-        None => false,
-    };
-    crate::instructions::iterate(py, &code, false, caches, line_offset)
+    let truthy = |o: Option<&Bound<'_, PyAny>>| o.map_or(Ok(false), |o| o.is_truthy());
+    let (caches, adaptive) = (truthy(show_caches)?, truthy(adaptive)?);
+    crate::instructions::iterate(py, &code, false, adaptive, caches, line_offset)
 }
 
 /// What `version`'s `dis.stack_effect(opcode, oparg, jump=jump)` returns,

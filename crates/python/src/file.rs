@@ -126,4 +126,30 @@ impl File {
         let code = Code::new(m, &m.codes()[index as usize]).map_err(|e| e.to_string())?;
         Ok(f(&code))
     }
+
+    /// Runs `f` on the checked view of code object `index` with the bytecode
+    /// the interpreter's `dis` reads: `_co_code_adaptive` if `adaptive`
+    /// (`dis(x, adaptive=True)`), else `co_code` (see [`File::co_code`]).
+    pub(crate) fn with_code_as<R>(
+        &self,
+        index: u32,
+        adaptive: bool,
+        f: impl FnOnce(&Code<'_, '_>) -> R,
+    ) -> Result<R, String> {
+        let m = self.marshal();
+        let mut code = Code::new(m, &m.codes()[index as usize]).map_err(|e| e.to_string())?;
+        let substitute = self.bytecode_as(code.code, adaptive);
+        if let Some(s) = &substitute {
+            code.code = s;
+        }
+        Ok(f(&code))
+    }
+
+    /// The bytecode `dis` reads from a code object storing `stored`, where it
+    /// differs: `_co_code_adaptive` if `adaptive`, else `co_code` as CPython's
+    /// getter gives it, deoptimised (only crafted data changes).
+    pub(crate) fn bytecode_as(&self, stored: &[u8], adaptive: bool) -> Option<Vec<u8>> {
+        let table = bytescope_opcodes::table(self.version())?;
+        if adaptive { Some(table.quickened(stored)) } else { table.deoptimized(stored) }
+    }
 }

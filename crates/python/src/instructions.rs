@@ -38,9 +38,17 @@ use crate::types;
 /// A code object's checked view, kept with the file it borrows from.
 type CodeView<'a> = Code<'a, 'a>;
 
+/// The file a listing reads, and the bytecode it lists where that is not the
+/// stored one: `_co_code_adaptive` (`adaptive=True`), or a crafted file's
+/// deoptimised `co_code`.
+struct Source {
+    file: Arc<File>,
+    bytecode: Option<Box<[u8]>>,
+}
+
 self_cell::self_cell!(
     struct CodeCell {
-        owner: Arc<File>,
+        owner: Source,
         #[covariant]
         dependent: CodeView,
     }
@@ -232,7 +240,13 @@ fn opnames(py: Python<'_>, v: PythonVersion) -> PyResult<&'static [Py<PyString>]
 impl Listing {
     /// Decodes `code` (`bytecode`: as iterating `dis.Bytecode` gives the
     /// instructions, with exception handlers as jump targets).
-    pub(crate) fn new(code: &Bound<'_, PyCode>, bytecode: bool, line_offset: i64) -> PyResult<Arc<Listing>> {
+    /// `adaptive`: of `_co_code_adaptive` (`dis`'s `adaptive=True`).
+    pub(crate) fn new(
+        code: &Bound<'_, PyCode>,
+        bytecode: bool,
+        adaptive: bool,
+        line_offset: i64,
+    ) -> PyResult<Arc<Listing>> {
         let py = code.py();
         let pc = code.get();
         let file = Arc::clone(&pc.file);
@@ -240,8 +254,18 @@ impl Listing {
         let index = pc.index;
         let v = file.version();
         let dis = Disassembler::new(v).map_err(|e| file_error(&label, &e.to_string()))?;
-        let cell = CodeCell::try_new(file, |f| Code::new(f.marshal(), f.raw(index)))
-            .map_err(|e| file_error(&label, &e.to_string()))?;
+        // The bytecode `dis` reads: `_co_code_adaptive`, or `co_code` where
+        // it differs from the stored bytes (crafted data).
+        let raw = file.marshal().bytes(file.raw(index).code).unwrap_or(&[]);
+        let listed = file.bytecode_as(raw, adaptive).map(Vec::into_boxed_slice);
+        let cell = CodeCell::try_new(Source { file, bytecode: listed }, |s| {
+            let mut c = Code::new(s.file.marshal(), s.file.raw(index))?;
+            if let Some(b) = &s.bytecode {
+                c.code = b;
+            }
+            Ok::<_, bytescope_code::CodeError>(c)
+        })
+        .map_err(|e| file_error(&label, &e.to_string()))?;
         let decoded = cell.with_dependent(|_, c| dis.decode(c, bytecode));
         let kind = Kind::of(v);
         Ok(Arc::new(Listing {
@@ -267,11 +291,11 @@ impl Listing {
     }
 
     fn version(&self) -> PythonVersion {
-        self.cell.borrow_owner().version()
+        self.cell.borrow_owner().file.version()
     }
 
     fn label(&self) -> &str {
-        &self.cell.borrow_owner().label
+        &self.cell.borrow_owner().file.label
     }
 
     fn argval(&self, py: Python<'_>, row: &Row) -> PyResult<Py<PyAny>> {
@@ -347,7 +371,7 @@ impl Listing {
     /// `Positions` of the code unit at `offset` (all None past the table).
     fn positions(&self, py: Python<'_>, offset: u32) -> PyResult<Py<PyAny>> {
         let ranges = self.positions.get_or_init(|| {
-            let f = self.cell.borrow_owner();
+            let f = &self.cell.borrow_owner().file;
             self.cell.with_dependent(|_, c| {
                 position_ranges(f.version(), c.code.len(), c.firstlineno(), c.linetable)
             })
@@ -948,10 +972,11 @@ pub(crate) fn iterate(
     py: Python<'_>,
     code: &Bound<'_, PyCode>,
     bytecode: bool,
+    adaptive: bool,
     show_caches: bool,
     line_offset: i64,
 ) -> PyResult<Py<PyAny>> {
-    let listing = Listing::new(code, bytecode, line_offset)?;
+    let listing = Listing::new(code, bytecode, adaptive, line_offset)?;
     if show_caches && listing.kind == Kind::I311 {
         let list = with_caches(py, &listing)?;
         return Ok(list.as_any().try_iter()?.into_any().unbind());

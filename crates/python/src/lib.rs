@@ -143,7 +143,10 @@ fn versions() -> Vec<(u8, u8)> {
 /// whose ``error`` says why. The work runs on threads of its own, without
 /// the GIL.
 #[pyfunction(name = "scan")]
-#[pyo3(signature = (paths, *, find=Vec::new(), jobs=None, select=Vec::new(), version=None))]
+#[pyo3(
+    signature = (paths, *, find=Vec::new(), jobs=None, select=Vec::new(), version=None),
+    text_signature = "(paths, *, find=(), jobs=None, select=(), version=None)"
+)]
 fn scan_paths(
     py: Python<'_>,
     paths: &Bound<'_, PyAny>,

@@ -47,8 +47,43 @@ fn deep<T: Send>(f: impl FnOnce() -> PyResult<T> + Send) -> PyResult<T> {
 
 /// The owned form of code object `index` of `file`.
 fn owned_code(file: &File, index: u32) -> PyResult<CodeObject> {
-    CodeObject::from_marshal(file.marshal(), file.raw(index))
-        .map_err(|e| file_error(&file.label, &e.to_string()))
+    let mut code = CodeObject::from_marshal(file.marshal(), file.raw(index))
+        .map_err(|e| file_error(&file.label, &e.to_string()))?;
+    deoptimize_tree(&mut code);
+    Ok(code)
+}
+
+/// Every code object in `code` (itself and those among its constants, at any
+/// depth) with the bytecode its `co_code` gives (3.11+: deoptimised), which is
+/// what CPython's `marshal.dumps` and `replace()` start from. Only crafted
+/// data changes.
+fn deoptimize_tree(code: &mut CodeObject) {
+    let Some(table) = bytescope_opcodes::table(code.version) else { return };
+    if let Some(d) = table.deoptimized(&code.code) {
+        code.code = d;
+    }
+    let mut stack: Vec<&mut Object> = code.consts.iter_mut().collect();
+    while let Some(o) = stack.pop() {
+        match o {
+            Object::Code(c) => {
+                if let Some(d) = table.deoptimized(&c.code) {
+                    c.code = d;
+                }
+                stack.extend(c.consts.iter_mut());
+            }
+            Object::Tuple(v) | Object::List(v) | Object::Set(v) | Object::FrozenSet(v) => {
+                stack.extend(v.iter_mut())
+            }
+            Object::Dict(pairs) | Object::FrozenDict(pairs) => {
+                for (k, v) in pairs.iter_mut() {
+                    stack.push(k);
+                    stack.push(v);
+                }
+            }
+            Object::Slice(parts) => stack.extend(parts.iter_mut()),
+            _ => {}
+        }
+    }
 }
 
 /// The marshal data of code object `index` of `file`, written in its
@@ -202,18 +237,21 @@ fn code_value_error(e: &CodeValueError) -> PyErr {
 
 /// Stores keyword `key` (one the version takes) converted into `r`.
 fn set_field(r: &mut Replace, key: &str, v: &Bound<'_, PyAny>, rules: &CodeRules) -> PyResult<()> {
+    // As the version's Argument Clinic `int` converter words it.
     let int = || -> PyResult<Option<i32>> {
         if !v.is_instance_of::<PyIntType>() {
-            return Err(PyTypeError::new_err(format!(
-                "replace() argument '{key}' must be int, not {}",
-                type_name(v)
-            )));
+            let t = type_name(v);
+            return Err(PyTypeError::new_err(if rules.version >= PythonVersion::PY310 {
+                format!("'{t}' object cannot be interpreted as an integer")
+            } else if t == "float" {
+                "integer argument expected, got float".to_owned()
+            } else {
+                format!("an integer is required (got type {t})")
+            }));
         }
         match v.extract::<i32>() {
             Ok(i) => Ok(Some(i)),
-            Err(_) => Err(PyOverflowError::new_err(format!(
-                "replace() argument '{key}': Python int too large to convert to C int"
-            ))),
+            Err(_) => Err(PyOverflowError::new_err("Python int too large to convert to C int")),
         }
     };
     let bytes = || -> PyResult<Option<Vec<u8>>> {
@@ -249,9 +287,9 @@ fn set_field(r: &mut Replace, key: &str, v: &Bound<'_, PyAny>, rules: &CodeRules
         "co_varnames" => r.varnames = names()?,
         "co_freevars" => r.freevars = names()?,
         "co_cellvars" => r.cellvars = names()?,
-        "co_filename" => r.filename = Some(name(v, key, rules)?),
-        "co_name" => r.name = Some(name(v, key, rules)?),
-        "co_qualname" => r.qualname = Some(name(v, key, rules)?),
+        "co_filename" => r.filename = Some(scalar_name(v, key, rules)?),
+        "co_name" => r.name = Some(scalar_name(v, key, rules)?),
+        "co_qualname" => r.qualname = Some(scalar_name(v, key, rules)?),
         "co_consts" => {
             let Ok(t) = v.cast::<PyTuple>() else {
                 return Err(PyTypeError::new_err(format!(
@@ -269,6 +307,19 @@ fn set_field(r: &mut Replace, key: &str, v: &Bound<'_, PyAny>, rules: &CodeRules
 
 fn type_name(v: &Bound<'_, PyAny>) -> String {
     v.get_type().name().map_or_else(|_| "object".to_owned(), |n| n.to_string())
+}
+
+/// `co_name`, `co_filename` or `co_qualname`: a [`name`], refused with the
+/// message of `replace()`'s `str` converter.
+fn scalar_name(v: &Bound<'_, PyAny>, key: &str, rules: &CodeRules) -> PyResult<PyStr> {
+    let accepted = v.is_instance_of::<PyString>() || (rules.py2_names && v.is_instance_of::<PyBytes>());
+    if !accepted {
+        return Err(PyTypeError::new_err(format!(
+            "replace() argument '{key}' must be str, not {}",
+            type_name(v)
+        )));
+    }
+    name(v, key, rules)
 }
 
 /// A name (an element of `co_names`, `co_varnames`, ..., or `co_name`,

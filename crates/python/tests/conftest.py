@@ -83,3 +83,9 @@ def same_value(got, expected_repr):
     except (ValueError, SyntaxError, MemoryError, RecursionError):
         return False
     return type(value) is type(got) and value == got
+
+
+def pytest_configure(config):
+    # 3.12-3.14 code objects warn on co_lnotab, as CPython does; the tests that read every
+    # co_* attribute are not about that (test_api checks the warning).
+    config.addinivalue_line("filterwarnings", "ignore:co_lnotab is deprecated:DeprecationWarning")

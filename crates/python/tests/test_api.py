@@ -250,6 +250,12 @@ def test_options_the_version_lacks():
         bdis.dis(code312, show_offsets=True, file=io.StringIO())
     # Options the version has are accepted, even when false.
     bdis.dis(code312, show_caches=False, adaptive=False, file=io.StringIO())
+    # Keywords no version has: 3.9's Bytecode says __init__() (as 3.6-3.9 print it), 3.10+'s
+    # Bytecode.__init__().
+    with pytest.raises(TypeError, match=r"^__init__\(\) got an unexpected keyword argument 'depth'$"):
+        bdis.Bytecode(code39, depth=1)
+    with pytest.raises(TypeError, match=r"^Bytecode.__init__\(\) got an unexpected keyword argument 'file'$"):
+        bdis.Bytecode(code310, file=None)
 
 
 def test_depth():
@@ -294,6 +300,34 @@ def test_opcodes_tables():
         bdis.opcodes("3.99")
 
 
+def test_opcodes_tables_in_the_modules_order():
+    """Lists and dicts in the order the host's opcode/dis modules hold them; for other
+    versions, facts the interpreters printed (3.9.18, 3.12.1, 3.13.0, 3.14.10, 3.15.2)."""
+    import opcode
+
+    host = bdis.opcodes()
+    assert list(host.opmap.items()) == list(opcode.opmap.items())
+    assert host.opname == list(std_dis.opname)
+    for name in ("hasarg", "hasconst", "hasname", "hasjrel", "hasjabs", "hasjump", "haslocal", "hascompare",
+                 "hasfree", "hasnargs", "hasexc"):
+        assert getattr(host, name, None) == getattr(std_dis, name, None), name
+    # opname names the pseudo-opcodes too (3.12+).
+    lengths = {"3.11": 256, "3.12": 267, "3.13": 268, "3.14": 267, "3.15": 267}
+    for v, n in lengths.items():
+        assert len(bdis.opcodes(v).opname) == n, v
+    assert bdis.opcodes("3.12").opname[260] == "JUMP"
+    # opmap's order, and 3.13+'s hasarg in it.
+    names = list(bdis.opcodes("3.9").opmap)
+    assert names[names.index("LOAD_CLASSDEREF") + 1] == "EXTENDED_ARG"
+    assert list(bdis.opcodes("3.13").opmap)[:5] == ["CACHE", "RESERVED", "RESUME", "INSTRUMENTED_LINE",
+                                                     "BEFORE_ASYNC_WITH"]
+    assert list(bdis.opcodes("3.15").opmap)[:7] == ["CACHE", "RESERVED", "RESUME", "INSTRUMENTED_LINE",
+                                                     "ENTER_EXECUTOR", "TRACE_RECORD", "BINARY_SLICE"]
+    assert bdis.opcodes("3.13").hasarg[:2] == [149, 45]
+    assert bdis.opcodes("3.14").hasarg[:3] == [128, 255, 44]
+    assert not hasattr(bdis.opcodes("3.11"), "_intrinsic_1_descs")
+
+
 def _effect(f, *args, **kwargs):
     try:
         return f(*args, **kwargs)
@@ -323,6 +357,50 @@ def test_stack_effect():
         bdis.stack_effect(1, version="2.7")
 
 
+# Argument errors of dis.stack_effect, as each interpreter printed them (3.7.16, 3.9.18,
+# 3.10.13, 3.13.0, 3.15.2): opcode and oparg are positional-only, 3.4-3.7 take no keywords.
+STACK_EFFECT_ARGUMENTS = [
+    ("3.7", (100,), {"oparg": 1}, "stack_effect() takes no keyword arguments"),
+    ("3.7", (), {}, "stack_effect() takes at least 1 argument (0 given)"),
+    ("3.7", (100, 1, 2), {}, "stack_effect() takes at most 2 arguments (3 given)"),
+    ("3.7", ("a",), {}, "an integer is required (got type str)"),
+    ("3.7", (100.0, 1), {}, "integer argument expected, got float"),
+    ("3.9", (100,), {"oparg": 1}, "'oparg' is an invalid keyword argument for stack_effect()"),
+    ("3.9", (100, 1), {"x": 1}, "'x' is an invalid keyword argument for stack_effect()"),
+    ("3.9", (), {}, "stack_effect() takes at least 1 positional argument (0 given)"),
+    ("3.9", (), {"opcode": 100}, "stack_effect() takes at least 1 positional argument (0 given)"),
+    ("3.9", (100, "1"), {}, "an integer is required (got type str)"),
+    ("3.10", ("a",), {}, "'str' object cannot be interpreted as an integer"),
+    ("3.10", (100.0, 1), {}, "'float' object cannot be interpreted as an integer"),
+    ("3.13", (100,), {"oparg": 1}, "stack_effect() got an unexpected keyword argument 'oparg'"),
+    ("3.15", (100, 1, 2), {}, "stack_effect() takes at most 2 positional arguments (3 given)"),
+]
+
+
+@pytest.mark.parametrize("version,args,kwargs,message", STACK_EFFECT_ARGUMENTS)
+def test_stack_effect_arguments(version, args, kwargs, message):
+    assert _effect(bdis.stack_effect, *args, version=version, **kwargs) == ("TypeError", message)
+
+
+def test_stack_effect_arguments_as_the_host():
+    cases = [((100,), {"oparg": 1}), ((), {}), ((100, 1, 2), {}), ((100, 1), {"x": 1}), ((), {"opcode": 100}),
+             (("a",), {}), ((100, "1"), {}), ((100.0, 1), {}), ((100, 1), {"jump": None}), ((100, None), {})]
+    for args, kwargs in cases:
+        assert _effect(bdis.stack_effect, *args, **kwargs) == _effect(std_dis.stack_effect, *args, **kwargs), (
+            args, kwargs)
+
+
+def test_get_instructions_arguments_as_the_host():
+    host = test_get_instructions_arguments_as_the_host.__code__
+    ours = bytescope.loads(marshal.dumps(host), sys.version_info[:2])
+    for args, kwargs in [([], {}), ([None, 1], {}), ([None], {"foo": 1})]:
+        with pytest.raises(TypeError) as want:
+            std_dis.get_instructions(*[host if a is None else a for a in args], **kwargs)
+        with pytest.raises(TypeError) as got:
+            bdis.get_instructions(*[ours if a is None else a for a in args], **kwargs)
+        assert str(got.value) == str(want.value), (args, kwargs)
+
+
 def test_versions_and_help():
     assert (2, 7) in bytescope.versions() and (3, 15) in bytescope.versions()
     assert "co_" in bytescope.Code.__doc__
@@ -339,3 +417,17 @@ def test_inline_cache_entries_are_counts():
     for path in sorted((FIXTURES / "3.15").glob("*.pyc"))[:3]:
         for ins in bdis.get_instructions(bytescope.load(path).code):
             assert ins.end_offset >= ins.cache_offset
+
+
+@pytest.mark.parametrize("version,warns", [("3.10", False), ("3.11", False), ("3.12", True), ("3.14", True)])
+def test_co_lnotab_deprecated_from_3_12(version, warns):
+    """3.12-3.14 warn when co_lnotab is read (3.15 has none), as they do."""
+    import warnings
+
+    code = bytescope.load(FIXTURES / version / "loops.pyc").code
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        code.co_lnotab
+    got = [(w.category, str(w.message)) for w in caught]
+    assert got == ([(DeprecationWarning, "co_lnotab is deprecated, use co_lines instead.")] if warns else [])
+

@@ -45,6 +45,7 @@ mod pyc;
 mod replace;
 mod rules;
 mod stack;
+mod suggest;
 pub mod tables;
 
 pub use assemble::{

@@ -68,7 +68,13 @@ impl CodeValueError {
         let message = if !rules.has_replace {
             format!("code() takes no argument {name:?} in Python {version}")
         } else if rules.new_keyword_message {
-            format!("replace() got an unexpected keyword argument '{name}'")
+            // 3.13+ add the closest keyword, as for every unexpected keyword.
+            match crate::suggest::suggestion(&rules.keywords(), name) {
+                Some(s) => {
+                    format!("replace() got an unexpected keyword argument '{name}'. Did you mean '{s}'?")
+                }
+                None => format!("replace() got an unexpected keyword argument '{name}'"),
+            }
         } else {
             format!("'{name}' is an invalid keyword argument for replace()")
         };

@@ -44,6 +44,10 @@ class Code:
     co_positions: Callable[
         [], Iterator[tuple[Union[int, None], Union[int, None], Union[int, None], Union[int, None]]]
     ]
+    _co_code_adaptive: bytes
+    """3.11+: the bytecode as the version's interpreter quickens a new code object (3.11: ``co_code``)."""
+    def _varname_from_oparg(self, oparg: int) -> str:
+        """3.11+: the name of locals-plus entry ``oparg`` (IndexError outside the table)."""
     @property
     def version(self) -> tuple[int, int]: ...
     @property
@@ -78,6 +82,8 @@ class Code:
     ) -> Code:
         """A copy with these fields changed, with the rules of the code's own version's
         ``code.replace()`` (keywords it lacks raise TypeError)."""
+    def __replace__(self, **changes: Any) -> Code:
+        """``copy.replace(code, **changes)``: the same as ``replace()`` (3.13+ code)."""
 
 class Pyc:
     """A loaded .pyc: header fields and the module code object."""

@@ -15,9 +15,10 @@ before 3.13, ``show_positions`` before 3.14, ``depth`` before 3.7) raise the ``T
 that version's ``dis`` raises. Code of 2.7 and 3.0-3.3, whose ``dis`` had no instruction
 API, is served with the 3.4 one.
 
-Unlike the standard library, a ``str`` argument is a path, not source code. The module-level
-tables (``opname``, ``opmap``, ``hasjrel``...) are the host's; ``opcodes(version)`` gives any
-version's.
+A ``str`` naming an existing file is a path; any other ``str`` is source code, compiled by the
+host as the standard library compiles it, and bytes that are not a ``.pyc`` are raw host
+bytecode. The module-level tables (``opname``, ``opmap``, ``hasjrel``...) are the host's;
+``opcodes(version)`` gives any version's.
 """
 
 import collections
@@ -89,15 +90,25 @@ def opcodes(version=None):
         return _OPCODES[version]
     t = _opcodes.TABLES[version]
     ns = _Opcodes(version=version, source=t["source"])
+    ns.opmap = _module_order(version, t["opmap"])
     ns.opname = list(t["opcode_opname"])
-    ns.opmap = dict(t["opmap"])
+    top = max(ns.opmap.values(), default=0)
+    if top >= len(ns.opname):
+        # 3.12+: opname also names the pseudo-opcodes (256 and up), as opmap does.
+        names = {op: name for name, op in ns.opmap.items()}
+        ns.opname += [names.get(op, "<%r>" % (op,)) for op in range(len(ns.opname), top + 1)]
     ns.cmp_op = tuple(t["cmp_op"])
     ns.HAVE_ARGUMENT = t["have_argument"]
     ns.EXTENDED_ARG = t["extended_arg"]
     for name in ("hasarg", "hasconst", "hasname", "hasjrel", "hasjabs", "hasjump", "haslocal",
                  "hascompare", "hasfree", "hasnargs", "hasexc"):
         if name in t:
-            setattr(ns, name, list(t[name]))
+            ops = list(t[name])
+            if name == "hasarg" and version >= (3, 13):
+                # Built as [op for op in opmap.values() if has_arg(op)]: in opmap's order.
+                members = set(ops)
+                ops = [op for op in ns.opmap.values() if op in members]
+            setattr(ns, name, ops)
     ns.COMPILER_FLAG_NAMES = {bit: name for bit, name in t["compiler_flag_names"]}
     if t.get("min_instrumented_opcode") is not None:
         ns.MIN_INSTRUMENTED_OPCODE = t["min_instrumented_opcode"]
@@ -107,8 +118,10 @@ def opcodes(version=None):
         ns._specializations = {k: list(v) for k, v in t.get("specializations", {}).items()}
         ns._specialized_opmap = dict(t.get("specialized_opmap", {}))
         ns._nb_ops = [tuple(x) for x in t.get("nb_ops", [])]
+    if version >= (3, 12):
         ns._intrinsic_1_descs = list(t.get("intrinsic_1_descs", []))
         ns._intrinsic_2_descs = list(t.get("intrinsic_2_descs", []))
+    if version >= (3, 11):
         deopt = {}
         for base, specs in ns._specializations.items():
             for spec in specs:
@@ -123,6 +136,30 @@ def opcodes(version=None):
         ns.FUNCTION_ATTR_FLAGS = list(t["function_flags"])
     _OPCODES[version] = ns
     return ns
+
+
+# The opcodes each version's opmap lists first, before the rest in numeric order (3.13+: the
+# generated _opcode_metadata's fixed-number opcodes).
+_OPMAP_HEADS = {
+    (3, 13): ("CACHE", "RESERVED", "RESUME", "INSTRUMENTED_LINE"),
+    (3, 14): ("CACHE", "RESERVED", "RESUME", "INSTRUMENTED_LINE", "ENTER_EXECUTOR"),
+    (3, 15): ("CACHE", "RESERVED", "RESUME", "INSTRUMENTED_LINE", "ENTER_EXECUTOR", "TRACE_RECORD"),
+}
+
+
+def _module_order(version, opmap):
+    """``opmap`` (numeric order) in the order the version's ``opcode.opmap`` has its
+    entries: 3.6-3.9 define EXTENDED_ARG (144) after LOAD_CLASSDEREF (148); 3.13+ list
+    their fixed-number opcodes first."""
+    items = sorted(opmap.items(), key=lambda kv: kv[1])
+    if (3, 6) <= version <= (3, 9) and "EXTENDED_ARG" in opmap and "LOAD_CLASSDEREF" in opmap:
+        items.remove(("EXTENDED_ARG", opmap["EXTENDED_ARG"]))
+        at = items.index(("LOAD_CLASSDEREF", opmap["LOAD_CLASSDEREF"])) + 1
+        items.insert(at, ("EXTENDED_ARG", opmap["EXTENDED_ARG"]))
+    heads = [name for name in _OPMAP_HEADS.get(version, ()) if name in opmap]
+    if heads:
+        items = [(n, opmap[n]) for n in heads] + [kv for kv in items if kv[0] not in heads]
+    return dict(items)
 
 
 # dis._is_backward_jump: relative jumps whose argument counts backwards (3.14 adds END_ASYNC_FOR,
@@ -285,13 +322,14 @@ def _host_code_object(x):
     return x if isinstance(x, types.CodeType) else None
 
 
-def _check(func, version, options):
-    """Raises the TypeError ``version``'s ``dis`` raises for keyword arguments it lacks."""
+def _check(func, version, options, always=False):
+    """Raises the TypeError ``version``'s ``dis`` raises for keyword arguments it lacks
+    (``always``: for every one of ``options``)."""
     for name, value in options.items():
         if value is _UNSET:
             continue
         since = _SINCE.get(name)
-        if since is not None and version < since:
+        if always or (since is not None and version < since):
             qual = func if version >= (3, 10) or "." not in func else func.rsplit(".", 1)[1]
             raise TypeError(f"{qual}() got an unexpected keyword argument '{name}'")
 
@@ -304,9 +342,9 @@ def _write(text, file):
     (sys.stdout if file is None else file).write(text)
 
 
-def _listing(co, show_caches, show_offsets, show_positions, lasti=None, line_offset=0):
+def _listing(co, show_caches, show_offsets, show_positions, lasti=None, line_offset=0, adaptive=False):
     return _native.disassemble_text(co, bool(show_caches), bool(show_offsets), bool(show_positions),
-                                    lasti, line_offset)
+                                    lasti, line_offset, bool(adaptive))
 
 
 def _have_code(x):
@@ -340,16 +378,16 @@ def dis(x=None, *, file=None, depth=_UNSET, show_caches=_UNSET, adaptive=_UNSET,
     co = _get_code(x)
     _check("dis", co.version, opts)
     _recursive(co, file, None if depth is _UNSET else depth, _value(show_caches), _value(show_offsets),
-               _value(show_positions))
+               _value(show_positions), _value(adaptive))
     return None
 
 
-def _recursive(co, file, depth, show_caches, show_offsets, show_positions):
+def _recursive(co, file, depth, show_caches, show_offsets, show_positions, adaptive):
     """``dis._disassemble_recursive``: pre-order, each nested listing after a header."""
     codes, note = _native.walk_noted(co, depth) if co.version >= (3, 7) else ([co], None)
     limit, written = _native.output_limit(co), 0
     for i, c in enumerate(codes):
-        text = _listing(c, show_caches, show_offsets, show_positions)
+        text = _listing(c, show_caches, show_offsets, show_positions, adaptive=adaptive)
         if i:
             text = "\nDisassembly of %r:\n" % (c,) + text
         written += len(text)
@@ -372,7 +410,7 @@ def disassemble(co, lasti=-1, *, file=None, show_caches=_UNSET, adaptive=_UNSET,
     _check("disassemble", co.version, dict(show_caches=show_caches, adaptive=adaptive,
                                            show_offsets=show_offsets, show_positions=show_positions))
     _write(_listing(co, _value(show_caches), _value(show_offsets), _value(show_positions),
-                    None if lasti is None else _index(lasti)), file)
+                    None if lasti is None else _index(lasti), adaptive=_value(adaptive)), file)
 
 
 disco = disassemble
@@ -393,9 +431,9 @@ def show_code(co, *, file=None):
     print(code_info(co), file=file)
 
 
-def _instructions(co, bytecode, show_caches, line_offset):
+def _instructions(co, bytecode, show_caches, line_offset, adaptive=False):
     caches = bool(show_caches) and (3, 11) <= co.version < (3, 13)
-    return _native.instructions(co, bytecode, caches, line_offset)
+    return _native.instructions(co, bytecode, caches, line_offset, bool(adaptive))
 
 
 get_instructions = _native.get_instructions
@@ -415,24 +453,26 @@ def findlabels(code):
     return _native.findlabels(_get_code(code))
 
 
-def stack_effect(opcode, oparg=None, *, jump=None, version=None):
-    """What ``version``'s ``dis.stack_effect(opcode, oparg, jump=jump)`` returns (default: the
+def stack_effect(*args, jump=_UNSET, version=None, **kwargs):
+    """stack_effect(opcode, oparg=None, /, *, jump=None, version=None)
+
+    What ``version``'s ``dis.stack_effect(opcode, oparg, jump=jump)`` returns (default: the
     host's version): the net change of the stack depth, from bytescope's generated
     per-version stack-effect tables. ``jump=True`` is the effect when the jump is taken,
     ``False`` when not, ``None`` the larger of the two (before 3.7: what the compiler counted).
 
-    As that version: ``ValueError`` for unknown, specialised and instrumented opcodes, and
-    (up to 3.12) for an ``oparg`` given to an opcode that takes none or missing for one that
-    takes one; ``jump`` raises the ``TypeError`` of 3.4-3.7, whose ``stack_effect`` had none.
+    As that version: ``opcode`` and ``oparg`` are positional-only; ``ValueError`` for
+    unknown, specialised and instrumented opcodes, and (up to 3.12) for an ``oparg`` given
+    to an opcode that takes none or missing for one that takes one; 3.4-3.7 take no keyword
+    arguments (``jump`` is a ``TypeError``); the argument errors have the version's wording.
     ``dis.stack_effect`` first appeared in 3.4: older versions raise ``ValueError``."""
     v = _version_key(version)
     if v < (3, 4):
         raise ValueError(f"dis.stack_effect does not exist in Python {v[0]}.{v[1]} (it first appeared in 3.4)")
-    if jump is not None and v < (3, 8):
-        raise TypeError("stack_effect() takes no keyword arguments")
-    opcode = _index(opcode)
-    if oparg is not None:
-        oparg = _index(oparg)
+    _stack_effect_arguments(v, args, kwargs, jump is not _UNSET)
+    jump = None if jump is _UNSET else jump
+    opcode = _clinic_int(args[0], v)
+    oparg = None if len(args) < 2 or args[1] is None else _clinic_int(args[1], v)
     if jump is not None and jump is not True and jump is not False:
         raise ValueError("stack_effect: jump must be False, True or None")
     if v < (3, 13):
@@ -447,6 +487,33 @@ def stack_effect(opcode, oparg=None, *, jump=None, version=None):
     if effect is None:
         raise ValueError("invalid opcode or oparg")
     return effect
+
+
+def _stack_effect_arguments(v, args, kwargs, jump_given):
+    """The argument checks of ``v``'s ``stack_effect(opcode, oparg=None, /, *, jump=None)``
+    (3.4-3.7: ``stack_effect(opcode, oparg=None, /)``), with its messages."""
+    positional = "" if v < (3, 8) else "positional "
+    if v < (3, 8) and (kwargs or jump_given):
+        raise TypeError("stack_effect() takes no keyword arguments")
+    if len(args) > 2:
+        raise TypeError(f"stack_effect() takes at most 2 {positional}arguments ({len(args)} given)")
+    if not args:
+        raise TypeError(f"stack_effect() takes at least 1 {positional}argument (0 given)")
+    if kwargs:
+        name = next(iter(kwargs))
+        if v < (3, 13):
+            raise TypeError(f"'{name}' is an invalid keyword argument for stack_effect()")
+        raise TypeError(f"stack_effect() got an unexpected keyword argument '{name}'")
+
+
+def _clinic_int(x, v):
+    """``x`` as an ``int`` argument of ``v``'s C functions (``__index__``; up to 3.9 with
+    the older messages)."""
+    if v < (3, 10) and not hasattr(type(x), "__index__"):
+        if isinstance(x, float):
+            raise TypeError("integer argument expected, got float")
+        raise TypeError(f"an integer is required (got type {type(x).__name__})")
+    return _index(x)
 
 
 def _index(x):
@@ -464,9 +531,12 @@ class Bytecode:
     the listing), ``dis()`` the listing text, ``info()`` the :func:`code_info` text."""
 
     def __init__(self, x, *, first_line=None, current_offset=None, show_caches=_UNSET, adaptive=_UNSET,
-                 show_offsets=_UNSET, show_positions=_UNSET):
+                 show_offsets=_UNSET, show_positions=_UNSET, **unknown):
         host = _host_code_object(x)
         self._code = co = _host_code(host) if host is not None else _get_code(x)
+        # A keyword no version has, worded as the code's version words it (before 3.10
+        # without the class name).
+        _check("Bytecode.__init__", co.version, {name: None for name in unknown}, always=True)
         # A live host object's codeobj is its own code object, as in the standard library.
         self.codeobj = host if host is not None else co
         _check("Bytecode.__init__", co.version, dict(show_caches=show_caches, adaptive=adaptive,
@@ -490,7 +560,8 @@ class Bytecode:
             self.show_positions = _value(show_positions)
 
     def __iter__(self):
-        return _instructions(self._code, True, getattr(self, "show_caches", False), self._line_offset)
+        return _instructions(self._code, True, getattr(self, "show_caches", False), self._line_offset,
+                             getattr(self, "adaptive", False))
 
     def __repr__(self):
         return "{}({!r})".format(self.__class__.__name__, self._original_object)
@@ -511,7 +582,8 @@ class Bytecode:
         ``first_line``, the instruction at ``current_offset`` marked ``-->``."""
         lasti = None if self.current_offset is None else _index(self.current_offset)
         return _listing(self._code, getattr(self, "show_caches", False), getattr(self, "show_offsets", False),
-                        getattr(self, "show_positions", False), lasti, self._line_offset)
+                        getattr(self, "show_positions", False), lasti, self._line_offset,
+                        getattr(self, "adaptive", False))
 
 
 def _host_tables():
