@@ -176,14 +176,20 @@ impl Prepared<'_, '_, '_> {
         let mut starts = self.lines.cursor();
         let reprs = &mut *self.reprs.borrow_mut();
         match raws {
-            RawInstructions::Words(words) if fast => {
-                self.classic_fast(words, out, opts, limit, lw, ow, reprs)?;
-            }
-            RawInstructions::ExtWords(words) if fast => {
-                self.classic_fast(words, out, opts, limit, lw, ow, reprs)?;
-            }
+            // The commonest widths get loops of their own, where every
+            // column position is a constant.
+            RawInstructions::Words(words) if fast => match (lw, ow) {
+                (3, 4) => self.classic_fast(words, out, opts, limit, Fixed::<3, 4>, reprs)?,
+                (4, 4) => self.classic_fast(words, out, opts, limit, Fixed::<4, 4>, reprs)?,
+                _ => self.classic_fast(words, out, opts, limit, Measured { lw, ow }, reprs)?,
+            },
+            RawInstructions::ExtWords(words) if fast => match (lw, ow) {
+                (3, 4) => self.classic_fast(words, out, opts, limit, Fixed::<3, 4>, reprs)?,
+                (4, 4) => self.classic_fast(words, out, opts, limit, Fixed::<4, 4>, reprs)?,
+                _ => self.classic_fast(words, out, opts, limit, Measured { lw, ow }, reprs)?,
+            },
             RawInstructions::Bytes(raws) if fast => {
-                self.classic_fast(raws, out, opts, limit, lw, ow, reprs)?;
+                self.classic_fast(raws, out, opts, limit, Measured { lw, ow }, reprs)?;
             }
             raws => {
                 for raw in raws {
@@ -208,7 +214,13 @@ impl Prepared<'_, '_, '_> {
                 out.extend_from_slice(b"  ");
                 out.extend_from_slice(num.format(e.start).as_bytes());
                 out.extend_from_slice(b" to ");
-                out.extend_from_slice(num.format(i128::from(e.end) - 2).as_bytes());
+                // `end - 2` may be negative (a crafted entry); u64
+                // digits otherwise (cheaper than i128's).
+                let last = match e.end.checked_sub(2) {
+                    Some(v) => num.format(v),
+                    None => num.format(e.end as i64 - 2),
+                };
+                out.extend_from_slice(last.as_bytes());
                 out.extend_from_slice(b" -> ");
                 out.extend_from_slice(num.format(e.target).as_bytes());
                 out.extend_from_slice(b" [");
@@ -235,15 +247,14 @@ impl Prepared<'_, '_, '_> {
     /// its instruction (offsets and line numbers; arguments are checked per
     /// line): [`Prepared::classic_fast`] can run.
     fn classic_columns_fit(&self, lw: usize, ow: usize) -> bool {
-        lw <= 10
-            && ow <= 10
-            && (self.dec.code.code.len() as u64) < POW10[ow]
-            && self
-                .lines
-                .starts()
-                .as_slice()
-                .iter()
-                .all(|&(_, l)| lw > 0 && (0..POW10[lw] as i64).contains(&l.unwrap_or(0)))
+        if lw > 10 || ow > 10 || (self.dec.code.code.len() as u64) >= POW10[ow] {
+            return false;
+        }
+        let starts = self.lines.starts().as_slice();
+        // Every line in `0..10**lw` (`None` as 0): the largest as unsigned
+        // (negatives wrap above every bound), without a branch per start.
+        (lw > 0 || starts.is_empty())
+            && starts.iter().fold(0u64, |m, &(_, l)| m.max(l.unwrap_or(0) as u64)) < POW10[lw]
     }
 
     /// The classic listing of a code object whose columns hold every line
@@ -257,10 +268,10 @@ impl Prepared<'_, '_, '_> {
         out: &mut Vec<u8>,
         opts: DisOptions,
         limit: &mut Limit<'_>,
-        lw: usize,
-        ow: usize,
+        widths: impl Widths,
         reprs: &mut ReprCache,
     ) -> Result<(), Stop> {
+        let (lw, ow) = (widths.lw(), widths.ow());
         let plans = self.dec.plans;
         let mut starts = self.lines.cursor();
         let mut num = itoa::Buffer::new();
@@ -703,6 +714,47 @@ impl ClassicLine {
     }
 }
 
+/// The widths of a classic listing's line-number and offset columns, as
+/// [`Prepared::classic_fast`] takes them.
+trait Widths: Copy {
+    fn lw(self) -> usize;
+    fn ow(self) -> usize;
+}
+
+/// Widths known when compiling: the loop's column positions fold to
+/// constants.
+#[derive(Clone, Copy)]
+struct Fixed<const LW: usize, const OW: usize>;
+
+impl<const LW: usize, const OW: usize> Widths for Fixed<LW, OW> {
+    #[inline(always)]
+    fn lw(self) -> usize {
+        LW
+    }
+    #[inline(always)]
+    fn ow(self) -> usize {
+        OW
+    }
+}
+
+/// Widths measured for a code object.
+#[derive(Clone, Copy)]
+struct Measured {
+    lw: usize,
+    ow: usize,
+}
+
+impl Widths for Measured {
+    #[inline(always)]
+    fn lw(self) -> usize {
+        self.lw
+    }
+    #[inline(always)]
+    fn ow(self) -> usize {
+        self.ow
+    }
+}
+
 /// Where a classic fast-path line's opname starts: after the line number
 /// and a space (when shown), the `-->` and `>>` columns, the offset and a
 /// space.
@@ -902,12 +954,23 @@ fn str_text(text: &str) -> Ready<'_> {
 #[inline(always)]
 fn arg_text<'t>(text: FastText<'t>, num: &'t mut itoa::Buffer) -> Option<Ready<'t>> {
     Some(match text {
-        FastText::Str("") | FastText::Name(_, "", _) => ArgText::Empty,
-        FastText::Str(t) | FastText::Name("", t, "") => ArgText::One(t),
-        FastText::Name(open, t, close) if open.len() == 1 && open == close => {
-            ArgText::Quoted(open.as_bytes()[0], t)
+        // Length tests, not `== ""` (a slice comparison each).
+        FastText::Str(t) => {
+            if t.is_empty() {
+                ArgText::Empty
+            } else {
+                ArgText::One(t)
+            }
         }
-        FastText::Name(open, t, close) => ArgText::Parts([open, t, close]),
+        // (Empty affixes come as `Str`; `Parts` would write the same.)
+        FastText::Name(open, t, close) => {
+            if t.is_empty() {
+                ArgText::Empty
+            } else {
+                ArgText::Parts([open, t, close])
+            }
+        }
+        FastText::Quoted(q, t) => ArgText::Quoted(q, t),
         FastText::Int(v) => ArgText::One(num.format(v)),
         FastText::To(target) => ArgText::Parts(["to ", num.format(target), ""]),
         FastText::Label(..) | FastText::Other => return None,
