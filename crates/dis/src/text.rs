@@ -2,6 +2,7 @@
 
 use std::io::Write;
 
+use bytescope_code::exceptions::ExceptionEntry;
 use bytescope_code::lines::{Positions, lineno_width, positions_width};
 use bytescope_pyrepr::ReprError;
 
@@ -207,25 +208,9 @@ impl Prepared<'_, '_, '_> {
         }
         if !self.exceptions.is_empty() {
             out.extend_from_slice(b"ExceptionTable:\n");
-            // `  {start} to {end - 2} -> {target} [{depth}]{" lasti"}`,
-            // without `core::fmt` (one line per entry, many per file).
             let mut num = itoa::Buffer::new();
             for e in &self.exceptions {
-                out.extend_from_slice(b"  ");
-                out.extend_from_slice(num.format(e.start).as_bytes());
-                out.extend_from_slice(b" to ");
-                // `end - 2` may be negative (a crafted entry); u64
-                // digits otherwise (cheaper than i128's).
-                let last = match e.end.checked_sub(2) {
-                    Some(v) => num.format(v),
-                    None => num.format(e.end as i64 - 2),
-                };
-                out.extend_from_slice(last.as_bytes());
-                out.extend_from_slice(b" -> ");
-                out.extend_from_slice(num.format(e.target).as_bytes());
-                out.extend_from_slice(b" [");
-                out.extend_from_slice(num.format(e.depth).as_bytes());
-                out.extend_from_slice(if e.lasti { b"] lasti\n" } else { b"]\n" });
+                classic_exception_line(out, e, &mut num);
             }
         }
         Ok(())
@@ -977,6 +962,41 @@ fn arg_text<'t>(text: FastText<'t>, num: &'t mut itoa::Buffer) -> Option<Ready<'
     })
 }
 
+/// `  {start} to {end - 2} -> {target} [{depth}]{" lasti"}` and a newline,
+/// without `core::fmt` (one line per entry, many per file): the parts go
+/// into a window at the end of `out` by fixed-size moves.
+#[inline(always)]
+fn classic_exception_line(out: &mut Vec<u8>, e: &ExceptionEntry, num: &mut itoa::Buffer) {
+    let start = out.len();
+    out.resize(start + EXCEPTION_LINE, b' ');
+    let b = &mut out[start..];
+    let mut at = 0;
+    let mut put = |s: &[u8]| {
+        put_short(b, at, s);
+        at += s.len();
+    };
+    put(b"  ");
+    put(num.format(e.start).as_bytes());
+    put(b" to ");
+    // `end - 2` may be negative (a crafted entry); u64 digits otherwise
+    // (cheaper than i128's).
+    put(match e.end.checked_sub(2) {
+        Some(v) => num.format(v),
+        None => num.format(e.end as i64 - 2),
+    }
+    .as_bytes());
+    put(b" -> ");
+    put(num.format(e.target).as_bytes());
+    put(b" [");
+    put(num.format(e.depth).as_bytes());
+    put(if e.lasti { b"] lasti\n" } else { b"]\n" });
+    out.truncate(start + at);
+}
+
+/// Room for a classic exception-table line: four numbers of at most 20
+/// digits and 20 other bytes.
+const EXCEPTION_LINE: usize = 100;
+
 /// Longest part [`put_short`] moves.
 const SHORT: usize = 32;
 
@@ -1470,6 +1490,29 @@ impl<'o> LineBuf<'o> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn exception_lines_match_format() {
+        let mut num = itoa::Buffer::new();
+        for (start, end, target, depth, lasti) in [
+            (0, 10, 20, 1, false),
+            (4, 6, 30, 0, true),
+            (0, 0, 0, 0, false),
+            (0, 1, 0, 0, true),
+            (u64::MAX, u64::MAX, u64::MAX, u64::MAX, true),
+            (u64::MAX - 1, 2, 12_345_678_901, 99, false),
+        ] {
+            let e = ExceptionEntry { start, end, target, depth, lasti };
+            let mut out = b"x".to_vec();
+            classic_exception_line(&mut out, &e, &mut num);
+            let want = format!(
+                "x  {start} to {} -> {target} [{depth}]{}\n",
+                i128::from(end) - 2,
+                if lasti { " lasti" } else { "" }
+            );
+            assert_eq!(String::from_utf8(out).unwrap(), want);
+        }
+    }
 
     #[test]
     fn padding_helpers_match_format() {
