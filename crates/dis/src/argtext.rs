@@ -234,8 +234,12 @@ fn operand_name(o: Operand) -> &'static str {
 pub(crate) enum FastText<'s> {
     /// Exactly this text (empty: no parentheses).
     Str(&'s str),
-    /// `prefix text suffix`: a name with its marker, a str between quotes.
+    /// `prefix text suffix`: a name with its marker, a str between quotes
+    /// that are not one byte each side.
     Name(&'static str, &'s str, &'static str),
+    /// A str constant, not empty, between two equal one-byte quotes (sorted
+    /// out where constants are, so lines of names do not compare quotes).
+    Quoted(u8, &'s str),
     /// `to {target}`.
     To(i64),
     /// An int constant.
@@ -531,7 +535,10 @@ impl<'c, 'm, 'a> Printer<'c, 'm, 'a> {
             // text at every load.)
             Value::Str { text: Some(text), .. } if !text.is_empty() && text.len() <= FAST_STR_MAX => {
                 match plain_str_quotes(text, self.rules.version) {
-                    Some((open, close)) => k.put(FastText::Name(open, text, close)),
+                    Some((open, close)) => k.put(match (open.as_bytes(), close.as_bytes()) {
+                        (&[q], &[c]) if q == c => FastText::Quoted(q, text),
+                        _ => FastText::Name(open, text, close),
+                    }),
                     None => k.put(FastText::Str(self.const_repr(id, cache)?)),
                 }
             }
@@ -613,7 +620,10 @@ impl<'s, 'c: 's, R, K: TextSink<'s, Out = R>> ArgumentSink<'c> for FastSink<'s, 
         let FastSink { p, op, cache, k } = self;
         let plan = || &p.plans[usize::from(op)];
         let text = match arg {
-            Argument::None | Argument::Plain(_) => FastText::Str(""),
+            // The commonest kinds hand their text over in their own arm
+            // (the line writer's match on it folds away there); the rest
+            // share one call below.
+            Argument::None | Argument::Plain(_) => return Ok(k.put(FastText::Str(""))),
             Argument::Const(_) | Argument::Invalid { operand: Operand::Const, .. }
                 if plan().unknown_const =>
             {
@@ -621,10 +631,15 @@ impl<'s, 'c: 's, R, K: TextSink<'s, Out = R>> ArgumentSink<'c> for FastSink<'s, 
             }
             Argument::Const(id) => return p.const_text_with(id, cache, k),
             Argument::Name { name, marker } => {
+                // Only `NameMarker::None` has no affixes (see
+                // `VersionData::affixes`): a plain name needs no `Name`.
+                if marker == NameMarker::None || name.is_empty() {
+                    return Ok(k.put(FastText::Str(name)));
+                }
                 let (prefix, suffix) = p.around(name, marker);
-                FastText::Name(prefix, name, suffix)
+                return Ok(k.put(FastText::Name(prefix, name, suffix)));
             }
-            Argument::Local(n) | Argument::Free(n) => FastText::Str(n),
+            Argument::Local(n) | Argument::Free(n) => return Ok(k.put(FastText::Str(n))),
             Argument::Jump(t) => match plan().jump {
                 JumpStyle::Offset => FastText::To(t),
                 JumpStyle::Hidden => FastText::Str(""),

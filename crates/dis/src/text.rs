@@ -2,6 +2,7 @@
 
 use std::io::Write;
 
+use bytescope_code::exceptions::ExceptionEntry;
 use bytescope_code::lines::{Positions, lineno_width, positions_width};
 use bytescope_pyrepr::ReprError;
 
@@ -176,14 +177,20 @@ impl Prepared<'_, '_, '_> {
         let mut starts = self.lines.cursor();
         let reprs = &mut *self.reprs.borrow_mut();
         match raws {
-            RawInstructions::Words(words) if fast => {
-                self.classic_fast(words, out, opts, limit, lw, ow, reprs)?;
-            }
-            RawInstructions::ExtWords(words) if fast => {
-                self.classic_fast(words, out, opts, limit, lw, ow, reprs)?;
-            }
+            // The commonest widths get loops of their own, where every
+            // column position is a constant.
+            RawInstructions::Words(words) if fast => match (lw, ow) {
+                (3, 4) => self.classic_fast(words, out, opts, limit, Fixed::<3, 4>, reprs)?,
+                (4, 4) => self.classic_fast(words, out, opts, limit, Fixed::<4, 4>, reprs)?,
+                _ => self.classic_fast(words, out, opts, limit, Measured { lw, ow }, reprs)?,
+            },
+            RawInstructions::ExtWords(words) if fast => match (lw, ow) {
+                (3, 4) => self.classic_fast(words, out, opts, limit, Fixed::<3, 4>, reprs)?,
+                (4, 4) => self.classic_fast(words, out, opts, limit, Fixed::<4, 4>, reprs)?,
+                _ => self.classic_fast(words, out, opts, limit, Measured { lw, ow }, reprs)?,
+            },
             RawInstructions::Bytes(raws) if fast => {
-                self.classic_fast(raws, out, opts, limit, lw, ow, reprs)?;
+                self.classic_fast(raws, out, opts, limit, Measured { lw, ow }, reprs)?;
             }
             raws => {
                 for raw in raws {
@@ -201,19 +208,9 @@ impl Prepared<'_, '_, '_> {
         }
         if !self.exceptions.is_empty() {
             out.extend_from_slice(b"ExceptionTable:\n");
-            // `  {start} to {end - 2} -> {target} [{depth}]{" lasti"}`,
-            // without `core::fmt` (one line per entry, many per file).
             let mut num = itoa::Buffer::new();
             for e in &self.exceptions {
-                out.extend_from_slice(b"  ");
-                out.extend_from_slice(num.format(e.start).as_bytes());
-                out.extend_from_slice(b" to ");
-                out.extend_from_slice(num.format(i128::from(e.end) - 2).as_bytes());
-                out.extend_from_slice(b" -> ");
-                out.extend_from_slice(num.format(e.target).as_bytes());
-                out.extend_from_slice(b" [");
-                out.extend_from_slice(num.format(e.depth).as_bytes());
-                out.extend_from_slice(if e.lasti { b"] lasti\n" } else { b"]\n" });
+                classic_exception_line(out, e, &mut num);
             }
         }
         Ok(())
@@ -235,15 +232,14 @@ impl Prepared<'_, '_, '_> {
     /// its instruction (offsets and line numbers; arguments are checked per
     /// line): [`Prepared::classic_fast`] can run.
     fn classic_columns_fit(&self, lw: usize, ow: usize) -> bool {
-        lw <= 10
-            && ow <= 10
-            && (self.dec.code.code.len() as u64) < POW10[ow]
-            && self
-                .lines
-                .starts()
-                .as_slice()
-                .iter()
-                .all(|&(_, l)| lw > 0 && (0..POW10[lw] as i64).contains(&l.unwrap_or(0)))
+        if lw > 10 || ow > 10 || (self.dec.code.code.len() as u64) >= POW10[ow] {
+            return false;
+        }
+        let starts = self.lines.starts().as_slice();
+        // Every line in `0..10**lw` (`None` as 0): the largest as unsigned
+        // (negatives wrap above every bound), without a branch per start.
+        (lw > 0 || starts.is_empty())
+            && starts.iter().fold(0u64, |m, &(_, l)| m.max(l.unwrap_or(0) as u64)) < POW10[lw]
     }
 
     /// The classic listing of a code object whose columns hold every line
@@ -257,10 +253,10 @@ impl Prepared<'_, '_, '_> {
         out: &mut Vec<u8>,
         opts: DisOptions,
         limit: &mut Limit<'_>,
-        lw: usize,
-        ow: usize,
+        widths: impl Widths,
         reprs: &mut ReprCache,
     ) -> Result<(), Stop> {
+        let (lw, ow) = (widths.lw(), widths.ow());
         let plans = self.dec.plans;
         let mut starts = self.lines.cursor();
         let mut num = itoa::Buffer::new();
@@ -703,6 +699,47 @@ impl ClassicLine {
     }
 }
 
+/// The widths of a classic listing's line-number and offset columns, as
+/// [`Prepared::classic_fast`] takes them.
+trait Widths: Copy {
+    fn lw(self) -> usize;
+    fn ow(self) -> usize;
+}
+
+/// Widths known when compiling: the loop's column positions fold to
+/// constants.
+#[derive(Clone, Copy)]
+struct Fixed<const LW: usize, const OW: usize>;
+
+impl<const LW: usize, const OW: usize> Widths for Fixed<LW, OW> {
+    #[inline(always)]
+    fn lw(self) -> usize {
+        LW
+    }
+    #[inline(always)]
+    fn ow(self) -> usize {
+        OW
+    }
+}
+
+/// Widths measured for a code object.
+#[derive(Clone, Copy)]
+struct Measured {
+    lw: usize,
+    ow: usize,
+}
+
+impl Widths for Measured {
+    #[inline(always)]
+    fn lw(self) -> usize {
+        self.lw
+    }
+    #[inline(always)]
+    fn ow(self) -> usize {
+        self.ow
+    }
+}
+
 /// Where a classic fast-path line's opname starts: after the line number
 /// and a space (when shown), the `-->` and `>>` columns, the offset and a
 /// space.
@@ -902,17 +939,63 @@ fn str_text(text: &str) -> Ready<'_> {
 #[inline(always)]
 fn arg_text<'t>(text: FastText<'t>, num: &'t mut itoa::Buffer) -> Option<Ready<'t>> {
     Some(match text {
-        FastText::Str("") | FastText::Name(_, "", _) => ArgText::Empty,
-        FastText::Str(t) | FastText::Name("", t, "") => ArgText::One(t),
-        FastText::Name(open, t, close) if open.len() == 1 && open == close => {
-            ArgText::Quoted(open.as_bytes()[0], t)
+        // Length tests, not `== ""` (a slice comparison each).
+        FastText::Str(t) => {
+            if t.is_empty() {
+                ArgText::Empty
+            } else {
+                ArgText::One(t)
+            }
         }
-        FastText::Name(open, t, close) => ArgText::Parts([open, t, close]),
+        // (Empty affixes come as `Str`; `Parts` would write the same.)
+        FastText::Name(open, t, close) => {
+            if t.is_empty() {
+                ArgText::Empty
+            } else {
+                ArgText::Parts([open, t, close])
+            }
+        }
+        FastText::Quoted(q, t) => ArgText::Quoted(q, t),
         FastText::Int(v) => ArgText::One(num.format(v)),
         FastText::To(target) => ArgText::Parts(["to ", num.format(target), ""]),
         FastText::Label(..) | FastText::Other => return None,
     })
 }
+
+/// `  {start} to {end - 2} -> {target} [{depth}]{" lasti"}` and a newline,
+/// without `core::fmt` (one line per entry, many per file): the parts go
+/// into a window at the end of `out` by fixed-size moves.
+#[inline(always)]
+fn classic_exception_line(out: &mut Vec<u8>, e: &ExceptionEntry, num: &mut itoa::Buffer) {
+    let start = out.len();
+    out.resize(start + EXCEPTION_LINE, b' ');
+    let b = &mut out[start..];
+    let mut at = 0;
+    let mut put = |s: &[u8]| {
+        put_short(b, at, s);
+        at += s.len();
+    };
+    put(b"  ");
+    put(num.format(e.start).as_bytes());
+    put(b" to ");
+    // `end - 2` may be negative (a crafted entry); u64 digits otherwise
+    // (cheaper than i128's).
+    put(match e.end.checked_sub(2) {
+        Some(v) => num.format(v),
+        None => num.format(e.end as i64 - 2),
+    }
+    .as_bytes());
+    put(b" -> ");
+    put(num.format(e.target).as_bytes());
+    put(b" [");
+    put(num.format(e.depth).as_bytes());
+    put(if e.lasti { b"] lasti\n" } else { b"]\n" });
+    out.truncate(start + at);
+}
+
+/// Room for a classic exception-table line: four numbers of at most 20
+/// digits and 20 other bytes.
+const EXCEPTION_LINE: usize = 100;
 
 /// Longest part [`put_short`] moves.
 const SHORT: usize = 32;
@@ -1407,6 +1490,29 @@ impl<'o> LineBuf<'o> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn exception_lines_match_format() {
+        let mut num = itoa::Buffer::new();
+        for (start, end, target, depth, lasti) in [
+            (0, 10, 20, 1, false),
+            (4, 6, 30, 0, true),
+            (0, 0, 0, 0, false),
+            (0, 1, 0, 0, true),
+            (u64::MAX, u64::MAX, u64::MAX, u64::MAX, true),
+            (u64::MAX - 1, 2, 12_345_678_901, 99, false),
+        ] {
+            let e = ExceptionEntry { start, end, target, depth, lasti };
+            let mut out = b"x".to_vec();
+            classic_exception_line(&mut out, &e, &mut num);
+            let want = format!(
+                "x  {start} to {} -> {target} [{depth}]{}\n",
+                i128::from(end) - 2,
+                if lasti { " lasti" } else { "" }
+            );
+            assert_eq!(String::from_utf8(out).unwrap(), want);
+        }
+    }
 
     #[test]
     fn padding_helpers_match_format() {

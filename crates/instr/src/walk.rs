@@ -83,7 +83,8 @@ impl<'c> Words<'c> {
     /// moving past it and its inline caches.
     #[inline(always)]
     fn unit(&mut self) -> Option<(u32, u8, u8, &'static OpPlan)> {
-        let &[op, arg] = self.code.get(self.at..self.at + 2)?.first_chunk::<2>()?;
+        // (`get(at..)` then the chunk: two length tests, no `at + 2`.)
+        let &[op, arg] = self.code.get(self.at..)?.first_chunk::<2>()?;
         let offset = self.at as u32;
         self.at += usize::from(self.data.steps[usize::from(op)]);
         Some((offset, op, arg, &self.data.plans[usize::from(op)]))
