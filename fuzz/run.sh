@@ -17,7 +17,13 @@ targets=("$@")
 mkdir -p logs
 for t in "${targets[@]}"; do
     mkdir -p "corpus/$t" "artifacts/$t"
-    cargo +nightly fuzz run -O -a -s none "$t" "corpus/$t" "seeds/$t" -- \
+    # The write targets read what their read-side twins read.
+    seeds="seeds/$t"
+    case $t in
+        write_marshal) seeds=seeds/marshal ;;
+        write_tables) seeds=seeds/tables ;;
+    esac
+    cargo +nightly fuzz run -O -a -s none "$t" "corpus/$t" "$seeds" -- \
         -max_total_time="$secs" -rss_limit_mb=1024 -timeout=5 -fork=1 \
         -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 \
         -artifact_prefix="artifacts/$t/" -print_final_stats=1 ${FUZZ_ARGS:-} >"logs/$t${LOG_SUFFIX:-}.log" 2>&1 || true
