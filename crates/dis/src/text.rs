@@ -624,8 +624,11 @@ struct ClassicLine {
     arg: Option<i64>,
 }
 
-/// Bytes a line's fixed-width part takes at most on the fast path.
-const FAST_LINE: usize = 64;
+/// Bytes a fast-path line's window takes: its fixed-width part (at most
+/// 61 bytes) and room for the argument text of most lines (code object
+/// reprs and strs of a few dozen bytes included), written there by
+/// fixed-size moves instead of appended.
+const FAST_LINE: usize = 112;
 
 impl ClassicLine {
     /// Whether the line fits the fast path: every number within its column
@@ -998,7 +1001,7 @@ fn classic_exception_line(out: &mut Vec<u8>, e: &ExceptionEntry, num: &mut itoa:
 const EXCEPTION_LINE: usize = 100;
 
 /// Longest part [`put_short`] moves.
-const SHORT: usize = 32;
+const SHORT: usize = 64;
 
 /// Stores `s` (at most [`SHORT`] bytes) at `b[at..]` with two fixed-size
 /// moves that may overlap, as `memcpy` does inside, without calling it.
@@ -1021,9 +1024,13 @@ fn put_short(b: &mut [u8], at: usize, s: &[u8]) {
             d[..8].copy_from_slice(&s[..8]);
             d[n - 8..].copy_from_slice(&s[n - 8..]);
         }
-        _ => {
+        17..=32 => {
             d[..16].copy_from_slice(&s[..16]);
             d[n - 16..].copy_from_slice(&s[n - 16..]);
+        }
+        _ => {
+            d[..32].copy_from_slice(&s[..32]);
+            d[n - 32..].copy_from_slice(&s[n - 32..]);
         }
     }
 }
@@ -1490,6 +1497,20 @@ impl<'o> LineBuf<'o> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn put_short_moves_every_length() {
+        let src: Vec<u8> = (1..=SHORT as u8).collect();
+        for n in 0..=SHORT {
+            for at in [0, 1, 7] {
+                let mut b = vec![0u8; at + n + 3];
+                put_short(&mut b, at, &src[..n]);
+                let mut want = vec![0u8; at + n + 3];
+                want[at..at + n].copy_from_slice(&src[..n]);
+                assert_eq!(b, want, "n={n} at={at}");
+            }
+        }
+    }
 
     #[test]
     fn exception_lines_match_format() {
