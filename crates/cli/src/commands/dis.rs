@@ -106,8 +106,9 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         text::stderr_line(
             "bytescope: note: a .pyc holds no specialised (adaptive) instructions: CPython \
              specialises code in memory while it runs, so only a running interpreter has them \
-             (dis.dis(f, adaptive=True) on a live function). Unrun code shows as compiled, which \
-             is the listing below.",
+             (dis.dis(f, adaptive=True) on a live function). The listing below is the code as \
+             compiled; CPython 3.12 would also show the superinstructions it forms when it loads \
+             code (the Python package's bytescope.dis.dis(x, adaptive=True) shows that view).",
         );
     }
     let asked = DisOptions {
