@@ -314,6 +314,8 @@ pub fn dis(data: &[u8]) {
         show_positions: data[1] & 4 != 0,
         lasti: (data[1] & 8 != 0).then_some(i64::from(data[1] >> 5) * 2),
         line_offset: if data[1] & 16 != 0 { i64::MIN / 2 } else { 0 },
+        // (Shares a bit with `lasti`'s offset: any mix is worth running.)
+        adaptive: data[1] & 32 != 0,
     };
     let rest = &data[2..];
     if let Ok(pyc) = load_pyc(rest, Some(v)) {

@@ -339,7 +339,12 @@ impl Disassembler {
         let mut first = true;
         let whole_file = matches!(nodes, Nodes::Walk(_));
         while let Some(node) = nodes.next() {
-            let code = Code::new_in(m, node, std::mem::take(&mut vecs))?;
+            let mut code = Code::new_in(m, node, std::mem::take(&mut vecs))?;
+            // `adaptive=True`: the quickened bytecode instead of the stored.
+            let quickened = opts.adaptive.then(|| self.data.decoding.table.quickened(code.code));
+            if let Some(q) = &quickened {
+                code.code = q;
+            }
             if !first {
                 // The parent's LOAD_CONST has usually shown this repr already.
                 let repr = bufs.reprs.get(node.node, |s| {

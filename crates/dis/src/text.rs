@@ -30,6 +30,11 @@ pub struct DisOptions {
     /// `Bytecode(first_line=)`: `first_line - co_firstlineno`, added to
     /// every line number shown.
     pub line_offset: i64,
+    /// `adaptive=True`: list `_co_code_adaptive`, the bytecode as the
+    /// version's interpreter holds it once it has loaded the code object
+    /// (3.12's superinstructions; the cache counters, shown with
+    /// `show_caches`). No change before 3.11, where nothing is quickened.
+    pub adaptive: bool,
 }
 
 impl DisOptions {

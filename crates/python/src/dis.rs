@@ -53,7 +53,8 @@ pub(crate) fn disassemble_text(
 ) -> PyResult<Py<PyAny>> {
     let code = code.get();
     let dis = disassembler(code)?;
-    let opts = DisOptions { show_caches, show_offsets, show_positions, lasti, line_offset };
+    // (`adaptive` substitutes the bytecode itself, see `File::with_code_as`.)
+    let opts = DisOptions { show_caches, show_offsets, show_positions, lasti, line_offset, adaptive: false };
     let mut out = Vec::new();
     let result =
         py.detach(|| code.file.with_code_as(code.index, adaptive, |c| dis.disassemble(c, opts, &mut out)));

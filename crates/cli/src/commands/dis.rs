@@ -83,9 +83,11 @@ pub struct Args {
     #[arg(long, value_name = "X.Y|PATH")]
     python: Option<Wanted>,
 
-    /// Accepted as 3.14's `dis -S`/`--specialized` is, with the answer: a
-    /// .pyc holds no specialised instructions (only a running interpreter
-    /// does), so the listing is the code as compiled.
+    /// As 3.14's `dis -S`/`--specialized` (dis(adaptive=True)): the code as
+    /// the interpreter holds it once loaded, before it runs
+    /// (`_co_code_adaptive`: 3.12's superinstructions, cache counters with
+    /// -C). A .pyc holds no specialised instructions: only a running
+    /// interpreter makes them. Text listings only (not --json).
     #[arg(short = 'S', long)]
     specialized: bool,
 
@@ -107,14 +109,15 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             "bytescope: note: a .pyc holds no specialised (adaptive) instructions: CPython \
              specialises code in memory while it runs, so only a running interpreter has them \
              (dis.dis(f, adaptive=True) on a live function). The listing below is the code as \
-             compiled; CPython 3.12 would also show the superinstructions it forms when it loads \
-             code (the Python package's bytescope.dis.dis(x, adaptive=True) shows that view).",
+             the interpreter holds it once loaded, before it runs (_co_code_adaptive: 3.12's \
+             superinstructions; with -C, the cache counters).",
         );
     }
     let asked = DisOptions {
         show_caches: args.show_caches,
         show_offsets: args.show_offsets,
         show_positions: args.show_positions,
+        adaptive: args.specialized || args.adaptive,
         ..DisOptions::default()
     };
     let sources = args.input.files.iter().filter(|f| is_source(f)).count();
