@@ -13,17 +13,17 @@ Interpreters: ``$(pyenv root)/versions/X.Y.*/bin/python``, else ``pythonX.Y`` on
 Runs them with ``PYTHONHASHSEED=0`` (frozenset reprs in listings follow string hashes).
 """
 
-import glob
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from gen_python_lasti import FIXTURES, interpreter, write_or_check  # noqa: E402
+
 REPO = Path(__file__).resolve().parent.parent
 OUT = REPO / "crates" / "python" / "tests" / "adaptive.json"
-FIXTURES = REPO / "tests" / "fixtures"
 VERSIONS = ("3.11", "3.12", "3.13", "3.14", "3.15")
 NAMES_SNIPPET = "closures"
 LISTING_SNIPPET = "loops"
@@ -72,18 +72,6 @@ print(json.dumps(result))
 """
 
 
-def interpreter(version):
-    """The real interpreter of ``version`` (``"3.12"``), or None."""
-    try:
-        root = subprocess.run(["pyenv", "root"], capture_output=True, text=True, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        root = os.path.expanduser("~/.pyenv")
-    found = sorted(glob.glob(os.path.join(root, "versions", version + ".*", "bin", "python")))
-    if found:
-        return found[-1]
-    return shutil.which("python" + version)
-
-
 def expected(version, python):
     env = dict(os.environ, PYTHONHASHSEED="0", PYTHONIOENCODING="utf-8")
     run = subprocess.run([python, "-c", WORKER, str(FIXTURES / version), NAMES_SNIPPET, LISTING_SNIPPET],
@@ -98,12 +86,7 @@ def main():
         if python is None:
             sys.exit(f"no Python {v} here: cannot regenerate {OUT.name}")
         result[v] = expected(v, python)
-    text = json.dumps(result, separators=(",", ":"), sort_keys=True) + "\n"
-    if "--check" in sys.argv:
-        if OUT.read_text() != text:
-            sys.exit(f"{OUT} is out of date: run {Path(__file__).name}")
-        return
-    OUT.write_text(text)
+    write_or_check(OUT, result)
 
 
 if __name__ == "__main__":

@@ -15,6 +15,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from gen_python_lasti import write_or_check  # noqa: E402
+
 REPO = Path(__file__).resolve().parent.parent
 OUT = REPO / "crates" / "python" / "tests" / "branches.json"
 WORKER = r"""
@@ -39,12 +42,7 @@ def main():
         run = subprocess.run([f"python{v}", "-c", WORKER, str(REPO / "tests" / "fixtures" / v)],
                              capture_output=True, text=True, check=True)
         result[v] = json.loads(run.stdout)
-    text = json.dumps(result, separators=(",", ":"), sort_keys=True) + "\n"
-    if "--check" in sys.argv:
-        if OUT.read_text() != text:
-            sys.exit(f"{OUT} is out of date: run {Path(__file__).name}")
-        return
-    OUT.write_text(text)
+    write_or_check(OUT, result)
 
 
 if __name__ == "__main__":

@@ -103,6 +103,17 @@ def interpreter(version):
     return shutil.which("python" + version)
 
 
+def write_or_check(out, result):
+    """Writes ``result`` to ``out`` as compact sorted JSON; with ``--check`` on the command line,
+    exits with a message instead when ``out`` holds something else."""
+    text = json.dumps(result, separators=(",", ":"), sort_keys=True) + "\n"
+    if "--check" in sys.argv:
+        if out.read_text() != text:
+            sys.exit(f"{out} is out of date: run {Path(sys.argv[0]).name}")
+        return
+    out.write_text(text)
+
+
 def snippets(version):
     return SNIPPETS.get(version, DEFAULT_SNIPPETS)
 
@@ -126,12 +137,7 @@ def main():
         if python is None:
             sys.exit(f"no Python {v} here: cannot regenerate {OUT.name}")
         result[v] = expected(v, python)
-    text = json.dumps(result, separators=(",", ":"), sort_keys=True) + "\n"
-    if "--check" in sys.argv:
-        if OUT.read_text() != text:
-            sys.exit(f"{OUT} is out of date: run {Path(__file__).name}")
-        return
-    OUT.write_text(text)
+    write_or_check(OUT, result)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from gen_python_lasti import FIXTURES, interpreter  # noqa: E402
+from gen_python_lasti import FIXTURES, interpreter, write_or_check  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 OUT = REPO / "crates" / "python" / "tests" / "instruction_str.json"
@@ -51,12 +51,7 @@ def main():
         if python is None:
             sys.exit(f"no Python {v} here: cannot regenerate {OUT.name}")
         result[v] = expected(v, python)
-    text = json.dumps(result, separators=(",", ":"), sort_keys=True) + "\n"
-    if "--check" in sys.argv:
-        if OUT.read_text() != text:
-            sys.exit(f"{OUT} is out of date: run {Path(__file__).name}")
-        return
-    OUT.write_text(text)
+    write_or_check(OUT, result)
 
 
 if __name__ == "__main__":
