@@ -215,6 +215,13 @@ impl Disassembler {
         Ok(())
     }
 
+    /// With `opts.adaptive`, the bytecode to list instead of `code`'s own:
+    /// quickened as the version quickens a new code object
+    /// (`_co_code_adaptive`).
+    fn adaptive_bytes(&self, code: &Code<'_, '_>, opts: DisOptions) -> Option<Vec<u8>> {
+        opts.adaptive.then(|| self.data.decoding.table.quickened(code.code))
+    }
+
     fn prepare<'c, 'm, 'a>(
         &'c self,
         code: &'c Code<'m, 'a>,
@@ -340,8 +347,7 @@ impl Disassembler {
         let whole_file = matches!(nodes, Nodes::Walk(_));
         while let Some(node) = nodes.next() {
             let mut code = Code::new_in(m, node, std::mem::take(&mut vecs))?;
-            // `adaptive=True`: the quickened bytecode instead of the stored.
-            let quickened = opts.adaptive.then(|| self.data.decoding.table.quickened(code.code));
+            let quickened = self.adaptive_bytes(&code, opts);
             if let Some(q) = &quickened {
                 code.code = q;
             }
@@ -487,6 +493,17 @@ impl Disassembler {
         let max_bytes = output_limit(code.marshal());
         let mut keep = |_: &mut Vec<u8>| {};
         let mut limit = Limit::new(out, max_bytes, usize::MAX, &mut keep);
+        let quickened = self.adaptive_bytes(code, opts);
+        let adapted;
+        let code = match &quickened {
+            Some(q) => {
+                let mut c = code.clone();
+                c.code = q;
+                adapted = c;
+                &adapted
+            }
+            None => code,
+        };
         let listing = self.prepare(code, true, Buffers::default());
         listing.write_text(out, opts, &mut limit).map_err(|stop| match stop {
             text::Stop::Repr(error) => DisError::Repr { error, code_offset: code.offset() },

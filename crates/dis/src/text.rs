@@ -34,6 +34,7 @@ pub struct DisOptions {
     /// version's interpreter holds it once it has loaded the code object
     /// (3.12's superinstructions; the cache counters, shown with
     /// `show_caches`). No change before 3.11, where nothing is quickened.
+    /// The listings (`dis*`, `disassemble`) honour it.
     pub adaptive: bool,
 }
 
@@ -182,18 +183,12 @@ impl Prepared<'_, '_, '_> {
         let mut starts = self.lines.cursor();
         let reprs = &mut *self.reprs.borrow_mut();
         match raws {
-            // The commonest widths get loops of their own, where every
-            // column position is a constant.
-            RawInstructions::Words(words) if fast => match (lw, ow) {
-                (3, 4) => self.classic_fast(words, out, opts, limit, Fixed::<3, 4>, reprs)?,
-                (4, 4) => self.classic_fast(words, out, opts, limit, Fixed::<4, 4>, reprs)?,
-                _ => self.classic_fast(words, out, opts, limit, Measured { lw, ow }, reprs)?,
-            },
-            RawInstructions::ExtWords(words) if fast => match (lw, ow) {
-                (3, 4) => self.classic_fast(words, out, opts, limit, Fixed::<3, 4>, reprs)?,
-                (4, 4) => self.classic_fast(words, out, opts, limit, Fixed::<4, 4>, reprs)?,
-                _ => self.classic_fast(words, out, opts, limit, Measured { lw, ow }, reprs)?,
-            },
+            RawInstructions::Words(words) if fast => {
+                self.classic_fast_widths(words, out, opts, limit, lw, ow, reprs)?;
+            }
+            RawInstructions::ExtWords(words) if fast => {
+                self.classic_fast_widths(words, out, opts, limit, lw, ow, reprs)?;
+            }
             RawInstructions::Bytes(raws) if fast => {
                 self.classic_fast(raws, out, opts, limit, Measured { lw, ow }, reprs)?;
             }
@@ -245,6 +240,26 @@ impl Prepared<'_, '_, '_> {
         // (negatives wrap above every bound), without a branch per start.
         (lw > 0 || starts.is_empty())
             && starts.iter().fold(0u64, |m, &(_, l)| m.max(l.unwrap_or(0) as u64)) < POW10[lw]
+    }
+
+    /// [`Prepared::classic_fast`] of wordcode: the commonest widths get
+    /// loops of their own, where every column position is a constant.
+    #[allow(clippy::too_many_arguments)]
+    fn classic_fast_widths(
+        &self,
+        words: impl Iterator<Item = Raw>,
+        out: &mut Vec<u8>,
+        opts: DisOptions,
+        limit: &mut Limit<'_>,
+        lw: usize,
+        ow: usize,
+        reprs: &mut ReprCache,
+    ) -> Result<(), Stop> {
+        match (lw, ow) {
+            (3, 4) => self.classic_fast(words, out, opts, limit, Fixed::<3, 4>, reprs),
+            (4, 4) => self.classic_fast(words, out, opts, limit, Fixed::<4, 4>, reprs),
+            _ => self.classic_fast(words, out, opts, limit, Measured { lw, ow }, reprs),
+        }
     }
 
     /// The classic listing of a code object whose columns hold every line

@@ -280,18 +280,8 @@ impl<'o> Writer<'o> {
         if let Key::Str(id) = key {
             return self.str_reference(id);
         }
-        match self.written.entry(key) {
-            std::collections::hash_map::Entry::Occupied(e) => {
-                let i = *e.get();
-                self.back_reference(i);
-                None
-            }
-            std::collections::hash_map::Entry::Vacant(e) => {
-                e.insert(self.next_ref);
-                self.next_ref += 1;
-                Some(FLAG_REF)
-            }
-        }
+        let seen = earlier_index(&mut self.written, key, &mut self.next_ref);
+        self.reference_to(seen)
     }
 
     /// [`Writer::reference`] for the string whose buffer is `id`.
@@ -299,17 +289,19 @@ impl<'o> Writer<'o> {
         if !self.refs {
             return Some(0);
         }
-        match self.strs.entry(id) {
-            std::collections::hash_map::Entry::Occupied(e) => {
-                let i = *e.get();
+        let seen = earlier_index(&mut self.strs, id, &mut self.next_ref);
+        self.reference_to(seen)
+    }
+
+    /// For an object written before as `seen`, writes the reference (and
+    /// returns `None`); for a first one, returns the FLAG_REF bit.
+    fn reference_to(&mut self, seen: Option<u32>) -> Option<u8> {
+        match seen {
+            Some(i) => {
                 self.back_reference(i);
                 None
             }
-            std::collections::hash_map::Entry::Vacant(e) => {
-                e.insert(self.next_ref);
-                self.next_ref += 1;
-                Some(FLAG_REF)
-            }
+            None => Some(FLAG_REF),
         }
     }
 
@@ -647,5 +639,22 @@ impl<'o> Writer<'o> {
         }
         self.depth -= 1;
         Ok(())
+    }
+}
+
+/// The reference index `key` was given, or `None` after giving it `next`
+/// (which moves on): the first time an object is written.
+fn earlier_index<K: std::hash::Hash + Eq>(
+    map: &mut HashMap<K, u32, FixedState>,
+    key: K,
+    next: &mut u32,
+) -> Option<u32> {
+    match map.entry(key) {
+        std::collections::hash_map::Entry::Occupied(e) => Some(*e.get()),
+        std::collections::hash_map::Entry::Vacant(e) => {
+            e.insert(*next);
+            *next += 1;
+            None
+        }
     }
 }

@@ -238,22 +238,37 @@ fn decode_wordcode(
         if at > bytes.len() {
             return Err(unsupported(start, "truncated inline caches"));
         }
-        if info.jump != JumpKind::No {
-            jumps.push(raws.len() as u32);
-        }
-        raws.push(Raw {
-            start: start as u32,
-            arg,
-            target: u32::MAX,
-            handler: u32::MAX,
-            op,
-            prefixes,
-            has_arg: info.has_arg,
-            label: false,
-        });
+        push_raw(raws, jumps, start, arg, op, prefixes, info);
         (start, arg, prefixes) = (at, 0, 0);
     }
     Ok(())
+}
+
+/// Appends the instruction `op arg` at `start` (its target, handler and
+/// label not known yet) to `raws`, and its index to `jumps` if it jumps.
+#[inline]
+fn push_raw(
+    raws: &mut Vec<Raw>,
+    jumps: &mut Vec<u32>,
+    start: usize,
+    arg: u32,
+    op: u8,
+    prefixes: u8,
+    info: OpFacts,
+) {
+    if info.jump != JumpKind::No {
+        jumps.push(raws.len() as u32);
+    }
+    raws.push(Raw {
+        start: start as u32,
+        arg,
+        target: u32::MAX,
+        handler: u32::MAX,
+        op,
+        prefixes,
+        has_arg: info.has_arg,
+        label: false,
+    });
 }
 
 /// Decodes pre-3.6 bytecode (1 or 3 bytes an instruction) into `raws`.
@@ -297,19 +312,7 @@ fn decode_bytecode(
                     return Err(unsupported("not an opcode of this version"));
                 }
             }
-            if info.jump != JumpKind::No {
-                jumps.push(raws.len() as u32);
-            }
-            raws.push(Raw {
-                start: start as u32,
-                arg,
-                target: u32::MAX,
-                handler: u32::MAX,
-                op,
-                prefixes,
-                has_arg: info.has_arg,
-                label: false,
-            });
+            push_raw(raws, jumps, start, arg, op, prefixes, info);
             break;
         }
     }
