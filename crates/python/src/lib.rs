@@ -86,7 +86,9 @@ fn load_file(
 /// A valid header always wins.
 ///
 /// Raises ``bytescope.Error`` (a ``ValueError``) naming the file and byte
-/// offset for malformed data, ``OSError`` if the file cannot be read.
+/// offset for malformed data, and for a path that is not a regular file (a
+/// FIFO or device is never opened for reading) or is over 256 MiB;
+/// ``OSError`` if the file cannot be read.
 #[pyfunction]
 #[pyo3(signature = (source, *, version=None))]
 fn load(py: Python<'_>, source: &Bound<'_, PyAny>, version: Option<&Bound<'_, PyAny>>) -> PyResult<PyPyc> {
@@ -96,7 +98,7 @@ fn load(py: Python<'_>, source: &Bound<'_, PyAny>, version: Option<&Bound<'_, Py
         None => {
             let path: PathBuf = py.import("os")?.getattr("fspath")?.call1((source,))?.extract()?;
             let label = path.to_string_lossy().into_owned();
-            let data = py.detach(|| std::fs::read(&path))?;
+            let data = py.detach(|| read_path(&path)).map_err(|e| read_error(&label, e))?;
             (data, label)
         }
     };
@@ -104,6 +106,30 @@ fn load(py: Python<'_>, source: &Bound<'_, PyAny>, version: Option<&Bound<'_, Py
     let pyc = PyPyc { file };
     pyc.root()?;
     Ok(pyc)
+}
+
+/// The bytes of the file at `path`, read as the CLI reads its inputs (the batch layer): a
+/// regular file (or a link to one) only, opened without waiting (a FIFO never blocks),
+/// within the batch layer's size limit. A path `-` is the file of that name, not standard
+/// input.
+fn read_path(path: &std::path::Path) -> Result<Vec<u8>, bytescope_batch::InputError> {
+    let path = if bytescope_batch::is_stdin(path) { std::path::Path::new("./-") } else { path };
+    bytescope_batch::read_file(path, &bytescope_batch::Limits::default())
+}
+
+/// What a failed [`read_path`] raises: the OS error as Python's `OSError` subclass
+/// (`FileNotFoundError`; `IsADirectoryError` for a directory, as `open` raises), anything
+/// else — a FIFO, socket or device, over the size limit — as `bytescope.Error` naming the file.
+fn read_error(label: &str, e: bytescope_batch::InputError) -> PyErr {
+    use bytescope_batch::InputError;
+    match e {
+        InputError::Read(io) => io.into(),
+        InputError::NotRegular { kind: "a directory", .. } => {
+            pyo3::exceptions::PyIsADirectoryError::new_err((21, "Is a directory", label.to_owned()))
+        }
+        InputError::NotRegular { kind, .. } => file_error(label, &format!("not a regular file ({kind})")),
+        other => file_error(label, &other.to_string()),
+    }
 }
 
 /// Reads raw marshal data (no header) of ``version`` (``(3, 12)`` or

@@ -13,8 +13,7 @@ use bytescope_inspect::grep::Grep;
 use bytescope_inspect::records::{Scanner, Select};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList};
-use serde_json::Value;
+use pyo3::types::PyBytes;
 
 /// Files delivered but not yet taken, at most (each a few records).
 const WINDOW: usize = 64;
@@ -24,30 +23,6 @@ const WINDOW: usize = 64;
 pub struct Scan {
     rx: Option<Mutex<Receiver<Vec<u8>>>>,
     ready: VecDeque<Py<PyAny>>,
-}
-
-fn to_py(py: Python<'_>, v: &Value) -> PyResult<Py<PyAny>> {
-    Ok(match v {
-        Value::Null => py.None(),
-        Value::Bool(b) => b.into_pyobject(py)?.to_owned().into_any().unbind(),
-        Value::Number(n) => match (n.as_i64(), n.as_u64()) {
-            (Some(i), _) => i.into_pyobject(py)?.into_any().unbind(),
-            (None, Some(u)) => u.into_pyobject(py)?.into_any().unbind(),
-            _ => n.as_f64().unwrap_or(f64::NAN).into_pyobject(py)?.into_any().unbind(),
-        },
-        Value::String(s) => s.into_pyobject(py)?.into_any().unbind(),
-        Value::Array(a) => {
-            let items: Vec<Py<PyAny>> = a.iter().map(|x| to_py(py, x)).collect::<PyResult<_>>()?;
-            PyList::new(py, items)?.into_any().unbind()
-        }
-        Value::Object(o) => {
-            let d = PyDict::new(py);
-            for (k, x) in o {
-                d.set_item(k, to_py(py, x)?)?;
-            }
-            d.into_any().unbind()
-        }
-    })
 }
 
 /// The path of `source` as the records write it (the CLI's rule: bytes
@@ -117,11 +92,14 @@ impl Scan {
             let got = py.detach(|| rx.lock().map_err(|_| ()).and_then(|r| r.recv().map_err(|_| ())));
             match got {
                 Ok(lines) => {
+                    // Python's json, not serde_json: a path that is not UTF-8 is written with
+                    // lone surrogates (`\udcff`), which serde_json refuses and Python keeps.
+                    let loads = py.import("json")?.getattr("loads")?;
                     for line in lines.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
-                        let v: Value = serde_json::from_slice(line).map_err(|e| {
+                        let record = loads.call1((PyBytes::new(py, line),)).map_err(|e| {
                             PyValueError::new_err(format!("internal error: bad scan record: {e}"))
                         })?;
-                        self.ready.push_back(to_py(py, &v)?);
+                        self.ready.push_back(record.unbind());
                     }
                 }
                 Err(_) => {
