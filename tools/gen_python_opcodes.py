@@ -42,6 +42,10 @@ def render():
         d = json.loads(path.read_text())
         t = {k: d[k] for k in KEYS if k in d}
         t["source"] = d.get("source", "")
+        if key(path) >= (3, 13) and "specialized_opmap" in t:
+            # The JSON lists tables in value order (tools/gen_opcodes.py's layout); from 3.13
+            # opcode._specialized_opmap is in name order, as _opcode_metadata writes it.
+            t["specialized_opmap"] = dict(sorted(t["specialized_opmap"].items()))
         lines.append(f"    {key(path)!r}: {t!r},")
     lines.append("}")
     return "\n".join(lines) + "\n"

@@ -453,6 +453,53 @@ def findlabels(code):
     return _native.findlabels(_get_code(code))
 
 
+# What may load IMPORT_NAME's two arguments (level, then fromlist) for dis._find_imports,
+# beyond the version's hasconst: (since version, extra level opnames, extra fromlist opnames).
+# Transcribed from each version's dis._find_imports (3.11+) and modulefinder.scan_opcodes.
+_IMPORT_ARGUMENT_OPS = (
+    ((3, 15), ("LOAD_SMALL_INT", "LOAD_COMMON_CONSTANT"), ("LOAD_COMMON_CONSTANT",)),
+    ((3, 14), ("LOAD_SMALL_INT",), ()),
+    ((0, 0), (), ()),
+)
+
+
+def _find_imports(co):
+    """``(name, level, fromlist)`` of each import in ``co`` (not in nested code), as the
+    version's ``dis._find_imports`` (3.11+) and ``modulefinder`` (every version) find them:
+    an ``IMPORT_NAME`` whose two preceding instructions load constants. Before 2.5, whose
+    ``IMPORT_NAME`` took only the fromlist, ``level`` is -1 (2.x's implicit relative import)."""
+    co = _get_code(co)
+    tables = opcodes(co.version)
+    hasconst = {tables.opname[op] for op in tables.hasconst}
+    _, level_extra, from_extra = next(r for r in _IMPORT_ARGUMENT_OPS if co.version >= r[0])
+    level_ops, from_ops = hasconst | set(level_extra), hasconst | set(from_extra)
+    window = (None, None)
+    for ins in get_instructions(co):
+        if ins.opname == "EXTENDED_ARG":
+            continue
+        level_ins, from_ins = window
+        if ins.opname == "IMPORT_NAME":
+            if co.version < (2, 5):
+                if from_ins is not None and from_ins.opname in from_ops:
+                    yield (ins.argval, -1, from_ins.argval)
+            elif level_ins is not None and from_ins.opname in from_ops and level_ins.opname in level_ops:
+                yield (ins.argval, level_ins.argval, from_ins.argval)
+        window = (from_ins, ins)
+
+
+def _find_store_names(co):
+    """The names ``co`` (not nested code) stores with ``STORE_NAME`` or ``STORE_GLOBAL``, in
+    order, as the version's ``dis._find_store_names`` (3.11+) and ``modulefinder`` give them."""
+    for ins in get_instructions(_get_code(co)):
+        if ins.opname in ("STORE_NAME", "STORE_GLOBAL"):
+            yield ins.argval
+
+
+# The listing's column widths (dis._OPNAME_WIDTH, dis._OPARG_WIDTH: the same in every version).
+_OPNAME_WIDTH = 20
+_OPARG_WIDTH = 5
+
+
 def stack_effect(*args, jump=_UNSET, version=None, **kwargs):
     """stack_effect(opcode, oparg=None, /, *, jump=None, version=None)
 
@@ -604,4 +651,12 @@ for _name in ("hasarg", "hasconst", "hasname", "hasjrel", "hasjabs", "hasjump", 
         globals()[_name] = getattr(_t, _name)
         __all__.append(_name)
 __all__ += ["opname", "opmap", "cmp_op", "HAVE_ARGUMENT", "EXTENDED_ARG", "COMPILER_FLAG_NAMES"]
+if _t._specialized_opmap:
+    # 3.11+: dis._all_opname and dis._all_opmap, the base and specialised opcodes together.
+    _all_opname = list(opname)
+    _all_opmap = dict(opmap)
+    for _name, _op in _t._specialized_opmap.items():
+        _all_opname[_op] = _name
+        _all_opmap[_name] = _op
+    del _op
 del _t, _name
