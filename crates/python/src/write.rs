@@ -124,7 +124,7 @@ pub(crate) fn dumps_constant<'py>(
     if bytescope_opcodes::table(v).is_none() {
         return Err(PyValueError::new_err(format!("bytescope does not know Python {v}")));
     }
-    let obj = constant(value, v)?;
+    let obj = constant(value, v, "dumps")?;
     let data = py.detach(|| {
         deep(|| bytescope_write::dumps(&obj, v).map_err(|e| crate::error::Error::new_err(e.to_string())))
     })?;
@@ -297,7 +297,8 @@ fn set_field(r: &mut Replace, key: &str, v: &Bound<'_, PyAny>, rules: &CodeRules
                     type_name(v)
                 )));
             };
-            let consts = t.iter().map(|c| constant(&c, rules.version)).collect::<PyResult<_>>()?;
+            let consts =
+                t.iter().map(|c| constant(&c, rules.version, "co_consts")).collect::<PyResult<_>>()?;
             r.consts = Some(consts);
         }
         _ => return Err(code_value_error(&CodeValueError::unknown_keyword(rules.version, key))),
@@ -368,12 +369,12 @@ enum Step<'py> {
 /// A Python constant as an owned [`Object`]. Iterative (a value can nest
 /// deeper than a thread's stack allows) and bounded: nesting deeper than
 /// marshal's [`MAX_DEPTH`], or a container that holds itself, is an error.
-fn constant(v: &Bound<'_, PyAny>, version: PythonVersion) -> PyResult<Object> {
+fn constant(v: &Bound<'_, PyAny>, version: PythonVersion, what: &str) -> PyResult<Object> {
     let mut stack: Vec<(Shape, std::vec::IntoIter<Bound<'_, PyAny>>, Vec<Object>)> = Vec::new();
     let mut next = Some(v.clone());
     loop {
         if let Some(x) = next.take() {
-            match classify(&x, version)? {
+            match classify(&x, version, what)? {
                 Step::Leaf(o) => match stack.last_mut() {
                     None => return Ok(o),
                     Some(top) => top.2.push(o),
@@ -381,7 +382,7 @@ fn constant(v: &Bound<'_, PyAny>, version: PythonVersion) -> PyResult<Object> {
                 Step::Container(shape, items) => {
                     if stack.len() >= MAX_DEPTH {
                         return Err(PyValueError::new_err(format!(
-                            "co_consts: constants nest deeper than {MAX_DEPTH} levels, which marshal cannot write"
+                            "{what}: constants nest deeper than {MAX_DEPTH} levels, which marshal cannot write"
                         )));
                     }
                     let n = items.len();
@@ -428,7 +429,7 @@ fn build(shape: Shape, vals: Vec<Object>) -> Object {
 }
 
 /// One constant, or the elements of a container.
-fn classify<'py>(v: &Bound<'py, PyAny>, version: PythonVersion) -> PyResult<Step<'py>> {
+fn classify<'py>(v: &Bound<'py, PyAny>, version: PythonVersion, what: &str) -> PyResult<Step<'py>> {
     let py = v.py();
     let leaf = |o| Ok(Step::Leaf(o));
     let items = |shape, v: &Bound<'py, PyAny>| -> PyResult<Step<'py>> {
@@ -490,7 +491,7 @@ fn classify<'py>(v: &Bound<'py, PyAny>, version: PythonVersion) -> PyResult<Step
         let cv = c.file.version();
         if cv != version {
             return Err(PyValueError::new_err(format!(
-                "co_consts: a Python {cv} code object cannot be a constant of Python {version} code"
+                "{what}: a Python {cv} code object cannot be a constant of Python {version} code"
             )));
         }
         let (file, index) = (&c.file, c.index);
@@ -506,10 +507,10 @@ fn classify<'py>(v: &Bound<'py, PyAny>, version: PythonVersion) -> PyResult<Step
         return Ok(Step::Container(Shape::FrozenDict, flat));
     }
     if v.is_instance(&py.import("types")?.getattr("CodeType")?)? {
-        return leaf(Object::Code(Box::new(host_code(v, version)?)));
+        return leaf(Object::Code(Box::new(host_code(v, version, what)?)));
     }
     Err(PyTypeError::new_err(format!(
-        "co_consts: cannot store a constant of type {} (marshal writes None, bool, int, float, complex, str, bytes, tuple, frozenset, Ellipsis, slice, frozendict and code objects)",
+        "{what}: cannot store a constant of type {} (marshal writes None, bool, int, float, complex, str, bytes, tuple, list, set, frozenset, dict, frozendict, Ellipsis, slice and code objects)",
         type_name(v)
     )))
 }
@@ -529,14 +530,14 @@ fn int(v: &Bound<'_, PyAny>) -> PyResult<PyInt> {
 
 /// A live code object of the host, through `marshal.dumps` (the host's own
 /// version, which must be `version`).
-fn host_code(v: &Bound<'_, PyAny>, version: PythonVersion) -> PyResult<CodeObject> {
+fn host_code(v: &Bound<'_, PyAny>, version: PythonVersion, what: &str) -> PyResult<CodeObject> {
     let py = v.py();
     let info = py.import("sys")?.getattr("version_info")?;
     let (major, minor): (u8, u8) = (info.getattr("major")?.extract()?, info.getattr("minor")?.extract()?);
     let host = format!("{major}.{minor}").parse::<PythonVersion>().ok();
     if host != Some(version) {
         return Err(PyValueError::new_err(format!(
-            "co_consts: a host code object (Python {}) cannot be a constant of Python {version} code",
+            "{what}: a host code object (Python {}) cannot be a constant of Python {version} code",
             host.map_or_else(|| "?".to_owned(), |h| h.to_string())
         )));
     }

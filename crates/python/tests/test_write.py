@@ -110,5 +110,24 @@ def test_dumps_of_values_needs_a_known_version():
         bytescope.dumps(1, version="9.9")
     with pytest.raises(ValueError, match="does not know Python 1.3"):
         bytescope.dumps(1, version="1.3")
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match="^dumps: cannot store a constant of type object"):
         bytescope.dumps(object(), version="3.12")
+
+
+def test_dumps_of_hostile_values_is_bounded():
+    # Nesting deeper than marshal writes, and containers that hold themselves: an error
+    # naming the limit, not a stack overflow or an endless walk.
+    deep = None
+    for _ in range(1_000_000):
+        deep = [deep]
+    looped = []
+    looped.append(looped)
+    cyclic = {}
+    cyclic[1] = cyclic
+    for value in (deep, looped, cyclic):
+        with pytest.raises(ValueError, match="^dumps: constants nest deeper than 2000 levels"):
+            bytescope.dumps(value, version="3.12")
+    # Subclasses of the marshal types are refused, as CPython's marshal refuses them.
+    for sub in (type("S", (str,), {})("x"), type("T", (tuple,), {})((1,))):
+        with pytest.raises(TypeError, match="cannot store a constant of type"):
+            bytescope.dumps(sub, version="3.12")
