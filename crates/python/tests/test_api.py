@@ -268,6 +268,12 @@ def test_depth():
     one = io.StringIO()
     bdis.disassemble(pyc.code, file=one)
     assert one.getvalue() == out0.getvalue()
+    # As CPython recurses while depth > 0: a negative depth lists the code alone, a depth
+    # beyond any code's nesting (or any machine integer) lists everything.
+    for depth, want in ((-5, out0), (10**30, full), (2.5, full)):
+        out = io.StringIO()
+        bdis.dis(pyc, depth=depth, file=out)
+        assert out.getvalue() == want.getvalue(), depth
 
 
 def test_first_line_and_caches():

@@ -25,6 +25,7 @@ import collections
 import collections.abc
 import dis as _std
 import marshal
+import math
 import os
 import sys
 import types
@@ -384,6 +385,10 @@ def dis(x=None, *, file=None, depth=_UNSET, show_caches=_UNSET, adaptive=_UNSET,
 
 def _recursive(co, file, depth, show_caches, show_offsets, show_positions, adaptive):
     """``dis._disassemble_recursive``: pre-order, each nested listing after a header."""
+    if depth is not None:
+        # CPython recurses while depth > 0: zero or less lists ``co`` alone, and more levels
+        # than the code has (10**30 included) list everything.
+        depth = 0 if depth <= 0 else min(math.ceil(depth), sys.maxsize)
     codes, note = _native.walk_noted(co, depth) if co.version >= (3, 7) else ([co], None)
     limit, written = _native.output_limit(co), 0
     for i, c in enumerate(codes):
