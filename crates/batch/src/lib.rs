@@ -62,13 +62,15 @@
 //! gives one [`InputError::NoPycs`] (unless [`Options::report_empty`] is
 //! off).
 //!
-//! This is the one bytescope library that touches files and threads.
+//! This is the one bytescope library that touches files and threads; it
+//! also writes single output files ([`write_atomically`]).
 #![deny(missing_docs)]
 
 mod container;
 mod items;
 mod names;
 mod read;
+mod write;
 mod zipfile;
 
 use std::collections::BTreeMap;
@@ -84,6 +86,7 @@ use std::sync::mpsc;
 use items::{Item, Items};
 pub use names::{is_archive_name, is_pyc_name};
 pub use read::{read_file, read_file_with_metadata};
+pub use write::{WriteError, write_atomically};
 pub use zipfile::ZipError;
 
 /// Stack size of worker threads: marshal data nests up to CPython's depth

@@ -6,7 +6,6 @@
 
 mod color;
 mod commands;
-mod files;
 mod interpreters;
 mod output;
 mod records;

@@ -102,6 +102,38 @@ fn rewrite_reads_and_writes_the_standard_streams() {
     assert!(Path::new("/dev/null").metadata().is_ok_and(|m| !m.is_file()));
 }
 
+/// A directory an attacker shares: a link planted at OUT's name is replaced, not
+/// followed into the file it names, and a FIFO nobody reads is one error line, not a
+/// hang.
+#[cfg(unix)]
+#[test]
+fn rewrite_into_a_planted_link_or_fifo() {
+    let t = TempDir::new();
+    let pyc = fixture("3.12/args.pyc");
+    put(&t.path("d/victim"), b"precious");
+    std::os::unix::fs::symlink(t.path("d/victim"), t.path("d/out.pyc")).unwrap();
+    let out =
+        run_within(bin().arg("rewrite").arg(fixtures().join("3.12/args.pyc")).arg(t.path("d/out.pyc")), 30);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(std::fs::read(t.path("d/victim")).unwrap(), b"precious");
+    assert_eq!(std::fs::read(t.path("d/out.pyc")).unwrap(), pyc);
+    assert!(std::fs::symlink_metadata(t.path("d/out.pyc")).unwrap().is_file());
+
+    let fifo = t.path("d/fifo.pyc");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    if !made.is_ok_and(|s| s.success()) {
+        return;
+    }
+    let out = run_within(bin().arg("rewrite").arg(fixtures().join("3.12/args.pyc")).arg(&fifo), 30);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.starts_with("bytescope: cannot write ") && err.contains("No such device or address"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+}
+
 #[test]
 fn a_missing_input_is_one_error_and_the_run_goes_on() {
     let t = TempDir::new();

@@ -711,14 +711,19 @@ impl PyPyc {
         crate::write::pyc_replace(py, self, code)
     }
 
-    /// Writes ``to_bytes()`` to ``path`` (``str`` or ``os.PathLike``), replacing the file.
+    /// Writes ``to_bytes()`` to ``path`` (``str`` or ``os.PathLike``), replacing the file as
+    /// the CLI's ``rewrite`` does: through a temporary file renamed into place (never left
+    /// half-written; a symbolic link at ``path`` to a regular file is replaced, not followed);
+    /// a FIFO or device at ``path`` is written to directly, and a FIFO nobody reads raises
+    /// ``OSError`` at once instead of waiting. Raises ``OSError`` naming ``path``.
     fn write(slf: &Bound<'_, Self>, path: &Bound<'_, PyAny>) -> PyResult<()> {
         let py = slf.py();
         let data = crate::write::pyc_to_bytes(py, slf)?;
         let path: std::path::PathBuf = py.import("os")?.getattr("fspath")?.call1((path,))?.extract()?;
         let bytes = data.as_bytes();
-        py.detach(|| std::fs::write(&path, bytes))?;
-        Ok(())
+        py.detach(|| bytescope_batch::write_atomically(&path, bytes)).map_err(|e| {
+            pyo3::exceptions::PyOSError::new_err(format!("cannot write {}: {e}", path.to_string_lossy()))
+        })
     }
 
     /// The version as a tuple, like ``sys.version_info[:2]``.

@@ -101,3 +101,27 @@ def test_scan_reports_odd_entries_and_keeps_byte_names(tmp_path):
     assert files["loop.pyc"]["error"].startswith("cannot read file:")
     codes = [r for r in bytescope.scan([tree]) if r["type"] == "code"]
     assert codes and all(r["path"] == files[name]["path"] for r in codes)
+
+
+def test_pyc_write_replaces_a_planted_link_and_never_waits_on_a_fifo(tmp_path):
+    pyc = bytescope.load(PYC)
+    victim = tmp_path / "victim"
+    victim.write_bytes(b"precious")
+    (tmp_path / "out.pyc").symlink_to(victim)
+    pyc.write(tmp_path / "out.pyc")
+    assert victim.read_bytes() == b"precious"
+    assert not (tmp_path / "out.pyc").is_symlink()
+    assert (tmp_path / "out.pyc").read_bytes() == pyc.to_bytes()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.pyc", "victim"]  # no temporary file left
+    fifo = tmp_path / "fifo.pyc"
+    os.mkfifo(fifo)
+    out = run_isolated(f"""
+        import bytescope
+        try:
+            bytescope.load({str(PYC)!r}).write({str(fifo)!r})
+        except OSError as e:
+            print(e)
+    """)
+    assert out.strip() == f"cannot write {fifo}: not a regular file, and writing to it failed: No such device or address (os error 6)"
+    with pytest.raises(OSError, match="it is a directory"):
+        pyc.write(tmp_path)

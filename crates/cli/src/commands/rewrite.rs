@@ -8,7 +8,7 @@ use anyhow::Context;
 use bytescope_marshal::{load_pyc, write};
 use bytescope_pyc::{Invalidation, PycHeader, PythonVersion, write_header};
 
-use crate::{files, text};
+use crate::text;
 
 /// Read a .pyc and write it back (byte-identical: proof nothing is lost)
 ///
@@ -86,7 +86,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             r => r.map(|()| ExitCode::SUCCESS).context("cannot write output"),
         };
     }
-    files::write_atomically(&args.output, &out)
+    bytescope_batch::write_atomically(&args.output, &out)
         .with_context(|| format!("cannot write {}", text::path(&args.output)))?;
     Ok(ExitCode::SUCCESS)
 }
