@@ -656,7 +656,7 @@ for _name in ("hasarg", "hasconst", "hasname", "hasjrel", "hasjabs", "hasjump", 
         globals()[_name] = getattr(_t, _name)
         __all__.append(_name)
 __all__ += ["opname", "opmap", "cmp_op", "HAVE_ARGUMENT", "EXTENDED_ARG", "COMPILER_FLAG_NAMES"]
-if _t._specialized_opmap:
+if getattr(_t, "_specialized_opmap", None):
     # 3.11+: dis._all_opname and dis._all_opmap, the base and specialised opcodes together.
     _all_opname = list(opname)
     _all_opmap = dict(opmap)
