@@ -146,6 +146,16 @@ fn loads(py: Python<'_>, data: &Bound<'_, PyAny>, version: &Bound<'_, PyAny>) ->
     Converter::new(&file).object(py, root)
 }
 
+/// The bytes of the file at ``path`` (``str`` or ``os.PathLike``), read as ``load`` reads
+/// paths: a regular file only, at most 256 MiB (``python -m bytescope.dis`` reads source so).
+#[pyfunction]
+fn read_file<'py>(py: Python<'py>, path: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyBytes>> {
+    let path: PathBuf = py.import("os")?.getattr("fspath")?.call1((path,))?.extract()?;
+    let label = path.to_string_lossy().into_owned();
+    let data = py.detach(|| read_path(&path)).map_err(|e| read_error(&label, e))?;
+    Ok(PyBytes::new(py, &data))
+}
+
 /// The versions bytescope disassembles, oldest first, as tuples.
 #[pyfunction]
 fn versions() -> Vec<(u8, u8)> {
@@ -215,6 +225,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyCode>()?;
     m.add_class::<PyPyc>()?;
     m.add_function(wrap_pyfunction!(load, m)?)?;
+    m.add_function(wrap_pyfunction!(read_file, m)?)?;
     m.add_function(wrap_pyfunction!(loads, m)?)?;
     m.add_function(wrap_pyfunction!(versions, m)?)?;
     m.add_function(wrap_pyfunction!(output_limit, m)?)?;

@@ -13,11 +13,24 @@ own version; :func:`scan` gives the CLI's JSON Lines records of whole trees and 
 Malformed input raises :class:`Error` (a ``ValueError``) naming the file and byte offset.
 """
 
-from . import analysis, dis
 from . import _native
 from ._native import Code, Error, Pyc, load, loads, versions
 from ._scan import scan
 
+
+def __getattr__(name):
+    # bytescope.dis and bytescope.analysis are imported when first used, so that
+    # ``python -m bytescope.dis`` runs the module once (runpy warns when the package has
+    # imported it already) and ``import bytescope`` stays quick.
+    if name in ("analysis", "dis"):
+        import importlib
+
+        return importlib.import_module("." + name, __name__)
+    raise AttributeError("module %r has no attribute %r" % (__name__, name))
+
+
+def __dir__():
+    return sorted(set(globals()) | {"analysis", "dis"})
 
 
 def dumps(x, version=None):

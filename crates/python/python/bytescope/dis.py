@@ -665,3 +665,60 @@ if getattr(_t, "_specialized_opmap", None):
         _all_opmap[_name] = _op
     del _op
 del _t, _name
+
+
+def main(args=None):
+    """``python -m bytescope.dis [-C] [-O] [-P] [-S] [infile]``: the standard library's
+    ``python -m dis`` (3.13+; 3.14's flags), for a ``.pyc`` of **any** version as well as for
+    source. A ``.pyc`` (recognised by its header) is listed as its own version's ``dis`` lists
+    it; anything else is source, compiled by the host as ``python -m dis`` compiles it.
+    ``infile`` ``-`` (the default) is standard input. A flag the code's version does not have
+    is an error, as is malformed input: one line on standard error, exit status 1."""
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog="python -m bytescope.dis",
+        description="Disassemble a .pyc of any CPython version (2.7, 3.0-3.15) as that version's "
+                    "dis does, or Python source as this interpreter compiles it.")
+    parser.add_argument("-C", "--show-caches", action="store_true", help="show inline caches (3.11+)")
+    parser.add_argument("-O", "--show-offsets", action="store_true", help="show instruction offsets (3.13+)")
+    parser.add_argument("-P", "--show-positions", action="store_true", help="show instruction positions (3.14+)")
+    parser.add_argument("-S", "--specialized", action="store_true", help="show specialized bytecode (3.11+)")
+    parser.add_argument("infile", nargs="?", default="-",
+                        help="a .pyc of any version, or Python source (default: standard input)")
+    ns = parser.parse_args(args=args)
+    flags = {"show_caches": ns.show_caches, "adaptive": ns.specialized, "show_offsets": ns.show_offsets,
+             "show_positions": ns.show_positions}
+    try:
+        if ns.infile == "-":
+            name, data = "<stdin>", _read_stdin()
+        else:
+            name, data = ns.infile, _native.read_file(ns.infile)
+        if _looks_like_pyc(data):
+            code = _native.load(data).code if ns.infile == "-" else _native.load(ns.infile).code
+        else:
+            code = compile(data, name, "exec")
+        # Only the flags given, so that code of a version without them is listed.
+        dis(code, **{k: True for k, v in flags.items() if v})
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader stopped (``| head``): not an error. Python would report the pipe again
+        # when it flushes stdout at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (_native.Error, SyntaxError) as e:
+        parser.exit(1, "%s: %s\n" % (parser.prog, e))  # these name the file already
+    except (OSError, ValueError, TypeError) as e:
+        parser.exit(1, "%s: %s: %s\n" % (parser.prog, ns.infile, e))
+
+
+def _read_stdin():
+    """Standard input, at most the batch layer's 256 MiB."""
+    limit = 256 << 20
+    data = sys.stdin.buffer.read(limit + 1)
+    if len(data) > limit:
+        raise ValueError("too large: over the limit of %d bytes" % limit)
+    return data
+
+
+if __name__ == "__main__":
+    main()
