@@ -30,9 +30,7 @@ Nothing here is needed by ``cargo test``.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
-import os
 import shutil
 import subprocess
 import sys

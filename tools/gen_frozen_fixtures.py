@@ -49,7 +49,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
 import struct
 import subprocess
 import sys

@@ -1,5 +1,6 @@
 """Shared paths and helpers for the bytescope package's tests."""
 
+import importlib.util
 import json
 import math
 import pathlib
@@ -89,3 +90,13 @@ def pytest_configure(config):
     # 3.12-3.14 code objects warn on co_lnotab, as CPython does; the tests that read every
     # co_* attribute are not about that (test_api checks the warning).
     config.addinivalue_line("filterwarnings", "ignore:co_lnotab is deprecated:DeprecationWarning")
+
+
+def script(relative):
+    """The repository's Python script at ``relative`` (``tools/gen_python_lasti.py``), imported
+    as a module: the generators' expectations and the examples are tested through it."""
+    path = REPO / relative
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -4,7 +4,6 @@
 the host's own code objects and ``dis`` directly."""
 
 import dis
-import importlib.util
 import io
 import json
 import marshal
@@ -15,21 +14,14 @@ import pytest
 
 import bytescope
 import bytescope.dis as bdis
-from conftest import FIXTURES, REPO, normalise, vkey
+from conftest import FIXTURES, normalise, script, vkey
 
 COMMITTED = json.loads((Path(__file__).parent / "adaptive.json").read_text())
 HOST = sys.version_info[:2]
 HOST_KEY = "%d.%d" % HOST
 
 
-def _generator():
-    spec = importlib.util.spec_from_file_location("gen_python_adaptive", REPO / "tools" / "gen_python_adaptive.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-GEN = _generator()
+GEN = script("tools/gen_python_adaptive.py")
 
 
 def expected(version):

@@ -6,7 +6,6 @@ import marshal
 import os
 import pathlib
 import sys
-import types
 
 import pytest
 

@@ -1,23 +1,19 @@
 """The Dask recipe (examples/dask_scan.py): bytescope.scan over a set of wheels on a local
 cluster of 2 workers, records written as a Parquet dataset and read back with pyarrow."""
 
-import importlib.util
 import zipfile
 
 import pytest
 
 import bytescope
-from conftest import FIXTURES, REPO
+from conftest import FIXTURES, script
 
 distributed = pytest.importorskip("dask.distributed")
 pa_ds = pytest.importorskip("pyarrow.dataset")
 
 
 def recipe():
-    spec = importlib.util.spec_from_file_location("dask_scan", REPO / "examples" / "dask_scan.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return script("examples/dask_scan.py")
 
 
 def make_wheels(tmp_path):

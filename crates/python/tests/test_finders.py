@@ -4,7 +4,6 @@ real interpreter when it is here, else against finders.json (regenerated from th
 tools/gen_python_finders.py); and the host's ``_all_opname``/``_all_opmap``."""
 
 import dis
-import importlib.util
 import json
 import sys
 from pathlib import Path
@@ -13,19 +12,12 @@ import pytest
 
 import bytescope
 import bytescope.dis as bdis
-from conftest import FIXTURES, REPO, vkey
+from conftest import FIXTURES, script, vkey
 
 COMMITTED = json.loads((Path(__file__).parent / "finders.json").read_text())
 
 
-def _generator():
-    spec = importlib.util.spec_from_file_location("gen_python_finders", REPO / "tools" / "gen_python_finders.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-GEN = _generator()
+GEN = script("tools/gen_python_finders.py")
 
 
 def plain(x):

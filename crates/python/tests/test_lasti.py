@@ -3,7 +3,6 @@ and shifted line numbers (``Bytecode(first_line=)``, ``get_instructions(first_li
 each version's real interpreter when it is here, else against lasti.json (regenerated from
 them by tools/gen_python_lasti.py)."""
 
-import importlib.util
 import io
 import json
 from pathlib import Path
@@ -12,19 +11,12 @@ import pytest
 
 import bytescope
 import bytescope.dis as bdis
-from conftest import FIXTURES, REPO, normalise, vkey
+from conftest import FIXTURES, normalise, script, vkey
 
 COMMITTED = json.loads((Path(__file__).parent / "lasti.json").read_text())
 
 
-def _generator():
-    spec = importlib.util.spec_from_file_location("gen_python_lasti", REPO / "tools" / "gen_python_lasti.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-GEN = _generator()
+GEN = script("tools/gen_python_lasti.py")
 
 
 def expected(version):
@@ -106,9 +98,7 @@ STR = json.loads((Path(__file__).parent / "instruction_str.json").read_text())
 @pytest.mark.parametrize("version", sorted(STR, key=vkey))
 def test_str_of_instructions_is_the_listing_line(version):
     """3.13+ ``str(ins)`` is ``Formatter().print_instruction(ins)``'s line (tools/gen_python_str.py)."""
-    spec = importlib.util.spec_from_file_location("gen_python_str", REPO / "tools" / "gen_python_str.py")
-    gen = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(gen)
+    gen = script("tools/gen_python_str.py")
     python = gen.interpreter(version)
     want = gen.expected(version, python) if python else STR[version]
     code = bytescope.load(FIXTURES / version / "loops.pyc").code

@@ -4,7 +4,6 @@ gives either its listing or a bytescope.Error whose message is the CLI's error l
 and touching every attribute of every code object never crashes or hangs."""
 
 import io
-import os
 
 import pytest
 

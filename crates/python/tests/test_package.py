@@ -8,7 +8,7 @@ import sys
 
 import bytescope
 import bytescope.dis
-from conftest import REPO
+from conftest import REPO, script
 
 PKG = pathlib.Path(bytescope.__file__).parent
 
@@ -68,7 +68,7 @@ print(sys.version_info[0], sys.version_info[1])
 def test_the_package_imports_and_works_under_every_interpreter_here():
     # The test host is one version; module-level code that differs by host (tables that
     # only 3.11+ has) would break the others. Skipped for interpreters not installed.
-    gen = _gen_lasti()
+    gen = script("tools/gen_python_lasti.py")
     ran = []
     for v in ("3.9", "3.10", "3.11", "3.12", "3.13", "3.14", "3.15"):
         python = gen.interpreter(v)
@@ -83,12 +83,3 @@ def test_the_package_imports_and_works_under_every_interpreter_here():
         import pytest
 
         pytest.skip("no other interpreter here")
-
-
-def _gen_lasti():
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("gen_python_lasti", REPO / "tools" / "gen_python_lasti.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
