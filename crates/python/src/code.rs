@@ -678,17 +678,20 @@ pub struct PyPyc {
 
 impl PyPyc {
     pub(crate) fn root(&self) -> PyResult<u32> {
-        let m = self.file.marshal();
-        match m.get(m.root()) {
-            Value::Code(i) => Ok(*i),
-            _ => Err(file_error(
-                &self.file.label,
-                &format!(
-                    "the marshal data is not a code object (at offset {:#x})",
-                    self.file.pyc().marshal_offset
-                ),
-            )),
-        }
+        check_root(&self.file).map_err(|e| file_error(&self.file.label, &e.0))
+    }
+}
+
+/// The module code object of `file`, or why there is none (its marshal data is
+/// something else). Needs no interpreter: `load_all` checks on its threads.
+pub(crate) fn check_root(file: &File) -> Result<u32, crate::file::LoadFailure> {
+    let m = file.marshal();
+    match m.get(m.root()) {
+        Value::Code(i) => Ok(*i),
+        _ => Err(crate::file::LoadFailure(format!(
+            "the marshal data is not a code object (at offset {:#x})",
+            file.pyc().marshal_offset
+        ))),
     }
 }
 

@@ -12,6 +12,7 @@ mod dis;
 mod error;
 mod file;
 mod instructions;
+mod loading;
 mod scan;
 mod types;
 mod write;
@@ -166,6 +167,49 @@ fn versions() -> Vec<(u8, u8)> {
         .collect()
 }
 
+/// Loads every ``.pyc`` in ``paths`` — files, directories (recursively),
+/// zip-family archives (``.whl``, ``.egg``, ``.zip``, nested ones), frozen
+/// applications (PyInstaller, py2exe) and single members named
+/// ``ARCHIVE:MEMBER`` — in parallel, and yields them as ``Pyc`` objects in
+/// input order, each named (``Pyc.path``) as the CLI names it. A frozen
+/// module gets its version's header, as ``bytescope extract`` writes it.
+///
+/// A file that cannot be read or loaded raises ``bytescope.Error`` (naming
+/// it and the offset), which ends the iteration, unless ``onerror`` is
+/// given: then it is called with the error and the iteration goes on.
+/// ``jobs`` is the number of threads (default: one per core); ``version``
+/// reads headerless data. Files are read as the CLI reads them (regular
+/// files only, 256 MiB at most, archives within their inflation budget);
+/// the work runs on threads of its own, without the GIL, and at most a
+/// window of loaded files waits for the caller.
+#[pyfunction]
+#[pyo3(
+    signature = (paths, *, jobs=None, version=None, onerror=None),
+    text_signature = "(paths, *, jobs=None, version=None, onerror=None)"
+)]
+fn load_all(
+    py: Python<'_>,
+    paths: &Bound<'_, PyAny>,
+    jobs: Option<usize>,
+    version: Option<&Bound<'_, PyAny>>,
+    onerror: Option<Py<PyAny>>,
+) -> PyResult<loading::LoadAll> {
+    let list = path_list(py, paths)?;
+    let onerror = onerror.filter(|f| !f.is_none(py));
+    loading::LoadAll::start(list, jobs.unwrap_or(0), parse_version(version)?, onerror)
+}
+
+/// `paths` as a list: one path (`str` or `os.PathLike`) or an iterable of them.
+fn path_list(py: Python<'_>, paths: &Bound<'_, PyAny>) -> PyResult<Vec<PathBuf>> {
+    let fspath = py.import("os")?.getattr("fspath")?;
+    let one = paths.is_instance_of::<PyString>() || paths.hasattr("__fspath__")?;
+    if one {
+        Ok(vec![fspath.call1((paths,))?.extract()?])
+    } else {
+        paths.try_iter()?.map(|p| fspath.call1((p?,))?.extract()).collect()
+    }
+}
+
 /// Scans ``.pyc`` files, directories and zip-family archives (``.whl``,
 /// ``.egg``, ``.zip``, PyInstaller executables) in parallel and yields one
 /// dict per file and one per code object: the records ``bytescope scan``
@@ -191,13 +235,7 @@ fn scan_paths(
     select: Vec<String>,
     version: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<scan::Scan> {
-    let fspath = py.import("os")?.getattr("fspath")?;
-    let one = paths.is_instance_of::<PyString>() || paths.hasattr("__fspath__")?;
-    let list: Vec<PathBuf> = if one {
-        vec![fspath.call1((paths,))?.extract()?]
-    } else {
-        paths.try_iter()?.map(|p| fspath.call1((p?,))?.extract()).collect::<PyResult<_>>()?
-    };
+    let list = path_list(py, paths)?;
     scan::Scan::start(list, find, select, jobs.unwrap_or(0), parse_version(version)?)
 }
 
@@ -226,6 +264,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyPyc>()?;
     m.add_function(wrap_pyfunction!(load, m)?)?;
     m.add_function(wrap_pyfunction!(read_file, m)?)?;
+    m.add_function(wrap_pyfunction!(load_all, m)?)?;
     m.add_function(wrap_pyfunction!(loads, m)?)?;
     m.add_function(wrap_pyfunction!(versions, m)?)?;
     m.add_function(wrap_pyfunction!(output_limit, m)?)?;

@@ -7,14 +7,15 @@
     ((3, 12), '<module>')
     >>> bytescope.dis.dis(pyc)                           # exactly what CPython 3.12's dis prints
 
-``load`` and ``loads`` read pycs and marshal data; :class:`Code` has every ``co_*``
+``load`` and ``loads`` read pycs and marshal data, ``load_all`` every pyc in trees, archives and
+frozen applications; :class:`Code` has every ``co_*``
 attribute of its version; :mod:`bytescope.dis` is a drop-in ``dis`` working in the code's
 own version; :func:`scan` gives the CLI's JSON Lines records of whole trees and archives.
 Malformed input raises :class:`Error` (a ``ValueError``) naming the file and byte offset.
 """
 
 from . import _native
-from ._native import Code, Error, Pyc, load, loads, versions
+from ._native import Code, Error, Pyc, load, load_all, loads, versions
 from ._scan import scan
 
 
@@ -50,4 +51,4 @@ def dumps(x, version=None):
     return _native.dumps_constant(x, version)
 
 
-__all__ = ["Code", "Error", "Pyc", "analysis", "dis", "dumps", "load", "loads", "scan", "versions"]
+__all__ = ["Code", "Error", "Pyc", "analysis", "dis", "dumps", "load", "load_all", "loads", "scan", "versions"]

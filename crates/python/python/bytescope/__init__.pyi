@@ -1,5 +1,5 @@
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, Union
 
 from . import analysis as analysis
@@ -116,6 +116,13 @@ class Pyc:
         """The same header with ``code`` (of the same version) as the module code object."""
 
 def load(source: _Source, *, version: Union[_Version, None] = None) -> Pyc: ...
+def load_all(
+    paths: Union[str, os.PathLike[str], Iterable[Union[str, os.PathLike[str]]]],
+    *,
+    jobs: Union[int, None] = None,
+    version: Union[_Version, None] = None,
+    onerror: Union[Callable[[Error], object], None] = None,
+) -> Iterator[Pyc]: ...
 def loads(data: Union[bytes, bytearray, memoryview], version: _Version) -> Any: ...
 def dumps(x: Any, version: Union[_Version, None] = None) -> bytes:
     """Marshal data as a version's ``marshal.dumps`` writes it (``version`` needed for values other than a Code or Pyc)."""
