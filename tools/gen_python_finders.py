@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from gen_python_lasti import FIXTURES, interpreter, write_or_check  # noqa: E402
+from gen_python_lasti import FIXTURES, fixture_versions, interpreter, regenerate  # noqa: E402, F401 (interpreter: for the tests)
 
 REPO = Path(__file__).resolve().parent.parent
 OUT = REPO / "crates" / "python" / "tests" / "finders.json"
@@ -79,15 +79,7 @@ def expected(version, python):
 
 
 def main():
-    versions = sorted((d.name for d in FIXTURES.iterdir() if d.is_dir()),
-                      key=lambda v: tuple(map(int, v.split("."))))
-    result = {}
-    for v in versions:
-        python = interpreter(v)
-        if python is None:
-            sys.exit(f"no Python {v} here: cannot regenerate {OUT.name}")
-        result[v] = expected(v, python)
-    write_or_check(OUT, result)
+    regenerate(OUT, fixture_versions(), expected)
 
 
 if __name__ == "__main__":

@@ -128,16 +128,25 @@ def expected(version, python):
     return out
 
 
-def main():
-    versions = sorted((d.name for d in FIXTURES.iterdir() if d.is_dir()),
-                      key=lambda v: tuple(map(int, v.split("."))))
+def fixture_versions():
+    """The committed fixture versions (``"2.7"``, ``"3.6"``, ...), oldest first."""
+    return sorted((d.name for d in FIXTURES.iterdir() if d.is_dir()), key=lambda v: tuple(map(int, v.split("."))))
+
+
+def regenerate(out, versions, expected):
+    """Writes ``out`` (with ``--check``: compares it) as ``{version: expected(version, python)}``
+    for every version, each from its own interpreter, all of which must be here."""
     result = {}
     for v in versions:
         python = interpreter(v)
         if python is None:
-            sys.exit(f"no Python {v} here: cannot regenerate {OUT.name}")
+            sys.exit(f"no Python {v} here: cannot regenerate {out.name}")
         result[v] = expected(v, python)
-    write_or_check(OUT, result)
+    write_or_check(out, result)
+
+
+def main():
+    regenerate(OUT, fixture_versions(), expected)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from gen_python_lasti import FIXTURES, interpreter, write_or_check  # noqa: E402
+from gen_python_lasti import FIXTURES, interpreter, regenerate  # noqa: E402, F401 (interpreter: for the tests)
 
 REPO = Path(__file__).resolve().parent.parent
 OUT = REPO / "crates" / "python" / "tests" / "instruction_str.json"
@@ -45,13 +45,7 @@ def expected(version, python):
 
 
 def main():
-    result = {}
-    for v in VERSIONS:
-        python = interpreter(v)
-        if python is None:
-            sys.exit(f"no Python {v} here: cannot regenerate {OUT.name}")
-        result[v] = expected(v, python)
-    write_or_check(OUT, result)
+    regenerate(OUT, VERSIONS, expected)
 
 
 if __name__ == "__main__":
