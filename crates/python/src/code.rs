@@ -571,8 +571,8 @@ impl PyCode {
     /// The path of the file this code object was loaded from (``<bytes>``
     /// for data).
     #[getter]
-    fn path(&self) -> &str {
-        &self.file.label
+    fn path<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.file.py_label(py)
     }
 
     /// Byte offset of this code object in the file (the address its repr
@@ -805,10 +805,11 @@ impl PyPyc {
         Py::new(py, PyCode::new(Arc::clone(&self.file), self.root()?))
     }
 
-    /// The path the file was loaded from (``<bytes>`` for data).
+    /// The path the file was loaded from (``<bytes>`` for data; ``ARCHIVE:MEMBER``
+    /// for a member, as the CLI names it).
     #[getter]
-    fn path(&self) -> &str {
-        &self.file.label
+    fn path<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.file.py_label(py)
     }
 
     fn __repr__(&self) -> String {

@@ -29,6 +29,10 @@ pub(crate) struct File {
     pub note: Option<String>,
     /// Whether the version was detected from headerless data.
     pub detected: bool,
+    /// The path as the OS gave it, where `label` could not hold it (bytes that
+    /// are not UTF-8 show as U+FFFD there): `Pyc.path` gives it back as
+    /// `os.fsdecode` would.
+    pub os_label: Option<std::ffi::OsString>,
 }
 
 /// Why a file could not be loaded: the message the CLI prints after
@@ -69,7 +73,7 @@ impl File {
                 Ok(r.pyc)
             }
         })?;
-        let file = File { cell, label, note, detected };
+        let file = File { cell, label, note, detected, os_label: None };
         {
             let m = file.marshal();
             // Checking a code object reads the fields it shares with others
@@ -93,6 +97,19 @@ impl File {
             }
         }
         Ok(Arc::new(file))
+    }
+
+    /// The path as Python shows it (`Pyc.path`, `Code.path`): `label`, or the OS's
+    /// bytes decoded as `os.fsdecode` decodes them where `label` could not hold them.
+    pub(crate) fn py_label<'py>(
+        &self,
+        py: pyo3::Python<'py>,
+    ) -> pyo3::PyResult<pyo3::Bound<'py, pyo3::PyAny>> {
+        use pyo3::IntoPyObjectExt as _;
+        match &self.os_label {
+            Some(os) => os.as_os_str().into_bound_py_any(py),
+            None => self.label.as_str().into_bound_py_any(py),
+        }
     }
 
     /// The loaded pyc.

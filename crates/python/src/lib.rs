@@ -94,16 +94,21 @@ fn load_file(
 #[pyo3(signature = (source, *, version=None))]
 fn load(py: Python<'_>, source: &Bound<'_, PyAny>, version: Option<&Bound<'_, PyAny>>) -> PyResult<PyPyc> {
     let version = parse_version(version)?;
-    let (data, label) = match data_of(source) {
-        Some(d) => (d, "<bytes>".to_owned()),
+    let (data, label, os_label) = match data_of(source) {
+        Some(d) => (d, "<bytes>".to_owned(), None),
         None => {
             let path: PathBuf = py.import("os")?.getattr("fspath")?.call1((source,))?.extract()?;
             let label = path.to_string_lossy().into_owned();
             let data = py.detach(|| read_path(&path)).map_err(|e| read_error(&label, e))?;
-            (data, label)
+            // A path that is not UTF-8 is given back as it came.
+            let os_label = path.to_str().is_none().then(|| path.into_os_string());
+            (data, label, os_label)
         }
     };
-    let file = load_file(py, data, version, false, label)?;
+    let mut file = load_file(py, data, version, false, label)?;
+    if let Some(f) = Arc::get_mut(&mut file) {
+        f.os_label = os_label;
+    }
     let pyc = PyPyc { file };
     pyc.root()?;
     Ok(pyc)

@@ -62,8 +62,13 @@ impl LoadAll {
                 let work = |source: &bytescope_batch::Source, data: &[u8]| {
                     let label = source.to_string();
                     let result = File::load(data.into(), version, false, label.clone())
-                        .and_then(|file| {
+                        .and_then(|mut file| {
                             crate::code::check_root(&file)?;
+                            if source.path.to_str().is_none()
+                                && let Some(f) = Arc::get_mut(&mut file)
+                            {
+                                f.os_label = Some(os_label(source));
+                            }
                             Ok(file)
                         })
                         .map_err(|e| e.0);
@@ -82,6 +87,16 @@ impl LoadAll {
             .map_err(|e| PyValueError::new_err(format!("cannot start the loading thread: {e}")))?;
         Ok(LoadAll { rx: Some(Mutex::new(rx)), onerror })
     }
+}
+
+/// `PATH` or `ARCHIVE:MEMBER` with the path's bytes as the OS gave them.
+fn os_label(source: &bytescope_batch::Source) -> std::ffi::OsString {
+    let mut s = source.path.clone().into_os_string();
+    if let Some(m) = &source.member {
+        s.push(":");
+        s.push(m);
+    }
+    s
 }
 
 #[pymethods]

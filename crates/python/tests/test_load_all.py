@@ -96,6 +96,22 @@ def test_a_hostile_tree(tmp_path):
     assert any("loop.pyc: cannot read file" in m for m in messages), messages
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="byte file names are POSIX")
+def test_names_that_are_not_utf8_come_back_as_os_fsdecode_gives_them(tmp_path):
+    raw = os.path.join(os.fsencode(tmp_path), b"n\xffame.pyc")
+    shutil.copy(FIXTURES / "3.12" / "args.pyc", raw)
+    name = os.fsdecode(raw)
+    (pyc,) = bytescope.load_all(tmp_path)
+    assert pyc.path == name and pyc.code.path == name and os.path.exists(pyc.path)
+    assert bytescope.load(name).path == name
+    wheel = tmp_path / "w.zip"
+    with zipfile.ZipFile(wheel, "w") as z:
+        z.write(FIXTURES / "3.12" / "args.pyc", "m.pyc")
+    os.rename(wheel, raw + b".zip")
+    (member,) = bytescope.load_all(os.fsdecode(raw + b".zip"))
+    assert member.path == name + ".zip:m.pyc"
+
+
 def test_dropping_the_iterator_early_stops_the_work():
     it = bytescope.load_all([FIXTURES], jobs=2)
     assert isinstance(next(it), bytescope.Pyc)
