@@ -387,9 +387,14 @@ pub struct Format {
     /// the family's final list), `None` before 1.5.
     pub code_fields: Option<CodeFields>,
     /// The implementation that wrote the stream (from the magic number;
-    /// CPython unless a PyPy magic says otherwise): PyPy's sets iterate in
-    /// insertion order, so their reprs follow the stream.
+    /// CPython unless a PyPy magic says otherwise).
     pub implementation: Implementation,
+    /// Whether a set or frozenset iterates in the stream's order: PyPy's
+    /// sets iterate in insertion order, and the running interpreter's own
+    /// objects were written by its `marshal.dumps` in their current order.
+    /// Otherwise reprs follow CPython's hash-table order, emulated as under
+    /// `PYTHONHASHSEED=0` (the order a `.pyc` gets when loaded so).
+    pub sets_in_stream_order: bool,
 }
 
 impl Format {
@@ -422,6 +427,7 @@ impl Format {
             code_layout,
             code_fields,
             implementation: Implementation::CPython,
+            sets_in_stream_order: false,
         }
     }
 
@@ -440,6 +446,7 @@ impl Format {
         let info = bytescope_pyc::lookup_magic(magic)?;
         let mut f = Format::for_version(info.version);
         f.implementation = info.implementation;
+        f.sets_in_stream_order = info.implementation == Implementation::PyPy;
         let fields = |layout: CodeLayout, fields| Some(CodeFields { layout, short_ints: false, fields });
         let pre = match magic {
             3000..3030 => fields(CodeLayout::Py23, lists::PY21),

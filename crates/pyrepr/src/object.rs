@@ -305,9 +305,11 @@ impl Repr<'_, '_> {
         let mut keys = self.keys.borrow_mut();
         let keys = keys.get_or_insert_with(|| Box::new(ConstKeys::new(self.m)));
         match keys.set_order(ids) {
-            // PyPy's sets iterate in insertion order: the elements CPython's
-            // would keep (the first of equal ones), in the stream's order.
-            Some(order) if self.m.format().implementation == bytescope_pyc::Implementation::PyPy => {
+            // PyPy's sets iterate in insertion order, and the running
+            // interpreter's own objects were written in their current order:
+            // the elements CPython's would keep (the first of equal ones), in
+            // the stream's order.
+            Some(order) if self.m.format().sets_in_stream_order => {
                 let mut kept: std::collections::HashSet<ObjId> = order.into_iter().collect();
                 ids.iter().copied().filter(|i| kept.remove(i)).collect()
             }

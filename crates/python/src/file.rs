@@ -5,7 +5,9 @@ use std::sync::Arc;
 
 use bytescope_code::{Code, CodeError};
 use bytescope_detect::{Limits, Origin, resolve};
-use bytescope_marshal::{CodeNode, CodeWalk, LoadError, Marshal, Pyc, Storage, load_marshal};
+use bytescope_marshal::{
+    CodeNode, CodeWalk, Format, LoadError, Marshal, Pyc, Storage, load_marshal, read_in,
+};
 use bytescope_pyc::PythonVersion;
 
 self_cell::self_cell!(
@@ -29,6 +31,8 @@ pub(crate) struct File {
     pub note: Option<String>,
     /// Whether the version was detected from headerless data.
     pub detected: bool,
+    /// What the bytes were read as.
+    pub input: Input,
     /// The path as the OS gave it, where `label` could not hold it (bytes that
     /// are not UTF-8 show as U+FFFD there): `Pyc.path` gives it back as
     /// `os.fsdecode` would.
@@ -51,18 +55,38 @@ impl From<CodeError> for LoadFailure {
     }
 }
 
+/// What the bytes given to [`File::load`] are.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Input {
+    /// A .pyc, or headerless data whose version is checked or detected.
+    Pyc,
+    /// Raw marshal data of the given version.
+    Headerless,
+    /// Raw marshal data the running interpreter's `marshal.dumps` wrote of its
+    /// own objects (the given version): its sets are in their current order,
+    /// which reprs then follow (see `Format::sets_in_stream_order`).
+    Host,
+}
+
 impl File {
-    /// Loads a .pyc (`headerless`: raw marshal data of `version`) and checks
-    /// every code object in it as CPython's `marshal.loads` would.
+    /// Loads `data` (see [`Input`]) and checks every code object in it as
+    /// CPython's `marshal.loads` would.
     pub(crate) fn load(
         data: Box<[u8]>,
         version: Option<PythonVersion>,
-        headerless: bool,
+        input: Input,
         label: String,
     ) -> Result<Arc<File>, LoadFailure> {
         let (mut note, mut detected) = (None, false);
-        let cell = Cell::try_new(data, |d| match (headerless, version) {
-            (true, Some(v)) => load_marshal(d, v).map_err(LoadFailure::from),
+        let cell = Cell::try_new(data, |d| match (input, version) {
+            (Input::Headerless, Some(v)) => load_marshal(d, v).map_err(LoadFailure::from),
+            (Input::Host, Some(v)) => {
+                let format = Format { sets_in_stream_order: true, ..Format::for_version(v) };
+                let marshal =
+                    read_in(d, format, 0, Storage::default()).map_err(|e| LoadFailure(e.to_string()))?;
+                let end = marshal.end_offset();
+                Ok(Pyc { header: None, marshal, marshal_offset: 0, trailing: &d[end..] })
+            }
             // As the CLI loads: the header's version, a given version checked
             // against the data, or the version detected from it.
             _ => {
@@ -73,7 +97,7 @@ impl File {
                 Ok(r.pyc)
             }
         })?;
-        let file = File { cell, label, note, detected, os_label: None };
+        let file = File { cell, label, note, detected, input, os_label: None };
         {
             let m = file.marshal();
             // Checking a code object reads the fields it shares with others

@@ -28,7 +28,7 @@ use pyo3::types::{PyByteArray, PyBytes, PyString, PyTuple};
 use crate::code::{PyCode, PyPyc};
 use crate::convert::Converter;
 use crate::error::{Error, file_error};
-use crate::file::File;
+use crate::file::{File, Input};
 
 /// A version given as `(3, 12)`, `"3.12"` or `None`.
 pub(crate) fn parse_version(v: Option<&Bound<'_, PyAny>>) -> PyResult<Option<PythonVersion>> {
@@ -68,11 +68,11 @@ fn load_file(
     py: Python<'_>,
     data: Vec<u8>,
     version: Option<PythonVersion>,
-    headerless: bool,
+    input: Input,
     label: String,
 ) -> PyResult<Arc<File>> {
     py.detach(move || {
-        File::load(data.into_boxed_slice(), version, headerless, label.clone()).map_err(|e| (label, e.0))
+        File::load(data.into_boxed_slice(), version, input, label.clone()).map_err(|e| (label, e.0))
     })
     .map_err(|(label, msg)| file_error(&label, &msg))
 }
@@ -105,7 +105,7 @@ fn load(py: Python<'_>, source: &Bound<'_, PyAny>, version: Option<&Bound<'_, Py
             (data, label, os_label)
         }
     };
-    let mut file = load_file(py, data, version, false, label)?;
+    let mut file = load_file(py, data, version, Input::Pyc, label)?;
     if let Some(f) = Arc::get_mut(&mut file) {
         f.os_label = os_label;
     }
@@ -147,7 +147,21 @@ fn loads(py: Python<'_>, data: &Bound<'_, PyAny>, version: &Bound<'_, PyAny>) ->
     let version = parse_version(Some(version))?
         .ok_or_else(|| PyValueError::new_err("loads() needs the data's version, e.g. (3, 12)"))?;
     let bytes = data_of(data).ok_or_else(|| PyTypeError::new_err("loads() takes bytes"))?;
-    let file = load_file(py, bytes, Some(version), true, "<bytes>".to_owned())?;
+    let file = load_file(py, bytes, Some(version), Input::Headerless, "<bytes>".to_owned())?;
+    let root = file.marshal().root();
+    Converter::new(&file).object(py, root)
+}
+
+/// The ``Code`` of one of the running interpreter's own code objects ``co``
+/// (``version``: the host's), read through ``marshal.dumps``, with its sets in the
+/// order the live objects iterate: listings show them as the host's ``dis`` does,
+/// under any ``PYTHONHASHSEED``.
+#[pyfunction]
+fn host_code(py: Python<'_>, co: &Bound<'_, PyAny>, version: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    let version = parse_version(Some(version))?
+        .ok_or_else(|| PyValueError::new_err("host_code() needs the host's version"))?;
+    let bytes = write::host_code_data(co, version)?;
+    let file = load_file(py, bytes, Some(version), Input::Host, "<bytes>".to_owned())?;
     let root = file.marshal().root();
     Converter::new(&file).object(py, root)
 }
@@ -269,6 +283,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyPyc>()?;
     m.add_function(wrap_pyfunction!(load, m)?)?;
     m.add_function(wrap_pyfunction!(read_file, m)?)?;
+    m.add_function(wrap_pyfunction!(host_code, m)?)?;
     m.add_function(wrap_pyfunction!(load_all, m)?)?;
     m.add_function(wrap_pyfunction!(loads, m)?)?;
     m.add_function(wrap_pyfunction!(versions, m)?)?;

@@ -61,7 +61,7 @@ impl LoadAll {
             .spawn(move || {
                 let work = |source: &bytescope_batch::Source, data: &[u8]| {
                     let label = source.to_string();
-                    let result = File::load(data.into(), version, false, label.clone())
+                    let result = File::load(data.into(), version, crate::file::Input::Pyc, label.clone())
                         .and_then(|mut file| {
                             crate::code::check_root(&file)?;
                             if source.path.to_str().is_none()

@@ -173,7 +173,8 @@ pub(crate) fn pyc_replace(py: Python<'_>, pyc: &PyPyc, code: Option<&Bound<'_, P
     let version = file.version();
     let new = py
         .detach(move || {
-            File::load(data.into_boxed_slice(), Some(version), false, label.clone()).map_err(|e| (label, e.0))
+            File::load(data.into_boxed_slice(), Some(version), crate::file::Input::Pyc, label.clone())
+                .map_err(|e| (label, e.0))
         })
         .map_err(|(label, msg)| file_error(&label, &msg))?;
     Ok(PyPyc { file: new })
@@ -209,7 +210,13 @@ pub(crate) fn replace_code(
             let edited = owned.replace(r).map_err(|e| code_value_error(&e))?;
             let data = dumps_code(&edited).map_err(|e| PyValueError::new_err(format!("replace(): {e}")))?;
             let label = edited_label(&source.label);
-            File::load(data.into_boxed_slice(), Some(version), true, label.clone())
+            // Edited host code is still the host's (its sets in their current order).
+            let input = if source.input == crate::file::Input::Host {
+                crate::file::Input::Host
+            } else {
+                crate::file::Input::Headerless
+            };
+            File::load(data.into_boxed_slice(), Some(version), input, label.clone())
                 .map_err(|e| file_error(&label, &e.0))
         })
     })?;
@@ -547,4 +554,55 @@ fn host_code(v: &Bound<'_, PyAny>, version: PythonVersion, what: &str) -> PyResu
         let pyc = load_marshal(data, version).map_err(|e| PyValueError::new_err(e.to_string()))?;
         CodeObject::from_root(&pyc.marshal).map_err(|e| PyValueError::new_err(e.to_string()))
     })
+}
+
+/// The marshal data of the running interpreter's live code object `co` (the host's own
+/// `version`), with every set among its constants (nested code objects' included) in
+/// the order the live objects iterate, which is the order the host's `dis` prints: from
+/// 3.11 `marshal.dumps` writes set elements sorted by their marshalled bytes (for
+/// reproducible output), not in that order. Read back as [`crate::file::Input::Host`],
+/// whose sets keep the stream's order.
+pub(crate) fn host_code_data(co: &Bound<'_, PyAny>, version: PythonVersion) -> PyResult<Vec<u8>> {
+    let py = co.py();
+    let data: Vec<u8> = py.import("marshal")?.call_method1("dumps", (co,))?.extract()?;
+    let mut owned = host_code(co, version, "co_consts")?;
+    if !code_has_set(&owned) {
+        return Ok(data);
+    }
+    live_set_order(&mut owned, co, version)?;
+    py.detach(|| deep(|| dumps_code(&owned).map_err(|e| PyValueError::new_err(e.to_string()))))
+}
+
+/// Whether a constant of `code` (or of a code object nested in it) holds a set.
+fn code_has_set(code: &CodeObject) -> bool {
+    code.consts.iter().any(|c| match c {
+        Object::Code(inner) => code_has_set(inner),
+        other => has_set(other),
+    })
+}
+
+fn has_set(o: &Object) -> bool {
+    match o {
+        Object::FrozenSet(_) | Object::Set(_) => true,
+        Object::Tuple(v) | Object::List(v) => v.iter().any(has_set),
+        Object::Dict(p) | Object::FrozenDict(p) => p.iter().any(|(k, v)| has_set(k) || has_set(v)),
+        Object::Slice(s) => s.iter().any(has_set),
+        _ => false,
+    }
+}
+
+/// Replaces each constant of `owned` that holds a set by the live constant of `live`
+/// converted anew (a live set converts in its iteration order), recursing into nested
+/// code objects.
+fn live_set_order(owned: &mut CodeObject, live: &Bound<'_, PyAny>, version: PythonVersion) -> PyResult<()> {
+    let consts = live.getattr("co_consts")?;
+    for (o, l) in owned.consts.iter_mut().zip(consts.try_iter()?) {
+        let l = l?;
+        match o {
+            Object::Code(inner) => live_set_order(inner, &l, version)?,
+            other if has_set(other) => *other = constant(&l, version, "co_consts")?,
+            _ => {}
+        }
+    }
+    Ok(())
 }

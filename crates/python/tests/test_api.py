@@ -6,6 +6,7 @@ import marshal
 import os
 import pathlib
 import sys
+import subprocess
 
 import pytest
 
@@ -436,3 +437,28 @@ def test_co_lnotab_deprecated_from_3_12(version, warns):
     got = [(w.category, str(w.message)) for w in caught]
     assert got == ([(DeprecationWarning, "co_lnotab is deprecated, use co_lines instead.")] if warns else [])
 
+
+
+# A frozenset of str iterates in the order of the process's string hashes: under a random
+# PYTHONHASHSEED (the default) the host's dis lists it in an order of its own.
+SEEDED = r"""
+import dis, io, sys
+import bytescope.dis as bdis
+def f(c):
+    return c in {"alpha", "beta", "gamma", "delta", ".", ".."}
+ours, theirs = io.StringIO(), io.StringIO()
+bdis.dis(f, file=ours)
+dis.dis(f, file=theirs)
+src = 'x in {"alpha", "beta", "gamma", "delta"}'
+ours2, theirs2 = io.StringIO(), io.StringIO()
+bdis.dis(src, file=ours2)
+dis.dis(src, file=theirs2)
+print(ours.getvalue() == theirs.getvalue() and ours2.getvalue() == theirs2.getvalue())
+"""
+
+
+@pytest.mark.parametrize("seed", ["random", "0", "1", "2", "3", "4"])
+def test_live_frozensets_are_listed_in_the_hosts_own_order(seed):
+    env = dict(os.environ, PYTHONHASHSEED=seed)
+    out = subprocess.run([sys.executable, "-c", SEEDED], capture_output=True, text=True, env=env, timeout=120)
+    assert out.stdout.strip() == "True", out.stderr

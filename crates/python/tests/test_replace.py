@@ -218,13 +218,19 @@ def test_errors_match_host_replace():
         dict(co_code="x"),
         dict(co_lnotab=b"") if sys.version_info >= (3, 10) else dict(co_linetable=b""),
     ]:
-        with pytest.raises(Exception) as host:
+        try:
             add.__code__.replace(**bad)
+        except Exception as e:  # noqa: BLE001
+            host = e
+        else:
+            # Accepted by this host (3.9 takes any co_nlocals): ours accepts it too.
+            mine.replace(**bad)
+            continue
         with pytest.raises(Exception) as ours:
             mine.replace(**bad)
-        assert type(ours.value) is type(host.value), bad
-        if "must be" not in str(host.value):
-            assert str(ours.value) == str(host.value), bad
+        assert type(ours.value) is type(host), bad
+        if "must be" not in str(host):
+            assert str(ours.value) == str(host), bad
 
 
 def load_live(code):

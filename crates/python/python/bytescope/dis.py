@@ -24,7 +24,6 @@ bytecode. The module-level tables (``opname``, ``opmap``, ``hasjrel``...) are th
 import collections
 import collections.abc
 import dis as _std
-import marshal
 import math
 import os
 import sys
@@ -263,7 +262,8 @@ Instruction = _instruction_class(_HOST if _HOST in _opcodes.TABLES else (3, 15))
 
 
 def _host_code(co):
-    return _native.loads(marshal.dumps(co), _HOST)
+    # Through marshal.dumps, with its sets in the live order (see _native.host_code).
+    return _native.host_code(co, _HOST)
 
 
 def _get_code(x):
