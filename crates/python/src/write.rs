@@ -565,12 +565,14 @@ fn host_code(v: &Bound<'_, PyAny>, version: PythonVersion, what: &str) -> PyResu
 pub(crate) fn host_code_data(co: &Bound<'_, PyAny>, version: PythonVersion) -> PyResult<Vec<u8>> {
     let py = co.py();
     let data: Vec<u8> = py.import("marshal")?.call_method1("dumps", (co,))?.extract()?;
-    let mut owned = host_code(co, version, "co_consts")?;
-    if !code_has_set(&owned) {
+    // Anything the owned model cannot take keeps marshal's own bytes (and order).
+    let Ok(mut owned) = host_code(co, version, "co_consts") else { return Ok(data) };
+    if !code_has_set(&owned) || live_set_order(&mut owned, co, version).is_err() {
         return Ok(data);
     }
-    live_set_order(&mut owned, co, version)?;
-    py.detach(|| deep(|| dumps_code(&owned).map_err(|e| PyValueError::new_err(e.to_string()))))
+    Ok(py
+        .detach(|| deep(|| dumps_code(&owned).map_err(|e| PyValueError::new_err(e.to_string()))))
+        .unwrap_or(data))
 }
 
 /// Whether a constant of `code` (or of a code object nested in it) holds a set.
