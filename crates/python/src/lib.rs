@@ -220,8 +220,12 @@ fn load_all(
 
 /// `paths` as a list: one path (`str` or `os.PathLike`) or an iterable of them.
 fn path_list(py: Python<'_>, paths: &Bound<'_, PyAny>) -> PyResult<Vec<PathBuf>> {
-    let fspath = py.import("os")?.getattr("fspath")?;
-    let one = paths.is_instance_of::<PyString>() || paths.hasattr("__fspath__")?;
+    // `os.fsdecode`: a str, bytes or os.PathLike path, as `str` (bytes that are not UTF-8
+    // as lone surrogates, which convert back to the same bytes).
+    let fspath = py.import("os")?.getattr("fsdecode")?;
+    let one = paths.is_instance_of::<PyString>()
+        || paths.is_instance_of::<PyBytes>()
+        || paths.hasattr("__fspath__")?;
     if one {
         Ok(vec![fspath.call1((paths,))?.extract()?])
     } else {

@@ -103,6 +103,10 @@ def test_names_that_are_not_utf8_come_back_as_os_fsdecode_gives_them(tmp_path):
     name = os.fsdecode(raw)
     (pyc,) = bytescope.load_all(tmp_path)
     assert pyc.path == name and pyc.code.path == name and os.path.exists(pyc.path)
+    # A bytes path, alone or in a list, as os functions take it.
+    assert [p.path for p in bytescope.load_all(os.fsencode(tmp_path))] == [name]
+    assert [p.path for p in bytescope.load_all([raw])] == [name]
+    assert [r["path"] for r in bytescope.scan(os.fsencode(tmp_path)) if r["type"] == "file"] == [name]
     assert bytescope.load(name).path == name
     wheel = tmp_path / "w.zip"
     with zipfile.ZipFile(wheel, "w") as z:
