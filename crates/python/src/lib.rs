@@ -79,7 +79,10 @@ fn load_file(
 
 /// Loads a ``.pyc``.
 ///
-/// ``source`` is a path (``str`` or ``os.PathLike``) or the file's bytes.
+/// ``source`` is a path (``str`` or ``os.PathLike``) or the file's bytes. A
+/// path may name one member of a zip-family archive or frozen application as
+/// the CLI does, ``ARCHIVE:MEMBER`` (``app.whl:pkg/mod.pyc``, ``app.exe:mod``);
+/// ``load_all`` loads every pyc of trees and archives.
 /// Data without a valid header (stripped or zeroed, as extraction tools
 /// leave it) has its version detected from the data (``Pyc.version_detected``,
 /// ``Pyc.version_note``), or read as ``version`` — a tuple like ``(3, 12)``
@@ -99,7 +102,17 @@ fn load(py: Python<'_>, source: &Bound<'_, PyAny>, version: Option<&Bound<'_, Py
         None => {
             let path: PathBuf = py.import("os")?.getattr("fspath")?.call1((source,))?.extract()?;
             let label = path.to_string_lossy().into_owned();
-            let data = py.detach(|| read_path(&path)).map_err(|e| read_error(&label, e))?;
+            let data = match py.detach(|| read_path(&path)) {
+                Ok(data) => data,
+                // No such file, but maybe `ARCHIVE:MEMBER`, as the CLI takes it.
+                Err(bytescope_batch::InputError::Read(e)) if e.kind() == std::io::ErrorKind::NotFound => {
+                    match py.detach(|| read_member(&path)) {
+                        Some(member) => member.map_err(|m| file_error(&label, &m))?,
+                        None => return Err(read_error(&label, bytescope_batch::InputError::Read(e))),
+                    }
+                }
+                Err(e) => return Err(read_error(&label, e)),
+            };
             // A path that is not UTF-8 is given back as it came.
             let os_label = path.to_str().is_none().then(|| path.into_os_string());
             (data, label, os_label)
@@ -121,6 +134,41 @@ fn load(py: Python<'_>, source: &Bound<'_, PyAny>, version: Option<&Bound<'_, Py
 fn read_path(path: &std::path::Path) -> Result<Vec<u8>, bytescope_batch::InputError> {
     let path = if bytescope_batch::is_stdin(path) { std::path::Path::new("./-") } else { path };
     bytescope_batch::read_file(path, &bytescope_batch::Limits::default())
+}
+
+/// The bytes of the one pyc `path` names as `ARCHIVE:MEMBER` (a member of a zip-family
+/// archive or frozen application, as the CLI and `load_all` take it): `None` when `path`
+/// names no archive member, else the member's bytes or why there are none (a member that
+/// is itself an archive names several pycs).
+fn read_member(path: &std::path::Path) -> Option<Result<Vec<u8>, String>> {
+    use std::ops::ControlFlow;
+    path.to_str().filter(|s| s.contains(':'))?;
+    let opts = bytescope_batch::Options { jobs: 1, on_caller: true, ..bytescope_batch::Options::default() };
+    let mut found: Vec<Result<Option<Vec<u8>>, bytescope_batch::InputError>> = Vec::new();
+    let mut archive = false;
+    // `None`: an item that is not an archive member (the path named a file after all).
+    let work = |source: &bytescope_batch::Source, data: &[u8]| source.member.is_some().then(|| data.to_vec());
+    let run = bytescope_batch::run(&[path.to_owned()], &opts, work, |source, result| {
+        // Found by expanding what the name names: an archive inside the archive.
+        archive |= source.expanded;
+        found.push(result);
+        if archive { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
+    });
+    if archive {
+        return Some(
+            Err("names an archive inside the archive, not a pyc: use bytescope.load_all".to_owned()),
+        );
+    }
+    if run.is_err() || found.len() != 1 {
+        return None;
+    }
+    match found.pop()? {
+        Ok(Some(data)) => Some(Ok(data)),
+        Ok(None) => None,
+        // The archive part is missing too: the path's own "no such file".
+        Err(bytescope_batch::InputError::Read(_)) => None,
+        Err(e) => Some(Err(e.to_string())),
+    }
 }
 
 /// What a failed [`read_path`] raises: the OS error as Python's `OSError` subclass

@@ -48,6 +48,17 @@ def test_archives_nested_archives_and_single_members(tmp_path):
     assert same(got[1], bytescope.load(FIXTURES / "3.8" / "classes.pyc"))
     one = list(bytescope.load_all(f"{wheel}:pkg/inner.zip:deep/classes.pyc"))
     assert [p.path for p in one] == [got[1].path]
+    # load() takes one member the same way (the CLI's ARCHIVE:MEMBER).
+    assert same(bytescope.load(f"{wheel}:pkg/inner.zip:deep/classes.pyc"), got[1])
+    assert bytescope.load(f"{wheel}:pkg/args.cpython-312.pyc").path == got[0].path
+    with pytest.raises(bytescope.Error, match="names an archive inside the archive"):
+        bytescope.load(f"{wheel}:pkg/inner.zip")
+    with pytest.raises(bytescope.Error, match="no such member"):
+        bytescope.load(f"{wheel}:pkg/missing.pyc")
+    with pytest.raises(FileNotFoundError):
+        bytescope.load(tmp_path / "missing.whl:pkg/a.pyc")
+    app = FROZEN / "pi6_py312.elf"
+    assert bytescope.load(f"{app}:struct").version == (3, 12)
 
 
 @pytest.mark.parametrize("app", ["pi6_py312.elf", "pi21_py27.bin", "pi4_py38_ctr.bin"])
