@@ -84,3 +84,10 @@ def test_a_closed_pipe_is_not_an_error(tmp_path):
     p.stdout.close()
     assert p.wait(timeout=120) == 0
     assert p.stderr.read() == b""
+
+
+def test_python_m_bytescope_is_the_same():
+    pyc = FIXTURES / "3.13" / "args.pyc"
+    out = subprocess.run([sys.executable, "-m", "bytescope", "-O", str(pyc)], capture_output=True, timeout=120)
+    assert out.returncode == 0 and out.stderr == b""
+    assert out.stdout == run("-O", pyc).stdout
