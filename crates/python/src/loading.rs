@@ -17,9 +17,11 @@ use crate::code::PyPyc;
 use crate::error::file_error;
 use crate::file::File;
 
-/// Items loaded but not yet taken, at most (the batch layer also bounds
-/// their bytes by its window).
-const WINDOW: usize = 16;
+/// Loaded files handed over but not yet taken, at most. Small: each holds a
+/// whole file and its arena (up to the 256 MiB file limit, and about as much
+/// again), and the batch layer's own window (by bytes) keeps the workers
+/// ahead of the caller anyway.
+const WINDOW: usize = 2;
 
 /// One item: how it is named (`PATH` or `ARCHIVE:MEMBER`) and the loaded
 /// file or why it could not be loaded.
