@@ -172,8 +172,8 @@ pub(crate) fn walk_noted(
 
 /// `_co_code_adaptive` of a code object of `file` storing `code`: quickened as
 /// the file's version quickens a new code object.
-pub(crate) fn adaptive_code(file: &File, code: &[u8]) -> Vec<u8> {
-    file.bytecode_as(code, true).unwrap_or_else(|| code.to_vec())
+pub(crate) fn adaptive_code(file: &File, index: u32, code: &[u8]) -> Vec<u8> {
+    file.bytecode_as(index, code, true).unwrap_or_else(|| code.to_vec())
 }
 
 /// The one argument of an Argument Clinic method taking `(/, name)`, with the
@@ -330,7 +330,7 @@ impl PyCode {
     #[getter]
     fn co_code<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
         let stored = self.code_bytes();
-        match self.file.bytecode_as(stored, false) {
+        match self.file.bytecode_as(self.index, stored, false) {
             Some(deoptimized) => PyBytes::new(py, &deoptimized),
             None => PyBytes::new(py, stored),
         }
@@ -460,7 +460,7 @@ impl PyCode {
     #[getter(_co_code_adaptive)]
     fn co_code_adaptive<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
         self.require(PythonVersion::PY311, "_co_code_adaptive")?;
-        Ok(PyBytes::new(py, &adaptive_code(&self.file, self.code_bytes())))
+        Ok(PyBytes::new(py, &adaptive_code(&self.file, self.index, self.code_bytes())))
     }
 
     /// ``_varname_from_oparg(oparg)`` (3.11+): the name of entry ``oparg``

@@ -33,6 +33,10 @@ pub(crate) struct File {
     pub detected: bool,
     /// What the bytes were read as.
     pub input: Input,
+    /// For live host code (3.11+), each code object's `_co_code_adaptive` as the
+    /// running interpreter holds it, by code index: what its specialisations made of
+    /// it since it ran, which `marshal.dumps` does not carry.
+    pub live_adaptive: Option<Vec<Vec<u8>>>,
     /// The path as the OS gave it, where `label` could not hold it (bytes that
     /// are not UTF-8 show as U+FFFD there): `Pyc.path` gives it back as
     /// `os.fsdecode` would.
@@ -97,7 +101,7 @@ impl File {
                 Ok(r.pyc)
             }
         })?;
-        let file = File { cell, label, note, detected, input, os_label: None };
+        let file = File { cell, label, note, detected, input, live_adaptive: None, os_label: None };
         {
             let m = file.marshal();
             // Checking a code object reads the fields it shares with others
@@ -179,17 +183,21 @@ impl File {
     ) -> Result<R, String> {
         let m = self.marshal();
         let mut code = Code::new(m, &m.codes()[index as usize]).map_err(|e| e.to_string())?;
-        let substitute = self.bytecode_as(code.code, adaptive);
+        let substitute = self.bytecode_as(index, code.code, adaptive);
         if let Some(s) = &substitute {
             code.code = s;
         }
         Ok(f(&code))
     }
 
-    /// The bytecode `dis` reads from a code object storing `stored`, where it
-    /// differs: `_co_code_adaptive` if `adaptive`, else `co_code` as CPython's
-    /// getter gives it, deoptimised (only crafted data changes).
-    pub(crate) fn bytecode_as(&self, stored: &[u8], adaptive: bool) -> Option<Vec<u8>> {
+    /// The bytecode `dis` reads from code object `index` storing `stored`, where
+    /// it differs: `_co_code_adaptive` if `adaptive` (the live one for live host
+    /// code, else `stored` quickened as a new code object), else `co_code` as
+    /// CPython's getter gives it, deoptimised (only crafted data changes).
+    pub(crate) fn bytecode_as(&self, index: u32, stored: &[u8], adaptive: bool) -> Option<Vec<u8>> {
+        if adaptive && let Some(live) = self.live_adaptive.as_ref().and_then(|l| l.get(index as usize)) {
+            return Some(live.clone());
+        }
         let table = bytescope_opcodes::table(self.version())?;
         if adaptive { Some(table.quickened(stored)) } else { table.deoptimized(stored) }
     }

@@ -257,7 +257,7 @@ impl Listing {
         // The bytecode `dis` reads: `_co_code_adaptive`, or `co_code` where
         // it differs from the stored bytes (crafted data).
         let raw = file.marshal().bytes(file.raw(index).code).unwrap_or(&[]);
-        let listed = file.bytecode_as(raw, adaptive).map(Vec::into_boxed_slice);
+        let listed = file.bytecode_as(index, raw, adaptive).map(Vec::into_boxed_slice);
         let cell = CodeCell::try_new(Source { file, bytecode: listed }, |s| {
             let mut c = Code::new(s.file.marshal(), s.file.raw(index))?;
             if let Some(b) = &s.bytecode {

@@ -209,9 +209,55 @@ fn host_code(py: Python<'_>, co: &Bound<'_, PyAny>, version: &Bound<'_, PyAny>) 
     let version = parse_version(Some(version))?
         .ok_or_else(|| PyValueError::new_err("host_code() needs the host's version"))?;
     let bytes = write::host_code_data(co, version)?;
-    let file = load_file(py, bytes, Some(version), Input::Host, "<bytes>".to_owned())?;
+    let mut file = load_file(py, bytes, Some(version), Input::Host, "<bytes>".to_owned())?;
+    if version >= PythonVersion::PY311
+        && let Some(live) = live_adaptive(co, &file)?
+        && let Some(f) = Arc::get_mut(&mut file)
+    {
+        f.live_adaptive = Some(live);
+    }
     let root = file.marshal().root();
     Converter::new(&file).object(py, root)
+}
+
+/// `_co_code_adaptive` of `co` and of every code object nested in it, in the order the
+/// marshal stream of `file` holds them (pre-order), or `None` where the two do not line
+/// up (a code object shared in two places is stored once) or the lengths differ.
+fn live_adaptive(co: &Bound<'_, PyAny>, file: &File) -> PyResult<Option<Vec<Vec<u8>>>> {
+    let code_type = co.py().import("types")?.getattr("CodeType")?;
+    let mut out: Vec<Vec<u8>> = Vec::new();
+    let mut stack = vec![co.clone()];
+    while let Some(c) = stack.pop() {
+        out.push(c.getattr("_co_code_adaptive")?.extract()?);
+        let nested: Vec<Bound<'_, PyAny>> = c
+            .getattr("co_consts")?
+            .try_iter()?
+            .filter_map(|k| k.ok().filter(|k| k.is_instance(&code_type).unwrap_or(false)))
+            .collect();
+        stack.extend(nested.into_iter().rev());
+    }
+    // The stream's code objects in the same pre-order, by index.
+    let m = file.marshal();
+    let bytescope_marshal::Value::Code(root) = m.get(m.root()) else { return Ok(None) };
+    let mut order: Vec<u32> = Vec::new();
+    for visit in bytescope_marshal::CodeWalk::from_code(m, file.raw(*root).node) {
+        match m.get(visit.code.node) {
+            bytescope_marshal::Value::Code(i) if !visit.repeat => order.push(*i),
+            _ => return Ok(None),
+        }
+    }
+    let mut by_index: Vec<Vec<u8>> = vec![Vec::new(); m.codes().len()];
+    if order.len() != out.len() || order.len() != by_index.len() {
+        return Ok(None);
+    }
+    for (i, live) in order.into_iter().zip(out) {
+        let stored = m.bytes(file.raw(i).code).unwrap_or(&[]);
+        if stored.len() != live.len() {
+            return Ok(None);
+        }
+        by_index[i as usize] = live;
+    }
+    Ok(Some(by_index))
 }
 
 /// The bytes of the file at ``path`` (``str`` or ``os.PathLike``), read as ``load`` reads

@@ -140,10 +140,16 @@ def test_host_code_objects():
         theirs = [tuple(i) for i in dis.get_instructions(real, **kwargs)]
         assert mine == theirs, kwargs
         assert normalise(bdis.Bytecode(ours, **kwargs).dis()) == normalise(dis.Bytecode(real, **kwargs).dis())
-    # A live function is read through marshal.dumps: what it has run is not there.
+    # A live function lists what running it has specialised, as the host's dis does:
+    # its _co_code_adaptive is taken from the live code object (marshal.dumps lacks it).
     for _ in range(100):
         f_sample([], [])
-    assert bytescope.dis.Bytecode(f_sample, adaptive=True).dis() == dis.Bytecode(real, adaptive=True).dis()
+    for kwargs in ({"adaptive": True}, {"adaptive": True, "show_caches": True}):
+        assert normalise(bdis.Bytecode(f_sample, **kwargs).dis()) == normalise(dis.Bytecode(f_sample, **kwargs).dis())
+        mine = [tuple(i) for i in bdis.get_instructions(f_sample, **kwargs)]
+        theirs = [tuple(i) for i in dis.get_instructions(f_sample, **kwargs)]
+        assert mine == theirs, kwargs
+    assert bdis._host_code(f_sample.__code__)._co_code_adaptive == f_sample.__code__._co_code_adaptive
 
 
 @pytest.mark.skipif(HOST < (3, 11) or HOST_KEY not in COMMITTED, reason="host fixtures: 3.11+")
