@@ -190,13 +190,32 @@ impl<'c, 'm, 'a> Decoder<'c, 'm, 'a> {
     /// cheapest exact way to walk the code afterwards.
     pub fn jump_targets(&self, targets: &mut Vec<i64>) -> Walk {
         if self.data.rules.wordcode {
-            let ext = wordcode_jump_targets(self.code.code, self.data, |r| self.jump_target(r), targets);
+            // The walk is the listing's hottest loop: one copy per label rule,
+            // so that versions whose labels read base opcodes pay nothing.
+            let (code, data) = (self.code.code, self.data);
+            let ext = if data.rules.labels_deoptimise {
+                wordcode_jump_targets(code, data, |r| self.jump_target(r), targets)
+            } else {
+                wordcode_jump_targets(code, data, |r| self.label_target(r), targets)
+            };
             Walk { form: if ext { Form::ExtWords } else { Form::Words } }
         } else {
             targets.clear();
-            targets.extend(Bytes::new(self.code.code, self.data).filter_map(|r| self.jump_target(&r)));
+            targets.extend(Bytes::new(self.code.code, self.data).filter_map(|r| self.label_target(&r)));
             Walk { form: Form::Bytes }
         }
+    }
+
+    /// The target `dis.findlabels` counts for `raw`: its jump target, except
+    /// for a specialised jump where the version's `findlabels` reads the
+    /// stored opcode (3.11, see [`Rules::labels_deoptimise`]).
+    #[inline]
+    #[must_use]
+    pub fn label_target(&self, raw: &RawInstruction) -> Option<i64> {
+        if !self.data.rules.labels_deoptimise && self.data.plans[usize::from(raw.opcode)].deop != raw.opcode {
+            return None;
+        }
+        self.jump_target(raw)
     }
 
     /// The plan of opcode byte `op`.

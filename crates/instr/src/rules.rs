@@ -24,6 +24,11 @@ pub struct Rules {
     pub jump_in_units: bool,
     /// Relative jump targets skip the jump's own inline caches (3.12+).
     pub jump_skips_caches: bool,
+    /// `dis.findlabels` reads a specialised opcode as its base (3.12+): 3.11's
+    /// looks at the stored opcode, so in `_co_code_adaptive` a specialised
+    /// jump (`JUMP_BACKWARD_QUICK`) marks no target. (Before 3.11 no opcode
+    /// is specialised.)
+    pub labels_deoptimise: bool,
     /// LOAD_GLOBAL's low bit pushes a `NULL` (3.11+).
     pub global_null_bit: bool,
     /// LOAD_ATTR's low bit marks a method load (3.12+).
@@ -54,6 +59,7 @@ impl Rules {
             ext_wrap_i32: v >= V::PY311,
             jump_in_units: v >= V::PY310,
             jump_skips_caches: v >= V::PY312,
+            labels_deoptimise: v >= V::PY312,
             global_null_bit: v >= V::PY311,
             attr_null_bit: v >= V::PY312,
             compare_shift: match v {

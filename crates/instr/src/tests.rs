@@ -42,7 +42,7 @@ fn jump_target_walks_match_the_general_walk() {
             let mut fast = Vec::new();
             let walk = dec.jump_targets(&mut fast);
             let general: Vec<RawInstruction> = dec.raw_instructions().collect();
-            let mut slow: Vec<i64> = general.iter().filter_map(|r| dec.jump_target(r)).collect();
+            let mut slow: Vec<i64> = general.iter().filter_map(|r| dec.label_target(r)).collect();
             fast.sort_unstable();
             slow.sort_unstable();
             assert_eq!(fast, slow, "{v} {bytes:?}");

@@ -223,3 +223,25 @@ def test_crafted_specialised_code_as_the_host():
         bdis.dis(ours, file=a, **kwargs)
         dis.dis(real, file=b, **kwargs)
         assert normalise(a.getvalue()) == normalise(b.getvalue()), kwargs
+
+
+def _outer(n):
+    def inner(a, b):
+        return a + b
+
+    t = 0
+    for i in range(n):
+        t = inner(t, i)
+    return t, [j * 2.0 for j in range(n)]
+
+
+@pytest.mark.skipif(HOST < (3, 11), reason="adaptive is 3.11+")
+def test_run_code_with_nested_code_objects():
+    # Each nested code object gets its own live _co_code_adaptive (matched in pre-order).
+    for _ in range(60):
+        _outer(50)
+    for kwargs in ({"adaptive": True}, {"adaptive": True, "show_caches": True}):
+        a, b = io.StringIO(), io.StringIO()
+        bdis.dis(_outer, file=a, **kwargs)
+        dis.dis(_outer, file=b, **kwargs)
+        assert normalise(a.getvalue()) == normalise(b.getvalue()), kwargs
