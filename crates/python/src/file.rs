@@ -1,8 +1,6 @@
 //! A loaded file: its bytes and the marshal arena that borrows from them,
 //! shared by every `Pyc` and `Code` object made from it.
 
-use std::sync::Arc;
-
 use bytescope_code::{Code, CodeError};
 use bytescope_detect::{Limits, Origin, resolve};
 use bytescope_marshal::{
@@ -80,7 +78,7 @@ impl File {
         version: Option<PythonVersion>,
         input: Input,
         label: String,
-    ) -> Result<Arc<File>, LoadFailure> {
+    ) -> Result<File, LoadFailure> {
         let (mut note, mut detected) = (None, false);
         let cell = Cell::try_new(data, |d| match (input, version) {
             (Input::Headerless, Some(v)) => load_marshal(d, v).map_err(LoadFailure::from),
@@ -124,7 +122,7 @@ impl File {
                 Code::new(m, raw)?;
             }
         }
-        Ok(Arc::new(file))
+        Ok(file)
     }
 
     /// The path as Python shows it (`Pyc.path`, `Code.path`): `label`, or the OS's

@@ -6,6 +6,7 @@
 //! whose attributes are computed when read.
 
 mod analysis;
+mod background;
 mod code;
 mod convert;
 mod dis;
@@ -70,7 +71,7 @@ fn load_file(
     version: Option<PythonVersion>,
     input: Input,
     label: String,
-) -> PyResult<Arc<File>> {
+) -> PyResult<File> {
     py.detach(move || {
         File::load(data.into_boxed_slice(), version, input, label.clone()).map_err(|e| (label, e.0))
     })
@@ -119,10 +120,8 @@ fn load(py: Python<'_>, source: &Bound<'_, PyAny>, version: Option<&Bound<'_, Py
         }
     };
     let mut file = load_file(py, data, version, Input::Pyc, label)?;
-    if let Some(f) = Arc::get_mut(&mut file) {
-        f.os_label = os_label;
-    }
-    let pyc = PyPyc { file };
+    file.os_label = os_label;
+    let pyc = PyPyc { file: Arc::new(file) };
     pyc.root()?;
     Ok(pyc)
 }
@@ -195,7 +194,7 @@ fn loads(py: Python<'_>, data: &Bound<'_, PyAny>, version: &Bound<'_, PyAny>) ->
     let version = parse_version(Some(version))?
         .ok_or_else(|| PyValueError::new_err("loads() needs the data's version, e.g. (3, 12)"))?;
     let bytes = data_of(data).ok_or_else(|| PyTypeError::new_err("loads() takes bytes"))?;
-    let file = load_file(py, bytes, Some(version), Input::Headerless, "<bytes>".to_owned())?;
+    let file = Arc::new(load_file(py, bytes, Some(version), Input::Headerless, "<bytes>".to_owned())?);
     let root = file.marshal().root();
     Converter::new(&file).object(py, root)
 }
@@ -210,12 +209,10 @@ fn host_code(py: Python<'_>, co: &Bound<'_, PyAny>, version: &Bound<'_, PyAny>) 
         .ok_or_else(|| PyValueError::new_err("host_code() needs the host's version"))?;
     let bytes = write::host_code_data(co, version)?;
     let mut file = load_file(py, bytes, Some(version), Input::Host, "<bytes>".to_owned())?;
-    if version >= PythonVersion::PY311
-        && let Some(live) = live_adaptive(co, &file)?
-        && let Some(f) = Arc::get_mut(&mut file)
-    {
-        f.live_adaptive = Some(live);
+    if version >= PythonVersion::PY311 {
+        file.live_adaptive = live_adaptive(co, &file)?;
     }
+    let file = Arc::new(file);
     let root = file.marshal().root();
     Converter::new(&file).object(py, root)
 }

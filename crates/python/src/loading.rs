@@ -3,15 +3,14 @@
 //! CLI's inputs, `ARCHIVE:MEMBER` included) and handed to Python as `Pyc`
 //! objects in input order.
 
-use std::ops::ControlFlow;
 use std::path::PathBuf;
-use std::sync::mpsc::{Receiver, sync_channel};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use bytescope_batch::{Footprint, Options};
 use bytescope_pyc::PythonVersion;
-use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
+
+use crate::background::{self, Results};
 
 use crate::code::PyPyc;
 use crate::error::file_error;
@@ -43,7 +42,7 @@ impl Footprint for Loaded {
 /// raised, or handed to ``onerror`` when there is one.
 #[pyclass(module = "bytescope")]
 pub struct LoadAll {
-    rx: Option<Mutex<Receiver<Loaded>>>,
+    results: Results<Loaded>,
     onerror: Option<Py<PyAny>>,
 }
 
@@ -55,40 +54,32 @@ impl LoadAll {
         version: Option<PythonVersion>,
         onerror: Option<Py<PyAny>>,
     ) -> PyResult<Self> {
-        let (tx, rx) = sync_channel::<Loaded>(WINDOW);
-        let opts = Options { jobs, ..Options::default() };
-        std::thread::Builder::new()
-            .name("bytescope-load-all".to_owned())
-            .stack_size(bytescope_batch::WORKER_STACK)
-            .spawn(move || {
-                let work = |source: &bytescope_batch::Source, data: &[u8]| {
-                    let label = source.to_string();
-                    let result = File::load(data.into(), version, crate::file::Input::Pyc, label.clone())
-                        .and_then(|mut file| {
-                            crate::code::check_root(&file)?;
-                            if source.path.to_str().is_none()
-                                && let Some(f) = Arc::get_mut(&mut file)
-                            {
-                                f.os_label = Some(os_label(source));
-                            }
-                            Ok(file)
-                        })
-                        .map_err(|e| e.0);
-                    Loaded { label, result }
-                };
-                let result = bytescope_batch::run(&paths, &opts, work, |source, result| {
-                    let loaded = result
-                        .unwrap_or_else(|e| Loaded { label: source.to_string(), result: Err(e.to_string()) });
-                    // The iterator was dropped: stop.
-                    if tx.send(loaded).is_err() { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
-                });
-                if let Err(e) = result {
-                    let _ = tx.send(Loaded { label: "bytescope".to_owned(), result: Err(e.to_string()) });
-                }
-            })
-            .map_err(|e| PyValueError::new_err(format!("cannot start the loading thread: {e}")))?;
-        Ok(LoadAll { rx: Some(Mutex::new(rx)), onerror })
+        let results = background::start(
+            "bytescope-load-all",
+            paths,
+            Options { jobs, ..Options::default() },
+            WINDOW,
+            move |source, data| load(source, data, version),
+            |source, e| Loaded { label: source.to_string(), result: Err(e.to_string()) },
+            |e| Loaded { label: "bytescope".to_owned(), result: Err(e) },
+        )?;
+        Ok(LoadAll { results, onerror })
     }
+}
+
+/// One item loaded and checked as `bytescope.load` loads a file.
+fn load(source: &bytescope_batch::Source, data: &[u8], version: Option<PythonVersion>) -> Loaded {
+    let label = source.to_string();
+    let result = File::load(data.into(), version, crate::file::Input::Pyc, label.clone())
+        .and_then(|mut file| {
+            crate::code::check_root(&file)?;
+            if source.path.to_str().is_none() {
+                file.os_label = Some(os_label(source));
+            }
+            Ok(Arc::new(file))
+        })
+        .map_err(|e| e.0);
+    Loaded { label, result }
 }
 
 /// `PATH` or `ARCHIVE:MEMBER` with the path's bytes as the OS gave them.
@@ -109,12 +100,7 @@ impl LoadAll {
 
     fn __next__(&mut self, py: Python<'_>) -> PyResult<Option<PyPyc>> {
         loop {
-            let Some(rx) = &self.rx else { return Ok(None) };
-            let got = py.detach(|| rx.lock().map_err(|_| ()).and_then(|r| r.recv().map_err(|_| ())));
-            let Ok(Loaded { label, result }) = got else {
-                self.rx = None;
-                return Ok(None);
-            };
+            let Some(Loaded { label, result }) = self.results.next(py) else { return Ok(None) };
             match result {
                 Ok(file) => return Ok(Some(PyPyc { file })),
                 Err(message) => {
@@ -122,7 +108,7 @@ impl LoadAll {
                     match &self.onerror {
                         None => {
                             // As a generator that raised: finished.
-                            self.rx = None;
+                            self.results.stop();
                             return Err(err);
                         }
                         Some(f) => {

@@ -3,10 +3,8 @@
 //! the caller holds no lock: the iterator waits with the GIL released.
 
 use std::collections::VecDeque;
-use std::ops::ControlFlow;
 use std::path::PathBuf;
-use std::sync::mpsc::{Receiver, sync_channel};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use bytescope_batch::Options;
 use bytescope_inspect::grep::Grep;
@@ -15,13 +13,15 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
+use crate::background::{self, Results};
+
 /// Files delivered but not yet taken, at most (each a few records).
 const WINDOW: usize = 64;
 
 /// An iterator of scan records (see ``bytescope.scan``).
 #[pyclass(module = "bytescope")]
 pub struct Scan {
-    rx: Option<Mutex<Receiver<Vec<u8>>>>,
+    results: Results<Vec<u8>>,
     ready: VecDeque<Py<PyAny>>,
 }
 
@@ -48,32 +48,21 @@ impl Scan {
     ) -> PyResult<Self> {
         let select = Select::new(&select, !find.is_empty(), false).map_err(PyValueError::new_err)?;
         let scanner = Arc::new(Scanner::new(select, &find, Grep::new(), version, false));
-        let (tx, rx) = sync_channel::<Vec<u8>>(WINDOW);
-        let opts = Options { jobs, ..Options::default() };
-        std::thread::Builder::new()
-            .name("bytescope-scan".to_owned())
-            .stack_size(bytescope_batch::WORKER_STACK)
-            .spawn(move || {
-                let work = |source: &bytescope_batch::Source, data: &[u8]| {
-                    scanner.scan(&path_json(source), source.member.as_deref(), data).lines
-                };
-                let result = bytescope_batch::run(&paths, &opts, work, |source, result| {
-                    let lines = result.unwrap_or_else(|e| {
-                        scanner
-                            .unreadable(&path_json(&source), source.member.as_deref(), &e.to_string())
-                            .lines
-                    });
-                    // The iterator was dropped: stop.
-                    if tx.send(lines).is_err() { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
-                });
-                if let Err(e) = result {
-                    let line =
-                        serde_json::json!({"type": "error", "error": e.to_string()}).to_string() + "\n";
-                    let _ = tx.send(line.into_bytes());
-                }
-            })
-            .map_err(|e| PyValueError::new_err(format!("cannot start the scan thread: {e}")))?;
-        Ok(Scan { rx: Some(Mutex::new(rx)), ready: VecDeque::new() })
+        let unreadable_scanner = Arc::clone(&scanner);
+        let results = background::start(
+            "bytescope-scan",
+            paths,
+            Options { jobs, ..Options::default() },
+            WINDOW,
+            move |source, data| scanner.scan(&path_json(source), source.member.as_deref(), data).lines,
+            move |source, e| {
+                unreadable_scanner
+                    .unreadable(&path_json(source), source.member.as_deref(), &e.to_string())
+                    .lines
+            },
+            |e| (serde_json::json!({"type": "error", "error": e}).to_string() + "\n").into_bytes(),
+        )?;
+        Ok(Scan { results, ready: VecDeque::new() })
     }
 }
 
@@ -88,24 +77,15 @@ impl Scan {
             if let Some(r) = self.ready.pop_front() {
                 return Ok(Some(r));
             }
-            let Some(rx) = &self.rx else { return Ok(None) };
-            let got = py.detach(|| rx.lock().map_err(|_| ()).and_then(|r| r.recv().map_err(|_| ())));
-            match got {
-                Ok(lines) => {
-                    // Python's json, not serde_json: a path that is not UTF-8 is written with
-                    // lone surrogates (`\udcff`), which serde_json refuses and Python keeps.
-                    let loads = py.import("json")?.getattr("loads")?;
-                    for line in lines.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
-                        let record = loads.call1((PyBytes::new(py, line),)).map_err(|e| {
-                            PyValueError::new_err(format!("internal error: bad scan record: {e}"))
-                        })?;
-                        self.ready.push_back(record.unbind());
-                    }
-                }
-                Err(_) => {
-                    self.rx = None;
-                    return Ok(None);
-                }
+            let Some(lines) = self.results.next(py) else { return Ok(None) };
+            // Python's json, not serde_json: a path that is not UTF-8 is written with
+            // lone surrogates (`\udcff`), which serde_json refuses and Python keeps.
+            let loads = py.import("json")?.getattr("loads")?;
+            for line in lines.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+                let record = loads
+                    .call1((PyBytes::new(py, line),))
+                    .map_err(|e| PyValueError::new_err(format!("internal error: bad scan record: {e}")))?;
+                self.ready.push_back(record.unbind());
             }
         }
     }

@@ -174,6 +174,7 @@ pub(crate) fn pyc_replace(py: Python<'_>, pyc: &PyPyc, code: Option<&Bound<'_, P
     let new = py
         .detach(move || {
             File::load(data.into_boxed_slice(), Some(version), crate::file::Input::Pyc, label.clone())
+                .map(Arc::new)
                 .map_err(|e| (label, e.0))
         })
         .map_err(|(label, msg)| file_error(&label, &msg))?;
@@ -217,6 +218,7 @@ pub(crate) fn replace_code(
                 crate::file::Input::Headerless
             };
             File::load(data.into_boxed_slice(), Some(version), input, label.clone())
+                .map(Arc::new)
                 .map_err(|e| file_error(&label, &e.0))
         })
     })?;
@@ -549,7 +551,11 @@ fn host_code(v: &Bound<'_, PyAny>, version: PythonVersion, what: &str) -> PyResu
         )));
     }
     let data = py.import("marshal")?.call_method1("dumps", (v,))?;
-    let data = data.cast::<PyBytes>()?.as_bytes();
+    owned_marshal(data.cast::<PyBytes>()?.as_bytes(), version)
+}
+
+/// The owned code object of marshal data `data` of `version`.
+fn owned_marshal(data: &[u8], version: PythonVersion) -> PyResult<CodeObject> {
     deep(|| {
         let pyc = load_marshal(data, version).map_err(|e| PyValueError::new_err(e.to_string()))?;
         CodeObject::from_root(&pyc.marshal).map_err(|e| PyValueError::new_err(e.to_string()))
@@ -566,7 +572,7 @@ pub(crate) fn host_code_data(co: &Bound<'_, PyAny>, version: PythonVersion) -> P
     let py = co.py();
     let data: Vec<u8> = py.import("marshal")?.call_method1("dumps", (co,))?.extract()?;
     // Anything the owned model cannot take keeps marshal's own bytes (and order).
-    let Ok(mut owned) = host_code(co, version, "co_consts") else { return Ok(data) };
+    let Ok(mut owned) = owned_marshal(&data, version) else { return Ok(data) };
     if !code_has_set(&owned) || live_set_order(&mut owned, co, version).is_err() {
         return Ok(data);
     }
